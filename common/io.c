@@ -1,0 +1,305 @@
+#include "common/io.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "common/buf.h"
+
+/* ---------------------------------------------------------------- reading */
+
+struct mm_lines {
+    FILE *f;
+    bool is_stdin;
+    char *path;
+    ZSTD_DCtx *z;
+    char *in, *raw; /* compressed input buffer; decompressed window */
+    size_t in_cap, in_len, in_pos;
+    size_t raw_cap, raw_len, raw_pos;
+    bool eof_in, skipping;
+    mm_buf line;
+    size_t max_line;
+    uint64_t offset, next_offset, lineno, skipped_long;
+};
+
+#define CHUNK (1u << 17)
+
+mm_err mm_lines_open(const char *path, size_t max_line, mm_lines **out) {
+    *out = NULL;
+    mm_lines *r = mm_calloc(1, sizeof *r);
+    if (!r) return MM_ERR_NOMEM;
+    r->max_line = max_line ? max_line : (64u << 20);
+    r->is_stdin = !strcmp(path, "-");
+    r->f = r->is_stdin ? stdin : fopen(path, "rb");
+    r->path = mm_strndup(path, strlen(path));
+    if (!r->f) {
+        mm_err e = mm_fail(MM_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        mm_lines_close(r);
+        return e;
+    }
+    size_t n = strlen(path);
+    if (n > 4 && !strcmp(path + n - 4, ".zst")) {
+        r->z = ZSTD_createDCtx();
+        r->in_cap = ZSTD_DStreamInSize();
+        r->in = mm_malloc(r->in_cap);
+    }
+    r->raw_cap = CHUNK;
+    r->raw = mm_malloc(r->raw_cap);
+    if (!r->raw || (r->z && !r->in)) {
+        mm_lines_close(r);
+        return MM_ERR_NOMEM;
+    }
+    *out = r;
+    return MM_OK;
+}
+
+/* Refill raw[] with the next decompressed bytes. Returns bytes produced, 0 at end. */
+static mm_err refill(mm_lines *r, size_t *got) {
+    r->raw_pos = r->raw_len = 0;
+    *got = 0;
+    if (!r->z) {
+        r->raw_len = fread(r->raw, 1, r->raw_cap, r->f);
+        if (!r->raw_len && ferror(r->f))
+            return mm_fail(MM_ERR_IO, "%s: read error: %s", r->path, strerror(errno));
+        *got = r->raw_len;
+        return MM_OK;
+    }
+    while (!r->raw_len) {
+        if (r->in_pos == r->in_len) {
+            if (r->eof_in) return MM_OK;
+            r->in_len = fread(r->in, 1, r->in_cap, r->f);
+            r->in_pos = 0;
+            if (!r->in_len) {
+                r->eof_in = true;
+                if (ferror(r->f))
+                    return mm_fail(MM_ERR_IO, "%s: read error: %s", r->path, strerror(errno));
+                return MM_OK;
+            }
+        }
+        ZSTD_inBuffer ib = {r->in, r->in_len, r->in_pos};
+        ZSTD_outBuffer ob = {r->raw, r->raw_cap, 0};
+        size_t rc = ZSTD_decompressStream(r->z, &ob, &ib);
+        if (ZSTD_isError(rc))
+            return mm_fail(MM_ERR_FORMAT, "%s: zstd error near decompressed byte %llu: %s",
+                           r->path, (unsigned long long)r->next_offset, ZSTD_getErrorName(rc));
+        r->in_pos = ib.pos;
+        r->raw_len = ob.pos;
+    }
+    *got = r->raw_len;
+    return MM_OK;
+}
+
+int mm_lines_next(mm_lines *r, const char **line, size_t *len, mm_err *err) {
+    *err = MM_OK;
+    mm_buf_clear(&r->line);
+    r->offset = r->next_offset;
+    bool have = false;
+    for (;;) {
+        if (r->raw_pos == r->raw_len) {
+            size_t got;
+            if ((*err = refill(r, &got)) != MM_OK) return 0;
+            if (!got) break;
+        }
+        char *s = r->raw + r->raw_pos;
+        size_t avail = r->raw_len - r->raw_pos;
+        char *nl = memchr(s, '\n', avail);
+        size_t take = nl ? (size_t)(nl - s) : avail;
+        have = true;
+        if (!r->skipping) {
+            if (r->line.len + take > r->max_line) {
+                r->skipping = true;
+                mm_buf_clear(&r->line);
+            } else if ((*err = mm_buf_append(&r->line, s, take)) != MM_OK)
+                return 0;
+        }
+        r->raw_pos += take + (nl ? 1 : 0);
+        r->next_offset += take + (nl ? 1 : 0);
+        if (!nl) continue;
+        if (r->skipping) { /* a line over the cap: count it, start over */
+            r->skipping = false;
+            r->skipped_long++;
+            r->lineno++;
+            r->offset = r->next_offset;
+            have = false;
+            continue;
+        }
+        break;
+    }
+    if (!have) return 0;
+    if (r->skipping) { /* last line, unterminated and too long */
+        r->skipping = false;
+        r->skipped_long++;
+        return 0;
+    }
+    r->lineno++;
+    if (!r->line.data) mm_buf_reserve(&r->line, 0);
+    size_t n = r->line.len;
+    if (n && r->line.data[n - 1] == '\r') r->line.data[--n] = 0;
+    *line = r->line.data;
+    *len = n;
+    return 1;
+}
+
+uint64_t mm_lines_offset(const mm_lines *r) { return r->offset; }
+uint64_t mm_lines_number(const mm_lines *r) { return r->lineno; }
+uint64_t mm_lines_skipped_long(const mm_lines *r) { return r->skipped_long; }
+
+void mm_lines_close(mm_lines *r) {
+    if (!r) return;
+    if (r->f && !r->is_stdin) fclose(r->f);
+    ZSTD_freeDCtx(r->z);
+    free(r->in);
+    free(r->raw);
+    free(r->path);
+    mm_buf_free(&r->line);
+    free(r);
+}
+
+/* ---------------------------------------------------------------- writing */
+
+struct mm_out {
+    FILE *f;
+    char *path, *tmp;
+    ZSTD_CCtx *z;
+    char *zbuf;
+    size_t zcap;
+    uint64_t bytes;
+};
+
+mm_err mm_out_open(const char *path, int zstd_level, mm_out **out) {
+    *out = NULL;
+    mm_out *o = mm_calloc(1, sizeof *o);
+    if (!o) return MM_ERR_NOMEM;
+    size_t n = strlen(path);
+    o->path = mm_strndup(path, n);
+    o->tmp = mm_malloc(n + 32);
+    if (!o->path || !o->tmp) {
+        mm_out_abort(o);
+        return MM_ERR_NOMEM;
+    }
+    snprintf(o->tmp, n + 32, "%s.tmp.%d", path, (int)getpid());
+    o->f = fopen(o->tmp, "wb");
+    if (!o->f) {
+        mm_err e = mm_fail(MM_ERR_IO, "%s: cannot create: %s", o->tmp, strerror(errno));
+        free(o->tmp);
+        o->tmp = NULL;
+        mm_out_abort(o);
+        return e;
+    }
+    if (n > 4 && !strcmp(path + n - 4, ".zst")) {
+        o->z = ZSTD_createCCtx();
+        ZSTD_CCtx_setParameter(o->z, ZSTD_c_compressionLevel, zstd_level ? zstd_level : 3);
+        ZSTD_CCtx_setParameter(o->z, ZSTD_c_checksumFlag, 1);
+        o->zcap = ZSTD_CStreamOutSize();
+        o->zbuf = mm_malloc(o->zcap);
+        if (!o->z || !o->zbuf) {
+            mm_out_abort(o);
+            return MM_ERR_NOMEM;
+        }
+    }
+    *out = o;
+    return MM_OK;
+}
+
+static mm_err out_raw(mm_out *o, const void *p, size_t n) {
+    if (n && fwrite(p, 1, n, o->f) != n)
+        return mm_fail(MM_ERR_IO, "%s: write failed: %s", o->tmp, strerror(errno));
+    return MM_OK;
+}
+
+static mm_err out_z(mm_out *o, const void *p, size_t n, ZSTD_EndDirective mode) {
+    ZSTD_inBuffer ib = {p, n, 0};
+    for (;;) {
+        ZSTD_outBuffer ob = {o->zbuf, o->zcap, 0};
+        size_t rem = ZSTD_compressStream2(o->z, &ob, &ib, mode);
+        if (ZSTD_isError(rem))
+            return mm_fail(MM_ERR_IO, "%s: zstd: %s", o->tmp, ZSTD_getErrorName(rem));
+        MM_TRY(out_raw(o, o->zbuf, ob.pos));
+        if (mode == ZSTD_e_end ? rem == 0 : ib.pos == ib.size) return MM_OK;
+    }
+}
+
+mm_err mm_out_write(mm_out *o, const void *data, size_t n) {
+    o->bytes += n;
+    return o->z ? out_z(o, data, n, ZSTD_e_continue) : out_raw(o, data, n);
+}
+
+uint64_t mm_out_bytes(const mm_out *o) { return o->bytes; }
+
+mm_err mm_out_commit(mm_out *o) {
+    mm_err e = MM_OK;
+    if (o->z) e = out_z(o, "", 0, ZSTD_e_end);
+    if (e == MM_OK && (fflush(o->f) || fsync(fileno(o->f))))
+        e = mm_fail(MM_ERR_IO, "%s: flush failed: %s", o->tmp, strerror(errno));
+    if (e == MM_OK) {
+        int rc = fclose(o->f);
+        o->f = NULL;
+        if (rc) e = mm_fail(MM_ERR_IO, "%s: close failed: %s", o->tmp, strerror(errno));
+    }
+    if (e == MM_OK && rename(o->tmp, o->path))
+        e = mm_fail(MM_ERR_IO, "%s: rename to %s failed: %s", o->tmp, o->path, strerror(errno));
+    if (e == MM_OK) {
+        free(o->tmp);
+        o->tmp = NULL;
+    }
+    mm_out_abort(o);
+    return e;
+}
+
+void mm_out_abort(mm_out *o) {
+    if (!o) return;
+    if (o->f) fclose(o->f);
+    if (o->tmp) unlink(o->tmp);
+    ZSTD_freeCCtx(o->z);
+    free(o->zbuf);
+    free(o->tmp);
+    free(o->path);
+    free(o);
+}
+
+/* ---------------------------------------------------------------- paths */
+
+bool mm_file_done(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+}
+
+mm_err mm_mkdirs(const char *path) {
+    char tmp[4096];
+    size_t n = strlen(path);
+    if (n >= sizeof tmp) return mm_fail(MM_ERR_ARG, "path too long: %s", path);
+    memcpy(tmp, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (tmp[i] != '/' && tmp[i] != 0) continue;
+        char c = tmp[i];
+        tmp[i] = 0;
+        if (mkdir(tmp, 0777) && errno != EEXIST)
+            return mm_fail(MM_ERR_IO, "%s: cannot create directory: %s", tmp, strerror(errno));
+        tmp[i] = c;
+    }
+    return MM_OK;
+}
+
+void mm_stem(const char *path, char *out, size_t cap) {
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    snprintf(out, cap, "%s", b);
+    static const char *const exts[] = {".gz", ".zst", ".bz2", ".xz", ".lz4", ".warc", ".arc",
+                                       ".jsonl", ".json", ".txt", ".tsv", ".html"};
+    for (int again = 1; again;) {
+        again = 0;
+        size_t n = strlen(out);
+        for (size_t i = 0; i < sizeof exts / sizeof *exts; i++) {
+            size_t k = strlen(exts[i]);
+            if (n > k && !strcmp(out + n - k, exts[i])) {
+                out[n - k] = 0;
+                again = 1;
+                break;
+            }
+        }
+    }
+}

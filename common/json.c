@@ -1,0 +1,466 @@
+#include "common/json.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- UTF-8 */
+
+int mm_utf8_seq_len(const unsigned char *s, size_t avail) {
+    unsigned c = s[0];
+    if (c < 0x80) return 1;
+    int n;
+    uint32_t min;
+    if ((c & 0xE0) == 0xC0) n = 2, min = 0x80;
+    else if ((c & 0xF0) == 0xE0) n = 3, min = 0x800;
+    else if ((c & 0xF8) == 0xF0 && c <= 0xF4) n = 4, min = 0x10000;
+    else return 0;
+    if ((size_t)n > avail) return 0;
+    uint32_t cp = c & (0x7F >> n);
+    for (int i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return n;
+}
+
+int mm_utf8_decode(const unsigned char *s, size_t avail, uint32_t *cp) {
+    int n = mm_utf8_seq_len(s, avail);
+    if (n == 0) {
+        *cp = 0xFFFD;
+        return 1;
+    }
+    if (n == 1) {
+        *cp = s[0];
+        return 1;
+    }
+    uint32_t v = s[0] & (0x7F >> n);
+    for (int i = 1; i < n; i++) v = (v << 6) | (s[i] & 0x3F);
+    *cp = v;
+    return n;
+}
+
+int mm_utf8_encode(uint32_t cp, char out[4]) {
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    if (cp > 0x10FFFF) return mm_utf8_encode(0xFFFD, out);
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+bool mm_utf8_valid(const char *s, size_t n) {
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
+        int k = mm_utf8_seq_len(p + i, n - i);
+        if (!k) return false;
+        i += (size_t)k;
+    }
+    return true;
+}
+
+/* ---------------------------------------------------------------- writing */
+
+mm_err mm_json_str(mm_buf *b, const char *s, size_t n) {
+    static const char hex[] = "0123456789abcdef";
+    MM_TRY(mm_buf_reserve(b, n + n / 8 + 2));
+    const unsigned char *p = (const unsigned char *)s;
+    MM_TRY(mm_buf_putc(b, '"'));
+    size_t i = 0, run = 0;
+    while (i < n) {
+        unsigned char c = p[i];
+        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0x80) {
+            int k = mm_utf8_seq_len(p + i, n - i);
+            if (k) {
+                i += (size_t)k;
+                continue;
+            }
+        }
+        MM_TRY(mm_buf_append(b, p + run, i - run));
+        char esc[8];
+        size_t el = 2;
+        esc[0] = '\\';
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\t': esc[1] = 't'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        default:
+            if (c >= 0x80) { /* invalid UTF-8 byte */
+                memcpy(esc, "\xEF\xBF\xBD", 3);
+                el = 3;
+            } else {
+                esc[1] = 'u', esc[2] = '0', esc[3] = '0';
+                esc[4] = hex[c >> 4], esc[5] = hex[c & 15];
+                el = 6;
+            }
+        }
+        MM_TRY(mm_buf_append(b, esc, el));
+        run = ++i;
+    }
+    MM_TRY(mm_buf_append(b, p + run, n - run));
+    return mm_buf_putc(b, '"');
+}
+
+void mm_jw_init(mm_jw *w, mm_buf *b) {
+    memset(w, 0, sizeof *w);
+    w->b = b;
+}
+
+static mm_err jw_value_prefix(mm_jw *w) {
+    if (w->need_comma[w->depth]) MM_TRY(mm_buf_putc(w->b, ','));
+    w->need_comma[w->depth] = true;
+    return MM_OK;
+}
+
+static mm_err jw_open(mm_jw *w, char c) {
+    MM_TRY(jw_value_prefix(w));
+    if (w->depth + 1 >= 64) return mm_fail(MM_ERR_ARG, "JSON writer nested too deep");
+    w->need_comma[++w->depth] = false;
+    return mm_buf_putc(w->b, c);
+}
+
+static mm_err jw_close(mm_jw *w, char c) {
+    if (w->depth > 0) w->depth--;
+    return mm_buf_putc(w->b, c);
+}
+
+mm_err mm_jw_obj_begin(mm_jw *w) { return jw_open(w, '{'); }
+mm_err mm_jw_obj_end(mm_jw *w) { return jw_close(w, '}'); }
+mm_err mm_jw_arr_begin(mm_jw *w) { return jw_open(w, '['); }
+mm_err mm_jw_arr_end(mm_jw *w) { return jw_close(w, ']'); }
+
+mm_err mm_jw_key(mm_jw *w, const char *key) {
+    MM_TRY(jw_value_prefix(w));
+    MM_TRY(mm_json_str(w->b, key, strlen(key)));
+    w->need_comma[w->depth] = false; /* the value follows without a comma */
+    return mm_buf_putc(w->b, ':');
+}
+
+mm_err mm_jw_stringn(mm_jw *w, const char *s, size_t n) {
+    MM_TRY(jw_value_prefix(w));
+    return mm_json_str(w->b, s ? s : "", s ? n : 0);
+}
+mm_err mm_jw_string(mm_jw *w, const char *s) { return mm_jw_stringn(w, s, s ? strlen(s) : 0); }
+mm_err mm_jw_int(mm_jw *w, int64_t v) {
+    MM_TRY(jw_value_prefix(w));
+    return mm_buf_printf(w->b, "%lld", (long long)v);
+}
+mm_err mm_jw_uint(mm_jw *w, uint64_t v) {
+    MM_TRY(jw_value_prefix(w));
+    return mm_buf_printf(w->b, "%llu", (unsigned long long)v);
+}
+mm_err mm_jw_double(mm_jw *w, double v) {
+    MM_TRY(jw_value_prefix(w));
+    if (!isfinite(v)) return mm_buf_puts(w->b, "null");
+    return mm_buf_printf(w->b, "%.9g", v);
+}
+mm_err mm_jw_bool(mm_jw *w, bool v) {
+    MM_TRY(jw_value_prefix(w));
+    return mm_buf_puts(w->b, v ? "true" : "false");
+}
+mm_err mm_jw_null(mm_jw *w) {
+    MM_TRY(jw_value_prefix(w));
+    return mm_buf_puts(w->b, "null");
+}
+mm_err mm_jw_raw(mm_jw *w, const char *json) {
+    MM_TRY(jw_value_prefix(w));
+    return mm_buf_puts(w->b, json);
+}
+
+/* ---------------------------------------------------------------- reading */
+
+typedef struct arena_block {
+    struct arena_block *next;
+    size_t used, cap;
+    max_align_t data[];
+} arena_block;
+
+struct mm_json_doc {
+    arena_block *blocks;
+};
+
+typedef struct parser {
+    const char *s, *end, *start;
+    mm_json_doc *doc;
+    int depth;
+} parser;
+
+static void *arena_alloc(mm_json_doc *d, size_t n) {
+    n = (n + 15) & ~(size_t)15;
+    arena_block *b = d->blocks;
+    if (!b || b->used + n > b->cap) {
+        size_t cap = n > 16384 ? n : 16384;
+        b = malloc(sizeof *b + cap);
+        if (!b) return NULL;
+        b->next = d->blocks;
+        b->used = 0;
+        b->cap = cap;
+        d->blocks = b;
+    }
+    void *p = (char *)b->data + b->used;
+    b->used += n;
+    return p;
+}
+
+void mm_json_doc_free(mm_json_doc *doc) {
+    if (!doc) return;
+    arena_block *b = doc->blocks;
+    while (b) {
+        arena_block *n = b->next;
+        free(b);
+        b = n;
+    }
+    free(doc);
+}
+
+static mm_err perr(parser *p, const char *what) {
+    return mm_fail(MM_ERR_FORMAT, "JSON: %s at byte %zu", what, (size_t)(p->s - p->start));
+}
+
+static void skip_ws(parser *p) {
+    while (p->s < p->end && (*p->s == ' ' || *p->s == '\t' || *p->s == '\n' || *p->s == '\r'))
+        p->s++;
+}
+
+static int hex4(const char *s) {
+    int v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = s[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9') v |= c - '0';
+        else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
+        else return -1;
+    }
+    return v;
+}
+
+static mm_err parse_string(parser *p, const char **out, size_t *outlen) {
+    p->s++; /* opening quote */
+    const char *q = p->s;
+    size_t raw = 0;
+    while (q < p->end && *q != '"') {
+        if (*q == '\\') q++;
+        q++;
+        raw++;
+    }
+    if (q >= p->end) return perr(p, "unterminated string");
+    char *dst = arena_alloc(p->doc, (size_t)(q - p->s) + 1);
+    if (!dst) return mm_fail(MM_ERR_NOMEM, "JSON arena");
+    size_t n = 0;
+    while (p->s < q) {
+        char c = *p->s++;
+        if (c != '\\') {
+            dst[n++] = c;
+            continue;
+        }
+        c = *p->s++;
+        switch (c) {
+        case '"': dst[n++] = '"'; break;
+        case '\\': dst[n++] = '\\'; break;
+        case '/': dst[n++] = '/'; break;
+        case 'b': dst[n++] = '\b'; break;
+        case 'f': dst[n++] = '\f'; break;
+        case 'n': dst[n++] = '\n'; break;
+        case 'r': dst[n++] = '\r'; break;
+        case 't': dst[n++] = '\t'; break;
+        case 'u': {
+            if (q - p->s < 4) return perr(p, "short \\u escape");
+            int cp = hex4(p->s);
+            if (cp < 0) return perr(p, "bad \\u escape");
+            p->s += 4;
+            if (cp >= 0xD800 && cp <= 0xDBFF && q - p->s >= 6 && p->s[0] == '\\' &&
+                p->s[1] == 'u') {
+                int lo = hex4(p->s + 2);
+                if (lo >= 0xDC00 && lo <= 0xDFFF) {
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    p->s += 6;
+                }
+            }
+            n += (size_t)mm_utf8_encode((uint32_t)cp, dst + n);
+            break;
+        }
+        default: return perr(p, "bad escape");
+        }
+    }
+    dst[n] = 0;
+    p->s = q + 1;
+    *out = dst;
+    *outlen = n;
+    (void)raw;
+    return MM_OK;
+}
+
+static mm_err parse_value(parser *p, mm_json *v);
+
+static mm_err parse_container(parser *p, mm_json *v, bool is_obj) {
+    if (++p->depth > 512) return perr(p, "nesting too deep");
+    v->type = is_obj ? MM_JSON_OBJ : MM_JSON_ARR;
+    char close = is_obj ? '}' : ']';
+    p->s++;
+    mm_json **tail = &v->child;
+    skip_ws(p);
+    if (p->s < p->end && *p->s == close) {
+        p->s++;
+        p->depth--;
+        return MM_OK;
+    }
+    for (;;) {
+        mm_json *c = arena_alloc(p->doc, sizeof *c);
+        if (!c) return mm_fail(MM_ERR_NOMEM, "JSON arena");
+        memset(c, 0, sizeof *c);
+        skip_ws(p);
+        if (is_obj) {
+            size_t kl;
+            if (p->s >= p->end || *p->s != '"') return perr(p, "expected a key");
+            MM_TRY(parse_string(p, &c->key, &kl));
+            skip_ws(p);
+            if (p->s >= p->end || *p->s != ':') return perr(p, "expected ':'");
+            p->s++;
+        }
+        MM_TRY(parse_value(p, c));
+        *tail = c;
+        tail = &c->next;
+        v->len++;
+        skip_ws(p);
+        if (p->s < p->end && *p->s == ',') {
+            p->s++;
+            continue;
+        }
+        if (p->s < p->end && *p->s == close) {
+            p->s++;
+            p->depth--;
+            return MM_OK;
+        }
+        return perr(p, is_obj ? "expected ',' or '}'" : "expected ',' or ']'");
+    }
+}
+
+static bool lit(parser *p, const char *w) {
+    size_t n = strlen(w);
+    if ((size_t)(p->end - p->s) < n || memcmp(p->s, w, n)) return false;
+    p->s += n;
+    return true;
+}
+
+static mm_err parse_value(parser *p, mm_json *v) {
+    skip_ws(p);
+    if (p->s >= p->end) return perr(p, "unexpected end");
+    char c = *p->s;
+    if (c == '{') return parse_container(p, v, true);
+    if (c == '[') return parse_container(p, v, false);
+    if (c == '"') {
+        v->type = MM_JSON_STR;
+        return parse_string(p, &v->str, &v->len);
+    }
+    if (lit(p, "true")) {
+        v->type = MM_JSON_BOOL;
+        v->b = true;
+        return MM_OK;
+    }
+    if (lit(p, "false")) {
+        v->type = MM_JSON_BOOL;
+        return MM_OK;
+    }
+    if (lit(p, "null")) {
+        v->type = MM_JSON_NULL;
+        return MM_OK;
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) {
+        const char *b = p->s;
+        while (p->s < p->end && strchr("+-0123456789.eE", *p->s)) p->s++;
+        size_t n = (size_t)(p->s - b);
+        char *t = arena_alloc(p->doc, n + 1);
+        if (!t) return mm_fail(MM_ERR_NOMEM, "JSON arena");
+        memcpy(t, b, n);
+        t[n] = 0;
+        char *e;
+        v->type = MM_JSON_NUM;
+        v->num = strtod(t, &e);
+        v->str = t;
+        v->len = n;
+        if (*e) return perr(p, "bad number");
+        return MM_OK;
+    }
+    return perr(p, "unexpected character");
+}
+
+mm_err mm_json_parse(const char *text, size_t n, mm_json_doc **doc, mm_json **root) {
+    *doc = NULL;
+    *root = NULL;
+    mm_json_doc *d = calloc(1, sizeof *d);
+    if (!d) return mm_fail(MM_ERR_NOMEM, "JSON doc");
+    parser p = {.s = text, .end = text + n, .start = text, .doc = d};
+    mm_json *r = arena_alloc(d, sizeof *r);
+    if (!r) {
+        mm_json_doc_free(d);
+        return mm_fail(MM_ERR_NOMEM, "JSON arena");
+    }
+    memset(r, 0, sizeof *r);
+    mm_err e = parse_value(&p, r);
+    if (e == MM_OK) {
+        skip_ws(&p);
+        if (p.s != p.end) e = perr(&p, "trailing characters");
+    }
+    if (e != MM_OK) {
+        mm_json_doc_free(d);
+        return e;
+    }
+    *doc = d;
+    *root = r;
+    return MM_OK;
+}
+
+const mm_json *mm_json_get(const mm_json *obj, const char *key) {
+    if (!obj || obj->type != MM_JSON_OBJ) return NULL;
+    for (const mm_json *c = obj->child; c; c = c->next)
+        if (!strcmp(c->key, key)) return c;
+    return NULL;
+}
+
+const mm_json *mm_json_at(const mm_json *arr, size_t i) {
+    if (!arr || (arr->type != MM_JSON_ARR && arr->type != MM_JSON_OBJ)) return NULL;
+    const mm_json *c = arr->child;
+    while (c && i--) c = c->next;
+    return c;
+}
+
+const char *mm_json_get_str(const mm_json *obj, const char *key, const char *def) {
+    const mm_json *v = mm_json_get(obj, key);
+    return v && v->type == MM_JSON_STR ? v->str : def;
+}
+
+double mm_json_get_num(const mm_json *obj, const char *key, double def) {
+    const mm_json *v = mm_json_get(obj, key);
+    return v && v->type == MM_JSON_NUM ? v->num : def;
+}

@@ -1,0 +1,2 @@
+PKGS += libzstd-dev libxxhash-dev
+PC   += libzstd libxxhash

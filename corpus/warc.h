@@ -1,0 +1,103 @@
+/* corpus/warc.h — the streaming WARC reader used by every stage.
+ *
+ *   mm_warc *w;  mm_warc_open("x.warc.gz", &opts, &w);
+ *   mm_warc_record rec;
+ *   while ((rc = mm_warc_next(w, &rec, &err)) != 0) {
+ *       if (rc < 0) { report mm_error_detail(); continue; }   // damaged record, already skipped
+ *       ... rec.type, rec.target_uri, ... ; mm_warc_read_block(w, ...) or mm_warc_http(w, ...)
+ *   }
+ *   mm_warc_close(w);
+ *
+ * Inputs: .warc, .warc.gz (per-record members or one member), .bz2, .xz, .zst, .lz4, "-" for
+ * stdin, http(s):// URLs (streamed with libcurl).  The reader never holds a whole file: it keeps
+ * one record's block in memory, up to opts.max_record (larger blocks are skipped and counted).
+ *
+ * Ownership: everything a record points to belongs to the reader and stays valid until the next
+ * mm_warc_next or mm_warc_close.  Damage (truncation, a wrong Content-Length, garbage between
+ * records, a bad gzip member) makes mm_warc_next return -1 with the detail naming file, byte
+ * offset and reason; the reader has resynchronised on the next "WARC/" line and the following
+ * call returns the next good record.  Counts of what was skipped and why are in mm_warc_stats. */
+#ifndef MM_WARC_H
+#define MM_WARC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+
+typedef struct mm_warc mm_warc;
+
+typedef struct mm_warc_opts {
+    size_t max_record;   /* largest record block kept in memory; 0 = 32 MiB default */
+    bool verify_digests; /* check WARC-Block-Digest / WARC-Payload-Digest (sha1) */
+    const char *name;    /* name used in messages (default: the path) */
+} mm_warc_opts;
+
+typedef enum {
+    MM_WARC_WARCINFO, MM_WARC_RESPONSE, MM_WARC_RESOURCE, MM_WARC_REQUEST, MM_WARC_METADATA,
+    MM_WARC_REVISIT, MM_WARC_CONVERSION, MM_WARC_CONTINUATION, MM_WARC_OTHER
+} mm_warc_type;
+
+typedef struct mm_warc_header {
+    const char *name, *value; /* name as written; value with folded lines joined by one space */
+} mm_warc_header;
+
+typedef struct mm_warc_record {
+    uint64_t offset;          /* byte offset of the record in the (compressed) file */
+    const char *version;      /* "WARC/1.0", "WARC/1.1", "WARC/0.18" */
+    mm_warc_type type;
+    const char *type_name;    /* WARC-Type as written */
+    const char *record_id;    /* WARC-Record-ID, "" if absent */
+    const char *target_uri;   /* WARC-Target-URI with <...> unwrapped, "" if absent */
+    const char *date;         /* WARC-Date, "" if absent */
+    const char *content_type; /* Content-Type of the block */
+    uint64_t content_length;  /* declared block length */
+    const mm_warc_header *headers;
+    size_t nheaders;
+    const unsigned char *block; /* the record block (content_length bytes) */
+    size_t block_len;
+    bool oversized;           /* block larger than max_record: not kept, block == NULL */
+    int digest_ok;            /* 1 verified, 0 mismatch, -1 not checked / no digest */
+} mm_warc_record;
+
+typedef struct mm_warc_stats {
+    uint64_t records, by_type[MM_WARC_OTHER + 1];
+    uint64_t bytes_in;          /* compressed bytes read */
+    uint64_t bytes_out;         /* uncompressed bytes of records */
+    uint64_t skipped_truncated, skipped_bad_length, skipped_garbage, skipped_bad_gzip,
+        skipped_bad_header, skipped_oversized, digest_failures;
+} mm_warc_stats;
+
+MM_API mm_err mm_warc_open(const char *path, const mm_warc_opts *opts, mm_warc **out);
+/* 1 = a record; 0 = end of input; -1 = a damaged record was skipped (see mm_error_detail()).
+ * A fatal error (cannot read at all) returns 0 with *err set. */
+MM_API int mm_warc_next(mm_warc *w, mm_warc_record *rec, mm_err *err);
+MM_API const char *mm_warc_header_get(const mm_warc_record *rec, const char *name); /* case-insensitive */
+MM_API const mm_warc_stats *mm_warc_get_stats(const mm_warc *w);
+MM_API void mm_warc_close(mm_warc *w);
+MM_API const char *mm_warc_type_name(mm_warc_type t);
+
+/* ---- HTTP payloads (corpus/http.c) ---- */
+typedef struct mm_http_response {
+    int status;                 /* 0 when the block is not an HTTP response */
+    const char *content_type;   /* Content-Type header value, "" if absent */
+    const char *charset;        /* charset= parameter, "" if absent */
+    const mm_warc_header *headers;
+    size_t nheaders;
+    const unsigned char *body;  /* de-chunked and decompressed (gzip, deflate, br) */
+    size_t body_len;
+    bool body_truncated;        /* decoding stopped early (damage or cap); body is what we got */
+} mm_http_response;
+
+typedef struct mm_http mm_http; /* reusable decoder context (owns the body buffers) */
+MM_API mm_http *mm_http_create(size_t max_body);
+MM_API void mm_http_free(mm_http *h);
+/* Parse an HTTP response block.  Pointers stay valid until the next call on `h`.
+ * Common Crawl's X-Crawler-Content-Encoding / X-Crawler-Transfer-Encoding mean the payload is
+ * already decoded. */
+MM_API mm_err mm_http_parse(mm_http *h, const unsigned char *block, size_t n,
+                            mm_http_response *out);
+MM_API const char *mm_http_header_get(const mm_http_response *r, const char *name);
+
+#endif

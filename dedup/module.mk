@@ -1,0 +1,2 @@
+# dedup/: URL normalisation, exact dedup, MinHash-LSH, n-gram decontamination.
+PKGS +=

@@ -1,0 +1,3 @@
+# rl/: tokenizer, token shards, GPT-2 on OpenBLAS, pretrainer, sampler, GRPO.
+PKGS += libopenblas-dev python3-torch python3-numpy
+PC   += openblas

@@ -1,0 +1,207 @@
+/* Unit tests for the common core: buffers, JSON, UTF-8, line reader/atomic writer, documents. */
+#include <unistd.h>
+
+#include "common/doc.h"
+#include "common/hash.h"
+#include "common/io.h"
+#include "common/json.h"
+#include "common/pool.h"
+#include "common/svg.h"
+#include "test.h"
+
+TEST(json_escape_invalid_utf8) {
+    mm_buf b = {0};
+    mm_json_str(&b, "a\"b\\\n\x01\xff\xe4\xb8\xad", 10);
+    CHECK_STR(b.data, "\"a\\\"b\\\\\\n\\u0001\xEF\xBF\xBD\xe4\xb8\xad\"");
+    CHECK(mm_utf8_valid(b.data, b.len));
+    mm_buf_free(&b);
+}
+
+TEST(json_parse_roundtrip) {
+    const char *t = "{\"a\": [1, 2.5, -3e2], \"s\": \"x\\u00e9\\ud83d\\ude00\\n\", \"o\": {\"t\": true, "
+                    "\"n\": null}}";
+    mm_json_doc *d;
+    mm_json *r;
+    CHECK_EQ_INT(mm_json_parse(t, strlen(t), &d, &r), MM_OK);
+    CHECK_EQ_INT(mm_json_get(r, "a")->len, 3);
+    CHECK_NEAR(mm_json_at(mm_json_get(r, "a"), 2)->num, -300, 0);
+    CHECK_STR(mm_json_get_str(r, "s", ""), "x\xc3\xa9\xf0\x9f\x98\x80\n");
+    CHECK(mm_json_get(mm_json_get(r, "o"), "t")->b);
+    mm_json_doc_free(d);
+}
+
+TEST(json_parse_errors_name_offset) {
+    const char *bad[] = {"{", "{\"a\":}", "[1,]", "\"abc", "{\"a\":1} x", "tru", "{\"a\" 1}"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        mm_json_doc *d;
+        mm_json *r;
+        CHECK_EQ_INT(mm_json_parse(bad[i], strlen(bad[i]), &d, &r), MM_ERR_FORMAT);
+        CHECK(strstr(mm_error_detail(), "at byte") != NULL);
+    }
+    char deep[2000];
+    memset(deep, '[', sizeof deep);
+    mm_json_doc *d;
+    mm_json *r;
+    CHECK_EQ_INT(mm_json_parse(deep, sizeof deep, &d, &r), MM_ERR_FORMAT);
+}
+
+TEST(jw_builds_valid_json) {
+    mm_buf b = {0};
+    mm_jw w;
+    mm_jw_init(&w, &b);
+    mm_jw_obj_begin(&w);
+    mm_jw_key(&w, "n");
+    mm_jw_int(&w, -5);
+    mm_jw_key(&w, "l");
+    mm_jw_arr_begin(&w);
+    mm_jw_double(&w, 0.5);
+    mm_jw_double(&w, NAN);
+    mm_jw_string(&w, "q");
+    mm_jw_arr_end(&w);
+    mm_jw_obj_end(&w);
+    CHECK_STR(b.data, "{\"n\":-5,\"l\":[0.5,null,\"q\"]}");
+    mm_buf_free(&b);
+}
+
+TEST(zst_lines_roundtrip_and_atomic) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/mm_common_%d.jsonl.zst", test_tmpdir(), (int)getpid());
+    mm_out *o;
+    CHECK_EQ_INT(mm_out_open(path, 3, &o), MM_OK);
+    CHECK(!mm_file_done(path)); /* nothing visible before commit */
+    for (int i = 0; i < 20000; i++) {
+        char line[64];
+        int n = snprintf(line, sizeof line, "line %d\n", i);
+        mm_out_write(o, line, (size_t)n);
+    }
+    CHECK_EQ_INT(mm_out_commit(o), MM_OK);
+    CHECK(mm_file_done(path));
+    mm_lines *r;
+    CHECK_EQ_INT(mm_lines_open(path, 0, &r), MM_OK);
+    const char *l;
+    size_t n;
+    mm_err e;
+    int count = 0, ok = 1;
+    while (mm_lines_next(r, &l, &n, &e) == 1) {
+        char want[64];
+        snprintf(want, sizeof want, "line %d", count);
+        if (strcmp(l, want)) ok = 0;
+        count++;
+    }
+    CHECK_EQ_INT(e, MM_OK);
+    CHECK_EQ_INT(count, 20000);
+    CHECK(ok);
+    mm_lines_close(r);
+    unlink(path);
+}
+
+TEST(lines_skip_overlong) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/mm_long_%d.txt", test_tmpdir(), (int)getpid());
+    FILE *f = fopen(path, "w");
+    fprintf(f, "a\n");
+    for (int i = 0; i < 5000; i++) fputc('x', f);
+    fprintf(f, "\nb\r\nc");
+    fclose(f);
+    mm_lines *r;
+    CHECK_EQ_INT(mm_lines_open(path, 1000, &r), MM_OK);
+    const char *l;
+    size_t n;
+    mm_err e;
+    CHECK(mm_lines_next(r, &l, &n, &e) == 1 && !strcmp(l, "a"));
+    CHECK(mm_lines_next(r, &l, &n, &e) == 1 && !strcmp(l, "b"));
+    CHECK_EQ_INT(mm_lines_number(r), 3);
+    CHECK(mm_lines_next(r, &l, &n, &e) == 1 && !strcmp(l, "c"));
+    CHECK(mm_lines_next(r, &l, &n, &e) == 0);
+    CHECK_EQ_INT(mm_lines_skipped_long(r), 1);
+    mm_lines_close(r);
+    unlink(path);
+}
+
+TEST(doc_roundtrip_and_bad_lines) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/mm_docs_%d.jsonl", test_tmpdir(), (int)getpid());
+    mm_buf b = {0};
+    mm_doc d = {.id = "0001", .text = "x = $\\frac{1}{2}$\n\xe4\xb8\xad", .url = "http://a.b/c",
+                .host = "a.b", .domain = "a.b", .lang = "en", .lang_score = 0.5,
+                .math_json = "{\"inline\":1}", .warc_offset = 42};
+    d.text_len = strlen(d.text);
+    mm_doc_to_json(&b, &d);
+    mm_buf_puts(&b, "{broken\n\n[1]\n");
+    mm_doc_to_json(&b, &d);
+    FILE *f = fopen(path, "w");
+    fwrite(b.data, 1, b.len, f);
+    fclose(f);
+    mm_doc_reader *r;
+    CHECK_EQ_INT(mm_doc_reader_open(path, &r), MM_OK);
+    mm_doc got;
+    mm_err e;
+    int rc = mm_doc_reader_next(r, &got, &e);
+    CHECK_EQ_INT(rc, 1);
+    CHECK_STR(got.text, d.text);
+    CHECK_STR(got.url, "http://a.b/c");
+    CHECK_EQ_INT(got.warc_offset, 42);
+    CHECK_STR(got.math_json, "{\"inline\":1}");
+    CHECK_EQ_INT(mm_doc_reader_next(r, &got, &e), -1);
+    CHECK(strstr(mm_error_detail(), "line 2") != NULL);
+    CHECK_EQ_INT(mm_doc_reader_next(r, &got, &e), -1);
+    CHECK_EQ_INT(mm_doc_reader_next(r, &got, &e), 1);
+    CHECK_EQ_INT(mm_doc_reader_next(r, &got, &e), 0);
+    CHECK_EQ_INT(mm_doc_reader_bad(r), 2);
+    mm_doc_reader_close(r);
+    mm_buf_free(&b);
+    unlink(path);
+}
+
+static mm_err count_item(void *ctx, size_t i, int worker) {
+    (void)worker;
+    __atomic_fetch_add((long *)ctx, (long)i, __ATOMIC_RELAXED);
+    return i == 7 ? MM_ERR_FORMAT : MM_OK;
+}
+
+TEST(pool_runs_every_item) {
+    long sum = 0;
+    CHECK_EQ_INT(mm_pool_run(100, 3, count_item, &sum), MM_ERR_FORMAT);
+    CHECK_EQ_INT(sum, 4950);
+}
+
+TEST(stem_and_rng) {
+    char s[256];
+    mm_stem("/x/CC-MAIN-1.warc.gz", s, sizeof s);
+    CHECK_STR(s, "CC-MAIN-1");
+    mm_stem("a/b.jsonl.zst", s, sizeof s);
+    CHECK_STR(s, "b");
+    mm_rng r1, r2;
+    mm_rng_seed(&r1, 5);
+    mm_rng_seed(&r2, 5);
+    CHECK(mm_rng_next(&r1) == mm_rng_next(&r2));
+    CHECK(mm_hash64("abc", 3, 0) != mm_hash64("abd", 3, 0));
+}
+
+TEST(svg_written) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/mm_svg_%d.svg", test_tmpdir(), (int)getpid());
+    double y[] = {3, 2, 1.5, 1.2};
+    mm_svg_series s = {"loss", NULL, y, 4};
+    CHECK_EQ_INT(mm_svg_lines(path, "t<1>", "step", "loss", &s, 1), MM_OK);
+    mm_buf b = {0};
+    CHECK_EQ_INT(mm_read_file(path, &b), MM_OK);
+    CHECK(strstr(b.data, "<polyline") && strstr(b.data, "t&lt;1&gt;"));
+    mm_buf_free(&b);
+    unlink(path);
+}
+
+int main(void) {
+    test_prog_ = "test_common";
+    RUN(json_escape_invalid_utf8);
+    RUN(json_parse_roundtrip);
+    RUN(json_parse_errors_name_offset);
+    RUN(jw_builds_valid_json);
+    RUN(zst_lines_roundtrip_and_atomic);
+    RUN(lines_skip_overlong);
+    RUN(doc_roundtrip_and_bad_lines);
+    RUN(pool_runs_every_item);
+    RUN(stem_and_rng);
+    RUN(svg_written);
+    return test_summary();
+}

@@ -1,0 +1,111 @@
+#include "tools/cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/io.h"
+
+int cli_verbosity = 0;
+volatile int cli_interrupted = 0;
+
+void cli_usage_error(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "mathmine %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'mathmine %s --help'.\n", cmd);
+    exit(CLI_EXIT_USAGE);
+}
+
+void cli_die(const char *cmd, mm_err e) {
+    const char *d = mm_error_detail();
+    fprintf(stderr, "mathmine %s: error: %s%s%s\n", cmd, mm_strerror(e), *d ? ": " : "", d);
+    exit(CLI_EXIT_FAIL);
+}
+
+void cli_warn(const char *cmd, const char *fmt, ...) {
+    if (cli_verbosity < 0) return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "mathmine %s: warning: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void cli_info(int level, const char *fmt, ...) {
+    if (cli_verbosity < level) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+long long cli_parse_int(const char *cmd, const char *opt, const char *arg, long long min,
+                        long long max) {
+    char *end;
+    errno = 0;
+    long long v = strtoll(arg, &end, 10);
+    /* accept K/M/G suffixes for sizes */
+    long long mul = 1;
+    if (*end == 'k' || *end == 'K') mul = 1000, end++;
+    else if (*end == 'm' || *end == 'M') mul = 1000000, end++;
+    else if (*end == 'g' || *end == 'G') mul = 1000000000, end++;
+    if (errno || end == arg || *end)
+        cli_usage_error(cmd, "%s expects an integer, got '%s'", opt, arg);
+    v *= mul;
+    if (v < min || v > max)
+        cli_usage_error(cmd, "%s must be between %lld and %lld, got %lld", opt, min, max, v);
+    return v;
+}
+
+double cli_parse_double(const char *cmd, const char *opt, const char *arg, double min, double max) {
+    char *end;
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (errno || end == arg || *end || !isfinite(v))
+        cli_usage_error(cmd, "%s expects a number, got '%s'", opt, arg);
+    if (v < min || v > max)
+        cli_usage_error(cmd, "%s must be between %g and %g, got %g", opt, min, max, v);
+    return v;
+}
+
+void cli_write_stats(const char *cmd, const char *path, const mm_buf *json) {
+    if (!path) return;
+    mm_out *o;
+    mm_err e = mm_out_open(path, 0, &o);
+    if (e == MM_OK) e = mm_out_write(o, json->data, json->len);
+    if (e == MM_OK) e = mm_out_write(o, "\n", 1);
+    if (e == MM_OK) e = mm_out_commit(o);
+    else mm_out_abort(o);
+    if (e != MM_OK) cli_warn(cmd, "cannot write stats to %s: %s", path, mm_error_detail());
+}
+
+static void on_signal(int sig) {
+    (void)sig;
+    if (cli_interrupted) _exit(CLI_EXIT_INTERRUPTED);
+    cli_interrupted = 1;
+}
+
+void cli_install_signal_handlers(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+bool cli_wants_help(int argc, char **argv) {
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--")) break;
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return true;
+    }
+    return false;
+}

@@ -1,0 +1,52 @@
+/* tools/cli.h — what every `mathmine <stage>` command shares: the command table, usage errors
+ * (exit 2), fatal errors (exit 1), number parsing with range checks, warnings, and the
+ * `--stats FILE` JSON summary.  Only tools/ prints and exits; the library never does.
+ *
+ * Exit codes: 0 success; 1 failure (an input could not be processed: the batch went on past it
+ * and reports it at the end); 2 usage error; 130 interrupted. */
+#ifndef MM_CLI_H
+#define MM_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/error.h"
+
+typedef int (*cli_cmd_fn)(int argc, char **argv);
+
+typedef struct cli_command {
+    const char *name;
+    cli_cmd_fn fn;
+    const char *help; /* one line for `mathmine --help` */
+} cli_command;
+
+enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2, CLI_EXIT_INTERRUPTED = 130 };
+
+extern int cli_verbosity; /* -q = -1, default 0, -v = 1, -vv = 2 */
+
+/* Print "mathmine CMD: MSG" and "Try 'mathmine CMD --help'." to stderr and exit(2). */
+_Noreturn void cli_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Print "mathmine CMD: error: <strerror>: <detail>" and exit(1). */
+_Noreturn void cli_die(const char *cmd, mm_err e);
+/* A warning line on stderr ("mathmine CMD: warning: ..."), unless -q. */
+void cli_warn(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* An informational line on stderr, shown at verbosity >= level. */
+void cli_info(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+long long cli_parse_int(const char *cmd, const char *opt, const char *arg, long long min,
+                        long long max);
+double cli_parse_double(const char *cmd, const char *opt, const char *arg, double min, double max);
+
+/* Write `json` (a complete JSON document) to `path` atomically; a failure is a warning. */
+void cli_write_stats(const char *cmd, const char *path, const mm_buf *json);
+
+/* SIGINT/SIGTERM set this; long loops check it and stop cleanly (outputs are temp files). */
+extern volatile int cli_interrupted;
+void cli_install_signal_handlers(void);
+
+/* True when argv contains -h/--help (before any "--"). */
+bool cli_wants_help(int argc, char **argv);
+
+#endif

@@ -1,0 +1,76 @@
+/* mathmine — the command-line front end.  Subcommands come from the one table below, which
+ * drives both dispatch and `mathmine --help`. */
+#include <stdio.h>
+#include <string.h>
+
+#include "tools/cli.h"
+#include "tools/commands.h"
+
+#define MM_VERSION "0.1.0"
+
+static const cli_command commands[] = {
+    {"warc", cmd_warc, "list, dump and count the records of WARC files (ls, cat, stats)"},
+    {"extract", cmd_extract, "WARC -> document shards: main text with the math kept as LaTeX"},
+    {"classify", cmd_classify, "fastText math classifier: train, score shards, eval"},
+    {"select", cmd_select, "select documents by score: threshold, top fraction or token budget"},
+    {"iterate", cmd_iterate, "iterative seed expansion with domain-level recall"},
+    {"dedup", cmd_dedup, "URL, exact and MinHash-LSH near-duplicate removal"},
+    {"decontaminate", cmd_decontaminate, "remove documents sharing n-grams with benchmarks"},
+    {"tokenizer", cmd_tokenizer, "byte-level BPE tokenizer: train, encode, decode"},
+    {"shard", cmd_shard, "document shards -> llm.c token shards (.bin)"},
+    {"pretrain", cmd_pretrain, "train a GPT-2 style model on token shards (CPU, OpenBLAS)"},
+    {"generate", cmd_generate, "sample text from a checkpoint (KV cache)"},
+    {"grpo", cmd_grpo, "Group Relative Policy Optimization (and online RFT / RFT baselines)"},
+    {"eval", cmd_eval, "greedy accuracy, Pass@K and Maj@K of a checkpoint on a task"},
+};
+enum { NCOMMANDS = sizeof commands / sizeof *commands };
+
+static void usage(FILE *f) {
+    fprintf(f, "mathmine %s — mine a mathematical pre-training corpus from Common Crawl, and\n"
+               "train on it (DeepSeekMath's pipeline, in C).\n\n"
+               "Usage: mathmine [-v|-q] <command> [options]   (mathmine <command> --help)\n\n"
+               "Commands:\n", MM_VERSION);
+    for (int i = 0; i < NCOMMANDS; i++)
+        if (commands[i].fn) fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].help);
+    fprintf(f, "\nGlobal options:\n"
+               "  -v, --verbose  more messages on stderr (repeatable)\n"
+               "  -q, --quiet    warnings off\n"
+               "  -h, --help     this help\n"
+               "      --version  print the version\n\n"
+               "Exit codes: 0 ok, 1 some input failed (the rest was done), 2 usage error,\n"
+               "130 interrupted.\n");
+}
+
+int main(int argc, char **argv) {
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return CLI_EXIT_OK;
+        } else if (!strcmp(a, "--version")) {
+            printf("mathmine %s\n", MM_VERSION);
+            return CLI_EXIT_OK;
+        } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+            cli_verbosity++;
+        } else if (!strcmp(a, "-vv")) {
+            cli_verbosity += 2;
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            cli_verbosity = -1;
+        } else {
+            fprintf(stderr, "mathmine: unknown option '%s'\nTry 'mathmine --help'.\n", a);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    for (int c = 0; c < NCOMMANDS; c++)
+        if (commands[c].fn && !strcmp(commands[c].name, argv[i])) {
+            cli_install_signal_handlers();
+            return commands[c].fn(argc - i, argv + i);
+        }
+    fprintf(stderr, "mathmine: unknown command '%s'\nTry 'mathmine --help'.\n", argv[i]);
+    return CLI_EXIT_USAGE;
+}
