@@ -13,7 +13,7 @@ MODULES  := common corpus classifier dedup rl
 PKGS          := build-essential pkg-config clang libclang-rt-14-dev python3 wget zstd bzip2 xz-utils lz4
 PC            :=
 LDLIBS_EXTRA  :=
-include $(wildcard $(addsuffix /module.mk,$(MODULES)))
+include $(wildcard $(addsuffix /module.mk,$(MODULES)) tools/module.mk)
 
 LIB_C    := $(sort $(wildcard $(addsuffix /*.c,$(MODULES))))
 LIB_CXX  := $(sort $(wildcard $(addsuffix /*.cc,$(MODULES))))

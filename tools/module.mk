@@ -1,0 +1,2 @@
+# tools/: packages the demo, benches and integration tests use (sample web, peers).
+PKGS +=
