@@ -6,6 +6,7 @@
 #include "common/io.h"
 #include "common/json.h"
 #include "common/pool.h"
+#include "common/strmap.h"
 #include "common/svg.h"
 #include "test.h"
 
@@ -191,6 +192,29 @@ TEST(svg_written) {
     unlink(path);
 }
 
+TEST(strmap_and_idset) {
+    mm_strmap *m = mm_strmap_create();
+    int added;
+    char key[32];
+    for (int i = 0; i < 5000; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        CHECK_EQ_INT(mm_strmap_put(m, key, strlen(key), &added), i);
+    }
+    CHECK_EQ_INT(mm_strmap_put(m, "k77", 3, &added), 77);
+    CHECK_EQ_INT(added, 0);
+    CHECK_EQ_INT(mm_strmap_find(m, "k4999", 5), 4999);
+    CHECK_EQ_INT(mm_strmap_find(m, "nope", 4), -1);
+    CHECK_STR(mm_strmap_key(m, 12), "k12");
+    mm_strmap_free(m);
+    mm_u64set *s = mm_u64set_create();
+    for (uint64_t v = 0; v < 10000; v += 3) mm_u64set_add(s, v * 0x9E3779B97F4A7C15ull);
+    CHECK_EQ_INT(mm_u64set_size(s), 3334);
+    CHECK(mm_u64set_has(s, 0));
+    CHECK(mm_u64set_has(s, 9ull * 0x9E3779B97F4A7C15ull));
+    CHECK(!mm_u64set_has(s, 10ull * 0x9E3779B97F4A7C15ull));
+    mm_u64set_free(s);
+}
+
 int main(void) {
     test_prog_ = "test_common";
     RUN(json_escape_invalid_utf8);
@@ -203,5 +227,6 @@ int main(void) {
     RUN(pool_runs_every_item);
     RUN(stem_and_rng);
     RUN(svg_written);
+    RUN(strmap_and_idset);
     return test_summary();
 }
