@@ -1,0 +1,315 @@
+/* classifier/classifier.h — the math classifier: fastText training through libfasttext, a
+ * fastText-compatible scorer of our own, the shared text normaliser, evaluation, and selection.
+ *
+ * Pieces (all in this one public header):
+ *   mm_clf_normalize*   the text normalisation used by training and scoring alike
+ *   mm_clf_train_*      train a supervised fastText model from positive / negative inputs
+ *   mm_ft_*             the plain reference: libfasttext itself (load/save .bin, quantize to
+ *                       .ftz, predict), wrapped in C; tests compare our scorer against it
+ *   mm_clf_scorer_*     our own scorer: reads .bin and .ftz (product-quantized) files, maps the
+ *                       input matrix from the file (no copy), one scorer shared by all threads,
+ *                       one mm_clf_ctx per thread
+ *   mm_clf_score_*      score document shards into score files; read score files back
+ *   mm_clf_eval_*       metrics: P/R/F1 at thresholds, ROC-AUC, threshold for a precision, PR SVG
+ *   mm_select_*         choose documents by score: threshold, top fraction, top token budget
+ *
+ * Labels.  Training writes two fastText labels: MM_CLF_LABEL_POS ("__label__math") for positives
+ * and MM_CLF_LABEL_NEG ("__label__other") for negatives.  A document's score is the probability
+ * of the positive label exactly as `fasttext predict-prob MODEL FILE -1` prints it: fastText ranks
+ * labels by log(p + 1e-5) and prints exp() of that, so the score is p + 1e-5 (it may read
+ * 1.00001); we reproduce that so scores equal fastText's to within float rounding.
+ *
+ * Score files (one per input shard, "<out_dir>/<stem>.scores.tsv"): one line per document,
+ *   id \t score \t url \t domain \t tokens
+ * score printed with "%.7g" (full float precision), tokens = the document's token estimate
+ * (MM_CLF_TOKENS: ceil(UTF-8 bytes of text / 4)).  Readers accept 4 columns (tokens = 0).
+ *
+ * Ownership: every create/open has a matching free/close that accepts NULL.  Strings passed in
+ * are borrowed for the call only.  Rows returned by readers point into the reader and stay valid
+ * until the next call.  The library never prints or exits; failures return an mm_err with a
+ * detail (mm_error_detail) naming the file and byte offset or line. */
+#ifndef MM_CLASSIFIER_H
+#define MM_CLASSIFIER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/error.h"
+
+#define MM_CLF_LABEL_POS "__label__math"
+#define MM_CLF_LABEL_NEG "__label__other"
+
+/* ---------------------------------------------------------------------------------------------
+ * Normalisation (see docs/classifier.md for the exact rules):
+ *   - lowercase (ASCII, and Latin-1/Greek/Cyrillic letters through simple case mapping),
+ *   - punctuation split off into its own token ("x+y=1." -> "x + y = 1 ."),
+ *   - LaTeX commands kept whole as one token ("\frac{a}{b}" -> "\frac { a } { b }"),
+ *   - "$" and "$$" kept as tokens,
+ *   - every CJK character (Han, Hiragana, Katakana, Hangul, CJK punctuation) its own token,
+ *   - all whitespace (incl. newlines, tabs, NBSP) folded to one space, no leading/trailing space,
+ *   - invalid UTF-8 bytes dropped,
+ *   - a length cap: output stops at the last whole token within `max_bytes`.
+ * The output is one line with no tabs or newlines, ready for fastText.  Idempotent:
+ * normalize(normalize(x)) == normalize(x).
+ * ------------------------------------------------------------------------------------------- */
+#define MM_CLF_MAX_BYTES_DEFAULT 100000 /* normalised bytes per document */
+
+/* Append the normalised form of text[0..n) to `out` (not cleared first). */
+MM_API mm_err mm_clf_normalize(mm_buf *out, const char *text, size_t n, size_t max_bytes);
+
+/* Token estimate used by score files and --top-tokens: ceil(n / 4) for n UTF-8 bytes of text. */
+#define MM_CLF_TOKENS(nbytes) (((uint64_t)(nbytes) + 3) / 4)
+
+/* ---------------------------------------------------------------------------------------------
+ * Training.  Defaults are DeepSeekMath's: dim 256, lr 0.1, wordNgrams 3, minCount 3, epoch 3,
+ * and bucket 2,000,000.  Loss defaults to softmax (with two labels it is logistic regression and
+ * gives calibrated probabilities; hs/ns/ova are accepted too).  The remaining fields are
+ * fastText's own defaults for supervised training.
+ * ------------------------------------------------------------------------------------------- */
+typedef struct mm_clf_train_opts {
+    /* fastText options */
+    int dim;             /* 256 */
+    double lr;           /* 0.1 */
+    int word_ngrams;     /* 3 */
+    int min_count;       /* 3 */
+    int min_count_label; /* 0 */
+    int epoch;           /* 3 */
+    const char *loss;    /* "softmax" | "hs" | "ns" | "ova" */
+    int bucket;          /* 2000000 */
+    int minn, maxn;      /* 0, 0 (no character n-grams, as in supervised fastText) */
+    int neg;             /* 5 */
+    int ws;              /* 5 */
+    int lr_update_rate;  /* 100 */
+    double t;            /* 1e-4 */
+    int threads;         /* 0 = all cores.  Note: fastText training with >1 thread is not
+                            bit-reproducible; threads = 1 is. */
+    int seed;            /* 0: fastText's seed; also the seed of sampling / shuffling / holdout */
+    const char *pretrained_vectors; /* NULL */
+    /* our input handling */
+    size_t max_bytes;    /* normalisation cap per document (MM_CLF_MAX_BYTES_DEFAULT) */
+    uint64_t neg_sample; /* > 0: draw this many negatives (uniformly, seeded) from the negative
+                            inputs; 0 = use them all */
+    uint64_t pos_sample; /* same for positives; 0 = all */
+    double valid_frac;   /* hold out this fraction of each class for validation (0 = none) */
+    size_t min_chars;    /* skip documents whose normalised text is shorter (default 1) */
+} mm_clf_train_opts;
+
+MM_API void mm_clf_train_opts_default(mm_clf_train_opts *o);
+
+/* What training saw and, with valid_frac > 0, how the model did on the held-out part
+ * (scored with our scorer at threshold 0.5). */
+typedef struct mm_clf_train_report {
+    uint64_t pos_docs, neg_docs;       /* documents used for training */
+    uint64_t pos_valid, neg_valid;     /* documents held out */
+    uint64_t skipped_empty, bad_lines; /* inputs skipped: empty after normalisation, broken */
+    uint64_t vocab_words, vocab_labels;
+    double train_seconds;
+    /* valid only when pos_valid > 0 && neg_valid > 0 */
+    double valid_auc, valid_precision, valid_recall, valid_f1, valid_accuracy;
+} mm_clf_train_report;
+
+/* Train from inputs, each one of:
+ *   - a document shard (*.jsonl, *.jsonl.zst: the "text" field of each line),
+ *   - a fastText-format file (a line starting with "__label__": its labels are dropped and the
+ *     rest is used as text of the class given by which list it is in),
+ *   - plain text, one document per line (*.txt, anything else; .zst decompressed).
+ * The normalised, labelled, shuffled training file is written to a temp file next to
+ * `model_out`, fastText is trained on it, and the model is saved atomically to `model_out`
+ * (.bin).  Errors: no positives or no negatives (MM_ERR_ARG, "one-class"), unreadable inputs
+ * (MM_ERR_IO naming the file).  Broken lines in shards are counted in rep->bad_lines.
+ * `rep` may be NULL. */
+MM_API mm_err mm_clf_train_files(const char *const *pos_paths, size_t npos,
+                                 const char *const *neg_paths, size_t nneg,
+                                 const mm_clf_train_opts *opts, const char *model_out,
+                                 mm_clf_train_report *rep);
+
+/* Train directly from a fastText-format file (labels already in it, text already normalised). */
+MM_API mm_err mm_ft_train_file(const char *fasttext_input, const mm_clf_train_opts *opts,
+                               const char *model_out);
+
+/* ---------------------------------------------------------------------------------------------
+ * The reference: libfasttext (wrapped C++).  Slow load (it reads the whole matrix), exact.
+ * ------------------------------------------------------------------------------------------- */
+typedef struct mm_ft_model mm_ft_model;
+
+/* Load a .bin or .ftz.  The file is first validated by our own parser (mm_clf_model_check), so a
+ * truncated or foreign file is an error (MM_ERR_FORMAT / MM_ERR_TRUNCATED), never a crash. */
+MM_API mm_err mm_ft_load(const char *path, mm_ft_model **out);
+MM_API mm_err mm_ft_save(const mm_ft_model *m, const char *path); /* atomic */
+MM_API void mm_ft_free(mm_ft_model *m);
+
+typedef struct mm_ft_quant_opts {
+    int64_t cutoff; /* 0 = keep every row; > 0: keep the `cutoff` most important rows */
+    int dsub;       /* 2: dimensions per sub-quantizer */
+    bool qnorm;     /* false: quantize norms separately */
+    bool qout;      /* false: quantize the output matrix too */
+    bool retrain;   /* false: retrain after pruning (needs `input`) */
+    const char *input; /* training file for retrain, else NULL */
+} mm_ft_quant_opts;
+MM_API void mm_ft_quant_opts_default(mm_ft_quant_opts *o);
+
+/* Product-quantize `m` in place (then mm_ft_save it as .ftz). */
+MM_API mm_err mm_ft_quantize(mm_ft_model *m, const mm_ft_quant_opts *o);
+/* Convenience: load `in_bin`, quantize, save `out_ftz`. */
+MM_API mm_err mm_ft_quantize_file(const char *in_bin, const char *out_ftz,
+                                  const mm_ft_quant_opts *o);
+
+/* Probability of `label` (e.g. MM_CLF_LABEL_POS) for one line of already-normalised text, as
+ * `fasttext predict-prob` reports it.  0 when the line has no known token. */
+MM_API mm_err mm_ft_prob(const mm_ft_model *m, const char *line, size_t n, const char *label,
+                         float *prob);
+/* Number of labels and the name of label i. */
+MM_API int mm_ft_nlabels(const mm_ft_model *m);
+MM_API const char *mm_ft_label(const mm_ft_model *m, int i);
+
+/* ---------------------------------------------------------------------------------------------
+ * Our scorer.  Reads fastText .bin (version 11/12) and .ftz; supports losses softmax, ns, ova
+ * and hs; word n-grams and subword (minn/maxn) models.  The input matrix is memory-mapped from
+ * the file (load costs a dictionary parse only); `preload` copies it into (huge-page backed)
+ * anonymous memory instead, which costs load time and RAM but makes random row reads faster.
+ * One scorer is shared read-only by any number of threads; each thread uses its own mm_clf_ctx.
+ * ------------------------------------------------------------------------------------------- */
+typedef struct mm_clf_scorer mm_clf_scorer;
+typedef struct mm_clf_ctx mm_clf_ctx;
+
+typedef struct mm_clf_scorer_opts {
+    const char *label; /* the label whose probability is the score: MM_CLF_LABEL_POS */
+    size_t max_bytes;  /* normalisation cap (MM_CLF_MAX_BYTES_DEFAULT); must match training */
+    bool preload;      /* false: mmap the matrix; true: copy it into memory (madvise huge) */
+    bool populate;     /* false: map lazily; true: MAP_POPULATE (fault everything in at load) */
+} mm_clf_scorer_opts;
+MM_API void mm_clf_scorer_opts_default(mm_clf_scorer_opts *o);
+
+/* What a model file says about itself. */
+typedef struct mm_clf_model_info {
+    int version, dim, word_ngrams, minn, maxn, bucket, min_count, epoch;
+    const char *loss;  /* "softmax", "hs", "ns", "ova" */
+    int64_t nwords, nlabels, ntokens, input_rows, pruneidx_size;
+    bool quant_input, quant_output, qnorm;
+    uint64_t file_bytes;
+} mm_clf_model_info;
+
+/* Parse and validate a model file without keeping it: magic, version, every size against the
+ * file size.  MM_ERR_FORMAT (not fastText), MM_ERR_TRUNCATED, MM_ERR_UNSUPPORTED. */
+MM_API mm_err mm_clf_model_check(const char *path, mm_clf_model_info *info);
+/* The same on a buffer (the fuzz target's entry point). */
+MM_API mm_err mm_clf_model_check_mem(const void *data, size_t n, mm_clf_model_info *info);
+
+MM_API mm_err mm_clf_scorer_open(const char *model_path, const mm_clf_scorer_opts *opts,
+                                 mm_clf_scorer **out);
+MM_API void mm_clf_scorer_close(mm_clf_scorer *s);
+MM_API const mm_clf_model_info *mm_clf_scorer_info(const mm_clf_scorer *s);
+
+MM_API mm_err mm_clf_ctx_create(const mm_clf_scorer *s, mm_clf_ctx **out);
+MM_API void mm_clf_ctx_free(mm_clf_ctx *c);
+
+/* Score one line of already-normalised text (what fastText would read: tokens separated by
+ * whitespace; an end-of-line token is implied).  Returns the score (see "Labels" above); 0 when
+ * no token of the line is known to the model (fastText prints nothing then). */
+MM_API float mm_clf_score_line(mm_clf_ctx *c, const char *line, size_t n);
+/* Normalise raw document text with the scorer's max_bytes, then score it. */
+MM_API float mm_clf_score_text(mm_clf_ctx *c, const char *text, size_t n);
+/* Score n raw texts at once (interleaves their embedding-row fetches: faster on big models). */
+MM_API mm_err mm_clf_score_batch(mm_clf_ctx *c, const char *const *texts, const size_t *lens,
+                                 size_t n, float *scores);
+/* Probabilities of every label (as fastText prints them) for a normalised line; `probs` has
+ * room for info->nlabels values.  Returns the number of labels, or 0 for an empty line. */
+MM_API int mm_clf_predict_line(mm_clf_ctx *c, const char *line, size_t n, float *probs);
+MM_API const char *mm_clf_scorer_label(const mm_clf_scorer *s, int i);
+
+/* ---------------------------------------------------------------------------------------------
+ * Scoring document shards into score files.
+ * ------------------------------------------------------------------------------------------- */
+typedef struct mm_clf_score_stats {
+    uint64_t files, files_skipped, files_failed; /* skipped: output already there */
+    uint64_t docs, bad_lines, bytes;             /* bytes: decompressed shard bytes read */
+    double seconds;
+} mm_clf_score_stats;
+
+/* "<out_dir>/<stem of shard>.scores.tsv" into out[cap]. */
+MM_API void mm_clf_score_path(const char *out_dir, const char *shard_path, char *out, size_t cap);
+
+/* Score every document of one shard (.jsonl / .jsonl.zst) into `out_path`, atomically.  Broken
+ * lines are counted in st->bad_lines and skipped.  `ctx` is the calling thread's context.  Adds
+ * to *st (may be NULL; not thread-safe: give each thread its own and sum). */
+MM_API mm_err mm_clf_score_shard(mm_clf_ctx *ctx, const char *shard_path, const char *out_path,
+                                 mm_clf_score_stats *st);
+
+/* Score many shards with `threads` threads (0 = all cores) sharing the scorer; outputs go to
+ * mm_clf_score_path(out_dir, shard); finished ones are skipped unless `force`.  `on_progress`
+ * (may be NULL) is called from worker threads after each file with (docs, bytes) added.  Goes
+ * on past a failed shard and returns the first error at the end. */
+typedef void (*mm_clf_progress_fn)(void *arg, uint64_t docs, uint64_t bytes);
+MM_API mm_err mm_clf_score_shards(const mm_clf_scorer *s, const char *const *shards, size_t n,
+                                  const char *out_dir, int threads, bool force,
+                                  mm_clf_progress_fn on_progress, void *arg,
+                                  mm_clf_score_stats *st);
+
+/* Reading score files. */
+typedef struct mm_clf_score_row {
+    const char *id, *url, *domain; /* NUL-terminated, valid until the next call */
+    double score;
+    uint64_t tokens; /* 0 when the file has only 4 columns */
+} mm_clf_score_row;
+typedef struct mm_clf_scores mm_clf_scores;
+MM_API mm_err mm_clf_scores_open(const char *path, mm_clf_scores **out);
+/* 1 = row filled, 0 = end, -1 = broken line skipped (detail names file:line; call again). */
+MM_API int mm_clf_scores_next(mm_clf_scores *r, mm_clf_score_row *row, mm_err *err);
+MM_API void mm_clf_scores_close(mm_clf_scores *r);
+
+/* ---------------------------------------------------------------------------------------------
+ * Evaluation.
+ * ------------------------------------------------------------------------------------------- */
+typedef struct mm_clf_eval_point {
+    double threshold, precision, recall, f1;
+    uint64_t tp, fp, fn, tn;
+} mm_clf_eval_point;
+
+/* ROC-AUC of scores of positives vs negatives (ties count half).  NaN if a class is empty. */
+MM_API double mm_clf_roc_auc(const float *pos, size_t npos, const float *neg, size_t nneg);
+/* Confusion counts and P/R/F1 when "score >= threshold" means positive. */
+MM_API void mm_clf_eval_at(const float *pos, size_t npos, const float *neg, size_t nneg,
+                           double threshold, mm_clf_eval_point *pt);
+/* Smallest threshold whose precision is >= target (with the recall it gets); false if none. */
+MM_API bool mm_clf_threshold_for_precision(const float *pos, size_t npos, const float *neg,
+                                           size_t nneg, double target, mm_clf_eval_point *pt);
+/* The PR curve (recall on x, precision on y) as an SVG chart. */
+MM_API mm_err mm_clf_pr_svg(const char *path, const float *pos, size_t npos, const float *neg,
+                            size_t nneg, const char *title);
+
+/* ---------------------------------------------------------------------------------------------
+ * Selection.  Rows of all score files are ranked by score (descending), ties broken by id
+ * (ascending) so the result is deterministic.
+ *   THRESHOLD:  every row with score >= value
+ *   TOP_FRAC:   the first ceil(value * rows) rows (value in (0, 1])
+ *   TOP_TOKENS: the first rows while the running token total is below value (the row that
+ *               crosses the budget is included), tokens from the score file's 5th column
+ * ------------------------------------------------------------------------------------------- */
+typedef enum { MM_SELECT_THRESHOLD, MM_SELECT_TOP_FRAC, MM_SELECT_TOP_TOKENS } mm_select_mode;
+
+typedef struct mm_select_stats {
+    uint64_t rows, selected, tokens_total, tokens_selected, bad_lines, duplicates;
+    double cutoff; /* score of the last selected row (NaN if none) */
+} mm_select_stats;
+
+/* The selected ids, sorted, one per line, written atomically to `ids_out` (may end in .zst). */
+MM_API mm_err mm_select_ids(const char *const *score_paths, size_t n, mm_select_mode mode,
+                            double value, const char *ids_out, mm_select_stats *st);
+
+/* An id set (one id per line, as mm_select_ids writes it). */
+typedef struct mm_idset mm_idset;
+MM_API mm_err mm_idset_load(const char *path, mm_idset **out);
+MM_API mm_err mm_idset_create(mm_idset **out);
+MM_API mm_err mm_idset_add(mm_idset *s, const char *id, size_t n);
+MM_API bool mm_idset_has(const mm_idset *s, const char *id, size_t n);
+MM_API size_t mm_idset_size(const mm_idset *s);
+MM_API void mm_idset_free(mm_idset *s);
+
+/* Copy the documents of `shard_path` whose id is in `ids` to `out_path` (atomically; raw lines
+ * unchanged).  Broken lines counted in *bad.  *kept = documents written. */
+MM_API mm_err mm_select_docs(const mm_idset *ids, const char *shard_path, const char *out_path,
+                             uint64_t *kept, uint64_t *bad);
+
+#endif
