@@ -1,0 +1,113 @@
+/* rl/task.h — tasks for GRPO and evaluation: questions with a reference answer, a prompt
+ * format, rule-based rewards (final answer, format, per-step checks) and answer extraction.
+ *
+ * Two task kinds:
+ *   arith  a seeded generator of multi-step integer arithmetic word problems with worked
+ *          solutions, one step a line ("23 + 17 = 40"), the final answer after "#### ".
+ *          Difficulty: number of operations and digits of the operands.  The train and test
+ *          splits are disjoint by construction (a question belongs to the test split iff
+ *          a hash of its text falls in the test bucket).
+ *   jsonl  GSM8K-format files: one {"question": ..., "answer": "...\n#### 42"} per line.
+ *
+ * Text format shared by prompts, rewards and pre-training documents:
+ *   prompt      "Question: <question>\nAnswer:\n"
+ *   completion  "<step>\n<step>\n#### <answer>\n"   (then the end-of-text token)
+ *
+ * Ownership: an mm_task owns its items and their strings; pointers returned by mm_task_get
+ * stay valid until mm_task_free.  Everything here is pure (no printing, no globals). */
+#ifndef MM_TASK_H
+#define MM_TASK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/error.h"
+
+typedef enum { MM_TASK_TRAIN = 0, MM_TASK_TEST = 1 } mm_task_split;
+
+typedef struct mm_task_item {
+    char *question; /* the question text */
+    char *solution; /* worked solution: steps, one a line, then "#### <answer>" */
+    double answer;  /* the final answer as a number */
+    int nsteps;     /* arith: number of reference steps (results in step_values) */
+    double *step_values;
+} mm_task_item;
+
+typedef struct mm_task mm_task;
+
+typedef struct mm_arith_opts {
+    int ops;         /* operations per problem (>= 1); default 2 */
+    int digits;      /* digits of the operands of + and - (1..6); default 2 */
+    int mul;         /* 1 = allow "times as many" steps (factor 2..4); default 1 */
+    uint64_t seed;   /* generator seed */
+    size_t n_train;  /* items generated for the train split (default 20000) */
+    size_t n_test;   /* items generated for the test split (default 500) */
+} mm_arith_opts;
+
+MM_API void mm_arith_opts_default(mm_arith_opts *o);
+MM_API mm_err mm_task_arith_create(const mm_arith_opts *o, mm_task **out);
+/* GSM8K-format files; train_path may be NULL (then the train split is the test split, which
+ * only makes sense for evaluation).  Broken lines are skipped and counted. */
+MM_API mm_err mm_task_jsonl_create(const char *train_path, const char *test_path, mm_task **out);
+MM_API void mm_task_free(mm_task *t);
+
+MM_API const char *mm_task_name(const mm_task *t); /* "arith" or "jsonl" */
+MM_API size_t mm_task_count(const mm_task *t, mm_task_split s);
+MM_API const mm_task_item *mm_task_get(const mm_task *t, mm_task_split s, size_t i);
+MM_API uint64_t mm_task_skipped(const mm_task *t); /* broken input lines (jsonl) */
+
+/* Append the prompt for `it` to `b`. */
+MM_API mm_err mm_task_prompt(const mm_task_item *it, mm_buf *b);
+/* Append the whole training document (prompt + solution + "\n") to `b`. */
+MM_API mm_err mm_task_document(const mm_task_item *it, mm_buf *b);
+/* Write the first n items of split s as a document shard (jsonl[.zst], common/doc.h), text =
+ * mm_task_document, source "mathmine-<task>", atomically. */
+MM_API mm_err mm_task_write_docs(const mm_task *t, mm_task_split s, size_t n, const char *path);
+
+/* ---- rewards ---- */
+typedef struct mm_reward {
+    double reward;  /* correct + format_weight * formatted */
+    int correct;    /* final answer extracted and equal to the reference */
+    int formatted;  /* the output ends its reasoning with a "#### <number>" line */
+    int has_answer; /* an answer was extracted (strict "####" or, if lenient, last number) */
+    double answer;  /* the extracted answer (valid when has_answer) */
+} mm_reward;
+
+/* Score a model output (the completion text, without the prompt).  format_weight adds a
+ * bonus for a well-formed final line (0 = off, the paper's setting: correctness only). */
+MM_API mm_reward mm_task_reward(const mm_task_item *it, const char *out, size_t n,
+                                double format_weight);
+
+/* One reasoning step of an output: bytes [begin, end) of the output and its reward. */
+typedef struct mm_task_step {
+    size_t begin, end;
+    double reward;
+} mm_task_step;
+
+/* Split an output into steps (lines; the last step runs to the end of the output) and score
+ * each: a line "<expr> = <value>" earns 1 when the arithmetic is right (and, for arith, when
+ * its value is the reference's value of that step); the final "#### N" line earns 1 when N
+ * is the right answer; other lines earn 0.  Returns the number of steps (<= cap; at least 1
+ * when n > 0 — lines past cap-1 are merged into the last step). */
+MM_API int mm_task_steps(const mm_task_item *it, const char *out, size_t n, mm_task_step *steps,
+                         int cap);
+
+/* ---- answer extraction (pure; fuzzed by tests/fuzz/fuzz_answer.c) ---- */
+
+/* Parse a number at the start of s[0..n): optional sign, optional '$', digits with optional
+ * thousands commas, optional fraction, optional trailing '%'.  Returns bytes consumed (0 = no
+ * number). */
+MM_API size_t mm_task_parse_number(const char *s, size_t n, double *v);
+/* The answer after the last "####" (strict).  Returns 1 and sets *v when a number follows. */
+MM_API int mm_task_extract_answer(const char *s, size_t n, double *v);
+/* The last number in the text (lenient fallback for free-form outputs). */
+MM_API int mm_task_last_number(const char *s, size_t n, double *v);
+/* Numbers equal up to 1e-6 relative (1e-9 absolute near zero). */
+MM_API bool mm_task_same_number(double a, double b);
+/* Evaluate an arithmetic expression (+ - * / parentheses, numbers as mm_task_parse_number,
+ * spaces, x and × as multiplication).  Returns 1 and sets *v on success. */
+MM_API int mm_task_eval_expr(const char *s, size_t n, double *v);
+
+#endif
