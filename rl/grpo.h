@@ -1,0 +1,194 @@
+/* rl/grpo.h — Group Relative Policy Optimization (DeepSeekMath §4) on mm_gpt, with the
+ * online-RFT and RFT baselines, and evaluation (greedy accuracy, Pass@K, Maj@K).
+ *
+ * The pieces, from the bottom up:
+ *   advantages   outcome: A_i = (r_i - mean(r)) / (std(r) + 1e-4) for every token of output i;
+ *                process: per-step rewards normalised over all steps of the group, and token t
+ *                gets the sum of the normalised rewards of the steps ending at or after t.
+ *                std is the sample standard deviation (n - 1; 0 when n < 2); with
+ *                std_norm = 0 only the mean is subtracted (Dr. GRPO).
+ *   loss         per completion token, with ρ = π_θ/π_old and the KL estimator
+ *                k = π_ref/π_θ - log(π_ref/π_θ) - 1:
+ *                    L = - Σ_i w_i Σ_t [ min(ρ·A, clip(ρ, 1-ε, 1+ε)·A) - β·k ]
+ *                w_i = 1/(|o_i|·N) (1/|o_i| per output, 1/G per group, mean over the N/G
+ *                questions), or w = 1/(Σ_i |o_i|) with token_mean (one mean over all tokens
+ *                of the batch, as DAPO and Dr. GRPO do).  Its gradient with respect to the
+ *                logits is written in closed form; tests/py/grpo_reference.py checks both
+ *                against PyTorch autograd.
+ *   training     mm_grpo_train: sample, score, advantages, μ policy updates per batch.
+ *
+ * Ownership: the caller owns every buffer passed in; nothing here keeps pointers after a call
+ * returns.  Nothing here prints: progress goes through the log callback. */
+#ifndef MM_GRPO_H
+#define MM_GRPO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/error.h"
+#include "rl/gpt2.h"
+#include "rl/task.h"
+
+/* ---- advantages ---- */
+
+/* Outcome supervision for one group: rewards[G] -> adv[G]. */
+MM_API void mm_grpo_outcome_advantages(const float *rewards, int G, int std_norm, float *adv);
+
+/* The reasoning steps of one output, in token units: step j covers tokens up to end[j]
+ * (exclusive, increasing); reward[j] is its reward. */
+typedef struct mm_grpo_steps {
+    int n;
+    const int *end;
+    const float *reward;
+} mm_grpo_steps;
+
+/* Process supervision for one group of G outputs: adv[i][t] for t < len[i].  Tokens past the
+ * last step's end get 0. */
+MM_API void mm_grpo_process_advantages(int G, const mm_grpo_steps *steps, const int *len,
+                                       int std_norm, float *const *adv);
+
+/* ---- the loss and its gradient with respect to the logits ---- */
+
+typedef struct mm_grpo_loss_in {
+    int B, T, V;
+    const float *logits;    /* [B, T, V] */
+    const int32_t *targets; /* [B, T] the token the logits at (b, t) predict */
+    const float *mask;      /* [B, T] 1 = a completion token, 0 = prompt or padding */
+    const float *adv;       /* [B, T] per-token advantage */
+    const float *old_logp;  /* [B, T] log π_old; NULL = the current policy (ρ = 1, on-policy) */
+    const float *ref_logp;  /* [B, T] log π_ref; may be NULL when beta == 0 */
+    /* Normalisers for the whole batch when it is split into micro-batches (0 = this call's):
+     * rows = outputs in the batch, tokens = completion tokens in the batch. */
+    double rows_total, tokens_total;
+} mm_grpo_loss_in;
+
+typedef struct mm_grpo_loss_opts {
+    float clip;     /* ε (0.2) */
+    float beta;     /* KL coefficient (0.04) */
+    int token_mean; /* 1 = normalise by all completion tokens of the batch */
+} mm_grpo_loss_opts;
+
+/* Sums over this call's completion tokens (add them up across micro-batches). */
+typedef struct mm_grpo_loss_stats {
+    double loss;      /* this call's share of the batch loss (already normalised) */
+    double tokens;    /* completion tokens */
+    double kl;        /* Σ k */
+    double clipped;   /* tokens whose clipped term was the active one */
+    double entropy;   /* Σ entropy of π_θ at the token's position (nats) */
+    double ratio;     /* Σ ρ */
+} mm_grpo_loss_stats;
+
+/* Loss and dlogits [B, T, V] (overwritten, zero where mask = 0).  dlogits may be NULL for the
+ * value only. */
+MM_API mm_err mm_grpo_loss(const mm_grpo_loss_in *in, const mm_grpo_loss_opts *o, float *dlogits,
+                           mm_grpo_loss_stats *st);
+
+/* logp[b, t] = log softmax(logits[b, t])[targets[b, t]] (0 where targets < 0). */
+MM_API void mm_grpo_token_logp(const float *logits, const int32_t *targets, int B, int T, int V,
+                               float *logp);
+
+/* ---- text <-> tokens ---- */
+
+/* How the trainer turns text into tokens and back.  encode returns the token count (<= cap)
+ * or -1; decode appends the bytes of one token. */
+typedef struct mm_grpo_codec {
+    void *ud;
+    int (*encode)(void *ud, const char *s, size_t n, int32_t *out, int cap);
+    mm_err (*decode)(void *ud, int32_t tok, mm_buf *out);
+    int eos;   /* end-of-text token: generation stops after it */
+    int vocab; /* tokens the codec can produce (must be <= the model's vocabulary) */
+} mm_grpo_codec;
+
+/* The byte-level codec: token = byte (0..255), 256 = end of text; vocab 257. */
+MM_API const mm_grpo_codec *mm_grpo_codec_bytes(void);
+
+/* ---- training ---- */
+
+typedef enum { MM_GRPO_OUTCOME = 0, MM_GRPO_PROCESS = 1 } mm_grpo_supervision;
+typedef enum { MM_GRPO_ALGO_GRPO = 0, MM_GRPO_ALGO_ONLINE_RFT, MM_GRPO_ALGO_RFT } mm_grpo_algo;
+
+typedef struct mm_grpo_opts {
+    int steps;             /* exploration stages */
+    int questions;         /* questions per step */
+    int group;             /* G samples per question */
+    float beta, clip, lr, weight_decay, grad_clip;
+    int updates;           /* μ: policy updates per batch */
+    int max_new_tokens;
+    float temperature;
+    mm_grpo_supervision supervision;
+    mm_grpo_algo algo;
+    int std_norm;          /* 1 = divide by std (GRPO); 0 = Dr. GRPO */
+    int token_mean;        /* 1 = token-level mean (Dr. GRPO / DAPO) */
+    int iterative;         /* K > 0: reset the reference to the policy every K steps */
+    int filter_groups;     /* 1 = resample groups whose rewards are all equal (DAPO) */
+    int filter_tries;      /* extra sampling rounds per step for filter_groups */
+    double format_reward;  /* weight of the format bonus (0 = correctness only) */
+    int micro_batch;       /* rows per forward/backward (0 = all) */
+    uint64_t seed;
+    int eval_every;        /* evaluate greedy accuracy on eval_n test items every N steps */
+    int eval_n;
+} mm_grpo_opts;
+
+MM_API void mm_grpo_opts_default(mm_grpo_opts *o);
+
+typedef struct mm_grpo_step_stats {
+    int step;
+    double reward_mean, reward_std, accuracy; /* over all samples of the step */
+    double kl, clip_frac, entropy, ratio;     /* per completion token */
+    double out_len;                           /* mean completion tokens */
+    double equal_groups;                      /* share of groups with all-equal rewards */
+    double loss, grad_norm;
+    int groups_trained, resampled;
+    double rollout_s, update_s, rollout_tok_s;
+    double eval_acc; /* greedy held-out accuracy, or -1 when not evaluated this step */
+} mm_grpo_step_stats;
+
+/* Called after every step; return non-zero to stop early. */
+typedef int (*mm_grpo_log_fn)(void *ud, const mm_grpo_step_stats *s);
+
+/* Train `policy` in place on the task's train split.  The reference model is a frozen copy
+ * of the policy at the start (and at every reset with iterative). */
+MM_API mm_err mm_grpo_train(mm_gpt *policy, const mm_grpo_codec *c, const mm_task *task,
+                            const mm_grpo_opts *o, mm_grpo_log_fn log, void *ud);
+
+/* Supervised warm-up on the task's worked solutions (prompt tokens masked out): a quick way to
+ * give a small model the task's format and some skill, for tests and demos. */
+typedef struct mm_sft_opts {
+    int steps, batch;
+    float lr, weight_decay, grad_clip;
+    uint64_t seed;
+} mm_sft_opts;
+typedef int (*mm_sft_log_fn)(void *ud, int step, double loss);
+MM_API mm_err mm_grpo_sft(mm_gpt *m, const mm_grpo_codec *c, const mm_task *task,
+                          const mm_sft_opts *o, mm_sft_log_fn log, void *ud);
+
+/* ---- evaluation (rl/evaluate.c) ---- */
+
+typedef struct mm_eval_opts {
+    int k;             /* samples per question for Pass@K and Maj@K (0 = greedy only) */
+    float temperature; /* sampling temperature for the K samples */
+    int n;             /* test items (0 = all) */
+    int max_new_tokens;
+    int batch;         /* sequences generated at once */
+    uint64_t seed;
+} mm_eval_opts;
+
+typedef struct mm_eval_result {
+    int n, k;
+    double greedy_acc;  /* greedy decoding, fraction correct */
+    double pass_k;      /* some of the K samples correct */
+    double maj_k;       /* the most frequent extracted answer of the K samples is correct */
+    double sample_acc;  /* fraction of all K·n samples correct */
+    double format_rate; /* greedy outputs with a "#### N" answer */
+    double greedy_len;  /* mean greedy completion tokens */
+    double seconds, tokens_per_s;
+} mm_eval_result;
+
+MM_API mm_err mm_eval_run(mm_gpt *m, const mm_grpo_codec *c, const mm_task *t, mm_task_split s,
+                          const mm_eval_opts *o, mm_eval_result *r);
+/* Greedy accuracy only (used by the trainer for --eval-every). */
+MM_API mm_err mm_eval_greedy(mm_gpt *m, const mm_grpo_codec *c, const mm_task *t,
+                             mm_task_split s, int n, int max_new_tokens, int batch, double *acc);
+
+#endif
