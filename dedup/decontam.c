@@ -1,0 +1,357 @@
+/* dedup/decontam.c — the benchmark n-gram index and the document scan.
+ *
+ * Keys.  Every word becomes a 64-bit hash (words.h).  A word sequence w[0..k) gets the
+ * polynomial hash H = sum w[j] * B^(k-1-j) mod 2^64, and its key is mix64(H + k * G): so one
+ * table holds both the n-grams of long texts (k = n) and the whole short texts (k = 3..n-1).
+ * With prefix hashes P(i) = P(i-1) * B + w[i], the hash of the k words ending at word i is
+ * P(i) - P(i-k) * B^k: the scan keeps a ring of the last prefixes and gets every window in O(1).
+ *
+ * The scan.  Per word: one multiply-add for the prefix, one mix, and one bit test in a
+ * prefilter bitmap holding ~16 bits per key (so ~6% of clean words go on to probe the table).
+ * Short texts are found through a second, small bitmap over their last trigram: only when the
+ * three words ending here end some short text are the lengths 3..n-1 probed.  A key hit is
+ * verified word by word against the benchmark text before it counts, so a 64-bit collision can
+ * never remove a document.  Keys shared by several texts (MATH-500 is inside MATH) chain their
+ * entries, and each text is reported once per document. */
+#include "dedup/decontam_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dedup/words.h"
+
+#define HB 0x9E3779B97F4A7C15ull /* B: odd multiplier of the polynomial hash */
+#define HG 0xC2B2AE3D27D4EB4Full /* G: length salt */
+#define NONE UINT32_MAX
+#define RING 128 /* > MM_DECONTAM_MAX_N */
+
+static inline uint64_t key_of(uint64_t h, uint64_t k) { return mm_dedup_mix64(h + k * HG); }
+
+mm_err mm_decontam_create(int n, mm_decontam **out) {
+    *out = NULL;
+    if (n < 3 || n > MM_DECONTAM_MAX_N)
+        return mm_fail(MM_ERR_ARG, "n-gram length %d outside 3..%d", n, MM_DECONTAM_MAX_N);
+    mm_decontam *d = mm_calloc(1, sizeof *d);
+    if (!d) return MM_ERR_NOMEM;
+    d->n = n;
+    d->powB[0] = 1;
+    for (int i = 1; i < MM_DECONTAM_MAX_N + 2; i++) d->powB[i] = d->powB[i - 1] * HB;
+    MM_TRY(mm_buf_putc(&d->arena, 0)); /* offset 0 = "" */
+    *out = d;
+    return MM_OK;
+}
+
+void mm_decontam_free(mm_decontam *d) {
+    if (!d) return;
+    for (size_t i = 0; i < d->nbench; i++) {
+        free(d->bench[i].name);
+        free(d->bench[i].file);
+        free(d->bench[i].fields);
+    }
+    for (size_t i = 0; i < d->nproblems; i++) free(d->problems[i]);
+    free(d->bench);
+    free(d->texts);
+    free(d->problems);
+    free(d->pend);
+    free(d->keys);
+    free(d->heads);
+    free(d->ent);
+    free(d->bits);
+    free(d->tri);
+    mm_buf_free(&d->arena);
+    free(d);
+}
+
+/* Grow *arr (of *cap elements of size sz) to hold at least need elements. */
+static mm_err grow(void **arr, size_t *cap, size_t need, size_t sz) {
+    if (need <= *cap) return MM_OK;
+    size_t c = *cap ? *cap * 2 : 64;
+    while (c < need) c *= 2;
+    void *p = realloc(*arr, c * sz);
+    if (!p) return mm_fail(MM_ERR_NOMEM, "out of memory growing to %zu items", c);
+    *arr = p;
+    *cap = c;
+    return MM_OK;
+}
+#define GROW(arr, cap, need) grow((void **)&(arr), &(cap), (need), sizeof *(arr))
+
+mm_err dc_problem(mm_decontam *d, const char *fmt, ...) {
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    MM_TRY(GROW(d->problems, d->capproblems, d->nproblems + 1));
+    if (!(d->problems[d->nproblems] = mm_strndup(msg, strlen(msg)))) return MM_ERR_NOMEM;
+    d->nproblems++;
+    return MM_OK;
+}
+
+static char *dupz(const char *s) { return mm_strndup(s ? s : "", s ? strlen(s) : 0); }
+
+mm_err dc_bench_add(mm_decontam *d, const char *name, const char *file, const char *fields,
+                    uint32_t *bi) {
+    MM_TRY(GROW(d->bench, d->capbench, d->nbench + 1));
+    dc_bench *b = &d->bench[d->nbench];
+    memset(b, 0, sizeof *b);
+    b->name = dupz(name);
+    b->file = dupz(file);
+    b->fields = dupz(fields);
+    if (!b->name || !b->file || !b->fields) return MM_ERR_NOMEM;
+    *bi = (uint32_t)d->nbench++;
+    return MM_OK;
+}
+
+static mm_err arena_str(mm_decontam *d, const char *s, size_t n, uint64_t *off) {
+    *off = d->arena.len;
+    MM_TRY(mm_buf_append(&d->arena, s, n));
+    return mm_buf_putc(&d->arena, 0);
+}
+
+/* Hash the words of a text into the pending key list. */
+static mm_err index_text(mm_decontam *d, uint32_t t, const char *s, size_t len) {
+    const uint8_t *p = (const uint8_t *)s, *end = p + len, *ws, *we;
+    uint64_t pref[RING], w, P = 0;
+    uint32_t i = 0, n = (uint32_t)d->n;
+    pref[0] = 0;
+    while (mm_dedup_word_next(&p, end, &w, &ws, &we)) {
+        P = P * HB + w;
+        pref[++i % RING] = P;
+        if (i >= n) {
+            MM_TRY(GROW(d->pend, d->cappend, d->npend + 1));
+            d->pend[d->npend++] = (dc_pending){key_of(P - pref[(i - n) % RING] * d->powB[n], n),
+                                               t, i - n};
+        }
+    }
+    d->texts[t].words = i;
+    dc_bench *b = &d->bench[d->texts[t].bench];
+    if (i < 3) {
+        b->too_short++;
+        return MM_OK;
+    }
+    b->texts++;
+    if (i >= n) return MM_OK;
+    b->short_texts++;
+    d->short_lens |= 1ull << i;
+    MM_TRY(GROW(d->pend, d->cappend, d->npend + 1));
+    d->pend[d->npend++] = (dc_pending){key_of(P, i), t, 0};
+    return MM_OK;
+}
+
+mm_err dc_text_add(mm_decontam *d, uint32_t bi, const char *text, size_t n, uint64_t item,
+                   uint64_t line, const char *field, const char *id) {
+    if (d->built) return mm_fail(MM_ERR_ARG, "benchmark index already built");
+    if (d->ntexts >= NONE - 1) return mm_fail(MM_ERR_TOO_LARGE, "too many benchmark texts");
+    MM_TRY(GROW(d->texts, d->captexts, d->ntexts + 1));
+    dc_text *t = &d->texts[d->ntexts];
+    memset(t, 0, sizeof *t);
+    uint64_t off;
+    MM_TRY(arena_str(d, text, n, &off));
+    t->off = off;
+    t->len = n;
+    MM_TRY(arena_str(d, field ? field : "", field ? strlen(field) : 0, &off));
+    t->field = (uint32_t)off;
+    MM_TRY(arena_str(d, id ? id : "", id ? strlen(id) : 0, &off));
+    t->id = (uint32_t)off;
+    if (d->arena.len > UINT32_MAX) return mm_fail(MM_ERR_TOO_LARGE, "benchmark texts over 4 GB");
+    t->bench = bi;
+    t->item = item;
+    t->line = line;
+    d->ntexts++;
+    return index_text(d, (uint32_t)(d->ntexts - 1), text, n);
+}
+
+mm_err mm_decontam_add_text(mm_decontam *d, const char *bench, const char *text, size_t n) {
+    uint32_t bi = NONE;
+    for (size_t i = 0; i < d->nbench; i++)
+        if (!strcmp(d->bench[i].name, bench) && !*d->bench[i].file) bi = (uint32_t)i;
+    if (bi == NONE) MM_TRY(dc_bench_add(d, bench, "", "text", &bi));
+    uint64_t item = d->bench[bi].records++;
+    return dc_text_add(d, bi, text, n, item, 0, "text", "");
+}
+
+static uint64_t pow2_at_least(uint64_t x) {
+    uint64_t p = 1;
+    while (p < x) p <<= 1;
+    return p;
+}
+
+static int log2u(uint64_t p) { return 63 - __builtin_clzll(p); }
+
+static mm_err alloc_bits(uint64_t nbits, uint64_t **bits, int *shift) {
+    *bits = mm_calloc(nbits / 64, 8);
+    if (!*bits) return MM_ERR_NOMEM;
+    *shift = 64 - log2u(nbits);
+    return MM_OK;
+}
+
+static inline void bit_set(uint64_t *bits, int shift, uint64_t key) {
+    uint64_t b = key >> shift;
+    bits[b >> 6] |= 1ull << (b & 63);
+}
+static inline int bit_get(const uint64_t *bits, int shift, uint64_t key) {
+    uint64_t b = key >> shift;
+    return (int)((bits[b >> 6] >> (b & 63)) & 1);
+}
+
+/* Short texts: set the trigram prefilter bit of their last three words. */
+static mm_err build_tri(mm_decontam *d) {
+    uint64_t nshort = 0;
+    for (size_t b = 0; b < d->nbench; b++) nshort += d->bench[b].short_texts;
+    MM_TRY(alloc_bits(pow2_at_least(nshort * 64 < 4096 ? 4096 : nshort * 64), &d->tri,
+                      &d->tri_shift));
+    for (size_t t = 0; t < d->ntexts; t++) {
+        uint32_t k = d->texts[t].words;
+        if (k < 3 || k >= (uint32_t)d->n) continue;
+        uint64_t w[MM_DECONTAM_MAX_N];
+        mm_dedup_words(d->arena.data + d->texts[t].off, d->texts[t].len, w, k);
+        uint64_t h = (w[k - 3] * HB + w[k - 2]) * HB + w[k - 1];
+        bit_set(d->tri, d->tri_shift, key_of(h, 3));
+    }
+    return MM_OK;
+}
+
+mm_err mm_decontam_build(mm_decontam *d) {
+    if (d->built) return MM_OK;
+    uint64_t cap = pow2_at_least(d->npend * 2 < 1024 ? 1024 : d->npend * 2);
+    d->keys = mm_calloc(cap, sizeof *d->keys);
+    d->heads = mm_malloc(cap * sizeof *d->heads);
+    d->ent = mm_malloc((d->npend ? d->npend : 1) * sizeof *d->ent);
+    if (!d->keys || !d->heads || !d->ent) return MM_ERR_NOMEM;
+    d->mask = cap - 1;
+    MM_TRY(alloc_bits(pow2_at_least(d->npend * 16 < 65536 ? 65536 : d->npend * 16), &d->bits,
+                      &d->bits_shift));
+    /* Insert in reverse so that each chain lists its entries in load order. */
+    for (size_t k = d->npend; k-- > 0;) {
+        const dc_pending *pd = &d->pend[k];
+        uint64_t key = pd->key ? pd->key : 1, i = key & d->mask;
+        while (d->keys[i] && d->keys[i] != key) i = (i + 1) & d->mask;
+        uint32_t e = (uint32_t)d->nent++;
+        d->ent[e] = (dc_entry){pd->text, pd->start, d->keys[i] ? d->heads[i] : NONE};
+        if (!d->keys[i]) d->nkeys++;
+        d->keys[i] = key;
+        d->heads[i] = e;
+        bit_set(d->bits, d->bits_shift, key);
+    }
+    free(d->pend);
+    d->pend = NULL;
+    d->npend = d->cappend = 0;
+    MM_TRY(build_tri(d));
+    d->built = true;
+    return MM_OK;
+}
+
+/* Does the benchmark text t, from word `start`, have the `len` words ending at ring slot i? */
+static bool verify(const mm_decontam *d, uint32_t t, uint32_t start, uint32_t len,
+                   const uint64_t *ring, uint64_t i) {
+    const dc_text *tx = &d->texts[t];
+    const uint8_t *p = (const uint8_t *)d->arena.data + tx->off, *end = p + tx->len, *ws, *we;
+    uint64_t w;
+    for (uint32_t j = 0; j < start; j++)
+        if (!mm_dedup_word_next(&p, end, &w, &ws, &we)) return false;
+    for (uint32_t j = 0; j < len; j++) {
+        if (!mm_dedup_word_next(&p, end, &w, &ws, &we)) return false;
+        if (w != ring[(i - len + 1 + j) % RING]) return false;
+    }
+    return true;
+}
+
+/* Probe `key` for the window of `len` words ending at word i; add verified new texts. */
+static size_t probe(const mm_decontam *d, uint64_t key, uint32_t len, const uint64_t *ring,
+                    uint64_t i, mm_decontam_match *out, size_t nout, size_t cap) {
+    key = key ? key : 1;
+    uint64_t s = key & d->mask;
+    while (d->keys[s] != key) {
+        if (!d->keys[s]) return nout;
+        s = (s + 1) & d->mask;
+    }
+    for (uint32_t e = d->heads[s]; e != NONE && nout < cap; e = d->ent[e].next) {
+        uint32_t t = d->ent[e].text;
+        bool seen = false;
+        for (size_t m = 0; m < nout && !seen; m++) seen = out[m].text == t;
+        if (seen || !verify(d, t, d->ent[e].start, len, ring, i)) continue;
+        out[nout++] = (mm_decontam_match){t, d->ent[e].start, len, len < (uint32_t)d->n,
+                                          i + 1 - len};
+    }
+    return nout;
+}
+
+size_t mm_decontam_scan(const mm_decontam *d, const char *text, size_t n, mm_decontam_match *out,
+                        size_t cap) {
+    if (!d->built || !cap) return 0;
+    const uint8_t *p = (const uint8_t *)text, *end = p + n, *ws, *we;
+    uint64_t pref[RING], ring[RING], w, P = 0, i = 0;
+    const uint64_t N = (uint64_t)d->n, Bn = d->powB[N], B3 = d->powB[3];
+    const uint64_t *bits = d->bits, *tri = d->tri, lens = d->short_lens;
+    const int shift = d->bits_shift, tshift = d->tri_shift;
+    size_t nout = 0;
+    pref[0] = 0;
+    while (mm_dedup_word_next(&p, end, &w, &ws, &we)) {
+        P = P * HB + w;
+        i++;
+        pref[i % RING] = P;
+        ring[(i - 1) % RING] = w; /* word i-1 (0-based) */
+        if (i >= N) {
+            uint64_t key = key_of(P - pref[(i - N) % RING] * Bn, N);
+            if (bit_get(bits, shift, key)) {
+                nout = probe(d, key, (uint32_t)N, ring, i - 1, out, nout, cap);
+                if (nout == cap) break;
+            }
+        }
+        if (lens && i >= 3 && bit_get(tri, tshift, key_of(P - pref[(i - 3) % RING] * B3, 3))) {
+            for (uint64_t k = 3; k < N && k <= i; k++) {
+                if (!(lens >> k & 1)) continue;
+                uint64_t key = key_of(P - pref[(i - k) % RING] * d->powB[k], k);
+                if (bit_get(bits, shift, key))
+                    nout = probe(d, key, (uint32_t)k, ring, i - 1, out, nout, cap);
+            }
+            if (nout == cap) break;
+        }
+    }
+    return nout;
+}
+
+mm_err mm_decontam_ngram(const mm_decontam *d, const mm_decontam_match *m, mm_buf *b) {
+    const dc_text *tx = &d->texts[m->text];
+    const uint8_t *p = (const uint8_t *)d->arena.data + tx->off, *end = p + tx->len, *ws, *we;
+    const uint8_t *s = NULL, *e = NULL;
+    uint64_t w;
+    for (uint32_t j = 0; j < m->start + m->len; j++) {
+        if (!mm_dedup_word_next(&p, end, &w, &ws, &we)) break;
+        if (j == m->start) s = ws;
+        e = we;
+    }
+    if (!s) return MM_OK;
+    return mm_dedup_normalise((const char *)s, (size_t)(e - s), b);
+}
+
+size_t mm_decontam_nproblems(const mm_decontam *d) { return d->nproblems; }
+const char *mm_decontam_problem(const mm_decontam *d, size_t i) {
+    return i < d->nproblems ? d->problems[i] : "";
+}
+size_t mm_decontam_nbench(const mm_decontam *d) { return d->nbench; }
+void mm_decontam_bench(const mm_decontam *d, size_t i, mm_decontam_bench_info *o) {
+    const dc_bench *b = &d->bench[i];
+    *o = (mm_decontam_bench_info){b->name,        b->file,      b->fields, b->records,
+                                  b->texts,       b->short_texts, b->too_short, b->bad};
+}
+uint32_t mm_decontam_ntexts(const mm_decontam *d) { return (uint32_t)d->ntexts; }
+void mm_decontam_text(const mm_decontam *d, uint32_t t, mm_decontam_text_info *o) {
+    const dc_text *x = &d->texts[t];
+    *o = (mm_decontam_text_info){x->bench,
+                                 x->item,
+                                 x->line,
+                                 d->arena.data + x->field,
+                                 d->arena.data + x->id,
+                                 d->arena.data + x->off,
+                                 x->len,
+                                 x->words};
+}
+uint64_t mm_decontam_keys(const mm_decontam *d) { return d->nkeys; }
+uint64_t mm_decontam_bytes(const mm_decontam *d) {
+    return d->arena.cap + d->ntexts * sizeof *d->texts + d->nent * sizeof *d->ent +
+           (d->mask + 1) * 12 + ((d->bits ? 1ull << (64 - d->bits_shift) : 0) / 8) +
+           ((d->tri ? 1ull << (64 - d->tri_shift) : 0) / 8);
+}
