@@ -5,7 +5,7 @@
 #
 # Usage: build.sh OUT_DIR [--small | --big] [--sites h1,h2,...] [--max-pages N] [-j N]
 #                 [--no-install] [--quiet]
-#   (default)      the demo set: 13 sites, ~3,700 HTML pages (column "default" of sites.tsv)
+#   (default)      the demo set: 12 sites, ~3,400 HTML pages (column "default" of sites.tsv)
 #   --small        the test set: 3 math + 3 other sites, ~36-60 pages each (column "small")
 #   --big          every page of every site, plus big-only packages (column "big"), ≥100 MB
 #   --sites LIST   only these hosts (comma-separated) of the chosen set
