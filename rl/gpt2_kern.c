@@ -1,0 +1,512 @@
+/* rl/gpt2_kern.c — GPT-2 layer kernels.  Matrix products go to OpenBLAS sgemm; the rest are
+ * row loops parallelised with OpenMP, their inner loops written so the compiler vectorises them
+ * (`omp simd`; hot row functions are also compiled for AVX-512/AVX2 and picked at run time).
+ * Each fast kernel has a plain `_ref` twin below it that the unit tests compare against. */
+#include "rl/gpt2_kern.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Compile a row function for AVX-512 and AVX2 as well, chosen at load time (GCC only; clang,
+ * used for the fuzz build, gets the portable version). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+#define MM_HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define MM_HOT
+#endif
+
+#define GELU_SCALE 0.7978845608028654f /* sqrt(2/pi) */
+#define LN_EPS 1e-5f
+
+/* ---- matmul ------------------------------------------------------------------------------ */
+
+void mm_gk_matmul_fwd(float *out, const float *in, const float *w, const float *b, int N, int C,
+                      int OC) {
+    if (b) {
+#pragma omp parallel for schedule(static)
+        for (int n = 0; n < N; n++) memcpy(out + (size_t)n * OC, b, (size_t)OC * sizeof *out);
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, OC, C, 1.0f, in, C, w, OC,
+                b ? 1.0f : 0.0f, out, OC);
+}
+
+void mm_gk_matmul_fwd_ref(float *out, const float *in, const float *w, const float *b, int N,
+                          int C, int OC) {
+    for (int n = 0; n < N; n++)
+        for (int o = 0; o < OC; o++) {
+            double s = b ? b[o] : 0;
+            for (int c = 0; c < C; c++) s += (double)in[(size_t)n * C + c] * w[(size_t)c * OC + o];
+            out[(size_t)n * OC + o] = (float)s;
+        }
+}
+
+/* db[OC] (+=) column sums of dout[N,OC]: threads take column blocks so no two write the same
+ * entry, and walk the rows in order so the reads stream. */
+static void colsum_add(float *db, const float *dout, int N, int OC) {
+    enum { BLK = 64 };
+    int nblk = (OC + BLK - 1) / BLK;
+#pragma omp parallel for schedule(static)
+    for (int k = 0; k < nblk; k++) {
+        float acc[BLK] = {0};
+        int o0 = k * BLK, w = OC - o0 < BLK ? OC - o0 : BLK;
+        for (int n = 0; n < N; n++) {
+            const float *r = dout + (size_t)n * OC + o0;
+#pragma omp simd
+            for (int o = 0; o < w; o++) acc[o] += r[o];
+        }
+        for (int o = 0; o < w; o++) db[o0 + o] += acc[o];
+    }
+}
+
+void mm_gk_matmul_bwd(float *din, float *dw, float *db, const float *dout, const float *in,
+                      const float *w, int N, int C, int OC) {
+    if (din)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, C, OC, 1.0f, dout, OC, w, OC, 0.0f,
+                    din, C);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, C, OC, N, 1.0f, in, C, dout, OC, 1.0f, dw,
+                OC);
+    if (db) colsum_add(db, dout, N, OC);
+}
+
+void mm_gk_matmul_bwd_ref(float *din, float *dw, float *db, const float *dout, const float *in,
+                          const float *w, int N, int C, int OC) {
+    for (int n = 0; n < N && din; n++)
+        for (int c = 0; c < C; c++) {
+            double s = 0;
+            for (int o = 0; o < OC; o++) s += (double)dout[(size_t)n * OC + o] * w[(size_t)c * OC + o];
+            din[(size_t)n * C + c] = (float)s;
+        }
+    for (int c = 0; c < C; c++)
+        for (int o = 0; o < OC; o++) {
+            double s = 0;
+            for (int n = 0; n < N; n++) s += (double)in[(size_t)n * C + c] * dout[(size_t)n * OC + o];
+            dw[(size_t)c * OC + o] += (float)s;
+        }
+    for (int o = 0; o < OC && db; o++) {
+        double s = 0;
+        for (int n = 0; n < N; n++) s += dout[(size_t)n * OC + o];
+        db[o] += (float)s;
+    }
+}
+
+void mm_gk_lmhead_fwd(float *out, const float *in, const float *wte, int N, int C, int V) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, V, C, 1.0f, in, C, wte, C, 0.0f, out, V);
+}
+
+void mm_gk_lmhead_bwd(float *din, float *dwte, const float *dout, const float *in,
+                      const float *wte, int N, int C, int V) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, C, V, 1.0f, dout, V, wte, C, 0.0f,
+                din, C);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, V, C, N, 1.0f, dout, V, in, C, 1.0f, dwte,
+                C);
+}
+
+/* ---- layernorm --------------------------------------------------------------------------- */
+
+MM_HOT static void ln_row_fwd(float *o, float *mean, float *rstd, const float *x, const float *w,
+                              const float *b, int C) {
+    float s = 0, ss = 0;
+#pragma omp simd reduction(+ : s)
+    for (int c = 0; c < C; c++) s += x[c];
+    float m = s / C;
+#pragma omp simd reduction(+ : ss)
+    for (int c = 0; c < C; c++) ss += (x[c] - m) * (x[c] - m);
+    float r = 1.0f / sqrtf(ss / C + LN_EPS);
+#pragma omp simd
+    for (int c = 0; c < C; c++) o[c] = (x[c] - m) * r * w[c] + b[c];
+    *mean = m;
+    *rstd = r;
+}
+
+void mm_gk_layernorm_fwd(float *out, float *mean, float *rstd, const float *in, const float *w,
+                         const float *b, int N, int C) {
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++)
+        ln_row_fwd(out + (size_t)n * C, mean + n, rstd + n, in + (size_t)n * C, w, b, C);
+}
+
+void mm_gk_layernorm_fwd_ref(float *out, float *mean, float *rstd, const float *in,
+                             const float *w, const float *b, int N, int C) {
+    for (int n = 0; n < N; n++) {
+        const float *x = in + (size_t)n * C;
+        double m = 0, v = 0;
+        for (int c = 0; c < C; c++) m += x[c];
+        m /= C;
+        for (int c = 0; c < C; c++) v += (x[c] - m) * (x[c] - m);
+        double r = 1.0 / sqrt(v / C + LN_EPS);
+        for (int c = 0; c < C; c++) out[(size_t)n * C + c] = (float)((x[c] - m) * r * w[c] + b[c]);
+        mean[n] = (float)m;
+        rstd[n] = (float)r;
+    }
+}
+
+/* One row of LayerNorm backward.  With xhat = (x - mean) * rstd and g = dout * w:
+ *   dx = rstd * (g - mean(g) - xhat * mean(g * xhat)),  dw += dout * xhat,  db += dout. */
+MM_HOT static void ln_row_bwd(float *dx, float *dw, float *db, const float *dy, const float *x,
+                              const float *w, float mean, float rstd, int C) {
+    float sg = 0, sgx = 0;
+#pragma omp simd reduction(+ : sg, sgx)
+    for (int c = 0; c < C; c++) {
+        float xh = (x[c] - mean) * rstd, g = dy[c] * w[c];
+        sg += g;
+        sgx += g * xh;
+    }
+    sg /= C;
+    sgx /= C;
+#pragma omp simd
+    for (int c = 0; c < C; c++) {
+        float xh = (x[c] - mean) * rstd;
+        dw[c] += dy[c] * xh;
+        db[c] += dy[c];
+        dx[c] += rstd * (dy[c] * w[c] - sg - xh * sgx);
+    }
+}
+
+/* Threads accumulate dw/db into private rows of `part` [nthreads, 2C], summed at the end. */
+void mm_gk_layernorm_bwd(float *din, float *dw, float *db, const float *dout, const float *in,
+                         const float *w, const float *mean, const float *rstd, int N, int C) {
+    int nt = omp_get_max_threads();
+    float *part = calloc((size_t)nt * 2 * C, sizeof *part); /* [nt, 2, C] */
+    if (!part) { /* out of memory: the serial reference needs no scratch */
+        mm_gk_layernorm_bwd_ref(din, dw, db, dout, in, w, mean, rstd, N, C);
+        return;
+    }
+#pragma omp parallel
+    {
+        float *pw = part + (size_t)omp_get_thread_num() * 2 * C, *pb = pw + C;
+#pragma omp for schedule(static)
+        for (int n = 0; n < N; n++)
+            ln_row_bwd(din + (size_t)n * C, pw, pb, dout + (size_t)n * C, in + (size_t)n * C, w,
+                       mean[n], rstd[n], C);
+    }
+    for (int t = 0; t < nt; t++)
+        for (int c = 0; c < C; c++) {
+            dw[c] += part[(size_t)t * 2 * C + c];
+            db[c] += part[(size_t)t * 2 * C + C + c];
+        }
+    free(part);
+}
+
+void mm_gk_layernorm_bwd_ref(float *din, float *dw, float *db, const float *dout,
+                             const float *in, const float *w, const float *mean,
+                             const float *rstd, int N, int C) {
+    for (int n = 0; n < N; n++) {
+        const float *x = in + (size_t)n * C, *dy = dout + (size_t)n * C;
+        double sg = 0, sgx = 0;
+        for (int c = 0; c < C; c++) {
+            double xh = (x[c] - mean[n]) * (double)rstd[n];
+            sg += dy[c] * w[c];
+            sgx += dy[c] * w[c] * xh;
+        }
+        sg /= C;
+        sgx /= C;
+        for (int c = 0; c < C; c++) {
+            double xh = (x[c] - mean[n]) * (double)rstd[n];
+            dw[c] += (float)(dy[c] * xh);
+            db[c] += dy[c];
+            din[(size_t)n * C + c] += (float)(rstd[n] * (dy[c] * w[c] - sg - xh * sgx));
+        }
+    }
+}
+
+/* ---- GELU (tanh approximation) ----------------------------------------------------------- */
+
+/* tanh through exp, in a form the vectoriser handles: tanh(u) = 1 - 2 / (exp(2u) + 1). */
+static inline float tanh_fast(float u) {
+    u = u > 15.f ? 15.f : u < -15.f ? -15.f : u;
+    return 1.0f - 2.0f / (expf(2.0f * u) + 1.0f);
+}
+
+MM_HOT static void gelu_chunk_fwd(float *o, const float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        float u = GELU_SCALE * (x[i] + 0.044715f * x[i] * x[i] * x[i]);
+        o[i] = 0.5f * x[i] * (1.0f + tanhf(u));
+    }
+}
+
+MM_HOT static void gelu_chunk_bwd(float *dx, const float *x, const float *dy, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i];
+        float u = GELU_SCALE * (v + 0.044715f * v * v * v);
+        float t = tanhf(u);
+        float du = GELU_SCALE * (1.0f + 3.0f * 0.044715f * v * v);
+        dx[i] = dy[i] * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * du);
+    }
+}
+
+enum { CHUNK = 4096 };
+
+void mm_gk_gelu_fwd(float *out, const float *in, size_t n) {
+    size_t nc = (n + CHUNK - 1) / CHUNK;
+#pragma omp parallel for schedule(static)
+    for (size_t k = 0; k < nc; k++) {
+        size_t a = k * CHUNK, len = n - a < CHUNK ? n - a : CHUNK;
+        gelu_chunk_fwd(out + a, in + a, len);
+    }
+}
+
+void mm_gk_gelu_fwd_ref(float *out, const float *in, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        double x = in[i], u = 0.7978845608028654 * (x + 0.044715 * x * x * x);
+        out[i] = (float)(0.5 * x * (1.0 + tanh(u)));
+    }
+}
+
+void mm_gk_gelu_bwd(float *din, const float *in, const float *dout, size_t n) {
+    size_t nc = (n + CHUNK - 1) / CHUNK;
+#pragma omp parallel for schedule(static)
+    for (size_t k = 0; k < nc; k++) {
+        size_t a = k * CHUNK, len = n - a < CHUNK ? n - a : CHUNK;
+        gelu_chunk_bwd(din + a, in + a, dout + a, len);
+    }
+}
+
+void mm_gk_gelu_bwd_ref(float *din, const float *in, const float *dout, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        double x = in[i], u = 0.7978845608028654 * (x + 0.044715 * x * x * x), t = tanh(u);
+        double du = 0.7978845608028654 * (1.0 + 3.0 * 0.044715 * x * x);
+        din[i] = (float)(dout[i] * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du));
+    }
+}
+
+/* ---- attention --------------------------------------------------------------------------- */
+
+/* One query row: p[j] = softmax_j(q . k_j * scale) for j <= t, y = sum_j p[j] v_j.
+ * q, k, v: head slices of length hs; rows of k and v are `stride` floats apart. */
+MM_HOT static void attn_row_fwd(float *y, float *p, const float *q, const float *k,
+                                const float *v, int t, int hs, size_t stride, float scale) {
+    float mx = -INFINITY;
+    for (int j = 0; j <= t; j++) {
+        const float *kj = k + (size_t)j * stride;
+        float s = 0;
+#pragma omp simd reduction(+ : s)
+        for (int i = 0; i < hs; i++) s += q[i] * kj[i];
+        s *= scale;
+        p[j] = s;
+        if (s > mx) mx = s;
+    }
+    float sum = 0;
+    for (int j = 0; j <= t; j++) {
+        p[j] = expf(p[j] - mx);
+        sum += p[j];
+    }
+    float inv = 1.0f / sum;
+    for (int i = 0; i < hs; i++) y[i] = 0;
+    for (int j = 0; j <= t; j++) {
+        p[j] *= inv;
+        const float *vj = v + (size_t)j * stride;
+        float pj = p[j];
+#pragma omp simd
+        for (int i = 0; i < hs; i++) y[i] += pj * vj[i];
+    }
+}
+
+void mm_gk_attention_fwd(float *out, float *att, const float *qkv, int B, int T, int D, int H) {
+    int hs = D / H;
+    size_t s3 = (size_t)3 * D;
+    float scale = 1.0f / sqrtf((float)hs);
+#pragma omp parallel for collapse(3) schedule(static)
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < H; h++)
+            for (int t = 0; t < T; t++) {
+                const float *base = qkv + (size_t)b * T * s3 + (size_t)h * hs;
+                attn_row_fwd(out + ((size_t)b * T + t) * D + (size_t)h * hs,
+                             att + (((size_t)b * H + h) * T + t) * T, base + (size_t)t * s3,
+                             base + D, base + 2 * D, t, hs, s3, scale);
+            }
+}
+
+void mm_gk_attention_fwd_ref(float *out, float *att, const float *qkv, int B, int T, int D,
+                             int H) {
+    int hs = D / H;
+    double scale = 1.0 / sqrt((double)hs);
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < H; h++)
+            for (int t = 0; t < T; t++) {
+                const float *q = qkv + ((size_t)b * T + t) * 3 * D + (size_t)h * hs;
+                float *p = att + (((size_t)b * H + h) * T + t) * T;
+                double mx = -INFINITY, sum = 0;
+                for (int j = 0; j <= t; j++) {
+                    const float *k = qkv + ((size_t)b * T + j) * 3 * D + D + (size_t)h * hs;
+                    double s = 0;
+                    for (int i = 0; i < hs; i++) s += (double)q[i] * k[i];
+                    p[j] = (float)(s * scale);
+                    if (p[j] > mx) mx = p[j];
+                }
+                for (int j = 0; j <= t; j++) sum += exp(p[j] - mx);
+                for (int j = 0; j <= t; j++) p[j] = (float)(exp(p[j] - mx) / sum);
+                for (int i = 0; i < hs; i++) {
+                    double y = 0;
+                    for (int j = 0; j <= t; j++)
+                        y += p[j] * (double)qkv[((size_t)b * T + j) * 3 * D + 2 * D + (size_t)h * hs + i];
+                    out[((size_t)b * T + t) * D + (size_t)h * hs + i] = (float)y;
+                }
+            }
+}
+
+/* One query row of attention backward, for y = sum_j p_j v_j, p = softmax(s), s_j = q.k_j*scale:
+ *   dp_j = dy . v_j,  dv_j += p_j dy,  ds_j = p_j (dp_j - sum_i p_i dp_i),
+ *   dq = scale sum_j ds_j k_j,  dk_j += scale ds_j q.
+ * dp: scratch of t+1 floats. */
+MM_HOT static void attn_row_bwd(float *dq, float *dk, float *dv, float *dp, const float *dy,
+                                const float *p, const float *q, const float *k, const float *v,
+                                int t, int hs, size_t stride, float scale) {
+    float dot = 0;
+    for (int j = 0; j <= t; j++) {
+        const float *vj = v + (size_t)j * stride;
+        float *dvj = dv + (size_t)j * stride, s = 0, pj = p[j];
+#pragma omp simd reduction(+ : s)
+        for (int i = 0; i < hs; i++) {
+            s += dy[i] * vj[i];
+            dvj[i] += pj * dy[i];
+        }
+        dp[j] = s;
+        dot += pj * s;
+    }
+    for (int i = 0; i < hs; i++) dq[i] = 0;
+    for (int j = 0; j <= t; j++) {
+        float ds = p[j] * (dp[j] - dot) * scale;
+        const float *kj = k + (size_t)j * stride;
+        float *dkj = dk + (size_t)j * stride;
+#pragma omp simd
+        for (int i = 0; i < hs; i++) {
+            dq[i] += ds * kj[i];
+            dkj[i] += ds * q[i];
+        }
+    }
+}
+
+/* Threads take whole (b, h) pairs: dk and dv of a pair collect from all its query rows. */
+void mm_gk_attention_bwd(float *dqkv, const float *dout, const float *qkv, const float *att,
+                         int B, int T, int D, int H) {
+    int hs = D / H;
+    size_t s3 = (size_t)3 * D;
+    float scale = 1.0f / sqrtf((float)hs);
+#pragma omp parallel
+    {
+        float *dp = malloc((size_t)T * sizeof *dp); /* [T] scratch */
+#pragma omp for collapse(2) schedule(static)
+        for (int b = 0; b < B; b++)
+            for (int h = 0; h < H; h++) {
+                size_t off = (size_t)b * T * s3 + (size_t)h * hs;
+                for (int t = 0; t < T; t++) {
+                    memset(dqkv + off + (size_t)t * s3 + D, 0, hs * sizeof(float));
+                    memset(dqkv + off + (size_t)t * s3 + 2 * D, 0, hs * sizeof(float));
+                }
+                for (int t = 0; dp && t < T; t++)
+                    attn_row_bwd(dqkv + off + (size_t)t * s3, dqkv + off + D, dqkv + off + 2 * D,
+                                 dp, dout + ((size_t)b * T + t) * D + (size_t)h * hs,
+                                 att + (((size_t)b * H + h) * T + t) * T, qkv + off + (size_t)t * s3,
+                                 qkv + off + D, qkv + off + 2 * D, t, hs, s3, scale);
+            }
+        free(dp);
+    }
+}
+
+void mm_gk_attention_bwd_ref(float *dqkv, const float *dout, const float *qkv, const float *att,
+                             int B, int T, int D, int H) {
+    int hs = D / H;
+    size_t s3 = (size_t)3 * D;
+    double scale = 1.0 / sqrt((double)hs);
+    memset(dqkv, 0, (size_t)B * T * s3 * sizeof *dqkv);
+    double *dp = malloc((size_t)T * sizeof *dp);
+    if (!dp) return;
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < H; h++)
+            for (int t = 0; t < T; t++) {
+                const float *p = att + (((size_t)b * H + h) * T + t) * T;
+                const float *dy = dout + ((size_t)b * T + t) * D + (size_t)h * hs;
+                size_t qo = ((size_t)b * T + t) * s3 + (size_t)h * hs;
+                double dot = 0;
+                for (int j = 0; j <= t; j++) {
+                    size_t jo = ((size_t)b * T + j) * s3 + (size_t)h * hs;
+                    double s = 0;
+                    for (int i = 0; i < hs; i++) {
+                        s += (double)dy[i] * qkv[jo + 2 * D + i];
+                        dqkv[jo + 2 * D + i] += (float)(p[j] * dy[i]);
+                    }
+                    dp[j] = s;
+                    dot += p[j] * s;
+                }
+                for (int j = 0; j <= t; j++) {
+                    size_t jo = ((size_t)b * T + j) * s3 + (size_t)h * hs;
+                    double ds = p[j] * (dp[j] - dot) * scale;
+                    for (int i = 0; i < hs; i++) {
+                        dqkv[qo + i] += (float)(ds * qkv[jo + D + i]);
+                        dqkv[jo + D + i] += (float)(ds * qkv[qo + i]);
+                    }
+                }
+            }
+    free(dp);
+}
+
+void mm_gk_attention_step(float *out, const float *qkv, const float *kc, const float *vc, int B,
+                          int pos, int cap, int D, int H) {
+    int hs = D / H;
+    float scale = 1.0f / sqrtf((float)hs);
+#pragma omp parallel
+    {
+        float *p = malloc((size_t)(pos + 1) * sizeof *p); /* [pos+1] scratch */
+#pragma omp for collapse(2) schedule(static)
+        for (int b = 0; b < B; b++)
+            for (int h = 0; h < H; h++) {
+                size_t c = (size_t)b * cap * D + (size_t)h * hs;
+                if (p)
+                    attn_row_fwd(out + (size_t)b * D + (size_t)h * hs, p,
+                                 qkv + (size_t)b * 3 * D + (size_t)h * hs, kc + c, vc + c, pos, hs,
+                                 (size_t)D, scale);
+            }
+        free(p);
+    }
+}
+
+/* ---- cross-entropy ----------------------------------------------------------------------- */
+
+MM_HOT static double ce_row(float *dl, const float *l, int target, int V, float scale) {
+    float mx = -INFINITY;
+    for (int i = 0; i < V; i++) mx = l[i] > mx ? l[i] : mx;
+    float sum = 0;
+    for (int i = 0; i < V; i++) {
+        dl[i] = expf(l[i] - mx);
+        sum += dl[i];
+    }
+    float inv = scale / sum;
+#pragma omp simd
+    for (int i = 0; i < V; i++) dl[i] *= inv;
+    dl[target] -= scale;
+    return (double)logf(sum) + mx - l[target];
+}
+
+double mm_gk_crossentropy(float *dlogits, const float *logits, const int *targets, int N, int V,
+                          int *count) {
+    int cnt = 0;
+    for (int n = 0; n < N; n++) cnt += targets[n] >= 0;
+    *count = cnt;
+    float scale = cnt ? 1.0f / cnt : 0.0f;
+    double loss = 0;
+#pragma omp parallel for reduction(+ : loss) schedule(static)
+    for (int n = 0; n < N; n++) {
+        float *dl = dlogits + (size_t)n * V;
+        if (targets[n] < 0) {
+            memset(dl, 0, (size_t)V * sizeof *dl);
+            continue;
+        }
+        loss += ce_row(dl, logits + (size_t)n * V, targets[n], V, scale);
+    }
+    return cnt ? loss / cnt : 0.0;
+}
+
+/* ---- elementwise ------------------------------------------------------------------------- */
+
+void mm_gk_add(float *a, const float *b, size_t n) {
+#pragma omp parallel for simd schedule(static)
+    for (size_t i = 0; i < n; i++) a[i] += b[i];
+}
+
+void mm_gk_add3(float *out, const float *a, const float *b, size_t n) {
+#pragma omp parallel for simd schedule(static)
+    for (size_t i = 0; i < n; i++) out[i] = a[i] + b[i];
+}
