@@ -59,6 +59,13 @@ typedef struct mm_warc_record {
     size_t block_len;
     bool oversized;           /* block larger than max_record: not kept, block == NULL */
     int digest_ok;            /* 1 verified, 0 mismatch, -1 not checked / no digest */
+    /* Additions.  `offset` is where mm_warc_seek (and `mathmine warc cat --offset`) finds the
+     * record: the file offset for a plain file, the gzip member's start when the record starts
+     * a member (per-record gzip, Common Crawl's layout); otherwise (one gzip member for many
+     * records, .bz2/.xz/.zst/.lz4) the offset in the decompressed stream, and
+     * offset_in_stream is true. */
+    uint64_t stream_offset;   /* offset of the record in the decompressed stream */
+    bool offset_in_stream;
 } mm_warc_record;
 
 typedef struct mm_warc_stats {
@@ -67,6 +74,7 @@ typedef struct mm_warc_stats {
     uint64_t bytes_out;         /* uncompressed bytes of records */
     uint64_t skipped_truncated, skipped_bad_length, skipped_garbage, skipped_bad_gzip,
         skipped_bad_header, skipped_oversized, digest_failures;
+    uint64_t damaged;           /* number of -1 returns (each one message) */
 } mm_warc_stats;
 
 MM_API mm_err mm_warc_open(const char *path, const mm_warc_opts *opts, mm_warc **out);
@@ -77,6 +85,23 @@ MM_API const char *mm_warc_header_get(const mm_warc_record *rec, const char *nam
 MM_API const mm_warc_stats *mm_warc_get_stats(const mm_warc *w);
 MM_API void mm_warc_close(mm_warc *w);
 MM_API const char *mm_warc_type_name(mm_warc_type t);
+
+/* Additions. */
+/* Restart reading at a record's `offset` (as reported in mm_warc_record.offset).  Works for
+ * local plain files and gzip member starts; MM_ERR_UNSUPPORTED for pipes, URLs and other
+ * codecs (read on and compare offsets instead).  The next mm_warc_next reads the record there. */
+MM_API mm_err mm_warc_seek(mm_warc *w, uint64_t offset);
+/* True when the input is a local file where mm_warc_seek(record.offset) works for records
+ * whose offset_in_stream is false. */
+MM_API bool mm_warc_can_seek(const mm_warc *w);
+/* Read a Common Crawl path listing (warc.paths.gz: one relative path per line; any codec the
+ * reader knows, a URL or "-") and prefix each line with `base` (e.g.
+ * "https://data.commoncrawl.org/"; NULL or "" = no prefix).  *paths is one malloc'd array of
+ * *n strings, freed with free(*paths). */
+MM_API mm_err mm_warc_read_paths(const char *listing, const char *base, char ***paths, size_t *n);
+/* The HTTP status of a response block ("HTTP/1.1 200 OK..."), 0 when the block is not one;
+ * cheap: only the status line is looked at. */
+MM_API int mm_http_status(const unsigned char *block, size_t n);
 
 /* ---- HTTP payloads (corpus/http.c) ---- */
 typedef struct mm_http_response {

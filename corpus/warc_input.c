@@ -1,0 +1,539 @@
+/* corpus/warc_input.c — the input layer of the WARC reader: raw bytes (file, stdin, libcurl
+ * stream) and their decoding (gzip by member, libarchive filters, plain).  See warc_input.h. */
+#include "corpus/warc_input.h"
+
+#include <archive.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libdeflate.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "common/buf.h"
+
+enum {
+    RAW_CHUNK = 1 << 20,      /* one read() from a file or pipe */
+    IN_TARGET = 1 << 20,      /* compressed bytes kept ahead of each gzip member */
+    IN_FAST_MAX = 8 << 20,    /* larger members are inflated by streaming */
+    OUT_FIRST = 1 << 20,      /* first output buffer for one member */
+    OUT_FAST_MAX = 16 << 20,  /* members inflating to more are streamed */
+    MM_IN_MARKS = 64,
+};
+
+/* ---- raw bytes: a file descriptor or a libcurl transfer --------------------------------- */
+
+typedef struct raw {
+    int fd;             /* -1 for a URL */
+    bool seekable, own_fd;
+    CURLM *multi;
+    CURL *easy;
+    bool running, done;
+    char curl_err[CURL_ERROR_SIZE];
+    mm_buf pend;        /* bytes already received but not yet read (peek, curl callbacks) */
+    size_t pend_pos;
+    uint64_t pos;       /* file offset of the next byte raw_read returns */
+} raw;
+
+static size_t curl_sink(char *p, size_t size, size_t n, void *ud) {
+    raw *r = ud;
+    return mm_buf_append(&r->pend, p, size * n) == MM_OK ? size * n : 0;
+}
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+static mm_err raw_open_url(raw *r, const char *url, const char *name) {
+    pthread_once(&curl_once, curl_init_once);
+    r->fd = -1;
+    r->easy = curl_easy_init();
+    r->multi = curl_multi_init();
+    if (!r->easy || !r->multi) return mm_fail(MM_ERR_NOMEM, "%s: cannot start libcurl", name);
+    curl_easy_setopt(r->easy, CURLOPT_URL, url);
+    curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, curl_sink);
+    curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(r->easy, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(r->easy, CURLOPT_FAILONERROR, 1L);
+    curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->curl_err);
+    curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(r->easy, CURLOPT_USERAGENT, "mathmine/0.1 (WARC reader)");
+    curl_multi_add_handle(r->multi, r->easy);
+    r->running = true;
+    return MM_OK;
+}
+
+/* Drive the transfer until some bytes arrived or it ended.  Memory stays bounded: libcurl hands
+ * over at most one receive buffer (16 KiB by default) per perform call. */
+static mm_err raw_pump(raw *r, const char *name) {
+    while (r->pend.len == r->pend_pos && !r->done) {
+        int still = 0;
+        curl_multi_perform(r->multi, &still);
+        if (r->pend.len > r->pend_pos) break;
+        if (!still) {
+            int left;
+            CURLMsg *m = curl_multi_info_read(r->multi, &left);
+            r->done = true;
+            if (m && m->msg == CURLMSG_DONE && m->data.result != CURLE_OK)
+                return mm_fail(MM_ERR_IO, "%s: byte %llu: download failed: %s", name,
+                               (unsigned long long)r->pos,
+                               r->curl_err[0] ? r->curl_err : curl_easy_strerror(m->data.result));
+            break;
+        }
+        curl_multi_poll(r->multi, NULL, 0, 1000, NULL);
+    }
+    return MM_OK;
+}
+
+static ssize_t raw_read(raw *r, void *dst, size_t cap, const char *name, mm_err *err) {
+    if (r->fd < 0) {
+        mm_err e = raw_pump(r, name);
+        if (e != MM_OK) return *err = e, -1;
+    }
+    if (r->pend.len > r->pend_pos) {
+        size_t n = r->pend.len - r->pend_pos;
+        if (n > cap) n = cap;
+        memcpy(dst, r->pend.data + r->pend_pos, n);
+        r->pend_pos += n;
+        if (r->pend_pos == r->pend.len) r->pend_pos = 0, r->pend.len = 0;
+        r->pos += n;
+        return (ssize_t)n;
+    }
+    if (r->fd < 0) return 0;
+    for (;;) {
+        ssize_t n = read(r->fd, dst, cap);
+        if (n >= 0) return r->pos += (uint64_t)n, n;
+        if (errno == EINTR) continue;
+        *err = mm_fail(MM_ERR_IO, "%s: byte %llu: read failed: %s", name,
+                       (unsigned long long)r->pos, strerror(errno));
+        return -1;
+    }
+}
+
+/* Look at the first `n` bytes without consuming them (fewer at end of input). */
+static mm_err raw_peek(raw *r, size_t n, const char *name, const unsigned char **p, size_t *got) {
+    while (r->pend.len - r->pend_pos < n) {
+        if (r->fd < 0) {
+            if (r->done) break;
+            MM_TRY(raw_pump(r, name));
+            continue;
+        }
+        unsigned char tmp[64];
+        ssize_t k = read(r->fd, tmp, n - (r->pend.len - r->pend_pos));
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0) return mm_fail(MM_ERR_IO, "%s: read failed: %s", name, strerror(errno));
+        if (k == 0) break;
+        MM_TRY(mm_buf_append(&r->pend, tmp, (size_t)k));
+    }
+    *p = (const unsigned char *)r->pend.data + r->pend_pos;
+    *got = r->pend.len - r->pend_pos;
+    return MM_OK;
+}
+
+static void raw_close(raw *r) {
+    if (r->multi) {
+        if (r->easy) curl_multi_remove_handle(r->multi, r->easy);
+        curl_multi_cleanup(r->multi);
+    }
+    if (r->easy) curl_easy_cleanup(r->easy);
+    if (r->own_fd && r->fd >= 0) close(r->fd);
+    mm_buf_free(&r->pend);
+}
+
+/* ---- the decoder --------------------------------------------------------------------------- */
+
+typedef struct mark {
+    uint64_t upos, off;
+} mark;
+
+struct mm_in {
+    char *name;
+    raw raw;
+    mm_in_codec codec;
+    uint64_t upos; /* decompressed bytes delivered so far (+ the seek base) */
+    /* gzip */
+    struct libdeflate_decompressor *ld;
+    z_stream zs;
+    bool zs_ready, streaming, raw_eof;
+    unsigned char *in;      /* compressed window: file bytes [in_off, in_off + in_len) */
+    size_t in_pos, in_len, in_cap;
+    uint64_t in_off, member_off;
+    unsigned char *out;     /* one member inflated by libdeflate, delivered from out_pos */
+    size_t out_pos, out_len, out_cap;
+    mm_in_damage pend_dmg;  /* damage to report once the bytes before it are delivered */
+    char pend_msg[256];
+    mark marks[MM_IN_MARKS];
+    unsigned nmarks;
+    /* libarchive */
+    struct archive *ar;
+    unsigned char *abuf;
+    mm_err ar_err;
+};
+
+const char *mm_in_name(const mm_in *in) { return in->name; }
+mm_in_codec mm_in_get_codec(const mm_in *in) { return in->codec; }
+bool mm_in_seekable(const mm_in *in) { return in->raw.seekable; }
+
+uint64_t mm_in_bytes_in(const mm_in *in) {
+    if (in->codec == MM_IN_GZIP) return in->in_off + in->in_pos;
+    return in->raw.pos;
+}
+
+bool mm_in_member_at(const mm_in *in, uint64_t upos, uint64_t *file_off) {
+    unsigned n = in->nmarks < MM_IN_MARKS ? in->nmarks : MM_IN_MARKS;
+    for (unsigned i = 0; i < n; i++) {
+        const mark *m = &in->marks[(in->nmarks - 1 - i) % MM_IN_MARKS];
+        if (m->upos == upos) return *file_off = m->off, true;
+        if (m->upos < upos) break;
+    }
+    return false;
+}
+
+/* ---- gzip ---------------------------------------------------------------------------------- */
+
+/* Make sure at least `want` compressed bytes are in the window after in_pos (fewer at end of
+ * input).  The window slides: bytes before in_pos are dropped. */
+static mm_err gz_fill(mm_in *in, size_t want, mm_err *err) {
+    if (in->in_pos > 0 && in->in_len - in->in_pos < want) {
+        memmove(in->in, in->in + in->in_pos, in->in_len - in->in_pos);
+        in->in_off += in->in_pos;
+        in->in_len -= in->in_pos;
+        in->in_pos = 0;
+    }
+    if (want > in->in_cap) {
+        unsigned char *p = realloc(in->in, want);
+        if (!p) return *err = mm_fail(MM_ERR_NOMEM, "%s: out of memory", in->name);
+        in->in = p, in->in_cap = want;
+    }
+    while (!in->raw_eof && in->in_len - in->in_pos < want) {
+        ssize_t n = raw_read(&in->raw, in->in + in->in_len, in->in_cap - in->in_len, in->name, err);
+        if (n < 0) return *err;
+        if (n == 0) in->raw_eof = true;
+        in->in_len += (size_t)n;
+    }
+    return MM_OK;
+}
+
+static bool gz_magic(const unsigned char *p) { return p[0] == 0x1f && p[1] == 0x8b && p[2] == 8; }
+
+static void gz_damage(mm_in *in, mm_in_damage d, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void gz_damage(mm_in *in, mm_in_damage d, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(in->pend_msg, sizeof in->pend_msg, fmt, ap);
+    va_end(ap);
+    in->pend_dmg = d;
+}
+
+/* Move in_pos to the next gzip magic (or the end of input). */
+static mm_err gz_scan_magic(mm_in *in, mm_err *err) {
+    for (;;) {
+        MM_TRY(gz_fill(in, 3, err));
+        size_t avail = in->in_len - in->in_pos;
+        if (avail < 3) {
+            in->in_pos = in->in_len;
+            if (!in->raw_eof) continue;
+            break;
+        }
+        unsigned char *p = memchr(in->in + in->in_pos + 1, 0x1f, avail - 1);
+        if (p && (size_t)(in->in + in->in_len - p) >= 3) {
+            in->in_pos = (size_t)(p - in->in);
+            if (gz_magic(p)) break;
+            continue;
+        }
+        in->in_pos = p ? (size_t)(p - in->in) : in->in_len;
+        if (in->raw_eof && in->in_len - in->in_pos < 3) {
+            in->in_pos = in->in_len;
+            break;
+        }
+        MM_TRY(gz_fill(in, in->in_len - in->in_pos + RAW_CHUNK, err));
+    }
+    return MM_OK;
+}
+
+/* Skip bytes up to the next gzip magic (or end of input), reporting them as garbage. */
+static mm_err gz_skip_garbage(mm_in *in, mm_err *err) {
+    uint64_t start = in->in_off + in->in_pos;
+    MM_TRY(gz_scan_magic(in, err));
+    uint64_t end = in->in_off + in->in_pos;
+    gz_damage(in, MM_DMG_GARBAGE, "%s: byte %llu: %llu bytes that are not a gzip member%s", in->name,
+              (unsigned long long)start, (unsigned long long)(end - start),
+              in->in_pos == in->in_len ? " (up to the end of the file)" : "");
+    return MM_OK;
+}
+
+static mm_err grow_out(mm_in *in, mm_err *err) {
+    size_t cap = in->out_cap ? in->out_cap * 2 : OUT_FIRST;
+    unsigned char *p = realloc(in->out, cap);
+    if (!p) return *err = mm_fail(MM_ERR_NOMEM, "%s: out of memory", in->name);
+    in->out = p, in->out_cap = cap;
+    return MM_OK;
+}
+
+/* The fast path: inflate one whole member with libdeflate, which needs the whole member in
+ * memory and an output buffer big enough.  We do not know the member's compressed size in
+ * advance, so a failure can mean "the window holds only part of it": grow the window (up to
+ * IN_FAST_MAX) and try again.  Output too large for OUT_FAST_MAX, a member larger than the
+ * window, or a member that fails with all of it present: returns false and the caller streams
+ * it with zlib, which also tells real damage apart and keeps what decoded before it. */
+static bool gz_fast(mm_in *in, mm_err *err) {
+    if (!in->out && grow_out(in, err) != MM_OK) return false;
+    for (;;) {
+        size_t avail = in->in_len - in->in_pos, ain = 0, aout = 0;
+        enum libdeflate_result r = libdeflate_gzip_decompress_ex(
+            in->ld, in->in + in->in_pos, avail, in->out, in->out_cap, &ain, &aout);
+        if (r == LIBDEFLATE_SUCCESS) {
+            in->in_pos += ain;
+            in->out_pos = 0, in->out_len = aout;
+            return true;
+        }
+        if (r == LIBDEFLATE_INSUFFICIENT_SPACE && in->out_cap < OUT_FAST_MAX) {
+            if (grow_out(in, err) != MM_OK) return false;
+            continue;
+        }
+        if (r == LIBDEFLATE_INSUFFICIENT_SPACE || in->raw_eof || avail >= IN_FAST_MAX) return false;
+        size_t want = avail * 2 < IN_FAST_MAX ? avail * 2 : IN_FAST_MAX;
+        if (gz_fill(in, want, err) != MM_OK) return false;
+    }
+}
+
+/* A member failed to inflate: skip to the next gzip magic after the point of failure and say
+ * where reading resumes. */
+static mm_err gz_bad_member(mm_in *in, mm_err *err) {
+    char why[96];
+    uint64_t at = in->in_off + in->in_pos;
+    snprintf(why, sizeof why, "%s", in->zs.msg ? in->zs.msg : "inflate error");
+    if (in->in_pos < in->in_len) in->in_pos++;
+    MM_TRY(gz_scan_magic(in, err));
+    uint64_t next = in->in_off + in->in_pos;
+    if (in->in_pos == in->in_len)
+        gz_damage(in, MM_DMG_BAD_GZIP, "%s: byte %llu: bad gzip member (%s at byte %llu); no gzip member follows",
+                  in->name, (unsigned long long)in->member_off, why, (unsigned long long)at);
+    else
+        gz_damage(in, MM_DMG_BAD_GZIP, "%s: byte %llu: bad gzip member (%s at byte %llu); resuming at the member at byte %llu",
+                  in->name, (unsigned long long)in->member_off, why, (unsigned long long)at,
+                  (unsigned long long)next);
+    return MM_OK;
+}
+
+/* Streaming inflate of the current member straight into dst (zlib).  Returns bytes produced;
+ * 0 with in->streaming cleared at the member's end; damage is left in pend_dmg. */
+static ssize_t gz_stream(mm_in *in, unsigned char *dst, size_t cap, mm_err *err) {
+    for (;;) {
+        if (in->in_pos == in->in_len && gz_fill(in, RAW_CHUNK, err) != MM_OK) return -1;
+        size_t avail = in->in_len - in->in_pos;
+        in->zs.next_in = in->in + in->in_pos;
+        in->zs.avail_in = (uInt)(avail > (1u << 30) ? (1u << 30) : avail);
+        in->zs.next_out = dst;
+        in->zs.avail_out = (uInt)(cap > (1u << 30) ? (1u << 30) : cap);
+        uInt before_in = in->zs.avail_in, before_out = in->zs.avail_out;
+        int rc = inflate(&in->zs, Z_NO_FLUSH);
+        in->in_pos += before_in - in->zs.avail_in;
+        size_t made = before_out - in->zs.avail_out;
+        if (rc == Z_STREAM_END) {
+            in->streaming = false;
+            return (ssize_t)made;
+        }
+        if (rc == Z_OK || (rc == Z_BUF_ERROR && !(in->raw_eof && in->in_pos == in->in_len))) {
+            if (made > 0) return (ssize_t)made;
+            continue;
+        }
+        in->streaming = false;
+        if (rc == Z_BUF_ERROR)
+            gz_damage(in, MM_DMG_TRUNCATED, "%s: byte %llu: gzip member cut short by the end of the file at byte %llu",
+                      in->name, (unsigned long long)in->member_off,
+                      (unsigned long long)(in->in_off + in->in_pos));
+        else if (gz_bad_member(in, err) != MM_OK)
+            return -1;
+        return (ssize_t)made;
+    }
+}
+
+static mm_err gz_start_member(mm_in *in, mm_err *err) {
+    in->member_off = in->in_off + in->in_pos;
+    in->marks[in->nmarks++ % MM_IN_MARKS] = (mark){in->upos, in->member_off};
+    if (gz_fast(in, err)) return MM_OK;
+    if (*err != MM_OK) return *err;
+    if (!in->zs_ready) {
+        if (inflateInit2(&in->zs, 16 + MAX_WBITS) != Z_OK)
+            return *err = mm_fail(MM_ERR_NOMEM, "%s: cannot start zlib", in->name);
+        in->zs_ready = true;
+    } else {
+        inflateReset2(&in->zs, 16 + MAX_WBITS);
+    }
+    in->streaming = true;
+    return MM_OK;
+}
+
+static ssize_t gz_read(mm_in *in, unsigned char *dst, size_t cap, mm_in_damage *dmg, mm_err *err) {
+    for (;;) {
+        if (in->out_pos < in->out_len) {
+            size_t n = in->out_len - in->out_pos;
+            if (n > cap) n = cap;
+            memcpy(dst, in->out + in->out_pos, n);
+            in->out_pos += n;
+            return (ssize_t)n;
+        }
+        if (in->pend_dmg != MM_DMG_NONE) {
+            *dmg = in->pend_dmg;
+            in->pend_dmg = MM_DMG_NONE;
+            mm_fail(*dmg == MM_DMG_TRUNCATED ? MM_ERR_TRUNCATED : MM_ERR_FORMAT, "%s", in->pend_msg);
+            return -1;
+        }
+        if (in->streaming) {
+            ssize_t n = gz_stream(in, dst, cap, err);
+            if (n != 0) return n;
+            continue;
+        }
+        if (gz_fill(in, IN_TARGET, err) != MM_OK) return -1;
+        if (in->in_pos == in->in_len) return 0;
+        if (in->in_len - in->in_pos < 3 || !gz_magic(in->in + in->in_pos)) {
+            if (gz_skip_garbage(in, err) != MM_OK) return -1;
+            continue;
+        }
+        if (gz_start_member(in, err) != MM_OK) return -1;
+    }
+}
+
+/* ---- libarchive (bzip2, xz, zstd, lz4) ------------------------------------------------------ */
+
+static la_ssize_t ar_read_cb(struct archive *a, void *ud, const void **buf) {
+    mm_in *in = ud;
+    mm_err e = MM_OK;
+    ssize_t n = raw_read(&in->raw, in->abuf, RAW_CHUNK, in->name, &e);
+    if (n < 0) {
+        in->ar_err = e;
+        archive_set_error(a, EIO, "%s", mm_error_detail());
+        return -1;
+    }
+    *buf = in->abuf;
+    return n;
+}
+
+static mm_err ar_open(mm_in *in) {
+    in->abuf = malloc(RAW_CHUNK);
+    in->ar = archive_read_new();
+    if (!in->abuf || !in->ar) return mm_fail(MM_ERR_NOMEM, "%s: out of memory", in->name);
+    archive_read_support_filter_all(in->ar);
+    archive_read_support_format_raw(in->ar);
+    struct archive_entry *entry;
+    if (archive_read_open(in->ar, in, NULL, ar_read_cb, NULL) != ARCHIVE_OK ||
+        archive_read_next_header(in->ar, &entry) != ARCHIVE_OK)
+        return mm_fail(MM_ERR_FORMAT, "%s: byte 0: cannot decompress: %s", in->name,
+                       archive_error_string(in->ar) ? archive_error_string(in->ar) : "unknown filter");
+    return MM_OK;
+}
+
+static ssize_t ar_read(mm_in *in, void *dst, size_t cap, mm_in_damage *dmg, mm_err *err) {
+    if (in->pend_dmg == MM_DMG_TRUNCATED) return 0; /* reported once; nothing follows */
+    la_ssize_t n = archive_read_data(in->ar, dst, cap);
+    if (n >= 0) return (ssize_t)n;
+    if (in->ar_err != MM_OK) return *err = in->ar_err, -1;
+    in->pend_dmg = *dmg = MM_DMG_TRUNCATED;
+    mm_fail(MM_ERR_TRUNCATED, "%s: byte %llu: compressed stream damaged or cut short (%s); nothing after it can be read",
+            in->name, (unsigned long long)in->raw.pos,
+            archive_error_string(in->ar) ? archive_error_string(in->ar) : "decompression error");
+    return -1;
+}
+
+/* ---- open / read / seek / close --------------------------------------------------------------- */
+
+static mm_err raw_open(raw *r, const char *path, const char *name) {
+    r->fd = -1;
+    if (!strncmp(path, "http://", 7) || !strncmp(path, "https://", 8))
+        return raw_open_url(r, path, name);
+    if (!strcmp(path, "-")) {
+        r->fd = 0;
+    } else {
+        r->fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (r->fd < 0) return mm_fail(MM_ERR_IO, "%s: cannot open: %s", name, strerror(errno));
+        r->own_fd = true;
+    }
+    struct stat st;
+    r->seekable = fstat(r->fd, &st) == 0 && S_ISREG(st.st_mode);
+    if (r->seekable) posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    return MM_OK;
+}
+
+static mm_in_codec sniff(const unsigned char *p, size_t n) {
+    if (n >= 3 && gz_magic(p)) return MM_IN_GZIP;
+    if (n >= 3 && !memcmp(p, "BZh", 3)) return MM_IN_ARCHIVE;
+    if (n >= 6 && !memcmp(p, "\xfd" "7zXZ\0", 6)) return MM_IN_ARCHIVE;
+    if (n >= 4 && !memcmp(p, "\x28\xb5\x2f\xfd", 4)) return MM_IN_ARCHIVE;
+    if (n >= 4 && !memcmp(p, "\x04\x22\x4d\x18", 4)) return MM_IN_ARCHIVE;
+    return MM_IN_PLAIN;
+}
+
+static mm_err in_setup(mm_in *in, const char *path) {
+    MM_TRY(raw_open(&in->raw, path, in->name));
+    const unsigned char *head = NULL;
+    size_t got = 0;
+    MM_TRY(raw_peek(&in->raw, 6, in->name, &head, &got));
+    in->codec = sniff(head, got);
+    if (in->codec == MM_IN_ARCHIVE) return ar_open(in);
+    if (in->codec == MM_IN_GZIP) {
+        in->ld = libdeflate_alloc_decompressor();
+        if (!in->ld) return mm_fail(MM_ERR_NOMEM, "%s: out of memory", in->name);
+    }
+    return MM_OK;
+}
+
+mm_err mm_in_open(const char *path, const char *name, mm_in **out) {
+    *out = NULL;
+    mm_in *in = mm_calloc(1, sizeof *in);
+    if (!in) return MM_ERR_NOMEM;
+    in->name = mm_strndup(name ? name : path, strlen(name ? name : path));
+    if (!in->name) return mm_in_close(in), MM_ERR_NOMEM;
+    mm_err e = in_setup(in, path);
+    if (e != MM_OK) return mm_in_close(in), e;
+    *out = in;
+    return MM_OK;
+}
+
+ssize_t mm_in_read(mm_in *in, void *dst, size_t cap, mm_in_damage *dmg, mm_err *err) {
+    *dmg = MM_DMG_NONE;
+    *err = MM_OK;
+    ssize_t n;
+    if (in->codec == MM_IN_GZIP) n = gz_read(in, dst, cap, dmg, err);
+    else if (in->codec == MM_IN_ARCHIVE) n = ar_read(in, dst, cap, dmg, err);
+    else n = raw_read(&in->raw, dst, cap, in->name, err);
+    if (n > 0) in->upos += (uint64_t)n;
+    return n;
+}
+
+mm_err mm_in_seek(mm_in *in, uint64_t off) {
+    if (in->codec == MM_IN_ARCHIVE || !in->raw.seekable)
+        return mm_fail(MM_ERR_UNSUPPORTED, "%s: cannot seek in this input", in->name);
+    if (lseek(in->raw.fd, (off_t)off, SEEK_SET) < 0)
+        return mm_fail(MM_ERR_IO, "%s: cannot seek to byte %llu: %s", in->name,
+                       (unsigned long long)off, strerror(errno));
+    in->raw.pend.len = in->raw.pend_pos = 0;
+    in->raw.pos = off;
+    in->upos = off;
+    in->in_pos = in->in_len = 0;
+    in->in_off = off;
+    in->out_pos = in->out_len = 0;
+    in->streaming = in->raw_eof = false;
+    in->pend_dmg = MM_DMG_NONE;
+    in->nmarks = 0;
+    return MM_OK;
+}
+
+void mm_in_close(mm_in *in) {
+    if (!in) return;
+    if (in->ar) archive_read_free(in->ar);
+    if (in->zs_ready) inflateEnd(&in->zs);
+    if (in->ld) libdeflate_free_decompressor(in->ld);
+    raw_close(&in->raw);
+    free(in->abuf);
+    free(in->in);
+    free(in->out);
+    free(in->name);
+    free(in);
+}

@@ -1,0 +1,287 @@
+/* Decontamination: the tokenizer, the n-gram / whole-text rules, and real benchmark questions and
+ * answers (English and Chinese) hidden in real article texts with case, whitespace and
+ * punctuation changed: every one must be caught, and clean articles must not be.
+ * Random choices come from a seed (MM_SEED, else the time), printed first. */
+#include <ctype.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/hash.h"
+#include "common/json.h"
+#include "dedup/decontam.h"
+#include "dedup/words.h"
+#include "test.h"
+
+static const char *norm(const char *s) {
+    static mm_buf b;
+    mm_buf_clear(&b);
+    mm_dedup_normalise(s, strlen(s), &b);
+    return b.data ? b.data : "";
+}
+
+TEST(words) {
+    CHECK_STR(norm("Hello,   World!\n\tIt's 3.5"), "hello world it s 3 5");
+    CHECK_STR(norm("你好，world。數學"), "你 好 world 數 學");
+    CHECK_STR(norm("ÉCOLE Straße ΑΒΓ"), "école straße αβγ");
+    CHECK_STR(norm("ＡＢＣ１２３ x"), "abc123 x");
+    CHECK_STR(norm("“quoted” — dash…end"), "quoted dash end");
+    CHECK_STR(norm("$x^2+y_1$"), "x 2 y 1");
+    CHECK_STR(norm("\xff\xfe bad"), "bad");
+    uint64_t a[4], b[4];
+    CHECK_EQ_INT(mm_dedup_words("Janet's DUCKS", 13, a, 4), 3);
+    CHECK_EQ_INT(mm_dedup_words("janet s ducks", 13, b, 4), 3);
+    CHECK(!memcmp(a, b, sizeof(uint64_t) * 3));
+}
+
+static size_t scan(const mm_decontam *d, const char *s, mm_decontam_match *m) {
+    return mm_decontam_scan(d, s, strlen(s), m, 64);
+}
+
+TEST(rules) {
+    mm_decontam *d;
+    CHECK_EQ_INT(mm_decontam_create(10, &d), MM_OK);
+    const char *longq = "Natalia sold clips to 48 of her friends in April and then she sold half as many";
+    const char *shortq = "Compute the binomial coefficient eight choose four"; /* 7 words */
+    mm_decontam_add_text(d, "t", longq, strlen(longq));
+    mm_decontam_add_text(d, "t", shortq, strlen(shortq));
+    mm_decontam_add_text(d, "t", "two words", 9);
+    CHECK_EQ_INT(mm_decontam_build(d), MM_OK);
+    mm_decontam_bench_info bi;
+    mm_decontam_bench(d, 0, &bi);
+    CHECK_EQ_INT(bi.texts, 2);
+    CHECK_EQ_INT(bi.short_texts, 1);
+    CHECK_EQ_INT(bi.too_short, 1);
+    mm_decontam_match m[64];
+    /* any 10-gram of the long text */
+    CHECK_EQ_INT(scan(d, "blah: TO 48 of her friends, in april AND then she sold!! more", m), 1);
+    CHECK_EQ_INT(m[0].len, 10);
+    CHECK(!m[0].whole);
+    CHECK_EQ_INT(m[0].doc_word, 1);
+    mm_buf b = {0};
+    mm_decontam_ngram(d, &m[0], &b);
+    CHECK_STR(b.data, "to 48 of her friends in april and then she");
+    /* 9 words of it are not enough */
+    CHECK_EQ_INT(scan(d, "to 48 of her friends in april and then", m), 0);
+    /* the short text whole, in other case and punctuation */
+    CHECK_EQ_INT(scan(d, "we said: COMPUTE the binomial-coefficient (eight choose four)!", m), 1);
+    CHECK(m[0].whole);
+    /* ... but not a part of it */
+    CHECK_EQ_INT(scan(d, "compute the binomial coefficient eight choose", m), 0);
+    CHECK_EQ_INT(scan(d, "the binomial coefficient eight choose four", m), 0);
+    /* a word glued to it is another word */
+    CHECK_EQ_INT(scan(d, "xcompute the binomial coefficient eight choose four", m), 0);
+    /* under 3 words: never */
+    CHECK_EQ_INT(scan(d, "two words", m), 0);
+    mm_buf_free(&b);
+    mm_decontam_free(d);
+}
+
+/* ---- real benchmarks in real pages ---- */
+
+typedef struct pages {
+    char **text;
+    size_t n;
+} pages;
+
+static pages load_articles(void) {
+    pages p = {0};
+    mm_buf f = {0};
+    if (mm_read_file(test_shared("testdata/article-extraction-benchmark/ground-truth.json"), &f))
+        return p;
+    mm_json_doc *doc;
+    mm_json *root;
+    if (mm_json_parse(f.data, f.len, &doc, &root)) return p;
+    p.text = calloc(root->len, sizeof *p.text);
+    for (const mm_json *c = root->child; c; c = c->next) {
+        const char *body = mm_json_get_str(c, "articleBody", "");
+        if (strlen(body) > 200) p.text[p.n++] = strdup(body);
+    }
+    mm_json_doc_free(doc);
+    mm_buf_free(&f);
+    return p;
+}
+
+/* Change case, whitespace and punctuation without joining or splitting words. */
+static void perturb(const char *s, size_t n, mm_rng *r, mm_buf *out) {
+    static const char punct[] = ",.;:!?\"'()-";
+    mm_buf_clear(out);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        uint64_t x = mm_rng_next(r) % 100;
+        if (isspace(ch)) {
+            while (i + 1 < n && isspace((unsigned char)s[i + 1])) i++;
+            const char *ws[] = {" ", "  ", "\n", "\t", " \n ", " , ", " ... "};
+            mm_buf_puts(out, ws[mm_rng_next(r) % 7]);
+        } else if (ch < 128 && ispunct(ch) && x < 50) {
+            mm_buf_putc(out, punct[mm_rng_next(r) % (sizeof punct - 1)]);
+        } else if (ch < 128 && isalpha(ch) && x < 30) {
+            mm_buf_putc(out, (char)(isupper(ch) ? tolower(ch) : toupper(ch)));
+        } else {
+            mm_buf_putc(out, (char)ch);
+        }
+    }
+}
+
+/* Insert `ins` into page at a random whitespace position. */
+static void insert(const char *page, const char *ins, mm_rng *r, mm_buf *out) {
+    size_t n = strlen(page), at = mm_rng_next(r) % n;
+    while (at < n && !isspace((unsigned char)page[at])) at++;
+    mm_buf_clear(out);
+    mm_buf_append(out, page, at);
+    mm_buf_puts(out, " ");
+    mm_buf_puts(out, ins);
+    mm_buf_puts(out, " ");
+    mm_buf_puts(out, page + at);
+}
+
+static uint64_t seed_;
+
+TEST(real_benchmarks_in_real_pages) {
+    pages pg = load_articles();
+    CHECK(pg.n > 100);
+    mm_decontam *d;
+    CHECK_EQ_INT(mm_decontam_create(10, &d), MM_OK);
+    CHECK_EQ_INT(mm_decontam_add_dir(d, test_shared("benchmarks")), MM_OK);
+    CHECK_EQ_INT(mm_decontam_build(d), MM_OK);
+    CHECK_EQ_INT(mm_decontam_nproblems(d), 0);
+    for (size_t i = 0; i < mm_decontam_nproblems(d); i++) printf("  %s\n", mm_decontam_problem(d, i));
+    mm_decontam_match m[64];
+    /* clean pages stay */
+    size_t clean_hits = 0;
+    for (size_t i = 0; i < pg.n; i++) clean_hits += mm_decontam_scan(d, pg.text[i], strlen(pg.text[i]), m, 64) > 0;
+    CHECK_EQ_INT(clean_hits, 0);
+    /* every benchmark file, a few random texts each (zh: cmath, mgsm_zh, gaokao) */
+    mm_rng r;
+    mm_rng_seed(&r, seed_);
+    uint32_t nt = mm_decontam_ntexts(d);
+    mm_buf var = {0}, doc = {0};
+    size_t tried = 0, caught = 0, zh = 0, shorts = 0;
+    for (size_t b = 0; b < mm_decontam_nbench(d); b++) {
+        uint32_t first = UINT32_MAX, last = 0;
+        for (uint32_t t = 0; t < nt; t++) {
+            mm_decontam_text_info ti;
+            mm_decontam_text(d, t, &ti);
+            if (ti.bench == b) { if (first == UINT32_MAX) first = t; last = t; }
+        }
+        if (first == UINT32_MAX) continue;
+        for (int k = 0; k < 12; k++) {
+            uint32_t t = first + (uint32_t)(mm_rng_next(&r) % (last - first + 1));
+            mm_decontam_text_info ti;
+            mm_decontam_text(d, t, &ti);
+            if (ti.words < 3 || ti.bench != b) continue;
+            perturb(ti.text, ti.len, &r, &var);
+            insert(pg.text[mm_rng_next(&r) % pg.n], var.data, &r, &doc);
+            size_t nm = mm_decontam_scan(d, doc.data, doc.len, m, 64);
+            bool hit = false;
+            for (size_t j = 0; j < nm; j++) hit |= m[j].text == t;
+            tried++;
+            caught += hit;
+            zh += (unsigned char)ti.text[0] >= 0xE0 || strstr(ti.text, "\xe7\x9a\x84") != NULL;
+            shorts += ti.words < 10;
+            if (!hit) {
+                mm_decontam_bench_info bi;
+                mm_decontam_bench(d, b, &bi);
+                printf("  missed: %s item %llu field %s (%u words): %.120s\n", bi.file,
+                       (unsigned long long)ti.item, ti.field, ti.words, var.data);
+            }
+        }
+    }
+    printf("  inserted %zu benchmark texts (%zu Chinese, %zu of 3-9 words): %zu caught\n", tried, zh,
+           shorts, caught);
+    CHECK(tried > 300);
+    CHECK(zh > 30);
+    CHECK_EQ_INT(caught, tried);
+    mm_buf_free(&var);
+    mm_buf_free(&doc);
+    for (size_t i = 0; i < pg.n; i++) free(pg.text[i]);
+    free(pg.text);
+    mm_decontam_free(d);
+}
+
+/* Short MATH problems (3-9 words) count only as whole texts: every one found whole, none
+ * found from all but its last word. */
+TEST(short_math_only_whole) {
+    mm_decontam *d;
+    CHECK_EQ_INT(mm_decontam_create(10, &d), MM_OK);
+    char spec[4200];
+    snprintf(spec, sizeof spec, "math=%s", test_shared("benchmarks/math/test.jsonl"));
+    CHECK_EQ_INT(mm_decontam_add_spec(d, spec), MM_OK);
+    CHECK_EQ_INT(mm_decontam_build(d), MM_OK);
+    pages pg = load_articles();
+    mm_rng r;
+    mm_rng_seed(&r, seed_ + 1);
+    mm_decontam_match m[64];
+    mm_buf doc = {0}, part = {0};
+    size_t nshort = 0, whole_ok = 0, part_hits = 0;
+    for (uint32_t t = 0; t < mm_decontam_ntexts(d); t++) {
+        mm_decontam_text_info ti;
+        mm_decontam_text(d, t, &ti);
+        if (ti.words < 3 || ti.words >= 10) continue;
+        nshort++;
+        const char *page = pg.text[mm_rng_next(&r) % pg.n];
+        insert(page, ti.text, &r, &doc);
+        size_t nm = mm_decontam_scan(d, doc.data, doc.len, m, 64);
+        bool hit = false;
+        for (size_t j = 0; j < nm; j++) hit |= m[j].text == t && m[j].whole;
+        whole_ok += hit;
+        /* all words but the last */
+        const uint8_t *p = (const uint8_t *)ti.text, *end = p + ti.len, *ws, *we, *cut = p;
+        uint64_t h;
+        for (uint32_t k = 0; k + 1 < ti.words && mm_dedup_word_next(&p, end, &h, &ws, &we); k++) cut = we;
+        mm_buf_clear(&part);
+        mm_buf_append(&part, ti.text, (size_t)(cut - (const uint8_t *)ti.text));
+        insert(page, part.data, &r, &doc);
+        nm = mm_decontam_scan(d, doc.data, doc.len, m, 64);
+        for (size_t j = 0; j < nm; j++) part_hits += m[j].text == t;
+    }
+    printf("  %zu short MATH texts: %zu found whole, %zu found from a part\n", nshort, whole_ok, part_hits);
+    CHECK(nshort > 300);
+    CHECK_EQ_INT(whole_ok, nshort);
+    CHECK_EQ_INT(part_hits, 0);
+    mm_buf_free(&doc);
+    mm_buf_free(&part);
+    for (size_t i = 0; i < pg.n; i++) free(pg.text[i]);
+    free(pg.text);
+    mm_decontam_free(d);
+}
+
+TEST(bad_benchmark_lines) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/mm-decontam-bad-%d.jsonl", test_tmpdir(), (int)getpid());
+    FILE *f = fopen(path, "w");
+    fputs("{\"question\": \"one two three four five six seven eight nine ten eleven\"}\n"
+          "{broken\n"
+          "{\"answer\": \"no question here at all\"}\n"
+          "\n"
+          "{\"question\": \"alpha beta gamma delta\"}\n", f);
+    fclose(f);
+    mm_decontam *d;
+    mm_decontam_create(10, &d);
+    char spec[4200];
+    snprintf(spec, sizeof spec, "mine=%s@question", path);
+    CHECK_EQ_INT(mm_decontam_add_spec(d, spec), MM_OK);
+    CHECK_EQ_INT(mm_decontam_nproblems(d), 2);
+    CHECK(strstr(mm_decontam_problem(d, 0), ": line 2: ") != NULL);
+    CHECK(strstr(mm_decontam_problem(d, 1), ": line 3: missing field \"question\"") != NULL);
+    mm_decontam_bench_info bi;
+    mm_decontam_bench(d, 0, &bi);
+    CHECK_EQ_INT(bi.records, 3);
+    CHECK_EQ_INT(bi.bad, 2);
+    CHECK_EQ_INT(bi.texts, 2);
+    CHECK_EQ_INT(mm_decontam_add_spec(d, "nosuchpreset=/nonexistent.jsonl"), MM_ERR_ARG);
+    mm_decontam_free(d);
+    remove(path);
+}
+
+int main(void) {
+    test_prog_ = "test_decontam";
+    const char *s = getenv("MM_SEED");
+    seed_ = s ? strtoull(s, NULL, 10) : (uint64_t)time(NULL);
+    printf("seed %llu (MM_SEED=%llu to repeat)\n", (unsigned long long)seed_, (unsigned long long)seed_);
+    RUN(words);
+    RUN(rules);
+    RUN(real_benchmarks_in_real_pages);
+    RUN(short_math_only_whole);
+    RUN(bad_benchmark_lines);
+    return test_summary();
+}
