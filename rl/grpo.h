@@ -103,6 +103,17 @@ typedef struct mm_grpo_codec {
 /* The byte-level codec: token = byte (0..255), 256 = end of text; vocab 257. */
 MM_API const mm_grpo_codec *mm_grpo_codec_bytes(void);
 
+/* The codec of a checkpoint: the BPE tokenizer (rl/tokenizer.h: vocab.json + merges.txt) in
+ * `tok_dir` if given, else in the checkpoint directory itself, else in CKPT/tokenizer/; a
+ * checkpoint without one whose model has 257 tokens is byte-level.  *out is freed with
+ * mm_grpo_codec_close. */
+MM_API mm_err mm_grpo_codec_open(const char *ckpt_dir, const char *tok_dir, int model_vocab,
+                                 mm_grpo_codec **out);
+MM_API void mm_grpo_codec_close(mm_grpo_codec *c);
+/* Write the codec's tokenizer files into `dir` (nothing for the byte-level codec), so a
+ * checkpoint written with mm_gpt_save carries its tokenizer. */
+MM_API mm_err mm_grpo_codec_save(const mm_grpo_codec *c, const char *dir);
+
 /* ---- training ---- */
 
 typedef enum { MM_GRPO_OUTCOME = 0, MM_GRPO_PROCESS = 1 } mm_grpo_supervision;

@@ -1,0 +1,33 @@
+/* rl/grpo_internal.h — rollouts shared by the trainer (grpo.c) and evaluation (evaluate.c).
+ * Not installed, not API. */
+#ifndef MM_GRPO_INTERNAL_H
+#define MM_GRPO_INTERNAL_H
+
+#include "rl/grpo.h"
+
+/* A batch of sampled completions.  Row r answers item[r]; tokens[r] holds the prompt
+ * (plen[r] tokens) followed by the completion (olen[r] tokens, the end-of-text token included
+ * when it was produced); logp[r][k] is log π(completion token k) at sampling time; text[r] is
+ * the decoded completion without the end-of-text token and tok_end[r][k] the byte offset in
+ * text[r] where completion token k ends. */
+typedef struct mm_rollout {
+    int n, cap, ctx;
+    const mm_task_item **item;
+    int32_t **tokens;
+    int *plen, *olen;
+    float **logp;
+    mm_buf *text;
+    int **tok_end;
+    mm_reward *reward;
+} mm_rollout;
+
+/* Sample `copies` completions for each of the n items and append them to r (rows of one item
+ * are consecutive).  Generation runs `batch` sequences at a time (0 = all at once). */
+mm_err mm_rollout_sample(mm_rollout *r, mm_gpt *m, const mm_grpo_codec *c,
+                         const mm_task_item *const *items, int n, int copies,
+                         const mm_sample_opts *so, int batch, double format_weight);
+void mm_rollout_free(mm_rollout *r);
+/* Completion tokens of all rows. */
+long mm_rollout_tokens(const mm_rollout *r);
+
+#endif
