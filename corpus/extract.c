@@ -1,0 +1,169 @@
+/* corpus/extract.c — one HTML page → main text with math (see corpus/extract.h). */
+#include <ctype.h>
+#include <libxml/parserInternals.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/json.h"
+#include "corpus/html.h"
+
+struct mm_extract {
+    mm_extract_opts opts;
+    mm_charset *cs;
+    mm_content *content;
+    htmlParserCtxtPtr parser;
+    mm_buf utf8, text, scratch, title;
+};
+
+static void silent(void *ctx, const char *msg, ...) { (void)ctx, (void)msg; }
+
+mm_extract *mm_extract_create(const mm_extract_opts *opts) {
+    mm_extract *x = mm_calloc(1, sizeof *x);
+    if (!x) return NULL;
+    if (opts) x->opts = *opts;
+    if (!x->opts.max_bytes) x->opts.max_bytes = 8u << 20;
+    x->cs = mm_charset_create();
+    x->content = mm_content_create();
+    x->parser = htmlNewParserCtxt();
+    if (!x->cs || !x->content || !x->parser) {
+        mm_extract_free(x);
+        mm_fail(MM_ERR_NOMEM, "out of memory creating an extractor");
+        return NULL;
+    }
+    return x;
+}
+
+void mm_extract_free(mm_extract *x) {
+    if (!x) return;
+    mm_charset_free(x->cs);
+    mm_content_free(x->content);
+    if (x->parser) htmlFreeParserCtxt(x->parser);
+    mm_buf_free(&x->utf8);
+    mm_buf_free(&x->text);
+    mm_buf_free(&x->scratch);
+    mm_buf_free(&x->title);
+    free(x);
+}
+
+static xmlNode *find_elem(xmlNode *root, const char *name) {
+    for (xmlNode *n = root; n; n = html_next(n, root, true))
+        if (html_is(n, name)) return n;
+    return NULL;
+}
+
+/* <title>, whitespace collapsed, into x->title. */
+static mm_err get_title(mm_extract *x, xmlNode *root) {
+    mm_buf_clear(&x->title);
+    MM_TRY(mm_buf_puts(&x->title, ""));
+    xmlNode *t = find_elem(root, "title");
+    if (!t) return MM_OK;
+    xmlNode *one = t;
+    return mm_html_text(&one, 1, &x->title);
+}
+
+static mm_err extract_tree(mm_extract *x, xmlDoc *doc, mm_extract_result *r) {
+    xmlNode *root = xmlDocGetRootElement(doc);
+    if (!root) return MM_OK;
+    MM_TRY(get_title(x, root));
+    MM_TRY(mm_math_pass(doc, root, &r->math, &x->scratch));
+    xmlNode *body = find_elem(root, "body");
+    if (!body) body = root;
+    xmlNode **nodes;
+    size_t n;
+    MM_TRY(mm_content_select(x->content, body, x->opts.keep_boilerplate, &nodes, &n));
+    return mm_html_text(nodes, n, &x->text);
+}
+
+mm_err mm_extract_html(mm_extract *x, const void *html, size_t n, const char *http_charset,
+                       mm_extract_result *r) {
+    memset(r, 0, sizeof *r);
+    mm_buf_clear(&x->text);
+    MM_TRY(mm_buf_puts(&x->text, ""));
+    MM_TRY(mm_charset_to_utf8(x->cs, html, n, http_charset, &x->utf8, &r->charset));
+    r->text = x->text.data;
+    r->title = "";
+    if (x->utf8.len == 0 || x->utf8.len > (size_t)INT32_MAX) return MM_OK;
+    xmlSetGenericErrorFunc(NULL, silent);
+    xmlDoc *doc = htmlCtxtReadMemory(x->parser, x->utf8.data, (int)x->utf8.len, NULL, "UTF-8",
+                                     HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
+                                         HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
+                                         HTML_PARSE_COMPACT | HTML_PARSE_IGNORE_ENC);
+    if (!doc) return MM_OK; /* nothing parseable: an empty page */
+    mm_err e = extract_tree(x, doc, r);
+    xmlFreeDoc(doc);
+    if (e != MM_OK) return e;
+    r->text = x->text.data;
+    r->text_len = x->text.len;
+    r->title = x->title.data ? x->title.data : "";
+    return MM_OK;
+}
+
+uint32_t mm_extract_math_total(const mm_extract_math *m) {
+    return m->script_tex + m->tex_annotation + m->mathml_alttext + m->mathml + m->math_container +
+           m->img_tex + m->text_tex;
+}
+
+mm_err mm_extract_math_json(const mm_extract_math *m, mm_buf *b) {
+    const struct {
+        const char *k;
+        uint32_t v;
+    } f[] = {{"script_tex", m->script_tex}, {"tex_annotation", m->tex_annotation},
+             {"mathml_alttext", m->mathml_alttext}, {"mathml", m->mathml},
+             {"math_container", m->math_container}, {"img_tex", m->img_tex},
+             {"text_tex", m->text_tex}, {"display", m->display},
+             {"rendered_removed", m->rendered_removed}};
+    mm_jw w;
+    mm_jw_init(&w, b);
+    MM_TRY(mm_jw_obj_begin(&w));
+    for (size_t i = 0; i < sizeof f / sizeof *f; i++) {
+        if (!f[i].v) continue;
+        MM_TRY(mm_jw_key(&w, f[i].k));
+        MM_TRY(mm_jw_uint(&w, f[i].v));
+    }
+    return mm_jw_obj_end(&w);
+}
+
+/* ---- HTML detection ---- */
+
+static bool type_is(const char *ct, const char *t) {
+    size_t k = strlen(t);
+    return !strncasecmp(ct, t, k) && (ct[k] == 0 || ct[k] == ';' || isspace((unsigned char)ct[k]));
+}
+
+static bool binary_bytes(const unsigned char *s, size_t n) {
+    for (size_t i = 0; i < n && i < 512; i++)
+        if (s[i] == 0 || (s[i] < 0x20 && !strchr("\t\n\r\f\x1b", s[i]))) return true;
+    return false;
+}
+
+/* WHATWG-style sniff: after whitespace and a BOM, the page starts with an HTML tag or comment. */
+static bool sniff_html(const unsigned char *s, size_t n) {
+    static const char *const starts[] = {"<!doctype html", "<html", "<head", "<body", "<script",
+        "<iframe", "<h1", "<div", "<font", "<table", "<a", "<style", "<title", "<b", "<br", "<p",
+        "<!--", "<meta"};
+    size_t i = 0;
+    if (n >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF) i = 3;
+    while (i < n && isspace(s[i])) i++;
+    for (size_t k = 0; k < sizeof starts / sizeof *starts; k++) {
+        size_t len = strlen(starts[k]);
+        if (i + len < n && !strncasecmp((const char *)s + i, starts[k], len) &&
+            (starts[k][2] == '-' || starts[k][1] == '!' || s[i + len] == '>' || s[i + len] == ' ' ||
+             s[i + len] == '\t' || s[i + len] == '\n' || s[i + len] == '\r'))
+            return true;
+    }
+    return false;
+}
+
+bool mm_extract_is_html(const char *ct, const void *body, size_t n) {
+    const unsigned char *s = body;
+    while (ct && isspace((unsigned char)*ct)) ct++;
+    bool declared = ct && (type_is(ct, "text/html") || type_is(ct, "application/xhtml+xml"));
+    bool generic = !ct || !*ct || type_is(ct, "text/plain") ||
+                   type_is(ct, "application/octet-stream") || type_is(ct, "unknown/unknown") ||
+                   type_is(ct, "application/unknown") || type_is(ct, "*/*");
+    if (!declared && !generic) return false;
+    if (n == 0) return false;
+    if (binary_bytes(s, n) && !(n >= 2 && (s[0] == 0xFF || s[0] == 0xFE))) return false;
+    return declared || sniff_html(s, n);
+}

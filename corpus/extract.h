@@ -1,0 +1,124 @@
+/* corpus/extract.h — the `extract` stage: HTML → main text with the mathematics kept as LaTeX,
+ * and WARC → document shard.
+ *
+ *   mm_extract *x = mm_extract_create(&opts);          // one per thread, reused
+ *   mm_extract_result r;
+ *   mm_extract_html(x, html, n, "iso-8859-1", &r);     // r.text: UTF-8, valid until next call
+ *   mm_extract_free(x);
+ *
+ * Pipeline of one page: charset decoding to UTF-8 (HTTP charset, BOM, <meta>, uchardet, iconv;
+ * corpus/charset.c) → libxml2's HTML parser (recover, no network, depth-limited) → the math
+ * pass (every web form of a formula becomes a text node "$…$" / "$$…$$" and its rendered twin
+ * is removed; corpus/extract_math.c, corpus/mathml.c) → boilerplate pruning and main-content
+ * selection (corpus/html_content.c) → plain text (corpus/html_text.c).
+ *
+ * Ownership: the context owns every buffer a result points to; they stay valid until the next
+ * call on the same context or mm_extract_free.  The library never prints.  Broken input is
+ * never an error: the page is extracted as well as it can be (an empty text is a valid result).
+ * Errors are only MM_ERR_NOMEM and, for files, MM_ERR_IO. */
+#ifndef MM_EXTRACT_H
+#define MM_EXTRACT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/error.h"
+
+typedef struct mm_extract mm_extract;
+
+typedef struct mm_extract_opts {
+    bool keep_boilerplate; /* no pruning, no main-content selection: all visible text */
+    size_t max_bytes;      /* pages larger than this are skipped by the WARC driver; 0 = 8 MiB */
+} mm_extract_opts;
+
+/* What the math pass found in one page.  Each formula is counted once, under the form it was
+ * taken from (the first that applies, in this order). */
+typedef struct mm_extract_math {
+    uint32_t script_tex;     /* <script type="math/tex"> (MathJax v2 source) */
+    uint32_t tex_annotation; /* <annotation encoding="application/x-tex"> in MathML (KaTeX, MediaWiki) */
+    uint32_t mathml_alttext; /* <math alttext="…"> */
+    uint32_t mathml;         /* MathML converted to LaTeX */
+    uint32_t math_container; /* StackExchange .math-container */
+    uint32_t img_tex;        /* <img> with TeX in alt/src (latex.php, codecogs, mimetex, …) */
+    uint32_t text_tex;       /* \( \) \[ \] $ $$ already in the text */
+    uint32_t display;        /* of all of the above, display formulas */
+    uint32_t rendered_removed; /* rendered twins removed (MathJax CHTML/SVG, KaTeX HTML, …) */
+} mm_extract_math;
+
+typedef struct mm_extract_result {
+    const char *text; /* UTF-8, NUL-terminated, no leading/trailing blank lines */
+    size_t text_len;
+    const char *charset; /* the charset the page was decoded from ("utf-8", "windows-1252"…) */
+    const char *title;   /* <title> text, "" if none */
+    mm_extract_math math;
+} mm_extract_result;
+
+MM_API mm_extract *mm_extract_create(const mm_extract_opts *opts); /* NULL on no memory */
+MM_API void mm_extract_free(mm_extract *x);                          /* accepts NULL */
+
+/* Extract the main text of one HTML page.  `http_charset` is the charset= parameter of the
+ * HTTP Content-Type (NULL or "" when none).  Returns MM_OK with r filled (maybe empty text). */
+MM_API mm_err mm_extract_html(mm_extract *x, const void *html, size_t n, const char *http_charset,
+                              mm_extract_result *r);
+
+/* Write the math counts of `m` as a compact JSON object ("{}" when all are zero). */
+MM_API mm_err mm_extract_math_json(const mm_extract_math *m, mm_buf *b);
+/* Number of formulas in `m` (every form, not the display/rendered counters). */
+MM_API uint32_t mm_extract_math_total(const mm_extract_math *m);
+
+/* Is this payload HTML?  By Content-Type (text/html, application/xhtml+xml) when it names one
+ * of those; a non-HTML type (image/…, application/pdf, …) is rejected; an empty or generic type
+ * (text/plain, application/octet-stream, unknown) is decided by sniffing the first bytes
+ * (WHATWG-style: "<!doctype html", "<html", "<head", "<body", "<p", … after whitespace/BOM)
+ * and rejects binary bytes (NUL and control characters) in the first 512 bytes. */
+MM_API bool mm_extract_is_html(const char *content_type, const void *body, size_t n);
+
+/* ---- charsets (corpus/charset.c) ---- */
+
+typedef struct mm_charset mm_charset; /* per-thread: caches iconv descriptors and uchardet */
+MM_API mm_charset *mm_charset_create(void);
+MM_API void mm_charset_free(mm_charset *c);
+/* Decode `in` to valid UTF-8 in `out` (replacing its content).  The charset is chosen in this
+ * order: BOM, `http_charset`, <meta charset>/http-equiv in the first 4 KiB, uchardet detection,
+ * else windows-1252 (labels follow WHATWG: latin1/ascii/iso-8859-1 mean windows-1252, gb2312
+ * means GB18030, …).  Bytes invalid in that charset become U+FFFD.  *used names the charset. */
+MM_API mm_err mm_charset_to_utf8(mm_charset *c, const void *in, size_t n, const char *http_charset,
+                                 mm_buf *out, const char **used);
+
+/* ---- WARC → document shard (corpus/extract_warc.c) ---- */
+
+typedef struct mm_extract_stats {
+    uint64_t records;       /* WARC records read */
+    uint64_t responses;     /* response/resource records */
+    uint64_t html;          /* of those, HTML with HTTP status 2xx */
+    uint64_t extracted;     /* documents written */
+    uint64_t skip_not_html, skip_status, skip_too_large, skip_http_error, skip_empty,
+        skip_min_chars, skip_lang, skip_damaged;
+    uint64_t bytes_in;      /* compressed WARC bytes read */
+    uint64_t html_bytes;    /* HTML payload bytes given to the extractor */
+    uint64_t bytes_out;     /* uncompressed JSON bytes written */
+    uint64_t math_docs;     /* documents with at least one formula */
+} mm_extract_stats;
+
+typedef struct mm_extract_file_opts {
+    mm_extract_opts extract;
+    size_t min_chars;       /* drop documents with fewer characters (code points); 0 = keep all */
+    const char *const *langs; /* keep only these cld2 codes (NULL = all) */
+    size_t nlangs;
+    int zstd_level;         /* 0 = default (3) */
+    /* called every few records with the records and bytes done since the last call (may be NULL) */
+    void (*progress)(void *ctx, uint64_t records, uint64_t bytes);
+    void *progress_ctx;
+    volatile int *stop;     /* when set non-zero, stop and fail (output not committed) */
+} mm_extract_file_opts;
+
+/* Extract every HTML response of the WARC `in` into the shard `out` (.jsonl.zst), atomically:
+ * nothing is left at `out` unless the whole file was done.  Damaged records are counted and
+ * skipped.  `x` is the caller's per-thread context.  Adds to *st. */
+MM_API mm_err mm_extract_warc(mm_extract *x, const char *in, const char *out,
+                              const mm_extract_file_opts *o, mm_extract_stats *st);
+MM_API void mm_extract_stats_add(mm_extract_stats *into, const mm_extract_stats *s);
+
+#endif

@@ -1,0 +1,167 @@
+/* corpus/extract_warc.c — one WARC → one document shard (see mm_extract_warc in extract.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/doc.h"
+#include "common/io.h"
+#include "corpus/extract.h"
+#include "corpus/langid.h"
+#include "corpus/url.h"
+#include "corpus/warc.h"
+
+typedef struct run {
+    mm_extract *x;
+    const mm_extract_file_opts *o;
+    mm_extract_stats *st;
+    mm_http *http;
+    mm_out *out;
+    mm_buf line, math;
+    const char *file; /* basename of the WARC */
+    size_t max_bytes;
+} run;
+
+void mm_extract_stats_add(mm_extract_stats *into, const mm_extract_stats *s) {
+    uint64_t *a = (uint64_t *)into;
+    const uint64_t *b = (const uint64_t *)s;
+    for (size_t i = 0; i < sizeof *s / sizeof(uint64_t); i++) a[i] += b[i];
+}
+
+static size_t utf8_chars(const char *s, size_t n) {
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++) c += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return c;
+}
+
+/* "zh" keeps "zh" and "zh-Hant"; "zh-Hant" keeps only itself. */
+static bool lang_wanted(const mm_extract_file_opts *o, const char *lang) {
+    if (!o->langs || !o->nlangs) return true;
+    for (size_t i = 0; i < o->nlangs; i++) {
+        size_t k = strlen(o->langs[i]);
+        if (!strncmp(lang, o->langs[i], k) && (lang[k] == 0 || lang[k] == '-')) return true;
+    }
+    return false;
+}
+
+/* The payload of a response (HTTP-decoded) or resource record; false = skipped and counted. */
+static bool payload(run *r, const mm_warc_record *rec, const unsigned char **body, size_t *n,
+                    const char **ct, const char **charset) {
+    if (rec->type == MM_WARC_RESOURCE) {
+        *body = rec->block, *n = rec->block_len, *ct = rec->content_type, *charset = "";
+        return true;
+    }
+    mm_http_response h;
+    if (mm_http_parse(r->http, rec->block, rec->block_len, &h) != MM_OK || h.status == 0) {
+        r->st->skip_http_error++;
+        return false;
+    }
+    if (h.status < 200 || h.status >= 300) {
+        r->st->skip_status++;
+        return false;
+    }
+    if (h.body_truncated && h.body_len >= r->max_bytes) {
+        r->st->skip_too_large++;
+        return false;
+    }
+    *body = h.body, *n = h.body_len, *ct = h.content_type, *charset = h.charset;
+    return true;
+}
+
+static mm_err write_doc(run *r, const mm_warc_record *rec, const mm_extract_result *res,
+                        const char *lang, double score) {
+    char id[17], host[256], domain[256];
+    const char *key = *rec->record_id ? rec->record_id : rec->target_uri;
+    mm_doc_make_id(key, strlen(key), id);
+    mm_url_host(rec->target_uri, host, sizeof host);
+    mm_url_domain(host, domain, sizeof domain);
+    mm_buf_clear(&r->math);
+    MM_TRY(mm_extract_math_json(&res->math, &r->math));
+    mm_doc d = {.id = id, .text = res->text, .text_len = res->text_len, .source = "web",
+                .url = rec->target_uri, .host = host, .domain = domain, .lang = lang,
+                .lang_score = score, .date = rec->date, .warc_file = r->file,
+                .warc_record_id = rec->record_id, .warc_offset = (int64_t)rec->offset,
+                .math_json = r->math.data};
+    mm_buf_clear(&r->line);
+    MM_TRY(mm_doc_to_json(&r->line, &d));
+    r->st->bytes_out += r->line.len;
+    r->st->extracted++;
+    r->st->math_docs += mm_extract_math_total(&res->math) > 0;
+    return mm_out_write(r->out, r->line.data, r->line.len);
+}
+
+static mm_err one_record(run *r, const mm_warc_record *rec) {
+    if (rec->type != MM_WARC_RESPONSE && rec->type != MM_WARC_RESOURCE) return MM_OK;
+    r->st->responses++;
+    if (rec->oversized || !rec->block) {
+        r->st->skip_too_large++;
+        return MM_OK;
+    }
+    const unsigned char *body;
+    size_t n;
+    const char *ct, *charset;
+    if (!payload(r, rec, &body, &n, &ct, &charset)) return MM_OK;
+    if (!mm_extract_is_html(ct, body, n)) {
+        r->st->skip_not_html++;
+        return MM_OK;
+    }
+    if (n > r->max_bytes) {
+        r->st->skip_too_large++;
+        return MM_OK;
+    }
+    r->st->html++;
+    r->st->html_bytes += n;
+    mm_extract_result res;
+    MM_TRY(mm_extract_html(r->x, body, n, charset, &res));
+    if (res.text_len == 0) return r->st->skip_empty++, MM_OK;
+    if (utf8_chars(res.text, res.text_len) < r->o->min_chars) return r->st->skip_min_chars++, MM_OK;
+    char lang[16];
+    double score = mm_lang_detect(res.text, res.text_len, lang, sizeof lang);
+    if (!lang_wanted(r->o, lang)) return r->st->skip_lang++, MM_OK;
+    return write_doc(r, rec, &res, lang, score);
+}
+
+static mm_err loop(run *r, mm_warc *w) {
+    mm_warc_record rec;
+    mm_err err = MM_OK;
+    uint64_t last_bytes = 0, pending = 0;
+    int rc;
+    while ((rc = mm_warc_next(w, &rec, &err)) != 0) {
+        if (r->o->stop && *r->o->stop) return mm_fail(MM_ERR_IO, "interrupted");
+        r->st->records++;
+        if (rc < 0) {
+            r->st->skip_damaged++;
+            continue;
+        }
+        MM_TRY(one_record(r, &rec));
+        if (r->o->progress && ++pending >= 64) {
+            uint64_t b = mm_warc_get_stats(w)->bytes_in;
+            r->o->progress(r->o->progress_ctx, pending, b - last_bytes);
+            last_bytes = b, pending = 0;
+        }
+    }
+    if (r->o->progress) r->o->progress(r->o->progress_ctx, pending, mm_warc_get_stats(w)->bytes_in - last_bytes);
+    return err;
+}
+
+mm_err mm_extract_warc(mm_extract *x, const char *in, const char *out,
+                       const mm_extract_file_opts *o, mm_extract_stats *st) {
+    run r = {.x = x, .o = o, .st = st};
+    r.max_bytes = o->extract.max_bytes ? o->extract.max_bytes : 8u << 20;
+    const char *slash = strrchr(in, '/');
+    r.file = slash ? slash + 1 : in;
+    mm_warc_opts wo = {.max_record = r.max_bytes * 4 + (1u << 20), .name = in};
+    mm_warc *w;
+    MM_TRY(mm_warc_open(in, &wo, &w));
+    r.http = mm_http_create(r.max_bytes + 1);
+    mm_err e = r.http ? mm_out_open(out, o->zstd_level ? o->zstd_level : 3, &r.out)
+                      : mm_fail(MM_ERR_NOMEM, "out of memory");
+    if (e == MM_OK) e = loop(&r, w);
+    st->bytes_in += mm_warc_get_stats(w)->bytes_in;
+    if (e == MM_OK) e = mm_out_commit(r.out);
+    else mm_out_abort(r.out);
+    mm_warc_close(w);
+    mm_http_free(r.http);
+    mm_buf_free(&r.line);
+    mm_buf_free(&r.math);
+    return e;
+}

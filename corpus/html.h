@@ -1,0 +1,59 @@
+/* corpus/html.h — internal helpers shared by the HTML passes (not installed, not API).
+ *
+ * The passes work on libxml2's HTML tree.  Formulas found by the math pass are replaced by an
+ * element <mm-math display="0|1"> whose one text child is the LaTeX with its delimiters; the
+ * text writer prints it verbatim.  Every tree walk here is iterative (parent/next pointers), so
+ * deeply nested markup never overflows the stack. */
+#ifndef MM_CORPUS_HTML_H
+#define MM_CORPUS_HTML_H
+
+#include <libxml/HTMLparser.h>
+#include <libxml/tree.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "corpus/extract.h"
+
+#define MM_MATH_TAG "mm-math"
+
+static inline bool html_is_elem(const xmlNode *n) { return n && n->type == XML_ELEMENT_NODE; }
+static inline bool html_is(const xmlNode *n, const char *name) {
+    return html_is_elem(n) && n->name && !strcmp((const char *)n->name, name);
+}
+
+/* The value of attribute `name` without copying ("" never: NULL when absent or empty). */
+const char *html_attr(const xmlNode *n, const char *name);
+/* Does the class attribute contain `word` as a whole whitespace-separated token? */
+bool html_class_has(const xmlNode *n, const char *word);
+/* Does the class attribute contain `sub` anywhere (case-sensitive)? */
+bool html_class_contains(const xmlNode *n, const char *sub);
+/* Append the text content of n (all descendant text nodes) to b. */
+mm_err html_text_content(const xmlNode *n, mm_buf *b);
+/* Pre-order successor of n inside root; with descend=false n's children are skipped. */
+xmlNode *html_next(xmlNode *n, const xmlNode *root, bool descend);
+/* Lower-cased "class id" of n in out (bounded). */
+void html_class_id(const xmlNode *n, char *out, size_t cap);
+
+/* The math pass (corpus/extract_math.c): formulas → <mm-math>, rendered twins removed. */
+mm_err mm_math_pass(xmlDoc *doc, xmlNode *root, mm_extract_math *m, mm_buf *scratch);
+/* MathML → LaTeX (corpus/mathml.c); appends to out, no delimiters. */
+mm_err mm_mathml_to_latex(const xmlNode *math, mm_buf *out);
+
+/* Main content (corpus/html_content.c).  Prunes boilerplate under `body` and returns in
+ * *nodes the subtrees that make the article (pointers into the tree, owned by the caller's
+ * buffer `nodes_buf` of xmlNode*).  keep_boilerplate: only invisible elements are dropped and the
+ * whole body is returned. */
+typedef struct mm_content mm_content;
+mm_content *mm_content_create(void);
+void mm_content_free(mm_content *c);
+mm_err mm_content_select(mm_content *c, xmlNode *body, bool keep_boilerplate, xmlNode ***nodes,
+                         size_t *n);
+
+/* Plain text of the given subtrees (corpus/html_text.c): blocks on their own lines, paragraphs
+ * separated by a blank line, table rows one a line (cells joined by " | "), <pre> verbatim,
+ * list items on their own lines, <mm-math> verbatim.  Replaces b's content. */
+mm_err mm_html_text(xmlNode *const *nodes, size_t n, mm_buf *b);
+
+#endif

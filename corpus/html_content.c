@@ -1,0 +1,493 @@
+/* corpus/html_content.c — boilerplate pruning and main-content selection.
+ *
+ * The approach is the one Arc90's Readability made standard, re-derived for a C tree walk:
+ *
+ * 1. Prune.  Invisible elements go (hidden attribute, display:none, aria-hidden, scripts, forms'
+ *    controls).  Unless boilerplate is kept, so do navigation, headers, footers, sidebars, menus
+ *    and dialogs by tag and ARIA role, and elements whose class/id reads like boilerplate
+ *    ("comment", "sidebar", "share", …) unless it also reads like content ("article", "main").
+ * 2. Measure.  One post-order pass gives every element its visible character count, the part of
+ *    it inside links, its commas, and counts of p/img/li/input/embed below it.
+ * 3. Score.  Every paragraph-like element (p, pre, td, headings, and blocks that hold only inline
+ *    content) with at least 25 characters is worth 1 + its commas + one point per 100 characters
+ *    (at most 3).  It gives that to its parent, half to its grandparent and a third, a sixth … to
+ *    ancestors up to five levels up.  An ancestor starts from a bonus for its tag (div +5,
+ *    pre/td/blockquote +3, lists and forms −3, headings −5) plus ±25 for content-like or
+ *    boilerplate-like class and id.  Final score = score × (1 − link density).
+ * 4. Select.  The best-scoring element wins; when several near-best candidates share an ancestor
+ *    that ancestor wins instead, and the winner climbs to a parent that scores better still.
+ *    Its siblings join when they score at least a fifth of it, or are paragraphs of real prose
+ *    (long with few links, or short sentences without links).
+ * 5. Clean.  Inside what was selected, lists, divs, tables and forms are removed when they look
+ *    like link clusters, image galleries or widgets (link density, image/paragraph ratios, input
+ *    fields, too little text), unless they have many commas (prose) or are data tables.
+ *
+ * Nodes removed are unlinked and freed at once (roots collected first, so no pointer dangles). */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "corpus/html.h"
+
+typedef struct info {
+    double score;
+    uint32_t chars, link_chars, commas, direct_chars, direct_commas;
+    uint32_t p, img, li, input, embed, heads;
+    bool scored, block_child;
+} info;
+
+struct mm_content {
+    info *infos;
+    size_t ninfo, cap_info;
+    xmlNode **list; /* collected nodes: removal roots, candidates, the result */
+    size_t nlist, cap_list;
+    xmlNode **out;
+    size_t nout, cap_out;
+};
+
+mm_content *mm_content_create(void) { return mm_calloc(1, sizeof(mm_content)); }
+
+void mm_content_free(mm_content *c) {
+    if (!c) return;
+    free(c->infos);
+    free(c->list);
+    free(c->out);
+    free(c);
+}
+
+static mm_err push(xmlNode ***arr, size_t *n, size_t *cap, xmlNode *x) {
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 256;
+        xmlNode **a = realloc(*arr, nc * sizeof *a);
+        if (!a) return mm_fail(MM_ERR_NOMEM, "out of memory");
+        *arr = a, *cap = nc;
+    }
+    (*arr)[(*n)++] = x;
+    return MM_OK;
+}
+
+static info *I(const xmlNode *n) { return n && n->type == XML_ELEMENT_NODE ? n->_private : NULL; }
+
+static bool name_in(const xmlNode *n, const char *const *l, size_t k) {
+    if (!html_is_elem(n)) return false;
+    for (size_t i = 0; i < k; i++)
+        if (!strcmp((const char *)n->name, l[i])) return true;
+    return false;
+}
+#define NAME_IN(n, l) name_in(n, l, sizeof l / sizeof *l)
+
+/* ---- 1. pruning ---- */
+
+static const char *const invisible_tags[] = {"script", "style", "noscript", "template", "iframe",
+    "object", "embed", "canvas", "select", "button", "input", "textarea", "svg", "link", "meta",
+    "audio", "video", "map", "datalist", "frameset", "frame", "head", "option"};
+static const char *const boiler_tags[] = {"nav", "aside", "footer", "header", "menu", "dialog"};
+static const char *const boiler_roles[] = {"navigation", "banner", "contentinfo", "complementary",
+    "menu", "menubar", "search", "dialog", "alertdialog", "tooltip", "toolbar", "tablist"};
+static const char *const unlikely[] = {"-ad-", "ai2html", "banner", "breadcrumb", "combx",
+    "comment", "community", "cover-wrap", "disqus", "extra", "footer", "gdpr", "header",
+    "legends", "menu", "related", "remark", "replies", "rss", "shoutbox", "sidebar", "skyscraper",
+    "social", "sponsor", "supplemental", "ad-break", "agegate", "pagination", "pager", "popup",
+    "yom-remote", "cookie", "consent", "newsletter", "subscribe", "share", "navbar", "masthead"};
+static const char *const maybe[] = {"and", "article", "body", "column", "content", "main",
+    "shadow"};
+static const char *const negative[] = {"-ad-", "hidden", "banner", "combx", "comment", "com-",
+    "contact", "foot", "gdpr", "masthead", "media", "meta", "outbrain", "promo", "related",
+    "scroll", "share", "shoutbox", "sidebar", "skyscraper", "sponsor", "shopping", "tags",
+    "widget", "byline", "author", "caption", "credit"};
+static const char *const positive[] = {"article", "body", "content", "entry", "hentry", "h-entry",
+    "main", "page", "pagination", "post", "text", "blog", "story"};
+
+static bool has_any(const char *s, const char *const *l, size_t k) {
+    for (size_t i = 0; i < k; i++)
+        if (strstr(s, l[i])) return true;
+    return false;
+}
+#define HAS_ANY(s, l) has_any(s, l, sizeof l / sizeof *l)
+
+static bool is_invisible(const xmlNode *n) {
+    if (NAME_IN(n, invisible_tags)) return true;
+    if (xmlHasProp((xmlNode *)n, BAD_CAST "hidden")) return true;
+    const char *aria = html_attr(n, "aria-hidden");
+    if (aria && !strcasecmp(aria, "true") && !html_is(n, "body") && !html_is(n, "html"))
+        return true;
+    const char *st = html_attr(n, "style");
+    if (st && (strcasestr(st, "display:none") || strcasestr(st, "display: none") ||
+               strcasestr(st, "visibility:hidden") || strcasestr(st, "visibility: hidden")))
+        return true;
+    return false;
+}
+
+static bool in_code(const xmlNode *n) {
+    for (const xmlNode *a = n->parent; a; a = a->parent)
+        if (html_is(a, "pre") || html_is(a, "code") || html_is(a, "table")) return true;
+    return false;
+}
+
+static bool is_boilerplate(const xmlNode *n) {
+    if (html_is(n, "body") || html_is(n, "html") || html_is(n, "article") || html_is(n, "main") ||
+        html_is(n, MM_MATH_TAG))
+        return false;
+    if (NAME_IN(n, boiler_tags)) return true;
+    const char *role = html_attr(n, "role");
+    if (role) {
+        for (size_t i = 0; i < sizeof boiler_roles / sizeof *boiler_roles; i++)
+            if (!strcasecmp(role, boiler_roles[i])) return true;
+    }
+    char ci[256];
+    html_class_id(n, ci, sizeof ci);
+    if (!*ci || !HAS_ANY(ci, unlikely) || HAS_ANY(ci, maybe)) return false;
+    return !in_code(n);
+}
+
+static void free_list(xmlNode **l, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        xmlUnlinkNode(l[i]);
+        xmlFreeNode(l[i]);
+    }
+}
+
+static mm_err prune(mm_content *c, xmlNode *root, bool keep) {
+    c->nlist = 0;
+    for (xmlNode *n = root->children; n;) {
+        bool drop = false;
+        if (n->type == XML_COMMENT_NODE || n->type == XML_PI_NODE) drop = true;
+        else if (n->type == XML_ELEMENT_NODE)
+            drop = is_invisible(n) || (!keep && is_boilerplate(n));
+        if (drop) MM_TRY(push(&c->list, &c->nlist, &c->cap_list, n));
+        n = html_next(n, root, !drop);
+    }
+    free_list(c->list, c->nlist);
+    return MM_OK;
+}
+
+/* ---- 2. measuring ---- */
+
+static const char *const block_tags[] = {"a", "blockquote", "dl", "div", "img", "ol", "p", "pre",
+    "table", "ul", "section", "article", "h1", "h2", "h3", "h4", "h5", "h6", "figure", "form",
+    "header", "footer", "main", "li", "br"};
+
+/* Visible characters of a text node (whitespace runs count one) and its commas. */
+static void text_measure(const char *s, uint32_t *chars, uint32_t *commas) {
+    bool ws = true;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r') {
+            if (!ws) (*chars)++;
+            ws = true;
+            continue;
+        }
+        ws = false;
+        if ((*p & 0xC0) != 0x80) (*chars)++;
+        if (*p == ',') (*commas)++;
+        else if (p[0] == 0xEF && p[1] == 0xBC && p[2] == 0x8C) (*commas)++; /* U+FF0C */
+        else if (p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x81) (*commas)++; /* U+3001 */
+    }
+}
+
+static mm_err alloc_infos(mm_content *c, xmlNode *root) {
+    size_t k = 0;
+    for (xmlNode *n = root; n; n = html_next(n, root, true)) k += n->type == XML_ELEMENT_NODE;
+    if (k > c->cap_info) {
+        free(c->infos);
+        c->infos = malloc(k * sizeof *c->infos);
+        if (!c->infos) return c->cap_info = 0, mm_fail(MM_ERR_NOMEM, "out of memory");
+        c->cap_info = k;
+    }
+    memset(c->infos, 0, k * sizeof *c->infos);
+    c->ninfo = 0;
+    for (xmlNode *n = root; n; n = html_next(n, root, true))
+        if (n->type == XML_ELEMENT_NODE) n->_private = &c->infos[c->ninfo++];
+    return MM_OK;
+}
+
+/* Add a finished element's totals to its parent. */
+static void roll_up(xmlNode *n, const xmlNode *root) {
+    info *in = I(n), *pi = n == root ? NULL : I(n->parent);
+    if (!in || !pi) return;
+    pi->chars += in->chars;
+    pi->link_chars += html_is(n, "a") ? in->chars : in->link_chars;
+    pi->commas += in->commas;
+    pi->p += in->p + html_is(n, "p");
+    pi->img += in->img + html_is(n, "img");
+    pi->li += in->li + html_is(n, "li");
+    pi->input += in->input + html_is(n, "input");
+    pi->embed += in->embed + (html_is(n, "object") || html_is(n, "embed") || html_is(n, "iframe"));
+    pi->heads += in->heads + ((n->name[0] == 'h' && n->name[1] >= '1' && n->name[1] <= '6' &&
+                               !n->name[2]) ? in->chars : 0);
+    if (NAME_IN(n, block_tags)) pi->block_child = true;
+    else pi->direct_chars += in->chars, pi->direct_commas += in->commas;
+}
+
+static void measure(xmlNode *root) {
+    xmlNode *n = root;
+    while (n) {
+        if (n->type == XML_TEXT_NODE && n->content && n->parent) {
+            info *pi = I(n->parent);
+            uint32_t ch = 0, co = 0;
+            text_measure((const char *)n->content, &ch, &co);
+            if (pi) pi->chars += ch, pi->commas += co, pi->direct_chars += ch, pi->direct_commas += co;
+        }
+        if (n->type == XML_ELEMENT_NODE && n->children) {
+            n = n->children;
+            continue;
+        }
+        for (;;) {
+            roll_up(n, root);
+            if (n == root) return;
+            if (n->next) {
+                n = n->next;
+                break;
+            }
+            n = n->parent;
+        }
+    }
+}
+
+static double link_density(const xmlNode *n) {
+    const info *in = I(n);
+    return in && in->chars ? (double)in->link_chars / in->chars : 0;
+}
+
+/* ---- 3. scoring ---- */
+
+static int class_weight(const xmlNode *n) {
+    int w = 0;
+    const char *attrs[2] = {html_attr(n, "class"), html_attr(n, "id")};
+    for (int i = 0; i < 2; i++) {
+        if (!attrs[i]) continue;
+        char low[256];
+        size_t k = 0;
+        for (const char *s = attrs[i]; *s && k + 1 < sizeof low; s++)
+            low[k++] = (char)((*s >= 'A' && *s <= 'Z') ? *s + 32 : *s);
+        low[k] = 0;
+        if (HAS_ANY(low, negative)) w -= 25;
+        if (HAS_ANY(low, positive)) w += 25;
+    }
+    return w;
+}
+
+static double tag_bonus(const xmlNode *n) {
+    static const char *const minus3[] = {"address", "ol", "ul", "dl", "dd", "dt", "li", "form"};
+    static const char *const minus5[] = {"h1", "h2", "h3", "h4", "h5", "h6", "th"};
+    static const char *const plus3[] = {"pre", "td", "blockquote"};
+    if (html_is(n, "div")) return 5;
+    if (NAME_IN(n, plus3)) return 3;
+    if (NAME_IN(n, minus3)) return -3;
+    if (NAME_IN(n, minus5)) return -5;
+    return 0;
+}
+
+static void init_candidate(mm_content *c, xmlNode *n) {
+    info *in = I(n);
+    if (in->scored) return;
+    in->scored = true;
+    in->score = tag_bonus(n) + class_weight(n);
+    push(&c->list, &c->nlist, &c->cap_list, n); /* a failed push only loses a candidate */
+}
+
+static const char *const para_tags[] = {"p", "pre", "td", "h2", "h3", "h4", "h5", "h6"};
+static const char *const container_tags[] = {"div", "section", "article", "main", "blockquote",
+    "span", "font", "center", "li", "dd"};
+
+/* Paragraph-like: p/pre/td/headings, or a container with only inline content (whose own
+ * score goes to its ancestors), or the direct inline text of a container with block children
+ * (scored as a paragraph whose parent is the container itself). */
+static void score_paragraph(mm_content *c, xmlNode *n, xmlNode *parent, uint32_t chars,
+                            uint32_t commas) {
+    if (chars < 25) return;
+    double s = 1 + commas + (chars / 100 < 3 ? chars / 100 : 3);
+    xmlNode *a = parent;
+    for (int level = 0; a && level < 5 && html_is_elem(a) && a->parent; level++, a = a->parent) {
+        if (html_is(a, "html")) break;
+        init_candidate(c, a);
+        I(a)->score += s / (level == 0 ? 1 : level == 1 ? 2 : level * 3);
+    }
+    (void)n;
+}
+
+static void score_all(mm_content *c, xmlNode *root) {
+    c->nlist = 0;
+    for (xmlNode *n = root; n; n = html_next(n, root, true)) {
+        if (!html_is_elem(n)) continue;
+        info *in = I(n);
+        if (NAME_IN(n, para_tags)) score_paragraph(c, n, n->parent, in->chars, in->commas);
+        else if (NAME_IN(n, container_tags) && !in->block_child)
+            score_paragraph(c, n, n->parent, in->chars, in->commas);
+        else if (NAME_IN(n, container_tags) && in->direct_chars >= 25)
+            score_paragraph(c, n, n, in->direct_chars, in->direct_commas);
+    }
+    for (size_t i = 0; i < c->nlist; i++) I(c->list[i])->score *= 1 - link_density(c->list[i]);
+}
+
+/* ---- 4. selecting ---- */
+
+static xmlNode *best(mm_content *c, double *top5) {
+    xmlNode *top = NULL;
+    for (int k = 0; k < 5; k++) top5[k] = 0;
+    for (size_t i = 0; i < c->nlist; i++) {
+        double s = I(c->list[i])->score;
+        if (!top || s > I(top)->score) top = c->list[i];
+        for (int k = 0; k < 5; k++)
+            if (s > top5[k]) {
+                memmove(top5 + k + 1, top5 + k, (size_t)(4 - k) * sizeof *top5);
+                top5[k] = s;
+                break;
+            }
+    }
+    return top;
+}
+
+static bool contains(const xmlNode *a, const xmlNode *n) {
+    for (; n; n = n->parent)
+        if (n == a) return true;
+    return false;
+}
+
+/* When three or more candidates score within 75% of the best, the best's nearest ancestor that
+ * holds three of them is the article (a page of several comparable sections). */
+static xmlNode *common_ancestor(mm_content *c, xmlNode *top, const xmlNode *body) {
+    double ts = I(top)->score;
+    xmlNode *alts[8];
+    int na = 0;
+    for (size_t i = 0; i < c->nlist && na < 8; i++)
+        if (c->list[i] != top && I(c->list[i])->score >= 0.75 * ts) alts[na++] = c->list[i];
+    if (na < 3) return top;
+    for (xmlNode *a = top->parent; a && a != body; a = a->parent) {
+        int k = 0;
+        for (int i = 0; i < na; i++) k += contains(a, alts[i]);
+        if (k >= 3) return a;
+    }
+    return top;
+}
+
+static xmlNode *climb(xmlNode *top, const xmlNode *body) {
+    double last = I(top)->score, threshold = last / 3;
+    for (xmlNode *p = top->parent; p && p != body && html_is_elem(p); p = p->parent) {
+        info *pi = I(p);
+        if (!pi || !pi->scored) continue;
+        if (pi->score < threshold) break;
+        if (pi->score > last) {
+            top = p;
+            break;
+        }
+        last = pi->score;
+    }
+    while (top->parent && top->parent != body && html_is_elem(top->parent)) {
+        int elems = 0;
+        for (xmlNode *s = top->parent->children; s; s = s->next) elems += html_is_elem(s);
+        if (elems != 1) break;
+        top = top->parent;
+    }
+    return top;
+}
+
+static bool prose_paragraph(const xmlNode *n) {
+    if (!html_is(n, "p")) return false;
+    const info *in = I(n);
+    double ld = link_density(n);
+    if (in->chars > 80) return ld < 0.25;
+    if (in->chars == 0 || ld > 0) return false;
+    mm_buf t = {0};
+    bool r = html_text_content(n, &t) == MM_OK && t.data && strstr(t.data, ". ");
+    if (t.len && t.data[t.len - 1] == '.') r = true;
+    mm_buf_free(&t);
+    return r;
+}
+
+static mm_err siblings(mm_content *c, xmlNode *top) {
+    c->nout = 0;
+    if (!top->parent || !html_is_elem(top->parent) || html_is(top, "body"))
+        return push(&c->out, &c->nout, &c->cap_out, top);
+    double ts = I(top)->score, threshold = ts * 0.2 > 10 ? ts * 0.2 : 10;
+    const char *tcls = html_attr(top, "class");
+    for (xmlNode *s = top->parent->children; s; s = s->next) {
+        if (!html_is_elem(s)) continue;
+        bool add = s == top;
+        if (!add && I(s)->scored) {
+            const char *scls = html_attr(s, "class");
+            double bonus = tcls && scls && !strcmp(tcls, scls) ? ts * 0.2 : 0;
+            add = I(s)->score + bonus >= threshold;
+        }
+        if (!add) add = prose_paragraph(s);
+        if (add) MM_TRY(push(&c->out, &c->nout, &c->cap_out, s));
+    }
+    return MM_OK;
+}
+
+/* ---- 5. cleaning ---- */
+
+static const char *const cond_tags[] = {"form", "fieldset", "table", "ul", "ol", "div", "section",
+    "dl", "aside"};
+
+static bool data_table(const xmlNode *t) {
+    if (!html_is(t, "table")) return false;
+    const char *role = html_attr(t, "role");
+    if (role && !strcmp(role, "presentation")) return false;
+    int rows = 0;
+    for (const xmlNode *n = t->children; n; n = html_next((xmlNode *)n, t, true)) {
+        if (html_is(n, "th") || html_is(n, "caption") || html_is(n, "thead")) return true;
+        if (html_is(n, "table")) return false; /* layout tables nest */
+        rows += html_is(n, "tr");
+    }
+    return rows >= 10;
+}
+
+static bool remove_conditionally(const xmlNode *n) {
+    const info *in = I(n);
+    int weight = class_weight(n);
+    if (weight < 0) return true;
+    if (in->commas >= 10) return false;
+    bool list = html_is(n, "ul") || html_is(n, "ol");
+    double ld = link_density(n);
+    uint32_t p = in->p, img = in->img;
+    double heading_density = in->chars ? (double)in->heads / in->chars : 0;
+    if (img > 1 && (double)p / img < 0.5) return true;
+    if (!list && in->li > 100 + p) return true;
+    if (in->input > p / 3) return true;
+    if (!list && heading_density < 0.9 && in->chars < 25 && (img == 0 || img > 2) &&
+        !html_is(n, "table"))
+        return true;
+    if (!list && weight < 25 && ld > 0.2) return true;
+    if (list && ld > 0.5) return true;
+    if (weight >= 25 && ld > 0.5) return true;
+    return (in->embed == 1 && in->chars < 75) || in->embed > 1;
+}
+
+static mm_err clean(mm_content *c, xmlNode *root) {
+    c->nlist = 0;
+    for (xmlNode *n = root; n;) {
+        bool drop = false, keep_whole = false;
+        if (html_is_elem(n) && n != root) {
+            if (data_table(n) || html_is(n, "pre") || html_is(n, "code")) keep_whole = true;
+            else if (NAME_IN(n, cond_tags)) drop = remove_conditionally(n);
+            else if ((html_is(n, "h1") || html_is(n, "h2")) && class_weight(n) < 0) drop = true;
+        }
+        if (drop) MM_TRY(push(&c->list, &c->nlist, &c->cap_list, n));
+        n = html_next(n, root, !drop && !keep_whole);
+    }
+    free_list(c->list, c->nlist);
+    return MM_OK;
+}
+
+mm_err mm_content_select(mm_content *c, xmlNode *body, bool keep, xmlNode ***nodes, size_t *n) {
+    c->nout = 0;
+    MM_TRY(prune(c, body, keep));
+    if (keep) {
+        MM_TRY(push(&c->out, &c->nout, &c->cap_out, body));
+    } else {
+        MM_TRY(alloc_infos(c, body));
+        measure(body);
+        score_all(c, body);
+        double top5[5];
+        xmlNode *top = best(c, top5);
+        if (!top) top = body;
+        else top = climb(common_ancestor(c, top, body), body);
+        MM_TRY(siblings(c, top));
+        for (size_t i = 0; i < c->nout; i++) MM_TRY(clean(c, c->out[i]));
+        for (xmlNode *x = body; x; x = html_next(x, body, true)) x->_private = NULL;
+    }
+    *nodes = c->out;
+    *n = c->nout;
+    return MM_OK;
+}
