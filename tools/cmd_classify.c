@@ -1,0 +1,618 @@
+/* tools/cmd_classify.c — `mathmine classify train|quantize|score|eval|predict|normalize`. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "classifier/classifier.h"
+#include "common/doc.h"
+#include "common/io.h"
+#include "common/pool.h"
+#include "common/json.h"
+#include "common/progress.h"
+#include "tools/cli.h"
+
+#define CMD "classify"
+
+static void usage(FILE *f) {
+    fprintf(f,
+        "Usage: mathmine classify <subcommand> [options]\n\n"
+        "Subcommands:\n"
+        "  train     --pos P... --neg N... -o model.bin   train a fastText classifier\n"
+        "  quantize  --model M.bin -o M.ftz               product-quantize a model\n"
+        "  score     --model M SHARD... --out-dir D       score file per shard\n"
+        "  eval      --model M --pos P... --neg N...      P/R/F1, ROC-AUC, PR curve\n"
+        "  predict   --model M [FILE]                     one score per input line (stdout)\n"
+        "  normalize [FILE]                               the classifier's text normalisation\n\n"
+        "Inputs (--pos, --neg): document shards (.jsonl, .jsonl.zst: the \"text\" field), plain\n"
+        "text (a document per line) or fastText-format files (leading __label__ tokens dropped).\n"
+        "Positives get the label " MM_CLF_LABEL_POS ", negatives " MM_CLF_LABEL_NEG "; the score\n"
+        "of a document is the probability of " MM_CLF_LABEL_POS " as `fasttext predict-prob` prints\n"
+        "it.  See docs/classifier.md.  `mathmine classify SUB --help` for the options.\n");
+}
+
+static void usage_train(FILE *f) {
+    fprintf(f,
+        "Usage: mathmine classify train --pos P... --neg N... -o model.bin [options]\n\n"
+        "  --pos P...            positive inputs (several paths may follow one --pos)\n"
+        "  --neg N...            negative inputs\n"
+        "  -o, --output PATH     the model (.bin), written atomically\n"
+        "  --neg-sample K        draw K negatives uniformly from the negative inputs (0 = all)\n"
+        "  --pos-sample K        the same for positives (0 = all)\n"
+        "  --seed S              seed of sampling, shuffling, held-out split and fastText (0)\n"
+        "  --valid-frac F        hold out F of each class and print metrics on it (0)\n"
+        "  --max-bytes N         normalised bytes kept per document (%d)\n"
+        "  --quantize            also write the product-quantized model next to it (.ftz)\n"
+        "  --cutoff N, --dsub N, --qnorm, --qout   quantization options (0, 2, off, off)\n"
+        "  --stats FILE          write the training report as JSON\n"
+        "fastText options (DeepSeekMath defaults; fastText's own -camelCase names work too):\n"
+        "  --dim N (256)  --lr X (0.1)  --word-ngrams N (3)  --min-count N (3)  --epoch N (3)\n"
+        "  --loss softmax|hs|ns|ova (softmax)  --bucket N (2000000)  --minn N (0)  --maxn N (0)\n"
+        "  --min-count-label N (0)  --ft-neg N (5)  --ws N (5)  --lr-update-rate N (100)\n"
+        "  --sampling-t X (1e-4)  -j, --threads N (all cores; 1 = reproducible)\n"
+        "  --pretrained-vectors FILE\n",
+        MM_CLF_MAX_BYTES_DEFAULT);
+}
+
+/* Collect the non-option arguments after argv[*i] into list; *i ends on the last one taken. */
+static void take_paths(int argc, char **argv, int *i, const char ***list, size_t *n) {
+    while (*i + 1 < argc && (argv[*i + 1][0] != '-' || !strcmp(argv[*i + 1], "-"))) {
+        *list = realloc(*list, (*n + 1) * sizeof **list);
+        if (!*list) cli_die(CMD, mm_fail(MM_ERR_NOMEM, "out of memory"));
+        (*list)[(*n)++] = argv[++*i];
+    }
+}
+
+static const char *need(int argc, char **argv, int *i) {
+    if (*i + 1 >= argc) cli_usage_error(CMD, "%s needs a value", argv[*i]);
+    return argv[++*i];
+}
+
+static bool is(const char *a, const char *l1, const char *l2) {
+    return !strcmp(a, l1) || (l2 && !strcmp(a, l2));
+}
+
+/* fastText options: our --kebab-case and fastText's -camelCase. true when argv[*i] was one. */
+static bool ft_option(int argc, char **argv, int *i, mm_clf_train_opts *o) {
+    const char *a = argv[*i];
+#define INT_OPT(l, ft, field, lo, hi)                                                              \
+    if (is(a, l, ft)) {                                                                            \
+        o->field = (int)cli_parse_int(CMD, a, need(argc, argv, i), lo, hi);                        \
+        return true;                                                                               \
+    }
+    INT_OPT("--dim", "-dim", dim, 1, 100000)
+    INT_OPT("--word-ngrams", "-wordNgrams", word_ngrams, 1, 100)
+    INT_OPT("--min-count", "-minCount", min_count, 0, 1000000000)
+    INT_OPT("--min-count-label", "-minCountLabel", min_count_label, 0, 1000000000)
+    INT_OPT("--epoch", "-epoch", epoch, 1, 100000)
+    INT_OPT("--bucket", "-bucket", bucket, 0, 2000000000)
+    INT_OPT("--minn", "-minn", minn, 0, 100)
+    INT_OPT("--maxn", "-maxn", maxn, 0, 100)
+    INT_OPT("--ft-neg", "-neg", neg, 1, 1000)
+    INT_OPT("--ws", "-ws", ws, 1, 1000)
+    INT_OPT("--lr-update-rate", "-lrUpdateRate", lr_update_rate, 1, 1000000)
+    INT_OPT("--threads", "-thread", threads, 0, 4096)
+    INT_OPT("-j", NULL, threads, 0, 4096)
+    INT_OPT("--seed", "-seed", seed, 0, 2000000000)
+#undef INT_OPT
+    if (is(a, "--lr", "-lr")) {
+        o->lr = cli_parse_double(CMD, a, need(argc, argv, i), 1e-9, 100);
+    } else if (is(a, "--sampling-t", "-t")) {
+        o->t = cli_parse_double(CMD, a, need(argc, argv, i), 0, 1);
+    } else if (is(a, "--loss", "-loss")) {
+        o->loss = need(argc, argv, i);
+        if (strcmp(o->loss, "softmax") && strcmp(o->loss, "hs") && strcmp(o->loss, "ns") &&
+            strcmp(o->loss, "ova"))
+            cli_usage_error(CMD, "--loss must be softmax, hs, ns or ova, got '%s'", o->loss);
+    } else if (is(a, "--pretrained-vectors", "-pretrainedVectors")) {
+        o->pretrained_vectors = need(argc, argv, i);
+    } else {
+        return false;
+    }
+    return true;
+}
+
+static void ftz_name(const char *bin, char *out, size_t cap) {
+    size_t n = strlen(bin);
+    if (n > 4 && !strcmp(bin + n - 4, ".bin")) snprintf(out, cap, "%.*s.ftz", (int)(n - 4), bin);
+    else snprintf(out, cap, "%s.ftz", bin);
+}
+
+static bool quant_option(int argc, char **argv, int *i, mm_ft_quant_opts *q) {
+    const char *a = argv[*i];
+    if (!strcmp(a, "--cutoff")) q->cutoff = cli_parse_int(CMD, a, need(argc, argv, i), 0, 1LL << 40);
+    else if (!strcmp(a, "--dsub")) q->dsub = (int)cli_parse_int(CMD, a, need(argc, argv, i), 1, 1024);
+    else if (!strcmp(a, "--qnorm")) q->qnorm = true;
+    else if (!strcmp(a, "--qout")) q->qout = true;
+    else return false;
+    return true;
+}
+
+static int do_train(int argc, char **argv) {
+    if (cli_wants_help(argc, argv)) return usage_train(stdout), CLI_EXIT_OK;
+    mm_clf_train_opts o;
+    mm_clf_train_opts_default(&o);
+    mm_ft_quant_opts q;
+    mm_ft_quant_opts_default(&q);
+    const char **pos = NULL, **neg = NULL, *out = NULL, *stats = NULL;
+    size_t npos = 0, nneg = 0;
+    bool quantize = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--pos")) take_paths(argc, argv, &i, &pos, &npos);
+        else if (!strcmp(a, "--neg")) take_paths(argc, argv, &i, &neg, &nneg);
+        else if (is(a, "-o", "--output")) out = need(argc, argv, &i);
+        else if (!strcmp(a, "--neg-sample"))
+            o.neg_sample = (uint64_t)cli_parse_int(CMD, a, need(argc, argv, &i), 0, 1LL << 40);
+        else if (!strcmp(a, "--pos-sample"))
+            o.pos_sample = (uint64_t)cli_parse_int(CMD, a, need(argc, argv, &i), 0, 1LL << 40);
+        else if (!strcmp(a, "--valid-frac"))
+            o.valid_frac = cli_parse_double(CMD, a, need(argc, argv, &i), 0, 0.9);
+        else if (!strcmp(a, "--max-bytes"))
+            o.max_bytes = (size_t)cli_parse_int(CMD, a, need(argc, argv, &i), 16, 1LL << 30);
+        else if (!strcmp(a, "--quantize")) quantize = true;
+        else if (!strcmp(a, "--stats")) stats = need(argc, argv, &i);
+        else if (quant_option(argc, argv, &i, &q)) continue;
+        else if (ft_option(argc, argv, &i, &o)) continue;
+        else cli_usage_error(CMD, "train: unknown option '%s'", a);
+    }
+    if (!out) cli_usage_error(CMD, "train: -o model.bin is required");
+    if (!npos || !nneg) cli_usage_error(CMD, "train: needs --pos and --neg inputs");
+    mm_clf_train_report rep;
+    mm_err e = mm_clf_train_files(pos, npos, neg, nneg, &o, out, &rep);
+    if (e != MM_OK) cli_die(CMD, e);
+    fprintf(stderr, "classify train: %llu positive + %llu negative documents, %llu words in the "
+                    "vocabulary, %.1f s -> %s\n",
+            (unsigned long long)rep.pos_docs, (unsigned long long)rep.neg_docs,
+            (unsigned long long)rep.vocab_words, rep.train_seconds, out);
+    if (rep.skipped_empty || rep.bad_lines)
+        fprintf(stderr, "classify train: skipped %llu empty documents, %llu broken lines\n",
+                (unsigned long long)rep.skipped_empty, (unsigned long long)rep.bad_lines);
+    if (rep.pos_valid && rep.neg_valid)
+        printf("valid\tpos %llu\tneg %llu\troc_auc %.4f\tprecision %.4f\trecall %.4f\tf1 %.4f\t"
+               "accuracy %.4f\n",
+               (unsigned long long)rep.pos_valid, (unsigned long long)rep.neg_valid, rep.valid_auc,
+               rep.valid_precision, rep.valid_recall, rep.valid_f1, rep.valid_accuracy);
+    char ftz[4200] = "";
+    if (quantize) {
+        ftz_name(out, ftz, sizeof ftz);
+        if ((e = mm_ft_quantize_file(out, ftz, &q)) != MM_OK) cli_die(CMD, e);
+        fprintf(stderr, "classify train: quantized -> %s\n", ftz);
+    }
+    if (stats) {
+        mm_buf b = {0};
+        mm_jw w;
+        mm_jw_init(&w, &b);
+        mm_jw_obj_begin(&w);
+        mm_jw_key(&w, "model"), mm_jw_string(&w, out);
+        if (*ftz) mm_jw_key(&w, "model_ftz"), mm_jw_string(&w, ftz);
+        mm_jw_key(&w, "pos_docs"), mm_jw_uint(&w, rep.pos_docs);
+        mm_jw_key(&w, "neg_docs"), mm_jw_uint(&w, rep.neg_docs);
+        mm_jw_key(&w, "pos_valid"), mm_jw_uint(&w, rep.pos_valid);
+        mm_jw_key(&w, "neg_valid"), mm_jw_uint(&w, rep.neg_valid);
+        mm_jw_key(&w, "skipped_empty"), mm_jw_uint(&w, rep.skipped_empty);
+        mm_jw_key(&w, "bad_lines"), mm_jw_uint(&w, rep.bad_lines);
+        mm_jw_key(&w, "vocab_words"), mm_jw_uint(&w, rep.vocab_words);
+        mm_jw_key(&w, "train_seconds"), mm_jw_double(&w, rep.train_seconds);
+        if (rep.pos_valid && rep.neg_valid) {
+            mm_jw_key(&w, "valid_roc_auc"), mm_jw_double(&w, rep.valid_auc);
+            mm_jw_key(&w, "valid_precision"), mm_jw_double(&w, rep.valid_precision);
+            mm_jw_key(&w, "valid_recall"), mm_jw_double(&w, rep.valid_recall);
+            mm_jw_key(&w, "valid_f1"), mm_jw_double(&w, rep.valid_f1);
+        }
+        mm_jw_obj_end(&w);
+        cli_write_stats(CMD, stats, &b);
+        mm_buf_free(&b);
+    }
+    free(pos);
+    free(neg);
+    return CLI_EXIT_OK;
+}
+
+static int do_quantize(int argc, char **argv) {
+    if (cli_wants_help(argc, argv)) {
+        printf("Usage: mathmine classify quantize --model M.bin -o M.ftz [--cutoff N] [--dsub N]"
+               " [--qnorm] [--qout]\n  product-quantize with libfasttext (fastText's defaults: "
+               "dsub 2, no cutoff)\n");
+        return CLI_EXIT_OK;
+    }
+    mm_ft_quant_opts q;
+    mm_ft_quant_opts_default(&q);
+    const char *model = NULL, *out = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--model")) model = need(argc, argv, &i);
+        else if (is(argv[i], "-o", "--output")) out = need(argc, argv, &i);
+        else if (!quant_option(argc, argv, &i, &q))
+            cli_usage_error(CMD, "quantize: unknown option '%s'", argv[i]);
+    }
+    if (!model || !out) cli_usage_error(CMD, "quantize: --model and -o are required");
+    mm_err e = mm_ft_quantize_file(model, out, &q);
+    if (e != MM_OK) cli_die(CMD, e);
+    return CLI_EXIT_OK;
+}
+
+/* ---- score ---------------------------------------------------------------------------------- */
+
+static void on_progress(void *arg, uint64_t docs, uint64_t bytes) {
+    (void)docs;
+    mm_progress_add(arg, 1, bytes);
+}
+
+static long rss_kb(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+static bool scorer_option(int argc, char **argv, int *i, mm_clf_scorer_opts *so,
+                          const char **model) {
+    const char *a = argv[*i];
+    if (!strcmp(a, "--model")) *model = need(argc, argv, i);
+    else if (!strcmp(a, "--label")) so->label = need(argc, argv, i);
+    else if (!strcmp(a, "--max-bytes"))
+        so->max_bytes = (size_t)cli_parse_int(CMD, a, need(argc, argv, i), 16, 1LL << 30);
+    else if (!strcmp(a, "--preload")) so->preload = true;
+    else if (!strcmp(a, "--populate")) so->populate = true;
+    else return false;
+    return true;
+}
+
+static mm_clf_scorer *open_scorer(const char *model, const mm_clf_scorer_opts *so, double *secs) {
+    if (!model) cli_usage_error(CMD, "--model is required");
+    double t0 = mm_now();
+    mm_clf_scorer *s;
+    mm_err e = mm_clf_scorer_open(model, so, &s);
+    if (e != MM_OK) cli_die(CMD, e);
+    if (secs) *secs = mm_now() - t0;
+    return s;
+}
+
+static int do_score(int argc, char **argv) {
+    if (cli_wants_help(argc, argv)) {
+        printf("Usage: mathmine classify score --model M SHARD... --out-dir D [options]\n\n"
+               "Writes D/<shard stem>.scores.tsv per shard: id \\t score \\t url \\t domain \\t "
+               "tokens\n(tokens = ceil(text bytes / 4)), atomically; finished outputs are "
+               "skipped.\n\n"
+               "  --model M         fastText model (.bin or .ftz)\n"
+               "  --out-dir D       where score files go (created)\n"
+               "  -j N              threads sharing one model (default: all cores)\n"
+               "  --force           redo finished outputs\n"
+               "  --label L         label whose probability is the score (%s)\n"
+               "  --max-bytes N     normalisation cap; must match training (%d)\n"
+               "  --preload         copy the matrix into huge-page memory instead of mapping it\n"
+               "  --populate        fault the whole mapping in at load (MAP_POPULATE)\n"
+               "  --stats FILE      JSON summary (docs, bytes, seconds, load time, RSS)\n",
+               MM_CLF_LABEL_POS, MM_CLF_MAX_BYTES_DEFAULT);
+        return CLI_EXIT_OK;
+    }
+    mm_clf_scorer_opts so;
+    mm_clf_scorer_opts_default(&so);
+    const char *model = NULL, *out_dir = NULL, *stats = NULL, **shards = NULL;
+    size_t n = 0;
+    int threads = 0;
+    bool force = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (scorer_option(argc, argv, &i, &so, &model)) continue;
+        else if (!strcmp(a, "--out-dir")) out_dir = need(argc, argv, &i);
+        else if (is(a, "-j", "--threads")) threads = (int)cli_parse_int(CMD, a, need(argc, argv, &i), 0, 4096);
+        else if (!strcmp(a, "--force")) force = true;
+        else if (!strcmp(a, "--stats")) stats = need(argc, argv, &i);
+        else if (a[0] == '-' && a[1]) cli_usage_error(CMD, "score: unknown option '%s'", a);
+        else {
+            shards = realloc(shards, (n + 1) * sizeof *shards);
+            if (!shards) cli_die(CMD, mm_fail(MM_ERR_NOMEM, "out of memory"));
+            shards[n++] = a;
+        }
+    }
+    if (!out_dir) cli_usage_error(CMD, "score: --out-dir is required");
+    if (!n) cli_usage_error(CMD, "score: no shards given");
+    double load_s;
+    mm_clf_scorer *s = open_scorer(model, &so, &load_s);
+    mm_progress *p = getenv("MM_NO_PROGRESS") ? NULL : mm_progress_create("classify score", n, "files");
+    mm_clf_score_stats st = {0};
+    mm_err e = mm_clf_score_shards(s, shards, n, out_dir, threads, force, p ? on_progress : NULL, p,
+                                   &st);
+    mm_progress_done(p);
+    int nt = mm_pool_threads(threads, n);
+    fprintf(stderr, "classify score: %llu files (%llu skipped, %llu failed), %llu docs, %.1f MB "
+                    "in %.2f s (%.0f docs/s), %llu broken lines; model load %.3f s\n",
+            (unsigned long long)st.files, (unsigned long long)st.files_skipped,
+            (unsigned long long)st.files_failed, (unsigned long long)st.docs, st.bytes / 1e6,
+            st.seconds, st.seconds > 0 ? st.docs / st.seconds : 0.0,
+            (unsigned long long)st.bad_lines, load_s);
+    if (stats) {
+        mm_buf b = {0};
+        mm_jw w;
+        mm_jw_init(&w, &b);
+        mm_jw_obj_begin(&w);
+        mm_jw_key(&w, "files"), mm_jw_uint(&w, st.files);
+        mm_jw_key(&w, "files_skipped"), mm_jw_uint(&w, st.files_skipped);
+        mm_jw_key(&w, "files_failed"), mm_jw_uint(&w, st.files_failed);
+        mm_jw_key(&w, "docs"), mm_jw_uint(&w, st.docs);
+        mm_jw_key(&w, "bytes"), mm_jw_uint(&w, st.bytes);
+        mm_jw_key(&w, "bad_lines"), mm_jw_uint(&w, st.bad_lines);
+        mm_jw_key(&w, "seconds"), mm_jw_double(&w, st.seconds);
+        mm_jw_key(&w, "threads"), mm_jw_int(&w, nt);
+        mm_jw_key(&w, "load_seconds"), mm_jw_double(&w, load_s);
+        mm_jw_key(&w, "max_rss_kb"), mm_jw_int(&w, rss_kb());
+        mm_jw_obj_end(&w);
+        cli_write_stats(CMD, stats, &b);
+        mm_buf_free(&b);
+    }
+    mm_clf_scorer_close(s);
+    free(shards);
+    if (e != MM_OK) {
+        const char *d = mm_error_detail();
+        fprintf(stderr, "mathmine classify: error: %s%s%s\n", mm_strerror(e), *d ? ": " : "", d);
+        return CLI_EXIT_FAIL;
+    }
+    return CLI_EXIT_OK;
+}
+
+/* ---- predict / normalize (line tools, used by tests and for debugging) ----------------------- */
+
+static int do_predict(int argc, char **argv) {
+    if (cli_wants_help(argc, argv)) {
+        printf("Usage: mathmine classify predict --model M [--normalized] [--all] [FILE|-]\n"
+               "  One line out per line in: the score of the line's text (normalised first,\n"
+               "  unless --normalized says it already is, as fastText would read it).\n"
+               "  --all prints every label and its probability, like predict-prob -1.\n"
+               "  --reference scores with libfasttext instead of our scorer.\n");
+        return CLI_EXIT_OK;
+    }
+    mm_clf_scorer_opts so;
+    mm_clf_scorer_opts_default(&so);
+    const char *model = NULL, *in = "-";
+    bool normalized = false, all = false, ref = false;
+    for (int i = 1; i < argc; i++) {
+        if (scorer_option(argc, argv, &i, &so, &model)) continue;
+        else if (!strcmp(argv[i], "--normalized")) normalized = true;
+        else if (!strcmp(argv[i], "--all")) all = true;
+        else if (!strcmp(argv[i], "--reference")) ref = true;
+        else if (argv[i][0] == '-' && argv[i][1]) cli_usage_error(CMD, "predict: unknown option '%s'", argv[i]);
+        else in = argv[i];
+    }
+    mm_clf_scorer *s = NULL;
+    mm_ft_model *fm = NULL;
+    mm_clf_ctx *c = NULL;
+    if (ref) {
+        if (!model) cli_usage_error(CMD, "--model is required");
+        mm_err e = mm_ft_load(model, &fm);
+        if (e != MM_OK) cli_die(CMD, e);
+    } else {
+        s = open_scorer(model, &so, NULL);
+        mm_err e = mm_clf_ctx_create(s, &c);
+        if (e != MM_OK) cli_die(CMD, e);
+    }
+    int nl = s ? (int)mm_clf_scorer_info(s)->nlabels : mm_ft_nlabels(fm);
+    float *probs = calloc((size_t)nl + 1, sizeof *probs);
+    mm_lines *r;
+    mm_err e = mm_lines_open(in, 1u << 30, &r);
+    if (e != MM_OK || !probs) cli_die(CMD, e ? e : MM_ERR_NOMEM);
+    const char *line;
+    size_t len;
+    mm_buf norm = {0};
+    while (mm_lines_next(r, &line, &len, &e) == 1) {
+        if (!normalized) {
+            mm_buf_clear(&norm);
+            if ((e = mm_clf_normalize(&norm, line, len, so.max_bytes)) != MM_OK) break;
+            line = norm.data ? norm.data : "", len = norm.len;
+        }
+        if (ref) {
+            for (int k = 0; k < nl; k++)
+                if ((e = mm_ft_prob(fm, line, len, mm_ft_label(fm, k), &probs[k])) != MM_OK) break;
+        } else if (!mm_clf_predict_line(c, line, len, probs)) {
+            memset(probs, 0, (size_t)nl * sizeof *probs);
+        }
+        if (all) {
+            for (int k = 0; k < nl; k++)
+                printf("%s%s %.9g", k ? " " : "", s ? mm_clf_scorer_label(s, k) : mm_ft_label(fm, k),
+                       (double)probs[k]);
+            putchar('\n');
+        } else {
+            int want = -1;
+            for (int k = 0; k < nl; k++)
+                if (!strcmp(s ? mm_clf_scorer_label(s, k) : mm_ft_label(fm, k), so.label)) want = k;
+            printf("%.9g\n", want >= 0 ? (double)probs[want] : 0.0);
+        }
+    }
+    mm_lines_close(r);
+    mm_buf_free(&norm);
+    free(probs);
+    mm_clf_ctx_free(c);
+    mm_clf_scorer_close(s);
+    mm_ft_free(fm);
+    if (e != MM_OK) cli_die(CMD, e);
+    return CLI_EXIT_OK;
+}
+
+static int do_normalize(int argc, char **argv) {
+    if (cli_wants_help(argc, argv)) {
+        printf("Usage: mathmine classify normalize [--max-bytes N] [--label L] [FILE|-]\n"
+               "  Prints each input line normalised (see docs/classifier.md); with --label, in\n"
+               "  fastText's training format (\"L text\").\n");
+        return CLI_EXIT_OK;
+    }
+    const char *in = "-", *label = NULL;
+    size_t max = MM_CLF_MAX_BYTES_DEFAULT;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--max-bytes"))
+            max = (size_t)cli_parse_int(CMD, argv[i], need(argc, argv, &i), 16, 1LL << 30);
+        else if (!strcmp(argv[i], "--label")) label = need(argc, argv, &i);
+        else if (argv[i][0] == '-' && argv[i][1]) cli_usage_error(CMD, "normalize: unknown option '%s'", argv[i]);
+        else in = argv[i];
+    }
+    mm_lines *r;
+    mm_err e = mm_lines_open(in, 1u << 30, &r);
+    if (e != MM_OK) cli_die(CMD, e);
+    const char *line;
+    size_t len;
+    mm_buf b = {0};
+    while (mm_lines_next(r, &line, &len, &e) == 1) {
+        mm_buf_clear(&b);
+        if (label) mm_buf_printf(&b, "%s ", label);
+        if ((e = mm_clf_normalize(&b, line, len, max)) != MM_OK) break;
+        mm_buf_putc(&b, '\n');
+        fwrite(b.data, 1, b.len, stdout);
+    }
+    mm_lines_close(r);
+    mm_buf_free(&b);
+    if (e != MM_OK) cli_die(CMD, e);
+    return CLI_EXIT_OK;
+}
+
+/* ---- eval ------------------------------------------------------------------------------------- */
+
+typedef struct fvec {
+    float *v;
+    size_t n, cap;
+} fvec;
+
+static void fvec_push(fvec *f, float x) {
+    if (f->n == f->cap) {
+        f->cap = f->cap ? f->cap * 2 : 1024;
+        f->v = realloc(f->v, f->cap * sizeof *f->v);
+        if (!f->v) cli_die(CMD, mm_fail(MM_ERR_NOMEM, "out of memory"));
+    }
+    f->v[f->n++] = x;
+}
+
+static bool is_shard_path(const char *p) {
+    size_t n = strlen(p);
+    return (n > 6 && !strcmp(p + n - 6, ".jsonl")) || (n > 10 && !strcmp(p + n - 10, ".jsonl.zst"));
+}
+
+static void score_inputs(mm_clf_ctx *c, const char **paths, size_t n, fvec *out, uint64_t *bad) {
+    for (size_t i = 0; i < n; i++) {
+        mm_err e = MM_OK;
+        if (is_shard_path(paths[i])) {
+            mm_doc_reader *r;
+            if ((e = mm_doc_reader_open(paths[i], &r)) != MM_OK) cli_die(CMD, e);
+            mm_doc d;
+            int k;
+            while ((k = mm_doc_reader_next(r, &d, &e)) != 0 && e == MM_OK)
+                if (k > 0) fvec_push(out, mm_clf_score_text(c, d.text, d.text_len));
+            *bad += mm_doc_reader_bad(r);
+            mm_doc_reader_close(r);
+        } else {
+            mm_lines *r;
+            if ((e = mm_lines_open(paths[i], 64u << 20, &r)) != MM_OK) cli_die(CMD, e);
+            const char *line;
+            size_t len;
+            while (mm_lines_next(r, &line, &len, &e) == 1) {
+                while (len >= 9 && !memcmp(line, "__label__", 9)) {
+                    while (len && *line != ' ' && *line != '\t') line++, len--;
+                    while (len && (*line == ' ' || *line == '\t')) line++, len--;
+                }
+                if (len) fvec_push(out, mm_clf_score_text(c, line, len));
+            }
+            mm_lines_close(r);
+        }
+        if (e != MM_OK) cli_die(CMD, e);
+    }
+}
+
+static int do_eval(int argc, char **argv) {
+    if (cli_wants_help(argc, argv)) {
+        printf("Usage: mathmine classify eval --model M --pos P... --neg N... [options]\n\n"
+               "Scores the inputs (same formats as train) and prints precision, recall and F1 at\n"
+               "each threshold, ROC-AUC, and the lowest threshold reaching the target precision.\n"
+               "  --thresholds LIST     comma-separated (0.1,0.2,...,0.9)\n"
+               "  --target-precision P  (0.9)\n"
+               "  --svg FILE            the PR curve as SVG\n"
+               "  --stats FILE          all of it as JSON\n"
+               "  --label L, --max-bytes N, --preload   as for score\n");
+        return CLI_EXIT_OK;
+    }
+    mm_clf_scorer_opts so;
+    mm_clf_scorer_opts_default(&so);
+    const char *model = NULL, **pos = NULL, **neg = NULL, *svg = NULL, *stats = NULL;
+    const char *thr_list = "0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9";
+    size_t npos = 0, nneg = 0;
+    double target = 0.9;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (scorer_option(argc, argv, &i, &so, &model)) continue;
+        else if (!strcmp(a, "--pos")) take_paths(argc, argv, &i, &pos, &npos);
+        else if (!strcmp(a, "--neg")) take_paths(argc, argv, &i, &neg, &nneg);
+        else if (!strcmp(a, "--thresholds")) thr_list = need(argc, argv, &i);
+        else if (!strcmp(a, "--target-precision")) target = cli_parse_double(CMD, a, need(argc, argv, &i), 0, 1);
+        else if (!strcmp(a, "--svg")) svg = need(argc, argv, &i);
+        else if (!strcmp(a, "--stats")) stats = need(argc, argv, &i);
+        else cli_usage_error(CMD, "eval: unknown option '%s'", a);
+    }
+    if (!npos || !nneg) cli_usage_error(CMD, "eval: needs --pos and --neg inputs");
+    mm_clf_scorer *s = open_scorer(model, &so, NULL);
+    mm_clf_ctx *c;
+    mm_err e = mm_clf_ctx_create(s, &c);
+    if (e != MM_OK) cli_die(CMD, e);
+    fvec P = {0}, N = {0};
+    uint64_t bad = 0;
+    score_inputs(c, pos, npos, &P, &bad);
+    score_inputs(c, neg, nneg, &N, &bad);
+    if (!P.n || !N.n) cli_die(CMD, mm_fail(MM_ERR_ARG, "one-class evaluation data: %zu positive, %zu negative documents", P.n, N.n));
+    double auc = mm_clf_roc_auc(P.v, P.n, N.v, N.n);
+    mm_buf b = {0};
+    mm_jw w;
+    mm_jw_init(&w, &b);
+    mm_jw_obj_begin(&w);
+    mm_jw_key(&w, "pos"), mm_jw_uint(&w, P.n);
+    mm_jw_key(&w, "neg"), mm_jw_uint(&w, N.n);
+    mm_jw_key(&w, "roc_auc"), mm_jw_double(&w, auc);
+    printf("docs\tpos %zu\tneg %zu\troc_auc %.4f\n", P.n, N.n, auc);
+    printf("threshold\tprecision\trecall\tf1\ttp\tfp\tfn\ttn\n");
+    mm_jw_key(&w, "thresholds"), mm_jw_arr_begin(&w);
+    char *list = strdup(thr_list);
+    for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+        double t = cli_parse_double(CMD, "--thresholds", tok, -1, 2);
+        mm_clf_eval_point pt;
+        mm_clf_eval_at(P.v, P.n, N.v, N.n, t, &pt);
+        printf("%g\t%.4f\t%.4f\t%.4f\t%llu\t%llu\t%llu\t%llu\n", t, pt.precision, pt.recall, pt.f1,
+               (unsigned long long)pt.tp, (unsigned long long)pt.fp, (unsigned long long)pt.fn,
+               (unsigned long long)pt.tn);
+        mm_jw_obj_begin(&w);
+        mm_jw_key(&w, "threshold"), mm_jw_double(&w, t);
+        mm_jw_key(&w, "precision"), mm_jw_double(&w, pt.precision);
+        mm_jw_key(&w, "recall"), mm_jw_double(&w, pt.recall);
+        mm_jw_key(&w, "f1"), mm_jw_double(&w, pt.f1);
+        mm_jw_obj_end(&w);
+    }
+    free(list);
+    mm_jw_arr_end(&w);
+    mm_clf_eval_point tp;
+    mm_jw_key(&w, "target_precision"), mm_jw_double(&w, target);
+    if (mm_clf_threshold_for_precision(P.v, P.n, N.v, N.n, target, &tp)) {
+        printf("target precision %.3f: threshold %.6g (precision %.4f, recall %.4f)\n", target,
+               tp.threshold, tp.precision, tp.recall);
+        mm_jw_key(&w, "threshold_for_target"), mm_jw_double(&w, tp.threshold);
+        mm_jw_key(&w, "recall_at_target"), mm_jw_double(&w, tp.recall);
+    } else {
+        printf("target precision %.3f: not reached at any threshold\n", target);
+    }
+    mm_jw_obj_end(&w);
+    if (svg && (e = mm_clf_pr_svg(svg, P.v, P.n, N.v, N.n, "classifier precision / recall")) != MM_OK)
+        cli_die(CMD, e);
+    if (stats) cli_write_stats(CMD, stats, &b);
+    mm_buf_free(&b);
+    free(P.v), free(N.v), free(pos), free(neg);
+    mm_clf_ctx_free(c);
+    mm_clf_scorer_close(s);
+    return CLI_EXIT_OK;
+}
+
+int cmd_classify(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+    }
+    const char *sub = argv[1];
+    if (!strcmp(sub, "train")) return do_train(argc - 1, argv + 1);
+    if (!strcmp(sub, "quantize")) return do_quantize(argc - 1, argv + 1);
+    if (!strcmp(sub, "score")) return do_score(argc - 1, argv + 1);
+    if (!strcmp(sub, "eval")) return do_eval(argc - 1, argv + 1);
+    if (!strcmp(sub, "predict")) return do_predict(argc - 1, argv + 1);
+    if (!strcmp(sub, "normalize")) return do_normalize(argc - 1, argv + 1);
+    cli_usage_error(CMD, "unknown subcommand '%s' (train, quantize, score, eval, predict, normalize)", sub);
+}

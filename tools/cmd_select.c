@@ -1,0 +1,120 @@
+/* tools/cmd_select.c — `mathmine select`: choose documents by classifier score. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classifier/classifier.h"
+#include "common/io.h"
+#include "common/json.h"
+#include "tools/cli.h"
+
+#define CMD "select"
+
+static void usage(FILE *f) {
+    fprintf(f,
+        "Usage: mathmine select --scores S... (--threshold T | --top-frac F | --top-tokens N)\n"
+        "                       -o ids.txt [--docs SHARD... --out-dir D] [--stats FILE]\n\n"
+        "Ranks the rows of the score files (from `mathmine classify score`) by score, highest\n"
+        "first (ties: smaller id first), and selects:\n"
+        "  --threshold T    every document with score >= T\n"
+        "  --top-frac F     the top ceil(F x documents), 0 < F <= 1\n"
+        "  --top-tokens N   the top documents until their tokens reach N (K/M/G suffixes);\n"
+        "                   tokens = ceil(text bytes / 4), the score file's 5th column\n"
+        "  -o, --output P   the selected ids, sorted, one per line (atomic; .zst compresses)\n"
+        "  --docs SHARD...  also copy the selected documents of these shards, unchanged, to\n"
+        "  --out-dir D      D/<shard stem>.jsonl.zst (finished ones are skipped; --force)\n"
+        "  --stats FILE     JSON summary\n");
+}
+
+static const char *need(int argc, char **argv, int *i) {
+    if (*i + 1 >= argc) cli_usage_error(CMD, "%s needs a value", argv[*i]);
+    return argv[++*i];
+}
+
+static void take_paths(int argc, char **argv, int *i, const char ***list, size_t *n) {
+    while (*i + 1 < argc && argv[*i + 1][0] != '-') {
+        *list = realloc(*list, (*n + 1) * sizeof **list);
+        if (!*list) cli_die(CMD, mm_fail(MM_ERR_NOMEM, "out of memory"));
+        (*list)[(*n)++] = argv[++*i];
+    }
+}
+
+int cmd_select(int argc, char **argv) {
+    if (cli_wants_help(argc, argv)) return usage(stdout), CLI_EXIT_OK;
+    const char **scores = NULL, **docs = NULL, *out = NULL, *out_dir = NULL, *stats = NULL;
+    size_t ns = 0, nd = 0;
+    int modes = 0;
+    mm_select_mode mode = MM_SELECT_THRESHOLD;
+    double value = 0;
+    bool force = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--scores")) take_paths(argc, argv, &i, &scores, &ns);
+        else if (!strcmp(a, "--docs")) take_paths(argc, argv, &i, &docs, &nd);
+        else if (!strcmp(a, "-o") || !strcmp(a, "--output")) out = need(argc, argv, &i);
+        else if (!strcmp(a, "--out-dir")) out_dir = need(argc, argv, &i);
+        else if (!strcmp(a, "--stats")) stats = need(argc, argv, &i);
+        else if (!strcmp(a, "--force")) force = true;
+        else if (!strcmp(a, "--threshold"))
+            modes++, mode = MM_SELECT_THRESHOLD, value = cli_parse_double(CMD, a, need(argc, argv, &i), -1, 2);
+        else if (!strcmp(a, "--top-frac"))
+            modes++, mode = MM_SELECT_TOP_FRAC, value = cli_parse_double(CMD, a, need(argc, argv, &i), 1e-12, 1);
+        else if (!strcmp(a, "--top-tokens"))
+            modes++, mode = MM_SELECT_TOP_TOKENS, value = (double)cli_parse_int(CMD, a, need(argc, argv, &i), 1, 1LL << 62);
+        else cli_usage_error(CMD, "unknown option '%s'", a);
+    }
+    if (!ns) cli_usage_error(CMD, "--scores is required");
+    if (modes != 1) cli_usage_error(CMD, "give exactly one of --threshold, --top-frac, --top-tokens");
+    if (!out) cli_usage_error(CMD, "-o ids.txt is required");
+    if (nd && !out_dir) cli_usage_error(CMD, "--docs needs --out-dir");
+    mm_select_stats st;
+    mm_err e = mm_select_ids(scores, ns, mode, value, out, &st);
+    if (e != MM_OK) cli_die(CMD, e);
+    fprintf(stderr, "select: %llu of %llu documents (%llu of %llu tokens), cutoff score %.6g%s\n",
+            (unsigned long long)st.selected, (unsigned long long)st.rows,
+            (unsigned long long)st.tokens_selected, (unsigned long long)st.tokens_total, st.cutoff,
+            st.bad_lines ? ", broken score lines skipped" : "");
+    uint64_t kept = 0, bad = 0, failed = 0;
+    if (nd) {
+        mm_idset *ids;
+        if ((e = mm_idset_load(out, &ids)) != MM_OK) cli_die(CMD, e);
+        if ((e = mm_mkdirs(out_dir)) != MM_OK) cli_die(CMD, e);
+        for (size_t i = 0; i < nd && !cli_interrupted; i++) {
+            char stem[1024], path[4200];
+            mm_stem(docs[i], stem, sizeof stem);
+            snprintf(path, sizeof path, "%s/%s.jsonl.zst", out_dir, stem);
+            if (!force && mm_file_done(path)) continue;
+            uint64_t k = 0;
+            if ((e = mm_select_docs(ids, docs[i], path, &k, &bad)) != MM_OK) {
+                cli_warn(CMD, "%s: %s", docs[i], mm_error_detail());
+                failed++;
+            }
+            kept += k;
+        }
+        mm_idset_free(ids);
+        fprintf(stderr, "select: wrote %llu documents to %s (%llu broken lines, %llu shards failed)\n",
+                (unsigned long long)kept, out_dir, (unsigned long long)bad, (unsigned long long)failed);
+    }
+    if (stats) {
+        mm_buf b = {0};
+        mm_jw w;
+        mm_jw_init(&w, &b);
+        mm_jw_obj_begin(&w);
+        mm_jw_key(&w, "rows"), mm_jw_uint(&w, st.rows);
+        mm_jw_key(&w, "selected"), mm_jw_uint(&w, st.selected);
+        mm_jw_key(&w, "tokens_total"), mm_jw_uint(&w, st.tokens_total);
+        mm_jw_key(&w, "tokens_selected"), mm_jw_uint(&w, st.tokens_selected);
+        mm_jw_key(&w, "cutoff"), mm_jw_double(&w, st.cutoff);
+        mm_jw_key(&w, "bad_lines"), mm_jw_uint(&w, st.bad_lines);
+        mm_jw_key(&w, "duplicates"), mm_jw_uint(&w, st.duplicates);
+        mm_jw_key(&w, "docs_written"), mm_jw_uint(&w, kept);
+        mm_jw_key(&w, "shards_failed"), mm_jw_uint(&w, failed);
+        mm_jw_obj_end(&w);
+        cli_write_stats(CMD, stats, &b);
+        mm_buf_free(&b);
+    }
+    free(scores);
+    free(docs);
+    return failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}
