@@ -24,7 +24,7 @@ HEADERS  := $(sort $(wildcard $(addsuffix /*.h,$(MODULES))))
 
 PC_CFLAGS = $(shell pkg-config --cflags $(PC) 2>/dev/null)
 PC_LIBS   = $(shell pkg-config --libs $(PC) 2>/dev/null)
-WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
+WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation
 COMMON   := -I. -D_GNU_SOURCE -pthread -fopenmp -fPIC -fvisibility=hidden -DMM_BUILDING
 CFLAGS   ?= -O2 -g
 CFLAGS_ALL   = -std=c11 $(WARN) $(COMMON) $(CFLAGS) $(PC_CFLAGS)
