@@ -1,0 +1,216 @@
+#include "corpus/iterate_report.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/io.h"
+#include "common/json.h"
+#include "common/svg.h"
+
+#define PATH_CAP 4096
+
+static mm_err write_whole(const char *path, const mm_buf *b) {
+    mm_out *o;
+    MM_TRY(mm_out_open(path, 0, &o));
+    mm_err e = mm_out_write(o, b->data ? b->data : "", b->len);
+    if (e == MM_OK) return mm_out_commit(o);
+    mm_out_abort(o);
+    return e;
+}
+
+static mm_err write_in(const char *dir, const char *name, const mm_buf *b) {
+    char p[PATH_CAP];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return write_whole(p, b);
+}
+
+mm_err iter_copy_file(const char *from, const char *to) {
+    mm_buf b = {0};
+    mm_err e = mm_read_file(from, &b);
+    if (e == MM_OK) e = write_whole(to, &b);
+    mm_buf_free(&b);
+    return e;
+}
+
+static double frac(uint64_t a, uint64_t b) { return b ? (double)a / (double)b : 0; }
+
+mm_err iter_write_domains(const char *dir, const iter_counts *d, const bool *math) {
+    size_t *ord = iter_counts_order(d);
+    if (!ord) return MM_ERR_NOMEM;
+    mm_buf b = {0};
+    mm_buf_puts(&b, "domain\tpages\tcollected\tshare\tmath\n");
+    for (size_t i = 0; i < mm_strmap_size(d->keys); i++) {
+        size_t k = ord[i];
+        mm_buf_printf(&b, "%s\t%llu\t%llu\t%.4f\t%d\n", mm_strmap_key(d->keys, k),
+                      (unsigned long long)d->pages[k], (unsigned long long)d->collected[k],
+                      frac(d->collected[k], d->pages[k]), math[k] ? 1 : 0);
+    }
+    mm_err e = write_in(dir, "domains.tsv", &b);
+    mm_buf_free(&b);
+    free(ord);
+    return e;
+}
+
+mm_err iter_write_prefixes(const char *dir, const iter_counts *p, const bool *chosen,
+                           const char *const *reason, bool for_person) {
+    size_t *ord = iter_counts_order(p);
+    if (!ord) return MM_ERR_NOMEM;
+    mm_buf b = {0};
+    if (for_person)
+        mm_buf_puts(&b, "# Mark each prefix: set 'decision' to allow (a math part of the site) or "
+                        "deny; rows left '?' follow the rule's suggestion.\n"
+                        "# Then rerun the same command with --annotations THIS_FILE.\n");
+    mm_buf_puts(&b, "prefix\tpages\tcollected\tshare\tdecision\treason\n");
+    for (size_t i = 0; i < mm_strmap_size(p->keys); i++) {
+        size_t k = ord[i];
+        const char *dec = for_person ? "?" : chosen[k] ? "allow" : "deny";
+        mm_buf_printf(&b, "%s\t%llu\t%llu\t%.4f\t%s\t%s%s\n", mm_strmap_key(p->keys, k),
+                      (unsigned long long)p->pages[k], (unsigned long long)p->collected[k],
+                      frac(p->collected[k], p->pages[k]), dec, for_person ? "suggested " : "",
+                      for_person ? (chosen[k] ? "allow" : "deny") : reason[k]);
+    }
+    mm_err e = write_in(dir, "prefixes.tsv", &b);
+    mm_buf_free(&b);
+    free(ord);
+    return e;
+}
+
+static void summary_json(mm_jw *w, const mm_iter_summary *s) {
+    mm_jw_obj_begin(w);
+#define U(name)                                                                                    \
+    mm_jw_key(w, #name);                                                                           \
+    mm_jw_uint(w, s->name)
+#define D(name)                                                                                    \
+    mm_jw_key(w, #name);                                                                           \
+    mm_jw_double(w, s->name)
+    mm_jw_key(w, "iter");
+    mm_jw_int(w, s->iter);
+    U(positives); U(new_positives); U(negatives); U(pool_pages); U(collected);
+    U(collected_tokens); U(overlap_prev); D(new_share); U(math_domains); U(domains_gained);
+    U(domains_lost); U(math_prefixes); D(cutoff); D(seconds);
+#undef U
+#undef D
+    mm_jw_obj_end(w);
+}
+
+mm_err iter_write_report(const char *dir, const mm_iter_summary *s, const double hist[20],
+                         const iter_counts *d, const bool *math) {
+    mm_buf b = {0};
+    mm_jw w;
+    mm_jw_init(&w, &b);
+    mm_jw_obj_begin(&w);
+    mm_jw_key(&w, "summary");
+    summary_json(&w, s);
+    mm_jw_key(&w, "score_histogram");
+    mm_jw_arr_begin(&w);
+    for (int i = 0; i < 20; i++) mm_jw_double(&w, hist[i]);
+    mm_jw_arr_end(&w);
+    mm_jw_key(&w, "top_domains");
+    mm_jw_arr_begin(&w);
+    size_t *ord = iter_counts_order(d);
+    size_t n = mm_strmap_size(d->keys), shown = 0;
+    for (size_t i = 0; ord && i < n && shown < 20; i++) {
+        size_t k = ord[i];
+        if (!d->collected[k]) continue;
+        shown++;
+        mm_jw_obj_begin(&w);
+        mm_jw_key(&w, "domain");
+        mm_jw_string(&w, mm_strmap_key(d->keys, k));
+        mm_jw_key(&w, "pages");
+        mm_jw_uint(&w, d->pages[k]);
+        mm_jw_key(&w, "collected");
+        mm_jw_uint(&w, d->collected[k]);
+        mm_jw_key(&w, "math");
+        mm_jw_bool(&w, math[k]);
+        mm_jw_obj_end(&w);
+    }
+    free(ord);
+    mm_jw_arr_end(&w);
+    mm_jw_obj_end(&w);
+    mm_buf_putc(&b, '\n');
+    mm_err e = write_in(dir, "report.json", &b);
+    mm_buf_free(&b);
+    if (e != MM_OK) return e;
+    static char labels[20][8];
+    const char *lp[20];
+    for (int i = 0; i < 20; i++) {
+        snprintf(labels[i], sizeof labels[i], "%.2f", i / 20.0);
+        lp[i] = labels[i];
+    }
+    char svg[PATH_CAP], title[64];
+    snprintf(svg, sizeof svg, "%s/score_hist.svg", dir);
+    snprintf(title, sizeof title, "Iteration %d: classifier scores over the pool", s->iter);
+    return mm_svg_bars(svg, title, "score (bin start)", "pages", lp, hist, 20);
+}
+
+mm_err iter_read_summary(const char *dir, mm_iter_summary *s) {
+    char p[PATH_CAP];
+    snprintf(p, sizeof p, "%s/report.json", dir);
+    mm_buf b = {0};
+    MM_TRY(mm_read_file(p, &b));
+    mm_json_doc *doc;
+    mm_json *root;
+    mm_err e = mm_json_parse(b.data, b.len, &doc, &root);
+    mm_buf_free(&b);
+    if (e != MM_OK) return mm_fail(e, "%s: %s", p, mm_error_detail());
+    const mm_json *j = mm_json_get(root, "summary");
+    memset(s, 0, sizeof *s);
+#define U(name) s->name = (uint64_t)mm_json_get_num(j, #name, 0)
+#define D(name) s->name = mm_json_get_num(j, #name, 0)
+    s->iter = (int)mm_json_get_num(j, "iter", 0);
+    U(positives); U(new_positives); U(negatives); U(pool_pages); U(collected);
+    U(collected_tokens); U(overlap_prev); D(new_share); U(math_domains); U(domains_gained);
+    U(domains_lost); U(math_prefixes); D(cutoff); D(seconds);
+#undef U
+#undef D
+    mm_json_doc_free(doc);
+    return MM_OK;
+}
+
+mm_err iter_write_final(const char *work_dir, const mm_iter_summary *all, size_t n) {
+    mm_buf b = {0};
+    mm_jw w;
+    mm_jw_init(&w, &b);
+    mm_jw_obj_begin(&w);
+    mm_jw_key(&w, "iterations");
+    mm_jw_arr_begin(&w);
+    for (size_t i = 0; i < n; i++) summary_json(&w, &all[i]);
+    mm_jw_arr_end(&w);
+    mm_jw_obj_end(&w);
+    mm_buf_putc(&b, '\n');
+    mm_err e = write_in(work_dir, "report.json", &b);
+    mm_buf_clear(&b);
+    mm_buf_puts(&b, "# Iterative seed expansion\n\n"
+                    "| iter | positives | +new positives | collected | tokens | overlap with "
+                    "previous | new share | math domains (+/-) | math prefixes |\n"
+                    "|---:|---:|---:|---:|---:|---:|---:|---|---:|\n");
+    double *x = mm_calloc(n, sizeof *x), *col = mm_calloc(n, sizeof *col),
+           *pos = mm_calloc(n, sizeof *pos);
+    for (size_t i = 0; i < n; i++) {
+        const mm_iter_summary *s = &all[i];
+        mm_buf_printf(&b, "| %d | %llu | %llu | %llu | %llu | %llu | %.3f | %llu (+%llu/-%llu) | %llu |\n",
+                      s->iter, (unsigned long long)s->positives,
+                      (unsigned long long)s->new_positives, (unsigned long long)s->collected,
+                      (unsigned long long)s->collected_tokens,
+                      (unsigned long long)s->overlap_prev, s->new_share,
+                      (unsigned long long)s->math_domains, (unsigned long long)s->domains_gained,
+                      (unsigned long long)s->domains_lost, (unsigned long long)s->math_prefixes);
+        if (x && col && pos) x[i] = s->iter, col[i] = (double)s->collected, pos[i] = (double)s->positives;
+    }
+    mm_buf_puts(&b, "\nGrowth per iteration: growth.svg; each iteration's score histogram: "
+                    "iter-K/score_hist.svg; math domains and prefixes: iter-K/domains.tsv, "
+                    "iter-K/prefixes.tsv.\n");
+    if (e == MM_OK) e = write_in(work_dir, "report.md", &b);
+    if (e == MM_OK && x && col && pos) {
+        mm_svg_series ser[2] = {{"collected pages", x, col, n}, {"positives", x, pos, n}};
+        char svg[PATH_CAP];
+        snprintf(svg, sizeof svg, "%s/growth.svg", work_dir);
+        e = mm_svg_lines(svg, "Collection growth per iteration", "iteration", "pages", ser, 2);
+    }
+    free(x);
+    free(col);
+    free(pos);
+    mm_buf_free(&b);
+    return e;
+}

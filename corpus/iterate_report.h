@@ -1,0 +1,21 @@
+/* corpus/iterate_report.h — internal to iterate: the files an iteration leaves behind
+ * (domains.tsv, prefixes.tsv, report.json, score_hist.svg) and the run's final report
+ * (report.json, report.md, growth.svg). */
+#ifndef MM_ITERATE_REPORT_H
+#define MM_ITERATE_REPORT_H
+
+#include "corpus/iterate.h"
+#include "corpus/iterate_stats.h"
+
+mm_err iter_write_domains(const char *dir, const iter_counts *d, const bool *math);
+/* `for_person`: the decision column is left for a person ("?"), the rule's choice shown as a
+ * suggestion. */
+mm_err iter_write_prefixes(const char *dir, const iter_counts *p, const bool *chosen,
+                           const char *const *reason, bool for_person);
+mm_err iter_write_report(const char *dir, const mm_iter_summary *s, const double hist[20],
+                         const iter_counts *d, const bool *math);
+mm_err iter_read_summary(const char *dir, mm_iter_summary *s);
+mm_err iter_write_final(const char *work_dir, const mm_iter_summary *all, size_t n);
+mm_err iter_copy_file(const char *from, const char *to);
+
+#endif

@@ -1,0 +1,245 @@
+/* mathmine iterate — iterative seed expansion with domain-level recall (corpus/iterate.h). */
+#include <dirent.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/json.h"
+#include "corpus/iterate.h"
+#include "tools/cli.h"
+
+static const char *const CMD = "iterate";
+
+static void help(void) {
+    printf(
+        "Usage: mathmine iterate --positives SEED... --pool SHARDS... --work-dir DIR [options]\n\n"
+        "DeepSeekMath's iterative corpus collection: train a fastText classifier on the seed,\n"
+        "recall math pages from the pool, find math domains (share of collected pages) and\n"
+        "the math URL prefixes inside them, add their uncollected pages to the seed, retrain,\n"
+        "and recall again until an iteration collects almost nothing new.\n\n"
+        "Inputs (each option repeatable; a directory means its *.jsonl and *.jsonl.zst files):\n"
+        "  --positives PATH       seed positives: document shards, or text one doc per line\n"
+        "  --pool PATH            document shards of the whole dump (from mathmine extract)\n"
+        "  --work-dir DIR         where iterations are kept (iter-K/); a rerun resumes\n\n"
+        "Iterations:\n"
+        "  --seed N               random seed for negatives and training (default 1)\n"
+        "  --max-iter N           at most N iterations (default 4)\n"
+        "  --min-new F            stop when the share of newly collected pages is below F\n"
+        "                         (default 0.02: 98%% of the collection seen before)\n"
+        "  --threshold T          collect pages scoring >= T (default 0.5)\n"
+        "  --top-frac F           or collect the top fraction F of the pool\n"
+        "  --top-tokens N         or collect the top pages up to N tokens (bytes/4)\n\n"
+        "Domains and URL prefixes:\n"
+        "  --domain-key KEY       domain (registered domain, default) or host\n"
+        "  --domain-threshold F   a domain is math when more than F of its pages were\n"
+        "                         collected (default 0.10)\n"
+        "  --domain-min-pages N   ... and it has at least N pages (default 5)\n"
+        "  --prefix-threshold F   rule: a URL prefix (host + first 1 or 2 directories) in a\n"
+        "                         math domain is math when >= F of its pages were collected\n"
+        "                         (default 0.30)\n"
+        "  --prefix-min-pages N   ... and it has at least N pages (default 5)\n"
+        "  --annotate             stop after writing the prefix candidates of the next\n"
+        "                         iteration for a person to mark allow/deny\n"
+        "  --annotations FILE     the marked file (columns prefix, decision); unmarked\n"
+        "                         prefixes follow the rule\n\n"
+        "fastText (DeepSeekMath's settings are the defaults):\n"
+        "  --dim N (256)  --lr F (0.1)  --word-ngrams N (3)  --min-count N (3)  --epoch N (3)\n"
+        "  --bucket N (2000000)  --loss softmax|hs|ns|ova (softmax)\n"
+        "  --train-threads N      fastText training threads (default 1: reproducible;\n"
+        "                         more is faster but not bit-for-bit deterministic)\n\n"
+        "Other:\n"
+        "  -j, --threads N        scoring and counting threads (default: all cores)\n"
+        "      --stats FILE       write the per-iteration summaries as JSON\n"
+        "  -h, --help             this help\n\n"
+        "Writes DIR/config.json, DIR/iter-K/{model.bin, scores/, collected.ids, domains.tsv,\n"
+        "prefixes.tsv, new_positives.jsonl.zst, new_positives.tsv, report.json,\n"
+        "score_hist.svg}, and DIR/report.{json,md} and DIR/growth.svg at the end.  The\n"
+        "per-iteration table goes to stdout.\n");
+}
+
+typedef struct path_list {
+    char **v;
+    size_t n, cap;
+} path_list;
+
+static void push(path_list *l, const char *p) {
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 16;
+        l->v = realloc(l->v, l->cap * sizeof *l->v);
+        if (!l->v) cli_die(CMD, mm_fail(MM_ERR_NOMEM, "path list"));
+    }
+    l->v[l->n++] = strdup(p);
+}
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A file is taken as given; a directory contributes its shards in name order. */
+static void add_path(path_list *l, const char *p) {
+    struct stat st;
+    if (stat(p, &st) != 0) cli_usage_error(CMD, "'%s' does not exist", p);
+    if (!S_ISDIR(st.st_mode)) {
+        push(l, p);
+        return;
+    }
+    DIR *d = opendir(p);
+    if (!d) cli_usage_error(CMD, "cannot read directory '%s'", p);
+    size_t first = l->n;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        bool shard = (n > 6 && !strcmp(e->d_name + n - 6, ".jsonl")) ||
+                     (n > 10 && !strcmp(e->d_name + n - 10, ".jsonl.zst"));
+        if (!shard) continue;
+        char full[4096];
+        snprintf(full, sizeof full, "%s/%s", p, e->d_name);
+        push(l, full);
+    }
+    closedir(d);
+    qsort(l->v + first, l->n - first, sizeof *l->v, cmp_str);
+}
+
+static void print_row(void *arg, const mm_iter_summary *s, bool resumed) {
+    (void)arg;
+    printf("%4d  %9llu  %9llu  %9llu  %11llu  %8.3f  %6llu (+%llu/-%llu)  %7llu  %s\n", s->iter,
+           (unsigned long long)s->positives, (unsigned long long)s->new_positives,
+           (unsigned long long)s->collected, (unsigned long long)s->collected_tokens,
+           s->new_share, (unsigned long long)s->math_domains,
+           (unsigned long long)s->domains_gained, (unsigned long long)s->domains_lost,
+           (unsigned long long)s->math_prefixes, resumed ? "(done earlier)" : "");
+    fflush(stdout);
+}
+
+enum {
+    O_POS = 256, O_POOL, O_WORK, O_SEED, O_MAXIT, O_MINNEW, O_THR, O_TOPF, O_TOPT, O_DKEY, O_DTHR,
+    O_DMIN, O_PTHR, O_PMIN, O_ANN, O_ANNS, O_DIM, O_LR, O_WNG, O_MINC, O_EPOCH, O_BUCKET, O_LOSS,
+    O_TTHR, O_STATS
+};
+
+static const struct option longopts[] = {
+    {"positives", 1, 0, O_POS}, {"pool", 1, 0, O_POOL}, {"work-dir", 1, 0, O_WORK},
+    {"seed", 1, 0, O_SEED}, {"max-iter", 1, 0, O_MAXIT}, {"min-new", 1, 0, O_MINNEW},
+    {"threshold", 1, 0, O_THR}, {"top-frac", 1, 0, O_TOPF}, {"top-tokens", 1, 0, O_TOPT},
+    {"domain-key", 1, 0, O_DKEY}, {"domain-threshold", 1, 0, O_DTHR},
+    {"domain-min-pages", 1, 0, O_DMIN}, {"prefix-threshold", 1, 0, O_PTHR},
+    {"prefix-min-pages", 1, 0, O_PMIN}, {"annotate", 0, 0, O_ANN}, {"annotations", 1, 0, O_ANNS},
+    {"dim", 1, 0, O_DIM}, {"lr", 1, 0, O_LR}, {"word-ngrams", 1, 0, O_WNG},
+    {"min-count", 1, 0, O_MINC}, {"epoch", 1, 0, O_EPOCH}, {"bucket", 1, 0, O_BUCKET},
+    {"loss", 1, 0, O_LOSS}, {"train-threads", 1, 0, O_TTHR}, {"threads", 1, 0, 'j'},
+    {"stats", 1, 0, O_STATS}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+
+static const char *parse_args(int argc, char **argv, mm_iter_opts *o, path_list *pos,
+                              path_list *pool) {
+    const char *stats = NULL;
+    int c, modes = 0;
+    while ((c = getopt_long(argc, argv, "j:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case O_POS: add_path(pos, optarg); break;
+        case O_POOL: add_path(pool, optarg); break;
+        case O_WORK: o->work_dir = optarg; break;
+        case O_SEED: o->seed = (uint64_t)cli_parse_int(CMD, "--seed", optarg, 0, INT32_MAX); break;
+        case O_MAXIT: o->max_iter = (int)cli_parse_int(CMD, "--max-iter", optarg, 1, 100); break;
+        case O_MINNEW: o->min_new = cli_parse_double(CMD, "--min-new", optarg, 0, 1); break;
+        case O_THR:
+            o->collect_mode = MM_SELECT_THRESHOLD, modes++;
+            o->collect_value = cli_parse_double(CMD, "--threshold", optarg, 0, 1.1);
+            break;
+        case O_TOPF:
+            o->collect_mode = MM_SELECT_TOP_FRAC, modes++;
+            o->collect_value = cli_parse_double(CMD, "--top-frac", optarg, 1e-9, 1);
+            break;
+        case O_TOPT:
+            o->collect_mode = MM_SELECT_TOP_TOKENS, modes++;
+            o->collect_value = (double)cli_parse_int(CMD, "--top-tokens", optarg, 1, INT64_MAX);
+            break;
+        case O_DKEY:
+            if (!strcmp(optarg, "domain")) o->key = MM_ITER_KEY_DOMAIN;
+            else if (!strcmp(optarg, "host")) o->key = MM_ITER_KEY_HOST;
+            else cli_usage_error(CMD, "--domain-key is 'domain' or 'host', not '%s'", optarg);
+            break;
+        case O_DTHR: o->domain_threshold = cli_parse_double(CMD, "--domain-threshold", optarg, 0, 1); break;
+        case O_DMIN: o->domain_min_pages = (uint64_t)cli_parse_int(CMD, "--domain-min-pages", optarg, 1, INT64_MAX); break;
+        case O_PTHR: o->prefix_threshold = cli_parse_double(CMD, "--prefix-threshold", optarg, 0, 1); break;
+        case O_PMIN: o->prefix_min_pages = (uint64_t)cli_parse_int(CMD, "--prefix-min-pages", optarg, 1, INT64_MAX); break;
+        case O_ANN: o->annotate = true; break;
+        case O_ANNS: o->annotations = optarg; break;
+        case O_DIM: o->train.dim = (int)cli_parse_int(CMD, "--dim", optarg, 1, 4096); break;
+        case O_LR: o->train.lr = cli_parse_double(CMD, "--lr", optarg, 1e-9, 10); break;
+        case O_WNG: o->train.word_ngrams = (int)cli_parse_int(CMD, "--word-ngrams", optarg, 1, 10); break;
+        case O_MINC: o->train.min_count = (int)cli_parse_int(CMD, "--min-count", optarg, 1, 1000000); break;
+        case O_EPOCH: o->train.epoch = (int)cli_parse_int(CMD, "--epoch", optarg, 1, 1000); break;
+        case O_BUCKET: o->train.bucket = (int)cli_parse_int(CMD, "--bucket", optarg, 0, 100000000); break;
+        case O_LOSS: o->train.loss = optarg; break;
+        case O_TTHR: o->train.threads = (int)cli_parse_int(CMD, "--train-threads", optarg, 0, 1024); break;
+        case 'j': o->threads = (int)cli_parse_int(CMD, "-j", optarg, 0, 1024); break;
+        case O_STATS: stats = optarg; break;
+        case 'h': help(); exit(CLI_EXIT_OK);
+        default: cli_usage_error(CMD, "unknown option");
+        }
+    }
+    if (optind < argc) cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    if (modes > 1) cli_usage_error(CMD, "give one of --threshold, --top-frac, --top-tokens");
+    if (!o->work_dir) cli_usage_error(CMD, "--work-dir is required");
+    if (!pos->n) cli_usage_error(CMD, "--positives is required (the seed)");
+    if (!pool->n) cli_usage_error(CMD, "--pool is required (document shards; a directory works)");
+    if (o->annotate && o->annotations)
+        cli_usage_error(CMD, "--annotate writes candidates, --annotations reads them: give one");
+    return stats;
+}
+
+static void write_stats(const char *path, const char *work_dir, const mm_iter_result *r) {
+    if (!path) return;
+    char rep[4096];
+    snprintf(rep, sizeof rep, "%s/report.json", work_dir);
+    mm_buf b = {0};
+    if (mm_read_file(rep, &b) == MM_OK) {
+        while (b.len && (b.data[b.len - 1] == '\n')) b.data[--b.len] = 0;
+        cli_write_stats(CMD, path, &b);
+    } else {
+        cli_warn(CMD, "no report to write to %s (%d iterations)", path, r->iterations);
+    }
+    mm_buf_free(&b);
+}
+
+int cmd_iterate(int argc, char **argv) {
+    mm_iter_opts o;
+    mm_iter_opts_default(&o);
+    o.seed = 1;
+    path_list pos = {0}, pool = {0};
+    const char *stats = parse_args(argc, argv, &o, &pos, &pool);
+    o.positives = (const char *const *)pos.v;
+    o.npositives = pos.n;
+    o.pool = (const char *const *)pool.v;
+    o.npool = pool.n;
+    fprintf(stderr, "mathmine iterate: %zu seed file(s), %zu pool shard(s), work dir %s\n", pos.n,
+            pool.n, o.work_dir);
+    printf("iter  positives  +new_pos  collected       tokens  new_share  math_domains(+/-)  "
+           "prefixes\n");
+    mm_iter_result res;
+    mm_err e = mm_iter_run(&o, print_row, NULL, &res);
+    if (e != MM_OK) cli_die(CMD, e);
+    switch (res.done) {
+    case MM_ITER_DONE_CONVERGED:
+        fprintf(stderr, "mathmine iterate: converged after %d iterations (new share < %g)\n",
+                res.iterations, o.min_new);
+        break;
+    case MM_ITER_DONE_MAX:
+        fprintf(stderr, "mathmine iterate: stopped at --max-iter %d\n", o.max_iter);
+        break;
+    case MM_ITER_DONE_ANNOTATE:
+        fprintf(stderr,
+                "mathmine iterate: prefix candidates written to %s\n"
+                "  mark the 'decision' column allow/deny, then rerun with --annotations FILE\n",
+                res.annotate_path);
+        break;
+    default: break;
+    }
+    if (res.done != MM_ITER_DONE_ANNOTATE)
+        fprintf(stderr, "mathmine iterate: report in %s/report.md, plot %s/growth.svg\n",
+                o.work_dir, o.work_dir);
+    write_stats(stats, o.work_dir, &res);
+    return CLI_EXIT_OK;
+}
