@@ -148,13 +148,18 @@ static void free_list(xmlNode **l, size_t n) {
     }
 }
 
-static mm_err prune(mm_content *c, xmlNode *root, bool keep) {
+/* Remove invisible elements, and with `boiler` the boilerplate ones.  An element that holds at
+ * least half of the page's text is never boilerplate, whatever its class says: page-wide
+ * wrappers named "header-style-2" or "Page-ad-margins" exist, and removing them empties the page. */
+static mm_err prune(mm_content *c, xmlNode *root, bool boiler) {
     c->nlist = 0;
+    const info *ri = I(root);
     for (xmlNode *n = root->children; n;) {
         bool drop = false;
-        if (n->type == XML_COMMENT_NODE || n->type == XML_PI_NODE) drop = true;
-        else if (n->type == XML_ELEMENT_NODE)
-            drop = is_invisible(n) || (!keep && is_boilerplate(n));
+        if (!boiler && (n->type == XML_COMMENT_NODE || n->type == XML_PI_NODE)) drop = true;
+        else if (n->type == XML_ELEMENT_NODE && !boiler) drop = is_invisible(n);
+        else if (n->type == XML_ELEMENT_NODE && boiler)
+            drop = is_boilerplate(n) && !(ri && I(n) && I(n)->chars * 2 >= ri->chars);
         if (drop) MM_TRY(push(&c->list, &c->nlist, &c->cap_list, n));
         n = html_next(n, root, !drop);
     }
@@ -436,7 +441,7 @@ static bool data_table(const xmlNode *t) {
 static bool remove_conditionally(const xmlNode *n) {
     const info *in = I(n);
     int weight = class_weight(n);
-    if (weight < 0) return true;
+    if (weight + (in->scored ? in->score : 0) < 0) return true;
     if (in->commas >= 10) return false;
     bool list = html_is(n, "ul") || html_is(n, "ol");
     double ld = link_density(n);
@@ -472,10 +477,13 @@ static mm_err clean(mm_content *c, xmlNode *root) {
 
 mm_err mm_content_select(mm_content *c, xmlNode *body, bool keep, xmlNode ***nodes, size_t *n) {
     c->nout = 0;
-    MM_TRY(prune(c, body, keep));
+    MM_TRY(prune(c, body, false));
     if (keep) {
         MM_TRY(push(&c->out, &c->nout, &c->cap_out, body));
     } else {
+        MM_TRY(alloc_infos(c, body));
+        measure(body);
+        MM_TRY(prune(c, body, true));
         MM_TRY(alloc_infos(c, body));
         measure(body);
         score_all(c, body);
@@ -491,3 +499,4 @@ mm_err mm_content_select(mm_content *c, xmlNode *body, bool keep, xmlNode ***nod
     *n = c->nout;
     return MM_OK;
 }
+
