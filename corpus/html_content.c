@@ -33,7 +33,7 @@
 typedef struct info {
     double score;
     uint32_t chars, link_chars, commas, direct_chars, direct_commas;
-    uint32_t p, img, li, input, embed, heads;
+    uint32_t p, img, li, input, embed, heads, math;
     bool scored, block_child;
 } info;
 
@@ -216,6 +216,7 @@ static void roll_up(xmlNode *n, const xmlNode *root) {
     pi->p += in->p + html_is(n, "p");
     pi->img += in->img + html_is(n, "img");
     pi->li += in->li + html_is(n, "li");
+    pi->math += in->math + html_is(n, MM_MATH_TAG);
     pi->input += in->input + html_is(n, "input");
     pi->embed += in->embed + (html_is(n, "object") || html_is(n, "embed") || html_is(n, "iframe"));
     pi->heads += in->heads + ((n->name[0] == 'h' && n->name[1] >= '1' && n->name[1] <= '6' &&
@@ -441,8 +442,9 @@ static bool data_table(const xmlNode *t) {
 static bool remove_conditionally(const xmlNode *n) {
     const info *in = I(n);
     int weight = class_weight(n);
-    if (weight + (in->scored ? in->score : 0) < 0) return true;
+    if (weight < 0 && weight + (in->scored && in->score > 0 ? in->score : 0) < 0) return true;
     if (in->commas >= 10) return false;
+    if (in->math && link_density(n) < 0.5) return false; /* formulas are content, however short */
     bool list = html_is(n, "ul") || html_is(n, "ol");
     double ld = link_density(n);
     uint32_t p = in->p, img = in->img;
