@@ -1,0 +1,334 @@
+/* dedup/minhash_stages.c — the signatures, buckets, clusters and filter stages (minhash.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/doc.h"
+#include "dedup/minhash.h"
+#include "dedup/runs.h"
+
+static const char SIG_MAGIC[8] = "MMMHSIG1";
+static const char PAIR_MAGIC[8] = "MMMHPAR1";
+static const char RM_MAGIC[8] = "MMMHRM01";
+
+typedef struct bandrec {
+    uint64_t key;
+    uint32_t pos, pad;
+} bandrec;
+
+typedef struct pairrec {
+    uint64_t a, b; /* (shard << 32 | position): b joins a's bucket */
+} pairrec;
+
+typedef struct rmrec {
+    uint32_t pos, root_shard, root_pos, pad;
+} rmrec;
+
+static int cmp_band(const void *x, const void *y) {
+    const bandrec *a = x, *b = y;
+    if (a->key != b->key) return a->key < b->key ? -1 : 1;
+    return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+mm_err mm_minhash_signatures(const mm_minhash_params *p, const char *shard, const char *sig_path,
+                             mm_dedup_stats *st) {
+    memset(st, 0, sizeof *st);
+    mm_minhash *m;
+    MM_TRY(mm_minhash_create(p, &m));
+    mm_doc_reader *r = NULL;
+    mm_err e = mm_doc_reader_open(shard, &r);
+    bandrec **bands = mm_calloc((size_t)p->bands, sizeof *bands);
+    size_t nsig = 0, cap = 0;
+    uint64_t sig[MM_MINHASH_MAX_PERMS], keys[MM_MINHASH_MAX_PERMS];
+    if (!bands) e = MM_ERR_NOMEM;
+    mm_doc d;
+    int got;
+    uint32_t pos = 0;
+    while (!e && (got = mm_doc_reader_next(r, &d, &e)) != 0) {
+        if (got < 0) continue;
+        st->docs++;
+        st->bytes += d.text_len;
+        uint32_t at = pos++;
+        if (!mm_minhash_signature(m, d.text, d.text_len, sig)) continue;
+        mm_minhash_band_keys(m, sig, keys);
+        if (nsig == cap) {
+            size_t c = cap ? cap * 2 : 1024;
+            for (int b = 0; b < p->bands && !e; b++) {
+                bandrec *q = realloc(bands[b], c * sizeof *q);
+                if (!q) e = mm_fail(MM_ERR_NOMEM, "%s: out of memory for signatures", shard);
+                else bands[b] = q;
+            }
+            cap = c;
+        }
+        for (int b = 0; b < p->bands && !e; b++) bands[b][nsig] = (bandrec){keys[b], at, 0};
+        nsig++;
+    }
+    if (r) st->bad = mm_doc_reader_bad(r);
+    mm_doc_reader_close(r);
+    st->keyed = nsig;
+    if (!e) {
+        dd_writer w;
+        uint64_t hp[6] = {(uint64_t)p->bands, (uint64_t)p->rows, (uint64_t)p->ngram, p->seed, st->docs, nsig};
+        e = dd_create(&w, sig_path, SIG_MAGIC, sizeof(bandrec), hp);
+        for (int b = 0; !e && b < p->bands; b++) {
+            if (nsig) qsort(bands[b], nsig, sizeof(bandrec), cmp_band);
+            if ((e = dd_write(&w, bands[b], nsig, sizeof(bandrec)))) dd_abort(&w);
+        }
+        if (!e) e = dd_close(&w);
+    }
+    for (int b = 0; bands && b < p->bands; b++) free(bands[b]);
+    free(bands);
+    mm_minhash_free(m);
+    return e;
+}
+
+/* ---- buckets: k-way merge of one band's sorted runs ---- */
+
+typedef struct cursor {
+    dd_reader r;
+    const bandrec *cur;
+    uint32_t file;
+} cursor;
+
+static int cur_less(const cursor *a, const cursor *b) {
+    if (a->cur->key != b->cur->key) return a->cur->key < b->cur->key;
+    if (a->file != b->file) return a->file < b->file;
+    return a->cur->pos < b->cur->pos;
+}
+
+static void sift_down(cursor **h, size_t n, size_t i) {
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && cur_less(h[l], h[m])) m = l;
+        if (l + 1 < n && cur_less(h[l + 1], h[m])) m = l + 1;
+        if (m == i) return;
+        cursor *t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+static mm_err check_params(const dd_reader *first, const dd_reader *r) {
+    for (int i = 0; i < 4; i++)
+        if (first->h.p[i] != r->h.p[i])
+            return mm_fail(MM_ERR_MISMATCH, "%s: made with other MinHash parameters than %s "
+                           "(bands/rows/ngram/seed); redo its signatures", r->path, first->path);
+    return MM_OK;
+}
+
+mm_err mm_minhash_buckets(const char *const *sig_paths, size_t n, int band, const char *pairs_path,
+                          uint64_t *npairs) {
+    *npairs = 0;
+    cursor *cs = mm_calloc(n ? n : 1, sizeof *cs);
+    cursor **heap = mm_calloc(n ? n : 1, sizeof *heap);
+    mm_err e = cs && heap ? MM_OK : MM_ERR_NOMEM;
+    size_t nh = 0;
+    for (size_t i = 0; !e && i < n; i++) {
+        cs[i].file = (uint32_t)i;
+        if ((e = dd_open(&cs[i].r, sig_paths[i], SIG_MAGIC, sizeof(bandrec)))) break;
+        if ((e = check_params(&cs[0].r, &cs[i].r))) break;
+        uint64_t nsig = cs[i].r.h.p[5];
+        if (band < 0 || (uint64_t)band >= cs[i].r.h.p[0]) {
+            e = mm_fail(MM_ERR_ARG, "band %d: the signatures have %llu bands", band,
+                        (unsigned long long)cs[i].r.h.p[0]);
+            break;
+        }
+        if ((e = dd_seek(&cs[i].r, (uint64_t)band * nsig, nsig))) break;
+        if ((cs[i].cur = dd_next(&cs[i].r, &e))) heap[nh++] = &cs[i];
+    }
+    dd_writer w;
+    uint64_t hp[6] = {(uint64_t)band, n};
+    bool open = false;
+    if (!e) e = dd_create(&w, pairs_path, PAIR_MAGIC, sizeof(pairrec), hp), open = !e;
+    for (size_t i = nh / 2; !e && i-- > 0;) sift_down(heap, nh, i);
+    pairrec buf[4096];
+    size_t nb = 0;
+    uint64_t key = 0, first = 0;
+    bool have = false;
+    while (!e && nh) {
+        cursor *c = heap[0];
+        uint64_t ref = (uint64_t)c->file << 32 | c->cur->pos;
+        if (have && c->cur->key == key) {
+            buf[nb++] = (pairrec){first, ref};
+            if (nb == 4096) e = dd_write(&w, buf, nb, sizeof *buf), nb = 0;
+        } else {
+            key = c->cur->key, first = ref, have = true;
+        }
+        c->cur = dd_next(&c->r, &e);
+        if (!c->cur) heap[0] = heap[--nh];
+        sift_down(heap, nh, 0);
+    }
+    if (!e && nb) e = dd_write(&w, buf, nb, sizeof *buf);
+    if (open) {
+        *npairs = w.count;
+        if (e) dd_abort(&w);
+        else e = dd_close(&w);
+    }
+    for (size_t i = 0; cs && i < n; i++) dd_close_reader(&cs[i].r);
+    free(cs);
+    free(heap);
+    return e;
+}
+
+/* ---- clusters: union-find ---- */
+
+static uint32_t find(uint32_t *parent, uint32_t x) {
+    while (parent[x] != x) {
+        parent[x] = parent[parent[x]]; /* path halving */
+        x = parent[x];
+    }
+    return x;
+}
+
+/* Shard of global index g: the last i with off[i] <= g. */
+static size_t shard_of(const uint64_t *off, size_t n, uint64_t g) {
+    size_t lo = 0, hi = n;
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (off[mid] <= g) lo = mid;
+        else hi = mid;
+    }
+    return lo;
+}
+
+static mm_err load_offsets(const char *const *sig_paths, size_t n, uint64_t *off) {
+    dd_reader r0 = {0};
+    mm_err e = MM_OK;
+    off[0] = 0;
+    for (size_t i = 0; !e && i < n; i++) {
+        dd_reader r;
+        e = dd_open(&r, sig_paths[i], SIG_MAGIC, sizeof(bandrec));
+        if (!e && i == 0) e = dd_open(&r0, sig_paths[0], SIG_MAGIC, sizeof(bandrec));
+        if (!e) e = check_params(&r0, &r);
+        if (!e) off[i + 1] = off[i] + r.h.p[4];
+        dd_close_reader(&r);
+    }
+    dd_close_reader(&r0);
+    if (!e && off[n] >= UINT32_MAX)
+        e = mm_fail(MM_ERR_TOO_LARGE, "%llu documents: clusters handles up to 4,294,967,294 per run; "
+                    "dedup smaller groups of shards", (unsigned long long)off[n]);
+    return e;
+}
+
+static mm_err union_pairs(uint32_t *parent, const uint64_t *off, size_t n, const char *path,
+                          uint64_t *count) {
+    dd_reader r;
+    MM_TRY(dd_open(&r, path, PAIR_MAGIC, sizeof(pairrec)));
+    mm_err e = MM_OK;
+    if (r.h.p[1] != n)
+        e = mm_fail(MM_ERR_MISMATCH, "%s: made from %llu signature files, there are %zu now; redo buckets",
+                    path, (unsigned long long)r.h.p[1], n);
+    const pairrec *pr;
+    while (!e && (pr = dd_next(&r, &e))) {
+        uint64_t fa = pr->a >> 32, fb = pr->b >> 32;
+        uint64_t ga = off[fa] + (pr->a & 0xffffffffu), gb = off[fb] + (pr->b & 0xffffffffu);
+        if (fa >= n || fb >= n || ga >= off[fa + 1] || gb >= off[fb + 1]) {
+            e = mm_fail(MM_ERR_FORMAT, "%s: a pair names a document that does not exist; redo buckets", path);
+            break;
+        }
+        uint32_t ra = find(parent, (uint32_t)ga), rb = find(parent, (uint32_t)gb);
+        if (ra < rb) parent[rb] = ra;
+        else if (rb < ra) parent[ra] = rb;
+        (*count)++;
+    }
+    dd_close_reader(&r);
+    return e;
+}
+
+mm_err mm_minhash_clusters(const char *const *sig_paths, size_t n, const char *const *pairs_paths,
+                           size_t npairs, const char *const *rm_paths, mm_minhash_cluster_stats *st) {
+    memset(st, 0, sizeof *st);
+    uint64_t *off = mm_calloc(n + 1, sizeof *off);
+    if (!off) return MM_ERR_NOMEM;
+    mm_err e = load_offsets(sig_paths, n, off);
+    uint64_t total = e ? 0 : off[n];
+    uint32_t *parent = e ? NULL : mm_malloc((total ? total : 1) * sizeof *parent);
+    uint64_t *seen = e ? NULL : mm_calloc(total / 64 + 1, 8); /* roots with members */
+    if (!e && (!parent || !seen)) e = MM_ERR_NOMEM;
+    for (uint64_t i = 0; !e && i < total; i++) parent[i] = (uint32_t)i;
+    st->docs = total;
+    st->union_find_bytes = total * 4 + (total / 64 + 1) * 8;
+    for (size_t i = 0; !e && i < npairs; i++) e = union_pairs(parent, off, n, pairs_paths[i], &st->pairs);
+    for (size_t f = 0; !e && f < n; f++) {
+        dd_writer w;
+        uint64_t hp[6] = {f, n};
+        if ((e = dd_create(&w, rm_paths[f], RM_MAGIC, sizeof(rmrec), hp))) break;
+        for (uint64_t g = off[f]; !e && g < off[f + 1]; g++) {
+            uint32_t r = find(parent, (uint32_t)g);
+            if (r == g) continue;
+            if (!(seen[r >> 6] >> (r & 63) & 1)) {
+                seen[r >> 6] |= 1ull << (r & 63);
+                st->clusters++;
+            }
+            size_t rs = shard_of(off, n, r);
+            rmrec rec = {(uint32_t)(g - off[f]), (uint32_t)rs, (uint32_t)(r - off[rs]), 0};
+            e = dd_write(&w, &rec, 1, sizeof rec);
+            st->removed++;
+        }
+        if (e) dd_abort(&w);
+        else e = dd_close(&w);
+    }
+    free(parent);
+    free(seen);
+    free(off);
+    return e;
+}
+
+/* ---- filter ---- */
+
+mm_err mm_minhash_filter(const char *shard, const char *rm_path, const char *const *stems,
+                         size_t nstems, const char *out_shard, const char *removed_tsv,
+                         mm_dedup_stats *st) {
+    memset(st, 0, sizeof *st);
+    dd_reader rr;
+    rmrec *rm = NULL;
+    size_t nr = 0, cap = 0;
+    mm_err e = dd_open(&rr, rm_path, RM_MAGIC, sizeof(rmrec));
+    if (!e && rr.h.p[1] != nstems)
+        e = mm_fail(MM_ERR_MISMATCH, "%s: made for %llu shards, %zu given; redo clusters", rm_path,
+                    (unsigned long long)rr.h.p[1], nstems);
+    const rmrec *p;
+    while (!e && (p = dd_next(&rr, &e))) {
+        if ((e = DD_GROW(rm, cap, nr + 1))) break;
+        rm[nr++] = *p;
+    }
+    dd_close_reader(&rr);
+    mm_doc_reader *r = NULL;
+    mm_out *o = NULL, *t = NULL;
+    if (!e) e = mm_doc_reader_open(shard, &r);
+    if (!e) e = mm_out_open(out_shard, 3, &o);
+    if (!e) e = mm_out_open(removed_tsv, 0, &t);
+    mm_doc d;
+    int got;
+    uint32_t at = 0;
+    size_t k = 0;
+    mm_buf line = {0};
+    while (!e && (got = mm_doc_reader_next(r, &d, &e)) != 0) {
+        if (got < 0) continue;
+        st->docs++;
+        st->bytes += d.text_len;
+        while (k < nr && rm[k].pos < at) k++;
+        if (k < nr && rm[k].pos == at) {
+            st->dropped++;
+            mm_buf_clear(&line);
+            const char *stem = rm[k].root_shard < nstems ? stems[rm[k].root_shard] : "?";
+            e = mm_buf_printf(&line, "%s\t%s:%u\t%s\n", d.id, stem, rm[k].root_pos, d.url);
+            if (!e) e = mm_out_write(t, line.data, line.len);
+        } else {
+            st->kept++;
+            e = mm_out_write(o, d.raw, d.raw_len);
+            if (!e) e = mm_out_write(o, "\n", 1);
+        }
+        at++;
+    }
+    if (r) st->bad = mm_doc_reader_bad(r);
+    mm_doc_reader_close(r);
+    if (!e) e = mm_out_commit(t), t = NULL;
+    if (!e) e = mm_out_commit(o), o = NULL;
+    mm_out_abort(t);
+    mm_out_abort(o);
+    mm_buf_free(&line);
+    free(rm);
+    return e;
+}
