@@ -382,7 +382,7 @@ static mm_err count_shard(void *ctx, size_t i, int worker) {
     mm_clf_score_row row;
     mm_err e = MM_OK;
     int rc;
-    char key[512], p1[1024], p2[1024];
+    char key[512], p0[1024], p1[1024], p2[1024];
     while (e == MM_OK && (rc = mm_clf_scores_next(r, &row, &e)) != 0) {
         if (rc < 0) continue;
         uint64_t got = mm_idset_has(s->collected, row.id, strlen(row.id));
@@ -396,9 +396,10 @@ static mm_err count_shard(void *ctx, size_t i, int worker) {
         }
         int64_t d = mm_strmap_find(s->domains.keys, key, strlen(key));
         if (d < 0 || !s->math_domain[d]) continue;
-        iter_url_prefixes(row.url, p1, p2, sizeof p1);
-        if (p1[0]) e = iter_counts_add(&j->parts[i], p1, 1, got, tok);
-        if (e == MM_OK && p2[0]) e = iter_counts_add(&j->parts[i], p2, 1, got, tok);
+        iter_url_prefixes(row.url, p0, p1, p2, sizeof p1);
+        const char *levels[3] = {p0, p1, p2};
+        for (int l = 0; l < 3 && e == MM_OK; l++)
+            if (levels[l][0]) e = iter_counts_add(&j->parts[i], levels[l], 1, got, tok);
     }
     mm_clf_scores_close(r);
     return e;
@@ -485,13 +486,14 @@ static mm_err load_annotations(const char *path, mm_strmap *allow, mm_strmap *de
     return e;
 }
 
-static const char *parent_prefix(const char *p2, char *out, size_t cap) {
-    /* "host/a/b/" -> "host/a/" */
-    size_t n = strlen(p2);
+/* "host/a/b/" -> "host/a/" -> "host/"; NULL for "host/" itself. */
+static const char *parent_prefix(const char *p, char *out, size_t cap) {
+    size_t n = strlen(p);
     if (n < 2) return NULL;
-    const char *q = p2 + n - 2;
-    while (q > p2 && *q != '/') q--;
-    snprintf(out, cap, "%.*s", (int)(q - p2 + 1), p2);
+    const char *q = p + n - 2;
+    while (q > p && *q != '/') q--;
+    if (q == p) return NULL;
+    snprintf(out, cap, "%.*s", (int)(q - p + 1), p);
     return out;
 }
 
@@ -519,15 +521,20 @@ static mm_err choose_prefixes(iter_state *s, bool *have_annotations) {
                                        : "rule: share or pages under thresholds";
         }
     }
-    /* a two-segment prefix under a chosen one-segment prefix adds nothing */
+    /* a prefix under a chosen shorter prefix adds nothing */
     for (size_t i = 0; i < n && e == MM_OK; i++) {
-        char par[1024];
+        char par[1024], up[1024];
         const char *k = mm_strmap_key(s->prefixes.keys, i);
-        if (!s->prefix_chosen[i] || !parent_prefix(k, par, sizeof par) || !strcmp(par, k)) continue;
-        int64_t p = mm_strmap_find(s->prefixes.keys, par, strlen(par));
-        if (p >= 0 && (size_t)p != i && s->prefix_chosen[p] && strchr(par, '/') != strrchr(par, '/')) {
-            s->prefix_chosen[i] = false;
-            s->prefix_reason[i] = "covered by its chosen parent prefix";
+        if (!s->prefix_chosen[i]) continue;
+        for (const char *q = k; parent_prefix(q, par, sizeof par) && strcmp(par, q);) {
+            int64_t p = mm_strmap_find(s->prefixes.keys, par, strlen(par));
+            if (p >= 0 && (size_t)p != i && s->prefix_chosen[p]) {
+                s->prefix_chosen[i] = false;
+                s->prefix_reason[i] = "covered by a chosen shorter prefix";
+                break;
+            }
+            snprintf(up, sizeof up, "%s", par);
+            q = up;
         }
     }
     for (size_t i = 0; i < n; i++) s->sum.math_prefixes += s->prefix_chosen[i];
@@ -539,10 +546,10 @@ static mm_err choose_prefixes(iter_state *s, bool *have_annotations) {
 /* ---------------------------------------------------------------- new positives */
 
 static bool under_chosen(const iter_state *s, const char *url, const char **which) {
-    char p1[1024], p2[1024];
-    iter_url_prefixes(url, p1, p2, sizeof p1);
-    const char *cand[2] = {p1, p2};
-    for (int i = 0; i < 2; i++) {
+    char p0[1024], p1[1024], p2[1024];
+    iter_url_prefixes(url, p0, p1, p2, sizeof p1);
+    const char *cand[3] = {p0, p1, p2};
+    for (int i = 0; i < 3; i++) {
         if (!cand[i][0]) continue;
         int64_t k = mm_strmap_find(s->prefixes.keys, cand[i], strlen(cand[i]));
         if (k >= 0 && s->prefix_chosen[k]) {

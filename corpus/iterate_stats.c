@@ -73,11 +73,12 @@ size_t *iter_counts_order(const iter_counts *c) {
     return idx;
 }
 
-void iter_url_prefixes(const char *url, char *p1, char *p2, size_t cap) {
-    p1[0] = p2[0] = 0;
+void iter_url_prefixes(const char *url, char *p0, char *p1, char *p2, size_t cap) {
+    p0[0] = p1[0] = p2[0] = 0;
     char host[512];
     mm_url_host(url, host, sizeof host);
     if (!host[0]) return;
+    snprintf(p0, cap, "%s/", host);
     const char *s = strstr(url, "://");
     s = s ? s + 3 : url;
     s += strcspn(s, "/?#"); /* skip the authority */
