@@ -130,8 +130,8 @@ static mm_err raw_peek(raw *r, size_t n, const char *name, const unsigned char *
         if (k == 0) break;
         MM_TRY(mm_buf_append(&r->pend, tmp, (size_t)k));
     }
-    *p = (const unsigned char *)r->pend.data + r->pend_pos;
     *got = r->pend.len - r->pend_pos;
+    *p = *got ? (const unsigned char *)r->pend.data + r->pend_pos : (const unsigned char *)"";
     return MM_OK;
 }
 
