@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# extract_warc: end to end, WARC → document shards.  A small site (math, Latin-1, GB2312 Chinese,
+# a PNG, a 404, binary bytes labelled HTML) is served on 127.0.0.1 and crawled by GNU wget into a
+# WARC; then a real Common Crawl excerpt from ../shared.  Checks: valid UTF-8 JSON shards with the
+# fields filled, math kept, charsets decoded, skips counted by reason, rerun skips finished
+# outputs, --force redoes them, filters, -j over several inputs, bad inputs never crash.
+source "$(dirname "$0")/../lib.sh"
+CC_WARC=$SHARED/testdata/chatnoir-resiliparse/tests/data/warcfile.warc.gz
+CLIPPED=$SHARED/testdata/chatnoir-resiliparse/tests/data/clipped.warc.gz
+
+# ---- the site ----
+W=$T/site; mkdir -p "$W"
+cat > "$W/index.html" <<'HTML'
+<!DOCTYPE html><html><head><title>Home</title></head><body>
+<nav><a href="math.html">Math</a> <a href="cafe.html">Café</a> <a href="zh.html">中文</a>
+<a href="logo.png">logo</a> <a href="missing.html">gone</a> <a href="binary.html">bin</a></nav>
+<main><p>Welcome to the test site. It has a page about mathematics, one in French written in
+Latin-1, and one in Chinese written in GB2312, so that every charset path is exercised.</p></main>
+</body></html>
+HTML
+cat > "$W/math.html" <<'HTML'
+<!DOCTYPE html><html><head><title>Quadratics</title></head><body><article>
+<h1>Solving quadratics</h1>
+<p>Every quadratic equation <script type="math/tex">ax^2+bx+c=0</script> with real coefficients
+has the solutions given by the famous formula, which one derives by completing the square:</p>
+<script type="math/tex; mode=display">x = \frac{-b \pm \sqrt{b^2-4ac}}{2a}</script>
+<p>When the discriminant is negative, the two solutions are complex conjugates of each other,
+and when it is zero the equation has one double root, as a short computation shows.</p>
+</article></body></html>
+HTML
+printf '<html><head><meta charset="iso-8859-1"><title>Caf\xe9</title></head><body><div class="content"><p>Le caf\xe9 est une boisson tr\xe8s populaire en France, et l\x27on y discute souvent de math\xe9matiques, de philosophie et de litt\xe9rature pendant des heures enti\xe8res.</p><p>Les gar\xe7ons du caf\xe9 connaissent tous leurs clients r\xe9guliers par leur pr\xe9nom.</p></div></body></html>' > "$W/cafe.html"
+printf '<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312"><title>x</title></head><body><div class="article"><p>' > "$W/zh.html"
+printf '数学是研究数量、结构、变化以及空间等概念的一门学科。数学家通过抽象化和逻辑推理，从计数、计算、量度和对物体形状及运动的观察中产生数学。二次方程的求根公式是初中数学的重要内容，学生们需要熟练掌握。' | iconv -f UTF-8 -t GB2312 >> "$W/zh.html"
+printf '</p></div></body></html>' >> "$W/zh.html"
+printf '\x89PNG\r\n\x1a\n\0\0\0\rIHDR' > "$W/logo.png"
+head -c 3000 /dev/urandom > "$W/binary.html"
+
+serve_dir "$W" || { fail "http server"; finish; }
+( cd "$T" && wget -q --recursive --level=2 --no-host-directories -P "$T/dl" \
+    --warc-file="$T/crawl" "http://127.0.0.1:$PORT/" ) >/dev/null 2>&1
+check "wget wrote a WARC" test -s "$T/crawl.warc.gz"
+
+# ---- extract ----
+validate() { # shard → prints "n docs" after checking every line
+  zstd -dc "$1" | $PY -c '
+import json, re, sys
+n = 0
+for raw in sys.stdin.buffer:
+    line = raw.decode("utf-8")            # raises on invalid UTF-8
+    d = json.loads(line)
+    assert re.fullmatch(r"[0-9a-f]{16}", d["id"]), d["id"]
+    for k in ("text", "url", "host", "domain", "lang", "date", "source"):
+        assert isinstance(d[k], str) and d[k], (k, d.get("url"))
+    assert 0 <= d["lang_score"] <= 1
+    assert d["warc"]["file"] and d["warc"]["record_id"].startswith("<urn:") and d["warc"]["offset"] >= 0
+    assert isinstance(d["math"], dict)
+    n += 1
+print(n)'
+}
+doc_field() { # shard url-substring field
+  zstd -dc "$1" | $PY -c '
+import json, sys
+for l in sys.stdin:
+    d = json.loads(l)
+    if sys.argv[1] in d["url"]:
+        v = d
+        for k in sys.argv[2].split("."): v = v[k]
+        print(v if not isinstance(v, dict) else json.dumps(v, sort_keys=True))' "$2" "$3"
+}
+stat_of() { $PY -c 'import json,sys; v=json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."): v=v[k]
+print(v)' "$1" "$2"; }
+
+O=$T/out
+check "extract the wget WARC" "$MM" -q extract -o "$O" --stats "$T/s1.json" "$T/crawl.warc.gz"
+S=$O/crawl.jsonl.zst
+same "4 documents, all valid" "$(validate "$S")" 4
+same "math page: inline and display TeX kept" "$(doc_field "$S" math.html text | grep -cF -e 'equation $ax^2+bx+c=0$ with' -e '$$x = \frac{-b \pm \sqrt{b^2-4ac}}{2a}$$')" 2
+same "math page: counts" "$(doc_field "$S" math.html math)" '{"display": 1, "script_tex": 2}'
+check "Latin-1 page decoded" bash -c "[[ \"\$(zstd -dc '$S' | grep -c 'Le café est une boisson très populaire')\" == 1 ]]"
+same "GB2312 page decoded and identified as Chinese" "$(doc_field "$S" zh.html lang)" zh
+check "GB2312 text" bash -c "zstd -dc '$S' | grep -q '二次方程的求根公式'"
+same "host" "$(doc_field "$S" math.html host)" 127.0.0.1
+same "english" "$(doc_field "$S" math.html lang)" en
+same "404s counted (missing.html, robots.txt)" "$(stat_of "$T/s1.json" skipped.http_status)" 2
+check "PNG, binary and wget's log records counted as not HTML" test "$(stat_of "$T/s1.json" skipped.not_html)" -ge 2
+same "stats: extracted" "$(stat_of "$T/s1.json" extracted)" 4
+same "stats: html docs" "$(stat_of "$T/s1.json" html)" 4
+
+# ---- rerun skips, --force redoes ----
+before=$(stat -c %Y.%i "$S")
+sleep 1
+check "rerun" "$MM" -q extract -o "$O" --stats "$T/s2.json" "$T/crawl.warc.gz"
+same "rerun skipped the finished output" "$(stat_of "$T/s2.json" files_skipped_done)" 1
+same "rerun left it untouched" "$(stat -c %Y.%i "$S")" "$before"
+check "--force" "$MM" -q extract -o "$O" --force --stats "$T/s3.json" "$T/crawl.warc.gz"
+same "--force redid it" "$(stat_of "$T/s3.json" files_skipped_done)/$(stat_of "$T/s3.json" extracted)" 0/4
+check "--force replaced the file" test "$(stat -c %Y.%i "$S")" != "$before"
+check "no temp files left" bash -c "! ls '$O' | grep -q tmp"
+
+# ---- filters ----
+"$MM" -q extract -o "$T/zh" --lang zh --stats "$T/s4.json" "$T/crawl.warc.gz"
+same "--lang zh keeps the Chinese page" "$(validate "$T/zh/crawl.jsonl.zst")/$(stat_of "$T/s4.json" skipped.lang)" 1/3
+"$MM" -q extract -o "$T/min" --min-chars 100000 --stats "$T/s5.json" "$T/crawl.warc.gz"
+same "--min-chars drops short pages" "$(stat_of "$T/s5.json" skipped.min_chars)" 4
+"$MM" -q extract -o "$T/max" --max-bytes 300 --stats "$T/s6.json" "$T/crawl.warc.gz"
+check "--max-bytes skips large payloads" test "$(stat_of "$T/s6.json" skipped.too_large)" -ge 3
+
+# ---- real Common Crawl, several inputs with -j ----
+check "extract CC + wget WARCs with -j 2" "$MM" -q extract -j 2 -o "$T/cc" --stats "$T/s7.json" "$CC_WARC" "$T/crawl.warc.gz"
+n=$(validate "$T/cc/warcfile.jsonl.zst")
+check "Common Crawl: at least 10 valid documents ($n)" test "${n:-0}" -ge 10
+same "Common Crawl: 16 HTML responses" "$(stat_of "$T/s7.json" html)" 20
+check "Common Crawl: Chinese and English found" bash -c "zstd -dc '$T/cc/warcfile.jsonl.zst' | grep -q '\"lang\":\"zh\"' && zstd -dc '$T/cc/warcfile.jsonl.zst' | grep -q '\"lang\":\"en\"'"
+same "Common Crawl: registered domain" "$(doc_field "$T/cc/warcfile.jsonl.zst" 035.psb556.com domain)" psb556.com
+same "stable ids across runs" "$(doc_field "$T/cc/crawl.jsonl.zst" math.html id)" "$(doc_field "$S" math.html id)"
+
+# ---- bad inputs ----
+"$MM" -q extract -o "$T/bad" "$CLIPPED" 2>/dev/null
+check "truncated WARC: no crash, a valid shard" test "$(validate "$T/bad/clipped.jsonl.zst")" -ge 0
+"$MM" -q extract -o "$T/bad2" "$T/nonexistent.warc.gz" "$T/crawl.warc.gz" 2>/dev/null; rc=$?
+same "a missing input fails the run (exit 1) ..." "$rc" 1
+check "... but the other input is done" test -s "$T/bad2/crawl.jsonl.zst"
+check "... and nothing is written for the missing one" test ! -e "$T/bad2/nonexistent.jsonl.zst"
+"$MM" extract -o "$T/x" >/dev/null 2>&1; same "no inputs: usage error" "$?" 2
+finish
