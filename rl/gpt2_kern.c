@@ -6,6 +6,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <stdint.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,18 +20,78 @@
 #endif
 
 #define GELU_SCALE 0.7978845608028654f /* sqrt(2/pi) */
+
+/* exp(x) in a branch-free form the vectoriser turns into SIMD code (libm's expf stays scalar
+ * without -ffast-math): x = n ln2 + r with |r| <= ln2/2 (ln2 split in two for precision),
+ * exp(r) by its degree-7 Taylor polynomial (relative error < 3e-8 on that range, so the
+ * float result is within about 2 ulp), 2^n from the exponent bits.  Inputs are clamped to
+ * [-87, 88], where the result stays a normal float. */
+static inline float exp_fast(float x) {
+    x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
+    float n = floorf(x * 1.4426950408889634f + 0.5f);
+    float r = x - n * 0.693145751953125f;
+    r = r - n * 1.428606765330187e-6f;
+    float p = 1.0f / 5040;
+    p = p * r + 1.0f / 720;
+    p = p * r + 1.0f / 120;
+    p = p * r + 1.0f / 24;
+    p = p * r + 1.0f / 6;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    union {
+        int32_t i;
+        float f;
+    } u = {.i = ((int32_t)n + 127) << 23};
+    return p * u.f;
+}
 #define LN_EPS 1e-5f
 
-/* ---- matmul ------------------------------------------------------------------------------ */
+/* ---- matmul ------------------------------------------------------------------------------
+
+   Threading: OpenBLAS runs single-threaded (mm_gk_blas_single) and the matrix products are split
+   between the OpenMP threads here, each calling sgemm on its block.  Two thread pools (OpenMP's
+   and OpenBLAS's) would each spin while the other works, and on a machine with few cores that
+   spinning takes the cores away from the work.  A product is split over rows when each thread
+   gets at least 64 of them, else over output columns (generation has few rows). */
+
+void mm_gk_blas_single(void) {
+    if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+}
+
+/* [lo, hi) of n for thread id of nt, in multiples of `align` except the last. */
+static void split(int n, int id, int nt, int align, int *lo, int *hi) {
+    int blocks = (n + align - 1) / align;
+    *lo = (int)((long)blocks * id / nt) * align;
+    *hi = (int)((long)blocks * (id + 1) / nt) * align;
+    if (*lo > n) *lo = n;
+    if (*hi > n) *hi = n;
+}
+
+/* out[rows, cols] = in[rows, C] w[C, cols] (+ b[cols]); all with their own leading dims. */
+static void gemm_bias(float *out, int ldo, const float *in, const float *w, int ldw, const float *b,
+                      int rows, int cols, int C) {
+    if (rows <= 0 || cols <= 0) return;
+    if (b)
+        for (int n = 0; n < rows; n++) memcpy(out + (size_t)n * ldo, b, (size_t)cols * sizeof *out);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, cols, C, 1.0f, in, C, w, ldw,
+                b ? 1.0f : 0.0f, out, ldo);
+}
 
 void mm_gk_matmul_fwd(float *out, const float *in, const float *w, const float *b, int N, int C,
                       int OC) {
-    if (b) {
-#pragma omp parallel for schedule(static)
-        for (int n = 0; n < N; n++) memcpy(out + (size_t)n * OC, b, (size_t)OC * sizeof *out);
+    mm_gk_blas_single();
+#pragma omp parallel
+    {
+        int nt = omp_get_num_threads(), id = omp_get_thread_num(), lo, hi;
+        if (N >= 64 * nt) {
+            split(N, id, nt, 1, &lo, &hi);
+            gemm_bias(out + (size_t)lo * OC, OC, in + (size_t)lo * C, w, OC, b, hi - lo, OC, C);
+        } else {
+            split(OC, id, nt, 16, &lo, &hi);
+            gemm_bias(out + lo, OC, in, w + lo, OC, b ? b + lo : NULL, N, hi - lo, C);
+        }
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, OC, C, 1.0f, in, C, w, OC,
-                b ? 1.0f : 0.0f, out, OC);
 }
 
 void mm_gk_matmul_fwd_ref(float *out, const float *in, const float *w, const float *b, int N,
@@ -43,15 +104,12 @@ void mm_gk_matmul_fwd_ref(float *out, const float *in, const float *w, const flo
         }
 }
 
-/* db[OC] (+=) column sums of dout[N,OC]: threads take column blocks so no two write the same
- * entry, and walk the rows in order so the reads stream. */
-static void colsum_add(float *db, const float *dout, int N, int OC) {
+/* db[lo..hi) (+=) column sums of dout[N, OC] over those columns. */
+static void colsum_add(float *db, const float *dout, int N, int OC, int lo, int hi) {
     enum { BLK = 64 };
-    int nblk = (OC + BLK - 1) / BLK;
-#pragma omp parallel for schedule(static)
-    for (int k = 0; k < nblk; k++) {
+    for (int o0 = lo; o0 < hi; o0 += BLK) {
         float acc[BLK] = {0};
-        int o0 = k * BLK, w = OC - o0 < BLK ? OC - o0 : BLK;
+        int w = hi - o0 < BLK ? hi - o0 : BLK;
         for (int n = 0; n < N; n++) {
             const float *r = dout + (size_t)n * OC + o0;
 #pragma omp simd
@@ -61,14 +119,24 @@ static void colsum_add(float *db, const float *dout, int N, int OC) {
     }
 }
 
+/* Each thread: its rows of din, and its columns of dw and db. */
 void mm_gk_matmul_bwd(float *din, float *dw, float *db, const float *dout, const float *in,
                       const float *w, int N, int C, int OC) {
-    if (din)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, C, OC, 1.0f, dout, OC, w, OC, 0.0f,
-                    din, C);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, C, OC, N, 1.0f, in, C, dout, OC, 1.0f, dw,
-                OC);
-    if (db) colsum_add(db, dout, N, OC);
+    mm_gk_blas_single();
+#pragma omp parallel
+    {
+        int nt = omp_get_num_threads(), id = omp_get_thread_num(), lo, hi;
+        split(N, id, nt, 1, &lo, &hi);
+        if (din && hi > lo)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, hi - lo, C, OC, 1.0f,
+                        dout + (size_t)lo * OC, OC, w, OC, 0.0f, din + (size_t)lo * C, C);
+        split(OC, id, nt, 16, &lo, &hi);
+        if (hi > lo) {
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, C, hi - lo, N, 1.0f, in, C,
+                        dout + lo, OC, 1.0f, dw + lo, OC);
+            if (db) colsum_add(db, dout, N, OC, lo, hi);
+        }
+    }
 }
 
 void mm_gk_matmul_bwd_ref(float *din, float *dw, float *db, const float *dout, const float *in,
@@ -93,15 +161,39 @@ void mm_gk_matmul_bwd_ref(float *din, float *dw, float *db, const float *dout, c
 }
 
 void mm_gk_lmhead_fwd(float *out, const float *in, const float *wte, int N, int C, int V) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, V, C, 1.0f, in, C, wte, C, 0.0f, out, V);
+    mm_gk_blas_single();
+#pragma omp parallel
+    {
+        int nt = omp_get_num_threads(), id = omp_get_thread_num(), lo, hi;
+        if (N >= 64 * nt) {
+            split(N, id, nt, 1, &lo, &hi);
+            if (hi > lo)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, hi - lo, V, C, 1.0f,
+                            in + (size_t)lo * C, C, wte, C, 0.0f, out + (size_t)lo * V, V);
+        } else {
+            split(V, id, nt, 16, &lo, &hi);
+            if (hi > lo)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, hi - lo, C, 1.0f, in, C,
+                            wte + (size_t)lo * C, C, 0.0f, out + lo, V);
+        }
+    }
 }
 
 void mm_gk_lmhead_bwd(float *din, float *dwte, const float *dout, const float *in,
                       const float *wte, int N, int C, int V) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, C, V, 1.0f, dout, V, wte, C, 0.0f,
-                din, C);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, V, C, N, 1.0f, dout, V, in, C, 1.0f, dwte,
-                C);
+    mm_gk_blas_single();
+#pragma omp parallel
+    {
+        int nt = omp_get_num_threads(), id = omp_get_thread_num(), lo, hi;
+        split(N, id, nt, 1, &lo, &hi);
+        if (hi > lo)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, hi - lo, C, V, 1.0f,
+                        dout + (size_t)lo * V, V, wte, C, 0.0f, din + (size_t)lo * C, C);
+        split(V, id, nt, 16, &lo, &hi);
+        if (hi > lo)
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, hi - lo, C, N, 1.0f, dout + lo, V,
+                        in, C, 1.0f, dwte + (size_t)lo * C, C);
+    }
 }
 
 /* ---- layernorm --------------------------------------------------------------------------- */
@@ -214,24 +306,25 @@ void mm_gk_layernorm_bwd_ref(float *din, float *dw, float *db, const float *dout
 
 /* ---- GELU (tanh approximation) ----------------------------------------------------------- */
 
-/* tanh through exp, in a form the vectoriser handles: tanh(u) = 1 - 2 / (exp(2u) + 1). */
+/* tanh through exp: tanh(u) = 1 - 2 / (exp(2u) + 1); |error| < 2e-7. */
 static inline float tanh_fast(float u) {
-    u = u > 15.f ? 15.f : u < -15.f ? -15.f : u;
-    return 1.0f - 2.0f / (expf(2.0f * u) + 1.0f);
+    return 1.0f - 2.0f / (exp_fast(2.0f * u) + 1.0f);
 }
 
 MM_HOT static void gelu_chunk_fwd(float *o, const float *x, size_t n) {
+#pragma omp simd
     for (size_t i = 0; i < n; i++) {
         float u = GELU_SCALE * (x[i] + 0.044715f * x[i] * x[i] * x[i]);
-        o[i] = 0.5f * x[i] * (1.0f + tanhf(u));
+        o[i] = 0.5f * x[i] * (1.0f + tanh_fast(u));
     }
 }
 
 MM_HOT static void gelu_chunk_bwd(float *dx, const float *x, const float *dy, size_t n) {
+#pragma omp simd
     for (size_t i = 0; i < n; i++) {
         float v = x[i];
         float u = GELU_SCALE * (v + 0.044715f * v * v * v);
-        float t = tanhf(u);
+        float t = tanh_fast(u);
         float du = GELU_SCALE * (1.0f + 3.0f * 0.044715f * v * v);
         dx[i] = dy[i] * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * du);
     }
@@ -289,8 +382,9 @@ MM_HOT static void attn_row_fwd(float *y, float *p, const float *q, const float 
         if (s > mx) mx = s;
     }
     float sum = 0;
+#pragma omp simd reduction(+ : sum)
     for (int j = 0; j <= t; j++) {
-        p[j] = expf(p[j] - mx);
+        p[j] = exp_fast(p[j] - mx);
         sum += p[j];
     }
     float inv = 1.0f / sum;
@@ -467,10 +561,12 @@ void mm_gk_attention_step(float *out, const float *qkv, const float *kc, const f
 
 MM_HOT static double ce_row(float *dl, const float *l, int target, int V, float scale) {
     float mx = -INFINITY;
+#pragma omp simd reduction(max : mx)
     for (int i = 0; i < V; i++) mx = l[i] > mx ? l[i] : mx;
     float sum = 0;
+#pragma omp simd reduction(+ : sum)
     for (int i = 0; i < V; i++) {
-        dl[i] = expf(l[i] - mx);
+        dl[i] = exp_fast(l[i] - mx);
         sum += dl[i];
     }
     float inv = scale / sum;

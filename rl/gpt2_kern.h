@@ -10,6 +10,9 @@
 
 #include <stddef.h>
 
+/* Make OpenBLAS single-threaded (once): the kernels split matrix products over OpenMP threads. */
+void mm_gk_blas_single(void);
+
 /* out[N,OC] (=) = in[N,C] w[C,OC] + b[OC] (b may be NULL). */
 void mm_gk_matmul_fwd(float *out, const float *in, const float *w, const float *b, int N, int C,
                       int OC);
