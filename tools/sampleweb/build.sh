@@ -7,10 +7,10 @@
 #                 [--no-install] [--quiet]
 #   (default)      the demo set: 12 sites, ~3,400 HTML pages (column "default" of sites.tsv)
 #   --small        the test set: 3 math + 3 other sites, ~36-60 pages each (column "small")
-#   --big          every page of every site, plus big-only packages (column "big"), ≥100 MB
+#   --big          every page of every site plus 4 more big sites (column "big"), ≥100 MB
 #   --sites LIST   only these hosts (comma-separated) of the chosen set
 #   --max-pages N  cap every site section at N HTML pages
-#   -j N           crawl N sites at once (default: number of cores, at most 8)
+#   -j N           crawl N sites at once (default: number of cores, 4 to 8)
 #   --no-install   fail instead of running apt-get when a package is missing
 #   --quiet        no table at the end
 # Idempotent: a site whose OUT_DIR/<host>.warc.gz exists is skipped; each WARC is written under a
@@ -44,7 +44,7 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$OUT" ] || usage
 [[ "$MAXP" =~ ^[0-9]+$ ]] || { echo "build.sh: --max-pages needs a number" >&2; exit 2; }
-[ -n "$JOBS" ] || { JOBS=$(nproc); [ "$JOBS" -gt 8 ] && JOBS=8; }
+if [ -z "$JOBS" ]; then JOBS=$(nproc); [ "$JOBS" -ge 4 ] || JOBS=4; [ "$JOBS" -le 8 ] || JOBS=8; fi
 command -v wget >/dev/null || { echo "build.sh: GNU wget is needed (apt-get install wget)" >&2; exit 1; }
 mkdir -p "$OUT"; OUT=$(cd "$OUT" && pwd)
 
@@ -106,11 +106,11 @@ if [ ${#todo[@]} -gt 0 ]; then
     rm -f "$OUT/.tmp.$h.warc.gz"
     local rc=0
     env -u no_proxy -u NO_PROXY -u https_proxy -u HTTPS_PROXY \
-      wget --no-config --quiet --recursive --level=inf --no-parent \
+      wget --no-config --no-verbose --recursive --level=inf --no-parent \
         -e robots=on -e use_proxy=yes -e "http_proxy=127.0.0.1:$port" \
         --compression=auto --tries=2 --timeout=60 \
         --reject '*.png,*.jpg,*.jpeg,*.gif,*.svg,*.ico,*.bmp,*.webp,*.woff,*.woff2,*.ttf,*.eot,*.otf,*.pdf,*.ps,*.dvi,*.zip,*.gz,*.tgz,*.bz2,*.xz,*.tar,*.mp4,*.webm' \
-        --reject-regex '/_sources/|\.txt$' \
+        --reject-regex '^https:|/_sources/|\.txt$' \
         --directory-prefix "$work/dl/$h" \
         --warc-file "$OUT/.tmp.$h" --no-warc-keep-log \
         "$start" >"$work/wget-$h.log" 2>&1 || rc=$?

@@ -135,7 +135,7 @@ def plan_mount(m):
             if not link or link.startswith(("#", "mailto:", "javascript:", "data:")):
                 continue
             u = urllib.parse.urlsplit(urllib.parse.urljoin("http://" + m.host + base, link))
-            if u.scheme not in ("http", "https") or u.hostname != m.host:
+            if u.scheme != "http" or u.hostname != m.host:  # the crawl skips https
                 continue
             p = posixpath.normpath(urllib.parse.unquote(u.path) or "/")
             if u.path.endswith("/") and not p.endswith("/"):
