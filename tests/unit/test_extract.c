@@ -1,4 +1,208 @@
-#include "tests/unit/test.h"
+/* tests/unit/test_extract.c — the extract stage's library: charsets, HTML detection, hosts and
+ * registered domains, language ID, the HTML → text writer, and hostile pages (deep nesting,
+ * invalid UTF-8, binary, huge, lying charsets) that must never crash and always give valid UTF-8. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/json.h"
 #include "corpus/extract.h"
-TEST(create) { mm_extract *x = mm_extract_create(NULL); CHECK(x != NULL); mm_extract_free(x); }
-int main(void) { test_prog_ = "test_extract"; RUN(create); return test_summary(); }
+#include "corpus/langid.h"
+#include "corpus/url.h"
+#include "tests/unit/test.h"
+
+static mm_extract *X;
+
+static const char *text_of(const char *html, const char *charset) {
+    mm_extract_result r;
+    if (mm_extract_html(X, html, strlen(html), charset, &r) != MM_OK) return "(error)";
+    return r.text;
+}
+
+static const char *used_charset(const char *bytes, size_t n, const char *http) {
+    static mm_buf out;
+    static mm_charset *c;
+    if (!c) c = mm_charset_create();
+    const char *used = "";
+    if (mm_charset_to_utf8(c, bytes, n, http, &out, &used) != MM_OK) return "(error)";
+    return used;
+}
+
+TEST(charset_choice) {
+    const char latin1[] = "<meta charset=\"ISO-8859-1\"><p>caf\xe9</p>";
+    CHECK_STR(used_charset(latin1, strlen(latin1), NULL), "windows-1252");
+    CHECK_STR(used_charset(latin1, strlen(latin1), "utf-8"), "windows-1252"); /* lying header */
+    const char utf8[] = "<p>caf\xc3\xa9</p>";
+    CHECK_STR(used_charset(utf8, strlen(utf8), "iso-8859-1"), "utf-8"); /* lying the other way */
+    const char bom16[] = "\xff\xfe<\0p\0>\0";
+    CHECK_STR(used_charset(bom16, sizeof bom16 - 1, NULL), "utf-16le");
+    const char gb[] = "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\">\xca\xfd\xd1\xa7";
+    CHECK_STR(used_charset(gb, strlen(gb), NULL), "gb18030");
+    CHECK_STR(used_charset(gb, strlen(gb), "GBK"), "gb18030");
+    const char ascii[] = "<p>plain</p>";
+    CHECK_STR(used_charset(ascii, strlen(ascii), NULL), "utf-8");
+}
+
+TEST(charset_decoding) {
+    CHECK_STR(text_of("<meta charset=latin1><p>caf\xe9 cr\xe8me</p>", NULL), "café crème");
+    CHECK_STR(text_of("<p>\xca\xfd\xd1\xa7</p>", "gb2312"), "数学");
+    CHECK_STR(text_of("\xef\xbb\xbf<p>ok</p>", NULL), "ok");
+    /* invalid UTF-8 in a UTF-8 page: replaced, never passed through */
+    const char *t = text_of("<meta charset=utf-8><p>a\xc3\xa9 b\xff\xfe c\xe2\x82</p>", "utf-8");
+    CHECK(mm_utf8_valid(t, strlen(t)));
+    CHECK(strstr(t, "a") && strstr(t, "c"));
+    /* an unknown label falls back to detection */
+    CHECK_STR(text_of("<p>hello</p>", "x-no-such-charset"), "hello");
+}
+
+TEST(is_html) {
+    CHECK(mm_extract_is_html("text/html; charset=utf-8", "<p>x", 4));
+    CHECK(mm_extract_is_html("application/xhtml+xml", "<?xml version", 13));
+    CHECK(!mm_extract_is_html("image/png", "<html>", 6));
+    CHECK(!mm_extract_is_html("application/pdf", "%PDF-1.4", 8));
+    CHECK(mm_extract_is_html("", "  <!DOCTYPE html><html>", 23));
+    CHECK(mm_extract_is_html("text/plain", "<html><body>", 12));
+    CHECK(!mm_extract_is_html("text/plain", "just words", 10));
+    CHECK(!mm_extract_is_html("application/octet-stream", "\x89PNG\r\n\x1a\n\0\0", 10));
+    CHECK(!mm_extract_is_html("text/html", "\x1f\x8b\x08\0\0\0\0\0", 8)); /* gzip labelled HTML */
+    CHECK(!mm_extract_is_html("text/html", "", 0));
+}
+
+TEST(url_host_domain) {
+    char h[256], d[256];
+    mm_url_host("http://User@WWW.Example.co.uk:8080/x?y#z", h, sizeof h);
+    CHECK_STR(h, "www.example.co.uk");
+    mm_url_domain(h, d, sizeof d);
+    CHECK_STR(d, "example.co.uk");
+    mm_url_host("https://a.b.github.io/", h, sizeof h);
+    mm_url_domain(h, d, sizeof d);
+    CHECK_STR(d, "b.github.io");
+    mm_url_host("https://math.stackexchange.com./questions/1", h, sizeof h);
+    CHECK_STR(h, "math.stackexchange.com");
+    mm_url_domain(h, d, sizeof d);
+    CHECK_STR(d, "stackexchange.com");
+    mm_url_host("http://[::1]:80/", h, sizeof h);
+    CHECK_STR(h, "[::1]");
+    mm_url_host("http://127.0.0.1:8000/a", h, sizeof h);
+    mm_url_domain(h, d, sizeof d);
+    CHECK_STR(d, "127.0.0.1");
+    mm_url_host("not a url", h, sizeof h);
+    CHECK_STR(h, "");
+    mm_url_domain("localhost", d, sizeof d);
+    CHECK_STR(d, "localhost");
+    mm_url_host("http://www.very-long-host.example.com/", h, 8);
+    CHECK_STR(h, "www.ver");
+}
+
+TEST(language) {
+    char l[16];
+    const char *en = "The quick brown fox jumps over the lazy dog, and then the dog "
+                     "chases the fox all around the garden until both are tired.";
+    double s = mm_lang_detect(en, strlen(en), l, sizeof l);
+    CHECK_STR(l, "en");
+    CHECK(s > 0.5 && s <= 1);
+    const char *zh = "数学是研究数量、结构、变化以及空间等概念的一门学科。数学家通过抽象化和逻辑推理，"
+                     "从计数、计算、量度和对物体形状及运动的观察中产生数学。";
+    mm_lang_detect(zh, strlen(zh), l, sizeof l);
+    CHECK_STR(l, "zh");
+    const char *de = "Die Mathematik ist eine Formalwissenschaft, die aus der Untersuchung von "
+                     "geometrischen Figuren und dem Rechnen mit Zahlen entstand.";
+    mm_lang_detect(de, strlen(de), l, sizeof l);
+    CHECK_STR(l, "de");
+    CHECK(mm_lang_detect("", 0, l, sizeof l) == 0);
+    CHECK_STR(l, "un");
+    mm_lang_detect("\xff\xfe\xfd", 3, l, sizeof l); /* invalid UTF-8 is tolerated */
+    CHECK_STR(l, "un");
+}
+
+TEST(text_layout) {
+    mm_extract_opts keep = {.keep_boilerplate = true};
+    mm_extract *k = mm_extract_create(&keep);
+    mm_extract_result r;
+    const char *html = "<h1>Title</h1><p>one  \n two</p><ul><li>a</li><li>b</li></ul>"
+                       "<table><tr><th>x</th><th>y</th></tr><tr><td>1</td><td>2</td></tr></table>"
+                       "<pre>line 1\n  line 2</pre><p>br<br>next</p><div hidden>secret</div>"
+                       "<p style=\"display:none\">hidden</p><script>var x;</script>";
+    CHECK(mm_extract_html(k, html, strlen(html), NULL, &r) == MM_OK);
+    CHECK_STR(r.text, "Title\n\none two\n\n- a\n- b\n\nx | y\n1 | 2\n\nline 1\n  line 2\n\nbr\nnext");
+    mm_extract_free(k);
+}
+
+TEST(boilerplate_pruned) {
+    const char *html =
+        "<html><body><nav><a href=/>Home</a> <a href=/a>About</a></nav>"
+        "<div class=sidebar><p>Subscribe to our newsletter today for more great deals, offers.</p></div>"
+        "<article><p>Mathematics is the science of structure, order, and relation that has evolved "
+        "from counting, measuring, and describing the shapes of objects.</p><p>It deals with "
+        "logical reasoning and quantitative calculation, and its development has involved an "
+        "increasing degree of idealization and abstraction of its subject matter.</p></article>"
+        "<footer><p>Copyright 2024, all rights reserved, do not copy this page.</p></footer>"
+        "</body></html>";
+    const char *t = text_of(html, NULL);
+    CHECK(strstr(t, "Mathematics is the science") != NULL);
+    CHECK(strstr(t, "idealization") != NULL);
+    CHECK(strstr(t, "newsletter") == NULL);
+    CHECK(strstr(t, "Copyright") == NULL);
+    CHECK(strstr(t, "About") == NULL);
+}
+
+/* Pages built to hurt: each must give MM_OK and valid UTF-8. */
+TEST(hostile_pages) {
+    mm_buf b = {0};
+    for (int i = 0; i < 100000; i++) mm_buf_puts(&b, "<div><span>");
+    mm_buf_puts(&b, "deep");
+    mm_extract_result r;
+    CHECK(mm_extract_html(X, b.data, b.len, NULL, &r) == MM_OK);
+    CHECK(mm_utf8_valid(r.text, r.text_len));
+    mm_buf_clear(&b);
+    for (int i = 0; i < 5000; i++) mm_buf_puts(&b, "<math><mrow><mfrac><msup>");
+    CHECK(mm_extract_html(X, b.data, b.len, NULL, &r) == MM_OK);
+    mm_buf_clear(&b);
+    for (int i = 0; i < 4096; i++) mm_buf_putc(&b, (char)(i * 7 + 3));
+    CHECK(mm_extract_html(X, b.data, b.len, "text/html", &r) == MM_OK);
+    CHECK(mm_utf8_valid(r.text, r.text_len));
+    CHECK(mm_extract_html(X, "", 0, NULL, &r) == MM_OK && r.text_len == 0 && r.text);
+    CHECK(mm_extract_html(X, "<", 1, "utf-16", &r) == MM_OK);
+    const char *lies = "<script type=\"math/tex\"></script><span class=\"math-container\"></span>"
+                       "<img class=latex src=\"latex.php?latex=%zz%\"><math alttext=\"\"></math>";
+    CHECK(mm_extract_html(X, lies, strlen(lies), NULL, &r) == MM_OK);
+    CHECK(mm_utf8_valid(r.text, r.text_len));
+    mm_buf_free(&b);
+}
+
+TEST(math_json) {
+    mm_extract_math m = {0};
+    mm_buf b = {0};
+    CHECK(mm_extract_math_json(&m, &b) == MM_OK);
+    CHECK_STR(b.data, "{}");
+    m.script_tex = 2, m.display = 1;
+    mm_buf_clear(&b);
+    CHECK(mm_extract_math_json(&m, &b) == MM_OK);
+    CHECK_STR(b.data, "{\"script_tex\":2,\"display\":1}");
+    CHECK_EQ_INT(mm_extract_math_total(&m), 2);
+    mm_buf_free(&b);
+}
+
+TEST(reuse_is_deterministic) {
+    const char *html = "<p>Same <script type=\"math/tex\">x^2</script> page, same text.</p>";
+    char first[256];
+    snprintf(first, sizeof first, "%s", text_of(html, NULL));
+    for (int i = 0; i < 50; i++) CHECK_STR(text_of(html, NULL), first);
+    CHECK_STR(first, "Same $x^2$ page, same text.");
+}
+
+int main(void) {
+    test_prog_ = "test_extract";
+    X = mm_extract_create(NULL);
+    RUN(charset_choice);
+    RUN(charset_decoding);
+    RUN(is_html);
+    RUN(url_host_domain);
+    RUN(language);
+    RUN(text_layout);
+    RUN(boilerplate_pruned);
+    RUN(hostile_pages);
+    RUN(math_json);
+    RUN(reuse_is_deterministic);
+    mm_extract_free(X);
+    return test_summary();
+}
