@@ -269,12 +269,20 @@ static int is_white_space(uint32_t c) {
            c == 0x205F || c == 0x3000;
 }
 
+/* ASCII classes: L letters, N digits, S \t \n \v \f \r and space, O the rest. */
+static const char ascii_class[129] =
+    "OOOOOOOOOSSSSSOOOOOOOOOOOOOOOOOO"  /* 0x00-0x1F */
+    "SOOOOOOOOOOOOOOONNNNNNNNNNOOOOOO"  /* 0x20-0x3F */
+    "OLLLLLLLLLLLLLLLLLLLLLLLLLLOOOOO"  /* 0x40-0x5F */
+    "OLLLLLLLLLLLLLLLLLLLLLLLLLLOOOOO"; /* 0x60-0x7F */
+
+static inline int ascii_cls(unsigned c) {
+    char k = ascii_class[c];
+    return k == 'L' ? BPE_LETTER : k == 'N' ? BPE_NUMBER : k == 'S' ? BPE_SPACE : BPE_OTHER;
+}
+
 int bpe_class(uint32_t c) {
-    if (c < 0x80) {
-        if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return BPE_LETTER;
-        if (c >= '0' && c <= '9') return BPE_NUMBER;
-        return is_white_space(c) ? BPE_SPACE : BPE_OTHER;
-    }
+    if (c < 0x80) return ascii_cls(c);
     if (c >= 0x4E00 && c <= 0x9FFF) return BPE_LETTER; /* CJK unified ideographs: the hot range */
     if (is_white_space(c)) return BPE_SPACE;
     size_t lo = 0, hi = sizeof ranges / sizeof *ranges;
@@ -296,7 +304,7 @@ static int char_at(const unsigned char *s, size_t n, size_t i, size_t *len) {
     unsigned c = s[i];
     if (c < 0x80) {
         *len = 1;
-        return bpe_class(c);
+        return ascii_cls(c);
     }
     size_t avail = n - i;
     uint32_t cp;
@@ -338,7 +346,7 @@ static int char_at(const unsigned char *s, size_t n, size_t i, size_t *len) {
 static size_t run_end(const unsigned char *s, size_t n, size_t i, int cls) {
     while (i < n) {
         if (s[i] < 0x80) { /* ASCII fast path */
-            if (bpe_class(s[i]) != cls) break;
+            if (ascii_cls(s[i]) != cls) break;
             i++;
             continue;
         }
