@@ -95,33 +95,47 @@ static int cmp_param(const void *a, const void *b) {
     return x->order < y->order ? -1 : 1;
 }
 
+/* Normalise each parameter's percent-encoding first, then drop trackers and sort, so that
+ * normalising twice changes nothing. */
 static mm_err put_query(mm_buf *b, const char *q, size_t n) {
     size_t cap = 1;
     for (size_t i = 0; i < n; i++) cap += q[i] == '&';
     param *ps = mm_malloc(cap * sizeof *ps);
-    if (!ps) return MM_ERR_NOMEM;
+    size_t *offs = mm_malloc(cap * sizeof *offs);
+    mm_buf tmp = {0};
+    mm_err e = ps && offs ? MM_OK : MM_ERR_NOMEM;
     size_t np = 0;
-    for (size_t i = 0; i <= n;) {
+    for (size_t i = 0; !e && i <= n;) {
         size_t j = i;
         while (j < n && q[j] != '&') j++;
         if (j > i) {
-            const char *eq = memchr(q + i, '=', j - i);
-            size_t kl = eq ? (size_t)(eq - (q + i)) : j - i;
-            if (!tracking(q + i, kl)) ps[np] = (param){q + i, j - i, kl, np}, np++;
+            size_t at = tmp.len;
+            if ((e = put_pct(&tmp, q + i, j - i))) break;
+            const char *s = tmp.data + at, *eq = memchr(s, '=', tmp.len - at);
+            size_t kl = eq ? (size_t)(eq - s) : tmp.len - at;
+            if (!tracking(s, kl)) {
+                offs[np] = at;
+                ps[np] = (param){NULL, tmp.len - at, kl, np};
+                np++;
+            } else {
+                tmp.len = at;
+            }
         }
         i = j + 1;
     }
-    qsort(ps, np, sizeof *ps, cmp_param);
-    mm_err e = MM_OK;
+    for (size_t i = 0; !e && i < np; i++) ps[i].s = tmp.data + offs[i];
+    if (!e) qsort(ps, np, sizeof *ps, cmp_param);
     for (size_t i = 0; i < np && !e; i++) {
         e = mm_buf_putc(b, i ? '&' : '?');
-        if (!e) e = put_pct(b, ps[i].s, ps[i].n);
+        if (!e) e = mm_buf_append(b, ps[i].s, ps[i].n);
     }
     free(ps);
+    free(offs);
+    mm_buf_free(&tmp);
     return e;
 }
 
-mm_err mm_urlnorm(const char *url, size_t n, mm_buf *out) {
+static mm_err norm_once(const char *url, size_t n, mm_buf *out) {
     while (n && isspace((unsigned char)*url)) url++, n--;
     while (n && isspace((unsigned char)url[n - 1])) n--;
     const char *sep = NULL;
@@ -150,13 +164,19 @@ mm_err mm_urlnorm(const char *url, size_t n, mm_buf *out) {
         MM_TRY(mm_buf_append(out, a, (size_t)(at + 1 - a)));
         a = at + 1;
     }
+    /* a port: digits after the last ':', with a host that is a name or a bracketed IPv6 */
     const char *colon = NULL;
-    for (const char *p = a; p < ae; p++) {
-        if (*p == ']') colon = NULL;
-        else if (*p == ':') colon = p;
+    for (const char *p = a; p < ae; p++)
+        if (*p == ':') colon = p;
+    if (colon) {
+        bool digits = true, host_colon = false;
+        for (const char *p = colon + 1; p < ae; p++) digits &= *p >= '0' && *p <= '9';
+        for (const char *p = a; p < colon; p++) host_colon |= *p == ':';
+        bool v6 = colon > a && *a == '[' && colon[-1] == ']';
+        if (!digits || (host_colon && !v6)) colon = NULL;
     }
     const char *he = colon ? colon : ae;
-    if (he > a && he[-1] == '.') he--;
+    while (he > a && he[-1] == '.') he--;
     for (const char *p = a; p < he; p++) MM_TRY(mm_buf_putc(out, (char)tolower((unsigned char)*p)));
     if (colon) {
         const char *port = colon + 1;
@@ -180,10 +200,30 @@ mm_err mm_urlnorm(const char *url, size_t n, mm_buf *out) {
     }
     if (!e) {
         path.len = remove_dots(path.data, path.len);
-        if (path.len > 1 && path.data[path.len - 1] == '/') path.len--;
+        while (path.len > 1 && path.data[path.len - 1] == '/') path.len--;
         e = mm_buf_append(out, path.data, path.len);
     }
     mm_buf_free(&path);
     if (!e && pe < end) e = put_query(out, pe + 1, (size_t)(end - pe - 1));
+    return e;
+}
+
+/* Well-formed URLs are normalised in one pass.  Malformed ones (a ':' or '.' left dangling in
+ * the host, ...) can change again on a second pass, so the pass is repeated until the result is
+ * a fixed point: normalising a normalised URL never changes it (the fuzz target checks this). */
+mm_err mm_urlnorm(const char *url, size_t n, mm_buf *out) {
+    mm_buf a = {0}, b = {0};
+    mm_err e = norm_once(url, n, &a);
+    for (int pass = 0; !e && pass < 4; pass++) {
+        mm_buf_clear(&b);
+        if ((e = norm_once(a.data ? a.data : "", a.len, &b))) break;
+        if (a.len == b.len && (!a.len || !memcmp(a.data, b.data, a.len))) break;
+        mm_buf t = a;
+        a = b;
+        b = t;
+    }
+    if (!e) e = mm_buf_append(out, a.data ? a.data : "", a.len);
+    mm_buf_free(&a);
+    mm_buf_free(&b);
     return e;
 }
