@@ -22,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/json.h"
 #include "corpus/html.h"
 
 typedef enum {
@@ -190,6 +191,17 @@ static bool already_delimited(const char *s, size_t n) {
                       (s[0] == '\\' && (s[1] == '(' || s[1] == '[')));
 }
 
+/* TeX decoded from a URL may hold any byte: invalid UTF-8 becomes U+FFFD, NUL is dropped. */
+static mm_err append_valid_utf8(mm_buf *o, const char *s, size_t n) {
+    for (size_t i = 0; i < n;) {
+        int k = mm_utf8_seq_len((const unsigned char *)s + i, n - i);
+        if (k > 0 && s[i]) MM_TRY(mm_buf_append(o, s + i, (size_t)k));
+        else if (k <= 0) MM_TRY(mm_buf_append(o, "\xEF\xBF\xBD", 3));
+        i += k > 0 ? (size_t)k : 1;
+    }
+    return MM_OK;
+}
+
 /* Replace `node` by <mm-math> holding p->tex with delimiters (or remove it when empty). */
 static mm_err replace(pass *p, xmlNode *node, bool display) {
     size_t a = 0, b = p->tex->len;
@@ -202,8 +214,10 @@ static mm_err replace(pass *p, xmlNode *node, bool display) {
     mm_buf out = {0};
     bool delim = already_delimited(p->tex->data + a, b - a);
     const char *d = delim ? "" : display ? "$$" : "$";
-    mm_err e = mm_buf_printf(&out, "%s%.*s%s", d, (int)(b - a), p->tex->data + a, d);
-    if (e != MM_OK) return e;
+    mm_err e = mm_buf_puts(&out, d);
+    if (e == MM_OK) e = append_valid_utf8(&out, p->tex->data + a, b - a);
+    if (e == MM_OK) e = mm_buf_puts(&out, d);
+    if (e != MM_OK) return mm_buf_free(&out), e;
     if (display || (b - a > 2 && !strncmp(p->tex->data + a, "$$", 2))) p->m->display++;
     xmlNode *mm = xmlNewDocNode(p->doc, NULL, BAD_CAST MM_MATH_TAG, NULL);
     xmlNode *txt = mm ? xmlNewDocTextLen(p->doc, BAD_CAST out.data, (int)out.len) : NULL;

@@ -203,6 +203,7 @@ static mm_err alloc_infos(mm_content *c, xmlNode *root) {
     c->ninfo = 0;
     for (xmlNode *n = root; n; n = html_next(n, root, true))
         if (n->type == XML_ELEMENT_NODE) n->_private = &c->infos[c->ninfo++];
+    for (xmlNode *a = root->parent; a; a = a->parent) a->_private = NULL; /* not measured */
     return MM_OK;
 }
 
@@ -304,8 +305,7 @@ static void score_paragraph(mm_content *c, xmlNode *n, xmlNode *parent, uint32_t
     if (chars < 25) return;
     double s = 1 + commas + (chars / 100 < 3 ? chars / 100 : 3);
     xmlNode *a = parent;
-    for (int level = 0; a && level < 5 && html_is_elem(a) && a->parent; level++, a = a->parent) {
-        if (html_is(a, "html")) break;
+    for (int level = 0; a && level < 5 && html_is_elem(a) && I(a); level++, a = a->parent) {
         init_candidate(c, a);
         I(a)->score += s / (level == 0 ? 1 : level == 1 ? 2 : level * 3);
     }

@@ -2,6 +2,7 @@
  * decoding, the libxml2 parse, the math pass, pruning, content selection and the text writer,
  * in both modes.  Properties: no crash, no leak, and the text is always valid UTF-8. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "common/json.h"
@@ -23,7 +24,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     mm_extract *ctxs[2] = {x, keep};
     for (int i = 0; i < 2; i++) {
         mm_extract_result r;
-        if (mm_extract_html(ctxs[i], data, size, claimed, &r) != MM_OK) abort();
+        if (mm_extract_html(ctxs[i], data, size, claimed, &r) != MM_OK) {
+            fprintf(stderr, "extract failed: %s\n", mm_error_detail());
+            abort();
+        }
         if (!mm_utf8_valid(r.text, r.text_len)) abort();
         char lang[16];
         mm_lang_detect(r.text, r.text_len, lang, sizeof lang);
