@@ -96,4 +96,9 @@ typedef struct bpe_parts {
 /* Build a tokenizer: checks every byte has a single-byte token and indexes the merges. */
 mm_err bpe_tok_build(bpe_parts *p, const char *what, mm_tok **out);
 
+/* The plain reference encoder that tests compare mm_tok_encode with: GPT-2's encoder.py
+ * algorithm on every pre-token (lowest-ranked pair, merge all its occurrences, repeat), no
+ * cache, no heap, whatever the length. */
+mm_err bpe_encode_reference(const mm_tok *t, const char *text, size_t n, mm_tok_ids *ids);
+
 #endif

@@ -632,6 +632,18 @@ mm_err mm_tok_encode(mm_tok_enc *e, const char *text, size_t n, mm_tok_ids *ids)
     return MM_OK;
 }
 
+mm_err bpe_encode_reference(const mm_tok *t, const char *text, size_t n, mm_tok_ids *ids) {
+    for (size_t i = 0; i < n;) {
+        size_t j = mm_tok_split(text, n, i);
+        MM_TRY(ids_reserve(ids, j - i));
+        uint32_t *out = ids->v + ids->len;
+        for (size_t k = i; k < j; k++) out[k - i] = t->byte_tok[(unsigned char)text[k]];
+        ids->len += merge_naive(t, out, j - i);
+        i = j;
+    }
+    return MM_OK;
+}
+
 mm_err mm_tok_decode(const mm_tok *t, const uint32_t *ids, size_t n, mm_buf *out) {
     for (size_t i = 0; i < n; i++) {
         if (ids[i] >= t->n)
