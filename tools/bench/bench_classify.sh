@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# bench_classify — our fastText-compatible scorer vs `fasttext predict-prob`, same model, same input,
+# same run.  The model is trained with DeepSeekMath's settings (dim 256, lr 0.1, wordNgrams 3,
+# minCount 3, epoch 3, bucket 2M: a ~2 GB input matrix) on real documents found on this machine:
+# the HTML manuals of the sample web's Debian packages (tools/sampleweb/sites.tsv: math sites are
+# positives, the rest negatives; tags stripped), GSM8K and MATH texts (positives) and the article
+# texts of ../shared/testdata (negatives).  Documents are cached in $BENCH/classify/.
+#
+# Measured, per core (one thread on each side):
+#   fasttext      `fasttext predict-prob MODEL norm.txt 2` on the normalised documents
+#   ours-lines    `mathmine classify predict --normalized --all` on the same file (like for like)
+#   ours-shards   `mathmine classify score -j 1` on the document shards (JSON parsing and
+#                 normalisation included, the real pipeline)
+# plus model load time (a one-line input) and max RSS, and the largest |score difference|.
+# Env: CLF_BENCH_DOCS (documents, default 12000), CLF_BENCH_REPEAT (timing runs, best of; 1).
+set -euo pipefail
+: "${MM:?}" "${BENCH:?}" "${SRC:?}"
+W=$BENCH/classify
+mkdir -p "$W"
+NDOCS=${CLF_BENCH_DOCS:-12000}
+PY=/usr/bin/python3
+
+if [ ! -s "$W/docs.txt" ] || [ "$(cat "$W/ndocs" 2>/dev/null)" != "$NDOCS" ]; then
+  echo "building $NDOCS documents in $W ..."
+  rm -rf "$W/shards"; mkdir -p "$W/shards"
+  $PY - "$SRC" "$W" "$NDOCS" <<'EOF'
+import sys, os, json, random, html.parser, hashlib
+src, w, ndocs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+shared = os.path.realpath(os.path.join(src, '..', 'shared'))
+class Strip(html.parser.HTMLParser):
+    def __init__(s): super().__init__(); s.out = []; s.skip = 0
+    def handle_starttag(s, t, a):
+        if t in ('script', 'style'): s.skip += 1
+        if t in ('p', 'div', 'br', 'li', 'h1', 'h2', 'h3', 'tr', 'pre'): s.out.append('\n')
+    def handle_endtag(s, t):
+        if t in ('script', 'style') and s.skip: s.skip -= 1
+    def handle_data(s, d):
+        if not s.skip: s.out.append(d)
+def text_of(path):
+    p = Strip()
+    try: p.feed(open(path, encoding='utf-8', errors='replace').read())
+    except Exception: return ''
+    return ' '.join(''.join(p.out).split())
+rows = []
+for line in open(os.path.join(src, 'tools/sampleweb/sites.tsv')):
+    if line.startswith('#') or not line.strip(): continue
+    f = line.rstrip('\n').split('\t')
+    if len(f) >= 6 and os.path.isdir(f[3]): rows.append((f[0], f[3], f[5] == '1'))
+docs = []  # (text, url, host, is_math)
+for host, folder, math in rows:
+    for dp, dn, fn in sorted(os.walk(folder)):
+        for n in sorted(fn):
+            if n.endswith('.html'):
+                docs.append((os.path.join(dp, n), 'https://%s/%s' % (host, os.path.relpath(os.path.join(dp, n), folder)), host, math))
+random.seed(1)
+random.shuffle(docs)
+# cap each host at 40% of the HTML part so no one manual dominates
+out, per_host = [], {}
+cap_html = int(ndocs * 0.75)
+for path, url, host, math in docs:
+    if len(out) >= cap_html: break
+    if per_host.get(host, 0) >= 0.4 * cap_html: continue
+    t = text_of(path)
+    if len(t) < 200: continue
+    per_host[host] = per_host.get(host, 0) + 1
+    out.append((t, url, host, math))
+bench = []
+for l in open(os.path.join(shared, 'benchmarks/gsm8k/train.jsonl')):
+    d = json.loads(l); bench.append(d['question'] + '\n' + d['answer'])
+for l in open(os.path.join(shared, 'benchmarks/math/test.jsonl')):
+    d = json.loads(l); bench.append(d['problem'] + '\n' + d['solution'])
+random.shuffle(bench)
+gt = json.load(open(os.path.join(shared, 'testdata/article-extraction-benchmark/ground-truth.json')))
+arts = [v.get('articleBody', '') for v in gt.values() if len(v.get('articleBody', '')) > 200]
+need = ndocs - len(out)
+for i, a in enumerate(arts[:need // 3]): out.append((a, 'https://news.example/a/%d' % i, 'news.example', False))
+for i, b in enumerate(bench[:ndocs - len(out)]): out.append((b, 'https://bench.example/q/%d' % i, 'bench.example', True))
+random.shuffle(out)
+nsh = 4
+sh = [open(os.path.join(w, 'shards', 'docs-%02d.jsonl' % k), 'w') for k in range(nsh)]
+with open(os.path.join(w, 'docs.txt'), 'w') as dt, open(os.path.join(w, 'pos.txt'), 'w') as pf, open(os.path.join(w, 'neg.txt'), 'w') as nf:
+    for i, (t, url, host, math) in enumerate(out):
+        one = ' '.join(t.split())
+        dt.write(one + '\n')
+        (pf if math else nf).write(one + '\n')
+        d = {'id': hashlib.sha1(url.encode()).hexdigest()[:16], 'text': t, 'url': url, 'host': host, 'domain': host}
+        sh[i % nsh].write(json.dumps(d, ensure_ascii=False) + '\n')
+for f in sh: f.close()
+print('documents:', len(out), 'math:', sum(1 for x in out if x[3]), 'bytes:', sum(len(x[0].encode()) for x in out))
+EOF
+  echo "$NDOCS" > "$W/ndocs"
+  rm -f "$W/model.bin"
+fi
+
+if [ ! -s "$W/model.bin" ]; then
+  echo "training the DeepSeekMath-settings model (dim 256, bucket 2M, 3 epochs) ..."
+  t0=$(date +%s.%N)
+  "$MM" classify train --pos "$W/pos.txt" --neg "$W/neg.txt" -o "$W/model.bin" --seed 1 >/dev/null
+  echo "train_seconds $(echo "$(date +%s.%N) - $t0" | bc)" > "$W/train.txt"
+fi
+"$MM" classify normalize "$W/docs.txt" > "$W/norm.txt"
+N=$(wc -l < "$W/norm.txt"); BYTES=$(stat -c %s "$W/norm.txt"); RAW=$(stat -c %s "$W/docs.txt")
+cat "$W/model.bin" > /dev/null   # both sides read the model from the page cache
+head -1 "$W/norm.txt" > "$W/one.txt"
+
+# timed NAME CMD... : best wall seconds of CLF_BENCH_REPEAT runs, and max RSS (KB) -> $W/NAME.time
+timed() {
+  local name=$1; shift; local best=
+  for _ in $(seq "${CLF_BENCH_REPEAT:-1}"); do
+    /usr/bin/time -f '%e %M' -o "$W/$name.t" "$@"
+    local s; s=$(cut -d' ' -f1 "$W/$name.t")
+    if [ -z "$best" ] || [ "$(echo "$s < $best" | bc)" = 1 ]; then best=$s; cp "$W/$name.t" "$W/$name.time"; fi
+  done
+}
+timed ft_load   fasttext predict-prob "$W/model.bin" "$W/one.txt" 2 > /dev/null
+timed our_load  "$MM" classify predict --model "$W/model.bin" --normalized "$W/one.txt" > /dev/null
+timed ft        fasttext predict-prob "$W/model.bin" "$W/norm.txt" 2 > "$W/ft.out"
+timed ours      "$MM" classify predict --model "$W/model.bin" --normalized --all "$W/norm.txt" > "$W/ours.out"
+rm -rf "$W/scores"
+timed shards    "$MM" classify score --model "$W/model.bin" -j 1 --out-dir "$W/scores" --stats "$W/score-stats.json" "$W"/shards/*.jsonl 2>/dev/null
+
+$PY - "$W" "$N" "$BYTES" "$RAW" "${BENCH}/classify.json" <<'EOF'
+import sys, json
+w, n, nbytes, raw, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+def parse(f):
+    R = []
+    for l in open(f):
+        t = l.split(); R.append({t[i]: float(t[i + 1]) for i in range(0, len(t), 2)})
+    return R
+a, b = parse(w + '/ft.out'), parse(w + '/ours.out')
+assert len(a) == len(b) == n, (len(a), len(b), n)
+maxd = max(abs(x.get(k, 0) - y.get(k, 0)) for x, y in zip(a, b) for k in set(x) | set(y))
+def t(name):
+    s, kb = open(w + '/' + name + '.time').read().split(); return float(s), int(kb)
+ft_load, ft_load_rss = t('ft_load'); our_load, our_load_rss = t('our_load')
+ft, ft_rss = t('ft'); ours, ours_rss = t('ours'); sh, sh_rss = t('shards')
+st = json.load(open(w + '/score-stats.json'))
+rows = [
+    ('fasttext predict-prob', ft, ft - ft_load, ft_load, ft_rss),
+    ('mathmine classify predict', ours, ours - our_load, our_load, ours_rss),
+    ('mathmine classify score -j1', sh, st['seconds'], st['load_seconds'], sh_rss),
+]
+info = open(w + '/train.txt').read().strip() if __import__('os').path.exists(w + '/train.txt') else ''
+print('documents %d, normalised input %.1f MB (raw text %.1f MB), model %s' % (n, nbytes / 1e6, raw / 1e6, info))
+print('%-30s %9s %9s %10s %10s %9s %10s' % ('scorer (1 thread)', 'wall s', 'score s', 'docs/s', 'MB/s', 'load s', 'max RSS MB'))
+res = {'documents': n, 'input_bytes': nbytes, 'max_abs_diff': maxd, 'rows': []}
+for name, wall, sc, load, rss in rows:
+    sc = max(sc, 1e-9)
+    print('%-30s %9.2f %9.2f %10.0f %10.2f %9.3f %10.0f' % (name, wall, sc, n / sc, nbytes / 1e6 / sc, load, rss / 1024))
+    res['rows'].append({'name': name, 'wall_s': wall, 'score_s': sc, 'docs_per_s': n / sc, 'mb_per_s': nbytes / 1e6 / sc, 'load_s': load, 'max_rss_mb': rss / 1024})
+sp = (rows[0][2]) / max(rows[1][2], 1e-9)
+print('speed-up per core (scoring time, like for like): %.2fx; wall-clock: %.2fx' % (sp, rows[0][1] / rows[1][1]))
+print('largest |score difference| vs fasttext predict-prob: %.2g (fastText prints 6 digits)' % maxd)
+res['speedup_scoring'] = sp; res['speedup_wall'] = rows[0][1] / rows[1][1]
+json.dump(res, open(out, 'w'), indent=1)
+if maxd > 1e-5: print('FAIL: scores differ'); sys.exit(1)
+EOF
