@@ -21,14 +21,15 @@
 
 #define GELU_SCALE 0.7978845608028654f /* sqrt(2/pi) */
 
-/* exp(x) in a branch-free form the vectoriser turns into SIMD code (libm's expf stays scalar
- * without -ffast-math): x = n ln2 + r with |r| <= ln2/2 (ln2 split in two for precision),
- * exp(r) by its degree-7 Taylor polynomial (relative error < 3e-8 on that range, so the
- * float result is within about 2 ulp), 2^n from the exponent bits.  Inputs are clamped to
+/* exp(x) in a form the vectoriser turns into SIMD code (libm's expf, floorf and fminf stay
+ * scalar without -ffast-math): x = n ln2 + r with |r| <= ln2/2 (n rounded with the 1.5 * 2^23
+ * trick, ln2 split in two for precision), exp(r) by its degree-7 Taylor polynomial (relative
+ * error < 1e-7 measured over [-87, 88]), 2^n from the exponent bits.  Inputs are clamped to
  * [-87, 88], where the result stays a normal float. */
 static inline float exp_fast(float x) {
-    x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
-    float n = floorf(x * 1.4426950408889634f + 0.5f);
+    x = x < -87.0f ? -87.0f : x;
+    x = x > 88.0f ? 88.0f : x;
+    float n = (x * 1.4426950408889634f + 12582912.0f) - 12582912.0f;
     float r = x - n * 0.693145751953125f;
     r = r - n * 1.428606765330187e-6f;
     float p = 1.0f / 5040;
@@ -39,12 +40,12 @@ static inline float exp_fast(float x) {
     p = p * r + 0.5f;
     p = p * r + 1.0f;
     p = p * r + 1.0f;
-    union {
-        int32_t i;
-        float f;
-    } u = {.i = ((int32_t)n + 127) << 23};
-    return p * u.f;
+    int32_t bits = ((int32_t)n + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
 }
+
 #define LN_EPS 1e-5f
 
 /* ---- matmul ------------------------------------------------------------------------------
@@ -306,27 +307,23 @@ void mm_gk_layernorm_bwd_ref(float *din, float *dw, float *db, const float *dout
 
 /* ---- GELU (tanh approximation) ----------------------------------------------------------- */
 
-/* tanh through exp: tanh(u) = 1 - 2 / (exp(2u) + 1); |error| < 2e-7. */
-static inline float tanh_fast(float u) {
-    return 1.0f - 2.0f / (exp_fast(2.0f * u) + 1.0f);
-}
-
+/* GELU with u = sqrt(2/pi) (x + 0.044715 x^3):  gelu = 0.5 x (1 + tanh u) = x s,  where
+ * s = e / (e + 1) with e = exp(2u) (1 + tanh u = 2s without the cancellation near tanh = -1).
+ * Derivative: 0.5 (1 + tanh u) + 0.5 x (1 - tanh^2 u) u' = s + 2 x s (1 - s) u'. */
 MM_HOT static void gelu_chunk_fwd(float *o, const float *x, size_t n) {
 #pragma omp simd
     for (size_t i = 0; i < n; i++) {
-        float u = GELU_SCALE * (x[i] + 0.044715f * x[i] * x[i] * x[i]);
-        o[i] = 0.5f * x[i] * (1.0f + tanh_fast(u));
+        float v = x[i], e = exp_fast(2.0f * GELU_SCALE * (v + 0.044715f * v * v * v));
+        o[i] = v * (e / (e + 1.0f));
     }
 }
 
 MM_HOT static void gelu_chunk_bwd(float *dx, const float *x, const float *dy, size_t n) {
 #pragma omp simd
     for (size_t i = 0; i < n; i++) {
-        float v = x[i];
-        float u = GELU_SCALE * (v + 0.044715f * v * v * v);
-        float t = tanh_fast(u);
-        float du = GELU_SCALE * (1.0f + 3.0f * 0.044715f * v * v);
-        dx[i] = dy[i] * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * du);
+        float v = x[i], e = exp_fast(2.0f * GELU_SCALE * (v + 0.044715f * v * v * v));
+        float s = e / (e + 1.0f), du = GELU_SCALE * (1.0f + 3.0f * 0.044715f * v * v);
+        dx[i] = dy[i] * (s + 2.0f * v * s * (1.0f - s) * du);
     }
 }
 
@@ -398,19 +395,52 @@ MM_HOT static void attn_row_fwd(float *y, float *p, const float *q, const float 
     }
 }
 
+/* Attention on sgemm, one (b, h) pair per task.  Causality is used blockwise: with rows and
+ * columns cut in blocks of ATT_BS, row block i only needs column blocks 0..i, so the products
+ * skip the upper block triangle (T = 256: 10 of 16 blocks computed); inside the diagonal blocks
+ * the entries above the diagonal are computed and then zeroed in P.  For T < ATT_BS one block.
+ * Entries of att beyond a row's block end are never written (rows are valid for j <= t). */
+enum { ATT_BS = 64 };
+
+/* Row t of S (scaled scores, j <= t) -> probabilities; zero j in (t, end). */
+MM_HOT static void softmax_causal_row(float *p, int t, int end) {
+    float mx = -INFINITY, sum = 0;
+    for (int j = 0; j <= t; j++) mx = p[j] > mx ? p[j] : mx;
+#pragma omp simd reduction(+ : sum)
+    for (int j = 0; j <= t; j++) {
+        p[j] = exp_fast(p[j] - mx);
+        sum += p[j];
+    }
+    float inv = 1.0f / sum;
+#pragma omp simd
+    for (int j = 0; j <= t; j++) p[j] *= inv;
+    for (int j = t + 1; j < end; j++) p[j] = 0;
+}
+
+/* One (b, h): q, k, v [T, hs] with row stride s3; y [T, hs] with row stride D; p [T, T]. */
+static void attn_head_fwd(float *y, float *p, const float *q, const float *k, const float *v, int T,
+                          int hs, int s3, int D, float scale) {
+    for (int r0 = 0; r0 < T; r0 += ATT_BS) {
+        int nr = T - r0 < ATT_BS ? T - r0 : ATT_BS, end = r0 + nr;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, end, hs, scale, q + (size_t)r0 * s3,
+                    s3, k, s3, 0.0f, p + (size_t)r0 * T, T);
+        for (int t = r0; t < end; t++) softmax_causal_row(p + (size_t)t * T, t, end);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nr, hs, end, 1.0f, p + (size_t)r0 * T,
+                    T, v, s3, 0.0f, y + (size_t)r0 * D, D);
+    }
+}
+
 void mm_gk_attention_fwd(float *out, float *att, const float *qkv, int B, int T, int D, int H) {
-    int hs = D / H;
-    size_t s3 = (size_t)3 * D;
+    int hs = D / H, s3 = 3 * D;
     float scale = 1.0f / sqrtf((float)hs);
-#pragma omp parallel for collapse(3) schedule(static)
+    mm_gk_blas_single();
+#pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < B; b++)
-        for (int h = 0; h < H; h++)
-            for (int t = 0; t < T; t++) {
-                const float *base = qkv + (size_t)b * T * s3 + (size_t)h * hs;
-                attn_row_fwd(out + ((size_t)b * T + t) * D + (size_t)h * hs,
-                             att + (((size_t)b * H + h) * T + t) * T, base + (size_t)t * s3,
-                             base + D, base + 2 * D, t, hs, s3, scale);
-            }
+        for (int h = 0; h < H; h++) {
+            const float *q = qkv + (size_t)b * T * s3 + (size_t)h * hs;
+            attn_head_fwd(out + (size_t)b * T * D + (size_t)h * hs, att + ((size_t)b * H + h) * T * T,
+                          q, q + D, q + 2 * D, T, hs, s3, D, scale);
+        }
 }
 
 void mm_gk_attention_fwd_ref(float *out, float *att, const float *qkv, int B, int T, int D,
@@ -441,62 +471,61 @@ void mm_gk_attention_fwd_ref(float *out, float *att, const float *qkv, int B, in
             }
 }
 
-/* One query row of attention backward, for y = sum_j p_j v_j, p = softmax(s), s_j = q.k_j*scale:
- *   dp_j = dy . v_j,  dv_j += p_j dy,  ds_j = p_j (dp_j - sum_i p_i dp_i),
- *   dq = scale sum_j ds_j k_j,  dk_j += scale ds_j q.
- * dp: scratch of t+1 floats. */
-MM_HOT static void attn_row_bwd(float *dq, float *dk, float *dv, float *dp, const float *dy,
-                                const float *p, const float *q, const float *k, const float *v,
-                                int t, int hs, size_t stride, float scale) {
+/* Row t of dS from P and dP (in place in dp): dS_j = P_j (dP_j - sum_i P_i dP_i) * scale for
+ * j <= t, 0 for j in (t, end) — the softmax backward with the score scale folded in. */
+MM_HOT static void softmax_causal_row_bwd(float *dp, const float *p, int t, int end, float scale) {
     float dot = 0;
-    for (int j = 0; j <= t; j++) {
-        const float *vj = v + (size_t)j * stride;
-        float *dvj = dv + (size_t)j * stride, s = 0, pj = p[j];
-#pragma omp simd reduction(+ : s)
-        for (int i = 0; i < hs; i++) {
-            s += dy[i] * vj[i];
-            dvj[i] += pj * dy[i];
-        }
-        dp[j] = s;
-        dot += pj * s;
-    }
-    for (int i = 0; i < hs; i++) dq[i] = 0;
-    for (int j = 0; j <= t; j++) {
-        float ds = p[j] * (dp[j] - dot) * scale;
-        const float *kj = k + (size_t)j * stride;
-        float *dkj = dk + (size_t)j * stride;
+#pragma omp simd reduction(+ : dot)
+    for (int j = 0; j <= t; j++) dot += p[j] * dp[j];
 #pragma omp simd
-        for (int i = 0; i < hs; i++) {
-            dq[i] += ds * kj[i];
-            dkj[i] += ds * q[i];
-        }
+    for (int j = 0; j <= t; j++) dp[j] = p[j] * (dp[j] - dot) * scale;
+    for (int j = t + 1; j < end; j++) dp[j] = 0;
+}
+
+/* One (b, h), with S = scale Q K^T, P = softmax(S), Y = P V:
+ *   dP = dY V^T,  dV = P^T dY,  dS = softmax backward,  dQ = dS K,  dK = dS^T Q.
+ * dq, dk, dv [T, hs] with row stride s3 (overwritten); ds: [T, T] scratch. */
+static void attn_head_bwd(float *dq, float *dk, float *dv, float *ds, const float *dy,
+                          const float *p, const float *q, const float *k, const float *v, int T,
+                          int hs, int s3, int D, float scale) {
+    for (int r0 = 0; r0 < T; r0 += ATT_BS) {
+        int nr = T - r0 < ATT_BS ? T - r0 : ATT_BS, end = r0 + nr;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, end, hs, 1.0f, dy + (size_t)r0 * D,
+                    D, v, s3, 0.0f, ds + (size_t)r0 * T, T);
+        for (int t = r0; t < end; t++)
+            softmax_causal_row_bwd(ds + (size_t)t * T, p + (size_t)t * T, t, end, scale);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nr, hs, end, 1.0f, ds + (size_t)r0 * T,
+                    T, k, s3, 0.0f, dq + (size_t)r0 * s3, s3);
+    }
+    for (int c0 = 0; c0 < T; c0 += ATT_BS) { /* column block c: rows c0..T contribute */
+        int nc = T - c0 < ATT_BS ? T - c0 : ATT_BS, rows = T - c0;
+        size_t at = (size_t)c0 * T + c0;
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nc, hs, rows, 1.0f, p + at, T,
+                    dy + (size_t)c0 * D, D, 0.0f, dv + (size_t)c0 * s3, s3);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nc, hs, rows, 1.0f, ds + at, T,
+                    q + (size_t)c0 * s3, s3, 0.0f, dk + (size_t)c0 * s3, s3);
     }
 }
 
-/* Threads take whole (b, h) pairs: dk and dv of a pair collect from all its query rows. */
 void mm_gk_attention_bwd(float *dqkv, const float *dout, const float *qkv, const float *att,
                          int B, int T, int D, int H) {
-    int hs = D / H;
-    size_t s3 = (size_t)3 * D;
+    int hs = D / H, s3 = 3 * D;
     float scale = 1.0f / sqrtf((float)hs);
+    mm_gk_blas_single();
 #pragma omp parallel
     {
-        float *dp = malloc((size_t)T * sizeof *dp); /* [T] scratch */
+        float *ds = malloc((size_t)T * T * sizeof *ds); /* [T, T] scratch */
 #pragma omp for collapse(2) schedule(static)
         for (int b = 0; b < B; b++)
             for (int h = 0; h < H; h++) {
                 size_t off = (size_t)b * T * s3 + (size_t)h * hs;
-                for (int t = 0; t < T; t++) {
-                    memset(dqkv + off + (size_t)t * s3 + D, 0, hs * sizeof(float));
-                    memset(dqkv + off + (size_t)t * s3 + 2 * D, 0, hs * sizeof(float));
-                }
-                for (int t = 0; dp && t < T; t++)
-                    attn_row_bwd(dqkv + off + (size_t)t * s3, dqkv + off + D, dqkv + off + 2 * D,
-                                 dp, dout + ((size_t)b * T + t) * D + (size_t)h * hs,
-                                 att + (((size_t)b * H + h) * T + t) * T, qkv + off + (size_t)t * s3,
-                                 qkv + off + D, qkv + off + 2 * D, t, hs, s3, scale);
+                if (ds)
+                    attn_head_bwd(dqkv + off, dqkv + off + D, dqkv + off + 2 * D, ds,
+                                  dout + (size_t)b * T * D + (size_t)h * hs,
+                                  att + ((size_t)b * H + h) * T * T, qkv + off, qkv + off + D,
+                                  qkv + off + 2 * D, T, hs, s3, D, scale);
             }
-        free(dp);
+        free(ds);
     }
 }
 

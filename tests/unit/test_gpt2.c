@@ -80,8 +80,7 @@ TEST(kernel_gelu) {
     free(x), free(o1), free(o2), free(dy), free(d1), free(d2);
 }
 
-TEST(kernel_attention) {
-    int B = 2, T = 9, D = 24, H = 3;
+static void attention_case(int B, int T, int D, int H) {
     size_t nq = (size_t)B * T * 3 * D, no = (size_t)B * T * D, na = (size_t)B * H * T * T;
     float *qkv = fl(nq), *o1 = fl(no), *o2 = fl(no), *a1 = fl(na), *a2 = fl(na), *dy = fl(no);
     float *d1 = fl(nq), *d2 = fl(nq);
@@ -93,6 +92,11 @@ TEST(kernel_attention) {
     mm_gk_attention_bwd_ref(d2, dy, qkv, a2, B, T, D, H);
     CHECK(relmax(d1, d2, nq) < 1e-5);
     free(qkv), free(o1), free(o2), free(a1), free(a2), free(dy), free(d1), free(d2);
+}
+
+TEST(kernel_attention) {
+    attention_case(2, 9, 24, 3);   /* one causal block */
+    attention_case(1, 150, 16, 2); /* several blocks, a partial last one */
 }
 
 TEST(safetensors_roundtrip_and_bad_headers) {
