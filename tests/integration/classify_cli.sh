@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# classify_cli — `mathmine classify` and `mathmine select` end to end on real text:
+# train on GSM8K/MATH (positives) vs article texts (negatives) with a held-out split, our scores
+# equal to the `fasttext predict-prob` command for .bin and .ftz, score files (atomic, skip on
+# rerun), eval (metrics, SVG), select (threshold, top fraction, token budget, --docs), and bad
+# inputs (foreign / truncated model, one-class data, broken shard lines) failing cleanly.
+source "$(dirname "$0")/../lib.sh"
+
+# ---- data: plain text, one document per line, and a document shard ----
+$PY - "$SHARED" "$T" <<'EOF'
+import json, sys, random
+shared, t = sys.argv[1], sys.argv[2]
+random.seed(5)
+pos = []
+for l in open(shared + '/benchmarks/gsm8k/train.jsonl'):
+    d = json.loads(l); pos.append(d['question'] + ' ' + d['answer'])
+for l in open(shared + '/benchmarks/math/test.jsonl'):
+    d = json.loads(l); pos.append(d['problem'] + ' ' + d['solution'])
+random.shuffle(pos); pos = pos[:1500]
+gt = json.load(open(shared + '/testdata/article-extraction-benchmark/ground-truth.json'))
+neg = [p for v in gt.values() for p in v.get('articleBody', '').split('\n\n') if len(p) >= 150]
+one = lambda s: ' '.join(s.split())
+open(t + '/pos.txt', 'w').write(''.join(one(x) + '\n' for x in pos[:1200]))
+open(t + '/neg.txt', 'w').write(''.join(one(x) + '\n' for x in neg[:1200]))
+open(t + '/pos_test.txt', 'w').write(''.join(one(x) + '\n' for x in pos[1200:]))
+open(t + '/neg_test.txt', 'w').write(''.join(one(x) + '\n' for x in neg[1200:]))
+# fastText format input works too
+open(t + '/pos.ft', 'w').write(''.join('__label__whatever ' + one(x) + '\n' for x in pos[:50]))
+with open(t + '/docs.jsonl', 'w') as f:
+    for i, x in enumerate(pos[1200:1300] + neg[1200:1300]):
+        f.write(json.dumps({'id': 'd%03d' % i, 'text': x, 'url': 'http://h%d.org/p' % (i % 7),
+                            'domain': 'h%d.org' % (i % 7)}) + '\n')
+        if i == 10: f.write('{"id": "broken", "text": \n')
+EOF
+zstd -q "$T/docs.jsonl" -o "$T/docs2.jsonl.zst"
+
+OPTS="--dim 16 --epoch 5 --bucket 50000 -j 1 --seed 2"
+check "train with --valid-frac prints held-out metrics" \
+  bash -c "'$MM' classify train --pos '$T/pos.txt' '$T/pos.ft' --neg '$T/neg.txt' -o '$T/m.bin' $OPTS --valid-frac 0.2 --quantize --stats '$T/train.json' > '$T/train.out'"
+auc=$(sed -n 's/.*roc_auc \([0-9.]*\).*/\1/p' "$T/train.out")
+if [ -n "$auc" ] && [ "$(echo "$auc >= 0.95" | bc)" = 1 ]; then ok "held-out ROC-AUC $auc >= 0.95"; else fail "held-out ROC-AUC [$auc]"; cat "$T/train.out"; fi
+check ".ftz written by --quantize" test -s "$T/m.ftz"
+check "train --stats JSON" grep -q '"valid_roc_auc"' "$T/train.json"
+
+# ---- our scorer == the fasttext command ----
+cat "$T/pos_test.txt" "$T/neg_test.txt" | "$MM" classify normalize > "$T/norm.txt"
+printf 'zzzunknownword\n\n' >> "$T/norm.txt"
+for m in m.bin m.ftz; do
+  fasttext predict-prob "$T/$m" "$T/norm.txt" 2 > "$T/ft.out"
+  "$MM" classify predict --model "$T/$m" --normalized --all "$T/norm.txt" > "$T/ours.out"
+  d=$($PY - "$T/ft.out" "$T/ours.out" <<'EOF'
+import sys
+def parse(f):
+    return [{t[i]: float(t[i+1]) for i in range(0, len(t), 2)} for t in (l.split() for l in open(f))]
+a, b = parse(sys.argv[1]), parse(sys.argv[2])
+if len(a) != len(b): print('count', len(a), len(b)); sys.exit()
+m = 0
+for x, y in zip(a, b):
+    if x:  # fastText prints nothing for a line without known tokens; we print 0
+        m = max([m] + [abs(x[k] - y.get(k, 0)) for k in x])
+print('%.3g' % m)
+EOF
+)
+  n=$(wc -l < "$T/norm.txt")
+  if [ "$($PY -c "print(1 if '$d'.replace('.','',1).replace('e-','',1).isdigit() and float('$d') <= 1e-5 else 0)")" = 1 ]; then
+    ok "$m: scores equal fasttext predict-prob on $n docs (max |diff| $d)"
+  else fail "$m: max |diff| [$d]"; fi
+done
+
+# ---- score files ----
+check "score two shards" "$MM" classify score --model "$T/m.bin" --out-dir "$T/scores" -j 2 --stats "$T/score.json" "$T/docs.jsonl" "$T/docs2.jsonl.zst"
+same "score file per shard" "$(ls "$T/scores" | tr '\n' ' ')" "docs.scores.tsv docs2.scores.tsv "
+same "one line per good document" "$(wc -l < "$T/scores/docs.scores.tsv")" "200"
+same "broken lines counted" "$($PY -c "import json;print(json.load(open('$T/score.json'))['bad_lines'])")" "2"
+same "5 columns" "$(awk -F'\t' '{print NF}' "$T/scores/docs.scores.tsv" | sort -u)" "5"
+cmp -s "$T/scores/docs.scores.tsv" "$T/scores/docs2.scores.tsv" && ok "same scores from .jsonl and .jsonl.zst" || fail "shard formats differ"
+touch -d '2000-01-01' "$T/scores/docs.scores.tsv"
+"$MM" classify score --model "$T/m.bin" --out-dir "$T/scores" --stats "$T/score2.json" "$T/docs.jsonl" 2>/dev/null
+same "rerun skips finished outputs" "$($PY -c "import json;print(json.load(open('$T/score2.json'))['files_skipped'])")" "1"
+same "no temp files left" "$(ls "$T/scores" | grep -c tmp)" "0"
+good=$(awk -F'\t' '$1 < "d100" && $2 > 0.5' "$T/scores/docs.scores.tsv" | wc -l)
+[ "$good" -ge 90 ] && ok "math documents score high ($good/100)" || fail "math documents score high: $good/100"
+
+# ---- eval ----
+check "eval" bash -c "'$MM' classify eval --model '$T/m.bin' --pos '$T/pos_test.txt' --neg '$T/neg_test.txt' --svg '$T/pr.svg' --stats '$T/eval.json' --target-precision 0.95 > '$T/eval.out'"
+check "eval prints ROC-AUC and the threshold for the target" bash -c "grep -q roc_auc '$T/eval.out' && grep -q 'target precision' '$T/eval.out'"
+check "PR curve SVG" grep -q '<svg' "$T/pr.svg"
+auc=$($PY -c "import json;print(json.load(open('$T/eval.json'))['roc_auc'])")
+[ "$(echo "$auc >= 0.95" | bc)" = 1 ] && ok "eval ROC-AUC $auc" || fail "eval ROC-AUC $auc"
+
+# ---- select ----
+check "select --threshold" "$MM" select --scores "$T/scores/docs.scores.tsv" --threshold 0.5 -o "$T/ids.txt" --docs "$T/docs.jsonl" --out-dir "$T/sel" --stats "$T/sel.json"
+same "selected ids = rows over the threshold" "$(wc -l < "$T/ids.txt")" "$(awk -F'\t' '$2 >= 0.5' "$T/scores/docs.scores.tsv" | wc -l)"
+same "selected docs written" "$(zstd -dc "$T/sel/docs.jsonl.zst" | wc -l)" "$(wc -l < "$T/ids.txt")"
+check "select --top-frac" "$MM" select --scores "$T/scores/docs.scores.tsv" --top-frac 0.25 -o "$T/ids2.txt"
+same "top 25% of 200" "$(wc -l < "$T/ids2.txt")" "50"
+check "select --top-tokens" "$MM" select --scores "$T/scores/docs.scores.tsv" --top-tokens 2000 -o "$T/ids3.txt" --stats "$T/sel3.json"
+tok=$($PY -c "import json;d=json.load(open('$T/sel3.json'));print(d['tokens_selected'] >= 2000 and d['selected'] < 200)")
+same "token budget reached, not everything" "$tok" "True"
+
+# ---- bad input: clear errors, no crash ----
+expect_fail() { # what code cmd...
+  local what=$1 code=$2; shift 2
+  "$@" > "$T/bad.out" 2>&1; local rc=$?
+  if [ "$rc" = "$code" ]; then ok "$what (exit $rc: $(head -c 120 "$T/bad.out" | tr '\n' ' '))"; else fail "$what: exit $rc"; cat "$T/bad.out"; fi
+}
+echo "hello, I am not a model" > "$T/junk.bin"
+expect_fail "non-fastText model" 1 "$MM" classify score --model "$T/junk.bin" --out-dir "$T/x" "$T/docs.jsonl"
+head -c 100000 "$T/m.bin" > "$T/cut.bin"
+expect_fail "truncated model" 1 "$MM" classify predict --model "$T/cut.bin" "$T/norm.txt"
+expect_fail "truncated model (reference loader)" 1 "$MM" classify predict --reference --model "$T/cut.bin" "$T/norm.txt"
+: > "$T/empty.txt"
+expect_fail "one-class training data" 1 "$MM" classify train --pos "$T/pos.txt" --neg "$T/empty.txt" -o "$T/x.bin" $OPTS
+expect_fail "missing option" 2 "$MM" classify train --pos "$T/pos.txt" -o "$T/x.bin"
+expect_fail "two selection modes" 2 "$MM" select --scores "$T/scores/docs.scores.tsv" --threshold 0.5 --top-frac 0.1 -o "$T/x.txt"
+check "no model left behind by failed training" test ! -e "$T/x.bin"
+check "--help" bash -c "'$MM' classify train --help | grep -q word-ngrams && '$MM' select --help | grep -q top-tokens"
+finish
