@@ -1,0 +1,121 @@
+/* mathmine eval — greedy accuracy, Pass@K and Maj@K of a checkpoint on a task split
+ * (rl/grpo.h, mm_eval_run), as one JSON object on stdout. */
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/json.h"
+#include "rl/grpo.h"
+#include "tools/cli.h"
+
+#define CMD "eval"
+
+/* Task options, shared with tools/cmd_grpo.c (defined there). */
+typedef struct task_args {
+    const char *kind, *train_file, *test_file;
+    mm_arith_opts arith;
+} task_args;
+void grpo_task_args_default(task_args *t);
+int grpo_task_arg(const char *cmd, int argc, char **argv, int *i, task_args *t);
+mm_task *grpo_task_open(const char *cmd, const task_args *t);
+void grpo_task_usage(FILE *f);
+
+static void usage(FILE *f) {
+    fprintf(f,
+        "Usage: mathmine eval --ckpt CKPT [--task arith|jsonl ...] [--k K] [options]\n\n"
+        "Accuracy of a checkpoint on the task's held-out test split: greedy decoding, and K\n"
+        "samples per question at --temperature for Pass@K (some sample is right) and Maj@K\n"
+        "(the most frequent extracted answer is right).  Prints one JSON object on stdout.\n"
+        "An answer is the number after the last '####' of the output, compared as a number.\n\n"
+        "Options:\n"
+        "  --ckpt CKPT          checkpoint directory (model.safetensors, config.json, tokenizer)\n"
+        "  --tokenizer DIR      tokenizer (default: the checkpoint's; none = byte-level)\n"
+        "  --k K                samples per question for Pass@K / Maj@K (default 0 = greedy only)\n"
+        "  --temperature T      sampling temperature for the K samples (default 0.7)\n"
+        "  --n N                evaluate the first N test items (default: all)\n"
+        "  --split S            test (default) | train\n"
+        "  --max-new-tokens N   completion length cap (default 64)\n"
+        "  --batch N            sequences generated at once (default 64)\n"
+        "  --seed N             sampling seed (default 1)\n"
+        "  -j N                 threads (default: all cores)\n"
+        "  --stats FILE         also write the JSON to FILE\n"
+        "  -h, --help           this help\n\n");
+    grpo_task_usage(f);
+}
+
+int cmd_eval(int argc, char **argv) {
+    if (cli_wants_help(argc, argv)) {
+        usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    task_args ta;
+    grpo_task_args_default(&ta);
+    mm_eval_opts o = {.k = 0, .temperature = 0.7f, .n = 0, .max_new_tokens = 64, .batch = 64,
+                      .seed = 1};
+    const char *ckpt = NULL, *tok_dir = NULL, *stats = NULL, *split = "test";
+    int threads = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+#define VAL() (i + 1 < argc ? argv[++i] : (cli_usage_error(CMD, "%s needs a value", a), ""))
+        if (grpo_task_arg(CMD, argc, argv, &i, &ta)) continue;
+        if (!strcmp(a, "--ckpt")) ckpt = VAL();
+        else if (!strcmp(a, "--tokenizer")) tok_dir = VAL();
+        else if (!strcmp(a, "--k")) o.k = (int)cli_parse_int(CMD, a, VAL(), 0, 4096);
+        else if (!strcmp(a, "--temperature")) o.temperature = (float)cli_parse_double(CMD, a, VAL(), 0, 100);
+        else if (!strcmp(a, "--n")) o.n = (int)cli_parse_int(CMD, a, VAL(), 1, 100000000);
+        else if (!strcmp(a, "--split")) split = VAL();
+        else if (!strcmp(a, "--max-new-tokens")) o.max_new_tokens = (int)cli_parse_int(CMD, a, VAL(), 1, 1 << 20);
+        else if (!strcmp(a, "--batch")) o.batch = (int)cli_parse_int(CMD, a, VAL(), 1, 100000);
+        else if (!strcmp(a, "--seed")) o.seed = (uint64_t)cli_parse_int(CMD, a, VAL(), 0, 1LL << 62);
+        else if (!strcmp(a, "-j")) threads = (int)cli_parse_int(CMD, a, VAL(), 1, 4096);
+        else if (!strcmp(a, "--stats")) stats = VAL();
+        else cli_usage_error(CMD, "unknown option '%s'", a);
+#undef VAL
+    }
+    if (!ckpt) cli_usage_error(CMD, "--ckpt CKPT is required");
+    if (strcmp(split, "test") && strcmp(split, "train"))
+        cli_usage_error(CMD, "--split must be test or train, got '%s'", split);
+    if (threads) omp_set_num_threads(threads);
+    mm_task *task = grpo_task_open(CMD, &ta);
+    mm_gpt *m;
+    mm_err e = mm_gpt_load(ckpt, &m);
+    if (e != MM_OK) cli_die(CMD, e);
+    mm_grpo_codec *c;
+    if ((e = mm_grpo_codec_open(ckpt, tok_dir, mm_gpt_get_config(m)->vocab, &c)) != MM_OK)
+        cli_die(CMD, e);
+    mm_eval_result r;
+    e = mm_eval_run(m, c, task, !strcmp(split, "test") ? MM_TASK_TEST : MM_TASK_TRAIN, &o, &r);
+    if (e != MM_OK) cli_die(CMD, e);
+    mm_buf b = {0};
+    mm_jw w;
+    mm_jw_init(&w, &b);
+    mm_jw_obj_begin(&w);
+    mm_jw_key(&w, "ckpt"), mm_jw_string(&w, ckpt);
+    mm_jw_key(&w, "task"), mm_jw_string(&w, mm_task_name(task));
+    mm_jw_key(&w, "split"), mm_jw_string(&w, split);
+    mm_jw_key(&w, "n"), mm_jw_int(&w, r.n);
+    mm_jw_key(&w, "k"), mm_jw_int(&w, r.k);
+    mm_jw_key(&w, "temperature"), mm_jw_double(&w, o.temperature);
+    mm_jw_key(&w, "greedy_acc"), mm_jw_double(&w, r.greedy_acc);
+    if (r.k > 0) {
+        char key[32];
+        snprintf(key, sizeof key, "pass_at_%d", r.k);
+        mm_jw_key(&w, key), mm_jw_double(&w, r.pass_k);
+        snprintf(key, sizeof key, "maj_at_%d", r.k);
+        mm_jw_key(&w, key), mm_jw_double(&w, r.maj_k);
+        mm_jw_key(&w, "sample_acc"), mm_jw_double(&w, r.sample_acc);
+    }
+    mm_jw_key(&w, "format_rate"), mm_jw_double(&w, r.format_rate);
+    mm_jw_key(&w, "greedy_len"), mm_jw_double(&w, r.greedy_len);
+    mm_jw_key(&w, "seconds"), mm_jw_double(&w, r.seconds);
+    mm_jw_key(&w, "tokens_per_s"), mm_jw_double(&w, r.tokens_per_s);
+    mm_jw_obj_end(&w);
+    printf("%s\n", b.data);
+    cli_write_stats(CMD, stats, &b);
+    mm_buf_free(&b);
+    mm_grpo_codec_close(c);
+    mm_gpt_free(m);
+    mm_task_free(task);
+    return CLI_EXIT_OK;
+}
