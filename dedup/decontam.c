@@ -25,9 +25,14 @@
 #define HB 0x9E3779B97F4A7C15ull /* B: odd multiplier of the polynomial hash */
 #define HG 0xC2B2AE3D27D4EB4Full /* G: length salt */
 #define NONE UINT32_MAX
-#define RING 128 /* > MM_DECONTAM_MAX_N */
+#define RING 1024 /* > BATCH + MM_DECONTAM_MAX_N, a power of two */
+#define BATCH 256
 
 static inline uint64_t key_of(uint64_t h, uint64_t k) { return mm_dedup_mix64(h + k * HG); }
+/* The prefilter position of the same window: one multiply (the high bits of a product of an
+ * already well-mixed polynomial hash), so a clean word costs no full mix. */
+#define HF 0xD6E8FEB86659FD93ull
+static inline uint64_t filt_of(uint64_t h, uint64_t k) { return (h + k * HG) * HF; }
 
 mm_err mm_decontam_create(int n, mm_decontam **out) {
     *out = NULL;
@@ -121,8 +126,8 @@ static mm_err index_text(mm_decontam *d, uint32_t t, const char *s, size_t len) 
         pref[++i % RING] = P;
         if (i >= n) {
             MM_TRY(GROW(d->pend, d->cappend, d->npend + 1));
-            d->pend[d->npend++] = (dc_pending){key_of(P - pref[(i - n) % RING] * d->powB[n], n),
-                                               t, i - n};
+            uint64_t h = P - pref[(i - n) % RING] * d->powB[n];
+            d->pend[d->npend++] = (dc_pending){key_of(h, n), filt_of(h, n), t, i - n};
         }
     }
     d->texts[t].words = i;
@@ -136,7 +141,7 @@ static mm_err index_text(mm_decontam *d, uint32_t t, const char *s, size_t len) 
     b->short_texts++;
     d->short_lens |= 1ull << i;
     MM_TRY(GROW(d->pend, d->cappend, d->npend + 1));
-    d->pend[d->npend++] = (dc_pending){key_of(P, i), t, 0};
+    d->pend[d->npend++] = (dc_pending){key_of(P, i), filt_of(P, i), t, 0};
     return MM_OK;
 }
 
@@ -208,7 +213,7 @@ static mm_err build_tri(mm_decontam *d) {
         uint64_t w[MM_DECONTAM_MAX_N];
         mm_dedup_words(d->arena.data + d->texts[t].off, d->texts[t].len, w, k);
         uint64_t h = (w[k - 3] * HB + w[k - 2]) * HB + w[k - 1];
-        bit_set(d->tri, d->tri_shift, key_of(h, 3));
+        bit_set(d->tri, d->tri_shift, filt_of(h, 3));
     }
     return MM_OK;
 }
@@ -233,7 +238,7 @@ mm_err mm_decontam_build(mm_decontam *d) {
         if (!d->keys[i]) d->nkeys++;
         d->keys[i] = key;
         d->heads[i] = e;
-        bit_set(d->bits, d->bits_shift, key);
+        bit_set(d->bits, d->bits_shift, pd->filt);
     }
     free(d->pend);
     d->pend = NULL;
@@ -278,37 +283,54 @@ static size_t probe(const mm_decontam *d, uint64_t key, uint32_t len, const uint
     return nout;
 }
 
+/* The scan works in batches of BATCH words: first tokenise the batch, computing each window's
+ * prefilter position and prefetching its bitmap word, then test and probe.  The bitmap (a few
+ * MB) does not fit in L2, and one cache miss per word was most of the time: issuing a batch of
+ * prefetches lets the misses overlap. */
 size_t mm_decontam_scan(const mm_decontam *d, const char *text, size_t n, mm_decontam_match *out,
                         size_t cap) {
     if (!d->built || !cap) return 0;
     const uint8_t *p = (const uint8_t *)text, *end = p + n, *ws, *we;
-    uint64_t pref[RING], ring[RING], w, P = 0, i = 0;
+    uint64_t pref[RING], ring[RING], fpos[BATCH], w, P = 0, i = 0;
     const uint64_t N = (uint64_t)d->n, Bn = d->powB[N], B3 = d->powB[3];
     const uint64_t *bits = d->bits, *tri = d->tri, lens = d->short_lens;
     const int shift = d->bits_shift, tshift = d->tri_shift;
     size_t nout = 0;
     pref[0] = 0;
-    while (mm_dedup_word_next(&p, end, &w, &ws, &we)) {
-        P = P * HB + w;
-        i++;
-        pref[i % RING] = P;
-        ring[(i - 1) % RING] = w; /* word i-1 (0-based) */
-        if (i >= N) {
-            uint64_t key = key_of(P - pref[(i - N) % RING] * Bn, N);
-            if (bit_get(bits, shift, key)) {
-                nout = probe(d, key, (uint32_t)N, ring, i - 1, out, nout, cap);
-                if (nout == cap) break;
+    for (;;) {
+        /* phase 1: up to BATCH words; word number i (1-based) ends at prefix pref[i] */
+        uint64_t first = i + 1;
+        size_t nb = 0;
+        while (nb < BATCH && mm_dedup_word_next(&p, end, &w, &ws, &we)) {
+            P = P * HB + w;
+            i++;
+            pref[i % RING] = P;
+            ring[(i - 1) % RING] = w;
+            uint64_t f = i >= N ? filt_of(P - pref[(i - N) % RING] * Bn, N) >> shift : 0;
+            fpos[nb++] = f;
+            __builtin_prefetch(&bits[f >> 6]);
+        }
+        if (!nb) break;
+        /* phase 2: test and probe */
+        for (size_t j = 0; j < nb; j++) {
+            uint64_t k1 = first + j; /* 1-based word number */
+            if (k1 >= N && (bits[fpos[j] >> 6] >> (fpos[j] & 63) & 1)) {
+                uint64_t h = pref[k1 % RING] - pref[(k1 - N) % RING] * Bn;
+                nout = probe(d, key_of(h, N), (uint32_t)N, ring, k1 - 1, out, nout, cap);
+                if (nout == cap) return nout;
+            }
+            if (lens && k1 >= 3 &&
+                bit_get(tri, tshift, filt_of(pref[k1 % RING] - pref[(k1 - 3) % RING] * B3, 3))) {
+                for (uint64_t k = 3; k < N && k <= k1; k++) {
+                    if (!(lens >> k & 1)) continue;
+                    uint64_t h = pref[k1 % RING] - pref[(k1 - k) % RING] * d->powB[k];
+                    if (bit_get(bits, shift, filt_of(h, k)))
+                        nout = probe(d, key_of(h, k), (uint32_t)k, ring, k1 - 1, out, nout, cap);
+                }
+                if (nout == cap) return nout;
             }
         }
-        if (lens && i >= 3 && bit_get(tri, tshift, key_of(P - pref[(i - 3) % RING] * B3, 3))) {
-            for (uint64_t k = 3; k < N && k <= i; k++) {
-                if (!(lens >> k & 1)) continue;
-                uint64_t key = key_of(P - pref[(i - k) % RING] * d->powB[k], k);
-                if (bit_get(bits, shift, key))
-                    nout = probe(d, key, (uint32_t)k, ring, i - 1, out, nout, cap);
-            }
-            if (nout == cap) break;
-        }
+        if (nb < BATCH) break;
     }
     return nout;
 }

@@ -23,7 +23,7 @@ typedef struct dc_entry {
 } dc_entry;
 
 typedef struct dc_pending {
-    uint64_t key;
+    uint64_t key, filt;
     uint32_t text, start;
 } dc_pending;
 

@@ -76,4 +76,11 @@ MM_API mm_err mm_minhash_filter(const char *shard, const char *rm_path, const ch
                                 size_t nstems, const char *out_shard, const char *removed_tsv,
                                 mm_dedup_stats *st);
 
+/* Benchmarks: write a signature file for `ndocs` synthetic documents with global indices
+ * base..base+ndocs-1, as the signatures stage would.  A fraction dup_rate of them are
+ * near-duplicates of a random earlier document (sharing most of its band keys); the rest have
+ * random keys.  Deterministic given seed. */
+MM_API mm_err mm_minhash_synth(const mm_minhash_params *p, uint64_t ndocs, uint64_t base,
+                               double dup_rate, uint64_t seed, const char *sig_path);
+
 #endif

@@ -4,6 +4,7 @@
 
 #include "common/buf.h"
 #include "common/doc.h"
+#include "common/hash.h"
 #include "dedup/minhash.h"
 #include "dedup/runs.h"
 
@@ -330,5 +331,42 @@ mm_err mm_minhash_filter(const char *shard, const char *rm_path, const char *con
     mm_out_abort(o);
     mm_buf_free(&line);
     free(rm);
+    return e;
+}
+
+mm_err mm_minhash_synth(const mm_minhash_params *p, uint64_t ndocs, uint64_t base, double dup_rate,
+                        uint64_t seed, const char *sig_path) {
+    if (ndocs >= UINT32_MAX) return mm_fail(MM_ERR_ARG, "at most 2^32-1 documents per shard");
+    bandrec *recs = mm_malloc((ndocs ? ndocs : 1) * sizeof *recs);
+    uint64_t *cluster = mm_malloc((ndocs ? ndocs : 1) * sizeof *cluster);
+    if (!recs || !cluster) {
+        free(recs);
+        free(cluster);
+        return MM_ERR_NOMEM;
+    }
+    mm_rng r;
+    mm_rng_seed(&r, seed ^ (base * 0x9E3779B97F4A7C15ull));
+    for (uint64_t i = 0; i < ndocs; i++) {
+        uint64_t g = base + i;
+        cluster[i] = (g > 0 && mm_rng_uniform(&r) < dup_rate) ? mm_rng_next(&r) % g : g;
+    }
+    dd_writer w;
+    uint64_t hp[6] = {(uint64_t)p->bands, (uint64_t)p->rows, (uint64_t)p->ngram, p->seed, ndocs, ndocs};
+    mm_err e = dd_create(&w, sig_path, SIG_MAGIC, sizeof(bandrec), hp);
+    for (int b = 0; !e && b < p->bands; b++) {
+        for (uint64_t i = 0; i < ndocs; i++) {
+            uint64_t c = cluster[i];
+            /* a near-duplicate shares each band of its original with probability 0.7 */
+            bool share = c != base + i && (mm_rng_next(&r) % 10) < 7;
+            uint64_t k = share ? mm_hash64(&c, 8, (uint64_t)b) : mm_rng_next(&r);
+            if (!share && c == base + i) k = mm_hash64(&c, 8, (uint64_t)b);
+            recs[i] = (bandrec){k, (uint32_t)i, 0};
+        }
+        qsort(recs, ndocs, sizeof *recs, cmp_band);
+        if ((e = dd_write(&w, recs, ndocs, sizeof *recs))) dd_abort(&w);
+    }
+    if (!e) e = dd_close(&w);
+    free(recs);
+    free(cluster);
     return e;
 }

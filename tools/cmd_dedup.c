@@ -37,7 +37,9 @@ static void usage(FILE *f) {
         "         buckets [--band B]   per band: merge the runs into candidate pairs (W/buckets/)\n"
         "         clusters             union-find over all pairs (W/clusters/<stem>.rm)\n"
         "         filter SHARD...      per shard: kept documents and removed ids with their cluster\n"
-        "         all SHARD...         the four in a row\n\n"
+        "         all SHARD...         the four in a row\n"
+        "         synth --docs N [--shards S] [--dup-rate R]  write signatures of N synthetic\n"
+        "                              documents to W/sig/ (for benchmarking buckets and clusters)\n\n"
         "Options:\n"
         "  --work W        work folder (default OUT/work)\n"
         "  --out-dir D     kept documents D/<stem>.jsonl.zst, removed ones listed in\n"
@@ -61,6 +63,8 @@ typedef struct opts {
     const char *work, *out, *stage, *stats;
     mm_minhash_params mh;
     int band, threads;
+    uint64_t synth_docs, synth_shards;
+    double dup_rate;
     bool force;
     size_t mem;
     const char **shards;
@@ -91,6 +95,9 @@ static void parse(int argc, char **argv, int first, opts *o) {
         else if (!strcmp(a, "--mem-mb") && more) o->mem = (size_t)cli_parse_int(CMD, a, argv[++i], 1, 1 << 20) << 20;
         else if (!strcmp(a, "-j") && more) o->threads = (int)cli_parse_int(CMD, a, argv[++i], 0, 4096);
         else if (!strcmp(a, "--force")) o->force = true;
+        else if (!strcmp(a, "--docs") && more) o->synth_docs = (uint64_t)cli_parse_int(CMD, a, argv[++i], 1, 4000000000LL);
+        else if (!strcmp(a, "--shards") && more) o->synth_shards = (uint64_t)cli_parse_int(CMD, a, argv[++i], 1, 100000);
+        else if (!strcmp(a, "--dup-rate") && more) o->dup_rate = cli_parse_double(CMD, a, argv[++i], 0, 1);
         else if (a[0] == '-' && a[1]) cli_usage_error(CMD, "unknown option or missing value: '%s'", a);
         else o->shards[o->nshards++] = a;
     }
@@ -504,6 +511,42 @@ static int mh_filter(opts *o, mm_jw *w, const char *sdir, const char *cdir) {
     return failed;
 }
 
+typedef struct synth_job {
+    opts *o;
+    const char *sdir;
+    uint64_t per;
+    int *failed;
+} synth_job;
+
+static mm_err run_synth(void *ctx, size_t i, int w) {
+    (void)w;
+    synth_job *j = ctx;
+    uint64_t base = (uint64_t)i * j->per, n = j->o->synth_docs - base < j->per ? j->o->synth_docs - base : j->per;
+    char *path = pathf("%s/synth-%05zu.sig", j->sdir, i);
+    mm_err e = mm_minhash_synth(&j->o->mh, n, base, j->o->dup_rate, j->o->mh.seed, path);
+    if (e) {
+        j->failed[i] = 1;
+        fprintf(stderr, "mathmine %s: error: %s: %s\n", CMD, path, mm_error_detail());
+    }
+    free(path);
+    return e;
+}
+
+static int mh_synth(opts *o, const char *sdir) {
+    if (!o->synth_docs) cli_usage_error(CMD, "minhash synth: --docs N is required");
+    uint64_t ns = o->synth_shards ? o->synth_shards : 1;
+    synth_job j = {o, sdir, (o->synth_docs + ns - 1) / ns, calloc(ns, sizeof(int))};
+    if (!j.failed) cli_die(CMD, MM_ERR_NOMEM);
+    double t0 = mm_now();
+    mm_pool_run(ns, o->threads, run_synth, &j);
+    int failed = 0;
+    for (uint64_t i = 0; i < ns; i++) failed += j.failed[i];
+    cli_info(0, "dedup minhash synth: %llu documents in %llu shards (dup rate %.2f) in %.1f s",
+             (unsigned long long)o->synth_docs, (unsigned long long)ns, o->dup_rate, mm_now() - t0);
+    free(j.failed);
+    return failed;
+}
+
 static int cmd_minhash(int argc, char **argv) {
     if (argc < 3) cli_usage_error(CMD, "minhash: give a stage: signatures, buckets, clusters, filter or all");
     const char *stage = argv[2];
@@ -519,6 +562,11 @@ static int cmd_minhash(int argc, char **argv) {
     mm_jw_obj_begin(&w);
     bool all = !strcmp(stage, "all");
     int failed = 0;
+    if (!strcmp(stage, "synth")) {
+        failed = mh_synth(&o, sdir);
+        free(sdir), free(bdir), free(cdir);
+        return failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+    }
     if (!all && strcmp(stage, "signatures") && strcmp(stage, "buckets") && strcmp(stage, "clusters") && strcmp(stage, "filter"))
         cli_usage_error(CMD, "minhash: unknown stage '%s' (signatures, buckets, clusters, filter, all)", stage);
     if (all) {
