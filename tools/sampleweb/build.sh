@@ -15,13 +15,14 @@
 #   --quiet        no table at the end
 # Idempotent: a site whose OUT_DIR/<host>.warc.gz exists is skipped; each WARC is written under a
 # temporary name and renamed when wget has finished.  Writes OUT_DIR/manifest.tsv (per site:
-# math flag, HTML pages, responses, chunked/gzip counts, bytes; see stats.py) every run.
+# math flag, HTML pages, responses, chunked/gzip counts, bytes, pages per section; see stats.py)
+# every run.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PY=/usr/bin/python3
 SITES_TSV=$HERE/sites.tsv
 
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit "${1:-2}"; }
 OUT= SET=default HOSTS= MAXP=0 JOBS= INSTALL=1 QUIET=
 while [ $# -gt 0 ]; do
   case $1 in

@@ -6,7 +6,8 @@ Prints a table (site, math, HTML pages, responses, chunked, gzip, MB of .warc.gz
 --manifest writes it as TSV with the header
   host  math  pages  responses  html_200  chunked  gzip  status_other  warc_bytes  mounts
 where math is 1, 0 or "mixed" (from sites.tsv: a host whose sections differ), pages is the number
-of 200 text/html responses, and mounts lists "prefix:package:math" of the host's sections.
+of 200 text/html responses, and mounts lists "prefix:package:math:pages" for each of the host's
+sections (pages under that URL prefix).
 Standard library only; reads the WARCs with Python's gzip module (a plain record walker, enough for
 the WARCs GNU wget writes — not a general WARC reader).
 """
@@ -51,7 +52,7 @@ def walk(path):
 
 
 def scan(path):
-    s = dict(responses=0, html_200=0, chunked=0, gzip=0, status_other=0, hosts=set())
+    s = dict(responses=0, html_200=0, chunked=0, gzip=0, status_other=0, hosts=set(), paths=[])
     for hdr, block in walk(path):
         if hdr.get("warc-type") != "response":
             continue
@@ -74,7 +75,18 @@ def scan(path):
             s["status_other"] += 1
         elif fields.get("content-type", "").startswith("text/html"):
             s["html_200"] += 1
+            if "://" in uri:
+                s["paths"].append("/" + uri.split("/", 3)[3] if uri.count("/") >= 3 else "/")
     return s
+
+
+def mount_pages(prefix, mounts, paths):
+    """HTML pages whose longest matching mount prefix is `prefix`."""
+    n = 0
+    for path in paths:
+        best = max((m[0] for m in mounts if path.startswith(m[0])), key=len, default=None)
+        n += best == prefix
+    return n
 
 
 def main():
@@ -99,7 +111,8 @@ def main():
                          html_200=s["html_200"], chunked=s["chunked"], gzip=s["gzip"],
                          status_other=s["status_other"],
                          warc_bytes=os.path.getsize(os.path.join(a.dir, fn)),
-                         mounts=",".join(f"{p}:{pkg}:{m}" for p, pkg, m in mounts),
+                         mounts=",".join(f"{p}:{pkg}:{m}:{mount_pages(p, mounts, s['paths'])}"
+                                         for p, pkg, m in mounts),
                          uri_hosts=sorted(s["hosts"])))
     cols = ["host", "math", "pages", "responses", "html_200", "chunked", "gzip", "status_other",
             "warc_bytes", "mounts"]
