@@ -454,15 +454,25 @@ static mm_err one_step(run *r, mm_pretrain_result *res) {
     if (isnan(res->first_loss)) res->first_loss = loss;
     res->last_loss = loss;
     MM_TRY(log_step(r, &ev));
-    int stop = o->stop && *o->stop;
+    int stop = (o->stop && *o->stop) || r->step == o->stop_at;
     if (r->step % o->ckpt_every == 0 || r->step == r->steps || stop) {
         MM_TRY(checkpoint(r));
         ev.checkpointed = 1;
-    } else if (!isnan(ev.val_loss)) {
+    } else if (!isnan(ev.val_loss)) { /* refresh the curve between checkpoints */
+        MM_TRY(mm_mkdirs(o->out));
         MM_TRY(write_log(r, o->out));
     }
     if (o->on_event) o->on_event(o->ctx, &ev);
     return MM_OK;
+}
+
+/* Validation loss of the untrained model: the start of the curve. */
+static mm_err initial_validation(run *r, mm_pretrain_result *res) {
+    float v;
+    MM_TRY(validate(r, &v));
+    res->first_val = res->last_val = v;
+    MM_TRY(mm_buf_printf(&r->log, "{\"step\": 0, \"val_loss\": %.6f}\n", v));
+    return push_point(&r->vx, &r->vy, &r->nv, &r->capv, 0, v);
 }
 
 static void run_free(run *r) {
@@ -522,9 +532,12 @@ mm_err mm_pretrain_run(const mm_pretrain_opts *o, mm_pretrain_result *res) {
     r.min_lr = o->min_lr >= 0 ? o->min_lr : o->lr / 10;
     mm_err e = setup(&r, o);
     if (e == MM_OK) mm_gpt_params(r.m, &res->params);
+    if (e == MM_OK && r.val && r.step == 0) e = initial_validation(&r, res);
     double t0 = mm_now();
     size_t tok0 = r.tokens_seen;
-    while (e == MM_OK && r.step < r.steps && !(o->stop && *o->stop)) e = one_step(&r, res);
+    while (e == MM_OK && r.step < r.steps && !(o->stop && *o->stop) &&
+           !(o->stop_at > 0 && r.step >= o->stop_at))
+        e = one_step(&r, res);
     res->steps_done = r.step;
     res->seconds = mm_now() - t0;
     res->tokens_per_s = res->seconds > 0 ? (double)(r.tokens_seen - tok0) / res->seconds : 0;

@@ -73,6 +73,8 @@ typedef struct mm_pretrain_opts {
     int val_every, val_batches, ckpt_every;
     uint64_t seed;
     int resume;
+    long stop_at;       /* > 0: checkpoint and return after this step (the schedule still
+                           spans `steps`); for splitting a run into jobs */
     volatile int *stop; /* when it becomes non-zero the run checkpoints and returns */
     void (*on_event)(void *ctx, const mm_pretrain_event *e);
     void *ctx;

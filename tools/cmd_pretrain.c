@@ -57,8 +57,9 @@ void mm_cli_blas_setup(void) {
     free(was);
 }
 
-/* Threads for OpenMP and OpenBLAS alike. */
+/* Threads for OpenMP and OpenBLAS alike: -j N, else OMP_NUM_THREADS, else all cores. */
 void mm_cli_set_threads(int n) {
+    if (n <= 0 && getenv("OMP_NUM_THREADS")) n = omp_get_max_threads();
     if (n <= 0) n = (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (n < 1) n = 1;
     omp_set_num_threads(n);
@@ -83,6 +84,8 @@ static void usage(FILE *f) {
         "  --tokenizer DIR      tokenizer to copy into the checkpoint (and take vocab from)\n"
         "  --out DIR            run / checkpoint directory (required)\n"
         "  --resume             continue the run in --out exactly where its checkpoint ended\n"
+        "  --stop-at N          checkpoint and stop after step N (the schedule still spans\n"
+        "                       --steps); continue later with --resume\n"
         "Optimisation:\n"
         "  --batch B            sequences per micro-batch (8)\n"
         "  --accum A            micro-batches per optimizer step (1)\n"
@@ -99,7 +102,7 @@ static void usage(FILE *f) {
         "  --ckpt-every N       checkpoint every N steps and at the end (500)\n"
         "  --log-every N        progress line on stderr every N steps (10)\n"
         "  --stats FILE         summary as JSON\n"
-        "  -j, --threads N      threads (all cores)\n"
+        "  -j, --threads N      threads (OMP_NUM_THREADS, else all cores)\n"
         "Benchmark:\n"
         "  --bench              time --steps (default 5) steps on random tokens; prints tokens/s\n"
         "                       and MFU against the sgemm peak it measures with the same threads\n\n"
@@ -202,6 +205,7 @@ static void parse_args(int argc, char **argv, args *a) {
         else if (IS("--config")) parse_config(need(argc, argv, &i), &o->cfg);
         else if (IS("--tokenizer")) o->tokenizer_dir = need(argc, argv, &i);
         else if (IS("--resume")) o->resume = 1;
+        else if (IS("--stop-at")) o->stop_at = (long)INT(1, 1000000000);
         else if (IS("--batch")) o->batch = (int)INT(1, 1 << 20);
         else if (IS("--accum")) o->accum = (int)INT(1, 1 << 20);
         else if (IS("--steps")) steps = (long)INT(1, 1000000000);
@@ -218,6 +222,8 @@ static void parse_args(int argc, char **argv, args *a) {
         else if (IS("--stats")) a->stats = need(argc, argv, &i);
         else if (IS("-j") || IS("--threads")) a->threads = (int)INT(1, 4096);
         else if (IS("--bench")) a->bench = 1;
+        else if (IS("-q") || IS("--quiet")) cli_verbosity = -1;
+        else if (IS("-v") || IS("--verbose")) cli_verbosity++;
         else cli_usage_error(CMD, "unknown option '%s'", s);
 #undef IS
 #undef INT
