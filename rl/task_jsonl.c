@@ -52,8 +52,10 @@ mm_err mm_task_jsonl_create(const char *train_path, const char *test_path, mm_ta
     if (!t) return MM_ERR_NOMEM;
     t->name = "jsonl";
     mm_err e = read_file_items(t, test_path, &t->split[MM_TASK_TEST]);
+    uint64_t skipped = t->skipped;
     if (e == MM_OK)
         e = read_file_items(t, train_path ? train_path : test_path, &t->split[MM_TASK_TRAIN]);
+    if (!train_path) t->skipped = skipped; /* the same file twice: count its lines once */
     if (e != MM_OK) {
         mm_task_free(t);
         return e;
