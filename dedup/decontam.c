@@ -115,19 +115,37 @@ static mm_err arena_str(mm_decontam *d, const char *s, size_t n, uint64_t *off) 
     return mm_buf_putc(&d->arena, 0);
 }
 
-/* Hash the words of a text into the pending key list. */
+/* A word that says little on its own: a number, or one ASCII letter ("x", "p", "3", "1024"). */
+static bool trivial_word(const uint8_t *s, const uint8_t *e) {
+    if (e - s == 1 && *s < 0x80) return true;
+    for (; s < e; s++)
+        if (*s < '0' || *s > '9') return false;
+    return true;
+}
+
+/* Hash the words of a text into the pending key list.  Windows made only of numbers and single
+ * letters are not used: "1 2 3 4 5 6 7 8 9 10" is an n-gram of some benchmark solution and of
+ * every table on the web, and "3 5 7" or "p q r" are whole answers.  An n-gram needs at least
+ * MIN_REAL_NGRAM real words, a short text MIN_REAL_SHORT. */
+#define MIN_REAL_NGRAM 2
+#define MIN_REAL_SHORT 1
 static mm_err index_text(mm_decontam *d, uint32_t t, const char *s, size_t len) {
     const uint8_t *p = (const uint8_t *)s, *end = p + len, *ws, *we;
     uint64_t pref[RING], w, P = 0;
-    uint32_t i = 0, n = (uint32_t)d->n;
+    uint32_t real[RING], R = 0, i = 0, n = (uint32_t)d->n, used = 0;
     pref[0] = 0;
+    real[0] = 0;
     while (mm_dedup_word_next(&p, end, &w, &ws, &we)) {
         P = P * HB + w;
-        pref[++i % RING] = P;
-        if (i >= n) {
+        R += !trivial_word(ws, we);
+        i++;
+        pref[i % RING] = P;
+        real[i % RING] = R;
+        if (i >= n && R - real[(i - n) % RING] >= MIN_REAL_NGRAM) {
             MM_TRY(GROW(d->pend, d->cappend, d->npend + 1));
             uint64_t h = P - pref[(i - n) % RING] * d->powB[n];
             d->pend[d->npend++] = (dc_pending){key_of(h, n), filt_of(h, n), t, i - n};
+            used++;
         }
     }
     d->texts[t].words = i;
@@ -136,12 +154,15 @@ static mm_err index_text(mm_decontam *d, uint32_t t, const char *s, size_t len) 
         b->too_short++;
         return MM_OK;
     }
-    b->texts++;
-    if (i >= n) return MM_OK;
-    b->short_texts++;
-    d->short_lens |= 1ull << i;
-    MM_TRY(GROW(d->pend, d->cappend, d->npend + 1));
-    d->pend[d->npend++] = (dc_pending){key_of(P, i), filt_of(P, i), t, 0};
+    if (i < n && R >= MIN_REAL_SHORT) {
+        b->short_texts++;
+        d->short_lens |= 1ull << i;
+        MM_TRY(GROW(d->pend, d->cappend, d->npend + 1));
+        d->pend[d->npend++] = (dc_pending){key_of(P, i), filt_of(P, i), t, 0};
+        used++;
+    }
+    if (used) b->texts++, d->texts[t].used = 1;
+    else b->trivial++;
     return MM_OK;
 }
 
@@ -209,7 +230,7 @@ static mm_err build_tri(mm_decontam *d) {
                       &d->tri_shift));
     for (size_t t = 0; t < d->ntexts; t++) {
         uint32_t k = d->texts[t].words;
-        if (k < 3 || k >= (uint32_t)d->n) continue;
+        if (k < 3 || k >= (uint32_t)d->n || !d->texts[t].used) continue;
         uint64_t w[MM_DECONTAM_MAX_N];
         mm_dedup_words(d->arena.data + d->texts[t].off, d->texts[t].len, w, k);
         uint64_t h = (w[k - 3] * HB + w[k - 2]) * HB + w[k - 1];
@@ -356,8 +377,8 @@ const char *mm_decontam_problem(const mm_decontam *d, size_t i) {
 size_t mm_decontam_nbench(const mm_decontam *d) { return d->nbench; }
 void mm_decontam_bench(const mm_decontam *d, size_t i, mm_decontam_bench_info *o) {
     const dc_bench *b = &d->bench[i];
-    *o = (mm_decontam_bench_info){b->name,        b->file,      b->fields, b->records,
-                                  b->texts,       b->short_texts, b->too_short, b->bad};
+    *o = (mm_decontam_bench_info){b->name,  b->file,        b->fields,    b->records, b->texts,
+                                  b->short_texts, b->too_short, b->trivial, b->bad};
 }
 uint32_t mm_decontam_ntexts(const mm_decontam *d) { return (uint32_t)d->ntexts; }
 void mm_decontam_text(const mm_decontam *d, uint32_t t, mm_decontam_text_info *o) {
@@ -369,7 +390,8 @@ void mm_decontam_text(const mm_decontam *d, uint32_t t, mm_decontam_text_info *o
                                  d->arena.data + x->id,
                                  d->arena.data + x->off,
                                  x->len,
-                                 x->words};
+                                 x->words,
+                                 x->used != 0};
 }
 uint64_t mm_decontam_keys(const mm_decontam *d) { return d->nkeys; }
 uint64_t mm_decontam_bytes(const mm_decontam *d) {

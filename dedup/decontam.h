@@ -3,7 +3,9 @@
  * A document is contaminated when it contains any n-gram (default n = 10 words) of a benchmark
  * text, or, for a benchmark text of 3 to n-1 words, the whole text as a contiguous word
  * sequence.  Texts under 3 words are not used.  Words are those of dedup/words.h (lowercase,
- * punctuation dropped, every CJK character a word).
+ * punctuation dropped, every CJK character a word).  Word sequences with no real word (only
+ * numbers and single letters: "1 2 3 4 5 6 7 8 9 10", "3 5 7", "p q r") are not used either,
+ * and an n-gram needs two real words: they occur on countless clean pages.
  *
  * Benchmarks are loaded from JSONL, JSON arrays, CSV and ASDiv-style XML, either through a
  * preset named after the benchmark (gsm8k, math, math500, cmath, agieval, mmlu, mmlu_stem, svamp,
@@ -60,6 +62,7 @@ typedef struct mm_decontam_bench_info {
     uint64_t texts;     /* texts used (>= 3 words) */
     uint64_t short_texts; /* of which 3..n-1 words (matched whole) */
     uint64_t too_short; /* texts under 3 words, not used */
+    uint64_t trivial;   /* texts of numbers and single letters only, not used */
     uint64_t bad;       /* broken records or missing required fields */
 } mm_decontam_bench_info;
 MM_API size_t mm_decontam_nbench(const mm_decontam *d);
@@ -73,6 +76,7 @@ typedef struct mm_decontam_text_info {
     const char *text;
     size_t len;
     uint32_t words;
+    bool used;       /* false: under 3 words, or nothing but numbers and single letters */
 } mm_decontam_text_info;
 MM_API uint32_t mm_decontam_ntexts(const mm_decontam *d);
 MM_API void mm_decontam_text(const mm_decontam *d, uint32_t t, mm_decontam_text_info *out);

@@ -7,11 +7,11 @@
 
 typedef struct dc_bench {
     char *name, *file, *fields;
-    uint64_t records, texts, short_texts, too_short, bad;
+    uint64_t records, texts, short_texts, too_short, trivial, bad;
 } dc_bench;
 
 typedef struct dc_text {
-    uint32_t bench, words;
+    uint32_t bench, words, used;
     uint32_t field; /* offset of the field name in the arena */
     uint32_t id;    /* offset of the id in the arena */
     uint64_t off;   /* offset of the text in the arena */

@@ -21,24 +21,25 @@ typedef struct preset {
     const char *xml;  /* FIELDS for XML */
 } preset;
 
-/* Questions and answers/solutions, as DeepSeekMath decontaminated; multiple-choice options are
- * left out (mostly 1-3 words: "None of the above" as a whole-text match would remove pages
- * that merely say so). */
+/* Questions and worked answers/solutions, as DeepSeekMath decontaminated.  Left out: final
+ * answers on their own (MATH "answer", CMATH "golden", MGSM "answer": "3, 5, 7", "18" — the
+ * solution holds them anyway) and multiple-choice options ("None of the above" as a whole-text
+ * match would remove every page that merely says so). */
 static const preset presets[] = {
     {"gsm8k", "question,answer", NULL, NULL},
-    {"math", "problem,solution,answer?", NULL, NULL},
-    {"math500", "problem,solution,answer?", NULL, NULL},
-    {"cmath", "input|question,original?,golden?", NULL, NULL},
-    {"agieval", "passage?,question,answer?,other.solution?", NULL, NULL},
+    {"math", "problem,solution", NULL, NULL},
+    {"math500", "problem,solution", NULL, NULL},
+    {"cmath", "input|question,original?", NULL, NULL},
+    {"agieval", "passage?,question,other.solution?", NULL, NULL},
     {"mmlu", "question", "0", NULL},
     {"mmlu_stem", "question", "0", NULL},
     {"svamp", "Body+Question", NULL, NULL},
     {"asdiv", "body+question", NULL, "Problem/Body+Question"},
     {"mawps", "input", NULL, NULL},
     {"mathqa", "problem,rationale?", NULL, NULL},
-    {"minerva_ocw", "problem,solution,answer?", NULL, NULL},
+    {"minerva_ocw", "problem,solution", NULL, NULL},
     {"sat_math", "question", NULL, NULL},
-    {"mgsm_zh", "messages.0.content,answer?", NULL, NULL},
+    {"mgsm_zh", "messages.0.content", NULL, NULL},
 };
 enum { NPRESETS = sizeof presets / sizeof *presets };
 

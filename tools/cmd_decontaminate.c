@@ -194,6 +194,7 @@ static mm_err write_bench(mm_jw *w, const mm_decontam *d, size_t bi, const found
     MM_TRY(mm_jw_key(w, "texts")); MM_TRY(mm_jw_uint(w, b.texts));
     MM_TRY(mm_jw_key(w, "short_texts")); MM_TRY(mm_jw_uint(w, b.short_texts));
     MM_TRY(mm_jw_key(w, "too_short")); MM_TRY(mm_jw_uint(w, b.too_short));
+    MM_TRY(mm_jw_key(w, "trivial")); MM_TRY(mm_jw_uint(w, b.trivial));
     MM_TRY(mm_jw_key(w, "bad_records")); MM_TRY(mm_jw_uint(w, b.bad));
     uint64_t items = 0, last = UINT64_MAX;
     for (size_t k = 0; k < nf; k++) {

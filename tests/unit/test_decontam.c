@@ -74,6 +74,21 @@ TEST(rules) {
     CHECK_EQ_INT(scan(d, "two words", m), 0);
     mm_buf_free(&b);
     mm_decontam_free(d);
+    /* numbers and single letters alone are not used */
+    CHECK_EQ_INT(mm_decontam_create(10, &d), MM_OK);
+    const char *table = "1 2 3 4 5 6 7 8 9 10 11 12", *ans = "3, 5, 7", *sol = "so x = 4 and y = 5 hence";
+    mm_decontam_add_text(d, "t", table, strlen(table));
+    mm_decontam_add_text(d, "t", ans, strlen(ans));
+    mm_decontam_add_text(d, "t", sol, strlen(sol));
+    CHECK_EQ_INT(mm_decontam_build(d), MM_OK);
+    mm_decontam_bench(d, 0, &bi);
+    CHECK_EQ_INT(bi.trivial, 2);
+    CHECK_EQ_INT(bi.texts, 1);
+    CHECK_EQ_INT(scan(d, "see the table: 1 2 3 4 5 6 7 8 9 10 11 12", m), 0);
+    CHECK_EQ_INT(scan(d, "primes 3, 5, 7 are odd", m), 0);
+    CHECK_EQ_INT(scan(d, "So x = 4, and y = 5; hence...", m), 1);
+    mm_buf_free(&b);
+    mm_decontam_free(d);
 }
 
 /* ---- real benchmarks in real pages ---- */
@@ -168,7 +183,7 @@ TEST(real_benchmarks_in_real_pages) {
             uint32_t t = first + (uint32_t)(mm_rng_next(&r) % (last - first + 1));
             mm_decontam_text_info ti;
             mm_decontam_text(d, t, &ti);
-            if (ti.words < 3 || ti.bench != b) continue;
+            if (!ti.used || ti.bench != b) continue;
             perturb(ti.text, ti.len, &r, &var);
             insert(pg.text[mm_rng_next(&r) % pg.n], var.data, &r, &doc);
             size_t nm = mm_decontam_scan(d, doc.data, doc.len, m, 64);
@@ -216,7 +231,7 @@ TEST(short_math_only_whole) {
     for (uint32_t t = 0; t < mm_decontam_ntexts(d); t++) {
         mm_decontam_text_info ti;
         mm_decontam_text(d, t, &ti);
-        if (ti.words < 3 || ti.words >= 10) continue;
+        if (!ti.used || ti.words >= 10) continue;
         nshort++;
         const char *page = pg.text[mm_rng_next(&r) % pg.n];
         insert(page, ti.text, &r, &doc);
