@@ -199,6 +199,9 @@ MM_API mm_err mm_clf_model_check_mem(const void *data, size_t n, mm_clf_model_in
 
 MM_API mm_err mm_clf_scorer_open(const char *model_path, const mm_clf_scorer_opts *opts,
                                  mm_clf_scorer **out);
+/* The same over a model already in memory (borrowed: keep it alive until close). */
+MM_API mm_err mm_clf_scorer_open_mem(const void *data, size_t n, const mm_clf_scorer_opts *opts,
+                                     mm_clf_scorer **out);
 MM_API void mm_clf_scorer_close(mm_clf_scorer *s);
 MM_API const mm_clf_model_info *mm_clf_scorer_info(const mm_clf_scorer *s);
 

@@ -263,6 +263,7 @@ struct mm_clf_scorer {
     char *path;
     uint8_t *map;      /* the whole file, mapped read-only */
     size_t map_len;
+    bool borrowed;     /* map is the caller's buffer (mm_clf_scorer_open_mem) */
     float *preloaded;  /* preload: aligned copy of a dense input matrix */
     size_t preload_len;
     const ufloat *in;  /* dense input rows (dim floats each) */
@@ -394,7 +395,7 @@ static inline const float *centroid(const pq_info *pq, const float *cent, int32_
 static mm_err build_output(mm_clf_scorer *s) {
     mat_info *o = &s->f.out;
     int32_t dim = s->f.info.dim;
-    int64_t want = s->f.loss == 1 ? s->f.info.nlabels - 1 : s->f.info.nlabels;
+    int64_t want = s->f.info.nlabels; /* hs uses the first nlabels - 1 rows (inner nodes) */
     if (o->m != want || want <= 0)
         return mm_fail(MM_ERR_FORMAT, "%s: output matrix has %lld rows for %lld labels (loss %s)",
                        s->path, (long long)o->m, (long long)s->f.info.nlabels, s->f.info.loss);
@@ -541,16 +542,41 @@ static mm_err setup(mm_clf_scorer *s) {
     return MM_OK;
 }
 
-mm_err mm_clf_scorer_open(const char *path, const mm_clf_scorer_opts *opts, mm_clf_scorer **out) {
-    *out = NULL;
+static mm_clf_scorer *scorer_new(const char *path, const mm_clf_scorer_opts *opts) {
     mm_clf_scorer *s = mm_calloc(1, sizeof *s);
-    if (!s) return MM_ERR_NOMEM;
+    if (!s) return NULL;
     if (opts) s->opts = *opts;
     else mm_clf_scorer_opts_default(&s->opts);
     if (!s->opts.label) s->opts.label = MM_CLF_LABEL_POS;
     if (!s->opts.max_bytes) s->opts.max_bytes = MM_CLF_MAX_BYTES_DEFAULT;
     s->path = mm_strndup(path, strlen(path));
-    mm_err e = s->path ? map_file(s, path) : MM_ERR_NOMEM;
+    if (!s->path) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+mm_err mm_clf_scorer_open_mem(const void *data, size_t n, const mm_clf_scorer_opts *opts,
+                              mm_clf_scorer **out) {
+    *out = NULL;
+    mm_clf_scorer *s = scorer_new("<memory>", opts);
+    if (!s) return MM_ERR_NOMEM;
+    s->map = (uint8_t *)data, s->map_len = n, s->borrowed = true;
+    mm_err e = setup(s);
+    if (e != MM_OK) {
+        mm_clf_scorer_close(s);
+        return e;
+    }
+    *out = s;
+    return MM_OK;
+}
+
+mm_err mm_clf_scorer_open(const char *path, const mm_clf_scorer_opts *opts, mm_clf_scorer **out) {
+    *out = NULL;
+    mm_clf_scorer *s = scorer_new(path, opts);
+    if (!s) return MM_ERR_NOMEM;
+    mm_err e = map_file(s, path);
     if (e == MM_OK) e = setup(s);
     if (e != MM_OK) {
         mm_clf_scorer_close(s);
@@ -562,7 +588,7 @@ mm_err mm_clf_scorer_open(const char *path, const mm_clf_scorer_opts *opts, mm_c
 
 void mm_clf_scorer_close(mm_clf_scorer *s) {
     if (!s) return;
-    if (s->map) munmap(s->map, s->map_len);
+    if (s->map && !s->borrowed) munmap(s->map, s->map_len);
     if (s->preloaded) munmap(s->preloaded, s->preload_len);
     free(s->in_centroids);
     free(s->in_norm_centroids);
@@ -795,6 +821,7 @@ static inline float dot_out(const mm_clf_scorer *s, const float *h, int32_t i) {
 static inline float std_log(float x) { return (float)log((double)x + 1e-5); }
 
 static float table_sigmoid(const mm_clf_scorer *s, float x) {
+    if (isnan(x)) return x; /* fastText throws on NaN; never index the table with it */
     if (x < -8) return 0.0f;
     if (x > 8) return 1.0f;
     int64_t i = (int64_t)((x + 8) * 512 / 8 / 2);
