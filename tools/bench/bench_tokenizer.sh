@@ -74,9 +74,23 @@ tokens=$(( $(stat -c %s "$W/enc.bin") / 4 ))
 # round trip while we are here
 $MM tokenizer decode --binary --tokenizer "$W/tok" "$W/enc.bin" | cmp -s - "$W/enc.txt" && rt=true || rt=false
 
-# 3. shard: the whole corpus through `mathmine shard` on 1 thread and on all cores
+# 3. shard: the corpus as a document shard (paragraphs grouped into ~4 KB documents), through
+#    `mathmine shard` on 1 thread and on all cores; CPU seconds from /usr/bin/time
+DOCS=$W/corpus-${MB}mb.jsonl.zst
+if [ ! -s "$DOCS" ]; then
+  $PY - "$CORPUS" <<'PY' | zstd -q -o "$DOCS"
+import json, sys
+buf, n = [], 0
+for para in open(sys.argv[1], encoding="utf-8", errors="surrogateescape").read().split("\n\n"):
+    buf.append(para); n += len(para)
+    if n >= 4096:
+        sys.stdout.write(json.dumps({"id": str(hash(buf[0])), "text": "\n\n".join(buf)}, ensure_ascii=False) + "\n"); buf, n = [], 0
+if buf: sys.stdout.write(json.dumps({"text": "\n\n".join(buf)}, ensure_ascii=False) + "\n")
+PY
+fi
 for j in 1 "$cores"; do
-  $MM shard --force -j "$j" --tokenizer "$W/tok" --stats "$W/shard-$j.json" "$CORPUS" -o "$W/shards-$j" 2>/dev/null
+  /usr/bin/time -f "%U %S" -o "$W/shard-$j.time" $MM shard --force -j "$j" --tokenizer "$W/tok" \
+    --stats "$W/shard-$j.json" "$DOCS" -o "$W/shards-$j" 2>/dev/null
 done
 
 # 4. the Python baselines (CPU seconds, so that other load on the machine counts less): pure-Python GPT-2 BPE encoding of 1 MB with the same files, and a
@@ -164,6 +178,8 @@ r = {"corpus_mb": size / 1e6, "vocab": tr["vocab"], "train_seconds": train_s,
      "encode_bytes_per_token": enc_bytes / max(tokens, 1), "roundtrip_exact": rt == "true",
      "shard_encode_mb_s_1thread": s1["encode_mb_per_s"], "shard_encode_mb_s_%dthreads" % cores: sn["encode_mb_per_s"],
      "shard_total_seconds_%dthreads" % cores: sn["seconds"], "cores": cores, **py}
+cpu1 = sum(map(float, open(w + "/shard-1.time").read().split()))
+r["shard_mb_per_cpu_second"] = s1["input_bytes"] / 1e6 / cpu1
 json.dump(r, open(out, "w"), indent=1)
 print("%-48s %12s" % ("measure", "value"))
 print("%-48s %12.1f" % ("corpus (MB of real text)", r["corpus_mb"]))
@@ -173,8 +189,9 @@ print("%-48s %12.1f" % ("  of which merging (s)", r["train_merge_seconds"] - 0))
 print("%-48s %12.1f" % ("encode MB/s per core (CPU time, 20 MB)", r["encode_mb_s_per_cpu_second"]))
 print("%-48s %12.1f" % ("encode MB/s, 1 thread, wall clock", r["encode_mb_s_1thread_wall"]))
 print("%-48s %12.2f" % ("bytes per token", r["encode_bytes_per_token"]))
-print("%-48s %12.1f" % ("shard MB/s, 1 thread (read+encode)", r["shard_encode_mb_s_1thread"]))
-print("%-48s %12.1f" % ("shard MB/s, %d threads" % cores, sn["encode_mb_per_s"]))
+print("%-48s %12.1f" % ("shard MB per CPU second (read+encode+write)", r["shard_mb_per_cpu_second"]))
+print("%-48s %12.1f" % ("shard MB/s, 1 thread, wall (read+encode)", r["shard_encode_mb_s_1thread"]))
+print("%-48s %12.1f" % ("shard MB/s, %d threads, wall" % cores, sn["encode_mb_per_s"]))
 print("%-48s %12s" % ("decode(encode(x)) == x", r["roundtrip_exact"]))
 print("%-48s %12.1f" % ("load average while measuring (1 min)", r["loadavg_1min"]))
 print("%-48s %12.2f" % ("pure-Python GPT-2 BPE encode MB/s (same files)", r["py_encode_mb_s"]))
