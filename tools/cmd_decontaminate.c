@@ -40,6 +40,7 @@ static void usage(FILE *f) {
         "  -n N             n-gram length (default 10, 3..100)\n"
         "  --out-dir D      clean shards D/<stem>.jsonl.zst and removed documents D/removed.jsonl.zst\n"
         "  --report R       JSON report (default D/decontam-report.json)\n"
+        "  --removed F      the removed documents (default D/removed.jsonl.zst)\n"
         "  --max-matches K  benchmark texts reported per removed document (default 8)\n"
         "  -j N             threads (default: all cores)\n"
         "  --stats FILE     run summary as JSON\n"
@@ -313,7 +314,7 @@ int cmd_decontaminate(int argc, char **argv) {
     shard *sh = calloc((size_t)argc, sizeof *sh);
     if (!benches || !dirs || !sh) cli_die(CMD, MM_ERR_NOMEM);
     size_t nb = 0, nd = 0, ns = 0;
-    const char *out_dir = NULL, *report = NULL, *stats = NULL;
+    const char *out_dir = NULL, *report = NULL, *stats = NULL, *removed = NULL;
     int n = 10, threads = 0, max_matches = 8;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -325,6 +326,7 @@ int cmd_decontaminate(int argc, char **argv) {
         else if (!strcmp(a, "--max-matches") && more) max_matches = (int)cli_parse_int(CMD, a, argv[++i], 1, 64);
         else if (!strcmp(a, "--out-dir") && more) out_dir = argv[++i];
         else if (!strcmp(a, "--report") && more) report = argv[++i];
+        else if (!strcmp(a, "--removed") && more) removed = argv[++i];
         else if (!strcmp(a, "--stats") && more) stats = argv[++i];
         else if (a[0] == '-' && a[1]) cli_usage_error(CMD, "unknown option or missing value: '%s'", a);
         else sh[ns++].path = a;
@@ -386,7 +388,8 @@ int cmd_decontaminate(int argc, char **argv) {
     }
     (void)pe;
     char rm_path[4096];
-    snprintf(rm_path, sizeof rm_path, "%s/removed.jsonl.zst", out_dir);
+    if (removed) snprintf(rm_path, sizeof rm_path, "%s", removed);
+    else snprintf(rm_path, sizeof rm_path, "%s/removed.jsonl.zst", out_dir);
     if ((e = write_file(rm_path, all.data ? all.data : "", all.len, 3))) cli_die(CMD, e);
     mm_buf rep = {0};
     if ((e = build_report(&rep, d, sh, ns, n, load_s, scan_s, max_rss_kb()))) cli_die(CMD, e);

@@ -192,7 +192,7 @@ static mm_err run_bucket(void *ctx, size_t i, int w) {
     job *j = ctx;
     int band = (int)(uintptr_t)j->aux[i];
     mm_err e = MM_OK;
-    if (!j->o->force && up_to_date(j->out[i], NULL)) j->skipped[i] = 1;
+    if (!j->o->force && up_to_date(j->out[i], j->aux2[0])) j->skipped[i] = 1;
     else e = mm_minhash_buckets(j->stems, j->nstems, band, j->out[i], &j->count[i]);
     if (e) report_fail(j, i, j->out[i]);
     mm_progress_add(j->prog, 1, 0);
@@ -416,10 +416,16 @@ static int mh_buckets(opts *o, mm_jw *w, const char *sdir, const char *bdir) {
     job j = new_job(o, nb);
     j.stems = (const char *const *)sigs;
     j.nstems = ns;
+    /* a band is redone when any signature file is newer than its pairs */
+    size_t newest = 0;
+    for (size_t i = 1; i < ns; i++)
+        if (!up_to_date(sigs[newest], sigs[i])) newest = i;
+    char *newest_sig = pathf("%s", sigs[newest]);
     for (size_t i = 0; i < nb; i++) {
         int b = o->band >= 0 ? o->band : (int)i;
         j.aux[i] = (char *)(uintptr_t)b;
         j.out[i] = pathf("%s/band-%03d.pairs", bdir, b);
+        j.aux2[i] = i ? NULL : newest_sig;
     }
     uint64_t sk = 0, pairs = 0;
     int failed = pool(&j, nb, run_bucket, "buckets", "bands", NULL, &sk);
