@@ -160,7 +160,7 @@ static void write_shards(const arts *a, int nshards, const char *dir, mm_rng *r)
 /* Run the four stages; return the removed ids, sorted, joined by '\n'. */
 static char *run_stages(const char *dir, int nshards) {
     mm_minhash_params p = MM_MINHASH_DEFAULTS;
-    char sig[3][4096], rm[3][4096], shard[3][4096], out[4096], tsv[3][4096], pairs[14][4096], stems[3][16];
+    char sig[3][4096], rm[3][4096], shard[3][4096], out[4096], tsv[3][4096], pairs[14][4096], stems[3][32];
     const char *sigp[3], *rmp[3], *pp[14], *st[3];
     mm_dedup_stats ds;
     for (int s = 0; s < nshards; s++) {
@@ -168,7 +168,7 @@ static char *run_stages(const char *dir, int nshards) {
         snprintf(sig[s], 4096, "%s/shard-%d.sig", dir, s);
         snprintf(rm[s], 4096, "%s/shard-%d.rm", dir, s);
         snprintf(tsv[s], 4096, "%s/shard-%d.tsv", dir, s);
-        snprintf(stems[s], 16, "shard-%d", s);
+        snprintf(stems[s], 32, "shard-%d", s);
         sigp[s] = sig[s], rmp[s] = rm[s], st[s] = stems[s];
         CHECK_EQ_INT(mm_minhash_signatures(&p, shard[s], sig[s], &ds), MM_OK);
     }
