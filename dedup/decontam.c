@@ -313,9 +313,16 @@ size_t mm_decontam_scan(const mm_decontam *d, const char *text, size_t n, mm_dec
     if (!d->built || !cap) return 0;
     const uint8_t *p = (const uint8_t *)text, *end = p + n, *ws, *we;
     uint64_t pref[RING], ring[RING], fpos[BATCH], w, P = 0, i = 0;
+    typedef struct cand_t {
+        uint64_t key, word;
+        uint32_t len;
+    } cand_t;
+    enum { CANDS = BATCH * 8 };
+    cand_t cand[CANDS]; /* candidates of a batch: per word, the n-gram and the short lengths */
     const uint64_t N = (uint64_t)d->n, Bn = d->powB[N], B3 = d->powB[3];
     const uint64_t *bits = d->bits, *tri = d->tri, lens = d->short_lens;
     const int shift = d->bits_shift, tshift = d->tri_shift;
+    const size_t per_word = 1 + (size_t)__builtin_popcountll(lens);
     size_t nout = 0;
     pref[0] = 0;
     for (;;) {
@@ -332,24 +339,38 @@ size_t mm_decontam_scan(const mm_decontam *d, const char *text, size_t n, mm_dec
             __builtin_prefetch(&bits[f >> 6]);
         }
         if (!nb) break;
-        /* phase 2: test and probe */
+        /* phase 2: test the bitmaps; prefetch the table slot of every candidate */
+        size_t nc = 0;
         for (size_t j = 0; j < nb; j++) {
             uint64_t k1 = first + j; /* 1-based word number */
+            if (nc + per_word > CANDS) { /* full (only with a large n): probe what we have */
+                for (size_t c = 0; c < nc; c++) {
+                    nout = probe(d, cand[c].key, cand[c].len, ring, cand[c].word - 1, out, nout, cap);
+                    if (nout == cap) return nout;
+                }
+                nc = 0;
+            }
             if (k1 >= N && (bits[fpos[j] >> 6] >> (fpos[j] & 63) & 1)) {
-                uint64_t h = pref[k1 % RING] - pref[(k1 - N) % RING] * Bn;
-                nout = probe(d, key_of(h, N), (uint32_t)N, ring, k1 - 1, out, nout, cap);
-                if (nout == cap) return nout;
+                uint64_t key = key_of(pref[k1 % RING] - pref[(k1 - N) % RING] * Bn, N);
+                __builtin_prefetch(&d->keys[key & d->mask]);
+                cand[nc++] = (cand_t){key, k1, (uint32_t)N};
             }
             if (lens && k1 >= 3 &&
                 bit_get(tri, tshift, filt_of(pref[k1 % RING] - pref[(k1 - 3) % RING] * B3, 3))) {
                 for (uint64_t k = 3; k < N && k <= k1; k++) {
                     if (!(lens >> k & 1)) continue;
                     uint64_t h = pref[k1 % RING] - pref[(k1 - k) % RING] * d->powB[k];
-                    if (bit_get(bits, shift, filt_of(h, k)))
-                        nout = probe(d, key_of(h, k), (uint32_t)k, ring, k1 - 1, out, nout, cap);
+                    if (!bit_get(bits, shift, filt_of(h, k))) continue;
+                    uint64_t key = key_of(h, k);
+                    __builtin_prefetch(&d->keys[key & d->mask]);
+                    cand[nc++] = (cand_t){key, k1, (uint32_t)k};
                 }
-                if (nout == cap) return nout;
             }
+        }
+        /* phase 3: probe */
+        for (size_t c = 0; c < nc; c++) {
+            nout = probe(d, cand[c].key, cand[c].len, ring, cand[c].word - 1, out, nout, cap);
+            if (nout == cap) return nout;
         }
         if (nb < BATCH) break;
     }
