@@ -14,7 +14,7 @@
 #   --no-install   fail instead of running apt-get when a package is missing
 #   --quiet        no table at the end
 # Idempotent: a site whose OUT_DIR/<host>.warc.gz exists is skipped; each WARC is written under a
-# temporary name and renamed when wget has finished.  Writes OUT_DIR/manifest.tsv (per site:
+# temporary name (.tmp.<host>.<run>.warc.gz) and renamed when wget has finished.  Writes OUT_DIR/manifest.tsv (per site:
 # math flag, HTML pages, responses, chunked/gzip counts, bytes, pages per section; see stats.py)
 # every run.
 set -euo pipefail
@@ -86,8 +86,14 @@ fi
 
 # ---- serve and crawl ---------------------------------------------------------------------
 work=$(mktemp -d "$OUT/.work.XXXXXX")
-srv_pid=
-cleanup() { [ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+tag=${work##*.}  # names this run's temporary WARCs, so concurrent builds into one folder never clash
+srv_pid= xargs_pid=
+cleanup() {
+  [ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null
+  [ -n "$xargs_pid" ] && kill "$xargs_pid" 2>/dev/null
+  wait 2>/dev/null
+  rm -rf "$work"; rm -f "$OUT"/.tmp.*."$tag".warc.gz
+}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 t0=$(date +%s%N)
@@ -104,7 +110,7 @@ if [ ${#todo[@]} -gt 0 ]; then
     local h=$1 start mounts
     mounts=$(awk -F'\t' -v h="$h" '$1 == h { print $2 }' <<<"$rows")
     if [ "$(wc -l <<<"$mounts")" = 1 ]; then start="http://$h$mounts"; else start="http://$h/"; fi
-    rm -f "$OUT/.tmp.$h.warc.gz"
+    local tmp="$OUT/.tmp.$h.$tag"
     local rc=0
     env -u no_proxy -u NO_PROXY -u https_proxy -u HTTPS_PROXY \
       wget --no-config --no-verbose --recursive --level=inf --no-parent \
@@ -113,20 +119,25 @@ if [ ${#todo[@]} -gt 0 ]; then
         --reject '*.png,*.jpg,*.jpeg,*.gif,*.svg,*.ico,*.bmp,*.webp,*.woff,*.woff2,*.ttf,*.eot,*.otf,*.pdf,*.ps,*.dvi,*.zip,*.gz,*.tgz,*.bz2,*.xz,*.tar,*.mp4,*.webm' \
         --reject-regex '^https:|/_sources/|\.txt$' \
         --directory-prefix "$work/dl/$h" \
-        --warc-file "$OUT/.tmp.$h" --no-warc-keep-log \
+        --warc-file "$tmp" --no-warc-keep-log \
         "$start" >"$work/wget-$h.log" 2>&1 || rc=$?
     # wget exits 8 when some response was an error (the broken links of real docs give 404s)
     if [ "$rc" != 0 ] && [ "$rc" != 8 ]; then
+      [ -d "$work" ] || { rm -f "$tmp.warc.gz"; return 1; }  # the build was stopped
       echo "build.sh: wget failed for $h (exit $rc):" >&2; tail -5 "$work/wget-$h.log" >&2
-      rm -f "$OUT/.tmp.$h.warc.gz"; return 1
+      rm -f "$tmp.warc.gz"; return 1
     fi
-    [ -s "$OUT/.tmp.$h.warc.gz" ] || { echo "build.sh: wget wrote no WARC for $h" >&2; return 1; }
-    mv -f "$OUT/.tmp.$h.warc.gz" "$OUT/$h.warc.gz"
+    [ -s "$tmp.warc.gz" ] || { echo "build.sh: wget wrote no WARC for $h" >&2; return 1; }
+    mv -f "$tmp.warc.gz" "$OUT/$h.warc.gz"
     rm -rf "$work/dl/$h"
   }
-  export -f crawl; export OUT work port rows
-  printf '%s\n' "${todo[@]}" | xargs -P "$JOBS" -I{} bash -c 'crawl "$@"' _ {} || {
-    echo "build.sh: some sites failed" >&2; exit 1; }
+  export -f crawl; export OUT work port rows tag
+  # in the background so that a signal is handled at once: cleanup stops the server, and the
+  # crawls still running then fail fast and delete their temporary WARCs
+  printf '%s\n' "${todo[@]}" | xargs -P "$JOBS" -I{} bash -c 'crawl "$@"' _ {} &
+  xargs_pid=$!
+  wait "$xargs_pid" || { xargs_pid=; echo "build.sh: some sites failed" >&2; exit 1; }
+  xargs_pid=
   kill "$srv_pid" 2>/dev/null; wait "$srv_pid" 2>/dev/null || true; srv_pid=
 fi
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
