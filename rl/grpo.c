@@ -395,15 +395,16 @@ static mm_err step_sample(step_ctx *s, mm_gpt *policy, mm_gpt *ref, const mm_grp
 
 static void sample_stats(const step_ctx *s, mm_grpo_step_stats *st) {
     const mm_rollout *r = &s->ro;
-    double sum = 0, sq = 0, corr = 0, len = 0;
+    double sum = 0, sq = 0, corr = 0, len = 0, plen = 0;
     for (int i = 0; i < r->n; i++) {
+        plen += r->plen[i];
         sum += r->reward[i].reward, sq += r->reward[i].reward * r->reward[i].reward;
         corr += r->reward[i].correct, len += r->olen[i];
     }
     int n = r->n ? r->n : 1;
     st->reward_mean = sum / n;
     st->reward_std = sqrt(fmax(0, sq / n - st->reward_mean * st->reward_mean));
-    st->accuracy = corr / n, st->out_len = len / n;
+    st->accuracy = corr / n, st->out_len = len / n, st->prompt_len = plen / n;
     st->equal_groups = s->ngroups_seen ? (double)s->nequal / s->ngroups_seen : 0;
 }
 

@@ -148,6 +148,7 @@ typedef struct mm_grpo_step_stats {
     double reward_mean, reward_std, accuracy; /* over all samples of the step */
     double kl, clip_frac, entropy, ratio;     /* per completion token */
     double out_len;                           /* mean completion tokens */
+    double prompt_len;                        /* mean prompt tokens */
     double equal_groups;                      /* share of groups with all-equal rewards */
     double loss, grad_norm;
     int groups_trained, resampled;

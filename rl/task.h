@@ -41,6 +41,7 @@ typedef struct mm_arith_opts {
     int ops;         /* operations per problem (>= 1); default 2 */
     int digits;      /* digits of the operands of + and - (1..6); default 2 */
     int mul;         /* 1 = allow "times as many" steps (factor 2..4); default 1 */
+    int plain;       /* 1 = bare expressions ("Compute (3 + 4) * 2."), short for tiny models */
     uint64_t seed;   /* generator seed */
     size_t n_train;  /* items generated for the train split (default 20000) */
     size_t n_test;   /* items generated for the test split (default 500) */

@@ -32,12 +32,24 @@ static long rnd(mm_rng *r, long lo, long hi) { /* inclusive */
     return lo + (long)(mm_rng_next(r) % (uint64_t)(hi - lo + 1));
 }
 
+/* The plain form of the question: the steps as one expression, parenthesised in order. */
+static mm_err plain_question(mm_buf *q, long first, const long *b, const int *op, int n) {
+    mm_buf_clear(q);
+    MM_TRY(mm_buf_puts(q, "Compute "));
+    for (int k = 1; k < n; k++) MM_TRY(mm_buf_putc(q, '('));
+    MM_TRY(mm_buf_printf(q, "%ld", first));
+    for (int k = 0; k < n; k++)
+        MM_TRY(mm_buf_printf(q, " %c %ld%s", "+-*"[op[k]], b[k], k < n - 1 ? ")" : ""));
+    return mm_buf_putc(q, '.');
+}
+
 /* One problem into q (question) and s (solution); step results into vals. */
 static mm_err make_problem(mm_rng *r, const mm_arith_opts *o, mm_buf *q, mm_buf *s,
                            double *vals, long *answer) {
     long lo = o->digits == 1 ? 1 : (long)pow(10, o->digits - 1), hi = (long)pow(10, o->digits) - 1;
     const char *name = names[rnd(r, 0, 9)], *thing = things[rnd(r, 0, 7)];
-    long cur = rnd(r, lo, hi);
+    long cur = rnd(r, lo, hi), first = cur, bs[16];
+    int ops[16];
     mm_buf_clear(q), mm_buf_clear(s);
     MM_TRY(mm_buf_printf(q, "%s has %ld %s.", name, cur, thing));
     for (int k = 0; k < o->ops; k++) {
@@ -61,9 +73,11 @@ static mm_err make_problem(mm_rng *r, const mm_arith_opts *o, mm_buf *q, mm_buf 
             MM_TRY(mm_buf_printf(s, "%ld * %ld = %ld\n", cur, b, next));
         }
         vals[k] = (double)next;
+        bs[k] = b, ops[k] = op;
         cur = next;
     }
     MM_TRY(mm_buf_printf(q, " How many %s does %s have now?", thing, name));
+    if (o->plain) MM_TRY(plain_question(q, first, bs, ops, o->ops));
     MM_TRY(mm_buf_printf(s, "#### %ld", cur));
     *answer = cur;
     return MM_OK;

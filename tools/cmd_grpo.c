@@ -42,6 +42,7 @@ void grpo_task_usage(FILE *f) {
         "  --ops N             arith: operations per problem (default 2)\n"
         "  --digits N          arith: digits of the operands (default 2)\n"
         "  --no-mul            arith: only + and - steps\n"
+        "  --plain             arith: bare expressions (\"Compute (3 + 4) * 2.\") instead of words\n"
         "  --task-seed N       arith: generator seed (default 1); the test split depends only on it\n"
         "  --n-train N         arith: train items (default 20000)\n"
         "  --n-test N          arith: held-out test items (default 500)\n"
@@ -57,6 +58,7 @@ int grpo_task_arg(const char *cmd, int argc, char **argv, int *i, task_args *t) 
     else if (!strcmp(a, "--ops")) t->arith.ops = (int)cli_parse_int(cmd, a, VAL(), 1, 16);
     else if (!strcmp(a, "--digits")) t->arith.digits = (int)cli_parse_int(cmd, a, VAL(), 1, 6);
     else if (!strcmp(a, "--no-mul")) t->arith.mul = 0;
+    else if (!strcmp(a, "--plain")) t->arith.plain = 1;
     else if (!strcmp(a, "--task-seed")) t->arith.seed = (uint64_t)cli_parse_int(cmd, a, VAL(), 0, 1LL << 62);
     else if (!strcmp(a, "--n-train")) t->arith.n_train = (size_t)cli_parse_int(cmd, a, VAL(), 1, 100000000);
     else if (!strcmp(a, "--n-test")) t->arith.n_test = (size_t)cli_parse_int(cmd, a, VAL(), 1, 10000000);
@@ -163,7 +165,7 @@ static void log_line(run *r, const mm_grpo_step_stats *s) {
     mm_jw_key(&w, "step"), mm_jw_int(&w, s->step);
     D("reward_mean", s->reward_mean), D("reward_std", s->reward_std), D("accuracy", s->accuracy);
     D("kl", s->kl), D("clip_frac", s->clip_frac), D("entropy", s->entropy), D("ratio", s->ratio);
-    D("out_len", s->out_len), D("equal_groups", s->equal_groups), D("loss", s->loss);
+    D("out_len", s->out_len), D("prompt_len", s->prompt_len), D("equal_groups", s->equal_groups), D("loss", s->loss);
     D("grad_norm", s->grad_norm);
     mm_jw_key(&w, "groups_trained"), mm_jw_int(&w, s->groups_trained);
     mm_jw_key(&w, "resampled"), mm_jw_int(&w, s->resampled);
