@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <iconv.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,16 +194,24 @@ static mm_err decode_iconv(iconv_t cd, const char *s, size_t n, mm_buf *out) {
     return MM_OK;
 }
 
-static bool has_multibyte_utf8(const char *s, size_t n) {
-    bool multi = false;
-    for (size_t i = 0; i < n;) {
+/* 1 = valid UTF-8 with multi-byte sequences, 0 = pure ASCII, -1 = not valid UTF-8.
+ * ASCII runs are skipped eight bytes at a time: most of a page is ASCII markup. */
+static int utf8_kind(const char *s, size_t n) {
+    int multi = 0;
+    size_t i = 0;
+    while (i < n) {
+        uint64_t w;
+        if (i + 8 <= n && (memcpy(&w, s + i, 8), (w & 0x8080808080808080ull) == 0)) {
+            i += 8;
+            continue;
+        }
         if ((unsigned char)s[i] < 0x80) {
             i++;
             continue;
         }
         int k = mm_utf8_seq_len((const unsigned char *)s + i, n - i);
-        if (k <= 0) return false;
-        multi = true;
+        if (k <= 0) return -1;
+        multi = 1;
         i += (size_t)k;
     }
     return multi;
@@ -212,26 +221,27 @@ static bool has_multibyte_utf8(const char *s, size_t n) {
  * are common; the reverse, latin1 text that happens to be valid UTF-8, is vanishingly rare),
  * then the HTTP header, the <meta> prescan, uchardet, and windows-1252. A declared UTF-8 that is
  * not valid UTF-8 goes on to detection (a lying header). */
-static const char *choose(mm_charset *c, const char *s, size_t n, const char *http, size_t *skip) {
-    static char name[40];
-    (void)name;
+static const char *choose(mm_charset *c, const char *s, size_t n, const char *http, size_t *skip,
+                          bool *valid) {
     char *nm = c->used;
     *skip = 0;
+    *valid = false;
     const unsigned char *u = (const unsigned char *)s;
     if (n >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF) return *skip = 3, "UTF-8";
     if (n >= 2 && u[0] == 0xFF && u[1] == 0xFE) return *skip = 2, "UTF-16LE";
     if (n >= 2 && u[0] == 0xFE && u[1] == 0xFF) return *skip = 2, "UTF-16BE";
-    bool multi = has_multibyte_utf8(s, n);
-    if (multi) return "UTF-8";
+    int kind = utf8_kind(s, n);
+    *valid = kind >= 0;
+    if (kind == 1) return "UTF-8";
     if (http && *http) {
         iconv_name(http, strlen(http), nm, sizeof c->used);
         if (known(c, nm) && strcmp(nm, "UTF-8") && strncmp(nm, "UTF-16", 6)) return nm;
-        if (!strcmp(nm, "UTF-8") && mm_utf8_valid(s, n)) return "UTF-8";
+        if (!strcmp(nm, "UTF-8") && kind == 0) return "UTF-8";
     }
     if (meta_charset(s, n, nm, sizeof c->used) && known(c, nm) && strncmp(nm, "UTF-16", 6)) {
-        if (strcmp(nm, "UTF-8") || mm_utf8_valid(s, n)) return nm;
+        if (strcmp(nm, "UTF-8") || kind == 0) return nm;
     }
-    if (mm_utf8_valid(s, n)) return "UTF-8"; /* plain ASCII */
+    if (kind == 0) return "UTF-8"; /* plain ASCII */
     if (detect(c, s, n, nm, sizeof c->used) && known(c, nm) && strcmp(nm, "UTF-8")) return nm;
     return "WINDOWS-1252";
 }
@@ -240,13 +250,16 @@ mm_err mm_charset_to_utf8(mm_charset *c, const void *in, size_t n, const char *h
                           mm_buf *out, const char **used) {
     const char *s = in;
     size_t skip;
-    const char *cs = choose(c, s, n, http_charset, &skip);
+    bool valid;
+    const char *cs = choose(c, s, n, http_charset, &skip, &valid);
     if (cs != c->used) snprintf(c->used, sizeof c->used, "%s", cs);
     for (char *p = c->used; *p; p++) *p = (char)tolower((unsigned char)*p);
     *used = c->used;
     mm_buf_clear(out);
     s += skip, n -= skip;
-    if (!strcmp(cs, "UTF-8") || !strcmp(c->used, "utf-8")) return copy_utf8((const unsigned char *)s, n, out);
+    bool utf8 = !strcmp(cs, "UTF-8") || !strcmp(c->used, "utf-8");
+    if (utf8 && valid && skip == 0) return mm_buf_append(out, s, n);
+    if (utf8) return copy_utf8((const unsigned char *)s, n, out);
     iconv_t cd = get_cd(c, cs == c->used ? c->used : cs);
     if (cd == (iconv_t)-1) {
         snprintf(c->used, sizeof c->used, "utf-8");

@@ -13,7 +13,7 @@ struct mm_extract {
     mm_charset *cs;
     mm_content *content;
     htmlParserCtxtPtr parser;
-    mm_buf utf8, text, scratch, title;
+    mm_buf utf8, stripped, text, scratch, title;
 };
 
 static void silent(void *ctx, const char *msg, ...) { (void)ctx, (void)msg; }
@@ -40,6 +40,7 @@ void mm_extract_free(mm_extract *x) {
     mm_content_free(x->content);
     if (x->parser) htmlFreeParserCtxt(x->parser);
     mm_buf_free(&x->utf8);
+    mm_buf_free(&x->stripped);
     mm_buf_free(&x->text);
     mm_buf_free(&x->scratch);
     mm_buf_free(&x->title);
@@ -83,9 +84,10 @@ mm_err mm_extract_html(mm_extract *x, const void *html, size_t n, const char *ht
     MM_TRY(mm_charset_to_utf8(x->cs, html, n, http_charset, &x->utf8, &r->charset));
     r->text = x->text.data;
     r->title = "";
-    if (x->utf8.len == 0 || x->utf8.len > (size_t)INT32_MAX) return MM_OK;
+    MM_TRY(mm_html_strip(x->utf8.data ? x->utf8.data : "", x->utf8.len, &x->stripped));
+    if (x->stripped.len == 0 || x->stripped.len > (size_t)INT32_MAX) return MM_OK;
     xmlSetGenericErrorFunc(NULL, silent);
-    xmlDoc *doc = htmlCtxtReadMemory(x->parser, x->utf8.data, (int)x->utf8.len, NULL, "UTF-8",
+    xmlDoc *doc = htmlCtxtReadMemory(x->parser, x->stripped.data, (int)x->stripped.len, NULL, "UTF-8",
                                      HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
                                          HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
                                          HTML_PARSE_COMPACT | HTML_PARSE_IGNORE_ENC);

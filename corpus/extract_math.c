@@ -77,7 +77,11 @@ static root_kind classify(const pass *p, const xmlNode *n) {
     if (!strcmp(nm, "mjx-container")) return R_MJX;
     if (!strcmp(nm, "math") || !strcmp(nm, "m:math")) return R_MATH;
     if (!strcmp(nm, "img")) return is_tex_img(n) ? R_IMG : R_NONE;
-    if (!html_attr(n, "class")) return R_NONE;
+    const char *cls = html_attr(n, "class");
+    /* fast path: every class below contains one of these (most elements have none) */
+    if (!cls || (!strcasestr(cls, "math") && !strcasestr(cls, "jax") && !strstr(cls, "katex") &&
+                 !strcasestr(cls, "mjx")))
+        return R_NONE;
     if (html_class_has(n, "katex")) return R_KATEX;
     if (html_class_has(n, "katex-html")) return R_V2_RENDER;
     if (html_class_has(n, "mwe-math-element")) return R_MWE;

@@ -36,6 +36,10 @@ xmlNode *html_next(xmlNode *n, const xmlNode *root, bool descend);
 /* Lower-cased "class id" of n in out (bounded). */
 void html_class_id(const xmlNode *n, char *out, size_t cap);
 
+/* Copy the page without <script> (except math/tex ones), <style>, comments and <svg>
+ * (corpus/html_strip.c): the parser then never spends time on them.  Replaces out's content. */
+mm_err mm_html_strip(const char *s, size_t n, mm_buf *out);
+
 /* The math pass (corpus/extract_math.c): formulas → <mm-math>, rendered twins removed. */
 mm_err mm_math_pass(xmlDoc *doc, xmlNode *root, mm_extract_math *m, mm_buf *scratch);
 /* MathML → LaTeX (corpus/mathml.c); appends to out, no delimiters. */

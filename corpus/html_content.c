@@ -23,6 +23,7 @@
  *    fields, too little text), unless they have many commas (prose) or are data tables.
  *
  * Nodes removed are unlinked and freed at once (roots collected first, so no pointer dangles). */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,12 +100,34 @@ static const char *const negative[] = {"-ad-", "hidden", "banner", "combx", "com
 static const char *const positive[] = {"article", "body", "content", "entry", "hentry", "h-entry",
     "main", "page", "pagination", "post", "text", "blog", "story"};
 
-static bool has_any(const char *s, const char *const *l, size_t k) {
-    for (size_t i = 0; i < k; i++)
-        if (strstr(s, l[i])) return true;
+/* Does s contain any of the k patterns?  Scans s once; `first` marks the bytes some pattern
+ * starts with, so most positions cost one table look-up (class and id strings are short,
+ * pattern lists long, and this runs for every element that has a class or an id). */
+static bool has_any(const char *s, const char *const *l, size_t k, const bool *first) {
+    for (const char *p = s; *p; p++) {
+        if (!first[(unsigned char)*p]) continue;
+        for (size_t i = 0; i < k; i++)
+            if (l[i][0] == *p && !strncmp(p + 1, l[i] + 1, strlen(l[i] + 1))) return true;
+    }
     return false;
 }
-#define HAS_ANY(s, l) has_any(s, l, sizeof l / sizeof *l)
+
+static bool first_unlikely[256], first_maybe[256], first_negative[256], first_positive[256];
+static pthread_once_t first_once = PTHREAD_ONCE_INIT;
+
+static void mark_first(bool *t, const char *const *l, size_t k) {
+    for (size_t i = 0; i < k; i++) t[(unsigned char)l[i][0]] = true;
+}
+#define MARK_FIRST(t, l) mark_first(t, l, sizeof l / sizeof *l)
+
+static void init_first(void) {
+    MARK_FIRST(first_unlikely, unlikely);
+    MARK_FIRST(first_maybe, maybe);
+    MARK_FIRST(first_negative, negative);
+    MARK_FIRST(first_positive, positive);
+}
+
+#define HAS_ANY(s, l) has_any(s, l, sizeof l / sizeof *l, first_##l)
 
 static bool is_invisible(const xmlNode *n) {
     if (NAME_IN(n, invisible_tags)) return true;
@@ -478,6 +501,7 @@ static mm_err clean(mm_content *c, xmlNode *root) {
 }
 
 mm_err mm_content_select(mm_content *c, xmlNode *body, bool keep, xmlNode ***nodes, size_t *n) {
+    pthread_once(&first_once, init_first);
     c->nout = 0;
     MM_TRY(prune(c, body, false));
     if (keep) {
