@@ -63,6 +63,11 @@ void mm_gk_blas_single(void) {
     if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
 }
 
+/* Thread teams only for work that repays waking them: a product of at least 1M multiply-adds,
+ * an elementwise pass over at least 32K floats. */
+static int big_gemm(int N, int C, int OC) { return (double)N * C * OC >= (1 << 20); }
+#define BIG_ELEMS(n) ((size_t)(n) >= (size_t)(1 << 15))
+
 /* [lo, hi) of n for thread id of nt, in multiples of `align` except the last. */
 static void split(int n, int id, int nt, int align, int *lo, int *hi) {
     int blocks = (n + align - 1) / align;
@@ -85,7 +90,7 @@ static void gemm_bias(float *out, int ldo, const float *in, const float *w, int 
 void mm_gk_matmul_fwd(float *out, const float *in, const float *w, const float *b, int N, int C,
                       int OC) {
     mm_gk_blas_single();
-#pragma omp parallel
+#pragma omp parallel if (big_gemm(N, C, OC))
     {
         int nt = omp_get_num_threads(), id = omp_get_thread_num(), lo, hi;
         if (N >= 64 * nt) {
@@ -127,7 +132,7 @@ static void colsum_add(float *db, const float *dout, int N, int OC, int lo, int 
 void mm_gk_matmul_bwd(float *din, float *dw, float *db, const float *dout, const float *in,
                       const float *w, int N, int C, int OC) {
     mm_gk_blas_single();
-#pragma omp parallel
+#pragma omp parallel if (big_gemm(N, C, OC))
     {
         int nt = omp_get_num_threads(), id = omp_get_thread_num(), lo, hi;
         split(N, id, nt, 1, &lo, &hi);
@@ -166,7 +171,7 @@ void mm_gk_matmul_bwd_ref(float *din, float *dw, float *db, const float *dout, c
 
 void mm_gk_lmhead_fwd(float *out, const float *in, const float *wte, int N, int C, int V) {
     mm_gk_blas_single();
-#pragma omp parallel
+#pragma omp parallel if (big_gemm(N, C, V))
     {
         int nt = omp_get_num_threads(), id = omp_get_thread_num(), lo, hi;
         if (N >= 64 * nt) {
@@ -186,7 +191,7 @@ void mm_gk_lmhead_fwd(float *out, const float *in, const float *wte, int N, int 
 void mm_gk_lmhead_bwd(float *din, float *dwte, const float *dout, const float *in,
                       const float *wte, int N, int C, int V) {
     mm_gk_blas_single();
-#pragma omp parallel
+#pragma omp parallel if (big_gemm(N, C, V))
     {
         int nt = omp_get_num_threads(), id = omp_get_thread_num(), lo, hi;
         split(N, id, nt, 1, &lo, &hi);
@@ -219,7 +224,7 @@ MM_HOT static void ln_row_fwd(float *o, float *mean, float *rstd, const float *x
 
 void mm_gk_layernorm_fwd(float *out, float *mean, float *rstd, const float *in, const float *w,
                          const float *b, int N, int C) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (BIG_ELEMS((size_t)N * C))
     for (int n = 0; n < N; n++)
         ln_row_fwd(out + (size_t)n * C, mean + n, rstd + n, in + (size_t)n * C, w, b, C);
 }
@@ -270,7 +275,7 @@ void mm_gk_layernorm_bwd(float *din, float *dw, float *db, const float *dout, co
         mm_gk_layernorm_bwd_ref(din, dw, db, dout, in, w, mean, rstd, N, C);
         return;
     }
-#pragma omp parallel
+#pragma omp parallel num_threads(nt) if (BIG_ELEMS((size_t)N * C))
     {
         float *pw = part + (size_t)omp_get_thread_num() * 2 * C, *pb = pw + C;
 #pragma omp for schedule(static)
@@ -334,7 +339,7 @@ enum { CHUNK = 4096 };
 
 void mm_gk_gelu_fwd(float *out, const float *in, size_t n) {
     size_t nc = (n + CHUNK - 1) / CHUNK;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (BIG_ELEMS(n))
     for (size_t k = 0; k < nc; k++) {
         size_t a = k * CHUNK, len = n - a < CHUNK ? n - a : CHUNK;
         gelu_chunk_fwd(out + a, in + a, len);
@@ -350,7 +355,7 @@ void mm_gk_gelu_fwd_ref(float *out, const float *in, size_t n) {
 
 void mm_gk_gelu_bwd(float *din, const float *in, const float *dout, size_t n) {
     size_t nc = (n + CHUNK - 1) / CHUNK;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (BIG_ELEMS(n))
     for (size_t k = 0; k < nc; k++) {
         size_t a = k * CHUNK, len = n - a < CHUNK ? n - a : CHUNK;
         gelu_chunk_bwd(din + a, in + a, dout + a, len);
@@ -573,7 +578,7 @@ void mm_gk_attention_step(float *out, const float *qkv, const float *kc, const f
                           int pos, int cap, int D, int H) {
     int hs = D / H;
     float scale = 1.0f / sqrtf((float)hs);
-#pragma omp parallel
+#pragma omp parallel if (BIG_ELEMS((size_t)B * (pos + 1) * D))
     {
         float *p = malloc((size_t)(pos + 1) * sizeof *p); /* [pos+1] scratch */
 #pragma omp for collapse(2) schedule(static)
@@ -615,7 +620,7 @@ double mm_gk_crossentropy(float *dlogits, const float *logits, const int *target
     *count = cnt;
     float scale = cnt ? 1.0f / cnt : 0.0f;
     double loss = 0;
-#pragma omp parallel for reduction(+ : loss) schedule(static)
+#pragma omp parallel for reduction(+ : loss) schedule(static) if (BIG_ELEMS((size_t)N * V))
     for (int n = 0; n < N; n++) {
         float *dl = dlogits + (size_t)n * V;
         if (targets[n] < 0) {
@@ -630,11 +635,11 @@ double mm_gk_crossentropy(float *dlogits, const float *logits, const int *target
 /* ---- elementwise ------------------------------------------------------------------------- */
 
 void mm_gk_add(float *a, const float *b, size_t n) {
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (BIG_ELEMS(n))
     for (size_t i = 0; i < n; i++) a[i] += b[i];
 }
 
 void mm_gk_add3(float *out, const float *a, const float *b, size_t n) {
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (BIG_ELEMS(n))
     for (size_t i = 0; i < n; i++) out[i] = a[i] + b[i];
 }
