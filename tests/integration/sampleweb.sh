@@ -117,9 +117,18 @@ before=$(cd "$W" && cksum *.warc.gz)
 out=$(bash "$SW/build.sh" "$W" --small --no-install --quiet 2>&1)
 same "rerun keeps the WARCs" "$(cd "$W" && cksum *.warc.gz)" "$before"
 grep -q '0 sites crawled, 6 already there' <<<"$out" && ok "rerun crawls nothing" || fail "rerun: $out"
-rm "$W/www.postgresql.org.warc.gz"
+rm "$W/mpmath.readthedocs.io.warc.gz"
 bash "$SW/build.sh" "$W" --small --no-install --quiet >/dev/null 2>&1
-[ -s "$W/www.postgresql.org.warc.gz" ] && ok "rerun rebuilds a missing site" || fail "rerun did not rebuild a missing site"
+[ -s "$W/mpmath.readthedocs.io.warc.gz" ] && ok "rerun rebuilds a missing site" || fail "rerun did not rebuild a missing site"
+# a build stopped in the middle leaves complete WARCs or none, and the next run finishes the set
+two=mpmath.readthedocs.io,arblib.github.io
+bash "$SW/build.sh" "$T/web3" --small --sites "$two" --no-install --quiet -j 1 >/dev/null 2>&1 &
+bp=$!; sleep 1.5; kill -TERM "$bp" 2>/dev/null; wait "$bp" 2>/dev/null; sleep 0.5
+same "stopped build: no temporary files" "$(ls -A "$T/web3" 2>/dev/null | grep -E '^\.(tmp|work)' || true)" ""
+bad=0; for f in "$T"/web3/*.warc.gz; do [ -f "$f" ] && { gzip -t "$f" 2>/dev/null || bad=1; }; done
+same "stopped build: the WARCs there are whole" "$bad" "0"
+bash "$SW/build.sh" "$T/web3" --small --sites "$two" --no-install --quiet >/dev/null 2>&1
+same "stopped build: a rerun completes it" "$(cd "$T/web3" && ls *.warc.gz | wc -l)" "2"
 r=$(bash "$SW/build.sh" "$T/web2" --small --sites nowhere.example --no-install 2>&1); rc=$?
 [ "$rc" = 2 ] && ok "unknown site is a usage error" || fail "unknown site: exit $rc: $r"
 
