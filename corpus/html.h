@@ -20,7 +20,8 @@
 
 static inline bool html_is_elem(const xmlNode *n) { return n && n->type == XML_ELEMENT_NODE; }
 static inline bool html_is(const xmlNode *n, const char *name) {
-    return html_is_elem(n) && n->name && !strcmp((const char *)n->name, name);
+    return html_is_elem(n) && n->name && n->name[0] == (unsigned char)name[0] &&
+           !strcmp((const char *)n->name, name);
 }
 
 /* The value of attribute `name` without copying ("" never: NULL when absent or empty). */

@@ -72,8 +72,9 @@ static info *I(const xmlNode *n) { return n && n->type == XML_ELEMENT_NODE ? n->
 
 static bool name_in(const xmlNode *n, const char *const *l, size_t k) {
     if (!html_is_elem(n)) return false;
+    const char *nm = (const char *)n->name;
     for (size_t i = 0; i < k; i++)
-        if (!strcmp((const char *)n->name, l[i])) return true;
+        if (nm[0] == l[i][0] && !strcmp(nm, l[i])) return true;
     return false;
 }
 #define NAME_IN(n, l) name_in(n, l, sizeof l / sizeof *l)

@@ -38,7 +38,7 @@ static const char *const line_tags[] = {"div", "dt", "dd", "caption", "figcaptio
 
 static bool in_list(const char *nm, const char *const *l, size_t n) {
     for (size_t i = 0; i < n; i++)
-        if (!strcmp(nm, l[i])) return true;
+        if (nm[0] == l[i][0] && !strcmp(nm, l[i])) return true;
     return false;
 }
 #define IN(nm, l) in_list(nm, l, sizeof l / sizeof *l)
