@@ -486,13 +486,14 @@ static mm_err load_annotations(const char *path, mm_strmap *allow, mm_strmap *de
     return e;
 }
 
-/* "host/a/b/" -> "host/a/" -> "host/"; NULL for "host/" itself. */
+/* "host/a/b/" -> "host/a/"; NULL for "host/a/" and "host/" ("host/" holds only top-level
+ * pages, so it is nobody's parent). */
 static const char *parent_prefix(const char *p, char *out, size_t cap) {
     size_t n = strlen(p);
     if (n < 2) return NULL;
     const char *q = p + n - 2;
     while (q > p && *q != '/') q--;
-    if (q == p) return NULL;
+    if (q == p || !memchr(p, '/', (size_t)(q - p))) return NULL;
     snprintf(out, cap, "%.*s", (int)(q - p + 1), p);
     return out;
 }

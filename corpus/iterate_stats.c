@@ -78,16 +78,17 @@ void iter_url_prefixes(const char *url, char *p0, char *p1, char *p2, size_t cap
     char host[512];
     mm_url_host(url, host, sizeof host);
     if (!host[0]) return;
-    snprintf(p0, cap, "%s/", host);
     const char *s = strstr(url, "://");
     s = s ? s + 3 : url;
     s += strcspn(s, "/?#"); /* skip the authority */
-    if (*s != '/') return;
-    size_t plen = strcspn(s, "?#");
+    size_t plen = *s == '/' ? strcspn(s, "?#") : 0;
     /* directory segments are those followed by another '/' */
     const char *seg = s + 1, *end = s + plen;
-    const char *slash1 = memchr(seg, '/', (size_t)(end - seg));
-    if (!slash1 || slash1 == seg) return;
+    const char *slash1 = plen ? memchr(seg, '/', (size_t)(end - seg)) : NULL;
+    if (!slash1 || slash1 == seg) { /* a page at the top of its site */
+        snprintf(p0, cap, "%s/", host);
+        return;
+    }
     snprintf(p1, cap, "%s/%.*s/", host, (int)(slash1 - seg), seg);
     const char *seg2 = slash1 + 1;
     const char *slash2 = seg2 < end ? memchr(seg2, '/', (size_t)(end - seg2)) : NULL;
