@@ -44,6 +44,7 @@ struct mm_warc {
     bool verify;
     unsigned char *buf;
     size_t pos, len, cap;
+    size_t chunk;        /* smallest read: READ_CHUNK, less for a small plain file */
     uint64_t base;
     bool eof;
     mm_in_damage in_dmg; /* an input damage event not yet reported */
@@ -77,16 +78,17 @@ static mm_warc_type type_of(const char *s) {
 static uint64_t upos(const mm_warc *w, size_t i) { return w->base + i; }
 
 static mm_err window_make_room(mm_warc *w, size_t need_total) {
-    if (w->pos > 0 && (w->cap - w->len < READ_CHUNK || w->cap < need_total + w->pos)) {
+    size_t chunk = w->chunk;
+    if (w->pos > 0 && (w->cap - w->len < chunk || w->cap < need_total + w->pos)) {
         memmove(w->buf, w->buf + w->pos, w->len - w->pos);
         w->base += w->pos;
         w->len -= w->pos;
         w->pos = 0;
     }
     size_t want = need_total > w->len ? need_total : w->len;
-    if (w->cap - w->len < READ_CHUNK || w->cap < want) {
-        size_t cap = w->cap ? w->cap : READ_CHUNK * 4;
-        while (cap < want || cap - w->len < READ_CHUNK) cap *= 2;
+    if (w->cap - w->len < chunk || w->cap < want) {
+        size_t cap = w->cap ? w->cap : chunk * 4;
+        while (cap < want || cap - w->len < chunk) cap *= 2;
         unsigned char *p = realloc(w->buf, cap + 1);
         if (!p) return mm_fail(MM_ERR_NOMEM, "%s: out of memory for a %zu byte record", w->name, need_total);
         w->buf = p, w->cap = cap;
@@ -570,6 +572,8 @@ mm_err mm_warc_open(const char *path, const mm_warc_opts *opts, mm_warc **out) {
     w->verify = opts && opts->verify_digests;
     mm_err e = w->name ? mm_in_open(path, w->name, &w->in) : MM_ERR_NOMEM;
     if (e != MM_OK) return mm_warc_close(w), e;
+    uint64_t size = mm_in_size(w->in);
+    w->chunk = size && size < READ_CHUNK && mm_in_get_codec(w->in) == MM_IN_PLAIN ? (size_t)size + 64 : READ_CHUNK;
     *out = w;
     return MM_OK;
 }

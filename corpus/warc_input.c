@@ -20,11 +20,13 @@
 
 enum {
     RAW_CHUNK = 1 << 20,      /* one read() from a file or pipe */
-    IN_TARGET = 1 << 20,      /* compressed bytes kept ahead of each gzip member */
+    IN_TARGET = 1 << 20,      /* the compressed window's usual size */
+    IN_LOW = 256 << 10,       /* refill when fewer bytes than this are ahead of a member */
     IN_FAST_MAX = 8 << 20,    /* larger members are inflated by streaming */
     OUT_FIRST = 1 << 20,      /* first output buffer for one member */
     OUT_FAST_MAX = 16 << 20,  /* members inflating to more are streamed */
     MM_IN_MARKS = 64,
+    DIRECT_MIN = 4 << 10,     /* try inflating straight into the caller's buffer from this size */
 };
 
 /* ---- raw bytes: a file descriptor or a libcurl transfer --------------------------------- */
@@ -39,6 +41,7 @@ typedef struct raw {
     mm_buf pend;        /* bytes already received but not yet read (peek, curl callbacks) */
     size_t pend_pos;
     uint64_t pos;       /* file offset of the next byte raw_read returns */
+    uint64_t size;      /* of a regular file, else 0 */
 } raw;
 
 static size_t curl_sink(char *p, size_t size, size_t n, void *ud) {
@@ -156,6 +159,8 @@ struct mm_in {
     raw raw;
     mm_in_codec codec;
     uint64_t upos; /* decompressed bytes delivered so far (+ the seek base) */
+    uint64_t size; /* of a regular file, else 0 */
+    size_t target; /* the compressed window's size: IN_TARGET, less for a small file */
     /* gzip */
     struct libdeflate_decompressor *ld;
     z_stream zs;
@@ -179,6 +184,8 @@ const char *mm_in_name(const mm_in *in) { return in->name; }
 mm_in_codec mm_in_get_codec(const mm_in *in) { return in->codec; }
 bool mm_in_seekable(const mm_in *in) { return in->raw.seekable; }
 
+uint64_t mm_in_size(const mm_in *in) { return in->size; }
+
 uint64_t mm_in_bytes_in(const mm_in *in) {
     if (in->codec == MM_IN_GZIP) return in->in_off + in->in_pos;
     return in->raw.pos;
@@ -197,18 +204,21 @@ bool mm_in_member_at(const mm_in *in, uint64_t upos, uint64_t *file_off) {
 /* ---- gzip ---------------------------------------------------------------------------------- */
 
 /* Make sure at least `want` compressed bytes are in the window after in_pos (fewer at end of
- * input).  The window slides: bytes before in_pos are dropped. */
+ * input).  The window slides: bytes before in_pos are dropped, but only when the tail has no
+ * room for `want` (moving the window per member would cost a memmove of it each time). */
 static mm_err gz_fill(mm_in *in, size_t want, mm_err *err) {
-    if (in->in_pos > 0 && in->in_len - in->in_pos < want) {
+    if (in->in_len - in->in_pos >= want || in->raw_eof) return MM_OK;
+    if (in->in_pos > 0 && in->in_pos + want > in->in_cap) {
         memmove(in->in, in->in + in->in_pos, in->in_len - in->in_pos);
         in->in_off += in->in_pos;
         in->in_len -= in->in_pos;
         in->in_pos = 0;
     }
     if (want > in->in_cap) {
-        unsigned char *p = realloc(in->in, want);
+        size_t cap = want > in->target ? want : in->target;
+        unsigned char *p = realloc(in->in, cap);
         if (!p) return *err = mm_fail(MM_ERR_NOMEM, "%s: out of memory", in->name);
-        in->in = p, in->in_cap = want;
+        in->in = p, in->in_cap = cap;
     }
     while (!in->raw_eof && in->in_len - in->in_pos < want) {
         ssize_t n = raw_read(&in->raw, in->in + in->in_len, in->in_cap - in->in_len, in->name, err);
@@ -355,9 +365,25 @@ static ssize_t gz_stream(mm_in *in, unsigned char *dst, size_t cap, mm_err *err)
     }
 }
 
-static mm_err gz_start_member(mm_in *in, mm_err *err) {
+/* The common case first: the member is wholly in the window and inflates into the caller's
+ * free space, so the bytes land where the parser reads them (no copy).  Returns the bytes
+ * made, or 0 to go the general way. */
+static size_t gz_direct(mm_in *in, unsigned char *dst, size_t cap) {
+    size_t ain = 0, aout = 0;
+    if (cap < DIRECT_MIN) return 0;
+    if (libdeflate_gzip_decompress_ex(in->ld, in->in + in->in_pos, in->in_len - in->in_pos, dst,
+                                      cap, &ain, &aout) != LIBDEFLATE_SUCCESS)
+        return 0;
+    in->in_pos += ain;
+    return aout;
+}
+
+/* Start the member at in_pos: inflated straight into dst (*made), into the member buffer, or
+ * (too big, or damaged) by streaming. */
+static mm_err gz_start_member(mm_in *in, unsigned char *dst, size_t cap, size_t *made, mm_err *err) {
     in->member_off = in->in_off + in->in_pos;
     in->marks[in->nmarks++ % MM_IN_MARKS] = (mark){in->upos, in->member_off};
+    if ((*made = gz_direct(in, dst, cap)) > 0) return MM_OK;
     if (gz_fast(in, err)) return MM_OK;
     if (*err != MM_OK) return *err;
     if (!in->zs_ready) {
@@ -391,13 +417,15 @@ static ssize_t gz_read(mm_in *in, unsigned char *dst, size_t cap, mm_in_damage *
             if (n != 0) return n;
             continue;
         }
-        if (gz_fill(in, IN_TARGET, err) != MM_OK) return -1;
+        if (gz_fill(in, in->target < IN_LOW ? in->target : IN_LOW, err) != MM_OK) return -1;
         if (in->in_pos == in->in_len) return 0;
         if (in->in_len - in->in_pos < 3 || !gz_magic(in->in + in->in_pos)) {
             if (gz_skip_garbage(in, err) != MM_OK) return -1;
             continue;
         }
-        if (gz_start_member(in, err) != MM_OK) return -1;
+        size_t made = 0;
+        if (gz_start_member(in, dst, cap, &made, err) != MM_OK) return -1;
+        if (made > 0) return (ssize_t)made;
     }
 }
 
@@ -457,6 +485,7 @@ static mm_err raw_open(raw *r, const char *path, const char *name) {
     }
     struct stat st;
     r->seekable = fstat(r->fd, &st) == 0 && S_ISREG(st.st_mode);
+    r->size = r->seekable ? (uint64_t)st.st_size : 0;
     if (r->seekable) posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     return MM_OK;
 }
@@ -476,6 +505,8 @@ static mm_err in_setup(mm_in *in, const char *path) {
     size_t got = 0;
     MM_TRY(raw_peek(&in->raw, 6, in->name, &head, &got));
     in->codec = sniff(head, got);
+    in->size = in->raw.size;
+    in->target = in->size && in->size < IN_TARGET ? (size_t)in->size + 64 : IN_TARGET;
     if (in->codec == MM_IN_ARCHIVE) return ar_open(in);
     if (in->codec == MM_IN_GZIP) {
         in->ld = libdeflate_alloc_decompressor();

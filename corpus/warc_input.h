@@ -42,6 +42,7 @@ mm_err mm_in_seek(mm_in *in, uint64_t off);
 mm_in_codec mm_in_get_codec(const mm_in *in);
 bool mm_in_seekable(const mm_in *in); /* a local regular file */
 uint64_t mm_in_bytes_in(const mm_in *in); /* compressed bytes consumed so far */
+uint64_t mm_in_size(const mm_in *in);     /* size of a regular file; 0 when unknown */
 const char *mm_in_name(const mm_in *in);
 void mm_in_close(mm_in *in);
 
