@@ -27,7 +27,8 @@ static int majority_correct(const mm_rollout *r, int first, int k, double answer
 /* Items [0, n) of the split, in chunks so that memory stays bounded. */
 static mm_err eval_pass(mm_gpt *m, const mm_grpo_codec *c, const mm_task *t, mm_task_split s,
                         int n, int copies, const mm_sample_opts *so, int batch, double *correct,
-                        double *pass, double *maj, double *formatted, long *tokens) {
+                        double *pass, double *maj, double *formatted, long *tokens,
+                        const mm_eval_opts *eo) {
     int chunk = batch > 0 ? (batch + copies - 1) / copies : 64;
     const mm_task_item **items = malloc((size_t)chunk * sizeof *items);
     if (!items) return mm_fail(MM_ERR_NOMEM, "eval");
@@ -44,6 +45,9 @@ static mm_err eval_pass(mm_gpt *m, const mm_grpo_codec *c, const mm_task *t, mm_
             for (int g = 0; g < copies; g++) {
                 const mm_reward *rw = &r.reward[q * copies + g];
                 *correct += rw->correct, *formatted += rw->formatted, any |= rw->correct;
+                if (eo && eo->on_greedy)
+                    eo->on_greedy(eo->ud, items[q], r.text[q * copies + g].data,
+                                  r.text[q * copies + g].len, rw);
             }
             if (pass) *pass += any;
             if (maj) *maj += majority_correct(&r, q * copies, copies, items[q]->answer);
@@ -66,7 +70,7 @@ mm_err mm_eval_run(mm_gpt *m, const mm_grpo_codec *c, const mm_task *t, mm_task_
     double correct = 0, formatted = 0;
     mm_sample_opts g = {0, 0, 1.0f, o->seed, o->max_new_tokens, c->eos};
     MM_TRY(eval_pass(m, c, t, s, n, 1, &g, o->batch, &correct, NULL, NULL, &formatted,
-                     &greedy_tokens));
+                     &greedy_tokens, o));
     r->n = n, r->k = o->k;
     r->greedy_acc = correct / n, r->format_rate = formatted / n;
     r->greedy_len = (double)greedy_tokens / n;
@@ -74,7 +78,7 @@ mm_err mm_eval_run(mm_gpt *m, const mm_grpo_codec *c, const mm_task *t, mm_task_
     if (o->k > 0) {
         double sc = 0, pass = 0, maj = 0, fm = 0;
         mm_sample_opts so = {o->temperature, 0, 1.0f, o->seed ^ 0x5a5a, o->max_new_tokens, c->eos};
-        MM_TRY(eval_pass(m, c, t, s, n, o->k, &so, o->batch, &sc, &pass, &maj, &fm, &tokens));
+        MM_TRY(eval_pass(m, c, t, s, n, o->k, &so, o->batch, &sc, &pass, &maj, &fm, &tokens, NULL));
         r->pass_k = pass / n, r->maj_k = maj / n, r->sample_acc = sc / ((double)n * o->k);
     }
     r->seconds = mm_now() - t0;

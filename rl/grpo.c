@@ -72,7 +72,7 @@ static mm_err rollout_add_row(mm_rollout *r, const mm_grpo_codec *c, const mm_ta
     mm_buf_clear(tmp);
     MM_TRY(mm_task_prompt(it, tmp));
     r->item[i] = it;
-    r->tokens[i] = malloc((size_t)ctx * sizeof(int32_t));
+    r->tokens[i] = calloc((size_t)ctx, sizeof(int32_t)); /* the sampler may read past a finished row */
     r->logp[i] = malloc((size_t)ctx * sizeof(float));
     r->tok_end[i] = malloc((size_t)ctx * sizeof(int));
     r->text[i] = (mm_buf){0};

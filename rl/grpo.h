@@ -184,6 +184,10 @@ typedef struct mm_eval_opts {
     int max_new_tokens;
     int batch;         /* sequences generated at once */
     uint64_t seed;
+    /* Called for every greedy output (may be NULL). */
+    void (*on_greedy)(void *ud, const mm_task_item *it, const char *out, size_t n,
+                      const mm_reward *r);
+    void *ud;
 } mm_eval_opts;
 
 typedef struct mm_eval_result {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/io.h"
 #include "common/json.h"
 #include "rl/grpo.h"
 #include "tools/cli.h"
@@ -20,6 +21,23 @@ void grpo_task_args_default(task_args *t);
 int grpo_task_arg(const char *cmd, int argc, char **argv, int *i, task_args *t);
 mm_task *grpo_task_open(const char *cmd, const task_args *t);
 void grpo_task_usage(FILE *f);
+
+static void dump_line(void *ud, const mm_task_item *it, const char *out, size_t n,
+                      const mm_reward *r) {
+    mm_buf b = {0};
+    mm_jw w;
+    mm_jw_init(&w, &b);
+    mm_jw_obj_begin(&w);
+    mm_jw_key(&w, "question"), mm_jw_string(&w, it->question);
+    mm_jw_key(&w, "output"), mm_jw_stringn(&w, out ? out : "", out ? n : 0);
+    mm_jw_key(&w, "answer"), mm_jw_double(&w, it->answer);
+    mm_jw_key(&w, "correct"), mm_jw_bool(&w, r->correct);
+    mm_jw_obj_end(&w);
+    mm_buf_putc(&b, '\n');
+    mm_err e = mm_out_write(ud, b.data, b.len);
+    mm_buf_free(&b);
+    if (e != MM_OK) cli_die(CMD, e);
+}
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -39,6 +57,7 @@ static void usage(FILE *f) {
         "  --batch N            sequences generated at once (default 64)\n"
         "  --seed N             sampling seed (default 1)\n"
         "  -j N                 threads (default: all cores)\n"
+        "  --dump FILE          the greedy outputs as JSONL (question, output, answer, correct)\n"
         "  --stats FILE         also write the JSON to FILE\n"
         "  -h, --help           this help\n\n");
     grpo_task_usage(f);
@@ -53,7 +72,7 @@ int cmd_eval(int argc, char **argv) {
     grpo_task_args_default(&ta);
     mm_eval_opts o = {.k = 0, .temperature = 0.7f, .n = 0, .max_new_tokens = 64, .batch = 64,
                       .seed = 1};
-    const char *ckpt = NULL, *tok_dir = NULL, *stats = NULL, *split = "test";
+    const char *ckpt = NULL, *tok_dir = NULL, *stats = NULL, *split = "test", *dump = NULL;
     int threads = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -70,6 +89,7 @@ int cmd_eval(int argc, char **argv) {
         else if (!strcmp(a, "--seed")) o.seed = (uint64_t)cli_parse_int(CMD, a, VAL(), 0, 1LL << 62);
         else if (!strcmp(a, "-j")) threads = (int)cli_parse_int(CMD, a, VAL(), 1, 4096);
         else if (!strcmp(a, "--stats")) stats = VAL();
+        else if (!strcmp(a, "--dump")) dump = VAL();
         else cli_usage_error(CMD, "unknown option '%s'", a);
 #undef VAL
     }
@@ -84,9 +104,13 @@ int cmd_eval(int argc, char **argv) {
     mm_grpo_codec *c;
     if ((e = mm_grpo_codec_open(ckpt, tok_dir, mm_gpt_get_config(m)->vocab, &c)) != MM_OK)
         cli_die(CMD, e);
+    mm_out *dump_out = NULL;
+    if (dump && (e = mm_out_open(dump, 0, &dump_out)) != MM_OK) cli_die(CMD, e);
+    o.on_greedy = dump ? dump_line : NULL, o.ud = dump_out;
     mm_eval_result r;
     e = mm_eval_run(m, c, task, !strcmp(split, "test") ? MM_TASK_TEST : MM_TASK_TRAIN, &o, &r);
     if (e != MM_OK) cli_die(CMD, e);
+    if (dump_out && (e = mm_out_commit(dump_out)) != MM_OK) cli_die(CMD, e);
     mm_buf b = {0};
     mm_jw w;
     mm_jw_init(&w, &b);

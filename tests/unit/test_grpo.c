@@ -254,6 +254,54 @@ TEST(loss_edge_cases) {
     mm_buf_free(&b);
 }
 
+/* End to end through the model: updates with the GRPO loss raise the log-probability of the
+ * outputs with positive advantage and lower it for negative ones. */
+TEST(update_direction) {
+    enum { B = 4, T = 6, V = 11 };
+    mm_gpt_config cfg = {V, 8, 1, 2, 8};
+    mm_gpt *m;
+    CHECK(mm_gpt_create(&cfg, 3, &m) == MM_OK);
+    if (!m) return;
+    int32_t tok[B * T], tgt[B * T];
+    float mask[B * T], adv[B * T], ref[B * T], before[B * T], after[B * T];
+    static float dlog[B * T * V];
+    mm_rng rng;
+    mm_rng_seed(&rng, 5);
+    for (int r = 0; r < B * T; r++) {
+        tok[r] = (int32_t)(mm_rng_next(&rng) % V);
+        mask[r] = r % T >= 2 && r % T < T - 1;
+        adv[r] = (r / T) % 2 ? -1.0f : 1.0f;
+    }
+    for (int r = 0; r < B * T; r++) tgt[r] = r % T < T - 1 ? tok[r + 1] : -1;
+    const float *logits;
+    CHECK(mm_gpt_forward(m, tok, B, T, &logits) == MM_OK);
+    mm_grpo_token_logp(logits, tgt, B, T, V, before);
+    memcpy(ref, before, sizeof ref);
+    mm_grpo_loss_opts o = {0.2f, 0.04f, 0};
+    mm_adamw_opts ao = {1e-2f, 0.9f, 0.95f, 1e-8f, 0};
+    for (int it = 0; it < 10; it++) {
+        CHECK(mm_gpt_forward(m, tok, B, T, &logits) == MM_OK);
+        mm_grpo_loss_in in = {B, T, V, logits, tgt, mask, adv, NULL, ref, 0, 0};
+        mm_grpo_loss_stats st;
+        CHECK(mm_grpo_loss(&in, &o, dlog, &st) == MM_OK);
+        mm_gpt_zero_grad(m);
+        CHECK(mm_gpt_backward(m, dlog) == MM_OK);
+        CHECK(mm_gpt_adamw_step(m, &ao) == MM_OK);
+    }
+    CHECK(mm_gpt_forward(m, tok, B, T, &logits) == MM_OK);
+    mm_grpo_token_logp(logits, tgt, B, T, V, after);
+    double up = 0, down = 0;
+    for (int r = 0; r < B * T; r++) {
+        if (!mask[r]) continue;
+        if (adv[r] > 0) up += after[r] - before[r];
+        else down += after[r] - before[r];
+    }
+    printf("  log-prob change: positive advantage %+.4f, negative %+.4f\n", up, down);
+    CHECK(up > 0);
+    CHECK(down < 0);
+    mm_gpt_free(m);
+}
+
 int main(void) {
     test_prog_ = "test_grpo";
     RUN(outcome_advantages);
@@ -263,5 +311,6 @@ int main(void) {
     RUN(parity_dr_grpo);
     RUN(parity_on_policy_process_token_mean);
     RUN(loss_edge_cases);
+    RUN(update_direction);
     return test_summary();
 }

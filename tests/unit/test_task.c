@@ -83,6 +83,23 @@ TEST(arith_generator) {
     mm_task_free(a), mm_task_free(b);
 }
 
+TEST(arith_plain) {
+    mm_arith_opts o;
+    mm_arith_opts_default(&o);
+    o.plain = 1, o.ops = 3, o.n_train = 50, o.n_test = 10;
+    mm_task *t;
+    CHECK(mm_task_arith_create(&o, &t) == MM_OK);
+    for (size_t i = 0; i < 50; i++) {
+        const mm_task_item *it = mm_task_get(t, MM_TASK_TRAIN, i);
+        CHECK(!strncmp(it->question, "Compute ((", 10));
+        /* the expression in the question evaluates to the answer */
+        const char *q = it->question + 8;
+        double v;
+        CHECK(mm_task_eval_expr(q, strlen(q) - 1, &v) && mm_task_same_number(v, it->answer));
+    }
+    mm_task_free(t);
+}
+
 TEST(steps_and_rewards) {
     mm_task_item it = {.question = "q", .solution = "", .answer = 35, .nsteps = 2,
                        .step_values = (double[]){40, 35}};
@@ -144,6 +161,7 @@ int main(void) {
     RUN(extract_answer);
     RUN(eval_expr);
     RUN(arith_generator);
+    RUN(arith_plain);
     RUN(steps_and_rewards);
     RUN(gsm8k_and_docs);
     return test_summary();
