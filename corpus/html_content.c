@@ -382,8 +382,8 @@ static xmlNode *common_ancestor(mm_content *c, xmlNode *top, const xmlNode *body
     int na = 0;
     for (size_t i = 0; i < c->nlist && na < 8; i++)
         if (c->list[i] != top && I(c->list[i])->score >= 0.75 * ts) alts[na++] = c->list[i];
-    if (na < 3) return top;
-    for (xmlNode *a = top->parent; a && a != body; a = a->parent) {
+    if (na < 3 || top == body) return top;
+    for (xmlNode *a = top->parent; a && I(a); a = a->parent) { /* up to body, which is measured */
         int k = 0;
         for (int i = 0; i < na; i++) k += contains(a, alts[i]);
         if (k >= 3) return a;
@@ -392,6 +392,7 @@ static xmlNode *common_ancestor(mm_content *c, xmlNode *top, const xmlNode *body
 }
 
 static xmlNode *climb(xmlNode *top, const xmlNode *body) {
+    if (top == body || !I(top)) return top;
     double last = I(top)->score, threshold = last / 3;
     for (xmlNode *p = top->parent; p && p != body && html_is_elem(p); p = p->parent) {
         info *pi = I(p);
