@@ -396,3 +396,20 @@ size_t mm_tok_split(const char *text, size_t n, size_t i) {
     if (i == n || last == start) return i;
     return last;
 }
+
+/* Cutting before a U+0020 that follows a non-whitespace byte and precedes a non-whitespace
+ * byte is exact: the pre-token ending before the space is a letter/number/other run or a
+ * contraction, which stops at the space whatever follows, and the next pre-token starts at the
+ * space (" word") on both sides of the cut.  Only ASCII neighbours are accepted, so a
+ * multi-byte whitespace character (U+00A0, U+3000, ...) can never be mistaken for a word. */
+size_t mm_tok_safe_cut(const char *text, size_t n, size_t from, size_t limit) {
+    const unsigned char *s = (const unsigned char *)text;
+    if (limit > n) limit = n;
+    for (size_t c = from > 0 ? from : 1; c + 1 < limit; c++) {
+        if (s[c] != ' ') continue;
+        unsigned a = s[c - 1], b = s[c + 1];
+        if (a < 0x80 && b < 0x80 && ascii_cls(a) != BPE_SPACE && ascii_cls(b) != BPE_SPACE)
+            return c;
+    }
+    return n;
+}

@@ -43,6 +43,10 @@ MM_API void mm_tok_ids_free(mm_tok_ids *ids);
 
 /* End (exclusive) of the pre-token that starts at byte `i` of s[0..n), i < n. */
 MM_API size_t mm_tok_split(const char *s, size_t n, size_t i);
+/* A cut point at or after `from` where s[0..c) and s[c..n) pre-tokenise exactly as the whole
+ * does: a space with a non-space on each side.  Returns n when there is none before `limit`.
+ * Lets a long text be split into pieces that are encoded or counted in parallel. */
+MM_API size_t mm_tok_safe_cut(const char *s, size_t n, size_t from, size_t limit);
 
 /* ---- loading and saving ---- */
 

@@ -130,6 +130,7 @@ typedef struct encoder {
     /* the batch */
     mm_buf text;
     size_t *off, *len, n, cap;
+    uint8_t *cont; /* 1 = this piece continues the previous item's document */
     mm_tok_ids *ids; /* per document of the batch */
     /* output */
     FILE *tmp;
@@ -165,12 +166,16 @@ static mm_err flush_batch(encoder *E, uint32_t mix) {
     MM_TRY(mm_pool_run(E->n, E->threads, encode_one, E));
     for (size_t i = 0; i < E->n; i++) {
         mm_tok_ids *v = &E->ids[i];
-        if (v->len > UINT32_MAX - 1)
-            return mm_fail(MM_ERR_TOO_LARGE, "a document of %zu tokens", v->len);
         if (v->len && fwrite(v->v, sizeof *v->v, v->len, E->tmp) != v->len)
             return mm_fail(MM_ERR_IO, "%s: write failed: %s", E->tmp_path, strerror(errno));
-        grow_or_die((void **)&E->docs, &E->docs_cap, E->ndocs + 1, sizeof *E->docs);
-        E->docs[E->ndocs++] = (doc_rec){E->ntok, (uint32_t)v->len, mix};
+        if (!E->cont[i]) {
+            grow_or_die((void **)&E->docs, &E->docs_cap, E->ndocs + 1, sizeof *E->docs);
+            E->docs[E->ndocs++] = (doc_rec){E->ntok, 0, mix};
+        }
+        doc_rec *d = &E->docs[E->ndocs - 1];
+        if (v->len > UINT32_MAX - 1 - d->ntok)
+            return mm_fail(MM_ERR_TOO_LARGE, "a document of more than %u tokens", UINT32_MAX - 1);
+        d->ntok += (uint32_t)v->len;
         E->ntok += v->len;
     }
     E->n = 0;
@@ -182,18 +187,32 @@ static void batch_grow(encoder *E) {
     size_t c = E->cap ? E->cap * 2 : 1024;
     E->off = realloc(E->off, c * sizeof *E->off);
     E->len = realloc(E->len, c * sizeof *E->len);
+    E->cont = realloc(E->cont, c * sizeof *E->cont);
     mm_tok_ids *ids = realloc(E->ids, c * sizeof *ids);
-    if (!E->off || !E->len || !ids) cli_die(CMD, mm_fail(MM_ERR_NOMEM, "batch of %zu", c));
+    if (!E->off || !E->len || !E->cont || !ids)
+        cli_die(CMD, mm_fail(MM_ERR_NOMEM, "batch of %zu", c));
     memset(ids + E->cap, 0, (c - E->cap) * sizeof *ids);
     E->ids = ids;
     E->cap = c;
 }
 
+/* A document longer than PIECE bytes is cut (where pre-tokenisation allows, see
+ * mm_tok_safe_cut) into pieces that the threads encode in parallel; the pieces' tokens are
+ * concatenated in order, which is exactly the document's encoding. */
+#define PIECE (1u << 20)
+
 static mm_err add_doc(encoder *E, const char *t, size_t n, uint32_t mix) {
-    if (E->n == E->cap) batch_grow(E);
-    E->off[E->n] = E->text.len;
-    E->len[E->n++] = n;
+    size_t base = E->text.len;
     MM_TRY(mm_buf_append(&E->text, t, n));
+    size_t i = 0;
+    do {
+        size_t j = n - i <= PIECE ? n : mm_tok_safe_cut(t, n, i + PIECE, i + 4 * PIECE);
+        if (E->n == E->cap) batch_grow(E);
+        E->off[E->n] = base + i;
+        E->len[E->n] = j - i;
+        E->cont[E->n++] = i > 0;
+        i = j;
+    } while (i < n);
     if (E->text.len >= BATCH_BYTES || E->n >= BATCH_DOCS) return flush_batch(E, mix);
     return MM_OK;
 }
@@ -433,6 +452,7 @@ static void encoder_free(encoder *E) {
     free(E->ids);
     free(E->off);
     free(E->len);
+    free(E->cont);
     free(E->docs);
     mm_buf_free(&E->text);
     if (E->tmp) fclose(E->tmp);

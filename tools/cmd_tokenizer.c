@@ -78,8 +78,9 @@ static void parse_train(int argc, char **argv, train_args *a) {
 }
 
 /* Texts are gathered into batches of about BATCH bytes, copied (the reader reuses its buffer)
- * and cut at line ends into pieces of at most PIECE bytes so that one big text file still
- * counts on every thread.  A cut can only change how a whitespace run at the cut splits. */
+ * and cut into pieces of about PIECE bytes so that one big text file still counts on every
+ * thread.  Cuts are made only where pre-tokenisation is unchanged by them (mm_tok_safe_cut),
+ * so the counts are exactly those of the whole text. */
 #define BATCH (64u << 20)
 #define PIECE (1u << 20)
 
@@ -107,9 +108,7 @@ static void batch_add(batch *b, const char *s, size_t n) {
     mm_err e = mm_buf_append(&b->text, s, n);
     if (e != MM_OK) cli_die(CMD, e);
     for (size_t i = 0; i < n;) {
-        size_t j = n - i <= PIECE ? n : i + PIECE;
-        while (j < n && j > i && s[j - 1] != '\n') j--;
-        if (j == i) j = i + PIECE < n ? i + PIECE : n; /* no line end: cut anyway */
+        size_t j = n - i <= PIECE ? n : mm_tok_safe_cut(s, n, i + PIECE, i + 4 * PIECE);
         batch_piece(b, base + i, j - i);
         i = j;
     }

@@ -198,6 +198,28 @@ TEST(pretokenizer_follows_gpt2_pattern) {
     CHECK_STR(split_str(" \xed\xa0\x80"), " \xed\xa0\x80");
 }
 
+/* Splitting at mm_tok_safe_cut points gives the same pre-tokens as the whole text. */
+TEST(safe_cuts_are_exact) {
+    load_corpus();
+    size_t n = corpus.len > 400000 ? 400000 : corpus.len, cuts = 0;
+    const char *s = corpus.data;
+    mm_buf whole = {0}, parts = {0};
+    for (size_t i = 0; i < n; i = mm_tok_split(s, n, i)) mm_buf_printf(&whole, "%zu,", i);
+    for (size_t a = 0; a < n;) {
+        size_t b = mm_tok_safe_cut(s, n, a + 997, a + 50000);
+        cuts += b < n;
+        for (size_t i = a; i < b; i = mm_tok_split(s, b, i)) mm_buf_printf(&parts, "%zu,", i);
+        a = b;
+    }
+    CHECK(cuts > 100);
+    CHECK(whole.len == parts.len && !memcmp(whole.data, parts.data, whole.len));
+    CHECK_EQ_INT(mm_tok_safe_cut("ab  cd", 6, 0, 6), 6);
+    CHECK_EQ_INT(mm_tok_safe_cut("ab cd", 5, 0, 5), 2);
+    CHECK_EQ_INT(mm_tok_safe_cut("\xe4\xb8\xad \xe6\x96\x87", 7, 0, 7), 7);
+    mm_buf_free(&whole);
+    mm_buf_free(&parts);
+}
+
 TEST(train_shape) {
     mm_tok *t = get_tok();
     CHECK(t != NULL);
@@ -421,6 +443,7 @@ int main(void) {
     RUN(byte_table_is_gpt2s);
     RUN(unicode_classes);
     RUN(pretokenizer_follows_gpt2_pattern);
+    RUN(safe_cuts_are_exact);
     RUN(train_shape);
     RUN(roundtrip_real_multilingual_text);
     RUN(roundtrip_invalid_utf8_and_edge_cases);
