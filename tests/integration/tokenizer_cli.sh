@@ -22,7 +22,7 @@ with open(t + "/mix.jsonl", "w") as f:
 open(t + "/bytes.bin", "wb").write(bytes(range(256)) * 8 + b"\xe4\xb8 \xed\xa0\x80 \xf0\x9f\x98")
 PY
 zstd -q "$T/gsm.jsonl" -o "$T/gsm.jsonl.zst"
-cat "$SHARED/testdata/article-extraction-benchmark/ground-truth.json" > "$T/web.txt"
+g="$SHARED/testdata/article-extraction-benchmark/ground-truth.json"; cat "$g" "$g" "$g" > "$T/web.txt"  # 2.8 MB
 
 check "train from a .jsonl.zst shard, a .jsonl shard and a text file" \
   $MM tokenizer train --vocab 2048 -j 2 --stats "$T/train.json" "$T/gsm.jsonl.zst" "$T/zh.jsonl" "$T/web.txt" -o "$T/tok"
@@ -90,6 +90,14 @@ PY
 )
 case "$res" in ok*) ok "shards read back: headers, fixed size, <|endoftext|>, every document exactly once (mix x3, train only): ${res#ok }";; *) fail "shard read-back: $res";; esac
 same "one broken input line counted" "$($PY -c 'import json,sys;print(json.load(open(sys.argv[1]))["bad_lines"])' "$T/shard.json")" 1
+
+# a text file is one document; past 1 MB it is encoded in pieces on several threads
+$MM shard -j 2 --val-tokens 0 --tokenizer "$T/tok" "$T/web.txt" -o "$T/w2" 2>/dev/null
+$MM shard -j 1 --val-tokens 0 --tokenizer "$T/tok" "$T/web.txt" -o "$T/w1" 2>/dev/null
+if cmp -s "$T/w1/train_000000.bin" "$T/w2/train_000000.bin"; then ok "a $(($(stat -c %s "$T/web.txt") / 1000000)) MB text: identical shards for -j 1 and -j 2"; else fail "big text shards differ with -j"; fi
+$PY -c 'import struct,sys; b=open(sys.argv[1],"rb").read(); print(" ".join(map(str, struct.unpack("<%dH" % ((len(b)-1024)//2), b[1024:]))))' "$T/w2/train_000000.bin" \
+  | $MM tokenizer decode --tokenizer "$T/tok" > "$T/w2.back"
+if cmp -s "$T/w2.back" <(printf '<|endoftext|>'; cat "$T/web.txt"); then ok "its shard decodes to <|endoftext|> + the file"; else fail "big text shard does not decode to the file"; fi
 
 out=$($MM shard --tokenizer "$T/tok" "$T/zh.jsonl" -o "$T/s2" 2>&1)
 case "$out" in *skipped*) ok "rerun skips a complete shard dir";; *) fail "rerun did not skip: $out";; esac
