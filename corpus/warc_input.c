@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
+#include <isa-l/igzip_lib.h>
 
 #include "common/buf.h"
 
@@ -163,8 +163,8 @@ struct mm_in {
     size_t target; /* the compressed window's size: IN_TARGET, less for a small file */
     /* gzip */
     struct libdeflate_decompressor *ld;
-    z_stream zs;
-    bool zs_ready, streaming, raw_eof;
+    struct inflate_state *isal; /* streaming inflate (isa-l igzip) for members too big to hold */
+    bool streaming, raw_eof, force_stream;
     unsigned char *in;      /* compressed window: file bytes [in_off, in_off + in_len) */
     size_t in_pos, in_len, in_cap;
     uint64_t in_off, member_off;
@@ -291,7 +291,7 @@ static mm_err grow_out(mm_in *in, mm_err *err) {
  * advance, so a failure can mean "the window holds only part of it": grow the window (up to
  * IN_FAST_MAX) and try again.  Output too large for OUT_FAST_MAX, a member larger than the
  * window, or a member that fails with all of it present: returns false and the caller streams
- * it with zlib, which also tells real damage apart and keeps what decoded before it. */
+ * it with isa-l, which also tells real damage apart and keeps what decoded before it. */
 static bool gz_fast(mm_in *in, mm_err *err) {
     if (!in->out && grow_out(in, err) != MM_OK) return false;
     for (;;) {
@@ -315,10 +315,22 @@ static bool gz_fast(mm_in *in, mm_err *err) {
 
 /* A member failed to inflate: skip to the next gzip magic after the point of failure and say
  * where reading resumes. */
-static mm_err gz_bad_member(mm_in *in, mm_err *err) {
+static const char *isal_why(int rc) {
+    switch (rc) {
+    case ISAL_INVALID_BLOCK: return "invalid deflate block";
+    case ISAL_INVALID_SYMBOL: return "invalid deflate symbol";
+    case ISAL_INVALID_LOOKBACK: return "invalid distance";
+    case ISAL_INVALID_WRAPPER: return "invalid gzip header";
+    case ISAL_UNSUPPORTED_METHOD: return "not deflate";
+    case ISAL_INCORRECT_CHECKSUM: return "CRC mismatch";
+    default: return "inflate error";
+    }
+}
+
+static mm_err gz_bad_member(mm_in *in, int rc, mm_err *err) {
     char why[96];
     uint64_t at = in->in_off + in->in_pos;
-    snprintf(why, sizeof why, "%s", in->zs.msg ? in->zs.msg : "inflate error");
+    snprintf(why, sizeof why, "%s", isal_why(rc));
     if (in->in_pos < in->in_len) in->in_pos++;
     MM_TRY(gz_scan_magic(in, err));
     uint64_t next = in->in_off + in->in_pos;
@@ -332,34 +344,35 @@ static mm_err gz_bad_member(mm_in *in, mm_err *err) {
     return MM_OK;
 }
 
-/* Streaming inflate of the current member straight into dst (zlib).  Returns bytes produced;
- * 0 with in->streaming cleared at the member's end; damage is left in pend_dmg. */
+/* Streaming inflate of the current member straight into dst (isa-l igzip, which parses the
+ * gzip header and checks the trailer's CRC).  Returns bytes produced; 0 with in->streaming
+ * cleared at the member's end; damage is left in pend_dmg. */
 static ssize_t gz_stream(mm_in *in, unsigned char *dst, size_t cap, mm_err *err) {
+    struct inflate_state *st = in->isal;
     for (;;) {
         if (in->in_pos == in->in_len && gz_fill(in, RAW_CHUNK, err) != MM_OK) return -1;
         size_t avail = in->in_len - in->in_pos;
-        in->zs.next_in = in->in + in->in_pos;
-        in->zs.avail_in = (uInt)(avail > (1u << 30) ? (1u << 30) : avail);
-        in->zs.next_out = dst;
-        in->zs.avail_out = (uInt)(cap > (1u << 30) ? (1u << 30) : cap);
-        uInt before_in = in->zs.avail_in, before_out = in->zs.avail_out;
-        int rc = inflate(&in->zs, Z_NO_FLUSH);
-        in->in_pos += before_in - in->zs.avail_in;
-        size_t made = before_out - in->zs.avail_out;
-        if (rc == Z_STREAM_END) {
+        st->next_in = in->in + in->in_pos;
+        st->avail_in = (uint32_t)(avail > (1u << 30) ? (1u << 30) : avail);
+        st->next_out = dst;
+        st->avail_out = (uint32_t)(cap > (1u << 30) ? (1u << 30) : cap);
+        uint32_t before_in = st->avail_in, before_out = st->avail_out;
+        int rc = isal_inflate(st);
+        size_t used = before_in - st->avail_in, made = before_out - st->avail_out;
+        in->in_pos += used;
+        if (rc >= 0 && st->block_state == ISAL_BLOCK_FINISH) {
             in->streaming = false;
             return (ssize_t)made;
         }
-        if (rc == Z_OK || (rc == Z_BUF_ERROR && !(in->raw_eof && in->in_pos == in->in_len))) {
-            if (made > 0) return (ssize_t)made;
-            continue;
-        }
+        if (rc >= 0 && made > 0) return (ssize_t)made;
+        bool stuck = used == 0 && in->in_pos < in->in_len;
+        if (rc >= 0 && !stuck && !(in->raw_eof && in->in_pos == in->in_len)) continue;
         in->streaming = false;
-        if (rc == Z_BUF_ERROR)
+        if (rc >= 0 && !stuck)
             gz_damage(in, MM_DMG_TRUNCATED, "%s: byte %llu: gzip member cut short by the end of the file at byte %llu",
                       in->name, (unsigned long long)in->member_off,
                       (unsigned long long)(in->in_off + in->in_pos));
-        else if (gz_bad_member(in, err) != MM_OK)
+        else if (gz_bad_member(in, rc < 0 ? rc : ISAL_INVALID_BLOCK, err) != MM_OK)
             return -1;
         return (ssize_t)made;
     }
@@ -383,16 +396,15 @@ static size_t gz_direct(mm_in *in, unsigned char *dst, size_t cap) {
 static mm_err gz_start_member(mm_in *in, unsigned char *dst, size_t cap, size_t *made, mm_err *err) {
     in->member_off = in->in_off + in->in_pos;
     in->marks[in->nmarks++ % MM_IN_MARKS] = (mark){in->upos, in->member_off};
-    if ((*made = gz_direct(in, dst, cap)) > 0) return MM_OK;
-    if (gz_fast(in, err)) return MM_OK;
-    if (*err != MM_OK) return *err;
-    if (!in->zs_ready) {
-        if (inflateInit2(&in->zs, 16 + MAX_WBITS) != Z_OK)
-            return *err = mm_fail(MM_ERR_NOMEM, "%s: cannot start zlib", in->name);
-        in->zs_ready = true;
-    } else {
-        inflateReset2(&in->zs, 16 + MAX_WBITS);
+    if (!in->force_stream) {
+        if ((*made = gz_direct(in, dst, cap)) > 0) return MM_OK;
+        if (gz_fast(in, err)) return MM_OK;
+        if (*err != MM_OK) return *err;
     }
+    if (!in->isal && !(in->isal = malloc(sizeof *in->isal)))
+        return *err = mm_fail(MM_ERR_NOMEM, "%s: out of memory", in->name);
+    isal_inflate_init(in->isal);
+    in->isal->crc_flag = ISAL_GZIP;
     in->streaming = true;
     return MM_OK;
 }
@@ -509,6 +521,9 @@ static mm_err in_setup(mm_in *in, const char *path) {
     in->target = in->size && in->size < IN_TARGET ? (size_t)in->size + 64 : IN_TARGET;
     if (in->codec == MM_IN_ARCHIVE) return ar_open(in);
     if (in->codec == MM_IN_GZIP) {
+        /* MM_WARC_GZIP_STREAM=1: stream every member (tests run both inflate paths with it) */
+        const char *fs = getenv("MM_WARC_GZIP_STREAM");
+        in->force_stream = fs && *fs == '1';
         in->ld = libdeflate_alloc_decompressor();
         if (!in->ld) return mm_fail(MM_ERR_NOMEM, "%s: out of memory", in->name);
     }
@@ -559,7 +574,7 @@ mm_err mm_in_seek(mm_in *in, uint64_t off) {
 void mm_in_close(mm_in *in) {
     if (!in) return;
     if (in->ar) archive_read_free(in->ar);
-    if (in->zs_ready) inflateEnd(&in->zs);
+    free(in->isal);
     if (in->ld) libdeflate_free_decompressor(in->ld);
     raw_close(&in->raw);
     free(in->abuf);

@@ -77,7 +77,7 @@ static const expect EXPECT[] = {
     {"testdata/chatnoir-resiliparse/tests/data/block-sized-records.warc.lz4", 3, 0, 0, 0, 0, 3, MM_OK},
 };
 
-TEST(shared_files) {
+static void check_shared_files(void) {
     for (size_t i = 0; i < sizeof EXPECT / sizeof *EXPECT; i++) {
         const expect *x = &EXPECT[i];
         tally t = read_all(test_shared(x->file), NULL);
@@ -92,6 +92,18 @@ TEST(shared_files) {
             CHECK(!"counts as expected");
         }
     }
+}
+
+TEST(shared_files) { check_shared_files(); }
+
+/* The same with every gzip member streamed by isa-l instead of inflated whole by libdeflate. */
+TEST(shared_files_streaming_inflate) {
+    setenv("MM_WARC_GZIP_STREAM", "1", 1);
+    check_shared_files();
+    tally t = read_all(test_shared("testdata/chatnoir-resiliparse/tests/data/block-sized-records.warc.gz"), NULL);
+    CHECK_EQ_INT(t.offsets[1], 204);
+    CHECK_EQ_INT(t.offsets[2], 409);
+    unsetenv("MM_WARC_GZIP_STREAM");
 }
 
 TEST(block_sized_offsets) {
@@ -288,6 +300,7 @@ TEST(missing_file) {
 int main(void) {
     test_prog_ = "test_warc";
     RUN(shared_files);
+    RUN(shared_files_streaming_inflate);
     RUN(block_sized_offsets);
     RUN(digests);
     RUN(fields);

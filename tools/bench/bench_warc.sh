@@ -62,7 +62,7 @@ run_best() {
   local best=999999 cpu=0 rss=0
   for _ in $(seq "$REPEAT"); do
     /usr/bin/time -f '%e %U %S %M' -o "$BENCH/$name.time" "$@" >"$BENCH/$name.out" 2>"$BENCH/$name.err" || true
-    read -r wall u s m <"$BENCH/$name.time"
+    read -r wall u s m < <(tail -1 "$BENCH/$name.time")
     if awk -v a="$wall" -v b="$best" 'BEGIN{exit !(a < b)}'; then
       best=$wall; cpu=$(awk -v u="$u" -v s="$s" 'BEGIN{print u + s}'); rss=$m
     fi
@@ -73,8 +73,8 @@ stat_of() { awk -v k="$2" '$1==k {print $2}' "$BENCH/$1.out"; }
 
 run_best mm "$MM" warc stats -j 1 "$BIG"
 ubytes=$(stat_of mm bytes_out); records=$(stat_of mm records)
-run_best gunzip libdeflate-gunzip -c "$BIG"
-has_node=0
+run_best gunzip bash -c 'libdeflate-gunzip -c "$1" >/dev/null' _ "$BIG"
+has_node=0; wj_rate=0; wj_cpu_rate=0; warcio_wall=0; warcio_cpu=0; warcio_rss=0
 if [ -d "$BENCH_NODE/node_modules/warcio" ]; then
   has_node=1
   run_best warcio node "$BENCH_NODE/iter.mjs" "$BIG"
@@ -83,12 +83,11 @@ run_best j1 "$MM" warc stats -j 1 "${SITES[@]}"
 run_best j2 "$MM" warc stats -j 2 "${SITES[@]}"
 sites_bytes=$(stat_of j1 bytes_out)
 
-rate() { awk -v b="$1" -v t="$2" 'BEGIN{printf "%.1f", t > 0 ? b / t / 1e6 : 0}'; }
-rrate() { awk -v n="$1" -v t="$2" 'BEGIN{printf "%.0f", t > 0 ? n / t : 0}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", b > 0 ? a / b : 0}'; }
+rate() { awk -v b="$1" -v t="$2" 'BEGIN{printf "%.1f", (t > 0 ? b / t / 1e6 : 0)}'; }
+rrate() { awk -v n="$1" -v t="$2" 'BEGIN{printf "%.0f", (t > 0 ? n / t : 0)}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", (b > 0 ? a / b : 0)}'; }
 mm_rate=$(rate "$ubytes" "$mm_wall"); gz_rate=$(rate "$ubytes" "$gunzip_wall")
 mm_cpu_rate=$(rate "$ubytes" "$mm_cpu"); gz_cpu_rate=$(rate "$ubytes" "$gunzip_cpu")
-wj_rate=0; wj_cpu_rate=0; warcio_wall=0; warcio_cpu=0; warcio_rss=0
 if [ "$has_node" = 1 ]; then wj_rate=$(rate "$ubytes" "$warcio_wall"); wj_cpu_rate=$(rate "$ubytes" "$warcio_cpu"); fi
 j1_rate=$(rate "$sites_bytes" "$j1_wall"); j2_rate=$(rate "$sites_bytes" "$j2_wall")
 
