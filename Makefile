@@ -10,7 +10,7 @@ CXX      := g++
 CLANG    := clang
 MODULES  := common corpus classifier dedup rl
 
-PKGS          := build-essential pkg-config clang libclang-rt-14-dev python3 wget zstd bzip2 xz-utils lz4
+PKGS          := build-essential pkg-config clang libclang-rt-14-dev libomp-14-dev python3 wget zstd bzip2 xz-utils lz4
 PC            :=
 LDLIBS_EXTRA  :=
 include $(wildcard $(addsuffix /module.mk,$(MODULES)) tools/module.mk)
@@ -31,6 +31,8 @@ CFLAGS_ALL   = -std=c11 $(WARN) $(COMMON) $(CFLAGS) $(PC_CFLAGS)
 CXXFLAGS_ALL = -std=c++17 $(WARN) $(COMMON) $(CFLAGS) $(PC_CFLAGS)
 LDLIBS_ALL   = $(PC_LIBS) $(LDLIBS_EXTRA) -lstdc++ -lm -lpthread -fopenmp
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+ASAN_FLAGS := $(SAN) -O1 -DMM_DEBUG
+FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -O1 -DMM_DEBUG -Wno-unknown-warning-option
 
 DEPS_STAMP := $(BUILD)/.deps-$(shell echo $(PKGS) | cksum | cut -d' ' -f1)
 
@@ -66,8 +68,8 @@ $(BUILD)/$(1)/libmathmine.a: $$(patsubst %.c,$(BUILD)/$(1)/%.o,$$(LIB_C)) $$(pat
 endef
 FORCE:
 $(eval $(call flavour,rel,$(CC),$(CXX),))
-$(eval $(call flavour,asan,$(CC),$(CXX),$(SAN) -O1 -DMM_DEBUG))
-$(eval $(call flavour,fuzz,$(CLANG),clang++,-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -O1 -DMM_DEBUG -Wno-unknown-warning-option))
+$(eval $(call flavour,asan,$(CC),$(CXX),$$(ASAN_FLAGS)))
+$(eval $(call flavour,fuzz,$(CLANG),clang++,$$(FUZZ_FLAGS)))
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 $(BUILD)/libmathmine.a: $(BUILD)/rel/libmathmine.a
