@@ -26,7 +26,7 @@
 
 #include "common/buf.h"
 #include "common/pool.h"
-#include "common/progress.h"
+#include "common/progress.h" /* mm_now */
 #include "rl/bpe_internal.h"
 
 #define MAX_WORD 256
@@ -456,16 +456,15 @@ static mm_err to_parts(trainer_state *S, bpe_parts *p) {
 }
 
 static mm_err run_merges(mm_tok_trainer *tr, trainer_state *S) {
-    mm_progress *pr = mm_progress_create("bpe merges", (uint64_t)tr->o.vocab - 1 - S->ntok, "tokens");
     mm_err e = MM_OK;
     while (S->ntok < (uint32_t)tr->o.vocab - 1 && e == MM_OK) {
         int64_t p = pop_best(S, &e);
         if (p < 0 || S->pcount[p] < tr->o.min_freq) break;
-        uint32_t before = S->ntok;
         e = merge_pair(S, (uint32_t)p);
-        mm_progress_add(pr, S->ntok - before, 0);
+        if (tr->o.progress && S->nmerges % 256 == 0 &&
+            tr->o.progress(tr->o.progress_ctx, (int)S->ntok + 1, tr->o.vocab))
+            break;
     }
-    mm_progress_done(pr);
     return e;
 }
 

@@ -185,6 +185,20 @@ static void train_stats(const train_args *a, const mm_tok_train_stats *s, uint64
     mm_buf_free(&j);
 }
 
+typedef struct train_progress {
+    mm_progress *p;
+    int last;
+} train_progress;
+
+/* The trainer's progress callback: advance the progress line; stop on Ctrl-C. */
+static int on_merges(void *ctx, int tokens, int target) {
+    train_progress *tp = ctx;
+    if (!tp->p) tp->p = mm_progress_create("merges", (uint64_t)target, "tokens");
+    mm_progress_add(tp->p, (uint64_t)(tokens - tp->last), 0);
+    tp->last = tokens;
+    return cli_interrupted;
+}
+
 static int cmd_train(int argc, char **argv) {
     train_args a;
     parse_train(argc, argv, &a);
@@ -197,14 +211,18 @@ static int cmd_train(int argc, char **argv) {
         return CLI_EXIT_OK;
     }
     double t0 = mm_now();
-    mm_tok_train_opts o = {a.vocab, a.min_freq, a.threads};
+    train_progress tp = {NULL, 0};
+    mm_tok_train_opts o = {a.vocab, a.min_freq, a.threads, on_merges, &tp};
     mm_tok_trainer *tr;
     mm_err e = mm_tok_trainer_create(&o, &tr);
     if (e != MM_OK) cli_die(CMD, e);
     uint64_t docs = 0, bad = feed_inputs(&a, tr, &docs);
     if (cli_interrupted) return CLI_EXIT_INTERRUPTED;
     mm_tok *tok;
-    if ((e = mm_tok_trainer_train(tr, &tok)) != MM_OK) cli_die(CMD, e);
+    e = mm_tok_trainer_train(tr, &tok);
+    mm_progress_done(tp.p);
+    if (cli_interrupted) return CLI_EXIT_INTERRUPTED;
+    if (e != MM_OK) cli_die(CMD, e);
     if ((e = mm_tok_save(tok, a.out)) != MM_OK) cli_die(CMD, e);
     mm_tok_train_stats s;
     mm_tok_trainer_stats(tr, &s);

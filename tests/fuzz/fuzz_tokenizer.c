@@ -94,7 +94,7 @@ static const char *seed_text =
 
 static void mode_trained(const char *p, const char *end) {
     if (!trained) {
-        mm_tok_train_opts o = {300, 1, 1};
+        mm_tok_train_opts o = {.vocab = 300, .min_freq = 1, .threads = 1};
         mm_tok_trainer *tr;
         if (mm_tok_trainer_create(&o, &tr) != MM_OK) abort();
         size_t n = strlen(seed_text);
