@@ -20,6 +20,7 @@ typedef struct writer {
     int pre;        /* inside <pre>: whitespace is kept */
     size_t row_start;
     size_t math_end; /* length of the text right after an inline formula, 0 if none */
+    bool bullet;     /* a list item began: "- " goes before its first visible character */
 } writer;
 
 static bool is_word_byte(char c) {
@@ -74,6 +75,10 @@ static mm_err flush(writer *w) {
     }
     w->pending_nl = 0;
     w->pending_space = false;
+    if (w->bullet) {
+        w->bullet = false;
+        MM_TRY(mm_buf_puts(b, "- "));
+    }
     return MM_OK;
 }
 
@@ -128,10 +133,7 @@ static mm_err enter(writer *w, xmlNode *n, bool *descend) {
         break;
     case K_LI:
         owe(w, 1);
-        if (n->parent && html_is(n->parent, "ul")) {
-            MM_TRY(flush(w));
-            MM_TRY(mm_buf_puts(w->b, "- "));
-        }
+        w->bullet = n->parent && html_is(n->parent, "ul");
         break;
     case K_PRE: owe(w, 2); w->pre++; break;
     case K_PARA: owe(w, 2); break;
