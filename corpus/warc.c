@@ -504,6 +504,12 @@ static int skip_blank_lines(mm_warc *w) {
 
 static int read_block(mm_warc *w, mm_warc_record *rec, uint64_t at, mm_err *err) {
     uint64_t cl = w->cl;
+    /* A plain file's size is known: a block that would run past its end is a wrong length,
+     * found before an oversized skip could swallow the records after it. */
+    uint64_t size = mm_in_size(w->in);
+    if (cl > w->max_record && size && mm_in_get_codec(w->in) == MM_IN_PLAIN &&
+        at + w->hdr_len + cl > size)
+        return bad_block(w, at, cl, err);
     if (cl > w->max_record) {
         rec->oversized = true;
         int rc = deliver(w, rec, at, 0, err);

@@ -35,6 +35,12 @@ if [ ! -f "$BIG" ] || [ "$(stat -c %s "$BIG")" -lt $((MIN_MB * 1000000)) ]; then
   mv "$BIG.tmp" "$BIG"
 fi
 
+# the same records as ONE gzip member (a whole-file .gz): isa-l's streaming path
+ONE=$BENCH/warc-big-one-member.warc.gz
+if [ ! -f "$ONE" ]; then
+  libdeflate-gunzip -c "$BIG" | gzip -1 >"$ONE.tmp" && mv "$ONE.tmp" "$ONE"
+fi
+
 # ---- warcio.js ------------------------------------------------------------------------------
 if [ ! -d "$BENCH_NODE/node_modules/warcio" ]; then
   echo "bench_warc: npm install --prefix $BENCH_NODE warcio"
@@ -79,6 +85,8 @@ if [ -d "$BENCH_NODE/node_modules/warcio" ]; then
   has_node=1
   run_best warcio node "$BENCH_NODE/iter.mjs" "$BIG"
 fi
+run_best one "$MM" warc stats -j 1 "$ONE"
+run_best onegz bash -c 'libdeflate-gunzip -c "$1" >/dev/null' _ "$ONE"
 run_best j1 "$MM" warc stats -j 1 "${SITES[@]}"
 run_best j2 "$MM" warc stats -j 2 "${SITES[@]}"
 sites_bytes=$(stat_of j1 bytes_out)
@@ -100,13 +108,15 @@ row "libdeflate-gunzip -c >/dev/null" "$gunzip_wall" "$gz_rate" "-" "$gz_cpu_rat
 [ "$has_node" = 1 ] && row "warcio.js (node, payloads read)" "$warcio_wall" "$wj_rate" "$(rrate "$records" "$warcio_wall")" "$wj_cpu_rate" "$warcio_rss"
 echo "mathmine / libdeflate-gunzip: $(ratio "$mm_rate" "$gz_rate")x wall, $(ratio "$mm_cpu_rate" "$gz_cpu_rate")x CPU (target >= 0.8)"
 [ "$has_node" = 1 ] && echo "mathmine / warcio.js:         $(ratio "$mm_rate" "$wj_rate")x wall, $(ratio "$mm_cpu_rate" "$wj_cpu_rate")x CPU (target >= 5)"
-echo "${#SITES[@]} site files, $((sites_bytes / 1000000)) MB: -j 1 $j1_rate MB/s, -j 2 $j2_rate MB/s ($(ratio "$j2_rate" "$j1_rate")x; peak RSS -j 2: $((j2_rss / 1024)) MB)"
+echo "one gzip member for the whole file: mathmine $(rate "$ubytes" "$one_wall") MB/s wall, $(rate "$ubytes" "$one_cpu") MB/s CPU, RSS $((one_rss / 1024)) MB; libdeflate-gunzip $(rate "$ubytes" "$onegz_wall") MB/s wall, $(rate "$ubytes" "$onegz_cpu") MB/s CPU, RSS $((onegz_rss / 1024)) MB"
+echo "${#SITES[@]} site files, $((sites_bytes / 1000000)) MB: -j 1 $j1_rate MB/s, -j 2 $j2_rate MB/s ($(ratio "$j2_rate" "$j1_rate")x; CPU s $j1_cpu vs $j2_cpu; peak RSS -j 2: $((j2_rss / 1024)) MB)"
 
 cat >"$BENCH/warc.json" <<EOF
 {"input": "$(basename "$BIG")", "gzip_bytes": $(stat -c %s "$BIG"), "uncompressed_bytes": $ubytes, "records": $records,
  "mathmine": {"wall_s": $mm_wall, "cpu_s": $mm_cpu, "mb_per_s": $mm_rate, "records_per_s": $(rrate "$records" "$mm_wall"), "peak_rss_kb": $mm_rss},
  "libdeflate_gunzip": {"wall_s": $gunzip_wall, "cpu_s": $gunzip_cpu, "mb_per_s": $gz_rate, "peak_rss_kb": $gunzip_rss},
  "warcio_js": {"wall_s": $warcio_wall, "cpu_s": $warcio_cpu, "mb_per_s": $wj_rate, "peak_rss_kb": $warcio_rss},
+ "one_member": {"gzip_bytes": $(stat -c %s "$ONE"), "wall_s": $one_wall, "cpu_s": $one_cpu, "peak_rss_kb": $one_rss, "gunzip_wall_s": $onegz_wall, "gunzip_cpu_s": $onegz_cpu, "gunzip_peak_rss_kb": $onegz_rss},
  "sites": {"files": ${#SITES[@]}, "uncompressed_bytes": $sites_bytes, "j1_mb_per_s": $j1_rate, "j2_mb_per_s": $j2_rate, "j2_peak_rss_kb": $j2_rss},
  "cores": $(nproc), "load": $(cut -d' ' -f1 /proc/loadavg)}
 EOF

@@ -44,6 +44,8 @@ files = {
         record(b"response", b"http://a.example/", http(b"<p>first</p>"), 1, cl=b"400") + B + C,
     "content-length-too-short.warc":
         record(b"response", b"http://a.example/", http(b"<p>first</p>"), 1, cl=b"20") + B + C,
+    "content-length-huge.warc":
+        record(b"response", b"http://a.example/", http(b"<p>first</p>"), 1, cl=b"99999999999") + B + C,
     "content-length-not-a-number.warc":
         A + record(b"response", b"http://b.example/", http(b"<p>second</p>"), 2, cl=b"12x") + C,
     "content-length-missing.warc":
