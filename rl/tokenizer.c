@@ -419,6 +419,9 @@ mm_err mm_tok_load(const char *dir, mm_tok **out) {
 #define CACHE_MAX_WORD 256       /* longer pre-tokens are encoded every time */
 #define CACHE_MAX_IDS (1u << 24) /* the cache is cleared when it holds more ids than this */
 #define NAIVE_MAX 48             /* longer words merge with a heap, O(n log n) */
+/* A pre-token longer than this (a megabyte of letters without a space) is merged in pieces of
+ * this size, so that the scratch memory stays bounded; no real text comes near it. */
+#define MAX_BPE_WORD (1u << 20)
 
 struct mm_tok_enc {
     const mm_tok *t;
@@ -626,7 +629,8 @@ static mm_err encode_cached(mm_tok_enc *e, const char *w, size_t m, mm_tok_ids *
 mm_err mm_tok_encode(mm_tok_enc *e, const char *text, size_t n, mm_tok_ids *ids) {
     for (size_t i = 0; i < n;) {
         size_t j = mm_tok_split(text, n, i);
-        MM_TRY(encode_cached(e, text + i, j - i, ids));
+        for (size_t k = i; k < j; k += MAX_BPE_WORD)
+            MM_TRY(encode_cached(e, text + k, j - k < MAX_BPE_WORD ? j - k : MAX_BPE_WORD, ids));
         i = j;
     }
     return MM_OK;
@@ -635,10 +639,13 @@ mm_err mm_tok_encode(mm_tok_enc *e, const char *text, size_t n, mm_tok_ids *ids)
 mm_err bpe_encode_reference(const mm_tok *t, const char *text, size_t n, mm_tok_ids *ids) {
     for (size_t i = 0; i < n;) {
         size_t j = mm_tok_split(text, n, i);
-        MM_TRY(ids_reserve(ids, j - i));
-        uint32_t *out = ids->v + ids->len;
-        for (size_t k = i; k < j; k++) out[k - i] = t->byte_tok[(unsigned char)text[k]];
-        ids->len += merge_naive(t, out, j - i);
+        for (size_t k = i; k < j; k += MAX_BPE_WORD) {
+            size_t m = j - k < MAX_BPE_WORD ? j - k : MAX_BPE_WORD;
+            MM_TRY(ids_reserve(ids, m));
+            uint32_t *out = ids->v + ids->len;
+            for (size_t x = 0; x < m; x++) out[x] = t->byte_tok[(unsigned char)text[k + x]];
+            ids->len += merge_naive(t, out, m);
+        }
         i = j;
     }
     return MM_OK;

@@ -298,6 +298,9 @@ TEST(fast_encoder_equals_reference) {
     mm_buf_puts(&s, " ");
     for (int i = 0; i < 100; i++) mm_buf_puts(&s, "\xe6\x95\xb0\xe5\xad\xa6\xe9\xa2\x98"); /* 数学题 */
     for (int i = 0; i < 100; i++) mm_buf_puts(&s, "==--");
+    /* a pre-token over 1 MB is merged in 1 MB pieces by both */
+    mm_buf_puts(&s, " ");
+    for (int i = 0; i < 530000; i++) mm_buf_puts(&s, "ab");
     mm_tok_enc *e;
     mm_tok_ids a = {0}, b = {0};
     CHECK_EQ_INT(mm_tok_enc_create(t, &e), MM_OK);
