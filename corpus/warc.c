@@ -58,6 +58,7 @@ struct mm_warc {
     size_t hdr_cap;
     size_t hdr_len, cl;  /* of the record being parsed */
     mm_warc_stats st;
+    char loc[512];       /* loc()'s message prefix */
 };
 
 static const char *const type_names[] = {"warcinfo", "response", "resource", "request", "metadata",
@@ -76,6 +77,17 @@ static mm_warc_type type_of(const char *s) {
 /* ---- the window ------------------------------------------------------------------------- */
 
 static uint64_t upos(const mm_warc *w, size_t i) { return w->base + i; }
+
+/* "NAME: byte N" for messages: the file offset where there is one (a plain file, a gzip member
+ * start), else the offset in the decompressed stream, said so. */
+static const char *loc(mm_warc *w, uint64_t at) {
+    uint64_t off = at;
+    bool in_file = mm_in_get_codec(w->in) == MM_IN_PLAIN ||
+                   (mm_in_get_codec(w->in) == MM_IN_GZIP && mm_in_member_at(w->in, at, &off));
+    snprintf(w->loc, sizeof w->loc, "%s: byte %llu%s", w->name, (unsigned long long)off,
+             in_file ? "" : " of the decompressed stream");
+    return w->loc;
+}
 
 static mm_err window_make_room(mm_warc *w, size_t need_total) {
     size_t chunk = w->chunk;
@@ -403,7 +415,7 @@ static int garbage(mm_warc *w, mm_err *err) {
                        "%s: byte 0: not a WARC file (%llu bytes, no \"WARC/\" record found)",
                        w->name, (unsigned long long)n);
     return damaged(w, &w->st.skipped_garbage, MM_ERR_FORMAT,
-                   "%s: byte %llu: %llu bytes of garbage %s", w->name, (unsigned long long)at,
+                   "%s: %llu bytes of garbage %s", loc(w, at),
                    (unsigned long long)n, found ? "before the next record" : "at the end of the input");
 }
 
@@ -411,8 +423,8 @@ static int bad_header(mm_warc *w, uint64_t at, const char *why, mm_err *err) {
     size_t from = w->pos + 1;
     resync(w, from, err);
     if (*err != MM_OK) return 0;
-    return damaged(w, &w->st.skipped_bad_header, MM_ERR_FORMAT, "%s: byte %llu: bad record header: %s",
-                   w->name, (unsigned long long)at, why);
+    return damaged(w, &w->st.skipped_bad_header, MM_ERR_FORMAT, "%s: bad record header: %s",
+                   loc(w, at), why);
 }
 
 /* The block did not fit what the header declared. */
@@ -423,13 +435,13 @@ static int bad_block(mm_warc *w, uint64_t at, uint64_t cl, mm_err *err) {
     if (*err != MM_OK) return 0;
     if (found)
         return damaged(w, &w->st.skipped_bad_length, MM_ERR_FORMAT,
-                       "%s: byte %llu: wrong Content-Length %llu (the next record starts %llu bytes into the block)",
-                       w->name, (unsigned long long)at, (unsigned long long)cl,
+                       "%s: wrong Content-Length %llu (the next record starts %llu bytes into the block)",
+                       loc(w, at), (unsigned long long)cl,
                        (unsigned long long)(upos(w, w->pos) - from_abs));
     if (w->in_dmg != MM_DMG_NONE) return input_damage(w, true, at);
     return damaged(w, &w->st.skipped_truncated, MM_ERR_TRUNCATED,
-                   "%s: byte %llu: record cut short: Content-Length %llu but the input ends %llu bytes into the block",
-                   w->name, (unsigned long long)at, (unsigned long long)cl,
+                   "%s: record cut short: Content-Length %llu but the input ends %llu bytes into the block",
+                   loc(w, at), (unsigned long long)cl,
                    (unsigned long long)(upos(w, w->len) - from_abs));
 }
 
@@ -475,8 +487,8 @@ static int skip_oversized(mm_warc *w, mm_err *err) {
         need_rc r = need(w, 1);
         if (r == NEED_EOF)
             return w->skip = 0, damaged(w, &w->st.skipped_truncated, MM_ERR_TRUNCATED,
-                                        "%s: byte %llu: oversized record cut short by the end of the input",
-                                        w->name, (unsigned long long)at);
+                                        "%s: oversized record cut short by the end of the input",
+                                        loc(w, at));
         if (r != NEED_OK) return w->skip = 0, need_failed(w, r, true, at, err);
     }
     w->skip_active = false;
@@ -486,8 +498,8 @@ static int skip_oversized(mm_warc *w, mm_err *err) {
         bool found = resync(w, w->pos, err);
         if (*err != MM_OK) return 0;
         return damaged(w, &w->st.skipped_bad_length, MM_ERR_FORMAT,
-                       "%s: byte %llu: oversized record: no record end after its Content-Length%s",
-                       w->name, (unsigned long long)at, found ? "" : " (nothing more follows)");
+                       "%s: oversized record: no record end after its Content-Length%s",
+                       loc(w, at), found ? "" : " (nothing more follows)");
     }
     w->pos += (size_t)t;
     return 1;
@@ -552,8 +564,8 @@ int mm_warc_next(mm_warc *w, mm_warc_record *rec, mm_err *err) {
     r = find_header_end(w);
     if (r == NEED_EOF)
         return w->pos = w->len, damaged(w, &w->st.skipped_truncated, MM_ERR_TRUNCATED,
-                                        "%s: byte %llu: record header cut short by the end of the input",
-                                        w->name, (unsigned long long)at);
+                                        "%s: record header cut short by the end of the input",
+                                        loc(w, at));
     if (r == NEED_TOO_BIG) return bad_header(w, at, "longer than 1 MiB", err);
     if (r != NEED_OK) return need_failed(w, r, true, at, err);
     mm_err e = scan_fields(w);
