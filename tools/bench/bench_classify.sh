@@ -6,13 +6,13 @@
 # positives, the rest negatives; tags stripped), GSM8K and MATH texts (positives) and the article
 # texts of ../shared/testdata (negatives).  Documents are cached in $BENCH/classify/.
 #
-# Measured, per core (one thread on each side):
+# Measured per core as CPU seconds (one thread on each side):
 #   fasttext      `fasttext predict-prob MODEL norm.txt 2` on the normalised documents
 #   ours-lines    `mathmine classify predict --normalized --all` on the same file (like for like)
 #   ours-shards   `mathmine classify score -j 1` on the document shards (JSON parsing and
 #                 normalisation included, the real pipeline)
 # plus model load time (a one-line input) and max RSS, and the largest |score difference|.
-# Env: CLF_BENCH_DOCS (documents, default 12000), CLF_BENCH_REPEAT (timing runs, best of; 1).
+# Env: CLF_BENCH_DOCS (documents, default 12000).
 set -euo pipefail
 : "${MM:?}" "${BENCH:?}" "${SRC:?}"
 W=$BENCH/classify
@@ -103,55 +103,53 @@ N=$(wc -l < "$W/norm.txt"); BYTES=$(stat -c %s "$W/norm.txt"); RAW=$(stat -c %s 
 cat "$W/model.bin" > /dev/null   # both sides read the model from the page cache
 head -1 "$W/norm.txt" > "$W/one.txt"
 
-# timed NAME CMD... : best wall seconds of CLF_BENCH_REPEAT runs, and max RSS (KB) -> $W/NAME.time
-timed() {
-  local name=$1; shift; local best=
-  for _ in $(seq "${CLF_BENCH_REPEAT:-1}"); do
-    /usr/bin/time -f '%e %M' -o "$W/$name.t" "$@"
-    local s; s=$(cut -d' ' -f1 "$W/$name.t")
-    if [ -z "$best" ] || [ "$(echo "$s < $best" | bc)" = 1 ]; then best=$s; cp "$W/$name.t" "$W/$name.time"; fi
-  done
-}
-timed ft_load   fasttext predict-prob "$W/model.bin" "$W/one.txt" 2 > /dev/null
-timed our_load  "$MM" classify predict --model "$W/model.bin" --normalized "$W/one.txt" > /dev/null
-timed ft        fasttext predict-prob "$W/model.bin" "$W/norm.txt" 2 > "$W/ft.out"
-timed ours      "$MM" classify predict --model "$W/model.bin" --normalized --all "$W/norm.txt" > "$W/ours.out"
+# CPU seconds (user + sys) are the measure: "per core" rates, robust on a shared machine.
+cpu() { /usr/bin/time -f '%U %S %e %M' -o "$W/$1.time" "${@:2}"; }
+cpu ft_load  fasttext predict-prob "$W/model.bin" "$W/one.txt" 2 > /dev/null
+cpu ft       fasttext predict-prob "$W/model.bin" "$W/norm.txt" 2 > "$W/ft.out"
+cpu ours     "$MM" classify predict --model "$W/model.bin" --normalized --all --timing "$W/norm.txt" > "$W/ours.out" 2> "$W/ours.timing"
+head -1000 "$W/norm.txt" > "$W/norm1k.txt"
+cpu ours_map "$MM" classify predict --model "$W/model.bin" --load map --normalized --timing "$W/norm1k.txt" > /dev/null 2> "$W/ours_map.timing"
 rm -rf "$W/scores"
-timed shards    "$MM" classify score --model "$W/model.bin" -j 1 --out-dir "$W/scores" --stats "$W/score-stats.json" "$W"/shards/*.jsonl 2>/dev/null
+cpu shards   "$MM" classify score --model "$W/model.bin" -j 1 --out-dir "$W/scores" --stats "$W/score-stats.json" "$W"/shards/*.jsonl 2>/dev/null
 
 $PY - "$W" "$N" "$BYTES" "$RAW" "${BENCH}/classify.json" <<'EOF'
-import sys, json
+import sys, json, re, os
 w, n, nbytes, raw, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 def parse(f):
-    R = []
-    for l in open(f):
-        t = l.split(); R.append({t[i]: float(t[i + 1]) for i in range(0, len(t), 2)})
-    return R
+    return [{t[i]: float(t[i + 1]) for i in range(0, len(t), 2)} for t in (l.split() for l in open(f))]
 a, b = parse(w + '/ft.out'), parse(w + '/ours.out')
 assert len(a) == len(b) == n, (len(a), len(b), n)
-maxd = max(abs(x.get(k, 0) - y.get(k, 0)) for x, y in zip(a, b) for k in set(x) | set(y))
+maxd = max([abs(x[k] - y.get(k, 0)) for x, y in zip(a, b) for k in x] + [0])
 def t(name):
-    s, kb = open(w + '/' + name + '.time').read().split(); return float(s), int(kb)
-ft_load, ft_load_rss = t('ft_load'); our_load, our_load_rss = t('our_load')
-ft, ft_rss = t('ft'); ours, ours_rss = t('ours'); sh, sh_rss = t('shards')
+    u, s, e, kb = open(w + '/' + name + '.time').read().split(); return float(u) + float(s), float(e), int(kb)
+def timing(name):
+    m = re.search(r'load ([0-9.]+) s cpu ([0-9.]+) s wall; scoring (\d+) docs ([0-9.]+) MB: ([0-9.]+) s cpu', open(w + '/' + name + '.timing').read())
+    return float(m.group(1)), float(m.group(2)), int(m.group(3)), float(m.group(4)) * 1e6, float(m.group(5))
+ftl_cpu, ftl_wall, _ = t('ft_load'); ft_cpu, ft_wall, ft_rss = t('ft')
+_, _, ours_rss = t('ours'); _, _, map_rss = t('ours_map'); sh_cpu, sh_wall, sh_rss = t('shards')
+ol_cpu, ol_wall, on, ob, os_cpu = timing('ours'); ml_cpu, ml_wall, mn, mb, ms_cpu = timing('ours_map')
 st = json.load(open(w + '/score-stats.json'))
-rows = [
-    ('fasttext predict-prob', ft, ft - ft_load, ft_load, ft_rss),
-    ('mathmine classify predict', ours, ours - our_load, our_load, ours_rss),
-    ('mathmine classify score -j1', sh, st['seconds'], st['load_seconds'], sh_rss),
+ft_score = max(ft_cpu - ftl_cpu, 1e-9)
+rows = [  # name, docs, bytes, scoring cpu s, load cpu s, load wall s, max rss KB
+    ('fasttext predict-prob', n, nbytes, ft_score, ftl_cpu, ftl_wall, ft_rss),
+    ('mathmine classify predict', on, ob, os_cpu, ol_cpu, ol_wall, ours_rss),
+    ('  same, --load map (1k docs)', mn, mb, ms_cpu, ml_cpu, ml_wall, map_rss),
+    ('mathmine classify score -j1 *', st['docs'], nbytes, sh_cpu, 0.0, st['load_seconds'], sh_rss),
 ]
-info = open(w + '/train.txt').read().strip() if __import__('os').path.exists(w + '/train.txt') else ''
-print('documents %d, normalised input %.1f MB (raw text %.1f MB), model %s' % (n, nbytes / 1e6, raw / 1e6, info))
-print('%-30s %9s %9s %10s %10s %9s %10s' % ('scorer (1 thread)', 'wall s', 'score s', 'docs/s', 'MB/s', 'load s', 'max RSS MB'))
+info = open(w + '/train.txt').read().strip() if os.path.exists(w + '/train.txt') else ''
+print('documents %d, normalised input %.1f MB (raw text %.1f MB); model %.2f GB, %s' % (n, nbytes / 1e6, raw / 1e6, os.path.getsize(w + '/model.bin') / 1e9, info))
+print('%-32s %9s %10s %10s %10s %10s %10s' % ('scorer (1 thread, per CPU-s)', 'score cpu', 'docs/s', 'MB/s', 'load cpu', 'load wall', 'RSS MB'))
 res = {'documents': n, 'input_bytes': nbytes, 'max_abs_diff': maxd, 'rows': []}
-for name, wall, sc, load, rss in rows:
-    sc = max(sc, 1e-9)
-    print('%-30s %9.2f %9.2f %10.0f %10.2f %9.3f %10.0f' % (name, wall, sc, n / sc, nbytes / 1e6 / sc, load, rss / 1024))
-    res['rows'].append({'name': name, 'wall_s': wall, 'score_s': sc, 'docs_per_s': n / sc, 'mb_per_s': nbytes / 1e6 / sc, 'load_s': load, 'max_rss_mb': rss / 1024})
-sp = (rows[0][2]) / max(rows[1][2], 1e-9)
-print('speed-up per core (scoring time, like for like): %.2fx; wall-clock: %.2fx' % (sp, rows[0][1] / rows[1][1]))
-print('largest |score difference| vs fasttext predict-prob: %.2g (fastText prints 6 digits)' % maxd)
-res['speedup_scoring'] = sp; res['speedup_wall'] = rows[0][1] / rows[1][1]
+for name, dn, db, sc, lc, lw, rss in rows:
+    print('%-32s %9.2f %10.0f %10.2f %10.3f %10.3f %10.0f' % (name, sc, dn / sc, db / 1e6 / sc, lc, lw, rss / 1024))
+    res['rows'].append({'name': name.strip(), 'docs': dn, 'score_cpu_s': sc, 'docs_per_cpu_s': dn / sc, 'mb_per_cpu_s': db / 1e6 / sc, 'load_cpu_s': lc, 'load_wall_s': lw, 'max_rss_mb': rss / 1024})
+print('* the whole command: shard reading, JSON, normalisation, score files and model load included')
+sp = (on / os_cpu) / (n / ft_score)
+print('speed-up per core vs fasttext predict-prob: %.1fx (scoring), %.1fx (whole score command vs fastText scoring only)' % (sp, (st['docs'] / sh_cpu) / (n / ft_score)))
+print('model load: fastText %.1f s CPU / %.1f s wall; ours %.2f s CPU / %.2f s wall (read), %.3f s wall (map)' % (ftl_cpu, ftl_wall, ol_cpu, ol_wall, ml_wall))
+print('largest |score difference| vs fasttext predict-prob: %.2g on %d documents (fastText prints 6 digits)' % (maxd, n))
+res['speedup_scoring'] = sp
 json.dump(res, open(out, 'w'), indent=1)
 if maxd > 1e-5: print('FAIL: scores differ'); sys.exit(1)
 EOF
