@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,21 @@ static void set_views(mm_gpt *m, float *base, gpt_weights *w, int grads) {
     w->lnfb = grads ? f[1].grad : f[1].data;
 }
 
+/* Views of a flat array laid out like the parameters (tensor offsets taken from the table). */
+static void views_at(mm_gpt *m, float *base, gpt_weights *w) {
+#define AT(i) (base + (m->tensors[i].data - m->params))
+    w->wte = AT(0);
+    w->wpe = AT(1);
+    for (int l = 0; l < m->cfg.layers; l++) {
+        size_t i = 2 + (size_t)l * GP_NLAYER;
+        w->h[l] = (gpt_block){AT(i),     AT(i + 1), AT(i + 2), AT(i + 3), AT(i + 4),  AT(i + 5),
+                              AT(i + 6), AT(i + 7), AT(i + 8), AT(i + 9), AT(i + 10), AT(i + 11)};
+    }
+    w->lnfw = AT(m->ntensors - 2);
+    w->lnfb = AT(m->ntensors - 1);
+#undef AT
+}
+
 static void *alloc_floats(size_t n) {
     void *p = NULL;
     if (posix_memalign(&p, 64, (n ? n : 1) * sizeof(float))) return NULL;
@@ -175,6 +191,12 @@ void mm_gpt_free(mm_gpt *m) {
     free(m->g.h);
     free(m->tokens);
     free(m->actmem);
+    for (int k = 0; k < m->npriv; k++) {
+        free(m->priv[k]);
+        free(m->gpriv[k].h);
+    }
+    free(m->priv);
+    free(m->gpriv);
     free(m);
 }
 
@@ -276,30 +298,67 @@ static mm_err ensure_acts(mm_gpt *m, int B, int T) {
     return MM_OK;
 }
 
+/* ---- threading ---------------------------------------------------------------------------
+
+   Two ways to use the threads.  Data-parallel (B divisible by the thread count, or at least 4
+   sequences per thread): each thread runs the whole forward and backward pass for its own
+   sequences, with single-threaded kernels, and accumulates its weight gradients privately;
+   the private gradients are summed once at the end.  No thread ever waits for another inside
+   the pass, which matters on a busy machine where every barrier can cost a time slice.
+   Otherwise (few sequences) the kernels themselves split each operation over the threads.
+   Rows of sequence b are rows b*T .. b*T+T-1 of every [N, .] activation, so a range of
+   sequences is a contiguous block of rows in each of them. */
+
+static int data_parallel(const mm_gpt *m, int nt) {
+    return nt > 1 && (m->B % nt == 0 || m->B >= 4 * nt);
+}
+
 /* ---- forward ----------------------------------------------------------------------------- */
 
-static void block_forward(mm_gpt *m, int l, const float *x) {
+/* Block l for sequences [b0, b0+nb); x: the block's input rows of those sequences. */
+static void block_forward(mm_gpt *m, int l, int b0, int nb, const float *x) {
     const mm_gpt_config *c = &m->cfg;
-    int B = m->B, T = m->T, N = B * T, D = c->dim, H = c->heads;
-    size_t ND = (size_t)N * D;
+    int B = m->B, T = m->T, N = B * T, D = c->dim, H = c->heads, n = nb * T;
+    size_t ND = (size_t)N * D, r0 = (size_t)b0 * T, rD = r0 * D, nD = (size_t)n * D;
     gpt_acts *a = &m->a;
     const gpt_block *w = &m->w.h[l];
-    float *ln1 = a->ln1 + l * ND, *qkv = a->qkv + l * 3 * ND, *atty = a->atty + l * ND;
-    float *res2 = a->res2 + l * ND, *ln2 = a->ln2 + l * ND, *res3 = a->res3 + l * ND;
-    float *fch = a->fch + l * 4 * ND, *fchg = a->fch_gelu + l * 4 * ND;
-    float *att = a->att + (size_t)l * B * H * T * T;
-    mm_gk_layernorm_fwd(ln1, a->ln1_mean + (size_t)l * N, a->ln1_rstd + (size_t)l * N, x, w->ln1w,
-                        w->ln1b, N, D);
-    mm_gk_matmul_fwd(qkv, ln1, w->qkvw, w->qkvb, N, D, 3 * D);
-    mm_gk_attention_fwd(atty, att, qkv, B, T, D, H);
-    mm_gk_matmul_fwd(res2, atty, w->attpw, w->attpb, N, D, D);
-    mm_gk_add(res2, x, ND);
-    mm_gk_layernorm_fwd(ln2, a->ln2_mean + (size_t)l * N, a->ln2_rstd + (size_t)l * N, res2,
-                        w->ln2w, w->ln2b, N, D);
-    mm_gk_matmul_fwd(fch, ln2, w->fcw, w->fcb, N, D, 4 * D);
-    mm_gk_gelu_fwd(fchg, fch, 4 * ND);
-    mm_gk_matmul_fwd(res3, fchg, w->fcpw, w->fcpb, N, 4 * D, D);
-    mm_gk_add(res3, res2, ND);
+    float *ln1 = a->ln1 + l * ND + rD, *qkv = a->qkv + l * 3 * ND + 3 * rD;
+    float *atty = a->atty + l * ND + rD, *res2 = a->res2 + l * ND + rD;
+    float *ln2 = a->ln2 + l * ND + rD, *res3 = a->res3 + l * ND + rD;
+    float *fch = a->fch + l * 4 * ND + 4 * rD, *fchg = a->fch_gelu + l * 4 * ND + 4 * rD;
+    float *att = a->att + ((size_t)l * B + b0) * H * T * T;
+    size_t lN = (size_t)l * N + r0;
+    mm_gk_layernorm_fwd(ln1, a->ln1_mean + lN, a->ln1_rstd + lN, x, w->ln1w, w->ln1b, n, D);
+    mm_gk_matmul_fwd(qkv, ln1, w->qkvw, w->qkvb, n, D, 3 * D);
+    mm_gk_attention_fwd(atty, att, qkv, nb, T, D, H);
+    mm_gk_matmul_fwd(res2, atty, w->attpw, w->attpb, n, D, D);
+    mm_gk_add(res2, x, nD);
+    mm_gk_layernorm_fwd(ln2, a->ln2_mean + lN, a->ln2_rstd + lN, res2, w->ln2w, w->ln2b, n, D);
+    mm_gk_matmul_fwd(fch, ln2, w->fcw, w->fcb, n, D, 4 * D);
+    mm_gk_gelu_fwd(fchg, fch, 4 * nD);
+    mm_gk_matmul_fwd(res3, fchg, w->fcpw, w->fcpb, n, 4 * D, D);
+    mm_gk_add(res3, res2, nD);
+}
+
+/* The whole forward pass for sequences [b0, b0+nb). */
+static void forward_seqs(mm_gpt *m, int b0, int nb) {
+    const mm_gpt_config *c = &m->cfg;
+    int T = m->T, N = m->B * T, D = c->dim;
+    size_t r0 = (size_t)b0 * T, n = (size_t)nb * T;
+    gpt_acts *a = &m->a;
+    for (size_t r = r0; r < r0 + n; r++) { /* encoded[r] = wte[token] + wpe[position] */
+        const float *te = m->w.wte + (size_t)m->tokens[r] * D, *pe = m->w.wpe + (r % T) * D;
+        float *e = a->encoded + r * D;
+        for (int i = 0; i < D; i++) e[i] = te[i] + pe[i];
+    }
+    const float *x = a->encoded + r0 * D;
+    for (int l = 0; l < c->layers; l++) {
+        block_forward(m, l, b0, nb, x);
+        x = a->res3 + (size_t)l * N * D + r0 * D;
+    }
+    mm_gk_layernorm_fwd(a->lnf + r0 * D, a->lnf_mean + r0, a->lnf_rstd + r0, x, m->w.lnfw,
+                        m->w.lnfb, (int)n, D);
+    mm_gk_lmhead_fwd(a->logits + r0 * c->vocab, a->lnf + r0 * D, m->w.wte, (int)n, D, c->vocab);
 }
 
 mm_err mm_gpt_forward(mm_gpt *m, const int32_t *tokens, int B, int T, const float **logits) {
@@ -311,23 +370,21 @@ mm_err mm_gpt_forward(mm_gpt *m, const int32_t *tokens, int B, int T, const floa
             return mm_fail(MM_ERR_ARG, "gpt2: token %d at position %zu is outside the vocabulary of %d",
                            tokens[i], i, c->vocab);
     MM_TRY(ensure_acts(m, B, T));
-    int N = B * T, D = c->dim;
-    memcpy(m->tokens, tokens, (size_t)N * sizeof *tokens);
-    gpt_acts *a = &m->a;
-#pragma omp parallel for schedule(static)
-    for (int n = 0; n < N; n++) { /* encoded[n] = wte[token] + wpe[position] */
-        const float *te = m->w.wte + (size_t)tokens[n] * D, *pe = m->w.wpe + (size_t)(n % T) * D;
-        for (int i = 0; i < D; i++) a->encoded[(size_t)n * D + i] = te[i] + pe[i];
+    memcpy(m->tokens, tokens, (size_t)B * T * sizeof *tokens);
+    mm_gk_blas_single();
+    int nt = omp_get_max_threads();
+    if (data_parallel(m, nt)) {
+#pragma omp parallel num_threads(nt)
+        {
+            int id = omp_get_thread_num(), k = omp_get_num_threads();
+            int lo = B * id / k, hi = B * (id + 1) / k;
+            if (hi > lo) forward_seqs(m, lo, hi - lo);
+        }
+    } else {
+        forward_seqs(m, 0, B);
     }
-    const float *x = a->encoded;
-    for (int l = 0; l < c->layers; l++) {
-        block_forward(m, l, x);
-        x = a->res3 + (size_t)l * N * D;
-    }
-    mm_gk_layernorm_fwd(a->lnf, a->lnf_mean, a->lnf_rstd, x, m->w.lnfw, m->w.lnfb, N, D);
-    mm_gk_lmhead_fwd(a->logits, a->lnf, m->w.wte, N, D, c->vocab);
     m->have_forward = 1;
-    if (logits) *logits = a->logits;
+    if (logits) *logits = m->a.logits;
     return MM_OK;
 }
 
@@ -345,51 +402,110 @@ mm_err mm_gpt_loss(mm_gpt *m, const int32_t *targets, float *loss) {
 
 /* ---- backward ---------------------------------------------------------------------------- */
 
-/* dres holds dL/d(output of block l) on entry and dL/d(input of block l) on return. */
-static void block_backward(mm_gpt *m, int l, const float *x) {
+/* Block l for sequences [b0, b0+nb), weight gradients into g.  The dres rows of those
+ * sequences hold dL/d(output of block l) on entry and dL/d(input of block l) on return. */
+static void block_backward(mm_gpt *m, int l, int b0, int nb, const float *x, gpt_block *g) {
     const mm_gpt_config *c = &m->cfg;
-    int B = m->B, T = m->T, N = B * T, D = c->dim, H = c->heads;
-    size_t ND = (size_t)N * D;
+    int B = m->B, T = m->T, N = B * T, D = c->dim, H = c->heads, n = nb * T;
+    size_t ND = (size_t)N * D, r0 = (size_t)b0 * T, rD = r0 * D, nD = (size_t)n * D;
     gpt_acts *a = &m->a;
     const gpt_block *w = &m->w.h[l];
-    gpt_block *g = &m->g.h[l];
-    float *ln1 = a->ln1 + l * ND, *qkv = a->qkv + l * 3 * ND, *atty = a->atty + l * ND;
-    float *res2 = a->res2 + l * ND, *ln2 = a->ln2 + l * ND;
-    float *fch = a->fch + l * 4 * ND, *fchg = a->fch_gelu + l * 4 * ND;
-    float *att = a->att + (size_t)l * B * H * T * T;
+    float *ln1 = a->ln1 + l * ND + rD, *qkv = a->qkv + l * 3 * ND + 3 * rD;
+    float *atty = a->atty + l * ND + rD, *res2 = a->res2 + l * ND + rD, *ln2 = a->ln2 + l * ND + rD;
+    float *fch = a->fch + l * 4 * ND + 4 * rD, *fchg = a->fch_gelu + l * 4 * ND + 4 * rD;
+    float *att = a->att + ((size_t)l * B + b0) * H * T * T;
+    float *dres = a->dres + rD, *dln = a->dln + rD, *datty = a->datty + rD;
+    float *dqkv = a->dqkv + 3 * rD, *dfch = a->dfch + 4 * rD, *dfchg = a->dfchg + 4 * rD;
+    size_t lN = (size_t)l * N + r0;
     /* MLP: res3 = res2 + c_proj(gelu(c_fc(ln_2(res2)))) */
-    mm_gk_matmul_bwd(a->dfchg, g->fcpw, g->fcpb, a->dres, fchg, w->fcpw, N, 4 * D, D);
-    mm_gk_gelu_bwd(a->dfch, fch, a->dfchg, 4 * ND);
-    mm_gk_matmul_bwd(a->dln, g->fcw, g->fcb, a->dfch, ln2, w->fcw, N, D, 4 * D);
-    mm_gk_layernorm_bwd(a->dres, g->ln2w, g->ln2b, a->dln, res2, w->ln2w,
-                        a->ln2_mean + (size_t)l * N, a->ln2_rstd + (size_t)l * N, N, D);
+    mm_gk_matmul_bwd(dfchg, g->fcpw, g->fcpb, dres, fchg, w->fcpw, n, 4 * D, D);
+    mm_gk_gelu_bwd(dfch, fch, dfchg, 4 * nD);
+    mm_gk_matmul_bwd(dln, g->fcw, g->fcb, dfch, ln2, w->fcw, n, D, 4 * D);
+    mm_gk_layernorm_bwd(dres, g->ln2w, g->ln2b, dln, res2, w->ln2w, a->ln2_mean + lN,
+                        a->ln2_rstd + lN, n, D);
     /* attention: res2 = x + c_proj(attn(c_attn(ln_1(x)))) */
-    mm_gk_matmul_bwd(a->datty, g->attpw, g->attpb, a->dres, atty, w->attpw, N, D, D);
-    mm_gk_attention_bwd(a->dqkv, a->datty, qkv, att, B, T, D, H);
-    mm_gk_matmul_bwd(a->dln, g->qkvw, g->qkvb, a->dqkv, ln1, w->qkvw, N, D, 3 * D);
-    mm_gk_layernorm_bwd(a->dres, g->ln1w, g->ln1b, a->dln, x, w->ln1w,
-                        a->ln1_mean + (size_t)l * N, a->ln1_rstd + (size_t)l * N, N, D);
+    mm_gk_matmul_bwd(datty, g->attpw, g->attpb, dres, atty, w->attpw, n, D, D);
+    mm_gk_attention_bwd(dqkv, datty, qkv, att, nb, T, D, H);
+    mm_gk_matmul_bwd(dln, g->qkvw, g->qkvb, dqkv, ln1, w->qkvw, n, D, 3 * D);
+    mm_gk_layernorm_bwd(dres, g->ln1w, g->ln1b, dln, x, w->ln1w, a->ln1_mean + lN,
+                        a->ln1_rstd + lN, n, D);
+}
+
+/* The whole backward pass for sequences [b0, b0+nb) from dlogits [N, V]; gradients into g. */
+static void backward_seqs(mm_gpt *m, int b0, int nb, const float *dlogits, gpt_weights *g) {
+    const mm_gpt_config *c = &m->cfg;
+    int T = m->T, N = m->B * T, D = c->dim, L = c->layers, n = nb * T;
+    size_t r0 = (size_t)b0 * T, rD = r0 * D;
+    gpt_acts *a = &m->a;
+    const float *xL = a->res3 + (size_t)(L - 1) * N * D + rD;
+    mm_gk_lmhead_bwd(a->dln + rD, g->wte, dlogits + r0 * c->vocab, a->lnf + rD, m->w.wte, n, D,
+                     c->vocab);
+    memset(a->dres + rD, 0, (size_t)n * D * sizeof(float));
+    mm_gk_layernorm_bwd(a->dres + rD, g->lnfw, g->lnfb, a->dln + rD, xL, m->w.lnfw,
+                        a->lnf_mean + r0, a->lnf_rstd + r0, n, D);
+    for (int l = L - 1; l >= 0; l--) {
+        const float *x = (l ? a->res3 + (size_t)(l - 1) * N * D : a->encoded) + rD;
+        block_backward(m, l, b0, nb, x, &g->h[l]);
+    }
+    for (size_t r = r0; r < r0 + (size_t)n; r++) { /* serial: rows may share a token */
+        float *gt = g->wte + (size_t)m->tokens[r] * D, *gp = g->wpe + (r % T) * D;
+        const float *d = a->dres + r * D;
+        for (int i = 0; i < D; i++) {
+            gt[i] += d[i];
+            gp[i] += d[i];
+        }
+    }
+}
+
+/* Private gradient arrays for threads 1..nt-1 (thread 0 uses m->grads). */
+static int ensure_private_grads(mm_gpt *m, int nt) {
+    if (m->npriv >= nt - 1) return 1;
+    for (int k = 0; k < m->npriv; k++) {
+        free(m->priv[k]);
+        free(m->gpriv[k].h);
+    }
+    free(m->priv);
+    free(m->gpriv);
+    m->npriv = 0;
+    m->priv = calloc((size_t)nt, sizeof *m->priv);
+    m->gpriv = calloc((size_t)nt, sizeof *m->gpriv);
+    if (!m->priv || !m->gpriv) return 0;
+    for (int k = 0; k < nt - 1; k++) {
+        m->priv[k] = alloc_floats(m->nparams);
+        m->gpriv[k].h = calloc((size_t)m->cfg.layers, sizeof(gpt_block));
+        if (!m->priv[k] || !m->gpriv[k].h) {
+            free(m->priv[k]);
+            free(m->gpriv[k].h);
+            return 0;
+        }
+        views_at(m, m->priv[k], &m->gpriv[k]);
+        m->npriv = k + 1;
+    }
+    return 1;
 }
 
 mm_err mm_gpt_backward(mm_gpt *m, const float *dlogits) {
     if (!m->have_forward) return mm_fail(MM_ERR_ARG, "gpt2: backward before forward");
-    const mm_gpt_config *c = &m->cfg;
-    int N = m->B * m->T, D = c->dim, T = m->T, L = c->layers;
-    gpt_acts *a = &m->a;
-    if (!dlogits) dlogits = a->dlogits;
-    const float *xL = a->res3 + (size_t)(L - 1) * N * D;
-    mm_gk_lmhead_bwd(a->dln, m->g.wte, dlogits, a->lnf, m->w.wte, N, D, c->vocab);
-    memset(a->dres, 0, (size_t)N * D * sizeof(float));
-    mm_gk_layernorm_bwd(a->dres, m->g.lnfw, m->g.lnfb, a->dln, xL, m->w.lnfw, a->lnf_mean,
-                        a->lnf_rstd, N, D);
-    for (int l = L - 1; l >= 0; l--)
-        block_backward(m, l, l ? a->res3 + (size_t)(l - 1) * N * D : a->encoded);
-    for (int n = 0; n < N; n++) { /* serial: rows may share a token */
-        float *gt = m->g.wte + (size_t)m->tokens[n] * D, *gp = m->g.wpe + (size_t)(n % T) * D;
-        const float *d = a->dres + (size_t)n * D;
-        for (int i = 0; i < D; i++) {
-            gt[i] += d[i];
-            gp[i] += d[i];
+    if (!dlogits) dlogits = m->a.dlogits;
+    mm_gk_blas_single();
+    int nt = omp_get_max_threads(), B = m->B;
+    if (!data_parallel(m, nt) || !ensure_private_grads(m, nt)) {
+        backward_seqs(m, 0, B, dlogits, &m->g);
+        return MM_OK;
+    }
+    size_t np = m->nparams;
+#pragma omp parallel num_threads(nt)
+    {
+        int id = omp_get_thread_num(), k = omp_get_num_threads();
+        int lo = B * id / k, hi = B * (id + 1) / k;
+        if (id) memset(m->priv[id - 1], 0, np * sizeof(float));
+        if (hi > lo) backward_seqs(m, lo, hi - lo, dlogits, id ? &m->gpriv[id - 1] : &m->g);
+#pragma omp barrier
+#pragma omp for schedule(static)
+        for (size_t i = 0; i < np; i++) {
+            float s = 0;
+            for (int t = 0; t < k - 1; t++) s += m->priv[t][i];
+            m->grads[i] += s;
         }
     }
     return MM_OK;

@@ -73,6 +73,10 @@ struct mm_gpt {
     size_t actcap; /* floats allocated in actmem */
     gpt_acts a;
     int have_forward;
+    /* data-parallel backward: private gradient arrays of threads 1..npriv */
+    float **priv;       /* [npriv][nparams] */
+    gpt_weights *gpriv; /* views into priv */
+    int npriv;
 };
 
 /* Checkpoint helpers shared with the pretrainer (gpt2.c). */

@@ -65,8 +65,10 @@ void mm_gk_blas_single(void) {
 
 /* Thread teams only for work that repays waking them: a product of at least 1M multiply-adds,
  * an elementwise pass over at least 32K floats. */
-static int big_gemm(int N, int C, int OC) { return (double)N * C * OC >= (1 << 20); }
-#define BIG_ELEMS(n) ((size_t)(n) >= (size_t)(1 << 15))
+static int big_gemm(int N, int C, int OC) {
+    return (double)N * C * OC >= (1 << 20) && !omp_in_parallel();
+}
+#define BIG_ELEMS(n) ((size_t)(n) >= (size_t)(1 << 15) && !omp_in_parallel())
 
 /* [lo, hi) of n for thread id of nt, in multiples of `align` except the last. */
 static void split(int n, int id, int nt, int align, int *lo, int *hi) {
@@ -442,7 +444,7 @@ void mm_gk_attention_fwd(float *out, float *att, const float *qkv, int B, int T,
     int hs = D / H, s3 = 3 * D;
     float scale = 1.0f / sqrtf((float)hs);
     mm_gk_blas_single();
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static) if (!omp_in_parallel())
     for (int b = 0; b < B; b++)
         for (int h = 0; h < H; h++) {
             const float *q = qkv + (size_t)b * T * s3 + (size_t)h * hs;
@@ -520,7 +522,7 @@ void mm_gk_attention_bwd(float *dqkv, const float *dout, const float *qkv, const
     int hs = D / H, s3 = 3 * D;
     float scale = 1.0f / sqrtf((float)hs);
     mm_gk_blas_single();
-#pragma omp parallel
+#pragma omp parallel if (!omp_in_parallel())
     {
         float *ds = malloc((size_t)T * T * sizeof *ds); /* [T, T] scratch */
 #pragma omp for collapse(2) schedule(static)

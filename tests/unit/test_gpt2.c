@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <unistd.h>
 
+#include <omp.h>
+
 #include "common/hash.h"
 #include "rl/gpt2.h"
 #include "rl/gpt2_kern.h"
@@ -235,7 +237,8 @@ TEST(pytorch_parity) {
         if (t->ndim == 1)
             for (size_t k = 0; k < t->size; k++) t->data[k] += 0.1f * sinf((float)(k + 3 * i));
     CHECK_EQ_INT(mm_gpt_save(m, dir), MM_OK);
-    enum { B = 3, T = 13, STEPS = 3 };
+    enum { B = 4, T = 13, STEPS = 3 };
+    omp_set_num_threads(2); /* B = 4 on 2 threads: the data-parallel path */
     int32_t tok[B * T], tgt[B * T];
     float ftok[B * T], ftgt[B * T];
     mm_rng r;
@@ -285,6 +288,42 @@ TEST(pytorch_parity) {
     mm_gpt_free(m);
 }
 
+/* Gradients of one forward/backward with the given thread count; caller frees. */
+static float *grads_with_threads(mm_gpt *m, int threads, const int32_t *tok, const int32_t *tgt,
+                                 int B, int T, float *loss) {
+    omp_set_num_threads(threads);
+    mm_gpt_zero_grad(m);
+    CHECK_EQ_INT(mm_gpt_forward(m, tok, B, T, NULL), MM_OK);
+    CHECK_EQ_INT(mm_gpt_loss(m, tgt, loss), MM_OK);
+    CHECK_EQ_INT(mm_gpt_backward(m, NULL), MM_OK);
+    size_t n;
+    float *g = mm_gpt_grads(m, &n), *c = malloc(n * sizeof *c);
+    memcpy(c, g, n * sizeof *c);
+    return c;
+}
+
+TEST(threading_paths_agree) {
+    /* one thread; data-parallel (B = 4 on 2 threads); kernel-parallel (B = 3 on 2 threads) */
+    mm_gpt *m;
+    mm_gpt_config cfg = {.vocab = 50, .ctx = 70, .layers = 2, .heads = 2, .dim = 32};
+    CHECK_EQ_INT(mm_gpt_create(&cfg, 3, &m), MM_OK);
+    enum { B = 4, T = 70 };
+    int32_t tok[B * T], tgt[B * T];
+    for (int i = 0; i < B * T; i++) tok[i] = (i * 7) % 50, tgt[i] = (i * 13 + 1) % 50;
+    size_t n;
+    mm_gpt_params(m, &n);
+    for (int b = 3; b <= 4; b++) {
+        float l1, l2;
+        float *g1 = grads_with_threads(m, 1, tok, tgt, b, T, &l1);
+        float *g2 = grads_with_threads(m, 2, tok, tgt, b, T, &l2);
+        CHECK_NEAR(l1, l2, 1e-5);
+        CHECK(relmax(g2, g1, n) < 1e-5);
+        free(g1), free(g2);
+    }
+    omp_set_num_threads(2);
+    mm_gpt_free(m);
+}
+
 int main(void) {
     test_prog_ = "test_gpt2";
     RUN(kernel_matmul);
@@ -294,6 +333,7 @@ int main(void) {
     RUN(safetensors_roundtrip_and_bad_headers);
     RUN(checkpoint_roundtrip_and_mismatch);
     RUN(generate_matches_forward);
+    RUN(threading_paths_agree);
     RUN(pytorch_parity);
     return test_summary();
 }
