@@ -59,7 +59,8 @@ cores=$(nproc)
 
 # 1. training on the whole corpus, all cores for counting
 t0=$(date +%s.%N)
-$MM tokenizer train --vocab "$VOCAB" --force --stats "$W/train.json" "$CORPUS" -o "$W/tok" 2>"$W/train.log"
+/usr/bin/time -f "%U %S" -o "$W/train.time" \
+  $MM tokenizer train --vocab "$VOCAB" --force --stats "$W/train.json" "$CORPUS" -o "$W/tok" 2>"$W/train.log"
 t1=$(date +%s.%N)
 train_s=$(echo "$t1 - $t0" | bc)
 
@@ -179,13 +180,15 @@ r = {"corpus_mb": size / 1e6, "vocab": tr["vocab"], "train_seconds": train_s,
      "shard_encode_mb_s_1thread": s1["encode_mb_per_s"], "shard_encode_mb_s_%dthreads" % cores: sn["encode_mb_per_s"],
      "shard_total_seconds_%dthreads" % cores: sn["seconds"], "cores": cores, **py}
 cpu1 = sum(map(float, open(w + "/shard-1.time").read().split()))
+r["train_cpu_seconds"] = sum(map(float, open(w + "/train.time").read().split()))
 r["shard_mb_per_cpu_second"] = s1["input_bytes"] / 1e6 / cpu1
 json.dump(r, open(out, "w"), indent=1)
 print("%-48s %12s" % ("measure", "value"))
 print("%-48s %12.1f" % ("corpus (MB of real text)", r["corpus_mb"]))
 print("%-48s %12.1f" % ("train vocab %d: seconds (%d cores counting)" % (r["vocab"], cores), train_s))
+print("%-48s %12.1f" % ("  CPU seconds (user+sys, all threads)", r["train_cpu_seconds"]))
 print("%-48s %12.1f" % ("  of which counting pre-tokens (s)", r["train_count_seconds"]))
-print("%-48s %12.1f" % ("  of which merging (s)", r["train_merge_seconds"] - 0))
+print("%-48s %12.1f" % ("  of which merging, incl. setup (s)", r["train_merge_seconds"]))
 print("%-48s %12.1f" % ("encode MB/s per core (CPU time, 20 MB)", r["encode_mb_s_per_cpu_second"]))
 print("%-48s %12.1f" % ("encode MB/s, 1 thread, wall clock", r["encode_mb_s_1thread_wall"]))
 print("%-48s %12.2f" % ("bytes per token", r["encode_bytes_per_token"]))
