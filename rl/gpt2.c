@@ -275,7 +275,7 @@ static mm_err ensure_acts(mm_gpt *m, int B, int T) {
     if (need > m->actcap) {
         free(m->actmem);
         free(m->tokens);
-        m->actmem = alloc_floats(need);
+        if (posix_memalign((void **)&m->actmem, 64, need * sizeof(float))) m->actmem = NULL;
         m->tokens = malloc((size_t)B * T * sizeof *m->tokens);
         m->actcap = m->actmem && m->tokens ? need : 0;
         if (!m->actcap) {
