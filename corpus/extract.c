@@ -67,7 +67,9 @@ static mm_err extract_tree(mm_extract *x, xmlDoc *doc, mm_extract_result *r) {
     xmlNode *root = xmlDocGetRootElement(doc);
     if (!root) return MM_OK;
     MM_TRY(get_title(x, root));
-    MM_TRY(mm_math_pass(doc, root, &r->math, &x->scratch));
+    bool scripts = memmem(x->stripped.data, x->stripped.len, "math/tex", 8) ||
+                   memmem(x->stripped.data, x->stripped.len, "math/TeX", 8);
+    MM_TRY(mm_math_pass(doc, root, scripts, &r->math, &x->scratch));
     xmlNode *body = find_elem(root, "body");
     if (!body) body = root;
     xmlNode **nodes;

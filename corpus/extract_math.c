@@ -335,17 +335,9 @@ static mm_err collect(pass *p, xmlNode *root) {
     return MM_OK;
 }
 
-static void prescan_scripts(pass *p, xmlNode *root) {
-    for (xmlNode *n = root; n; n = html_next(n, root, true))
-        if (is_tex_script(n)) {
-            p->has_scripts = true;
-            return;
-        }
-}
-
-mm_err mm_math_pass(xmlDoc *doc, xmlNode *root, mm_extract_math *m, mm_buf *scratch) {
-    pass p = {.doc = doc, .m = m, .tex = scratch};
-    prescan_scripts(&p, root);
+mm_err mm_math_pass(xmlDoc *doc, xmlNode *root, bool has_scripts, mm_extract_math *m,
+                    mm_buf *scratch) {
+    pass p = {.doc = doc, .m = m, .tex = scratch, .has_scripts = has_scripts};
     mm_err e = collect(&p, root);
     for (size_t i = 0; e == MM_OK && i < p.n; i++) e = do_root(&p, p.roots[i].node, p.roots[i].kind);
     free(p.roots);

@@ -41,8 +41,11 @@ void html_class_id(const xmlNode *n, char *out, size_t cap);
  * (corpus/html_strip.c): the parser then never spends time on them.  Replaces out's content. */
 mm_err mm_html_strip(const char *s, size_t n, mm_buf *out);
 
-/* The math pass (corpus/extract_math.c): formulas → <mm-math>, rendered twins removed. */
-mm_err mm_math_pass(xmlDoc *doc, xmlNode *root, mm_extract_math *m, mm_buf *scratch);
+/* The math pass (corpus/extract_math.c): formulas → <mm-math>, rendered twins removed.
+ * has_scripts: the page has <script type="math/tex"> (then MathJax v2 renderings are dropped,
+ * not converted); the caller finds it with one memmem over the page. */
+mm_err mm_math_pass(xmlDoc *doc, xmlNode *root, bool has_scripts, mm_extract_math *m,
+                    mm_buf *scratch);
 /* MathML → LaTeX (corpus/mathml.c); appends to out, no delimiters. */
 mm_err mm_mathml_to_latex(const xmlNode *math, mm_buf *out);
 
