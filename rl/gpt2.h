@@ -8,7 +8,9 @@
  * Ownership: an mm_gpt owns its parameters, gradients, optimizer state and activation buffers.
  * Pointers returned by accessors stay valid until the next call that changes the batch shape
  * (activations) or mm_gpt_free.  Not thread-safe: one model per thread (it uses OpenMP/BLAS
- * threads inside). */
+ * threads inside).  Threads: the model sets OpenBLAS to one thread and splits its work over the
+ * OpenMP threads itself (omp_set_num_threads decides how many); results depend on that count
+ * only through the order of floating-point sums. */
 #ifndef MM_GPT2_H
 #define MM_GPT2_H
 
