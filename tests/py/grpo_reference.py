@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """tests/py/grpo_reference.py — the GRPO loss in PyTorch, for parity with rl/grpo_loss.c.
 
-Usage: grpo_reference.py DIR
-DIR holds meta.json and raw little-endian arrays written by tests/unit/test_grpo.c:
+Usage: grpo_reference.py DIR...
+Each DIR holds meta.json and raw little-endian arrays written by tests/unit/test_grpo.c:
   logits.f32 [B,T,V]  targets.i32 [B,T]  mask.f32 [B,T]  old.f32 [B,T]  ref.f32 [B,T]
 meta.json: B, T, V, G, clip, beta, token_mean, std_norm, on_policy, supervision
 ("outcome" | "process"), start[B] (position of each row's first completion token),
@@ -61,7 +61,11 @@ def advantages(meta, B, T):
 
 
 def main():
-    d = sys.argv[1]
+    for d in sys.argv[1:]:
+        run(d)
+
+
+def run(d):
     meta = json.load(open(os.path.join(d, "meta.json")))
     B, T, V = meta["B"], meta["T"], meta["V"]
     logits = load(d, "logits.f32", np.float32, (B, T, V)).double().requires_grad_(True)

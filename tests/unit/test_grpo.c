@@ -83,7 +83,9 @@ static int read_raw(const char *dir, const char *name, void *p, size_t n) {
     return r == n ? 0 : -1;
 }
 
-static void run_parity(const cfg *c) {
+/* phase 0: write the inputs for the reference; phase 1: compare with what it wrote.  The C side
+ * is recomputed in both phases (cheap and deterministic), so one Python start serves all. */
+static void run_parity(const cfg *c, int phase) {
     enum { G = 4, NG = 2, B = G * NG, T = 14, V = 37, MAXS = 4 };
     static float logits[B * T * V], dlog[B * T * V], dref[B * T * V];
     static float mask[B * T], old[B * T], ref[B * T], adv[B * T], advref[B * T];
@@ -92,7 +94,7 @@ static void run_parity(const cfg *c) {
     float rewards[B], srew[B][MAXS];
     mm_rng rng;
     mm_rng_seed(&rng, 1234 + (uint64_t)c->process * 7 + (uint64_t)c->token_mean * 3);
-    printf("  seed %d\n", 1234 + c->process * 7 + c->token_mean * 3);
+    if (phase) printf("  seed %d\n", 1234 + c->process * 7 + c->token_mean * 3);
     for (int i = 0; i < B * T * V; i++) logits[i] = (float)(mm_rng_uniform(&rng) * 6 - 3);
     for (int b = 0; b < B; b++) {
         start[b] = 2 + (int)(mm_rng_next(&rng) % 3);
@@ -148,8 +150,9 @@ static void run_parity(const cfg *c) {
     mm_grpo_loss_stats st;
     CHECK(mm_grpo_loss(&in, &o, dlog, &st) == MM_OK);
     /* the reference */
-    char dir[512];
+    char dir[512], cmd[2048];
     snprintf(dir, sizeof dir, "%s/mm-grpo-parity-%d-%s", test_tmpdir(), (int)getpid(), c->name);
+    if (phase == 1) goto compare;
     mkdir(dir, 0755);
     mm_buf meta = {0};
     mm_jw w;
@@ -185,15 +188,13 @@ static void run_parity(const cfg *c) {
     CHECK(write_raw(dir, "mask.f32", mask, sizeof mask) == 0);
     CHECK(write_raw(dir, "old.f32", old, sizeof old) == 0);
     CHECK(write_raw(dir, "ref.f32", ref, sizeof ref) == 0);
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s/tests/py/grpo_reference.py %s", test_src(), dir);
-    int rc = system(cmd);
-    CHECK_EQ_INT(rc, 0);
+    return;
+compare:;
     mm_buf lj = {0};
     char lp[1024];
     snprintf(lp, sizeof lp, "%s/loss.json", dir);
     double ref_loss = NAN;
-    if (rc == 0 && mm_read_file(lp, &lj) == MM_OK) {
+    if (mm_read_file(lp, &lj) == MM_OK) {
         mm_json_doc *doc;
         mm_json *root;
         if (mm_json_parse(lj.data, lj.len, &doc, &root) == MM_OK) {
@@ -225,12 +226,28 @@ static void run_parity(const cfg *c) {
     if (system(cmd) != 0) printf("  could not remove %s\n", dir);
 }
 
-TEST(parity_outcome) { run_parity(&(cfg){"outcome", 0, 0, 1, 0, 0.04f, 0.2f}); }
-TEST(parity_process) { run_parity(&(cfg){"process", 1, 0, 1, 0, 0.04f, 0.2f}); }
-TEST(parity_dr_grpo) { run_parity(&(cfg){"dr_grpo", 0, 1, 0, 0, 0.1f, 0.2f}); }
-TEST(parity_on_policy_process_token_mean) {
-    run_parity(&(cfg){"on_policy", 1, 1, 1, 1, 0.04f, 0.2f});
+static const cfg cases[] = {
+    {"outcome", 0, 0, 1, 0, 0.04f, 0.2f},
+    {"process", 1, 0, 1, 0, 0.04f, 0.2f},
+    {"dr_grpo", 0, 1, 0, 0, 0.1f, 0.2f},
+    {"on_policy", 1, 1, 1, 1, 0.04f, 0.2f},
+};
+
+/* Write every case's inputs and run the PyTorch reference once over all of them. */
+TEST(parity_reference_runs) {
+    char cmd[8192];
+    int n = snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s/tests/py/grpo_reference.py", test_src());
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        run_parity(&cases[i], 0);
+        n += snprintf(cmd + n, sizeof cmd - (size_t)n, " %s/mm-grpo-parity-%d-%s", test_tmpdir(),
+                      (int)getpid(), cases[i].name);
+    }
+    CHECK_EQ_INT(system(cmd), 0);
 }
+TEST(parity_outcome) { run_parity(&cases[0], 1); }
+TEST(parity_process) { run_parity(&cases[1], 1); }
+TEST(parity_dr_grpo) { run_parity(&cases[2], 1); }
+TEST(parity_on_policy_process_token_mean) { run_parity(&cases[3], 1); }
 
 TEST(loss_edge_cases) {
     float logits[6] = {0, 1, 2, 0, 0, 0}, mask[2] = {0, 0}, adv[2] = {1, 1}, d[6];
@@ -306,6 +323,7 @@ int main(void) {
     test_prog_ = "test_grpo";
     RUN(outcome_advantages);
     RUN(process_advantages);
+    RUN(parity_reference_runs);
     RUN(parity_outcome);
     RUN(parity_process);
     RUN(parity_dr_grpo);
