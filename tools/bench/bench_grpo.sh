@@ -8,17 +8,17 @@
 #  4. the same after each, as one table;
 #  5. rollout tokens/s and update time per step of the GRPO run, next to the same step in
 #     PyTorch (tools/bench/grpo_torch.py: same model, same batch shape, same thread count).
-# Knobs (environment): OPS DIGITS SFT_STEPS STEPS QUESTIONS GROUP LR K N THREADS INIT.
+# Knobs (environment): OPS DIGITS STYLE SFT_STEPS STEPS QUESTIONS GROUP LR K N THREADS INIT.
 # Writes $BENCH/grpo.json.
 set -euo pipefail
 : "${MM:?}" "${BENCH:?}"
-OPS=${OPS:-2} DIGITS=${DIGITS:-1} SFT_STEPS=${SFT_STEPS:-400} STEPS=${STEPS:-40}
-QUESTIONS=${QUESTIONS:-16} GROUP=${GROUP:-8} LR=${LR:-2e-4} K=${K:-8} N=${N:-200}
+OPS=${OPS:-2} DIGITS=${DIGITS:-1} SFT_STEPS=${SFT_STEPS:-400} STEPS=${STEPS:-40} STYLE=${STYLE---plain}
+QUESTIONS=${QUESTIONS:-16} GROUP=${GROUP:-8} LR=${LR:-1e-4} K=${K:-8} N=${N:-200}
 THREADS=${THREADS:-2} MAXNEW=${MAXNEW:-40}
 W=$BENCH/grpo-work
 rm -rf "$W"; mkdir -p "$W"
 export OMP_WAIT_POLICY=passive
-TASK="--task arith --ops $OPS --digits $DIGITS --task-seed 1 --n-test $N"
+TASK="--task arith $STYLE --ops $OPS --digits $DIGITS --task-seed 1 --n-test $N"
 EVAL="$TASK --n $N --k $K --temperature 0.7 --max-new-tokens $MAXNEW -j $THREADS"
 RL="$TASK --steps $STEPS --questions $QUESTIONS --group $GROUP --lr $LR --max-new-tokens $MAXNEW --micro-batch 32 --seed 1 -j $THREADS"
 t0=$SECONDS
@@ -26,7 +26,7 @@ if [ -n "${INIT:-}" ]; then
   START=$INIT
 else
   echo "warm-up: byte-level GPT-2 (2 layers, 4 heads, 64 dims), $SFT_STEPS steps of worked solutions"
-  $MM -q grpo --algo sft --init new:2,4,64,192 $TASK --steps "$SFT_STEPS" --sft-batch 32 --lr 2e-3 -j "$THREADS" -o "$W/sft" > /dev/null
+  $MM -q grpo --algo sft --init new:2,4,64,${CTX:-96} $TASK --steps "$SFT_STEPS" --sft-batch 32 --lr 2e-3 -j "$THREADS" -o "$W/sft" > /dev/null
   START=$W/sft/final
 fi
 $MM eval --ckpt "$START" $EVAL > "$W/eval-start.json"
@@ -38,7 +38,7 @@ $MM -q grpo --init "$START" $RL --algo online-rft -o "$W/orft" > /dev/null
 $MM eval --ckpt "$W/orft/final" $EVAL > "$W/eval-orft.json"
 
 # speed: the GRPO run's mean rollout tokens/s and update seconds, and PyTorch on the same shape
-read -r ROWS PLEN NEW CTOK CUPD < <(python3 - "$W/grpo/log.jsonl" "$START" $QUESTIONS $GROUP <<'PY'
+read -r ROWS PLEN NEW CTOK CUPD < <(/usr/bin/python3 - "$W/grpo/log.jsonl" "$START" $QUESTIONS $GROUP <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 tok = sum(r["rollout_tok_s"] for r in rows) / len(rows)
@@ -50,7 +50,7 @@ PY
 )
 /usr/bin/python3 "$(dirname "$0")/grpo_torch.py" "$START" --rows "$ROWS" --prompt "$PLEN" --new "$NEW" --threads "$THREADS" > "$W/torch.json"
 
-python3 - "$W" "$BENCH/grpo.json" "$K" "$CTOK" "$CUPD" $((SECONDS - t0)) "$OPS" "$DIGITS" "$STEPS" "$QUESTIONS" "$GROUP" <<'PY'
+/usr/bin/python3 - "$W" "$BENCH/grpo.json" "$K" "$CTOK" "$CUPD" $((SECONDS - t0)) "$OPS" "$DIGITS" "$STEPS" "$QUESTIONS" "$GROUP" <<'PY'
 import json, sys
 W, out, K = sys.argv[1], sys.argv[2], sys.argv[3]
 ctok, cupd, secs = float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])

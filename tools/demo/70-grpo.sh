@@ -11,23 +11,23 @@ set -euo pipefail
 : "${MM:?}" "${DEMO:?}"
 OUT=$DEMO/grpo
 mkdir -p "$OUT"
-TASK="--task arith --ops 1 --digits 1 --task-seed 1 --n-test 100"
-EVAL="$TASK --n 100 --k 4 --temperature 0.7 --max-new-tokens 24"
-acc() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("greedy %.2f  pass@4 %.2f  maj@4 %.2f" % (d["greedy_acc"], d["pass_at_4"], d["maj_at_4"]))' "$1"; }
+TASK="--task arith --plain --ops 2 --digits 1 --task-seed 1 --n-test 200"
+EVAL="$TASK --n 200 --k 4 --temperature 0.7 --max-new-tokens 32"
+acc() { /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("greedy %.2f  pass@4 %.2f  maj@4 %.2f" % (d["greedy_acc"], d["pass_at_4"], d["maj_at_4"]))' "$1"; }
 
 CKPT=$DEMO/ckpt
 if [ ! -f "$CKPT/config.json" ]; then
   echo "no pretrained model in $CKPT (demo step 60); starting from a fresh byte-level model"
-  CKPT=new:2,4,64,160
+  CKPT=new:2,4,64,96
 else
   $MM eval --ckpt "$CKPT" $EVAL > "$OUT/eval-pretrained.json"
   echo "pretrained model:          $(acc "$OUT/eval-pretrained.json")"
 fi
-$MM -q grpo --algo sft --init "$CKPT" $TASK --steps 150 --sft-batch 32 --lr 2e-3 -o "$OUT/warmup" > /dev/null
+$MM -q grpo --algo sft --init "$CKPT" $TASK --steps 400 --sft-batch 32 --lr 2e-3 -o "$OUT/warmup" > /dev/null
 $MM eval --ckpt "$OUT/warmup/final" $EVAL > "$OUT/eval-before.json"
 echo "after the warm-up (before GRPO): $(acc "$OUT/eval-before.json")"
-$MM -q grpo --init "$OUT/warmup/final" $TASK --steps 20 --questions 16 --group 8 --lr 2e-4 \
-  --beta 0.04 --max-new-tokens 24 --eval-every 5 --eval-n 100 -o "$OUT/run" > /dev/null
+$MM -q grpo --init "$OUT/warmup/final" $TASK --steps 20 --questions 16 --group 8 --lr 1e-4 \
+  --beta 0.04 --max-new-tokens 32 --eval-every 5 --eval-n 200 -o "$OUT/run" > /dev/null
 $MM eval --ckpt "$OUT/run/final" $EVAL > "$OUT/eval-after.json"
 echo "after 20 GRPO steps:       $(acc "$OUT/eval-after.json")"
 echo "log $OUT/run/log.jsonl, curves $OUT/run/curves.svg"
