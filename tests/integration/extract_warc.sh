@@ -123,4 +123,12 @@ same "a missing input fails the run (exit 1) ..." "$rc" 1
 check "... but the other input is done" test -s "$T/bad2/crawl.jsonl.zst"
 check "... and nothing is written for the missing one" test ! -e "$T/bad2/nonexistent.jsonl.zst"
 "$MM" extract -o "$T/x" >/dev/null 2>&1; same "no inputs: usage error" "$?" 2
+"$MM" -q extract -o /proc/mm-not-writable "$CC_WARC" >/dev/null 2>&1; same "unwritable output folder: exit 1" "$?" 1
+
+# ---- Ctrl-C: exit 130, nothing committed, no temp file left ----
+for i in $(seq 60); do cat "$CC_WARC"; done > "$T/big.warc.gz"   # gzip members concatenate
+"$MM" -q extract -j 1 -o "$T/int" "$T/big.warc.gz" & pid=$!
+sleep 0.4; kill -INT "$pid"; wait "$pid"; rc=$?
+same "SIGINT: exit 130" "$rc" 130
+check "SIGINT: no shard and no temp file" bash -c "[ -z \"\$(ls -A '$T/int')\" ]"
 finish
