@@ -1,9 +1,11 @@
 /* tests/fuzz/fuzz_warc.c — libFuzzer target for the WARC record parser and its input layer.
  * The input is served as a file (memfd), so the codec sniffing, gzip member handling and
  * resynchronisation all run.  The first byte picks options: a small max_record (oversized
- * path) and digest checks.  Every block also goes through mm_http_parse. */
+ * path), digest checks, and streaming inflate for every gzip member (isa-l instead of
+ * libdeflate).  Every block also goes through mm_http_parse. */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -16,6 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         close(fd);
         return 0;
     }
+    setenv("MM_WARC_GZIP_STREAM", size && (data[0] & 4) ? "1" : "0", 1);
     char path[64];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     mm_warc_opts o = {.max_record = size && (data[0] & 1) ? 64 : 0,

@@ -9,7 +9,7 @@ command -v wget >/dev/null || { echo "wget missing"; fail "wget installed"; fini
 # ---- the files served: real HTML from the installed docs when there is some, plus odd ones ----
 mkdir -p "$T/www"
 n=0
-for f in $(find /usr/share/doc -type f -name '*.html' -size +2k -size -200k 2>/dev/null | sort | head -8); do
+for f in $(find /usr/share/doc -type f -name '*.html' -size +2k -size -200k 2>/dev/null | sort | head -4); do
   cp "$f" "$T/www/page$n.html"; n=$((n+1))
 done
 $PY - "$T/www" <<'EOF'
