@@ -33,6 +33,7 @@ mm_err dd_create(dd_writer *w, const char *path, const char magic[8], uint32_t r
 }
 
 mm_err dd_write(dd_writer *w, const void *recs, size_t n, size_t recsize) {
+    if (!n) return MM_OK; /* recs may be NULL then */
     w->count += n;
     return mm_out_write(w->o, recs, n * recsize);
 }
