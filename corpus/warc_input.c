@@ -358,7 +358,12 @@ static ssize_t gz_stream(mm_in *in, unsigned char *dst, size_t cap, mm_err *err)
         st->avail_out = (uint32_t)(cap > (1u << 30) ? (1u << 30) : cap);
         uint32_t before_in = st->avail_in, before_out = st->avail_out;
         int rc = isal_inflate(st);
-        size_t used = before_in - st->avail_in, made = before_out - st->avail_out;
+        /* isa-l keeps read-ahead bits and may hand some back: count from next_in, clamped */
+        const unsigned char *start = in->in + in->in_pos;
+        size_t used = st->next_in >= start ? (size_t)(st->next_in - start) : 0;
+        if (used > avail) used = avail;
+        size_t made = before_out - st->avail_out;
+        (void)before_in;
         in->in_pos += used;
         if (rc >= 0 && st->block_state == ISAL_BLOCK_FINISH) {
             in->streaming = false;
