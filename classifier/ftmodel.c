@@ -257,6 +257,13 @@ typedef struct hs_node {
     bool binary;
 } hs_node;
 
+/* One slot of the vocabulary hash table: one cache-line access decides most lookups, since
+ * words of up to 12 bytes are compared inline; longer ones against the dictionary bytes. */
+typedef struct word_slot {
+    uint32_t hash, id1, len; /* id1 = entry id + 1, 0 = empty */
+    char inl[12];
+} word_slot;
+
 struct mm_clf_scorer {
     ft_parsed f;
     mm_clf_scorer_opts opts;
@@ -275,7 +282,8 @@ struct mm_clf_scorer {
     /* dictionary */
     const char **words;
     uint32_t *word_len;
-    uint32_t *tab_hash, *tab_id; /* open addressing, tab_id = id + 1, 0 = empty */
+    word_slot *tab;    /* open addressing over all entries (words and labels) */
+    size_t tab_bytes;
     uint32_t tab_mask;
     uint32_t *prune_key, *prune_val, prune_mask; /* key + 1, 0 = empty */
     hs_node *tree;
@@ -316,15 +324,25 @@ static uint32_t pow2_at_least(uint64_t n) {
     return c;
 }
 
+/* Anonymous memory advised to use huge pages (for the big random-access tables). */
+static void *huge_alloc(size_t bytes) {
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return NULL;
+#ifdef MADV_HUGEPAGE
+    if (bytes >= (4u << 20)) madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+    return p;
+}
+
 static mm_err build_dict(mm_clf_scorer *s) {
     ft_parsed *f = &s->f;
     size_t size = (size_t)f->size;
     s->words = mm_calloc(size + 1, sizeof *s->words);
     s->word_len = mm_calloc(size + 1, sizeof *s->word_len);
     uint32_t cap = pow2_at_least((uint64_t)size * 2 + 2);
-    s->tab_hash = mm_calloc(cap, 4);
-    s->tab_id = mm_calloc(cap, 4);
-    if (!s->words || !s->word_len || !s->tab_hash || !s->tab_id) return MM_ERR_NOMEM;
+    s->tab_bytes = (size_t)cap * sizeof *s->tab;
+    s->tab = huge_alloc(s->tab_bytes); /* zero-filled */
+    if (!s->words || !s->word_len || !s->tab) return mm_fail(MM_ERR_NOMEM, "out of memory");
     s->tab_mask = cap - 1;
     const uint8_t *p = s->map + f->dict_off;
     for (size_t i = 0; i < size; i++) {
@@ -334,12 +352,13 @@ static mm_err build_dict(mm_clf_scorer *s) {
         s->word_len[i] = (uint32_t)len;
         uint32_t h = fnv(w, len), k = h & s->tab_mask;
         for (;; k = (k + 1) & s->tab_mask) {
-            if (!s->tab_id[k]) {
-                s->tab_id[k] = (uint32_t)i + 1, s->tab_hash[k] = h;
+            word_slot *t = &s->tab[k];
+            if (!t->id1) {
+                t->id1 = (uint32_t)i + 1, t->hash = h, t->len = (uint32_t)len;
+                if (len <= sizeof t->inl) memcpy(t->inl, w, len);
                 break;
             }
-            uint32_t j = s->tab_id[k] - 1;
-            if (s->tab_hash[k] == h && s->word_len[j] == len && !memcmp(s->words[j], w, len))
+            if (t->hash == h && t->len == len && !memcmp(s->words[t->id1 - 1], w, len))
                 break; /* duplicate word: the first wins, as in fastText */
         }
         p += len + 1 + 9;
@@ -608,8 +627,7 @@ void mm_clf_scorer_close(mm_clf_scorer *s) {
     free(s->out_alpha);
     free(s->words);
     free(s->word_len);
-    free(s->tab_hash);
-    free(s->tab_id);
+    if (s->tab) munmap(s->tab, s->tab_bytes);
     free(s->prune_key);
     free(s->prune_val);
     free(s->tree);
@@ -685,10 +703,11 @@ static inline bool push_hash(mm_clf_ctx *c, int32_t id) {
 
 static int32_t lookup(const mm_clf_scorer *s, const char *w, size_t len, uint32_t h) {
     for (uint32_t k = h & s->tab_mask;; k = (k + 1) & s->tab_mask) {
-        uint32_t id = s->tab_id[k];
-        if (!id) return -1;
-        if (s->tab_hash[k] == h && s->word_len[id - 1] == len && !memcmp(s->words[id - 1], w, len))
-            return (int32_t)id - 1;
+        const word_slot *t = &s->tab[k];
+        if (!t->id1) return -1;
+        if (t->hash != h || t->len != len) continue;
+        if (len <= sizeof t->inl ? !memcmp(t->inl, w, len) : !memcmp(s->words[t->id1 - 1], w, len))
+            return (int32_t)t->id1 - 1;
     }
 }
 

@@ -34,7 +34,7 @@ with open(t + '/docs.jsonl', 'w') as f:
 EOF
 zstd -q "$T/docs.jsonl" -o "$T/docs2.jsonl.zst"
 
-OPTS="--dim 16 --epoch 5 --bucket 50000 -j 1 --seed 2"
+OPTS="--dim 16 --epoch 5 --bucket 20000 -j 1 --seed 2"
 check "train with --valid-frac prints held-out metrics" \
   bash -c "'$MM' classify train --pos '$T/pos.txt' '$T/pos.ft' --neg '$T/neg.txt' -o '$T/m.bin' $OPTS --valid-frac 0.2 --quantize --stats '$T/train.json' > '$T/train.out'"
 auc=$(sed -n 's/.*roc_auc \([0-9.]*\).*/\1/p' "$T/train.out")

@@ -128,7 +128,7 @@ TEST(train_real_text_auc) {
     CHECK(np >= 2000 && nn >= 1000);
     mm_clf_train_opts o;
     mm_clf_train_opts_default(&o);
-    o.dim = 16, o.epoch = 5, o.bucket = 200000, o.threads = 1, o.seed = 3, o.valid_frac = 0.2;
+    o.dim = 16, o.epoch = 5, o.bucket = 20000, o.threads = 1, o.seed = 3, o.valid_frac = 0.2;
     mm_clf_train_report rep;
     const char *pos[] = {tmp("pos.txt")}, *neg[] = {tmp("neg.txt")};
     mm_err e = mm_clf_train_files(pos, 1, neg, 1, &o, tmp("m.bin"), &rep);
