@@ -190,7 +190,7 @@ static int run_html(const opts *o) {
         for (size_t k = 0; k < n; k++) {
             const char *f = files ? files[k] : o->inputs[i];
             if (print_page(x, o, f, &html, &line) != MM_OK) {
-                cli_warn(CMD, "%s: %s", f, mm_error_detail());
+                cli_warn(CMD, "%s", mm_error_detail());
                 rc = CLI_EXIT_FAIL;
             }
             if (files) free(files[k]);
