@@ -603,11 +603,15 @@ mm_err mm_gpt_load_optimizer(mm_gpt *m, const char *path) {
 
 /* ---- checkpoints ------------------------------------------------------------------------- */
 
-static mm_err write_config(const mm_gpt *m, const char *path) {
+static mm_err write_config(const mm_gpt *m, const char *path, int eos) {
     const mm_gpt_config *c = &m->cfg;
     mm_buf b = {0};
+    if (eos >= 0) /* transformers' defaults (50256) would point past a smaller vocabulary */
+        mm_buf_printf(&b, "{\n  \"bos_token_id\": %d,\n  \"eos_token_id\": %d,", eos, eos);
+    else
+        mm_buf_puts(&b, "{");
     mm_buf_printf(&b,
-                  "{\n  \"architectures\": [\"GPT2LMHeadModel\"],\n  \"model_type\": \"gpt2\",\n"
+                  "\n  \"architectures\": [\"GPT2LMHeadModel\"],\n  \"model_type\": \"gpt2\",\n"
                   "  \"vocab_size\": %d,\n  \"n_positions\": %d,\n  \"n_ctx\": %d,\n"
                   "  \"n_embd\": %d,\n  \"n_layer\": %d,\n  \"n_head\": %d,\n  \"n_inner\": null,\n"
                   "  \"activation_function\": \"gelu_new\",\n  \"layer_norm_epsilon\": 1e-05,\n"
@@ -624,7 +628,7 @@ static mm_err write_config(const mm_gpt *m, const char *path) {
     return e;
 }
 
-mm_err mm_gpt_write_files(const mm_gpt *m, const char *dir) {
+mm_err mm_gpt_write_files(const mm_gpt *m, const char *dir, int eos) {
     char path[4096];
     mm_st_entry *e = calloc(m->ntensors, sizeof *e);
     if (!e) return mm_fail(MM_ERR_NOMEM, "gpt2: out of memory");
@@ -637,7 +641,7 @@ mm_err mm_gpt_write_files(const mm_gpt *m, const char *dir) {
     mm_err err = mm_st_write(path, e, m->ntensors, meta, 1);
     free(e);
     snprintf(path, sizeof path, "%s/config.json", dir);
-    if (err == MM_OK) err = write_config(m, path);
+    if (err == MM_OK) err = write_config(m, path, eos);
     return err;
 }
 
@@ -683,7 +687,7 @@ mm_err mm_gpt_replace_dir(const char *tmp, const char *dir) {
 mm_err mm_gpt_save(const mm_gpt *m, const char *dir) {
     char tmp[4200];
     MM_TRY(mm_gpt_tmpdir(dir, tmp, sizeof tmp));
-    mm_err e = mm_gpt_write_files(m, tmp);
+    mm_err e = mm_gpt_write_files(m, tmp, -1);
     if (e == MM_OK) e = mm_gpt_replace_dir(tmp, dir);
     if (e != MM_OK) mm_gpt_rmtree(tmp);
     return e;

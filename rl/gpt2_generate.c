@@ -112,9 +112,9 @@ static void gen_step(mm_gpt *m, gen *g, const int *tok, int pos) {
     mm_gk_lmhead_fwd(g->logits, g->ln, m->w.wte, B, D, c->vocab);
 }
 
-static const float *sort_key;
-static int by_prob_desc(const void *a, const void *b) {
-    float x = sort_key[*(const int *)a], y = sort_key[*(const int *)b];
+static int by_prob_desc(const void *a, const void *b, void *key) {
+    const float *p = key;
+    float x = p[*(const int *)a], y = p[*(const int *)b];
     if (x != y) return x > y ? -1 : 1;
     return *(const int *)a - *(const int *)b;
 }
@@ -133,8 +133,7 @@ static int sample(gen *g, const float *logits, int V, const mm_sample_opts *o, m
     int filter = (o->top_k > 0 && o->top_k < V) || (o->top_p > 0 && o->top_p < 1);
     if (filter) { /* keep the most probable tokens: first k, then the smallest set reaching p */
         for (int i = 0; i < V; i++) idx[i] = i;
-        sort_key = p;
-        qsort(idx, (size_t)V, sizeof *idx, by_prob_desc);
+        qsort_r(idx, (size_t)V, sizeof *idx, by_prob_desc, p);
         if (o->top_k > 0 && o->top_k < n) n = o->top_k;
         if (o->top_p > 0 && o->top_p < 1) {
             double acc = 0;

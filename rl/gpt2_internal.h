@@ -80,7 +80,8 @@ struct mm_gpt {
 };
 
 /* Checkpoint helpers shared with the pretrainer (gpt2.c). */
-mm_err mm_gpt_write_files(const mm_gpt *m, const char *dir); /* model.safetensors + config.json */
+/* model.safetensors + config.json (with bos/eos_token_id = eos when eos >= 0) */
+mm_err mm_gpt_write_files(const mm_gpt *m, const char *dir, int eos);
 mm_err mm_gpt_tmpdir(const char *dir, char *tmp, size_t cap); /* fresh "<dir>.tmp.<pid>" */
 mm_err mm_gpt_replace_dir(const char *tmp, const char *dir);  /* rename tmp over dir */
 void mm_gpt_rmtree(const char *dir);

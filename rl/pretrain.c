@@ -20,6 +20,7 @@
 #include "common/progress.h"
 #include "common/svg.h"
 #include "rl/gpt2_internal.h"
+#include "rl/tokenizer.h"
 #include "rl/tokshard.h"
 
 /* ---- data -------------------------------------------------------------------------------- */
@@ -145,23 +146,37 @@ float mm_pretrain_lr(long step, long steps, long warmup, float lr, float min_lr)
     return (float)(min_lr + 0.5 * (lr - min_lr) * (1.0 + cos(M_PI * r)));
 }
 
+/* Optimisation options left unset (-1) are taken from the checkpoint on --resume, else from
+ * these defaults. */
 void mm_pretrain_defaults(mm_pretrain_opts *o) {
     memset(o, 0, sizeof *o);
-    o->batch = 8;
-    o->accum = 1;
-    o->steps = 1000;
-    o->warmup = -1; /* = steps / 20 */
-    o->lr = 6e-4f;
-    o->min_lr = -1; /* = lr / 10 */
-    o->weight_decay = 0.1f;
-    o->grad_clip = 1.0f;
+    o->batch = o->accum = -1;             /* 8, 1 */
+    o->steps = o->warmup = -1;            /* 1000, steps / 20 */
+    o->lr = o->min_lr = -1;               /* 6e-4, lr / 10 */
+    o->weight_decay = o->grad_clip = -1;  /* 0.1, 1.0 */
     o->beta1 = 0.9f;
     o->beta2 = 0.95f;
     o->eps = 1e-8f;
-    o->val_every = 100;
-    o->val_batches = 8;
-    o->ckpt_every = 500;
+    o->val_every = o->val_batches = o->ckpt_every = -1; /* 100, 8, 500 */
     o->seed = 1337;
+}
+
+/* Fill the unset options from the saved state `st` (may be NULL), then from the defaults. */
+static void resolve_opts(mm_pretrain_opts *o, const mm_json *st) {
+#define FILL(field, key, def)                                                                      \
+    if (o->field < 0) o->field = st ? (__typeof__(o->field))mm_json_get_num(st, key, def) : (def);
+    FILL(batch, "batch", 8)
+    FILL(accum, "accum", 1)
+    FILL(steps, "steps", 1000)
+    FILL(lr, "lr", 6e-4f)
+    FILL(weight_decay, "weight_decay", 0.1f)
+    FILL(grad_clip, "grad_clip", 1.0f)
+    FILL(warmup, "warmup", o->steps / 20)
+    FILL(min_lr, "min_lr", o->lr / 10)
+    FILL(val_every, "val_every", 100)
+    FILL(val_batches, "val_batches", 8)
+    FILL(ckpt_every, "ckpt_every", 500)
+#undef FILL
 }
 
 /* ---- run state --------------------------------------------------------------------------- */
@@ -178,6 +193,7 @@ typedef struct run {
     double *lx, *ly, *vx, *vy; /* loss curve points */
     size_t nl, nv, capl, capv;
     size_t tokens_seen;
+    int eos; /* the tokenizer's <|endoftext|> id for config.json, or -1 */
 } run;
 
 static mm_err push_point(double **x, double **y, size_t *n, size_t *cap, double a, double b) {
@@ -239,6 +255,9 @@ static mm_err write_state(run *r, const char *path) {
     mm_jw_key(&w, "warmup"), mm_jw_int(&w, r->warmup);
     mm_jw_key(&w, "weight_decay"), mm_jw_double(&w, o->weight_decay);
     mm_jw_key(&w, "grad_clip"), mm_jw_double(&w, o->grad_clip);
+    mm_jw_key(&w, "val_every"), mm_jw_int(&w, o->val_every);
+    mm_jw_key(&w, "val_batches"), mm_jw_int(&w, o->val_batches);
+    mm_jw_key(&w, "ckpt_every"), mm_jw_int(&w, o->ckpt_every);
     mm_jw_key(&w, "seed"), mm_jw_uint(&w, o->seed);
     mm_jw_obj_end(&w);
     mm_buf_putc(&b, '\n');
@@ -274,7 +293,7 @@ static mm_err checkpoint(run *r) {
     const char *out = r->o->out;
     char tmp[4200], path[4300];
     MM_TRY(mm_gpt_tmpdir(out, tmp, sizeof tmp));
-    mm_err e = mm_gpt_write_files(r->m, tmp);
+    mm_err e = mm_gpt_write_files(r->m, tmp, r->eos);
     snprintf(path, sizeof path, "%s/optimizer.safetensors", tmp);
     if (e == MM_OK) e = mm_gpt_save_optimizer(r->m, path);
     snprintf(path, sizeof path, "%s/train_state.json", tmp);
@@ -494,8 +513,24 @@ static mm_err check_opts(const mm_pretrain_opts *o) {
 }
 
 /* Model, data and buffers for a fresh run or a resumed one. */
-static mm_err setup(run *r, const mm_pretrain_opts *o) {
-    MM_TRY(check_opts(o));
+/* The tokenizer must fit the model; its <|endoftext|> id goes into config.json. */
+static mm_err check_tokenizer(const char *dir, int vocab, int *eos) {
+    *eos = -1;
+    if (!dir) return MM_OK;
+    mm_tok *t;
+    MM_TRY(mm_tok_load(dir, &t));
+    int n = mm_tok_vocab_size(t);
+    *eos = mm_tok_eot(t);
+    mm_tok_free(t);
+    if (n > vocab)
+        return mm_fail(MM_ERR_MISMATCH, "%s: the tokenizer has %d tokens, more than the model's vocabulary of %d",
+                       dir, n, vocab);
+    return MM_OK;
+}
+
+/* The effective options: the caller's, completed from the checkpoint (resume) or defaults. */
+static mm_err effective_opts(mm_pretrain_opts *o) {
+    if (!o->data || !o->out) return mm_fail(MM_ERR_ARG, "pretrain: data and out are required");
     struct stat st;
     char path[4200];
     snprintf(path, sizeof path, "%s/train_state.json", o->out);
@@ -504,6 +539,25 @@ static mm_err setup(run *r, const mm_pretrain_opts *o) {
         return mm_fail(MM_ERR_ARG, "%s: no checkpoint to resume from (train_state.json missing)", o->out);
     if (!o->resume && exists)
         return mm_fail(MM_ERR_ARG, "%s already holds a run; pass --resume to continue it or choose another --out", o->out);
+    if (!o->resume) {
+        resolve_opts(o, NULL);
+        return check_opts(o);
+    }
+    mm_buf b = {0};
+    mm_json_doc *doc = NULL;
+    mm_json *j;
+    mm_err e = read_json(path, &b, &doc, &j);
+    if (e == MM_OK) resolve_opts(o, j);
+    mm_json_doc_free(doc);
+    mm_buf_free(&b);
+    return e == MM_OK ? check_opts(o) : e;
+}
+
+static mm_err setup(run *r, mm_pretrain_opts *o) {
+    MM_TRY(effective_opts(o));
+    r->steps = o->steps;
+    r->warmup = o->warmup;
+    r->min_lr = o->min_lr;
     mm_gpt_config cfg = o->cfg;
     if (o->resume) {
         mm_gpt_config have;
@@ -515,6 +569,7 @@ static mm_err setup(run *r, const mm_pretrain_opts *o) {
         cfg = have;
     }
     r->T = cfg.ctx;
+    MM_TRY(check_tokenizer(o->tokenizer_dir, cfg.vocab, &r->eos));
     MM_TRY(mm_pretrain_data_open(o->data, cfg.vocab, r->T, &r->train));
     if (o->val) MM_TRY(mm_pretrain_data_open(o->val, cfg.vocab, r->T, &r->val));
     r->in = malloc((size_t)o->batch * r->T * sizeof *r->in);
@@ -524,13 +579,13 @@ static mm_err setup(run *r, const mm_pretrain_opts *o) {
     return mm_gpt_create(&cfg, o->seed, &r->m);
 }
 
-mm_err mm_pretrain_run(const mm_pretrain_opts *o, mm_pretrain_result *res) {
+mm_err mm_pretrain_run(const mm_pretrain_opts *opts, mm_pretrain_result *res) {
     memset(res, 0, sizeof *res);
     res->first_loss = res->last_loss = res->first_val = res->last_val = NAN;
-    run r = {.o = o, .steps = o->steps};
-    r.warmup = o->warmup >= 0 ? o->warmup : o->steps / 20;
-    r.min_lr = o->min_lr >= 0 ? o->min_lr : o->lr / 10;
-    mm_err e = setup(&r, o);
+    mm_pretrain_opts eff = *opts;
+    const mm_pretrain_opts *o = &eff;
+    run r = {.o = o};
+    mm_err e = setup(&r, &eff);
     if (e == MM_OK) mm_gpt_params(r.m, &res->params);
     if (e == MM_OK && r.val && r.step == 0) e = initial_validation(&r, res);
     double t0 = mm_now();

@@ -80,7 +80,10 @@ typedef struct mm_pretrain_opts {
     void *ctx;
 } mm_pretrain_opts;
 
-/* Defaults for everything but cfg, data, val, out. */
+/* Defaults for everything but cfg, data, val, out.  batch, accum, steps, warmup, lr, min_lr,
+ * weight_decay, grad_clip, val_every, val_batches and ckpt_every are left unset (-1): a
+ * resumed run takes them from its checkpoint, a fresh one gets 8, 1, 1000, steps/20, 6e-4,
+ * lr/10, 0.1, 1.0, 100, 8, 500. */
 MM_API void mm_pretrain_defaults(mm_pretrain_opts *o);
 
 typedef struct mm_pretrain_result {

@@ -84,6 +84,7 @@ static void usage(FILE *f) {
         "  --tokenizer DIR      tokenizer to copy into the checkpoint (and take vocab from)\n"
         "  --out DIR            run / checkpoint directory (required)\n"
         "  --resume             continue the run in --out exactly where its checkpoint ended\n"
+        "                       (optimisation options not given come from the checkpoint)\n"
         "  --stop-at N          checkpoint and stop after step N (the schedule still spans\n"
         "                       --steps); continue later with --resume\n"
         "Optimisation:\n"
@@ -229,7 +230,8 @@ static void parse_args(int argc, char **argv, args *a) {
 #undef INT
 #undef DBL
     }
-    o->steps = steps > 0 ? steps : a->bench ? 5 : o->steps;
+    o->steps = steps > 0 ? steps : a->bench ? 5 : -1;
+    if (a->bench && o->batch <= 0) o->batch = 8;
 }
 
 static void fill_config(args *a) {
