@@ -87,5 +87,6 @@ mm_err mm_read_file(const char *path, mm_buf *b) {
     if (e == MM_OK && ferror(f)) e = mm_fail(MM_ERR_IO, "%s: read error: %s", path, strerror(errno));
     fclose(f);
     if (e == MM_OK && !b->data) e = mm_buf_reserve(b, 0);
+    if (e == MM_OK) b->data[b->len] = 0; /* an empty file: still a NUL-terminated "" */
     return e;
 }
