@@ -331,7 +331,13 @@ static mm_err gz_bad_member(mm_in *in, int rc, mm_err *err) {
     char why[96];
     uint64_t at = in->in_off + in->in_pos;
     snprintf(why, sizeof why, "%s", isal_why(rc));
-    if (in->in_pos < in->in_len) in->in_pos++;
+    /* A damaged deflate stream is often noticed only bytes or members later (a broken
+     * end-of-block code makes the inflater run on into the next members, until a CRC check or
+     * an invalid code stops it), so look for the next member from just after this one's start
+     * when those bytes are still in the window. */
+    uint64_t resume = in->member_off + 1;
+    if (resume >= in->in_off && resume <= in->in_off + in->in_len) in->in_pos = (size_t)(resume - in->in_off);
+    else if (in->in_pos < in->in_len) in->in_pos++;
     MM_TRY(gz_scan_magic(in, err));
     uint64_t next = in->in_off + in->in_pos;
     if (in->in_pos == in->in_len)

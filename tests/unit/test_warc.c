@@ -2,6 +2,7 @@
  * test files, read in place from ../shared, plus small synthetic inputs. */
 #include <stdint.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "common/buf.h"
 #include "corpus/warc.h"
@@ -275,6 +276,59 @@ TEST(random_damage_loses_only_damaged_records) {
     mm_buf_free(&b);
 }
 
+static void gzip_append(mm_buf *out, const char *src, size_t n) {
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY);
+    mm_buf_reserve(out, deflateBound(&z, n) + 64);
+    z.next_in = (unsigned char *)src;
+    z.avail_in = (uInt)n;
+    z.next_out = (unsigned char *)out->data + out->len;
+    z.avail_out = (uInt)(out->cap - out->len);
+    deflate(&z, Z_FINISH);
+    out->len += z.total_out;
+    deflateEnd(&z);
+}
+
+/* The same with one gzip member per record, through both inflate paths: a corrupted span costs
+ * only the members it touches. */
+TEST(random_gzip_damage_loses_only_damaged_members) {
+    unsigned seed = 777;
+    printf("  seed %u\n", seed);
+    srand(seed);
+    mm_buf b = {0}, rec = {0};
+    size_t starts[41];
+    for (int i = 0; i < 40; i++) {
+        starts[i] = b.len;
+        char uri[32];
+        snprintf(uri, sizeof uri, "http://g%d/", i);
+        mm_buf_clear(&rec);
+        add_record(&rec, uri, (size_t)(rand() % 5000), (char)('a' + i % 26));
+        gzip_append(&b, rec.data, rec.len);
+    }
+    starts[40] = b.len;
+    for (int trial = 0; trial < 40; trial++) {
+        mm_buf c = {0};
+        mm_buf_append(&c, b.data, b.len);
+        size_t at = (size_t)rand() % c.len, n = 1 + (size_t)rand() % 30;
+        if (at + n > c.len) n = c.len - at;
+        for (size_t k = 0; k < n; k++) c.data[at + k] ^= (char)(1 + rand() % 255);
+        int hit = 0;
+        for (int i = 0; i < 40; i++) hit += starts[i] < at + n && starts[i + 1] > at;
+        const char *p = write_tmp("damaged.warc.gz", c.data, c.len);
+        setenv("MM_WARC_GZIP_STREAM", trial % 2 ? "1" : "0", 1);
+        tally t = read_all(p, NULL);
+        CHECK_EQ_INT(t.fatal, MM_OK);
+        if (t.records < 40 - hit) { printf("  trial %d: %d records, %d hit (at %zu, %zu bytes)\n", trial, t.records, hit, at, n); if (getenv("MM_KEEP")) { char k[64]; snprintf(k, sizeof k, "/tmp/dmg_%d.warc.gz", trial); rename(p, k); } }
+        CHECK(t.records >= 40 - hit);
+        unlink(p);
+        mm_buf_free(&c);
+    }
+    unsetenv("MM_WARC_GZIP_STREAM");
+    mm_buf_free(&b);
+    mm_buf_free(&rec);
+}
+
 TEST(read_paths) {
     const char *listing = "crawl-data/a.warc.gz\r\ncrawl-data/b.warc.gz\n\n";
     const char *p = write_tmp("warc.paths", listing, strlen(listing));
@@ -307,6 +361,7 @@ int main(void) {
     RUN(seek);
     RUN(oversized_is_skipped_and_counted);
     RUN(random_damage_loses_only_damaged_records);
+    RUN(random_gzip_damage_loses_only_damaged_members);
     RUN(read_paths);
     RUN(missing_file);
     return test_summary();
