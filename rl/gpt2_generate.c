@@ -12,6 +12,7 @@
 #pragma clang diagnostic ignored "-Wpass-failed"
 #endif
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,17 +183,18 @@ static mm_err check_args(const mm_gpt *m, int B, const int32_t *const *prompts,
     return MM_OK;
 }
 
-mm_err mm_gpt_generate(mm_gpt *m, int B, const int32_t *const *prompts, const int *prompt_len,
-                       const mm_sample_opts *o, int32_t **out, int *out_len, float **logprobs) {
-    MM_TRY(check_args(m, B, prompts, prompt_len, o));
+/* Generate for sequences [b0, b0+B) of the caller's arrays (prompts, out, ... indexed by the
+ * global sequence number b0 + b), with its own KV cache. */
+static mm_err generate_group(mm_gpt *m, int b0, int B, const int32_t *const *prompts,
+                             const int *prompt_len, const mm_sample_opts *o, int32_t **out,
+                             int *out_len, float **logprobs) {
     const mm_gpt_config *c = &m->cfg;
+    prompts += b0, prompt_len += b0, out += b0, out_len += b0;
+    if (logprobs) logprobs += b0;
     int maxlen = 0;
-    for (int b = 0; b < B; b++) {
-        out_len[b] = 0;
+    for (int b = 0; b < B; b++)
         if (prompt_len[b] + o->max_new_tokens > maxlen) maxlen = prompt_len[b] + o->max_new_tokens;
-    }
     if (maxlen > c->ctx) maxlen = c->ctx;
-    if (o->max_new_tokens == 0) return MM_OK;
     gen g;
     MM_TRY(gen_alloc(&g, c, B, maxlen));
     int *tok = malloc((size_t)B * sizeof *tok), *done = calloc((size_t)B, sizeof *done);
@@ -201,7 +203,10 @@ mm_err mm_gpt_generate(mm_gpt *m, int B, const int32_t *const *prompts, const in
         free(tok), free(done), free(rng), gen_free(&g);
         return mm_fail(MM_ERR_NOMEM, "gpt2: out of memory");
     }
-    for (int b = 0; b < B; b++) mm_rng_seed(&rng[b], mm_hash64(&b, sizeof b, o->seed));
+    for (int b = 0; b < B; b++) {
+        int gb = b0 + b; /* the RNG follows the sequence, not its place in a group */
+        mm_rng_seed(&rng[b], mm_hash64(&gb, sizeof gb, o->seed));
+    }
     int active = B;
     for (int s = 0; s < maxlen && active > 0; s++) {
         for (int b = 0; b < B; b++)
@@ -222,4 +227,32 @@ mm_err mm_gpt_generate(mm_gpt *m, int B, const int32_t *const *prompts, const in
     free(tok), free(done), free(rng);
     gen_free(&g);
     return MM_OK;
+}
+
+/* With several threads the sequences are split into one group per thread, each generated
+ * start to end by its thread with single-threaded kernels: sequences are independent, so no
+ * thread ever waits for another (per-operation thread teams cost more than they gain on rows
+ * this few).  One sequence runs on the calling thread. */
+mm_err mm_gpt_generate(mm_gpt *m, int B, const int32_t *const *prompts, const int *prompt_len,
+                       const mm_sample_opts *o, int32_t **out, int *out_len, float **logprobs) {
+    MM_TRY(check_args(m, B, prompts, prompt_len, o));
+    for (int b = 0; b < B; b++) out_len[b] = 0;
+    if (o->max_new_tokens == 0) return MM_OK;
+    mm_gk_blas_single();
+    int nt = omp_get_max_threads();
+    if (nt > B) nt = B;
+    if (nt <= 1 || omp_in_parallel())
+        return generate_group(m, 0, B, prompts, prompt_len, o, out, out_len, logprobs);
+    mm_err err = MM_OK;
+#pragma omp parallel num_threads(nt)
+    {
+        int id = omp_get_thread_num(), k = omp_get_num_threads();
+        int lo = B * id / k, hi = B * (id + 1) / k;
+        mm_err e = hi > lo ? generate_group(m, lo, hi - lo, prompts, prompt_len, o, out, out_len, logprobs) : MM_OK;
+        if (e != MM_OK) {
+#pragma omp critical(mm_gpt_generate_err)
+            err = e;
+        }
+    }
+    return err == MM_OK ? MM_OK : mm_fail(err, "gpt2: generate: out of memory for the KV cache (B %d)", B);
 }

@@ -63,12 +63,14 @@ void mm_gk_blas_single(void) {
     if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
 }
 
-/* Thread teams only for work that repays waking them: a product of at least 1M multiply-adds,
- * an elementwise pass over at least 32K floats. */
+/* Thread teams only for work that repays waking them (on a busy machine a wake-up or a barrier
+ * can cost a scheduler time slice): a product of at least 8M multiply-adds (about 0.1 ms on
+ * one core), an elementwise pass over at least 256K floats.  Never inside a parallel region
+ * (the data-parallel pass calls the kernels from its threads). */
 static int big_gemm(int N, int C, int OC) {
-    return (double)N * C * OC >= (1 << 20) && !omp_in_parallel();
+    return (double)N * C * OC >= (1 << 23) && !omp_in_parallel();
 }
-#define BIG_ELEMS(n) ((size_t)(n) >= (size_t)(1 << 15) && !omp_in_parallel())
+#define BIG_ELEMS(n) ((size_t)(n) >= (size_t)(1 << 18) && !omp_in_parallel())
 
 /* [lo, hi) of n for thread id of nt, in multiples of `align` except the last. */
 static void split(int n, int id, int nt, int align, int *lo, int *hi) {
