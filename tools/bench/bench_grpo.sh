@@ -4,7 +4,8 @@
 #  1. a small model: a byte-level GPT-2 warmed up on arith worked solutions (--algo sft), or
 #     the checkpoint in $INIT (e.g. a `mathmine pretrain` run on a mix with arith documents);
 #  2. held-out greedy accuracy, Pass@K and Maj@K before RL;
-#  3. GRPO, and online RFT with the same samples per step and the same number of steps;
+#  3. GRPO (outcome and process supervision), and online RFT with the same samples per step
+#     and the same number of steps;
 #  4. the same after each, as one table;
 #  5. rollout tokens/s and update time per step of the GRPO run, next to the same step in
 #     PyTorch (tools/bench/grpo_torch.py: same model, same batch shape, same thread count).
@@ -12,8 +13,8 @@
 # Writes $BENCH/grpo.json.
 set -euo pipefail
 : "${MM:?}" "${BENCH:?}"
-OPS=${OPS:-2} DIGITS=${DIGITS:-1} SFT_STEPS=${SFT_STEPS:-400} STEPS=${STEPS:-40} STYLE=${STYLE---plain}
-QUESTIONS=${QUESTIONS:-16} GROUP=${GROUP:-8} LR=${LR:-1e-4} K=${K:-8} N=${N:-200}
+OPS=${OPS:-2} DIGITS=${DIGITS:-1} SFT_STEPS=${SFT_STEPS:-400} STEPS=${STEPS:-60} STYLE=${STYLE---plain}
+QUESTIONS=${QUESTIONS:-16} GROUP=${GROUP:-8} LR=${LR:-1e-4} K=${K:-8} N=${N:-500}
 THREADS=${THREADS:-2} MAXNEW=${MAXNEW:-40}
 W=$BENCH/grpo-work
 rm -rf "$W"; mkdir -p "$W"
@@ -26,13 +27,16 @@ if [ -n "${INIT:-}" ]; then
   START=$INIT
 else
   echo "warm-up: byte-level GPT-2 (2 layers, 4 heads, 64 dims), $SFT_STEPS steps of worked solutions"
-  $MM -q grpo --algo sft --init new:2,4,64,${CTX:-96} $TASK --steps "$SFT_STEPS" --sft-batch 32 --lr 2e-3 -j "$THREADS" -o "$W/sft" > /dev/null
+  $MM -q grpo --algo sft --init new:2,4,64,${CTX:-96} $TASK --steps "$SFT_STEPS" --sft-batch 32 --lr 3e-3 -j "$THREADS" -o "$W/sft" > /dev/null
   START=$W/sft/final
 fi
 $MM eval --ckpt "$START" $EVAL > "$W/eval-start.json"
 echo "GRPO: $STEPS steps x $QUESTIONS questions x $GROUP samples"
 $MM -q grpo --init "$START" $RL -o "$W/grpo" > /dev/null
 $MM eval --ckpt "$W/grpo/final" $EVAL > "$W/eval-grpo.json"
+echo "GRPO with process supervision: the same budget"
+$MM -q grpo --init "$START" $RL --supervision process -o "$W/proc" > /dev/null
+$MM eval --ckpt "$W/proc/final" $EVAL > "$W/eval-proc.json"
 echo "online RFT: the same budget"
 $MM -q grpo --init "$START" $RL --algo online-rft -o "$W/orft" > /dev/null
 $MM eval --ckpt "$W/orft/final" $EVAL > "$W/eval-orft.json"
@@ -55,15 +59,16 @@ import json, sys
 W, out, K = sys.argv[1], sys.argv[2], sys.argv[3]
 ctok, cupd, secs = float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
 ops, digits, steps, q, g = sys.argv[7:12]
-ev = {n: json.load(open(f"{W}/eval-{n}.json")) for n in ("start", "grpo", "orft")}
+runs = ("start", "grpo", "proc", "orft")
+ev = {n: json.load(open(f"{W}/eval-{n}.json")) for n in runs}
 torch = json.load(open(f"{W}/torch.json"))
-names = {"start": "before RL", "grpo": "GRPO", "orft": "online RFT"}
+names = {"start": "before RL", "grpo": "GRPO", "proc": "GRPO (process)", "orft": "online RFT"}
 print(f"\narith (ops {ops}, digits {digits}), {ev['start']['n']} held-out questions; "
       f"RL: {steps} steps x {q} questions x {g} samples")
-print(f"{'model':<12} {'greedy':>8} {'pass@'+K:>8} {'maj@'+K:>8} {'sample acc':>11}")
-for n in ("start", "grpo", "orft"):
+print(f"{'model':<15} {'greedy':>8} {'pass@'+K:>8} {'maj@'+K:>8} {'sample acc':>11}")
+for n in runs:
     e = ev[n]
-    print(f"{names[n]:<12} {e['greedy_acc']:>8.3f} {e['pass_at_'+K]:>8.3f} {e['maj_at_'+K]:>8.3f} {e['sample_acc']:>11.3f}")
+    print(f"{names[n]:<15} {e['greedy_acc']:>8.3f} {e['pass_at_'+K]:>8.3f} {e['maj_at_'+K]:>8.3f} {e['sample_acc']:>11.3f}")
 print(f"\nspeed per GRPO step ({torch['rows']} rows, {torch['prompt']} prompt + {torch['new']} new tokens, "
       f"{torch['threads']} threads)")
 print(f"{'':<12} {'rollout tok/s':>14} {'update s':>9}")
