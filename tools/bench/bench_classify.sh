@@ -96,7 +96,7 @@ if [ ! -s "$W/model.bin" ]; then
   echo "training the DeepSeekMath-settings model (dim 256, bucket 2M, 3 epochs) ..."
   t0=$(date +%s.%N)
   "$MM" classify train --pos "$W/pos.txt" --neg "$W/neg.txt" -o "$W/model.bin" --seed 1 >/dev/null
-  echo "train_seconds $(echo "$(date +%s.%N) - $t0" | bc)" > "$W/train.txt"
+  awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "train_seconds %.0f\n", b - a}' > "$W/train.txt"
 fi
 "$MM" classify normalize "$W/docs.txt" > "$W/norm.txt"
 N=$(wc -l < "$W/norm.txt"); BYTES=$(stat -c %s "$W/norm.txt"); RAW=$(stat -c %s "$W/docs.txt")
