@@ -102,8 +102,9 @@ static void usage(FILE *f) {
         "DIR/step-N/ (with --save-every), DIR/log.jsonl (one line per step), DIR/curves.svg and\n"
         "DIR/kl.svg, DIR/summary.json; the summary also goes to stdout.\n\n"
         "Options:\n"
-        "  --init CKPT            starting checkpoint (new:L,H,D,CTX = a fresh byte-level model,\n"
-        "                         L layers, H heads, D dims, CTX context; for --algo sft)\n"
+        "  --init CKPT            starting checkpoint (new:L,H,D,CTX = a fresh model, L layers,\n"
+        "                         H heads, D dims, CTX context, for --algo sft: byte-level, or\n"
+        "                         with the vocabulary of --tokenizer)\n"
         "  --tokenizer DIR        tokenizer (default: the one in CKPT; none = byte-level)\n"
         "  -o DIR                 output directory (required)\n"
         "  --algo A               grpo (default) | online-rft (fine-tune on the policy's own\n"
@@ -258,8 +259,13 @@ static mm_gpt *open_model(const char *init, const char *tok_dir, const mm_grpo_c
         mm_gpt_config c = {.vocab = 257};
         if (sscanf(init + 4, "%d,%d,%d,%d", &c.layers, &c.heads, &c.dim, &c.ctx) != 4)
             cli_usage_error(CMD, "--init new:L,H,D,CTX expected, got '%s'", init);
-        if ((e = mm_gpt_create(&c, seed, &m)) != MM_OK) cli_die(CMD, e);
         *codec = mm_grpo_codec_bytes();
+        if (tok_dir) { /* a BPE tokenizer: the model gets its vocabulary */
+            mm_grpo_codec *bc;
+            if ((e = mm_grpo_codec_open(NULL, tok_dir, 1 << 24, &bc)) != MM_OK) cli_die(CMD, e);
+            *codec = bc, c.vocab = bc->vocab;
+        }
+        if ((e = mm_gpt_create(&c, seed, &m)) != MM_OK) cli_die(CMD, e);
         return m;
     }
     if ((e = mm_gpt_load(init, &m)) != MM_OK) cli_die(CMD, e);

@@ -42,6 +42,14 @@ done
 # determinism: the same seed gives the same log
 $MM grpo $common -o "$T/g1b" --eval-every 2 --eval-n 5 >/dev/null 2>&1
 same "same seed, same rewards" "$(cut -d, -f1-4 "$T/g1b/log.jsonl")" "$(cut -d, -f1-4 "$T/g1/log.jsonl")"
+# a BPE tokenizer (rl/tokenizer.h): a fresh model takes its vocabulary, checkpoints carry it
+if $MM tokenizer train --vocab 300 "$T/arith.jsonl.zst" -o "$T/tok" >/dev/null 2>&1; then
+  check "sft with a BPE tokenizer" $MM grpo --algo sft --init new:1,2,32,96 --tokenizer "$T/tok" $TASK --steps 2 --sft-batch 4 -o "$T/bpe"
+  check "grpo on it (process supervision)" $MM grpo --init "$T/bpe/final" $TASK --steps 1 --questions 2 --group 2 --max-new-tokens 8 --supervision process -o "$T/bpe2"
+  [ -f "$T/bpe2/final/vocab.json" ] && [ -f "$T/bpe2/final/merges.txt" ] && ok "the checkpoint carries the tokenizer" || fail "tokenizer files missing in the checkpoint"
+  grep -q '"vocab_size": 300' "$T/bpe2/final/config.json" && ok "model vocabulary = tokenizer's" || fail "vocab_size: $(grep vocab_size "$T/bpe2/final/config.json")"
+fi
+
 # GSM8K format: short questions fit the tiny model; a long one is a clear error
 printf '%s\n' '{"question": "What is 2 plus 3?", "answer": "2+3=<<2+3=5>>5\n#### 5"}' 'not json' \
   '{"question": "What is 4 minus 1?", "answer": "4-1=<<4-1=3>>3\n#### 3"}' > "$T/g.jsonl"
