@@ -23,7 +23,7 @@ else
   $MM eval --ckpt "$CKPT" $EVAL > "$OUT/eval-pretrained.json"
   echo "pretrained model:          $(acc "$OUT/eval-pretrained.json")"
 fi
-$MM -q grpo --algo sft --init "$CKPT" $TASK --steps 400 --sft-batch 32 --lr 2e-3 -o "$OUT/warmup" > /dev/null
+$MM -q grpo --algo sft --init "$CKPT" $TASK --steps 400 --sft-batch 32 --lr 3e-3 -o "$OUT/warmup" > /dev/null
 $MM eval --ckpt "$OUT/warmup/final" $EVAL > "$OUT/eval-before.json"
 echo "after the warm-up (before GRPO): $(acc "$OUT/eval-before.json")"
 $MM -q grpo --init "$OUT/warmup/final" $TASK --steps 20 --questions 16 --group 8 --lr 1e-4 \
