@@ -250,6 +250,11 @@ MM_API mm_err mm_clf_score_shards(const mm_clf_scorer *s, const char *const *sha
                                   mm_clf_progress_fn on_progress, void *arg,
                                   mm_clf_score_stats *st);
 
+/* Cancellation: when `*flag` becomes non-zero (a signal handler sets it), mm_clf_score_shard
+ * stops at the next document, removes its temp output and returns MM_ERR_IO ("interrupted");
+ * mm_clf_score_shards then skips the remaining files.  Process-wide; NULL turns it off. */
+MM_API void mm_clf_set_cancel_flag(volatile int *flag);
+
 /* Reading score files. */
 typedef struct mm_clf_score_row {
     const char *id, *url, *domain; /* NUL-terminated, valid until the next call */

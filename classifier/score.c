@@ -12,6 +12,12 @@
 #include "common/pool.h"
 #include "common/progress.h"
 
+static volatile int *cancel_flag;
+
+void mm_clf_set_cancel_flag(volatile int *flag) { cancel_flag = flag; }
+
+static bool cancelled(void) { return cancel_flag && *cancel_flag; }
+
 void mm_clf_score_path(const char *out_dir, const char *shard_path, char *out, size_t cap) {
     char stem[1024];
     mm_stem(shard_path, stem, sizeof stem);
@@ -53,6 +59,10 @@ mm_err mm_clf_score_shard(mm_clf_ctx *ctx, const char *shard_path, const char *o
     int k;
     while ((k = mm_doc_reader_next(r, &d, &e)) != 0 && e == MM_OK) {
         if (k < 0) continue; /* counted by the reader */
+        if (cancelled()) {
+            e = mm_fail(MM_ERR_IO, "%s: interrupted", shard_path);
+            break;
+        }
         float sc = mm_clf_score_text(ctx, d.text, d.text_len);
         if ((e = score_line_out(&line, &d, sc)) != MM_OK) break;
         if ((e = mm_out_write(o, line.data, line.len)) != MM_OK) break;
@@ -92,6 +102,7 @@ static mm_err score_one(void *vctx, size_t i, int worker) {
     mm_clf_score_path(j->out_dir, j->shards[i], out, sizeof out);
     mm_clf_score_stats st = {0};
     mm_err e = MM_OK;
+    if (cancelled()) return mm_fail(MM_ERR_IO, "%s: interrupted", j->shards[i]);
     if (!j->force && mm_file_done(out)) {
         st.files_skipped = 1;
     } else {

@@ -350,6 +350,7 @@ static int do_score(int argc, char **argv) {
     mm_clf_scorer *s = open_scorer(model, &so, &load_s);
     mm_progress *p = getenv("MM_NO_PROGRESS") ? NULL : mm_progress_create("classify score", n, "files");
     mm_clf_score_stats st = {0};
+    mm_clf_set_cancel_flag(&cli_interrupted);
     mm_err e = mm_clf_score_shards(s, shards, n, out_dir, threads, force, p ? on_progress : NULL, p,
                                    &st);
     mm_progress_done(p);
@@ -381,6 +382,7 @@ static int do_score(int argc, char **argv) {
     }
     mm_clf_scorer_close(s);
     free(shards);
+    if (cli_interrupted) return CLI_EXIT_INTERRUPTED;
     if (e != MM_OK) {
         const char *d = mm_error_detail();
         fprintf(stderr, "mathmine classify: error: %s%s%s\n", mm_strerror(e), *d ? ": " : "", d);
