@@ -1,7 +1,7 @@
 /* mathmine decontaminate — remove documents that share an n-gram with a benchmark (dedup/decontam.h).
  *
  * Per input shard (in parallel, -j): clean documents go to OUT/<stem>.jsonl.zst; removed ones
- * are gathered and written, in input order, to OUT/removed.jsonl.zst; the report names, for each
+ * are gathered and written, in input order, to OUT/removed/removed.jsonl.zst; the report names, for each
  * removed document, the benchmark, item and matching n-gram, and for each benchmark the items
  * that were found.  Every run redoes every shard (it is fast, and the benchmark set may have
  * changed since the last run); outputs are atomic. */
@@ -38,9 +38,9 @@ static void usage(FILE *f) {
         "                   e.g. --bench gsm8k=test.jsonl  --bench mine=q.jsonl@prompt,solution\n"
         "  --bench-dir DIR  load every folder of DIR named after a preset (../shared/benchmarks)\n"
         "  -n N             n-gram length (default 10, 3..100)\n"
-        "  --out-dir D      clean shards D/<stem>.jsonl.zst and removed documents D/removed.jsonl.zst\n"
+        "  --out-dir D      clean shards D/<stem>.jsonl.zst and removed documents D/removed/removed.jsonl.zst\n"
         "  --report R       JSON report (default D/decontam-report.json)\n"
-        "  --removed F      the removed documents (default D/removed.jsonl.zst)\n"
+        "  --removed F      the removed documents (default D/removed/removed.jsonl.zst)\n"
         "  --max-matches K  benchmark texts reported per removed document (default 8)\n"
         "  -j N             threads (default: all cores)\n"
         "  --stats FILE     run summary as JSON\n"
@@ -389,7 +389,12 @@ int cmd_decontaminate(int argc, char **argv) {
     (void)pe;
     char rm_path[4096];
     if (removed) snprintf(rm_path, sizeof rm_path, "%s", removed);
-    else snprintf(rm_path, sizeof rm_path, "%s/removed.jsonl.zst", out_dir);
+    else {
+        /* a subfolder, so that a glob over the clean shards does not pick it up */
+        snprintf(rm_path, sizeof rm_path, "%s/removed", out_dir);
+        if ((e = mm_mkdirs(rm_path))) cli_die(CMD, e);
+        snprintf(rm_path, sizeof rm_path, "%s/removed/removed.jsonl.zst", out_dir);
+    }
     if ((e = write_file(rm_path, all.data ? all.data : "", all.len, 3))) cli_die(CMD, e);
     mm_buf rep = {0};
     if ((e = build_report(&rep, d, sh, ns, n, load_s, scan_s, max_rss_kb()))) cli_die(CMD, e);

@@ -50,7 +50,7 @@ check "decontaminate with presets (jsonl, xml, csv folder, json array)" \
   $MM decontaminate --bench gsm8k=$B/gsm8k/test.jsonl --bench cmath=$B/cmath_test/test.jsonl \
     --bench mgsm_zh=$B/mgsm_zh/mgsm_zh.jsonl --bench asdiv=$B/asdiv/ASDiv.xml --bench mmlu=$B/mmlu_math \
     --bench $B/svamp/SVAMP.json --out-dir $T/out --report $T/rep.json --stats $T/st.json -j 2 $T/a.jsonl.zst $T/b.jsonl
-removed_ids=$(zstd -dcq $T/out/removed.jsonl.zst | $PY -c "import sys,json;print('\n'.join(sorted(json.loads(l)['id'] for l in sys.stdin)))")
+removed_ids=$(zstd -dcq $T/out/removed/removed.jsonl.zst | $PY -c "import sys,json;print('\n'.join(sorted(json.loads(l)['id'] for l in sys.stdin)))")
 same "every planted item removed, nothing else" "$(grep -c '^dirty-' <<<"$removed_ids")/$(grep -vc '^dirty-' <<<"$removed_ids")" "$ND/0"
 same "clean shards hold the rest" "$( (zstd -dcq $T/out/a.jsonl.zst; zstd -dcq $T/out/b.jsonl.zst) | grep -c '"id": *"clean-')" \
   "$($PY -c "import json;r=json.load(open('$T/rep.json'));print(r['docs_clean'])")"
@@ -70,7 +70,7 @@ PYEOF
 same "stats: broken line counted" "$($PY -c "import json;print(json.load(open('$T/st.json'))['broken_lines_skipped'])")" 1
 
 check "--bench-dir loads every preset folder" $MM decontaminate --bench-dir $B --out-dir $T/out2 -j 1 $T/a.jsonl.zst $T/b.jsonl
-same "--bench-dir: same documents removed" "$(zstd -dcq $T/out2/removed.jsonl.zst | wc -l)" "$ND"
+same "--bench-dir: same documents removed" "$(zstd -dcq $T/out2/removed/removed.jsonl.zst | wc -l)" "$ND"
 
 # custom fields, and bad benchmark lines reported by line
 printf '%s\n' '{"q": "the quick brown fox jumps over the lazy dog again and again"}' '{oops' '{"other": 1}' > $T/mine.jsonl
@@ -79,7 +79,7 @@ $MM decontaminate --bench mine=$T/mine.jsonl@q --out-dir $T/out3 $T/c.jsonl 2>$T
 same "bad benchmark lines: exit 1" "$rc" 1
 grep -q 'mine.jsonl: line 2' $T/err && grep -q 'mine.jsonl: line 3: missing field "q"' $T/err \
   && ok "bad benchmark lines named with their line numbers" || { fail "bad line messages"; cat $T/err; }
-same "custom fields: the document is caught" "$(zstd -dcq $T/out3/removed.jsonl.zst | grep -c x1)" 1
+same "custom fields: the document is caught" "$(zstd -dcq $T/out3/removed/removed.jsonl.zst | grep -c x1)" 1
 $MM decontaminate --bench nosuch=$T/mine.jsonl --out-dir $T/o4 $T/c.jsonl 2>/dev/null; same "unknown preset without fields fails" $? 1
 $MM decontaminate --out-dir $T/o4 $T/c.jsonl 2>/dev/null; same "no benchmark is a usage error" $? 2
 $MM decontaminate -n 2 --bench gsm8k=$B/gsm8k/test.jsonl --out-dir $T/o4 $T/c.jsonl 2>/dev/null; same "-n below 3 is a usage error" $? 2
