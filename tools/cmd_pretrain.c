@@ -18,23 +18,33 @@
 
 #define CMD "pretrain"
 
-/* OpenBLAS picks its kernels when the library loads, from OPENBLAS_CORETYPE or else the CPU it
- * detects; Debian's 0.3.21 treats AVX-512 CPUs it does not know (Zen 4/5, ...) as Haswell, and
- * some environments pin OPENBLAS_CORETYPE=Haswell, so it runs AVX2 kernels at about half the
- * speed of its SkylakeX (AVX-512) ones.  The choice can only be changed before the library
- * initialises, i.e. before main, so when the CPU has AVX-512 and the loaded kernels do not use
- * it, we set OPENBLAS_CORETYPE=SkylakeX and exec ourselves once more (MM_BLAS_REEXEC guards
- * against a loop).  MM_BLAS_NO_REEXEC=1 keeps whatever OpenBLAS chose. */
-void mm_cli_blas_setup(void) {
-    if (getenv("MM_BLAS_NO_REEXEC") || getenv("MM_BLAS_REEXEC")) return;
+/* Settings that only take effect through the environment before main, because OpenBLAS and
+ * libgomp read them while they load:
+ *  - OpenBLAS kernels.  Debian's OpenBLAS 0.3.21 treats AVX-512 CPUs it does not know (Zen 4/5,
+ *    ...) as Haswell, and some environments pin OPENBLAS_CORETYPE=Haswell, so it runs AVX2
+ *    kernels at about half the speed of its SkylakeX (AVX-512) ones.  When the CPU has AVX-512
+ *    and the loaded kernels do not use it, we ask for SkylakeX.
+ *  - OpenMP waiting.  By default idle OpenMP threads spin; on a machine shared with other jobs a
+ *    thread spinning at a join takes the core its partner needs (measured: 10-35% slower
+ *    training steps on a busy two-core machine).  Unless OMP_WAIT_POLICY is set, we ask for
+ *    "passive" (waiting threads sleep; the cost is a wake-up per parallel region, and the model
+ *    uses few regions per step).
+ * When either is needed we set the variables and exec ourselves once more (MM_BLAS_REEXEC
+ * guards against a loop); MM_BLAS_NO_REEXEC=1 keeps the environment as it is. */
+static int blas_wants_avx512(void) {
     __builtin_cpu_init();
     if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
         !__builtin_cpu_supports("avx512dq") || !__builtin_cpu_supports("avx512vl"))
-        return;
+        return 0;
     const char *core = openblas_get_corename();
-    if (!core || strcasestr(core, "skylakex") || strcasestr(core, "cooperlake") ||
-        strcasestr(core, "sapphire"))
-        return;
+    return core && !strcasestr(core, "skylakex") && !strcasestr(core, "cooperlake") &&
+           !strcasestr(core, "sapphire");
+}
+
+void mm_cli_blas_setup(void) {
+    if (getenv("MM_BLAS_NO_REEXEC") || getenv("MM_BLAS_REEXEC")) return;
+    int core = blas_wants_avx512(), wait = getenv("OMP_WAIT_POLICY") == NULL;
+    if (!core && !wait) return;
     FILE *f = fopen("/proc/self/cmdline", "rb");
     if (!f) return;
     static char buf[1 << 16];
@@ -48,12 +58,14 @@ void mm_cli_blas_setup(void) {
     argv[argc] = NULL;
     char *was = getenv("OPENBLAS_CORETYPE");
     was = was ? strdup(was) : NULL;
-    setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
+    if (core) setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
+    if (wait) setenv("OMP_WAIT_POLICY", "passive", 1);
     setenv("MM_BLAS_REEXEC", "1", 1);
     fflush(NULL);
     execv("/proc/self/exe", argv);
     if (was) setenv("OPENBLAS_CORETYPE", was, 1); /* exec failed: go on with what we have */
-    else unsetenv("OPENBLAS_CORETYPE");
+    else if (core) unsetenv("OPENBLAS_CORETYPE");
+    if (wait) unsetenv("OMP_WAIT_POLICY");
     free(was);
 }
 
@@ -108,7 +120,8 @@ static void usage(FILE *f) {
         "  --bench              time --steps (default 5) steps on random tokens; prints tokens/s\n"
         "                       and MFU against the sgemm peak it measures with the same threads\n\n"
         "OpenBLAS's AVX-512 kernels are selected automatically on CPUs that have AVX-512\n"
-        "(OPENBLAS_CORETYPE=SkylakeX; MM_BLAS_NO_REEXEC=1 keeps OpenBLAS's own choice).\n"
+        "(OPENBLAS_CORETYPE=SkylakeX), and idle OpenMP threads sleep (OMP_WAIT_POLICY=passive\n"
+        "unless set); MM_BLAS_NO_REEXEC=1 keeps the environment as it is.\n"
         "Exit: 0 done, 1 error (NaN loss: the last good checkpoint stays), 2 usage, 130 interrupted.\n");
 }
 

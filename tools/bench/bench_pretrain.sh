@@ -3,7 +3,8 @@
 # optimizer (AdamW, grad clipping) in PyTorch at its best thread count, in one run; MFU of both
 # against the two-thread sgemm peak that `mathmine pretrain --bench` measures; and generation
 # tokens/s with the KV cache.  Both sides use OpenBLAS's AVX-512 kernels where the CPU has them
-# (mathmine selects them itself; PyTorch gets OPENBLAS_CORETYPE=SkylakeX).
+# (mathmine selects them itself; PyTorch gets OPENBLAS_CORETYPE=SkylakeX), and both let idle
+# OpenMP threads sleep (OMP_WAIT_POLICY=passive, what mathmine sets for itself).
 # Env: BENCH_STEPS (5), BENCH_CONFIG, BENCH_BATCH (8), BENCH_THREADS (2).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -90,7 +91,7 @@ EOF
 
 best=0; best_t=0; torch_rows=""
 for t in $(seq 1 "$THREADS"); do
-  tps=$(OPENBLAS_CORETYPE=${CORE:-$OPENBLAS_CORETYPE} OMP_NUM_THREADS=$t $PY "$TMP/torch_bench.py" "$CONFIG" "$BATCH" "$STEPS" "$t" 2>/dev/null || echo 0)
+  tps=$(OPENBLAS_CORETYPE=${CORE:-$OPENBLAS_CORETYPE} OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive} OMP_NUM_THREADS=$t $PY "$TMP/torch_bench.py" "$CONFIG" "$BATCH" "$STEPS" "$t" 2>/dev/null || echo 0)
   echo "pytorch       $tps tokens/s with $t thread(s)"
   torch_rows="$torch_rows{\"threads\": $t, \"tokens_per_s\": $tps},"
   if awk -v a="$tps" -v b="$best" 'BEGIN{exit !(a > b)}'; then best=$tps; best_t=$t; fi
