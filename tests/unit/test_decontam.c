@@ -303,6 +303,59 @@ TEST(bad_benchmark_lines) {
     remove(path);
 }
 
+/* The fuzz_bench seed 57609b63: a quoted CSV field holding a NUL byte, invalid UTF-8 and a
+ * newline.  It is three words, "find a e", with one real word: at n = 3 that is an n-gram
+ * without two real words, so the index does not use it (and a scan of it finds nothing, which is
+ * right); at n = 4 it is a short text, used, and a scan of itself finds it whole. */
+TEST(csv_nul_trivial_ngram) {
+    static const char csv[] = "\"FInd\xdf\xe0\0a\x8d\x9a" "e,\n`\"";
+    char path[4096];
+    snprintf(path, sizeof path, "%s/mm-decontam-nul-%d.csv", test_tmpdir(), (int)getpid());
+    FILE *f = fopen(path, "wb");
+    fwrite(csv, 1, sizeof csv - 1, f);
+    fclose(f);
+    char spec[4200];
+    snprintf(spec, sizeof spec, "f=%s@0,1+2", path);
+    for (int n = 3; n <= 4; n++) {
+        mm_decontam *d;
+        CHECK_EQ_INT(mm_decontam_create(n, &d), MM_OK);
+        CHECK_EQ_INT(mm_decontam_add_spec(d, spec), MM_OK);
+        CHECK_EQ_INT(mm_decontam_nproblems(d), 1);
+        CHECK(strstr(mm_decontam_problem(d, 0), ": line 1: missing field \"1\"") != NULL);
+        CHECK_EQ_INT(mm_decontam_build(d), MM_OK);
+        CHECK_EQ_INT(mm_decontam_ntexts(d), 1);
+        mm_decontam_text_info ti;
+        mm_decontam_text(d, 0, &ti);
+        CHECK_EQ_INT(ti.len, 14); /* the NUL and the bytes after it are kept */
+        CHECK(!memcmp(ti.text, "FInd\xdf\xe0\0a\x8d\x9a" "e,\n`", 14));
+        CHECK_EQ_INT(ti.words, 3);
+        mm_buf b = {0};
+        mm_dedup_normalise(ti.text, ti.len, &b);
+        CHECK_STR(b.data, "find a e");
+        mm_buf_free(&b);
+        mm_decontam_bench_info bi;
+        mm_decontam_bench(d, 0, &bi);
+        mm_decontam_match m[4];
+        size_t self = mm_decontam_scan(d, ti.text, ti.len, m, 4);
+        if (n == 3) {
+            CHECK(!ti.used);
+            CHECK_EQ_INT(bi.trivial, 1);
+            CHECK_EQ_INT(bi.texts, 0);
+            CHECK_EQ_INT(mm_decontam_keys(d), 0);
+            CHECK_EQ_INT(self, 0);
+        } else {
+            CHECK(ti.used);
+            CHECK_EQ_INT(bi.short_texts, 1);
+            CHECK_EQ_INT(self, 1);
+            CHECK(m[0].whole);
+            CHECK_EQ_INT(scan(d, "we FIND: a, e!", m), 1);
+            CHECK_EQ_INT(scan(d, "find a", m), 0);
+        }
+        mm_decontam_free(d);
+    }
+    remove(path);
+}
+
 int main(void) {
     test_prog_ = "test_decontam";
     const char *s = getenv("MM_SEED");
@@ -313,5 +366,6 @@ int main(void) {
     RUN(real_benchmarks_in_real_pages);
     RUN(short_math_only_whole);
     RUN(bad_benchmark_lines);
+    RUN(csv_nul_trivial_ngram);
     return test_summary();
 }
