@@ -42,7 +42,7 @@ seed = os.path.join(src, '..', 'shared', 'benchmarks', 'gsm8k', 'train.jsonl')
 with open(w + '/seed.txt', 'w') as S:
     if os.path.exists(seed):
         for i, line in enumerate(open(seed)):
-            if i >= 1000: break
+            if i >= 300: break
             d = json.loads(line); S.write(' '.join((d['question'] + ' ' + d['answer']).split()) + '\n')
 print('math-site pages %d, other pages %d' % (npos, nneg))
 EOF
