@@ -214,7 +214,9 @@ MM_API void mm_clf_ctx_free(mm_clf_ctx *c);
 MM_API float mm_clf_score_line(mm_clf_ctx *c, const char *line, size_t n);
 /* Normalise raw document text with the scorer's max_bytes, then score it. */
 MM_API float mm_clf_score_text(mm_clf_ctx *c, const char *text, size_t n);
-/* Score n raw texts at once (interleaves their embedding-row fetches: faster on big models). */
+/* Score n raw texts (normalised with the scorer's max_bytes) into scores[0..n).  Row prefetching
+ * runs within each document (documents are long enough for it to pay); this saves per-call
+ * overhead only. */
 MM_API mm_err mm_clf_score_batch(mm_clf_ctx *c, const char *const *texts, const size_t *lens,
                                  size_t n, float *scores);
 /* Probabilities of every label (as fastText prints them) for a normalised line; `probs` has
