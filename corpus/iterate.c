@@ -331,8 +331,8 @@ static mm_err score_pool(iter_state *s) {
     mm_clf_scorer_opts_default(&so);
     /* Big models score 2-3x faster read into (huge-page) memory than mapped from the file,
      * where every random row read can fault; small ones load instantly either way. */
-    struct stat st;
-    so.preload = stat(model, &st) == 0 && st.st_size >= (64 << 20);
+    struct stat model_st;
+    so.preload = stat(model, &model_st) == 0 && model_st.st_size >= (64 << 20);
     mm_clf_scorer *sc;
     MM_TRY(mm_clf_scorer_open(model, &so, &sc));
     s->score_paths = mm_calloc(s->o->npool, sizeof *s->score_paths);
