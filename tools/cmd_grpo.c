@@ -305,10 +305,13 @@ static void summary(run *r, const mm_grpo_opts *o, const char *algo, const char 
     mm_buf_free(&b);
 }
 
-static int write_train(const task_args *ta, long n, const char *split, const char *out) {
+static int write_train(const task_args *ta0, long n, const char *split, const char *out) {
     if (!out) cli_usage_error(CMD, "--write-train needs -o FILE");
-    mm_task *t = grpo_task_open(CMD, ta);
     mm_task_split s = !strcmp(split, "test") ? MM_TASK_TEST : MM_TASK_TRAIN;
+    task_args ta1 = *ta0, *ta = &ta1; /* arith: make as many distinct draws as asked for */
+    if (s == MM_TASK_TRAIN && ta->arith.n_train < (size_t)n) ta->arith.n_train = (size_t)n;
+    if (s == MM_TASK_TEST && ta->arith.n_test < (size_t)n) ta->arith.n_test = (size_t)n;
+    mm_task *t = grpo_task_open(CMD, ta);
     mm_err e = mm_task_write_docs(t, s, (size_t)n, out);
     mm_task_free(t);
     if (e != MM_OK) cli_die(CMD, e);
