@@ -12,12 +12,11 @@
 #include "common/progress.h"
 #include "rl/gpt2.h"
 #include "rl/tokenizer.h"
+#include "tools/blas_setup.h"
 #include "tools/cli.h"
 
 #define CMD "generate"
 
-void mm_cli_blas_setup(void); /* tools/cmd_pretrain.c */
-void mm_cli_set_threads(int n);
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -177,10 +176,10 @@ int cmd_generate(int argc, char **argv) {
         usage(stdout);
         return CLI_EXIT_OK;
     }
-    mm_cli_blas_setup();
+    cli_blas_setup();
     gen_args a = {0};
     parse_args(argc, argv, &a);
-    mm_cli_set_threads(a.threads);
+    cli_set_threads(a.threads);
     mm_gpt *m;
     mm_err e = mm_gpt_load(a.ckpt, &m);
     if (e != MM_OK) cli_die(CMD, e);

@@ -1,6 +1,5 @@
 /* tools/cmd_pretrain.c — `mathmine pretrain`: train a GPT-2 model on token shards, or time
- * training steps (--bench).  Also home of mm_cli_blas_setup(), which the model commands call
- * first to get the fastest OpenBLAS kernels (see there). */
+ * training steps (--bench). */
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
@@ -14,69 +13,10 @@
 #include "common/progress.h"
 #include "rl/pretrain.h"
 #include "rl/tokenizer.h"
+#include "tools/blas_setup.h"
 #include "tools/cli.h"
 
 #define CMD "pretrain"
-
-/* Settings that only take effect through the environment before main, because OpenBLAS and
- * libgomp read them while they load:
- *  - OpenBLAS kernels.  Debian's OpenBLAS 0.3.21 treats AVX-512 CPUs it does not know (Zen 4/5,
- *    ...) as Haswell, and some environments pin OPENBLAS_CORETYPE=Haswell, so it runs AVX2
- *    kernels at about half the speed of its SkylakeX (AVX-512) ones.  When the CPU has AVX-512
- *    and the loaded kernels do not use it, we ask for SkylakeX.
- *  - OpenMP waiting.  By default idle OpenMP threads spin; on a machine shared with other jobs a
- *    thread spinning at a join takes the core its partner needs (measured: 10-35% slower
- *    training steps on a busy two-core machine).  Unless OMP_WAIT_POLICY is set, we ask for
- *    "passive" (waiting threads sleep; the cost is a wake-up per parallel region, and the model
- *    uses few regions per step).
- * When either is needed we set the variables and exec ourselves once more (MM_BLAS_REEXEC
- * guards against a loop); MM_BLAS_NO_REEXEC=1 keeps the environment as it is. */
-static int blas_wants_avx512(void) {
-    __builtin_cpu_init();
-    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
-        !__builtin_cpu_supports("avx512dq") || !__builtin_cpu_supports("avx512vl"))
-        return 0;
-    const char *core = openblas_get_corename();
-    return core && !strcasestr(core, "skylakex") && !strcasestr(core, "cooperlake") &&
-           !strcasestr(core, "sapphire");
-}
-
-void mm_cli_blas_setup(void) {
-    if (getenv("MM_BLAS_NO_REEXEC") || getenv("MM_BLAS_REEXEC")) return;
-    int core = blas_wants_avx512(), wait = getenv("OMP_WAIT_POLICY") == NULL;
-    if (!core && !wait) return;
-    FILE *f = fopen("/proc/self/cmdline", "rb");
-    if (!f) return;
-    static char buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    if (n == 0 || n >= sizeof buf - 1) return;
-    buf[n] = 0;
-    char *argv[1024];
-    int argc = 0;
-    for (size_t i = 0; i < n && argc < 1023; i += strlen(buf + i) + 1) argv[argc++] = buf + i;
-    argv[argc] = NULL;
-    char *was = getenv("OPENBLAS_CORETYPE");
-    was = was ? strdup(was) : NULL;
-    if (core) setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
-    if (wait) setenv("OMP_WAIT_POLICY", "passive", 1);
-    setenv("MM_BLAS_REEXEC", "1", 1);
-    fflush(NULL);
-    execv("/proc/self/exe", argv);
-    if (was) setenv("OPENBLAS_CORETYPE", was, 1); /* exec failed: go on with what we have */
-    else if (core) unsetenv("OPENBLAS_CORETYPE");
-    if (wait) unsetenv("OMP_WAIT_POLICY");
-    free(was);
-}
-
-/* Threads for OpenMP and OpenBLAS alike: -j N, else OMP_NUM_THREADS, else all cores. */
-void mm_cli_set_threads(int n) {
-    if (n <= 0 && getenv("OMP_NUM_THREADS")) n = omp_get_max_threads();
-    if (n <= 0) n = (int)sysconf(_SC_NPROCESSORS_ONLN);
-    if (n < 1) n = 1;
-    omp_set_num_threads(n);
-    openblas_set_num_threads(n);
-}
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -271,12 +211,12 @@ int cmd_pretrain(int argc, char **argv) {
         usage(stdout);
         return CLI_EXIT_OK;
     }
-    mm_cli_blas_setup();
+    cli_blas_setup();
     args a = {.log_every = 10};
     mm_pretrain_defaults(&a.o);
     parse_args(argc, argv, &a);
     fill_config(&a);
-    mm_cli_set_threads(a.threads);
+    cli_set_threads(a.threads);
     int threads = omp_get_max_threads();
     if (a.bench) return run_bench(&a.o.cfg, a.o.batch, (int)a.o.steps, a.o.seed, threads);
     if (!a.o.data) cli_usage_error(CMD, "--data GLOB is required");
