@@ -8,6 +8,7 @@
 #include "common/io.h"
 #include "common/json.h"
 #include "rl/grpo.h"
+#include "tools/blas_setup.h"
 #include "tools/cli.h"
 
 #define CMD "eval"
@@ -96,7 +97,8 @@ int cmd_eval(int argc, char **argv) {
     if (!ckpt) cli_usage_error(CMD, "--ckpt CKPT is required");
     if (strcmp(split, "test") && strcmp(split, "train"))
         cli_usage_error(CMD, "--split must be test or train, got '%s'", split);
-    if (threads) omp_set_num_threads(threads);
+    cli_blas_setup(); /* may re-exec with the fastest OpenBLAS kernels */
+    cli_set_threads(threads);
     mm_task *task = grpo_task_open(CMD, &ta);
     mm_gpt *m;
     mm_err e = mm_gpt_load(ckpt, &m);

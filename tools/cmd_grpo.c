@@ -12,6 +12,7 @@
 #include "common/progress.h"
 #include "common/svg.h"
 #include "rl/grpo.h"
+#include "tools/blas_setup.h"
 #include "tools/cli.h"
 
 #define CMD "grpo"
@@ -376,7 +377,8 @@ int cmd_grpo(int argc, char **argv) {
         else cli_usage_error(CMD, "unknown option '%s'", a);
 #undef VAL
     }
-    if (threads) omp_set_num_threads(threads);
+    cli_blas_setup(); /* may re-exec with the fastest OpenBLAS kernels */
+    cli_set_threads(threads);
     if (write_n) return write_train(&ta, write_n, split, out);
     if (!init) cli_usage_error(CMD, "--init CKPT is required");
     if (!out) cli_usage_error(CMD, "-o DIR is required");
