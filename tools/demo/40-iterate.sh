@@ -15,7 +15,7 @@ seed=$(ls "$DEMO"/docs/mpmath*.jsonl.zst)
   --domain-min-pages 5 --prefix-threshold 0.2 --max-iter 6
 last=$(cd "$W" && ls -d iter-* | grep -v tmp | sed 's/iter-//' | sort -n | tail -1)
 "$MM" -q select --scores "$W/iter-$last"/scores/*.tsv --threshold 0.5 -o "$DEMO/collected.ids" \
-  --docs "$DEMO"/docs/*.jsonl.zst --out-dir "$DEMO/collected"
+  --docs "$DEMO"/docs/*.jsonl.zst --out-dir "$DEMO/collected" --force
 echo "collected pages per site (iteration $last):"
 cut -f1-4 "$W/iter-$last/domains.tsv" | column -t
 echo "report: $W/report.md   plot: $W/growth.svg"
