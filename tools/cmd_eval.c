@@ -10,18 +10,10 @@
 #include "rl/grpo.h"
 #include "tools/blas_setup.h"
 #include "tools/cli.h"
+#include "tools/task_args.h"
 
 #define CMD "eval"
 
-/* Task options, shared with tools/cmd_grpo.c (defined there). */
-typedef struct task_args {
-    const char *kind, *train_file, *test_file;
-    mm_arith_opts arith;
-} task_args;
-void grpo_task_args_default(task_args *t);
-int grpo_task_arg(const char *cmd, int argc, char **argv, int *i, task_args *t);
-mm_task *grpo_task_open(const char *cmd, const task_args *t);
-void grpo_task_usage(FILE *f);
 
 static void dump_line(void *ud, const mm_task_item *it, const char *out, size_t n,
                       const mm_reward *r) {

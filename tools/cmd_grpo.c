@@ -14,20 +14,11 @@
 #include "rl/grpo.h"
 #include "tools/blas_setup.h"
 #include "tools/cli.h"
+#include "tools/task_args.h"
 
 #define CMD "grpo"
 
-/* ---- task options (shared with cmd_eval.c) ---- */
-
-typedef struct task_args {
-    const char *kind, *train_file, *test_file;
-    mm_arith_opts arith;
-} task_args;
-
-void grpo_task_args_default(task_args *t);
-int grpo_task_arg(const char *cmd, int argc, char **argv, int *i, task_args *t);
-mm_task *grpo_task_open(const char *cmd, const task_args *t);
-void grpo_task_usage(FILE *f);
+/* ---- task options (tools/task_args.h, shared with cmd_eval.c) ---- */
 
 void grpo_task_args_default(task_args *t) {
     memset(t, 0, sizeof *t);

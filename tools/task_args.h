@@ -1,0 +1,21 @@
+/* tools/task_args.h — the task options shared by `mathmine grpo` and `mathmine eval`
+ * (--task, --train/--test files, the arith generator's settings), defined in cmd_grpo.c. */
+#ifndef MM_TASK_ARGS_H
+#define MM_TASK_ARGS_H
+
+#include <stdio.h>
+
+#include "rl/task.h"
+
+typedef struct task_args {
+    const char *kind, *train_file, *test_file;
+    mm_arith_opts arith;
+} task_args;
+
+void grpo_task_args_default(task_args *t);
+/* Consume the task option at argv[*i] (and its value); 1 if it was one, else 0. */
+int grpo_task_arg(const char *cmd, int argc, char **argv, int *i, task_args *t);
+mm_task *grpo_task_open(const char *cmd, const task_args *t);
+void grpo_task_usage(FILE *f);
+
+#endif
