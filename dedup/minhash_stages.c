@@ -97,17 +97,10 @@ static int cur_less(const cursor *a, const cursor *b) {
     return a->cur->pos < b->cur->pos;
 }
 
+static int cur_less_v(const void *a, const void *b) { return cur_less(a, b); }
+
 static void sift_down(cursor **h, size_t n, size_t i) {
-    for (;;) {
-        size_t l = 2 * i + 1, m = i;
-        if (l < n && cur_less(h[l], h[m])) m = l;
-        if (l + 1 < n && cur_less(h[l + 1], h[m])) m = l + 1;
-        if (m == i) return;
-        cursor *t = h[i];
-        h[i] = h[m];
-        h[m] = t;
-        i = m;
-    }
+    dd_heap_sift_down((void **)h, n, i, cur_less_v);
 }
 
 static mm_err check_params(const dd_reader *first, const dd_reader *r) {

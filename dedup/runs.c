@@ -161,3 +161,16 @@ mm_err mm_dedup_list(const char *dir, const char *suffix, char ***paths, size_t 
     return dd_list(dir, suffix, paths, n);
 }
 void mm_dedup_list_free(char **paths, size_t n) { dd_free_list(paths, n); }
+
+void dd_heap_sift_down(void **h, size_t n, size_t i, dd_less_fn less) {
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && less(h[l], h[m])) m = l;
+        if (l + 1 < n && less(h[l + 1], h[m])) m = l + 1;
+        if (m == i) return;
+        void *t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}

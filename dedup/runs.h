@@ -55,6 +55,11 @@ void dd_close_reader(dd_reader *r);
 mm_err dd_list(const char *dir, const char *suffix, char ***paths, size_t *n);
 void dd_free_list(char **paths, size_t n);
 
+/* The k-way merge's binary min-heap of cursors: restore the heap property below node i of
+ * h[0..n) with `less` ordering two cursors (the caller's own cursor type). */
+typedef int (*dd_less_fn)(const void *a, const void *b);
+void dd_heap_sift_down(void **h, size_t n, size_t i, dd_less_fn less);
+
 /* Grow helper: *arr holds *cap elements of size sz; make room for need. */
 mm_err dd_grow(void **arr, size_t *cap, size_t need, size_t sz);
 #define DD_GROW(arr, cap, need) dd_grow((void **)&(arr), &(cap), (need), sizeof *(arr))
