@@ -1,6 +1,8 @@
 /* corpus/extract.c — one HTML page → main text with math (see corpus/extract.h). */
 #include <ctype.h>
+#include <libxml/parser.h>
 #include <libxml/parserInternals.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -18,7 +20,14 @@ struct mm_extract {
 
 static void silent(void *ctx, const char *msg, ...) { (void)ctx, (void)msg; }
 
+/* libxml2 sets up its global state (dictionary RNG mutex, ...) lazily; two threads creating
+ * their first parser at the same moment can deadlock inside it (seen with `extract -j 2`).  Its
+ * documented rule: call xmlInitParser() once before using the library from several threads. */
+static pthread_once_t libxml_once = PTHREAD_ONCE_INIT;
+static void libxml_init(void) { xmlInitParser(); }
+
 mm_extract *mm_extract_create(const mm_extract_opts *opts) {
+    pthread_once(&libxml_once, libxml_init);
     mm_extract *x = mm_calloc(1, sizeof *x);
     if (!x) return NULL;
     if (opts) x->opts = *opts;
