@@ -241,8 +241,12 @@ static bool negative_eligible(const iter_state *s, const mm_doc *d) {
     return !mm_idset_has(s->positive_ids, d->id, n);
 }
 
+/* The sampling key of a page: a seeded hash of its URL (of its id when it has none), so that a
+ * re-crawl of the same pages, whose WARC record ids and so document ids are new, draws the same
+ * negatives. */
 static uint64_t sample_key(const iter_state *s, const mm_doc *d) {
-    return mm_hash64(d->id, strlen(d->id), s->o->seed * 1000003u + (uint64_t)s->k);
+    const char *k = d->url && d->url[0] ? d->url : d->id;
+    return mm_hash64(k, strlen(k), s->o->seed * 1000003u + (uint64_t)s->k);
 }
 
 /* Two passes over the pool: find the k-th smallest sampling key among eligible pages, then
