@@ -12,7 +12,7 @@ seed=$(ls "$DEMO"/docs/mpmath*.jsonl.zst)
 # fastText sized for a few thousand pages (DeepSeekMath's defaults are for 500K documents).
 "$MM" iterate --positives "$seed" --pool "$DEMO/docs" --work-dir "$W" --seed 1 \
   --dim 64 --bucket 200000 --epoch 20 --lr 0.5 --min-count 1 --word-ngrams 1 \
-  --domain-min-pages 5 --prefix-threshold 0.2 --max-iter 6
+  --domain-min-pages 5 --max-iter 6
 last=$(cd "$W" && ls -d iter-* | grep -v tmp | sed 's/iter-//' | sort -n | tail -1)
 "$MM" -q select --scores "$W/iter-$last"/scores/*.tsv --threshold 0.5 -o "$DEMO/collected.ids" \
   --docs "$DEMO"/docs/*.jsonl.zst --out-dir "$DEMO/collected" --force
