@@ -37,7 +37,7 @@ FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointe
 DEPS_STAMP := $(BUILD)/.deps-$(shell echo $(PKGS) | cksum | cut -d' ' -f1)
 
 .PHONY: all deps lib test test-unit test-asan test-long bench fuzz demo install clean format
-all: $(BUILD)/mathmine $(BUILD)/libmathmine.so
+all: $(BUILD)/mathmine $(BUILD)/libmathmine.so $(BUILD)/libmathmine.a
 
 # ---- dependencies ---------------------------------------------------------------------
 deps: $(DEPS_STAMP)
