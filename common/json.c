@@ -441,6 +441,17 @@ mm_err mm_json_parse(const char *text, size_t n, mm_json_doc **doc, mm_json **ro
     return MM_OK;
 }
 
+mm_err mm_json_parse_file(const char *path, mm_json_doc **doc, mm_json **root) {
+    *doc = NULL;
+    *root = NULL;
+    mm_buf b = {0};
+    mm_err e = mm_read_file(path, &b);
+    if (e == MM_OK) e = mm_json_parse(b.data, b.len, doc, root); /* the tree copies the text */
+    mm_buf_free(&b);
+    if (e == MM_ERR_FORMAT) e = mm_fail(e, "%s: %s", path, mm_error_detail());
+    return e;
+}
+
 const mm_json *mm_json_get(const mm_json *obj, const char *key) {
     if (!obj || obj->type != MM_JSON_OBJ) return NULL;
     for (const mm_json *c = obj->child; c; c = c->next)

@@ -60,6 +60,8 @@ typedef struct mm_json_doc mm_json_doc;
  * byte offset.  Trailing whitespace is allowed, other trailing bytes are an error. */
 MM_API mm_err mm_json_parse(const char *text, size_t n, mm_json_doc **doc, mm_json **root);
 MM_API void mm_json_doc_free(mm_json_doc *doc);
+/* Read and parse a (small) JSON file; on failure the detail names the file. */
+MM_API mm_err mm_json_parse_file(const char *path, mm_json_doc **doc, mm_json **root);
 
 MM_API const mm_json *mm_json_get(const mm_json *obj, const char *key);
 MM_API const mm_json *mm_json_at(const mm_json *arr, size_t i);

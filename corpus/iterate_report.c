@@ -147,13 +147,9 @@ mm_err iter_write_report(const char *dir, const mm_iter_summary *s, const double
 mm_err iter_read_summary(const char *dir, mm_iter_summary *s) {
     char p[PATH_CAP];
     snprintf(p, sizeof p, "%s/report.json", dir);
-    mm_buf b = {0};
-    MM_TRY(mm_read_file(p, &b));
     mm_json_doc *doc;
     mm_json *root;
-    mm_err e = mm_json_parse(b.data, b.len, &doc, &root);
-    mm_buf_free(&b);
-    if (e != MM_OK) return mm_fail(e, "%s: %s", p, mm_error_detail());
+    MM_TRY(mm_json_parse_file(p, &doc, &root));
     const mm_json *j = mm_json_get(root, "summary");
     memset(s, 0, sizeof *s);
 #define U(name) s->name = (uint64_t)mm_json_get_num(j, #name, 0)

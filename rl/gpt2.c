@@ -696,13 +696,10 @@ mm_err mm_gpt_save(const mm_gpt *m, const char *dir) {
 static mm_err read_config(const char *dir, mm_gpt_config *c) {
     char path[4096];
     snprintf(path, sizeof path, "%s/config.json", dir);
-    mm_buf b = {0};
-    MM_TRY(mm_read_file(path, &b));
     mm_json_doc *doc;
     mm_json *r;
-    mm_err e = mm_json_parse(b.data, b.len, &doc, &r);
-    mm_buf_free(&b);
-    if (e != MM_OK) return mm_fail(e, "%s: %s", path, mm_error_detail());
+    mm_err e = mm_json_parse_file(path, &doc, &r);
+    if (e != MM_OK) return e;
     const char *act = mm_json_get_str(r, "activation_function", "gelu_new");
     const char *type = mm_json_get_str(r, "model_type", "gpt2");
     c->vocab = (int)mm_json_get_num(r, "vocab_size", -1);

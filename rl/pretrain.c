@@ -307,12 +307,6 @@ static mm_err checkpoint(run *r) {
 
 /* ---- resume ------------------------------------------------------------------------------ */
 
-static mm_err read_json(const char *path, mm_buf *b, mm_json_doc **doc, mm_json **root) {
-    MM_TRY(mm_read_file(path, b));
-    mm_err e = mm_json_parse(b->data, b->len, doc, root);
-    return e == MM_OK ? e : mm_fail(e, "%s: %s", path, mm_error_detail());
-}
-
 /* Keep the log lines up to the checkpoint's step, and rebuild the curve from them. */
 static mm_err restore_log(run *r) {
     char path[4200];
@@ -360,10 +354,9 @@ static mm_err resume(run *r) {
     snprintf(path, sizeof path, "%s/optimizer.safetensors", o->out);
     MM_TRY(mm_gpt_load_optimizer(r->m, path));
     snprintf(path, sizeof path, "%s/train_state.json", o->out);
-    mm_buf b = {0};
     mm_json_doc *doc = NULL;
     mm_json *j;
-    mm_err e = read_json(path, &b, &doc, &j);
+    mm_err e = mm_json_parse_file(path, &doc, &j);
     if (e == MM_OK && strcmp(mm_json_get_str(j, "format", ""), "mathmine-pretrain"))
         e = mm_fail(MM_ERR_FORMAT, "%s: not a mathmine training state", path);
     if (e == MM_OK) {
@@ -381,7 +374,6 @@ static mm_err resume(run *r) {
         e = mm_pretrain_data_seek(r->train, p);
     }
     mm_json_doc_free(doc);
-    mm_buf_free(&b);
     return e == MM_OK ? restore_log(r) : e;
 }
 
@@ -543,13 +535,11 @@ static mm_err effective_opts(mm_pretrain_opts *o) {
         resolve_opts(o, NULL);
         return check_opts(o);
     }
-    mm_buf b = {0};
     mm_json_doc *doc = NULL;
     mm_json *j;
-    mm_err e = read_json(path, &b, &doc, &j);
+    mm_err e = mm_json_parse_file(path, &doc, &j);
     if (e == MM_OK) resolve_opts(o, j);
     mm_json_doc_free(doc);
-    mm_buf_free(&b);
     return e == MM_OK ? check_opts(o) : e;
 }
 
