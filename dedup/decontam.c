@@ -209,17 +209,24 @@ static int log2u(uint64_t p) { return 63 - __builtin_clzll(p); }
 static mm_err alloc_bits(uint64_t nbits, uint64_t **bits, int *shift) {
     *bits = mm_calloc(nbits / 64, 8);
     if (!*bits) return MM_ERR_NOMEM;
-    *shift = 64 - log2u(nbits);
+    *shift = 64 - log2u(nbits / 64);
     return MM_OK;
 }
 
-static inline void bit_set(uint64_t *bits, int shift, uint64_t key) {
-    uint64_t b = key >> shift;
-    bits[b >> 6] |= 1ull << (b & 63);
+/* The prefilters are blocked Bloom filters: the top bits of a position pick one 64-bit word,
+ * the next 18 bits three bits inside it.  At 16 bits per key that lets ~0.6% of clean windows
+ * through (one bit per key let ~6% through, and each of those is a cache and TLB miss in the
+ * key table); the word index is what the scan prefetches.  shift = 64 - log2(words). */
+static inline uint64_t bloom_mask(uint64_t f, int shift) {
+    return 1ull << (f >> (shift - 6) & 63) | 1ull << (f >> (shift - 12) & 63) |
+           1ull << (f >> (shift - 18) & 63);
 }
-static inline int bit_get(const uint64_t *bits, int shift, uint64_t key) {
-    uint64_t b = key >> shift;
-    return (int)((bits[b >> 6] >> (b & 63)) & 1);
+static inline void bit_set(uint64_t *bits, int shift, uint64_t f) {
+    bits[f >> shift] |= bloom_mask(f, shift);
+}
+static inline int bit_get(const uint64_t *bits, int shift, uint64_t f) {
+    uint64_t m = bloom_mask(f, shift);
+    return (bits[f >> shift] & m) == m;
 }
 
 /* Short texts: set the trigram prefilter bit of their last three words. */
@@ -334,9 +341,9 @@ size_t mm_decontam_scan(const mm_decontam *d, const char *text, size_t n, mm_dec
             i++;
             pref[i % RING] = P;
             ring[(i - 1) % RING] = w;
-            uint64_t f = i >= N ? filt_of(P - pref[(i - N) % RING] * Bn, N) >> shift : 0;
+            uint64_t f = i >= N ? filt_of(P - pref[(i - N) % RING] * Bn, N) : 0;
             fpos[nb++] = f;
-            __builtin_prefetch(&bits[f >> 6]);
+            __builtin_prefetch(&bits[f >> shift]);
         }
         if (!nb) break;
         /* phase 2: test the bitmaps; prefetch the table slot of every candidate */
@@ -350,7 +357,7 @@ size_t mm_decontam_scan(const mm_decontam *d, const char *text, size_t n, mm_dec
                 }
                 nc = 0;
             }
-            if (k1 >= N && (bits[fpos[j] >> 6] >> (fpos[j] & 63) & 1)) {
+            if (k1 >= N && bit_get(bits, shift, fpos[j])) {
                 uint64_t key = key_of(pref[k1 % RING] - pref[(k1 - N) % RING] * Bn, N);
                 __builtin_prefetch(&d->keys[key & d->mask]);
                 cand[nc++] = (cand_t){key, k1, (uint32_t)N};
@@ -417,6 +424,6 @@ void mm_decontam_text(const mm_decontam *d, uint32_t t, mm_decontam_text_info *o
 uint64_t mm_decontam_keys(const mm_decontam *d) { return d->nkeys; }
 uint64_t mm_decontam_bytes(const mm_decontam *d) {
     return d->arena.cap + d->ntexts * sizeof *d->texts + d->nent * sizeof *d->ent +
-           (d->mask + 1) * 12 + ((d->bits ? 1ull << (64 - d->bits_shift) : 0) / 8) +
-           ((d->tri ? 1ull << (64 - d->tri_shift) : 0) / 8);
+           (d->mask + 1) * 12 + (d->bits ? 8ull << (64 - d->bits_shift) : 0) +
+           (d->tri ? 8ull << (64 - d->tri_shift) : 0);
 }

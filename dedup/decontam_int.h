@@ -47,7 +47,7 @@ struct mm_decontam {
     dc_entry *ent;
     size_t nent;
     uint64_t *bits;      /* prefilter over n-gram and whole-text keys: 1 bit per key */
-    int bits_shift;      /* 64 - log2(bits) */
+    int bits_shift;      /* 64 - log2(64-bit words of bits) */
     uint64_t *tri;       /* prefilter over the last trigram of each short text */
     int tri_shift;
     uint64_t short_lens; /* bit k set: some short text has k words */

@@ -72,6 +72,72 @@ int mm_dedup_class(const uint8_t *p, size_t avail, int *len, uint32_t *lower) {
     return cp_class(cp, lower);
 }
 
+/* The word hash, fed one normalised byte at a time (see mm_dedup_fold). */
+typedef struct word_hasher {
+    uint64_t h, chunk, n;
+} word_hasher;
+
+static inline void hash_byte(word_hasher *w, uint8_t b) {
+    w->chunk |= (uint64_t)b << (8 * (w->n & 7));
+    if ((++w->n & 7) == 0) {
+        w->h = mm_dedup_fold(w->h, w->chunk);
+        w->chunk = 0;
+    }
+}
+
+static void hash_code_point(word_hasher *w, uint32_t cp) {
+    char enc[4];
+    int k = mm_utf8_encode(cp, enc);
+    for (int i = 0; i < k; i++) hash_byte(w, (uint8_t)enc[i]);
+}
+
+int mm_dedup_word_next_ref(const uint8_t **pp, const uint8_t *end, uint64_t *hash,
+                           const uint8_t **ws, const uint8_t **we) {
+    const uint8_t *p = *pp, *s = NULL, *e = NULL;
+    word_hasher w = {MM_DEDUP_SEED, 0, 0};
+    while (p < end) {
+        uint8_t k = mm_dedup_ascii[*p];
+        if (k != 0 && k != 0xFF) {
+            if (!s) s = p;
+            hash_byte(&w, k);
+            e = ++p;
+            continue;
+        }
+        if (k == 0) {
+            p++;
+            if (s) break;
+            continue;
+        }
+        int len;
+        uint32_t low;
+        int cls = mm_dedup_class(p, (size_t)(end - p), &len, &low);
+        if (cls == MM_DEDUP_LETTER) {
+            if (!s) s = p;
+            hash_code_point(&w, low);
+            p += len;
+            e = p;
+            continue;
+        }
+        if (cls == MM_DEDUP_CJK) {
+            if (s) break; /* ends the current word; the CJK char is the next word */
+            s = p;
+            hash_code_point(&w, low);
+            p += len;
+            e = p;
+            break;
+        }
+        p += len;
+        if (s) break;
+    }
+    *pp = p;
+    if (!s) return 0;
+    if (w.n & 7) w.h = mm_dedup_fold(w.h, w.chunk);
+    *hash = mm_dedup_finish(w.h, w.n);
+    *ws = s;
+    *we = e;
+    return 1;
+}
+
 size_t mm_dedup_words(const char *text, size_t n, uint64_t *out, size_t cap) {
     const uint8_t *p = (const uint8_t *)text, *end = p + n, *ws, *we;
     uint64_t h;

@@ -7,15 +7,16 @@
  * Chinese text without spaces still yields n-grams.  Fullwidth ASCII (U+FF01..FF5E) is folded to
  * ASCII.  Lowercasing covers ASCII, Latin-1/Latin Extended-A, Greek and Cyrillic.
  *
- * Each word is reduced to a 64-bit hash of its lowercased code points; n-gram keys are built
- * from these word hashes (see decontam.c and minhash.c).  The iterator allocates nothing and
- * touches each byte once: ASCII goes through a 256-entry table, other bytes through a short
- * range test. */
+ * Each word is reduced to a 64-bit hash of its normalised bytes; n-gram keys are built from
+ * these word hashes (see decontam.c and minhash.c).  The iterator allocates nothing.  ASCII
+ * words under 32 bytes take an SSE2 path; everything else goes byte by byte through a 256-entry
+ * table and, for non-ASCII bytes, a short range test. */
 #ifndef MM_DEDUP_WORDS_H
 #define MM_DEDUP_WORDS_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "common/buf.h"
 #include "common/error.h"
@@ -28,9 +29,6 @@ enum { MM_DEDUP_BREAK = 0, MM_DEDUP_LETTER = 1, MM_DEDUP_CJK = 2 };
  * *lower (the code point to hash). */
 MM_API int mm_dedup_class(const uint8_t *p, size_t avail, int *len, uint32_t *lower);
 
-#define MM_DEDUP_FNV_OFFSET 0xcbf29ce484222325ull
-#define MM_DEDUP_FNV_PRIME 0x100000001b3ull
-
 static inline uint64_t mm_dedup_mix64(uint64_t x) {
     x ^= x >> 30;
     x *= 0xbf58476d1ce4e5b9ull;
@@ -40,52 +38,92 @@ static inline uint64_t mm_dedup_mix64(uint64_t x) {
     return x;
 }
 
+/* The hash of a word is a hash of its normalised bytes (what mm_dedup_normalise writes: ASCII
+ * lowercased, other letters as the UTF-8 of their lowercase): the bytes are taken 8 at a time as
+ * little-endian 64-bit chunks (the last one zero-padded), each folded in with one multiply, and
+ * the byte count is mixed in at the end. */
+#define MM_DEDUP_SEED 0x2545F4914F6CDD1Dull
+static inline uint64_t mm_dedup_fold(uint64_t h, uint64_t chunk) {
+    h = (h ^ chunk) * 0x9FB21C651E98DF25ull;
+    return h << 31 | h >> 33;
+}
+static inline uint64_t mm_dedup_finish(uint64_t h, uint64_t nbytes) {
+    return mm_dedup_mix64(h + nbytes * 0xC2B2AE3D27D4EB4Full);
+}
+
+/* The plain reference: byte by byte.  Same contract as mm_dedup_word_next; the fast path below
+ * hands every word it cannot take (non-ASCII, 32 bytes or longer, the last 64 bytes of a text)
+ * to this one, and tests check that both give the same words. */
+MM_API int mm_dedup_word_next_ref(const uint8_t **pp, const uint8_t *end, uint64_t *hash,
+                                  const uint8_t **ws, const uint8_t **we);
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+/* Bytes of v in [lo, hi], as 0xFF/0x00 lanes. */
+static inline __m128i mm_dedup_in_range(__m128i v, char lo, char hi) {
+    __m128i t = _mm_sub_epi8(v, _mm_set1_epi8(lo));
+    return _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8((char)(hi - lo))), t);
+}
+/* Bit i set when byte i of v is an ASCII letter or digit; *alpha marks the letters. */
+static inline unsigned mm_dedup_word_bits(__m128i v, __m128i *alpha) {
+    *alpha = mm_dedup_in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z');
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(*alpha, mm_dedup_in_range(v, '0', '9')));
+}
+#endif
+
+static inline uint64_t mm_dedup_load64(const uint8_t *p) {
+    uint64_t x;
+    memcpy(&x, p, 8);
+    return x;
+}
+
 /* The next word at or after *pp (< end).  Returns 1 and sets *hash, *ws (first byte of the word)
- * and *we (one past its last byte); returns 0 at the end of the text.  *pp advances. */
-static inline int mm_dedup_word_next(const uint8_t **pp, const uint8_t *end, uint64_t *hash,
+ * and *we (one past its last byte); returns 0 at the end of the text.  *pp advances.
+ * Fast path (SSE2): classify the 32 bytes at *pp at once; the first word byte and the word's
+ * length come from bit scans of the masks, and the word is lowercased and hashed 8 bytes at a
+ * time (for letters and digits, lowercase is "| 0x20").  Only one load-and-classify sits on the
+ * chain from one word to the next. */
+static inline __attribute__((always_inline)) int mm_dedup_word_next(const uint8_t **pp, const uint8_t *end, uint64_t *hash,
                                      const uint8_t **ws, const uint8_t **we) {
-    const uint8_t *p = *pp, *s = NULL, *e = NULL;
-    uint64_t h = MM_DEDUP_FNV_OFFSET;
-    while (p < end) {
-        uint8_t k = mm_dedup_ascii[*p];
-        if (k != 0 && k != 0xFF) {
-            if (!s) s = p;
-            h = (h ^ k) * MM_DEDUP_FNV_PRIME;
-            e = ++p;
+#if defined(__SSE2__) && defined(__x86_64__)
+    const uint8_t *p = *pp;
+    while (end - p >= 64) {
+        __m128i alpha, v0 = _mm_loadu_si128((const __m128i *)p),
+                       v1 = _mm_loadu_si128((const __m128i *)(p + 16));
+        uint32_t word = mm_dedup_word_bits(v0, &alpha) | mm_dedup_word_bits(v1, &alpha) << 16;
+        uint32_t high = (uint32_t)_mm_movemask_epi8(v0) | (uint32_t)_mm_movemask_epi8(v1) << 16;
+        uint32_t any = word | high;
+        if (!any) {
+            p += 32;
             continue;
         }
-        if (k == 0) {
-            p++;
-            if (s) break;
+        unsigned a = (unsigned)__builtin_ctz(any);
+        if (high >> a & 1) break; /* a non-ASCII byte first: the reference takes it */
+        unsigned len = (unsigned)__builtin_ctzll(~((uint64_t)word >> a)); /* <= 32 - a */
+        if (a + len >= 32) { /* the word reaches the window's end: look again from its start */
+            if (a == 0) break; /* 32 bytes or more */
+            p += a;
             continue;
         }
-        int len;
-        uint32_t low;
-        int cls = mm_dedup_class(p, (size_t)(end - p), &len, &low);
-        if (cls == MM_DEDUP_LETTER) {
-            if (!s) s = p;
-            h = (h ^ low) * MM_DEDUP_FNV_PRIME;
-            p += len;
-            e = p;
-            continue;
-        }
-        if (cls == MM_DEDUP_CJK) {
-            if (s) break; /* ends the current word; the CJK char is the next word */
-            s = p;
-            h = (h ^ low) * MM_DEDUP_FNV_PRIME;
-            p += len;
-            e = p;
+        if (high >> (a + len) & 1) { /* runs on into a non-ASCII letter */
+            p += a;
             break;
         }
-        p += len;
-        if (s) break;
+        const uint8_t *s = p + a;
+        const uint64_t lower = 0x2020202020202020ull;
+        uint64_t h = MM_DEDUP_SEED;
+        unsigned i = 0;
+        for (; i + 8 <= len; i += 8) h = mm_dedup_fold(h, mm_dedup_load64(s + i) | lower);
+        if (i < len)
+            h = mm_dedup_fold(h, (mm_dedup_load64(s + i) | lower) & ((1ull << 8 * (len - i)) - 1));
+        *hash = mm_dedup_finish(h, len);
+        *ws = s;
+        *we = *pp = s + len;
+        return 1;
     }
     *pp = p;
-    if (!s) return 0;
-    *hash = mm_dedup_mix64(h);
-    *ws = s;
-    *we = e;
-    return 1;
+#endif
+    return mm_dedup_word_next_ref(pp, end, hash, ws, we);
 }
 
 /* Convenience for tests and small texts: the word hashes of text[0..n) into out[0..cap);

@@ -68,7 +68,7 @@ dc_load=$(jget "$W/dc1.json" benchmark_load_s)
 dc_keys=$(jget "$W/dc1.json" benchmark_keys)
 dc_index_mb=$(echo "scale=1; $(jget "$W/dc1.json" benchmark_index_bytes) / 1000000" | bc)
 dc_rss_mb=$(echo "scale=1; $(jget "$W/dc1.json" max_rss_kb) / 1000" | bc)
-dc_scan=$(jget "$W/dc1.json" scan_mb_per_cpu_s)
+dc_scan=$(jget "$W/dc1.json" scan_mb_per_thread_s)
 dc_e2e=$(jget "$W/dc1.json" end_to_end_mb_per_cpu_s)
 dc_wallN=$(echo "scale=1; $(jget "$W/dcN.json" text_bytes) / 1000000 / $(jget "$W/dcN.json" scan_s)" | bc)
 dc_removed=$(jget "$W/dc1.json" docs_removed)
@@ -117,7 +117,7 @@ done
 cat > "$BENCH/dedup.json" <<JSON
 {"cores": $cores,
  "decontam": {"text_mb": $dc_text_mb, "benchmark_keys": $dc_keys, "index_mb": $dc_index_mb, "load_s": $dc_load,
-              "scan_mb_per_cpu_s": $dc_scan, "end_to_end_mb_per_cpu_s": $dc_e2e, "all_cores_mb_per_s": $dc_wallN,
+              "scan_mb_per_thread_s": $dc_scan, "end_to_end_mb_per_cpu_s": $dc_e2e, "all_cores_mb_per_s": $dc_wallN,
               "rss_mb": $dc_rss_mb},
  "minhash_signatures": {"mb_per_cpu_s": $sig_rate, "kernel": "$kernel"},
  "minhash_clustering": [${json_rows%,}]}
