@@ -6,23 +6,23 @@
 /* ASCII: letters lowercased, digits kept, everything else a break; 0xFF marks bytes >= 0x80. */
 #define L(c) ((c) | 0x20)
 const uint8_t mm_dedup_ascii[256] = {
-    ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4', ['5'] = '5', ['6'] = '6',
-    ['7'] = '7', ['8'] = '8', ['9'] = '9',
-    ['a'] = 'a', ['b'] = 'b', ['c'] = 'c', ['d'] = 'd', ['e'] = 'e', ['f'] = 'f', ['g'] = 'g',
-    ['h'] = 'h', ['i'] = 'i', ['j'] = 'j', ['k'] = 'k', ['l'] = 'l', ['m'] = 'm', ['n'] = 'n',
-    ['o'] = 'o', ['p'] = 'p', ['q'] = 'q', ['r'] = 'r', ['s'] = 's', ['t'] = 't', ['u'] = 'u',
-    ['v'] = 'v', ['w'] = 'w', ['x'] = 'x', ['y'] = 'y', ['z'] = 'z',
-    ['A'] = L('A'), ['B'] = L('B'), ['C'] = L('C'), ['D'] = L('D'), ['E'] = L('E'),
-    ['F'] = L('F'), ['G'] = L('G'), ['H'] = L('H'), ['I'] = L('I'), ['J'] = L('J'),
-    ['K'] = L('K'), ['L'] = L('L'), ['M'] = L('M'), ['N'] = L('N'), ['O'] = L('O'),
-    ['P'] = L('P'), ['Q'] = L('Q'), ['R'] = L('R'), ['S'] = L('S'), ['T'] = L('T'),
-    ['U'] = L('U'), ['V'] = L('V'), ['W'] = L('W'), ['X'] = L('X'), ['Y'] = L('Y'),
-    ['Z'] = L('Z'),
-#define R16(b) [b] = 0xFF, [b + 1] = 0xFF, [b + 2] = 0xFF, [b + 3] = 0xFF, [b + 4] = 0xFF,      \
-                [b + 5] = 0xFF, [b + 6] = 0xFF, [b + 7] = 0xFF, [b + 8] = 0xFF, [b + 9] = 0xFF, \
-                [b + 10] = 0xFF, [b + 11] = 0xFF, [b + 12] = 0xFF, [b + 13] = 0xFF,             \
-                [b + 14] = 0xFF, [b + 15] = 0xFF
-    R16(0x80), R16(0x90), R16(0xA0), R16(0xB0), R16(0xC0), R16(0xD0), R16(0xE0), R16(0xF0),
+    ['0'] = '0',    ['1'] = '1',    ['2'] = '2',    ['3'] = '3',    ['4'] = '4',    ['5'] = '5',
+    ['6'] = '6',    ['7'] = '7',    ['8'] = '8',    ['9'] = '9',    ['a'] = 'a',    ['b'] = 'b',
+    ['c'] = 'c',    ['d'] = 'd',    ['e'] = 'e',    ['f'] = 'f',    ['g'] = 'g',    ['h'] = 'h',
+    ['i'] = 'i',    ['j'] = 'j',    ['k'] = 'k',    ['l'] = 'l',    ['m'] = 'm',    ['n'] = 'n',
+    ['o'] = 'o',    ['p'] = 'p',    ['q'] = 'q',    ['r'] = 'r',    ['s'] = 's',    ['t'] = 't',
+    ['u'] = 'u',    ['v'] = 'v',    ['w'] = 'w',    ['x'] = 'x',    ['y'] = 'y',    ['z'] = 'z',
+    ['A'] = L('A'), ['B'] = L('B'), ['C'] = L('C'), ['D'] = L('D'), ['E'] = L('E'), ['F'] = L('F'),
+    ['G'] = L('G'), ['H'] = L('H'), ['I'] = L('I'), ['J'] = L('J'), ['K'] = L('K'), ['L'] = L('L'),
+    ['M'] = L('M'), ['N'] = L('N'), ['O'] = L('O'), ['P'] = L('P'), ['Q'] = L('Q'), ['R'] = L('R'),
+    ['S'] = L('S'), ['T'] = L('T'), ['U'] = L('U'), ['V'] = L('V'), ['W'] = L('W'), ['X'] = L('X'),
+    ['Y'] = L('Y'), ['Z'] = L('Z'),
+#define R16(b)                                                                                     \
+    [b] = 0xFF, [b + 1] = 0xFF, [b + 2] = 0xFF, [b + 3] = 0xFF, [b + 4] = 0xFF, [b + 5] = 0xFF,    \
+    [b + 6] = 0xFF, [b + 7] = 0xFF, [b + 8] = 0xFF, [b + 9] = 0xFF, [b + 10] = 0xFF,               \
+    [b + 11] = 0xFF, [b + 12] = 0xFF, [b + 13] = 0xFF, [b + 14] = 0xFF, [b + 15] = 0xFF
+    R16(0x80),      R16(0x90),      R16(0xA0),      R16(0xB0),      R16(0xC0),      R16(0xD0),
+    R16(0xE0),      R16(0xF0),
 #undef R16
 };
 #undef L
@@ -30,28 +30,34 @@ const uint8_t mm_dedup_ascii[256] = {
 /* Class of one code point >= 0x80; *lower is what gets hashed. */
 static int cp_class(uint32_t cp, uint32_t *lower) {
     *lower = cp;
-    if (cp < 0xC0) return (cp == 0xAA || cp == 0xB5 || cp == 0xBA) ? MM_DEDUP_LETTER : MM_DEDUP_BREAK;
+    if (cp < 0xC0)
+        return (cp == 0xAA || cp == 0xB5 || cp == 0xBA) ? MM_DEDUP_LETTER : MM_DEDUP_BREAK;
     if (cp < 0x250) {
         if (cp == 0xD7 || cp == 0xF7) return MM_DEDUP_BREAK;
-        if (cp <= 0xDE) *lower = cp + 0x20;
-        else if (cp >= 0x100 && cp < 0x180 && !(cp & 1)) *lower = cp + 1;
+        if (cp <= 0xDE)
+            *lower = cp + 0x20;
+        else if (cp >= 0x100 && cp < 0x180 && !(cp & 1))
+            *lower = cp + 1;
         return MM_DEDUP_LETTER;
     }
-    if (cp >= 0x391 && cp <= 0x3A9) *lower = cp + 0x20;
-    else if (cp >= 0x410 && cp <= 0x42F) *lower = cp + 0x20;
-    else if (cp >= 0x400 && cp <= 0x40F) *lower = cp + 0x50;
+    if (cp >= 0x391 && cp <= 0x3A9)
+        *lower = cp + 0x20;
+    else if (cp >= 0x410 && cp <= 0x42F)
+        *lower = cp + 0x20;
+    else if (cp >= 0x400 && cp <= 0x40F)
+        *lower = cp + 0x50;
     if (cp < 0x2000) return MM_DEDUP_LETTER;
     if (cp < 0x2C00) return MM_DEDUP_BREAK; /* punctuation, super/subscripts, arrows, math ops */
     if (cp < 0x2E80) return MM_DEDUP_LETTER;
-    if (cp < 0x3000) return MM_DEDUP_CJK; /* CJK radicals */
-    if (cp < 0x3040) return MM_DEDUP_BREAK; /* CJK punctuation */
-    if (cp < 0x3400) return MM_DEDUP_CJK; /* kana, bopomofo, CJK strokes and enclosed */
-    if (cp < 0xA000) return MM_DEDUP_CJK; /* CJK extension A, unified ideographs */
+    if (cp < 0x3000) return MM_DEDUP_CJK;    /* CJK radicals */
+    if (cp < 0x3040) return MM_DEDUP_BREAK;  /* CJK punctuation */
+    if (cp < 0x3400) return MM_DEDUP_CJK;    /* kana, bopomofo, CJK strokes and enclosed */
+    if (cp < 0xA000) return MM_DEDUP_CJK;    /* CJK extension A, unified ideographs */
     if (cp < 0xE000) return MM_DEDUP_LETTER; /* Yi, Hangul, ... */
-    if (cp < 0xF900) return MM_DEDUP_BREAK; /* private use */
-    if (cp < 0xFB00) return MM_DEDUP_CJK; /* compatibility ideographs */
+    if (cp < 0xF900) return MM_DEDUP_BREAK;  /* private use */
+    if (cp < 0xFB00) return MM_DEDUP_CJK;    /* compatibility ideographs */
     if (cp >= 0xFE10 && cp < 0xFE70) return MM_DEDUP_BREAK; /* vertical and small forms */
-    if (cp >= 0xFF01 && cp <= 0xFF5E) { /* fullwidth ASCII */
+    if (cp >= 0xFF01 && cp <= 0xFF5E) {                     /* fullwidth ASCII */
         uint8_t k = mm_dedup_ascii[cp - 0xFEE0];
         *lower = k;
         return k ? MM_DEDUP_LETTER : MM_DEDUP_BREAK;
@@ -88,7 +94,8 @@ static inline void hash_byte(word_hasher *w, uint8_t b) {
 static void hash_code_point(word_hasher *w, uint32_t cp) {
     char enc[4];
     int k = mm_utf8_encode(cp, enc);
-    for (int i = 0; i < k; i++) hash_byte(w, (uint8_t)enc[i]);
+    for (int i = 0; i < k; i++)
+        hash_byte(w, (uint8_t)enc[i]);
 }
 
 int mm_dedup_word_next_ref(const uint8_t **pp, const uint8_t *end, uint64_t *hash,

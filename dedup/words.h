@@ -83,8 +83,9 @@ static inline uint64_t mm_dedup_load64(const uint8_t *p) {
  * length come from bit scans of the masks, and the word is lowercased and hashed 8 bytes at a
  * time (for letters and digits, lowercase is "| 0x20").  Only one load-and-classify sits on the
  * chain from one word to the next. */
-static inline __attribute__((always_inline)) int mm_dedup_word_next(const uint8_t **pp, const uint8_t *end, uint64_t *hash,
-                                     const uint8_t **ws, const uint8_t **we) {
+static inline __attribute__((always_inline)) int
+mm_dedup_word_next(const uint8_t **pp, const uint8_t *end, uint64_t *hash, const uint8_t **ws,
+                   const uint8_t **we) {
 #if defined(__SSE2__) && defined(__x86_64__)
     const uint8_t *p = *pp;
     while (end - p >= 64) {
@@ -100,7 +101,7 @@ static inline __attribute__((always_inline)) int mm_dedup_word_next(const uint8_
         unsigned a = (unsigned)__builtin_ctz(any);
         if (high >> a & 1) break; /* a non-ASCII byte first: the reference takes it */
         unsigned len = (unsigned)__builtin_ctzll(~((uint64_t)word >> a)); /* <= 32 - a */
-        if (a + len >= 32) { /* the word reaches the window's end: look again from its start */
+        if (a + len >= 32) {   /* the word reaches the window's end: look again from its start */
             if (a == 0) break; /* 32 bytes or more */
             p += a;
             continue;
@@ -113,7 +114,8 @@ static inline __attribute__((always_inline)) int mm_dedup_word_next(const uint8_
         const uint64_t lower = 0x2020202020202020ull;
         uint64_t h = MM_DEDUP_SEED;
         unsigned i = 0;
-        for (; i + 8 <= len; i += 8) h = mm_dedup_fold(h, mm_dedup_load64(s + i) | lower);
+        for (; i + 8 <= len; i += 8)
+            h = mm_dedup_fold(h, mm_dedup_load64(s + i) | lower);
         if (i < len)
             h = mm_dedup_fold(h, (mm_dedup_load64(s + i) | lower) & ((1ull << 8 * (len - i)) - 1));
         *hash = mm_dedup_finish(h, len);
