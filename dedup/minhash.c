@@ -49,14 +49,16 @@ void mm_minhash_free(mm_minhash *m) {
 #define HB 0x9E3779B97F4A7C15ull
 
 size_t mm_minhash_shingles(mm_minhash *m, const char *text, size_t n, const uint64_t **sh) {
-    const uint8_t *p = (const uint8_t *)text, *end = p + n, *ws, *we;
+    const uint8_t *ws, *we;
+    mm_dedup_iter it;
+    mm_dedup_iter_init(&it, text, n);
     uint64_t pref[128], w, P = 0, i = 0;
     const uint64_t g = (uint64_t)m->p.ngram;
     uint64_t Bg = 1;
     for (uint64_t j = 0; j < g; j++) Bg *= HB;
     size_t ns = 0;
     pref[0] = 0;
-    while (mm_dedup_word_next(&p, end, &w, &ws, &we)) {
+    while (mm_dedup_iter_next(&it, &w, &ws, &we)) {
         P = P * HB + w;
         pref[++i % 128] = P;
         if (i < g) continue;

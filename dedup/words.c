@@ -146,10 +146,12 @@ int mm_dedup_word_next_ref(const uint8_t **pp, const uint8_t *end, uint64_t *has
 }
 
 size_t mm_dedup_words(const char *text, size_t n, uint64_t *out, size_t cap) {
-    const uint8_t *p = (const uint8_t *)text, *end = p + n, *ws, *we;
+    const uint8_t *ws, *we;
     uint64_t h;
     size_t k = 0;
-    while (mm_dedup_word_next(&p, end, &h, &ws, &we)) {
+    mm_dedup_iter it;
+    mm_dedup_iter_init(&it, text, n);
+    while (mm_dedup_iter_next(&it, &h, &ws, &we)) {
         if (k < cap) out[k] = h;
         k++;
     }
@@ -176,10 +178,12 @@ static mm_err put_word(mm_buf *b, const uint8_t *s, const uint8_t *e) {
 }
 
 mm_err mm_dedup_normalise(const char *text, size_t n, mm_buf *b) {
-    const uint8_t *p = (const uint8_t *)text, *end = p + n, *ws, *we;
+    const uint8_t *ws, *we;
     uint64_t h;
     int first = 1;
-    while (mm_dedup_word_next(&p, end, &h, &ws, &we)) {
+    mm_dedup_iter it;
+    mm_dedup_iter_init(&it, text, n);
+    while (mm_dedup_iter_next(&it, &h, &ws, &we)) {
         if (!first) MM_TRY(mm_buf_putc(b, ' '));
         first = 0;
         MM_TRY(put_word(b, ws, we));

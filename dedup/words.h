@@ -9,7 +9,7 @@
  *
  * Each word is reduced to a 64-bit hash of its normalised bytes; n-gram keys are built from
  * these word hashes (see decontam.c and minhash.c).  The iterator allocates nothing.  ASCII
- * words under 32 bytes take an SSE2 path; everything else goes byte by byte through a 256-entry
+ * words under 64 bytes take an SSE2 path; everything else goes byte by byte through a 256-entry
  * table and, for non-ASCII bytes, a short range test. */
 #ifndef MM_DEDUP_WORDS_H
 #define MM_DEDUP_WORDS_H
@@ -51,8 +51,10 @@ static inline uint64_t mm_dedup_finish(uint64_t h, uint64_t nbytes) {
     return mm_dedup_mix64(h + nbytes * 0xC2B2AE3D27D4EB4Full);
 }
 
-/* The plain reference: byte by byte.  Same contract as mm_dedup_word_next; the fast path below
- * hands every word it cannot take (non-ASCII, 32 bytes or longer, the last 64 bytes of a text)
+/* The plain reference, byte by byte: the next word at or after *pp (< end); returns 1 and sets
+ * *hash, *ws and *we as mm_dedup_iter_next does, and moves *pp past the word; returns 0 at the
+ * end of the text.  The iterator's fast path below
+ * hands every word it cannot take (non-ASCII, 64 bytes or longer, the last 80 bytes of a text)
  * to this one, and tests check that both give the same words. */
 MM_API int mm_dedup_word_next_ref(const uint8_t **pp, const uint8_t *end, uint64_t *hash,
                                   const uint8_t **ws, const uint8_t **we);
@@ -77,55 +79,75 @@ static inline uint64_t mm_dedup_load64(const uint8_t *p) {
     return x;
 }
 
-/* The next word at or after *pp (< end).  Returns 1 and sets *hash, *ws (first byte of the word)
- * and *we (one past its last byte); returns 0 at the end of the text.  *pp advances.
- * Fast path (SSE2): classify the 32 bytes at *pp at once; the first word byte and the word's
- * length come from bit scans of the masks, and the word is lowercased and hashed 8 bytes at a
- * time (for letters and digits, lowercase is "| 0x20").  Only one load-and-classify sits on the
- * chain from one word to the next. */
+/* An iterator over the words of a text.  Fast path (SSE2): 64 bytes are classified at once into
+ * a mask of word bytes and a mask of non-ASCII bytes; each word's start and length then come
+ * from bit scans of the masks, so from one word to the next there is no per-byte loop and no
+ * new load until the 64 bytes are used up.  The word is lowercased and hashed 8 bytes at a time
+ * (for ASCII letters and digits, lowercase is "| 0x20").  Words the fast path cannot take
+ * (non-ASCII, 64 bytes or longer, in the last 80 bytes of the text) go to the reference. */
+typedef struct mm_dedup_iter {
+    const uint8_t *p, *end;
+    const uint8_t *block; /* the classified 64 bytes, or NULL */
+    uint64_t word, high;  /* bit i: block[i] is an ASCII letter or digit; is >= 0x80 */
+} mm_dedup_iter;
+
+static inline void mm_dedup_iter_init(mm_dedup_iter *it, const void *text, size_t n) {
+    it->p = (const uint8_t *)text;
+    it->end = it->p + n;
+    it->block = NULL;
+    it->word = it->high = 0;
+}
+
+/* The next word: returns 1 and sets *hash, *ws (first byte of the word) and *we (one past its
+ * last byte); returns 0 at the end of the text. */
 static inline __attribute__((always_inline)) int
-mm_dedup_word_next(const uint8_t **pp, const uint8_t *end, uint64_t *hash, const uint8_t **ws,
-                   const uint8_t **we) {
+mm_dedup_iter_next(mm_dedup_iter *it, uint64_t *hash, const uint8_t **ws, const uint8_t **we) {
 #if defined(__SSE2__) && defined(__x86_64__)
-    const uint8_t *p = *pp;
-    while (end - p >= 64) {
-        __m128i alpha, v0 = _mm_loadu_si128((const __m128i *)p),
-                       v1 = _mm_loadu_si128((const __m128i *)(p + 16));
-        uint32_t word = mm_dedup_word_bits(v0, &alpha) | mm_dedup_word_bits(v1, &alpha) << 16;
-        uint32_t high = (uint32_t)_mm_movemask_epi8(v0) | (uint32_t)_mm_movemask_epi8(v1) << 16;
-        uint32_t any = word | high;
+    const uint8_t *p = it->p;
+    while (it->end - p >= 80) {
+        uintptr_t off = (uintptr_t)p - (uintptr_t)it->block;
+        if (!it->block || off >= 64) {
+            uint64_t word = 0, high = 0;
+            for (int k = 0; k < 4; k++) {
+                __m128i alpha, v = _mm_loadu_si128((const __m128i *)(p + 16 * k));
+                word |= (uint64_t)mm_dedup_word_bits(v, &alpha) << (16 * k);
+                high |= (uint64_t)(unsigned)_mm_movemask_epi8(v) << (16 * k);
+            }
+            it->block = p, it->word = word, it->high = high;
+            off = 0;
+        }
+        const uint8_t *b = it->block;
+        uint64_t any = (it->word | it->high) >> off;
         if (!any) {
-            p += 32;
+            p = b + 64;
             continue;
         }
-        unsigned a = (unsigned)__builtin_ctz(any);
-        if (high >> a & 1) break; /* a non-ASCII byte first: the reference takes it */
-        unsigned len = (unsigned)__builtin_ctzll(~((uint64_t)word >> a)); /* <= 32 - a */
-        if (a + len >= 32) {   /* the word reaches the window's end: look again from its start */
-            if (a == 0) break; /* 32 bytes or more */
-            p += a;
+        unsigned a = (unsigned)off + (unsigned)__builtin_ctzll(any);
+        p = b + a;
+        if (it->high >> a & 1) break; /* a non-ASCII byte first: the reference takes it */
+        uint64_t rest = ~(it->word >> a);
+        unsigned len = rest ? (unsigned)__builtin_ctzll(rest) : 64;
+        if (a + len >= 64) {   /* the word reaches the block's end: classify again from its start */
+            if (a == 0) break; /* 64 bytes or more */
+            it->block = NULL;
             continue;
         }
-        if (high >> (a + len) & 1) { /* runs on into a non-ASCII letter */
-            p += a;
-            break;
-        }
-        const uint8_t *s = p + a;
+        if (it->high >> (a + len) & 1) break; /* runs on into a non-ASCII letter */
         const uint64_t lower = 0x2020202020202020ull;
         uint64_t h = MM_DEDUP_SEED;
         unsigned i = 0;
         for (; i + 8 <= len; i += 8)
-            h = mm_dedup_fold(h, mm_dedup_load64(s + i) | lower);
+            h = mm_dedup_fold(h, mm_dedup_load64(p + i) | lower);
         if (i < len)
-            h = mm_dedup_fold(h, (mm_dedup_load64(s + i) | lower) & ((1ull << 8 * (len - i)) - 1));
+            h = mm_dedup_fold(h, (mm_dedup_load64(p + i) | lower) & ((1ull << 8 * (len - i)) - 1));
         *hash = mm_dedup_finish(h, len);
-        *ws = s;
-        *we = *pp = s + len;
+        *ws = p;
+        *we = it->p = p + len;
         return 1;
     }
-    *pp = p;
+    it->p = p;
 #endif
-    return mm_dedup_word_next_ref(pp, end, hash, ws, we);
+    return mm_dedup_word_next_ref(&it->p, it->end, hash, ws, we);
 }
 
 /* Convenience for tests and small texts: the word hashes of text[0..n) into out[0..cap);

@@ -10,10 +10,12 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     unsigned char *text = malloc(size ? size : 1);
     if (!text) return 0;
     memcpy(text, data, size);
-    const uint8_t *p = text, *q = text, *end = text + size, *ws, *we, *ws2, *we2;
+    const uint8_t *q = text, *end = text + size, *ws, *we, *ws2, *we2;
     uint64_t h, h2;
+    mm_dedup_iter it;
+    mm_dedup_iter_init(&it, text, size);
     for (;;) {
-        int a = mm_dedup_word_next(&p, end, &h, &ws, &we);
+        int a = mm_dedup_iter_next(&it, &h, &ws, &we);
         int b = mm_dedup_word_next_ref(&q, end, &h2, &ws2, &we2);
         if (a != b || (a && (h != h2 || ws != ws2 || we != we2))) abort();
         if (!a) break;

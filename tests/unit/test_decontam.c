@@ -215,9 +215,11 @@ TEST(real_benchmarks_in_real_pages) {
 
 /* Byte offset of word number k in s. */
 static size_t ws_at(const char *s, uint64_t k) {
-    const uint8_t *p = (const uint8_t *)s, *end = p + strlen(s), *ws, *we;
+    const uint8_t *ws, *we;
     uint64_t h;
-    for (uint64_t i = 0; mm_dedup_word_next(&p, end, &h, &ws, &we); i++)
+    mm_dedup_iter it;
+    mm_dedup_iter_init(&it, s, strlen(s));
+    for (uint64_t i = 0; mm_dedup_iter_next(&it, &h, &ws, &we); i++)
         if (i == k) return (size_t)(ws - (const uint8_t *)s);
     return 0;
 }
@@ -249,9 +251,11 @@ TEST(short_math_only_whole) {
         for (size_t j = 0; j < nm; j++) hit |= m[j].text == t && m[j].whole;
         whole_ok += hit;
         /* all words but the last */
-        const uint8_t *p = (const uint8_t *)ti.text, *end = p + ti.len, *ws, *we, *cut = p;
+        const uint8_t *ws, *we, *cut = (const uint8_t *)ti.text;
         uint64_t h;
-        for (uint32_t k = 0; k + 1 < ti.words && mm_dedup_word_next(&p, end, &h, &ws, &we); k++) cut = we;
+        mm_dedup_iter it;
+        mm_dedup_iter_init(&it, ti.text, ti.len);
+        for (uint32_t k = 0; k + 1 < ti.words && mm_dedup_iter_next(&it, &h, &ws, &we); k++) cut = we;
         mm_buf_clear(&part);
         mm_buf_append(&part, ti.text, (size_t)(cut - (const uint8_t *)ti.text));
         mm_buf_puts(&part, " qzxv"); /* so that the page's next word cannot complete it */
@@ -360,12 +364,14 @@ TEST(csv_nul_trivial_ngram) {
  * bounds, same hashes; and every word's hash is the hash of its normalised form.  Returns the
  * number of words, or -1 at the first difference. */
 static long fast_equals_ref(const char *text, size_t n) {
-    const uint8_t *p = (const uint8_t *)text, *q = p, *end = p + n, *ws, *we, *ws2, *we2;
+    const uint8_t *q = (const uint8_t *)text, *end = q + n, *ws, *we, *ws2, *we2;
     uint64_t h, h2;
     long k = 0;
     mm_buf nb = {0};
+    mm_dedup_iter it;
+    mm_dedup_iter_init(&it, text, n);
     for (;; k++) {
-        int a = mm_dedup_word_next(&p, end, &h, &ws, &we);
+        int a = mm_dedup_iter_next(&it, &h, &ws, &we);
         int b = mm_dedup_word_next_ref(&q, end, &h2, &ws2, &we2);
         if (a != b || (a && (h != h2 || ws != ws2 || we != we2))) {
             printf("  word %ld differs at byte %ld: fast [%.*s] ref [%.*s]\n", k,
