@@ -45,6 +45,7 @@
 #endif
 
 #include "classifier/classifier.h"
+#include "common/hugemem.h"
 
 #define FT_MAGIC 793712314
 #define PF_DIST 10 /* rows prefetched ahead (tuned on a 2M x 256 model) */
@@ -324,16 +325,6 @@ static uint32_t pow2_at_least(uint64_t n) {
     return c;
 }
 
-/* Anonymous memory advised to use huge pages (for the big random-access tables). */
-static void *huge_alloc(size_t bytes) {
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) return NULL;
-#ifdef MADV_HUGEPAGE
-    if (bytes >= (4u << 20)) madvise(p, bytes, MADV_HUGEPAGE);
-#endif
-    return p;
-}
-
 static mm_err build_dict(mm_clf_scorer *s) {
     ft_parsed *f = &s->f;
     size_t size = (size_t)f->size;
@@ -341,7 +332,7 @@ static mm_err build_dict(mm_clf_scorer *s) {
     s->word_len = mm_calloc(size + 1, sizeof *s->word_len);
     uint32_t cap = pow2_at_least((uint64_t)size * 2 + 2);
     s->tab_bytes = (size_t)cap * sizeof *s->tab;
-    s->tab = huge_alloc(s->tab_bytes); /* zero-filled */
+    s->tab = mm_huge_alloc(s->tab_bytes); /* zero-filled */
     if (!s->words || !s->word_len || !s->tab) return mm_fail(MM_ERR_NOMEM, "out of memory");
     s->tab_mask = cap - 1;
     const uint8_t *p = s->map + f->dict_off;
@@ -508,18 +499,10 @@ static mm_err map_file(mm_clf_scorer *s, const char *path) {
  * pread() copies straight from the page cache (no faults on a source mapping). */
 static mm_err preload_input(mm_clf_scorer *s, const char *path) {
     size_t bytes = (size_t)s->f.in.m * s->f.in.n * 4;
-    size_t align = 2u << 20, len = (bytes + align - 1) / align * align;
-    void *p = mmap(NULL, len + align, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) return mm_fail(MM_ERR_NOMEM, "%s: cannot allocate %zu bytes", s->path, len);
-    uint8_t *a = (uint8_t *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
-    if (a > (uint8_t *)p) munmap(p, (size_t)(a - (uint8_t *)p));
-    size_t tail = (size_t)((uint8_t *)p + len + align - (a + len));
-    if (tail) munmap(a + len, tail);
+    uint8_t *a = mm_huge_alloc(bytes);
+    if (!a) return mm_fail(MM_ERR_NOMEM, "%s: cannot allocate %zu bytes", s->path, bytes);
     s->preloaded = (float *)a;
-    s->preload_len = len;
-#ifdef MADV_HUGEPAGE
-    madvise(a, len, MADV_HUGEPAGE);
-#endif
+    s->preload_len = bytes;
     int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
     size_t done = 0;
     while (fd >= 0 && done < bytes) {
@@ -620,14 +603,14 @@ mm_err mm_clf_scorer_open(const char *path, const mm_clf_scorer_opts *opts, mm_c
 void mm_clf_scorer_close(mm_clf_scorer *s) {
     if (!s) return;
     if (s->map && !s->borrowed) munmap(s->map, s->map_len);
-    if (s->preloaded) munmap(s->preloaded, s->preload_len);
+    mm_huge_free(s->preloaded, s->preload_len);
     free(s->in_centroids);
     free(s->in_norm_centroids);
     free(s->out);
     free(s->out_alpha);
     free(s->words);
     free(s->word_len);
-    if (s->tab) munmap(s->tab, s->tab_bytes);
+    mm_huge_free(s->tab, s->tab_bytes);
     free(s->prune_key);
     free(s->prune_val);
     free(s->tree);

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hugemem.h"
 #include "dedup/words.h"
 
 #define HB 0x9E3779B97F4A7C15ull /* B: odd multiplier of the polynomial hash */
@@ -62,11 +63,12 @@ void mm_decontam_free(mm_decontam *d) {
     free(d->texts);
     free(d->problems);
     free(d->pend);
-    free(d->keys);
-    free(d->heads);
+    size_t slots = d->keys ? (size_t)d->mask + 1 : 0;
+    mm_huge_free(d->keys, slots * sizeof *d->keys);
+    mm_huge_free(d->heads, slots * sizeof *d->heads);
     free(d->ent);
-    free(d->bits);
-    free(d->tri);
+    if (d->bits) mm_huge_free(d->bits, 8ull << (64 - d->bits_shift));
+    if (d->tri) mm_huge_free(d->tri, 8ull << (64 - d->tri_shift));
     mm_buf_free(&d->arena);
     free(d);
 }
@@ -211,7 +213,7 @@ static uint64_t pow2_at_least(uint64_t x) {
 static int log2u(uint64_t p) { return 63 - __builtin_clzll(p); }
 
 static mm_err alloc_bits(uint64_t nbits, uint64_t **bits, int *shift) {
-    *bits = mm_calloc(nbits / 64, 8);
+    *bits = mm_huge_alloc(nbits / 8);
     if (!*bits) return MM_ERR_NOMEM;
     *shift = 64 - log2u(nbits / 64);
     return MM_OK;
@@ -255,8 +257,8 @@ static mm_err build_tri(mm_decontam *d) {
 mm_err mm_decontam_build(mm_decontam *d) {
     if (d->built) return MM_OK;
     uint64_t cap = pow2_at_least(d->npend * 2 < 1024 ? 1024 : d->npend * 2);
-    d->keys = mm_calloc(cap, sizeof *d->keys);
-    d->heads = mm_malloc(cap * sizeof *d->heads);
+    d->keys = mm_huge_alloc(cap * sizeof *d->keys); /* probed at random by the scan */
+    d->heads = mm_huge_alloc(cap * sizeof *d->heads);
     d->ent = mm_malloc((d->npend ? d->npend : 1) * sizeof *d->ent);
     if (!d->keys || !d->heads || !d->ent) return MM_ERR_NOMEM;
     d->mask = cap - 1;

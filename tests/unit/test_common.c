@@ -3,6 +3,7 @@
 
 #include "common/doc.h"
 #include "common/hash.h"
+#include "common/hugemem.h"
 #include "common/io.h"
 #include "common/json.h"
 #include "common/pool.h"
@@ -215,6 +216,25 @@ TEST(strmap_and_idset) {
     mm_u64set_free(s);
 }
 
+/* Huge-page memory: zeroed, 2 MB-aligned from 2 MB up, writable to the last byte; small and
+ * empty sizes work too. */
+TEST(huge_alloc) {
+    size_t sizes[] = {0, 1, 4096, (2u << 20) - 1, 2u << 20, (5u << 20) + 3};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        size_t n = sizes[k];
+        unsigned char *p = mm_huge_alloc(n);
+        CHECK(p != NULL);
+        if (!p) continue;
+        if (n >= (2u << 20)) CHECK_EQ_INT((uintptr_t)p % (2u << 20), 0);
+        size_t nonzero = 0;
+        for (size_t i = 0; i < n; i += 997) nonzero += p[i] != 0;
+        if (n) nonzero += p[n - 1] != 0;
+        CHECK_EQ_INT(nonzero, 0);
+        if (n) memset(p, 0xAB, n);
+        mm_huge_free(p, n);
+    }
+}
+
 int main(void) {
     test_prog_ = "test_common";
     RUN(json_escape_invalid_utf8);
@@ -228,5 +248,6 @@ int main(void) {
     RUN(stem_and_rng);
     RUN(svg_written);
     RUN(strmap_and_idset);
+    RUN(huge_alloc);
     return test_summary();
 }
