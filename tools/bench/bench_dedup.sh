@@ -18,7 +18,7 @@ mkdir -p "$W"
 export MM_NO_PROGRESS=1
 cores=$(nproc)
 
-if [ ! -s "$W/text-${MB}mb.done" ]; then
+if [ ! -e "$W/text-${MB}mb.done" ]; then
   echo "building ${MB} MB of document shards from real text in $W ..."
   rm -f "$W"/text-*.jsonl.zst
   $PY - "$SRC/../shared" "$W" "$MB" <<'PYEOF'
@@ -84,7 +84,7 @@ kernel=$(sed -nE 's/.*, ([a-z0-9]+) kernel.*/\1/p' "$W/sig.log")
 rows=""
 for n in $SIZES; do
   G=$W/synth-$n
-  if [ ! -s "$G/done" ]; then
+  if [ ! -e "$G/done" ]; then
     rm -rf "$G"
     $MM dedup minhash synth --work "$G" --docs "$n" --shards 16 --dup-rate 0.1 2>/dev/null
     touch "$G/done"
