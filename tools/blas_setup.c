@@ -69,3 +69,11 @@ void cli_set_threads(int n) {
     openblas_set_num_threads(n);
 }
 
+
+/* OpenBLAS's own fork/exit handler, exported by its pthread build: joins the worker threads.
+ * Weak, so that another BLAS without it links and simply keeps its threads. */
+extern int blas_thread_shutdown_(void) __attribute__((weak));
+
+void cli_blas_idle(void) {
+    if (blas_thread_shutdown_) blas_thread_shutdown_();
+}

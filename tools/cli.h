@@ -19,6 +19,7 @@ typedef struct cli_command {
     const char *name;
     cli_cmd_fn fn;
     const char *help; /* one line for `mathmine --help` */
+    int model;        /* runs the model (OpenBLAS, OpenMP); see tools/blas_setup.h */
 } cli_command;
 
 enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2, CLI_EXIT_INTERRUPTED = 130 };

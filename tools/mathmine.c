@@ -3,25 +3,26 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tools/blas_setup.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
 
 #define MM_VERSION "0.1.0"
 
 static const cli_command commands[] = {
-    {"warc", cmd_warc, "list, dump and count the records of WARC files (ls, cat, stats)"},
-    {"extract", cmd_extract, "WARC -> document shards: main text with the math kept as LaTeX"},
-    {"classify", cmd_classify, "fastText math classifier: train, score shards, eval"},
-    {"select", cmd_select, "select documents by score: threshold, top fraction or token budget"},
-    {"iterate", cmd_iterate, "iterative seed expansion with domain-level recall"},
-    {"dedup", cmd_dedup, "URL, exact and MinHash-LSH near-duplicate removal"},
-    {"decontaminate", cmd_decontaminate, "remove documents sharing n-grams with benchmarks"},
-    {"tokenizer", cmd_tokenizer, "byte-level BPE tokenizer: train, encode, decode"},
-    {"shard", cmd_shard, "document shards -> llm.c token shards (.bin)"},
-    {"pretrain", cmd_pretrain, "train a GPT-2 style model on token shards (CPU, OpenBLAS)"},
-    {"generate", cmd_generate, "sample text from a checkpoint (KV cache)"},
-    {"grpo", cmd_grpo, "Group Relative Policy Optimization (and online RFT / RFT baselines)"},
-    {"eval", cmd_eval, "greedy accuracy, Pass@K and Maj@K of a checkpoint on a task"},
+    {"warc", cmd_warc, "list, dump and count the records of WARC files (ls, cat, stats)", 0},
+    {"extract", cmd_extract, "WARC -> document shards: main text with the math kept as LaTeX", 0},
+    {"classify", cmd_classify, "fastText math classifier: train, score shards, eval", 0},
+    {"select", cmd_select, "select documents by score: threshold, top fraction or token budget", 0},
+    {"iterate", cmd_iterate, "iterative seed expansion with domain-level recall", 0},
+    {"dedup", cmd_dedup, "URL, exact and MinHash-LSH near-duplicate removal", 0},
+    {"decontaminate", cmd_decontaminate, "remove documents sharing n-grams with benchmarks", 0},
+    {"tokenizer", cmd_tokenizer, "byte-level BPE tokenizer: train, encode, decode", 0},
+    {"shard", cmd_shard, "document shards -> llm.c token shards (.bin)", 0},
+    {"pretrain", cmd_pretrain, "train a GPT-2 style model on token shards (CPU, OpenBLAS)", 1},
+    {"generate", cmd_generate, "sample text from a checkpoint (KV cache)", 1},
+    {"grpo", cmd_grpo, "Group Relative Policy Optimization (and online RFT / RFT baselines)", 1},
+    {"eval", cmd_eval, "greedy accuracy, Pass@K and Maj@K of a checkpoint on a task", 1},
 };
 enum { NCOMMANDS = sizeof commands / sizeof *commands };
 
@@ -68,6 +69,7 @@ int main(int argc, char **argv) {
     }
     for (int c = 0; c < NCOMMANDS; c++)
         if (commands[c].fn && !strcmp(commands[c].name, argv[i])) {
+            if (!commands[c].model) cli_blas_idle();
             cli_install_signal_handlers();
             return commands[c].fn(argc - i, argv + i);
         }
