@@ -9,12 +9,13 @@
 
 #include "common/json.h"
 #include "corpus/html.h"
+#include "corpus/xml_arena.h"
 
 struct mm_extract {
     mm_extract_opts opts;
     mm_charset *cs;
     mm_content *content;
-    htmlParserCtxtPtr parser;
+    mm_xml_arena *arena; /* libxml2's memory for one page at a time */
     mm_buf utf8, stripped, text, scratch, title;
 };
 
@@ -22,9 +23,13 @@ static void silent(void *ctx, const char *msg, ...) { (void)ctx, (void)msg; }
 
 /* libxml2 sets up its global state (dictionary RNG mutex, ...) lazily; two threads creating
  * their first parser at the same moment can deadlock inside it (seen with `extract -j 2`).  Its
- * documented rule: call xmlInitParser() once before using the library from several threads. */
+ * documented rule: call xmlInitParser() once before using the library from several threads.
+ * The arena allocator goes in first. */
 static pthread_once_t libxml_once = PTHREAD_ONCE_INIT;
-static void libxml_init(void) { xmlInitParser(); }
+static void libxml_init(void) {
+    mm_xml_arena_install();
+    xmlInitParser();
+}
 
 mm_extract *mm_extract_create(const mm_extract_opts *opts) {
     pthread_once(&libxml_once, libxml_init);
@@ -34,8 +39,8 @@ mm_extract *mm_extract_create(const mm_extract_opts *opts) {
     if (!x->opts.max_bytes) x->opts.max_bytes = 8u << 20;
     x->cs = mm_charset_create();
     x->content = mm_content_create();
-    x->parser = htmlNewParserCtxt();
-    if (!x->cs || !x->content || !x->parser) {
+    x->arena = mm_xml_arena_create();
+    if (!x->cs || !x->content || !x->arena) {
         mm_extract_free(x);
         mm_fail(MM_ERR_NOMEM, "out of memory creating an extractor");
         return NULL;
@@ -47,7 +52,7 @@ void mm_extract_free(mm_extract *x) {
     if (!x) return;
     mm_charset_free(x->cs);
     mm_content_free(x->content);
-    if (x->parser) htmlFreeParserCtxt(x->parser);
+    mm_xml_arena_free(x->arena);
     mm_buf_free(&x->utf8);
     mm_buf_free(&x->stripped);
     mm_buf_free(&x->text);
@@ -98,14 +103,24 @@ mm_err mm_extract_html(mm_extract *x, const void *html, size_t n, const char *ht
     MM_TRY(mm_html_strip(x->utf8.data ? x->utf8.data : "", x->utf8.len, &x->stripped));
     if (x->stripped.len == 0 || x->stripped.len > (size_t)INT32_MAX) return MM_OK;
     xmlSetGenericErrorFunc(NULL, silent);
-    xmlDoc *doc = htmlCtxtReadMemory(x->parser, x->stripped.data, (int)x->stripped.len, NULL, "UTF-8",
-                                     HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
-                                         HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
-                                         HTML_PARSE_COMPACT | HTML_PARSE_IGNORE_ENC);
-    if (!doc) return MM_OK; /* nothing parseable: an empty page */
-    mm_err e = extract_tree(x, doc, r);
-    xmlFreeDoc(doc);
-    if (e != MM_OK) return e;
+    /* The parser context, the tree and every string of it live in the arena for this page only:
+     * no per-node malloc, and no xmlFreeDoc walk (the window's end drops the tree). */
+    mm_xml_arena_begin(x->arena);
+    mm_err e = MM_OK;
+    htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
+    xmlDoc *doc = NULL;
+    if (!ctxt) e = mm_fail(MM_ERR_NOMEM, "out of memory creating an HTML parser");
+    else
+        doc = htmlCtxtReadMemory(ctxt, x->stripped.data, (int)x->stripped.len, NULL, "UTF-8",
+                                 HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+                                     HTML_PARSE_NONET | HTML_PARSE_COMPACT |
+                                     HTML_PARSE_IGNORE_ENC);
+    if (doc) e = extract_tree(x, doc, r); /* no doc: nothing parseable, an empty page */
+    /* The context does hold memory from outside the arena: libxml2 (built with ICU) may switch
+     * the input to an ICU converter after an encoding error, which its free closes. */
+    if (ctxt) htmlFreeParserCtxt(ctxt);
+    mm_xml_arena_end(x->arena);
+    if (e != MM_OK || !doc) return e;
     r->text = x->text.data;
     r->text_len = x->text.len;
     r->title = x->title.data ? x->title.data : "";

@@ -4,10 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/parser.h>
+#include <libxml/xmlmemory.h>
+
 #include "common/json.h"
 #include "corpus/extract.h"
 #include "corpus/langid.h"
 #include "corpus/url.h"
+#include "corpus/xml_arena.h"
 #include "tests/unit/test.h"
 
 static mm_extract *X;
@@ -190,6 +194,40 @@ TEST(reuse_is_deterministic) {
     CHECK_STR(first, "Same $x^2$ page, same text.");
 }
 
+/* The per-page arena behind libxml2's allocator: memory handed out inside a window keeps its
+ * contents through growth (in place and moved), strings duplicate, free is harmless, the window's
+ * end empties it for reuse, and outside a window the allocator is plain malloc. */
+TEST(xml_arena) {
+    mm_extract *x = mm_extract_create(NULL); /* installs the allocator */
+    CHECK(x != NULL);
+    mm_xml_arena *a = mm_xml_arena_create();
+    CHECK(a != NULL);
+    for (int round = 0; round < 3; round++) {
+        mm_xml_arena_begin(a);
+        char *s = xmlMalloc(10);
+        memcpy(s, "abcdefghi", 10);
+        s = xmlRealloc(s, 5000); /* the last allocation: grows in place */
+        CHECK_STR(s, "abcdefghi");
+        char *t = (char *)xmlStrdup((const xmlChar *)"second");
+        s = xmlRealloc(s, 3u << 20); /* no longer last, and bigger than a block: moves */
+        CHECK_STR(s, "abcdefghi");
+        CHECK_STR(t, "second");
+        s[(3u << 20) - 1] = 1;
+        xmlFree(t);
+        CHECK(mm_xml_arena_used(a) > (3u << 20));
+        mm_xml_arena_end(a);
+        CHECK_EQ_INT(mm_xml_arena_used(a), 0);
+    }
+    char *m = xmlMalloc(32); /* no window: malloc, and free really frees (ASan checks it) */
+    CHECK(m != NULL);
+    memcpy(m, "outside", 8);
+    m = xmlRealloc(m, 64);
+    CHECK_STR(m, "outside");
+    xmlFree(m);
+    mm_xml_arena_free(a);
+    mm_extract_free(x);
+}
+
 int main(void) {
     test_prog_ = "test_extract";
     X = mm_extract_create(NULL);
@@ -203,6 +241,7 @@ int main(void) {
     RUN(hostile_pages);
     RUN(math_json);
     RUN(reuse_is_deterministic);
+    RUN(xml_arena);
     mm_extract_free(X);
     return test_summary();
 }
