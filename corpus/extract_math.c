@@ -70,6 +70,20 @@ static bool is_tex_img(const xmlNode *n) {
            html_class_contains(n, "mwe-math-fallback-image");
 }
 
+/* Does the class string contain "math", "jax" or "mjx" (any case) or "katex"?  One pass over
+ * it instead of four searches: this runs for every element with a class. */
+static bool class_may_be_math(const char *c) {
+    for (; *c; c++) {
+        char l = (char)(*c | 0x20);
+        if (l == 'm' && (((c[1] | 0x20) == 'a' && (c[2] | 0x20) == 't' && (c[3] | 0x20) == 'h') ||
+                         ((c[1] | 0x20) == 'j' && (c[2] | 0x20) == 'x')))
+            return true;
+        if (l == 'j' && (c[1] | 0x20) == 'a' && (c[2] | 0x20) == 'x') return true;
+        if (*c == 'k' && !strncmp(c, "katex", 5)) return true;
+    }
+    return false;
+}
+
 static root_kind classify(const pass *p, const xmlNode *n) {
     if (n->type != XML_ELEMENT_NODE) return R_NONE;
     const char *nm = (const char *)n->name;
@@ -79,9 +93,7 @@ static root_kind classify(const pass *p, const xmlNode *n) {
     if (!strcmp(nm, "img")) return is_tex_img(n) ? R_IMG : R_NONE;
     const char *cls = html_attr(n, "class");
     /* fast path: every class below contains one of these (most elements have none) */
-    if (!cls || (!strcasestr(cls, "math") && !strcasestr(cls, "jax") && !strstr(cls, "katex") &&
-                 !strcasestr(cls, "mjx")))
-        return R_NONE;
+    if (!cls || !class_may_be_math(cls)) return R_NONE;
     if (html_class_has(n, "katex")) return R_KATEX;
     if (html_class_has(n, "katex-html")) return R_V2_RENDER;
     if (html_class_has(n, "mwe-math-element")) return R_MWE;

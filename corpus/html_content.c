@@ -35,8 +35,14 @@ typedef struct info {
     double score;
     uint32_t chars, link_chars, commas, direct_chars, direct_commas;
     uint32_t p, img, li, input, embed, heads, math;
+    uint32_t tag; /* T_* flags of the element's own name, found once */
     bool scored, block_child;
 } info;
+
+enum {
+    T_A = 1, T_P = 2, T_IMG = 4, T_LI = 8, T_MATH = 16, T_INPUT = 32, T_EMBED = 64, T_HEADING = 128,
+    T_BLOCK = 256
+};
 
 struct mm_content {
     info *infos;
@@ -197,6 +203,24 @@ static const char *const block_tags[] = {"a", "blockquote", "dl", "div", "img", 
     "table", "ul", "section", "article", "h1", "h2", "h3", "h4", "h5", "h6", "figure", "form",
     "header", "footer", "main", "li", "br"};
 
+/* The T_* flags of an element's name (the measuring pass reads them for every element). */
+static uint32_t tag_flags(const xmlNode *n) {
+    const char *nm = (const char *)n->name;
+    uint32_t f = NAME_IN(n, block_tags) ? T_BLOCK : 0;
+    switch (nm[0]) {
+    case 'a': return f | (!nm[1] ? T_A : 0);
+    case 'p': return f | (!nm[1] ? T_P : 0);
+    case 'i': return f | (!strcmp(nm, "img") ? T_IMG : !strcmp(nm, "input") ? T_INPUT
+                          : !strcmp(nm, "iframe") ? T_EMBED : 0);
+    case 'l': return f | (!strcmp(nm, "li") ? T_LI : 0);
+    case 'o': return f | (!strcmp(nm, "object") ? T_EMBED : 0);
+    case 'e': return f | (!strcmp(nm, "embed") ? T_EMBED : 0);
+    case 'h': return f | (nm[1] >= '1' && nm[1] <= '6' && !nm[2] ? T_HEADING : 0);
+    case 'm': return f | (!strcmp(nm, MM_MATH_TAG) ? T_MATH : 0);
+    default: return f;
+    }
+}
+
 /* Visible characters of a text node (whitespace runs count one) and its commas. */
 static void text_measure(const char *s, uint32_t *chars, uint32_t *commas) {
     bool ws = true;
@@ -226,7 +250,10 @@ static mm_err alloc_infos(mm_content *c, xmlNode *root) {
     memset(c->infos, 0, k * sizeof *c->infos);
     c->ninfo = 0;
     for (xmlNode *n = root; n; n = html_next(n, root, true))
-        if (n->type == XML_ELEMENT_NODE) n->_private = &c->infos[c->ninfo++];
+        if (n->type == XML_ELEMENT_NODE) {
+            c->infos[c->ninfo].tag = tag_flags(n);
+            n->_private = &c->infos[c->ninfo++];
+        }
     for (xmlNode *a = root->parent; a; a = a->parent) a->_private = NULL; /* not measured */
     return MM_OK;
 }
@@ -235,18 +262,18 @@ static mm_err alloc_infos(mm_content *c, xmlNode *root) {
 static void roll_up(xmlNode *n, const xmlNode *root) {
     info *in = I(n), *pi = n == root ? NULL : I(n->parent);
     if (!in || !pi) return;
+    uint32_t t = in->tag;
     pi->chars += in->chars;
-    pi->link_chars += html_is(n, "a") ? in->chars : in->link_chars;
+    pi->link_chars += t & T_A ? in->chars : in->link_chars;
     pi->commas += in->commas;
-    pi->p += in->p + html_is(n, "p");
-    pi->img += in->img + html_is(n, "img");
-    pi->li += in->li + html_is(n, "li");
-    pi->math += in->math + html_is(n, MM_MATH_TAG);
-    pi->input += in->input + html_is(n, "input");
-    pi->embed += in->embed + (html_is(n, "object") || html_is(n, "embed") || html_is(n, "iframe"));
-    pi->heads += in->heads + ((n->name[0] == 'h' && n->name[1] >= '1' && n->name[1] <= '6' &&
-                               !n->name[2]) ? in->chars : 0);
-    if (NAME_IN(n, block_tags)) pi->block_child = true;
+    pi->p += in->p + !!(t & T_P);
+    pi->img += in->img + !!(t & T_IMG);
+    pi->li += in->li + !!(t & T_LI);
+    pi->math += in->math + !!(t & T_MATH);
+    pi->input += in->input + !!(t & T_INPUT);
+    pi->embed += in->embed + !!(t & T_EMBED);
+    pi->heads += in->heads + (t & T_HEADING ? in->chars : 0);
+    if (t & T_BLOCK) pi->block_child = true;
     else pi->direct_chars += in->chars, pi->direct_commas += in->commas;
 }
 

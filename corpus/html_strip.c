@@ -30,10 +30,10 @@ static const char *find_ci(const char *s, const char *end, const char *needle) {
     return NULL;
 }
 
-/* Does the tag at s (just after '<') start with `name` followed by a delimiter? */
+/* Does the tag at s (just after '<') start with `name` (lowercase) followed by a delimiter? */
 static bool tag_is(const char *s, const char *end, const char *name) {
     size_t k = strlen(name);
-    if ((size_t)(end - s) <= k || strncasecmp(s, name, k)) return false;
+    if ((size_t)(end - s) <= k || (*s | 0x20) != name[0] || strncasecmp(s, name, k)) return false;
     char c = s[k];
     return c == '>' || c == '/' || isspace((unsigned char)c);
 }
@@ -71,13 +71,24 @@ static const char *skip_end(const char *lt, const char *end) {
  * many we never read (href, data-*, srcset, onclick, …).  Start tags are rewritten keeping only
  * the attributes some pass looks at; everything else is copied byte for byte. */
 
-static const char *const kept_attrs[] = {"class", "id", "role", "style", "hidden", "aria-hidden",
-    "type", "display", "alttext", "encoding", "src", "alt", "mode", "open", "close",
-    "separators", "charset", "content", "http-equiv", "colspan"};
+#define ATTR(s) {s, sizeof s - 1}
+static const struct {
+    const char *name;
+    size_t len;
+} kept_attrs[] = {ATTR("class"), ATTR("id"), ATTR("role"), ATTR("style"), ATTR("hidden"),
+    ATTR("aria-hidden"), ATTR("type"), ATTR("display"), ATTR("alttext"), ATTR("encoding"),
+    ATTR("src"), ATTR("alt"), ATTR("mode"), ATTR("open"), ATTR("close"), ATTR("separators"),
+    ATTR("charset"), ATTR("content"), ATTR("http-equiv"), ATTR("colspan")};
+#undef ATTR
 
+/* Called for every attribute of the page: compares only names of the same length and first
+ * letter. */
 static bool kept(const char *name, size_t k) {
+    char c = (char)(name[0] | 0x20);
     for (size_t i = 0; i < sizeof kept_attrs / sizeof *kept_attrs; i++)
-        if (strlen(kept_attrs[i]) == k && !strncasecmp(name, kept_attrs[i], k)) return true;
+        if (kept_attrs[i].len == k && kept_attrs[i].name[0] == c &&
+            !strncasecmp(name, kept_attrs[i].name, k))
+            return true;
     return false;
 }
 
