@@ -12,7 +12,7 @@ const char *LanguageCode(Language lang); /* exported by libcld2 (internal/lang_s
 }
 
 /* cld2 only needs a few KB to be sure of a language; long pages are cut to keep it fast. */
-static const size_t kMaxScan = 8 * 1024;
+static const size_t kMaxScan = 4 * 1024;
 
 /* Bytes of `s` that are valid UTF-8 from the start (cld2 stops at the first bad byte anyway). */
 static size_t valid_prefix(const unsigned char *s, size_t n) {
