@@ -12,6 +12,7 @@
 
 #include "common/json.h"
 #include "corpus/extract.h"
+#include "corpus/html.h"
 
 enum { NCACHE = 4, META_SCAN = 4096, DETECT_SCAN = 64 * 1024 };
 
@@ -248,6 +249,14 @@ static const char *choose(mm_charset *c, const char *s, size_t n, const char *ht
 
 mm_err mm_charset_to_utf8(mm_charset *c, const void *in, size_t n, const char *http_charset,
                           mm_buf *out, const char **used) {
+    const char *text;
+    size_t len;
+    MM_TRY(mm_charset_decode(c, in, n, http_charset, out, used, &text, &len));
+    return text == out->data ? MM_OK : mm_buf_append(out, text, len);
+}
+
+mm_err mm_charset_decode(mm_charset *c, const void *in, size_t n, const char *http_charset,
+                         mm_buf *out, const char **used, const char **text, size_t *len) {
     const char *s = in;
     size_t skip;
     bool valid;
@@ -258,12 +267,21 @@ mm_err mm_charset_to_utf8(mm_charset *c, const void *in, size_t n, const char *h
     mm_buf_clear(out);
     s += skip, n -= skip;
     bool utf8 = !strcmp(cs, "UTF-8") || !strcmp(c->used, "utf-8");
-    if (utf8 && valid && skip == 0) return mm_buf_append(out, s, n);
-    if (utf8) return copy_utf8((const unsigned char *)s, n, out);
-    iconv_t cd = get_cd(c, cs == c->used ? c->used : cs);
-    if (cd == (iconv_t)-1) {
-        snprintf(c->used, sizeof c->used, "utf-8");
-        return copy_utf8((const unsigned char *)s, n, out);
+    if (utf8 && valid && skip == 0) { /* already what we want: no copy */
+        *text = s, *len = n;
+        return MM_OK;
     }
-    return decode_iconv(cd, s, n, out);
+    mm_err e;
+    if (utf8) e = copy_utf8((const unsigned char *)s, n, out);
+    else {
+        iconv_t cd = get_cd(c, cs == c->used ? c->used : cs);
+        if (cd == (iconv_t)-1) {
+            snprintf(c->used, sizeof c->used, "utf-8");
+            e = copy_utf8((const unsigned char *)s, n, out);
+        } else {
+            e = decode_iconv(cd, s, n, out);
+        }
+    }
+    *text = out->data ? out->data : "", *len = out->len;
+    return e;
 }

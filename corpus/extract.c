@@ -17,6 +17,7 @@ struct mm_extract {
     mm_content *content;
     mm_xml_arena *arena; /* libxml2's memory for one page at a time */
     mm_buf utf8, stripped, text, scratch, title;
+    bool tex_scripts; /* the page has <script type="math/tex"> */
 };
 
 static void silent(void *ctx, const char *msg, ...) { (void)ctx, (void)msg; }
@@ -81,9 +82,7 @@ static mm_err extract_tree(mm_extract *x, xmlDoc *doc, mm_extract_result *r) {
     xmlNode *root = xmlDocGetRootElement(doc);
     if (!root) return MM_OK;
     MM_TRY(get_title(x, root));
-    bool scripts = memmem(x->stripped.data, x->stripped.len, "math/tex", 8) ||
-                   memmem(x->stripped.data, x->stripped.len, "math/TeX", 8);
-    MM_TRY(mm_math_pass(doc, root, scripts, &r->math, &x->scratch));
+    MM_TRY(mm_math_pass(doc, root, x->tex_scripts, &r->math, &x->scratch));
     xmlNode *body = find_elem(root, "body");
     if (!body) body = root;
     xmlNode **nodes;
@@ -97,10 +96,12 @@ mm_err mm_extract_html(mm_extract *x, const void *html, size_t n, const char *ht
     memset(r, 0, sizeof *r);
     mm_buf_clear(&x->text);
     MM_TRY(mm_buf_puts(&x->text, ""));
-    MM_TRY(mm_charset_to_utf8(x->cs, html, n, http_charset, &x->utf8, &r->charset));
+    const char *page;
+    size_t len;
+    MM_TRY(mm_charset_decode(x->cs, html, n, http_charset, &x->utf8, &r->charset, &page, &len));
     r->text = x->text.data;
     r->title = "";
-    MM_TRY(mm_html_strip(x->utf8.data ? x->utf8.data : "", x->utf8.len, &x->stripped));
+    MM_TRY(mm_html_strip(page, len, &x->stripped, &x->tex_scripts));
     if (x->stripped.len == 0 || x->stripped.len > (size_t)INT32_MAX) return MM_OK;
     xmlSetGenericErrorFunc(NULL, silent);
     /* The parser context, the tree and every string of it live in the arena for this page only:

@@ -39,8 +39,14 @@ xmlNode *html_next(xmlNode *n, const xmlNode *root, bool descend);
 void html_class_id(const xmlNode *n, char *out, size_t cap);
 
 /* Copy the page without <script> (except math/tex ones), <style>, comments and <svg>
- * (corpus/html_strip.c): the parser then never spends time on them.  Replaces out's content. */
-mm_err mm_html_strip(const char *s, size_t n, mm_buf *out);
+ * (corpus/html_strip.c): the parser then never spends time on them.  Replaces out's content.
+ * *tex_scripts: whether a <script type="math/tex..."> was kept. */
+mm_err mm_html_strip(const char *s, size_t n, mm_buf *out, bool *tex_scripts);
+
+/* mm_charset_to_utf8 without the copy when the page already is valid UTF-8: *text and *len are
+ * either `in` itself or out's content (corpus/charset.c). */
+mm_err mm_charset_decode(mm_charset *c, const void *in, size_t n, const char *http_charset,
+                         mm_buf *out, const char **used, const char **text, size_t *len);
 
 /* The math pass (corpus/extract_math.c): formulas → <mm-math>, rendered twins removed.
  * has_scripts: the page has <script type="math/tex"> (then MathJax v2 renderings are dropped,

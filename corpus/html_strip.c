@@ -39,8 +39,8 @@ static bool tag_is(const char *s, const char *end, const char *name) {
 }
 
 /* Where the raw-text element or comment starting at lt ('<') ends (one past its last byte), or
- * NULL when it must be kept. */
-static const char *skip_end(const char *lt, const char *end) {
+ * NULL when it must be kept (*tex set for a math/tex script). */
+static const char *skip_end(const char *lt, const char *end, bool *tex) {
     const char *s = lt + 1;
     if (end - s >= 3 && !memcmp(s, "!--", 3)) {
         const char *c = find_ci(s + 3, end, "-->");
@@ -51,7 +51,10 @@ static const char *skip_end(const char *lt, const char *end) {
         const char *gt = memchr(s, '>', (size_t)(end - s));
         if (!gt) return end;
         const char *type = find_ci(s, gt, "math/");
-        if (type) return NULL; /* a MathJax formula */
+        if (type) { /* a MathJax formula */
+            *tex |= end - type >= 8 && !strncasecmp(type, "math/tex", 8);
+            return NULL;
+        }
         close = "</script";
     } else if (tag_is(s, end, "style")) {
         close = "</style";
@@ -132,12 +135,13 @@ static mm_err copy_start_tag(const char *lt, const char *end, mm_buf *out, const
     return MM_OK;
 }
 
-mm_err mm_html_strip(const char *s, size_t n, mm_buf *out) {
+mm_err mm_html_strip(const char *s, size_t n, mm_buf *out, bool *tex_scripts) {
+    *tex_scripts = false;
     mm_buf_clear(out);
     MM_TRY(mm_buf_reserve(out, n + 1));
     const char *end = s + n, *copied = s, *p = s;
     while (p < end && (p = memchr(p, '<', (size_t)(end - p))) != NULL) {
-        const char *skip = skip_end(p, end);
+        const char *skip = skip_end(p, end, tex_scripts);
         bool start_tag = !skip && p + 1 < end && isalpha((unsigned char)p[1]);
         if (!skip && !start_tag) {
             p++;
