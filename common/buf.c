@@ -1,10 +1,13 @@
 #include "common/buf.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 void *mm_malloc(size_t n) {
     void *p = malloc(n ? n : 1);
@@ -76,17 +79,28 @@ void mm_buf_free(mm_buf *b) {
 }
 
 mm_err mm_read_file(const char *path, mm_buf *b) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return mm_fail(MM_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return mm_fail(MM_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     mm_buf_clear(b);
-    char tmp[65536];
-    size_t n;
+    struct stat st;
+    /* a regular file is read straight into a buffer of its size; pipes and the like in chunks */
+    size_t chunk = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0
+                       ? (size_t)st.st_size + 1
+                       : 65536;
     mm_err e = MM_OK;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-        if ((e = mm_buf_append(b, tmp, n)) != MM_OK) break;
-    if (e == MM_OK && ferror(f)) e = mm_fail(MM_ERR_IO, "%s: read error: %s", path, strerror(errno));
-    fclose(f);
-    if (e == MM_OK && !b->data) e = mm_buf_reserve(b, 0);
+    for (;;) {
+        if ((e = mm_buf_reserve(b, chunk)) != MM_OK) break;
+        ssize_t n = read(fd, b->data + b->len, b->cap - b->len - 1);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            e = mm_fail(MM_ERR_IO, "%s: read error: %s", path, strerror(errno));
+            break;
+        }
+        if (n == 0) break;
+        b->len += (size_t)n;
+        chunk = 65536;
+    }
+    close(fd);
     if (e == MM_OK) b->data[b->len] = 0; /* an empty file: still a NUL-terminated "" */
     return e;
 }

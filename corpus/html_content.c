@@ -114,8 +114,12 @@ static const char *const positive[] = {"article", "body", "content", "entry", "h
 static bool has_any(const char *s, const char *const *l, size_t k, const bool *first) {
     for (const char *p = s; *p; p++) {
         if (!first[(unsigned char)*p]) continue;
-        for (size_t i = 0; i < k; i++)
-            if (l[i][0] == *p && !strncmp(p + 1, l[i] + 1, strlen(l[i] + 1))) return true;
+        for (size_t i = 0; i < k; i++) {
+            if (l[i][0] != *p) continue;
+            const char *a = p + 1, *b = l[i] + 1;
+            while (*b && *a == *b) a++, b++;
+            if (!*b) return true;
+        }
     }
     return false;
 }
