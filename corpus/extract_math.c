@@ -44,8 +44,9 @@ typedef struct pass {
 } pass;
 
 static bool is_tex_script(const xmlNode *n) {
+    if (!html_is(n, "script")) return false;
     const char *t = html_attr(n, "type");
-    return html_is(n, "script") && t && !strncasecmp(t, "math/tex", 8);
+    return t && !strncasecmp(t, "math/tex", 8);
 }
 
 static bool is_v2_render(const xmlNode *n) {
@@ -305,7 +306,7 @@ static const char *find_close(const char *s, const char *d, size_t lim) {
 
 /* Count \( \[ $$…$$ and TeX-looking $…$ in a text node (delimiters already in the text). */
 static void count_text_tex(pass *p, const char *s) {
-    for (const char *c = s; *c; c++) {
+    for (const char *c = s; (c = strpbrk(c, "$\\")) != NULL; c++) { /* jumps to candidates */
         bool paren = c[0] == '\\' && (c[1] == '(' || c[1] == '[');
         if (!paren && c[0] != '$') continue;
         bool dd = paren ? c[1] == '[' : c[1] == '$';

@@ -242,6 +242,10 @@ static void text_measure(const char *s, uint32_t *chars, uint32_t *commas) {
     }
 }
 
+/* Give every element under root a zeroed info.  Measuring runs twice (before and after the
+ * boilerplate is pruned); the second time an element keeps the tag flags it had.  That is safe
+ * in place: the remaining elements are a subsequence of the first pre-order, so an element's
+ * new slot is never after its old one, and no later element's old slot is overwritten. */
 static mm_err alloc_infos(mm_content *c, xmlNode *root) {
     size_t k = 0;
     for (xmlNode *n = root; n; n = html_next(n, root, true)) k += n->type == XML_ELEMENT_NODE;
@@ -250,13 +254,16 @@ static mm_err alloc_infos(mm_content *c, xmlNode *root) {
         c->infos = malloc(k * sizeof *c->infos);
         if (!c->infos) return c->cap_info = 0, mm_fail(MM_ERR_NOMEM, "out of memory");
         c->cap_info = k;
+        for (xmlNode *n = root; n; n = html_next(n, root, true)) n->_private = NULL;
     }
-    memset(c->infos, 0, k * sizeof *c->infos);
     c->ninfo = 0;
     for (xmlNode *n = root; n; n = html_next(n, root, true))
         if (n->type == XML_ELEMENT_NODE) {
-            c->infos[c->ninfo].tag = tag_flags(n);
-            n->_private = &c->infos[c->ninfo++];
+            info *old = n->_private, *in = &c->infos[c->ninfo++];
+            uint32_t tag = old ? old->tag : tag_flags(n);
+            memset(in, 0, sizeof *in);
+            in->tag = tag;
+            n->_private = in;
         }
     for (xmlNode *a = root->parent; a; a = a->parent) a->_private = NULL; /* not measured */
     return MM_OK;
@@ -287,7 +294,14 @@ static void measure(xmlNode *root) {
         if (n->type == XML_TEXT_NODE && n->content && n->parent) {
             info *pi = I(n->parent);
             uint32_t ch = 0, co = 0;
-            text_measure((const char *)n->content, &ch, &co);
+            /* a text node's counts are kept in its _private for the second measuring */
+            uintptr_t memo = (uintptr_t)n->_private;
+            if (memo & 1) {
+                ch = (uint32_t)(memo >> 33), co = (uint32_t)(memo >> 1);
+            } else {
+                text_measure((const char *)n->content, &ch, &co);
+                if (ch < (1u << 30)) n->_private = (void *)((uintptr_t)ch << 33 | (uintptr_t)co << 1 | 1);
+            }
             if (pi) pi->chars += ch, pi->commas += co, pi->direct_chars += ch, pi->direct_commas += co;
         }
         if (n->type == XML_ELEMENT_NODE && n->children) {
