@@ -80,8 +80,7 @@ static const struct {
     size_t len;
 } kept_attrs[] = {ATTR("class"), ATTR("id"), ATTR("role"), ATTR("style"), ATTR("hidden"),
     ATTR("aria-hidden"), ATTR("type"), ATTR("display"), ATTR("alttext"), ATTR("encoding"),
-    ATTR("src"), ATTR("alt"), ATTR("mode"), ATTR("open"), ATTR("close"), ATTR("separators"),
-    ATTR("charset"), ATTR("content"), ATTR("http-equiv"), ATTR("colspan")};
+    ATTR("src"), ATTR("alt"), ATTR("mode"), ATTR("open"), ATTR("close"), ATTR("separators")};
 #undef ATTR
 
 /* Called for every attribute of the page: compares only names of the same length and first
@@ -91,6 +90,16 @@ static bool kept(const char *name, size_t k) {
     for (size_t i = 0; i < sizeof kept_attrs / sizeof *kept_attrs; i++)
         if (kept_attrs[i].len == k && kept_attrs[i].name[0] == c &&
             !strncasecmp(name, kept_attrs[i].name, k))
+            return true;
+    return false;
+}
+
+/* A style attribute is only read for display:none and visibility:hidden; the attribute text
+ * (from after its name to its end) is kept only when it holds "none" or "hidden". */
+static bool style_hides(const char *s, const char *end) {
+    for (; s + 4 <= end; s++)
+        if (((*s | 0x20) == 'n' && !strncasecmp(s, "none", 4)) ||
+            ((*s | 0x20) == 'h' && end - s >= 6 && !strncasecmp(s, "hidden", 6)))
             return true;
     return false;
 }
@@ -124,7 +133,7 @@ static mm_err copy_start_tag(const char *lt, const char *end, mm_buf *out, const
             p = q;
         }
         if (nlen == 0) p++;
-        else if (kept(name, nlen)) {
+        else if (kept(name, nlen) && (nlen != 5 || (name[0] | 0x20) != 's' || style_hides(name + nlen, p))) {
             MM_TRY(mm_buf_putc(out, ' '));
             MM_TRY(mm_buf_append(out, name, (size_t)(p - name)));
         }
