@@ -46,8 +46,8 @@ enum {
 };
 
 struct mm_content {
-    info *infos;
-    size_t ninfo, cap_info;
+    info **blocks; /* infos in blocks of INFO_BLOCK, so that pointers to them stay valid */
+    size_t ninfo, nblocks;
     xmlNode **list; /* collected nodes: removal roots, candidates, the result */
     size_t nlist, cap_list;
     xmlNode **out;
@@ -58,7 +58,8 @@ mm_content *mm_content_create(void) { return mm_calloc(1, sizeof(mm_content)); }
 
 void mm_content_free(mm_content *c) {
     if (!c) return;
-    free(c->infos);
+    for (size_t i = 0; i < c->nblocks; i++) free(c->blocks[i]);
+    free(c->blocks);
     free(c->list);
     free(c->out);
     free(c);
@@ -242,29 +243,31 @@ static void text_measure(const char *s, uint32_t *chars, uint32_t *commas) {
     }
 }
 
-/* Give every element under root a zeroed info.  Measuring runs twice (before and after the
- * boilerplate is pruned); the second time an element keeps the tag flags it had.  That is safe
- * in place: the remaining elements are a subsequence of the first pre-order, so an element's
- * new slot is never after its old one, and no later element's old slot is overwritten. */
+/* Give every element under root a zeroed info, in one walk.  Measuring runs twice (before and
+ * after the boilerplate is pruned); the second time an element keeps the tag flags it had.  That
+ * is safe in place: the remaining elements are a subsequence of the first pre-order, so an
+ * element's new slot is never after its old one, and no later element's old slot is overwritten.
+ * A fresh tree's _private fields are NULL (the page's own, never reused: the tree dies with the
+ * page's arena, so they are not cleared afterwards either). */
+#define INFO_BLOCK 4096
 static mm_err alloc_infos(mm_content *c, xmlNode *root) {
-    size_t k = 0;
-    for (xmlNode *n = root; n; n = html_next(n, root, true)) k += n->type == XML_ELEMENT_NODE;
-    if (k > c->cap_info) {
-        free(c->infos);
-        c->infos = malloc(k * sizeof *c->infos);
-        if (!c->infos) return c->cap_info = 0, mm_fail(MM_ERR_NOMEM, "out of memory");
-        c->cap_info = k;
-        for (xmlNode *n = root; n; n = html_next(n, root, true)) n->_private = NULL;
-    }
     c->ninfo = 0;
-    for (xmlNode *n = root; n; n = html_next(n, root, true))
-        if (n->type == XML_ELEMENT_NODE) {
-            info *old = n->_private, *in = &c->infos[c->ninfo++];
-            uint32_t tag = old ? old->tag : tag_flags(n);
-            memset(in, 0, sizeof *in);
-            in->tag = tag;
-            n->_private = in;
+    for (xmlNode *n = root; n; n = html_next(n, root, true)) {
+        if (n->type != XML_ELEMENT_NODE) continue;
+        size_t b = c->ninfo / INFO_BLOCK;
+        if (b == c->nblocks) {
+            info **nb = realloc(c->blocks, (b + 1) * sizeof *nb);
+            if (!nb) return mm_fail(MM_ERR_NOMEM, "out of memory");
+            c->blocks = nb;
+            if (!(nb[b] = malloc(INFO_BLOCK * sizeof **nb))) return mm_fail(MM_ERR_NOMEM, "out of memory");
+            c->nblocks++;
         }
+        info *old = n->_private, *in = &c->blocks[b][c->ninfo++ % INFO_BLOCK];
+        uint32_t tag = old ? old->tag : tag_flags(n);
+        memset(in, 0, sizeof *in);
+        in->tag = tag;
+        n->_private = in;
+    }
     for (xmlNode *a = root->parent; a; a = a->parent) a->_private = NULL; /* not measured */
     return MM_OK;
 }
@@ -566,7 +569,6 @@ mm_err mm_content_select(mm_content *c, xmlNode *body, bool keep, xmlNode ***nod
         else top = climb(common_ancestor(c, top, body), body);
         MM_TRY(siblings(c, top));
         for (size_t i = 0; i < c->nout; i++) MM_TRY(clean(c, c->out[i]));
-        for (xmlNode *x = body; x; x = html_next(x, body, true)) x->_private = NULL;
     }
     *nodes = c->out;
     *n = c->nout;
