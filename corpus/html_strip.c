@@ -5,6 +5,7 @@
  * them only for the extractor to throw them away.  This pass copies the page while skipping those
  * elements with memchr-driven scanning, so the parser gets a page a third the size.
  *
+ * <meta> and <link> tags go too (void; the charset is decided on the raw bytes before this).
  * What is kept: <script type="math/tex…"> (MathJax v2 formulas live there) and everything else.
  * The rules follow how browsers tokenise these raw-text elements: a <script> or <style> ends at
  * the first "</script" / "</style" (case-insensitive), a comment at the first "-->", whatever is
@@ -60,6 +61,10 @@ static const char *skip_end(const char *lt, const char *end, bool *tex) {
         close = "</style";
     } else if (tag_is(s, end, "svg")) {
         close = "</svg";
+    } else if (tag_is(s, end, "meta") || tag_is(s, end, "link")) {
+        /* void elements no pass reads (the charset was decided on the raw bytes) */
+        const char *gt = memchr(s, '>', (size_t)(end - s));
+        return gt ? gt + 1 : end;
     } else {
         return NULL;
     }
