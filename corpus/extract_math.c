@@ -89,9 +89,9 @@ static root_kind classify(const pass *p, const xmlNode *n) {
     if (n->type != XML_ELEMENT_NODE) return R_NONE;
     const char *nm = (const char *)n->name;
     if (is_tex_script(n)) return R_SCRIPT;
-    if (!strcmp(nm, "mjx-container")) return R_MJX;
-    if (!strcmp(nm, "math") || !strcmp(nm, "m:math")) return R_MATH;
-    if (!strcmp(nm, "img")) return is_tex_img(n) ? R_IMG : R_NONE;
+    if (html_name_eq(nm, "mjx-container")) return R_MJX;
+    if (html_name_eq(nm, "math") || html_name_eq(nm, "m:math")) return R_MATH;
+    if (html_name_eq(nm, "img")) return is_tex_img(n) ? R_IMG : R_NONE;
     const char *cls = html_attr(n, "class");
     /* fast path: every class below contains one of these (most elements have none) */
     if (!cls || !class_may_be_math(cls)) return R_NONE;

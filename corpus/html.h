@@ -20,9 +20,14 @@
 #define MM_MATH_TAG "mm-math"
 
 static inline bool html_is_elem(const xmlNode *n) { return n && n->type == XML_ELEMENT_NODE; }
+/* Equal strings; inline, as tag names are a few bytes and compared for every element. */
+static inline bool html_name_eq(const char *a, const char *b) {
+    while (*a && *a == *b) a++, b++;
+    return *a == *b;
+}
 static inline bool html_is(const xmlNode *n, const char *name) {
     return html_is_elem(n) && n->name && n->name[0] == (unsigned char)name[0] &&
-           !strcmp((const char *)n->name, name);
+           html_name_eq((const char *)n->name, name);
 }
 
 /* The value of attribute `name` without copying ("" never: NULL when absent or empty). */

@@ -82,7 +82,7 @@ static bool name_in(const xmlNode *n, const char *const *l, size_t k) {
     if (!html_is_elem(n)) return false;
     const char *nm = (const char *)n->name;
     for (size_t i = 0; i < k; i++)
-        if (nm[0] == l[i][0] && !strcmp(nm, l[i])) return true;
+        if (nm[0] == l[i][0] && html_name_eq(nm, l[i])) return true;
     return false;
 }
 #define NAME_IN(n, l) name_in(n, l, sizeof l / sizeof *l)
@@ -215,13 +215,13 @@ static uint32_t tag_flags(const xmlNode *n) {
     switch (nm[0]) {
     case 'a': return f | (!nm[1] ? T_A : 0);
     case 'p': return f | (!nm[1] ? T_P : 0);
-    case 'i': return f | (!strcmp(nm, "img") ? T_IMG : !strcmp(nm, "input") ? T_INPUT
-                          : !strcmp(nm, "iframe") ? T_EMBED : 0);
-    case 'l': return f | (!strcmp(nm, "li") ? T_LI : 0);
-    case 'o': return f | (!strcmp(nm, "object") ? T_EMBED : 0);
-    case 'e': return f | (!strcmp(nm, "embed") ? T_EMBED : 0);
+    case 'i': return f | (html_name_eq(nm, "img") ? T_IMG : html_name_eq(nm, "input") ? T_INPUT
+                          : html_name_eq(nm, "iframe") ? T_EMBED : 0);
+    case 'l': return f | (html_name_eq(nm, "li") ? T_LI : 0);
+    case 'o': return f | (html_name_eq(nm, "object") ? T_EMBED : 0);
+    case 'e': return f | (html_name_eq(nm, "embed") ? T_EMBED : 0);
     case 'h': return f | (nm[1] >= '1' && nm[1] <= '6' && !nm[2] ? T_HEADING : 0);
-    case 'm': return f | (!strcmp(nm, MM_MATH_TAG) ? T_MATH : 0);
+    case 'm': return f | (html_name_eq(nm, MM_MATH_TAG) ? T_MATH : 0);
     default: return f;
     }
 }

@@ -39,7 +39,7 @@ static const char *const line_tags[] = {"div", "dt", "dd", "caption", "figcaptio
 
 static bool in_list(const char *nm, const char *const *l, size_t n) {
     for (size_t i = 0; i < n; i++)
-        if (nm[0] == l[i][0] && !strcmp(nm, l[i])) return true;
+        if (nm[0] == l[i][0] && html_name_eq(nm, l[i])) return true;
     return false;
 }
 #define IN(nm, l) in_list(nm, l, sizeof l / sizeof *l)
@@ -47,12 +47,12 @@ static bool in_list(const char *nm, const char *const *l, size_t n) {
 static kind kind_of(const xmlNode *n) {
     if (n->type != XML_ELEMENT_NODE) return K_INLINE;
     const char *nm = (const char *)n->name;
-    if (!strcmp(nm, MM_MATH_TAG)) return K_MATH;
-    if (!strcmp(nm, "br")) return K_BR;
-    if (!strcmp(nm, "td") || !strcmp(nm, "th")) return K_CELL;
-    if (!strcmp(nm, "tr")) return K_ROW;
-    if (!strcmp(nm, "li")) return K_LI;
-    if (!strcmp(nm, "pre")) return K_PRE;
+    if (html_name_eq(nm, MM_MATH_TAG)) return K_MATH;
+    if (html_name_eq(nm, "br")) return K_BR;
+    if (html_name_eq(nm, "td") || html_name_eq(nm, "th")) return K_CELL;
+    if (html_name_eq(nm, "tr")) return K_ROW;
+    if (html_name_eq(nm, "li")) return K_LI;
+    if (html_name_eq(nm, "pre")) return K_PRE;
     if (IN(nm, skip_tags)) return K_SKIP;
     if (IN(nm, para_tags)) return K_PARA;
     if (IN(nm, line_tags)) return K_LINE;

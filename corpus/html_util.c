@@ -9,7 +9,7 @@
 const char *html_attr(const xmlNode *n, const char *name) {
     if (!html_is_elem(n)) return NULL;
     for (const xmlAttr *a = n->properties; a; a = a->next) {
-        if (!a->name || a->name[0] != (unsigned char)name[0] || strcmp((const char *)a->name, name))
+        if (!a->name || a->name[0] != (unsigned char)name[0] || !html_name_eq((const char *)a->name, name))
             continue;
         const xmlNode *t = a->children;
         if (!t || t->type != XML_TEXT_NODE || !t->content || !t->content[0]) return NULL;
