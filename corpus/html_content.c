@@ -142,16 +142,30 @@ static void init_first(void) {
 
 #define HAS_ANY(s, l) has_any(s, l, sizeof l / sizeof *l, first_##l)
 
+/* The value of an attribute node ("" when it has none). */
+static const char *attr_value(const xmlAttr *a) {
+    const xmlNode *t = a->children;
+    return t && t->type == XML_TEXT_NODE && t->content ? (const char *)t->content : "";
+}
+
+/* One walk over the attributes: hidden, aria-hidden="true" (not on body/html), or a style with
+ * display:none / visibility:hidden. */
 static bool is_invisible(const xmlNode *n) {
     if (NAME_IN(n, invisible_tags)) return true;
-    if (xmlHasProp((xmlNode *)n, BAD_CAST "hidden")) return true;
-    const char *aria = html_attr(n, "aria-hidden");
-    if (aria && !strcasecmp(aria, "true") && !html_is(n, "body") && !html_is(n, "html"))
-        return true;
-    const char *st = html_attr(n, "style");
-    if (st && (strcasestr(st, "display:none") || strcasestr(st, "display: none") ||
-               strcasestr(st, "visibility:hidden") || strcasestr(st, "visibility: hidden")))
-        return true;
+    for (const xmlAttr *a = n->properties; a; a = a->next) {
+        const char *nm = (const char *)a->name;
+        if (!nm) continue;
+        if (nm[0] == 'h' && html_name_eq(nm, "hidden")) return true;
+        if (nm[0] == 'a' && html_name_eq(nm, "aria-hidden") && !strcasecmp(attr_value(a), "true") &&
+            !html_is(n, "body") && !html_is(n, "html"))
+            return true;
+        if (nm[0] == 's' && html_name_eq(nm, "style")) {
+            const char *st = attr_value(a);
+            if (strcasestr(st, "display:none") || strcasestr(st, "display: none") ||
+                strcasestr(st, "visibility:hidden") || strcasestr(st, "visibility: hidden"))
+                return true;
+        }
+    }
     return false;
 }
 
