@@ -242,19 +242,20 @@ static uint32_t tag_flags(const xmlNode *n) {
 
 /* Visible characters of a text node (whitespace runs count one) and its commas. */
 static void text_measure(const char *s, uint32_t *chars, uint32_t *commas) {
-    bool ws = true;
+    /* branch-light: every text byte of the page goes through here */
+    uint32_t ch = 0, co = 0, ws = 1;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r') {
-            if (!ws) (*chars)++;
-            ws = true;
-            continue;
+        unsigned c = *p;
+        uint32_t is_ws = c == ' ' || c == '\n' || c == '\t' || c == '\r';
+        ch += is_ws ? !ws : (c & 0xC0) != 0x80;
+        ws = is_ws;
+        co += c == ',';
+        if (c >= 0xE3) {
+            if (p[0] == 0xEF && p[1] == 0xBC && p[2] == 0x8C) co++; /* U+FF0C */
+            else if (p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x81) co++; /* U+3001 */
         }
-        ws = false;
-        if ((*p & 0xC0) != 0x80) (*chars)++;
-        if (*p == ',') (*commas)++;
-        else if (p[0] == 0xEF && p[1] == 0xBC && p[2] == 0x8C) (*commas)++; /* U+FF0C */
-        else if (p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x81) (*commas)++; /* U+3001 */
     }
+    *chars += ch, *commas += co;
 }
 
 /* Give every element under root a zeroed info, in one walk.  Measuring runs twice (before and
