@@ -99,14 +99,26 @@ static bool kept(const char *name, size_t k) {
     return false;
 }
 
-/* A style attribute is only read for display:none and visibility:hidden; the attribute text
- * (from after its name to its end) is kept only when it holds "none" or "hidden". */
-static bool style_hides(const char *s, const char *end) {
-    for (; s + 4 <= end; s++)
-        if (((*s | 0x20) == 'n' && !strncasecmp(s, "none", 4)) ||
-            ((*s | 0x20) == 'h' && end - s >= 6 && !strncasecmp(s, "hidden", 6)))
-            return true;
+/* Does s..end contain one of the words (case-insensitive)? */
+static bool has_word(const char *s, const char *end, const char *const *words, size_t k) {
+    for (; s < end; s++)
+        for (size_t i = 0; i < k; i++) {
+            size_t n = strlen(words[i]);
+            if ((*s | 0x20) == words[i][0] && (size_t)(end - s) >= n && !strncasecmp(s, words[i], n))
+                return true;
+        }
     return false;
+}
+
+/* Some kept attributes matter only for a few values; the attribute text (from after its name to
+ * its end) decides.  A style is only read for display:none and visibility:hidden; an image's src
+ * only when it is a TeX image (latex.php, mimetex, mathtex, codecogs, Google chart cht=tx). */
+static bool value_matters(const char *name, size_t nlen, const char *s, const char *end) {
+    static const char *const hides[] = {"none", "hidden"};
+    static const char *const tex_src[] = {"tex", "codecogs", "cht=tx"};
+    if (nlen == 5 && (name[0] | 0x20) == 's') return has_word(s, end, hides, 2);
+    if (nlen == 3 && (name[0] | 0x20) == 's') return has_word(s, end, tex_src, 3);
+    return true;
 }
 
 static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
@@ -138,7 +150,7 @@ static mm_err copy_start_tag(const char *lt, const char *end, mm_buf *out, const
             p = q;
         }
         if (nlen == 0) p++;
-        else if (kept(name, nlen) && (nlen != 5 || (name[0] | 0x20) != 's' || style_hides(name + nlen, p))) {
+        else if (kept(name, nlen) && value_matters(name, nlen, name + nlen, p)) {
             MM_TRY(mm_buf_putc(out, ' '));
             MM_TRY(mm_buf_append(out, name, (size_t)(p - name)));
         }
