@@ -178,8 +178,15 @@ mm_err mm_html_strip(const char *s, size_t n, mm_buf *out, bool *tex_scripts) {
             copied = p = skip;
             continue;
         }
+        bool script = tag_is(p + 1, end, "script"); /* a kept one: math/tex */
         MM_TRY(copy_start_tag(p, end, out, &p));
         copied = p;
+        if (script) { /* its TeX is raw text up to </script, '<' and all, copied as it is */
+            const char *c = find_ci(p, end, "</script");
+            const char *stop = c ? c : end;
+            MM_TRY(mm_buf_append(out, p, (size_t)(stop - p)));
+            copied = p = stop;
+        }
     }
     return mm_buf_append(out, copied, (size_t)(end - copied));
 }

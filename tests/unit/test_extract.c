@@ -194,6 +194,15 @@ TEST(reuse_is_deterministic) {
     CHECK_STR(first, "Same $x^2$ page, same text.");
 }
 
+/* A MathJax script's TeX is raw text: a '<' in it is not a tag (the strip pass once rewrote
+ * "a<b c" as a start tag <b>). */
+TEST(tex_script_raw_text) {
+    CHECK_STR(text_of("<p>Let <script type=\"math/tex\">a<b c</script> hold.</p>", NULL),
+              "Let $a<b c$ hold.");
+    CHECK_STR(text_of("<p>And <script type=\"math/tex; mode=display\">x<y\\quad y>z</script></p>", NULL),
+              "And\n$$x<y\\quad y>z$$");
+}
+
 /* The per-page arena behind libxml2's allocator: memory handed out inside a window keeps its
  * contents through growth (in place and moved), strings duplicate, free is harmless, the window's
  * end empties it for reuse, and outside a window the allocator is plain malloc. */
@@ -242,6 +251,7 @@ int main(void) {
     RUN(math_json);
     RUN(reuse_is_deterministic);
     RUN(xml_arena);
+    RUN(tex_script_raw_text);
     mm_extract_free(X);
     return test_summary();
 }
