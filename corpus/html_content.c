@@ -109,15 +109,21 @@ static const char *const negative[] = {"-ad-", "hidden", "banner", "combx", "com
 static const char *const positive[] = {"article", "body", "content", "entry", "hentry", "h-entry",
     "main", "page", "pagination", "post", "text", "blog", "story"};
 
-/* Does s contain any of the k patterns?  Scans s once; `first` marks the bytes some pattern
- * starts with, so most positions cost one table look-up (class and id strings are short,
- * pattern lists long, and this runs for every element that has a class or an id). */
-static bool has_any(const char *s, const char *const *l, size_t k, const bool *first) {
+/* A pattern list indexed by first byte: the patterns starting with byte c are
+ * order[start[c] .. start[c + 1]). */
+typedef struct pattern_index {
+    uint8_t start[257];
+    uint8_t order[64];
+} pattern_index;
+
+/* Does s contain any of the k patterns?  Scans s once; at each position only the patterns that
+ * start with its byte are tried (class and id strings are short, pattern lists long, and this
+ * runs for every element that has a class or an id). */
+static bool has_any(const char *s, const char *const *l, const pattern_index *x) {
     for (const char *p = s; *p; p++) {
-        if (!first[(unsigned char)*p]) continue;
-        for (size_t i = 0; i < k; i++) {
-            if (l[i][0] != *p) continue;
-            const char *a = p + 1, *b = l[i] + 1;
+        unsigned c = (unsigned char)*p;
+        for (unsigned j = x->start[c]; j < x->start[c + 1]; j++) {
+            const char *a = p + 1, *b = l[x->order[j]] + 1;
             while (*b && *a == *b) a++, b++;
             if (!*b) return true;
         }
@@ -125,22 +131,32 @@ static bool has_any(const char *s, const char *const *l, size_t k, const bool *f
     return false;
 }
 
-static bool first_unlikely[256], first_maybe[256], first_negative[256], first_positive[256];
+static pattern_index idx_unlikely, idx_maybe, idx_negative, idx_positive;
 static pthread_once_t first_once = PTHREAD_ONCE_INIT;
 
-static void mark_first(bool *t, const char *const *l, size_t k) {
-    for (size_t i = 0; i < k; i++) t[(unsigned char)l[i][0]] = true;
+static void index_patterns(pattern_index *x, const char *const *l, size_t k) {
+    size_t n = 0;
+    for (unsigned c = 0; c < 256; c++) {
+        x->start[c] = (uint8_t)n;
+        for (size_t i = 0; i < k && n < sizeof x->order; i++)
+            if ((unsigned char)l[i][0] == c) x->order[n++] = (uint8_t)i;
+    }
+    x->start[256] = (uint8_t)n;
 }
-#define MARK_FIRST(t, l) mark_first(t, l, sizeof l / sizeof *l)
+#define INDEX_PATTERNS(l)                                                                       \
+    do {                                                                                        \
+        _Static_assert(sizeof l / sizeof *l <= sizeof idx_##l.order, "pattern list too long"); \
+        index_patterns(&idx_##l, l, sizeof l / sizeof *l);                                      \
+    } while (0)
 
 static void init_first(void) {
-    MARK_FIRST(first_unlikely, unlikely);
-    MARK_FIRST(first_maybe, maybe);
-    MARK_FIRST(first_negative, negative);
-    MARK_FIRST(first_positive, positive);
+    INDEX_PATTERNS(unlikely);
+    INDEX_PATTERNS(maybe);
+    INDEX_PATTERNS(negative);
+    INDEX_PATTERNS(positive);
 }
 
-#define HAS_ANY(s, l) has_any(s, l, sizeof l / sizeof *l, first_##l)
+#define HAS_ANY(s, l) has_any(s, l, &idx_##l)
 
 /* The value of an attribute node ("" when it has none). */
 static const char *attr_value(const xmlAttr *a) {
