@@ -14,6 +14,8 @@ typedef struct mm_progress mm_progress;
 MM_API mm_progress *mm_progress_create(const char *label, uint64_t total, const char *unit);
 MM_API void mm_progress_add(mm_progress *p, uint64_t units, uint64_t bytes);
 MM_API void mm_progress_done(mm_progress *p); /* accepts NULL */
-MM_API double mm_now(void);                   /* monotonic seconds */
+MM_API double mm_now(void);                   /* monotonic seconds (no system call) */
+MM_API double mm_thread_cpu(void);            /* CPU seconds of the calling thread */
+MM_API double mm_process_cpu(void);           /* CPU seconds of the process, all threads */
 
 #endif

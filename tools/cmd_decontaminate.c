@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
 #include "common/doc.h"
 #include "common/io.h"
@@ -99,21 +98,10 @@ static mm_err keep_removed(shard *s, const mm_doc *doc, uint64_t line, const mm_
     return mm_buf_putc(&s->removed, '\n');
 }
 
-static double thread_cpu(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-/* The scan of each document is timed with the monotonic clock: it is read without a system call,
- * while the thread CPU clock costs one (1.6 us on this VM, and a system call can flush the TLB
- * that the scan's random lookups depend on).  With one thread per core the two agree; on a
- * loaded machine the monotonic time can only be longer. */
-static double now_mono(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
+/* The scan of each document is timed with the monotonic clock (mm_now): it is read without a
+ * system call, while the thread CPU clock costs one (1.6 us on this VM, and a system call can
+ * flush the TLB that the scan's random lookups depend on).  With one thread per core the two
+ * agree; on a loaded machine the monotonic time can only be longer. */
 
 static mm_err do_shard(void *ctx, size_t i, int worker) {
     (void)worker;
@@ -128,7 +116,7 @@ static mm_err do_shard(void *ctx, size_t i, int worker) {
     mm_decontam_match m[64];
     mm_doc doc;
     int got;
-    double c0 = thread_cpu();
+    double c0 = mm_thread_cpu();
     uint64_t line = 0, last_bytes = 0;
     while (!e && !cli_interrupted && (got = mm_doc_reader_next(r, &doc, &e)) != 0) {
         line++;
@@ -138,9 +126,9 @@ static mm_err do_shard(void *ctx, size_t i, int worker) {
         }
         s->in++;
         s->bytes += doc.text_len;
-        double t0 = now_mono();
+        double t0 = mm_now();
         size_t nm = mm_decontam_scan(j->d, doc.text, doc.text_len, m, (size_t)j->max_matches);
-        s->scan_time += now_mono() - t0;
+        s->scan_time += mm_now() - t0;
         if (nm) e = keep_removed(s, &doc, line, m, nm);
         else if (!(e = mm_out_write(o, doc.raw, doc.raw_len))) e = mm_out_write(o, "\n", 1);
         if ((s->in & 1023) == 0) {
@@ -153,7 +141,7 @@ static mm_err do_shard(void *ctx, size_t i, int worker) {
     if (r) s->bad = mm_doc_reader_bad(r);
     if (!e) e = mm_out_commit(o), o = NULL;
     mm_out_abort(o);
-    s->cpu = thread_cpu() - c0;
+    s->cpu = mm_thread_cpu() - c0;
     mm_progress_add(j->prog, 1, r ? mm_doc_reader_bytes(r) - last_bytes : 0);
     mm_doc_reader_close(r);
     if (e) {

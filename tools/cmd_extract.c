@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <zlib.h>
 
 #include "common/buf.h"
@@ -180,12 +179,6 @@ static char **list_dir(const char *path, size_t *n) {
     return v ? v : calloc(1, sizeof *v);
 }
 
-static double process_cpu(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 /* --stats with --html: the extraction loop's CPU time (reading, decoding, parsing, selecting,
  * language ID, JSON), without the process start, so that it compares with peers timed the same
  * way inside their own loop. */
@@ -206,7 +199,7 @@ static void html_stats(const opts *o, uint64_t pages, uint64_t bytes, double cpu
 
 static int run_html(const opts *o) {
     mm_extract_opts eo = {.keep_boilerplate = o->keep, .max_bytes = o->max_bytes};
-    double c0 = process_cpu();
+    double c0 = mm_process_cpu();
     mm_extract *x = mm_extract_create(&eo);
     if (!x) cli_die(CMD, MM_ERR_NOMEM);
     mm_buf html = {0}, line = {0};
@@ -228,7 +221,7 @@ static int run_html(const opts *o) {
         free(files);
     }
     fflush(stdout);
-    html_stats(o, pages, bytes, process_cpu() - c0);
+    html_stats(o, pages, bytes, mm_process_cpu() - c0);
     mm_buf_free(&html);
     mm_buf_free(&line);
     mm_extract_free(x);

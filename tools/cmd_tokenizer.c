@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/buf.h"
@@ -262,12 +261,6 @@ static void parse_codec(int argc, char **argv, codec_args *a, const char *verb) 
     if (!a->tok) cli_usage_error(CMD, "%s: --tokenizer DIR is required", verb);
 }
 
-static double thread_cpu(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void read_input(const char *file, mm_buf *b) {
     mm_err e = mm_read_file(file && strcmp(file, "-") ? file : "/dev/stdin", b);
     if (e != MM_OK) cli_die(CMD, e);
@@ -287,10 +280,10 @@ static int cmd_encode(int argc, char **argv) {
     read_input(a.file, &in);
     mm_tok_enc *enc;
     mm_tok_ids ids = {0};
-    double w0 = mm_now(), c0 = thread_cpu();
+    double w0 = mm_now(), c0 = mm_thread_cpu();
     if ((e = mm_tok_enc_create(t, &enc)) == MM_OK) e = mm_tok_encode(enc, in.data, in.len, &ids);
     if (e != MM_OK) cli_die(CMD, e);
-    double w = mm_now() - w0, c = thread_cpu() - c0;
+    double w = mm_now() - w0, c = mm_thread_cpu() - c0;
     cli_info(1, "mathmine tokenizer: encoded %zu bytes into %zu tokens in %.3f s (%.3f s of CPU): "
              "%.1f MB/s, %.1f MB/s per core", in.len, ids.len, w, c, in.len / 1e6 / (w > 0 ? w : 1e-9),
              in.len / 1e6 / (c > 0 ? c : 1e-9));
