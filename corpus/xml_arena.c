@@ -37,7 +37,6 @@ typedef struct block {
 
 struct mm_xml_arena {
     block *head; /* the block being filled; older ones follow */
-    size_t total;
 };
 
 static __thread mm_xml_arena *active;
@@ -66,8 +65,11 @@ static bool owns(const mm_xml_arena *a, const void *p) {
     return false;
 }
 
+/* Bytes an allocation of n takes in a block: its header and n rounded up to ALIGN. */
+static size_t span_of(size_t n) { return HEADER + ((n + ALIGN - 1) & ~(size_t)(ALIGN - 1)); }
+
 static void *arena_alloc(mm_xml_arena *a, size_t n) {
-    size_t need = HEADER + ((n + ALIGN - 1) & ~(size_t)(ALIGN - 1));
+    size_t need = span_of(n);
     if (need < n) return NULL; /* overflow */
     block *b = a->head;
     if (!b || b->size - b->used < need) {
@@ -78,7 +80,6 @@ static void *arena_alloc(mm_xml_arena *a, size_t n) {
         if (!nb) return NULL;
         nb->next = b;
         a->head = nb;
-        a->total += size;
         b = nb;
     }
     uint8_t *h = b->data + b->used;
@@ -109,10 +110,9 @@ static void *xa_realloc(void *p, size_t n) {
     size_t old = arena_size_of(p);
     block *b = active->head;
     uint8_t *h = (uint8_t *)p - HEADER;
-    size_t need = HEADER + ((n + ALIGN - 1) & ~(size_t)(ALIGN - 1));
+    size_t need = span_of(n);
     /* the last allocation of the current block grows in place */
-    if (h >= b->data && h < b->data + b->size &&
-        h + HEADER + ((old + ALIGN - 1) & ~(size_t)(ALIGN - 1)) == b->data + b->used &&
+    if (h >= b->data && h < b->data + b->size && h + span_of(old) == b->data + b->used &&
         (size_t)(h - b->data) + need <= b->size && need >= n) {
         b->used = (size_t)(h - b->data) + need;
         UNPOISON(h, HEADER + n);
@@ -165,7 +165,6 @@ void mm_xml_arena_end(mm_xml_arena *a) {
     }
     keep->next = NULL;
     keep->used = 0;
-    a->total = keep->size;
     POISON(keep->data, keep->size);
 }
 
