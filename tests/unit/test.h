@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int test_passed_, test_failed_, test_cur_failed_;
 static const char *test_prog_ = "unit";
@@ -79,6 +80,15 @@ static inline const char *test_shared(const char *rel) {
     char *b = buf[k++ & 7];
     snprintf(b, 4096, "%s/../shared/%s", test_src(), rel);
     return b;
+}
+
+/* The seed of a randomised test: MM_SEED, else the time; printed so that a failure can be
+ * repeated. */
+static inline unsigned long long test_seed(void) {
+    const char *s = getenv("MM_SEED");
+    unsigned long long seed = s ? strtoull(s, NULL, 10) : (unsigned long long)time(NULL);
+    printf("seed %llu (MM_SEED=%llu to repeat)\n", seed, seed);
+    return seed;
 }
 
 static inline const char *test_tmpdir(void) {

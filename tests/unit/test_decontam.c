@@ -10,6 +10,7 @@
 #include "common/json.h"
 #include "dedup/decontam.h"
 #include "dedup/words.h"
+#include "articles.h"
 #include "test.h"
 
 static const char *norm(const char *s) {
@@ -93,28 +94,8 @@ TEST(rules) {
 
 /* ---- real benchmarks in real pages ---- */
 
-typedef struct pages {
-    char **text;
-    size_t n;
-} pages;
-
-static pages load_articles(void) {
-    pages p = {0};
-    mm_buf f = {0};
-    if (mm_read_file(test_shared("testdata/article-extraction-benchmark/ground-truth.json"), &f))
-        return p;
-    mm_json_doc *doc;
-    mm_json *root;
-    if (mm_json_parse(f.data, f.len, &doc, &root)) return p;
-    p.text = calloc(root->len, sizeof *p.text);
-    for (const mm_json *c = root->child; c; c = c->next) {
-        const char *body = mm_json_get_str(c, "articleBody", "");
-        if (strlen(body) > 200) p.text[p.n++] = strdup(body);
-    }
-    mm_json_doc_free(doc);
-    mm_buf_free(&f);
-    return p;
-}
+/* Clean real pages: the benchmark's article texts over 200 bytes. */
+static test_articles load_articles(void) { return test_articles_load(201); }
 
 /* Change case, whitespace and punctuation without joining or splitting words. */
 static void perturb(const char *s, size_t n, mm_rng *r, mm_buf *out) {
@@ -152,7 +133,7 @@ static void insert(const char *page, const char *ins, mm_rng *r, mm_buf *out) {
 static uint64_t seed_;
 
 TEST(real_benchmarks_in_real_pages) {
-    pages pg = load_articles();
+    test_articles pg = load_articles();
     CHECK(pg.n > 100);
     mm_decontam *d;
     CHECK_EQ_INT(mm_decontam_create(10, &d), MM_OK);
@@ -208,8 +189,7 @@ TEST(real_benchmarks_in_real_pages) {
     CHECK_EQ_INT(caught, tried);
     mm_buf_free(&var);
     mm_buf_free(&doc);
-    for (size_t i = 0; i < pg.n; i++) free(pg.text[i]);
-    free(pg.text);
+    test_articles_free(&pg);
     mm_decontam_free(d);
 }
 
@@ -233,7 +213,7 @@ TEST(short_math_only_whole) {
     snprintf(spec, sizeof spec, "math=%s", test_shared("benchmarks/math/test.jsonl"));
     CHECK_EQ_INT(mm_decontam_add_spec(d, spec), MM_OK);
     CHECK_EQ_INT(mm_decontam_build(d), MM_OK);
-    pages pg = load_articles();
+    test_articles pg = load_articles();
     mm_rng r;
     mm_rng_seed(&r, seed_ + 1);
     mm_decontam_match m[64];
@@ -274,8 +254,7 @@ TEST(short_math_only_whole) {
     CHECK_EQ_INT(part_hits, 0);
     mm_buf_free(&doc);
     mm_buf_free(&part);
-    for (size_t i = 0; i < pg.n; i++) free(pg.text[i]);
-    free(pg.text);
+    test_articles_free(&pg);
     mm_decontam_free(d);
 }
 
@@ -399,7 +378,7 @@ static long fast_equals_ref(const char *text, size_t n) {
  * and Chinese texts, and on random mixes of ASCII words, long words, punctuation, UTF-8 letters,
  * CJK and invalid bytes placed across the 32-byte windows. */
 TEST(fast_words_equal_reference) {
-    pages pg = load_articles();
+    test_articles pg = load_articles();
     CHECK(pg.n > 100);
     long words = 0;
     for (size_t i = 0; i < pg.n; i++) {
@@ -434,15 +413,12 @@ TEST(fast_words_equal_reference) {
     printf("  %ld article words, %ld Chinese benchmark words, %ld words of random mixes: same\n", words,
            zh, mixed);
     mm_buf_free(&t);
-    for (size_t i = 0; i < pg.n; i++) free(pg.text[i]);
-    free(pg.text);
+    test_articles_free(&pg);
 }
 
 int main(void) {
     test_prog_ = "test_decontam";
-    const char *s = getenv("MM_SEED");
-    seed_ = s ? strtoull(s, NULL, 10) : (uint64_t)time(NULL);
-    printf("seed %llu (MM_SEED=%llu to repeat)\n", (unsigned long long)seed_, (unsigned long long)seed_);
+    seed_ = test_seed();
     RUN(words);
     RUN(fast_words_equal_reference);
     RUN(rules);

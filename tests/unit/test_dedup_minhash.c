@@ -8,6 +8,7 @@
 #include "common/io.h"
 #include "common/json.h"
 #include "dedup/minhash.h"
+#include "articles.h"
 #include "test.h"
 
 static uint64_t seed_;
@@ -35,35 +36,8 @@ TEST(kernels_equal_reference) {
     printf("  fast kernel: %s\n", mm_minhash_kernel());
 }
 
-typedef struct arts {
-    char **text, **id;
-    size_t n;
-} arts;
-
-static arts load_articles(void) {
-    arts a = {0};
-    mm_buf f = {0};
-    if (mm_read_file(test_shared("testdata/article-extraction-benchmark/ground-truth.json"), &f)) return a;
-    mm_json_doc *doc;
-    mm_json *root;
-    if (mm_json_parse(f.data, f.len, &doc, &root)) return a;
-    a.text = calloc(root->len, sizeof *a.text);
-    a.id = calloc(root->len, sizeof *a.id);
-    for (const mm_json *c = root->child; c; c = c->next) {
-        const char *body = mm_json_get_str(c, "articleBody", "");
-        if (strlen(body) < 500) continue;
-        a.text[a.n] = strdup(body);
-        a.id[a.n++] = strndup(c->key, 16);
-    }
-    mm_json_doc_free(doc);
-    mm_buf_free(&f);
-    return a;
-}
-
-static void free_articles(arts *a) {
-    for (size_t i = 0; i < a->n; i++) free(a->text[i]), free(a->id[i]);
-    free(a->text), free(a->id);
-}
+/* Real documents: the benchmark's article texts of 500 bytes or more. */
+static test_articles load_articles(void) { return test_articles_load(500); }
 
 /* A copy of s with about `pct` percent of its space-separated words replaced. */
 static char *mutate(const char *s, double pct, mm_rng *r) {
@@ -88,7 +62,7 @@ static bool share_band(const uint64_t *x, const uint64_t *y, int bands) {
 }
 
 TEST(near_duplicates_share_a_band) {
-    arts a = load_articles();
+    test_articles a = load_articles();
     CHECK(a.n > 100);
     mm_minhash_params p = MM_MINHASH_DEFAULTS;
     mm_minhash *m;
@@ -128,12 +102,12 @@ TEST(near_duplicates_share_a_band) {
     CHECK_EQ_INT(false_pairs, 0);
     free(keys);
     mm_minhash_free(m);
-    free_articles(&a);
+    test_articles_free(&a);
 }
 
 /* ---- the stages, one shard vs three ---- */
 
-static void write_shards(const arts *a, int nshards, const char *dir, mm_rng *r) {
+static void write_shards(const test_articles *a, int nshards, const char *dir, mm_rng *r) {
     mm_buf line = {0};
     FILE *f[3];
     for (int s = 0; s < nshards; s++) {
@@ -210,7 +184,7 @@ static char *sorted_lines(char *s) {
 }
 
 TEST(stages_one_shard_or_three) {
-    arts a = load_articles();
+    test_articles a = load_articles();
     char dir1[4096], dir3[4096];
     snprintf(dir1, sizeof dir1, "%s/mm-minhash-%d-1", test_tmpdir(), (int)getpid());
     snprintf(dir3, sizeof dir3, "%s/mm-minhash-%d-3", test_tmpdir(), (int)getpid());
@@ -235,14 +209,12 @@ TEST(stages_one_shard_or_three) {
     char cmd[9000];
     snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", dir1, dir3);
     CHECK_EQ_INT(system(cmd), 0);
-    free_articles(&a);
+    test_articles_free(&a);
 }
 
 int main(void) {
     test_prog_ = "test_dedup_minhash";
-    const char *s = getenv("MM_SEED");
-    seed_ = s ? strtoull(s, NULL, 10) : (uint64_t)time(NULL);
-    printf("seed %llu (MM_SEED=%llu to repeat)\n", (unsigned long long)seed_, (unsigned long long)seed_);
+    seed_ = test_seed();
     RUN(kernels_equal_reference);
     RUN(near_duplicates_share_a_band);
     RUN(stages_one_shard_or_three);
