@@ -41,7 +41,7 @@ mm_err mm_buf_reserve(mm_buf *b, size_t extra) {
     return MM_OK;
 }
 
-mm_err mm_buf_append(mm_buf *b, const void *p, size_t n) {
+mm_err mm_buf_grow_append(mm_buf *b, const void *p, size_t n) {
     MM_TRY(mm_buf_reserve(b, n));
     if (n) memcpy(b->data + b->len, p, n);
     b->len += n;
@@ -51,7 +51,6 @@ mm_err mm_buf_append(mm_buf *b, const void *p, size_t n) {
 
 mm_err mm_buf_puts(mm_buf *b, const char *s) { return mm_buf_append(b, s, strlen(s)); }
 
-mm_err mm_buf_putc(mm_buf *b, char c) { return mm_buf_append(b, &c, 1); }
 
 mm_err mm_buf_printf(mm_buf *b, const char *fmt, ...) {
     va_list ap;

@@ -1,6 +1,7 @@
 /* tests/unit/test_extract.c — the extract stage's library: charsets, HTML detection, hosts and
  * registered domains, language ID, the HTML → text writer, and hostile pages (deep nesting,
- * invalid UTF-8, binary, huge, lying charsets) that must never crash and always give valid UTF-8. */
+ * invalid UTF-8, binary, huge, lying charsets) that must never crash and always give valid UTF-8.
+ */
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +10,7 @@
 
 #include "common/json.h"
 #include "corpus/extract.h"
+#include "corpus/html.h"
 #include "corpus/langid.h"
 #include "corpus/url.h"
 #include "corpus/xml_arena.h"
@@ -39,7 +41,8 @@ TEST(charset_choice) {
     CHECK_STR(used_charset(utf8, strlen(utf8), "iso-8859-1"), "utf-8"); /* lying the other way */
     const char bom16[] = "\xff\xfe<\0p\0>\0";
     CHECK_STR(used_charset(bom16, sizeof bom16 - 1, NULL), "utf-16le");
-    const char gb[] = "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\">\xca\xfd\xd1\xa7";
+    const char gb[] =
+        "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\">\xca\xfd\xd1\xa7";
     CHECK_STR(used_charset(gb, strlen(gb), NULL), "gb18030");
     CHECK_STR(used_charset(gb, strlen(gb), "GBK"), "gb18030");
     const char ascii[] = "<p>plain</p>";
@@ -104,8 +107,9 @@ TEST(language) {
     double s = mm_lang_detect(en, strlen(en), l, sizeof l);
     CHECK_STR(l, "en");
     CHECK(s > 0.5 && s <= 1);
-    const char *zh = "数学是研究数量、结构、变化以及空间等概念的一门学科。数学家通过抽象化和逻辑推理，"
-                     "从计数、计算、量度和对物体形状及运动的观察中产生数学。";
+    const char *zh =
+        "数学是研究数量、结构、变化以及空间等概念的一门学科。数学家通过抽象化和逻辑推理，"
+        "从计数、计算、量度和对物体形状及运动的观察中产生数学。";
     mm_lang_detect(zh, strlen(zh), l, sizeof l);
     CHECK_STR(l, "zh");
     const char *de = "Die Mathematik ist eine Formalwissenschaft, die aus der Untersuchung von "
@@ -127,14 +131,16 @@ TEST(text_layout) {
                        "<pre>line 1\n  line 2</pre><p>br<br>next</p><div hidden>secret</div>"
                        "<p style=\"display:none\">hidden</p><script>var x;</script>";
     CHECK(mm_extract_html(k, html, strlen(html), NULL, &r) == MM_OK);
-    CHECK_STR(r.text, "Title\n\none two\n\n- a\n- b\n\nx | y\n1 | 2\n\nline 1\n  line 2\n\nbr\nnext");
+    CHECK_STR(r.text,
+              "Title\n\none two\n\n- a\n- b\n\nx | y\n1 | 2\n\nline 1\n  line 2\n\nbr\nnext");
     mm_extract_free(k);
 }
 
 TEST(boilerplate_pruned) {
     const char *html =
         "<html><body><nav><a href=/>Home</a> <a href=/a>About</a></nav>"
-        "<div class=sidebar><p>Subscribe to our newsletter today for more great deals, offers.</p></div>"
+        "<div class=sidebar><p>Subscribe to our newsletter today for more great deals, "
+        "offers.</p></div>"
         "<article><p>Mathematics is the science of structure, order, and relation that has evolved "
         "from counting, measuring, and describing the shapes of objects.</p><p>It deals with "
         "logical reasoning and quantitative calculation, and its development has involved an "
@@ -152,16 +158,19 @@ TEST(boilerplate_pruned) {
 /* Pages built to hurt: each must give MM_OK and valid UTF-8. */
 TEST(hostile_pages) {
     mm_buf b = {0};
-    for (int i = 0; i < 100000; i++) mm_buf_puts(&b, "<div><span>");
+    for (int i = 0; i < 100000; i++)
+        mm_buf_puts(&b, "<div><span>");
     mm_buf_puts(&b, "deep");
     mm_extract_result r;
     CHECK(mm_extract_html(X, b.data, b.len, NULL, &r) == MM_OK);
     CHECK(mm_utf8_valid(r.text, r.text_len));
     mm_buf_clear(&b);
-    for (int i = 0; i < 5000; i++) mm_buf_puts(&b, "<math><mrow><mfrac><msup>");
+    for (int i = 0; i < 5000; i++)
+        mm_buf_puts(&b, "<math><mrow><mfrac><msup>");
     CHECK(mm_extract_html(X, b.data, b.len, NULL, &r) == MM_OK);
     mm_buf_clear(&b);
-    for (int i = 0; i < 4096; i++) mm_buf_putc(&b, (char)(i * 7 + 3));
+    for (int i = 0; i < 4096; i++)
+        mm_buf_putc(&b, (char)(i * 7 + 3));
     CHECK(mm_extract_html(X, b.data, b.len, "text/html", &r) == MM_OK);
     CHECK(mm_utf8_valid(r.text, r.text_len));
     CHECK(mm_extract_html(X, "", 0, NULL, &r) == MM_OK && r.text_len == 0 && r.text);
@@ -190,7 +199,8 @@ TEST(reuse_is_deterministic) {
     const char *html = "<p>Same <script type=\"math/tex\">x^2</script> page, same text.</p>";
     char first[256];
     snprintf(first, sizeof first, "%s", text_of(html, NULL));
-    for (int i = 0; i < 50; i++) CHECK_STR(text_of(html, NULL), first);
+    for (int i = 0; i < 50; i++)
+        CHECK_STR(text_of(html, NULL), first);
     CHECK_STR(first, "Same $x^2$ page, same text.");
 }
 
@@ -199,8 +209,52 @@ TEST(reuse_is_deterministic) {
 TEST(tex_script_raw_text) {
     CHECK_STR(text_of("<p>Let <script type=\"math/tex\">a<b c</script> hold.</p>", NULL),
               "Let $a<b c$ hold.");
-    CHECK_STR(text_of("<p>And <script type=\"math/tex; mode=display\">x<y\\quad y>z</script></p>", NULL),
-              "And\n$$x<y\\quad y>z$$");
+    CHECK_STR(
+        text_of("<p>And <script type=\"math/tex; mode=display\">x<y\\quad y>z</script></p>", NULL),
+        "And\n$$x<y\\quad y>z$$");
+}
+
+/* The strip pass drops whitespace that sits between two block tags (the parser then makes no
+ * text node of it) and nothing else: spaces between inline elements stay, <pre> (nested too)
+ * keeps all of its whitespace, comments between blocks vanish with the blank around them. */
+static const char *strip_of(const char *html) {
+    static mm_buf out;
+    bool tex;
+    if (mm_html_strip(html, strlen(html), &out, &tex) != MM_OK || mm_buf_putc(&out, 0) != MM_OK)
+        return "(error)";
+    return out.data;
+}
+
+/* The text of a whole page (no content selection: these snippets are too short for it). */
+static const char *page_text(const char *html) {
+    static mm_extract *k;
+    mm_extract_opts keep = {.keep_boilerplate = true};
+    if (!k) k = mm_extract_create(&keep);
+    mm_extract_result r;
+    return k && mm_extract_html(k, html, strlen(html), NULL, &r) == MM_OK ? r.text : "(error)";
+}
+
+TEST(block_whitespace) {
+    CHECK_STR(strip_of("<div>\n  <p>one</p>\n\n  <P>two</p>\n</div>\n"),
+              "<div><p>one</p><P>two</p></div>\n");
+    CHECK_STR(strip_of("<p><b>bold</b> <i>it</i>\n<a>x</a> </p>"),
+              "<p><b>bold</b> <i>it</i>\n<a>x</a> </p>");
+    CHECK_STR(strip_of("<li>a</li> text <li>b</li>"), "<li>a</li> text <li>b</li>");
+    CHECK_STR(strip_of("<pre><div>a</div>\n<pre>x</pre> <div>b</div>\n</pre> <div>c</div>"),
+              "<pre><div>a</div>\n<pre>x</pre> <div>b</div>\n</pre> <div>c</div>");
+    CHECK_STR(strip_of("<pre>x</pre><div>a</div>\n\t<div>b</div>"),
+              "<pre>x</pre><div>a</div><div>b</div>");
+    CHECK_STR(strip_of("<ul>\n <!-- one -->\n <li>a</li>\n</ul>"), "<ul><li>a</li></ul>");
+    CHECK_STR(strip_of("<plaintext><div>a</div>\n<div>b</div>"),
+              "<plaintext><div>a</div>\n<div>b</div>");
+    /* what a reader sees */
+    CHECK_STR(page_text("<div>\n  <p>one</p>\n\n  <p>two</p>\n</div>"), "one\n\ntwo");
+    CHECK_STR(page_text("<p><b>bold</b> <i>italic</i>\n<a>link</a></p>"), "bold italic link");
+    CHECK_STR(
+        page_text(
+            "<ul>\n  <li>one</li>\n  <li><b>two</b> <i>three</i></li>\n</ul>\n<table>\n<tr>\n "
+            "<td>x</td>\n <td>y</td>\n</tr>\n</table>"),
+        "- one\n- two three\n\nx | y");
 }
 
 /* The per-page arena behind libxml2's allocator: memory handed out inside a window keeps its
@@ -252,6 +306,7 @@ int main(void) {
     RUN(reuse_is_deterministic);
     RUN(xml_arena);
     RUN(tex_script_raw_text);
+    RUN(block_whitespace);
     mm_extract_free(X);
     return test_summary();
 }
