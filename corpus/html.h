@@ -43,6 +43,12 @@ xmlNode *html_next(xmlNode *n, const xmlNode *root, bool descend);
 /* Lower-cased "class id" of n in out (bounded). */
 void html_class_id(const xmlNode *n, char *out, size_t cap);
 
+/* Visible characters of a text node's text (whitespace runs count one, leading ones none) and
+ * its commas (',' and the CJK U+FF0C, U+3001), added to *chars and *commas: the content pass's
+ * measure (corpus/html_content.c), SSE2, and its plain byte-by-byte reference. */
+void html_text_measure(const char *s, uint32_t *chars, uint32_t *commas);
+void html_text_measure_ref(const char *s, uint32_t *chars, uint32_t *commas);
+
 /* Copy the page without <script> (except math/tex ones), <style>, comments and <svg>
  * (corpus/html_strip.c): the parser then never spends time on them.  Replaces out's content.
  * *tex_scripts: whether a <script type="math/tex..."> was kept. */

@@ -29,6 +29,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "corpus/html.h"
 
@@ -41,7 +44,14 @@ typedef struct info {
 } info;
 
 enum {
-    T_A = 1, T_P = 2, T_IMG = 4, T_LI = 8, T_MATH = 16, T_INPUT = 32, T_EMBED = 64, T_HEADING = 128,
+    T_A = 1,
+    T_P = 2,
+    T_IMG = 4,
+    T_LI = 8,
+    T_MATH = 16,
+    T_INPUT = 32,
+    T_EMBED = 64,
+    T_HEADING = 128,
     T_BLOCK = 256
 };
 
@@ -54,11 +64,14 @@ struct mm_content {
     size_t nout, cap_out;
 };
 
-mm_content *mm_content_create(void) { return mm_calloc(1, sizeof(mm_content)); }
+mm_content *mm_content_create(void) {
+    return mm_calloc(1, sizeof(mm_content));
+}
 
 void mm_content_free(mm_content *c) {
     if (!c) return;
-    for (size_t i = 0; i < c->nblocks; i++) free(c->blocks[i]);
+    for (size_t i = 0; i < c->nblocks; i++)
+        free(c->blocks[i]);
     free(c->blocks);
     free(c->list);
     free(c->out);
@@ -76,7 +89,9 @@ static mm_err push(xmlNode ***arr, size_t *n, size_t *cap, xmlNode *x) {
     return MM_OK;
 }
 
-static info *I(const xmlNode *n) { return n && n->type == XML_ELEMENT_NODE ? n->_private : NULL; }
+static info *I(const xmlNode *n) {
+    return n && n->type == XML_ELEMENT_NODE ? n->_private : NULL;
+}
 
 static bool name_in(const xmlNode *n, const char *const *l, size_t k) {
     if (!html_is_elem(n)) return false;
@@ -89,25 +104,31 @@ static bool name_in(const xmlNode *n, const char *const *l, size_t k) {
 
 /* ---- 1. pruning ---- */
 
-static const char *const invisible_tags[] = {"script", "style", "noscript", "template", "iframe",
-    "object", "embed", "canvas", "select", "button", "input", "textarea", "svg", "link", "meta",
-    "audio", "video", "map", "datalist", "frameset", "frame", "head", "option"};
+static const char *const invisible_tags[] = {
+    "script", "style",  "noscript", "template", "iframe", "object", "embed", "canvas",
+    "select", "button", "input",    "textarea", "svg",    "link",   "meta",  "audio",
+    "video",  "map",    "datalist", "frameset", "frame",  "head",   "option"};
 static const char *const boiler_tags[] = {"nav", "aside", "footer", "header", "menu", "dialog"};
-static const char *const boiler_roles[] = {"navigation", "banner", "contentinfo", "complementary",
-    "menu", "menubar", "search", "dialog", "alertdialog", "tooltip", "toolbar", "tablist"};
-static const char *const unlikely[] = {"-ad-", "ai2html", "banner", "breadcrumb", "combx",
-    "comment", "community", "cover-wrap", "disqus", "extra", "footer", "gdpr", "header",
-    "legends", "menu", "related", "remark", "replies", "rss", "shoutbox", "sidebar", "skyscraper",
-    "social", "sponsor", "supplemental", "ad-break", "agegate", "pagination", "pager", "popup",
-    "yom-remote", "cookie", "consent", "newsletter", "subscribe", "share", "navbar", "masthead"};
-static const char *const maybe[] = {"and", "article", "body", "column", "content", "main",
-    "shadow"};
-static const char *const negative[] = {"-ad-", "hidden", "banner", "combx", "comment", "com-",
-    "contact", "foot", "gdpr", "masthead", "media", "meta", "outbrain", "promo", "related",
-    "scroll", "share", "shoutbox", "sidebar", "skyscraper", "sponsor", "shopping", "tags",
-    "widget", "byline", "author", "caption", "credit"};
-static const char *const positive[] = {"article", "body", "content", "entry", "hentry", "h-entry",
-    "main", "page", "pagination", "post", "text", "blog", "story"};
+static const char *const boiler_roles[] = {"navigation",  "banner",  "contentinfo", "complementary",
+                                           "menu",        "menubar", "search",      "dialog",
+                                           "alertdialog", "tooltip", "toolbar",     "tablist"};
+static const char *const unlikely[] = {
+    "-ad-",       "ai2html", "banner",     "breadcrumb",   "combx",    "comment",    "community",
+    "cover-wrap", "disqus",  "extra",      "footer",       "gdpr",     "header",     "legends",
+    "menu",       "related", "remark",     "replies",      "rss",      "shoutbox",   "sidebar",
+    "skyscraper", "social",  "sponsor",    "supplemental", "ad-break", "agegate",    "pagination",
+    "pager",      "popup",   "yom-remote", "cookie",       "consent",  "newsletter", "subscribe",
+    "share",      "navbar",  "masthead"};
+static const char *const maybe[] = {"and",     "article", "body",  "column",
+                                    "content", "main",    "shadow"};
+static const char *const negative[] = {
+    "-ad-",     "hidden", "banner",   "combx",    "comment", "com-",       "contact",
+    "foot",     "gdpr",   "masthead", "media",    "meta",    "outbrain",   "promo",
+    "related",  "scroll", "share",    "shoutbox", "sidebar", "skyscraper", "sponsor",
+    "shopping", "tags",   "widget",   "byline",   "author",  "caption",    "credit"};
+static const char *const positive[] = {"article", "body", "content", "entry",      "hentry",
+                                       "h-entry", "main", "page",    "pagination", "post",
+                                       "text",    "blog", "story"};
 
 /* A pattern list indexed by first byte: the patterns starting with byte c are
  * order[start[c] .. start[c + 1]). */
@@ -124,7 +145,8 @@ static bool has_any(const char *s, const char *const *l, const pattern_index *x)
         unsigned c = (unsigned char)*p;
         for (unsigned j = x->start[c]; j < x->start[c + 1]; j++) {
             const char *a = p + 1, *b = l[x->order[j]] + 1;
-            while (*b && *a == *b) a++, b++;
+            while (*b && *a == *b)
+                a++, b++;
             if (!*b) return true;
         }
     }
@@ -143,10 +165,10 @@ static void index_patterns(pattern_index *x, const char *const *l, size_t k) {
     }
     x->start[256] = (uint8_t)n;
 }
-#define INDEX_PATTERNS(l)                                                                       \
-    do {                                                                                        \
-        _Static_assert(sizeof l / sizeof *l <= sizeof idx_##l.order, "pattern list too long"); \
-        index_patterns(&idx_##l, l, sizeof l / sizeof *l);                                      \
+#define INDEX_PATTERNS(l)                                                                          \
+    do {                                                                                           \
+        _Static_assert(sizeof l / sizeof *l <= sizeof idx_##l.order, "pattern list too long");     \
+        index_patterns(&idx_##l, l, sizeof l / sizeof *l);                                         \
     } while (0)
 
 static void init_first(void) {
@@ -210,19 +232,23 @@ static bool is_boilerplate(const xmlNode *n) {
 /* Unlink the removed subtrees; their memory belongs to the page's arena (corpus/xml_arena.h),
  * so walking them to free each node would only cost time. */
 static void unlink_list(xmlNode **l, size_t n) {
-    for (size_t i = 0; i < n; i++) xmlUnlinkNode(l[i]);
+    for (size_t i = 0; i < n; i++)
+        xmlUnlinkNode(l[i]);
 }
 
 /* Remove invisible elements, and with `boiler` the boilerplate ones.  An element that holds at
  * least half of the page's text is never boilerplate, whatever its class says: page-wide
- * wrappers named "header-style-2" or "Page-ad-margins" exist, and removing them empties the page. */
+ * wrappers named "header-style-2" or "Page-ad-margins" exist, and removing them empties the page.
+ */
 static mm_err prune(mm_content *c, xmlNode *root, bool boiler) {
     c->nlist = 0;
     const info *ri = I(root);
     for (xmlNode *n = root->children; n;) {
         bool drop = false;
-        if (!boiler && (n->type == XML_COMMENT_NODE || n->type == XML_PI_NODE)) drop = true;
-        else if (n->type == XML_ELEMENT_NODE && !boiler) drop = is_invisible(n);
+        if (!boiler && (n->type == XML_COMMENT_NODE || n->type == XML_PI_NODE))
+            drop = true;
+        else if (n->type == XML_ELEMENT_NODE && !boiler)
+            drop = is_invisible(n);
         else if (n->type == XML_ELEMENT_NODE && boiler)
             drop = is_boilerplate(n) && !(ri && I(n) && I(n)->chars * 2 >= ri->chars);
         if (drop) MM_TRY(push(&c->list, &c->nlist, &c->cap_list, n));
@@ -234,44 +260,98 @@ static mm_err prune(mm_content *c, xmlNode *root, bool boiler) {
 
 /* ---- 2. measuring ---- */
 
-static const char *const block_tags[] = {"a", "blockquote", "dl", "div", "img", "ol", "p", "pre",
-    "table", "ul", "section", "article", "h1", "h2", "h3", "h4", "h5", "h6", "figure", "form",
-    "header", "footer", "main", "li", "br"};
+static const char *const block_tags[] = {
+    "a",      "blockquote", "dl",      "div",    "img",  "ol", "p",  "pre", "table",
+    "ul",     "section",    "article", "h1",     "h2",   "h3", "h4", "h5",  "h6",
+    "figure", "form",       "header",  "footer", "main", "li", "br"};
 
 /* The T_* flags of an element's name (the measuring pass reads them for every element). */
 static uint32_t tag_flags(const xmlNode *n) {
     const char *nm = (const char *)n->name;
     uint32_t f = NAME_IN(n, block_tags) ? T_BLOCK : 0;
     switch (nm[0]) {
-    case 'a': return f | (!nm[1] ? T_A : 0);
-    case 'p': return f | (!nm[1] ? T_P : 0);
-    case 'i': return f | (html_name_eq(nm, "img") ? T_IMG : html_name_eq(nm, "input") ? T_INPUT
-                          : html_name_eq(nm, "iframe") ? T_EMBED : 0);
-    case 'l': return f | (html_name_eq(nm, "li") ? T_LI : 0);
-    case 'o': return f | (html_name_eq(nm, "object") ? T_EMBED : 0);
-    case 'e': return f | (html_name_eq(nm, "embed") ? T_EMBED : 0);
-    case 'h': return f | (nm[1] >= '1' && nm[1] <= '6' && !nm[2] ? T_HEADING : 0);
-    case 'm': return f | (html_name_eq(nm, MM_MATH_TAG) ? T_MATH : 0);
-    default: return f;
+    case 'a':
+        return f | (!nm[1] ? T_A : 0);
+    case 'p':
+        return f | (!nm[1] ? T_P : 0);
+    case 'i':
+        return f | (html_name_eq(nm, "img")      ? T_IMG
+                    : html_name_eq(nm, "input")  ? T_INPUT
+                    : html_name_eq(nm, "iframe") ? T_EMBED
+                                                 : 0);
+    case 'l':
+        return f | (html_name_eq(nm, "li") ? T_LI : 0);
+    case 'o':
+        return f | (html_name_eq(nm, "object") ? T_EMBED : 0);
+    case 'e':
+        return f | (html_name_eq(nm, "embed") ? T_EMBED : 0);
+    case 'h':
+        return f | (nm[1] >= '1' && nm[1] <= '6' && !nm[2] ? T_HEADING : 0);
+    case 'm':
+        return f | (html_name_eq(nm, MM_MATH_TAG) ? T_MATH : 0);
+    default:
+        return f;
     }
 }
 
-/* Visible characters of a text node (whitespace runs count one) and its commas. */
-static void text_measure(const char *s, uint32_t *chars, uint32_t *commas) {
-    /* branch-light: every text byte of the page goes through here */
-    uint32_t ch = 0, co = 0, ws = 1;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+/* The measuring state over a run of text bytes. */
+typedef struct measure_state {
+    uint32_t chars, commas, ws; /* ws: the last byte was whitespace (1 at the start) */
+} measure_state;
+
+static inline void measure_bytes(measure_state *m, const unsigned char *p, const unsigned char *e) {
+    for (; p < e; p++) {
         unsigned c = *p;
         uint32_t is_ws = c == ' ' || c == '\n' || c == '\t' || c == '\r';
-        ch += is_ws ? !ws : (c & 0xC0) != 0x80;
-        ws = is_ws;
-        co += c == ',';
-        if (c >= 0xE3) {
-            if (p[0] == 0xEF && p[1] == 0xBC && p[2] == 0x8C) co++; /* U+FF0C */
-            else if (p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x81) co++; /* U+3001 */
+        m->chars += is_ws ? !m->ws : (c & 0xC0) != 0x80;
+        m->ws = is_ws;
+        m->commas += c == ',';
+        if (c >= 0xE3) { /* reads stop at the NUL that ends a text node */
+            if (p[0] == 0xEF && p[1] == 0xBC && p[2] == 0x8C)
+                m->commas++; /* U+FF0C */
+            else if (p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x81)
+                m->commas++; /* U+3001 */
         }
     }
-    *chars += ch, *commas += co;
+}
+
+void html_text_measure_ref(const char *s, uint32_t *chars, uint32_t *commas) {
+    measure_state m = {0, 0, 1};
+    measure_bytes(&m, (const unsigned char *)s, (const unsigned char *)s + strlen(s));
+    *chars += m.chars, *commas += m.commas;
+}
+
+/* Every text byte of every page goes through here: 16 at a time, as bit masks (whitespace,
+ * UTF-8 continuation bytes, commas); a block with a byte >= 0xE3 (a possible CJK comma) goes
+ * byte by byte. */
+void html_text_measure(const char *s, uint32_t *chars, uint32_t *commas) {
+    measure_state m = {0, 0, 1};
+    const unsigned char *p = (const unsigned char *)s, *e = p + strlen(s);
+#if defined(__SSE2__)
+    const __m128i sp = _mm_set1_epi8(' '), nl = _mm_set1_epi8('\n'), tab = _mm_set1_epi8('\t'),
+                  cr = _mm_set1_epi8('\r'), comma = _mm_set1_epi8(','),
+                  top2 = _mm_set1_epi8((char)0xC0), cont = _mm_set1_epi8((char)0x80),
+                  cjk = _mm_set1_epi8((char)0xE3);
+    for (; e - p >= 16; p += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        if (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, cjk), v))) {
+            measure_bytes(&m, p, p + 16);
+            continue;
+        }
+        unsigned ws = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, nl)),
+                         _mm_or_si128(_mm_cmpeq_epi8(v, tab), _mm_cmpeq_epi8(v, cr))));
+        unsigned cb = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(v, top2), cont));
+        unsigned starts = ws & ~((ws << 1) | m.ws);
+        m.chars += (uint32_t)__builtin_popcount(~(ws | cb) & 0xFFFF) +
+                   (uint32_t)__builtin_popcount(starts);
+        m.commas +=
+            (uint32_t)__builtin_popcount((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma)));
+        m.ws = ws >> 15 & 1;
+    }
+#endif
+    measure_bytes(&m, p, e);
+    *chars += m.chars, *commas += m.commas;
 }
 
 /* Give every element under root a zeroed info, in one walk.  Measuring runs twice (before and
@@ -290,7 +370,8 @@ static mm_err alloc_infos(mm_content *c, xmlNode *root) {
             info **nb = realloc(c->blocks, (b + 1) * sizeof *nb);
             if (!nb) return mm_fail(MM_ERR_NOMEM, "out of memory");
             c->blocks = nb;
-            if (!(nb[b] = malloc(INFO_BLOCK * sizeof **nb))) return mm_fail(MM_ERR_NOMEM, "out of memory");
+            if (!(nb[b] = malloc(INFO_BLOCK * sizeof **nb)))
+                return mm_fail(MM_ERR_NOMEM, "out of memory");
             c->nblocks++;
         }
         info *old = n->_private, *in = &c->blocks[b][c->ninfo++ % INFO_BLOCK];
@@ -299,7 +380,8 @@ static mm_err alloc_infos(mm_content *c, xmlNode *root) {
         in->tag = tag;
         n->_private = in;
     }
-    for (xmlNode *a = root->parent; a; a = a->parent) a->_private = NULL; /* not measured */
+    for (xmlNode *a = root->parent; a; a = a->parent)
+        a->_private = NULL; /* not measured */
     return MM_OK;
 }
 
@@ -318,8 +400,10 @@ static void roll_up(xmlNode *n, const xmlNode *root) {
     pi->input += in->input + !!(t & T_INPUT);
     pi->embed += in->embed + !!(t & T_EMBED);
     pi->heads += in->heads + (t & T_HEADING ? in->chars : 0);
-    if (t & T_BLOCK) pi->block_child = true;
-    else pi->direct_chars += in->chars, pi->direct_commas += in->commas;
+    if (t & T_BLOCK)
+        pi->block_child = true;
+    else
+        pi->direct_chars += in->chars, pi->direct_commas += in->commas;
 }
 
 static void measure(xmlNode *root) {
@@ -333,10 +417,12 @@ static void measure(xmlNode *root) {
             if (memo & 1) {
                 ch = (uint32_t)(memo >> 33), co = (uint32_t)(memo >> 1);
             } else {
-                text_measure((const char *)n->content, &ch, &co);
-                if (ch < (1u << 30)) n->_private = (void *)((uintptr_t)ch << 33 | (uintptr_t)co << 1 | 1);
+                html_text_measure((const char *)n->content, &ch, &co);
+                if (ch < (1u << 30))
+                    n->_private = (void *)((uintptr_t)ch << 33 | (uintptr_t)co << 1 | 1);
             }
-            if (pi) pi->chars += ch, pi->commas += co, pi->direct_chars += ch, pi->direct_commas += co;
+            if (pi)
+                pi->chars += ch, pi->commas += co, pi->direct_chars += ch, pi->direct_commas += co;
         }
         if (n->type == XML_ELEMENT_NODE && n->children) {
             n = n->children;
@@ -397,8 +483,8 @@ static void init_candidate(mm_content *c, xmlNode *n) {
 }
 
 static const char *const para_tags[] = {"p", "pre", "td", "h2", "h3", "h4", "h5", "h6"};
-static const char *const container_tags[] = {"div", "section", "article", "main", "blockquote",
-    "span", "font", "center", "li", "dd"};
+static const char *const container_tags[] = {"div",  "section", "article", "main", "blockquote",
+                                             "span", "font",    "center",  "li",   "dd"};
 
 /* Paragraph-like: p/pre/td/headings, or a container with only inline content (whose own
  * score goes to its ancestors), or the direct inline text of a container with block children
@@ -420,20 +506,23 @@ static void score_all(mm_content *c, xmlNode *root) {
     for (xmlNode *n = root; n; n = html_next(n, root, true)) {
         if (!html_is_elem(n)) continue;
         info *in = I(n);
-        if (NAME_IN(n, para_tags)) score_paragraph(c, n, n->parent, in->chars, in->commas);
+        if (NAME_IN(n, para_tags))
+            score_paragraph(c, n, n->parent, in->chars, in->commas);
         else if (NAME_IN(n, container_tags) && !in->block_child)
             score_paragraph(c, n, n->parent, in->chars, in->commas);
         else if (NAME_IN(n, container_tags) && in->direct_chars >= 25)
             score_paragraph(c, n, n, in->direct_chars, in->direct_commas);
     }
-    for (size_t i = 0; i < c->nlist; i++) I(c->list[i])->score *= 1 - link_density(c->list[i]);
+    for (size_t i = 0; i < c->nlist; i++)
+        I(c->list[i])->score *= 1 - link_density(c->list[i]);
 }
 
 /* ---- 4. selecting ---- */
 
 static xmlNode *best(mm_content *c, double *top5) {
     xmlNode *top = NULL;
-    for (int k = 0; k < 5; k++) top5[k] = 0;
+    for (int k = 0; k < 5; k++)
+        top5[k] = 0;
     for (size_t i = 0; i < c->nlist; i++) {
         double s = I(c->list[i])->score;
         if (!top || s > I(top)->score) top = c->list[i];
@@ -464,7 +553,8 @@ static xmlNode *common_ancestor(mm_content *c, xmlNode *top, const xmlNode *body
     if (na < 3 || top == body) return top;
     for (xmlNode *a = top->parent; a && I(a); a = a->parent) { /* up to body, which is measured */
         int k = 0;
-        for (int i = 0; i < na; i++) k += contains(a, alts[i]);
+        for (int i = 0; i < na; i++)
+            k += contains(a, alts[i]);
         if (k >= 3) return a;
     }
     return top;
@@ -485,7 +575,8 @@ static xmlNode *climb(xmlNode *top, const xmlNode *body) {
     }
     while (top->parent && top->parent != body && html_is_elem(top->parent)) {
         int elems = 0;
-        for (xmlNode *s = top->parent->children; s; s = s->next) elems += html_is_elem(s);
+        for (xmlNode *s = top->parent->children; s; s = s->next)
+            elems += html_is_elem(s);
         if (elems != 1) break;
         top = top->parent;
     }
@@ -527,8 +618,8 @@ static mm_err siblings(mm_content *c, xmlNode *top) {
 
 /* ---- 5. cleaning ---- */
 
-static const char *const cond_tags[] = {"form", "fieldset", "table", "ul", "ol", "div", "section",
-    "dl", "aside"};
+static const char *const cond_tags[] = {"form", "fieldset", "table", "ul",   "ol",
+                                        "div",  "section",  "dl",    "aside"};
 
 static bool data_table(const xmlNode *t) {
     if (!html_is(t, "table")) return false;
@@ -570,9 +661,12 @@ static mm_err clean(mm_content *c, xmlNode *root) {
     for (xmlNode *n = root; n;) {
         bool drop = false, keep_whole = false;
         if (html_is_elem(n) && n != root) {
-            if (data_table(n) || html_is(n, "pre") || html_is(n, "code")) keep_whole = true;
-            else if (NAME_IN(n, cond_tags)) drop = remove_conditionally(n);
-            else if ((html_is(n, "h1") || html_is(n, "h2")) && class_weight(n) < 0) drop = true;
+            if (data_table(n) || html_is(n, "pre") || html_is(n, "code"))
+                keep_whole = true;
+            else if (NAME_IN(n, cond_tags))
+                drop = remove_conditionally(n);
+            else if ((html_is(n, "h1") || html_is(n, "h2")) && class_weight(n) < 0)
+                drop = true;
         }
         if (drop) MM_TRY(push(&c->list, &c->nlist, &c->cap_list, n));
         n = html_next(n, root, !drop && !keep_whole);
@@ -596,13 +690,15 @@ mm_err mm_content_select(mm_content *c, xmlNode *body, bool keep, xmlNode ***nod
         score_all(c, body);
         double top5[5];
         xmlNode *top = best(c, top5);
-        if (!top) top = body;
-        else top = climb(common_ancestor(c, top, body), body);
+        if (!top)
+            top = body;
+        else
+            top = climb(common_ancestor(c, top, body), body);
         MM_TRY(siblings(c, top));
-        for (size_t i = 0; i < c->nout; i++) MM_TRY(clean(c, c->out[i]));
+        for (size_t i = 0; i < c->nout; i++)
+            MM_TRY(clean(c, c->out[i]));
     }
     *nodes = c->out;
     *n = c->nout;
     return MM_OK;
 }
-

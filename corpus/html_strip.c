@@ -35,8 +35,15 @@ static const char *find_ci(const char *s, const char *end, const char *needle) {
     return NULL;
 }
 
+/* Byte classes for the scanning loops (one table lookup instead of a chain of compares). */
+enum { B_SPACE = 1, B_GT = 2, B_SLASH = 4, B_EQ = 8 };
+static const uint8_t byte_class[256] = {
+    [' '] = B_SPACE,  ['\t'] = B_SPACE, ['\n'] = B_SPACE, ['\r'] = B_SPACE,
+    ['\f'] = B_SPACE, ['>'] = B_GT,     ['/'] = B_SLASH,  ['='] = B_EQ};
+#define NAME_END (B_SPACE | B_GT | B_SLASH) /* what ends a tag name */
+#define CLASS_OF(c) byte_class[(unsigned char)(c)]
 static bool is_space(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+    return CLASS_OF(c) & B_SPACE;
 }
 
 /* ---- tag names ----
@@ -52,68 +59,102 @@ typedef enum {
     TAG_VOID_DROP /* meta and link: void, and no pass reads them */
 } tag_class;
 
-/* The names this pass treats specially, sorted (index_tags relies on it).  TAG_BLOCK: the elements at whose start and
- * end html_text.c ends a line (its para_tags and line_tags less the skipped <object>, li, tr
- * and br). */
-static const struct {
+/* ---- name tables ----
+ * Tag and attribute names are looked up lowercased in small sorted tables, indexed by first
+ * letter: a name is compared with the few entries of its letter and length only. */
+typedef struct named {
     const char *name;
-    uint8_t len;
-    tag_class c;
-} tag_table[] = {
-    {"address", 7, TAG_BLOCK},  {"article", 7, TAG_BLOCK},
-    {"aside", 5, TAG_BLOCK},    {"blockquote", 10, TAG_BLOCK},
-    {"body", 4, TAG_BLOCK},     {"br", 2, TAG_BLOCK},
-    {"caption", 7, TAG_BLOCK},  {"center", 6, TAG_BLOCK},
-    {"dd", 2, TAG_BLOCK},       {"details", 7, TAG_BLOCK},
-    {"dialog", 6, TAG_BLOCK},   {"div", 3, TAG_BLOCK},
-    {"dl", 2, TAG_BLOCK},       {"dt", 2, TAG_BLOCK},
-    {"fieldset", 8, TAG_BLOCK}, {"figcaption", 10, TAG_BLOCK},
-    {"figure", 6, TAG_BLOCK},   {"footer", 6, TAG_BLOCK},
-    {"form", 4, TAG_BLOCK},     {"h1", 2, TAG_BLOCK},
-    {"h2", 2, TAG_BLOCK},       {"h3", 2, TAG_BLOCK},
-    {"h4", 2, TAG_BLOCK},       {"h5", 2, TAG_BLOCK},
-    {"h6", 2, TAG_BLOCK},       {"header", 6, TAG_BLOCK},
-    {"hr", 2, TAG_BLOCK},       {"html", 4, TAG_BLOCK},
-    {"legend", 6, TAG_BLOCK},   {"li", 2, TAG_BLOCK},
-    {"link", 4, TAG_VOID_DROP}, {"listing", 7, TAG_SPACE},
-    {"main", 4, TAG_BLOCK},     {"menu", 4, TAG_BLOCK},
-    {"meta", 4, TAG_VOID_DROP}, {"nav", 3, TAG_BLOCK},
-    {"noframes", 8, TAG_BLOCK}, {"ol", 2, TAG_BLOCK},
-    {"p", 1, TAG_BLOCK},        {"plaintext", 9, TAG_PLAINTEXT},
-    {"pre", 3, TAG_SPACE},      {"script", 6, TAG_SCRIPT},
-    {"section", 7, TAG_BLOCK},  {"style", 5, TAG_STYLE},
-    {"summary", 7, TAG_BLOCK},  {"svg", 3, TAG_SVG},
-    {"table", 5, TAG_BLOCK},    {"tbody", 5, TAG_BLOCK},
-    {"textarea", 8, TAG_SPACE}, {"tfoot", 5, TAG_BLOCK},
-    {"thead", 5, TAG_BLOCK},    {"tr", 2, TAG_BLOCK},
-    {"ul", 2, TAG_BLOCK},       {"xmp", 3, TAG_SPACE},
-};
-#define NTAGS (sizeof tag_table / sizeof *tag_table)
+    uint8_t len, value;
+} named;
 
-/* tag_table's entries for first letter c: tag_from[c - 'a'] .. tag_from[c - 'a' + 1]. */
-static uint8_t tag_from[27];
-static pthread_once_t tag_once = PTHREAD_ONCE_INIT;
-static void index_tags(void) {
+typedef struct name_index {
+    const named *v;
+    size_t n;
+    uint8_t from[27]; /* entries for letter c: from[c - 'a'] .. from[c - 'a' + 1] */
+} name_index;
+
+static void index_names(name_index *x) {
     size_t i = 0;
     for (int c = 0; c < 26; c++) {
-        tag_from[c] = (uint8_t)i;
-        while (i < NTAGS && tag_table[i].name[0] == 'a' + c)
+        x->from[c] = (uint8_t)i;
+        while (i < x->n && x->v[i].name[0] == 'a' + c)
             i++;
     }
-    tag_from[26] = (uint8_t)i;
+    x->from[26] = (uint8_t)i;
+}
+
+/* The name at s up to a byte of class `stop` (at most end), lowercased into low[0..cap) when it
+ * fits: its length. */
+static size_t read_name(const char *s, const char *end, unsigned stop, char *low, size_t cap) {
+    size_t k = 0;
+    for (const char *p = s; p < end && !(CLASS_OF(*p) & stop); p++, k++)
+        if (k < cap) low[k] = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
+    return k;
+}
+
+/* The value of the lowercased name low[0..k) in x, or 0. */
+static unsigned lookup(const name_index *x, const char *low, size_t k, size_t cap) {
+    if (k > cap || low[0] < 'a' || low[0] > 'z') return 0;
+    for (unsigned i = x->from[low[0] - 'a']; i < x->from[low[0] - 'a' + 1]; i++)
+        if (x->v[i].len == k && !memcmp(x->v[i].name, low, k)) return x->v[i].value;
+    return 0;
+}
+
+/* The tag names this pass treats specially, sorted.  TAG_BLOCK: the elements at whose start and
+ * end html_text.c ends a line (its para_tags and line_tags less the skipped <object>, li, tr
+ * and br). */
+static const named tag_names[] = {{"address", 7, TAG_BLOCK},  {"article", 7, TAG_BLOCK},
+                                  {"aside", 5, TAG_BLOCK},    {"blockquote", 10, TAG_BLOCK},
+                                  {"body", 4, TAG_BLOCK},     {"br", 2, TAG_BLOCK},
+                                  {"caption", 7, TAG_BLOCK},  {"center", 6, TAG_BLOCK},
+                                  {"dd", 2, TAG_BLOCK},       {"details", 7, TAG_BLOCK},
+                                  {"dialog", 6, TAG_BLOCK},   {"div", 3, TAG_BLOCK},
+                                  {"dl", 2, TAG_BLOCK},       {"dt", 2, TAG_BLOCK},
+                                  {"fieldset", 8, TAG_BLOCK}, {"figcaption", 10, TAG_BLOCK},
+                                  {"figure", 6, TAG_BLOCK},   {"footer", 6, TAG_BLOCK},
+                                  {"form", 4, TAG_BLOCK},     {"h1", 2, TAG_BLOCK},
+                                  {"h2", 2, TAG_BLOCK},       {"h3", 2, TAG_BLOCK},
+                                  {"h4", 2, TAG_BLOCK},       {"h5", 2, TAG_BLOCK},
+                                  {"h6", 2, TAG_BLOCK},       {"header", 6, TAG_BLOCK},
+                                  {"hr", 2, TAG_BLOCK},       {"html", 4, TAG_BLOCK},
+                                  {"legend", 6, TAG_BLOCK},   {"li", 2, TAG_BLOCK},
+                                  {"link", 4, TAG_VOID_DROP}, {"listing", 7, TAG_SPACE},
+                                  {"main", 4, TAG_BLOCK},     {"menu", 4, TAG_BLOCK},
+                                  {"meta", 4, TAG_VOID_DROP}, {"nav", 3, TAG_BLOCK},
+                                  {"noframes", 8, TAG_BLOCK}, {"ol", 2, TAG_BLOCK},
+                                  {"p", 1, TAG_BLOCK},        {"plaintext", 9, TAG_PLAINTEXT},
+                                  {"pre", 3, TAG_SPACE},      {"script", 6, TAG_SCRIPT},
+                                  {"section", 7, TAG_BLOCK},  {"style", 5, TAG_STYLE},
+                                  {"summary", 7, TAG_BLOCK},  {"svg", 3, TAG_SVG},
+                                  {"table", 5, TAG_BLOCK},    {"tbody", 5, TAG_BLOCK},
+                                  {"textarea", 8, TAG_SPACE}, {"tfoot", 5, TAG_BLOCK},
+                                  {"thead", 5, TAG_BLOCK},    {"tr", 2, TAG_BLOCK},
+                                  {"ul", 2, TAG_BLOCK},       {"xmp", 3, TAG_SPACE}};
+
+/* The attributes some pass reads; the others are dropped.  A style only matters when it can
+ * hide the element, an image's src only when it names a TeX renderer (see value_matters). */
+enum { ATTR_KEEP = 1, ATTR_STYLE, ATTR_SRC };
+static const named attr_names[] = {
+    {"alt", 3, ATTR_KEEP},         {"alttext", 7, ATTR_KEEP}, {"aria-hidden", 11, ATTR_KEEP},
+    {"class", 5, ATTR_KEEP},       {"close", 5, ATTR_KEEP},   {"display", 7, ATTR_KEEP},
+    {"encoding", 8, ATTR_KEEP},    {"hidden", 6, ATTR_KEEP},  {"id", 2, ATTR_KEEP},
+    {"mode", 4, ATTR_KEEP},        {"open", 4, ATTR_KEEP},    {"role", 4, ATTR_KEEP},
+    {"separators", 10, ATTR_KEEP}, {"src", 3, ATTR_SRC},      {"style", 5, ATTR_STYLE},
+    {"type", 4, ATTR_KEEP}};
+
+static name_index tag_index = {tag_names, sizeof tag_names / sizeof *tag_names, {0}};
+static name_index attr_index = {attr_names, sizeof attr_names / sizeof *attr_names, {0}};
+static pthread_once_t names_once = PTHREAD_ONCE_INIT;
+static void index_tables(void) {
+    index_names(&tag_index);
+    index_names(&attr_index);
 }
 
 /* The class of the tag name at s (just after "<" or "</"); *len gets the name's length. */
 static tag_class classify_tag(const char *s, const char *end, size_t *len) {
     char low[12];
-    size_t k = 0;
-    for (const char *p = s; p < end && !is_space(*p) && *p != '>' && *p != '/'; p++, k++)
-        if (k < sizeof low) low[k] = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
-    *len = k;
-    if (k > sizeof low || low[0] < 'a' || low[0] > 'z') return TAG_OTHER;
-    for (unsigned i = tag_from[low[0] - 'a']; i < tag_from[low[0] - 'a' + 1]; i++)
-        if (tag_table[i].len == k && !memcmp(tag_table[i].name, low, k)) return tag_table[i].c;
-    return TAG_OTHER;
+    *len = read_name(s, end, NAME_END, low, sizeof low);
+    return (tag_class)lookup(&tag_index, low, *len, sizeof low);
 }
 
 /* Where the raw-text element or void element of class c, whose start tag begins at lt, ends
@@ -157,67 +198,49 @@ static const char *skip_end(const char *lt, const char *end, tag_class c, bool *
  * many we never read (href, data-*, srcset, onclick, …).  Start tags are rewritten keeping only
  * the attributes some pass looks at; everything else is copied byte for byte. */
 
-#define ATTR(s)                                                                                    \
+typedef struct word {
+    const char *w;
+    size_t n;
+} word;
+#define WORD(s)                                                                                    \
     { s, sizeof s - 1 }
-static const struct {
-    const char *name;
-    size_t len;
-} kept_attrs[] = {ATTR("class"),   ATTR("id"),          ATTR("role"),  ATTR("style"),
-                  ATTR("hidden"),  ATTR("aria-hidden"), ATTR("type"),  ATTR("display"),
-                  ATTR("alttext"), ATTR("encoding"),    ATTR("src"),   ATTR("alt"),
-                  ATTR("mode"),    ATTR("open"),        ATTR("close"), ATTR("separators")};
-#undef ATTR
 
-/* Called for every attribute of the page: compares only names of the same length and first
- * letter. */
-static bool kept(const char *name, size_t k) {
-    char c = (char)(name[0] | 0x20);
-    for (size_t i = 0; i < sizeof kept_attrs / sizeof *kept_attrs; i++)
-        if (kept_attrs[i].len == k && kept_attrs[i].name[0] == c &&
-            !strncasecmp(name, kept_attrs[i].name, k))
-            return true;
-    return false;
-}
-
-/* Does s..end contain one of the words (case-insensitive)? */
-static bool has_word(const char *s, const char *end, const char *const *words, size_t k) {
+/* Does s..end contain one of the words (lowercase; matched case-insensitively)? */
+static bool has_word(const char *s, const char *end, const word *words, size_t k) {
     for (; s < end; s++)
-        for (size_t i = 0; i < k; i++) {
-            size_t n = strlen(words[i]);
-            if ((*s | 0x20) == words[i][0] && (size_t)(end - s) >= n &&
-                !strncasecmp(s, words[i], n))
+        for (size_t i = 0; i < k; i++)
+            if ((*s | 0x20) == words[i].w[0] && (size_t)(end - s) >= words[i].n &&
+                !strncasecmp(s, words[i].w, words[i].n))
                 return true;
-        }
     return false;
 }
 
-/* Some kept attributes matter only for a few values; the attribute text (from after its name to
- * its end) decides.  A style is only read for display:none and visibility:hidden; an image's src
- * only when it is a TeX image (latex.php, mimetex, mathtex, codecogs, Google chart cht=tx). */
-static bool value_matters(const char *name, size_t nlen, const char *s, const char *end) {
-    static const char *const hides[] = {"none", "hidden"};
-    static const char *const tex_src[] = {"tex", "codecogs", "cht=tx"};
-    if (nlen == 5 && (name[0] | 0x20) == 's') return has_word(s, end, hides, 2);
-    if (nlen == 3 && (name[0] | 0x20) == 's') return has_word(s, end, tex_src, 3);
-    return true;
+/* Does the attribute text s..end (after its name) matter?  A style is only read for
+ * display:none and visibility:hidden; an image's src only when it is a TeX image (latex.php,
+ * mimetex, mathtex, codecogs, Google chart cht=tx). */
+static bool value_matters(unsigned attr, const char *s, const char *end) {
+    static const word hides[] = {WORD("none"), WORD("hidden")};
+    static const word tex_src[] = {WORD("tex"), WORD("codecogs"), WORD("cht=tx")};
+    if (attr == ATTR_STYLE) return has_word(s, end, hides, 2);
+    if (attr == ATTR_SRC) return has_word(s, end, tex_src, 3);
+    return attr == ATTR_KEEP;
 }
 
-/* Copy the start tag at lt ('<' + letter) with only kept attributes; returns one past its '>'
- * (or `end` for a tag cut off by the end of the page, copied as it is). */
-static mm_err copy_start_tag(const char *lt, const char *end, mm_buf *out, const char **next) {
-    const char *p = lt + 1;
-    while (p < end && !is_space(*p) && *p != '>' && *p != '/')
-        p++;
+/* Copy the start tag at lt ('<' + a name of k bytes) with only the attributes that matter;
+ * returns one past its '>' (or `end` for a tag cut off by the end of the page). */
+static mm_err copy_start_tag(const char *lt, size_t k, const char *end, mm_buf *out,
+                             const char **next) {
+    const char *p = lt + 1 + k;
     MM_TRY(mm_buf_append(out, lt, (size_t)(p - lt)));
     for (;;) {
-        while (p < end && (is_space(*p) || *p == '/'))
+        while (p < end && (CLASS_OF(*p) & (B_SPACE | B_SLASH)))
             p++;
         if (p >= end) return *next = end, MM_OK;
         if (*p == '>') break;
         const char *name = p;
-        while (p < end && !is_space(*p) && *p != '>' && *p != '=' && *p != '/')
-            p++;
-        size_t nlen = (size_t)(p - name);
+        char low[12];
+        size_t nlen = read_name(p, end, NAME_END | B_EQ, low, sizeof low);
+        p += nlen;
         const char *q = p;
         while (q < end && is_space(*q))
             q++;
@@ -229,14 +252,14 @@ static mm_err copy_start_tag(const char *lt, const char *end, mm_buf *out, const
                 const char *close = memchr(q + 1, *q, (size_t)(end - q - 1));
                 q = close ? close + 1 : end;
             } else {
-                while (q < end && !is_space(*q) && *q != '>')
+                while (q < end && !(CLASS_OF(*q) & (B_SPACE | B_GT)))
                     q++;
             }
             p = q;
         }
-        if (nlen == 0)
+        if (nlen == 0) {
             p++;
-        else if (kept(name, nlen) && value_matters(name, nlen, name + nlen, p)) {
+        } else if (value_matters(lookup(&attr_index, low, nlen, sizeof low), name + nlen, p)) {
             MM_TRY(mm_buf_putc(out, ' '));
             MM_TRY(mm_buf_append(out, name, (size_t)(p - name)));
         }
@@ -296,7 +319,7 @@ static void after_tag(strip_state *st, const mm_buf *out, bool block) {
 }
 
 mm_err mm_html_strip(const char *s, size_t n, mm_buf *out, bool *tex_scripts) {
-    pthread_once(&tag_once, index_tags);
+    pthread_once(&names_once, index_tables);
     *tex_scripts = false;
     mm_buf_clear(out);
     MM_TRY(mm_buf_reserve(out, n + 1));
@@ -333,7 +356,7 @@ mm_err mm_html_strip(const char *s, size_t n, mm_buf *out, bool *tex_scripts) {
             copied = p = stop;
             continue;
         }
-        MM_TRY(copy_start_tag(p, end, out, &p));
+        MM_TRY(copy_start_tag(p, k, end, out, &p));
         after_tag(&st, out, c == TAG_BLOCK);
         copied = p;
         if (c == TAG_SCRIPT) { /* a kept one (math/tex): raw TeX up to </script, copied as is */
