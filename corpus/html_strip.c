@@ -62,9 +62,10 @@ typedef enum {
 /* ---- name tables ----
  * Tag and attribute names are looked up lowercased in small sorted tables, indexed by first
  * letter: a name is compared with the few entries of its letter and length only. */
+#define NAME_CAP 12 /* longer names are none of ours */
 typedef struct named {
-    const char *name;
-    uint8_t len, value;
+    char name[NAME_CAP]; /* zero-padded: compared whole */
+    uint8_t value;
 } named;
 
 typedef struct name_index {
@@ -92,55 +93,55 @@ static size_t read_name(const char *s, const char *end, unsigned stop, char *low
     return k;
 }
 
-/* The value of the lowercased name low[0..k) in x, or 0. */
-static unsigned lookup(const name_index *x, const char *low, size_t k, size_t cap) {
-    if (k > cap || low[0] < 'a' || low[0] > 'z') return 0;
+/* The value in x of the lowercased name of length k in low (zero-padded to NAME_CAP), or 0. */
+static unsigned lookup(const name_index *x, const char low[NAME_CAP], size_t k) {
+    if (k >= NAME_CAP || low[0] < 'a' || low[0] > 'z') return 0;
     for (unsigned i = x->from[low[0] - 'a']; i < x->from[low[0] - 'a' + 1]; i++)
-        if (x->v[i].len == k && !memcmp(x->v[i].name, low, k)) return x->v[i].value;
+        if (!memcmp(x->v[i].name, low, NAME_CAP)) return x->v[i].value;
     return 0;
 }
 
 /* The tag names this pass treats specially, sorted.  TAG_BLOCK: the elements at whose start and
  * end html_text.c ends a line (its para_tags and line_tags less the skipped <object>, li, tr
  * and br). */
-static const named tag_names[] = {{"address", 7, TAG_BLOCK},  {"article", 7, TAG_BLOCK},
-                                  {"aside", 5, TAG_BLOCK},    {"blockquote", 10, TAG_BLOCK},
-                                  {"body", 4, TAG_BLOCK},     {"br", 2, TAG_BLOCK},
-                                  {"caption", 7, TAG_BLOCK},  {"center", 6, TAG_BLOCK},
-                                  {"dd", 2, TAG_BLOCK},       {"details", 7, TAG_BLOCK},
-                                  {"dialog", 6, TAG_BLOCK},   {"div", 3, TAG_BLOCK},
-                                  {"dl", 2, TAG_BLOCK},       {"dt", 2, TAG_BLOCK},
-                                  {"fieldset", 8, TAG_BLOCK}, {"figcaption", 10, TAG_BLOCK},
-                                  {"figure", 6, TAG_BLOCK},   {"footer", 6, TAG_BLOCK},
-                                  {"form", 4, TAG_BLOCK},     {"h1", 2, TAG_BLOCK},
-                                  {"h2", 2, TAG_BLOCK},       {"h3", 2, TAG_BLOCK},
-                                  {"h4", 2, TAG_BLOCK},       {"h5", 2, TAG_BLOCK},
-                                  {"h6", 2, TAG_BLOCK},       {"header", 6, TAG_BLOCK},
-                                  {"hr", 2, TAG_BLOCK},       {"html", 4, TAG_BLOCK},
-                                  {"legend", 6, TAG_BLOCK},   {"li", 2, TAG_BLOCK},
-                                  {"link", 4, TAG_VOID_DROP}, {"listing", 7, TAG_SPACE},
-                                  {"main", 4, TAG_BLOCK},     {"menu", 4, TAG_BLOCK},
-                                  {"meta", 4, TAG_VOID_DROP}, {"nav", 3, TAG_BLOCK},
-                                  {"noframes", 8, TAG_BLOCK}, {"ol", 2, TAG_BLOCK},
-                                  {"p", 1, TAG_BLOCK},        {"plaintext", 9, TAG_PLAINTEXT},
-                                  {"pre", 3, TAG_SPACE},      {"script", 6, TAG_SCRIPT},
-                                  {"section", 7, TAG_BLOCK},  {"style", 5, TAG_STYLE},
-                                  {"summary", 7, TAG_BLOCK},  {"svg", 3, TAG_SVG},
-                                  {"table", 5, TAG_BLOCK},    {"tbody", 5, TAG_BLOCK},
-                                  {"textarea", 8, TAG_SPACE}, {"tfoot", 5, TAG_BLOCK},
-                                  {"thead", 5, TAG_BLOCK},    {"tr", 2, TAG_BLOCK},
-                                  {"ul", 2, TAG_BLOCK},       {"xmp", 3, TAG_SPACE}};
+static const named tag_names[] = {{"address", TAG_BLOCK},  {"article", TAG_BLOCK},
+                                  {"aside", TAG_BLOCK},    {"blockquote", TAG_BLOCK},
+                                  {"body", TAG_BLOCK},     {"br", TAG_BLOCK},
+                                  {"caption", TAG_BLOCK},  {"center", TAG_BLOCK},
+                                  {"dd", TAG_BLOCK},       {"details", TAG_BLOCK},
+                                  {"dialog", TAG_BLOCK},   {"div", TAG_BLOCK},
+                                  {"dl", TAG_BLOCK},       {"dt", TAG_BLOCK},
+                                  {"fieldset", TAG_BLOCK}, {"figcaption", TAG_BLOCK},
+                                  {"figure", TAG_BLOCK},   {"footer", TAG_BLOCK},
+                                  {"form", TAG_BLOCK},     {"h1", TAG_BLOCK},
+                                  {"h2", TAG_BLOCK},       {"h3", TAG_BLOCK},
+                                  {"h4", TAG_BLOCK},       {"h5", TAG_BLOCK},
+                                  {"h6", TAG_BLOCK},       {"header", TAG_BLOCK},
+                                  {"hr", TAG_BLOCK},       {"html", TAG_BLOCK},
+                                  {"legend", TAG_BLOCK},   {"li", TAG_BLOCK},
+                                  {"link", TAG_VOID_DROP}, {"listing", TAG_SPACE},
+                                  {"main", TAG_BLOCK},     {"menu", TAG_BLOCK},
+                                  {"meta", TAG_VOID_DROP}, {"nav", TAG_BLOCK},
+                                  {"noframes", TAG_BLOCK}, {"ol", TAG_BLOCK},
+                                  {"p", TAG_BLOCK},        {"plaintext", TAG_PLAINTEXT},
+                                  {"pre", TAG_SPACE},      {"script", TAG_SCRIPT},
+                                  {"section", TAG_BLOCK},  {"style", TAG_STYLE},
+                                  {"summary", TAG_BLOCK},  {"svg", TAG_SVG},
+                                  {"table", TAG_BLOCK},    {"tbody", TAG_BLOCK},
+                                  {"textarea", TAG_SPACE}, {"tfoot", TAG_BLOCK},
+                                  {"thead", TAG_BLOCK},    {"tr", TAG_BLOCK},
+                                  {"ul", TAG_BLOCK},       {"xmp", TAG_SPACE}};
 
 /* The attributes some pass reads; the others are dropped.  A style only matters when it can
  * hide the element, an image's src only when it names a TeX renderer (see value_matters). */
 enum { ATTR_KEEP = 1, ATTR_STYLE, ATTR_SRC };
 static const named attr_names[] = {
-    {"alt", 3, ATTR_KEEP},         {"alttext", 7, ATTR_KEEP}, {"aria-hidden", 11, ATTR_KEEP},
-    {"class", 5, ATTR_KEEP},       {"close", 5, ATTR_KEEP},   {"display", 7, ATTR_KEEP},
-    {"encoding", 8, ATTR_KEEP},    {"hidden", 6, ATTR_KEEP},  {"id", 2, ATTR_KEEP},
-    {"mode", 4, ATTR_KEEP},        {"open", 4, ATTR_KEEP},    {"role", 4, ATTR_KEEP},
-    {"separators", 10, ATTR_KEEP}, {"src", 3, ATTR_SRC},      {"style", 5, ATTR_STYLE},
-    {"type", 4, ATTR_KEEP}};
+    {"alt", ATTR_KEEP},        {"alttext", ATTR_KEEP}, {"aria-hidden", ATTR_KEEP},
+    {"class", ATTR_KEEP},      {"close", ATTR_KEEP},   {"display", ATTR_KEEP},
+    {"encoding", ATTR_KEEP},   {"hidden", ATTR_KEEP},  {"id", ATTR_KEEP},
+    {"mode", ATTR_KEEP},       {"open", ATTR_KEEP},    {"role", ATTR_KEEP},
+    {"separators", ATTR_KEEP}, {"src", ATTR_SRC},      {"style", ATTR_STYLE},
+    {"type", ATTR_KEEP}};
 
 static name_index tag_index = {tag_names, sizeof tag_names / sizeof *tag_names, {0}};
 static name_index attr_index = {attr_names, sizeof attr_names / sizeof *attr_names, {0}};
@@ -152,9 +153,9 @@ static void index_tables(void) {
 
 /* The class of the tag name at s (just after "<" or "</"); *len gets the name's length. */
 static tag_class classify_tag(const char *s, const char *end, size_t *len) {
-    char low[12];
+    char low[NAME_CAP] = {0};
     *len = read_name(s, end, NAME_END, low, sizeof low);
-    return (tag_class)lookup(&tag_index, low, *len, sizeof low);
+    return (tag_class)lookup(&tag_index, low, *len);
 }
 
 /* Where the raw-text element or void element of class c, whose start tag begins at lt, ends
@@ -238,7 +239,7 @@ static mm_err copy_start_tag(const char *lt, size_t k, const char *end, mm_buf *
         if (p >= end) return *next = end, MM_OK;
         if (*p == '>') break;
         const char *name = p;
-        char low[12];
+        char low[NAME_CAP] = {0};
         size_t nlen = read_name(p, end, NAME_END | B_EQ, low, sizeof low);
         p += nlen;
         const char *q = p;
@@ -259,7 +260,7 @@ static mm_err copy_start_tag(const char *lt, size_t k, const char *end, mm_buf *
         }
         if (nlen == 0) {
             p++;
-        } else if (value_matters(lookup(&attr_index, low, nlen, sizeof low), name + nlen, p)) {
+        } else if (value_matters(lookup(&attr_index, low, nlen), name + nlen, p)) {
             MM_TRY(mm_buf_putc(out, ' '));
             MM_TRY(mm_buf_append(out, name, (size_t)(p - name)));
         }
