@@ -110,12 +110,14 @@ mm_err mm_extract_html(mm_extract *x, const void *html, size_t n, const char *ht
     mm_err e = MM_OK;
     htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
     xmlDoc *doc = NULL;
-    if (!ctxt) e = mm_fail(MM_ERR_NOMEM, "out of memory creating an HTML parser");
-    else
+    if (!ctxt) {
+        e = mm_fail(MM_ERR_NOMEM, "out of memory creating an HTML parser");
+    } else {
+        html_sax_install(ctxt);
         doc = htmlCtxtReadMemory(ctxt, x->stripped.data, (int)x->stripped.len, NULL, "UTF-8",
                                  HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-                                     HTML_PARSE_NONET | HTML_PARSE_COMPACT |
-                                     HTML_PARSE_IGNORE_ENC);
+                                     HTML_PARSE_NONET | HTML_PARSE_COMPACT | HTML_PARSE_IGNORE_ENC);
+    }
     if (doc) e = extract_tree(x, doc, r); /* no doc: nothing parseable, an empty page */
     /* The context does hold memory from outside the arena: libxml2 (built with ICU) may switch
      * the input to an ICU converter after an encoding error, which its free closes. */

@@ -49,6 +49,10 @@ void html_class_id(const xmlNode *n, char *out, size_t cap);
 void html_text_measure(const char *s, uint32_t *chars, uint32_t *commas);
 void html_text_measure_ref(const char *s, uint32_t *chars, uint32_t *commas);
 
+/* Build elements with corpus/html_sax.c's lean startElement instead of libxml2's (call after
+ * htmlNewParserCtxt, before parsing). */
+void html_sax_install(htmlParserCtxtPtr ctxt);
+
 /* Copy the page without <script> (except math/tex ones), <style>, comments and <svg>
  * (corpus/html_strip.c): the parser then never spends time on them.  Replaces out's content.
  * *tex_scripts: whether a <script type="math/tex..."> was kept. */
