@@ -328,6 +328,14 @@ void html_text_measure_ref(const char *s, uint32_t *chars, uint32_t *commas) {
     *chars += m.chars, *commas += m.commas;
 }
 
+/* Set bits of a 16-bit mask (no POPCNT instruction in the baseline x86-64 build). */
+static inline uint32_t ones16(unsigned x) {
+    x = x - ((x >> 1) & 0x5555);
+    x = (x & 0x3333) + ((x >> 2) & 0x3333);
+    x = (x + (x >> 4)) & 0x0F0F;
+    return (x + (x >> 8)) & 0x1F;
+}
+
 /* Every text byte of every page goes through here: 16 at a time, as bit masks (whitespace,
  * UTF-8 continuation bytes, commas); a block with a byte >= 0xE3 (a possible CJK comma) goes
  * byte by byte. */
@@ -349,11 +357,9 @@ void html_text_measure(const char *s, uint32_t *chars, uint32_t *commas) {
             _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, nl)),
                          _mm_or_si128(_mm_cmpeq_epi8(v, tab), _mm_cmpeq_epi8(v, cr))));
         unsigned cb = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(v, top2), cont));
-        unsigned starts = ws & ~((ws << 1) | m.ws);
-        m.chars += (uint32_t)__builtin_popcount(~(ws | cb) & 0xFFFF) +
-                   (uint32_t)__builtin_popcount(starts);
-        m.commas +=
-            (uint32_t)__builtin_popcount((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma)));
+        unsigned starts = ws & ~((ws << 1) | m.ws) & 0xFFFF;
+        m.chars += ones16(~(ws | cb) & 0xFFFF) + ones16(starts);
+        m.commas += ones16((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma)));
         m.ws = ws >> 15 & 1;
     }
 #endif

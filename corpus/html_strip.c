@@ -62,7 +62,7 @@ typedef enum {
 /* ---- name tables ----
  * Tag and attribute names are looked up lowercased in small sorted tables, indexed by first
  * letter: a name is compared with the few entries of its letter and length only. */
-#define NAME_CAP 12 /* longer names are none of ours */
+#define NAME_CAP 12 /* longer names are none of ours; compared as 8 + 4 bytes */
 typedef struct named {
     char name[NAME_CAP]; /* zero-padded: compared whole */
     uint8_t value;
@@ -96,8 +96,15 @@ static size_t read_name(const char *s, const char *end, unsigned stop, char *low
 /* The value in x of the lowercased name of length k in low (zero-padded to NAME_CAP), or 0. */
 static unsigned lookup(const name_index *x, const char low[NAME_CAP], size_t k) {
     if (k >= NAME_CAP || low[0] < 'a' || low[0] > 'z') return 0;
-    for (unsigned i = x->from[low[0] - 'a']; i < x->from[low[0] - 'a' + 1]; i++)
-        if (!memcmp(x->v[i].name, low, NAME_CAP)) return x->v[i].value;
+    uint64_t a;
+    uint32_t b;
+    memcpy(&a, low, 8), memcpy(&b, low + 8, 4);
+    for (unsigned i = x->from[low[0] - 'a']; i < x->from[low[0] - 'a' + 1]; i++) {
+        uint64_t c;
+        uint32_t d;
+        memcpy(&c, x->v[i].name, 8), memcpy(&d, x->v[i].name + 8, 4);
+        if (a == c && b == d) return x->v[i].value;
+    }
     return 0;
 }
 
