@@ -49,6 +49,10 @@ void html_class_id(const xmlNode *n, char *out, size_t cap);
 void html_text_measure(const char *s, uint32_t *chars, uint32_t *commas);
 void html_text_measure_ref(const char *s, uint32_t *chars, uint32_t *commas);
 
+/* Does a lowercase class or id string contain any pattern the content pass looks for in class
+ * and id (corpus/html_content.c)?  The strip pass drops ids that do not. */
+bool html_content_word(const char *w);
+
 /* Build elements with corpus/html_sax.c's lean startElement instead of libxml2's (call after
  * htmlNewParserCtxt, before parsing). */
 void html_sax_install(htmlParserCtxtPtr ctxt);

@@ -134,7 +134,7 @@ static const char *const positive[] = {"article", "body", "content", "entry",   
  * order[start[c] .. start[c + 1]). */
 typedef struct pattern_index {
     uint8_t start[257];
-    uint8_t order[64];
+    uint8_t order[128];
     uint64_t bigram[65536 / 64]; /* the first two bytes of some pattern (a quick no) */
 } pattern_index;
 
@@ -178,14 +178,38 @@ static void index_patterns(pattern_index *x, const char *const *l, size_t k) {
         index_patterns(&idx_##l, l, sizeof l / sizeof *l);                                         \
     } while (0)
 
+/* The four lists in one, for html_content_word. */
+static const char *all_patterns[sizeof unlikely / sizeof *unlikely + sizeof maybe / sizeof *maybe +
+                                sizeof negative / sizeof *negative +
+                                sizeof positive / sizeof *positive];
+static pattern_index idx_all_patterns;
+
+static void index_all(void) {
+    size_t n = 0;
+#define ADD(l)                                                                                     \
+    for (size_t i = 0; i < sizeof l / sizeof *l; i++)                                              \
+        all_patterns[n++] = l[i];
+    ADD(unlikely) ADD(maybe) ADD(negative) ADD(positive)
+#undef ADD
+    _Static_assert(sizeof all_patterns / sizeof *all_patterns <= sizeof idx_all_patterns.order,
+                   "pattern lists too long");
+    index_patterns(&idx_all_patterns, all_patterns, n);
+}
+
 static void init_first(void) {
     INDEX_PATTERNS(unlikely);
     INDEX_PATTERNS(maybe);
     INDEX_PATTERNS(negative);
     INDEX_PATTERNS(positive);
+    index_all();
 }
 
 #define HAS_ANY(s, l) has_any(s, l, &idx_##l)
+
+bool html_content_word(const char *w) {
+    pthread_once(&first_once, init_first);
+    return has_any(w, all_patterns, &idx_all_patterns);
+}
 
 /* The value of an attribute node ("" when it has none). */
 static const char *attr_value(const xmlAttr *a) {

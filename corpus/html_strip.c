@@ -140,12 +140,13 @@ static const named tag_names[] = {{"address", TAG_BLOCK},  {"article", TAG_BLOCK
                                   {"ul", TAG_BLOCK},       {"xmp", TAG_SPACE}};
 
 /* The attributes some pass reads; the others are dropped.  A style only matters when it can
- * hide the element, an image's src only when it names a TeX renderer (see value_matters). */
-enum { ATTR_KEEP = 1, ATTR_STYLE, ATTR_SRC };
+ * hide the element, an image's src only when it names a TeX renderer, an id only when it holds
+ * one of the content pass's patterns (see value_matters). */
+enum { ATTR_KEEP = 1, ATTR_STYLE, ATTR_SRC, ATTR_ID };
 static const named attr_names[] = {
     {"alt", ATTR_KEEP},        {"alttext", ATTR_KEEP}, {"aria-hidden", ATTR_KEEP},
     {"class", ATTR_KEEP},      {"close", ATTR_KEEP},   {"display", ATTR_KEEP},
-    {"encoding", ATTR_KEEP},   {"hidden", ATTR_KEEP},  {"id", ATTR_KEEP},
+    {"encoding", ATTR_KEEP},   {"hidden", ATTR_KEEP},  {"id", ATTR_ID},
     {"mode", ATTR_KEEP},       {"open", ATTR_KEEP},    {"role", ATTR_KEEP},
     {"separators", ATTR_KEEP}, {"src", ATTR_SRC},      {"style", ATTR_STYLE},
     {"type", ATTR_KEEP}};
@@ -223,6 +224,25 @@ static bool has_word(const char *s, const char *end, const word *words, size_t k
     return false;
 }
 
+/* An id is read only for the content pass's class/id patterns (html_content_word): does the
+ * attribute text s..end (after its name: '=' and the value) hold one?  Values with character
+ * references or too long to check are kept. */
+static bool id_matters(const char *s, const char *end) {
+    while (s < end && (is_space(*s) || *s == '='))
+        s++;
+    if (s < end && (*s == '"' || *s == '\'')) {
+        s++;
+        if (end > s && end[-1] == s[-1]) end--;
+    }
+    char low[128];
+    size_t n = (size_t)(end - s);
+    if (n >= sizeof low || memchr(s, '&', n)) return true;
+    for (size_t i = 0; i < n; i++)
+        low[i] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i]);
+    low[n] = 0;
+    return html_content_word(low);
+}
+
 /* Does the attribute text s..end (after its name) matter?  A style is only read for
  * display:none and visibility:hidden; an image's src only when it is a TeX image (latex.php,
  * mimetex, mathtex, codecogs, Google chart cht=tx). */
@@ -231,6 +251,7 @@ static bool value_matters(unsigned attr, const char *s, const char *end) {
     static const word tex_src[] = {WORD("tex"), WORD("codecogs"), WORD("cht=tx")};
     if (attr == ATTR_STYLE) return has_word(s, end, hides, 2);
     if (attr == ATTR_SRC) return has_word(s, end, tex_src, 3);
+    if (attr == ATTR_ID) return id_matters(s, end);
     return attr == ATTR_KEEP;
 }
 
