@@ -3,6 +3,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* ---------------------------------------------------------------- UTF-8 */
 
@@ -90,6 +93,21 @@ mm_err mm_json_str(mm_buf *b, const char *s, size_t n) {
     MM_TRY(mm_buf_putc(b, '"'));
     size_t i = 0, run = 0;
     while (i < n) {
+#if defined(__SSE2__)
+        /* 16 plain bytes at a time (signed: < 0x20 also catches >= 0x80) */
+        if (n - i >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+            unsigned m = (unsigned)_mm_movemask_epi8(
+                _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                             _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                          _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')))));
+            if (!m) {
+                i += 16;
+                continue;
+            }
+            i += (size_t)__builtin_ctz(m);
+        }
+#endif
         unsigned char c = p[i];
         if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
             i++;

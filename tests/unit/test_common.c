@@ -19,9 +19,43 @@ TEST(json_escape_invalid_utf8) {
     mm_buf_free(&b);
 }
 
+/* The writer skips plain bytes 16 at a time: a special byte at every position of a 40-byte
+ * string (and a 2-byte character across each block edge) still comes out escaped and reads
+ * back as it went in (an invalid byte as U+FFFD). */
+TEST(json_escape_every_position) {
+    static const struct {
+        const char *in, *back;
+    } specials[] = {{"\"", "\""},
+                    {"\\", "\\"},
+                    {"\n", "\n"},
+                    {"\x01", "\x01"},
+                    {"\xff", "\xEF\xBF\xBD"},
+                    {"\xc3\xa9", "\xc3\xa9"}};
+    for (size_t k = 0; k < sizeof specials / sizeof *specials; k++)
+        for (size_t at = 0; at < 40; at++) {
+            char in[64], want[64];
+            memset(in, 'x', 40), memset(want, 'x', 40);
+            size_t li = strlen(specials[k].in), lb = strlen(specials[k].back);
+            memcpy(in + at, specials[k].in, li);
+            memcpy(want + at, specials[k].back, lb);
+            memset(in + at + li, 'y', 40 - at), memset(want + at + lb, 'y', 40 - at);
+            mm_buf b = {0};
+            CHECK(mm_buf_puts(&b, "{\"s\":") == MM_OK && mm_json_str(&b, in, 40 + li) == MM_OK &&
+                  mm_buf_putc(&b, '}') == MM_OK);
+            mm_json_doc *d;
+            mm_json *r;
+            CHECK_EQ_INT(mm_json_parse(b.data, b.len, &d, &r), MM_OK);
+            want[40 + lb] = 0;
+            CHECK_STR(mm_json_get_str(r, "s", ""), want);
+            mm_json_doc_free(d);
+            mm_buf_free(&b);
+        }
+}
+
 TEST(json_parse_roundtrip) {
-    const char *t = "{\"a\": [1, 2.5, -3e2], \"s\": \"x\\u00e9\\ud83d\\ude00\\n\", \"o\": {\"t\": true, "
-                    "\"n\": null}}";
+    const char *t =
+        "{\"a\": [1, 2.5, -3e2], \"s\": \"x\\u00e9\\ud83d\\ude00\\n\", \"o\": {\"t\": true, "
+        "\"n\": null}}";
     mm_json_doc *d;
     mm_json *r;
     CHECK_EQ_INT(mm_json_parse(t, strlen(t), &d, &r), MM_OK);
@@ -102,7 +136,8 @@ TEST(lines_skip_overlong) {
     snprintf(path, sizeof path, "%s/mm_long_%d.txt", test_tmpdir(), (int)getpid());
     FILE *f = fopen(path, "w");
     fprintf(f, "a\n");
-    for (int i = 0; i < 5000; i++) fputc('x', f);
+    for (int i = 0; i < 5000; i++)
+        fputc('x', f);
     fprintf(f, "\nb\r\nc");
     fclose(f);
     mm_lines *r;
@@ -124,9 +159,15 @@ TEST(doc_roundtrip_and_bad_lines) {
     char path[512];
     snprintf(path, sizeof path, "%s/mm_docs_%d.jsonl", test_tmpdir(), (int)getpid());
     mm_buf b = {0};
-    mm_doc d = {.id = "0001", .text = "x = $\\frac{1}{2}$\n\xe4\xb8\xad", .url = "http://a.b/c",
-                .host = "a.b", .domain = "a.b", .lang = "en", .lang_score = 0.5,
-                .math_json = "{\"inline\":1}", .warc_offset = 42};
+    mm_doc d = {.id = "0001",
+                .text = "x = $\\frac{1}{2}$\n\xe4\xb8\xad",
+                .url = "http://a.b/c",
+                .host = "a.b",
+                .domain = "a.b",
+                .lang = "en",
+                .lang_score = 0.5,
+                .math_json = "{\"inline\":1}",
+                .warc_offset = 42};
     d.text_len = strlen(d.text);
     mm_doc_to_json(&b, &d);
     mm_buf_puts(&b, "{broken\n\n[1]\n");
@@ -208,7 +249,8 @@ TEST(strmap_and_idset) {
     CHECK_STR(mm_strmap_key(m, 12), "k12");
     mm_strmap_free(m);
     mm_u64set *s = mm_u64set_create();
-    for (uint64_t v = 0; v < 10000; v += 3) mm_u64set_add(s, v * 0x9E3779B97F4A7C15ull);
+    for (uint64_t v = 0; v < 10000; v += 3)
+        mm_u64set_add(s, v * 0x9E3779B97F4A7C15ull);
     CHECK_EQ_INT(mm_u64set_size(s), 3334);
     CHECK(mm_u64set_has(s, 0));
     CHECK(mm_u64set_has(s, 9ull * 0x9E3779B97F4A7C15ull));
@@ -227,7 +269,8 @@ TEST(huge_alloc) {
         if (!p) continue;
         if (n >= (2u << 20)) CHECK_EQ_INT((uintptr_t)p % (2u << 20), 0);
         size_t nonzero = 0;
-        for (size_t i = 0; i < n; i += 997) nonzero += p[i] != 0;
+        for (size_t i = 0; i < n; i += 997)
+            nonzero += p[i] != 0;
         if (n) nonzero += p[n - 1] != 0;
         CHECK_EQ_INT(nonzero, 0);
         if (n) memset(p, 0xAB, n);
@@ -238,6 +281,7 @@ TEST(huge_alloc) {
 int main(void) {
     test_prog_ = "test_common";
     RUN(json_escape_invalid_utf8);
+    RUN(json_escape_every_position);
     RUN(json_parse_roundtrip);
     RUN(json_parse_errors_name_offset);
     RUN(jw_builds_valid_json);
