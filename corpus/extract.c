@@ -16,6 +16,7 @@ struct mm_extract {
     mm_charset *cs;
     mm_content *content;
     mm_xml_arena *arena; /* libxml2's memory for one page at a time */
+    html_words *words;   /* the strip pass's class word codes */
     mm_buf utf8, stripped, text, scratch, title;
     bool tex_scripts; /* the page has <script type="math/tex"> */
 };
@@ -41,7 +42,8 @@ mm_extract *mm_extract_create(const mm_extract_opts *opts) {
     x->cs = mm_charset_create();
     x->content = mm_content_create();
     x->arena = mm_xml_arena_create();
-    if (!x->cs || !x->content || !x->arena) {
+    x->words = html_words_create();
+    if (!x->cs || !x->content || !x->arena || !x->words) {
         mm_extract_free(x);
         mm_fail(MM_ERR_NOMEM, "out of memory creating an extractor");
         return NULL;
@@ -54,6 +56,7 @@ void mm_extract_free(mm_extract *x) {
     mm_charset_free(x->cs);
     mm_content_free(x->content);
     mm_xml_arena_free(x->arena);
+    html_words_free(x->words);
     mm_buf_free(&x->utf8);
     mm_buf_free(&x->stripped);
     mm_buf_free(&x->text);
@@ -101,7 +104,7 @@ mm_err mm_extract_html(mm_extract *x, const void *html, size_t n, const char *ht
     MM_TRY(mm_charset_decode(x->cs, html, n, http_charset, &x->utf8, &r->charset, &page, &len));
     r->text = x->text.data;
     r->title = "";
-    MM_TRY(mm_html_strip(page, len, &x->stripped, &x->tex_scripts));
+    MM_TRY(mm_html_strip(page, len, x->words, &x->stripped, &x->tex_scripts));
     if (x->stripped.len == 0 || x->stripped.len > (size_t)INT32_MAX) return MM_OK;
     xmlSetGenericErrorFunc(NULL, silent);
     /* The parser context, the tree and every string of it live in the arena for this page only:

@@ -71,6 +71,19 @@ static bool is_tex_img(const xmlNode *n) {
            html_class_contains(n, "mwe-math-fallback-image");
 }
 
+/* Every class name this pass asks for (is_v2_render, is_tex_img, classify, the display tests)
+ * holds "math", "jax", "mjx" or "tex" in some case: the strip pass codes class words that hold
+ * none (corpus/html_words.c).  w is lowercase. */
+bool html_math_word(const char *w) {
+    for (; *w; w++)
+        if ((w[0] == 'm' && w[1] == 'a' && w[2] == 't' && w[3] == 'h') ||
+            (w[0] == 'j' && w[1] == 'a' && w[2] == 'x') ||
+            (w[0] == 'm' && w[1] == 'j' && w[2] == 'x') ||
+            (w[0] == 't' && w[1] == 'e' && w[2] == 'x'))
+            return true;
+    return false;
+}
+
 /* Does the class string contain "math", "jax" or "mjx" (any case) or "katex"?  One pass over
  * it instead of four searches: this runs for every element with a class. */
 static bool class_may_be_math(const char *c) {

@@ -50,17 +50,32 @@ void html_text_measure(const char *s, uint32_t *chars, uint32_t *commas);
 void html_text_measure_ref(const char *s, uint32_t *chars, uint32_t *commas);
 
 /* Does a lowercase class or id string contain any pattern the content pass looks for in class
- * and id (corpus/html_content.c)?  The strip pass drops ids that do not. */
+ * and id (corpus/html_content.c)?  Or any the math pass looks for in class names
+ * (corpus/extract_math.c)?  The strip pass drops ids and codes class words that hold none. */
 bool html_content_word(const char *w);
+bool html_math_word(const char *w);
+
+/* Class words without a pattern, replaced by short codes unique within a page (see
+ * corpus/html_words.c).  Reset for every page; html_words_rewrite appends the class value
+ * s[0..n) to out with its words coded (*done) or appends nothing (the value is to be copied as
+ * it is).  Words are remembered by pointer: s must stay valid until the next reset (the strip
+ * pass passes the page itself). */
+typedef struct html_words html_words;
+html_words *html_words_create(void);
+void html_words_free(html_words *w);
+void html_words_reset(html_words *w);
+mm_err html_words_rewrite(html_words *w, const char *s, size_t n, mm_buf *out, bool *done);
 
 /* Build elements with corpus/html_sax.c's lean startElement instead of libxml2's (call after
  * htmlNewParserCtxt, before parsing). */
 void html_sax_install(htmlParserCtxtPtr ctxt);
 
 /* Copy the page without <script> (except math/tex ones), <style>, comments and <svg>
- * (corpus/html_strip.c): the parser then never spends time on them.  Replaces out's content.
- * *tex_scripts: whether a <script type="math/tex..."> was kept. */
-mm_err mm_html_strip(const char *s, size_t n, mm_buf *out, bool *tex_scripts);
+ * (corpus/html_strip.c): the parser then never spends time on them.  Attributes no pass reads
+ * go too, and with `words` (NULL: not) class words are coded (html_words_rewrite, the table
+ * reset here).  Replaces out's content.  *tex_scripts: whether a <script type="math/tex..."> was
+ * kept. */
+mm_err mm_html_strip(const char *s, size_t n, html_words *words, mm_buf *out, bool *tex_scripts);
 
 /* mm_charset_to_utf8 without the copy when the page already is valid UTF-8: *text and *len are
  * either `in` itself or out's content (corpus/charset.c). */

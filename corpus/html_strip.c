@@ -142,10 +142,10 @@ static const named tag_names[] = {{"address", TAG_BLOCK},  {"article", TAG_BLOCK
 /* The attributes some pass reads; the others are dropped.  A style only matters when it can
  * hide the element, an image's src only when it names a TeX renderer, an id only when it holds
  * one of the content pass's patterns (see value_matters). */
-enum { ATTR_KEEP = 1, ATTR_STYLE, ATTR_SRC, ATTR_ID };
+enum { ATTR_KEEP = 1, ATTR_STYLE, ATTR_SRC, ATTR_ID, ATTR_CLASS };
 static const named attr_names[] = {
     {"alt", ATTR_KEEP},        {"alttext", ATTR_KEEP}, {"aria-hidden", ATTR_KEEP},
-    {"class", ATTR_KEEP},      {"close", ATTR_KEEP},   {"display", ATTR_KEEP},
+    {"class", ATTR_CLASS},     {"close", ATTR_KEEP},   {"display", ATTR_KEEP},
     {"encoding", ATTR_KEEP},   {"hidden", ATTR_KEEP},  {"id", ATTR_ID},
     {"mode", ATTR_KEEP},       {"open", ATTR_KEEP},    {"role", ATTR_KEEP},
     {"separators", ATTR_KEEP}, {"src", ATTR_SRC},      {"style", ATTR_STYLE},
@@ -252,13 +252,27 @@ static bool value_matters(unsigned attr, const char *s, const char *end) {
     if (attr == ATTR_STYLE) return has_word(s, end, hides, 2);
     if (attr == ATTR_SRC) return has_word(s, end, tex_src, 3);
     if (attr == ATTR_ID) return id_matters(s, end);
-    return attr == ATTR_KEEP;
+    return attr == ATTR_KEEP || attr == ATTR_CLASS;
 }
 
 /* Copy the start tag at lt ('<' + a name of k bytes) with only the attributes that matter;
  * returns one past its '>' (or `end` for a tag cut off by the end of the page). */
-static mm_err copy_start_tag(const char *lt, size_t k, const char *end, mm_buf *out,
-                             const char **next) {
+/* Append " class=" and the quoted value q[0..n) (q[-1] its quote) with its words coded;
+ * *done false when the value is to be copied as it is. */
+static mm_err copy_class(html_words *words, const char *q, size_t n, mm_buf *out, bool *done) {
+    size_t start = out->len;
+    MM_TRY(mm_buf_append(out, " class=", 7));
+    MM_TRY(mm_buf_putc(out, q[-1]));
+    MM_TRY(html_words_rewrite(words, q, n, out, done));
+    if (!*done) {
+        out->len = start;
+        return MM_OK;
+    }
+    return mm_buf_putc(out, q[-1]);
+}
+
+static mm_err copy_start_tag(const char *lt, size_t k, const char *end, html_words *words,
+                             mm_buf *out, const char **next) {
     const char *p = lt + 1 + k;
     MM_TRY(mm_buf_append(out, lt, (size_t)(p - lt)));
     for (;;) {
@@ -270,7 +284,7 @@ static mm_err copy_start_tag(const char *lt, size_t k, const char *end, mm_buf *
         char low[NAME_CAP] = {0};
         size_t nlen = read_name(p, end, NAME_END | B_EQ, low, sizeof low);
         p += nlen;
-        const char *q = p;
+        const char *q = p, *value = NULL, *close = NULL; /* a quoted value's, when closed */
         while (q < end && is_space(*q))
             q++;
         if (q < end && *q == '=') {
@@ -278,7 +292,8 @@ static mm_err copy_start_tag(const char *lt, size_t k, const char *end, mm_buf *
             while (q < end && is_space(*q))
                 q++;
             if (q < end && (*q == '"' || *q == '\'')) {
-                const char *close = memchr(q + 1, *q, (size_t)(end - q - 1));
+                close = memchr(q + 1, *q, (size_t)(end - q - 1));
+                value = q + 1;
                 q = close ? close + 1 : end;
             } else {
                 while (q < end && !(CLASS_OF(*q) & (B_SPACE | B_GT)))
@@ -288,7 +303,13 @@ static mm_err copy_start_tag(const char *lt, size_t k, const char *end, mm_buf *
         }
         if (nlen == 0) {
             p++;
-        } else if (value_matters(lookup(&attr_index, low, nlen), name + nlen, p)) {
+            continue;
+        }
+        unsigned attr = lookup(&attr_index, low, nlen);
+        bool done = false;
+        if (attr == ATTR_CLASS && words && close)
+            MM_TRY(copy_class(words, value, (size_t)(close - value), out, &done));
+        if (!done && value_matters(attr, name + nlen, p)) {
             MM_TRY(mm_buf_putc(out, ' '));
             MM_TRY(mm_buf_append(out, name, (size_t)(p - name)));
         }
@@ -347,8 +368,9 @@ static void after_tag(strip_state *st, const mm_buf *out, bool block) {
     st->text_blank = true;
 }
 
-mm_err mm_html_strip(const char *s, size_t n, mm_buf *out, bool *tex_scripts) {
+mm_err mm_html_strip(const char *s, size_t n, html_words *words, mm_buf *out, bool *tex_scripts) {
     pthread_once(&names_once, index_tables);
+    if (words) html_words_reset(words);
     *tex_scripts = false;
     mm_buf_clear(out);
     MM_TRY(mm_buf_reserve(out, n + 1));
@@ -385,7 +407,7 @@ mm_err mm_html_strip(const char *s, size_t n, mm_buf *out, bool *tex_scripts) {
             copied = p = stop;
             continue;
         }
-        MM_TRY(copy_start_tag(p, k, end, out, &p));
+        MM_TRY(copy_start_tag(p, k, end, words, out, &p));
         after_tag(&st, out, c == TAG_BLOCK);
         copied = p;
         if (c == TAG_SCRIPT) { /* a kept one (math/tex): raw TeX up to </script, copied as is */

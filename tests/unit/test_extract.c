@@ -220,7 +220,8 @@ TEST(tex_script_raw_text) {
 static const char *strip_of(const char *html) {
     static mm_buf out;
     bool tex;
-    if (mm_html_strip(html, strlen(html), &out, &tex) != MM_OK || mm_buf_putc(&out, 0) != MM_OK)
+    if (mm_html_strip(html, strlen(html), NULL, &out, &tex) != MM_OK ||
+        mm_buf_putc(&out, 0) != MM_OK)
         return "(error)";
     return out.data;
 }
@@ -302,6 +303,53 @@ TEST(text_measure_fast_equals_reference) {
     CHECK(c == 17 && m == 2); /* "one, two three 中，": leading blanks count nothing */
 }
 
+/* Class words without a pattern become codes: the same word the same code on a page, two
+ * different words two codes, words with a pattern and the whitespace between words as they are,
+ * so two class strings are equal after coding exactly when they were before. */
+static const char *coded(html_words *w, const char *v) {
+    static mm_buf out;
+    bool done;
+    mm_buf_clear(&out);
+    if (html_words_rewrite(w, v, strlen(v), &out, &done) != MM_OK) return "(error)";
+    if (!done) return "(as is)";
+    return mm_buf_putc(&out, 0) == MM_OK ? out.data : "(error)";
+}
+
+TEST(class_word_codes) {
+    html_words *w = html_words_create();
+    CHECK(w != NULL);
+    html_words_reset(w);
+    CHECK_STR(coded(w, "flex content px-4"), "0 content 1");
+    CHECK_STR(coded(w, "px-4  flex"), "1  0"); /* same words, same codes; spacing kept */
+    CHECK_STR(coded(w, "MathJax_Display katex sidebar-left Post"),
+              "MathJax_Display katex sidebar-left Post");
+    CHECK_STR(coded(w, "Flex"), "2"); /* case matters, as it does to strcmp */
+    static char many[40][8];          /* words are remembered by pointer until the next reset */
+    for (int i = 0; i < 40; i++) {    /* codes grow a digit after 32 words, and stay distinct */
+        snprintf(many[i], sizeof many[i], "w%d", i);
+        coded(w, many[i]);
+    }
+    CHECK_STR(coded(w, "w28 w29 w30"), "~ 10 11"); /* w0 is the 4th word: code 3 */
+    CHECK_STR(coded(w, "a&amp;b"), "(as is)");     /* libxml2 decodes references */
+    CHECK_STR(
+        coded(w,
+              "one two three four five six seven eight nine ten eleven twelve thirteen fourteen x"),
+        "(as is)");      /* over 80 bytes */
+    html_words_reset(w); /* a new page numbers from 0 again */
+    CHECK_STR(coded(w, "px-4"), "0");
+    html_words_free(w);
+    /* in the strip pass */
+    html_words *sw = html_words_create();
+    mm_buf out = {0};
+    bool tex;
+    const char *page = "<div class=\"flex content\" id=\"x\"><p class='a b'>t</p></div>";
+    CHECK(mm_html_strip(page, strlen(page), sw, &out, &tex) == MM_OK &&
+          mm_buf_putc(&out, 0) == MM_OK);
+    CHECK_STR(out.data, "<div class=\"0 content\"><p class='1 2'>t</p></div>");
+    mm_buf_free(&out);
+    html_words_free(sw);
+}
+
 /* The per-page arena behind libxml2's allocator: memory handed out inside a window keeps its
  * contents through growth (in place and moved), strings duplicate, free is harmless, the window's
  * end empties it for reuse, and outside a window the allocator is plain malloc. */
@@ -353,6 +401,7 @@ int main(void) {
     RUN(tex_script_raw_text);
     RUN(block_whitespace);
     RUN(text_measure_fast_equals_reference);
+    RUN(class_word_codes);
     mm_extract_free(X);
     return test_summary();
 }
