@@ -28,6 +28,9 @@
  * or the passes treat specially in a quoted value. */
 static const char code_digits[] = "0123456789!#%()*+,./:;?@[]^_{|}~";
 
+/* The page's words in an open-addressing table of their own rather than common/strmap: keys
+ * point into the page instead of being copied, and a new page empties it by bumping a
+ * generation number instead of freeing and clearing. */
 typedef struct slot {
     const char *word; /* into the page being stripped */
     uint32_t len, code, gen;
