@@ -1,7 +1,8 @@
 # mathmine build. `make` builds build/libmathmine.a, build/libmathmine.so and build/mathmine.
 # Every build target depends on `deps`, which installs missing Debian packages (we are root).
 # Each module folder has a module.mk that appends to PKGS (Debian packages), PC (pkg-config
-# names) and LDLIBS_EXTRA (libraries without a .pc file).  Sources are globbed per module.
+# names), PC_HEADERS (pkg-config names whose headers only are used: the library is dlopen'ed)
+# and LDLIBS_EXTRA (libraries without a .pc file).  Sources are globbed per module.
 
 BUILD    ?= build
 PREFIX   ?= /usr/local
@@ -12,6 +13,7 @@ MODULES  := common corpus classifier dedup rl
 
 PKGS          := build-essential pkg-config clang libclang-rt-14-dev libomp-14-dev python3 wget zstd bzip2 xz-utils lz4
 PC            :=
+PC_HEADERS    :=
 LDLIBS_EXTRA  :=
 include $(wildcard $(addsuffix /module.mk,$(MODULES)) tools/module.mk)
 
@@ -22,7 +24,7 @@ UNIT_C   := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_C   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 HEADERS  := $(sort $(wildcard $(addsuffix /*.h,$(MODULES))))
 
-PC_CFLAGS = $(shell pkg-config --cflags $(PC) 2>/dev/null)
+PC_CFLAGS = $(shell pkg-config --cflags $(PC) $(PC_HEADERS) 2>/dev/null)
 PC_LIBS   = $(shell pkg-config --libs $(PC) 2>/dev/null)
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation
 COMMON   := -I. -D_GNU_SOURCE -pthread -fopenmp -fPIC -fvisibility=hidden -DMM_BUILDING

@@ -3,7 +3,6 @@
 #include "corpus/warc_input.h"
 
 #include <archive.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libdeflate.h>
@@ -17,6 +16,7 @@
 #include <isa-l/igzip_lib.h>
 
 #include "common/buf.h"
+#include "corpus/curl_dl.h"
 
 enum {
     RAW_CHUNK = 1 << 20,      /* one read() from a file or pipe */
@@ -33,6 +33,7 @@ enum {
 
 typedef struct raw {
     int fd;             /* -1 for a URL */
+    const mm_curl_api *curl; /* for a URL */
     bool seekable, own_fd;
     CURLM *multi;
     CURL *easy;
@@ -49,24 +50,22 @@ static size_t curl_sink(char *p, size_t size, size_t n, void *ud) {
     return mm_buf_append(&r->pend, p, size * n) == MM_OK ? size * n : 0;
 }
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
-
 static mm_err raw_open_url(raw *r, const char *url, const char *name) {
-    pthread_once(&curl_once, curl_init_once);
     r->fd = -1;
-    r->easy = curl_easy_init();
-    r->multi = curl_multi_init();
+    MM_TRY(mm_curl_load(name, &r->curl));
+    const mm_curl_api *c = r->curl;
+    r->easy = c->easy_init();
+    r->multi = c->multi_init();
     if (!r->easy || !r->multi) return mm_fail(MM_ERR_NOMEM, "%s: cannot start libcurl", name);
-    curl_easy_setopt(r->easy, CURLOPT_URL, url);
-    curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, curl_sink);
-    curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(r->easy, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(r->easy, CURLOPT_FAILONERROR, 1L);
-    curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->curl_err);
-    curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(r->easy, CURLOPT_USERAGENT, "mathmine/0.1 (WARC reader)");
-    curl_multi_add_handle(r->multi, r->easy);
+    c->easy_setopt(r->easy, CURLOPT_URL, url);
+    c->easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, curl_sink);
+    c->easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
+    c->easy_setopt(r->easy, CURLOPT_FOLLOWLOCATION, 1L);
+    c->easy_setopt(r->easy, CURLOPT_FAILONERROR, 1L);
+    c->easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->curl_err);
+    c->easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
+    c->easy_setopt(r->easy, CURLOPT_USERAGENT, "mathmine/0.1 (WARC reader)");
+    c->multi_add_handle(r->multi, r->easy);
     r->running = true;
     return MM_OK;
 }
@@ -76,19 +75,19 @@ static mm_err raw_open_url(raw *r, const char *url, const char *name) {
 static mm_err raw_pump(raw *r, const char *name) {
     while (r->pend.len == r->pend_pos && !r->done) {
         int still = 0;
-        curl_multi_perform(r->multi, &still);
+        r->curl->multi_perform(r->multi, &still);
         if (r->pend.len > r->pend_pos) break;
         if (!still) {
             int left;
-            CURLMsg *m = curl_multi_info_read(r->multi, &left);
+            CURLMsg *m = r->curl->multi_info_read(r->multi, &left);
             r->done = true;
             if (m && m->msg == CURLMSG_DONE && m->data.result != CURLE_OK)
                 return mm_fail(MM_ERR_IO, "%s: byte %llu: download failed: %s", name,
                                (unsigned long long)r->pos,
-                               r->curl_err[0] ? r->curl_err : curl_easy_strerror(m->data.result));
+                               r->curl_err[0] ? r->curl_err : r->curl->easy_strerror(m->data.result));
             break;
         }
-        curl_multi_poll(r->multi, NULL, 0, 1000, NULL);
+        r->curl->multi_poll(r->multi, NULL, 0, 1000, NULL);
     }
     return MM_OK;
 }
@@ -140,10 +139,10 @@ static mm_err raw_peek(raw *r, size_t n, const char *name, const unsigned char *
 
 static void raw_close(raw *r) {
     if (r->multi) {
-        if (r->easy) curl_multi_remove_handle(r->multi, r->easy);
-        curl_multi_cleanup(r->multi);
+        if (r->easy) r->curl->multi_remove_handle(r->multi, r->easy);
+        r->curl->multi_cleanup(r->multi);
     }
-    if (r->easy) curl_easy_cleanup(r->easy);
+    if (r->easy) r->curl->easy_cleanup(r->easy);
     if (r->own_fd && r->fd >= 0) close(r->fd);
     mm_buf_free(&r->pend);
 }
