@@ -5,16 +5,18 @@
  * still saw after the strip pass: "flex items-center px-4 col-md-6 …".  The passes read class
  * words only for patterns (html_content_word, html_math_word) with one exception: the content
  * pass gives a sibling of the best candidate a bonus when its class string equals the
- * candidate's.  So a word that holds no pattern becomes a code of one to three bytes, the same
- * code for the same word throughout the page and a different one for every different word, and
- * the whitespace between words is kept as it is: two rewritten class strings are equal exactly
- * when the originals were.  Codes are made of digits and punctuation, which no pattern contains.
+ * candidate's.  So a word that holds no pattern becomes a code (one byte for the first 32
+ * distinct words of a page, two up to 1,024, ...), the same code for the same word throughout
+ * the page and a different one for every different word, and the whitespace between words is
+ * kept as it is: two rewritten class strings are equal exactly when the originals were.  Codes
+ * are made of digits and punctuation, which no pattern contains.
  *
  * Every word without a pattern gets its code, even where the code is longer (a one-letter word
  * after the 32nd): a word left as it is could otherwise equal another word's code.  A value is
- * copied as it is when it has a character reference (libxml2 decodes those, and the word split
- * here would not match its) or when it is long: the passes read the first 255 bytes of class
- * and id together, and a value of at most 80 bytes stays under 160 whatever its codes. */
+ * copied as it is when it has a character reference or a NUL (libxml2 decodes the one and reads
+ * the other as a space, and this word split would not see the same words) or when it is long: the passes read the first 255 bytes of class
+ * and id together, so a class must not grow much, and one of at most 80 bytes (40 words at
+ * most) stays under 200 with codes of up to four bytes (a million distinct words). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,7 +134,7 @@ static mm_err word_slot(html_words *w, const char *s, uint32_t len, slot **out) 
 
 mm_err html_words_rewrite(html_words *w, const char *s, size_t n, mm_buf *out, bool *done) {
     *done = false;
-    if (n > LONG_VALUE || memchr(s, '&', n)) return MM_OK;
+    if (n > LONG_VALUE || memchr(s, '&', n) || memchr(s, 0, n)) return MM_OK; /* see the top */
     size_t copied = 0; /* s[copied..) not yet written: separators and kept words go in runs */
     for (size_t i = 0; i < n;) {
         while (i < n && is_space(s[i]))
