@@ -215,8 +215,9 @@ TEST(tex_script_raw_text) {
 }
 
 /* The strip pass drops whitespace that sits between two block tags (the parser then makes no
- * text node of it) and nothing else: spaces between inline elements stay, <pre> (nested too)
- * keeps all of its whitespace, comments between blocks vanish with the blank around them. */
+ * text node of it) and shortens other whitespace-only runs to one space: spaces between inline
+ * elements stay, <pre> (nested too) keeps all of its whitespace, comments between blocks
+ * vanish with the blank around them. */
 static const char *strip_of(const char *html) {
     static mm_buf out;
     bool tex;
@@ -248,6 +249,13 @@ TEST(block_whitespace) {
     CHECK_STR(strip_of("<ul>\n <!-- one -->\n <li>a</li>\n</ul>"), "<ul><li>a</li></ul>");
     CHECK_STR(strip_of("<plaintext><div>a</div>\n<div>b</div>"),
               "<plaintext><div>a</div>\n<div>b</div>");
+    /* other runs of whitespace become one space, but not inside <pre> or <math>, and a <pre>
+     * after a collapsed run still counts (this once went wrong) */
+    CHECK_STR(strip_of("<b>a</b>\n\t <i>b</i>"), "<b>a</b> <i>b</i>");
+    CHECK_STR(strip_of("<div>\r\n<pre><em>a</em>\r\n<code>b</code></pre>"),
+              "<div> <pre><em>a</em>\r\n<code>b</code></pre>");
+    CHECK_STR(strip_of("<math><mi>x</mi>\n  <mo>+</mo></math>"),
+              "<math><mi>x</mi>\n  <mo>+</mo></math>");
     /* what a reader sees */
     CHECK_STR(page_text("<div>\n  <p>one</p>\n\n  <p>two</p>\n</div>"), "one\n\ntwo");
     CHECK_STR(page_text("<p><b>bold</b> <i>italic</i>\n<a>link</a></p>"), "bold italic link");
