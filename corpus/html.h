@@ -19,15 +19,32 @@
 
 #define MM_MATH_TAG "mm-math"
 
-static inline bool html_is_elem(const xmlNode *n) { return n && n->type == XML_ELEMENT_NODE; }
+static inline bool html_is_elem(const xmlNode *n) {
+    return n && n->type == XML_ELEMENT_NODE;
+}
 /* Equal strings; inline, as tag names are a few bytes and compared for every element. */
 static inline bool html_name_eq(const char *a, const char *b) {
-    while (*a && *a == *b) a++, b++;
+    while (*a && *a == *b)
+        a++, b++;
     return *a == *b;
 }
 static inline bool html_is(const xmlNode *n, const char *name) {
     return html_is_elem(n) && n->name && n->name[0] == (unsigned char)name[0] &&
            html_name_eq((const char *)n->name, name);
+}
+
+/* HTML's whitespace (space, tab, LF, CR, FF), as the strip pass and the class words split on. */
+static inline bool html_is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+/* s[0..n) with ASCII letters lowercased, NUL-terminated, into out[cap]; false when it does not
+ * fit (the callers then treat the word as one that matters). */
+static inline bool html_lower(const char *s, size_t n, char *out, size_t cap) {
+    if (n >= cap) return false;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i]);
+    out[n] = 0;
+    return true;
 }
 
 /* The value of attribute `name` without copying ("" never: NULL when absent or empty). */

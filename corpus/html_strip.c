@@ -42,9 +42,6 @@ static const uint8_t byte_class[256] = {
     ['\f'] = B_SPACE, ['>'] = B_GT,     ['/'] = B_SLASH,  ['='] = B_EQ};
 #define NAME_END (B_SPACE | B_GT | B_SLASH) /* what ends a tag name */
 #define CLASS_OF(c) byte_class[(unsigned char)(c)]
-static bool is_space(char c) {
-    return CLASS_OF(c) & B_SPACE;
-}
 
 /* ---- tag names ----
  * Every tag's name is classified once: what this pass does with the element. */
@@ -221,7 +218,7 @@ static bool has_word(const char *s, const char *end, const word *words, size_t k
  * attribute text s..end (after its name: '=' and the value) hold one?  Values with character
  * references or too long to check are kept. */
 static bool id_matters(const char *s, const char *end) {
-    while (s < end && (is_space(*s) || *s == '='))
+    while (s < end && (html_is_space(*s) || *s == '='))
         s++;
     if (s < end && (*s == '"' || *s == '\'')) {
         s++;
@@ -229,11 +226,7 @@ static bool id_matters(const char *s, const char *end) {
     }
     char low[128];
     size_t n = (size_t)(end - s);
-    if (n >= sizeof low || memchr(s, '&', n)) return true;
-    for (size_t i = 0; i < n; i++)
-        low[i] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i]);
-    low[n] = 0;
-    return html_content_word(low);
+    return memchr(s, '&', n) || !html_lower(s, n, low, sizeof low) || html_content_word(low);
 }
 
 /* Does the attribute text s..end (after its name) matter?  A style is only read for
@@ -278,11 +271,11 @@ static mm_err copy_start_tag(const char *lt, size_t k, const char *end, html_wor
         size_t nlen = read_name(p, end, NAME_END | B_EQ, low, sizeof low);
         p += nlen;
         const char *q = p, *value = NULL, *close = NULL; /* a quoted value's, when closed */
-        while (q < end && is_space(*q))
+        while (q < end && html_is_space(*q))
             q++;
         if (q < end && *q == '=') {
             q++;
-            while (q < end && is_space(*q))
+            while (q < end && html_is_space(*q))
                 q++;
             if (q < end && (*q == '"' || *q == '\'')) {
                 close = memchr(q + 1, *q, (size_t)(end - q - 1));
@@ -329,7 +322,7 @@ static mm_err copy_start_tag(const char *lt, size_t k, const char *end, html_wor
 
 static bool all_space(const char *s, size_t n) {
     for (size_t i = 0; i < n; i++)
-        if (!is_space(s[i])) return false;
+        if (!(CLASS_OF(s[i]) & B_SPACE)) return false; /* the table: every text byte */
     return true;
 }
 

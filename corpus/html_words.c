@@ -105,17 +105,9 @@ static size_t write_code(uint32_t c, char out[8]) {
     return n;
 }
 
-static bool is_space(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
-}
-
 static bool word_matters(const char *s, size_t len) {
     char low[LONG_WORD];
-    if (len >= sizeof low) return true;
-    for (size_t i = 0; i < len; i++)
-        low[i] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i]);
-    low[len] = 0;
-    return html_content_word(low) || html_math_word(low);
+    return !html_lower(s, len, low, sizeof low) || html_content_word(low) || html_math_word(low);
 }
 
 /* The word's slot, made (its meaning decided, its code given) the first time it is seen on the
@@ -137,10 +129,10 @@ mm_err html_words_rewrite(html_words *w, const char *s, size_t n, mm_buf *out, b
     if (n > LONG_VALUE || memchr(s, '&', n) || memchr(s, 0, n)) return MM_OK; /* see the top */
     size_t copied = 0; /* s[copied..) not yet written: separators and kept words go in runs */
     for (size_t i = 0; i < n;) {
-        while (i < n && is_space(s[i]))
+        while (i < n && html_is_space(s[i]))
             i++;
         size_t j = i;
-        while (j < n && !is_space(s[j]))
+        while (j < n && !html_is_space(s[j]))
             j++;
         if (j == i) break;
         slot *sl;
