@@ -47,7 +47,7 @@ def page_counts(truth, pred):
 def score(truth, preds):
     tp = fp = fn = 0.0
     for key, gt in truth.items():
-        a, b, c = page_counts(gt["articleBody"], preds.get(key, ""))
+        a, b, c = page_counts(gt.get("articleBody", gt.get("content")), preds.get(key, ""))
         tp, fp, fn = tp + a, fp + b, fn + c
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / (tp + fn) if tp + fn else 0.0
@@ -134,7 +134,7 @@ def main():
     if a.worst:
         per = []
         for key, gt in truth.items():
-            tp, fp, fn = page_counts(gt["articleBody"], preds.get(key, ""))
+            tp, fp, fn = page_counts(gt.get("articleBody", gt.get("content")), preds.get(key, ""))
             pp = tp / (tp + fp) if tp + fp else 0
             rr = tp / (tp + fn) if tp + fn else 0
             per.append((2 * pp * rr / (pp + rr) if pp + rr else 0, pp, rr, key))
