@@ -39,9 +39,21 @@ typedef struct info {
     double score;
     uint32_t chars, link_chars, commas, direct_chars, direct_commas;
     uint32_t p, img, li, input, embed, heads, math;
-    uint32_t tag; /* T_* flags of the element's own name, found once */
+    uint32_t tag;   /* T_* flags of the element's own name, found once */
+    uint32_t group; /* 1 + index of its repeated-structure group in mm_content.groups, or 0 */
+    uint8_t rep;    /* R_* flags: a member of a group of posts/entries, or an ancestor of one */
     bool scored, block_child;
 } info;
+
+enum { R_MEMBER = 1, R_HOLDS = 2 };
+
+/* Elements that share tag, class and id (digits removed) form a group: the posts of a thread,
+ * the entries of a reference page.  A group is "repeated content" when it has several members
+ * holding prose (see group_qualifies). */
+typedef struct group {
+    uint64_t sig;
+    uint32_t count, chars, link_chars, head_chars;
+} group;
 
 enum {
     T_A = 1,
@@ -62,6 +74,15 @@ struct mm_content {
     size_t nlist, cap_list;
     xmlNode **out;
     size_t nout, cap_out;
+    struct pruned {
+        xmlNode *node, *parent, *next;
+    } *pruned; /* the boilerplate roots removed, where they were, to put them back */
+    size_t npruned, cap_pruned;
+    group *groups; /* open-addressed by sig; cap_groups a power of two */
+    size_t ngroups, cap_groups;
+    bool thread; /* the selection was widened to a group of repeated content */
+    uint32_t pruned_post_chars; /* prose of pruned boxes holding repeated content */
+    xmlNode *top;               /* the element selected, before its siblings joined */
 };
 
 mm_content *mm_content_create(void) {
@@ -75,6 +96,8 @@ void mm_content_free(mm_content *c) {
     free(c->blocks);
     free(c->list);
     free(c->out);
+    free(c->groups);
+    free(c->pruned);
     free(c);
 }
 
@@ -244,7 +267,10 @@ static bool in_code(const xmlNode *n) {
     return false;
 }
 
-static bool is_boilerplate(const xmlNode *n) {
+/* protect: the element is, or holds, a member of a group of repeated content (a post, an
+ * entry): a class or id that reads like boilerplate ("comment", "replies") does not remove it,
+ * as forum engines name their posts so; tags and ARIA roles still do. */
+static bool is_boilerplate(const xmlNode *n, bool protect) {
     if (html_is(n, "body") || html_is(n, "html") || html_is(n, "article") || html_is(n, "main") ||
         html_is(n, MM_MATH_TAG))
         return false;
@@ -254,6 +280,7 @@ static bool is_boilerplate(const xmlNode *n) {
         for (size_t i = 0; i < sizeof boiler_roles / sizeof *boiler_roles; i++)
             if (!strcasecmp(role, boiler_roles[i])) return true;
     }
+    if (protect) return false;
     char ci[256];
     html_class_id(n, ci, sizeof ci);
     if (!*ci || !HAS_ANY(ci, unlikely) || HAS_ANY(ci, maybe)) return false;
@@ -271,22 +298,62 @@ static void unlink_list(xmlNode **l, size_t n) {
  * least half of the page's text is never boilerplate, whatever its class says: page-wide
  * wrappers named "header-style-2" or "Page-ad-margins" exist, and removing them empties the page.
  */
-static mm_err prune(mm_content *c, xmlNode *root, bool boiler) {
+enum {
+    PRUNE_INVISIBLE,
+    PRUNE_BOILERPLATE,
+    PRUNE_BOILERPLATE_KEEP_GROUPS,
+    PRUNE_BOILERPLATE_BY_TAG
+};
+
+/* With PRUNE_BOILERPLATE* the roots removed are remembered (restore_pruned puts them back);
+ * PRUNE_BOILERPLATE_BY_TAG trusts tags and roles only, not class or id words (the second
+ * attempt, for pages whose posts are named "comment" or "header"). */
+static mm_err prune(mm_content *c, xmlNode *root, int mode) {
     c->nlist = 0;
+    c->npruned = 0;
+    c->pruned_post_chars = 0;
     const info *ri = I(root);
     for (xmlNode *n = root->children; n;) {
         bool drop = false;
-        if (!boiler && (n->type == XML_COMMENT_NODE || n->type == XML_PI_NODE))
+        if (mode == PRUNE_INVISIBLE && (n->type == XML_COMMENT_NODE || n->type == XML_PI_NODE))
             drop = true;
-        else if (n->type == XML_ELEMENT_NODE && !boiler)
+        else if (n->type == XML_ELEMENT_NODE && mode == PRUNE_INVISIBLE)
             drop = is_invisible(n);
-        else if (n->type == XML_ELEMENT_NODE && boiler)
-            drop = is_boilerplate(n) && !(ri && I(n) && I(n)->chars * 2 >= ri->chars);
-        if (drop) MM_TRY(push(&c->list, &c->nlist, &c->cap_list, n));
+        else if (n->type == XML_ELEMENT_NODE)
+            drop = is_boilerplate(n, mode == PRUNE_BOILERPLATE_BY_TAG ||
+                                        (mode == PRUNE_BOILERPLATE_KEEP_GROUPS && I(n) &&
+                                         I(n)->rep)) &&
+                   !(ri && I(n) && I(n)->chars * 2 >= ri->chars);
+        if (drop) {
+            MM_TRY(push(&c->list, &c->nlist, &c->cap_list, n));
+            if (mode != PRUNE_INVISIBLE) {
+                if (c->npruned == c->cap_pruned) {
+                    size_t nc = c->cap_pruned ? c->cap_pruned * 2 : 64;
+                    struct pruned *p = realloc(c->pruned, nc * sizeof *p);
+                    if (!p) return mm_fail(MM_ERR_NOMEM, "out of memory");
+                    c->pruned = p, c->cap_pruned = nc;
+                }
+                c->pruned[c->npruned++] = (struct pruned){n, n->parent, n->next};
+                if (I(n)->rep) c->pruned_post_chars += I(n)->chars - I(n)->link_chars;
+            }
+        }
         n = html_next(n, root, !drop);
     }
     unlink_list(c->list, c->nlist);
     return MM_OK;
+}
+
+/* Put the pruned roots back where they were.  In reverse order: a root's next sibling, when it
+ * was pruned too, came later in the walk, so it is back already. */
+static void restore_pruned(mm_content *c) {
+    for (size_t i = c->npruned; i-- > 0;) {
+        struct pruned *p = &c->pruned[i];
+        if (p->next)
+            xmlAddPrevSibling(p->next, p->node);
+        else
+            xmlAddChild(p->parent, p->node);
+    }
+    c->npruned = 0;
 }
 
 /* ---- 2. measuring ---- */
@@ -412,9 +479,10 @@ static mm_err alloc_infos(mm_content *c, xmlNode *root) {
             c->nblocks++;
         }
         info *old = n->_private, *in = &c->blocks[b][c->ninfo++ % INFO_BLOCK];
-        uint32_t tag = old ? old->tag : tag_flags(n);
+        uint32_t tag = old ? old->tag : tag_flags(n), grp = old ? old->group : 0;
+        uint8_t rep = old ? old->rep : 0;
         memset(in, 0, sizeof *in);
-        in->tag = tag;
+        in->tag = tag, in->group = grp, in->rep = rep;
         n->_private = in;
     }
     for (xmlNode *a = root->parent; a; a = a->parent)
@@ -480,6 +548,90 @@ static void measure(xmlNode *root) {
 static double link_density(const xmlNode *n) {
     const info *in = I(n);
     return in && in->chars ? (double)in->link_chars / in->chars : 0;
+}
+
+/* ---- 2b. repeated structure ---- */
+
+static const char *const group_tags[] = {"div", "article", "section", "li", "dd", "dl",
+                                         "blockquote", "span", "td", "table", "p", "tr"};
+
+/* tag and class, or tag and id with its digits dropped when there is no class (post-123 and
+ * post-124 are alike); 0 when the element has neither.  An id beside a class is ignored: some
+ * engines give the first post an id the others lack. */
+static uint64_t signature(const xmlNode *n) {
+    const char *cls = html_attr(n, "class"), *id = html_attr(n, "id");
+    if (!cls && !id) return 0;
+    uint64_t h = 1469598103934665603ull;
+    const uint64_t prime = 1099511628211ull;
+    for (const char *s = (const char *)n->name; *s; s++)
+        h = (h ^ (unsigned char)*s) * prime;
+    h = (h ^ 1) * prime;
+    for (const char *s = cls; s && *s; s++)
+        h = (h ^ (unsigned char)*s) * prime;
+    h = (h ^ 2) * prime;
+    for (const char *s = cls ? NULL : id; s && *s; s++)
+        if (*s < '0' || *s > '9') h = (h ^ (unsigned char)*s) * prime;
+    return h | 1;
+}
+
+/* Several members that hold prose: enough text that is not links, in every member on
+ * average.  Navigation lists fail on links (at most 15% of the text), vote counts, dates and
+ * user names on length, lists of teasers ("more news", "related") on their headings (at most 5%
+ * of the text in h1-h6) and links. */
+static bool group_qualifies(const group *g) {
+    uint32_t prose = g->chars - g->link_chars;
+    return g->count >= 2 && prose >= 200 && prose / g->count >= 50 &&
+           (uint64_t)g->link_chars * 100 <= (uint64_t)g->chars * 15 &&
+           (uint64_t)g->head_chars * 100 <= (uint64_t)g->chars * 5;
+}
+
+/* A blog's comments (class or id "comment…", "reply…") repeat too, but they are not the
+ * article: they are never members.  A forum engine that names its posts so still has its post
+ * bodies in a group of their own ("ipsType_richText", "cooked", "postbody"). */
+static bool comment_named(const xmlNode *n) {
+    char ci[256];
+    html_class_id(n, ci, sizeof ci);
+    return strstr(ci, "comment") || strstr(ci, "repl") || strstr(ci, "remark");
+}
+
+/* Group the elements by signature, mark the members of qualifying groups R_MEMBER and their
+ * ancestors R_HOLDS.  Runs on the measured tree before boilerplate is pruned. */
+static mm_err find_groups(mm_content *c, xmlNode *root) {
+    size_t cap = 64;
+    while (cap < 2 * c->ninfo)
+        cap <<= 1;
+    if (cap > c->cap_groups) {
+        group *g = realloc(c->groups, cap * sizeof *g);
+        if (!g) return mm_fail(MM_ERR_NOMEM, "out of memory");
+        c->groups = g, c->cap_groups = cap;
+    }
+    c->ngroups = cap;
+    memset(c->groups, 0, cap * sizeof *c->groups);
+    for (xmlNode *n = root; n; n = html_next(n, root, true)) {
+        info *in = I(n);
+        if (!in || !NAME_IN(n, group_tags)) continue;
+        uint64_t sig = signature(n);
+        if (!sig) continue;
+        size_t i = sig & (cap - 1);
+        while (c->groups[i].sig && c->groups[i].sig != sig)
+            i = (i + 1) & (cap - 1);
+        group *g = &c->groups[i];
+        g->sig = sig, g->count++, g->chars += in->chars, g->link_chars += in->link_chars;
+        g->head_chars += in->heads;
+        in->group = (uint32_t)i + 1;
+
+    }
+    for (xmlNode *n = root; n; n = html_next(n, root, true)) {
+        info *in = I(n);
+        if (!in || !in->group || !group_qualifies(&c->groups[in->group - 1]) ||
+            comment_named(n))
+            continue;
+        in->rep |= R_MEMBER;
+        for (xmlNode *a = n->parent; a && I(a) && !(I(a)->rep & R_HOLDS); a = a->parent)
+            I(a)->rep |= R_HOLDS;
+        if (n == root) break;
+    }
+    return MM_OK;
 }
 
 /* ---- 3. scoring ---- */
@@ -620,6 +772,41 @@ static xmlNode *climb(xmlNode *top, const xmlNode *body) {
     return top;
 }
 
+static xmlNode *common_of(xmlNode *a, xmlNode *b) {
+    for (; a; a = a->parent)
+        if (contains(a, b)) return a;
+    return NULL;
+}
+
+/* A thread or a reference page: when the selected element lies in (or is) a member of a group
+ * of repeated content, every member belongs to the article, so the selection becomes their
+ * nearest common ancestor (the question with all its answers, every entry of the page). */
+static xmlNode *expand_to_group(mm_content *c, xmlNode *top, xmlNode *body) {
+    xmlNode *anchor = NULL;
+    int level = 0;
+    for (xmlNode *a = top; a && a != body && I(a) && level < 4; a = a->parent, level++)
+        if (I(a)->rep & R_MEMBER) {
+            anchor = a;
+            break;
+        }
+    if (!anchor) {
+        /* it holds posts that are still there: the thread already */
+        for (xmlNode *n = top; n && top != body; n = html_next(n, top, true))
+            if (I(n) && (I(n)->rep & R_MEMBER)) {
+                c->thread = true;
+                break;
+            }
+        return top;
+    }
+    uint32_t g = I(anchor)->group;
+    xmlNode *lca = anchor;
+    for (xmlNode *n = body; n; n = html_next(n, body, true))
+        if (I(n) && I(n)->group == g && !contains(lca, n)) lca = common_of(lca, n);
+    if (!lca || !contains(lca, top)) return top;
+    c->thread = true;
+    return lca;
+}
+
 static bool prose_paragraph(const xmlNode *n) {
     if (!html_is(n, "p")) return false;
     const info *in = I(n);
@@ -693,15 +880,18 @@ static bool remove_conditionally(const xmlNode *n) {
     return (in->embed == 1 && in->chars < 75) || in->embed > 1;
 }
 
+/* An element holding half of what was selected is the article itself, not a widget in it. */
 static mm_err clean(mm_content *c, xmlNode *root) {
     c->nlist = 0;
+    uint32_t root_chars = I(root) ? I(root)->chars : 0;
     for (xmlNode *n = root; n;) {
         bool drop = false, keep_whole = false;
         if (html_is_elem(n) && n != root) {
             if (data_table(n) || html_is(n, "pre") || html_is(n, "code"))
                 keep_whole = true;
             else if (NAME_IN(n, cond_tags))
-                drop = remove_conditionally(n);
+                drop = !(c->thread && I(n)->rep) && !(root == c->top && I(n)->chars * 2 >= root_chars) &&
+                       remove_conditionally(n);
             else if ((html_is(n, "h1") || html_is(n, "h2")) && class_weight(n) < 0)
                 drop = true;
         }
@@ -712,26 +902,61 @@ static mm_err clean(mm_content *c, xmlNode *root) {
     return MM_OK;
 }
 
+/* Prune boilerplate, score, pick the article's subtrees into c->out (not cleaned yet). */
+static mm_err select_article(mm_content *c, xmlNode *body, int mode) {
+    c->thread = false;
+    MM_TRY(prune(c, body, mode));
+    MM_TRY(alloc_infos(c, body));
+    measure(body);
+    score_all(c, body);
+    double top5[5];
+    xmlNode *top = best(c, top5);
+    if (!top)
+        top = body;
+    else
+        top = expand_to_group(c, climb(common_ancestor(c, top, body), body), body);
+    c->top = top;
+    return siblings(c, top);
+}
+
+static uint32_t selected_chars(const mm_content *c) {
+    uint32_t n = 0;
+    for (size_t i = 0; i < c->nout; i++)
+        n += I(c->out[i]) ? I(c->out[i])->chars : 0;
+    return n;
+}
+
 mm_err mm_content_select(mm_content *c, xmlNode *body, bool keep, xmlNode ***nodes, size_t *n) {
     pthread_once(&first_once, init_first);
     c->nout = 0;
-    MM_TRY(prune(c, body, false));
+    MM_TRY(prune(c, body, PRUNE_INVISIBLE));
     if (keep) {
         MM_TRY(push(&c->out, &c->nout, &c->cap_out, body));
     } else {
         MM_TRY(alloc_infos(c, body));
         measure(body);
-        MM_TRY(prune(c, body, true));
-        MM_TRY(alloc_infos(c, body));
-        measure(body);
-        score_all(c, body);
-        double top5[5];
-        xmlNode *top = best(c, top5);
-        if (!top)
-            top = body;
-        else
-            top = climb(common_ancestor(c, top, body), body);
-        MM_TRY(siblings(c, top));
+        MM_TRY(find_groups(c, body));
+        uint32_t page_chars = I(body)->chars;
+        MM_TRY(select_article(c, body, PRUNE_BOILERPLATE));
+        /* Posts whose boxes read like boilerplate ("comment", "reply" in their class: several
+         * forum engines) were pruned and they hold more prose than what was selected: try again
+         * keeping them, and take that try when it finds the thread. */
+        uint32_t got = selected_chars(c);
+        if (!c->thread && c->pruned_post_chars > (got > 250 ? got : 250)) {
+            restore_pruned(c);
+            MM_TRY(select_article(c, body, PRUNE_BOILERPLATE_KEEP_GROUPS));
+            if (!c->thread) {
+                restore_pruned(c);
+                MM_TRY(select_article(c, body, PRUNE_BOILERPLATE));
+            }
+        }
+        /* Readability's second try: when pruning by class and id words left next to nothing of
+         * a page that has text (the posts of some forum engines sit in "comment" or "header"
+         * boxes), put the boilerplate back and trust only tags and roles. */
+        if (selected_chars(c) < 150 && page_chars >= 500) {
+            restore_pruned(c);
+            MM_TRY(select_article(c, body, PRUNE_BOILERPLATE_BY_TAG));
+        }
         for (size_t i = 0; i < c->nout; i++)
             MM_TRY(clean(c, c->out[i]));
     }
