@@ -45,7 +45,9 @@ typedef struct info {
     bool scored, block_child;
 } info;
 
-enum { R_MEMBER = 1, R_HOLDS = 2 };
+/* R_COMMENT*: the same for groups named like comments (a blog's, or the comments under the
+ * posts of a Q&A thread). */
+enum { R_MEMBER = 1, R_HOLDS = 2, R_COMMENT = 4, R_COMMENT_HOLDS = 8 };
 
 /* Elements that share tag, class and id (digits removed) form a group: the posts of a thread,
  * the entries of a reference page.  A group is "repeated content" when it has several members
@@ -76,12 +78,13 @@ struct mm_content {
     size_t nout, cap_out;
     struct pruned {
         xmlNode *node, *parent, *next;
-    } *pruned; /* the boilerplate roots removed, where they were, to put them back */
+    } * pruned; /* the boilerplate roots removed, where they were, to put them back */
     size_t npruned, cap_pruned;
     group *groups; /* open-addressed by sig; cap_groups a power of two */
     size_t ngroups, cap_groups;
-    bool thread; /* the selection was widened to a group of repeated content */
+    bool thread;                /* the selection was widened to a group of repeated content */
     uint32_t pruned_post_chars; /* prose of pruned boxes holding repeated content */
+    bool pruned_comments;       /* and boxes holding comments */
     xmlNode *top;               /* the element selected, before its siblings joined */
 };
 
@@ -141,7 +144,8 @@ static const char *const unlikely[] = {
     "menu",       "related", "remark",     "replies",      "rss",      "shoutbox",   "sidebar",
     "skyscraper", "social",  "sponsor",    "supplemental", "ad-break", "agegate",    "pagination",
     "pager",      "popup",   "yom-remote", "cookie",       "consent",  "newsletter", "subscribe",
-    "share",      "navbar",  "masthead"};
+    "share",      "navbar",  "masthead",   "postprofile",  "userinfo", "user-info",  "user-details",
+    "signature"};
 static const char *const maybe[] = {"and",     "article", "body",  "column",
                                     "content", "main",    "shadow"};
 static const char *const negative[] = {
@@ -202,9 +206,9 @@ static void index_patterns(pattern_index *x, const char *const *l, size_t k) {
     } while (0)
 
 /* The four lists in one, for html_content_word. */
-static const char *all_patterns[sizeof unlikely / sizeof *unlikely + sizeof maybe / sizeof *maybe +
-                                sizeof negative / sizeof *negative +
-                                sizeof positive / sizeof *positive];
+static const char
+    *all_patterns[sizeof unlikely / sizeof *unlikely + sizeof maybe / sizeof *maybe +
+                  sizeof negative / sizeof *negative + sizeof positive / sizeof *positive];
 static pattern_index idx_all_patterns;
 
 static void index_all(void) {
@@ -212,10 +216,11 @@ static void index_all(void) {
 #define ADD(l)                                                                                     \
     for (size_t i = 0; i < sizeof l / sizeof *l; i++)                                              \
         all_patterns[n++] = l[i];
-    ADD(unlikely) ADD(maybe) ADD(negative) ADD(positive)
+    ADD(unlikely)
+    ADD(maybe) ADD(negative) ADD(positive)
 #undef ADD
-    _Static_assert(sizeof all_patterns / sizeof *all_patterns <= sizeof idx_all_patterns.order,
-                   "pattern lists too long");
+        _Static_assert(sizeof all_patterns / sizeof *all_patterns <= sizeof idx_all_patterns.order,
+                       "pattern lists too long");
     index_patterns(&idx_all_patterns, all_patterns, n);
 }
 
@@ -302,6 +307,7 @@ enum {
     PRUNE_INVISIBLE,
     PRUNE_BOILERPLATE,
     PRUNE_BOILERPLATE_KEEP_GROUPS,
+    PRUNE_BOILERPLATE_KEEP_COMMENTS,
     PRUNE_BOILERPLATE_BY_TAG
 };
 
@@ -312,6 +318,9 @@ static mm_err prune(mm_content *c, xmlNode *root, int mode) {
     c->nlist = 0;
     c->npruned = 0;
     c->pruned_post_chars = 0;
+    c->pruned_comments = false;
+    static const uint8_t keep_mask[] = {0, 0, R_MEMBER | R_HOLDS,
+                                        R_MEMBER | R_HOLDS | R_COMMENT | R_COMMENT_HOLDS, 0};
     const info *ri = I(root);
     for (xmlNode *n = root->children; n;) {
         bool drop = false;
@@ -321,8 +330,7 @@ static mm_err prune(mm_content *c, xmlNode *root, int mode) {
             drop = is_invisible(n);
         else if (n->type == XML_ELEMENT_NODE)
             drop = is_boilerplate(n, mode == PRUNE_BOILERPLATE_BY_TAG ||
-                                        (mode == PRUNE_BOILERPLATE_KEEP_GROUPS && I(n) &&
-                                         I(n)->rep)) &&
+                                         (I(n) && (I(n)->rep & keep_mask[mode]))) &&
                    !(ri && I(n) && I(n)->chars * 2 >= ri->chars);
         if (drop) {
             MM_TRY(push(&c->list, &c->nlist, &c->cap_list, n));
@@ -334,7 +342,9 @@ static mm_err prune(mm_content *c, xmlNode *root, int mode) {
                     c->pruned = p, c->cap_pruned = nc;
                 }
                 c->pruned[c->npruned++] = (struct pruned){n, n->parent, n->next};
-                if (I(n)->rep) c->pruned_post_chars += I(n)->chars - I(n)->link_chars;
+                if (I(n)->rep & (R_MEMBER | R_HOLDS))
+                    c->pruned_post_chars += I(n)->chars - I(n)->link_chars;
+                if (I(n)->rep & (R_COMMENT | R_COMMENT_HOLDS)) c->pruned_comments = true;
             }
         }
         n = html_next(n, root, !drop);
@@ -552,8 +562,8 @@ static double link_density(const xmlNode *n) {
 
 /* ---- 2b. repeated structure ---- */
 
-static const char *const group_tags[] = {"div", "article", "section", "li", "dd", "dl",
-                                         "blockquote", "span", "td", "table", "p", "tr"};
+static const char *const group_tags[] = {"div",        "article", "section", "li",    "dd", "dl",
+                                         "blockquote", "span",    "td",      "table", "p",  "tr"};
 
 /* tag and class, or tag and id with its digits dropped when there is no class (post-123 and
  * post-124 are alike); 0 when the element has neither.  An id beside a class is ignored: some
@@ -619,16 +629,15 @@ static mm_err find_groups(mm_content *c, xmlNode *root) {
         g->sig = sig, g->count++, g->chars += in->chars, g->link_chars += in->link_chars;
         g->head_chars += in->heads;
         in->group = (uint32_t)i + 1;
-
     }
     for (xmlNode *n = root; n; n = html_next(n, root, true)) {
         info *in = I(n);
-        if (!in || !in->group || !group_qualifies(&c->groups[in->group - 1]) ||
-            comment_named(n))
-            continue;
-        in->rep |= R_MEMBER;
-        for (xmlNode *a = n->parent; a && I(a) && !(I(a)->rep & R_HOLDS); a = a->parent)
-            I(a)->rep |= R_HOLDS;
+        if (!in || !in->group || !group_qualifies(&c->groups[in->group - 1])) continue;
+        bool comment = comment_named(n);
+        uint8_t holds = comment ? R_COMMENT_HOLDS : R_HOLDS;
+        in->rep |= comment ? R_COMMENT : R_MEMBER;
+        for (xmlNode *a = n->parent; a && I(a) && !(I(a)->rep & holds); a = a->parent)
+            I(a)->rep |= holds;
         if (n == root) break;
     }
     return MM_OK;
@@ -890,7 +899,8 @@ static mm_err clean(mm_content *c, xmlNode *root) {
             if (data_table(n) || html_is(n, "pre") || html_is(n, "code"))
                 keep_whole = true;
             else if (NAME_IN(n, cond_tags))
-                drop = !(c->thread && I(n)->rep) && !(root == c->top && I(n)->chars * 2 >= root_chars) &&
+                drop = !(c->thread && I(n)->rep) &&
+                       !(root == c->top && I(n)->chars * 2 >= root_chars) &&
                        remove_conditionally(n);
             else if ((html_is(n, "h1") || html_is(n, "h2")) && class_weight(n) < 0)
                 drop = true;
@@ -949,6 +959,11 @@ mm_err mm_content_select(mm_content *c, xmlNode *body, bool keep, xmlNode ***nod
                 restore_pruned(c);
                 MM_TRY(select_article(c, body, PRUNE_BOILERPLATE));
             }
+        }
+        /* A thread whose posts carry comments (a Q&A site's): the comments are part of it. */
+        if (c->thread && c->pruned_comments) {
+            restore_pruned(c);
+            MM_TRY(select_article(c, body, PRUNE_BOILERPLATE_KEEP_COMMENTS));
         }
         /* Readability's second try: when pruning by class and id words left next to nothing of
          * a page that has text (the posts of some forum engines sit in "comment" or "header"

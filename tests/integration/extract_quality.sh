@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # extract_quality: main-content quality of `mathmine extract --html` on the article-extraction
 # benchmark (181 real pages with human ground truth, ../shared/testdata/article-extraction-
-# benchmark), scored with the benchmark's metric by extract_score.py.  Fails below F1 0.90.
+# benchmark), scored with the benchmark's metric by extract_score.py.  Fails below F1 0.95.
 source "$(dirname "$0")/../lib.sh"
 D=$SHARED/testdata/article-extraction-benchmark
 if [ ! -f "$D/ground-truth.json" ]; then fail "benchmark data missing at $D"; finish; fi
-if line=$($PY "$SRC/tests/integration/extract_score.py" --mathmine "$MM" --data "$D" --min-f1 0.90); then
-  ok "F1 >= 0.90: $line"
+if line=$($PY "$SRC/tests/integration/extract_score.py" --mathmine "$MM" --data "$D" --min-f1 0.95); then
+  ok "F1 >= 0.95: $line"
 else
   fail "main-content quality: $line"
 fi
