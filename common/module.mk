@@ -1,2 +1,2 @@
-PKGS += libzstd-dev libxxhash-dev
-PC   += libzstd libxxhash
+PKGS += libzstd-dev libxxhash-dev zlib1g-dev
+PC   += libzstd libxxhash zlib

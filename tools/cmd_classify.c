@@ -13,6 +13,7 @@
 #include "common/json.h"
 #include "common/progress.h"
 #include "tools/cli.h"
+#include "tools/stage_args.h"
 
 #define CMD "classify"
 
@@ -319,7 +320,8 @@ static int do_score(int argc, char **argv) {
                "                    file (instant load, slower random reads); read: always read\n"
                "  --preload         = --load read\n"
                "  --populate        with map: fault the whole mapping in at load (MAP_POPULATE)\n"
-               "  --stats FILE      JSON summary (docs, bytes, seconds, load time, RSS)\n",
+               "  --stats FILE      JSON summary (docs, bytes, seconds, load time, RSS)\n"
+               STAGE_ARGS_HELP,
                MM_CLF_LABEL_POS, MM_CLF_MAX_BYTES_DEFAULT);
         return CLI_EXIT_OK;
     }
@@ -329,8 +331,10 @@ static int do_score(int argc, char **argv) {
     size_t n = 0;
     int threads = 0;
     bool force = false;
+    stage_args sa = {0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        if (stage_option(CMD, argc, argv, &i, &sa)) continue;
         if (scorer_option(argc, argv, &i, &so, &model)) continue;
         else if (!strcmp(a, "--out-dir")) out_dir = need(argc, argv, &i);
         else if (is(a, "-j", "--threads")) threads = (int)cli_parse_int(CMD, a, need(argc, argv, &i), 0, 4096);
@@ -344,7 +348,12 @@ static int do_score(int argc, char **argv) {
         }
     }
     if (!out_dir) cli_usage_error(CMD, "score: --out-dir is required");
-    if (!n) cli_usage_error(CMD, "score: no shards given");
+    mm_inputs all;
+    size_t lo, hi;
+    stage_inputs(CMD, &sa, shards, n, &all, &lo, &hi);
+    if (!all.n) cli_usage_error(CMD, "score: no shards given");
+    free(shards);
+    shards = (const char **)all.v + lo, n = hi - lo;
     double load_s;
     decide_load(&so, model, shards, n);
     mm_clf_scorer *s = open_scorer(model, &so, &load_s);
@@ -381,7 +390,7 @@ static int do_score(int argc, char **argv) {
         mm_buf_free(&b);
     }
     mm_clf_scorer_close(s);
-    free(shards);
+    mm_inputs_free(&all);
     if (cli_interrupted) return CLI_EXIT_INTERRUPTED;
     if (e != MM_OK) {
         const char *d = mm_error_detail();

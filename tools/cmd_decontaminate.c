@@ -17,6 +17,7 @@
 #include "common/progress.h"
 #include "dedup/decontam.h"
 #include "tools/cli.h"
+#include "tools/stage_args.h"
 
 #define CMD "decontaminate"
 
@@ -43,6 +44,9 @@ static void usage(FILE *f) {
         "  --max-matches K  benchmark texts reported per removed document (default 8)\n"
         "  -j N             threads (default: all cores)\n"
         "  --stats FILE     run summary as JSON\n"
+        STAGE_ARGS_HELP
+        "                   (with a task of N > 1 the default report and removed file names\n"
+        "                   end in -task-I-of-N: each task writes its own)\n"
         "  -h, --help       this help\n\n"
         "A benchmark record with a broken line or a missing field is reported with its line\n"
         "number and the run exits 1 after doing all the work; broken shard lines are counted and\n"
@@ -312,12 +316,16 @@ int cmd_decontaminate(int argc, char **argv) {
     const char **benches = calloc((size_t)argc, sizeof *benches), **dirs = calloc((size_t)argc, sizeof *dirs);
     shard *sh = calloc((size_t)argc, sizeof *sh);
     if (!benches || !dirs || !sh) cli_die(CMD, MM_ERR_NOMEM);
-    size_t nb = 0, nd = 0, ns = 0;
+    const char **args = calloc((size_t)argc, sizeof *args);
+    if (!args) cli_die(CMD, MM_ERR_NOMEM);
+    stage_args sa = {0};
+    size_t nb = 0, nd = 0, ns = 0, nargs = 0;
     const char *out_dir = NULL, *report = NULL, *stats = NULL, *removed = NULL;
     int n = 10, threads = 0, max_matches = 8;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool more = i + 1 < argc;
+        if (stage_option(CMD, argc, argv, &i, &sa)) continue;
         if (!strcmp(a, "--bench") && more) benches[nb++] = argv[++i];
         else if (!strcmp(a, "--bench-dir") && more) dirs[nd++] = argv[++i];
         else if (!strcmp(a, "-n") && more) n = (int)cli_parse_int(CMD, a, argv[++i], 3, MM_DECONTAM_MAX_N);
@@ -328,11 +336,22 @@ int cmd_decontaminate(int argc, char **argv) {
         else if (!strcmp(a, "--removed") && more) removed = argv[++i];
         else if (!strcmp(a, "--stats") && more) stats = argv[++i];
         else if (a[0] == '-' && a[1]) cli_usage_error(CMD, "unknown option or missing value: '%s'", a);
-        else sh[ns++].path = a;
+        else args[nargs++] = a;
     }
+    mm_inputs inputs;
+    size_t lo, hi;
+    stage_inputs(CMD, &sa, args, nargs, &inputs, &lo, &hi);
+    free(args);
+    free(sh);
+    sh = calloc(hi - lo + 1, sizeof *sh);
+    if (!sh) cli_die(CMD, MM_ERR_NOMEM);
+    for (size_t i = lo; i < hi; i++) sh[ns++].path = inputs.v[i];
+    /* each task of several writes its own report and removed file */
+    char task_sfx[64] = "";
+    if (sa.task.count > 1) snprintf(task_sfx, sizeof task_sfx, "-task-%u-of-%u", sa.task.index, sa.task.count);
     if (!nb && !nd) cli_usage_error(CMD, "no benchmarks: give --bench SPEC or --bench-dir DIR");
     if (!out_dir) cli_usage_error(CMD, "--out-dir is required");
-    if (!ns) cli_usage_error(CMD, "no input shards");
+    if (!inputs.n) cli_usage_error(CMD, "no input shards");
     for (size_t i = 0; i < ns; i++) {
         mm_stem(sh[i].path, sh[i].stem, sizeof sh[i].stem);
         if (!strcmp(sh[i].stem, "removed"))
@@ -343,7 +362,7 @@ int cmd_decontaminate(int argc, char **argv) {
     }
     char report_def[4096];
     if (!report) {
-        snprintf(report_def, sizeof report_def, "%s/decontam-report.json", out_dir);
+        snprintf(report_def, sizeof report_def, "%s/decontam-report%s.json", out_dir, task_sfx);
         report = report_def;
     }
 
@@ -392,7 +411,7 @@ int cmd_decontaminate(int argc, char **argv) {
         /* a subfolder, so that a glob over the clean shards does not pick it up */
         snprintf(rm_path, sizeof rm_path, "%s/removed", out_dir);
         if ((e = mm_mkdirs(rm_path))) cli_die(CMD, e);
-        snprintf(rm_path, sizeof rm_path, "%s/removed/removed.jsonl.zst", out_dir);
+        snprintf(rm_path, sizeof rm_path, "%s/removed/removed%s.jsonl.zst", out_dir, task_sfx);
     }
     if ((e = write_file(rm_path, all.data ? all.data : "", all.len, 3))) cli_die(CMD, e);
     mm_buf rep = {0};
@@ -451,5 +470,6 @@ int cmd_decontaminate(int argc, char **argv) {
     free(benches);
     free(dirs);
     free(sh);
+    mm_inputs_free(&inputs);
     return failed || nprob ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }

@@ -18,6 +18,7 @@
 #include "dedup/dedup.h"
 #include "dedup/minhash.h"
 #include "tools/cli.h"
+#include "tools/stage_args.h"
 
 #define CMD "dedup"
 
@@ -54,6 +55,9 @@ static void usage(FILE *f) {
         "  -j N            threads (default: all cores)\n"
         "  --force         redo outputs that already exist\n"
         "  --stats FILE    run summary as JSON\n"
+        STAGE_ARGS_HELP
+        "                  (per-shard stages only: url/exact map and filter, minhash\n"
+        "                  signatures and filter; merge, buckets and clusters take every shard)\n"
         "  -h, --help      this help\n\n"
         "Shard stems (file names without .jsonl.zst) must be unique; shard order is the sorted\n"
         "order of the stems.  A broken line in a shard is counted and skipped by every stage.\n");
@@ -67,9 +71,12 @@ typedef struct opts {
     double dup_rate;
     bool force;
     size_t mem;
-    const char **shards;
+    const char **shards; /* this task's block of all.v */
     size_t nshards;
     char (*stems)[256];
+    stage_args sa;
+    mm_inputs all;
+    bool tasked; /* a task of several was selected: per-shard stages only */
 } opts;
 
 static void parse(int argc, char **argv, int first, opts *o) {
@@ -77,12 +84,13 @@ static void parse(int argc, char **argv, int first, opts *o) {
     o->band = -1;
     o->mem = 256u << 20;
     o->stage = "all";
-    o->shards = calloc((size_t)argc, sizeof *o->shards);
-    o->stems = calloc((size_t)argc, sizeof *o->stems);
-    if (!o->shards || !o->stems) cli_die(CMD, MM_ERR_NOMEM);
+    const char **args = calloc((size_t)argc, sizeof *args);
+    size_t nargs = 0;
+    if (!args) cli_die(CMD, MM_ERR_NOMEM);
     for (int i = first; i < argc; i++) {
         const char *a = argv[i];
         bool more = i + 1 < argc;
+        if (stage_option(CMD, argc, argv, &i, &o->sa)) continue;
         if (!strcmp(a, "--work") && more) o->work = argv[++i];
         else if (!strcmp(a, "--out-dir") && more) o->out = argv[++i];
         else if (!strcmp(a, "--stage") && more) o->stage = argv[++i];
@@ -99,8 +107,15 @@ static void parse(int argc, char **argv, int first, opts *o) {
         else if (!strcmp(a, "--shards") && more) o->synth_shards = (uint64_t)cli_parse_int(CMD, a, argv[++i], 1, 100000);
         else if (!strcmp(a, "--dup-rate") && more) o->dup_rate = cli_parse_double(CMD, a, argv[++i], 0, 1);
         else if (a[0] == '-' && a[1]) cli_usage_error(CMD, "unknown option or missing value: '%s'", a);
-        else o->shards[o->nshards++] = a;
+        else args[nargs++] = a;
     }
+    size_t lo, hi;
+    stage_inputs(CMD, &o->sa, args, nargs, &o->all, &lo, &hi);
+    free(args);
+    o->shards = (const char **)o->all.v + lo, o->nshards = hi - lo;
+    o->tasked = o->sa.task.count > 1;
+    o->stems = calloc(o->nshards + 1, sizeof *o->stems);
+    if (!o->stems) cli_die(CMD, MM_ERR_NOMEM);
     if (o->mh.bands * o->mh.rows > MM_MINHASH_MAX_PERMS)
         cli_usage_error(CMD, "--bands x --rows must be at most %d", MM_MINHASH_MAX_PERMS);
     for (size_t i = 0; i < o->nshards; i++) {
@@ -241,7 +256,12 @@ static int pool(job *j, size_t n, mm_pool_fn fn, const char *label, const char *
 }
 
 static void need_shards(const opts *o, const char *what) {
-    if (!o->nshards) cli_usage_error(CMD, "%s: no input shards", what);
+    if (!o->all.n) cli_usage_error(CMD, "%s: no input shards", what);
+}
+
+/* merge, buckets, clusters and "all" see every shard: a task of several cannot run them. */
+static void whole_only(const opts *o, const char *what) {
+    if (o->tasked) cli_usage_error(CMD, "%s takes every shard: --task applies to the per-shard stages", what);
 }
 static void need_out(const opts *o, const char *what) {
     if (!o->out) cli_usage_error(CMD, "%s: --out-dir is required", what);
@@ -280,6 +300,7 @@ static int cmd_keyed(mm_dedup_kind kind, int argc, char **argv) {
          merge = all || !strcmp(o.stage, "merge"), filt = all || !strcmp(o.stage, "filter");
     if (!map && !merge && !filt) cli_usage_error(CMD, "--stage must be map, merge, filter or all");
     if (map || filt) need_shards(&o, name);
+    if (merge) whole_only(&o, "merge");
     if (filt) need_out(&o, name);
     char *kdir = pathf("%s/%s/keys", o.work, name), *ddir = pathf("%s/%s/drops", o.work, name);
     mkdirs(kdir);
@@ -360,7 +381,7 @@ static int cmd_keyed(mm_dedup_kind kind, int argc, char **argv) {
     mm_buf_free(&js);
     free(kdir);
     free(ddir);
-    free(o.shards);
+    mm_inputs_free(&o.all);
     free(o.stems);
     return failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
@@ -575,6 +596,7 @@ static int cmd_minhash(int argc, char **argv) {
     }
     if (!all && strcmp(stage, "signatures") && strcmp(stage, "buckets") && strcmp(stage, "clusters") && strcmp(stage, "filter"))
         cli_usage_error(CMD, "minhash: unknown stage '%s' (signatures, buckets, clusters, filter, all)", stage);
+    if (all || !strcmp(stage, "buckets") || !strcmp(stage, "clusters")) whole_only(&o, stage);
     if (all) {
         need_shards(&o, "minhash all");
         need_out(&o, "minhash all");
@@ -589,7 +611,7 @@ static int cmd_minhash(int argc, char **argv) {
     cli_write_stats(CMD, o.stats, &js);
     mm_buf_free(&js);
     free(sdir), free(bdir), free(cdir);
-    free(o.shards);
+    mm_inputs_free(&o.all);
     free(o.stems);
     return failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }

@@ -14,12 +14,17 @@
 #include "corpus/extract.h"
 #include "corpus/langid.h"
 #include "tools/cli.h"
+#include "tools/stage_args.h"
 
 #define CMD "extract"
 
 typedef struct opts {
-    char **inputs;
+    char **inputs; /* this task's block of all.v */
     size_t ninputs;
+    char **args; /* inputs given as arguments */
+    size_t nargs;
+    stage_args stage;
+    mm_inputs all;
     const char *out_dir, *stats_path, *charset;
     char *lang_list;
     const char *langs[64];
@@ -30,7 +35,7 @@ typedef struct opts {
 } opts;
 
 static void help(void) {
-    printf("Usage: mathmine extract [options] -o OUT_DIR WARC...\n"
+    printf("Usage: mathmine extract [options] -o OUT_DIR WARC... [--inputs LIST]\n"
            "       mathmine extract --html [--json] FILE.html|DIR...\n\n"
            "For every HTML response in each WARC (by Content-Type, else by sniffing): decode\n"
            "the charset to UTF-8, parse, keep the main content as plain text with every\n"
@@ -49,6 +54,7 @@ static void help(void) {
            "      --stats FILE      write the counts (records, HTML, extracted, skipped by\n"
            "                        reason, bytes, docs/s) as JSON to FILE; with --html: pages,\n"
            "                        HTML bytes and the CPU seconds of the extraction loop\n"
+           STAGE_ARGS_HELP
            "      --html            inputs are HTML files (.html or .html.gz) or folders of\n"
            "                        them: print each page's text to standard output\n"
            "      --json            with --html: one JSON line per page instead:\n"
@@ -74,9 +80,11 @@ static void split_langs(opts *o, const char *list) {
 static void parse(int argc, char **argv, opts *o) {
     memset(o, 0, sizeof *o);
     o->max_bytes = 8u << 20;
-    o->inputs = calloc((size_t)argc, sizeof *o->inputs);
+    o->args = calloc((size_t)argc, sizeof *o->args);
+    if (!o->args) cli_die(CMD, MM_ERR_NOMEM);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        if (stage_option(CMD, argc, argv, &i, &o->stage)) continue;
         if (!strcmp(a, "-o") || !strcmp(a, "--out")) o->out_dir = value(argc, argv, &i);
         else if (!strcmp(a, "-j")) o->threads = (int)cli_parse_int(CMD, a, value(argc, argv, &i), 0, 4096);
         else if (!strcmp(a, "--force")) o->force = true;
@@ -91,9 +99,12 @@ static void parse(int argc, char **argv, opts *o) {
         else if (!strcmp(a, "--json")) o->json = true;
         else if (!strcmp(a, "--charset")) o->charset = value(argc, argv, &i);
         else if (a[0] == '-' && a[1]) cli_usage_error(CMD, "unknown option '%s'", a);
-        else o->inputs[o->ninputs++] = argv[i];
+        else o->args[o->nargs++] = argv[i];
     }
-    if (!o->ninputs) cli_usage_error(CMD, "no input files");
+    size_t lo, hi;
+    stage_inputs(CMD, &o->stage, (const char *const *)o->args, o->nargs, &o->all, &lo, &hi);
+    if (!o->all.n) cli_usage_error(CMD, "no input files");
+    o->inputs = o->all.v + lo, o->ninputs = hi - lo; /* may be empty: a task with no inputs */
     if (!o->html && !o->out_dir) cli_usage_error(CMD, "-o OUT_DIR is required");
 }
 
@@ -328,7 +339,7 @@ static void summary(const opts *o, const mm_extract_stats *s, size_t skipped, si
 }
 
 static char **output_paths(const opts *o) {
-    char **outs = calloc(o->ninputs, sizeof *outs);
+    char **outs = calloc(o->ninputs + 1, sizeof *outs);
     for (size_t i = 0; outs && i < o->ninputs; i++) {
         char stem[1024];
         mm_stem(o->inputs[i], stem, sizeof stem);
@@ -350,7 +361,7 @@ static int run_warcs(const opts *o) {
     int nt = mm_pool_threads(o->threads, o->ninputs);
     job j = {.o = o, .ctx = calloc((size_t)nt, sizeof *j.ctx),
              .st = calloc((size_t)nt, sizeof *j.st), .outs = output_paths(o),
-             .status = calloc(o->ninputs, sizeof *j.status),
+             .status = calloc(o->ninputs + 1, sizeof *j.status),
              .prog = mm_progress_create("extract", 0, "records")};
     if (!j.ctx || !j.st || !j.outs || !j.status) cli_die(CMD, MM_ERR_NOMEM);
     double t0 = mm_now();
@@ -381,7 +392,8 @@ int cmd_extract(int argc, char **argv) {
     opts o;
     parse(argc, argv, &o);
     int rc = o.html ? run_html(&o) : run_warcs(&o);
-    free(o.inputs);
+    free(o.args);
+    mm_inputs_free(&o.all);
     free(o.lang_list);
     return rc;
 }

@@ -29,6 +29,7 @@
 #include "rl/tokenizer.h"
 #include "rl/tokshard.h"
 #include "tools/cli.h"
+#include "tools/stage_args.h"
 #include "tools/commands.h"
 
 static const char *CMD = "shard";
@@ -72,6 +73,7 @@ static void usage(FILE *f) {
             "                       times each (1); repeatable\n"
             "  -j N                 encoding threads (all cores)\n"
             "  --stats FILE         write the summary as JSON (the same as shards.json)\n"
+            STAGE_LIST_HELP
             "  --force              redo a complete DIR\n");
 }
 
@@ -93,9 +95,11 @@ static void parse_args(int argc, char **argv, shard_args *a) {
     a->val_tokens = -1;
     a->seed = 1;
     a->shard_tokens = 100000000;
+    stage_args sa = {.whole = true};
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i];
         int more = i + 1 < argc;
+        if (stage_option(CMD, argc, argv, &i, &sa)) continue;
         if (!strcmp(o, "--tokenizer") && more) a->tok = argv[++i];
         else if ((!strcmp(o, "-o") || !strcmp(o, "--out")) && more) a->out = argv[++i];
         else if (!strcmp(o, "--val-frac") && more) a->val_frac = cli_parse_double(CMD, o, argv[++i], 0, 0.9);
@@ -112,7 +116,16 @@ static void parse_args(int argc, char **argv, shard_args *a) {
     }
     if (!a->tok) cli_usage_error(CMD, "--tokenizer TOK is required");
     if (!a->out) cli_usage_error(CMD, "-o DIR is required");
-    if (!a->ninputs) cli_usage_error(CMD, "no input files");
+    /* the list's strings live until exit, as argv's do */
+    static mm_inputs all;
+    size_t lo, hi;
+    stage_inputs(CMD, &sa, (const char *const *)a->inputs, a->ninputs, &all, &lo, &hi);
+    if (!all.n) cli_usage_error(CMD, "no input files");
+    free(a->inputs);
+    a->inputs = calloc(all.n + 1, sizeof *a->inputs);
+    if (!a->inputs) cli_die(CMD, MM_ERR_NOMEM);
+    for (size_t i = 0; i < all.n; i++) a->inputs[i] = all.v[i];
+    a->ninputs = all.n;
 }
 
 /* ---------------------------------------------------------------- pass 1: encode */

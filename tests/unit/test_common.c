@@ -7,6 +7,7 @@
 #include "common/io.h"
 #include "common/json.h"
 #include "common/pool.h"
+#include "common/stage.h"
 #include "common/strmap.h"
 #include "common/svg.h"
 #include "test.h"
@@ -278,8 +279,50 @@ TEST(huge_alloc) {
     }
 }
 
+/* Task blocks cover every input exactly once, in order, for any split; parse and env mapping. */
+TEST(task_ranges_and_parse) {
+    for (size_t n = 0; n < 40; n++)
+        for (uint32_t count = 1; count < 12; count++) {
+            size_t next = 0;
+            for (uint32_t i = 0; i < count; i++) {
+                mm_task t = {i, count};
+                size_t lo, hi;
+                mm_task_range(&t, n, &lo, &hi);
+                CHECK(lo == next && hi >= lo && hi - lo <= n / count + 1);
+                next = hi;
+            }
+            CHECK(next == n);
+        }
+    mm_task t;
+    CHECK(mm_task_parse("3/8", &t) == MM_OK && t.index == 3 && t.count == 8);
+    CHECK(mm_task_parse("8/8", &t) == MM_ERR_ARG);
+    CHECK(mm_task_parse("1/0", &t) == MM_ERR_ARG);
+    CHECK(mm_task_parse("x/2", &t) == MM_ERR_ARG);
+    CHECK(mm_task_parse("1/2x", &t) == MM_ERR_ARG);
+    setenv("SLURM_ARRAY_TASK_ID", "12", 1);
+    setenv("SLURM_ARRAY_TASK_MIN", "10", 1);
+    setenv("SLURM_ARRAY_TASK_MAX", "14", 1);
+    CHECK(mm_task_from_env(&t) == MM_OK && t.index == 2 && t.count == 5);
+    unsetenv("SLURM_ARRAY_TASK_ID");
+    CHECK(mm_task_from_env(&t) == MM_OK && t.count == 0);
+    unsetenv("SLURM_ARRAY_TASK_MIN");
+    unsetenv("SLURM_ARRAY_TASK_MAX");
+    mm_inputs in = {0};
+    CHECK(mm_inputs_add(&in, "https://h/", "a/b.gz") == MM_OK);
+    CHECK(mm_inputs_add(&in, "/data", "c.gz") == MM_OK);
+    CHECK(mm_inputs_add(&in, "/data", "/abs.gz") == MM_OK);
+    CHECK(in.n == 3);
+    if (in.n == 3) {
+        CHECK_STR(in.v[0], "https://h/a/b.gz");
+        CHECK_STR(in.v[1], "/data/c.gz");
+        CHECK_STR(in.v[2], "/abs.gz");
+    }
+    mm_inputs_free(&in);
+}
+
 int main(void) {
     test_prog_ = "test_common";
+    RUN(task_ranges_and_parse);
     RUN(json_escape_invalid_utf8);
     RUN(json_escape_every_position);
     RUN(json_parse_roundtrip);

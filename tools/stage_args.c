@@ -1,0 +1,43 @@
+/* tools/stage_args.c — --inputs, --base and --task for the map commands (tools/stage_args.h). */
+#include "tools/stage_args.h"
+
+#include <string.h>
+
+#include "tools/cli.h"
+
+bool stage_option(const char *cmd, int argc, char **argv, int *i, stage_args *s) {
+    const char *a = argv[*i];
+    bool list = !strcmp(a, "--inputs"), base = !strcmp(a, "--base"), task = !strcmp(a, "--task");
+    if (!list && !base && !task) return false;
+    if (*i + 1 >= argc) cli_usage_error(cmd, "%s needs a value", a);
+    const char *v = argv[++*i];
+    if (list) {
+        if (s->nlists == sizeof s->lists / sizeof *s->lists)
+            cli_usage_error(cmd, "too many --inputs files");
+        s->lists[s->nlists++] = v;
+    } else if (base) {
+        s->base = v;
+    } else {
+        if (s->whole) cli_usage_error(cmd, "--task: this command reads every input at once");
+        if (mm_task_parse(v, &s->task) != MM_OK) cli_usage_error(cmd, "%s", mm_error_detail());
+        s->task_given = true;
+    }
+    return true;
+}
+
+void stage_inputs(const char *cmd, stage_args *s, const char *const *args, size_t nargs,
+                  mm_inputs *all, size_t *lo, size_t *hi) {
+    memset(all, 0, sizeof *all);
+    mm_err e = MM_OK;
+    for (size_t i = 0; e == MM_OK && i < nargs; i++)
+        e = mm_inputs_add(all, NULL, args[i]);
+    for (size_t i = 0; e == MM_OK && i < s->nlists; i++)
+        e = mm_inputs_read(all, s->lists[i], s->base);
+    if (e != MM_OK) cli_die(cmd, e);
+    if (!s->whole && !s->task_given && mm_task_from_env(&s->task) != MM_OK)
+        cli_usage_error(cmd, "%s", mm_error_detail());
+    mm_task_range(&s->task, all->n, lo, hi);
+    if (s->task.count)
+        cli_info(1, "mathmine %s: task %u/%u: inputs %zu..%zu of %zu", cmd, s->task.index,
+                 s->task.count, *lo, *hi, all->n);
+}

@@ -1,0 +1,45 @@
+/* tools/stage_args.h — the options every map command shares (common/stage.h):
+ *   --inputs FILE   inputs listed one per line (.gz/.zst allowed; repeatable), after the ones
+ *                   given as arguments
+ *   --base PREFIX   prefix for relative --inputs lines (a URL or a folder)
+ *   --task I/N      process block I of N of the inputs (default: Slurm's array task when
+ *                   SLURM_ARRAY_TASK_ID is set, else all)
+ * A command calls stage_option() in its option loop and stage_inputs() after it. */
+#ifndef MM_STAGE_ARGS_H
+#define MM_STAGE_ARGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/stage.h"
+
+typedef struct stage_args {
+    const char *lists[64];
+    size_t nlists;
+    const char *base;
+    mm_task task;
+    bool task_given;
+    bool whole; /* set by a reduce command: --task is refused, the Slurm array ignored */
+} stage_args;
+
+#define STAGE_ARGS_HELP                                                                            \
+    "      --inputs FILE     more inputs, one path or URL per line (.gz/.zst allowed, '#'\n"       \
+    "                        comments; repeatable); they follow the ones given as arguments\n"     \
+    "      --base PREFIX     prefix for relative --inputs lines (URL or folder)\n"                 \
+    "      --task I/N        only block I (0-based) of N of the inputs, in list order; the\n"      \
+    "                        outputs are the same whatever N (default: SLURM_ARRAY_TASK_ID of\n"   \
+    "                        SLURM_ARRAY_TASK_COUNT inside a Slurm job array, else all)\n"
+
+#define STAGE_LIST_HELP                                                                            \
+    "      --inputs FILE     more inputs, one path per line (.gz/.zst allowed, '#' comments;\n"    \
+    "                        repeatable); they follow the ones given as arguments\n"               \
+    "      --base PREFIX     prefix for relative --inputs lines\n"
+
+/* Consume argv[*i] (and its value) when it is one of the options above. */
+bool stage_option(const char *cmd, int argc, char **argv, int *i, stage_args *s);
+/* Every input: `args` (npos of them) then the list files'.  [*lo, *hi) is this task's block.
+ * Dies (exit 1) on an unreadable list, exits 2 on a bad task. */
+void stage_inputs(const char *cmd, stage_args *s, const char *const *args, size_t nargs,
+                  mm_inputs *all, size_t *lo, size_t *hi);
+
+#endif
