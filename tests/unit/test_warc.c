@@ -60,7 +60,8 @@ static const expect EXPECT[] = {
     {"testdata/warcio/test/data/example.warc.gz", 6, 0, 2, 1, 2, 1, MM_OK},
     {"testdata/warcio/test/data/example-bad-non-chunked.warc.gz", 6, 0, 2, 1, 2, 1, MM_OK},
     {"testdata/warcio/test/data/example-bad.warc.gz.bad", 6, 0, 1, 2, 2, 1, MM_OK},
-    {"testdata/warcio/test/data/example-trunc.warc", 3, 1, 2, 0, 1, 0, MM_OK}, /* 4 records, 1 damaged */
+    {"testdata/warcio/test/data/example-trunc.warc", 3, 1, 2, 0, 1, 0,
+     MM_OK}, /* 4 records, 1 damaged */
     {"testdata/warcio/test/data/example-digest.warc", 4, 0, 0, 0, 4, 0, MM_OK},
     {"testdata/warcio/test/data/example-iana.org-chunked.warc", 3, 0, 1, 1, 1, 0, MM_OK},
     {"testdata/warcio/test/data/example-wrong-chunks.warc.gz", 2, 0, 0, 1, 1, 0, MM_OK},
@@ -76,10 +77,13 @@ static const expect EXPECT[] = {
     {"testdata/chatnoir-resiliparse/tests/data/warcfile.warc.gz", 50, 0, 1, 16, 17, 16, MM_OK},
     {"testdata/chatnoir-resiliparse/tests/data/warcfile.warc.lz4", 50, 0, 1, 16, 17, 16, MM_OK},
     {"testdata/chatnoir-resiliparse/tests/data/clueweb-quirk.warc.gz", 30, 0, 1, 29, 0, 0, MM_OK},
-    {"testdata/chatnoir-resiliparse/tests/data/clipped.warc.gz", 1, 0, 0, 1, 0, 0, MM_OK}, /* kept, cut */
+    {"testdata/chatnoir-resiliparse/tests/data/clipped.warc.gz", 1, 0, 0, 1, 0, 0,
+     MM_OK}, /* kept, cut */
     {"testdata/chatnoir-resiliparse/tests/data/block-sized-records.warc", 3, 0, 0, 0, 0, 3, MM_OK},
-    {"testdata/chatnoir-resiliparse/tests/data/block-sized-records.warc.gz", 3, 0, 0, 0, 0, 3, MM_OK},
-    {"testdata/chatnoir-resiliparse/tests/data/block-sized-records.warc.lz4", 3, 0, 0, 0, 0, 3, MM_OK},
+    {"testdata/chatnoir-resiliparse/tests/data/block-sized-records.warc.gz", 3, 0, 0, 0, 0, 3,
+     MM_OK},
+    {"testdata/chatnoir-resiliparse/tests/data/block-sized-records.warc.lz4", 3, 0, 0, 0, 0, 3,
+     MM_OK},
 };
 
 static void check_shared_files(void) {
@@ -338,7 +342,8 @@ static void read_file(const char *path, mm_buf *b) {
     char chunk[65536];
     size_t k;
     mm_buf_clear(b);
-    while (f && (k = fread(chunk, 1, sizeof chunk, f)) > 0) mm_buf_append(b, chunk, k);
+    while (f && (k = fread(chunk, 1, sizeof chunk, f)) > 0)
+        mm_buf_append(b, chunk, k);
     if (f) fclose(f);
 }
 
@@ -352,7 +357,8 @@ TEST(clipped_gzip_member_is_kept) {
     CHECK(g != NULL);
     char chunk[65536];
     int k;
-    while (g && (k = gzread(g, chunk, sizeof chunk)) > 0) mm_buf_append(&z, chunk, (size_t)k);
+    while (g && (k = gzread(g, chunk, sizeof chunk)) > 0)
+        mm_buf_append(&z, chunk, (size_t)k);
     if (g) gzclose(g);
     CHECK(z.len > 1000);
     for (int stream = 0; stream < 2; stream++) {
@@ -389,7 +395,8 @@ TEST(plain_file_cut_in_a_block) {
     mm_buf full = {0}, cut = {0}, gz = {0};
     read_file(test_shared("testdata/chatnoir-resiliparse/tests/data/warcfile.warc"), &full);
     CHECK(full.len > 100000);
-    tally all = read_all(test_shared("testdata/chatnoir-resiliparse/tests/data/warcfile.warc"), NULL);
+    tally all =
+        read_all(test_shared("testdata/chatnoir-resiliparse/tests/data/warcfile.warc"), NULL);
     CHECK_EQ_INT(all.records, 50);
     unsigned seed = 4242;
     printf("  seed %u\n", seed);
@@ -453,8 +460,10 @@ TEST(warc_truncated_header) {
     mm_buf b = {0};
     add_record(&b, "http://whole/", 7, 'w');
     for (int i = 0; i < 5; i++)
-        mm_buf_printf(&b, "WARC/1.0\r\nWARC-Type: response\r\nWARC-Truncated: %s\r\n"
-                          "Content-Length: 5\r\n\r\nabcde\r\n\r\n", values[i]);
+        mm_buf_printf(&b,
+                      "WARC/1.0\r\nWARC-Type: response\r\nWARC-Truncated: %s\r\n"
+                      "Content-Length: 5\r\n\r\nabcde\r\n\r\n",
+                      values[i]);
     const char *p = write_tmp("trunc-header.warc", b.data, b.len);
     mm_warc *w;
     mm_warc_record r;
