@@ -40,6 +40,7 @@ mm_err mm_doc_to_json(mm_buf *b, const mm_doc *d) {
     MM_TRY(mm_jw_obj_end(&w));
     MM_TRY(mm_jw_key(&w, "math"));
     MM_TRY(mm_jw_raw(&w, d->math_json && *d->math_json ? d->math_json : "{}"));
+    if (d->truncated && *d->truncated) MM_TRY(key_str(&w, "truncated", d->truncated));
     MM_TRY(mm_jw_obj_end(&w));
     return mm_buf_putc(b, '\n');
 }
@@ -128,6 +129,7 @@ int mm_doc_reader_next(mm_doc_reader *r, mm_doc *d, mm_err *err) {
         d->warc_offset = (int64_t)mm_json_get_num(warc, "offset", -1);
         if ((*err = math_to_json(&r->math, mm_json_get(root, "math"))) != MM_OK) return 0;
         d->math_json = r->math.data;
+        d->truncated = str_or_empty(root, "truncated");
         d->raw = line;
         d->raw_len = len;
         return 1;

@@ -1,13 +1,15 @@
 /* common/doc.h — the document record of mathmine's document shards (*.jsonl.zst), Dolma-style:
  *
  *   {"id","text","source","url","host","domain","lang","lang_score","date",
- *    "warc":{"file","offset","record_id"},"math":{...counts...}}
+ *    "warc":{"file","offset","record_id"},"math":{...counts...}[,"truncated":"reason"]}
  *
  * mm_doc holds borrowed pointers: after mm_doc_reader_next they point into the reader and stay
  * valid until the next call; when writing, the caller owns them.  `raw`/`raw_len` is the
  * original JSON line, so a stage that only selects documents can copy it unchanged.  Fields
  * missing from a line are "" (strings) or 0/-1 (numbers).  `math_json` is the raw JSON object of
- * math counts ("{}" when absent). */
+ * math counts ("{}" when absent).  `truncated` is "" for a whole page, else why the page's
+ * text is only part of it ("length", "eof", "gzip", "http", …; see docs/extract.md); the key is
+ * written only when it is not "". */
 #ifndef MM_DOC_H
 #define MM_DOC_H
 
@@ -23,6 +25,7 @@ typedef struct mm_doc {
     const char *warc_file, *warc_record_id;
     int64_t warc_offset; /* -1 when unknown */
     const char *math_json;
+    const char *truncated; /* "" or NULL: a whole page */
     const char *raw;
     size_t raw_len;
 } mm_doc;

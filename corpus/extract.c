@@ -133,6 +133,42 @@ mm_err mm_extract_html(mm_extract *x, const void *html, size_t n, const char *ht
     return MM_OK;
 }
 
+/* Copy `s` to `b` with "\r\n" and lone "\r" made "\n" and blank lines at both ends dropped. */
+static mm_err plain_lines(const char *s, size_t n, mm_buf *b) {
+    size_t i = 0, end = n;
+    while (i < n && (s[i] == '\n' || s[i] == '\r' || s[i] == ' ' || s[i] == '\t'))
+        i++;
+    if (i == n) return mm_buf_puts(b, "");
+    while (end > i &&
+           (s[end - 1] == '\n' || s[end - 1] == '\r' || s[end - 1] == ' ' || s[end - 1] == '\t'))
+        end--;
+    /* a start that is spaces on the first text line stays: only whole blank lines go */
+    while (i > 0 && s[i - 1] != '\n' && s[i - 1] != '\r')
+        i--;
+    MM_TRY(mm_buf_reserve(b, end - i + 1));
+    for (; i < end; i++) {
+        if (s[i] != '\r')
+            MM_TRY(mm_buf_putc(b, s[i]));
+        else if (i + 1 >= end || s[i + 1] != '\n')
+            MM_TRY(mm_buf_putc(b, '\n'));
+    }
+    return mm_buf_puts(b, "");
+}
+
+mm_err mm_extract_text(mm_extract *x, const void *text, size_t n, const char *charset,
+                       mm_extract_result *r) {
+    memset(r, 0, sizeof *r);
+    const char *utf8;
+    size_t len;
+    MM_TRY(mm_charset_decode(x->cs, text, n, charset, &x->utf8, &r->charset, &utf8, &len));
+    mm_buf_clear(&x->text);
+    MM_TRY(plain_lines(utf8, len, &x->text));
+    r->text = x->text.data;
+    r->text_len = x->text.len;
+    r->title = "";
+    return MM_OK;
+}
+
 uint32_t mm_extract_math_total(const mm_extract_math *m) {
     return m->script_tex + m->tex_annotation + m->mathml_alttext + m->mathml + m->math_container +
            m->img_tex + m->text_tex;

@@ -63,6 +63,13 @@ MM_API void mm_extract_free(mm_extract *x);                          /* accepts 
 MM_API mm_err mm_extract_html(mm_extract *x, const void *html, size_t n, const char *http_charset,
                               mm_extract_result *r);
 
+/* Plain text as a result, for WET files (`conversion` records: text the crawler already took
+ * out of the HTML, so the math markup is gone): decoded to valid UTF-8 (`charset` plays the
+ * HTTP charset, NULL or "" when none; Common Crawl's WET text is UTF-8), line ends made "\n",
+ * blank lines at the start and the end dropped, the rest as it is.  No math counts, no title. */
+MM_API mm_err mm_extract_text(mm_extract *x, const void *text, size_t n, const char *charset,
+                              mm_extract_result *r);
+
 /* Write the math counts of `m` as a compact JSON object ("{}" when all are zero). */
 MM_API mm_err mm_extract_math_json(const mm_extract_math *m, mm_buf *b);
 /* Number of formulas in `m` (every form, not the display/rendered counters). */
@@ -100,6 +107,11 @@ typedef struct mm_extract_stats {
     uint64_t html_bytes;    /* HTML payload bytes given to the extractor */
     uint64_t bytes_out;     /* uncompressed JSON bytes written */
     uint64_t math_docs;     /* documents with at least one formula */
+    uint64_t skip_http_partial; /* HTTP 206 Partial Content: a part of a page, skipped */
+    uint64_t truncated;         /* documents written from a truncated record or HTTP body (their
+                                   "truncated" field says why); also counted in `extracted` */
+    uint64_t conversions;       /* WET `conversion` records read (plain text, math markup gone) */
+    uint64_t text_docs;         /* of those, plain text given to mm_extract_text */
 } mm_extract_stats;
 
 typedef struct mm_extract_file_opts {
@@ -116,7 +128,11 @@ typedef struct mm_extract_file_opts {
 
 /* Extract every HTML response of the WARC `in` into the shard `out` (.jsonl.zst), atomically:
  * nothing is left at `out` unless the whole file was done.  Damaged records are counted and
- * skipped.  `x` is the caller's per-thread context.  Adds to *st. */
+ * skipped; a record the reader returns cut short, or with WARC-Truncated, is extracted from what
+ * there is and its document carries "truncated" (counted in st->truncated).  HTTP 206 responses
+ * are skipped (skip_http_partial).  WET `conversion` records (text/plain) become documents of
+ * their text (st->conversions > 0 tells the caller the file's math markup was already gone).
+ * `x` is the caller's per-thread context.  Adds to *st. */
 MM_API mm_err mm_extract_warc(mm_extract *x, const char *in, const char *out,
                               const mm_extract_file_opts *o, mm_extract_stats *st);
 MM_API void mm_extract_stats_add(mm_extract_stats *into, const mm_extract_stats *s);

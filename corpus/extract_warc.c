@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/doc.h"
 #include "common/io.h"
@@ -43,9 +44,21 @@ static bool lang_wanted(const mm_extract_file_opts *o, const char *lang) {
     return false;
 }
 
-/* The payload of a response (HTTP-decoded) or resource record; false = skipped and counted. */
+/* The charset= parameter of a Content-Type value, copied to out ("" when none). */
+static const char *ct_charset(const char *ct, char *out, size_t cap) {
+    const char *p = strcasestr(ct, "charset=");
+    size_t k = 0;
+    if (p)
+        for (p += 8; *p && *p != ';' && *p != ' ' && *p != '"' && k + 1 < cap; p++)
+            out[k++] = *p;
+    out[k] = 0;
+    return out;
+}
+
+/* The payload of a response (HTTP-decoded) or resource record; false = skipped and counted.
+ * *cut is set to "http" when the HTTP body's chunking or compression broke off. */
 static bool payload(run *r, const mm_warc_record *rec, const unsigned char **body, size_t *n,
-                    const char **ct, const char **charset) {
+                    const char **ct, const char **charset, const char **cut) {
     if (rec->type == MM_WARC_RESOURCE) {
         *body = rec->block, *n = rec->block_len, *ct = rec->content_type, *charset = "";
         return true;
@@ -53,6 +66,10 @@ static bool payload(run *r, const mm_warc_record *rec, const unsigned char **bod
     mm_http_response h;
     if (mm_http_parse(r->http, rec->block, rec->block_len, &h) != MM_OK || h.status == 0) {
         r->st->skip_http_error++;
+        return false;
+    }
+    if (h.status == 206) { /* a byte range of a page, not the page */
+        r->st->skip_http_partial++;
         return false;
     }
     if (h.status < 200 || h.status >= 300) {
@@ -64,11 +81,12 @@ static bool payload(run *r, const mm_warc_record *rec, const unsigned char **bod
         return false;
     }
     *body = h.body, *n = h.body_len, *ct = h.content_type, *charset = h.charset;
+    if (h.body_truncated && !**cut) *cut = "http"; /* the record's own reason comes first */
     return true;
 }
 
 static mm_err write_doc(run *r, const mm_warc_record *rec, const mm_extract_result *res,
-                        const char *lang, double score) {
+                        const char *lang, double score, const char *cut) {
     char id[17], host[256], domain[256];
     const char *key = *rec->record_id ? rec->record_id : rec->target_uri;
     mm_doc_make_id(key, strlen(key), id);
@@ -76,20 +94,60 @@ static mm_err write_doc(run *r, const mm_warc_record *rec, const mm_extract_resu
     mm_url_domain(host, domain, sizeof domain);
     mm_buf_clear(&r->math);
     MM_TRY(mm_extract_math_json(&res->math, &r->math));
-    mm_doc d = {.id = id, .text = res->text, .text_len = res->text_len, .source = "web",
-                .url = rec->target_uri, .host = host, .domain = domain, .lang = lang,
-                .lang_score = score, .date = rec->date, .warc_file = r->file,
-                .warc_record_id = rec->record_id, .warc_offset = (int64_t)rec->offset,
-                .math_json = r->math.data};
+    mm_doc d = {.id = id,
+                .text = res->text,
+                .text_len = res->text_len,
+                .source = "web",
+                .url = rec->target_uri,
+                .host = host,
+                .domain = domain,
+                .lang = lang,
+                .lang_score = score,
+                .date = rec->date,
+                .warc_file = r->file,
+                .warc_record_id = rec->record_id,
+                .warc_offset = (int64_t)rec->offset,
+                .math_json = r->math.data,
+                .truncated = cut};
     mm_buf_clear(&r->line);
     MM_TRY(mm_doc_to_json(&r->line, &d));
     r->st->bytes_out += r->line.len;
     r->st->extracted++;
     r->st->math_docs += mm_extract_math_total(&res->math) > 0;
+    r->st->truncated += *cut != 0;
     return mm_out_write(r->out, r->line.data, r->line.len);
 }
 
+/* Filters on the text (length, language), then the document. */
+static mm_err text_doc(run *r, const mm_warc_record *rec, const mm_extract_result *res,
+                       const char *cut) {
+    if (res->text_len == 0) return r->st->skip_empty++, MM_OK;
+    if (utf8_chars(res->text, res->text_len) < r->o->min_chars)
+        return r->st->skip_min_chars++, MM_OK;
+    char lang[16];
+    double score = mm_lang_detect(res->text, res->text_len, lang, sizeof lang);
+    if (!lang_wanted(r->o, lang)) return r->st->skip_lang++, MM_OK;
+    return write_doc(r, rec, res, lang, score, cut);
+}
+
+/* A WET record: the crawler's plain text of a page, taken as it is. */
+static mm_err conversion(run *r, const mm_warc_record *rec) {
+    r->st->conversions++;
+    const char *ct = rec->content_type;
+    while (*ct == ' ')
+        ct++;
+    if (*ct && strncasecmp(ct, "text/plain", 10)) return r->st->skip_not_html++, MM_OK;
+    if (rec->oversized || !rec->block || rec->block_len > r->max_bytes)
+        return r->st->skip_too_large++, MM_OK;
+    char cs[64];
+    mm_extract_result res;
+    MM_TRY(mm_extract_text(r->x, rec->block, rec->block_len, ct_charset(ct, cs, sizeof cs), &res));
+    r->st->text_docs++;
+    return text_doc(r, rec, &res, mm_warc_trunc_name(rec->truncated));
+}
+
 static mm_err one_record(run *r, const mm_warc_record *rec) {
+    if (rec->type == MM_WARC_CONVERSION) return conversion(r, rec);
     if (rec->type != MM_WARC_RESPONSE && rec->type != MM_WARC_RESOURCE) return MM_OK;
     r->st->responses++;
     if (rec->oversized || !rec->block) {
@@ -98,8 +156,8 @@ static mm_err one_record(run *r, const mm_warc_record *rec) {
     }
     const unsigned char *body;
     size_t n;
-    const char *ct, *charset;
-    if (!payload(r, rec, &body, &n, &ct, &charset)) return MM_OK;
+    const char *ct, *charset, *cut = mm_warc_trunc_name(rec->truncated);
+    if (!payload(r, rec, &body, &n, &ct, &charset, &cut)) return MM_OK;
     if (!mm_extract_is_html(ct, body, n)) {
         r->st->skip_not_html++;
         return MM_OK;
@@ -112,12 +170,7 @@ static mm_err one_record(run *r, const mm_warc_record *rec) {
     r->st->html_bytes += n;
     mm_extract_result res;
     MM_TRY(mm_extract_html(r->x, body, n, charset, &res));
-    if (res.text_len == 0) return r->st->skip_empty++, MM_OK;
-    if (utf8_chars(res.text, res.text_len) < r->o->min_chars) return r->st->skip_min_chars++, MM_OK;
-    char lang[16];
-    double score = mm_lang_detect(res.text, res.text_len, lang, sizeof lang);
-    if (!lang_wanted(r->o, lang)) return r->st->skip_lang++, MM_OK;
-    return write_doc(r, rec, &res, lang, score);
+    return text_doc(r, rec, &res, cut);
 }
 
 static mm_err loop(run *r, mm_warc *w) {

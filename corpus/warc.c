@@ -68,6 +68,21 @@ const char *mm_warc_type_name(mm_warc_type t) {
     return (unsigned)t <= MM_WARC_OTHER ? type_names[t] : "other";
 }
 
+static const char *const trunc_names[] = {"",    "length", "time",  "disconnect", "unspecified",
+                                          "eof", "gzip",   "stream"};
+
+const char *mm_warc_trunc_name(mm_warc_trunc t) {
+    return (unsigned)t < MM_WARC_TRUNC_COUNT ? trunc_names[t] : "";
+}
+
+/* The WARC-Truncated header's reason; a value outside the standard's four is "unspecified". */
+static mm_warc_trunc trunc_of(const char *v) {
+    if (!v) return MM_WARC_TRUNC_NONE;
+    for (int t = MM_WARC_TRUNC_LENGTH; t <= MM_WARC_TRUNC_DISCONNECT; t++)
+        if (!strcasecmp(v, trunc_names[t])) return (mm_warc_trunc)t;
+    return MM_WARC_TRUNC_UNSPECIFIED;
+}
+
 static mm_warc_type type_of(const char *s) {
     for (int t = 0; t < MM_WARC_OTHER; t++)
         if (!strcasecmp(s, type_names[t])) return (mm_warc_type)t;
@@ -345,6 +360,8 @@ static void fill_record(mm_warc *w, mm_warc_record *rec) {
         u++;
     }
     rec->target_uri = u ? u : "";
+    if (rec->truncated == MM_WARC_TRUNC_NONE)
+        rec->truncated = trunc_of(mm_warc_header_get(rec, "WARC-Truncated"));
 }
 
 /* ---- the record end ------------------------------------------------------------------------- */
@@ -383,7 +400,7 @@ static int trailer(mm_warc *w, size_t rel) {
 
 static void check_digests(mm_warc *w, mm_warc_record *rec) {
     rec->digest_ok = -1;
-    if (!w->verify || !rec->block) return;
+    if (!w->verify || !rec->block || rec->block_len < rec->content_length) return;
     int b = mm_warc_digest_check(mm_warc_header_get(rec, "WARC-Block-Digest"), rec->block,
                                  rec->block_len);
     size_t off = 0;
@@ -454,17 +471,24 @@ static void set_offsets(mm_warc *w, mm_warc_record *rec, uint64_t at) {
         rec->offset = off, rec->offset_in_stream = false;
 }
 
-static int deliver(mm_warc *w, mm_warc_record *rec, uint64_t at, size_t tlen, mm_err *err) {
+/* Hand out the record at pos: its header, and `blen` bytes of block (w->cl unless the block
+ * was cut short) followed by a `tlen`-byte record end. */
+static int deliver(mm_warc *w, mm_warc_record *rec, uint64_t at, size_t blen, size_t tlen,
+                   mm_err *err) {
     mm_err e = finish_fields(w, rec);
     if (e != MM_OK) return *err = e, 0;
     fill_record(w, rec);
     set_offsets(w, rec, at);
     rec->content_length = w->cl;
+    if (rec->truncated != MM_WARC_TRUNC_NONE) {
+        w->st.truncated++;
+        w->st.truncated_by[rec->truncated]++;
+    }
     if (!rec->oversized) {
         rec->block = w->buf + w->pos + w->hdr_len;
-        rec->block_len = w->cl;
+        rec->block_len = blen;
         check_digests(w, rec);
-        w->pos += w->hdr_len + w->cl + tlen; /* consumed; stays in place until the next call */
+        w->pos += w->hdr_len + blen + tlen; /* consumed; stays in place until the next call */
     } else {
         rec->digest_ok = -1;
         w->st.skipped_oversized++;
@@ -514,6 +538,24 @@ static int skip_blank_lines(mm_warc *w) {
     }
 }
 
+/* The input stopped inside the block: it ended (NEED_EOF) or the layer below reported damage
+ * (NEED_DAMAGE).  When what was read holds no record start, the Content-Length was not wrong
+ * but the record was cut: it is returned with the bytes there are, marked truncated (FastWARC
+ * and warcio return such records too).  A gzip member cut by the end of the file needs no
+ * report of its own; other input damage is still reported by the next call, as it may have
+ * cost more than this record.  A record start in the bytes means a wrong Content-Length. */
+static int cut_block(mm_warc *w, mm_warc_record *rec, uint64_t at, need_rc r, mm_err *err) {
+    size_t from = w->pos + w->hdr_len, have = w->len - from;
+    if (have >= 6 && memmem(w->buf + from, have, "\nWARC/", 6)) return bad_block(w, at, w->cl, err);
+    mm_in_codec codec = mm_in_get_codec(w->in);
+    rec->truncated = r == NEED_EOF         ? MM_WARC_TRUNC_EOF
+                     : codec == MM_IN_GZIP ? MM_WARC_TRUNC_GZIP
+                                           : MM_WARC_TRUNC_STREAM;
+    if (r == NEED_DAMAGE && w->in_dmg == MM_DMG_TRUNCATED && codec == MM_IN_GZIP)
+        w->in_dmg = MM_DMG_NONE; /* "cut short by the end of the file": nothing follows */
+    return deliver(w, rec, at, have, 0, err);
+}
+
 static int read_block(mm_warc *w, mm_warc_record *rec, uint64_t at, mm_err *err) {
     uint64_t cl = w->cl;
     /* A plain file's size is known: a block that would run past its end is a wrong length,
@@ -524,7 +566,7 @@ static int read_block(mm_warc *w, mm_warc_record *rec, uint64_t at, mm_err *err)
         return bad_block(w, at, cl, err);
     if (cl > w->max_record) {
         rec->oversized = true;
-        int rc = deliver(w, rec, at, 0, err);
+        int rc = deliver(w, rec, at, 0, 0, err);
         w->pos += w->hdr_len; /* the header stays readable: nothing moves before the next call */
         w->skip = cl;
         w->skip_active = true;
@@ -532,11 +574,11 @@ static int read_block(mm_warc *w, mm_warc_record *rec, uint64_t at, mm_err *err)
     }
     need_rc r = need(w, w->hdr_len + (size_t)cl);
     if (r == NEED_FATAL) return *err = w->fatal, 0;
-    if (r != NEED_OK) return bad_block(w, at, cl, err);
+    if (r != NEED_OK) return cut_block(w, rec, at, r, err);
     int t = trailer(w, w->hdr_len + (size_t)cl);
     if (t == -2 && w->fatal != MM_OK) return *err = w->fatal, 0;
     if (t < 0) return bad_block(w, at, cl, err);
-    return deliver(w, rec, at, (size_t)t, err);
+    return deliver(w, rec, at, (size_t)cl, (size_t)t, err);
 }
 
 int mm_warc_next(mm_warc *w, mm_warc_record *rec, mm_err *err) {

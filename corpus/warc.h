@@ -13,10 +13,14 @@
  * one record's block in memory, up to opts.max_record (larger blocks are skipped and counted).
  *
  * Ownership: everything a record points to belongs to the reader and stays valid until the next
- * mm_warc_next or mm_warc_close.  Damage (truncation, a wrong Content-Length, garbage between
- * records, a bad gzip member) makes mm_warc_next return -1 with the detail naming file, byte
- * offset and reason; the reader has resynchronised on the next "WARC/" line and the following
- * call returns the next good record.  Counts of what was skipped and why are in mm_warc_stats. */
+ * mm_warc_next or mm_warc_close.  Damage (a wrong Content-Length, garbage between records, a
+ * bad gzip member, a header cut short) makes mm_warc_next return -1 with the detail naming file,
+ * byte offset and reason; the reader has resynchronised on the next "WARC/" line and the
+ * following call returns the next good record.  Counts of what was skipped and why are in
+ * mm_warc_stats.  A record whose block is cut short (by the end of the input, of its gzip member
+ * or of the compressed stream) is returned with what was read and rec.truncated set, not
+ * skipped; when the gzip member or stream was damaged rather than just cut by the end of the
+ * file, the damage is still reported (-1) by the next call, since it may have held more. */
 #ifndef MM_WARC_H
 #define MM_WARC_H
 
@@ -38,6 +42,24 @@ typedef enum {
     MM_WARC_WARCINFO, MM_WARC_RESPONSE, MM_WARC_RESOURCE, MM_WARC_REQUEST, MM_WARC_METADATA,
     MM_WARC_REVISIT, MM_WARC_CONVERSION, MM_WARC_CONTINUATION, MM_WARC_OTHER
 } mm_warc_type;
+
+/* Why a record's block holds less than the page had.  Either the writer said so (the
+ * WARC-Truncated header: the block is whole, the payload in it was cut when crawling; Common
+ * Crawl cuts payloads at 1 MiB and writes "length"), or the reader found the block cut short
+ * (the input, the gzip member or the compressed stream ends inside it: block_len is then less
+ * than content_length, and block holds every byte that could be read).  When both apply, the
+ * reader's finding wins. */
+typedef enum {
+    MM_WARC_TRUNC_NONE,
+    MM_WARC_TRUNC_LENGTH,      /* "length": WARC-Truncated: length */
+    MM_WARC_TRUNC_TIME,        /* "time": WARC-Truncated: time */
+    MM_WARC_TRUNC_DISCONNECT,  /* "disconnect": WARC-Truncated: disconnect */
+    MM_WARC_TRUNC_UNSPECIFIED, /* "unspecified": WARC-Truncated: unspecified or another value */
+    MM_WARC_TRUNC_EOF,         /* "eof": the input (or a decompressed stream) ends in the block */
+    MM_WARC_TRUNC_GZIP,        /* "gzip": the gzip member holding the block is cut short or bad */
+    MM_WARC_TRUNC_STREAM,      /* "stream": the .bz2/.xz/.zst/.lz4 stream breaks off in the block */
+    MM_WARC_TRUNC_COUNT
+} mm_warc_trunc;
 
 typedef struct mm_warc_header {
     const char *name, *value; /* name as written; value with folded lines joined by one space */
@@ -66,6 +88,9 @@ typedef struct mm_warc_record {
      * offset_in_stream is true. */
     uint64_t stream_offset;   /* offset of the record in the decompressed stream */
     bool offset_in_stream;
+    /* MM_WARC_TRUNC_NONE, or why the block is not the whole page (mm_warc_trunc_name).  For a
+     * block cut short, block_len < content_length and digests are not checked. */
+    mm_warc_trunc truncated;
 } mm_warc_record;
 
 typedef struct mm_warc_stats {
@@ -75,6 +100,8 @@ typedef struct mm_warc_stats {
     uint64_t skipped_truncated, skipped_bad_length, skipped_garbage, skipped_bad_gzip,
         skipped_bad_header, skipped_oversized, digest_failures;
     uint64_t damaged;           /* number of -1 returns (each one message) */
+    /* records returned marked truncated (all reasons), and by reason */
+    uint64_t truncated, truncated_by[MM_WARC_TRUNC_COUNT];
 } mm_warc_stats;
 
 MM_API mm_err mm_warc_open(const char *path, const mm_warc_opts *opts, mm_warc **out);
@@ -85,6 +112,8 @@ MM_API const char *mm_warc_header_get(const mm_warc_record *rec, const char *nam
 MM_API const mm_warc_stats *mm_warc_get_stats(const mm_warc *w);
 MM_API void mm_warc_close(mm_warc *w);
 MM_API const char *mm_warc_type_name(mm_warc_type t);
+/* "length", "time", "disconnect", "unspecified", "eof", "gzip", "stream"; "" for NONE. */
+MM_API const char *mm_warc_trunc_name(mm_warc_trunc t);
 
 /* Additions. */
 /* Restart reading at a record's `offset` (as reported in mm_warc_record.offset).  Works for

@@ -41,7 +41,11 @@ static void help(void) {
            "the charset to UTF-8, parse, keep the main content as plain text with every\n"
            "formula as LaTeX in $...$ (inline) or $$...$$ (display), identify the language\n"
            "(cld2) and write one JSON document per page to OUT_DIR/<input-name>.jsonl.zst,\n"
-           "atomically.  An output that already exists is skipped (a killed run resumes).\n\n"
+           "atomically.  An output that already exists is skipped (a killed run resumes).\n"
+           "A record cut short (end of file, gzip member) or marked WARC-Truncated is\n"
+           "extracted from what there is and its document gets \"truncated\": REASON; HTTP\n"
+           "206 partial responses are skipped.  WET files (conversion records, plain text)\n"
+           "are read too, with a warning: their math markup is already gone.\n\n"
            "Options:\n"
            "  -o, --out DIR         output folder (created; required with WARC inputs)\n"
            "  -j N                  WARC files processed in parallel (default: all cores)\n"
@@ -51,8 +55,9 @@ static void help(void) {
            "                        'zh' also keeps zh-Hant) (default: all)\n"
            "      --max-bytes SIZE  skip HTML payloads larger than SIZE (default 8M)\n"
            "      --keep-boilerplate  all visible text: no navigation/sidebar/footer pruning\n"
-           "      --stats FILE      write the counts (records, HTML, extracted, skipped by\n"
-           "                        reason, bytes, docs/s) as JSON to FILE; with --html: pages,\n"
+           "      --stats FILE      write the counts (records, HTML, WET text, extracted,\n"
+           "                        truncated, skipped by reason, bytes, docs/s) as JSON to\n"
+           "                        FILE; with --html: pages,\n"
            "                        HTML bytes and the CPU seconds of the extraction loop\n"
            STAGE_ARGS_HELP
            "      --html            inputs are HTML files (.html or .html.gz) or folders of\n"
@@ -270,7 +275,14 @@ static mm_err one_file(void *ctx, size_t i, int worker) {
                                .min_chars = o->min_chars, .langs = o->nlangs ? o->langs : NULL,
                                .nlangs = o->nlangs, .progress = on_progress,
                                .progress_ctx = j->prog, .stop = &cli_interrupted};
+    uint64_t wet_before = j->st[worker].conversions;
     mm_err e = mm_extract_warc(j->ctx[worker], o->inputs[i], j->outs[i], &fo, &j->st[worker]);
+    if (e == MM_OK && j->st[worker].conversions > wet_before)
+        cli_warn(CMD,
+                 "%s: a WET file (conversion records): its text was taken out of the HTML "
+                 "by the crawler, so its math markup (MathJax, MathML, TeX images) is already "
+                 "gone; extract from the WARC files to keep the formulas",
+                 o->inputs[i]);
     if (e != MM_OK) {
         cli_warn(CMD, "%s: %s: %s", o->inputs[i], mm_strerror(e), mm_error_detail());
         j->status[i] = -1;
@@ -286,10 +298,19 @@ static mm_err stats_json(const mm_extract_stats *s, size_t files, size_t skipped
     const struct {
         const char *k;
         uint64_t v;
-    } f[] = {{"files", files}, {"files_skipped_done", skipped}, {"files_failed", failed},
-             {"records", s->records}, {"responses", s->responses}, {"html", s->html},
-             {"extracted", s->extracted}, {"math_docs", s->math_docs},
-             {"bytes_in", s->bytes_in}, {"html_bytes", s->html_bytes},
+    } f[] = {{"files", files},
+             {"files_skipped_done", skipped},
+             {"files_failed", failed},
+             {"records", s->records},
+             {"responses", s->responses},
+             {"html", s->html},
+             {"extracted", s->extracted},
+             {"math_docs", s->math_docs},
+             {"truncated", s->truncated},
+             {"conversions", s->conversions},
+             {"text_docs", s->text_docs},
+             {"bytes_in", s->bytes_in},
+             {"html_bytes", s->html_bytes},
              {"bytes_out", s->bytes_out}};
     for (size_t i = 0; i < sizeof f / sizeof *f; i++) {
         MM_TRY(mm_jw_key(&w, f[i].k));
@@ -300,10 +321,15 @@ static mm_err stats_json(const mm_extract_stats *s, size_t files, size_t skipped
     const struct {
         const char *k;
         uint64_t v;
-    } sk[] = {{"not_html", s->skip_not_html}, {"http_status", s->skip_status},
-              {"too_large", s->skip_too_large}, {"http_error", s->skip_http_error},
-              {"empty", s->skip_empty}, {"min_chars", s->skip_min_chars},
-              {"lang", s->skip_lang}, {"damaged", s->skip_damaged}};
+    } sk[] = {{"not_html", s->skip_not_html},
+              {"http_status", s->skip_status},
+              {"too_large", s->skip_too_large},
+              {"http_error", s->skip_http_error},
+              {"empty", s->skip_empty},
+              {"min_chars", s->skip_min_chars},
+              {"lang", s->skip_lang},
+              {"damaged", s->skip_damaged},
+              {"http_partial", s->skip_http_partial}};
     for (size_t i = 0; i < sizeof sk / sizeof *sk; i++) {
         MM_TRY(mm_jw_key(&w, sk[i].k));
         MM_TRY(mm_jw_uint(&w, sk[i].v));
@@ -312,7 +338,7 @@ static mm_err stats_json(const mm_extract_stats *s, size_t files, size_t skipped
     MM_TRY(mm_jw_key(&w, "seconds"));
     MM_TRY(mm_jw_double(&w, secs));
     MM_TRY(mm_jw_key(&w, "docs_per_s"));
-    MM_TRY(mm_jw_double(&w, secs > 0 ? s->html / secs : 0));
+    MM_TRY(mm_jw_double(&w, secs > 0 ? (s->html + s->text_docs) / secs : 0));
     MM_TRY(mm_jw_key(&w, "html_mb_per_s"));
     MM_TRY(mm_jw_double(&w, secs > 0 ? s->html_bytes / secs / 1e6 : 0));
     return mm_jw_obj_end(&w);
@@ -320,17 +346,23 @@ static mm_err stats_json(const mm_extract_stats *s, size_t files, size_t skipped
 
 static void summary(const opts *o, const mm_extract_stats *s, size_t skipped, size_t failed,
                     double secs) {
-    cli_info(0, "mathmine extract: %zu files (%zu already done, %zu failed), %llu records, "
-                "%llu HTML, %llu extracted (%llu with math) in %.1f s (%.0f docs/s)",
+    cli_info(0,
+             "mathmine extract: %zu files (%zu already done, %zu failed), %llu records, "
+             "%llu HTML, %llu WET text, %llu extracted (%llu with math, %llu truncated) in "
+             "%.1f s (%.0f docs/s)",
              o->ninputs, skipped, failed, (unsigned long long)s->records,
-             (unsigned long long)s->html, (unsigned long long)s->extracted,
-             (unsigned long long)s->math_docs, secs, secs > 0 ? s->html / secs : 0);
-    cli_info(1, "  skipped: not_html %llu, status %llu, too_large %llu, http_error %llu, "
-                "empty %llu, min_chars %llu, lang %llu, damaged %llu",
+             (unsigned long long)s->html, (unsigned long long)s->text_docs,
+             (unsigned long long)s->extracted, (unsigned long long)s->math_docs,
+             (unsigned long long)s->truncated, secs,
+             secs > 0 ? (s->html + s->text_docs) / secs : 0);
+    cli_info(1,
+             "  skipped: not_html %llu, status %llu, http_partial %llu, too_large %llu, "
+             "http_error %llu, empty %llu, min_chars %llu, lang %llu, damaged %llu",
              (unsigned long long)s->skip_not_html, (unsigned long long)s->skip_status,
-             (unsigned long long)s->skip_too_large, (unsigned long long)s->skip_http_error,
-             (unsigned long long)s->skip_empty, (unsigned long long)s->skip_min_chars,
-             (unsigned long long)s->skip_lang, (unsigned long long)s->skip_damaged);
+             (unsigned long long)s->skip_http_partial, (unsigned long long)s->skip_too_large,
+             (unsigned long long)s->skip_http_error, (unsigned long long)s->skip_empty,
+             (unsigned long long)s->skip_min_chars, (unsigned long long)s->skip_lang,
+             (unsigned long long)s->skip_damaged);
     if (!o->stats_path) return;
     mm_buf b = {0};
     if (stats_json(s, o->ninputs, skipped, failed, secs, &b) == MM_OK)

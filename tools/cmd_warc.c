@@ -34,16 +34,22 @@ static void help(void) {
            "whole file, .bz2, .xz, .zst, .lz4; '-' for standard input; http:// and https://\n"
            "URLs are streamed).  The codec is found from the file's first bytes.\n\n"
            "  ls     one TSV line per record: offset, type, target URI, date, block length,\n"
-           "         HTTP status, content type ('-' where there is none).  The offset is what\n"
-           "         'cat --offset' takes: the byte offset in the file for plain files and for\n"
-           "         gzip with one member per record; the offset in the decompressed stream\n"
-           "         otherwise.  Content type: the HTTP Content-Type for HTTP records, else the\n"
-           "         WARC Content-Type.\n"
+           "         HTTP status, content type, truncated ('-' where there is none).  The\n"
+           "         offset is what 'cat --offset' takes: the byte offset in the file for plain\n"
+           "         files and for gzip with one member per record; the offset in the\n"
+           "         decompressed stream otherwise.  Content type: the HTTP Content-Type for\n"
+           "         HTTP records, else the WARC Content-Type.  Truncated: why the block is\n"
+           "         not the whole page:\n"
+           "         the WARC-Truncated header (length, time, disconnect, unspecified), or\n"
+           "         the block was cut short by the end of the file (eof), of its gzip\n"
+           "         member (gzip) or of the compressed stream (stream); the record is still\n"
+           "         listed, with the bytes that could be read.\n"
            "  cat    write the payload of the record at --offset to standard output.\n"
-           "  stats  count records by type, damaged records by reason, bytes, speed.\n\n"
+           "  stats  count records by type, truncated records by reason, damaged records by\n"
+           "         reason, bytes, speed.\n\n"
            "Damaged input (garbage, a wrong Content-Length, a file cut short, a bad gzip member)\n"
            "is reported on stderr with the file and byte offset; reading goes on with the next\n"
-           "record.\n\n"
+           "record.  A record cut short is kept (marked truncated) and reported too.\n\n"
            "Options:\n"
            "  --paths FILE        also read inputs from a Common Crawl path listing\n"
            "                      (warc.paths.gz; one path per line, any codec)\n"
@@ -184,6 +190,9 @@ static void ls_line(const char *name, const mm_warc_record *r) {
         fputs("-\t", stdout);
     }
     put_cell(stdout, ct, ctn);
+    fputc('\t', stdout);
+    const char *tr = mm_warc_trunc_name(r->truncated);
+    put_cell(stdout, tr, strlen(tr));
     fputc('\n', stdout);
 }
 
@@ -210,6 +219,14 @@ static bool each_record(const opts *o, const char *path, rec_fn fn, void *ctx, m
             clean = false;
             continue;
         }
+        if (r.truncated >= MM_WARC_TRUNC_EOF) {
+            cli_warn(CMD,
+                     "%s: byte %llu: record cut short: %zu of its %llu bytes read (%s); kept, "
+                     "marked truncated",
+                     path, (unsigned long long)r.offset, r.block_len,
+                     (unsigned long long)r.content_length, mm_warc_trunc_name(r.truncated));
+            clean = false;
+        }
         if (fn) fn(ctx, path, &r);
         if (prog && ++n % 256 == 0) {
             uint64_t b = mm_warc_get_stats(w)->bytes_out;
@@ -234,7 +251,7 @@ static void ls_fn(void *ctx, const char *name, const mm_warc_record *r) {
 static int cmd_ls(opts *o) {
     bool with_name = !o->no_name && (o->with_name || o->ninputs > 1);
     if (o->header)
-        printf("%soffset\ttype\ttarget_uri\tdate\tlength\thttp_status\tcontent_type\n",
+        printf("%soffset\ttype\ttarget_uri\tdate\tlength\thttp_status\tcontent_type\ttruncated\n",
                with_name ? "file\t" : "");
     bool clean = true;
     for (size_t i = 0; i < o->ninputs && !cli_interrupted; i++)
@@ -340,6 +357,9 @@ static void add_stats(mm_warc_stats *t, const mm_warc_stats *s) {
     t->skipped_oversized += s->skipped_oversized;
     t->digest_failures += s->digest_failures;
     t->damaged += s->damaged;
+    t->truncated += s->truncated;
+    for (int k = 0; k < MM_WARC_TRUNC_COUNT; k++)
+        t->truncated_by[k] += s->truncated_by[k];
 }
 
 typedef struct counter {
@@ -360,6 +380,11 @@ static void print_stats(const mm_warc_stats *t, size_t files, size_t failed, dou
                    {"  bad_header", t->skipped_bad_header},
                    {"oversized", t->skipped_oversized}};
     for (size_t i = 0; i < sizeof c / sizeof *c; i++) printf("%s\t%llu\n", c[i].name, (unsigned long long)c[i].v);
+    printf("truncated_kept\t%llu\n", (unsigned long long)t->truncated);
+    for (int k = 1; k < MM_WARC_TRUNC_COUNT; k++)
+        if (t->truncated_by[k])
+            printf("  %s\t%llu\n", mm_warc_trunc_name((mm_warc_trunc)k),
+                   (unsigned long long)t->truncated_by[k]);
     if (verify) printf("digest_failures\t%llu\n", (unsigned long long)t->digest_failures);
     printf("bytes_in\t%llu\nbytes_out\t%llu\nseconds\t%.3f\nMB_per_s\t%.1f\nrecords_per_s\t%.0f\n",
            (unsigned long long)t->bytes_in, (unsigned long long)t->bytes_out, secs,
@@ -387,6 +412,11 @@ static void stats_json(const opts *o, const mm_warc_stats *t, size_t files, size
     mm_jw_key(&w, "bad_gzip"), mm_jw_uint(&w, t->skipped_bad_gzip);
     mm_jw_key(&w, "bad_header"), mm_jw_uint(&w, t->skipped_bad_header);
     mm_jw_key(&w, "oversized"), mm_jw_uint(&w, t->skipped_oversized);
+    mm_jw_obj_end(&w);
+    mm_jw_key(&w, "truncated_kept"), mm_jw_uint(&w, t->truncated);
+    mm_jw_key(&w, "truncated_by"), mm_jw_obj_begin(&w);
+    for (int k = 1; k < MM_WARC_TRUNC_COUNT; k++)
+        mm_jw_key(&w, mm_warc_trunc_name((mm_warc_trunc)k)), mm_jw_uint(&w, t->truncated_by[k]);
     mm_jw_obj_end(&w);
     mm_jw_key(&w, "digest_failures"), mm_jw_uint(&w, t->digest_failures);
     mm_jw_key(&w, "bytes_in"), mm_jw_uint(&w, t->bytes_in);

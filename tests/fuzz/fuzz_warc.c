@@ -2,7 +2,8 @@
  * The input is served as a file (memfd), so the codec sniffing, gzip member handling and
  * resynchronisation all run.  The first byte picks options: a small max_record (oversized
  * path), digest checks, and streaming inflate for every gzip member (isa-l instead of
- * libdeflate).  Every block also goes through mm_http_parse. */
+ * libdeflate).  Every block also goes through mm_http_parse.  Checked: a block is never longer
+ * than its Content-Length, and one shorter is marked truncated (eof/gzip/stream). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         int rc, n = 0;
         while ((rc = mm_warc_next(w, &r, &e)) != 0 && n++ < 10000) {
             if (rc < 0) continue;
+            /* a block is never longer than declared; one cut short says so */
+            if (r.block && r.block_len > r.content_length) abort();
+            if (r.block && r.block_len < r.content_length && r.truncated < MM_WARC_TRUNC_EOF)
+                abort();
+            if (!mm_warc_trunc_name(r.truncated)) abort();
             mm_http_response resp;
             if (r.block) mm_http_parse(h, r.block, r.block_len, &resp);
             (void)mm_warc_header_get(&r, "WARC-Type");

@@ -116,8 +116,94 @@ same "Common Crawl: registered domain" "$(doc_field "$T/cc/warcfile.jsonl.zst" 0
 same "stable ids across runs" "$(doc_field "$T/cc/crawl.jsonl.zst" math.html id)" "$(doc_field "$S" math.html id)"
 
 # ---- bad inputs ----
-"$MM" -q extract -o "$T/bad" "$CLIPPED" 2>/dev/null
-check "truncated WARC: no crash, a valid shard" test "$(validate "$T/bad/clipped.jsonl.zst")" -ge 0
+# ---- truncated records are kept and marked (FastWARC's clipped.warc.gz: its gzip member is cut) ----
+"$MM" -q extract -o "$T/bad" --stats "$T/sc.json" "$CLIPPED" 2>/dev/null
+same "clipped gzip member: its page is a valid document" "$(validate "$T/bad/clipped.jsonl.zst")" 1
+same "clipped gzip member: marked truncated gzip" "$(doc_field "$T/bad/clipped.jsonl.zst" houstonpress truncated)" gzip
+check "clipped gzip member: text from the part that inflated" bash -c "[ \"\$(zstd -dc '$T/bad/clipped.jsonl.zst' | wc -c)\" -gt 2000 ]"
+same "clipped: stats truncated 1, damaged 0" "$(stat_of "$T/sc.json" truncated)/$(stat_of "$T/sc.json" skipped.damaged)" 1/0
+check "clipped: warc ls shows it, reason gzip" bash -c "'$MM' warc ls '$CLIPPED' 2>/dev/null | awk -F'\t' '\$8 == \"gzip\"' | grep -q houstonpress"
+check "clipped: warc stats counts it" bash -c "'$MM' warc stats --stats '$T/ws.json' '$CLIPPED' >/dev/null 2>&1; [ \"\$('$PY' -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d[\"truncated_kept\"], d[\"truncated_by\"][\"gzip\"], d[\"damaged\"])' '$T/ws.json')\" = '1 1 0' ]"
+
+# a real uncompressed Common Crawl WARC cut with head -c inside the block of its last response
+PLAIN=$SHARED/testdata/chatnoir-resiliparse/tests/data/warcfile.warc
+last=$("$MM" warc ls "$PLAIN" | awk -F'\t' '$2 == "response" && $6 == 200 { o = $1; n = $5; u = $3 } END { print o, n, u }')
+read -r loff llen luri <<<"$last"
+body=$($PY -c 'import sys; d=open(sys.argv[1],"rb").read(); print(d.index(b"\r\n\r\n", int(sys.argv[2])) + 4)' "$PLAIN" "$loff")
+head -c $((body + llen * 2 / 3)) "$PLAIN" > "$T/cut.warc"
+"$MM" warc ls "$T/cut.warc" >"$T/cut.ls" 2>"$T/cut.err"; rc=$?
+same "cut .warc: warc ls lists the cut record last, reason eof" "$(tail -1 "$T/cut.ls" | cut -f1,2,8)" "$loff	response	eof"
+same "cut .warc: one warning naming file and offset, exit 1" "$rc:$(grep -c "cut.warc: byte $loff: record cut short" "$T/cut.err")" 1:1
+"$MM" -q extract -o "$T/cut" --stats "$T/scut.json" "$CC_WARC" "$T/cut.warc" 2>/dev/null
+same "cut .warc: its page is kept, marked eof" "$(doc_field "$T/cut/cut.jsonl.zst" "$luri" truncated)" eof
+same "cut .warc: every page of the whole file is there" "$(validate "$T/cut/cut.jsonl.zst")" "$(validate "$T/cc/warcfile.jsonl.zst")"
+same "cut .warc: only that one is truncated" "$(zstd -dc "$T/cut/cut.jsonl.zst" | grep -c '"truncated":')/$(stat_of "$T/scut.json" truncated)" 1/1
+idtext() { zstd -dc "$1" | $PY -c 'import hashlib, json, sys
+for l in sys.stdin:
+    d = json.loads(l)
+    if sys.argv[1] != d["url"]: print(d["id"], hashlib.sha1(d["text"].encode()).hexdigest())' "$luri"; }
+same "cut .warc: the other pages are identical (ids, texts)" "$(idtext "$T/cut/cut.jsonl.zst")" "$(idtext "$T/cut/warcfile.jsonl.zst")"
+
+# WARC-Truncated: length (Common Crawl cuts payloads at 1 MiB) and HTTP 206, from a real page
+$PY - "$SHARED/testdata/article-extraction-benchmark" "$T/trunc.warc" <<'PYEOF'
+import gzip, json, os, sys
+# a page whose article starts in its first half, so that the first 2/3 still hold text
+g = json.load(open(os.path.join(sys.argv[1], "ground-truth.json")))
+for k in sorted(g):
+    page = gzip.open(os.path.join(sys.argv[1], "html", k + ".html.gz")).read()
+    if g[k]["articleBody"][:40].encode() in page[: len(page) // 2]:
+        break
+def rec(n, uri, payload, extra=b"", status=b"200 OK"):
+    http = b"HTTP/1.1 " + status + b"\r\nContent-Type: text/html; charset=utf-8\r\n" + extra + b"\r\n" + payload
+    warc_extra = b"WARC-Truncated: length\r\n" if n == 1 else b""
+    head = (b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:00000000-0000-0000-0000-00000000000%d>\r\n"
+            b"WARC-Date: 2024-01-01T00:00:00Z\r\nWARC-Target-URI: %s\r\n%s"
+            b"Content-Type: application/http; msgtype=response\r\nContent-Length: %d\r\n\r\n") % (n, uri, warc_extra, len(http))
+    return head + http + b"\r\n\r\n"
+cut = page[: len(page) * 2 // 3]
+out = rec(1, b"http://cc.example/cut-at-1mib", cut)
+out += rec(2, b"http://cc.example/partial", page[:4000], b"Content-Range: bytes 0-3999/%d\r\n" % len(page), b"206 Partial Content")
+out += rec(3, b"http://cc.example/whole", page)
+open(sys.argv[2], "wb").write(out)
+PYEOF
+"$MM" -q extract -o "$T/tr" --stats "$T/str.json" "$T/trunc.warc"
+same "WARC-Truncated: length: the page is a document marked length" "$(doc_field "$T/tr/trunc.jsonl.zst" cut-at-1mib truncated)" length
+same "WARC-Truncated: the whole page has no truncated field" "$(zstd -dc "$T/tr/trunc.jsonl.zst" | grep -F cc.example/whole | grep -c '"truncated"')" 0
+same "HTTP 206: skipped, counted as http_partial" "$(stat_of "$T/str.json" skipped.http_partial)/$(doc_field "$T/tr/trunc.jsonl.zst" partial id | wc -l)" 1/0
+same "stats: 2 extracted, 1 truncated" "$(stat_of "$T/str.json" extracted)/$(stat_of "$T/str.json" truncated)" 2/1
+same "warc ls: the header's reason" "$("$MM" warc ls "$T/trunc.warc" | cut -f8 | tr '\n' ' ')" "length - - "
+
+# ---- WET: conversion records (the crawler's plain text) are documents too, with a warning ----
+$PY - "$SHARED/testdata/article-extraction-benchmark/ground-truth.json" "$T/wet.warc" "$T/wet.expected" <<'PYEOF'
+import json, sys
+g = json.load(open(sys.argv[1]))
+bodies = [v for v in g.values() if len(v["articleBody"]) > 800][:3]
+def rec(typ, n, uri, block, ctype):
+    head = (b"WARC/1.0\r\nWARC-Type: %s\r\nWARC-Date: 2024-01-01T00:00:00Z\r\n"
+            b"WARC-Record-ID: <urn:uuid:10000000-0000-0000-0000-00000000000%d>\r\n" % (typ, n))
+    if uri: head += b"WARC-Target-URI: " + uri + b"\r\nWARC-Refers-To: <urn:uuid:20000000-0000-0000-0000-00000000000%d>\r\n" % n
+    head += b"Content-Type: " + ctype + b"\r\nContent-Length: %d\r\n\r\n" % len(block)
+    return head + block + b"\r\n\r\n"
+out = rec(b"warcinfo", 0, None, b"Software-Info: test\r\nExtracted-Date: 2024\r\n", b"application/warc-fields")
+exp = []
+for i, b in enumerate(bodies, 1):
+    text = b["articleBody"].strip()
+    out += rec(b"conversion", i, b["url"].encode(), text.encode() + b"\n", b"text/plain")
+    exp.append(b["url"] + "\t" + text.replace("\n", "\\n"))
+open(sys.argv[2], "wb").write(out)
+open(sys.argv[3], "w").write("\n".join(exp) + "\n")
+PYEOF
+"$MM" extract -o "$T/wet" --stats "$T/swet.json" "$T/wet.warc" 2>"$T/wet.err"; rc=$?
+same "WET: exit 0, 3 valid documents" "$rc/$(validate "$T/wet/wet.jsonl.zst")" 0/3
+same "WET: the text as it is, per URL" \
+  "$(zstd -dc "$T/wet/wet.jsonl.zst" | $PY -c 'import json,sys
+for l in sys.stdin: d=json.loads(l); print(d["url"] + "\t" + d["text"].replace("\n", "\\n"))')" "$(cat "$T/wet.expected")"
+same "WET: languages identified" "$(zstd -dc "$T/wet/wet.jsonl.zst" | grep -c '"lang":"en"')" 3
+same "WET: counted (conversions, text_docs, extracted)" \
+  "$(stat_of "$T/swet.json" conversions)/$(stat_of "$T/swet.json" text_docs)/$(stat_of "$T/swet.json" extracted)" 3/3/3
+same "WET: one warning that the math markup is gone" "$(grep -c 'math markup' "$T/wet.err")" 1
+"$MM" extract -o "$T/wet2" "$T/wet.warc" "$T/crawl.warc.gz" 2>"$T/wet2.err"
+same "WET: one warning per WET input, none for a WARC" "$(grep -c 'math markup' "$T/wet2.err")/$(grep -c 'wet.warc' "$T/wet2.err")" 1/1
 "$MM" -q extract -o "$T/bad2" "$T/nonexistent.warc.gz" "$T/crawl.warc.gz" 2>/dev/null; rc=$?
 same "a missing input fails the run (exit 1) ..." "$rc" 1
 check "... but the other input is done" test -s "$T/bad2/crawl.jsonl.zst"

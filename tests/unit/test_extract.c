@@ -122,6 +122,25 @@ TEST(language) {
     CHECK_STR(l, "un");
 }
 
+/* WET text (mm_extract_text): kept as it is, line ends made "\n", blank lines at both ends
+ * dropped, invalid UTF-8 decoded (or replaced) to valid UTF-8, no math counted. */
+TEST(plain_text) {
+    mm_extract *x = mm_extract_create(NULL);
+    mm_extract_result r;
+    const char in[] = "\r\n\r\n  Indented first line\r\nsecond $x$ line\rthird\n\n\n";
+    CHECK_EQ_INT(mm_extract_text(x, in, sizeof in - 1, "utf-8", &r), MM_OK);
+    CHECK_STR(r.text, "  Indented first line\nsecond $x$ line\nthird");
+    CHECK_EQ_INT(r.text_len, strlen(r.text));
+    CHECK_EQ_INT(mm_extract_math_total(&r.math), 0);
+    CHECK_EQ_INT(mm_extract_text(x, " \r\n\t\n", 5, NULL, &r), MM_OK);
+    CHECK_EQ_INT(r.text_len, 0);
+    CHECK_STR(r.text, "");
+    const char bad[] = "caf\xc3\xa9 \xff end";
+    CHECK_EQ_INT(mm_extract_text(x, bad, sizeof bad - 1, "utf-8", &r), MM_OK);
+    CHECK(strstr(r.text, "end") && !strchr(r.text, '\xff')); /* 0xFF is never UTF-8 */
+    mm_extract_free(x);
+}
+
 TEST(text_layout) {
     mm_extract_opts keep = {.keep_boilerplate = true};
     mm_extract *k = mm_extract_create(&keep);
@@ -400,6 +419,7 @@ int main(void) {
     RUN(is_html);
     RUN(url_host_domain);
     RUN(language);
+    RUN(plain_text);
     RUN(text_layout);
     RUN(boilerplate_pruned);
     RUN(hostile_pages);

@@ -9,7 +9,7 @@
 #include "tests/unit/test.h"
 
 typedef struct tally {
-    int records, damaged, by_type[MM_WARC_OTHER + 1];
+    int records, damaged, cut, by_type[MM_WARC_OTHER + 1];
     uint64_t offsets[64];
     mm_err fatal;
     int digest_bad;
@@ -34,7 +34,10 @@ static tally read_all(const char *path, const mm_warc_opts *opts) {
         t.records++;
         t.by_type[r.type]++;
         if (r.digest_ok == 0) t.digest_bad++;
-        CHECK(r.oversized || r.block_len == r.content_length);
+        if (r.truncated >= MM_WARC_TRUNC_EOF) t.cut++;
+        /* a block is whole, or cut short and marked so */
+        CHECK(r.oversized || r.block_len == r.content_length ||
+              (r.block_len < r.content_length && r.truncated >= MM_WARC_TRUNC_EOF));
     }
     t.fatal = e;
     mm_warc_close(w);
@@ -44,7 +47,8 @@ static tally read_all(const char *path, const mm_warc_opts *opts) {
 /* What warcio's and FastWARC's own tests expect of their files (see ../shared/testdata/SOURCES.md).
  * Differences, by design: single-member .warc.gz files (warcio refuses them) are read; ARC
  * files are reported as "ARC, not supported" (MM_ERR_UNSUPPORTED); damaged records are
- * reported (-1) rather than returned. */
+ * reported (-1) rather than returned, except a block cut short (clipped.warc.gz), which is
+ * returned with what there is, as FastWARC does, and marked truncated. */
 typedef struct expect {
     const char *file;
     int records, damaged, warcinfo, response, request, other_types;
@@ -56,7 +60,8 @@ static const expect EXPECT[] = {
     {"testdata/warcio/test/data/example.warc.gz", 6, 0, 2, 1, 2, 1, MM_OK},
     {"testdata/warcio/test/data/example-bad-non-chunked.warc.gz", 6, 0, 2, 1, 2, 1, MM_OK},
     {"testdata/warcio/test/data/example-bad.warc.gz.bad", 6, 0, 1, 2, 2, 1, MM_OK},
-    {"testdata/warcio/test/data/example-trunc.warc", 3, 1, 2, 0, 1, 0, MM_OK}, /* 4 records, 1 damaged */
+    {"testdata/warcio/test/data/example-trunc.warc", 3, 1, 2, 0, 1, 0,
+     MM_OK}, /* 4 records, 1 damaged */
     {"testdata/warcio/test/data/example-digest.warc", 4, 0, 0, 0, 4, 0, MM_OK},
     {"testdata/warcio/test/data/example-iana.org-chunked.warc", 3, 0, 1, 1, 1, 0, MM_OK},
     {"testdata/warcio/test/data/example-wrong-chunks.warc.gz", 2, 0, 0, 1, 1, 0, MM_OK},
@@ -72,10 +77,13 @@ static const expect EXPECT[] = {
     {"testdata/chatnoir-resiliparse/tests/data/warcfile.warc.gz", 50, 0, 1, 16, 17, 16, MM_OK},
     {"testdata/chatnoir-resiliparse/tests/data/warcfile.warc.lz4", 50, 0, 1, 16, 17, 16, MM_OK},
     {"testdata/chatnoir-resiliparse/tests/data/clueweb-quirk.warc.gz", 30, 0, 1, 29, 0, 0, MM_OK},
-    {"testdata/chatnoir-resiliparse/tests/data/clipped.warc.gz", 0, 1, 0, 0, 0, 0, MM_OK},
+    {"testdata/chatnoir-resiliparse/tests/data/clipped.warc.gz", 1, 0, 0, 1, 0, 0,
+     MM_OK}, /* kept, cut */
     {"testdata/chatnoir-resiliparse/tests/data/block-sized-records.warc", 3, 0, 0, 0, 0, 3, MM_OK},
-    {"testdata/chatnoir-resiliparse/tests/data/block-sized-records.warc.gz", 3, 0, 0, 0, 0, 3, MM_OK},
-    {"testdata/chatnoir-resiliparse/tests/data/block-sized-records.warc.lz4", 3, 0, 0, 0, 0, 3, MM_OK},
+    {"testdata/chatnoir-resiliparse/tests/data/block-sized-records.warc.gz", 3, 0, 0, 0, 0, 3,
+     MM_OK},
+    {"testdata/chatnoir-resiliparse/tests/data/block-sized-records.warc.lz4", 3, 0, 0, 0, 0, 3,
+     MM_OK},
 };
 
 static void check_shared_files(void) {
@@ -329,6 +337,156 @@ TEST(random_gzip_damage_loses_only_damaged_members) {
     mm_buf_free(&rec);
 }
 
+static void read_file(const char *path, mm_buf *b) {
+    FILE *f = fopen(path, "rb");
+    char chunk[65536];
+    size_t k;
+    mm_buf_clear(b);
+    while (f && (k = fread(chunk, 1, sizeof chunk, f)) > 0)
+        mm_buf_append(b, chunk, k);
+    if (f) fclose(f);
+}
+
+/* FastWARC's clipped.warc.gz: one gzip member cut short, so its record's block is too.  The
+ * record comes back with every byte that inflates (compared with zlib's own inflate of the
+ * file), marked "gzip", with no damage reported, through both inflate paths. */
+TEST(clipped_gzip_member_is_kept) {
+    const char *path = test_shared("testdata/chatnoir-resiliparse/tests/data/clipped.warc.gz");
+    mm_buf z = {0};
+    gzFile g = gzopen(path, "rb");
+    CHECK(g != NULL);
+    char chunk[65536];
+    int k;
+    while (g && (k = gzread(g, chunk, sizeof chunk)) > 0)
+        mm_buf_append(&z, chunk, (size_t)k);
+    if (g) gzclose(g);
+    CHECK(z.len > 1000);
+    for (int stream = 0; stream < 2; stream++) {
+        setenv("MM_WARC_GZIP_STREAM", stream ? "1" : "0", 1);
+        mm_warc *w;
+        mm_warc_record r;
+        mm_err e;
+        CHECK_EQ_INT(mm_warc_open(path, NULL, &w), MM_OK);
+        CHECK_EQ_INT(mm_warc_next(w, &r, &e), 1);
+        CHECK_EQ_INT(r.truncated, MM_WARC_TRUNC_GZIP);
+        CHECK_STR(mm_warc_trunc_name(r.truncated), "gzip");
+        CHECK(r.block_len < r.content_length && r.block_len > 0 && r.block_len < z.len);
+        /* the block is the tail of what inflates, right after the header's blank line */
+        CHECK(!memcmp(z.data + z.len - r.block_len, r.block, r.block_len));
+        CHECK(!memcmp(z.data + z.len - r.block_len - 4, "\r\n\r\n", 4));
+        CHECK(strstr(r.target_uri, "houstonpress.com") != NULL);
+        CHECK_EQ_INT(mm_warc_next(w, &r, &e), 0);
+        CHECK_EQ_INT(e, MM_OK);
+        const mm_warc_stats *st = mm_warc_get_stats(w);
+        CHECK_EQ_INT(st->damaged, 0);
+        CHECK_EQ_INT(st->truncated, 1);
+        CHECK_EQ_INT(st->truncated_by[MM_WARC_TRUNC_GZIP], 1);
+        mm_warc_close(w);
+    }
+    unsetenv("MM_WARC_GZIP_STREAM");
+    mm_buf_free(&z);
+}
+
+/* A real WARC cut anywhere inside a record's block (as `head -c` would): every record before
+ * it reads whole, the cut one comes back with the bytes up to the cut, marked "eof", and nothing
+ * is reported as damaged.  The same cut file gzipped as one member reads the same ("eof": the
+ * member is whole, the WARC in it is not). */
+TEST(plain_file_cut_in_a_block) {
+    mm_buf full = {0}, cut = {0}, gz = {0};
+    read_file(test_shared("testdata/chatnoir-resiliparse/tests/data/warcfile.warc"), &full);
+    CHECK(full.len > 100000);
+    tally all =
+        read_all(test_shared("testdata/chatnoir-resiliparse/tests/data/warcfile.warc"), NULL);
+    CHECK_EQ_INT(all.records, 50);
+    unsigned seed = 4242;
+    printf("  seed %u\n", seed);
+    srand(seed);
+    for (int trial = 0; trial < 12; trial++) {
+        int k = 1 + rand() % 48; /* the record to cut */
+        size_t start = (size_t)all.offsets[k];
+        const char *hend = memmem(full.data + start, full.len - start, "\r\n\r\n", 4);
+        CHECK(hend != NULL);
+        if (!hend) break;
+        size_t body = (size_t)(hend + 4 - full.data), next = (size_t)all.offsets[k + 1];
+        size_t clen = next - 4 - body; /* the block: up to the record end before the next one */
+        if (clen < 2) continue;
+        size_t keep = 1 + (size_t)rand() % (clen - 1);
+        mm_buf_clear(&cut);
+        mm_buf_append(&cut, full.data, body + keep);
+        mm_buf_clear(&gz);
+        gzip_append(&gz, cut.data, cut.len);
+        for (int pass = 0; pass < 2; pass++) {
+            const char *p = pass ? write_tmp("cut.warc.gz", gz.data, gz.len)
+                                 : write_tmp("cut.warc", cut.data, cut.len);
+            mm_warc *w;
+            mm_warc_record r;
+            mm_err e;
+            int rc, n = 0, damaged = 0;
+            CHECK_EQ_INT(mm_warc_open(p, NULL, &w), MM_OK);
+            while ((rc = mm_warc_next(w, &r, &e)) != 0) {
+                if (rc < 0) {
+                    damaged++;
+                    continue;
+                }
+                if (n++ < k) {
+                    CHECK_EQ_INT(r.truncated, MM_WARC_TRUNC_NONE);
+                    continue;
+                }
+                CHECK_EQ_INT(r.truncated, MM_WARC_TRUNC_EOF);
+                CHECK_EQ_INT(r.stream_offset, start);
+                CHECK_EQ_INT(r.content_length, clen);
+                CHECK_EQ_INT(r.block_len, keep);
+                CHECK(!memcmp(r.block, full.data + body, keep));
+            }
+            CHECK_EQ_INT(n, k + 1);
+            CHECK_EQ_INT(damaged, 0);
+            CHECK_EQ_INT(mm_warc_get_stats(w)->truncated_by[MM_WARC_TRUNC_EOF], 1);
+            mm_warc_close(w);
+            unlink(p);
+        }
+    }
+    mm_buf_free(&full);
+    mm_buf_free(&cut);
+    mm_buf_free(&gz);
+}
+
+/* WARC-Truncated (Common Crawl writes "length" for payloads cut at 1 MiB): the block is whole
+ * and read as usual, the reason is given; a value outside the standard is "unspecified". */
+TEST(warc_truncated_header) {
+    static const char *const values[] = {"length", "time", "disconnect", "unspecified", "bogus"};
+    static const mm_warc_trunc want[] = {MM_WARC_TRUNC_LENGTH, MM_WARC_TRUNC_TIME,
+                                         MM_WARC_TRUNC_DISCONNECT, MM_WARC_TRUNC_UNSPECIFIED,
+                                         MM_WARC_TRUNC_UNSPECIFIED};
+    mm_buf b = {0};
+    add_record(&b, "http://whole/", 7, 'w');
+    for (int i = 0; i < 5; i++)
+        mm_buf_printf(&b,
+                      "WARC/1.0\r\nWARC-Type: response\r\nWARC-Truncated: %s\r\n"
+                      "Content-Length: 5\r\n\r\nabcde\r\n\r\n",
+                      values[i]);
+    const char *p = write_tmp("trunc-header.warc", b.data, b.len);
+    mm_warc *w;
+    mm_warc_record r;
+    mm_err e;
+    CHECK_EQ_INT(mm_warc_open(p, &(mm_warc_opts){.verify_digests = true}, &w), MM_OK);
+    CHECK_EQ_INT(mm_warc_next(w, &r, &e), 1);
+    CHECK_EQ_INT(r.truncated, MM_WARC_TRUNC_NONE);
+    CHECK_STR(mm_warc_trunc_name(r.truncated), "");
+    for (int i = 0; i < 5; i++) {
+        CHECK_EQ_INT(mm_warc_next(w, &r, &e), 1);
+        CHECK_EQ_INT(r.truncated, want[i]);
+        CHECK(r.block_len == 5 && !memcmp(r.block, "abcde", 5));
+    }
+    CHECK_EQ_INT(mm_warc_next(w, &r, &e), 0);
+    const mm_warc_stats *st = mm_warc_get_stats(w);
+    CHECK_EQ_INT(st->truncated, 5);
+    CHECK_EQ_INT(st->truncated_by[MM_WARC_TRUNC_UNSPECIFIED], 2);
+    CHECK_EQ_INT(st->damaged, 0);
+    mm_warc_close(w);
+    unlink(p);
+    mm_buf_free(&b);
+}
+
 TEST(read_paths) {
     const char *listing = "crawl-data/a.warc.gz\r\ncrawl-data/b.warc.gz\n\n";
     const char *p = write_tmp("warc.paths", listing, strlen(listing));
@@ -362,6 +520,9 @@ int main(void) {
     RUN(oversized_is_skipped_and_counted);
     RUN(random_damage_loses_only_damaged_records);
     RUN(random_gzip_damage_loses_only_damaged_members);
+    RUN(clipped_gzip_member_is_kept);
+    RUN(plain_file_cut_in_a_block);
+    RUN(warc_truncated_header);
     RUN(read_paths);
     RUN(missing_file);
     return test_summary();

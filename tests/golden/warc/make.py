@@ -36,6 +36,7 @@ def gz(data):
 A = record(b"response", b"http://a.example/", http(b"<p>first</p>"), 1)
 B = record(b"response", b"http://b.example/", http(b"<p>second</p>"), 2)
 C = record(b"resource", b"http://c.example/c.txt", b"third\n", 3)
+D = record(b"resource", b"http://d.example/d.txt", b"".join(b"line %d of a longer page\n" % i for i in range(400)), 4)
 files = {
     "good-three-records.warc": A + B + C,
     "garbage-between-records.warc": A + b"this is not a record\r\nnor is this\r\n" + B + C,
@@ -68,6 +69,9 @@ files = {
         gz(A) + (lambda m: m[:20] + bytes(b ^ 0x5A for b in m[20:40]) + m[40:])(gz(B)) + gz(C),
     "gzip-garbage-between-members.warc.gz": gz(A) + b"\x00garbage\x00" * 3 + gz(B) + gz(C),
     "gzip-member-cut-short.warc.gz": gz(A) + gz(B) + gz(C)[:30],
+    "gzip-member-cut-in-block.warc.gz": gz(A) + gz(B) + gz(D)[:len(gz(D)) // 2],
+    "warc-truncated-header.warc":
+        A + record(b"response", b"http://b.example/", http(b"<p>sec"), 2, extra=b"WARC-Truncated: length\r\n") + C,
     "gzip-members-split-records.warc.gz": gz(A[:50]) + gz(A[50:] + B[:10]) + gz(B[10:] + C),
 }
 for name, data in files.items():
