@@ -307,7 +307,9 @@ static mm_err write_list(const mm_inputs *in, const char *path) {
     FILE *f = e == MM_OK ? fopen(tmp, "w") : NULL;
     if (e == MM_OK && !f) e = mm_fail(MM_ERR_IO, "%s: %s", tmp, strerror(errno));
     if (f) {
-        bool bad = (b.len && fwrite(b.data, 1, b.len, f) != b.len) | (fclose(f) != 0);
+        bool short_write = b.len && fwrite(b.data, 1, b.len, f) != b.len;
+        bool close_failed = fclose(f) != 0; /* closed whether or not the write failed */
+        bool bad = short_write || close_failed;
         if (bad || rename(tmp, path))
             e = mm_fail(MM_ERR_IO, "%s: %s", path, strerror(errno)), unlink(tmp);
     }
