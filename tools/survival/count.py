@@ -24,16 +24,20 @@ chunked and gzip bodies), parses each 200 text/html page with lxml and finds eve
   mathjax_display   \\[...\\] in text
   dollar_display    $$...$$ in text
   tex_env           \\begin{env}...\\end{env} of a math environment in text, outside the above
+  text_math         an element of class math, Math or SimpleMath holding plain text and none of
+                    the forms above (Texinfo's <em class="math">, GAPDoc's span.SimpleMath without
+                    MathJax): its text is the formula
 
 Text means the page's text outside the tags MathJax skips (script, noscript, style, textarea, pre,
-code, annotation) and outside kbd, samp, var-free literal tags; a delimiter pair never spans two
-blocks (p, div, li, td, ...).  Single dollars are not counted (MathJax does not render them by
+code, annotation) and outside kbd and samp; a delimiter pair never spans two blocks (p, div, li,
+td, ...).  Single dollars are not counted (MathJax does not render them by
 default and prose uses them).
 
 Matching.  Both sides are compared with every whitespace character removed.  A formula's key is
 its TeX without whitespace and without its outer delimiters ($$, $, \\(\\), \\[\\]).  It survives when
 the document extracted for its URL holds the key delimited as a formula: $key$, $$key$$, \\(key\\)
-or \\[key\\] (for tex_env also the bare environment), counted as a multiset per page: a page with
+or \\[key\\] (for tex_env also the bare environment; for text_math the bare key: a weak check for
+one-letter formulas, which any text holds), counted as a multiset per page: a page with
 the key n five times in its HTML and three times in its text has three survivors.  A MathML
 formula without TeX survives when some $...$ span of the text has the same ASCII letters and
 digits (commands like \\frac dropped) as its token elements.
@@ -198,6 +202,8 @@ MATH_ENVS = ("equation", "align", "gather", "multline", "eqnarray", "flalign", "
 IMG_SERVICE = re.compile(r"latex\.php|codecogs\.com|mimetex|mathtex|chart\?[^ ]*cht=tx|"
                          r"/_images/math/|^_images/math/|(^|/)math/[0-9a-f]{20,}\.(png|svg)", re.I)
 IMG_CLASS = re.compile(r"(^|[\s_-])(math|latex|tex|formula\w*)($|[\s_-])", re.I)
+TEXT_MATH = re.compile(r"(^|\s)(math|Math|SimpleMath)(\s|$)")
+TEX_MARK = re.compile(r"\\\(|\\\[|\$|\\begin\{")
 RENDERED = re.compile(r"(^|\s)(MathJax\w*|mjx-\w+|katex-html)(\s|$)")
 
 
@@ -261,6 +267,12 @@ def find_formulas(html):
                 continue
         if re.search(r"(^|\s)math-container(\s|$)", cls):
             found.append(("math_container", el.text_content()))
+            continue
+        if tag != "img" and TEXT_MATH.search(cls) and not TEX_MARK.search(el.text_content()) and not any(
+                isinstance(d.tag, str) and d.tag in ("img", "math", "script")
+                for d in el.iterdescendants()):
+            if el.text_content().strip():
+                found.append(("text_math", el.text_content()))
             continue
         if tag == "img":
             alt, src = (el.get("alt") or "").strip(), el.get("src") or ""
@@ -353,7 +365,7 @@ def occurrences(key, form, flat, spans_alnum):
     dd = flat.count("$$" + key + "$$")
     n = dd + flat.count("\\[" + key + "\\]") + flat.count("\\(" + key + "\\)")
     n += flat.count("$" + key + "$") - dd  # $key$ also occurs inside each $$key$$
-    if form == "tex_env":
+    if form in ("tex_env", "text_math"):
         n = max(n, flat.count(key))
     return n
 
@@ -472,7 +484,7 @@ def fmt(v):
 def print_table(res, out=sys.stdout):
     forms = sorted(res["forms"])
     w = max([len(s) for s in res["sites"]] + [12])
-    out.write("formula survival (%% of the formulas in the HTML found in the extracted text)\n")
+    out.write("formula survival (% of the formulas in the HTML found in the extracted text)\n")
     out.write("%-*s %6s %7s  %s\n" % (w, "site", "pages", "formulas",
                                        "  ".join("%s" % f for f in ["all"] + forms)))
     for name in sorted(res["sites"]):
