@@ -9,9 +9,10 @@ source "$(dirname "$0")/../lib.sh"
 COUNT=$SRC/tools/survival/count.py
 FORMS=$SRC/tests/fixtures/survival_forms.html
 MIN=${MM_SURVIVAL_MIN:-98}
-# Sites of the default set whose math comes in different forms; each section capped at 150 pages
-# (Sphinx MathJax, Sphinx imgmath, Doxygen MathJax, GAPDoc with and without MathJax, Texinfo).
-HOSTS=mpmath.readthedocs.io,arblib.github.io,eigen.tuxfamily.org,www.cvxopt-docs.org,maxima.cas-archive.org.uk,docs.octave.org,www.gap-system.org,docs.openlibs.net
+# The hosts of the default set with a math section (sites.tsv), each section capped at 150 pages:
+# Sphinx MathJax, Sphinx imgmath, Doxygen MathJax, GAPDoc with and without MathJax, Texinfo.
+HOSTS=$(awk -F'\t' '!/^#/ && NF >= 9 && $6 == 1 && $8 != "-" && !s[$1]++ { printf "%s%s", n++ ? "," : "", $1 }' \
+  "$SRC/tools/sampleweb/sites.tsv")
 CAP=${MM_SURVIVAL_PAGES:-150}
 
 # ---- the counter on a known page -----------------------------------------------------------

@@ -42,7 +42,8 @@ the key n five times in its HTML and three times in its text has three survivors
 formula without TeX survives when some $...$ span of the text has the same ASCII letters and
 digits (commands like \\frac dropped) as its token elements.
 
---mathmine MM runs `MM -q extract -o TMP WEB_DIR/*.warc.gz` (defaults) and reads its shards;
+--mathmine MM runs `MM -q extract -o TMP WEB_DIR/<host>.warc.gz` (defaults) on the math hosts'
+WARCs and reads its shards;
 --docs DIR reads shards made before.  --diagnose (needs --mathmine) runs
 `MM extract --html --json --keep-boilerplate` on every page that lost a formula: a formula found
 there was dropped by content selection ("content"), one lost there too by the math or strip pass
@@ -405,9 +406,12 @@ def read_docs(doc_dir):
     return docs
 
 
-def run_extract(mm, web_dir, out_dir, extra=()):
+def run_extract(mm, web_dir, out_dir, hosts, extra=()):
+    """Extract the WARCs of these hosts (the sample web names them <host>.warc.gz), else all."""
     warcs = sorted(os.path.join(web_dir, n) for n in os.listdir(web_dir)
                    if n.endswith((".warc.gz", ".warc")))
+    mine = [w for w in warcs if re.sub(r"\.warc(\.gz)?$", "", os.path.basename(w)) in hosts]
+    warcs = mine or warcs
     subprocess.run([mm, "-q", "extract", "-o", out_dir, *extra, *warcs], check=True)
 
 
@@ -550,7 +554,7 @@ def main():
     sites = math_sites(a.manifest or os.path.join(web, "manifest.tsv"))
     with tempfile.TemporaryDirectory(prefix="survival.") as tmp:
         if a.mathmine:
-            run_extract(a.mathmine, web, os.path.join(tmp, "docs"))
+            run_extract(a.mathmine, web, os.path.join(tmp, "docs"), {s[1] for s in sites})
         docs = read_docs(a.docs or os.path.join(tmp, "docs"))
         pages = []
         for site, url, html, body in math_pages(web, sites):
