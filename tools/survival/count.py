@@ -482,26 +482,27 @@ def summarise(pages, worst_n, examples):
 
 
 def fmt(v):
-    return "    -" if v is None else "%5.1f" % v
+    return "-" if v is None else "%.1f" % v
 
 
 def print_table(res, out=sys.stdout):
     forms = sorted(res["forms"])
+    cols = ["all"] + forms
     w = max([len(s) for s in res["sites"]] + [12])
+
+    def row(name, pages, n, values):
+        out.write("%-*s %6s %8s  %s\n" % (w, name, pages, n, "  ".join(
+            v.rjust(max(len(c), 5)) for c, v in zip(cols, values))))
+
     out.write("formula survival (% of the formulas in the HTML found in the extracted text)\n")
-    out.write("%-*s %6s %7s  %s\n" % (w, "site", "pages", "formulas",
-                                       "  ".join("%s" % f for f in ["all"] + forms)))
+    row("site", "pages", "formulas", cols)
     for name in sorted(res["sites"]):
         s = res["sites"][name]
-        cells = [fmt(s["survival"]).rjust(3)]
-        for f in forms:
-            c = s["forms"].get(f)
-            cells.append((fmt(c["survival"]) if c else "    -").rjust(len(f)))
-        out.write("%-*s %6d %7d  %s\n" % (w, name, s["pages"], s["html"], "  ".join(cells)))
+        row(name, s["pages"], s["html"], [fmt(s["survival"])] + [
+            fmt(s["forms"][f]["survival"]) if f in s["forms"] else "-" for f in forms])
     t = res["total"]
-    cells = [fmt(t["survival"]).rjust(3)] + [fmt(res["forms"][f]["survival"]).rjust(len(f))
-                                              for f in forms]
-    out.write("%-*s %6s %7d  %s\n" % (w, "all", "", t["html"], "  ".join(cells)))
+    row("all", "", t["html"], [fmt(t["survival"])] + [fmt(res["forms"][f]["survival"])
+                                                       for f in forms])
     out.write("per form: %s\n" % ", ".join("%s %d/%d" % (f, res["forms"][f]["kept"],
                                                          res["forms"][f]["html"]) for f in forms))
     if res["causes"]:
@@ -571,11 +572,11 @@ def main():
     res = summarise(pages, a.worst, a.examples)
     res["web"] = os.path.abspath(web)
     res["sites_counted"] = [s[0] for s in sites]
-    print_table(res)
     if a.json:
         with open(a.json + ".tmp", "w", encoding="utf-8") as f:
             json.dump(res, f, indent=1, ensure_ascii=False)
         os.replace(a.json + ".tmp", a.json)
+    print_table(res)
     return 0
 
 
