@@ -63,7 +63,7 @@ t1=$(date +%s)
 $PY "$COUNT" --mathmine "$MM" --diagnose --worst 12 --json "$T/survival.json" "$T/web" \
   >"$T/survival.txt" 2>&1 || { cat "$T/survival.txt"; fail "count.py on the sample web"; finish; }
 t2=$(date +%s)
-cat "$T/survival.txt"
+sed "s/^/# /" "$T/survival.txt"  # "# ": tests/run.sh lists the FAIL lines, not the table
 echo "sample web built in $((t1 - t0)) s, extracted and counted in $((t2 - t1)) s"
 
 # The counter must see the forms these sites are made of, in numbers: never a pass by zero.
