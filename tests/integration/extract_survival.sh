@@ -4,7 +4,8 @@
 # text `mathmine extract` writes at its defaults.  Each form must keep ≥ 98% over all math sites;
 # the per-site table and the worst pages (with each loss's cause) are printed.
 # First the counter itself, on a handcrafted page whose formulas are known, so that it can never
-# pass by finding nothing.
+# pass by finding nothing.  MM_SURVIVAL_MIN (98) and MM_SURVIVAL_PAGES (150 a section) change the
+# threshold and the size; the full table is in the log (build/test-logs/...), each line "# ".
 source "$(dirname "$0")/../lib.sh"
 COUNT=$SRC/tools/survival/count.py
 FORMS=$SRC/tests/fixtures/survival_forms.html

@@ -46,8 +46,9 @@ digits (commands like \\frac dropped) as its token elements.
 WARCs and reads its shards;
 --docs DIR reads shards made before.  --diagnose (needs --mathmine) runs
 `MM extract --html --json --keep-boilerplate` on every page that lost a formula: a formula found
-there was dropped by content selection ("content"), one lost there too by the math or strip pass
-("math_pass"); "no_document" when the page gave no document.
+there was dropped by content selection or boilerplate pruning ("content"), one lost there too by
+the math or strip pass, or as invisible ("math_pass"); "no_document" when the page gave no
+document.
 Writes the table to stdout and, with --json, the per-site and per-form counts and the worst pages
 with examples of lost formulas.  Python 3 standard library and lxml only.
 """
@@ -430,8 +431,7 @@ def diagnose(mm, lossy, tmp):
         kb[j["file"]] = j["text"]
     for i, p in enumerate(lossy):
         lost = [(f, t) for f, t, k in p["matched"] if not k]
-        again = match_page(lost, kb.get("p%05d" % i))
-        for (f, t, k), rec in zip(again, [r for r in p["matched"] if not r[2]]):
+        for _, _, k in match_page(lost, kb.get("p%05d" % i)):
             p["causes"].append("no_document" if p["text"] is None else
                                "content" if k else "math_pass")
 
@@ -448,7 +448,7 @@ def summarise(pages, worst_n, examples):
         s["pages"] += 1
         s["pages_with_math"] += bool(p["matched"])
         s["no_document"] += p["text"] is None
-        for i, (form, _, kept) in enumerate(p["matched"]):
+        for form, _, kept in p["matched"]:
             for c in (s["forms"].setdefault(form, {"html": 0, "kept": 0}),
                       forms.setdefault(form, {"html": 0, "kept": 0})):
                 c["html"] += 1
