@@ -139,13 +139,13 @@ static const char *const boiler_roles[] = {"navigation",  "banner",  "contentinf
                                            "menu",        "menubar", "search",      "dialog",
                                            "alertdialog", "tooltip", "toolbar",     "tablist"};
 static const char *const unlikely[] = {
-    "-ad-",       "ai2html", "banner",     "breadcrumb",   "combx",    "comment",    "community",
-    "cover-wrap", "disqus",  "extra",      "footer",       "gdpr",     "header",     "legends",
-    "menu",       "related", "remark",     "replies",      "rss",      "shoutbox",   "sidebar",
-    "skyscraper", "social",  "sponsor",    "supplemental", "ad-break", "agegate",    "pagination",
-    "pager",      "popup",   "yom-remote", "cookie",       "consent",  "newsletter", "subscribe",
-    "share",      "navbar",  "masthead",   "postprofile",  "userinfo", "user-info",  "user-details",
-    "signature"};
+    "-ad-",         "ai2html",    "banner",      "breadcrumb", "combx",     "comment",
+    "community",    "cover-wrap", "disqus",      "extra",      "footer",    "gdpr",
+    "header",       "legends",    "menu",        "related",    "remark",    "replies",
+    "rss",          "shoutbox",   "sidebar",     "skyscraper", "social",    "sponsor",
+    "supplemental", "ad-break",   "agegate",     "pagination", "pager",     "popup",
+    "yom-remote",   "cookie",     "consent",     "newsletter", "subscribe", "share",
+    "navbar",       "masthead",   "postprofile", "userinfo",   "user-info", "user-details"};
 static const char *const maybe[] = {"and",     "article", "body",  "column",
                                     "content", "main",    "shadow"};
 static const char *const negative[] = {
@@ -217,7 +217,8 @@ static void index_all(void) {
     for (size_t i = 0; i < sizeof l / sizeof *l; i++)                                              \
         all_patterns[n++] = l[i];
     ADD(unlikely)
-    ADD(maybe) ADD(negative) ADD(positive)
+    ADD(maybe)
+    ADD(negative) ADD(positive)
 #undef ADD
         _Static_assert(sizeof all_patterns / sizeof *all_patterns <= sizeof idx_all_patterns.order,
                        "pattern lists too long");
@@ -873,6 +874,8 @@ static bool remove_conditionally(const xmlNode *n) {
     if (weight < 0 && weight + (in->scored && in->score > 0 ? in->score : 0) < 0) return true;
     if (in->commas >= 10) return false;
     if (in->math && link_density(n) < 0.5) return false; /* formulas are content, however short */
+    /* a definition list is a reference page's entries: their signatures link to types */
+    if (html_is(n, "dl") && link_density(n) < 0.5 && in->chars >= 25) return false;
     bool list = html_is(n, "ul") || html_is(n, "ol");
     double ld = link_density(n);
     uint32_t p = in->p, img = in->img;
