@@ -580,6 +580,9 @@ static uint64_t signature(const xmlNode *n) {
     for (const char *s = cls; s && *s; s++)
         h = (h ^ (unsigned char)*s) * prime;
     h = (h ^ 2) * prime;
+    /* Sphinx (and other generators) give every section an id of its own and no class: the
+     * sections of a page are alike */
+    if (!cls && html_is(n, "section")) return h | 1;
     for (const char *s = cls ? NULL : id; s && *s; s++)
         if (*s < '0' || *s > '9') h = (h ^ (unsigned char)*s) * prime;
     return h | 1;
