@@ -77,21 +77,32 @@ static void parse(int argc, char **argv, opts *o) {
     o->inputs = calloc((size_t)argc, sizeof *o->inputs);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "-o") || !strcmp(a, "--out")) o->out_dir = value(argc, argv, &i);
-        else if (!strcmp(a, "-j")) o->threads = (int)cli_parse_int(CMD, a, value(argc, argv, &i), 0, 4096);
-        else if (!strcmp(a, "--force")) o->force = true;
+        if (!strcmp(a, "-o") || !strcmp(a, "--out"))
+            o->out_dir = value(argc, argv, &i);
+        else if (!strcmp(a, "-j"))
+            o->threads = (int)cli_parse_int(CMD, a, value(argc, argv, &i), 0, 4096);
+        else if (!strcmp(a, "--force"))
+            o->force = true;
         else if (!strcmp(a, "--min-chars"))
             o->min_chars = (size_t)cli_parse_int(CMD, a, value(argc, argv, &i), 0, 1LL << 40);
         else if (!strcmp(a, "--max-bytes"))
             o->max_bytes = (size_t)cli_parse_int(CMD, a, value(argc, argv, &i), 1, 1LL << 40);
-        else if (!strcmp(a, "--lang")) split_langs(o, value(argc, argv, &i));
-        else if (!strcmp(a, "--keep-boilerplate")) o->keep = true;
-        else if (!strcmp(a, "--stats")) o->stats_path = value(argc, argv, &i);
-        else if (!strcmp(a, "--html")) o->html = true;
-        else if (!strcmp(a, "--json")) o->json = true;
-        else if (!strcmp(a, "--charset")) o->charset = value(argc, argv, &i);
-        else if (a[0] == '-' && a[1]) cli_usage_error(CMD, "unknown option '%s'", a);
-        else o->inputs[o->ninputs++] = argv[i];
+        else if (!strcmp(a, "--lang"))
+            split_langs(o, value(argc, argv, &i));
+        else if (!strcmp(a, "--keep-boilerplate"))
+            o->keep = true;
+        else if (!strcmp(a, "--stats"))
+            o->stats_path = value(argc, argv, &i);
+        else if (!strcmp(a, "--html"))
+            o->html = true;
+        else if (!strcmp(a, "--json"))
+            o->json = true;
+        else if (!strcmp(a, "--charset"))
+            o->charset = value(argc, argv, &i);
+        else if (a[0] == '-' && a[1])
+            cli_usage_error(CMD, "unknown option '%s'", a);
+        else
+            o->inputs[o->ninputs++] = argv[i];
     }
     if (!o->ninputs) cli_usage_error(CMD, "no input files");
     if (!o->html && !o->out_dir) cli_usage_error(CMD, "-o OUT_DIR is required");
@@ -114,10 +125,12 @@ static mm_err read_maybe_gz(const char *path, mm_buf *b) {
     return err ? mm_fail(MM_ERR_FORMAT, "%s: bad gzip data", path) : MM_OK;
 }
 
-static mm_err print_page(mm_extract *x, const opts *o, const char *path, mm_buf *html, mm_buf *line) {
+static mm_err print_page(mm_extract *x, const opts *o, const char *path, mm_buf *html, mm_buf *line,
+                         mm_extract_stats *st) {
     MM_TRY(read_maybe_gz(path, html));
     mm_extract_result r;
     MM_TRY(mm_extract_html(x, html->data, html->len, o->charset, &r));
+    mm_extract_stats_doc(st, &r);
     if (!o->json) {
         fwrite(r.text, 1, r.text_len, stdout);
         fputc('\n', stdout);
@@ -179,11 +192,41 @@ static char **list_dir(const char *path, size_t *n) {
     return v ? v : calloc(1, sizeof *v);
 }
 
+/* "math_found": {form: n, …}, "math_written": {…} (every form, zeros too: the keys are stable). */
+static mm_err math_forms_json(mm_jw *w, const uint64_t *found, const uint64_t *written) {
+    const char *keys[2] = {"math_found", "math_written"};
+    const uint64_t *v[2] = {found, written};
+    for (int k = 0; k < 2; k++) {
+        MM_TRY(mm_jw_key(w, keys[k]));
+        MM_TRY(mm_jw_obj_begin(w));
+        for (int f = 0; f < MM_MATH_FORMS; f++) {
+            MM_TRY(mm_jw_key(w, mm_math_form_name(f)));
+            MM_TRY(mm_jw_uint(w, v[k][f]));
+        }
+        MM_TRY(mm_jw_obj_end(w));
+    }
+    return MM_OK;
+}
+
+/* One line: "math: script_tex 120/118, img_tex 4/4 (found/written)", forms found only. */
+static void math_summary(const uint64_t *found, const uint64_t *written) {
+    char line[1024];
+    size_t n = 0;
+    for (int f = 0; f < MM_MATH_FORMS && n < sizeof line; f++)
+        if (found[f])
+            n += (size_t)snprintf(line + n, sizeof line - n, "%s%s %llu/%llu", n ? ", " : "",
+                                  mm_math_form_name(f), (unsigned long long)found[f],
+                                  (unsigned long long)written[f]);
+    if (n) cli_info(0, "  math formulas found/written: %s", line);
+}
+
 /* --stats with --html: the extraction loop's CPU time (reading, decoding, parsing, selecting,
  * language ID, JSON), without the process start, so that it compares with peers timed the same
  * way inside their own loop. */
-static void html_stats(const opts *o, uint64_t pages, uint64_t bytes, double cpu) {
+static void html_stats(const opts *o, uint64_t pages, uint64_t bytes, double cpu,
+                       const mm_extract_stats *st) {
     if (!o->stats_path) return;
+    math_summary(st->math_found, st->math_written);
     mm_buf b = {0};
     mm_jw w;
     mm_jw_init(&w, &b);
@@ -192,6 +235,7 @@ static void html_stats(const opts *o, uint64_t pages, uint64_t bytes, double cpu
     mm_jw_key(&w, "html_bytes"), mm_jw_uint(&w, bytes);
     mm_jw_key(&w, "cpu_s"), mm_jw_double(&w, cpu);
     mm_jw_key(&w, "docs_per_cpu_s"), mm_jw_double(&w, cpu > 0 ? (double)pages / cpu : 0);
+    math_forms_json(&w, st->math_found, st->math_written);
     mm_jw_obj_end(&w);
     cli_write_stats(CMD, o->stats_path, &b);
     mm_buf_free(&b);
@@ -205,12 +249,13 @@ static int run_html(const opts *o) {
     mm_buf html = {0}, line = {0};
     int rc = CLI_EXIT_OK;
     uint64_t pages = 0, bytes = 0;
+    mm_extract_stats st = {0};
     for (size_t i = 0; i < o->ninputs && !cli_interrupted; i++) {
         size_t n = 1;
         char **files = list_dir(o->inputs[i], &n);
         for (size_t k = 0; k < n; k++) {
             const char *f = files ? files[k] : o->inputs[i];
-            if (print_page(x, o, f, &html, &line) != MM_OK) {
+            if (print_page(x, o, f, &html, &line, &st) != MM_OK) {
                 cli_warn(CMD, "%s", mm_error_detail());
                 rc = CLI_EXIT_FAIL;
             } else {
@@ -221,7 +266,7 @@ static int run_html(const opts *o) {
         free(files);
     }
     fflush(stdout);
-    html_stats(o, pages, bytes, mm_process_cpu() - c0);
+    html_stats(o, pages, bytes, mm_process_cpu() - c0, &st);
     mm_buf_free(&html);
     mm_buf_free(&line);
     mm_extract_free(x);
@@ -235,7 +280,7 @@ typedef struct job {
     mm_extract **ctx;     /* one per worker */
     mm_extract_stats *st; /* one per worker */
     char **outs;
-    int *status;          /* per input: 0 done, 1 skipped (exists), -1 failed */
+    int *status; /* per input: 0 done, 1 skipped (exists), -1 failed */
     mm_progress *prog;
 } job;
 
@@ -256,9 +301,12 @@ static mm_err one_file(void *ctx, size_t i, int worker) {
         if (!j->ctx[worker]) return j->status[i] = -1, MM_ERR_NOMEM;
     }
     mm_extract_file_opts fo = {.extract = {.keep_boilerplate = o->keep, .max_bytes = o->max_bytes},
-                               .min_chars = o->min_chars, .langs = o->nlangs ? o->langs : NULL,
-                               .nlangs = o->nlangs, .progress = on_progress,
-                               .progress_ctx = j->prog, .stop = &cli_interrupted};
+                               .min_chars = o->min_chars,
+                               .langs = o->nlangs ? o->langs : NULL,
+                               .nlangs = o->nlangs,
+                               .progress = on_progress,
+                               .progress_ctx = j->prog,
+                               .stop = &cli_interrupted};
     mm_err e = mm_extract_warc(j->ctx[worker], o->inputs[i], j->outs[i], &fo, &j->st[worker]);
     if (e != MM_OK) {
         cli_warn(CMD, "%s: %s: %s", o->inputs[i], mm_strerror(e), mm_error_detail());
@@ -275,10 +323,16 @@ static mm_err stats_json(const mm_extract_stats *s, size_t files, size_t skipped
     const struct {
         const char *k;
         uint64_t v;
-    } f[] = {{"files", files}, {"files_skipped_done", skipped}, {"files_failed", failed},
-             {"records", s->records}, {"responses", s->responses}, {"html", s->html},
-             {"extracted", s->extracted}, {"math_docs", s->math_docs},
-             {"bytes_in", s->bytes_in}, {"html_bytes", s->html_bytes},
+    } f[] = {{"files", files},
+             {"files_skipped_done", skipped},
+             {"files_failed", failed},
+             {"records", s->records},
+             {"responses", s->responses},
+             {"html", s->html},
+             {"extracted", s->extracted},
+             {"math_docs", s->math_docs},
+             {"bytes_in", s->bytes_in},
+             {"html_bytes", s->html_bytes},
              {"bytes_out", s->bytes_out}};
     for (size_t i = 0; i < sizeof f / sizeof *f; i++) {
         MM_TRY(mm_jw_key(&w, f[i].k));
@@ -289,15 +343,16 @@ static mm_err stats_json(const mm_extract_stats *s, size_t files, size_t skipped
     const struct {
         const char *k;
         uint64_t v;
-    } sk[] = {{"not_html", s->skip_not_html}, {"http_status", s->skip_status},
+    } sk[] = {{"not_html", s->skip_not_html},   {"http_status", s->skip_status},
               {"too_large", s->skip_too_large}, {"http_error", s->skip_http_error},
-              {"empty", s->skip_empty}, {"min_chars", s->skip_min_chars},
-              {"lang", s->skip_lang}, {"damaged", s->skip_damaged}};
+              {"empty", s->skip_empty},         {"min_chars", s->skip_min_chars},
+              {"lang", s->skip_lang},           {"damaged", s->skip_damaged}};
     for (size_t i = 0; i < sizeof sk / sizeof *sk; i++) {
         MM_TRY(mm_jw_key(&w, sk[i].k));
         MM_TRY(mm_jw_uint(&w, sk[i].v));
     }
     MM_TRY(mm_jw_obj_end(&w));
+    MM_TRY(math_forms_json(&w, s->math_found, s->math_written));
     MM_TRY(mm_jw_key(&w, "seconds"));
     MM_TRY(mm_jw_double(&w, secs));
     MM_TRY(mm_jw_key(&w, "docs_per_s"));
@@ -309,17 +364,20 @@ static mm_err stats_json(const mm_extract_stats *s, size_t files, size_t skipped
 
 static void summary(const opts *o, const mm_extract_stats *s, size_t skipped, size_t failed,
                     double secs) {
-    cli_info(0, "mathmine extract: %zu files (%zu already done, %zu failed), %llu records, "
-                "%llu HTML, %llu extracted (%llu with math) in %.1f s (%.0f docs/s)",
+    cli_info(0,
+             "mathmine extract: %zu files (%zu already done, %zu failed), %llu records, "
+             "%llu HTML, %llu extracted (%llu with math) in %.1f s (%.0f docs/s)",
              o->ninputs, skipped, failed, (unsigned long long)s->records,
              (unsigned long long)s->html, (unsigned long long)s->extracted,
              (unsigned long long)s->math_docs, secs, secs > 0 ? s->html / secs : 0);
-    cli_info(1, "  skipped: not_html %llu, status %llu, too_large %llu, http_error %llu, "
-                "empty %llu, min_chars %llu, lang %llu, damaged %llu",
+    cli_info(1,
+             "  skipped: not_html %llu, status %llu, too_large %llu, http_error %llu, "
+             "empty %llu, min_chars %llu, lang %llu, damaged %llu",
              (unsigned long long)s->skip_not_html, (unsigned long long)s->skip_status,
              (unsigned long long)s->skip_too_large, (unsigned long long)s->skip_http_error,
              (unsigned long long)s->skip_empty, (unsigned long long)s->skip_min_chars,
              (unsigned long long)s->skip_lang, (unsigned long long)s->skip_damaged);
+    math_summary(s->math_found, s->math_written);
     if (!o->stats_path) return;
     mm_buf b = {0};
     if (stats_json(s, o->ninputs, skipped, failed, secs, &b) == MM_OK)
@@ -348,8 +406,10 @@ static int run_warcs(const opts *o) {
     mm_err e = mm_mkdirs(o->out_dir);
     if (e != MM_OK) cli_die(CMD, e);
     int nt = mm_pool_threads(o->threads, o->ninputs);
-    job j = {.o = o, .ctx = calloc((size_t)nt, sizeof *j.ctx),
-             .st = calloc((size_t)nt, sizeof *j.st), .outs = output_paths(o),
+    job j = {.o = o,
+             .ctx = calloc((size_t)nt, sizeof *j.ctx),
+             .st = calloc((size_t)nt, sizeof *j.st),
+             .outs = output_paths(o),
              .status = calloc(o->ninputs, sizeof *j.status),
              .prog = mm_progress_create("extract", 0, "records")};
     if (!j.ctx || !j.st || !j.outs || !j.status) cli_die(CMD, MM_ERR_NOMEM);
