@@ -18,10 +18,12 @@ struct mm_extract {
     mm_xml_arena *arena; /* libxml2's memory for one page at a time */
     html_words *words;   /* the strip pass's class word codes */
     mm_buf utf8, stripped, text, scratch, title;
-    bool tex_scripts; /* the page has <script type="math/tex"> */
+    html_math_cfg math_cfg; /* the page's math scripts and MathJax/KaTeX set-up (strip pass) */
 };
 
-static void silent(void *ctx, const char *msg, ...) { (void)ctx, (void)msg; }
+static void silent(void *ctx, const char *msg, ...) {
+    (void)ctx, (void)msg;
+}
 
 /* libxml2 sets up its global state (dictionary RNG mutex, ...) lazily; two threads creating
  * their first parser at the same moment can deadlock inside it (seen with `extract -j 2`).  Its
@@ -78,20 +80,20 @@ static mm_err get_title(mm_extract *x, xmlNode *root) {
     xmlNode *t = find_elem(root, "title");
     if (!t) return MM_OK;
     xmlNode *one = t;
-    return mm_html_text(&one, 1, &x->title);
+    return mm_html_text(&one, 1, &x->title, NULL);
 }
 
 static mm_err extract_tree(mm_extract *x, xmlDoc *doc, mm_extract_result *r) {
     xmlNode *root = xmlDocGetRootElement(doc);
     if (!root) return MM_OK;
     MM_TRY(get_title(x, root));
-    MM_TRY(mm_math_pass(doc, root, x->tex_scripts, &r->math, &x->scratch));
+    MM_TRY(mm_math_pass(doc, root, &x->math_cfg, &r->math, &x->scratch));
     xmlNode *body = find_elem(root, "body");
     if (!body) body = root;
     xmlNode **nodes;
     size_t n;
     MM_TRY(mm_content_select(x->content, body, x->opts.keep_boilerplate, &nodes, &n));
-    return mm_html_text(nodes, n, &x->text);
+    return mm_html_text(nodes, n, &x->text, r->written);
 }
 
 mm_err mm_extract_html(mm_extract *x, const void *html, size_t n, const char *http_charset,
@@ -104,7 +106,7 @@ mm_err mm_extract_html(mm_extract *x, const void *html, size_t n, const char *ht
     MM_TRY(mm_charset_decode(x->cs, html, n, http_charset, &x->utf8, &r->charset, &page, &len));
     r->text = x->text.data;
     r->title = "";
-    MM_TRY(mm_html_strip(page, len, x->words, &x->stripped, &x->tex_scripts));
+    MM_TRY(mm_html_strip(page, len, x->words, &x->stripped, &x->math_cfg));
     if (x->stripped.len == 0 || x->stripped.len > (size_t)INT32_MAX) return MM_OK;
     xmlSetGenericErrorFunc(NULL, silent);
     /* The parser context, the tree and every string of it live in the arena for this page only:
@@ -169,29 +171,54 @@ mm_err mm_extract_text(mm_extract *x, const void *text, size_t n, const char *ch
     return MM_OK;
 }
 
+static const char *const form_names[MM_MATH_FORMS] = {[MM_FORM_SCRIPT_TEX] = "script_tex",
+                                                      [MM_FORM_SCRIPT_ASCIIMATH] =
+                                                          "script_asciimath",
+                                                      [MM_FORM_SCRIPT_MML] = "script_mml",
+                                                      [MM_FORM_TEX_ANNOTATION] = "tex_annotation",
+                                                      [MM_FORM_MATHML_ALTTEXT] = "mathml_alttext",
+                                                      [MM_FORM_MATHML] = "mathml",
+                                                      [MM_FORM_MATH_CONTAINER] = "math_container",
+                                                      [MM_FORM_IMG_TEX] = "img_tex",
+                                                      [MM_FORM_IMG_ALT] = "img_alt",
+                                                      [MM_FORM_TEXT_TEX] = "text_tex",
+                                                      [MM_FORM_TEXT_ENV] = "text_env",
+                                                      [MM_FORM_BBCODE] = "bbcode"};
+
+const char *mm_math_form_name(int form) {
+    return form >= 0 && form < MM_MATH_FORMS ? form_names[form] : NULL;
+}
+
 uint32_t mm_extract_math_total(const mm_extract_math *m) {
-    return m->script_tex + m->tex_annotation + m->mathml_alttext + m->mathml + m->math_container +
-           m->img_tex + m->text_tex;
+    uint32_t t = 0;
+    for (int i = 0; i < MM_MATH_FORMS; i++)
+        t += m->form[i];
+    return t;
+}
+
+static mm_err json_count(mm_jw *w, const char *k, uint32_t v) {
+    if (!v) return MM_OK;
+    MM_TRY(mm_jw_key(w, k));
+    return mm_jw_uint(w, v);
 }
 
 mm_err mm_extract_math_json(const mm_extract_math *m, mm_buf *b) {
-    const struct {
-        const char *k;
-        uint32_t v;
-    } f[] = {{"script_tex", m->script_tex}, {"tex_annotation", m->tex_annotation},
-             {"mathml_alttext", m->mathml_alttext}, {"mathml", m->mathml},
-             {"math_container", m->math_container}, {"img_tex", m->img_tex},
-             {"text_tex", m->text_tex}, {"display", m->display},
-             {"rendered_removed", m->rendered_removed}};
     mm_jw w;
     mm_jw_init(&w, b);
     MM_TRY(mm_jw_obj_begin(&w));
-    for (size_t i = 0; i < sizeof f / sizeof *f; i++) {
-        if (!f[i].v) continue;
-        MM_TRY(mm_jw_key(&w, f[i].k));
-        MM_TRY(mm_jw_uint(&w, f[i].v));
-    }
+    for (int i = 0; i < MM_MATH_FORMS; i++)
+        MM_TRY(json_count(&w, form_names[i], m->form[i]));
+    MM_TRY(json_count(&w, "display", m->display));
+    MM_TRY(json_count(&w, "rendered_removed", m->rendered_removed));
     return mm_jw_obj_end(&w);
+}
+
+void mm_extract_stats_doc(mm_extract_stats *st, const mm_extract_result *r) {
+    st->math_docs += mm_extract_math_total(&r->math) > 0;
+    for (int i = 0; i < MM_MATH_FORMS; i++) {
+        st->math_found[i] += r->math.form[i];
+        st->math_written[i] += r->written[i];
+    }
 }
 
 /* ---- HTML detection ---- */
@@ -209,12 +236,14 @@ static bool binary_bytes(const unsigned char *s, size_t n) {
 
 /* WHATWG-style sniff: after whitespace and a BOM, the page starts with an HTML tag or comment. */
 static bool sniff_html(const unsigned char *s, size_t n) {
-    static const char *const starts[] = {"<!doctype html", "<html", "<head", "<body", "<script",
-        "<iframe", "<h1", "<div", "<font", "<table", "<a", "<style", "<title", "<b", "<br", "<p",
-        "<!--", "<meta"};
+    static const char *const starts[] = {
+        "<!doctype html", "<html",  "<head", "<body",  "<script", "<iframe", "<h1", "<div",
+        "<font",          "<table", "<a",    "<style", "<title",  "<b",      "<br", "<p",
+        "<!--",           "<meta"};
     size_t i = 0;
     if (n >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF) i = 3;
-    while (i < n && isspace(s[i])) i++;
+    while (i < n && isspace(s[i]))
+        i++;
     for (size_t k = 0; k < sizeof starts / sizeof *starts; k++) {
         size_t len = strlen(starts[k]);
         if (i + len < n && !strncasecmp((const char *)s + i, starts[k], len) &&
@@ -227,7 +256,8 @@ static bool sniff_html(const unsigned char *s, size_t n) {
 
 bool mm_extract_is_html(const char *ct, const void *body, size_t n) {
     const unsigned char *s = body;
-    while (ct && isspace((unsigned char)*ct)) ct++;
+    while (ct && isspace((unsigned char)*ct))
+        ct++;
     bool declared = ct && (type_is(ct, "text/html") || type_is(ct, "application/xhtml+xml"));
     bool generic = !ct || !*ct || type_is(ct, "text/plain") ||
                    type_is(ct, "application/octet-stream") || type_is(ct, "unknown/unknown") ||

@@ -33,30 +33,47 @@ typedef struct mm_extract_opts {
     size_t max_bytes;      /* pages larger than this are skipped by the WARC driver; 0 = 8 MiB */
 } mm_extract_opts;
 
-/* What the math pass found in one page.  Each formula is counted once, under the form it was
- * taken from (the first that applies, in this order). */
+/* The forms a formula is found in (names stable: they are the keys of the `math` object of a
+ * document and of `--stats`; see docs/extract.md).  Each formula is counted once, under the form
+ * it was taken from. */
+typedef enum mm_math_form {
+    MM_FORM_SCRIPT_TEX,       /* script_tex: <script type="math/tex"> (MathJax v2 source) */
+    MM_FORM_SCRIPT_ASCIIMATH, /* script_asciimath: <script type="math/asciimath">, converted */
+    MM_FORM_SCRIPT_MML,       /* script_mml: <script type="math/mml">, MathML converted */
+    MM_FORM_TEX_ANNOTATION,   /* tex_annotation: <annotation encoding="application/x-tex"> */
+    MM_FORM_MATHML_ALTTEXT,   /* mathml_alttext: <math alttext="…"> */
+    MM_FORM_MATHML,           /* mathml: MathML converted to LaTeX */
+    MM_FORM_MATH_CONTAINER,   /* math_container: StackExchange .math-container */
+    MM_FORM_IMG_TEX,          /* img_tex: <img> of a TeX renderer or math class: alt/title/src */
+    MM_FORM_IMG_ALT,          /* img_alt: any other <img> whose alt/title/data-tex is TeX */
+    /* the forms below come from the page's text (their spacing is kept): keep them last */
+    MM_FORM_TEXT_TEX, /* text_tex: \( \) \[ \] $$ $ (or the page's own) in the text */
+    MM_FORM_TEXT_ENV, /* text_env: \begin{equation|align|…} … \end{…} in the text */
+    MM_FORM_BBCODE,   /* bbcode: [tex]…[/tex], [latex]…[/latex], [math]…[/math] */
+    MM_MATH_FORMS
+} mm_math_form;
+
+/* The stable name of a form ("script_tex", …; NULL out of range). */
+MM_API const char *mm_math_form_name(int form);
+
+/* What the math pass found in one page, per form. */
 typedef struct mm_extract_math {
-    uint32_t script_tex;     /* <script type="math/tex"> (MathJax v2 source) */
-    uint32_t tex_annotation; /* <annotation encoding="application/x-tex"> in MathML (KaTeX, MediaWiki) */
-    uint32_t mathml_alttext; /* <math alttext="…"> */
-    uint32_t mathml;         /* MathML converted to LaTeX */
-    uint32_t math_container; /* StackExchange .math-container */
-    uint32_t img_tex;        /* <img> with TeX in alt/src (latex.php, codecogs, mimetex, …) */
-    uint32_t text_tex;       /* \( \) \[ \] $ $$ already in the text */
-    uint32_t display;        /* of all of the above, display formulas */
+    uint32_t form[MM_MATH_FORMS];
+    uint32_t display;          /* of all of the above, display formulas */
     uint32_t rendered_removed; /* rendered twins removed (MathJax CHTML/SVG, KaTeX HTML, …) */
 } mm_extract_math;
 
 typedef struct mm_extract_result {
     const char *text; /* UTF-8, NUL-terminated, no leading/trailing blank lines */
     size_t text_len;
-    const char *charset; /* the charset the page was decoded from ("utf-8", "windows-1252"…) */
-    const char *title;   /* <title> text, "" if none */
-    mm_extract_math math;
+    const char *charset;  /* the charset the page was decoded from ("utf-8", "windows-1252"…) */
+    const char *title;    /* <title> text, "" if none */
+    mm_extract_math math; /* formulas found in the page */
+    uint32_t written[MM_MATH_FORMS]; /* of those, the ones in `text` (content selection kept) */
 } mm_extract_result;
 
 MM_API mm_extract *mm_extract_create(const mm_extract_opts *opts); /* NULL on no memory */
-MM_API void mm_extract_free(mm_extract *x);                          /* accepts NULL */
+MM_API void mm_extract_free(mm_extract *x);                        /* accepts NULL */
 
 /* Extract the main text of one HTML page.  `http_charset` is the charset= parameter of the
  * HTTP Content-Type (NULL or "" when none).  Returns MM_OK with r filled (maybe empty text). */
@@ -97,10 +114,10 @@ MM_API mm_err mm_charset_to_utf8(mm_charset *c, const void *in, size_t n, const 
 /* ---- WARC → document shard (corpus/extract_warc.c) ---- */
 
 typedef struct mm_extract_stats {
-    uint64_t records;       /* WARC records read */
-    uint64_t responses;     /* response/resource records */
-    uint64_t html;          /* of those, HTML with HTTP status 2xx */
-    uint64_t extracted;     /* documents written */
+    uint64_t records;   /* WARC records read */
+    uint64_t responses; /* response/resource records */
+    uint64_t html;      /* of those, HTML with HTTP status 2xx */
+    uint64_t extracted; /* documents written */
     uint64_t skip_not_html, skip_status, skip_too_large, skip_http_error, skip_empty,
         skip_min_chars, skip_lang, skip_damaged;
     uint64_t bytes_in;      /* compressed WARC bytes read */
@@ -112,18 +129,21 @@ typedef struct mm_extract_stats {
                                    "truncated" field says why); also counted in `extracted` */
     uint64_t conversions;       /* WET `conversion` records read (plain text, math markup gone) */
     uint64_t text_docs;         /* of those, plain text given to mm_extract_text */
+    /* per form (mm_math_form), over the documents written: formulas found in their HTML, and
+     * those in the text written (the others were in what content selection dropped) */
+    uint64_t math_found[MM_MATH_FORMS], math_written[MM_MATH_FORMS];
 } mm_extract_stats;
 
 typedef struct mm_extract_file_opts {
     mm_extract_opts extract;
-    size_t min_chars;       /* drop documents with fewer characters (code points); 0 = keep all */
+    size_t min_chars;         /* drop documents with fewer characters (code points); 0 = keep all */
     const char *const *langs; /* keep only these cld2 codes (NULL = all) */
     size_t nlangs;
-    int zstd_level;         /* 0 = default (3) */
+    int zstd_level; /* 0 = default (3) */
     /* called every few records with the records and bytes done since the last call (may be NULL) */
     void (*progress)(void *ctx, uint64_t records, uint64_t bytes);
     void *progress_ctx;
-    volatile int *stop;     /* when set non-zero, stop and fail (output not committed) */
+    volatile int *stop; /* when set non-zero, stop and fail (output not committed) */
 } mm_extract_file_opts;
 
 /* Extract every HTML response of the WARC `in` into the shard `out` (.jsonl.zst), atomically:
@@ -136,5 +156,7 @@ typedef struct mm_extract_file_opts {
 MM_API mm_err mm_extract_warc(mm_extract *x, const char *in, const char *out,
                               const mm_extract_file_opts *o, mm_extract_stats *st);
 MM_API void mm_extract_stats_add(mm_extract_stats *into, const mm_extract_stats *s);
+/* Count one written document's math into *st (math_docs, math_found, math_written). */
+MM_API void mm_extract_stats_doc(mm_extract_stats *st, const mm_extract_result *r);
 
 #endif

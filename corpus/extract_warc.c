@@ -113,7 +113,7 @@ static mm_err write_doc(run *r, const mm_warc_record *rec, const mm_extract_resu
     MM_TRY(mm_doc_to_json(&r->line, &d));
     r->st->bytes_out += r->line.len;
     r->st->extracted++;
-    r->st->math_docs += mm_extract_math_total(&res->math) > 0;
+    mm_extract_stats_doc(r->st, res);
     r->st->truncated += *cut != 0;
     return mm_out_write(r->out, r->line.data, r->line.len);
 }

@@ -87,12 +87,40 @@ mm_err html_words_rewrite(html_words *w, const char *s, size_t n, mm_buf *out, b
  * htmlNewParserCtxt, before parsing). */
 void html_sax_install(htmlParserCtxtPtr ctxt);
 
+/* The page's own math set-up (corpus/math_config.c), read by the strip pass from the scripts
+ * it drops: MathJax v2/v3 configurations and KaTeX auto-render calls. */
+enum { HTML_DELIM_MAX = 12, HTML_DELIM_LEN = 16 };
+typedef struct html_delim {
+    char open[HTML_DELIM_LEN], close[HTML_DELIM_LEN];
+    bool display;
+    bool heuristic; /* "$" on a page without configuration: only when it looks like TeX */
+    uint8_t from;   /* which list it was read from (math_config.c) */
+} html_delim;
+typedef struct html_math_cfg {
+    bool scripts;        /* a <script type="math/..."> was kept */
+    bool mathjax, katex; /* an inline MathJax configuration / KaTeX call was read */
+    bool mathjax_v2;     /* that MathJax configuration is v2's (tex2jax, Hub.Config) */
+    bool mj_inline, mj_display, kx_delims; /* which lists were read */
+    int escapes;                           /* processEscapes as configured: -1 not said, 0, 1 */
+    uint8_t n;
+    html_delim d[HTML_DELIM_MAX]; /* the delimiters read, in page order */
+} html_math_cfg;
+/* Read the script s..e (its start tag and its text) for a configuration. */
+void html_math_cfg_scan(html_math_cfg *c, const char *s, const char *e);
+/* The page's delimiters into out[HTML_DELIM_MAX] (*n of them, longest opening first), and
+ * whether \$ is a literal dollar. */
+void html_math_cfg_delims(const html_math_cfg *c, html_delim *out, size_t *n, bool *escapes);
+
+/* AsciiMath → LaTeX (corpus/asciimath.c), appended to out; false (nothing appended) when the
+ * input nests too deep or memory runs out. */
+bool mm_asciimath_to_latex(const char *s, size_t n, mm_buf *out);
+
 /* Copy the page without <script> (except math/tex ones), <style>, comments and <svg>
  * (corpus/html_strip.c): the parser then never spends time on them.  Attributes no pass reads
  * go too, and with `words` (NULL: not) class words are coded (html_words_rewrite, the table
- * reset here).  Replaces out's content.  *tex_scripts: whether a <script type="math/tex..."> was
- * kept. */
-mm_err mm_html_strip(const char *s, size_t n, html_words *words, mm_buf *out, bool *tex_scripts);
+ * reset here).  Replaces out's content.  *cfg: whether a <script type="math/..."> was kept, and
+ * the page's MathJax/KaTeX configuration. */
+mm_err mm_html_strip(const char *s, size_t n, html_words *words, mm_buf *out, html_math_cfg *cfg);
 
 /* mm_charset_to_utf8 without the copy when the page already is valid UTF-8: *text and *len are
  * either `in` itself or out's content (corpus/charset.c). */
@@ -100,9 +128,9 @@ mm_err mm_charset_decode(mm_charset *c, const void *in, size_t n, const char *ht
                          mm_buf *out, const char **used, const char **text, size_t *len);
 
 /* The math pass (corpus/extract_math.c): formulas → <mm-math>, rendered twins removed.
- * has_scripts: the page has <script type="math/tex"> (then MathJax v2 renderings are dropped,
- * not converted); the caller finds it with one memmem over the page. */
-mm_err mm_math_pass(xmlDoc *doc, xmlNode *root, bool has_scripts, mm_extract_math *m,
+ * cfg->scripts: the page has <script type="math/..."> (then MathJax v2 renderings are dropped,
+ * not converted); its delimiters decide what in the text is math. */
+mm_err mm_math_pass(xmlDoc *doc, xmlNode *root, const html_math_cfg *cfg, mm_extract_math *m,
                     mm_buf *scratch);
 /* MathML → LaTeX (corpus/mathml.c); appends to out, no delimiters. */
 mm_err mm_mathml_to_latex(const xmlNode *math, mm_buf *out);
@@ -119,7 +147,8 @@ mm_err mm_content_select(mm_content *c, xmlNode *body, bool keep_boilerplate, xm
 
 /* Plain text of the given subtrees (corpus/html_text.c): blocks on their own lines, paragraphs
  * separated by a blank line, table rows one a line (cells joined by " | "), <pre> verbatim,
- * list items on their own lines, <mm-math> verbatim.  Replaces b's content. */
-mm_err mm_html_text(xmlNode *const *nodes, size_t n, mm_buf *b);
+ * list items on their own lines, <mm-math> verbatim.  Replaces b's content.  `written` (NULL:
+ * not counted) gets +1 per formula written, at the index of its form attribute. */
+mm_err mm_html_text(xmlNode *const *nodes, size_t n, mm_buf *b, uint32_t *written);
 
 #endif

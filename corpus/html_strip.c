@@ -6,7 +6,9 @@
  * elements with memchr-driven scanning, so the parser gets a page a third the size.
  *
  * <meta> and <link> tags go too (void; the charset is decided on the raw bytes before this).
- * What is kept: <script type="math/tex…"> (MathJax v2 formulas live there) and everything else.
+ * What is kept: <script type="math/…"> (MathJax v2 formulas live there: tex, asciimath, mml)
+ * and everything else.  A script dropped is first read for the page's MathJax/KaTeX delimiter
+ * configuration (corpus/math_config.c).
  * The rules follow how browsers tokenise these raw-text elements: a <script> or <style> ends at
  * the first "</script" / "</style" (case-insensitive), a comment at the first "-->", whatever is
  * in between; an element or comment that never closes runs to the end of the page.  An <svg>
@@ -132,13 +134,14 @@ static const named tag_names[] = {
 /* The attributes some pass reads; the others are dropped.  A style only matters when it can
  * hide the element, an image's src only when it names a TeX renderer, an id only when it holds
  * one of the content pass's patterns (see value_matters). */
-enum { ATTR_KEEP = 1, ATTR_STYLE, ATTR_SRC, ATTR_ID, ATTR_CLASS };
+enum { ATTR_KEEP = 1, ATTR_STYLE, ATTR_SRC, ATTR_ID, ATTR_CLASS, ATTR_TITLE };
 static const named attr_names[] = {
-    {"alt", ATTR_KEEP},        {"alttext", ATTR_KEEP}, {"aria-hidden", ATTR_KEEP},
-    {"class", ATTR_CLASS},     {"close", ATTR_KEEP},   {"display", ATTR_KEEP},
-    {"encoding", ATTR_KEEP},   {"hidden", ATTR_KEEP},  {"id", ATTR_ID},
-    {"mode", ATTR_KEEP},       {"open", ATTR_KEEP},    {"role", ATTR_KEEP},
-    {"separators", ATTR_KEEP}, {"src", ATTR_SRC},      {"style", ATTR_STYLE},
+    {"alt", ATTR_KEEP},      {"alttext", ATTR_KEEP}, {"aria-hidden", ATTR_KEEP},
+    {"class", ATTR_CLASS},   {"close", ATTR_KEEP},   {"data-latex", ATTR_KEEP},
+    {"data-tex", ATTR_KEEP}, {"display", ATTR_KEEP}, {"encoding", ATTR_KEEP},
+    {"hidden", ATTR_KEEP},   {"id", ATTR_ID},        {"mode", ATTR_KEEP},
+    {"open", ATTR_KEEP},     {"role", ATTR_KEEP},    {"separators", ATTR_KEEP},
+    {"src", ATTR_SRC},       {"style", ATTR_STYLE},  {"title", ATTR_TITLE},
     {"type", ATTR_KEEP}};
 
 static name_index tag_index = {tag_names, sizeof tag_names / sizeof *tag_names, {0}};
@@ -157,8 +160,9 @@ static tag_class classify_tag(const char *s, const char *end, size_t *len) {
 }
 
 /* Where the raw-text element or void element of class c, whose start tag begins at lt, ends
- * (one past its last byte), or NULL when it must be kept (*tex set for a math/tex script). */
-static const char *skip_end(const char *lt, const char *end, tag_class c, bool *tex) {
+ * (one past its last byte), or NULL when it must be kept (a math/... script: cfg->scripts set).
+ * A script dropped is read for a MathJax/KaTeX configuration first. */
+static const char *skip_end(const char *lt, const char *end, tag_class c, html_math_cfg *cfg) {
     const char *s = lt + 1;
     const char *close;
     switch (c) {
@@ -166,12 +170,19 @@ static const char *skip_end(const char *lt, const char *end, tag_class c, bool *
         const char *gt = memchr(s, '>', (size_t)(end - s));
         if (!gt) return end;
         const char *type = find_ci(s, gt, "math/");
-        if (type) { /* a MathJax formula */
-            *tex |= end - type >= 8 && !strncasecmp(type, "math/tex", 8);
+        if (type) { /* a MathJax formula: tex, asciimath, mml */
+            type += 5;
+            size_t left = (size_t)(gt - type);
+            cfg->scripts |=
+                (left >= 3 && (!strncasecmp(type, "tex", 3) || !strncasecmp(type, "mml", 3))) ||
+                (left >= 9 && !strncasecmp(type, "asciimath", 9));
             return NULL;
         }
-        close = "</script";
-        break;
+        const char *e = find_ci(gt, end, "</script");
+        html_math_cfg_scan(cfg, s, e ? e : end);
+        if (!e) return end;
+        gt = memchr(e, '>', (size_t)(end - e));
+        return gt ? gt + 1 : end;
     }
     case TAG_STYLE:
         close = "</style";
@@ -230,13 +241,15 @@ static bool id_matters(const char *s, const char *end) {
 }
 
 /* Does the attribute text s..end (after its name) matter?  A style is only read for
- * display:none and visibility:hidden; an image's src only when it is a TeX image (latex.php,
- * mimetex, mathtex, codecogs, Google chart cht=tx). */
-static bool value_matters(unsigned attr, const char *s, const char *end) {
+ * display:none and visibility:hidden; an image's src only when it may be a TeX image (latex.php,
+ * mimetex, mathtex, quicklatex, codecogs, Google chart cht=tx, Sphinx's _images/math/); a title
+ * only on an image (it may hold the TeX). */
+static bool value_matters(unsigned attr, const char *s, const char *end, bool img) {
     static const word hides[] = {WORD("none"), WORD("hidden")};
-    static const word tex_src[] = {WORD("tex"), WORD("codecogs"), WORD("cht=tx")};
+    static const word tex_src[] = {WORD("tex"), WORD("codecogs"), WORD("cht=tx"), WORD("math")};
     if (attr == ATTR_STYLE) return has_word(s, end, hides, 2);
-    if (attr == ATTR_SRC) return has_word(s, end, tex_src, 3);
+    if (attr == ATTR_SRC) return has_word(s, end, tex_src, 4);
+    if (attr == ATTR_TITLE) return img;
     if (attr == ATTR_ID) return id_matters(s, end);
     return attr == ATTR_KEEP || attr == ATTR_CLASS;
 }
@@ -260,6 +273,7 @@ static mm_err copy_class(html_words *words, const char *q, size_t n, mm_buf *out
 static mm_err copy_start_tag(const char *lt, size_t k, const char *end, html_words *words,
                              mm_buf *out, const char **next) {
     const char *p = lt + 1 + k;
+    bool img = k == 3 && !strncasecmp(lt + 1, "img", 3);
     MM_TRY(mm_buf_append(out, lt, (size_t)(p - lt)));
     for (;;) {
         while (p < end && (CLASS_OF(*p) & (B_SPACE | B_SLASH)))
@@ -295,7 +309,7 @@ static mm_err copy_start_tag(const char *lt, size_t k, const char *end, html_wor
         bool done = false;
         if (attr == ATTR_CLASS && words && close)
             MM_TRY(copy_class(words, value, (size_t)(close - value), out, &done));
-        if (!done && value_matters(attr, name + nlen, p)) {
+        if (!done && value_matters(attr, name + nlen, p, img)) {
             MM_TRY(mm_buf_putc(out, ' '));
             MM_TRY(mm_buf_append(out, name, (size_t)(p - name)));
         }
@@ -363,10 +377,11 @@ static void after_tag(strip_state *st, const mm_buf *out, bool block) {
     st->text_blank = true;
 }
 
-mm_err mm_html_strip(const char *s, size_t n, html_words *words, mm_buf *out, bool *tex_scripts) {
+mm_err mm_html_strip(const char *s, size_t n, html_words *words, mm_buf *out, html_math_cfg *cfg) {
     pthread_once(&names_once, index_tables);
     if (words) html_words_reset(words);
-    *tex_scripts = false;
+    memset(cfg, 0, sizeof *cfg);
+    cfg->escapes = -1;
     mm_buf_clear(out);
     MM_TRY(mm_buf_reserve(out, n + 1));
     strip_state st = {0, true, false, 0};
@@ -379,7 +394,7 @@ mm_err mm_html_strip(const char *s, size_t n, html_words *words, mm_buf *out, bo
         size_t k = 0;
         if (start || close) c = classify_tag(p + (start ? 1 : 2), end, &k);
         if (start)
-            skip = skip_end(p, end, c, tex_scripts);
+            skip = skip_end(p, end, c, cfg);
         else if (!close && end - p >= 4 && !memcmp(p + 1, "!--", 3)) {
             const char *e = find_ci(p + 4, end, "-->");
             skip = e ? e + 3 : end;
@@ -405,7 +420,7 @@ mm_err mm_html_strip(const char *s, size_t n, html_words *words, mm_buf *out, bo
         MM_TRY(copy_start_tag(p, k, end, words, out, &p));
         after_tag(&st, out, c == TAG_BLOCK);
         copied = p;
-        if (c == TAG_SCRIPT) { /* a kept one (math/tex): raw TeX up to </script, copied as is */
+        if (c == TAG_SCRIPT) { /* a kept one (math/...): raw text up to </script, copied as is */
             const char *e = find_ci(p, end, "</script");
             const char *stop = e ? e : end;
             MM_TRY(copy_text(&st, out, p, (size_t)(stop - p)));

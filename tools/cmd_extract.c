@@ -130,10 +130,12 @@ static mm_err read_maybe_gz(const char *path, mm_buf *b) {
     return err ? mm_fail(MM_ERR_FORMAT, "%s: bad gzip data", path) : MM_OK;
 }
 
-static mm_err print_page(mm_extract *x, const opts *o, const char *path, mm_buf *html, mm_buf *line) {
+static mm_err print_page(mm_extract *x, const opts *o, const char *path, mm_buf *html, mm_buf *line,
+                         mm_extract_stats *st) {
     MM_TRY(read_maybe_gz(path, html));
     mm_extract_result r;
     MM_TRY(mm_extract_html(x, html->data, html->len, o->charset, &r));
+    mm_extract_stats_doc(st, &r);
     if (!o->json) {
         fwrite(r.text, 1, r.text_len, stdout);
         fputc('\n', stdout);
@@ -195,11 +197,41 @@ static char **list_dir(const char *path, size_t *n) {
     return v ? v : calloc(1, sizeof *v);
 }
 
+/* "math_found": {form: n, …}, "math_written": {…} (every form, zeros too: the keys are stable). */
+static mm_err math_forms_json(mm_jw *w, const uint64_t *found, const uint64_t *written) {
+    const char *keys[2] = {"math_found", "math_written"};
+    const uint64_t *v[2] = {found, written};
+    for (int k = 0; k < 2; k++) {
+        MM_TRY(mm_jw_key(w, keys[k]));
+        MM_TRY(mm_jw_obj_begin(w));
+        for (int f = 0; f < MM_MATH_FORMS; f++) {
+            MM_TRY(mm_jw_key(w, mm_math_form_name(f)));
+            MM_TRY(mm_jw_uint(w, v[k][f]));
+        }
+        MM_TRY(mm_jw_obj_end(w));
+    }
+    return MM_OK;
+}
+
+/* One line: "math: script_tex 120/118, img_tex 4/4 (found/written)", forms found only. */
+static void math_summary(const uint64_t *found, const uint64_t *written) {
+    char line[1024];
+    size_t n = 0;
+    for (int f = 0; f < MM_MATH_FORMS && n < sizeof line; f++)
+        if (found[f])
+            n += (size_t)snprintf(line + n, sizeof line - n, "%s%s %llu/%llu", n ? ", " : "",
+                                  mm_math_form_name(f), (unsigned long long)found[f],
+                                  (unsigned long long)written[f]);
+    if (n) cli_info(0, "  math formulas found/written: %s", line);
+}
+
 /* --stats with --html: the extraction loop's CPU time (reading, decoding, parsing, selecting,
  * language ID, JSON), without the process start, so that it compares with peers timed the same
  * way inside their own loop. */
-static void html_stats(const opts *o, uint64_t pages, uint64_t bytes, double cpu) {
+static void html_stats(const opts *o, uint64_t pages, uint64_t bytes, double cpu,
+                       const mm_extract_stats *st) {
     if (!o->stats_path) return;
+    math_summary(st->math_found, st->math_written);
     mm_buf b = {0};
     mm_jw w;
     mm_jw_init(&w, &b);
@@ -208,6 +240,7 @@ static void html_stats(const opts *o, uint64_t pages, uint64_t bytes, double cpu
     mm_jw_key(&w, "html_bytes"), mm_jw_uint(&w, bytes);
     mm_jw_key(&w, "cpu_s"), mm_jw_double(&w, cpu);
     mm_jw_key(&w, "docs_per_cpu_s"), mm_jw_double(&w, cpu > 0 ? (double)pages / cpu : 0);
+    math_forms_json(&w, st->math_found, st->math_written);
     mm_jw_obj_end(&w);
     cli_write_stats(CMD, o->stats_path, &b);
     mm_buf_free(&b);
@@ -221,12 +254,13 @@ static int run_html(const opts *o) {
     mm_buf html = {0}, line = {0};
     int rc = CLI_EXIT_OK;
     uint64_t pages = 0, bytes = 0;
+    mm_extract_stats st = {0};
     for (size_t i = 0; i < o->ninputs && !cli_interrupted; i++) {
         size_t n = 1;
         char **files = list_dir(o->inputs[i], &n);
         for (size_t k = 0; k < n; k++) {
             const char *f = files ? files[k] : o->inputs[i];
-            if (print_page(x, o, f, &html, &line) != MM_OK) {
+            if (print_page(x, o, f, &html, &line, &st) != MM_OK) {
                 cli_warn(CMD, "%s", mm_error_detail());
                 rc = CLI_EXIT_FAIL;
             } else {
@@ -237,7 +271,7 @@ static int run_html(const opts *o) {
         free(files);
     }
     fflush(stdout);
-    html_stats(o, pages, bytes, mm_process_cpu() - c0);
+    html_stats(o, pages, bytes, mm_process_cpu() - c0, &st);
     mm_buf_free(&html);
     mm_buf_free(&line);
     mm_extract_free(x);
@@ -251,7 +285,7 @@ typedef struct job {
     mm_extract **ctx;     /* one per worker */
     mm_extract_stats *st; /* one per worker */
     char **outs;
-    int *status;          /* per input: 0 done, 1 skipped (exists), -1 failed */
+    int *status; /* per input: 0 done, 1 skipped (exists), -1 failed */
     mm_progress *prog;
 } job;
 
@@ -335,6 +369,7 @@ static mm_err stats_json(const mm_extract_stats *s, size_t files, size_t skipped
         MM_TRY(mm_jw_uint(&w, sk[i].v));
     }
     MM_TRY(mm_jw_obj_end(&w));
+    MM_TRY(math_forms_json(&w, s->math_found, s->math_written));
     MM_TRY(mm_jw_key(&w, "seconds"));
     MM_TRY(mm_jw_double(&w, secs));
     MM_TRY(mm_jw_key(&w, "docs_per_s"));
@@ -363,6 +398,7 @@ static void summary(const opts *o, const mm_extract_stats *s, size_t skipped, si
              (unsigned long long)s->skip_http_error, (unsigned long long)s->skip_empty,
              (unsigned long long)s->skip_min_chars, (unsigned long long)s->skip_lang,
              (unsigned long long)s->skip_damaged);
+    math_summary(s->math_found, s->math_written);
     if (!o->stats_path) return;
     mm_buf b = {0};
     if (stats_json(s, o->ninputs, skipped, failed, secs, &b) == MM_OK)

@@ -23,6 +23,31 @@ same "counts: MathML" "$(math_of "$F/mathml.html")" '{"display": 2, "mathml": 5,
 same "counts: images" "$(math_of "$F/img_tex.html")" '{"img_tex": 6}'
 same "counts: StackExchange" "$(math_of "$F/stackexchange.html")" '{"display": 1, "math_container": 3}'
 same "counts: delimiters in text" "$(math_of "$F/text_delims.html")" '{"display": 2, "text_tex": 4}'
+same "counts: TeX in image alt/title (prose alts are not formulas)" "$(math_of "$F/img_alt.html")" '{"display": 2, "img_alt": 1, "img_tex": 6}'
+same "counts: AsciiMath scripts" "$(math_of "$F/asciimath.html")" '{"display": 1, "script_asciimath": 6}'
+same "counts: MathML scripts" "$(math_of "$F/mathml_script.html")" '{"display": 1, "script_mml": 2}'
+same "counts: MathJax v2 configuration with \$" "$(math_of "$F/mathjax_config.html")" '{"display": 1, "text_tex": 4}'
+same "counts: MathJax v3 configuration without \$: prices stay text" "$(math_of "$F/currency.html")" '{"display": 1, "text_tex": 2}'
+same "counts: KaTeX auto-render delimiters" "$(math_of "$F/katex_autorender.html")" '{"display": 1, "text_tex": 2}'
+same "counts: environments" "$(math_of "$F/environments.html")" '{"display": 2, "text_env": 2}'
+same "counts: BBCode" "$(math_of "$F/bbcode.html")" '{"bbcode": 3, "display": 1}'
+same "counts: nothing in code" "$(math_of "$F/code_verbatim.html")" '{"text_tex": 2}'
+
+# --stats: per form, the formulas found in the HTML and those written (content selection drops
+# the navigation's and the footer's); every form has its key, zeros too
+cat > "$T/pruned.html" <<'EOF'
+<html><body><nav><a href="/">Home</a> <a href="/a">\(nav\)</a></nav>
+<article><h1>Title</h1><p>A long paragraph about \(x^2\), with commas, and more words, so that it is the
+article: <script type="math/tex">y</script> and more, more, more text to make it score well, really.</p>
+<p>Another paragraph, with commas, about <img class="latex" src="q.png" alt="z_1"> and words.</p></article>
+<footer>Footer \(f\) <script type="math/tex">g</script> copyright</footer></body></html>
+EOF
+"$MM" extract --html --stats "$T/stats.json" "$T/pruned.html" > "$T/pruned.txt" 2> "$T/pruned.err"
+forms() { $PY -c 'import json,sys; d=json.load(open(sys.argv[1]))[sys.argv[2]]; print({k: v for k, v in d.items() if v})' "$T/stats.json" "$1"; }
+same "stats: math found per form" "$(forms math_found)" "{'script_tex': 2, 'img_tex': 1, 'text_tex': 3}"
+same "stats: math written per form" "$(forms math_written)" "{'script_tex': 1, 'img_tex': 1, 'text_tex': 1}"
+same "stats: every form named" "$($PY -c 'import json,sys; print(",".join(json.load(open(sys.argv[1]))["math_found"]))' "$T/stats.json")" "script_tex,script_asciimath,script_mml,tex_annotation,mathml_alttext,mathml,math_container,img_tex,img_alt,text_tex,text_env,bbcode"
+check "stats: summary line with found/written" grep -qF 'math formulas found/written: script_tex 2/1, img_tex 1/1, text_tex 3/1' "$T/pruned.err"
 
 P=$SHARED/testdata/readability/test/test-pages
 "$MM" extract --html "$P/wikipedia-3/source.html" > "$T/wiki.txt"

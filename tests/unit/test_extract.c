@@ -206,11 +206,19 @@ TEST(math_json) {
     mm_buf b = {0};
     CHECK(mm_extract_math_json(&m, &b) == MM_OK);
     CHECK_STR(b.data, "{}");
-    m.script_tex = 2, m.display = 1;
+    m.form[MM_FORM_SCRIPT_TEX] = 2, m.display = 1;
     mm_buf_clear(&b);
     CHECK(mm_extract_math_json(&m, &b) == MM_OK);
     CHECK_STR(b.data, "{\"script_tex\":2,\"display\":1}");
     CHECK_EQ_INT(mm_extract_math_total(&m), 2);
+    m.form[MM_FORM_IMG_ALT] = 1, m.form[MM_FORM_BBCODE] = 3;
+    mm_buf_clear(&b);
+    CHECK(mm_extract_math_json(&m, &b) == MM_OK);
+    CHECK_STR(b.data, "{\"script_tex\":2,\"img_alt\":1,\"bbcode\":3,\"display\":1}");
+    /* the form names are stable: documents and --stats use them as keys */
+    CHECK_STR(mm_math_form_name(MM_FORM_SCRIPT_ASCIIMATH), "script_asciimath");
+    CHECK_STR(mm_math_form_name(MM_FORM_TEXT_ENV), "text_env");
+    CHECK(mm_math_form_name(MM_MATH_FORMS) == NULL && mm_math_form_name(-1) == NULL);
     mm_buf_free(&b);
 }
 
@@ -239,8 +247,8 @@ TEST(tex_script_raw_text) {
  * vanish with the blank around them. */
 static const char *strip_of(const char *html) {
     static mm_buf out;
-    bool tex;
-    if (mm_html_strip(html, strlen(html), NULL, &out, &tex) != MM_OK ||
+    html_math_cfg cfg;
+    if (mm_html_strip(html, strlen(html), NULL, &out, &cfg) != MM_OK ||
         mm_buf_putc(&out, 0) != MM_OK)
         return "(error)";
     return out.data;
@@ -368,7 +376,7 @@ TEST(class_word_codes) {
     /* in the strip pass */
     html_words *sw = html_words_create();
     mm_buf out = {0};
-    bool tex;
+    html_math_cfg tex;
     const char *page = "<div class=\"flex content\" id=\"x\"><p class='a b'>t</p></div>";
     CHECK(mm_html_strip(page, strlen(page), sw, &out, &tex) == MM_OK &&
           mm_buf_putc(&out, 0) == MM_OK);
@@ -411,6 +419,182 @@ TEST(xml_arena) {
     mm_extract_free(x);
 }
 
+/* AsciiMath → LaTeX (corpus/asciimath.c): the common grammar. */
+static const char *am(const char *s) {
+    static mm_buf out;
+    mm_buf_clear(&out);
+    if (!mm_asciimath_to_latex(s, strlen(s), &out)) return "(failed)";
+    if (mm_buf_putc(&out, 0) != MM_OK) return "(error)";
+    return out.data;
+}
+
+TEST(asciimath) {
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"a/b", "\\frac{a}{b}"},
+        {"(a+b)/(c-d)", "\\frac{a+b}{c-d}"},
+        {"x^2+y_1", "x^{2}+y_{1}"},
+        {"x^(2n)", "x^{2n}"},
+        {"sum_(i=1)^n i", "\\sum_{i=1}^{n}i"},
+        {"int_a^b f(x) dx", "\\int_{a}^{b}f(x)dx"},
+        {"sqrt(x+1)", "\\sqrt{x+1}"},
+        {"root(3)(x)", "\\sqrt[3]{x}"},
+        {"alpha+beta", "\\alpha +\\beta "},
+        {"alpha x", "\\alpha x"},
+        {"a<=b, c>=d, e!=f", "a\\le b,c\\ge d,e\\ne f"},
+        {"a xx b -> oo", "a\\times b\\to \\infty "},
+        {"lim_(x->0) sin x/x", "\\lim_{x\\to 0}\\frac{\\sin x}{x}"},
+        {"((a,b),(c,d))", "\\begin{pmatrix}a&b\\\\c&d\\end{pmatrix}"},
+        {"[[1,0],[0,1]]", "\\begin{bmatrix}1&0\\\\0&1\\end{bmatrix}"},
+        {"(a,b)", "(a,b)"},
+        {"text(if) x in RR", "\\text{if}x\\in \\mathbb{R}"},
+        {"\"area\" = pi r^2", "\\text{area}=\\pi r^{2}"},
+        {"abs(x) + hat(y)", "\\left|x\\right|+\\hat{y}"},
+        {"x)", "x)"},
+        {"frac{1}{2}", "\\frac{1}{2}"},
+        {"50% & $", "50\\%\\&\\$"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        CHECK_STR(am(cases[i].in), cases[i].out);
+    /* too deep: given up (the caller keeps the source); a matrix of too many tries: no crash */
+    char deep[400];
+    memset(deep, '(', sizeof deep - 1);
+    deep[sizeof deep - 1] = 0;
+    CHECK_STR(am(deep), "(failed)");
+    char tries[2000] = "";
+    for (int i = 0; i < 60; i++)
+        strcat(tries, "((a),(b),");
+    CHECK(strlen(am(tries)) > 0);
+}
+
+/* The page's MathJax / KaTeX configuration decides what "$" means. */
+TEST(math_config) {
+    /* no configuration: \( \) and a $ that looks like TeX; currency stays text */
+    CHECK_STR(page_text("<p>It costs $5 and $10, and \\(x^2\\) is $x_1$.</p>"),
+              "It costs $5 and $10, and $x^2$ is $x_1$.");
+    /* MathJax v2 made $ a delimiter, with processEscapes */
+    const char *v2 =
+        "<script type=\"text/x-mathjax-config\">MathJax.Hub.Config({tex2jax: {inlineMath: "
+        "[['$','$'], ['\\\\(','\\\\)']], processEscapes: true}});</script>"
+        "<p>Let $a$ be \\(b\\); it costs \\$5.</p>";
+    CHECK_STR(page_text(v2), "Let $a$ be $b$; it costs $5.");
+    /* MathJax v2 without inlineMath: only \( \) is inline; $ stays text (not counted) */
+    mm_extract_result r;
+    const char *v2def = "<script>MathJax.Hub.Config({TeX: {extensions: []}});</script>"
+                        "<p>$a_1$ and \\(b\\) and $$c$$</p>";
+    static mm_extract *k;
+    mm_extract_opts keep = {.keep_boilerplate = true};
+    if (!k) k = mm_extract_create(&keep);
+    CHECK(mm_extract_html(k, v2def, strlen(v2def), NULL, &r) == MM_OK);
+    CHECK_STR(r.text, "$a_1$ and $b$ and\n$$c$$");
+    CHECK_EQ_INT(r.math.form[MM_FORM_TEXT_TEX], 2);
+    /* MathJax v3 with custom delimiters */
+    const char *v3 = "<script>window.MathJax = {tex: {inlineMath: [['@@', '@@']], displayMath: "
+                     "[[\"\\\\[\", \"\\\\]\"]]}};</script><p>So @@x^2@@ and \\[y\\] but $z_1$.</p>";
+    CHECK(mm_extract_html(k, v3, strlen(v3), NULL, &r) == MM_OK);
+    CHECK_STR(r.text, "So $x^2$ and\n$$y$$\nbut $z_1$.");
+    CHECK_EQ_INT(r.math.form[MM_FORM_TEXT_TEX], 2);
+    /* KaTeX auto-render, minified, in an onload attribute */
+    const char *kx = "<script defer src=\"auto-render.min.js\" onload=\"renderMathInElement("
+                     "document.body,{delimiters:[{left:'$',right:'$',display:!1},"
+                     "{left:'\\\\[',right:'\\\\]',display:!0}]})\"></script>"
+                     "<p>Take $5 and$ \\[q\\] \\(no\\)</p>";
+    CHECK(mm_extract_html(k, kx, strlen(kx), NULL, &r) == MM_OK);
+    CHECK_STR(r.text, "Take $5 and$\n$$q$$\n\\(no\\)");
+    /* the configuration read directly */
+    html_math_cfg c;
+    memset(&c, 0, sizeof c);
+    c.escapes = -1;
+    const char *js = "MathJax = {tex: {inlineMath: [[\"$\",\"$\"],['\\\\(', '\\\\)']]}}";
+    html_math_cfg_scan(&c, js, js + strlen(js));
+    html_delim d[HTML_DELIM_MAX];
+    size_t n;
+    bool esc;
+    html_math_cfg_delims(&c, d, &n, &esc);
+    CHECK(c.mathjax && !c.mathjax_v2 && esc); /* v3: processEscapes is on by default */
+    CHECK_EQ_INT(n, 4);                       /* $ \( and the default $$ \[ */
+    CHECK_STR(d[0].open, "\\(");
+    CHECK(!d[n - 1].display && !strcmp(d[n - 1].open, "$") && !d[n - 1].heuristic);
+    /* broken JavaScript is never a crash */
+    const char *bad[] = {"MathJax.Hub.Config({tex2jax: {inlineMath: [['$", "MathJax = ",
+                         "renderMathInElement(x, {delimiters: [{left: \"", "inlineMath:[[",
+                         "MathJax={inlineMath:[['aaaaaaaaaaaaaaaaaaaaaaa','b']]}"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        memset(&c, 0, sizeof c);
+        html_math_cfg_scan(&c, bad[i], bad[i] + strlen(bad[i]));
+        html_math_cfg_delims(&c, d, &n, &esc);
+        CHECK(n <= HTML_DELIM_MAX);
+    }
+}
+
+/* TeX already in the text, one way out; code untouched. */
+TEST(text_tex_normalised) {
+    CHECK_STR(page_text("<p>A \\(x\\) B \\[y\\] C $$z$$ D</p>"), "A $x$ B\n$$y$$\nC\n$$z$$\nD");
+    CHECK_STR(page_text("<p>\\begin{align}a &= b \\\\ c &= d\\end{align}</p>"),
+              "$$\\begin{align}a &= b \\\\ c &= d\\end{align}$$");
+    CHECK_STR(page_text("<p>x \\begin{equation*}E=mc^2\\end{equation*} y</p>"),
+              "x\n$$\\begin{equation*}E=mc^2\\end{equation*}$$\ny");
+    CHECK_STR(page_text("<p>\\begin{itemize}x\\end{itemize}</p>"), "\\begin{itemize}x\\end{itemize}");
+    CHECK_STR(page_text("<p>[tex]x^2[/tex], [LATEX]\\frac12[/LATEX] and [math]$$y$$[/math]</p>"),
+              "$x^2$, $\\frac12$ and\n$$y$$");
+    CHECK_STR(page_text("<p>a \\\\(b\\\\) c</p>"), "a \\\\(b\\\\) c"); /* \\ is a line break */
+    CHECK_STR(page_text("<p>\\(a\n   + b\\)</p>"), "$a + b$");           /* spacing as shown */
+    CHECK_STR(page_text("<p>“\\(\\varepsilon\\)”</p>"), "“$\\varepsilon$”");
+    CHECK_STR(page_text("<pre>$x$ \\(y\\)\n  \\[z\\]</pre><p><code>$HOME \\(a\\)</code></p>"),
+              "$x$ \\(y\\)\n  \\[z\\]\n\n$HOME \\(a\\)");
+    CHECK_STR(page_text("<p>unclosed \\( and $ and [tex] and \\begin{align}</p>"),
+              "unclosed \\( and $ and [tex] and \\begin{align}");
+    CHECK_STR(page_text("<p>$a=$b; echo $x and $y</p>"), "$a=$b; echo $x and $y");
+}
+
+/* Images: TeX in alt/title/data-latex whatever the class; ordinary images are not formulas. */
+TEST(img_tex_forms) {
+    CHECK_STR(page_text("<p>Let <img class=\"math\" src=\"_images/math/a1.png\" alt=\"x^2 + 2xy\"> "
+                        "be.</p><div class=\"math\"><p><img src=\"_images/math/b2.png\" "
+                        "alt=\"\\int_0^1 f\"/></p></div>"),
+              "Let $x^2 + 2xy$ be.\n\n$$\\int_0^1 f$$");
+    CHECK_STR(page_text("<p>A <img src=\"https://q.org/ql-cache/quicklatex.com-1.png\" "
+                        "class=\"ql-img-inline-formula\" alt=\"&#92;&#40;a^2&#92;&#41;\" "
+                        "title=\"Rendered by QuickLaTeX.com\"> b</p>"),
+              "A $a^2$ b");
+    CHECK_STR(page_text("<p><img class=\"ql-img-displayed-equation\" src=\"x.png\" "
+                        "alt=\"Rendered by QuickLaTeX.com\" title=\"\\[ \\sum k \\]\"> after</p>"),
+              "$$\\sum k$$\nafter");
+    CHECK_STR(page_text("<p>Then <img data-latex=\"\\pi r^2\" src=\"p.png\" alt=\"area\"> and "
+                        "<img src=\"f.png\" alt=\"\\frac{a}{b}\"> and "
+                        "<img src=\"g.png\" title=\"e^{i\\pi}\"></p>"),
+              "Then $\\pi r^2$ and $\\frac{a}{b}$ and $e^{i\\pi}$");
+    const char *plain = "<p>Our <img src=\"team.jpg\" alt=\"A photo of the team\"> and "
+                        "<img src=\"logo.png\" alt=\"logo\"> and <img src=\"b.jpg\" "
+                        "alt=\"borderlands_3_3\"> <img src=\"c.png\" alt=\"IMG_2034.jpg\"> "
+                        "<img src=\"d.png\" alt=\"dp3_1_en\"> <img alt=\"^_^\"> "
+                        "<img alt=\"C:\\Users\\me\"> <img class=latex alt=\"photo.png\"></p>";
+    mm_extract_result r;
+    static mm_extract *k;
+    mm_extract_opts keep = {.keep_boilerplate = true};
+    if (!k) k = mm_extract_create(&keep);
+    CHECK(mm_extract_html(k, plain, strlen(plain), NULL, &r) == MM_OK);
+    CHECK_STR(r.text, "Our and and");
+    CHECK_EQ_INT(mm_extract_math_total(&r.math), 0);
+}
+
+/* MathJax's other script types. */
+TEST(script_forms) {
+    CHECK_STR(page_text("<p>So <script type=\"math/asciimath\">sum_(i=1)^n i</script> and "
+                        "<script type=\"math/asciimath; mode=display\">a/b</script></p>"),
+              "So $\\sum_{i=1}^{n}i$ and\n$$\\frac{a}{b}$$");
+    CHECK_STR(page_text("<p>Let <script type=\"math/mml\"><math><msup><mi>x</mi><mn>2</mn>"
+                        "</msup></math></script> and <script type=\"math/mml\">"
+                        "<math display=\"block\"><mfrac><mi>a</mi><mi>b</mi></mfrac></math>"
+                        "</script></p>"),
+              "Let $x^{2}$ and\n$$\\frac{a}{b}$$");
+    CHECK_STR(page_text("<p><script type=\"math/mml\"><math><mi>x</script> "
+                        "<script type=\"math/mml\"></script><script type=\"math/asciimath\">"
+                        "</script>z</p>"),
+              "$x$ z");
+}
+
 int main(void) {
     test_prog_ = "test_extract";
     X = mm_extract_create(NULL);
@@ -430,6 +614,11 @@ int main(void) {
     RUN(block_whitespace);
     RUN(text_measure_fast_equals_reference);
     RUN(class_word_codes);
+    RUN(asciimath);
+    RUN(math_config);
+    RUN(text_tex_normalised);
+    RUN(img_tex_forms);
+    RUN(script_forms);
     mm_extract_free(X);
     return test_summary();
 }
