@@ -3,7 +3,8 @@
  * AsciiMath (asciimath.org) is a plain-text notation: "sum_(i=1)^n i = (n(n+1))/2".  Its grammar
  * has three levels, and so does this recursive-descent converter:
  *   S (simple)       a symbol, a number, a letter, "text", a bracket group (E), a unary
- *                    function and its argument (sqrt S), or a binary one (frac S S, root S S);
+ *                    function and its argument (sqrt S, sin S), or a binary one (frac S S,
+ *                    root S S);
  *   I (intermediate) S, S_S, S^S, S_S^S;
  *   E (expression)   a run of I, where I/I is a fraction.
  * A bracket group that is the argument of _ ^ / or of a function loses its brackets, as
@@ -25,6 +26,7 @@ enum { AM_DEPTH = 48, AM_MATRIX_TRIES = 16 };
 typedef enum {
     A_END,
     A_CONST,
+    A_FUNC,
     A_UNARY,
     A_BINARY,
     A_LEFT,
@@ -167,26 +169,26 @@ static const sym syms[] = {
     {">->", "\\rightarrowtail ", 0, A_CONST},
     {"->>", "\\twoheadrightarrow ", 0, A_CONST},
     /* functions */
-    {"sin", "\\sin ", 0, A_CONST},
-    {"cos", "\\cos ", 0, A_CONST},
-    {"tan", "\\tan ", 0, A_CONST},
-    {"sec", "\\sec ", 0, A_CONST},
-    {"csc", "\\csc ", 0, A_CONST},
-    {"cot", "\\cot ", 0, A_CONST},
-    {"arcsin", "\\arcsin ", 0, A_CONST},
-    {"arccos", "\\arccos ", 0, A_CONST},
-    {"arctan", "\\arctan ", 0, A_CONST},
-    {"sinh", "\\sinh ", 0, A_CONST},
-    {"cosh", "\\cosh ", 0, A_CONST},
-    {"tanh", "\\tanh ", 0, A_CONST},
-    {"log", "\\log ", 0, A_CONST},
-    {"ln", "\\ln ", 0, A_CONST},
-    {"exp", "\\exp ", 0, A_CONST},
-    {"det", "\\det ", 0, A_CONST},
-    {"dim", "\\dim ", 0, A_CONST},
+    {"sin", "\\sin ", 0, A_FUNC},
+    {"cos", "\\cos ", 0, A_FUNC},
+    {"tan", "\\tan ", 0, A_FUNC},
+    {"sec", "\\sec ", 0, A_FUNC},
+    {"csc", "\\csc ", 0, A_FUNC},
+    {"cot", "\\cot ", 0, A_FUNC},
+    {"arcsin", "\\arcsin ", 0, A_FUNC},
+    {"arccos", "\\arccos ", 0, A_FUNC},
+    {"arctan", "\\arctan ", 0, A_FUNC},
+    {"sinh", "\\sinh ", 0, A_FUNC},
+    {"cosh", "\\cosh ", 0, A_FUNC},
+    {"tanh", "\\tanh ", 0, A_FUNC},
+    {"log", "\\log ", 0, A_FUNC},
+    {"ln", "\\ln ", 0, A_FUNC},
+    {"exp", "\\exp ", 0, A_FUNC},
+    {"det", "\\det ", 0, A_FUNC},
+    {"dim", "\\dim ", 0, A_FUNC},
     {"mod", "\\bmod ", 0, A_CONST},
-    {"gcd", "\\gcd ", 0, A_CONST},
-    {"lcm", "\\operatorname{lcm}", 0, A_CONST},
+    {"gcd", "\\gcd ", 0, A_FUNC},
+    {"lcm", "\\operatorname{lcm}", 0, A_FUNC},
     {"min", "\\min ", 0, A_CONST},
     {"max", "\\max ", 0, A_CONST},
     {"lim", "\\lim", 0, A_CONST},
@@ -484,6 +486,13 @@ static mm_err parse_s(am *a, bool strip) {
         }
         a->grp_a = start, a->grp_ia = ia, a->grp_ib = ib, a->grp_b = a->o->len;
         if (strip) a->grp_b = (size_t)-1;
+        break;
+    case A_FUNC: /* sin x/y is \frac{\sin x}{y}: the function and its argument are one S */
+        take(a, &t);
+        MM_TRY(puts_(a, t.tex));
+        t = lex(a);
+        if (t.k != A_SUB && t.k != A_SUP && t.k != A_DIV) MM_TRY(parse_s(a, false));
+        a->grp_b = (size_t)-1;
         break;
     case A_UNARY:
         take(a, &t);

@@ -112,8 +112,8 @@ static bool tex_server_src(const char *src) {
 static bool is_tex_img(const xmlNode *n) {
     if (!html_is(n, "img")) return false;
     const char *src = html_attr(n, "src");
-    if (tex_server_src(src) || url_has(src, "_images/math/") || html_attr(n, "data-latex") ||
-        html_attr(n, "data-tex"))
+    if (tex_server_src(src) || url_has(src, "_images/math/") || url_has(src, "/math/render/") ||
+        html_attr(n, "data-latex") || html_attr(n, "data-tex"))
         return true;
     if (html_attr(n, "class") &&
         (html_class_has(n, "tex") || html_class_has(n, "latex") || html_class_has(n, "math") ||
@@ -353,21 +353,32 @@ static mm_err src_tex(pass *p, const char *src) {
     return url_decode(p, q, strlen(q), false);
 }
 
-/* An image alone in a block (<p><img></p>, Sphinx's div.math > p > img) stands for display
- * math. */
-static bool alone_in_block(const xmlNode *img) {
-    const xmlNode *b = img->parent;
-    if (!b || !(html_is(b, "p") || html_is(b, "div") || html_is(b, "center") ||
-                html_is(b, "figure") || html_is(b, "dd") || html_is(b, "blockquote")))
-        return false;
-    for (const xmlNode *c = b->children; c; c = c->next) {
-        if (c == img || c->type == XML_COMMENT_NODE || html_is(c, "br")) continue;
+/* Is n the only thing in its parent (but whitespace, comments and <br>)? */
+static bool only_child(const xmlNode *n) {
+    for (const xmlNode *c = n->parent->children; c; c = c->next) {
+        if (c == n || c->type == XML_COMMENT_NODE || html_is(c, "br")) continue;
         if (c->type == XML_TEXT_NODE && c->content &&
             strspn((const char *)c->content, " \t\r\n\f") == strlen((const char *)c->content))
             continue;
         return false;
     }
     return true;
+}
+
+/* An image alone in a block (<p><img></p>, Sphinx's div.math > p > img, Wikipedia's
+ * <dd><span><img></span></dd>), through inline wrappers, stands for display math. */
+static bool alone_in_block(const xmlNode *img) {
+    const xmlNode *n = img;
+    for (int up = 0; up < 3 && n->parent && (html_is(n->parent, "span") || html_is(n->parent, "a"));
+         up++) {
+        if (!only_child(n)) return false;
+        n = n->parent;
+    }
+    const xmlNode *b = n->parent;
+    if (!b || !(html_is(b, "p") || html_is(b, "div") || html_is(b, "center") ||
+                html_is(b, "figure") || html_is(b, "dd") || html_is(b, "blockquote")))
+        return false;
+    return only_child(n);
 }
 
 /* The TeX of an image into p->tex (nothing when it has none); counted as `form`. */

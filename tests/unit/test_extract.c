@@ -498,9 +498,9 @@ TEST(math_config) {
     CHECK_STR(d[0].open, "\\(");
     CHECK(!d[n - 1].display && !strcmp(d[n - 1].open, "$") && !d[n - 1].heuristic);
     /* broken JavaScript is never a crash */
-    const char *bad[] = {"MathJax.Hub.Config({tex2jax: {inlineMath: [['$", "MathJax = ",
-                         "renderMathInElement(x, {delimiters: [{left: \"", "inlineMath:[[",
-                         "MathJax={inlineMath:[['aaaaaaaaaaaaaaaaaaaaaaa','b']]}"};
+    const char *bad[] = {"MathJax.Hub.Config({tex2jax: {inlineMath: [['$",
+                         "MathJax = ", "renderMathInElement(x, {delimiters: [{left: \"",
+                         "inlineMath:[[", "MathJax={inlineMath:[['aaaaaaaaaaaaaaaaaaaaaaa','b']]}"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         memset(&c, 0, sizeof c);
         html_math_cfg_scan(&c, bad[i], bad[i] + strlen(bad[i]));
@@ -516,11 +516,12 @@ TEST(text_tex_normalised) {
               "$$\\begin{align}a &= b \\\\ c &= d\\end{align}$$");
     CHECK_STR(page_text("<p>x \\begin{equation*}E=mc^2\\end{equation*} y</p>"),
               "x\n$$\\begin{equation*}E=mc^2\\end{equation*}$$\ny");
-    CHECK_STR(page_text("<p>\\begin{itemize}x\\end{itemize}</p>"), "\\begin{itemize}x\\end{itemize}");
+    CHECK_STR(page_text("<p>\\begin{itemize}x\\end{itemize}</p>"),
+              "\\begin{itemize}x\\end{itemize}");
     CHECK_STR(page_text("<p>[tex]x^2[/tex], [LATEX]\\frac12[/LATEX] and [math]$$y$$[/math]</p>"),
               "$x^2$, $\\frac12$ and\n$$y$$");
     CHECK_STR(page_text("<p>a \\\\(b\\\\) c</p>"), "a \\\\(b\\\\) c"); /* \\ is a line break */
-    CHECK_STR(page_text("<p>\\(a\n   + b\\)</p>"), "$a + b$");           /* spacing as shown */
+    CHECK_STR(page_text("<p>\\(a\n   + b\\)</p>"), "$a + b$");         /* spacing as shown */
     CHECK_STR(page_text("<p>“\\(\\varepsilon\\)”</p>"), "“$\\varepsilon$”");
     CHECK_STR(page_text("<pre>$x$ \\(y\\)\n  \\[z\\]</pre><p><code>$HOME \\(a\\)</code></p>"),
               "$x$ \\(y\\)\n  \\[z\\]\n\n$HOME \\(a\\)");
@@ -546,6 +547,13 @@ TEST(img_tex_forms) {
                         "<img src=\"f.png\" alt=\"\\frac{a}{b}\"> and "
                         "<img src=\"g.png\" title=\"e^{i\\pi}\"></p>"),
               "Then $\\pi r^2$ and $\\frac{a}{b}$ and $e^{i\\pi}$");
+    /* Wikimedia's renderer; a display formula alone in a <dd> through an inline wrapper */
+    CHECK_STR(
+        page_text("<p>So <img src=\"https://wikimedia.org/api/rest_v1/media/math/render/svg/1\" "
+                  "alt=\"{\\displaystyle A}\"> is</p><dl><dd><span><img "
+                  "src=\"https://wikimedia.org/api/rest_v1/media/math/render/svg/2\" "
+                  "alt=\"{\\displaystyle a_{ij}=b}\"></span></dd></dl>"),
+        "So $A$ is\n\n$$a_{ij}=b$$");
     const char *plain = "<p>Our <img src=\"team.jpg\" alt=\"A photo of the team\"> and "
                         "<img src=\"logo.png\" alt=\"logo\"> and <img src=\"b.jpg\" "
                         "alt=\"borderlands_3_3\"> <img src=\"c.png\" alt=\"IMG_2034.jpg\"> "
