@@ -218,7 +218,8 @@ static void index_all(void) {
         all_patterns[n++] = l[i];
     ADD(unlikely)
     ADD(maybe)
-    ADD(negative) ADD(positive)
+    ADD(negative)
+    ADD(positive)
 #undef ADD
         _Static_assert(sizeof all_patterns / sizeof *all_patterns <= sizeof idx_all_patterns.order,
                        "pattern lists too long");
@@ -642,7 +643,6 @@ static mm_err find_groups(mm_content *c, xmlNode *root) {
         in->rep |= comment ? R_COMMENT : R_MEMBER;
         for (xmlNode *a = n->parent; a && I(a) && !(I(a)->rep & holds); a = a->parent)
             I(a)->rep |= holds;
-        if (n == root) break;
     }
     return MM_OK;
 }

@@ -30,8 +30,9 @@ def read_sites(path):
 
 
 def walk(path):
-    """Yield (warc_headers dict, block bytes) for every record."""
-    with gzip.open(path, "rb") as f:
+    """Yield (warc_headers dict, block bytes) for every record of a .warc.gz (or plain .warc)."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
         while True:
             line = f.readline()
             if not line:
@@ -51,6 +52,18 @@ def walk(path):
             yield hdr, f.read(n)
 
 
+def http_head(block):
+    """(status, {lower-cased field name: value}, body bytes) of an HTTP response block."""
+    head, _, body = block.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ")
+    fields = {}
+    for h in lines[1:]:
+        k, _, v = h.partition(":")
+        fields[k.strip().lower()] = v.strip()
+    return parts[1] if len(parts) > 1 else "", fields, body
+
+
 def scan(path):
     s = dict(responses=0, html_200=0, chunked=0, gzip=0, status_other=0, hosts=set(), paths=[])
     for hdr, block in walk(path):
@@ -60,13 +73,8 @@ def scan(path):
         uri = hdr.get("warc-target-uri", "").strip("<>")
         if "://" in uri:
             s["hosts"].add(uri.split("/")[2].split(":")[0])
-        head = block.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
-        parts = head[0].split(" ")
-        status = parts[1] if len(parts) > 1 else ""
-        fields = {}
-        for h in head[1:]:
-            k, _, v = h.partition(":")
-            fields[k.strip().lower()] = v.strip().lower()
+        status, fields, _ = http_head(block)
+        fields = {k: v.lower() for k, v in fields.items()}
         if "chunked" in fields.get("transfer-encoding", ""):
             s["chunked"] += 1
         if "gzip" in fields.get("content-encoding", ""):

@@ -53,7 +53,6 @@ Writes the table to stdout and, with --json, the per-site and per-form counts an
 with examples of lost formulas.  Python 3 standard library and lxml only.
 """
 import argparse
-import gzip
 import json
 import os
 import re
@@ -65,29 +64,11 @@ import zlib
 import lxml.etree
 import lxml.html
 
-# ---- WARC reading --------------------------------------------------------------------------
+# the sample web's own record walker (independent of mathmine, as the counter must be)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "sampleweb"))
+from stats import http_head, walk  # noqa: E402
 
-
-def warc_records(path):
-    """Yield (header dict, block bytes) for every record of a .warc.gz (or plain .warc)."""
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        while True:
-            line = f.readline()
-            if not line:
-                return
-            if not line.strip():
-                continue
-            if not line.startswith(b"WARC/"):
-                raise ValueError("%s: expected a WARC record, got %r" % (path, line[:40]))
-            hdr = {}
-            while True:
-                line = f.readline()
-                if not line or line in (b"\r\n", b"\n"):
-                    break
-                k, _, v = line.decode("utf-8", "replace").partition(":")
-                hdr[k.strip().lower()] = v.strip()
-            yield hdr, f.read(int(hdr.get("content-length", "0")))
+# ---- HTTP payloads --------------------------------------------------------------------------
 
 
 def dechunk(body):
@@ -106,14 +87,7 @@ def dechunk(body):
 
 def http_page(block):
     """(status, content-type, charset, body bytes) of an HTTP response block."""
-    head, _, body = block.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    parts = lines[0].split(" ")
-    status = parts[1] if len(parts) > 1 else ""
-    fields = {}
-    for h in lines[1:]:
-        k, _, v = h.partition(":")
-        fields[k.strip().lower()] = v.strip()
+    status, fields, body = http_head(block)
     if "chunked" in fields.get("transfer-encoding", "").lower():
         body = dechunk(body)
     enc = fields.get("content-encoding", "").lower()
@@ -177,7 +151,7 @@ def math_pages(web_dir, sites):
     for name in sorted(os.listdir(web_dir)):
         if not name.endswith((".warc.gz", ".warc")):
             continue
-        for hdr, block in warc_records(os.path.join(web_dir, name)):
+        for hdr, block in walk(os.path.join(web_dir, name)):
             if hdr.get("warc-type") != "response":
                 continue
             url = hdr.get("warc-target-uri", "").strip("<>")
