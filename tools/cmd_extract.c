@@ -56,9 +56,10 @@ static void help(void) {
            "      --max-bytes SIZE  skip HTML payloads larger than SIZE (default 8M)\n"
            "      --keep-boilerplate  all visible text: no navigation/sidebar/footer pruning\n"
            "      --stats FILE      write the counts (records, HTML, WET text, extracted,\n"
-           "                        truncated, skipped by reason, bytes, docs/s) as JSON to\n"
-           "                        FILE; with --html: pages,\n"
-           "                        HTML bytes and the CPU seconds of the extraction loop\n"
+           "                        truncated, skipped by reason, bytes, docs/s, and per\n"
+           "                        math form the formulas found in the HTML and written:\n"
+           "                        math_found, math_written) as JSON to FILE; with --html:\n"
+           "                        pages, HTML bytes and the CPU seconds of the loop too\n"
            STAGE_ARGS_HELP
            "      --html            inputs are HTML files (.html or .html.gz) or folders of\n"
            "                        them: print each page's text to standard output\n"
