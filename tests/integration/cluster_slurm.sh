@@ -5,6 +5,8 @@
 # submitting again completes it.  Installs slurm-wlm and munge when missing (root, apt-get);
 # every daemon runs from a private config in $T and is stopped at the end.
 source "$(dirname "$0")/../lib.sh"
+# one one-node Slurm per machine at a time (parallel worktrees, parallel CI jobs)
+exec 9>"${TMPDIR:-/tmp}/mathmine-slurm-test.lock"; flock 9
 need=""
 for p in slurm-wlm munge; do dpkg-query -W -f='${Status}\n' $p 2>/dev/null | grep -q 'install ok installed' || need="$need $p"; done
 if [ -n "$need" ]; then
