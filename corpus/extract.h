@@ -30,6 +30,7 @@ typedef struct mm_extract mm_extract;
 
 typedef struct mm_extract_opts {
     bool keep_boilerplate; /* no pruning, no main-content selection: all visible text */
+    bool keep_comments;    /* a blog post's comment section is kept with the post */
     size_t max_bytes;      /* pages larger than this are skipped by the WARC driver; 0 = 8 MiB */
 } mm_extract_opts;
 
@@ -120,10 +121,10 @@ typedef struct mm_extract_stats {
     uint64_t extracted; /* documents written */
     uint64_t skip_not_html, skip_status, skip_too_large, skip_http_error, skip_empty,
         skip_min_chars, skip_lang, skip_damaged;
-    uint64_t bytes_in;      /* compressed WARC bytes read */
-    uint64_t html_bytes;    /* HTML payload bytes given to the extractor */
-    uint64_t bytes_out;     /* uncompressed JSON bytes written */
-    uint64_t math_docs;     /* documents with at least one formula */
+    uint64_t bytes_in;          /* compressed WARC bytes read */
+    uint64_t html_bytes;        /* HTML payload bytes given to the extractor */
+    uint64_t bytes_out;         /* uncompressed JSON bytes written */
+    uint64_t math_docs;         /* documents with at least one formula */
     uint64_t skip_http_partial; /* HTTP 206 Partial Content: a part of a page, skipped */
     uint64_t truncated;         /* documents written from a truncated record or HTTP body (their
                                    "truncated" field says why); also counted in `extracted` */

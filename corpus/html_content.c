@@ -90,6 +90,7 @@ struct mm_content {
     bool pruned_comments;          /* and boxes holding comments */
     uint32_t pruned_comment_chars; /* the prose of those */
     bool comments_are_posts;       /* a Q&A page whose answers are named "comment" */
+    bool has_comments;             /* the page has a group of comments */
     xmlNode *top;                  /* the element selected, before its siblings joined */
 };
 
@@ -634,6 +635,7 @@ static mm_err find_groups(mm_content *c, xmlNode *root) {
         c->groups = g, c->cap_groups = cap;
     }
     c->ngroups = cap;
+    c->has_comments = false;
     memset(c->groups, 0, cap * sizeof *c->groups);
     for (xmlNode *n = root; n; n = html_next(n, root, true)) {
         info *in = I(n);
@@ -653,6 +655,7 @@ static mm_err find_groups(mm_content *c, xmlNode *root) {
         info *in = I(n);
         if (!in || !in->group || !group_qualifies(&c->groups[in->group - 1])) continue;
         bool comment = comment_named(n);
+        c->has_comments |= comment;
         uint8_t holds = comment ? R_COMMENT_HOLDS : R_HOLDS;
         in->rep |= comment ? R_COMMENT : R_MEMBER;
         const group *g = &c->groups[in->group - 1];
@@ -978,7 +981,9 @@ static uint32_t selected_chars(const mm_content *c) {
     return n;
 }
 
-mm_err mm_content_select(mm_content *c, xmlNode *body, bool keep, xmlNode ***nodes, size_t *n) {
+mm_err mm_content_select(mm_content *c, xmlNode *body, unsigned flags, xmlNode ***nodes,
+                         size_t *n) {
+    bool keep = flags & MM_CONTENT_KEEP_ALL;
     pthread_once(&first_once, init_first);
     c->nout = 0;
     c->ninfo = 0;
@@ -1031,6 +1036,13 @@ mm_err mm_content_select(mm_content *c, xmlNode *body, bool keep, xmlNode ***nod
         if (selected_chars(c) < 150 && page_chars >= 500) {
             restore_pruned(c);
             MM_TRY(select_article(c, body, PRUNE_BOILERPLATE_BY_TAG));
+        }
+        /* --comments: the comment section beside a post joins it (their nearest ancestor). */
+        if ((flags & MM_CONTENT_COMMENTS) && c->has_comments) {
+            restore_pruned(c);
+            c->comments_are_posts = true;
+            MM_TRY(select_article(c, body, PRUNE_BOILERPLATE_KEEP_COMMENTS));
+            c->comments_are_posts = false;
         }
         for (size_t i = 0; i < c->nout; i++)
             MM_TRY(clean(c, c->out[i]));

@@ -30,7 +30,7 @@ typedef struct opts {
     const char *langs[64];
     size_t nlangs;
     size_t min_chars, max_bytes;
-    bool force, html, json, keep;
+    bool force, html, json, keep, comments;
     int threads;
 } opts;
 
@@ -55,6 +55,9 @@ static void help(void) {
            "                        'zh' also keeps zh-Hant) (default: all)\n"
            "      --max-bytes SIZE  skip HTML payloads larger than SIZE (default 8M)\n"
            "      --keep-boilerplate  all visible text: no navigation/sidebar/footer pruning\n"
+           "      --comments        keep a blog post's comment section with the post (default\n"
+           "                        off: the comments under a Q&A thread's posts are kept\n"
+           "                        either way; see docs/extract.md)\n"
            "      --stats FILE      write the counts (records, HTML, WET text, extracted,\n"
            "                        truncated, skipped by reason, bytes, docs/s, and per\n"
            "                        math form the formulas found in the HTML and written:\n"
@@ -100,6 +103,7 @@ static void parse(int argc, char **argv, opts *o) {
             o->max_bytes = (size_t)cli_parse_int(CMD, a, value(argc, argv, &i), 1, 1LL << 40);
         else if (!strcmp(a, "--lang")) split_langs(o, value(argc, argv, &i));
         else if (!strcmp(a, "--keep-boilerplate")) o->keep = true;
+        else if (!strcmp(a, "--comments")) o->comments = true;
         else if (!strcmp(a, "--stats")) o->stats_path = value(argc, argv, &i);
         else if (!strcmp(a, "--html")) o->html = true;
         else if (!strcmp(a, "--json")) o->json = true;
@@ -248,7 +252,7 @@ static void html_stats(const opts *o, uint64_t pages, uint64_t bytes, double cpu
 }
 
 static int run_html(const opts *o) {
-    mm_extract_opts eo = {.keep_boilerplate = o->keep, .max_bytes = o->max_bytes};
+    mm_extract_opts eo = {.keep_boilerplate = o->keep, .keep_comments = o->comments, .max_bytes = o->max_bytes};
     double c0 = mm_process_cpu();
     mm_extract *x = mm_extract_create(&eo);
     if (!x) cli_die(CMD, MM_ERR_NOMEM);
@@ -302,11 +306,11 @@ static mm_err one_file(void *ctx, size_t i, int worker) {
         return MM_OK;
     }
     if (!j->ctx[worker]) {
-        mm_extract_opts eo = {.keep_boilerplate = o->keep, .max_bytes = o->max_bytes};
+        mm_extract_opts eo = {.keep_boilerplate = o->keep, .keep_comments = o->comments, .max_bytes = o->max_bytes};
         j->ctx[worker] = mm_extract_create(&eo);
         if (!j->ctx[worker]) return j->status[i] = -1, MM_ERR_NOMEM;
     }
-    mm_extract_file_opts fo = {.extract = {.keep_boilerplate = o->keep, .max_bytes = o->max_bytes},
+    mm_extract_file_opts fo = {.extract = {.keep_boilerplate = o->keep, .keep_comments = o->comments, .max_bytes = o->max_bytes},
                                .min_chars = o->min_chars, .langs = o->nlangs ? o->langs : NULL,
                                .nlangs = o->nlangs, .progress = on_progress,
                                .progress_ctx = j->prog, .stop = &cli_interrupted};
