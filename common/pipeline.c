@@ -247,6 +247,11 @@ static void task_path(const mm_pipe *p, size_t s, uint32_t t, const char *ext, c
              ext);
 }
 
+void mm_pipe_task_file(const mm_pipe *p, size_t s, uint32_t t, const char *ext, char *out,
+                       size_t cap) {
+    task_path(p, s, t, ext, out, cap);
+}
+
 bool mm_pipe_task_done(const mm_pipe *p, size_t s, uint32_t t) {
     char path[4096];
     task_path(p, s, t, ".json", path, sizeof path);
@@ -845,7 +850,10 @@ static void last_error_line(const char *log, char *out, size_t cap) {
 
 static void add_finished(mm_pipe_status *st, const mm_json *root) {
     st->inputs += (uint64_t)mm_json_get_num(root, "inputs", 0);
-    st->bytes_in += (uint64_t)mm_json_get_num(root, "input_bytes", 0);
+    double bytes = mm_json_get_num(root, "input_bytes", 0);
+    if (bytes <= 0) /* URL inputs have no size here: what the command read */
+        bytes = mm_json_get_num(mm_json_get(root, "stats"), "bytes_in", 0);
+    st->bytes_in += (uint64_t)bytes;
     st->docs += (uint64_t)stats_docs(mm_json_get(root, "stats"));
     st->seconds += mm_json_get_num(root, "seconds", 0);
     st->cpu_s += mm_json_get_num(root, "cpu_s", 0);
