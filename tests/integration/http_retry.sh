@@ -3,6 +3,7 @@
 # server on 127.0.0.1 (a small http.server subclass).  Each URL serves the same real Common Crawl
 # excerpt; its name picks the misbehaviour:
 #   /flaky/  answers 503 twice (Retry-After: 0, then Retry-After: 1), then the file
+#   /dated/  answers 429 with Retry-After as an HTTP date, then the file
 #   /drop/   sends half the body and closes the connection; honours Range (206) after that
 #   /norange/ drops too, then ignores Range and sends the whole file again (200)
 #   /hang/   accepts, reads the request, and never answers
@@ -41,6 +42,8 @@ class H(http.server.BaseHTTPRequestHandler):
             return self.reply(404, b"not here\n")
         if kind == "flaky" and n <= 2:
             return self.reply(503, b"busy\n", {"Retry-After": "0" if n == 1 else "1"})
+        if kind == "dated" and n == 1:  # Retry-After as an HTTP date (in the past: retry now)
+            return self.reply(429, b"slow down\n", {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})
         if kind in ("drop", "norange") and n == 1:
             self.send_response(200)
             self.send_header("Content-Length", str(len(data)))
@@ -160,6 +163,26 @@ before=$(reqs /flaky/a.warc.gz)
 same "rerun: exit 1 again" "$?" 1
 same "rerun: done inputs not fetched again" "$(reqs /flaky/a.warc.gz)" "$before"
 same "rerun: 3 done skipped" "$($PY -c 'import json,sys;print(json.load(open(sys.argv[1]))["files_skipped_done"])' "$T/stats2.json")" 3
+
+# under `mathmine run`: URL inputs have no size on disk, so the manifest takes the WARC bytes the
+# task read (extract's bytes_in); a 429 with an HTTP-date Retry-After is retried
+cat >"$T/urls.txt" <<EOF
+dated/g.warc.gz
+drop/h.warc.gz
+EOF
+cat >"$T/p.ini" <<EOF
+out = $T/run
+tasks = 2
+[extract]
+map = extract -j 1 -o {out}/docs $HTTP
+inputs = $T/urls.txt
+base = $U/
+EOF
+check "run over URL inputs" "$MM" run "$T/p.ini" -j 2
+same "dated: 429 then the file (2 requests)" "$(reqs /dated/g.warc.gz)" 2
+same "manifest: WARC bytes = what the tasks read" \
+    "$($PY -c 'import json,sys;print(json.load(open(sys.argv[1]))["cost"]["warc_bytes"])' "$T/run/_run/manifest.json")" \
+    "$((2 * size))"
 
 # environment variables set the defaults
 MM_HTTP_TRIES=2 MM_HTTP_DELAY=0.01 "$MM" warc stats "$U/gone/x.warc.gz" "http://127.0.0.1:$DEAD/y.warc.gz" >/dev/null 2>"$T/env.err"
