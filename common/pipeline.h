@@ -65,11 +65,13 @@ MM_API mm_err mm_pipe_run_local(const mm_pipe *p, const char *exe, int jobs, int
                                 volatile int *stop, mm_pipe_run_stats *st);
 
 /* One sbatch job array per map stage with unfinished tasks (only those task ids), one job per
- * reduce stage, each after the previous submitted one (--dependency=afterok).  Writes the
+ * reduce stage, each after the previous submitted one (--dependency=afterok); when anything
+ * was submitted, a last job after it (--dependency=afterany) that writes the manifest (`run
+ * PIPELINE --cost`, script OUT/_run/manifest.sbatch, log OUT/_run/manifest-JOB.out).  Writes the
  * scripts to OUT/_run/STAGE/slurm.sbatch.  Refuses while jobs of this pipeline are still queued
  * or running (pending jobs whose dependency can never be met are cancelled first).  With
  * dry_run nothing is submitted.  `log` receives one line per stage ("stage: job 123, tasks
- * 0,3" or "stage: done"). */
+ * 0,3" or "stage: done") and "manifest: job 125, after 124". */
 MM_API mm_err mm_pipe_submit(const mm_pipe *p, const char *exe, const char *pipeline_path,
                              bool dry_run, mm_buf *log);
 
