@@ -88,7 +88,7 @@ static double parse_retry_after(const char *v) {
     char *end;
     double d = strtod(v, &end);
     if (end != v && (*end == 0 || *end == '\r' || *end == '\n' || *end == ' '))
-        return d < 0 ? 0 : d;
+        return isnan(d) ? -1 : d < 0 ? 0 : d;
     struct tm tm;
     memset(&tm, 0, sizeof tm);
     if (!strptime(v, "%a, %d %b %Y %H:%M:%S", &tm)) return -1;
@@ -96,23 +96,27 @@ static double parse_retry_after(const char *v) {
     return wait > 0 ? wait : 0;
 }
 
-static size_t header_cb(char *b, size_t size, size_t n, void *ud) {
-    mm_fetch *f = ud;
-    size_t len = size * n;
+void mm_fetch_header(const char *b, size_t len, int *status, double *retry_after,
+                     int64_t *range_start) {
     char line[512];
     size_t k = len < sizeof line - 1 ? len : sizeof line - 1;
     memcpy(line, b, k);
     line[k] = 0;
     if (!strncasecmp(line, "HTTP/", 5)) {
-        f->status = mm_http_status((const unsigned char *)line, k);
-        f->retry_after = -1, f->range_start = -1;
+        *status = mm_http_status((const unsigned char *)line, k);
+        *retry_after = -1, *range_start = -1;
     } else if (!strncasecmp(line, "Retry-After:", 12)) {
-        f->retry_after = parse_retry_after(line + 12 + strspn(line + 12, " \t"));
+        *retry_after = parse_retry_after(line + 12 + strspn(line + 12, " \t"));
     } else if (!strncasecmp(line, "Content-Range:", 14)) {
         unsigned long long a;
-        if (sscanf(line + 14, " bytes %llu-", &a) == 1) f->range_start = (int64_t)a;
+        if (sscanf(line + 14, " bytes %llu-", &a) == 1 && a <= INT64_MAX) *range_start = (int64_t)a;
     }
-    return len;
+}
+
+static size_t header_cb(char *b, size_t size, size_t n, void *ud) {
+    mm_fetch *f = ud;
+    mm_fetch_header(b, size * n, &f->status, &f->retry_after, &f->range_start);
+    return size * n;
 }
 
 /* The first body bytes of an attempt: keep them, drop them, or abandon the attempt. */

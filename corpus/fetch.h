@@ -9,6 +9,7 @@
 #define MM_FETCH_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "corpus/warc.h"
@@ -22,5 +23,12 @@ mm_err mm_fetch_open(const char *url, const char *name, const mm_http_retry *opt
 /* Up to `cap` bytes into dst: >0 bytes, 0 the end of the body, -1 failed for good (*err). */
 ssize_t mm_fetch_read(mm_fetch *f, void *dst, size_t cap, mm_err *err);
 void mm_fetch_close(mm_fetch *f); /* accepts NULL */
+
+/* One response header line as libcurl hands it over (with its CRLF, not NUL-terminated): a
+ * status line sets *status (and resets the others to -1), "Retry-After:" *retry_after (seconds,
+ * from delta seconds or an HTTP date; -1 unreadable), "Content-Range: bytes A-..."
+ * *range_start.  Other lines change nothing.  (tests/fuzz/fuzz_fetch_header.c) */
+void mm_fetch_header(const char *line, size_t n, int *status, double *retry_after,
+                     int64_t *range_start);
 
 #endif
