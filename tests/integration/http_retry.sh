@@ -98,7 +98,7 @@ $U/hang/d.warc.gz
 $U/gone/e.warc.gz
 http://127.0.0.1:$DEAD/f.warc.gz
 EOF
-HTTP="--http-tries 3 --http-delay 0.05 --http-max-delay 2 --http-timeout 1"
+HTTP="--http-tries 3 --http-delay 0.05 --http-max-delay 2 --http-timeout 3"  # 3 s: a loaded machine still answers
 t0=$(date +%s.%N)
 "$MM" extract -j 6 -o "$T/out" --inputs "$T/inputs.txt" $HTTP --stats "$T/stats.json" \
     >"$T/run.out" 2>"$T/run.err"
