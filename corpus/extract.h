@@ -25,6 +25,7 @@
 
 #include "common/buf.h"
 #include "common/error.h"
+#include "corpus/warc.h"
 
 typedef struct mm_extract mm_extract;
 
@@ -133,6 +134,7 @@ typedef struct mm_extract_stats {
     /* per form (mm_math_form), over the documents written: formulas found in their HTML, and
      * those in the text written (the others were in what content selection dropped) */
     uint64_t math_found[MM_MATH_FORMS], math_written[MM_MATH_FORMS];
+    uint64_t http_retries, http_resumes, http_restarts; /* URL inputs read (mm_http_fetch_stats) */
 } mm_extract_stats;
 
 typedef struct mm_extract_file_opts {
@@ -145,6 +147,7 @@ typedef struct mm_extract_file_opts {
     void (*progress)(void *ctx, uint64_t records, uint64_t bytes);
     void *progress_ctx;
     volatile int *stop; /* when set non-zero, stop and fail (output not committed) */
+    const mm_http_retry *http; /* URL inputs: retries (NULL = mm_http_retry_defaults) */
 } mm_extract_file_opts;
 
 /* Extract every HTML response of the WARC `in` into the shard `out` (.jsonl.zst), atomically:
