@@ -93,8 +93,8 @@ typedef struct mm_clf_train_opts {
                             inputs; 0 = use them all */
     uint64_t pos_sample; /* same for positives; 0 = all */
     double valid_frac;   /* hold out this fraction of each class for validation (0 = none) */
-    uint64_t min_updates; /* > 0: raise epoch until epoch x training documents >= this (fastText
-                             makes one update per document per epoch); capped at 1000 epochs */
+    uint64_t min_updates;   /* > 0: raise epoch until epoch x training documents >= this (fastText
+                               makes one update per document per epoch); capped at 1000 epochs */
     bool keep_valid_scores; /* fill the report's valid_*_scores (caller frees them) */
     size_t min_chars;    /* skip documents whose normalised text is shorter (default 1) */
 } mm_clf_train_opts;
@@ -268,8 +268,7 @@ MM_API void mm_clf_free_stems(char **stems, size_t n);
 typedef void (*mm_clf_progress_fn)(void *arg, uint64_t docs, uint64_t bytes);
 MM_API mm_err mm_clf_score_shards(const mm_clf_scorer *s, const char *const *shards, size_t n,
                                   size_t lo, size_t hi, const char *out_dir, int threads,
-                                  bool force,
-                                  mm_clf_progress_fn on_progress, void *arg,
+                                  bool force, mm_clf_progress_fn on_progress, void *arg,
                                   mm_clf_score_stats *st);
 
 /* Cancellation: when `*flag` becomes non-zero (a signal handler sets it), mm_clf_score_shard

@@ -40,8 +40,10 @@ mm_err mm_clf_unique_stems(const char *const *paths, size_t n, char ***out) {
     for (size_t i = 0; i < n && e == MM_OK; i++) {
         mm_stem(paths[i], stem, sizeof stem);
         int64_t k = mm_strmap_put(m, stem, strlen(stem), NULL);
-        if (k < 0) e = mm_fail(MM_ERR_NOMEM, "output names");
-        else seen[k]++;
+        if (k < 0)
+            e = mm_fail(MM_ERR_NOMEM, "output names");
+        else
+            seen[k]++;
     }
     for (size_t i = 0; i < n && e == MM_OK; i++) {
         mm_stem(paths[i], stem, sizeof stem);
@@ -49,17 +51,21 @@ mm_err mm_clf_unique_stems(const char *const *paths, size_t n, char ***out) {
         if (seen[mm_strmap_find(m, stem, strlen(stem))] > 1)
             snprintf(name, sizeof name, "%s.%08llx", stem,
                      (unsigned long long)(mm_hash64(paths[i], strlen(paths[i]), 0) & 0xffffffffu));
-        else snprintf(name, sizeof name, "%s", stem);
+        else
+            snprintf(name, sizeof name, "%s", stem);
         if (!(st[i] = mm_strndup(name, strlen(name)))) e = mm_fail(MM_ERR_NOMEM, "output names");
     }
     /* the same path given twice is one shard named twice: refuse rather than score it twice */
     mm_strmap *names = e == MM_OK ? mm_strmap_create() : NULL;
     for (size_t i = 0; names && i < n && e == MM_OK; i++) {
         int added = 0;
-        if (mm_strmap_put(names, st[i], strlen(st[i]), &added) < 0) e = MM_ERR_NOMEM;
+        if (mm_strmap_put(names, st[i], strlen(st[i]), &added) < 0)
+            e = MM_ERR_NOMEM;
         else if (!added)
-            e = mm_fail(MM_ERR_ARG, "%s: given twice (or two paths to one file name the same "
-                        "output '%s')", paths[i], st[i]);
+            e = mm_fail(MM_ERR_ARG,
+                        "%s: given twice (or two paths to one file name the same "
+                        "output '%s')",
+                        paths[i], st[i]);
     }
     mm_strmap_free(names);
     mm_strmap_free(m);
@@ -74,7 +80,8 @@ mm_err mm_clf_unique_stems(const char *const *paths, size_t n, char ***out) {
 
 void mm_clf_free_stems(char **stems, size_t n) {
     if (!stems) return;
-    for (size_t i = 0; i < n; i++) free(stems[i]);
+    for (size_t i = 0; i < n; i++)
+        free(stems[i]);
     free(stems);
 }
 
@@ -183,8 +190,8 @@ mm_err mm_clf_score_shards(const mm_clf_scorer *s, const char *const *shards, si
     if (lo > hi) lo = hi;
     MM_TRY(mm_mkdirs(out_dir));
     int nt = mm_pool_threads(threads, hi - lo);
-    shards_job j = {s, shards + lo, out_dir, force, on_progress, arg, NULL, NULL, st,
-                    PTHREAD_MUTEX_INITIALIZER};
+    shards_job j = {s,   shards + lo, out_dir, force, on_progress,
+                    arg, NULL,        NULL,    st,    PTHREAD_MUTEX_INITIALIZER};
     char **stems;
     MM_TRY(mm_clf_unique_stems(shards, n, &stems));
     j.stems = stems + lo;
@@ -192,7 +199,8 @@ mm_err mm_clf_score_shards(const mm_clf_scorer *s, const char *const *shards, si
     mm_err e = j.ctx ? MM_OK : MM_ERR_NOMEM;
     for (int i = 0; i < nt && e == MM_OK; i++) e = mm_clf_ctx_create(s, &j.ctx[i]);
     if (e == MM_OK) e = mm_pool_run(hi - lo, threads, score_one, &j);
-    for (int i = 0; j.ctx && i < nt; i++) mm_clf_ctx_free(j.ctx[i]);
+    for (int i = 0; j.ctx && i < nt; i++)
+        mm_clf_ctx_free(j.ctx[i]);
     free(j.ctx);
     mm_clf_free_stems(stems, n);
     st->seconds = mm_now() - t0;
@@ -256,7 +264,8 @@ int mm_clf_scores_next(mm_clf_scores *r, mm_clf_score_row *row, mm_err *err) {
     if (nf == 5) { /* digits only: strtoull would take "-4" as 2^64 - 4 */
         const char *t = f[4];
         bool ok = *t != 0 && strlen(t) <= 19;
-        for (; ok && *t; t++) ok = *t >= '0' && *t <= '9';
+        for (; ok && *t; t++)
+            ok = *t >= '0' && *t <= '9';
         if (!ok) {
             mm_fail(MM_ERR_FORMAT, "%s: line %llu: token count '%s' is not a number of tokens",
                     r->path, (unsigned long long)mm_lines_number(r->lines), f[4]);

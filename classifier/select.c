@@ -9,7 +9,8 @@
 #include "common/hash.h"
 #include "common/io.h"
 
-/* ---- the cut-off rule --------------------------------------------------------------------------- */
+/* ---- the cut-off rule ---------------------------------------------------------------------------
+ */
 
 bool mm_select_cut_has(const mm_select_cut *c, double score, const char *id) {
     if (c->none || isnan(score)) return false;
@@ -53,7 +54,8 @@ static mm_err for_rows(const char *const *paths, size_t n, row_fn fn, void *arg,
     return MM_OK;
 }
 
-/* ---- the plain reference: every row in memory, sorted ------------------------------------------- */
+/* ---- the plain reference: every row in memory, sorted -------------------------------------------
+ */
 
 typedef struct srow {
     size_t id_off;
@@ -111,7 +113,9 @@ static void rows_free(rows *rs) {
     free(rs->r);
 }
 
-static double frac_rows(double value, uint64_t rows) { return ceil(value * (double)rows - 1e-9); }
+static double frac_rows(double value, uint64_t rows) {
+    return ceil(value * (double)rows - 1e-9);
+}
 
 mm_err mm_select_find_cut_exact(const char *const *paths, size_t n, mm_select_mode mode,
                                 double value, mm_select_cut *cut) {
@@ -126,22 +130,25 @@ mm_err mm_select_find_cut_exact(const char *const *paths, size_t n, mm_select_mo
     double need = mode == MM_SELECT_TOP_FRAC ? frac_rows(value, rs.n) : value;
     if (e == MM_OK && rs.n && need > 0) {
         size_t k = last_selected(&rs, mode, need);
-        if (k == rs.n) cut_at(cut, -INFINITY, NULL);
-        else cut_at(cut, rs.r[k].score, rs.ids.data + rs.r[k].id_off);
+        if (k == rs.n)
+            cut_at(cut, -INFINITY, NULL);
+        else
+            cut_at(cut, rs.r[k].score, rs.ids.data + rs.r[k].id_off);
     }
     rows_free(&rs);
     return e;
 }
 
-/* ---- the bounded-memory cut: histogram refinement ------------------------------------------------
+/* ---- the bounded-memory cut: histogram refinement
+ * ------------------------------------------------
  *
  * A score's double maps to a 64-bit key in the same order (order_key).  Pass 1 counts rows and
  * tokens per value of the key's top 16 bits (65,536 bins, 1 MB); walking the bins from the top
- * finds the bin holding the last selected row.  If that bin holds more than mm_select_small_bin_ rows, the
- * next pass histograms the next 16 bits of the rows inside it, and so on; once the bin is small
- * (or, after 4 levels, holds one exact score) its rows are read into memory and ranked exactly
- * as the reference does.  So the cut equals an exact sort's, with memory of two histograms plus
- * one small bin: a few passes over the score files instead of a sort of every row.  Only many
+ * finds the bin holding the last selected row.  If that bin holds more than mm_select_small_bin_
+ * rows, the next pass histograms the next 16 bits of the rows inside it, and so on; once the bin is
+ * small (or, after 4 levels, holds one exact score) its rows are read into memory and ranked
+ * exactly as the reference does.  So the cut equals an exact sort's, with memory of two histograms
+ * plus one small bin: a few passes over the score files instead of a sort of every row.  Only many
  * rows with one identical score (a classifier that separates nothing) fill a bin beyond
  * mm_select_small_bin_; they are then held as the reference holds them. */
 #define HBINS 65536
@@ -201,8 +208,10 @@ mm_err mm_select_find_cut(const char *const *paths, size_t n, mm_select_mode mod
             need -= in;
         }
         if (b < 0) { /* every row is selected */
-            if (level == 0) cut_at(cut, -INFINITY, NULL);
-            else e = mm_fail(MM_ERR_FORMAT, "score files changed while being read");
+            if (level == 0)
+                cut_at(cut, -INFINITY, NULL);
+            else
+                e = mm_fail(MM_ERR_FORMAT, "score files changed while being read");
             break;
         }
         h.prefix |= (uint64_t)b << h.shift;
@@ -215,8 +224,10 @@ mm_err mm_select_find_cut(const char *const *paths, size_t n, mm_select_mode mod
         h.collect = NULL;
         if (e == MM_OK) {
             size_t k = last_selected(&rs, mode, need);
-            if (k == rs.n) e = mm_fail(MM_ERR_FORMAT, "score files changed while being read");
-            else cut_at(cut, rs.r[k].score, rs.ids.data + rs.r[k].id_off);
+            if (k == rs.n)
+                e = mm_fail(MM_ERR_FORMAT, "score files changed while being read");
+            else
+                cut_at(cut, rs.r[k].score, rs.ids.data + rs.r[k].id_off);
         }
         rows_free(&rs);
         break;
@@ -226,7 +237,8 @@ mm_err mm_select_find_cut(const char *const *paths, size_t n, mm_select_mode mod
     return e;
 }
 
-/* ---- writing the selected ids ------------------------------------------------------------------- */
+/* ---- writing the selected ids -------------------------------------------------------------------
+ */
 
 typedef struct write_job {
     const mm_select_cut *cut;

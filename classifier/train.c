@@ -32,8 +32,9 @@ void mm_clf_train_opts_default(mm_clf_train_opts *o) {
 mm_err mm_clf_train_opts_check(const mm_clf_train_opts *o) {
     if (o->dim <= 0 || o->epoch <= 0 || !(o->lr > 0) || o->bucket < 0 || o->word_ngrams <= 0 ||
         o->min_count < 0 || o->minn < 0 || o->maxn < 0)
-        return mm_fail(MM_ERR_ARG, "bad fastText options (dim %d, epoch %d, lr %g, bucket %d, "
-                                   "wordNgrams %d, minCount %d, minn %d, maxn %d)",
+        return mm_fail(MM_ERR_ARG,
+                       "bad fastText options (dim %d, epoch %d, lr %g, bucket %d, "
+                       "wordNgrams %d, minCount %d, minn %d, maxn %d)",
                        o->dim, o->epoch, o->lr, o->bucket, o->word_ngrams, o->min_count, o->minn,
                        o->maxn);
     /* fastText hashes word and character n-grams modulo bucket: 0 buckets divides by zero */

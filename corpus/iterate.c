@@ -50,9 +50,9 @@ typedef struct iter_state {
     mm_idset *prev_collected;    /* only with exclude_collected */
     mm_select_cut cut;           /* which pages this iteration collects */
     mm_idset *positive_ids;
-    char **stems;                /* unique stems of the pool shards (score file names) */
+    char **stems; /* unique stems of the pool shards (score file names) */
     char **score_paths;
-    float *vpos, *vneg;          /* held-out scores of the classifier */
+    float *vpos, *vneg; /* held-out scores of the classifier */
     uint64_t nvpos, nvneg;
     double score_sum, score_sq;
     iter_counts domains, prefixes;
@@ -276,6 +276,7 @@ static mm_err write_negatives(iter_state *s, uint64_t k, const char *out_path, u
     bottom_k h = {mm_calloc(k ? k : 1, sizeof(uint64_t)), 0, k};
     if (!h.v) return MM_ERR_NOMEM;
     mm_err e = MM_OK;
+    uint64_t pages = 0;
     for (int pass = 0; pass < 2 && e == MM_OK; pass++) {
         uint64_t cut = h.n ? h.v[0] : 0;
         mm_out *out = NULL;
@@ -286,7 +287,9 @@ static mm_err write_negatives(iter_state *s, uint64_t k, const char *out_path, u
             mm_doc d;
             int rc;
             while (e == MM_OK && (rc = mm_doc_reader_next(r, &d, &e)) != 0) {
-                if (rc < 0 || !negative_eligible(s, &d)) continue;
+                if (rc < 0) continue;
+                pages += pass == 0;
+                if (!negative_eligible(s, &d)) continue;
                 uint64_t key = sample_key(s, &d);
                 if (pass == 0) heap_push(&h, key);
                 else if (h.n == h.k ? key <= cut : true) {
@@ -297,6 +300,9 @@ static mm_err write_negatives(iter_state *s, uint64_t k, const char *out_path, u
             }
             mm_doc_reader_close(r);
         }
+        if (pass == 0 && e == MM_OK && pages == 0)
+            e = mm_fail(MM_ERR_ARG, "the pool is empty: its %zu shard(s) hold no readable page",
+                        s->o->npool);
         if (pass == 1) {
             if (e == MM_OK) e = mm_out_commit(out);
             else mm_out_abort(out);
@@ -313,7 +319,8 @@ static mm_err count_lines(const char *path, uint64_t *n) {
     size_t len;
     mm_err e = MM_OK;
     *n = 0;
-    while (mm_lines_next(r, &l, &len, &e) == 1) (*n)++;
+    while (mm_lines_next(r, &l, &len, &e) == 1)
+        (*n)++;
     mm_lines_close(r);
     return e;
 }
@@ -324,13 +331,17 @@ static mm_err write_valid(const char *path, const float *ps, uint64_t np, const 
                           uint64_t nn) {
     mm_buf b = {0};
     mm_buf_puts(&b, "class\tscore\n");
-    for (uint64_t i = 0; i < np; i++) mm_buf_printf(&b, "pos\t%.7g\n", (double)ps[i]);
-    for (uint64_t i = 0; i < nn; i++) mm_buf_printf(&b, "neg\t%.7g\n", (double)ns[i]);
+    for (uint64_t i = 0; i < np; i++)
+        mm_buf_printf(&b, "pos\t%.7g\n", (double)ps[i]);
+    for (uint64_t i = 0; i < nn; i++)
+        mm_buf_printf(&b, "neg\t%.7g\n", (double)ns[i]);
     mm_out *o;
     mm_err e = mm_out_open(path, 0, &o);
     if (e == MM_OK) e = mm_out_write(o, b.data, b.len);
-    if (e == MM_OK) e = mm_out_commit(o);
-    else mm_out_abort(o);
+    if (e == MM_OK)
+        e = mm_out_commit(o);
+    else
+        mm_out_abort(o);
     mm_buf_free(&b);
     return e;
 }
@@ -349,8 +360,10 @@ static mm_err read_valid(iter_state *s, const char *path) {
     while (mm_lines_next(r, &l, &len, &e) == 1) {
         if (len < 5 || l[3] != '\t') continue;
         float v = strtof(l + 4, NULL);
-        if (!memcmp(l, "pos", 3)) s->vpos[s->nvpos++] = v;
-        else if (!memcmp(l, "neg", 3)) s->vneg[s->nvneg++] = v;
+        if (!memcmp(l, "pos", 3))
+            s->vpos[s->nvpos++] = v;
+        else if (!memcmp(l, "neg", 3))
+            s->vneg[s->nvneg++] = v;
     }
     mm_lines_close(r);
     return e;
@@ -375,8 +388,10 @@ static mm_err train_model(iter_state *s, mm_iter_result *res) {
                     s->o->npositives);
     uint64_t want = count < s->o->pos_cap || !s->o->pos_cap ? count : s->o->pos_cap;
     if (s->o->neg_cap && want > s->o->neg_cap) want = s->o->neg_cap;
-    if (e == MM_OK && !mm_file_done(negs)) e = write_negatives(s, want, negs, &s->sum.negatives);
-    else if (e == MM_OK) e = count_lines(negs, &s->sum.negatives);
+    if (e == MM_OK && !mm_file_done(negs))
+        e = write_negatives(s, want, negs, &s->sum.negatives);
+    else if (e == MM_OK)
+        e = count_lines(negs, &s->sum.negatives);
     if (e == MM_OK && s->sum.negatives == 0) {
         res->done = MM_ITER_DONE_NO_NEGATIVES;
         free_strs(pos, npos);
@@ -430,8 +445,8 @@ static mm_err score_pool(iter_state *s) {
     mm_clf_scorer *sc;
     MM_TRY(mm_clf_scorer_open(model, &so, &sc));
     mm_clf_score_stats st = {0};
-    mm_err e = mm_clf_score_shards(sc, s->o->pool, s->o->npool, 0, s->o->npool, sdir,
-                                   s->o->threads, false, NULL, NULL, &st);
+    mm_err e = mm_clf_score_shards(sc, s->o->pool, s->o->npool, 0, s->o->npool, sdir, s->o->threads,
+                                   false, NULL, NULL, &st);
     mm_clf_scorer_close(sc);
     return e;
 }
@@ -443,8 +458,8 @@ static mm_err collect(iter_state *s) {
     path_in(ids, s->tmp, "collected.ids");
     mm_select_stats st = {0};
     const char *const *paths = (const char *const *)s->score_paths;
-    MM_TRY(mm_select_find_cut(paths, s->o->npool, s->o->collect_mode, s->o->collect_value,
-                              &s->cut, &st.bad_lines));
+    MM_TRY(mm_select_find_cut(paths, s->o->npool, s->o->collect_mode, s->o->collect_value, &s->cut,
+                              &st.bad_lines));
     MM_TRY(mm_select_write_ids(paths, s->o->npool, &s->cut, ids, &st));
     s->sum.pool_pages = st.rows;
     s->sum.collected = st.selected;
@@ -516,10 +531,15 @@ static mm_err count_all(iter_state *s, bool prefixes) {
     size_t n = s->o->npool;
     size_t nw = (size_t)mm_pool_threads(s->o->threads, n);
     if (!nw) nw = 1;
-    count_job j = {s, mm_calloc(nw, sizeof(iter_counts)), prefixes, mm_calloc(nw, sizeof *j.hist),
-                   mm_calloc(nw, sizeof(double)), mm_calloc(nw, sizeof(double))};
+    count_job j = {s,
+                   mm_calloc(nw, sizeof(iter_counts)),
+                   prefixes,
+                   mm_calloc(nw, sizeof *j.hist),
+                   mm_calloc(nw, sizeof(double)),
+                   mm_calloc(nw, sizeof(double))};
     mm_err e = j.parts && j.hist && j.sum && j.sq ? MM_OK : MM_ERR_NOMEM;
-    for (size_t i = 0; i < nw && e == MM_OK; i++) e = iter_counts_init(&j.parts[i]);
+    for (size_t i = 0; i < nw && e == MM_OK; i++)
+        e = iter_counts_init(&j.parts[i]);
     if (e == MM_OK) e = mm_pool_run(n, s->o->threads, count_shard, &j);
     iter_counts *into = prefixes ? &s->prefixes : &s->domains;
     for (size_t i = 0; i < nw && e == MM_OK; i++) {
@@ -527,7 +547,8 @@ static mm_err count_all(iter_state *s, bool prefixes) {
         for (int b = 0; b < 20 && !prefixes; b++) s->hist[b] += (double)j.hist[i][b];
         s->score_sum += j.sum[i], s->score_sq += j.sq[i];
     }
-    for (size_t i = 0; j.parts && i < nw; i++) iter_counts_free(&j.parts[i]);
+    for (size_t i = 0; j.parts && i < nw; i++)
+        iter_counts_free(&j.parts[i]);
     free(j.parts);
     free(j.hist);
     free(j.sum);
@@ -588,8 +609,7 @@ static void annotation_paths(const iter_state *s, char *decisions, char *candida
 
 /* Decisions for this iteration: the person's file of this iteration (with annotate), then the
  * run-wide --annotations file for prefixes it leaves open, then the rule. */
-static mm_err load_decisions(const iter_state *s, mm_strmap *allow, mm_strmap *deny,
-                             bool *have) {
+static mm_err load_decisions(const iter_state *s, mm_strmap *allow, mm_strmap *deny, bool *have) {
     char dec[PATH_CAP], cand[PATH_CAP];
     annotation_paths(s, dec, cand);
     *have = false;
@@ -667,14 +687,18 @@ static int next_row_of(mm_clf_scores *sc, const mm_doc *d, const char *score_pat
     int rc = mm_clf_scores_next(sc, row, e);
     if (*e != MM_OK) return 0;
     if (rc == 0) {
-        *e = mm_fail(MM_ERR_MISMATCH, "%s: ends before document %s of its shard (score the "
-                     "pool again: delete the iteration's scores/)", score_path, d->id);
+        *e = mm_fail(MM_ERR_MISMATCH,
+                     "%s: ends before document %s of its shard (score the "
+                     "pool again: delete the iteration's scores/)",
+                     score_path, d->id);
         return 0;
     }
     if (rc < 0 || !d->id[0]) return 0;
     if (strcmp(row->id, d->id)) {
-        *e = mm_fail(MM_ERR_MISMATCH, "%s: row for %s where its shard has %s (score the pool "
-                     "again: delete the iteration's scores/)", score_path, row->id, d->id);
+        *e = mm_fail(MM_ERR_MISMATCH,
+                     "%s: row for %s where its shard has %s (score the pool "
+                     "again: delete the iteration's scores/)",
+                     score_path, row->id, d->id);
         return 0;
     }
     return 1;
@@ -697,7 +721,8 @@ static mm_err new_positives_of(iter_state *s, size_t i, mm_out *od, mm_out *op, 
         if (rc < 0) continue;
         if (next_row_of(sc, &d, s->score_paths[i], &row, &e) != 1) continue;
         size_t idn = strlen(d.id);
-        if (mm_select_cut_has(&s->cut, row.score, row.id) || mm_idset_has(s->positive_ids, d.id, idn))
+        if (mm_select_cut_has(&s->cut, row.score, row.id) ||
+            mm_idset_has(s->positive_ids, d.id, idn))
             continue;
         if (!under_chosen(s, d.url, &which)) continue;
         e = mm_out_write(od, d.raw, d.raw_len);
@@ -726,7 +751,8 @@ static mm_err add_new_positives(iter_state *s) {
     }
     mm_buf line = {0};
     e = mm_out_write(op, "id\turl\tdomain\tprefix\titeration\n", 31);
-    for (size_t i = 0; i < s->o->npool && e == MM_OK; i++) e = new_positives_of(s, i, od, op, &line);
+    for (size_t i = 0; i < s->o->npool && e == MM_OK; i++)
+        e = new_positives_of(s, i, od, op, &line);
     mm_buf_free(&line);
     if (e == MM_OK) e = mm_out_commit(od);
     else mm_out_abort(od);
@@ -753,8 +779,10 @@ static mm_err overlap_shard(iter_state *s, size_t i, const mm_select_cut *pc, ui
         int kb = mm_clf_scores_next(b, &rb, &e);
         if (e != MM_OK || (ka == 0 && kb == 0)) break;
         if ((ka == 0) != (kb == 0) || (ka > 0 && kb > 0 && strcmp(ra.id, rb.id))) {
-            e = mm_fail(MM_ERR_MISMATCH, "%s and %s do not list the same documents: was the pool "
-                        "changed between iterations?", s->score_paths[i], prev);
+            e = mm_fail(MM_ERR_MISMATCH,
+                        "%s and %s do not list the same documents: was the pool "
+                        "changed between iterations?",
+                        s->score_paths[i], prev);
             break;
         }
         if (ka > 0 && kb > 0 && mm_select_cut_has(&s->cut, ra.score, ra.id) &&
@@ -772,7 +800,8 @@ static mm_err overlap_with_prev(iter_state *s) {
     if (!s->prev) return MM_OK;
     mm_select_cut pc;
     prev_cut(s->prev, &pc);
-    for (size_t i = 0; i < s->o->npool; i++) MM_TRY(overlap_shard(s, i, &pc, &s->sum.overlap_prev));
+    for (size_t i = 0; i < s->o->npool; i++)
+        MM_TRY(overlap_shard(s, i, &pc, &s->sum.overlap_prev));
     s->sum.new_share =
         s->sum.collected ? 1.0 - (double)s->sum.overlap_prev / (double)s->sum.collected : 0;
     return MM_OK;
@@ -900,6 +929,7 @@ static mm_err state_init(iter_state *s, const mm_iter_opts *o, int k, char **ste
                          const mm_iter_summary *prev, mm_strmap *prev_math) {
     memset(s, 0, sizeof *s);
     s->o = o, s->k = k, s->stems = stems, s->prev = prev, s->prev_math = prev_math;
+    s->sum.iter = k;
     snprintf(s->dir, sizeof s->dir, "%s/iter-%d", o->work_dir, k);
     snprintf(s->tmp, sizeof s->tmp, "%s/iter-%d.tmp", o->work_dir, k);
     MM_TRY(mm_idset_create(&s->positive_ids));
@@ -948,7 +978,8 @@ static mm_err run_all(const mm_iter_opts *o, char **stems, mm_iter_summary *all,
 mm_err mm_iter_run(const mm_iter_opts *o, mm_iter_event_fn on_iter, void *arg,
                    mm_iter_result *res) {
     memset(res, 0, sizeof *res);
-    if (!o->npool) return mm_fail(MM_ERR_ARG, "the pool is empty: give document shards with --pool");
+    if (!o->npool)
+        return mm_fail(MM_ERR_ARG, "the pool is empty: give document shards with --pool");
     if (!o->npositives) return mm_fail(MM_ERR_ARG, "no seed: give --positives");
     MM_TRY(check_config(o));
     char **stems;

@@ -68,10 +68,10 @@ typedef struct mm_iter_opts {
     uint64_t domain_min_pages; /* 5 */
     double prefix_threshold; /* 0.30: collected share a prefix needs (rule mode) */
     uint64_t prefix_min_pages; /* 5 */
-    mm_iter_key key;         /* MM_ITER_KEY_HOST (the paper's base URL) */
-    bool annotate;           /* each iteration waits for a person's prefix decisions */
-    const char *annotations; /* TSV with columns prefix and decision (allow|deny) applied to
-                                every iteration, or NULL */
+    mm_iter_key key;           /* MM_ITER_KEY_HOST (the paper's base URL) */
+    bool annotate;             /* each iteration waits for a person's prefix decisions */
+    const char *annotations;   /* TSV with columns prefix and decision (allow|deny) applied to
+                                  every iteration, or NULL */
     int threads;             /* scoring / counting threads, 0 = all cores */
     mm_clf_train_opts train; /* fastText settings (DeepSeekMath defaults, threads 1) */
 } mm_iter_opts;
@@ -86,12 +86,12 @@ typedef struct mm_iter_summary {
     uint64_t overlap_prev; /* collected pages the previous iteration collected too */
     double new_share;      /* 1 - overlap_prev / collected (1 for the first iteration) */
     uint64_t math_domains, domains_gained, domains_lost, math_prefixes;
-    double cutoff;         /* lowest collected score */
+    double cutoff; /* lowest collected score */
     /* the classifier: epochs used, held-out documents and how it did on them */
     uint64_t epochs, valid_pos, valid_neg;
-    double valid_auc;                          /* ROC-AUC on the held-out documents */
-    double valid_precision, valid_recall;      /* at the collection cut-off */
-    double score_mean, score_sd;               /* the spread of the pool's scores */
+    double valid_auc;                     /* ROC-AUC on the held-out documents */
+    double valid_precision, valid_recall; /* at the collection cut-off */
+    double score_mean, score_sd;          /* the spread of the pool's scores */
     double seconds;
     /* the cut (mm_select_cut): kept so the next iteration can compare collections */
     bool cut_none, cut_all_ties;
@@ -103,11 +103,11 @@ typedef struct mm_iter_summary {
 typedef void (*mm_iter_event_fn)(void *arg, const mm_iter_summary *s, bool resumed);
 
 typedef enum {
-    MM_ITER_DONE_CONVERGED, /* the stop rule fired */
-    MM_ITER_DONE_MAX,       /* max_iter reached */
-    MM_ITER_DONE_ANNOTATE,  /* stopped for annotation (see annotate_path) */
-    MM_ITER_DONE_NO_NEW,    /* nothing new to add to the positives: another round would repeat */
-    MM_ITER_DONE_NO_SIGNAL, /* the classifier separates nothing (held-out AUC < min_auc) */
+    MM_ITER_DONE_CONVERGED,    /* the stop rule fired */
+    MM_ITER_DONE_MAX,          /* max_iter reached */
+    MM_ITER_DONE_ANNOTATE,     /* stopped for annotation (see annotate_path) */
+    MM_ITER_DONE_NO_NEW,       /* nothing new to add to the positives: another round would repeat */
+    MM_ITER_DONE_NO_SIGNAL,    /* the classifier separates nothing (held-out AUC < min_auc) */
     MM_ITER_DONE_NO_NEGATIVES, /* every pool page is a positive: nothing to draw negatives from */
 } mm_iter_done;
 

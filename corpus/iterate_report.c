@@ -77,20 +77,20 @@ mm_err iter_write_prefixes(const char *path, const iter_counts *p, const bool *c
     return e;
 }
 
+/* The numeric fields of mm_iter_summary in report.json: U = unsigned, D = double. */
+#define SUMMARY_FIELDS(U, D)                                                                       \
+    U(positives) U(new_positives) U(negatives) U(pool_pages) U(collected) U(collected_tokens)      \
+    U(overlap_prev) D(new_share) U(math_domains) U(domains_gained) U(domains_lost)                 \
+    U(math_prefixes) D(cutoff) U(epochs) U(valid_pos) U(valid_neg) D(valid_auc)                   \
+    D(valid_precision) D(valid_recall) D(score_mean) D(score_sd) D(seconds)
+
 static void summary_json(mm_jw *w, const mm_iter_summary *s) {
     mm_jw_obj_begin(w);
-#define U(name)                                                                                    \
-    mm_jw_key(w, #name);                                                                           \
-    mm_jw_uint(w, s->name)
-#define D(name)                                                                                    \
-    mm_jw_key(w, #name);                                                                           \
-    mm_jw_double(w, s->name)
+#define U(name) mm_jw_key(w, #name), mm_jw_uint(w, s->name);
+#define D(name) mm_jw_key(w, #name), mm_jw_double(w, s->name);
     mm_jw_key(w, "iter");
     mm_jw_int(w, s->iter);
-    U(positives); U(new_positives); U(negatives); U(pool_pages); U(collected);
-    U(collected_tokens); U(overlap_prev); D(new_share); U(math_domains); U(domains_gained);
-    U(domains_lost); U(math_prefixes); D(cutoff); U(epochs); U(valid_pos); U(valid_neg);
-    D(valid_auc); D(valid_precision); D(valid_recall); D(score_mean); D(score_sd); D(seconds);
+    SUMMARY_FIELDS(U, D)
     mm_jw_key(w, "cut");
     mm_jw_obj_begin(w);
     mm_jw_key(w, "none");
@@ -167,13 +167,10 @@ mm_err iter_read_summary(const char *dir, mm_iter_summary *s) {
     MM_TRY(mm_json_parse_file(p, &doc, &root));
     const mm_json *j = mm_json_get(root, "summary");
     memset(s, 0, sizeof *s);
-#define U(name) s->name = (uint64_t)mm_json_get_num(j, #name, 0)
-#define D(name) s->name = mm_json_get_num(j, #name, 0)
+#define U(name) s->name = (uint64_t)mm_json_get_num(j, #name, 0);
+#define D(name) s->name = mm_json_get_num(j, #name, 0);
     s->iter = (int)mm_json_get_num(j, "iter", 0);
-    U(positives); U(new_positives); U(negatives); U(pool_pages); U(collected);
-    U(collected_tokens); U(overlap_prev); D(new_share); U(math_domains); U(domains_gained);
-    U(domains_lost); U(math_prefixes); D(cutoff); U(epochs); U(valid_pos); U(valid_neg);
-    D(valid_auc); D(valid_precision); D(valid_recall); D(score_mean); D(score_sd); D(seconds);
+    SUMMARY_FIELDS(U, D)
 #undef U
 #undef D
     const mm_json *c = mm_json_get(j, "cut");
@@ -263,16 +260,19 @@ mm_err iter_load_annotations(const char *path, mm_strmap *allow, mm_strmap *deny
                 if (!strcmp(f[i], "decision")) col_dec = i;
             }
             if (col_prefix < 0 || col_dec < 0)
-                e = mm_fail(MM_ERR_FORMAT, "%s: line %llu: the header must name the columns "
-                            "'prefix' and 'decision'", path,
-                            (unsigned long long)mm_lines_number(r));
+                e = mm_fail(MM_ERR_FORMAT,
+                            "%s: line %llu: the header must name the columns "
+                            "'prefix' and 'decision'",
+                            path, (unsigned long long)mm_lines_number(r));
         } else if (col_prefix < nf) {
             const char *k = f[col_prefix], *d = col_dec < nf ? f[col_dec] : "";
             size_t kn = strlen(k);
             mm_strmap *m = !strcmp(d, "allow") ? allow : !strcmp(d, "deny") ? deny : NULL;
             if (!m && strcmp(d, "?") && d[0])
-                e = mm_fail(MM_ERR_FORMAT, "%s: line %llu: decision '%s' for %s: write allow, "
-                            "deny or ?", path, (unsigned long long)mm_lines_number(r), d, k);
+                e = mm_fail(MM_ERR_FORMAT,
+                            "%s: line %llu: decision '%s' for %s: write allow, "
+                            "deny or ?",
+                            path, (unsigned long long)mm_lines_number(r), d, k);
             else if (m && mm_strmap_find(allow, k, kn) < 0 && mm_strmap_find(deny, k, kn) < 0 &&
                      mm_strmap_put(m, k, kn, NULL) < 0)
                 e = mm_fail(MM_ERR_NOMEM, "annotations");

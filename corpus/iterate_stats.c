@@ -96,8 +96,7 @@ void mm_iter_url_prefixes(const char *url, char *p0, char *p1, char *p2, size_t 
     snprintf(p2, cap, "%s/%.*s/%.*s/", host, (int)(slash1 - seg), seg, (int)(slash2 - seg2), seg2);
 }
 
-void mm_iter_page_key(const char *url, const char *domain, mm_iter_key key, char *out,
-                      size_t cap) {
+void mm_iter_page_key(const char *url, const char *domain, mm_iter_key key, char *out, size_t cap) {
     char host[512];
     if (key == MM_ITER_KEY_DOMAIN && domain && domain[0]) {
         snprintf(out, cap, "%s", domain);

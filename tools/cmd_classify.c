@@ -321,8 +321,8 @@ static int do_score(int argc, char **argv) {
                "                    file (instant load, slower random reads); read: always read\n"
                "  --preload         = --load read\n"
                "  --populate        with map: fault the whole mapping in at load (MAP_POPULATE)\n"
-               "  --stats FILE      JSON summary (docs, bytes, seconds, load time, RSS)\n"
-               STAGE_ARGS_HELP,
+               "  --stats FILE      JSON summary (docs, bytes, seconds, load time, "
+               "RSS)\n" STAGE_ARGS_HELP,
                MM_CLF_LABEL_POS, MM_CLF_MAX_BYTES_DEFAULT);
         return CLI_EXIT_OK;
     }

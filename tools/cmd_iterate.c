@@ -124,35 +124,83 @@ static void add_path(path_list *l, const char *p) {
 static void print_row(void *arg, const mm_iter_summary *s, bool resumed) {
     (void)arg;
     printf("%4d  %5.3f  %9llu  %9llu  %9llu  %11llu  %8.3f  %6llu (+%llu/-%llu)  %7llu  %s\n",
-           s->iter, s->valid_auc,
-           (unsigned long long)s->positives, (unsigned long long)s->new_positives,
-           (unsigned long long)s->collected, (unsigned long long)s->collected_tokens,
-           s->new_share, (unsigned long long)s->math_domains,
-           (unsigned long long)s->domains_gained, (unsigned long long)s->domains_lost,
-           (unsigned long long)s->math_prefixes, resumed ? "(done earlier)" : "");
+           s->iter, s->valid_auc, (unsigned long long)s->positives,
+           (unsigned long long)s->new_positives, (unsigned long long)s->collected,
+           (unsigned long long)s->collected_tokens, s->new_share,
+           (unsigned long long)s->math_domains, (unsigned long long)s->domains_gained,
+           (unsigned long long)s->domains_lost, (unsigned long long)s->math_prefixes,
+           resumed ? "(done earlier)" : "");
     fflush(stdout);
 }
 
 enum {
-    O_POS = 256, O_POOL, O_WORK, O_SEED, O_MAXIT, O_MINNEW, O_THR, O_TOPF, O_TOPT, O_DKEY, O_DTHR,
-    O_DMIN, O_PTHR, O_PMIN, O_ANN, O_ANNS, O_DIM, O_LR, O_WNG, O_MINC, O_EPOCH, O_BUCKET, O_LOSS,
-    O_TTHR, O_STATS, O_PCAP, O_NCAP, O_EXCL, O_VFRAC, O_MINAUC, O_MINUPD
+    O_POS = 256,
+    O_POOL,
+    O_WORK,
+    O_SEED,
+    O_MAXIT,
+    O_MINNEW,
+    O_THR,
+    O_TOPF,
+    O_TOPT,
+    O_DKEY,
+    O_DTHR,
+    O_DMIN,
+    O_PTHR,
+    O_PMIN,
+    O_ANN,
+    O_ANNS,
+    O_DIM,
+    O_LR,
+    O_WNG,
+    O_MINC,
+    O_EPOCH,
+    O_BUCKET,
+    O_LOSS,
+    O_TTHR,
+    O_STATS,
+    O_PCAP,
+    O_NCAP,
+    O_EXCL,
+    O_VFRAC,
+    O_MINAUC,
+    O_MINUPD
 };
 
-static const struct option longopts[] = {
-    {"positives", 1, 0, O_POS}, {"pool", 1, 0, O_POOL}, {"work-dir", 1, 0, O_WORK},
-    {"seed", 1, 0, O_SEED}, {"max-iter", 1, 0, O_MAXIT}, {"min-new", 1, 0, O_MINNEW},
-    {"threshold", 1, 0, O_THR}, {"top-frac", 1, 0, O_TOPF}, {"top-tokens", 1, 0, O_TOPT},
-    {"domain-key", 1, 0, O_DKEY}, {"domain-threshold", 1, 0, O_DTHR},
-    {"domain-min-pages", 1, 0, O_DMIN}, {"prefix-threshold", 1, 0, O_PTHR},
-    {"prefix-min-pages", 1, 0, O_PMIN}, {"annotate", 0, 0, O_ANN}, {"annotations", 1, 0, O_ANNS},
-    {"dim", 1, 0, O_DIM}, {"lr", 1, 0, O_LR}, {"word-ngrams", 1, 0, O_WNG},
-    {"min-count", 1, 0, O_MINC}, {"epoch", 1, 0, O_EPOCH}, {"bucket", 1, 0, O_BUCKET},
-    {"loss", 1, 0, O_LOSS}, {"train-threads", 1, 0, O_TTHR}, {"threads", 1, 0, 'j'},
-    {"stats", 1, 0, O_STATS}, {"pos-cap", 1, 0, O_PCAP}, {"neg-cap", 1, 0, O_NCAP},
-    {"exclude-collected", 0, 0, O_EXCL}, {"valid-frac", 1, 0, O_VFRAC},
-    {"min-auc", 1, 0, O_MINAUC}, {"min-updates", 1, 0, O_MINUPD}, {"help", 0, 0, 'h'},
-    {0, 0, 0, 0}};
+static const struct option longopts[] = {{"positives", 1, 0, O_POS},
+                                         {"pool", 1, 0, O_POOL},
+                                         {"work-dir", 1, 0, O_WORK},
+                                         {"seed", 1, 0, O_SEED},
+                                         {"max-iter", 1, 0, O_MAXIT},
+                                         {"min-new", 1, 0, O_MINNEW},
+                                         {"threshold", 1, 0, O_THR},
+                                         {"top-frac", 1, 0, O_TOPF},
+                                         {"top-tokens", 1, 0, O_TOPT},
+                                         {"domain-key", 1, 0, O_DKEY},
+                                         {"domain-threshold", 1, 0, O_DTHR},
+                                         {"domain-min-pages", 1, 0, O_DMIN},
+                                         {"prefix-threshold", 1, 0, O_PTHR},
+                                         {"prefix-min-pages", 1, 0, O_PMIN},
+                                         {"annotate", 0, 0, O_ANN},
+                                         {"annotations", 1, 0, O_ANNS},
+                                         {"dim", 1, 0, O_DIM},
+                                         {"lr", 1, 0, O_LR},
+                                         {"word-ngrams", 1, 0, O_WNG},
+                                         {"min-count", 1, 0, O_MINC},
+                                         {"epoch", 1, 0, O_EPOCH},
+                                         {"bucket", 1, 0, O_BUCKET},
+                                         {"loss", 1, 0, O_LOSS},
+                                         {"train-threads", 1, 0, O_TTHR},
+                                         {"threads", 1, 0, 'j'},
+                                         {"stats", 1, 0, O_STATS},
+                                         {"pos-cap", 1, 0, O_PCAP},
+                                         {"neg-cap", 1, 0, O_NCAP},
+                                         {"exclude-collected", 0, 0, O_EXCL},
+                                         {"valid-frac", 1, 0, O_VFRAC},
+                                         {"min-auc", 1, 0, O_MINAUC},
+                                         {"min-updates", 1, 0, O_MINUPD},
+                                         {"help", 0, 0, 'h'},
+                                         {0, 0, 0, 0}};
 
 static const char *parse_args(int argc, char **argv, mm_iter_opts *o, path_list *pos,
                               path_list *pool) {
@@ -181,7 +229,8 @@ static const char *parse_args(int argc, char **argv, mm_iter_opts *o, path_list 
         case O_DKEY:
             if (!strcmp(optarg, "domain")) o->key = MM_ITER_KEY_DOMAIN;
             else if (!strcmp(optarg, "host")) o->key = MM_ITER_KEY_HOST;
-            else cli_usage_error(CMD, "--domain-key is 'host' or 'domain', not '%s'", optarg);
+            else
+                cli_usage_error(CMD, "--domain-key is 'host' or 'domain', not '%s'", optarg);
             break;
         case O_DTHR: o->domain_threshold = cli_parse_double(CMD, "--domain-threshold", optarg, 0, 1); break;
         case O_DMIN: o->domain_min_pages = (uint64_t)cli_parse_int(CMD, "--domain-min-pages", optarg, 1, INT64_MAX); break;
@@ -199,12 +248,24 @@ static const char *parse_args(int argc, char **argv, mm_iter_opts *o, path_list 
         case O_TTHR: o->train.threads = (int)cli_parse_int(CMD, "--train-threads", optarg, 0, 1024); break;
         case 'j': o->threads = (int)cli_parse_int(CMD, "-j", optarg, 0, 1024); break;
         case O_STATS: stats = optarg; break;
-        case O_PCAP: o->pos_cap = (uint64_t)cli_parse_int(CMD, "--pos-cap", optarg, 1, INT64_MAX); break;
-        case O_NCAP: o->neg_cap = (uint64_t)cli_parse_int(CMD, "--neg-cap", optarg, 1, INT64_MAX); break;
-        case O_EXCL: o->exclude_collected = true; break;
-        case O_VFRAC: o->valid_frac = cli_parse_double(CMD, "--valid-frac", optarg, 0, 0.5); break;
-        case O_MINAUC: o->min_auc = cli_parse_double(CMD, "--min-auc", optarg, 0, 1); break;
-        case O_MINUPD: o->min_updates = (uint64_t)cli_parse_int(CMD, "--min-updates", optarg, 0, INT64_MAX); break;
+        case O_PCAP:
+            o->pos_cap = (uint64_t)cli_parse_int(CMD, "--pos-cap", optarg, 1, INT64_MAX);
+            break;
+        case O_NCAP:
+            o->neg_cap = (uint64_t)cli_parse_int(CMD, "--neg-cap", optarg, 1, INT64_MAX);
+            break;
+        case O_EXCL:
+            o->exclude_collected = true;
+            break;
+        case O_VFRAC:
+            o->valid_frac = cli_parse_double(CMD, "--valid-frac", optarg, 0, 0.5);
+            break;
+        case O_MINAUC:
+            o->min_auc = cli_parse_double(CMD, "--min-auc", optarg, 0, 1);
+            break;
+        case O_MINUPD:
+            o->min_updates = (uint64_t)cli_parse_int(CMD, "--min-updates", optarg, 0, INT64_MAX);
+            break;
         case 'h': help(); exit(CLI_EXIT_OK);
         default: cli_usage_error(CMD, "unknown option");
         }
@@ -239,11 +300,14 @@ static void report_done(const mm_iter_opts *o, const mm_iter_result *r) {
                 r->iterations, l->new_share, o->min_new);
         break;
     case MM_ITER_DONE_NO_NEW:
-        fprintf(stderr, "mathmine iterate: stopped after iteration %d: it added no new positives, "
-                "so another iteration would train on the same seed\n", r->iterations);
+        fprintf(stderr,
+                "mathmine iterate: stopped after iteration %d: it added no new positives, "
+                "so another iteration would train on the same seed\n",
+                r->iterations);
         break;
     case MM_ITER_DONE_NO_SIGNAL:
-        fprintf(stderr, "mathmine iterate: stopped in iteration %d before collecting: its "
+        fprintf(stderr,
+                "mathmine iterate: stopped in iteration %d before collecting: its "
                 "classifier separates nothing (held-out ROC-AUC %.3f < --min-auc %g on %llu + "
                 "%llu documents).  Give more seed positives, or more training (--min-updates, "
                 "--lr); the model and valid.tsv are in %s/iter-%d.tmp/\n",
@@ -251,7 +315,8 @@ static void report_done(const mm_iter_opts *o, const mm_iter_result *r) {
                 (unsigned long long)l->valid_neg, o->work_dir, l->iter);
         break;
     case MM_ITER_DONE_NO_NEGATIVES:
-        fprintf(stderr, "mathmine iterate: stopped in iteration %d: every page of the pool is "
+        fprintf(stderr,
+                "mathmine iterate: stopped in iteration %d: every page of the pool is "
                 "a positive, none is left to draw negatives from (a bigger pool is needed)\n",
                 l->iter);
         break;

@@ -13,20 +13,20 @@
 
 static void usage(FILE *f) {
     fprintf(f,
-        "Usage: mathmine select --scores S... (--threshold T | --top-frac F | --top-tokens N)\n"
-        "                       -o ids.txt [--docs SHARD... --out-dir D] [--stats FILE]\n\n"
-        "Ranks the rows of the score files (from `mathmine classify score`) by score, highest\n"
-        "first (ties: smaller id first), and selects:\n"
-        "  --threshold T    every document with score >= T\n"
-        "  --top-frac F     the top ceil(F x documents), 0 < F <= 1\n"
-        "  --top-tokens N   the top documents until their tokens reach N (K/M/G suffixes);\n"
-        "                   tokens = ceil(text bytes / 4), the score file's 5th column\n"
-        "  -o, --output P   the selected ids, one per line in score-file order (atomic; .zst\n"
-        "                   compresses); the cut-off is found without sorting every row\n"
-        "  --docs SHARD...  also copy the selected documents of these shards, unchanged, to\n"
-        "  --out-dir D      D/<shard stem>.jsonl.zst (finished ones are skipped; --force);\n"
-        "                   shards of one stem in two folders: D/<stem>.<8 hex>.jsonl.zst\n"
-        "  --stats FILE     JSON summary\n");
+            "Usage: mathmine select --scores S... (--threshold T | --top-frac F | --top-tokens N)\n"
+            "                       -o ids.txt [--docs SHARD... --out-dir D] [--stats FILE]\n\n"
+            "Ranks the rows of the score files (from `mathmine classify score`) by score, highest\n"
+            "first (ties: smaller id first), and selects:\n"
+            "  --threshold T    every document with score >= T\n"
+            "  --top-frac F     the top ceil(F x documents), 0 < F <= 1\n"
+            "  --top-tokens N   the top documents until their tokens reach N (K/M/G suffixes);\n"
+            "                   tokens = ceil(text bytes / 4), the score file's 5th column\n"
+            "  -o, --output P   the selected ids, one per line in score-file order (atomic; .zst\n"
+            "                   compresses); the cut-off is found without sorting every row\n"
+            "  --docs SHARD...  also copy the selected documents of these shards, unchanged, to\n"
+            "  --out-dir D      D/<shard stem>.jsonl.zst (finished ones are skipped; --force);\n"
+            "                   shards of one stem in two folders: D/<stem>.<8 hex>.jsonl.zst\n"
+            "  --stats FILE     JSON summary\n");
 }
 
 static const char *need(int argc, char **argv, int *i) {

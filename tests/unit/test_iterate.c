@@ -163,11 +163,15 @@ TEST(annotation_round_trip) {
     int rows = 0;
     while (in && fgets(line, sizeof line, in)) {
         char *q = strstr(line, "\t?\t");
-        const char *mark = !q ? NULL : !strncmp(line, "m.org/a/", 8) ? "deny"
-                                   : !strncmp(line, "m.org/b/", 8) ? "allow" : "?";
+        const char *mark = !q                              ? NULL
+                           : !strncmp(line, "m.org/a/", 8) ? "deny"
+                           : !strncmp(line, "m.org/b/", 8) ? "allow"
+                                                           : "?";
         rows += q != NULL;
-        if (q) fprintf(out, "%.*s\t%s\t%s", (int)(q - line), line, mark, q + 3);
-        else fputs(line, out);
+        if (q)
+            fprintf(out, "%.*s\t%s\t%s", (int)(q - line), line, mark, q + 3);
+        else
+            fputs(line, out);
     }
     if (in) fclose(in);
     fclose(out);
@@ -200,12 +204,14 @@ TEST(unique_score_file_names) {
     CHECK_EQ_INT(mm_clf_unique_stems(paths, 5, &st), MM_OK);
     CHECK_STR(st[4], "z"); /* a stem of its own keeps its plain name */
     for (int i = 0; i < 5; i++)
-        for (int j = i + 1; j < 5; j++) CHECK(strcmp(st[i], st[j]) != 0);
+        for (int j = i + 1; j < 5; j++)
+            CHECK(strcmp(st[i], st[j]) != 0);
     CHECK(!strncmp(st[0], "x.", 2) && strlen(st[0]) == 10);
     /* a task of a split list names its shard as the whole list does */
     char **again;
     CHECK_EQ_INT(mm_clf_unique_stems(paths, 5, &again), MM_OK);
-    for (int i = 0; i < 5; i++) CHECK_STR(again[i], st[i]);
+    for (int i = 0; i < 5; i++)
+        CHECK_STR(again[i], st[i]);
     mm_clf_free_stems(again, 5);
     mm_clf_free_stems(st, 5);
     const char *twice[] = {"a/x.jsonl", "a/x.jsonl"};
@@ -220,9 +226,9 @@ static void write_scores(int files, int rows, uint64_t seed, char paths[][1024])
         snprintf(paths[f], 1024, "%s/s%d.scores.tsv", tmpdir, f);
         FILE *o = fopen(paths[f], "w");
         for (int i = 0; i < rows; i++)
-            fprintf(o, "id%llx\t%.7g\thttp://h/%d\th\t%llu\n",
-                    (unsigned long long)mm_rng_next(&r), (double)(mm_rng_next(&r) % 50) / 49.0,
-                    i, (unsigned long long)(mm_rng_next(&r) % 300));
+            fprintf(o, "id%llx\t%.7g\thttp://h/%d\th\t%llu\n", (unsigned long long)mm_rng_next(&r),
+                    (double)(mm_rng_next(&r) % 50) / 49.0, i,
+                    (unsigned long long)(mm_rng_next(&r) % 300));
         fclose(o);
     }
 }
@@ -239,7 +245,8 @@ TEST(cut_equals_exact_sort) {
     static char paths[7][1024];
     write_scores(7, 900, test_seed(), paths);
     const char *p[7];
-    for (int i = 0; i < 7; i++) p[i] = paths[i];
+    for (int i = 0; i < 7; i++)
+        p[i] = paths[i];
     struct {
         mm_select_mode m;
         double v;
@@ -253,8 +260,9 @@ TEST(cut_equals_exact_sort) {
         mm_select_cut a, b;
         CHECK_EQ_INT(mm_select_find_cut(p, 7, cases[c].m, cases[c].v, &a, NULL), MM_OK);
         CHECK_EQ_INT(mm_select_find_cut_exact(p, 7, cases[c].m, cases[c].v, &b), MM_OK);
-        if (!same_cut(&a, &b)) printf("  case %zu: %.9g/%s vs %.9g/%s\n", i, a.score,
-                                      a.id ? a.id : "-", b.score, b.id ? b.id : "-");
+        if (!same_cut(&a, &b))
+            printf("  case %zu: %.9g/%s vs %.9g/%s\n", i, a.score, a.id ? a.id : "-", b.score,
+                   b.id ? b.id : "-");
         CHECK(same_cut(&a, &b));
         mm_select_cut_free(&a);
         mm_select_cut_free(&b);
