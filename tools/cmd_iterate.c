@@ -72,10 +72,12 @@ static void help(void) {
         "  -j, --threads N        scoring and counting threads (default: all cores)\n"
         "      --stats FILE       write the per-iteration summaries as JSON\n"
         "  -h, --help             this help\n\n"
-        "Writes DIR/config.json, DIR/iter-K/{model.bin, scores/, collected.ids, domains.tsv,\n"
-        "prefixes.tsv, new_positives.jsonl.zst, new_positives.tsv, report.json,\n"
-        "score_hist.svg}, and DIR/report.{json,md} and DIR/growth.svg at the end.  The\n"
-        "per-iteration table goes to stdout.\n");
+        "Writes DIR/config.json, DIR/iter-K/{model.bin, valid.tsv, scores/, collected.ids,\n"
+        "domains.tsv, prefixes.tsv, new_positives.jsonl.zst, new_positives.tsv, report.json,\n"
+        "score_hist.svg}, DIR/annotations/ with --annotate, and DIR/report.{json,md} and\n"
+        "DIR/growth.svg at the end.  The per-iteration table (with the held-out ROC-AUC) goes\n"
+        "to stdout; the rule that stopped the run is named on stderr.  The differences from\n"
+        "DeepSeekMath are listed in docs/iterate.md.\n");
 }
 
 typedef struct path_list {
