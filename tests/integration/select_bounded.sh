@@ -21,7 +21,7 @@ awk -v n="$ROWS" -v files=$FILES -v dir="$T/s" 'BEGIN {
 }'
 got=$(cat "$T"/s/*.tsv | wc -l)
 same "$ROWS rows in $FILES score files" "$got" "$ROWS"
-total=$(cat "$T"/s/*.tsv | awk -F'\t' '{t += $5} END {printf "%d", t}')
+total=$(cat "$T"/s/*.tsv | awk -F'\t' '{t += $5} END {printf "%.0f", t}')
 budget=$((total * 3 / 10))
 # The reference: every row sorted by score (highest first), ties by id (bytewise), then the rows
 # up to the one whose running token sum reaches the budget.
