@@ -20,7 +20,9 @@ struct mm_lines {
     char *in, *raw; /* compressed input buffer; decompressed window */
     size_t in_cap, in_len, in_pos;
     size_t raw_cap, raw_len, raw_pos;
-    bool eof_in, skipping;
+    bool eof_in, skipping, raw_drained_full;
+    size_t zhint;     /* last ZSTD_decompressStream result: 0 = a frame just ended */
+    uint64_t in_read; /* compressed bytes read so far (for messages) */
     mm_buf line;
     size_t max_line;
     uint64_t offset, next_offset, lineno, skipped_long;
@@ -57,6 +59,21 @@ mm_err mm_lines_open(const char *path, size_t max_line, mm_lines **out) {
     return MM_OK;
 }
 
+/* At the end of a compressed file: the last frame must be complete.  A file cut short (a copy
+ * that stopped, a job killed while writing without mm_out) would otherwise read as a shorter,
+ * valid-looking shard; an empty file has no frame at all. */
+static mm_err zstd_check_end(mm_lines *r) {
+    if (r->in_read == 0)
+        return mm_fail(MM_ERR_TRUNCATED, "%s: byte 0: empty file, not a zstd stream", r->path);
+    if (r->zhint != 0)
+        return mm_fail(MM_ERR_TRUNCATED,
+                       "%s: byte %llu: zstd frame cut short (file truncated after %llu "
+                       "decompressed bytes)",
+                       r->path, (unsigned long long)r->in_read,
+                       (unsigned long long)r->next_offset);
+    return MM_OK;
+}
+
 /* Refill raw[] with the next decompressed bytes. Returns bytes produced, 0 at end. */
 static mm_err refill(mm_lines *r, size_t *got) {
     r->raw_pos = r->raw_len = 0;
@@ -69,15 +86,18 @@ static mm_err refill(mm_lines *r, size_t *got) {
         return MM_OK;
     }
     while (!r->raw_len) {
-        if (r->in_pos == r->in_len) {
+        /* a call that filled raw[] may hold more output: drain it before reading on */
+        bool pending = r->zhint != 0 && r->raw_drained_full;
+        if (r->in_pos == r->in_len && !pending) {
             if (r->eof_in) return MM_OK;
             r->in_len = fread(r->in, 1, r->in_cap, r->f);
             r->in_pos = 0;
+            r->in_read += r->in_len;
             if (!r->in_len) {
                 r->eof_in = true;
                 if (ferror(r->f))
                     return mm_fail(MM_ERR_IO, "%s: read error: %s", r->path, strerror(errno));
-                return MM_OK;
+                return zstd_check_end(r);
             }
         }
         ZSTD_inBuffer ib = {r->in, r->in_len, r->in_pos};
@@ -88,6 +108,8 @@ static mm_err refill(mm_lines *r, size_t *got) {
                            r->path, (unsigned long long)r->next_offset, ZSTD_getErrorName(rc));
         r->in_pos = ib.pos;
         r->raw_len = ob.pos;
+        r->zhint = rc;
+        r->raw_drained_full = ob.pos == ob.size;
     }
     *got = r->raw_len;
     return MM_OK;
