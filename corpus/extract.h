@@ -132,6 +132,7 @@ typedef struct mm_extract_stats {
     /* per form (mm_math_form), over the documents written: formulas found in their HTML, and
      * those in the text written (the others were in what content selection dropped) */
     uint64_t math_found[MM_MATH_FORMS], math_written[MM_MATH_FORMS];
+    uint64_t inputs_cut; /* inputs that ended inside a record, kept with keep_cut */
 } mm_extract_stats;
 
 typedef struct mm_extract_file_opts {
@@ -144,10 +145,14 @@ typedef struct mm_extract_file_opts {
     void (*progress)(void *ctx, uint64_t records, uint64_t bytes);
     void *progress_ctx;
     volatile int *stop; /* when set non-zero, stop and fail (output not committed) */
+    bool keep_cut;      /* keep the shard of an input that ends inside a record (see below) */
 } mm_extract_file_opts;
 
 /* Extract every HTML response of the WARC `in` into the shard `out` (.jsonl.zst), atomically:
- * nothing is left at `out` unless the whole file was done.  Damaged records are counted and
+ * nothing is left at `out` unless the whole file was done.  An input with no WARC record
+ * (empty, not a WARC) fails with MM_ERR_FORMAT; one that ends inside a record (cut short by the
+ * end of the file, its gzip member or its compressed stream) fails with MM_ERR_TRUNCATED naming
+ * file and byte, and no shard is left, unless o->keep_cut (then it counts in st->inputs_cut).  Damaged records are counted and
  * skipped; a record the reader returns cut short, or with WARC-Truncated, is extracted from what
  * there is and its document carries "truncated" (counted in st->truncated).  HTTP 206 responses
  * are skipped (skip_http_partial).  WET `conversion` records (text/plain) become documents of

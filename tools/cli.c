@@ -39,6 +39,15 @@ void cli_warn(const char *cmd, const char *fmt, ...) {
     fputc('\n', stderr);
 }
 
+void cli_error(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "mathmine %s: error: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
 void cli_info(int level, const char *fmt, ...) {
     if (cli_verbosity < level) return;
     va_list ap;

@@ -31,6 +31,9 @@ _Noreturn void cli_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Print "mathmine CMD: error: <strerror>: <detail>" and exit(1). */
 _Noreturn void cli_die(const char *cmd, mm_err e);
+/* An error line on stderr ("mathmine CMD: error: ..."), printed even with -q: an input that
+ * failed (the batch goes on, exit 1 at the end). */
+void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A warning line on stderr ("mathmine CMD: warning: ..."), unless -q. */
 void cli_warn(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* An informational line on stderr, shown at verbosity >= level. */

@@ -30,7 +30,7 @@ typedef struct opts {
     const char *langs[64];
     size_t nlangs;
     size_t min_chars, max_bytes;
-    bool force, html, json, keep;
+    bool force, html, json, keep, keep_cut;
     int threads;
 } opts;
 
@@ -42,8 +42,11 @@ static void help(void) {
            "formula as LaTeX in $...$ (inline) or $$...$$ (display), identify the language\n"
            "(cld2) and write one JSON document per page to OUT_DIR/<input-name>.jsonl.zst,\n"
            "atomically.  An output that already exists is skipped (a killed run resumes).\n"
-           "A record cut short (end of file, gzip member) or marked WARC-Truncated is\n"
-           "extracted from what there is and its document gets \"truncated\": REASON; HTTP\n"
+           "A record marked WARC-Truncated, or cut short by a damaged gzip member inside\n"
+           "the file, is extracted from what there is and its document gets \"truncated\":\n"
+           "REASON.  An input that ends inside a record (a download cut short) or holds no\n"
+           "WARC record fails: named at the end, exit 1, no shard written, so a rerun with\n"
+           "the whole file redoes it (--keep-cut keeps its shard instead).  HTTP\n"
            "206 partial responses are skipped.  WET files (conversion records, plain text)\n"
            "are read too, with a warning: their math markup is already gone.\n\n"
            "Options:\n"
@@ -55,6 +58,9 @@ static void help(void) {
            "                        'zh' also keeps zh-Hant) (default: all)\n"
            "      --max-bytes SIZE  skip HTML payloads larger than SIZE (default 8M)\n"
            "      --keep-boilerplate  all visible text: no navigation/sidebar/footer pruning\n"
+           "      --keep-cut        an input that ends inside a record still gives its shard\n"
+           "                        (that document marked \"truncated\"; default: the input\n"
+           "                        fails and no shard is written)\n"
            "      --stats FILE      write the counts (records, HTML, WET text, extracted,\n"
            "                        truncated, skipped by reason, bytes, docs/s, and per\n"
            "                        math form the formulas found in the HTML and written:\n"
@@ -100,6 +106,7 @@ static void parse(int argc, char **argv, opts *o) {
             o->max_bytes = (size_t)cli_parse_int(CMD, a, value(argc, argv, &i), 1, 1LL << 40);
         else if (!strcmp(a, "--lang")) split_langs(o, value(argc, argv, &i));
         else if (!strcmp(a, "--keep-boilerplate")) o->keep = true;
+        else if (!strcmp(a, "--keep-cut")) o->keep_cut = true;
         else if (!strcmp(a, "--stats")) o->stats_path = value(argc, argv, &i);
         else if (!strcmp(a, "--html")) o->html = true;
         else if (!strcmp(a, "--json")) o->json = true;
@@ -309,7 +316,8 @@ static mm_err one_file(void *ctx, size_t i, int worker) {
     mm_extract_file_opts fo = {.extract = {.keep_boilerplate = o->keep, .max_bytes = o->max_bytes},
                                .min_chars = o->min_chars, .langs = o->nlangs ? o->langs : NULL,
                                .nlangs = o->nlangs, .progress = on_progress,
-                               .progress_ctx = j->prog, .stop = &cli_interrupted};
+                               .progress_ctx = j->prog, .stop = &cli_interrupted,
+                               .keep_cut = o->keep_cut};
     uint64_t wet_before = j->st[worker].conversions;
     mm_err e = mm_extract_warc(j->ctx[worker], o->inputs[i], j->outs[i], &fo, &j->st[worker]);
     if (e == MM_OK && j->st[worker].conversions > wet_before)
@@ -319,7 +327,8 @@ static mm_err one_file(void *ctx, size_t i, int worker) {
                  "gone; extract from the WARC files to keep the formulas",
                  o->inputs[i]);
     if (e != MM_OK) {
-        cli_warn(CMD, "%s: %s: %s", o->inputs[i], mm_strerror(e), mm_error_detail());
+        if (!cli_interrupted)
+            cli_error(CMD, "%s: %s: %s", o->inputs[i], mm_strerror(e), mm_error_detail());
         j->status[i] = -1;
     }
     return e;
@@ -344,6 +353,7 @@ static mm_err stats_json(const mm_extract_stats *s, size_t files, size_t skipped
              {"truncated", s->truncated},
              {"conversions", s->conversions},
              {"text_docs", s->text_docs},
+             {"inputs_cut_kept", s->inputs_cut},
              {"bytes_in", s->bytes_in},
              {"html_bytes", s->html_bytes},
              {"bytes_out", s->bytes_out}};
@@ -443,11 +453,14 @@ static int run_warcs(const opts *o) {
         mm_extract_stats_add(&total, &j.st[w]);
         mm_extract_free(j.ctx[w]);
     }
-    for (size_t i = 0; i < o->ninputs; i++) {
+    for (size_t i = 0; i < o->ninputs; i++)
         skipped += j.status[i] == 1, failed += j.status[i] == -1;
+    summary(o, &total, skipped, failed, secs);
+    for (size_t i = 0; i < o->ninputs; i++) {
+        if (j.status[i] == -1 && !cli_interrupted)
+            cli_error(CMD, "failed: %s (no shard written; see above)", o->inputs[i]);
         free(j.outs[i]);
     }
-    summary(o, &total, skipped, failed, secs);
     free(j.ctx), free(j.st), free(j.outs), free(j.status);
     if (cli_interrupted) return CLI_EXIT_INTERRUPTED;
     return failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
