@@ -123,6 +123,8 @@ static void parse(int argc, char **argv, opts *o) {
 
 /* ---- --html: one page at a time ---- */
 
+/* A .gz page must be whole gzip data: zlib would pass other bytes through as they are
+ * ("transparent" mode) and stop quietly at a member cut short. */
 static mm_err read_maybe_gz(const char *path, mm_buf *b) {
     size_t n = strlen(path);
     if (n < 3 || strcmp(path + n - 3, ".gz")) return mm_read_file(path, b);
@@ -131,11 +133,19 @@ static mm_err read_maybe_gz(const char *path, mm_buf *b) {
     mm_buf_clear(b);
     char chunk[65536];
     int k;
-    while ((k = gzread(f, chunk, sizeof chunk)) > 0)
-        if (mm_buf_append(b, chunk, (size_t)k) != MM_OK) break;
-    int err = k < 0;
+    mm_err e = MM_OK;
+    while (e == MM_OK && (k = gzread(f, chunk, sizeof chunk)) > 0)
+        e = mm_buf_append(b, chunk, (size_t)k);
+    int zerr = Z_OK;
+    const char *why = gzerror(f, &zerr);
+    long at = (long)gzoffset(f);
+    if (e == MM_OK && gzdirect(f))
+        e = mm_fail(MM_ERR_FORMAT, "%s: byte 0: not gzip data", path);
+    else if (e == MM_OK && (k < 0 || (zerr != Z_OK && zerr != Z_STREAM_END)))
+        e = mm_fail(zerr == Z_BUF_ERROR ? MM_ERR_TRUNCATED : MM_ERR_FORMAT,
+                    "%s: byte %ld: bad gzip data: %s", path, at, why);
     gzclose(f);
-    return err ? mm_fail(MM_ERR_FORMAT, "%s: bad gzip data", path) : MM_OK;
+    return e;
 }
 
 static mm_err print_page(mm_extract *x, const opts *o, const char *path, mm_buf *html, mm_buf *line,
@@ -269,7 +279,7 @@ static int run_html(const opts *o) {
         for (size_t k = 0; k < n; k++) {
             const char *f = files ? files[k] : o->inputs[i];
             if (print_page(x, o, f, &html, &line, &st) != MM_OK) {
-                cli_warn(CMD, "%s", mm_error_detail());
+                cli_error(CMD, "%s", mm_error_detail());
                 rc = CLI_EXIT_FAIL;
             } else {
                 pages++, bytes += html.len;
