@@ -362,7 +362,11 @@ int cmd_grpo(int argc, char **argv) {
         else if (!strcmp(a, "--sft-batch")) sft_batch = (int)cli_parse_int(CMD, a, VAL(), 1, 100000);
         else if (!strcmp(a, "--seed")) o.seed = (uint64_t)cli_parse_int(CMD, a, VAL(), 0, 1LL << 62);
         else if (!strcmp(a, "--write-train")) write_n = (long)cli_parse_int(CMD, a, VAL(), 1, 1000000000);
-        else if (!strcmp(a, "--write-split")) split = VAL();
+        else if (!strcmp(a, "--write-split")) {
+            split = VAL();
+            if (strcmp(split, "train") && strcmp(split, "test"))
+                cli_usage_error(CMD, "--write-split must be train or test, got '%s'", split);
+        }
         else if (!strcmp(a, "-j")) threads = (int)cli_parse_int(CMD, a, VAL(), 1, 4096);
         else if (!strcmp(a, "--stats")) stats = VAL();
         else cli_usage_error(CMD, "unknown option '%s'", a);
