@@ -1,5 +1,6 @@
 #include "common/io.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,6 +289,34 @@ void mm_out_abort(mm_out *o) {
 bool mm_file_done(const char *path) {
     struct stat st;
     return stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+}
+
+mm_err mm_out_dir_check(const char *dir, const char *marker, bool force, const char *what) {
+    struct stat st;
+    if (stat(dir, &st)) return MM_OK;
+    if (!S_ISDIR(st.st_mode))
+        return mm_fail(MM_ERR_ARG, "%s: exists and is not a folder; choose another output folder",
+                       dir);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, marker);
+    if (stat(path, &st) == 0)
+        return force ? MM_OK
+                     : mm_fail(MM_ERR_ARG,
+                               "%s already holds a finished %s (%s): pass --force to overwrite "
+                               "it, or choose another output folder",
+                               dir, what, marker);
+    DIR *d = opendir(dir);
+    if (!d) return mm_fail(MM_ERR_IO, "%s: cannot open folder: %s", dir, strerror(errno));
+    char other[256] = "";
+    for (struct dirent *de; !other[0] && (de = readdir(d));)
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+            snprintf(other, sizeof other, "%s", de->d_name);
+    closedir(d);
+    if (!other[0]) return MM_OK;
+    return mm_fail(MM_ERR_ARG,
+                   "%s: not empty and not a %s (it holds '%s'): mathmine never deletes what it "
+                   "did not create; choose another output folder",
+                   dir, what, other);
 }
 
 mm_err mm_mkdirs(const char *path) {

@@ -38,6 +38,12 @@ MM_API uint64_t mm_out_bytes(const mm_out *o); /* bytes given to mm_out_write so
 
 /* True when `path` exists as a regular, non-empty file (a finished output to skip). */
 MM_API bool mm_file_done(const char *path);
+/* May a command write its output folder `dir`, replacing what is there?  Yes when `dir` is
+ * missing or empty; when it holds `marker` (a file only mathmine writes there, e.g.
+ * "train_state.json"), only with `force`.  Anything else (a folder of other files, a file) is
+ * refused with MM_ERR_ARG naming `dir` and one of its entries: no command deletes what it did
+ * not create.  `what` names the run in the message ("pretraining run"). */
+MM_API mm_err mm_out_dir_check(const char *dir, const char *marker, bool force, const char *what);
 /* mkdir -p */
 MM_API mm_err mm_mkdirs(const char *path);
 /* Basename of `path` with a known extension chain (.warc.gz, .jsonl.zst, ...) removed. */

@@ -673,6 +673,10 @@ mm_err mm_gpt_replace_dir(const char *tmp, const char *dir) {
     snprintf(old, sizeof old, "%s.old.%d", dir, (int)getpid());
     struct stat st;
     int had = stat(dir, &st) == 0;
+    /* the last guard: only a folder mathmine wrote (a checkpoint, or a run's folder with its
+     * log before the first checkpoint) or an empty one is replaced */
+    if (mm_out_dir_check(dir, "log.jsonl", true, "checkpoint") != MM_OK)
+        MM_TRY(mm_out_dir_check(dir, "config.json", true, "checkpoint"));
     if (had && rename(dir, old))
         return mm_fail(MM_ERR_IO, "%s: cannot move aside: %s", dir, strerror(errno));
     if (rename(tmp, dir)) {

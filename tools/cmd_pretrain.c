@@ -34,7 +34,11 @@ static void usage(FILE *f) {
         "  --config K=V,...     layers (6), heads (6), dim (384), ctx (256), vocab (the\n"
         "                       tokenizer's size; required without --tokenizer)\n"
         "  --tokenizer DIR      tokenizer to copy into the checkpoint (and take vocab from)\n"
-        "  --out DIR            run / checkpoint directory (required)\n"
+        "  --out DIR            run / checkpoint directory (required): missing or empty, or\n"
+        "                       a run of this command (a folder holding other files is\n"
+        "                       refused: mathmine never deletes what it did not create)\n"
+        "  --force              start over in an --out that holds a finished run (its\n"
+        "                       checkpoint is replaced; default: refused)\n"
         "  --resume             continue the run in --out exactly where its checkpoint ended\n"
         "                       (optimisation options not given come from the checkpoint)\n"
         "  --stop-at N          checkpoint and stop after step N (the schedule still spans\n"
@@ -159,6 +163,7 @@ static void parse_args(int argc, char **argv, args *a) {
         else if (IS("--config")) parse_config(need(argc, argv, &i), &o->cfg);
         else if (IS("--tokenizer")) o->tokenizer_dir = need(argc, argv, &i);
         else if (IS("--resume")) o->resume = 1;
+        else if (IS("--force")) o->force = 1;
         else if (IS("--stop-at")) o->stop_at = (long)INT(1, 1000000000);
         else if (IS("--batch")) o->batch = (int)INT(1, 1 << 20);
         else if (IS("--accum")) o->accum = (int)INT(1, 1 << 20);
