@@ -94,6 +94,8 @@ typedef struct mm_clf_train_opts {
     uint64_t pos_sample; /* same for positives; 0 = all */
     double valid_frac;   /* hold out this fraction of each class for validation (0 = none) */
     size_t min_chars;    /* skip documents whose normalised text is shorter (default 1) */
+    volatile int *stop;  /* when it becomes non-zero, reading and fastText's training stop and
+                            the call fails (no model written); NULL = never */
 } mm_clf_train_opts;
 
 MM_API void mm_clf_train_opts_default(mm_clf_train_opts *o);

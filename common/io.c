@@ -2,6 +2,9 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,11 +190,78 @@ void mm_lines_close(mm_lines *r) {
 struct mm_out {
     FILE *f;
     char *path, *tmp;
+    struct mm_out *prev, *next; /* the open outputs (see mm_out_remove_temps) */
     ZSTD_CCtx *z;
     char *zbuf;
     size_t zcap;
     uint64_t bytes;
 };
+
+/* Every output between open and commit/abort, so that a process that exits on an error or an
+ * interrupt can remove their temp files (mm_out_remove_temps). */
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+static mm_out *open_outs;
+
+static void out_register(mm_out *o) {
+    pthread_mutex_lock(&open_lock);
+    o->next = open_outs;
+    if (open_outs) open_outs->prev = o;
+    open_outs = o;
+    pthread_mutex_unlock(&open_lock);
+}
+
+static void out_unregister(mm_out *o) {
+    pthread_mutex_lock(&open_lock);
+    if (o->prev) o->prev->next = o->next;
+    else if (open_outs == o) open_outs = o->next;
+    if (o->next) o->next->prev = o->prev;
+    o->prev = o->next = NULL;
+    pthread_mutex_unlock(&open_lock);
+}
+
+void mm_out_remove_temps(void) {
+    pthread_mutex_lock(&open_lock);
+    for (mm_out *o = open_outs; o; o = o->next)
+        if (o->tmp) unlink(o->tmp);
+    pthread_mutex_unlock(&open_lock);
+}
+
+static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st, (void)flag, (void)ftw;
+    return remove(p);
+}
+
+/* "<base>.tmp.<pid>" or "<base>.tmp.<pid>.<anything>": the pid, else 0. */
+static long temp_pid(const char *name, const char *base, size_t blen) {
+    if (strncmp(name, base, blen) || strncmp(name + blen, ".tmp.", 5)) return 0;
+    char *end;
+    long pid = strtol(name + blen + 5, &end, 10);
+    if (end == name + blen + 5 || (*end && *end != '.') || pid <= 0) return 0;
+    return pid;
+}
+
+int mm_remove_stale_temps(const char *path) {
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    const char *base = slash ? path + (slash - dir) + 1 : path;
+    if (slash) *slash = 0;
+    else snprintf(dir, sizeof dir, ".");
+    if (!*base) return 0;
+    DIR *d = opendir(slash && !*dir ? "/" : dir);
+    if (!d) return 0;
+    size_t blen = strlen(base);
+    int removed = 0;
+    for (struct dirent *de; (de = readdir(d));) {
+        long pid = temp_pid(de->d_name, base, blen);
+        if (!pid || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+        char p[8192];
+        snprintf(p, sizeof p, "%s/%s", slash && !*dir ? "" : dir, de->d_name);
+        if (nftw(p, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0) removed++;
+    }
+    closedir(d);
+    return removed;
+}
 
 mm_err mm_out_open(const char *path, int zstd_level, mm_out **out) {
     *out = NULL;
@@ -205,6 +275,7 @@ mm_err mm_out_open(const char *path, int zstd_level, mm_out **out) {
         return MM_ERR_NOMEM;
     }
     snprintf(o->tmp, n + 32, "%s.tmp.%d", path, (int)getpid());
+    mm_remove_stale_temps(path);
     o->f = fopen(o->tmp, "wb");
     if (!o->f) {
         mm_err e = mm_fail(MM_ERR_IO, "%s: cannot create: %s", o->tmp, strerror(errno));
@@ -224,6 +295,7 @@ mm_err mm_out_open(const char *path, int zstd_level, mm_out **out) {
             return MM_ERR_NOMEM;
         }
     }
+    out_register(o);
     *out = o;
     return MM_OK;
 }
@@ -275,6 +347,7 @@ mm_err mm_out_commit(mm_out *o) {
 
 void mm_out_abort(mm_out *o) {
     if (!o) return;
+    out_unregister(o);
     if (o->f) fclose(o->f);
     if (o->tmp) unlink(o->tmp);
     ZSTD_freeCCtx(o->z);

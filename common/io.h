@@ -35,6 +35,13 @@ MM_API mm_err mm_out_write(mm_out *o, const void *data, size_t n);
 MM_API mm_err mm_out_commit(mm_out *o); /* flush, fsync, rename; frees o */
 MM_API void mm_out_abort(mm_out *o);    /* remove the temp file; frees o; accepts NULL */
 MM_API uint64_t mm_out_bytes(const mm_out *o); /* bytes given to mm_out_write so far */
+/* Remove the temp files of every output still open (they are not freed): for a program that
+ * exits on an error or an interrupt (tools/ call it at exit), so nothing half-written stays. */
+MM_API void mm_out_remove_temps(void);
+/* Remove "<path>.tmp.<pid>[.*]" files and folders left by a killed run: only those whose pid is
+ * no process on this machine.  mm_out_open does it for its path; stages with other temp names
+ * call it.  Returns how many were removed. */
+MM_API int mm_remove_stale_temps(const char *path);
 
 /* True when `path` exists as a regular, non-empty file (a finished output to skip). */
 MM_API bool mm_file_done(const char *path);

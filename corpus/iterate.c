@@ -635,24 +635,33 @@ static mm_err overlap_with_prev(iter_state *s) {
     return MM_OK;
 }
 
+/* Every step of an iteration is tried only while the caller has not asked to stop (Ctrl-C:
+ * opts.train.stop); the uncommitted iter-K.tmp/ is picked up again by the next run. */
+#define ITER_STEP(s, expr)                                                                         \
+    do {                                                                                           \
+        if ((s)->o->train.stop && *(s)->o->train.stop)                                            \
+            return mm_fail(MM_ERR_IO, "%s: interrupted", (s)->tmp);                                \
+        MM_TRY(expr);                                                                              \
+    } while (0)
+
 static mm_err run_iteration(iter_state *s, mm_iter_result *res) {
     double t0 = mm_now();
-    MM_TRY(mm_mkdirs(s->tmp));
+    ITER_STEP(s, mm_mkdirs(s->tmp));
     s->positive_ids = NULL;
-    MM_TRY(mm_idset_create(&s->positive_ids));
-    MM_TRY(train_model(s));
-    MM_TRY(score_pool(s));
-    MM_TRY(collect(s));
-    MM_TRY(overlap_with_prev(s));
-    MM_TRY(iter_counts_init(&s->domains));
-    MM_TRY(count_all(s, false));
-    MM_TRY(choose_domains(s));
-    MM_TRY(iter_counts_init(&s->prefixes));
-    MM_TRY(count_all(s, true));
+    ITER_STEP(s, mm_idset_create(&s->positive_ids));
+    ITER_STEP(s, train_model(s));
+    ITER_STEP(s, score_pool(s));
+    ITER_STEP(s, collect(s));
+    ITER_STEP(s, overlap_with_prev(s));
+    ITER_STEP(s, iter_counts_init(&s->domains));
+    ITER_STEP(s, count_all(s, false));
+    ITER_STEP(s, choose_domains(s));
+    ITER_STEP(s, iter_counts_init(&s->prefixes));
+    ITER_STEP(s, count_all(s, true));
     bool annotated;
-    MM_TRY(choose_prefixes(s, &annotated));
-    MM_TRY(iter_write_domains(s->tmp, &s->domains, s->math_domain));
-    MM_TRY(iter_write_prefixes(s->tmp, &s->prefixes, s->prefix_chosen,
+    ITER_STEP(s, choose_prefixes(s, &annotated));
+    ITER_STEP(s, iter_write_domains(s->tmp, &s->domains, s->math_domain));
+    ITER_STEP(s, iter_write_prefixes(s->tmp, &s->prefixes, s->prefix_chosen,
                                (const char *const *)s->prefix_reason, s->o->annotate && !annotated));
     if (s->o->annotate && !annotated) {
         res->done = MM_ITER_DONE_ANNOTATE;
@@ -662,11 +671,11 @@ static mm_err run_iteration(iter_state *s, mm_iter_result *res) {
     if (s->o->annotations) {
         char copy[PATH_CAP];
         path_in(copy, s->tmp, "annotations.tsv");
-        MM_TRY(iter_copy_file(s->o->annotations, copy));
+        ITER_STEP(s, iter_copy_file(s->o->annotations, copy));
     }
-    MM_TRY(add_new_positives(s));
+    ITER_STEP(s, add_new_positives(s));
     s->sum.seconds = mm_now() - t0;
-    MM_TRY(iter_write_report(s->tmp, &s->sum, s->hist, &s->domains, s->math_domain));
+    ITER_STEP(s, iter_write_report(s->tmp, &s->sum, s->hist, &s->domains, s->math_domain));
     if (rename(s->tmp, s->dir))
         return mm_fail(MM_ERR_IO, "committing %s as %s: %s", s->tmp, s->dir, strerror(errno));
     return MM_OK;

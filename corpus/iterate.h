@@ -54,7 +54,8 @@ typedef struct mm_iter_opts {
     bool annotate;           /* stop after writing the prefix candidates for a person */
     const char *annotations; /* TSV with columns prefix and decision (allow|deny), or NULL */
     int threads;             /* scoring / counting threads, 0 = all cores */
-    mm_clf_train_opts train; /* fastText settings (DeepSeekMath defaults, threads 1) */
+    mm_clf_train_opts train; /* fastText settings (DeepSeekMath defaults, threads 1); its
+                                `stop` flag also stops the iteration between its steps */
 } mm_iter_opts;
 
 MM_API void mm_iter_opts_default(mm_iter_opts *o);

@@ -654,6 +654,7 @@ void mm_gpt_rmtree(const char *dir) { nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PH
 
 mm_err mm_gpt_tmpdir(const char *dir, char *tmp, size_t cap) {
     snprintf(tmp, cap, "%s.tmp.%d", dir, (int)getpid());
+    mm_remove_stale_temps(dir); /* left by a killed run */
     mm_gpt_rmtree(tmp);
     char parent[4096];
     snprintf(parent, sizeof parent, "%s", dir);

@@ -205,6 +205,7 @@ int cmd_generate(int argc, char **argv) {
         if (!outs[b] || !lps[b]) cli_die(CMD, mm_fail(MM_ERR_NOMEM, "out of memory"));
     }
     double t0 = mm_now();
+    a.o.stop = &cli_interrupted;
     e = mm_gpt_generate(m, B, prompts, plen, &a.o, outs, olen, lps);
     double dt = mm_now() - t0;
     if (e != MM_OK) cli_die(CMD, e);
