@@ -58,7 +58,7 @@ for s in pos neg docs; do zstd -q -f "$F/$s.jsonl" -o "$F/$s.jsonl.zst"; done
 "$MM" -q classify train --pos "$F/pos.jsonl.zst" --neg "$F/neg.jsonl.zst" -o "$F/m.bin" --dim 16 --epoch 2 --bucket 20000 -j 1 2>/dev/null
 "$MM" -q tokenizer train --vocab 300 "$F/docs.jsonl.zst" -o "$F/tok" >/dev/null 2>&1
 "$MM" -q shard --tokenizer "$F/tok" "$F/docs.jsonl.zst" -o "$F/tokens" >/dev/null 2>&1
-"$MM" -q pretrain --data "$F/tokens/train_*.bin" --tokenizer "$F/tok" --config layers=1,heads=1,dim=16,ctx=32 --steps 2 --out "$F/ckpt" >/dev/null 2>&1
+"$MM" -q pretrain --data "$F/tokens/train_*.bin" --tokenizer "$F/tok" --config layers=1,heads=1,dim=16,ctx=128 --batch 2 --steps 2 --out "$F/ckpt" >/dev/null 2>&1
 "$MM" -q classify score --model "$F/m.bin" "$F/docs.jsonl.zst" --out-dir "$F/scores" >/dev/null 2>&1
 WARC=$SHARED/testdata/chatnoir-resiliparse/tests/data/warcfile.warc
 gzip -c "$WARC" > "$F/w.warc.gz"
@@ -113,4 +113,41 @@ for dmg in $DAMAGES; do
   absent "row 4: decontaminate $dmg: no output for it" "$O/dc/$dmg.jsonl.zst"
   no_temps "row 4: $dmg: no temp files left" "$O"
 done
+
+# ---- row 3: SIGINT to every long-running command: exit 130, nothing half-written, a rerun
+# completes.  Each is started with settings that would run for minutes. ----
+# interrupt NAME OUTPUT CMD...: SIGINT after 1.5 s; OUTPUT must not exist afterwards
+interrupt() {
+  local n=$1 out=$2; shift 2
+  "$@" >"$T/err/int-$n.out" 2>"$T/err/int-$n" &
+  local pid=$! t0=$SECONDS
+  sleep 1.5
+  kill -INT "$pid" 2>/dev/null
+  wait "$pid"; rc=$?; last=int-$n
+  expect "row 3: SIGINT to $n: exit 130 within $((SECONDS - t0)) s" 130
+  absent "row 3: SIGINT to $n: no output" "$out"
+  no_temps "row 3: SIGINT to $n: no temp files" "$(dirname "$out")"
+}
+I=$T/int; mkdir -p "$I"
+interrupt "classify train" "$I/m.bin" "$MM" classify train --pos "$F/pos.jsonl.zst" --neg "$F/neg.jsonl.zst" -o "$I/m.bin" --dim 16 --epoch 100000 --bucket 20000 -j 1
+run rerun-train "$MM" classify train --pos "$F/pos.jsonl.zst" --neg "$F/neg.jsonl.zst" -o "$I/m.bin" --dim 8 --epoch 1 --bucket 1000 -j 1
+expect "row 3: classify train rerun completes" 0; present "row 3: classify train rerun: model" "$I/m.bin"
+interrupt "iterate" "$I/it/iter-1" "$MM" iterate --positives "$F/pos.jsonl.zst" --pool "$F/docs.jsonl.zst" --work-dir "$I/it" --max-iter 1 --dim 16 --epoch 200 --bucket 20000
+run rerun-it "$MM" iterate --positives "$F/pos.jsonl.zst" --pool "$F/docs.jsonl.zst" --work-dir "$I/it" --max-iter 1 --dim 16 --epoch 200 --bucket 20000
+expect "row 3: iterate rerun completes" 0; present "row 3: iterate rerun: iteration committed" "$I/it/iter-1"
+interrupt "eval --k 16" "$I/dump.jsonl" "$MM" eval --ckpt "$F/ckpt" --k 16 --n 100000 --max-new-tokens 32 --dump "$I/dump.jsonl"
+run rerun-eval "$MM" eval --ckpt "$F/ckpt" --k 2 --n 4 --max-new-tokens 4 --dump "$I/dump.jsonl"
+expect "row 3: eval rerun completes" 0; present "row 3: eval rerun: dump" "$I/dump.jsonl"
+interrupt "generate -n 4000" "$I/none" "$MM" generate --ckpt "$F/ckpt" --prompt "The answer is" -n 4000 --max-new 64
+run rerun-gen "$MM" generate --ckpt "$F/ckpt" --prompt "The answer is" -n 2 --max-new 4
+expect "row 3: generate rerun completes" 0
+# pretrain checkpoints when interrupted (by design: the run resumes from there)
+"$MM" pretrain --data "$F/tokens/train_*.bin" --tokenizer "$F/tok" --config layers=2,heads=2,dim=64,ctx=32 --steps 1000000 --ckpt-every 1000000 --out "$I/pt" >/dev/null 2>"$T/err/int-pt" &
+pid=$!; sleep 1.5; kill -INT $pid; wait $pid; rc=$?; last=int-pt
+expect "row 3: SIGINT to pretrain: exit 130" 130
+present "row 3: SIGINT to pretrain: a whole checkpoint to resume from" "$I/pt/train_state.json" "$I/pt/model.safetensors"
+no_temps "row 3: SIGINT to pretrain: no temp files" "$I"
+step=$($PY -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["step"]))' "$I/pt/train_state.json")
+run rerun-pt "$MM" pretrain --data "$F/tokens/train_*.bin" --steps $((step + 2)) --out "$I/pt" --resume
+expect "row 3: pretrain --resume after SIGINT completes" 0
 finish
