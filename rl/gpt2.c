@@ -743,7 +743,15 @@ static mm_err load_tensor(const mm_st *st, const mm_gpt_tensor *t, const char *p
                        path, t->name, (long long)s->shape[0], s->ndim > 1 ? ", " : "",
                        s->ndim > 1 ? (long long)s->shape[1] : 0LL, t->shape[0], t->shape[1]);
     mm_err e = mm_st_read_f32(s, t->data, t->size);
-    return e == MM_OK ? e : mm_fail(e, "%s: %s", path, mm_error_detail());
+    if (e != MM_OK) return mm_fail(e, "%s: %s", path, mm_error_detail());
+    /* a diverged run's weights would only give garbage text and "loss nan" later */
+    for (size_t i = 0; i < t->size; i++)
+        if (!isfinite(t->data[i]))
+            return mm_fail(MM_ERR_NUMERIC,
+                           "%s: tensor '%s' element %zu is %g: the checkpoint holds NaN/Inf "
+                           "weights (a diverged run?); use an earlier checkpoint",
+                           path, t->name, i, (double)t->data[i]);
+    return MM_OK;
 }
 
 mm_err mm_gpt_load(const char *dir, mm_gpt **out) {

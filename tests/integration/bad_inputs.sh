@@ -150,4 +150,99 @@ no_temps "row 3: SIGINT to pretrain: no temp files" "$I"
 step=$($PY -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["step"]))' "$I/pt/train_state.json")
 run rerun-pt "$MM" pretrain --data "$F/tokens/train_*.bin" --steps $((step + 2)) --out "$I/pt" --resume
 expect "row 3: pretrain --resume after SIGINT completes" 0
+
+# ---- row 1: no command deletes what it did not create ----
+PT=(--data "$F/tokens/train_*.bin" --tokenizer "$F/tok" --config layers=1,heads=1,dim=16,ctx=32 --steps 1)
+mkdir -p "$T/r1/x"; echo keep > "$T/r1/x/a.txt"
+run r1-foreign "$MM" pretrain "${PT[@]}" --out "$T/r1/x"
+expect "row 1: pretrain into a non-empty folder that is not a run: refused" 1 "$T/r1/x" "a.txt"
+same "row 1: the user's file is still there" "$(cat "$T/r1/x/a.txt" 2>&1)" keep
+run r1-first "$MM" pretrain "${PT[@]}" --out "$T/r1/run"
+expect "row 1: pretrain into a new folder" 0
+run r1-again "$MM" pretrain "${PT[@]}" --out "$T/r1/run"
+expect "row 1: a finished checkpoint is not overwritten without --force" 1 "$T/r1/run" "--force"
+run r1-force "$MM" pretrain "${PT[@]}" --out "$T/r1/run" --force
+expect "row 1: --force starts over" 0
+mkdir -p "$T/r1/g"; echo keep > "$T/r1/g/notes.txt"
+run r1-grpo "$MM" grpo --algo sft --init new:1,1,16,32 --task arith --steps 1 --sft-batch 2 -o "$T/r1/g"
+expect "row 1: grpo into a non-empty folder that is not a run: refused" 1 "$T/r1/g" "notes.txt"
+present "row 1: grpo: the user's file is still there" "$T/r1/g/notes.txt"
+: > "$T/r1/file"
+run r1-file "$MM" pretrain "${PT[@]}" --out "$T/r1/file"
+expect "row 1: --out naming a file: refused" 1 "$T/r1/file"
+
+# ---- row 5: extract on a cut .warc.gz, random bytes, an empty file ----
+W=$T/r5; mkdir -p "$W/in"
+wsize=$(stat -c %s "$F/w.warc.gz")
+head -c $((wsize / 2)) "$F/w.warc.gz" > "$W/in/w.warc.gz"
+head -c 4000 /dev/urandom > "$W/in/junk.warc.gz"
+: > "$W/in/empty.warc.gz"
+for x in w junk empty; do
+  run "r5-$x" "$MM" -q extract -o "$W/out" "$W/in/$x.warc.gz"
+  expect "row 5: extract on a $x .warc.gz: exit 1, named (even with -q)" 1 "$W/in/$x.warc.gz" "byte"
+  absent "row 5: extract $x: no shard (not marked done)" "$W/out/$x.jsonl.zst"
+done
+grep -q "failed: $W/in/w.warc.gz" "$T/err/r5-w" && ok "row 5: the failed input is named again at the end" || fail "row 5: failed input not listed at the end"
+cp "$F/w.warc.gz" "$W/in/w.warc.gz"
+run r5-rerun "$MM" -q extract -o "$W/out" "$W/in/w.warc.gz"
+expect "row 5: a rerun with the whole file extracts it" 0
+n=$(zstd -dc "$W/out/w.jsonl.zst" | wc -l)
+check "row 5: its shard holds every page ($n)" test "$n" -ge 10
+no_temps "row 5: no temp files" "$W"
+
+# ---- row 9: an empty benchmark set is an error ----
+mkdir -p "$T/r9/empty"; : > "$T/r9/gsm8k.jsonl"
+run r9-dir "$MM" decontaminate --bench-dir "$T/r9/empty" --out-dir "$T/r9/o" "$F/docs.jsonl.zst"
+expect "row 9: --bench-dir with no benchmark folder" 1 "$T/r9/empty"
+run r9-file "$MM" decontaminate --bench "gsm8k=$T/r9/gsm8k.jsonl" --out-dir "$T/r9/o" "$F/docs.jsonl.zst"
+expect "row 9: --bench gsm8k=<empty file>" 1 "$T/r9/gsm8k.jsonl"
+absent "row 9: nothing written" "$T/r9/o/docs.jsonl.zst"
+
+# ---- row 11: extract --html: deep nesting, a corrupt .html.gz ----
+$PY -c 'print("<html><body>" + "<div>" * 300 + "<p>deep text here</p>" + "</div>" * 300 + "<p>after the deep node</p></body></html>")' > "$T/deep.html"
+run r11-deep "$MM" extract --html --keep-boilerplate "$T/deep.html"
+expect "row 11: 300 nested divs parse" 0
+same "row 11: the text inside and after the deep node is kept" "$(grep -c 'deep text here\|after the deep node' "$T/err/r11-deep.out")" 2
+echo '<html><body><p>hello world</p></body></html>' | gzip > "$T/ok.html.gz"
+head -c 25 "$T/ok.html.gz" > "$T/cut.html.gz"; head -c 200 /dev/urandom > "$T/junk.html.gz"
+for x in cut junk; do
+  run "r11-$x" "$MM" extract --html "$T/$x.html.gz"
+  expect "row 11: extract --html on a $x .html.gz" 1 "$T/$x.html.gz" "byte"
+done
+
+# ---- row 12: NaN weights; a training state beyond --steps ----
+cp -r "$F/ckpt" "$T/nan"
+$PY - "$T/nan/model.safetensors" <<'PYEOF'
+import json, struct, sys
+p = sys.argv[1]; b = bytearray(open(p, 'rb').read())
+n = struct.unpack('<Q', b[:8])[0]; h = json.loads(b[8:8 + n])
+k = sorted(x for x in h if x != '__metadata__')[0]
+b[8 + n + h[k]['data_offsets'][0]: 8 + n + h[k]['data_offsets'][0] + 4] = struct.pack('<f', float('nan'))
+open(p, 'wb').write(bytes(b))
+PYEOF
+run r12-gen "$MM" generate --ckpt "$T/nan" --prompt "x" --max-new 2
+expect "row 12: generate on NaN weights" 1 "$T/nan/model.safetensors" "NaN"
+run r12-eval "$MM" eval --ckpt "$T/nan" --n 2 --max-new-tokens 2
+expect "row 12: eval on NaN weights" 1 "$T/nan/model.safetensors" "NaN"
+cp -r "$T/r1/run" "$T/beyond"
+$PY -c 'import json,sys; p=sys.argv[1]; d=json.load(open(p)); d["step"]=50; json.dump(d, open(p, "w"))' "$T/beyond/train_state.json"
+run r12-step "$MM" pretrain --data "$F/tokens/train_*.bin" --steps 5 --out "$T/beyond" --resume
+expect "row 12: --resume from a step beyond --steps" 1 "$T/beyond/train_state.json" "step 50"
+
+# ---- row 14: junk JSON files give whole messages (the detail formatter no longer reads the
+# buffer it writes) ----
+cp -r "$F/ckpt" "$T/junk1"; printf '{"a": tru' > "$T/junk1/vocab.json"
+run r14-vocab "$MM" generate --ckpt "$T/junk1" --prompt "x" --max-new 2
+expect "row 14: junk vocab.json: named whole" 1 "$T/junk1/vocab.json"
+cp -r "$F/ckpt" "$T/junk2"; printf '{"n_layer": ' > "$T/junk2/config.json"
+run r14-config "$MM" eval --ckpt "$T/junk2" --n 2
+expect "row 14: bad config.json: named whole" 1 "$T/junk2/config.json"
+cp -r "$T/r1/run" "$T/junk3"; printf '[1, 2' > "$T/junk3/train_state.json"
+run r14-state "$MM" pretrain --data "$F/tokens/train_*.bin" --steps 5 --out "$T/junk3" --resume
+expect "row 14: bad train_state.json: named whole" 1 "$T/junk3/train_state.json"
+
+# ---- row 15 ----
+run r15 "$MM" grpo --task arith --write-train 3 --write-split bogus -o "$T/bogus.jsonl.zst"
+expect "row 15: grpo --write-split bogus is a usage error" 2 "bogus"
+absent "row 15: nothing written" "$T/bogus.jsonl.zst"
 finish
