@@ -375,4 +375,23 @@ for c in score dc tok; do
     rm -rf "$T/l/$c"
   done
 done
+
+# ---- stale temp files of a killed run are removed by the next run on the same outputs (only
+# when their pid is no live process) ----
+dead=4190000; while kill -0 $dead 2>/dev/null; do dead=$((dead + 1)); done
+S=$T/stale; mkdir -p "$S/scores" "$S/x.tmp.$dead"
+echo half > "$S/scores/docs.scores.tsv.tmp.$dead"; echo mine > "$S/scores/docs.scores.tsv.tmp.$$"
+echo half > "$S/m.bin.tmp.$dead.train.txt"; echo half > "$S/m.bin.tmp.$dead"
+cp -r "$F/ckpt" "$S/ck.tmp.$dead"
+run st-score "$MM" classify score --model "$F/m.bin" "$F/docs.jsonl.zst" --out-dir "$S/scores"
+expect "stale temps: classify score runs" 0
+absent "stale temps: a dead run's temp score file removed" "$S/scores/docs.scores.tsv.tmp.$dead"
+present "stale temps: a live process's temp file kept" "$S/scores/docs.scores.tsv.tmp.$$"
+run st-train "$MM" classify train --pos "$F/pos.jsonl.zst" --neg "$F/neg.jsonl.zst" -o "$S/m.bin" --dim 8 --epoch 1 --bucket 1000 -j 1
+expect "stale temps: classify train runs" 0
+absent "stale temps: a dead run's training file and model temp removed" "$S/m.bin.tmp.$dead.train.txt" "$S/m.bin.tmp.$dead"
+run st-pt "$MM" pretrain "${PT[@]}" --out "$S/ck"
+expect "stale temps: pretrain runs" 0
+absent "stale temps: a dead run's checkpoint temp folder removed" "$S/ck.tmp.$dead"
+present "stale temps: an unrelated name is kept" "$S/x.tmp.$dead"
 finish
