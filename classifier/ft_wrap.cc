@@ -74,8 +74,10 @@ extern "C" mm_err mm_ft_train_file(const char *input, const mm_clf_train_opts *o
         fasttext::FastText::TrainCallback cb = [&ft, stop](float, float, double, double, int64_t) {
             if (*stop) ft.abort();
         };
-        if (stop) ft.train(a, cb);
-        else ft.train(a);
+        if (stop)
+            ft.train(a, cb);
+        else
+            ft.train(a);
         if (stop && *stop) return mm_fail(MM_ERR_IO, "%s: interrupted", input);
         if (ft.getDictionary()->nlabels() < 2)
             return mm_fail(MM_ERR_ARG, "%s: one-class training data: fastText found %d label(s), "

@@ -73,8 +73,7 @@ static mm_err zstd_check_end(mm_lines *r) {
         return mm_fail(MM_ERR_TRUNCATED,
                        "%s: byte %llu: zstd frame cut short (file truncated after %llu "
                        "decompressed bytes)",
-                       r->path, (unsigned long long)r->in_read,
-                       (unsigned long long)r->next_offset);
+                       r->path, (unsigned long long)r->in_read, (unsigned long long)r->next_offset);
     return MM_OK;
 }
 
@@ -212,8 +211,10 @@ static void out_register(mm_out *o) {
 
 static void out_unregister(mm_out *o) {
     pthread_mutex_lock(&open_lock);
-    if (o->prev) o->prev->next = o->next;
-    else if (open_outs == o) open_outs = o->next;
+    if (o->prev)
+        o->prev->next = o->next;
+    else if (open_outs == o)
+        open_outs = o->next;
     if (o->next) o->next->prev = o->prev;
     o->prev = o->next = NULL;
     pthread_mutex_unlock(&open_lock);
@@ -245,8 +246,10 @@ int mm_remove_stale_temps(const char *path) {
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
     const char *base = slash ? path + (slash - dir) + 1 : path;
-    if (slash) *slash = 0;
-    else snprintf(dir, sizeof dir, ".");
+    if (slash)
+        *slash = 0;
+    else
+        snprintf(dir, sizeof dir, ".");
     if (!*base) return 0;
     DIR *d = opendir(slash && !*dir ? "/" : dir);
     if (!d) return 0;

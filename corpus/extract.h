@@ -152,12 +152,12 @@ typedef struct mm_extract_file_opts {
  * nothing is left at `out` unless the whole file was done.  An input with no WARC record
  * (empty, not a WARC) fails with MM_ERR_FORMAT; one that ends inside a record (cut short by the
  * end of the file, its gzip member or its compressed stream) fails with MM_ERR_TRUNCATED naming
- * file and byte, and no shard is left, unless o->keep_cut (then it counts in st->inputs_cut).  Damaged records are counted and
- * skipped; a record the reader returns cut short, or with WARC-Truncated, is extracted from what
- * there is and its document carries "truncated" (counted in st->truncated).  HTTP 206 responses
- * are skipped (skip_http_partial).  WET `conversion` records (text/plain) become documents of
- * their text (st->conversions > 0 tells the caller the file's math markup was already gone).
- * `x` is the caller's per-thread context.  Adds to *st. */
+ * file and byte, and no shard is left, unless o->keep_cut (then it counts in st->inputs_cut).
+ * Damaged records are counted and skipped; a record the reader returns cut short, or with
+ * WARC-Truncated, is extracted from what there is and its document carries "truncated" (counted in
+ * st->truncated).  HTTP 206 responses are skipped (skip_http_partial).  WET `conversion` records
+ * (text/plain) become documents of their text (st->conversions > 0 tells the caller the file's math
+ * markup was already gone). `x` is the caller's per-thread context.  Adds to *st. */
 MM_API mm_err mm_extract_warc(mm_extract *x, const char *in, const char *out,
                               const mm_extract_file_opts *o, mm_extract_stats *st);
 MM_API void mm_extract_stats_add(mm_extract_stats *into, const mm_extract_stats *s);

@@ -20,9 +20,9 @@ typedef struct run {
     mm_buf line, math;
     const char *file; /* basename of the WARC */
     size_t max_bytes;
-    uint64_t good;       /* records the reader returned (rc > 0) */
-    bool cut;            /* the input ends inside a record: the file is incomplete */
-    char cut_why[512];   /* the message naming file, byte and reason (cut, or no record) */
+    uint64_t good;     /* records the reader returned (rc > 0) */
+    bool cut;          /* the input ends inside a record: the file is incomplete */
+    char cut_why[512]; /* the message naming file, byte and reason (cut, or no record) */
 } run;
 
 void mm_extract_stats_add(mm_extract_stats *into, const mm_extract_stats *s) {

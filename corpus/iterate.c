@@ -639,7 +639,7 @@ static mm_err overlap_with_prev(iter_state *s) {
  * opts.train.stop); the uncommitted iter-K.tmp/ is picked up again by the next run. */
 #define ITER_STEP(s, expr)                                                                         \
     do {                                                                                           \
-        if ((s)->o->train.stop && *(s)->o->train.stop)                                            \
+        if ((s)->o->train.stop && *(s)->o->train.stop)                                             \
             return mm_fail(MM_ERR_IO, "%s: interrupted", (s)->tmp);                                \
         MM_TRY(expr);                                                                              \
     } while (0)
@@ -662,7 +662,8 @@ static mm_err run_iteration(iter_state *s, mm_iter_result *res) {
     ITER_STEP(s, choose_prefixes(s, &annotated));
     ITER_STEP(s, iter_write_domains(s->tmp, &s->domains, s->math_domain));
     ITER_STEP(s, iter_write_prefixes(s->tmp, &s->prefixes, s->prefix_chosen,
-                               (const char *const *)s->prefix_reason, s->o->annotate && !annotated));
+                                     (const char *const *)s->prefix_reason,
+                                     s->o->annotate && !annotated));
     if (s->o->annotate && !annotated) {
         res->done = MM_ITER_DONE_ANNOTATE;
         path_in(res->annotate_path, s->tmp, "prefixes.tsv");

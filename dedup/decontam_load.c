@@ -631,8 +631,10 @@ mm_err mm_decontam_add_dir(mm_decontam *d, const char *dir) {
         loaded++;
     }
     if (!e && !loaded)
-        e = mm_fail(MM_ERR_ARG, "%s: no benchmark folder in it (folders named after a preset: "
-                                "gsm8k, math, cmath, agieval, ...)", dir);
+        e = mm_fail(MM_ERR_ARG,
+                    "%s: no benchmark folder in it (folders named after a preset: "
+                    "gsm8k, math, cmath, agieval, ...)",
+                    dir);
     free_list(names, n);
     return e;
 }

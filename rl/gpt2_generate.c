@@ -260,6 +260,7 @@ mm_err mm_gpt_generate(mm_gpt *m, int B, const int32_t *const *prompts, const in
             err = e;
         }
     }
-    if (err != MM_OK && o->stop && *o->stop) return mm_fail(MM_ERR_IO, "gpt2: generate: interrupted");
+    if (err != MM_OK && o->stop && *o->stop)
+        return mm_fail(MM_ERR_IO, "gpt2: generate: interrupted");
     return err == MM_OK ? MM_OK : mm_fail(err, "gpt2: generate: out of memory for the KV cache (B %d)", B);
 }

@@ -536,8 +536,12 @@ static mm_err effective_opts(mm_pretrain_opts *o) {
     if (o->resume && !exists)
         return mm_fail(MM_ERR_ARG, "%s: no checkpoint to resume from (train_state.json missing)", o->out);
     if (!o->resume && exists && !o->force)
-        return mm_fail(MM_ERR_ARG, "%s already holds a run; pass --resume to continue it, --force to start over (its checkpoint is lost), or choose another --out", o->out);
-    if (!o->resume) MM_TRY(mm_out_dir_check(o->out, "train_state.json", o->force, "pretraining run"));
+        return mm_fail(MM_ERR_ARG,
+                       "%s already holds a run; pass --resume to continue it, --force to start "
+                       "over (its checkpoint is lost), or choose another --out",
+                       o->out);
+    if (!o->resume)
+        MM_TRY(mm_out_dir_check(o->out, "train_state.json", o->force, "pretraining run"));
     if (!o->resume) {
         resolve_opts(o, NULL);
         return check_opts(o);

@@ -107,7 +107,9 @@ static void on_signal(int sig) {
     cli_interrupted = 1;
 }
 
-static void at_exit(void) { mm_out_remove_temps(); }
+static void at_exit(void) {
+    mm_out_remove_temps();
+}
 
 void cli_install_signal_handlers(void) {
     atexit(at_exit);

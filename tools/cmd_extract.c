@@ -65,8 +65,8 @@ static void help(void) {
            "                        truncated, skipped by reason, bytes, docs/s, and per\n"
            "                        math form the formulas found in the HTML and written:\n"
            "                        math_found, math_written) as JSON to FILE; with --html:\n"
-           "                        pages, HTML bytes and the CPU seconds of the loop too\n"
-           STAGE_ARGS_HELP
+           "                        pages, HTML bytes and the CPU seconds of the loop "
+           "too\n" STAGE_ARGS_HELP
            "      --html            inputs are HTML files (.html or .html.gz) or folders of\n"
            "                        them: print each page's text to standard output\n"
            "      --json            with --html: one JSON line per page instead:\n"
@@ -106,7 +106,8 @@ static void parse(int argc, char **argv, opts *o) {
             o->max_bytes = (size_t)cli_parse_int(CMD, a, value(argc, argv, &i), 1, 1LL << 40);
         else if (!strcmp(a, "--lang")) split_langs(o, value(argc, argv, &i));
         else if (!strcmp(a, "--keep-boilerplate")) o->keep = true;
-        else if (!strcmp(a, "--keep-cut")) o->keep_cut = true;
+        else if (!strcmp(a, "--keep-cut"))
+            o->keep_cut = true;
         else if (!strcmp(a, "--stats")) o->stats_path = value(argc, argv, &i);
         else if (!strcmp(a, "--html")) o->html = true;
         else if (!strcmp(a, "--json")) o->json = true;
@@ -324,9 +325,12 @@ static mm_err one_file(void *ctx, size_t i, int worker) {
         if (!j->ctx[worker]) return j->status[i] = -1, MM_ERR_NOMEM;
     }
     mm_extract_file_opts fo = {.extract = {.keep_boilerplate = o->keep, .max_bytes = o->max_bytes},
-                               .min_chars = o->min_chars, .langs = o->nlangs ? o->langs : NULL,
-                               .nlangs = o->nlangs, .progress = on_progress,
-                               .progress_ctx = j->prog, .stop = &cli_interrupted,
+                               .min_chars = o->min_chars,
+                               .langs = o->nlangs ? o->langs : NULL,
+                               .nlangs = o->nlangs,
+                               .progress = on_progress,
+                               .progress_ctx = j->prog,
+                               .stop = &cli_interrupted,
                                .keep_cut = o->keep_cut};
     uint64_t wet_before = j->st[worker].conversions;
     mm_err e = mm_extract_warc(j->ctx[worker], o->inputs[i], j->outs[i], &fo, &j->st[worker]);

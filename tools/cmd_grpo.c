@@ -368,8 +368,7 @@ int cmd_grpo(int argc, char **argv) {
             split = VAL();
             if (strcmp(split, "train") && strcmp(split, "test"))
                 cli_usage_error(CMD, "--write-split must be train or test, got '%s'", split);
-        }
-        else if (!strcmp(a, "-j")) threads = (int)cli_parse_int(CMD, a, VAL(), 1, 4096);
+        } else if (!strcmp(a, "-j")) threads = (int)cli_parse_int(CMD, a, VAL(), 1, 4096);
         else if (!strcmp(a, "--stats")) stats = VAL();
         else if (!strcmp(a, "--force")) force = 1;
         else cli_usage_error(CMD, "unknown option '%s'", a);
