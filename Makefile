@@ -80,6 +80,9 @@ $(BUILD)/libmathmine.so: $(patsubst %.c,$(BUILD)/rel/%.o,$(LIB_C)) $(patsubst %.
 	$(CXX) -shared -o $@ $^ $(LDLIBS_ALL)
 $(BUILD)/mathmine: $(patsubst %.c,$(BUILD)/rel/%.o,$(TOOL_C)) $(BUILD)/rel/libmathmine.a
 	$(CXX) -o $@ $^ $(LDLIBS_ALL)
+# the command-line program under ASan+UBSan, for the bad-input matrix (tests/integration/bad_inputs.sh)
+$(BUILD)/mathmine-asan: $(patsubst %.c,$(BUILD)/asan/%.o,$(TOOL_C)) $(BUILD)/asan/libmathmine.a
+	$(CXX) $(SAN) -o $@ $^ $(LDLIBS_ALL)
 lib: $(BUILD)/libmathmine.a $(BUILD)/libmathmine.so
 
 # ---- tests ----------------------------------------------------------------------------
@@ -97,7 +100,7 @@ $(BUILD)/fuzzers/%: tests/fuzz/%.c $(BUILD)/fuzz/libmathmine.a
 	@mkdir -p $(@D)
 	$(CLANG) $(CFLAGS_ALL) -Wno-unknown-warning-option -fsanitize=fuzzer,address,undefined -O1 -o $@ $< $(BUILD)/fuzz/libmathmine.a $(LDLIBS_ALL)
 
-test: $(BUILD)/mathmine $(UNIT_REL) $(UNIT_ASAN) $(FUZZ_BIN)
+test: $(BUILD)/mathmine $(BUILD)/mathmine-asan $(UNIT_REL) $(UNIT_ASAN) $(FUZZ_BIN)
 	@MM_BUILD=$(BUILD) bash tests/run.sh
 test-long: $(BUILD)/mathmine $(UNIT_REL)
 	@MM_BUILD=$(BUILD) MM_LONG=1 bash tests/run.sh

@@ -97,6 +97,8 @@ typedef struct mm_clf_train_opts {
                                makes one update per document per epoch); capped at 1000 epochs */
     bool keep_valid_scores; /* fill the report's valid_*_scores (caller frees them) */
     size_t min_chars;    /* skip documents whose normalised text is shorter (default 1) */
+    volatile int *stop;  /* when it becomes non-zero, reading and fastText's training stop and
+                            the call fails (no model written); NULL = never */
 } mm_clf_train_opts;
 
 MM_API void mm_clf_train_opts_default(mm_clf_train_opts *o);

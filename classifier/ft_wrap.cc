@@ -65,7 +65,17 @@ extern "C" mm_err mm_ft_train_file(const char *input, const mm_clf_train_opts *o
     if (bad != MM_OK) return bad;
     try {
         fasttext::FastText ft;
-        ft.train(a);
+        /* fastText calls this every 64 lines of each thread's loop: abort() makes its threads
+         * stop at their next check and train() throw, so Ctrl-C ends a long training */
+        volatile int *stop = o->stop;
+        fasttext::FastText::TrainCallback cb = [&ft, stop](float, float, double, double, int64_t) {
+            if (*stop) ft.abort();
+        };
+        if (stop)
+            ft.train(a, cb);
+        else
+            ft.train(a);
+        if (stop && *stop) return mm_fail(MM_ERR_IO, "%s: interrupted", input);
         if (ft.getDictionary()->nlabels() < 2)
             return mm_fail(MM_ERR_ARG, "%s: one-class training data: fastText found %d label(s), "
                                        "need positives and negatives",
@@ -79,6 +89,7 @@ extern "C" mm_err mm_ft_train_file(const char *input, const mm_clf_train_opts *o
     } catch (const std::bad_alloc &) {
         return mm_fail(MM_ERR_NOMEM, "%s: fastText training ran out of memory", input);
     } catch (const std::exception &e) {
+        if (o->stop && *o->stop) return mm_fail(MM_ERR_IO, "%s: interrupted", input);
         return mm_fail(MM_ERR_ARG, "%s: fastText training failed: %s", input, e.what());
     }
     return MM_OK;

@@ -98,6 +98,7 @@ typedef struct reader_ctx {
 } reader_ctx;
 
 static mm_err offer_text(reader_ctx *rc, docset *s, const char *text, size_t n) {
+    if (rc->o->stop && *rc->o->stop) return mm_fail(MM_ERR_IO, "interrupted");
     mm_buf_clear(&rc->norm);
     MM_TRY(mm_clf_normalize(&rc->norm, text, n, rc->o->max_bytes));
     if (rc->norm.len < (rc->o->min_chars ? rc->o->min_chars : 1)) {
@@ -258,7 +259,8 @@ mm_err mm_clf_train_files(const char *const *pos_paths, size_t npos,
                                 "non-empty documents",
                     pos.n, neg.n);
     char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.train.%d.txt", model_out, (int)getpid());
+    snprintf(tmp, sizeof tmp, "%s.tmp.%d.train.txt", model_out, (int)getpid());
+    mm_remove_stale_temps(model_out); /* left by a killed run */
     mm_rng rng;
     mm_rng_seed(&rng, (uint64_t)o.seed + 7);
     size_t npv = 0, nnv = 0;

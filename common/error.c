@@ -26,18 +26,23 @@ const char *mm_error_detail(void) { return detail; }
 
 void mm_error_clear(void) { detail[0] = 0; }
 
+/* The arguments may point into `detail` itself (a caller wrapping the previous failure:
+ * mm_fail(e, "%s: %s", path, mm_error_detail())), so format into a scratch buffer first and
+ * copy: vsnprintf into the buffer it reads from is an overlapping copy (undefined behaviour). */
 mm_err mm_fail_at(const char *src, int line, mm_err err, const char *fmt, ...) {
+    char scratch[sizeof detail];
     size_t off = 0;
 #ifdef MM_DEBUG
-    off = (size_t)snprintf(detail, sizeof detail, "[%s:%d] ", src, line);
-    if (off >= sizeof detail) off = 0;
+    off = (size_t)snprintf(scratch, sizeof scratch, "[%s:%d] ", src, line);
+    if (off >= sizeof scratch) off = 0;
 #else
     (void)src;
     (void)line;
 #endif
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(detail + off, sizeof detail - off, fmt, ap);
+    vsnprintf(scratch + off, sizeof scratch - off, fmt, ap);
     va_end(ap);
+    memcpy(detail, scratch, sizeof detail);
     return err;
 }

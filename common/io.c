@@ -1,6 +1,10 @@
 #include "common/io.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +24,9 @@ struct mm_lines {
     char *in, *raw; /* compressed input buffer; decompressed window */
     size_t in_cap, in_len, in_pos;
     size_t raw_cap, raw_len, raw_pos;
-    bool eof_in, skipping;
+    bool eof_in, skipping, raw_drained_full;
+    size_t zhint;     /* last ZSTD_decompressStream result: 0 = a frame just ended */
+    uint64_t in_read; /* compressed bytes read so far (for messages) */
     mm_buf line;
     size_t max_line;
     uint64_t offset, next_offset, lineno, skipped_long;
@@ -57,6 +63,20 @@ mm_err mm_lines_open(const char *path, size_t max_line, mm_lines **out) {
     return MM_OK;
 }
 
+/* At the end of a compressed file: the last frame must be complete.  A file cut short (a copy
+ * that stopped, a job killed while writing without mm_out) would otherwise read as a shorter,
+ * valid-looking shard; an empty file has no frame at all. */
+static mm_err zstd_check_end(mm_lines *r) {
+    if (r->in_read == 0)
+        return mm_fail(MM_ERR_TRUNCATED, "%s: byte 0: empty file, not a zstd stream", r->path);
+    if (r->zhint != 0)
+        return mm_fail(MM_ERR_TRUNCATED,
+                       "%s: byte %llu: zstd frame cut short (file truncated after %llu "
+                       "decompressed bytes)",
+                       r->path, (unsigned long long)r->in_read, (unsigned long long)r->next_offset);
+    return MM_OK;
+}
+
 /* Refill raw[] with the next decompressed bytes. Returns bytes produced, 0 at end. */
 static mm_err refill(mm_lines *r, size_t *got) {
     r->raw_pos = r->raw_len = 0;
@@ -69,15 +89,18 @@ static mm_err refill(mm_lines *r, size_t *got) {
         return MM_OK;
     }
     while (!r->raw_len) {
-        if (r->in_pos == r->in_len) {
+        /* a call that filled raw[] may hold more output: drain it before reading on */
+        bool pending = r->zhint != 0 && r->raw_drained_full;
+        if (r->in_pos == r->in_len && !pending) {
             if (r->eof_in) return MM_OK;
             r->in_len = fread(r->in, 1, r->in_cap, r->f);
             r->in_pos = 0;
+            r->in_read += r->in_len;
             if (!r->in_len) {
                 r->eof_in = true;
                 if (ferror(r->f))
                     return mm_fail(MM_ERR_IO, "%s: read error: %s", r->path, strerror(errno));
-                return MM_OK;
+                return zstd_check_end(r);
             }
         }
         ZSTD_inBuffer ib = {r->in, r->in_len, r->in_pos};
@@ -88,6 +111,8 @@ static mm_err refill(mm_lines *r, size_t *got) {
                            r->path, (unsigned long long)r->next_offset, ZSTD_getErrorName(rc));
         r->in_pos = ib.pos;
         r->raw_len = ob.pos;
+        r->zhint = rc;
+        r->raw_drained_full = ob.pos == ob.size;
     }
     *got = r->raw_len;
     return MM_OK;
@@ -180,11 +205,82 @@ void mm_lines_close(mm_lines *r) {
 struct mm_out {
     FILE *f;
     char *path, *tmp;
+    struct mm_out *prev, *next; /* the open outputs (see mm_out_remove_temps) */
     ZSTD_CCtx *z;
     char *zbuf;
     size_t zcap;
     uint64_t bytes;
 };
+
+/* Every output between open and commit/abort, so that a process that exits on an error or an
+ * interrupt can remove their temp files (mm_out_remove_temps). */
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+static mm_out *open_outs;
+
+static void out_register(mm_out *o) {
+    pthread_mutex_lock(&open_lock);
+    o->next = open_outs;
+    if (open_outs) open_outs->prev = o;
+    open_outs = o;
+    pthread_mutex_unlock(&open_lock);
+}
+
+static void out_unregister(mm_out *o) {
+    pthread_mutex_lock(&open_lock);
+    if (o->prev)
+        o->prev->next = o->next;
+    else if (open_outs == o)
+        open_outs = o->next;
+    if (o->next) o->next->prev = o->prev;
+    o->prev = o->next = NULL;
+    pthread_mutex_unlock(&open_lock);
+}
+
+void mm_out_remove_temps(void) {
+    pthread_mutex_lock(&open_lock);
+    for (mm_out *o = open_outs; o; o = o->next)
+        if (o->tmp) unlink(o->tmp);
+    pthread_mutex_unlock(&open_lock);
+}
+
+static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st, (void)flag, (void)ftw;
+    return remove(p);
+}
+
+/* "<base>.tmp.<pid>" or "<base>.tmp.<pid>.<anything>": the pid, else 0. */
+static long temp_pid(const char *name, const char *base, size_t blen) {
+    if (strncmp(name, base, blen) || strncmp(name + blen, ".tmp.", 5)) return 0;
+    char *end;
+    long pid = strtol(name + blen + 5, &end, 10);
+    if (end == name + blen + 5 || (*end && *end != '.') || pid <= 0) return 0;
+    return pid;
+}
+
+int mm_remove_stale_temps(const char *path) {
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    const char *base = slash ? path + (slash - dir) + 1 : path;
+    if (slash)
+        *slash = 0;
+    else
+        snprintf(dir, sizeof dir, ".");
+    if (!*base) return 0;
+    DIR *d = opendir(slash && !*dir ? "/" : dir);
+    if (!d) return 0;
+    size_t blen = strlen(base);
+    int removed = 0;
+    for (struct dirent *de; (de = readdir(d));) {
+        long pid = temp_pid(de->d_name, base, blen);
+        if (!pid || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+        char p[8192];
+        snprintf(p, sizeof p, "%s/%s", slash && !*dir ? "" : dir, de->d_name);
+        if (nftw(p, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0) removed++;
+    }
+    closedir(d);
+    return removed;
+}
 
 mm_err mm_out_open(const char *path, int zstd_level, mm_out **out) {
     *out = NULL;
@@ -198,6 +294,7 @@ mm_err mm_out_open(const char *path, int zstd_level, mm_out **out) {
         return MM_ERR_NOMEM;
     }
     snprintf(o->tmp, n + 32, "%s.tmp.%d", path, (int)getpid());
+    mm_remove_stale_temps(path);
     o->f = fopen(o->tmp, "wb");
     if (!o->f) {
         mm_err e = mm_fail(MM_ERR_IO, "%s: cannot create: %s", o->tmp, strerror(errno));
@@ -217,6 +314,7 @@ mm_err mm_out_open(const char *path, int zstd_level, mm_out **out) {
             return MM_ERR_NOMEM;
         }
     }
+    out_register(o);
     *out = o;
     return MM_OK;
 }
@@ -268,6 +366,7 @@ mm_err mm_out_commit(mm_out *o) {
 
 void mm_out_abort(mm_out *o) {
     if (!o) return;
+    out_unregister(o);
     if (o->f) fclose(o->f);
     if (o->tmp) unlink(o->tmp);
     ZSTD_freeCCtx(o->z);
@@ -282,6 +381,34 @@ void mm_out_abort(mm_out *o) {
 bool mm_file_done(const char *path) {
     struct stat st;
     return stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+}
+
+mm_err mm_out_dir_check(const char *dir, const char *marker, bool force, const char *what) {
+    struct stat st;
+    if (stat(dir, &st)) return MM_OK;
+    if (!S_ISDIR(st.st_mode))
+        return mm_fail(MM_ERR_ARG, "%s: exists and is not a folder; choose another output folder",
+                       dir);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, marker);
+    if (stat(path, &st) == 0)
+        return force ? MM_OK
+                     : mm_fail(MM_ERR_ARG,
+                               "%s already holds a finished %s (%s): pass --force to overwrite "
+                               "it, or choose another output folder",
+                               dir, what, marker);
+    DIR *d = opendir(dir);
+    if (!d) return mm_fail(MM_ERR_IO, "%s: cannot open folder: %s", dir, strerror(errno));
+    char other[256] = "";
+    for (struct dirent *de; !other[0] && (de = readdir(d));)
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+            snprintf(other, sizeof other, "%s", de->d_name);
+    closedir(d);
+    if (!other[0]) return MM_OK;
+    return mm_fail(MM_ERR_ARG,
+                   "%s: not empty and not a %s (it holds '%s'): mathmine never deletes what it "
+                   "did not create; choose another output folder",
+                   dir, what, other);
 }
 
 mm_err mm_mkdirs(const char *path) {

@@ -35,9 +35,22 @@ MM_API mm_err mm_out_write(mm_out *o, const void *data, size_t n);
 MM_API mm_err mm_out_commit(mm_out *o); /* flush, fsync, rename; frees o */
 MM_API void mm_out_abort(mm_out *o);    /* remove the temp file; frees o; accepts NULL */
 MM_API uint64_t mm_out_bytes(const mm_out *o); /* bytes given to mm_out_write so far */
+/* Remove the temp files of every output still open (they are not freed): for a program that
+ * exits on an error or an interrupt (tools/ call it at exit), so nothing half-written stays. */
+MM_API void mm_out_remove_temps(void);
+/* Remove "<path>.tmp.<pid>[.*]" files and folders left by a killed run: only those whose pid is
+ * no process on this machine.  mm_out_open does it for its path; stages with other temp names
+ * call it.  Returns how many were removed. */
+MM_API int mm_remove_stale_temps(const char *path);
 
 /* True when `path` exists as a regular, non-empty file (a finished output to skip). */
 MM_API bool mm_file_done(const char *path);
+/* May a command write its output folder `dir`, replacing what is there?  Yes when `dir` is
+ * missing or empty; when it holds `marker` (a file only mathmine writes there, e.g.
+ * "train_state.json"), only with `force`.  Anything else (a folder of other files, a file) is
+ * refused with MM_ERR_ARG naming `dir` and one of its entries: no command deletes what it did
+ * not create.  `what` names the run in the message ("pretraining run"). */
+MM_API mm_err mm_out_dir_check(const char *dir, const char *marker, bool force, const char *what);
 /* mkdir -p */
 MM_API mm_err mm_mkdirs(const char *path);
 /* Basename of `path` with a known extension chain (.warc.gz, .jsonl.zst, ...) removed. */

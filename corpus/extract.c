@@ -123,7 +123,8 @@ mm_err mm_extract_html(mm_extract *x, const void *html, size_t n, const char *ht
         html_sax_install(ctxt);
         doc = htmlCtxtReadMemory(ctxt, x->stripped.data, (int)x->stripped.len, NULL, "UTF-8",
                                  HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-                                     HTML_PARSE_NONET | HTML_PARSE_COMPACT | HTML_PARSE_IGNORE_ENC);
+                                     HTML_PARSE_NONET | HTML_PARSE_COMPACT | HTML_PARSE_IGNORE_ENC |
+                                     XML_PARSE_HUGE);
     }
     if (doc) e = extract_tree(x, doc, r); /* no doc: nothing parseable, an empty page */
     /* The context does hold memory from outside the arena: libxml2 (built with ICU) may switch

@@ -135,6 +135,7 @@ typedef struct mm_extract_stats {
      * those in the text written (the others were in what content selection dropped) */
     uint64_t math_found[MM_MATH_FORMS], math_written[MM_MATH_FORMS];
     uint64_t http_retries, http_resumes, http_restarts; /* URL inputs read (mm_http_fetch_stats) */
+    uint64_t inputs_cut; /* inputs that ended inside a record, kept with keep_cut */
 } mm_extract_stats;
 
 typedef struct mm_extract_file_opts {
@@ -148,15 +149,19 @@ typedef struct mm_extract_file_opts {
     void *progress_ctx;
     volatile int *stop; /* when set non-zero, stop and fail (output not committed) */
     const mm_http_retry *http; /* URL inputs: retries (NULL = mm_http_retry_defaults) */
+    bool keep_cut;      /* keep the shard of an input that ends inside a record (see below) */
 } mm_extract_file_opts;
 
 /* Extract every HTML response of the WARC `in` into the shard `out` (.jsonl.zst), atomically:
- * nothing is left at `out` unless the whole file was done.  Damaged records are counted and
- * skipped; a record the reader returns cut short, or with WARC-Truncated, is extracted from what
- * there is and its document carries "truncated" (counted in st->truncated).  HTTP 206 responses
- * are skipped (skip_http_partial).  WET `conversion` records (text/plain) become documents of
- * their text (st->conversions > 0 tells the caller the file's math markup was already gone).
- * `x` is the caller's per-thread context.  Adds to *st. */
+ * nothing is left at `out` unless the whole file was done.  An input with no WARC record
+ * (empty, not a WARC) fails with MM_ERR_FORMAT; one that ends inside a record (cut short by the
+ * end of the file, its gzip member or its compressed stream) fails with MM_ERR_TRUNCATED naming
+ * file and byte, and no shard is left, unless o->keep_cut (then it counts in st->inputs_cut).
+ * Damaged records are counted and skipped; a record the reader returns cut short, or with
+ * WARC-Truncated, is extracted from what there is and its document carries "truncated" (counted in
+ * st->truncated).  HTTP 206 responses are skipped (skip_http_partial).  WET `conversion` records
+ * (text/plain) become documents of their text (st->conversions > 0 tells the caller the file's math
+ * markup was already gone). `x` is the caller's per-thread context.  Adds to *st. */
 MM_API mm_err mm_extract_warc(mm_extract *x, const char *in, const char *out,
                               const mm_extract_file_opts *o, mm_extract_stats *st);
 MM_API void mm_extract_stats_add(mm_extract_stats *into, const mm_extract_stats *s);

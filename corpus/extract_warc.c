@@ -20,6 +20,9 @@ typedef struct run {
     mm_buf line, math;
     const char *file; /* basename of the WARC */
     size_t max_bytes;
+    uint64_t good;     /* records the reader returned (rc > 0) */
+    bool cut;          /* the input ends inside a record: the file is incomplete */
+    char cut_why[512]; /* the message naming file, byte and reason (cut, or no record) */
 } run;
 
 void mm_extract_stats_add(mm_extract_stats *into, const mm_extract_stats *s) {
@@ -173,12 +176,38 @@ static mm_err one_record(run *r, const mm_warc_record *rec) {
     return text_doc(r, rec, &res, cut);
 }
 
+/* Whether the input ends inside a record, as seen after each reader event: a record returned
+ * cut short by the end of the input, its gzip member or its compressed stream, or a damaged one
+ * skipped because it was cut (header or block).  A later good record clears it: damage in the
+ * middle is counted and skipped, only an input that stops inside a record is incomplete. */
+static void track_end(run *r, mm_warc *w, int rc, const mm_warc_record *rec, uint64_t cut_before) {
+    if (rc > 0) {
+        r->good++;
+        mm_warc_trunc t = rec->truncated;
+        r->cut = t == MM_WARC_TRUNC_EOF || t == MM_WARC_TRUNC_GZIP || t == MM_WARC_TRUNC_STREAM;
+        if (r->cut)
+            snprintf(r->cut_why, sizeof r->cut_why,
+                     "%s: byte %llu: the input ends inside this record (cut short: %s)", r->file,
+                     (unsigned long long)rec->offset, mm_warc_trunc_name(t));
+        return;
+    }
+    const mm_warc_stats *ws = mm_warc_get_stats(w);
+    uint64_t cut_now = ws->skipped_truncated + ws->skipped_bad_gzip;
+    if (cut_now != cut_before) r->cut = true;
+    if (cut_now != cut_before || !r->good)
+        snprintf(r->cut_why, sizeof r->cut_why, "%s", mm_error_detail());
+}
+
 static mm_err loop(run *r, mm_warc *w) {
     mm_warc_record rec;
     mm_err err = MM_OK;
     uint64_t last_bytes = 0, pending = 0;
     int rc;
-    while ((rc = mm_warc_next(w, &rec, &err)) != 0) {
+    for (;;) {
+        const mm_warc_stats *ws = mm_warc_get_stats(w);
+        uint64_t cut_before = ws->skipped_truncated + ws->skipped_bad_gzip;
+        if ((rc = mm_warc_next(w, &rec, &err)) == 0) break;
+        track_end(r, w, rc, &rec, cut_before);
         if (r->o->stop && *r->o->stop) return mm_fail(MM_ERR_IO, "interrupted");
         r->st->records++;
         if (rc < 0) {
@@ -194,6 +223,21 @@ static mm_err loop(run *r, mm_warc *w) {
     }
     if (r->o->progress) r->o->progress(r->o->progress_ctx, pending, mm_warc_get_stats(w)->bytes_in - last_bytes);
     return err;
+}
+
+/* An input with no WARC record at all (empty, random bytes, another format) or one that ends
+ * inside a record fails, so its shard is not marked done and a rerun with the whole file redoes
+ * it; o->keep_cut keeps the shard of a cut input (its last document marked truncated). */
+static mm_err incomplete(run *r) {
+    if (!r->good)
+        return mm_fail(MM_ERR_FORMAT, "%s", r->cut_why[0] ? r->cut_why : "no WARC record found");
+    if (!r->cut) return MM_OK;
+    r->st->inputs_cut++;
+    if (r->o->keep_cut) return MM_OK;
+    return mm_fail(MM_ERR_TRUNCATED,
+                   "%s; the file is incomplete, so no shard was written (fetch the whole file, "
+                   "or give --keep-cut to keep what was read)",
+                   r->cut_why);
 }
 
 mm_err mm_extract_warc(mm_extract *x, const char *in, const char *out,
@@ -214,6 +258,7 @@ mm_err mm_extract_warc(mm_extract *x, const char *in, const char *out,
     st->http_retries += ws->http.retries;
     st->http_resumes += ws->http.resumes;
     st->http_restarts += ws->http.restarts;
+    if (e == MM_OK) e = incomplete(&r);
     if (e == MM_OK) e = mm_out_commit(r.out);
     else mm_out_abort(r.out);
     mm_warc_close(w);

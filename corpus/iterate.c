@@ -864,20 +864,29 @@ static mm_err domains_and_prefixes(iter_state *s, mm_iter_result *res) {
     return MM_OK;
 }
 
+/* Every step of an iteration is tried only while the caller has not asked to stop (Ctrl-C:
+ * opts.train.stop); the uncommitted iter-K.tmp/ is picked up again by the next run. */
+#define ITER_STEP(s, expr)                                                                         \
+    do {                                                                                           \
+        if ((s)->o->train.stop && *(s)->o->train.stop)                                             \
+            return mm_fail(MM_ERR_IO, "%s: interrupted", (s)->tmp);                                \
+        MM_TRY(expr);                                                                              \
+    } while (0)
+
 static mm_err run_iteration(iter_state *s, mm_iter_result *res) {
     double t0 = mm_now();
-    MM_TRY(mm_mkdirs(s->tmp));
+    ITER_STEP(s, mm_mkdirs(s->tmp));
     bool go_on;
-    MM_TRY(train_and_check(s, res, &go_on));
+    ITER_STEP(s, train_and_check(s, res, &go_on));
     if (!go_on) return MM_OK;
-    MM_TRY(score_pool(s));
-    MM_TRY(collect(s));
-    MM_TRY(overlap_with_prev(s));
-    MM_TRY(domains_and_prefixes(s, res));
+    ITER_STEP(s, score_pool(s));
+    ITER_STEP(s, collect(s));
+    ITER_STEP(s, overlap_with_prev(s));
+    ITER_STEP(s, domains_and_prefixes(s, res));
     if (res->done == MM_ITER_DONE_ANNOTATE) return MM_OK;
-    MM_TRY(add_new_positives(s));
+    ITER_STEP(s, add_new_positives(s));
     s->sum.seconds = mm_now() - t0;
-    MM_TRY(iter_write_report(s->tmp, &s->sum, s->hist, &s->domains, s->math_domain));
+    ITER_STEP(s, iter_write_report(s->tmp, &s->sum, s->hist, &s->domains, s->math_domain));
     if (rename(s->tmp, s->dir))
         return mm_fail(MM_ERR_IO, "committing %s as %s: %s", s->tmp, s->dir, strerror(errno));
     return MM_OK;

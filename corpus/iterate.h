@@ -73,7 +73,8 @@ typedef struct mm_iter_opts {
     const char *annotations;   /* TSV with columns prefix and decision (allow|deny) applied to
                                   every iteration, or NULL */
     int threads;             /* scoring / counting threads, 0 = all cores */
-    mm_clf_train_opts train; /* fastText settings (DeepSeekMath defaults, threads 1) */
+    mm_clf_train_opts train; /* fastText settings (DeepSeekMath defaults, threads 1); its
+                                `stop` flag also stops the iteration between its steps */
 } mm_iter_opts;
 
 MM_API void mm_iter_opts_default(mm_iter_opts *o);

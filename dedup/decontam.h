@@ -42,10 +42,13 @@ MM_API void mm_decontam_free(mm_decontam *d);
 
 /* Load one SPEC (grammar above).  Bad records are not errors: they are counted per benchmark and
  * listed by mm_decontam_problems with file and line; the rest of the file is loaded.  Errors:
- * MM_ERR_IO (cannot read), MM_ERR_ARG (unknown preset without FIELDS, bad FIELDS). */
+ * MM_ERR_IO (cannot read), MM_ERR_ARG (unknown preset without FIELDS, bad FIELDS), MM_ERR_FORMAT
+ * (a file with no record: empty or all broken — an empty benchmark would pass every document
+ * as clean). */
 MM_API mm_err mm_decontam_add_spec(mm_decontam *d, const char *spec);
 /* Load every folder of `dir` named after a preset (the ../shared/benchmarks layout: gsm8k/,
- * math/, cmath_test/, mmlu_math/, asdiv_jsonl/, ...).  Unknown folders are listed as problems. */
+ * math/, cmath_test/, mmlu_math/, asdiv_jsonl/, ...).  Unknown folders are listed as problems;
+ * a `dir` with no such folder is MM_ERR_ARG. */
 MM_API mm_err mm_decontam_add_dir(mm_decontam *d, const char *dir);
 /* Add one text directly (tests, custom sources).  `bench` names its benchmark. */
 MM_API mm_err mm_decontam_add_text(mm_decontam *d, const char *bench, const char *text, size_t n);

@@ -493,6 +493,15 @@ static mm_err load_file(mm_decontam *d, const char *name, const char *path, cons
         else if (f == F_CSV) e = load_csv(&c, &file);
         else e = load_xml(&c, &file);
     }
+    if (!e) { /* an empty benchmark would let every document pass as clean */
+        mm_decontam_bench_info bi;
+        mm_decontam_bench(d, c.bi, &bi);
+        if (!bi.records)
+            e = mm_fail(MM_ERR_FORMAT,
+                        "%s: byte 0: no benchmark record in it (%llu broken): an empty "
+                        "benchmark decontaminates nothing",
+                        path, (unsigned long long)bi.bad);
+    }
     mm_buf_free(&file);
     mm_buf_free(&c.text);
     mm_buf_free(&c.id);
@@ -608,6 +617,7 @@ mm_err mm_decontam_add_dir(mm_decontam *d, const char *dir) {
     size_t n;
     MM_TRY(list_dir(dir, &names, &n));
     mm_err e = MM_OK;
+    size_t loaded = 0;
     for (size_t i = 0; i < n && !e; i++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
@@ -618,7 +628,13 @@ mm_err mm_decontam_add_dir(mm_decontam *d, const char *dir) {
             continue;
         }
         e = load_folder(d, pr->name, path, NULL);
+        loaded++;
     }
+    if (!e && !loaded)
+        e = mm_fail(MM_ERR_ARG,
+                    "%s: no benchmark folder in it (folders named after a preset: "
+                    "gsm8k, math, cmath, agieval, ...)",
+                    dir);
     free_list(names, n);
     return e;
 }

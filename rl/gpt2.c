@@ -654,6 +654,7 @@ void mm_gpt_rmtree(const char *dir) { nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PH
 
 mm_err mm_gpt_tmpdir(const char *dir, char *tmp, size_t cap) {
     snprintf(tmp, cap, "%s.tmp.%d", dir, (int)getpid());
+    mm_remove_stale_temps(dir); /* left by a killed run */
     mm_gpt_rmtree(tmp);
     char parent[4096];
     snprintf(parent, sizeof parent, "%s", dir);
@@ -673,6 +674,10 @@ mm_err mm_gpt_replace_dir(const char *tmp, const char *dir) {
     snprintf(old, sizeof old, "%s.old.%d", dir, (int)getpid());
     struct stat st;
     int had = stat(dir, &st) == 0;
+    /* the last guard: only a folder mathmine wrote (a checkpoint, or a run's folder with its
+     * log before the first checkpoint) or an empty one is replaced */
+    if (mm_out_dir_check(dir, "log.jsonl", true, "checkpoint") != MM_OK)
+        MM_TRY(mm_out_dir_check(dir, "config.json", true, "checkpoint"));
     if (had && rename(dir, old))
         return mm_fail(MM_ERR_IO, "%s: cannot move aside: %s", dir, strerror(errno));
     if (rename(tmp, dir)) {
@@ -738,7 +743,15 @@ static mm_err load_tensor(const mm_st *st, const mm_gpt_tensor *t, const char *p
                        path, t->name, (long long)s->shape[0], s->ndim > 1 ? ", " : "",
                        s->ndim > 1 ? (long long)s->shape[1] : 0LL, t->shape[0], t->shape[1]);
     mm_err e = mm_st_read_f32(s, t->data, t->size);
-    return e == MM_OK ? e : mm_fail(e, "%s: %s", path, mm_error_detail());
+    if (e != MM_OK) return mm_fail(e, "%s: %s", path, mm_error_detail());
+    /* a diverged run's weights would only give garbage text and "loss nan" later */
+    for (size_t i = 0; i < t->size; i++)
+        if (!isfinite(t->data[i]))
+            return mm_fail(MM_ERR_NUMERIC,
+                           "%s: tensor '%s' element %zu is %g: the checkpoint holds NaN/Inf "
+                           "weights (a diverged run?); use an earlier checkpoint",
+                           path, t->name, i, (double)t->data[i]);
+    return MM_OK;
 }
 
 mm_err mm_gpt_load(const char *dir, mm_gpt **out) {

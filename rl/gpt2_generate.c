@@ -208,7 +208,12 @@ static mm_err generate_group(mm_gpt *m, int b0, int B, const int32_t *const *pro
         mm_rng_seed(&rng[b], mm_hash64(&gb, sizeof gb, o->seed));
     }
     int active = B;
+    mm_err e = MM_OK;
     for (int s = 0; s < maxlen && active > 0; s++) {
+        if (o->stop && *o->stop) {
+            e = MM_ERR_IO; /* interrupted: the caller says so */
+            break;
+        }
         for (int b = 0; b < B; b++)
             tok[b] = s < prompt_len[b] ? prompts[b][s] : done[b] ? 0 : out[b][s - prompt_len[b]];
         gen_step(m, &g, tok, s);
@@ -226,7 +231,7 @@ static mm_err generate_group(mm_gpt *m, int b0, int B, const int32_t *const *pro
     }
     free(tok), free(done), free(rng);
     gen_free(&g);
-    return MM_OK;
+    return e;
 }
 
 /* With several threads the sequences are split into one group per thread, each generated
@@ -241,9 +246,10 @@ mm_err mm_gpt_generate(mm_gpt *m, int B, const int32_t *const *prompts, const in
     mm_gk_blas_single();
     int nt = omp_get_max_threads();
     if (nt > B) nt = B;
-    if (nt <= 1 || omp_in_parallel())
-        return generate_group(m, 0, B, prompts, prompt_len, o, out, out_len, logprobs);
     mm_err err = MM_OK;
+    if (nt <= 1 || omp_in_parallel())
+        err = generate_group(m, 0, B, prompts, prompt_len, o, out, out_len, logprobs);
+    else
 #pragma omp parallel num_threads(nt)
     {
         int id = omp_get_thread_num(), k = omp_get_num_threads();
@@ -254,5 +260,7 @@ mm_err mm_gpt_generate(mm_gpt *m, int B, const int32_t *const *prompts, const in
             err = e;
         }
     }
+    if (err != MM_OK && o->stop && *o->stop)
+        return mm_fail(MM_ERR_IO, "gpt2: generate: interrupted");
     return err == MM_OK ? MM_OK : mm_fail(err, "gpt2: generate: out of memory for the KV cache (B %d)", B);
 }

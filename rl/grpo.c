@@ -376,7 +376,7 @@ static mm_err step_sample(step_ctx *s, mm_gpt *policy, mm_gpt *ref, const mm_grp
         for (int q = 0; q < n; q++)
             items[q] = mm_task_get(task, MM_TASK_TRAIN, mm_rng_next(rng) % ntrain);
         mm_sample_opts so = {o->temperature, 0, 1.0f, mm_hash64(&step, sizeof step, o->seed) + round,
-                             o->max_new_tokens, c->eos};
+                             o->max_new_tokens, c->eos, NULL};
         mm_gpt *sampler = o->algo == MM_GRPO_ALGO_RFT ? ref : policy;
         e = mm_rollout_sample(&s->ro, sampler, c, items, n, G, &so, o->micro_batch, o->format_reward);
         for (int q = 0; q < n && e == MM_OK; q++) {

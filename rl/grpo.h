@@ -188,6 +188,7 @@ typedef struct mm_eval_opts {
     void (*on_greedy)(void *ud, const mm_task_item *it, const char *out, size_t n,
                       const mm_reward *r);
     void *ud;
+    volatile int *stop; /* when it becomes non-zero, the run fails with "interrupted" */
 } mm_eval_opts;
 
 typedef struct mm_eval_result {

@@ -360,7 +360,13 @@ static mm_err resume(run *r) {
     if (e == MM_OK && strcmp(mm_json_get_str(j, "format", ""), "mathmine-pretrain"))
         e = mm_fail(MM_ERR_FORMAT, "%s: not a mathmine training state", path);
     if (e == MM_OK) {
-        r->step = (long)mm_json_get_num(j, "step", 0);
+        double step = mm_json_get_num(j, "step", -1);
+        if (!(step >= 0 && step <= (double)o->steps))
+            e = mm_fail(MM_ERR_MISMATCH,
+                        "%s: step %g is not between 0 and --steps %ld: give --steps at least the "
+                        "checkpoint's step (the schedule spans --steps)",
+                        path, step, o->steps);
+        r->step = e == MM_OK ? (long)step : 0;
         r->tokens_seen = (size_t)mm_json_get_num(j, "tokens_seen", 0);
         size_t shards = (size_t)mm_json_get_num(j, "data_shards", 0);
         if (shards != mm_pretrain_data_shards(r->train))
@@ -529,8 +535,13 @@ static mm_err effective_opts(mm_pretrain_opts *o) {
     int exists = stat(path, &st) == 0;
     if (o->resume && !exists)
         return mm_fail(MM_ERR_ARG, "%s: no checkpoint to resume from (train_state.json missing)", o->out);
-    if (!o->resume && exists)
-        return mm_fail(MM_ERR_ARG, "%s already holds a run; pass --resume to continue it or choose another --out", o->out);
+    if (!o->resume && exists && !o->force)
+        return mm_fail(MM_ERR_ARG,
+                       "%s already holds a run; pass --resume to continue it, --force to start "
+                       "over (its checkpoint is lost), or choose another --out",
+                       o->out);
+    if (!o->resume)
+        MM_TRY(mm_out_dir_check(o->out, "train_state.json", o->force, "pretraining run"));
     if (!o->resume) {
         resolve_opts(o, NULL);
         return check_opts(o);

@@ -73,6 +73,7 @@ typedef struct mm_pretrain_opts {
     int val_every, val_batches, ckpt_every;
     uint64_t seed;
     int resume;
+    int force;          /* a fresh run may replace the finished run in `out` (never other files) */
     long stop_at;       /* > 0: checkpoint and return after this step (the schedule still
                            spans `steps`); for splitting a run into jobs */
     volatile int *stop; /* when it becomes non-zero the run checkpoints and returns */

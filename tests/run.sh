@@ -44,6 +44,12 @@ for f in "$B"/fuzzers/fuzz_*; do
   run_suite "fuzz-replay/$(basename "$f")" fuzz_replay "$f" "$(basename "$f")"
 done
 for t in tests/integration/*.sh; do [ -f "$t" ] && run_suite "integration/$(basename "$t" .sh)" bash "$t"; done
+# The bad-input matrix once more through the ASan+UBSan build of the program (a subset: see the
+# script).  Leak checks are off there: a command that fails exits without freeing (cli_die).
+if [ -x "$B/mathmine-asan" ]; then
+  run_suite "asan/bad_inputs" env MM="$PWD/$B/mathmine-asan" MM_BAD_SUBSET=1 \
+    ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 bash tests/integration/bad_inputs.sh
+fi
 if [ -n "${MM_LONG:-}" ]; then for t in tests/long/*.sh; do [ -f "$t" ] && run_suite "long/$(basename "$t" .sh)" bash "$t"; done; fi
 [ ${#failed_suites[@]} -gt 0 ] && echo "failed suites: ${failed_suites[*]} (logs in $log/)"
 echo "$pass passed, $fail failed"

@@ -24,6 +24,10 @@ void cli_usage_error(const char *cmd, const char *fmt, ...) {
 }
 
 void cli_die(const char *cmd, mm_err e) {
+    if (cli_interrupted) { /* the failure is the interrupt's doing: say so, exit 130 */
+        fprintf(stderr, "mathmine %s: interrupted\n", cmd);
+        exit(CLI_EXIT_INTERRUPTED);
+    }
     const char *d = mm_error_detail();
     fprintf(stderr, "mathmine %s: error: %s%s%s\n", cmd, mm_strerror(e), *d ? ": " : "", d);
     exit(CLI_EXIT_FAIL);
@@ -34,6 +38,15 @@ void cli_warn(const char *cmd, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     fprintf(stderr, "mathmine %s: warning: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void cli_error(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "mathmine %s: error: ", cmd);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
@@ -94,7 +107,12 @@ static void on_signal(int sig) {
     cli_interrupted = 1;
 }
 
+static void at_exit(void) {
+    mm_out_remove_temps();
+}
+
 void cli_install_signal_handlers(void) {
+    atexit(at_exit);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;

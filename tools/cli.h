@@ -31,8 +31,12 @@ extern int cli_verbosity; /* -q = -1, default 0, -v = 1, -vv = 2 */
 /* Print "mathmine CMD: MSG" and "Try 'mathmine CMD --help'." to stderr and exit(2). */
 _Noreturn void cli_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Print "mathmine CMD: error: <strerror>: <detail>" and exit(1). */
+/* Print "mathmine CMD: error: <strerror>: <detail>" and exit(1); after SIGINT/SIGTERM print
+ * "mathmine CMD: interrupted" and exit(130) instead. */
 _Noreturn void cli_die(const char *cmd, mm_err e);
+/* An error line on stderr ("mathmine CMD: error: ..."), printed even with -q: an input that
+ * failed (the batch goes on, exit 1 at the end). */
+void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A warning line on stderr ("mathmine CMD: warning: ..."), unless -q. */
 void cli_warn(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* An informational line on stderr, shown at verbosity >= level. */
@@ -45,7 +49,9 @@ double cli_parse_double(const char *cmd, const char *opt, const char *arg, doubl
 /* Write `json` (a complete JSON document) to `path` atomically; a failure is a warning. */
 void cli_write_stats(const char *cmd, const char *path, const mm_buf *json);
 
-/* SIGINT/SIGTERM set this; long loops check it and stop cleanly (outputs are temp files). */
+/* SIGINT/SIGTERM set this; long loops check it and stop cleanly (outputs are temp files).
+ * cli_install_signal_handlers also removes, at exit, the temp files of outputs still open (an
+ * exit through cli_die or an interrupt leaves nothing half-written). */
 extern volatile int cli_interrupted;
 void cli_install_signal_handlers(void);
 

@@ -162,6 +162,7 @@ static int do_train(int argc, char **argv) {
     if (!out) cli_usage_error(CMD, "train: -o model.bin is required");
     if (!npos || !nneg) cli_usage_error(CMD, "train: needs --pos and --neg inputs");
     mm_clf_train_report rep;
+    o.stop = &cli_interrupted;
     mm_err e = mm_clf_train_files(pos, npos, neg, nneg, &o, out, &rep);
     if (e != MM_OK) cli_die(CMD, e);
     fprintf(stderr, "classify train: %llu positive + %llu negative documents, %llu words in the "

@@ -395,6 +395,13 @@ int cmd_decontaminate(int argc, char **argv) {
         mm_decontam_bench(d, b, &bi);
         texts += bi.texts;
     }
+    if (!texts) { /* every document would pass as clean */
+        mm_fail(MM_ERR_FORMAT,
+                "no benchmark text of 3 words or more in %zu benchmark files: "
+                "nothing to decontaminate against",
+                mm_decontam_nbench(d));
+        cli_die(CMD, MM_ERR_FORMAT);
+    }
     cli_info(0, "decontaminate: %zu benchmark files, %llu texts, %llu keys, %.1f MB index, loaded in %.2f s",
              mm_decontam_nbench(d), (unsigned long long)texts, (unsigned long long)mm_decontam_keys(d),
              mm_decontam_bytes(d) / 1e6, load_s);

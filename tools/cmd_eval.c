@@ -101,6 +101,7 @@ int cmd_eval(int argc, char **argv) {
     mm_out *dump_out = NULL;
     if (dump && (e = mm_out_open(dump, 0, &dump_out)) != MM_OK) cli_die(CMD, e);
     o.on_greedy = dump ? dump_line : NULL, o.ud = dump_out;
+    o.stop = &cli_interrupted;
     mm_eval_result r;
     e = mm_eval_run(m, c, task, !strcmp(split, "test") ? MM_TASK_TEST : MM_TASK_TRAIN, &o, &r);
     if (e != MM_OK) cli_die(CMD, e);

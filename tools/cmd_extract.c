@@ -31,7 +31,7 @@ typedef struct opts {
     const char *langs[64];
     size_t nlangs;
     size_t min_chars, max_bytes;
-    bool force, html, json, keep, comments;
+    bool force, html, json, keep, comments, keep_cut;
     int threads;
 } opts;
 
@@ -43,8 +43,11 @@ static void help(void) {
            "formula as LaTeX in $...$ (inline) or $$...$$ (display), identify the language\n"
            "(cld2) and write one JSON document per page to OUT_DIR/<input-name>.jsonl.zst,\n"
            "atomically.  An output that already exists is skipped (a killed run resumes).\n"
-           "A record cut short (end of file, gzip member) or marked WARC-Truncated is\n"
-           "extracted from what there is and its document gets \"truncated\": REASON; HTTP\n"
+           "A record marked WARC-Truncated, or cut short by a damaged gzip member inside\n"
+           "the file, is extracted from what there is and its document gets \"truncated\":\n"
+           "REASON.  An input that ends inside a record (a download cut short) or holds no\n"
+           "WARC record fails: named at the end, exit 1, no shard written, so a rerun with\n"
+           "the whole file redoes it (--keep-cut keeps its shard instead).  HTTP\n"
            "206 partial responses are skipped.  WET files (conversion records, plain text)\n"
            "are read too, with a warning: their math markup is already gone.\n\n"
            "Options:\n"
@@ -59,6 +62,9 @@ static void help(void) {
            "      --comments        keep a blog post's comment section with the post (default\n"
            "                        off: the comments under a Q&A thread's posts are kept\n"
            "                        either way; see docs/extract.md)\n"
+           "      --keep-cut        an input that ends inside a record still gives its shard\n"
+           "                        (that document marked \"truncated\"; default: the input\n"
+           "                        fails and no shard is written)\n"
            "      --stats FILE      write the counts (records, HTML, WET text, extracted,\n"
            "                        truncated, skipped by reason, bytes, docs/s, and per\n"
            "                        math form the formulas found in the HTML and written:\n"
@@ -110,6 +116,7 @@ static void parse(int argc, char **argv, opts *o) {
         else if (!strcmp(a, "--lang")) split_langs(o, value(argc, argv, &i));
         else if (!strcmp(a, "--keep-boilerplate")) o->keep = true;
         else if (!strcmp(a, "--comments")) o->comments = true;
+        else if (!strcmp(a, "--keep-cut")) o->keep_cut = true;
         else if (!strcmp(a, "--stats")) o->stats_path = value(argc, argv, &i);
         else if (!strcmp(a, "--html")) o->html = true;
         else if (!strcmp(a, "--json")) o->json = true;
@@ -126,6 +133,8 @@ static void parse(int argc, char **argv, opts *o) {
 
 /* ---- --html: one page at a time ---- */
 
+/* A .gz page must be whole gzip data: zlib would pass other bytes through as they are
+ * ("transparent" mode) and stop quietly at a member cut short. */
 static mm_err read_maybe_gz(const char *path, mm_buf *b) {
     size_t n = strlen(path);
     if (n < 3 || strcmp(path + n - 3, ".gz")) return mm_read_file(path, b);
@@ -134,11 +143,19 @@ static mm_err read_maybe_gz(const char *path, mm_buf *b) {
     mm_buf_clear(b);
     char chunk[65536];
     int k;
-    while ((k = gzread(f, chunk, sizeof chunk)) > 0)
-        if (mm_buf_append(b, chunk, (size_t)k) != MM_OK) break;
-    int err = k < 0;
+    mm_err e = MM_OK;
+    while (e == MM_OK && (k = gzread(f, chunk, sizeof chunk)) > 0)
+        e = mm_buf_append(b, chunk, (size_t)k);
+    int zerr = Z_OK;
+    const char *why = gzerror(f, &zerr);
+    long at = (long)gzoffset(f);
+    if (e == MM_OK && gzdirect(f))
+        e = mm_fail(MM_ERR_FORMAT, "%s: byte 0: not gzip data", path);
+    else if (e == MM_OK && (k < 0 || (zerr != Z_OK && zerr != Z_STREAM_END)))
+        e = mm_fail(zerr == Z_BUF_ERROR ? MM_ERR_TRUNCATED : MM_ERR_FORMAT,
+                    "%s: byte %ld: bad gzip data: %s", path, at, why);
     gzclose(f);
-    return err ? mm_fail(MM_ERR_FORMAT, "%s: bad gzip data", path) : MM_OK;
+    return e;
 }
 
 static mm_err print_page(mm_extract *x, const opts *o, const char *path, mm_buf *html, mm_buf *line,
@@ -272,7 +289,7 @@ static int run_html(const opts *o) {
         for (size_t k = 0; k < n; k++) {
             const char *f = files ? files[k] : o->inputs[i];
             if (print_page(x, o, f, &html, &line, &st) != MM_OK) {
-                cli_warn(CMD, "%s", mm_error_detail());
+                cli_error(CMD, "%s", mm_error_detail());
                 rc = CLI_EXIT_FAIL;
             } else {
                 pages++, bytes += html.len;
@@ -321,7 +338,7 @@ static mm_err one_file(void *ctx, size_t i, int worker) {
                                .min_chars = o->min_chars, .langs = o->nlangs ? o->langs : NULL,
                                .nlangs = o->nlangs, .progress = on_progress,
                                .progress_ctx = j->prog, .stop = &cli_interrupted,
-                               .http = &o->http};
+                               .http = &o->http, .keep_cut = o->keep_cut};
     uint64_t wet_before = j->st[worker].conversions;
     mm_err e = mm_extract_warc(j->ctx[worker], o->inputs[i], j->outs[i], &fo, &j->st[worker]);
     if (e == MM_OK && j->st[worker].conversions > wet_before)
@@ -331,7 +348,8 @@ static mm_err one_file(void *ctx, size_t i, int worker) {
                  "gone; extract from the WARC files to keep the formulas",
                  o->inputs[i]);
     if (e != MM_OK) {
-        cli_warn(CMD, "%s: %s: %s", o->inputs[i], mm_strerror(e), mm_error_detail());
+        if (!cli_interrupted)
+            cli_error(CMD, "%s: %s: %s", o->inputs[i], mm_strerror(e), mm_error_detail());
         j->status[i] = -1;
         j->why[i] = strdup(mm_error_detail());
     }
@@ -374,6 +392,7 @@ static mm_err stats_json(const mm_extract_stats *s, const job *j, size_t skipped
              {"truncated", s->truncated},
              {"conversions", s->conversions},
              {"text_docs", s->text_docs},
+             {"inputs_cut_kept", s->inputs_cut},
              {"bytes_in", s->bytes_in},
              {"html_bytes", s->html_bytes},
              {"bytes_out", s->bytes_out},
@@ -439,9 +458,10 @@ static void summary(const job *j, const mm_extract_stats *s, size_t skipped, siz
         cli_info(0, "  http: %llu retries (%llu resumed by Range, %llu restarted)",
                  (unsigned long long)s->http_retries, (unsigned long long)s->http_resumes,
                  (unsigned long long)s->http_restarts);
-    for (size_t i = 0; i < o->ninputs; i++)
+    for (size_t i = 0; i < o->ninputs && !cli_interrupted; i++)
         if (j->status[i] == -1)
-            fprintf(stderr, "mathmine extract: failed: %s\n", j->why[i] ? j->why[i] : o->inputs[i]);
+            fprintf(stderr, "mathmine extract: failed: %s (no shard written): %s\n", o->inputs[i],
+                    j->why[i] ? j->why[i] : "see above");
     if (!o->stats_path) return;
     mm_buf b = {0};
     if (stats_json(s, j, skipped, failed, secs, &b) == MM_OK)

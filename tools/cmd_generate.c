@@ -110,6 +110,9 @@ static void encode(const gen_args *a, int k, mm_tok *tok, mm_tok_enc *enc, int v
         for (char *end; *p;) {
             long v = strtol(p, &end, 10);
             if (end == p) cli_usage_error(CMD, "--tokens: '%s' is not a list of ids", a->prompts[k]);
+            if (v < 0 || v >= vocab)
+                cli_usage_error(CMD, "--tokens: id %ld is outside the vocabulary (0..%d)", v,
+                                vocab - 1);
             mm_tok_ids_push(ids, (uint32_t)v);
             p = end + strspn(end, " ,");
         }
@@ -205,6 +208,7 @@ int cmd_generate(int argc, char **argv) {
         if (!outs[b] || !lps[b]) cli_die(CMD, mm_fail(MM_ERR_NOMEM, "out of memory"));
     }
     double t0 = mm_now();
+    a.o.stop = &cli_interrupted;
     e = mm_gpt_generate(m, B, prompts, plen, &a.o, outs, olen, lps);
     double dt = mm_now() - t0;
     if (e != MM_OK) cli_die(CMD, e);

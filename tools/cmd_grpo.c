@@ -98,7 +98,9 @@ static void usage(FILE *f) {
         "                         H heads, D dims, CTX context, for --algo sft: byte-level, or\n"
         "                         with the vocabulary of --tokenizer)\n"
         "  --tokenizer DIR        tokenizer (default: the one in CKPT; none = byte-level)\n"
-        "  -o DIR                 output directory (required)\n"
+        "  -o DIR                 output directory (required): missing, empty or a grpo run;\n"
+        "                         a folder holding other files is refused\n"
+        "  --force                overwrite the finished run in -o DIR (default: refused)\n"
         "  --algo A               grpo (default) | online-rft (fine-tune on the policy's own\n"
         "                         correct samples) | rft (on samples of the frozen initial model) |\n"
         "                         sft (supervised warm-up on the task's worked solutions)\n"
@@ -324,7 +326,7 @@ int cmd_grpo(int argc, char **argv) {
     const char *init = NULL, *tok_dir = NULL, *out = NULL, *stats = NULL, *algo = "grpo";
     const char *split = "train";
     long write_n = 0;
-    int save_every = 0, threads = 0, lr_set = 0, sft_batch = 32;
+    int save_every = 0, threads = 0, lr_set = 0, sft_batch = 32, force = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
 #define VAL() (i + 1 < argc ? argv[++i] : (cli_usage_error(CMD, "%s needs a value", a), ""))
@@ -362,9 +364,13 @@ int cmd_grpo(int argc, char **argv) {
         else if (!strcmp(a, "--sft-batch")) sft_batch = (int)cli_parse_int(CMD, a, VAL(), 1, 100000);
         else if (!strcmp(a, "--seed")) o.seed = (uint64_t)cli_parse_int(CMD, a, VAL(), 0, 1LL << 62);
         else if (!strcmp(a, "--write-train")) write_n = (long)cli_parse_int(CMD, a, VAL(), 1, 1000000000);
-        else if (!strcmp(a, "--write-split")) split = VAL();
-        else if (!strcmp(a, "-j")) threads = (int)cli_parse_int(CMD, a, VAL(), 1, 4096);
+        else if (!strcmp(a, "--write-split")) {
+            split = VAL();
+            if (strcmp(split, "train") && strcmp(split, "test"))
+                cli_usage_error(CMD, "--write-split must be train or test, got '%s'", split);
+        } else if (!strcmp(a, "-j")) threads = (int)cli_parse_int(CMD, a, VAL(), 1, 4096);
         else if (!strcmp(a, "--stats")) stats = VAL();
+        else if (!strcmp(a, "--force")) force = 1;
         else cli_usage_error(CMD, "unknown option '%s'", a);
 #undef VAL
     }
@@ -379,6 +385,8 @@ int cmd_grpo(int argc, char **argv) {
     else if (!strcmp(algo, "rft")) o.algo = MM_GRPO_ALGO_RFT;
     else if (!sft) cli_usage_error(CMD, "--algo must be grpo, online-rft, rft or sft, got '%s'", algo);
     if (!strncmp(init, "new:", 4) && !sft) cli_usage_error(CMD, "--init new:... needs --algo sft");
+    mm_err ce = mm_out_dir_check(out, "log.jsonl", force, "grpo run");
+    if (ce != MM_OK) cli_die(CMD, ce);
 
     mm_task *task = grpo_task_open(CMD, &ta);
     run r = {.out = out, .steps = o.steps, .save_every = save_every, .t0 = mm_now(), .last_eval = -1};

@@ -353,6 +353,8 @@ int cmd_iterate(int argc, char **argv) {
     printf("iter    auc  positives  +new_pos  collected       tokens  new_share  "
            "math_domains(+/-)  prefixes\n");
     mm_iter_result res;
+    o.train.stop = &cli_interrupted;
+    mm_clf_set_cancel_flag(&cli_interrupted);
     mm_err e = mm_iter_run(&o, print_row, NULL, &res);
     if (e != MM_OK) cli_die(CMD, e);
     report_done(&o, &res);

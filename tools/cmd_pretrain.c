@@ -19,7 +19,8 @@
 #define CMD "pretrain"
 
 static void usage(FILE *f) {
-    fprintf(f,
+    fprintf(
+        f,
         "Usage: mathmine pretrain --data 'DIR/train_*.bin' [--val 'DIR/val_*.bin'] --out DIR\n"
         "                         [--config layers=L,heads=H,dim=D,ctx=T,vocab=V] [options]\n"
         "       mathmine pretrain --bench [--config ...] [--batch B] [--steps S]\n\n"
@@ -34,7 +35,11 @@ static void usage(FILE *f) {
         "  --config K=V,...     layers (6), heads (6), dim (384), ctx (256), vocab (the\n"
         "                       tokenizer's size; required without --tokenizer)\n"
         "  --tokenizer DIR      tokenizer to copy into the checkpoint (and take vocab from)\n"
-        "  --out DIR            run / checkpoint directory (required)\n"
+        "  --out DIR            run / checkpoint directory (required): missing or empty, or\n"
+        "                       a run of this command (a folder holding other files is\n"
+        "                       refused: mathmine never deletes what it did not create)\n"
+        "  --force              start over in an --out that holds a finished run (its\n"
+        "                       checkpoint is replaced; default: refused)\n"
         "  --resume             continue the run in --out exactly where its checkpoint ended\n"
         "                       (optimisation options not given come from the checkpoint)\n"
         "  --stop-at N          checkpoint and stop after step N (the schedule still spans\n"
@@ -58,11 +63,13 @@ static void usage(FILE *f) {
         "  -j, --threads N      threads (OMP_NUM_THREADS, else all cores)\n"
         "Benchmark:\n"
         "  --bench              time --steps (default 5) steps on random tokens; prints tokens/s\n"
-        "                       and MFU against the sgemm peak it measures with the same threads\n\n"
+        "                       and MFU against the sgemm peak it measures with the same "
+        "threads\n\n"
         "OpenBLAS's AVX-512 kernels are selected automatically on CPUs that have AVX-512\n"
         "(OPENBLAS_CORETYPE=SkylakeX), and idle OpenMP threads sleep (OMP_WAIT_POLICY=passive\n"
         "unless set); MM_BLAS_NO_REEXEC=1 keeps the environment as it is.\n"
-        "Exit: 0 done, 1 error (NaN loss: the last good checkpoint stays), 2 usage, 130 interrupted.\n");
+        "Exit: 0 done, 1 error (NaN loss: the last good checkpoint stays), 2 usage, 130 "
+        "interrupted.\n");
 }
 
 static void parse_config(const char *s, mm_gpt_config *c) {
@@ -159,6 +166,8 @@ static void parse_args(int argc, char **argv, args *a) {
         else if (IS("--config")) parse_config(need(argc, argv, &i), &o->cfg);
         else if (IS("--tokenizer")) o->tokenizer_dir = need(argc, argv, &i);
         else if (IS("--resume")) o->resume = 1;
+        else if (IS("--force"))
+            o->force = 1;
         else if (IS("--stop-at")) o->stop_at = (long)INT(1, 1000000000);
         else if (IS("--batch")) o->batch = (int)INT(1, 1 << 20);
         else if (IS("--accum")) o->accum = (int)INT(1, 1 << 20);

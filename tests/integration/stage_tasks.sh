@@ -6,7 +6,7 @@ D=$SHARED/testdata/chatnoir-resiliparse/tests/data
 mkdir -p "$T/w"
 for i in 1 2 3 4 5; do cp "$D/warcfile.warc.gz" "$T/w/w$i.warc.gz"; done
 cp "$D/clueweb-quirk.warc.gz" "$T/w/w6.warc.gz"
-cp "$D/clipped.warc.gz" "$T/w/w7.warc.gz"
+cp "$D/clipped.warc.gz" "$T/w/w7.warc.gz"  # cut short at its end: kept with --keep-cut
 (cd "$T/w" && { echo "# a comment"; ls *.warc.gz; echo; }) | gzip >"$T/list.gz"
 
 # same [what] DIR_A DIR_B: every file under the two folders, byte for byte
@@ -17,14 +17,14 @@ same_tree() {
   else fail "$1"; diff -r "$2" "$3" | head -5; fi
 }
 
-check "extract, one task over the list" $MM extract -o "$T/x1" --inputs "$T/list.gz" --base "$T/w"
-for t in 0 1 2; do $MM extract -o "$T/x3" --inputs "$T/list.gz" --base "$T/w" --task $t/3 2>>"$T/log" || fail "extract task $t/3"; done
+check "extract, one task over the list" $MM extract --keep-cut -o "$T/x1" --inputs "$T/list.gz" --base "$T/w"
+for t in 0 1 2; do $MM extract --keep-cut -o "$T/x3" --inputs "$T/list.gz" --base "$T/w" --task $t/3 2>>"$T/log" || fail "extract task $t/3"; done
 same "extract: 7 shards" "$(ls "$T/x1" | wc -l)" 7
 same_tree "extract: 3 tasks give the same shards as 1" "$T/x1" "$T/x3"
 # Slurm's array environment selects the block when --task is not given: 7 inputs, task 1 of 4 = inputs 1..2
-SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_COUNT=4 $MM extract -o "$T/xs" --inputs "$T/list.gz" --base "$T/w" 2>>"$T/log"
+SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_COUNT=4 $MM extract --keep-cut -o "$T/xs" --inputs "$T/list.gz" --base "$T/w" 2>>"$T/log"
 same "extract: SLURM_ARRAY_TASK_ID 1 of 4 does inputs 1..2" "$(ls "$T/xs" | tr '\n' ' ')" "w2.jsonl.zst w3.jsonl.zst "
-SLURM_ARRAY_TASK_ID=11 SLURM_ARRAY_TASK_MIN=10 SLURM_ARRAY_TASK_MAX=13 $MM extract -o "$T/xm" --inputs "$T/list.gz" --base "$T/w" 2>>"$T/log"
+SLURM_ARRAY_TASK_ID=11 SLURM_ARRAY_TASK_MIN=10 SLURM_ARRAY_TASK_MAX=13 $MM extract --keep-cut -o "$T/xm" --inputs "$T/list.gz" --base "$T/w" 2>>"$T/log"
 same "extract: an array 10-13 maps id 11 to task 1 of 4" "$(ls "$T/xm" | tr '\n' ' ')" "w2.jsonl.zst w3.jsonl.zst "
 $MM extract -o "$T/xb" --inputs "$T/list.gz" --task 3/3 2>/dev/null; same "--task 3/3 is a usage error" "$?" 2
 SLURM_ARRAY_TASK_ID=7 SLURM_ARRAY_TASK_MIN=3 SLURM_ARRAY_TASK_COUNT=2 $MM extract -o "$T/xb" --inputs "$T/list.gz" 2>/dev/null

@@ -179,6 +179,72 @@ TEST(zst_lines_roundtrip_and_atomic) {
     unlink(path);
 }
 
+/* Count the lines of `path` and return the reader's final error. */
+static mm_err count_lines(const char *path, int *count) {
+    mm_lines *r;
+    mm_err e = mm_lines_open(path, 0, &r);
+    if (e != MM_OK) return e;
+    const char *l;
+    size_t n;
+    *count = 0;
+    while (mm_lines_next(r, &l, &n, &e) == 1)
+        (*count)++;
+    mm_lines_close(r);
+    return e;
+}
+
+/* A .zst cut anywhere (inside the first block, mid-file, one byte short) or empty is an error
+ * naming the file and byte, never a shorter valid-looking stream; the whole file reads fine. */
+TEST(zst_cut_short_is_an_error) {
+    char path[512], cut[560];
+    snprintf(path, sizeof path, "%s/mm_cut_%d.jsonl.zst", test_tmpdir(), (int)getpid());
+    snprintf(cut, sizeof cut, "%s/mm_cut_%d.part.zst", test_tmpdir(), (int)getpid());
+    mm_out *o;
+    CHECK_EQ_INT(mm_out_open(path, 1, &o), MM_OK);
+    uint64_t rng = 1;
+    for (int i = 0; i < 60000; i++) { /* pseudo-random text, so the frame spans many blocks */
+        char line[64];
+        rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+        int n = snprintf(line, sizeof line, "line %d %llx\n", i, (unsigned long long)rng);
+        mm_out_write(o, line, (size_t)n);
+    }
+    CHECK_EQ_INT(mm_out_commit(o), MM_OK);
+    FILE *f = fopen(path, "rb");
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    char *all = malloc((size_t)size);
+    fseek(f, 0, SEEK_SET);
+    CHECK(fread(all, 1, (size_t)size, f) == (size_t)size);
+    fclose(f);
+    int count;
+    CHECK_EQ_INT(count_lines(path, &count), MM_OK);
+    CHECK_EQ_INT(count, 60000);
+    long cuts[] = {0, 20, size / 2, size - 1};
+    for (size_t k = 0; k < sizeof cuts / sizeof *cuts; k++) {
+        f = fopen(cut, "wb");
+        fwrite(all, 1, (size_t)cuts[k], f);
+        fclose(f);
+        CHECK_EQ_INT(count_lines(cut, &count), MM_ERR_TRUNCATED);
+        CHECK(strstr(mm_error_detail(), cut) != NULL);
+        CHECK(strstr(mm_error_detail(), "byte") != NULL);
+        if (cuts[k] < size - 8) CHECK(count < 60000); /* else only the checksum is cut */
+    }
+    free(all);
+    unlink(cut);
+    unlink(path);
+}
+
+/* A failure detail that wraps the previous detail (mm_fail(e, "%s: %s", x, mm_error_detail()))
+ * comes out whole: the formatter must not read the buffer it writes. */
+TEST(error_detail_wraps_itself) {
+    mm_fail(MM_ERR_FORMAT, "vocab.json: byte 3: unexpected character");
+    mm_fail(MM_ERR_FORMAT, "%s: %s", "ckpt/vocab.json", mm_error_detail());
+    const char *d = mm_error_detail(); /* MM_DEBUG builds prefix each part with [file:line] */
+    CHECK(strstr(d, "ckpt/vocab.json: ") != NULL);
+    CHECK(strstr(d, "vocab.json: byte 3: unexpected character") != NULL);
+    CHECK(strstr(d, "ckpt/vocab.json") < strstr(d, "byte 3"));
+}
+
 TEST(lines_skip_overlong) {
     char path[512];
     snprintf(path, sizeof path, "%s/mm_long_%d.txt", test_tmpdir(), (int)getpid());
@@ -378,6 +444,8 @@ int main(void) {
     RUN(jw_builds_valid_json);
     RUN(zst_lines_roundtrip_and_atomic);
     RUN(lines_skip_overlong);
+    RUN(zst_cut_short_is_an_error);
+    RUN(error_detail_wraps_itself);
     RUN(doc_roundtrip_and_bad_lines);
     RUN(pool_runs_every_item);
     RUN(stem_and_rng);

@@ -23,11 +23,11 @@ else
   $MM eval --ckpt "$CKPT" $EVAL > "$OUT/eval-pretrained.json"
   echo "pretrained model:          $(acc "$OUT/eval-pretrained.json")"
 fi
-$MM -q grpo --algo sft --init "$CKPT" $TASK --steps 400 --sft-batch 32 --lr 3e-3 -o "$OUT/warmup" > /dev/null
+$MM -q grpo --algo sft --init "$CKPT" $TASK --steps 400 --sft-batch 32 --lr 3e-3 --force -o "$OUT/warmup" > /dev/null
 $MM eval --ckpt "$OUT/warmup/final" $EVAL > "$OUT/eval-before.json"
 echo "after the warm-up (before GRPO): $(acc "$OUT/eval-before.json")"
 $MM -q grpo --init "$OUT/warmup/final" $TASK --steps 20 --questions 16 --group 8 --lr 1e-4 \
-  --beta 0.04 --max-new-tokens 32 --eval-every 5 --eval-n 200 -o "$OUT/run" > /dev/null
+  --beta 0.04 --max-new-tokens 32 --eval-every 5 --eval-n 200 --force -o "$OUT/run" > /dev/null
 $MM eval --ckpt "$OUT/run/final" $EVAL > "$OUT/eval-after.json"
 echo "after 20 GRPO steps:       $(acc "$OUT/eval-after.json")"
 echo "log $OUT/run/log.jsonl, curves $OUT/run/curves.svg"
