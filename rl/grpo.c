@@ -98,7 +98,7 @@ static mm_err rollout_finish_row(mm_rollout *r, int i, const mm_grpo_codec *c, d
         if (out[k] != c->eos) MM_TRY(c->decode(c->ud, out[k], t));
         r->tok_end[i][k] = (int)t->len;
     }
-    r->reward[i] = mm_task_reward(r->item[i], t->data, t->len, fw);
+    r->reward[i] = mm_task_reward(r->item[i], t->data, t->len, fw, r->answer_flags);
     return MM_OK;
 }
 

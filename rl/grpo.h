@@ -184,6 +184,7 @@ typedef struct mm_eval_opts {
     int max_new_tokens;
     int batch;         /* sequences generated at once */
     uint64_t seed;
+    int answer_flags;  /* rl/answer.h: MM_ANSWER_LAST_NUMBER scores unmarked outputs too */
     /* Called for every greedy output (may be NULL). */
     void (*on_greedy)(void *ud, const mm_task_item *it, const char *out, size_t n,
                       const mm_reward *r);
@@ -196,7 +197,7 @@ typedef struct mm_eval_result {
     double pass_k;      /* some of the K samples correct */
     double maj_k;       /* the most frequent extracted answer of the K samples is correct */
     double sample_acc;  /* fraction of all K·n samples correct */
-    double format_rate; /* greedy outputs with a "#### N" answer */
+    double format_rate; /* greedy outputs with a marked answer (####, \\boxed, "answer is") */
     double greedy_len;  /* mean greedy completion tokens */
     double seconds, tokens_per_s;
 } mm_eval_result;

@@ -19,6 +19,7 @@ typedef struct mm_rollout {
     mm_buf *text;
     int **tok_end;
     mm_reward *reward;
+    int answer_flags; /* rl/answer.h flags for the rewards (0 = marked answers only) */
 } mm_rollout;
 
 /* Sample `copies` completions for each of the n items and append them to r (rows of one item

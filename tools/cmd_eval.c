@@ -7,6 +7,7 @@
 
 #include "common/io.h"
 #include "common/json.h"
+#include "rl/answer.h"
 #include "rl/grpo.h"
 #include "tools/blas_setup.h"
 #include "tools/cli.h"
@@ -23,7 +24,10 @@ static void dump_line(void *ud, const mm_task_item *it, const char *out, size_t 
     mm_jw_obj_begin(&w);
     mm_jw_key(&w, "question"), mm_jw_string(&w, it->question);
     mm_jw_key(&w, "output"), mm_jw_stringn(&w, out ? out : "", out ? n : 0);
-    mm_jw_key(&w, "answer"), mm_jw_double(&w, it->answer);
+    mm_jw_key(&w, "gold"), mm_jw_string(&w, it->gold ? it->gold : "");
+    mm_jw_key(&w, "extracted");
+    if (r->has_answer) mm_jw_stringn(&w, out + r->ans_off, r->ans_len);
+    else mm_jw_null(&w);
     mm_jw_key(&w, "correct"), mm_jw_bool(&w, r->correct);
     mm_jw_obj_end(&w);
     mm_buf_putc(&b, '\n');
@@ -34,11 +38,13 @@ static void dump_line(void *ud, const mm_task_item *it, const char *out, size_t 
 
 static void usage(FILE *f) {
     fprintf(f,
-        "Usage: mathmine eval --ckpt CKPT [--task arith|jsonl ...] [--k K] [options]\n\n"
+        "Usage: mathmine eval --ckpt CKPT [--task arith|bench ...] [--k K] [options]\n\n"
         "Accuracy of a checkpoint on the task's held-out test split: greedy decoding, and K\n"
         "samples per question at --temperature for Pass@K (some sample is right) and Maj@K\n"
         "(the most frequent extracted answer is right).  Prints one JSON object on stdout.\n"
-        "An answer is the number after the last '####' of the output, compared as a number.\n\n"
+        "The answer is the last marked one of the output (\\boxed{...}, '#### N' or 'The answer\n"
+        "is ...'), checked against the gold answer by rl/answer.h (numbers, fractions, LaTeX,\n"
+        "expressions, tuples, intervals, option letters; docs/grpo.md).\n\n"
         "Options:\n"
         "  --ckpt CKPT          checkpoint directory (model.safetensors, config.json, tokenizer)\n"
         "  --tokenizer DIR      tokenizer (default: the checkpoint's; none = byte-level)\n"
@@ -50,7 +56,10 @@ static void usage(FILE *f) {
         "  --batch N            sequences generated at once (default 64)\n"
         "  --seed N             sampling seed (default 1)\n"
         "  -j N                 threads (default: all cores)\n"
-        "  --dump FILE          the greedy outputs as JSONL (question, output, answer, correct)\n"
+        "  --last-number        score an output without a marked answer by its last number\n"
+        "                       (lenient; default: off, such an output is wrong)\n"
+        "  --dump FILE          the greedy outputs as JSONL (question, output, gold, extracted,\n"
+        "                       correct)\n"
         "  --stats FILE         also write the JSON to FILE\n"
         "  -h, --help           this help\n\n");
     grpo_task_usage(f);
@@ -83,6 +92,7 @@ int cmd_eval(int argc, char **argv) {
         else if (!strcmp(a, "-j")) threads = (int)cli_parse_int(CMD, a, VAL(), 1, 4096);
         else if (!strcmp(a, "--stats")) stats = VAL();
         else if (!strcmp(a, "--dump")) dump = VAL();
+        else if (!strcmp(a, "--last-number")) o.answer_flags = MM_ANSWER_LAST_NUMBER;
         else cli_usage_error(CMD, "unknown option '%s'", a);
 #undef VAL
     }

@@ -29,8 +29,10 @@ void grpo_task_args_default(task_args *t) {
 void grpo_task_usage(FILE *f) {
     fprintf(f,
         "Task options:\n"
-        "  --task arith|jsonl  arith (default): generated multi-step word problems; jsonl: GSM8K-format\n"
-        "                      files ({\"question\", \"answer\": \"... #### N\"} per line)\n"
+        "  --task arith|bench  arith (default): generated multi-step word problems; bench (or jsonl):\n"
+        "                      benchmark files in any format of ../shared/benchmarks (GSM8K, MATH,\n"
+        "                      MATH500, SVAMP, ASDiv, MAWPS, CMATH, MGSM-zh, Minerva OCW, AGIEval,\n"
+        "                      MathQA, MMLU .csv/.jsonl, SAT), answers checked by rl/answer.h\n"
         "  --ops N             arith: operations per problem (default 2)\n"
         "  --digits N          arith: digits of the operands (default 2)\n"
         "  --no-mul            arith: only + and - steps\n"
@@ -38,8 +40,11 @@ void grpo_task_usage(FILE *f) {
         "  --task-seed N       arith: generator seed (default 1); the test split depends only on it\n"
         "  --n-train N         arith: train items (default 20000)\n"
         "  --n-test N          arith: held-out test items (default 500)\n"
-        "  --train-file F      jsonl: training questions (default: the test file)\n"
-        "  --test-file F       jsonl: test questions (e.g. ../shared/benchmarks/gsm8k/test.jsonl)\n");
+        "  --train-file F      bench: training questions (default: none; training needs one)\n"
+        "  --test-file F       bench: test questions (e.g. ../shared/benchmarks/gsm8k/test.jsonl)\n"
+        "  --train-on-test     bench: train on the test file (or a train file that is the test file)\n"
+        "                      on purpose; refused otherwise, since the accuracy it reports is then\n"
+        "                      on questions the model trained on (default: off)\n");
 }
 
 /* Consume argv[*i] (and its value) when it is a task option; 1 = consumed. */
@@ -56,6 +61,7 @@ int grpo_task_arg(const char *cmd, int argc, char **argv, int *i, task_args *t) 
     else if (!strcmp(a, "--n-test")) t->arith.n_test = (size_t)cli_parse_int(cmd, a, VAL(), 1, 10000000);
     else if (!strcmp(a, "--train-file")) t->train_file = VAL();
     else if (!strcmp(a, "--test-file")) t->test_file = VAL();
+    else if (!strcmp(a, "--train-on-test")) t->train_on_test = 1;
     else return 0;
 #undef VAL
     return 1;
@@ -66,14 +72,25 @@ mm_task *grpo_task_open(const char *cmd, const task_args *t) {
     mm_err e;
     if (!strcmp(t->kind, "arith")) {
         e = mm_task_arith_create(&t->arith, &task);
-    } else if (!strcmp(t->kind, "jsonl")) {
-        if (!t->test_file) cli_usage_error(cmd, "--task jsonl needs --test-file");
-        e = mm_task_jsonl_create(t->train_file, t->test_file, &task);
+    } else if (!strcmp(t->kind, "jsonl") || !strcmp(t->kind, "bench")) {
+        if (!t->test_file) cli_usage_error(cmd, "--task %s needs --test-file", t->kind);
+        const char *train = t->train_file;
+        char a[4096], b[4096];
+        int same = train && realpath(train, a) && realpath(t->test_file, b) && !strcmp(a, b);
+        if (t->training && (!train || same) && !t->train_on_test)
+            cli_usage_error(cmd, "%s: training on the test questions (%s); give --train-file F "
+                            "(e.g. gsm8k/train.jsonl) or --train-on-test to do it on purpose",
+                            t->test_file, train ? "--train-file is the test file" : "no --train-file");
+        if (t->training && !train) train = t->test_file;
+        if (t->training && (!t->train_file || same))
+            cli_warn(cmd, "--train-on-test: training on %s, the file accuracy is reported on",
+                     t->test_file);
+        e = mm_task_jsonl_create(train, t->test_file, &task);
         if (e == MM_OK && mm_task_skipped(task))
             cli_warn(cmd, "%llu broken or answerless lines skipped",
                      (unsigned long long)mm_task_skipped(task));
     } else {
-        cli_usage_error(cmd, "--task must be arith or jsonl, got '%s'", t->kind);
+        cli_usage_error(cmd, "--task must be arith or bench (jsonl), got '%s'", t->kind);
     }
     if (e != MM_OK) cli_die(cmd, e);
     return task;
@@ -119,7 +136,8 @@ static void usage(FILE *f) {
         "  --iterative K          reset the reference model to the policy every K steps\n"
         "  --filter-groups        resample questions whose group rewards are all equal (DAPO)\n"
         "  --filter-tries N       extra sampling rounds per step for --filter-groups (default 3)\n"
-        "  --format-reward W      add W for an output ending in a '#### N' line (default 0)\n"
+        "  --format-reward W      add W for an output with a marked answer (####, \\boxed, 'The answer\n"
+        "                         is'; default 0)\n"
         "  --micro-batch N        sequences per forward/backward and generation (default 32)\n"
         "  --eval-every N         greedy held-out accuracy every N steps (default 0 = off)\n"
         "  --eval-n N             test items for --eval-every (default 100)\n"
@@ -370,6 +388,7 @@ int cmd_grpo(int argc, char **argv) {
     }
     cli_blas_setup(); /* may re-exec with the fastest OpenBLAS kernels */
     cli_set_threads(threads);
+    ta.training = !write_n || strcmp(split, "test") != 0; /* test-split documents train nothing */
     if (write_n) return write_train(&ta, write_n, split, out);
     if (!init) cli_usage_error(CMD, "--init CKPT is required");
     if (!out) cli_usage_error(CMD, "-o DIR is required");

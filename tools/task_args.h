@@ -10,6 +10,8 @@
 typedef struct task_args {
     const char *kind, *train_file, *test_file;
     mm_arith_opts arith;
+    int train_on_test; /* --train-on-test: a benchmark task may train on its test file */
+    int training;      /* set by the training commands: refuse train == test */
 } task_args;
 
 void grpo_task_args_default(task_args *t);

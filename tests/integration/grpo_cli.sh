@@ -56,6 +56,28 @@ printf '%s\n' '{"question": "What is 2 plus 3?", "answer": "2+3=<<2+3=5>>5\n####
 out=$($MM eval --ckpt "$T/sft/final" --task jsonl --test-file "$T/g.jsonl" --max-new-tokens 4 2>"$T/err")
 same "jsonl task evaluates" "$(jget n <<<"$out" 2>/dev/null)" 2
 grep -q "1 broken" "$T/err" && ok "broken jsonl line counted" || fail "broken line not reported: $(cat "$T/err")"
+# training on the test file is refused unless asked for, and warned about when asked for
+$MM grpo --init "$T/sft/final" --task bench --test-file "$T/g.jsonl" -o "$T/tot" --steps 1 \
+  --questions 1 --group 2 --max-new-tokens 4 >/dev/null 2>"$T/err"
+rc=$?; same "grpo on a test file without --train-file exits 2" "$rc" 2
+grep -q "training on the test questions" "$T/err" && ok "and says why" || fail "message: $(cat "$T/err")"
+$MM grpo --init "$T/sft/final" --task bench --test-file "$T/g.jsonl" --train-file "$T/g.jsonl" \
+  -o "$T/tot" --steps 1 --questions 1 --group 2 --max-new-tokens 4 >/dev/null 2>"$T/err"
+rc=$?; same "--train-file = --test-file exits 2" "$rc" 2
+$MM grpo --init "$T/sft/final" --task bench --test-file "$T/g.jsonl" --train-on-test \
+  -o "$T/tot" --steps 1 --questions 1 --group 2 --max-new-tokens 4 >/dev/null 2>"$T/err"
+rc=$?; same "--train-on-test runs" "$rc" 0
+grep -q "training on .*g.jsonl" "$T/err" && ok "and warns" || fail "no warning: $(cat "$T/err")"
+# every benchmark format loads (the evaluation itself: a handful of items)
+for f in math500/test.jsonl svamp/SVAMP.json asdiv/ASDiv.xml mmlu_math/abstract_algebra_dev.csv \
+         cmath_test/test.jsonl mgsm_zh/mgsm_zh.jsonl agieval/sat-math.jsonl mathqa/test.jsonl; do
+  [ -f "$SHARED/benchmarks/$f" ] || continue
+  out=$($MM eval --ckpt "$T/sft/final" --task bench --test-file "$SHARED/benchmarks/$f" --n 1 \
+        --max-new-tokens 2 --dump "$T/dump.jsonl" 2>"$T/err")
+  rc=$?
+  if [ $rc = 1 ] && grep -q "does not fit" "$T/err"; then ok "$f loads (question longer than the tiny model's context)"
+  else same "$f evaluates" "$(jget n <<<"$out" 2>/dev/null)" 1; fi
+done
 if [ -f "$SHARED/benchmarks/gsm8k/test.jsonl" ]; then
   $MM eval --ckpt "$T/sft/final" --task jsonl --test-file "$SHARED/benchmarks/gsm8k/test.jsonl" --n 2 2>"$T/err" >/dev/null
   rc=$?; same "GSM8K prompt longer than the context exits 1" "$rc" 1
