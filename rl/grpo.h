@@ -113,6 +113,10 @@ MM_API void mm_grpo_codec_close(mm_grpo_codec *c);
 /* Write the codec's tokenizer files into `dir` (nothing for the byte-level codec), so a
  * checkpoint written with mm_gpt_save carries its tokenizer. */
 MM_API mm_err mm_grpo_codec_save(const mm_grpo_codec *c, const char *dir);
+/* A whole checkpoint into `dir`, atomically: model.safetensors, config.json (with the
+ * codec's end-of-text token as bos/eos_token_id) and the tokenizer files are written into a
+ * temp directory that is then renamed over `dir`. */
+MM_API mm_err mm_grpo_save_ckpt(const mm_gpt *m, const mm_grpo_codec *c, const char *dir);
 
 /* ---- training ---- */
 

@@ -193,8 +193,7 @@ static void log_line(run *r, const mm_grpo_step_stats *s) {
 static void save_ckpt(run *r, const char *name) {
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/%s", r->out, name);
-    mm_err e = mm_gpt_save(r->model, dir);
-    if (e == MM_OK) e = mm_grpo_codec_save(r->codec, dir);
+    mm_err e = mm_grpo_save_ckpt(r->model, r->codec, dir);
     if (e != MM_OK) cli_die(CMD, e);
 }
 

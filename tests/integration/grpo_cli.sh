@@ -23,6 +23,8 @@ zstd -dc "$T/arith.jsonl.zst" | head -1 | $PY -c 'import json,sys; d=json.loads(
 # a tiny model: two warm-up steps, then each algorithm for two steps
 check "sft warm-up" $MM grpo --algo sft --init new:1,2,32,128 $TASK --steps 2 --sft-batch 4 -o "$T/sft"
 [ -f "$T/sft/final/model.safetensors" ] && [ -f "$T/sft/final/config.json" ] && ok "checkpoint written" || fail "checkpoint files"
+same "byte-level checkpoint: eos_token_id 256 in config.json" \
+  "$($PY -c 'import json,sys; print(json.load(open(sys.argv[1])).get("eos_token_id"))' "$T/sft/final/config.json")" 256
 common="--init $T/sft/final $TASK --steps 2 --questions 2 --group 3 --max-new-tokens 12 --lr 1e-4"
 check "grpo outcome" $MM grpo $common -o "$T/g1" --eval-every 2 --eval-n 5
 same "log has one line per step" "$(wc -l < "$T/g1/log.jsonl")" 2
@@ -48,6 +50,10 @@ if $MM tokenizer train --vocab 300 "$T/arith.jsonl.zst" -o "$T/tok" >/dev/null 2
   check "grpo on it (process supervision)" $MM grpo --init "$T/bpe/final" $TASK --steps 1 --questions 2 --group 2 --max-new-tokens 8 --supervision process -o "$T/bpe2"
   [ -f "$T/bpe2/final/vocab.json" ] && [ -f "$T/bpe2/final/merges.txt" ] && ok "the checkpoint carries the tokenizer" || fail "tokenizer files missing in the checkpoint"
   grep -q '"vocab_size": 300' "$T/bpe2/final/config.json" && ok "model vocabulary = tokenizer's" || fail "vocab_size: $(grep vocab_size "$T/bpe2/final/config.json")"
+  eot=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["<|endoftext|>"])' "$T/bpe2/final/vocab.json" 2>/dev/null)
+  same "BPE checkpoint: eos_token_id is the tokenizer's end of text" \
+    "$($PY -c 'import json,sys; print(json.load(open(sys.argv[1])).get("eos_token_id"))' "$T/bpe2/final/config.json")" "$eot"
+  ls -d "$T"/bpe2/final.tmp.* >/dev/null 2>&1 && fail "temp checkpoint left behind" || ok "no temp checkpoint left"
 fi
 
 # GSM8K format: short questions fit the tiny model; a long one is a clear error
