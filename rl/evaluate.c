@@ -86,7 +86,8 @@ mm_err mm_eval_run(mm_gpt *m, const mm_grpo_codec *c, const mm_task *t, mm_task_
     tokens += greedy_tokens;
     if (o->k > 0) {
         double sc = 0, pass = 0, maj = 0, fm = 0;
-        mm_sample_opts so = {o->temperature, 0, 1.0f, o->seed ^ 0x5a5a, o->max_new_tokens, c->eos};
+        mm_sample_opts so = {o->temperature, o->top_k, o->top_p > 0 ? o->top_p : 1.0f,
+                             o->seed ^ 0x5a5a, o->max_new_tokens, c->eos};
         MM_TRY(eval_pass(m, c, t, s, n, o->k, &so, o->batch, &sc, &pass, &maj, &fm, &tokens, NULL,
                          o->answer_flags));
         r->pass_k = pass / n, r->maj_k = maj / n, r->sample_acc = sc / ((double)n * o->k);

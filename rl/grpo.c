@@ -282,7 +282,7 @@ mm_err mm_grpo_sft(mm_gpt *m, const mm_grpo_codec *c, const mm_task *task, const
 void mm_grpo_opts_default(mm_grpo_opts *o) {
     *o = (mm_grpo_opts){.steps = 50, .questions = 8, .group = 8, .beta = 0.04f, .clip = 0.2f,
                         .lr = 1e-5f, .weight_decay = 0, .grad_clip = 1.0f, .updates = 1,
-                        .max_new_tokens = 64, .temperature = 1.0f, .std_norm = 1,
+                        .max_new_tokens = 64, .temperature = 1.0f, .top_p = 1.0f, .std_norm = 1,
                         .filter_tries = 3, .micro_batch = 0, .seed = 1, .eval_n = 100};
 }
 
@@ -375,7 +375,7 @@ static mm_err step_sample(step_ctx *s, mm_gpt *policy, mm_gpt *ref, const mm_grp
         int n = want - kept, first = s->ro.n;
         for (int q = 0; q < n; q++)
             items[q] = mm_task_get(task, MM_TASK_TRAIN, mm_rng_next(rng) % ntrain);
-        mm_sample_opts so = {o->temperature, 0, 1.0f, mm_hash64(&step, sizeof step, o->seed) + round,
+        mm_sample_opts so = {o->temperature, o->top_k, o->top_p > 0 ? o->top_p : 1.0f, mm_hash64(&step, sizeof step, o->seed) + round,
                              o->max_new_tokens, c->eos};
         mm_gpt *sampler = o->algo == MM_GRPO_ALGO_RFT ? ref : policy;
         e = mm_rollout_sample(&s->ro, sampler, c, items, n, G, &so, o->micro_batch, o->format_reward);

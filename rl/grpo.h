@@ -131,6 +131,8 @@ typedef struct mm_grpo_opts {
     int updates;           /* μ: policy updates per batch */
     int max_new_tokens;
     float temperature;
+    int top_k;             /* sample from the k most likely tokens (0 = off) */
+    float top_p;           /* nucleus sampling (1 or 0 = off) */
     mm_grpo_supervision supervision;
     mm_grpo_algo algo;
     int std_norm;          /* 1 = divide by std (GRPO); 0 = Dr. GRPO */
@@ -184,6 +186,8 @@ MM_API mm_err mm_grpo_sft(mm_gpt *m, const mm_grpo_codec *c, const mm_task *task
 typedef struct mm_eval_opts {
     int k;             /* samples per question for Pass@K and Maj@K (0 = greedy only) */
     float temperature; /* sampling temperature for the K samples */
+    int top_k;         /* the K samples: top-k (0 = off) */
+    float top_p;       /* the K samples: nucleus (1 or 0 = off) */
     int n;             /* test items (0 = all) */
     int max_new_tokens;
     int batch;         /* sequences generated at once */

@@ -50,6 +50,8 @@ static void usage(FILE *f) {
         "  --tokenizer DIR      tokenizer (default: the checkpoint's; none = byte-level)\n"
         "  --k K                samples per question for Pass@K / Maj@K (default 0 = greedy only)\n"
         "  --temperature T      sampling temperature for the K samples (default 0.7)\n"
+        "  --top-k K            the K samples: from the K most likely tokens (default 0 = off)\n"
+        "  --top-p P            the K samples: nucleus sampling (default 1 = off)\n"
         "  --n N                evaluate the first N test items (default: all)\n"
         "  --split S            test (default) | train\n"
         "  --max-new-tokens N   completion length cap (default 64)\n"
@@ -72,7 +74,7 @@ int cmd_eval(int argc, char **argv) {
     }
     task_args ta;
     grpo_task_args_default(&ta);
-    mm_eval_opts o = {.k = 0, .temperature = 0.7f, .n = 0, .max_new_tokens = 64, .batch = 64,
+    mm_eval_opts o = {.k = 0, .temperature = 0.7f, .top_p = 1.0f, .n = 0, .max_new_tokens = 64, .batch = 64,
                       .seed = 1};
     const char *ckpt = NULL, *tok_dir = NULL, *stats = NULL, *split = "test", *dump = NULL;
     int threads = 0;
@@ -84,6 +86,8 @@ int cmd_eval(int argc, char **argv) {
         else if (!strcmp(a, "--tokenizer")) tok_dir = VAL();
         else if (!strcmp(a, "--k")) o.k = (int)cli_parse_int(CMD, a, VAL(), 0, 4096);
         else if (!strcmp(a, "--temperature")) o.temperature = (float)cli_parse_double(CMD, a, VAL(), 0, 100);
+        else if (!strcmp(a, "--top-k")) o.top_k = (int)cli_parse_int(CMD, a, VAL(), 0, 1 << 24);
+        else if (!strcmp(a, "--top-p")) o.top_p = (float)cli_parse_double(CMD, a, VAL(), 0.001, 1);
         else if (!strcmp(a, "--n")) o.n = (int)cli_parse_int(CMD, a, VAL(), 1, 100000000);
         else if (!strcmp(a, "--split")) split = VAL();
         else if (!strcmp(a, "--max-new-tokens")) o.max_new_tokens = (int)cli_parse_int(CMD, a, VAL(), 1, 1 << 20);

@@ -131,6 +131,10 @@ static void usage(FILE *f) {
         "  --updates-per-batch M  policy updates per sampled batch, mu (default 1)\n"
         "  --max-new-tokens N     completion length cap (default 64)\n"
         "  --temperature T        sampling temperature (default 1)\n"
+        "  --top-k K              sample from the K most likely tokens (default 0 = off)\n"
+        "  --top-p P              nucleus sampling: the smallest set of tokens with probability\n"
+        "                         >= P (default 1 = off).  The old log-probabilities stay those\n"
+        "                         of the full distribution at temperature 1 (as for --temperature)\n"
         "  --no-std-norm          advantages r - mean(r), without dividing by std (Dr. GRPO)\n"
         "  --token-mean           one mean over all tokens of the batch instead of per output\n"
         "  --iterative K          reset the reference model to the policy every K steps\n"
@@ -366,6 +370,8 @@ int cmd_grpo(int argc, char **argv) {
         else if (!strcmp(a, "--updates-per-batch")) o.updates = (int)cli_parse_int(CMD, a, VAL(), 1, 1000);
         else if (!strcmp(a, "--max-new-tokens")) o.max_new_tokens = (int)cli_parse_int(CMD, a, VAL(), 1, 1 << 20);
         else if (!strcmp(a, "--temperature")) o.temperature = (float)cli_parse_double(CMD, a, VAL(), 0, 100);
+        else if (!strcmp(a, "--top-k")) o.top_k = (int)cli_parse_int(CMD, a, VAL(), 0, 1 << 24);
+        else if (!strcmp(a, "--top-p")) o.top_p = (float)cli_parse_double(CMD, a, VAL(), 0.001, 1);
         else if (!strcmp(a, "--no-std-norm")) o.std_norm = 0;
         else if (!strcmp(a, "--token-mean")) o.token_mean = 1;
         else if (!strcmp(a, "--iterative")) o.iterative = (int)cli_parse_int(CMD, a, VAL(), 1, 10000000);

@@ -62,6 +62,9 @@ printf '%s\n' '{"question": "What is 2 plus 3?", "answer": "2+3=<<2+3=5>>5\n####
 out=$($MM eval --ckpt "$T/sft/final" --task jsonl --test-file "$T/g.jsonl" --max-new-tokens 4 2>"$T/err")
 same "jsonl task evaluates" "$(jget n <<<"$out" 2>/dev/null)" 2
 grep -q "1 broken" "$T/err" && ok "broken jsonl line counted" || fail "broken line not reported: $(cat "$T/err")"
+out=$($MM eval --ckpt "$T/sft/final" --task bench --test-file "$T/g.jsonl" --k 3 --top-k 5 --top-p 0.9 \
+      --max-new-tokens 4 2>"$T/err")
+same "eval samples with --top-k/--top-p" "$(jget n <<<"$out" 2>/dev/null)" 2
 # training on the test file is refused unless asked for, and warned about when asked for
 $MM grpo --init "$T/sft/final" --task bench --test-file "$T/g.jsonl" -o "$T/tot" --steps 1 \
   --questions 1 --group 2 --max-new-tokens 4 >/dev/null 2>"$T/err"
