@@ -230,38 +230,17 @@ mm_err mm_grpo_sft(mm_gpt *m, const mm_grpo_codec *c, const mm_task *task, const
     int ctx = mm_gpt_get_config(m)->ctx, B = o->batch;
     int32_t *tok = malloc((size_t)B * ctx * sizeof *tok), *tgt = malloc((size_t)B * ctx * sizeof *tgt);
     int32_t *one = malloc((size_t)ctx * sizeof *one);
+    const mm_task_item **items = malloc((size_t)B * sizeof *items);
     mm_buf doc = {0};
-    mm_err e = (!tok || !tgt || !one) ? mm_fail(MM_ERR_NOMEM, "sft") : MM_OK;
+    mm_err e = (!tok || !tgt || !one || !items) ? mm_fail(MM_ERR_NOMEM, "sft") : MM_OK;
     mm_rng rng;
     mm_rng_seed(&rng, o->seed);
     for (int step = 0; step < o->steps && e == MM_OK; step++) {
-        int T = 2;
-        for (int b = 0; b < B && e == MM_OK; b++) {
-            const mm_task_item *it = mm_task_get(task, MM_TASK_TRAIN, mm_rng_next(&rng) % ntrain);
-            mm_buf_clear(&doc);
-            if ((e = mm_task_prompt(it, &doc)) != MM_OK) break;
-            int np = c->encode(c->ud, doc.data, doc.len, one, ctx);
-            if ((e = mm_buf_puts(&doc, it->solution)) != MM_OK) break;
-            if ((e = mm_buf_putc(&doc, '\n')) != MM_OK) break;
-            int n = c->encode(c->ud, doc.data, doc.len, one, ctx - 1);
-            if (np <= 0 || n <= 0) {
-                e = mm_fail(MM_ERR_TOO_LARGE, "sft: a document does not fit the context of %d", ctx);
-                break;
-            }
-            one[n++] = c->eos;
-            int32_t *tr = tok + (size_t)b * ctx, *gr = tgt + (size_t)b * ctx;
-            for (int p = 0; p < ctx; p++) tr[p] = 0, gr[p] = -1;
-            for (int p = 0; p < n - 1; p++) {
-                tr[p] = one[p];
-                if (p + 1 >= np) gr[p] = one[p + 1]; /* only the solution is learned */
-            }
-            T = n - 1 > T ? n - 1 : T;
-        }
-        if (e != MM_OK) break;
-        for (int b = 1; b < B; b++) { /* compact rows from stride ctx to stride T */
-            memmove(tok + (size_t)b * T, tok + (size_t)b * ctx, (size_t)T * sizeof *tok);
-            memmove(tgt + (size_t)b * T, tgt + (size_t)b * ctx, (size_t)T * sizeof *tgt);
-        }
+        int T;
+        long ntgt;
+        for (int b = 0; b < B; b++)
+            items[b] = mm_task_get(task, MM_TASK_TRAIN, mm_rng_next(&rng) % ntrain);
+        if ((e = mm_sft_batch(c, items, B, ctx, tok, tgt, one, &doc, &T, &ntgt)) != MM_OK) break;
         float loss;
         mm_gpt_zero_grad(m);
         if ((e = mm_gpt_forward(m, tok, B, T, NULL)) != MM_OK) break;
@@ -273,7 +252,7 @@ mm_err mm_grpo_sft(mm_gpt *m, const mm_grpo_codec *c, const mm_task *task, const
         if (!isfinite(loss)) e = mm_fail(MM_ERR_NUMERIC, "sft: loss is not finite at step %d", step);
         if (e == MM_OK && log && log(ud, step, loss)) break;
     }
-    free(tok), free(tgt), free(one), mm_buf_free(&doc);
+    free(tok), free(tgt), free(one), free(items), mm_buf_free(&doc);
     return e;
 }
 

@@ -1,13 +1,14 @@
 /* rl/task_bench.c — the `jsonl` (alias `bench`) task: every benchmark format of
  * ../shared/benchmarks, told apart by file extension and then by field names.
  *
- *   .jsonl  one object a line.  Question: "question" | "problem" | "input" |
+ *   .jsonl  one object a line.  Question: "question" | "problem" | "input" | "prompt" |
  *           messages[0].content, after "passage"/"body"/"Body" when present.  Options (multiple
  *           choice): "options" as a list (AGIEval, MMLU-STEM) or one string (MathQA, SAT).
  *           Gold: the option letter in "label" | "correct" | "answer" | "Answer"; else
  *           "answer" (after its "####" for GSM8K) | "golden" | "target" | "Answer"; else the
- *           last \boxed{} of "solution" (MATH).  Worked solution: "solution" | "rationale" |
- *           other.solution | GSM8K's "answer".
+ *           last \boxed{} of "solution" (MATH), else the marked answer of the response.
+ *           Worked solution: "solution" | "rationale" | "response" (prompt/response SFT
+ *           data) | other.solution | GSM8K's "answer".
  *   .json   a JSON array of such objects (SVAMP: "Body" + "Question", "Answer", "Equation").
  *   .xml    ASDiv: <Problem> elements with <Body>, <Question>, <Answer>, <Formula>.
  *   .csv    MMLU: question, four options, the letter; no header.
@@ -125,7 +126,8 @@ static mm_err add_options(const mm_json *o, rec *r) {
 }
 
 static mm_err question_of(const mm_json *o, rec *r) {
-    static const char *const QK[] = {"question", "problem", "input", "Question", "Problem", NULL};
+    static const char *const QK[] = {"question", "problem", "input", "Question",
+                                     "Problem",  "prompt",  NULL};
     static const char *const CTX[] = {"passage", "body", "Body", NULL};
     const char *ctx = first_of(o, CTX), *q = first_of(o, QK);
     const mm_json *msgs = mm_json_get(o, "messages");
@@ -144,7 +146,7 @@ static mm_err question_of(const mm_json *o, rec *r) {
 static mm_err gold_of(const mm_json *o, rec *r) {
     static const char *const LETTER[] = {"label", "correct", "answer", "Answer", NULL};
     static const char *const FREE[] = {"answer", "golden", "target", "Answer", NULL};
-    static const char *const SOL[] = {"solution", "rationale", NULL};
+    static const char *const SOL[] = {"solution", "rationale", "response", NULL};
     const char *sol = first_of(o, SOL);
     const mm_json *other = mm_json_get(o, "other");
     if (!sol && other && other->type == MM_JSON_OBJ) sol = mm_json_get_str(other, "solution", NULL);
@@ -157,6 +159,9 @@ static mm_err gold_of(const mm_json *o, rec *r) {
     if (g) return mm_buf_puts(&r->gold, g);
     size_t off, len;
     if (sol && !r->nopts && mm_answer_boxed(sol, strlen(sol), &off, &len))
+        return mm_buf_grow_append(&r->gold, sol + off, len);
+    /* prompt/response data: the response's marked answer */
+    if (sol && !r->nopts && mm_answer_extract(sol, strlen(sol), 0, &off, &len) != MM_ANSWER_NONE)
         return mm_buf_grow_append(&r->gold, sol + off, len);
     return MM_OK;
 }

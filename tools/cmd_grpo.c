@@ -264,27 +264,27 @@ static void write_curves(run *r, int sft) {
     if (e != MM_OK) cli_warn(CMD, "cannot write curves: %s", mm_error_detail());
 }
 
-static mm_gpt *open_model(const char *init, const char *tok_dir, const mm_grpo_codec **codec,
-                          uint64_t seed) {
+mm_gpt *grpo_open_model(const char *cmd, const char *init, const char *tok_dir,
+                        const mm_grpo_codec **codec, uint64_t seed) {
     mm_gpt *m = NULL;
     mm_err e;
     if (!strncmp(init, "new:", 4)) {
         mm_gpt_config c = {.vocab = 257};
         if (sscanf(init + 4, "%d,%d,%d,%d", &c.layers, &c.heads, &c.dim, &c.ctx) != 4)
-            cli_usage_error(CMD, "--init new:L,H,D,CTX expected, got '%s'", init);
+            cli_usage_error(cmd, "--init new:L,H,D,CTX expected, got '%s'", init);
         *codec = mm_grpo_codec_bytes();
         if (tok_dir) { /* a BPE tokenizer: the model gets its vocabulary */
             mm_grpo_codec *bc;
-            if ((e = mm_grpo_codec_open(NULL, tok_dir, 1 << 24, &bc)) != MM_OK) cli_die(CMD, e);
+            if ((e = mm_grpo_codec_open(NULL, tok_dir, 1 << 24, &bc)) != MM_OK) cli_die(cmd, e);
             *codec = bc, c.vocab = bc->vocab;
         }
-        if ((e = mm_gpt_create(&c, seed, &m)) != MM_OK) cli_die(CMD, e);
+        if ((e = mm_gpt_create(&c, seed, &m)) != MM_OK) cli_die(cmd, e);
         return m;
     }
-    if ((e = mm_gpt_load(init, &m)) != MM_OK) cli_die(CMD, e);
+    if ((e = mm_gpt_load(init, &m)) != MM_OK) cli_die(cmd, e);
     mm_grpo_codec *c;
     if ((e = mm_grpo_codec_open(init, tok_dir, mm_gpt_get_config(m)->vocab, &c)) != MM_OK)
-        cli_die(CMD, e);
+        cli_die(cmd, e);
     *codec = c;
     return m;
 }
@@ -406,7 +406,7 @@ int cmd_grpo(int argc, char **argv) {
 
     mm_task *task = grpo_task_open(CMD, &ta);
     run r = {.out = out, .steps = o.steps, .save_every = save_every, .t0 = mm_now(), .last_eval = -1};
-    r.model = open_model(init, tok_dir, &r.codec, o.seed);
+    r.model = grpo_open_model(CMD, init, tok_dir, &r.codec, o.seed);
     r.every = o.steps >= 20 ? o.steps / 20 : 1;
     mm_err e = mm_mkdirs(out);
     char p[4096];
@@ -419,7 +419,7 @@ int cmd_grpo(int argc, char **argv) {
     r.x = blk, r.reward = blk + cap, r.acc = blk + 2 * cap, r.eval_x = blk + 3 * cap;
     r.eval_y = blk + 4 * cap, r.kl = blk + 5 * cap, r.clip = blk + 6 * cap, r.len = blk + 7 * cap;
     if (sft) {
-        mm_sft_opts so = {o.steps, sft_batch, lr_set ? o.lr : 1e-3f, 0.0f, o.grad_clip, o.seed};
+        mm_sft_opts so = {o.steps, sft_batch, lr_set ? o.lr : 1e-3f, o.weight_decay, o.grad_clip, o.seed};
         e = mm_grpo_sft(r.model, r.codec, task, &so, on_sft, &r);
     } else {
         e = mm_grpo_train(r.model, r.codec, task, &o, on_step, &r);
