@@ -37,6 +37,7 @@ void mm_task_free(mm_task *t) {
         for (size_t i = 0; i < t->split[s].n; i++) item_free(&t->split[s].items[i]);
         free(t->split[s].items);
     }
+    mm_buf_free(&t->shots);
     free(t);
 }
 
@@ -51,7 +52,26 @@ const mm_task_item *mm_task_get(const mm_task *t, mm_task_split s, size_t i) {
 /* ---- text format ---- */
 
 mm_err mm_task_prompt(const mm_task_item *it, mm_buf *b) {
+    if (it->shots) MM_TRY(mm_buf_puts(b, it->shots));
     return mm_buf_printf(b, "Question: %s\nAnswer:\n", it->question);
+}
+
+mm_err mm_task_set_shots(mm_task *t, int k) {
+    mm_task_list *tr = &t->split[MM_TASK_TRAIN];
+    if (k < 0 || (size_t)k > tr->n)
+        return mm_fail(MM_ERR_ARG, "%d-shot prompting needs %d train items, the task has %zu", k,
+                       k, tr->n);
+    for (int s = 0; s < 2; s++) /* zero-shot while the examples are written */
+        for (size_t i = 0; i < t->split[s].n; i++) t->split[s].items[i].shots = NULL;
+    mm_buf_clear(&t->shots);
+    for (int i = 0; i < k; i++) {
+        MM_TRY(mm_task_document(&tr->items[i], &t->shots));
+        MM_TRY(mm_buf_putc(&t->shots, '\n'));
+    }
+    if (k == 0) return MM_OK;
+    for (int s = 0; s < 2; s++)
+        for (size_t i = 0; i < t->split[s].n; i++) t->split[s].items[i].shots = t->shots.data;
+    return MM_OK;
 }
 
 mm_err mm_task_document(const mm_task_item *it, mm_buf *b) {

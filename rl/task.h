@@ -13,8 +13,10 @@
  *          MMLU (.csv and .jsonl), SAT; multiple-choice items carry their options in the
  *          question and a letter as gold answer.  Answers are checked by rl/answer.h.
  *
- * Text format shared by prompts, rewards and pre-training documents:
- *   prompt      "Question: <question>\nAnswer:\n"
+ * Text format shared by prompts, rewards and pre-training documents (sft, eval and grpo all
+ * use mm_task_prompt):
+ *   prompt      [k worked examples, each "Question: ...\nAnswer:\n<solution>\n\n"]
+ *               "Question: <question>\nAnswer:\n"
  *   completion  "<step>\n<step>\n#### <answer>\n"   (then the end-of-text token)
  *
  * Ownership: an mm_task owns its items and their strings; pointers returned by mm_task_get
@@ -40,6 +42,7 @@ typedef struct mm_task_item {
     double *step_values;
     char *gold;     /* the final answer as text: what rl/answer.h compares against */
     int nopts;      /* multiple choice: number of options, gold is a letter; 0 = free answer */
+    const char *shots; /* few-shot examples put before the prompt (owned by the task), or NULL */
 } mm_task_item;
 
 typedef struct mm_task mm_task;
@@ -68,8 +71,12 @@ MM_API size_t mm_task_count(const mm_task *t, mm_task_split s);
 MM_API const mm_task_item *mm_task_get(const mm_task *t, mm_task_split s, size_t i);
 MM_API uint64_t mm_task_skipped(const mm_task *t); /* broken input lines (jsonl) */
 
-/* Append the prompt for `it` to `b`. */
+/* Append the prompt for `it` to `b` (with its few-shot examples, if any). */
 MM_API mm_err mm_task_prompt(const mm_task_item *it, mm_buf *b);
+/* k-shot prompting: the first k items of the train split, as zero-shot documents each
+ * followed by a blank line, go before every prompt of both splits (k = 0: zero-shot again).
+ * Fails when the train split has fewer than k items. */
+MM_API mm_err mm_task_set_shots(mm_task *t, int k);
 /* Append the whole training document (prompt + solution + "\n") to `b`. */
 MM_API mm_err mm_task_document(const mm_task_item *it, mm_buf *b);
 /* Write the first n items of split s as a document shard (jsonl[.zst], common/doc.h), text =

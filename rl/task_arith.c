@@ -117,7 +117,7 @@ static mm_err fill_split(mm_task *t, const mm_arith_opts *o, mm_task_split split
             break;
         }
         e = mm_task_list_push(&t->split[split],
-                              (mm_task_item){qq, ss, (double)ans, o->ops, vals, gg, 0});
+                              (mm_task_item){qq, ss, (double)ans, o->ops, vals, gg, 0, NULL});
     }
     mm_buf_free(&q), mm_buf_free(&s);
     return e;

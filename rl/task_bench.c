@@ -71,8 +71,8 @@ static mm_err push_rec(mm_task *t, mm_task_list *l, rec *r) {
     double v;
     size_t k = mm_task_parse_number(r->gold.data, r->gold.len, &v);
     double answer = r->nopts == 0 && k == r->gold.len ? v : NAN;
-    mm_task_item it = {dup_buf(&r->q), dup_buf(&r->sol),  answer,  0,
-                       NULL,           dup_buf(&r->gold), r->nopts};
+    mm_task_item it = {dup_buf(&r->q), dup_buf(&r->sol),  answer,   0,
+                       NULL,           dup_buf(&r->gold), r->nopts, NULL};
     if (!it.question || !it.solution || !it.gold) {
         free(it.question), free(it.solution), free(it.gold);
         return mm_fail(MM_ERR_NOMEM, "task item");
@@ -159,10 +159,10 @@ static mm_err gold_of(const mm_json *o, rec *r) {
     if (g) return mm_buf_puts(&r->gold, g);
     size_t off, len;
     if (sol && !r->nopts && mm_answer_boxed(sol, strlen(sol), &off, &len))
-        return mm_buf_grow_append(&r->gold, sol + off, len);
+        return mm_buf_append(&r->gold, sol + off, len);
     /* prompt/response data: the response's marked answer */
     if (sol && !r->nopts && mm_answer_extract(sol, strlen(sol), 0, &off, &len) != MM_ANSWER_NONE)
-        return mm_buf_grow_append(&r->gold, sol + off, len);
+        return mm_buf_append(&r->gold, sol + off, len);
     return MM_OK;
 }
 

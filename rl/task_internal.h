@@ -14,6 +14,7 @@ struct mm_task {
     const char *name;
     mm_task_list split[2];
     uint64_t skipped;
+    mm_buf shots; /* the few-shot prefix items point to */
 };
 
 /* Append an item; takes ownership of its strings and step_values (freed on failure). */

@@ -44,7 +44,10 @@ void grpo_task_usage(FILE *f) {
         "  --test-file F       bench: test questions (e.g. ../shared/benchmarks/gsm8k/test.jsonl)\n"
         "  --train-on-test     bench: train on the test file (or a train file that is the test file)\n"
         "                      on purpose; refused otherwise, since the accuracy it reports is then\n"
-        "                      on questions the model trained on (default: off)\n");
+        "                      on questions the model trained on (default: off)\n"
+        "  --shots K           k-shot prompts: the first K train items' worked solutions go before\n"
+        "                      every question (the same template for sft, eval and grpo; a bench\n"
+        "                      task needs --train-file, e.g. an MMLU *_dev.csv) (default 0)\n");
 }
 
 /* Consume argv[*i] (and its value) when it is a task option; 1 = consumed. */
@@ -62,6 +65,7 @@ int grpo_task_arg(const char *cmd, int argc, char **argv, int *i, task_args *t) 
     else if (!strcmp(a, "--train-file")) t->train_file = VAL();
     else if (!strcmp(a, "--test-file")) t->test_file = VAL();
     else if (!strcmp(a, "--train-on-test")) t->train_on_test = 1;
+    else if (!strcmp(a, "--shots")) t->shots = (int)cli_parse_int(cmd, a, VAL(), 0, 64);
     else return 0;
 #undef VAL
     return 1;
@@ -92,6 +96,7 @@ mm_task *grpo_task_open(const char *cmd, const task_args *t) {
     } else {
         cli_usage_error(cmd, "--task must be arith or bench (jsonl), got '%s'", t->kind);
     }
+    if (e == MM_OK && t->shots) e = mm_task_set_shots(task, t->shots);
     if (e != MM_OK) cli_die(cmd, e);
     return task;
 }

@@ -13,6 +13,7 @@ typedef struct task_args {
     mm_arith_opts arith;
     int train_on_test; /* --train-on-test: a benchmark task may train on its test file */
     int training;      /* set by the training commands: refuse train == test */
+    int shots;         /* --shots K: k-shot prompts from the train split */
 } task_args;
 
 void grpo_task_args_default(task_args *t);

@@ -65,6 +65,9 @@ grep -q "1 broken" "$T/err" && ok "broken jsonl line counted" || fail "broken li
 out=$($MM eval --ckpt "$T/sft/final" --task bench --test-file "$T/g.jsonl" --k 3 --top-k 5 --top-p 0.9 \
       --max-new-tokens 4 2>"$T/err")
 same "eval samples with --top-k/--top-p" "$(jget n <<<"$out" 2>/dev/null)" 2
+$MM eval --ckpt "$T/sft/final" --task bench --test-file "$T/g.jsonl" --shots 1 >/dev/null 2>"$T/err"
+rc=$?; same "--shots without train items exits 1" "$rc" 1
+grep -q "1-shot prompting needs 1 train items" "$T/err" && ok "and says why" || fail "message: $(cat "$T/err")"
 # training on the test file is refused unless asked for, and warned about when asked for
 $MM grpo --init "$T/sft/final" --task bench --test-file "$T/g.jsonl" -o "$T/tot" --steps 1 \
   --questions 1 --group 2 --max-new-tokens 4 >/dev/null 2>"$T/err"

@@ -133,6 +133,32 @@ TEST(steps_and_rewards) {
     CHECK_NEAR(st[2].reward, 1, 0);
 }
 
+TEST(few_shot) {
+    mm_arith_opts o;
+    mm_arith_opts_default(&o);
+    o.n_train = 10, o.n_test = 3;
+    mm_task *t;
+    CHECK(mm_task_arith_create(&o, &t) == MM_OK);
+    mm_buf zero = {0}, two = {0}, ex = {0};
+    const mm_task_item *it = mm_task_get(t, MM_TASK_TEST, 0);
+    CHECK(mm_task_prompt(it, &zero) == MM_OK);
+    for (int i = 0; i < 2; i++) { /* the examples: the first two train documents */
+        mm_task_document(mm_task_get(t, MM_TASK_TRAIN, (size_t)i), &ex);
+        mm_buf_putc(&ex, '\n');
+    }
+    mm_buf_append(&ex, zero.data, zero.len);
+    CHECK(mm_task_set_shots(t, 2) == MM_OK);
+    CHECK(mm_task_prompt(it, &two) == MM_OK);
+    CHECK(two.len == ex.len && !memcmp(two.data, ex.data, ex.len));
+    CHECK(mm_task_set_shots(t, 11) != MM_OK); /* more than the train split has */
+    CHECK(mm_task_set_shots(t, 0) == MM_OK);
+    mm_buf_clear(&two);
+    CHECK(mm_task_prompt(it, &two) == MM_OK);
+    CHECK(two.len == zero.len && !memcmp(two.data, zero.data, zero.len));
+    mm_buf_free(&zero), mm_buf_free(&two), mm_buf_free(&ex);
+    mm_task_free(t);
+}
+
 /* Step rewards summed over an output. */
 static double step_sum(const mm_task_item *it, const char *out) {
     mm_task_step st[64];
@@ -203,6 +229,7 @@ int main(void) {
     RUN(arith_generator);
     RUN(arith_plain);
     RUN(steps_and_rewards);
+    RUN(few_shot);
     RUN(process_padding);
     RUN(gsm8k_and_docs);
     return test_summary();
