@@ -172,6 +172,7 @@ typedef struct run {
     /* curves */
     double *x, *reward, *acc, *eval_x, *eval_y, *kl, *clip, *len;
     int n, ne;
+    double equal_sum; /* sum over steps of the share of all-equal groups */
     mm_grpo_step_stats last;
     double last_eval;
 } run;
@@ -217,6 +218,7 @@ static int on_step(void *ud, const mm_grpo_step_stats *s) {
         r->last_eval = s->eval_acc;
     }
     r->last = *s;
+    r->equal_sum += s->equal_groups;
     if (s->step % r->every == 0 || s->step == r->steps)
         cli_info(0, "step %d/%d  reward %.3f  acc %.3f  kl %.4f  clip %.3f  len %.1f  equal %.2f%s  "
                  "(%.1f s rollout %.0f tok/s, %.1f s update)",
@@ -313,6 +315,7 @@ static void summary(run *r, const mm_grpo_opts *o, const char *algo, const char 
         mm_jw_key(&w, "reward_mean"), mm_jw_double(&w, r->last.reward_mean);
         mm_jw_key(&w, "accuracy"), mm_jw_double(&w, r->last.accuracy);
         mm_jw_key(&w, "kl"), mm_jw_double(&w, r->last.kl);
+        mm_jw_key(&w, "equal_groups"), mm_jw_double(&w, r->n ? r->equal_sum / r->n : NAN);
         if (r->ne) mm_jw_key(&w, "eval_acc"), mm_jw_double(&w, r->last_eval);
     }
     mm_jw_obj_end(&w);
@@ -435,6 +438,11 @@ int cmd_grpo(int argc, char **argv) {
     }
     if ((e = mm_out_commit(r.log)) != MM_OK) cli_die(CMD, e);
     save_ckpt(&r, "final");
+    if (!sft && r.n && r.equal_sum / r.n > 0.5)
+        cli_warn(CMD, "%.0f%% of the groups had all-equal rewards and carried no signal: the "
+                 "model is mostly always right or always wrong on these questions.  Try "
+                 "--filter-groups, a larger --group, a higher --temperature, easier questions, "
+                 "or more SFT first", 100 * r.equal_sum / r.n);
     write_curves(&r, sft);
     summary(&r, &o, algo, stats, sft);
     free(blk);
