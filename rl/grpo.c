@@ -262,7 +262,7 @@ void mm_grpo_opts_default(mm_grpo_opts *o) {
     *o = (mm_grpo_opts){.steps = 50, .questions = 8, .group = 8, .beta = 0.04f, .clip = 0.2f,
                         .lr = 1e-5f, .weight_decay = 0, .grad_clip = 1.0f, .updates = 1,
                         .max_new_tokens = 64, .temperature = 1.0f, .top_p = 1.0f, .std_norm = 1,
-                        .filter_tries = 3, .micro_batch = 0, .seed = 1, .eval_n = 100};
+                        .filter_groups = 1, .filter_tries = 3, .micro_batch = 0, .seed = 1, .eval_n = 100};
 }
 
 /* The state of one step. */

@@ -138,7 +138,7 @@ typedef struct mm_grpo_opts {
     int std_norm;          /* 1 = divide by std (GRPO); 0 = Dr. GRPO */
     int token_mean;        /* 1 = token-level mean (Dr. GRPO / DAPO) */
     int iterative;         /* K > 0: reset the reference to the policy every K steps */
-    int filter_groups;     /* 1 = resample groups whose rewards are all equal (DAPO) */
+    int filter_groups;     /* 1 (default) = resample groups whose rewards are all equal (DAPO) */
     int filter_tries;      /* extra sampling rounds per step for filter_groups */
     double format_reward;  /* weight of the format bonus (0 = correctness only) */
     int micro_batch;       /* rows per forward/backward (0 = all) */

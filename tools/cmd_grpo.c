@@ -143,7 +143,9 @@ static void usage(FILE *f) {
         "  --no-std-norm          advantages r - mean(r), without dividing by std (Dr. GRPO)\n"
         "  --token-mean           one mean over all tokens of the batch instead of per output\n"
         "  --iterative K          reset the reference model to the policy every K steps\n"
-        "  --filter-groups        resample questions whose group rewards are all equal (DAPO)\n"
+        "  --filter-groups        train only on groups with signal: groups whose rewards are all\n"
+        "                         equal are dropped and new questions sampled (DAPO; default on)\n"
+        "  --no-filter-groups     train on every group, as the paper does\n"
         "  --filter-tries N       extra sampling rounds per step for --filter-groups (default 3)\n"
         "  --format-reward W      add W for an output with a marked answer (####, \\boxed, 'The answer\n"
         "                         is'; default 0)\n"
@@ -384,6 +386,7 @@ int cmd_grpo(int argc, char **argv) {
         else if (!strcmp(a, "--token-mean")) o.token_mean = 1;
         else if (!strcmp(a, "--iterative")) o.iterative = (int)cli_parse_int(CMD, a, VAL(), 1, 10000000);
         else if (!strcmp(a, "--filter-groups")) o.filter_groups = 1;
+        else if (!strcmp(a, "--no-filter-groups")) o.filter_groups = 0;
         else if (!strcmp(a, "--filter-tries")) o.filter_tries = (int)cli_parse_int(CMD, a, VAL(), 0, 100);
         else if (!strcmp(a, "--format-reward")) o.format_reward = cli_parse_double(CMD, a, VAL(), 0, 100);
         else if (!strcmp(a, "--micro-batch")) o.micro_batch = (int)cli_parse_int(CMD, a, VAL(), 1, 100000);
@@ -441,7 +444,7 @@ int cmd_grpo(int argc, char **argv) {
     if (!sft && r.n && r.equal_sum / r.n > 0.5)
         cli_warn(CMD, "%.0f%% of the groups had all-equal rewards and carried no signal: the "
                  "model is mostly always right or always wrong on these questions.  Try "
-                 "--filter-groups, a larger --group, a higher --temperature, easier questions, "
+                 "a larger --group or --filter-tries, a higher --temperature, easier questions, "
                  "or more SFT first", 100 * r.equal_sum / r.n);
     write_curves(&r, sft);
     summary(&r, &o, algo, stats, sft);
