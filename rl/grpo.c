@@ -394,7 +394,7 @@ static mm_err step_update(step_ctx *s, mm_gpt *policy, const mm_grpo_opts *o, fl
     int rl = o->algo != MM_GRPO_ALGO_GRPO;
     double tokens = 0;
     for (int j = 0; j < s->nrows; j++) tokens += s->ro.olen[s->rows[j]];
-    mm_grpo_loss_opts lo = {o->clip, rl ? 0.0f : o->beta, o->token_mean};
+    mm_grpo_loss_opts lo = {o->clip, rl ? 0.0f : o->beta, o->token_mean, o->clip_high};
     for (int u = 0; u < o->updates; u++) {
         mm_grpo_loss_stats tot = {0};
         mm_gpt_zero_grad(policy);

@@ -64,9 +64,10 @@ typedef struct mm_grpo_loss_in {
 } mm_grpo_loss_in;
 
 typedef struct mm_grpo_loss_opts {
-    float clip;     /* ε (0.2) */
-    float beta;     /* KL coefficient (0.04) */
-    int token_mean; /* 1 = normalise by all completion tokens of the batch */
+    float clip;      /* ε (0.2): the ratio is clipped to [1 - ε, 1 + ε_high] */
+    float beta;      /* KL coefficient (0.04) */
+    int token_mean;  /* 1 = normalise by all completion tokens of the batch */
+    float clip_high; /* ε_high (DAPO's clip-higher); 0 = ε */
 } mm_grpo_loss_opts;
 
 /* Sums over this call's completion tokens (add them up across micro-batches). */
@@ -128,6 +129,7 @@ typedef struct mm_grpo_opts {
     int questions;         /* questions per step */
     int group;             /* G samples per question */
     float beta, clip, lr, weight_decay, grad_clip;
+    float clip_high;       /* upper clip ε_high (0 = clip; DAPO's clip-higher: 0.28) */
     int updates;           /* μ: policy updates per batch */
     int max_new_tokens;
     float temperature;

@@ -130,6 +130,8 @@ static void usage(FILE *f) {
         "  --group G              samples per question (default 8; the paper: 64)\n"
         "  --beta B               KL coefficient (default 0.04)\n"
         "  --clip E               clip range epsilon (default 0.2)\n"
+        "  --clip-high E          upper clip epsilon: the ratio is clipped to [1-E_clip, 1+E] (DAPO's\n"
+        "                         clip-higher, e.g. 0.28; default 0 = the same as --clip)\n"
         "  --lr LR                AdamW learning rate (default 1e-5; the paper: 1e-6; sft: 1e-3)\n"
         "  --weight-decay W       (default 0)\n"
         "  --grad-clip C          global gradient-norm clip (default 1)\n"
@@ -374,6 +376,7 @@ int cmd_grpo(int argc, char **argv) {
         else if (!strcmp(a, "--group")) o.group = (int)cli_parse_int(CMD, a, VAL(), 1, 1024);
         else if (!strcmp(a, "--beta")) o.beta = (float)cli_parse_double(CMD, a, VAL(), 0, 100);
         else if (!strcmp(a, "--clip")) o.clip = (float)cli_parse_double(CMD, a, VAL(), 0, 10);
+        else if (!strcmp(a, "--clip-high")) o.clip_high = (float)cli_parse_double(CMD, a, VAL(), 0, 10);
         else if (!strcmp(a, "--lr")) o.lr = (float)cli_parse_double(CMD, a, VAL(), 0, 1), lr_set = 1;
         else if (!strcmp(a, "--weight-decay")) o.weight_decay = (float)cli_parse_double(CMD, a, VAL(), 0, 1);
         else if (!strcmp(a, "--grad-clip")) o.grad_clip = (float)cli_parse_double(CMD, a, VAL(), 0, 1e9);

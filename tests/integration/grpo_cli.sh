@@ -34,6 +34,7 @@ tail -1 "$T/g1/log.jsonl" | grep -q eval_acc && ok "held-out accuracy logged" ||
 [ -s "$T/g1/curves.svg" ] && [ -s "$T/g1/kl.svg" ] && ok "SVG curves" || fail "SVG curves"
 check "grpo process + iterative + token-mean + no-std-norm" $MM grpo $common -o "$T/g2" --supervision process --iterative 1 --token-mean --no-std-norm --updates-per-batch 2
 check "grpo filter-groups" $MM grpo $common -o "$T/g3" --filter-groups --filter-tries 1
+check "grpo clip-higher" $MM grpo $common -o "$T/gch" --clip-high 0.28
 check "online-rft" $MM grpo $common -o "$T/g4" --algo online-rft
 check "rft" $MM grpo $common -o "$T/g5" --algo rft
 out=$($MM eval --ckpt "$T/g1/final" $TASK --k 3 --max-new-tokens 12 2>/dev/null)
