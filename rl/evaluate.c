@@ -9,26 +9,35 @@
 #include "common/progress.h"
 #include "rl/grpo_internal.h"
 
-static int majority_correct(const mm_rollout *r, int first, int k, double answer) {
+/* The extracted answer of row i. */
+static const char *answer_of(const mm_rollout *r, int i, size_t *n) {
+    *n = r->reward[i].ans_len;
+    return r->text[i].data + r->reward[i].ans_off;
+}
+
+static int majority_correct(const mm_rollout *r, int first, int k) {
     int best = -1, best_n = 0;
+    const mm_task_item *it = r->item[first];
     for (int a = 0; a < k; a++) {
-        const mm_reward *ra = &r->reward[first + a];
-        if (!ra->has_answer) continue;
+        if (!r->reward[first + a].has_answer) continue;
+        size_t na, nb;
+        const char *sa = answer_of(r, first + a, &na);
         int n = 0;
         for (int b = 0; b < k; b++) {
-            const mm_reward *rb = &r->reward[first + b];
-            n += rb->has_answer && mm_task_same_number(ra->answer, rb->answer);
+            if (!r->reward[first + b].has_answer) continue;
+            const char *sb = answer_of(r, first + b, &nb);
+            n += mm_task_same_answer(it, sa, na, sb, nb);
         }
         if (n > best_n) best_n = n, best = a;
     }
-    return best >= 0 && mm_task_same_number(r->reward[first + best].answer, answer);
+    return best >= 0 && r->reward[first + best].correct;
 }
 
 /* Items [0, n) of the split, in chunks so that memory stays bounded. */
 static mm_err eval_pass(mm_gpt *m, const mm_grpo_codec *c, const mm_task *t, mm_task_split s,
                         int n, int copies, const mm_sample_opts *so, int batch, double *correct,
                         double *pass, double *maj, double *formatted, long *tokens,
-                        const mm_eval_opts *eo) {
+                        const mm_eval_opts *eo, int flags) {
     int chunk = batch > 0 ? (batch + copies - 1) / copies : 64;
     const mm_task_item **items = malloc((size_t)chunk * sizeof *items);
     if (!items) return mm_fail(MM_ERR_NOMEM, "eval");
@@ -36,7 +45,7 @@ static mm_err eval_pass(mm_gpt *m, const mm_grpo_codec *c, const mm_task *t, mm_
     for (int q0 = 0; q0 < n && e == MM_OK; q0 += chunk) {
         int nq = n - q0 < chunk ? n - q0 : chunk;
         for (int q = 0; q < nq; q++) items[q] = mm_task_get(t, s, (size_t)(q0 + q));
-        mm_rollout r = {0};
+        mm_rollout r = {.answer_flags = flags};
         mm_sample_opts o = *so;
         o.seed = so->seed + (uint64_t)q0;
         e = mm_rollout_sample(&r, m, c, items, nq, copies, &o, batch, 0);
@@ -50,7 +59,7 @@ static mm_err eval_pass(mm_gpt *m, const mm_grpo_codec *c, const mm_task *t, mm_
                                   r.text[q * copies + g].len, rw);
             }
             if (pass) *pass += any;
-            if (maj) *maj += majority_correct(&r, q * copies, copies, items[q]->answer);
+            if (maj) *maj += majority_correct(&r, q * copies, copies);
         }
         *tokens += mm_rollout_tokens(&r);
         mm_rollout_free(&r);
@@ -70,16 +79,17 @@ mm_err mm_eval_run(mm_gpt *m, const mm_grpo_codec *c, const mm_task *t, mm_task_
     double correct = 0, formatted = 0;
     mm_sample_opts g = {0, 0, 1.0f, o->seed, o->max_new_tokens, c->eos, o->stop};
     MM_TRY(eval_pass(m, c, t, s, n, 1, &g, o->batch, &correct, NULL, NULL, &formatted,
-                     &greedy_tokens, o));
+                     &greedy_tokens, o, o->answer_flags));
     r->n = n, r->k = o->k;
     r->greedy_acc = correct / n, r->format_rate = formatted / n;
     r->greedy_len = (double)greedy_tokens / n;
     tokens += greedy_tokens;
     if (o->k > 0) {
         double sc = 0, pass = 0, maj = 0, fm = 0;
-        mm_sample_opts so = {o->temperature,    0,      1.0f,   o->seed ^ 0x5a5a,
-                             o->max_new_tokens, c->eos, o->stop};
-        MM_TRY(eval_pass(m, c, t, s, n, o->k, &so, o->batch, &sc, &pass, &maj, &fm, &tokens, NULL));
+        mm_sample_opts so = {o->temperature,    o->top_k, o->top_p > 0 ? o->top_p : 1.0f,
+                             o->seed ^ 0x5a5a, o->max_new_tokens, c->eos, o->stop};
+        MM_TRY(eval_pass(m, c, t, s, n, o->k, &so, o->batch, &sc, &pass, &maj, &fm, &tokens, NULL,
+                         o->answer_flags));
         r->pass_k = pass / n, r->maj_k = maj / n, r->sample_acc = sc / ((double)n * o->k);
     }
     r->seconds = mm_now() - t0;

@@ -98,7 +98,7 @@ static mm_err rollout_finish_row(mm_rollout *r, int i, const mm_grpo_codec *c, d
         if (out[k] != c->eos) MM_TRY(c->decode(c->ud, out[k], t));
         r->tok_end[i][k] = (int)t->len;
     }
-    r->reward[i] = mm_task_reward(r->item[i], t->data, t->len, fw);
+    r->reward[i] = mm_task_reward(r->item[i], t->data, t->len, fw, r->answer_flags);
     return MM_OK;
 }
 
@@ -230,38 +230,17 @@ mm_err mm_grpo_sft(mm_gpt *m, const mm_grpo_codec *c, const mm_task *task, const
     int ctx = mm_gpt_get_config(m)->ctx, B = o->batch;
     int32_t *tok = malloc((size_t)B * ctx * sizeof *tok), *tgt = malloc((size_t)B * ctx * sizeof *tgt);
     int32_t *one = malloc((size_t)ctx * sizeof *one);
+    const mm_task_item **items = malloc((size_t)B * sizeof *items);
     mm_buf doc = {0};
-    mm_err e = (!tok || !tgt || !one) ? mm_fail(MM_ERR_NOMEM, "sft") : MM_OK;
+    mm_err e = (!tok || !tgt || !one || !items) ? mm_fail(MM_ERR_NOMEM, "sft") : MM_OK;
     mm_rng rng;
     mm_rng_seed(&rng, o->seed);
     for (int step = 0; step < o->steps && e == MM_OK; step++) {
-        int T = 2;
-        for (int b = 0; b < B && e == MM_OK; b++) {
-            const mm_task_item *it = mm_task_get(task, MM_TASK_TRAIN, mm_rng_next(&rng) % ntrain);
-            mm_buf_clear(&doc);
-            if ((e = mm_task_prompt(it, &doc)) != MM_OK) break;
-            int np = c->encode(c->ud, doc.data, doc.len, one, ctx);
-            if ((e = mm_buf_puts(&doc, it->solution)) != MM_OK) break;
-            if ((e = mm_buf_putc(&doc, '\n')) != MM_OK) break;
-            int n = c->encode(c->ud, doc.data, doc.len, one, ctx - 1);
-            if (np <= 0 || n <= 0) {
-                e = mm_fail(MM_ERR_TOO_LARGE, "sft: a document does not fit the context of %d", ctx);
-                break;
-            }
-            one[n++] = c->eos;
-            int32_t *tr = tok + (size_t)b * ctx, *gr = tgt + (size_t)b * ctx;
-            for (int p = 0; p < ctx; p++) tr[p] = 0, gr[p] = -1;
-            for (int p = 0; p < n - 1; p++) {
-                tr[p] = one[p];
-                if (p + 1 >= np) gr[p] = one[p + 1]; /* only the solution is learned */
-            }
-            T = n - 1 > T ? n - 1 : T;
-        }
-        if (e != MM_OK) break;
-        for (int b = 1; b < B; b++) { /* compact rows from stride ctx to stride T */
-            memmove(tok + (size_t)b * T, tok + (size_t)b * ctx, (size_t)T * sizeof *tok);
-            memmove(tgt + (size_t)b * T, tgt + (size_t)b * ctx, (size_t)T * sizeof *tgt);
-        }
+        int T;
+        long ntgt;
+        for (int b = 0; b < B; b++)
+            items[b] = mm_task_get(task, MM_TASK_TRAIN, mm_rng_next(&rng) % ntrain);
+        if ((e = mm_sft_batch(c, items, B, ctx, tok, tgt, one, &doc, &T, &ntgt)) != MM_OK) break;
         float loss;
         mm_gpt_zero_grad(m);
         if ((e = mm_gpt_forward(m, tok, B, T, NULL)) != MM_OK) break;
@@ -273,7 +252,7 @@ mm_err mm_grpo_sft(mm_gpt *m, const mm_grpo_codec *c, const mm_task *task, const
         if (!isfinite(loss)) e = mm_fail(MM_ERR_NUMERIC, "sft: loss is not finite at step %d", step);
         if (e == MM_OK && log && log(ud, step, loss)) break;
     }
-    free(tok), free(tgt), free(one), mm_buf_free(&doc);
+    free(tok), free(tgt), free(one), free(items), mm_buf_free(&doc);
     return e;
 }
 
@@ -282,8 +261,8 @@ mm_err mm_grpo_sft(mm_gpt *m, const mm_grpo_codec *c, const mm_task *task, const
 void mm_grpo_opts_default(mm_grpo_opts *o) {
     *o = (mm_grpo_opts){.steps = 50, .questions = 8, .group = 8, .beta = 0.04f, .clip = 0.2f,
                         .lr = 1e-5f, .weight_decay = 0, .grad_clip = 1.0f, .updates = 1,
-                        .max_new_tokens = 64, .temperature = 1.0f, .std_norm = 1,
-                        .filter_tries = 3, .micro_batch = 0, .seed = 1, .eval_n = 100};
+                        .max_new_tokens = 64, .temperature = 1.0f, .top_p = 1.0f, .std_norm = 1,
+                        .filter_groups = 1, .filter_tries = 3, .micro_batch = 0, .seed = 1, .eval_n = 100};
 }
 
 /* The state of one step. */
@@ -375,8 +354,9 @@ static mm_err step_sample(step_ctx *s, mm_gpt *policy, mm_gpt *ref, const mm_grp
         int n = want - kept, first = s->ro.n;
         for (int q = 0; q < n; q++)
             items[q] = mm_task_get(task, MM_TASK_TRAIN, mm_rng_next(rng) % ntrain);
-        mm_sample_opts so = {o->temperature, 0, 1.0f, mm_hash64(&step, sizeof step, o->seed) + round,
-                             o->max_new_tokens, c->eos, NULL};
+        mm_sample_opts so = {o->temperature, o->top_k, o->top_p > 0 ? o->top_p : 1.0f,
+                             mm_hash64(&step, sizeof step, o->seed) + round, o->max_new_tokens,
+                             c->eos, NULL};
         mm_gpt *sampler = o->algo == MM_GRPO_ALGO_RFT ? ref : policy;
         e = mm_rollout_sample(&s->ro, sampler, c, items, n, G, &so, o->micro_batch, o->format_reward);
         for (int q = 0; q < n && e == MM_OK; q++) {
@@ -415,7 +395,7 @@ static mm_err step_update(step_ctx *s, mm_gpt *policy, const mm_grpo_opts *o, fl
     int rl = o->algo != MM_GRPO_ALGO_GRPO;
     double tokens = 0;
     for (int j = 0; j < s->nrows; j++) tokens += s->ro.olen[s->rows[j]];
-    mm_grpo_loss_opts lo = {o->clip, rl ? 0.0f : o->beta, o->token_mean};
+    mm_grpo_loss_opts lo = {o->clip, rl ? 0.0f : o->beta, o->token_mean, o->clip_high};
     for (int u = 0; u < o->updates; u++) {
         mm_grpo_loss_stats tot = {0};
         mm_gpt_zero_grad(policy);

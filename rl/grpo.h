@@ -64,9 +64,10 @@ typedef struct mm_grpo_loss_in {
 } mm_grpo_loss_in;
 
 typedef struct mm_grpo_loss_opts {
-    float clip;     /* ε (0.2) */
-    float beta;     /* KL coefficient (0.04) */
-    int token_mean; /* 1 = normalise by all completion tokens of the batch */
+    float clip;      /* ε (0.2): the ratio is clipped to [1 - ε, 1 + ε_high] */
+    float beta;      /* KL coefficient (0.04) */
+    int token_mean;  /* 1 = normalise by all completion tokens of the batch */
+    float clip_high; /* ε_high (DAPO's clip-higher); 0 = ε */
 } mm_grpo_loss_opts;
 
 /* Sums over this call's completion tokens (add them up across micro-batches). */
@@ -113,6 +114,10 @@ MM_API void mm_grpo_codec_close(mm_grpo_codec *c);
 /* Write the codec's tokenizer files into `dir` (nothing for the byte-level codec), so a
  * checkpoint written with mm_gpt_save carries its tokenizer. */
 MM_API mm_err mm_grpo_codec_save(const mm_grpo_codec *c, const char *dir);
+/* A whole checkpoint into `dir`, atomically: model.safetensors, config.json (with the
+ * codec's end-of-text token as bos/eos_token_id) and the tokenizer files are written into a
+ * temp directory that is then renamed over `dir`. */
+MM_API mm_err mm_grpo_save_ckpt(const mm_gpt *m, const mm_grpo_codec *c, const char *dir);
 
 /* ---- training ---- */
 
@@ -124,15 +129,18 @@ typedef struct mm_grpo_opts {
     int questions;         /* questions per step */
     int group;             /* G samples per question */
     float beta, clip, lr, weight_decay, grad_clip;
+    float clip_high;       /* upper clip ε_high (0 = clip; DAPO's clip-higher: 0.28) */
     int updates;           /* μ: policy updates per batch */
     int max_new_tokens;
     float temperature;
+    int top_k;             /* sample from the k most likely tokens (0 = off) */
+    float top_p;           /* nucleus sampling (1 or 0 = off) */
     mm_grpo_supervision supervision;
     mm_grpo_algo algo;
     int std_norm;          /* 1 = divide by std (GRPO); 0 = Dr. GRPO */
     int token_mean;        /* 1 = token-level mean (Dr. GRPO / DAPO) */
     int iterative;         /* K > 0: reset the reference to the policy every K steps */
-    int filter_groups;     /* 1 = resample groups whose rewards are all equal (DAPO) */
+    int filter_groups;     /* 1 (default) = resample groups whose rewards are all equal (DAPO) */
     int filter_tries;      /* extra sampling rounds per step for filter_groups */
     double format_reward;  /* weight of the format bonus (0 = correctness only) */
     int micro_batch;       /* rows per forward/backward (0 = all) */
@@ -180,10 +188,13 @@ MM_API mm_err mm_grpo_sft(mm_gpt *m, const mm_grpo_codec *c, const mm_task *task
 typedef struct mm_eval_opts {
     int k;             /* samples per question for Pass@K and Maj@K (0 = greedy only) */
     float temperature; /* sampling temperature for the K samples */
+    int top_k;         /* the K samples: top-k (0 = off) */
+    float top_p;       /* the K samples: nucleus (1 or 0 = off) */
     int n;             /* test items (0 = all) */
     int max_new_tokens;
     int batch;         /* sequences generated at once */
     uint64_t seed;
+    int answer_flags;  /* rl/answer.h: MM_ANSWER_LAST_NUMBER scores unmarked outputs too */
     /* Called for every greedy output (may be NULL). */
     void (*on_greedy)(void *ud, const mm_task_item *it, const char *out, size_t n,
                       const mm_reward *r);
@@ -197,7 +208,7 @@ typedef struct mm_eval_result {
     double pass_k;      /* some of the K samples correct */
     double maj_k;       /* the most frequent extracted answer of the K samples is correct */
     double sample_acc;  /* fraction of all K·n samples correct */
-    double format_rate; /* greedy outputs with a "#### N" answer */
+    double format_rate; /* greedy outputs with a marked answer (####, \\boxed, "answer is") */
     double greedy_len;  /* mean greedy completion tokens */
     double seconds, tokens_per_s;
 } mm_eval_result;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "rl/gpt2_internal.h"
 #include "rl/grpo.h"
 #include "rl/tokenizer.h"
 
@@ -83,4 +84,14 @@ void mm_grpo_codec_close(mm_grpo_codec *c) {
 mm_err mm_grpo_codec_save(const mm_grpo_codec *c, const char *dir) {
     if (!c || c == mm_grpo_codec_bytes()) return MM_OK;
     return mm_tok_save(((const bpe_codec *)c)->tok, dir);
+}
+
+mm_err mm_grpo_save_ckpt(const mm_gpt *m, const mm_grpo_codec *c, const char *dir) {
+    char tmp[4200];
+    MM_TRY(mm_gpt_tmpdir(dir, tmp, sizeof tmp));
+    mm_err e = mm_gpt_write_files(m, tmp, c ? c->eos : -1);
+    if (e == MM_OK) e = mm_grpo_codec_save(c, tmp);
+    if (e == MM_OK) e = mm_gpt_replace_dir(tmp, dir);
+    if (e != MM_OK) mm_gpt_rmtree(tmp);
+    return e;
 }

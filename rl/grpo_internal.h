@@ -19,6 +19,7 @@ typedef struct mm_rollout {
     mm_buf *text;
     int **tok_end;
     mm_reward *reward;
+    int answer_flags; /* rl/answer.h flags for the rewards (0 = marked answers only) */
 } mm_rollout;
 
 /* Sample `copies` completions for each of the n items and append them to r (rows of one item
@@ -27,6 +28,12 @@ mm_err mm_rollout_sample(mm_rollout *r, mm_gpt *m, const mm_grpo_codec *c,
                          const mm_task_item *const *items, int n, int copies,
                          const mm_sample_opts *so, int batch, double format_weight);
 void mm_rollout_free(mm_rollout *r);
+
+/* Rows [0, nb) of tok/tgt [nb, ctx]: the training documents of items[] (prompt + solution +
+ * "\n" + end of text), prompt positions and padding with target -1, compacted to stride *T
+ * (the longest row); *ntgt = targets >= 0.  one [ctx] and doc are scratch (rl/sft.c). */
+mm_err mm_sft_batch(const mm_grpo_codec *c, const mm_task_item *const *items, int nb, int ctx,
+                    int32_t *tok, int32_t *tgt, int32_t *one, mm_buf *doc, int *T, long *ntgt);
 /* Completion tokens of all rows. */
 long mm_rollout_tokens(const mm_rollout *r);
 

@@ -93,10 +93,10 @@ typedef struct tok_out {
 } tok_out;
 
 static tok_out token_objective(double logp, double old, double ref, double A, double eps,
-                               double beta, int has_ref) {
+                               double eps_high, double beta, int has_ref) {
     tok_out o = {0};
     o.ratio = exp(logp - old);
-    double lo = 1 - eps, hi = 1 + eps;
+    double lo = 1 - eps, hi = 1 + eps_high;
     double rc = o.ratio < lo ? lo : o.ratio > hi ? hi : o.ratio;
     double s1 = o.ratio * A, s2 = rc * A;
     if (s2 < s1) {
@@ -157,7 +157,8 @@ mm_err mm_grpo_loss(const mm_grpo_loss_in *in, const mm_grpo_loss_opts *o, float
         double logp = z[tgt] - lse;
         double old = in->old_logp ? in->old_logp[r] : logp;
         double ref = in->ref_logp ? in->ref_logp[r] : logp;
-        tok_out t = token_objective(logp, old, ref, in->adv[r], o->clip, o->beta,
+        tok_out t = token_objective(logp, old, ref, in->adv[r], o->clip,
+                                    o->clip_high > 0 ? o->clip_high : o->clip, o->beta,
                                     in->ref_logp != NULL);
         double w = wrow[r / T];
         loss -= w * t.obj;

@@ -8,35 +8,36 @@
 
 #include "common/doc.h"
 #include "common/io.h"
+#include "rl/answer.h"
 #include "rl/task_internal.h"
 
 /* ---- items ---- */
 
-mm_err mm_task_list_push(mm_task_list *l, char *question, char *solution, double answer,
-                         double *step_values, int nsteps) {
+static void item_free(mm_task_item *it) {
+    free(it->question), free(it->solution), free(it->step_values), free(it->gold);
+}
+
+mm_err mm_task_list_push(mm_task_list *l, mm_task_item it) {
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 256;
         mm_task_item *p = realloc(l->items, cap * sizeof *p);
         if (!p) {
-            free(question), free(solution), free(step_values);
+            item_free(&it);
             return mm_fail(MM_ERR_NOMEM, "task: %zu items", cap);
         }
         l->items = p, l->cap = cap;
     }
-    l->items[l->n++] = (mm_task_item){question, solution, answer, nsteps, step_values};
+    l->items[l->n++] = it;
     return MM_OK;
 }
 
 void mm_task_free(mm_task *t) {
     if (!t) return;
     for (int s = 0; s < 2; s++) {
-        for (size_t i = 0; i < t->split[s].n; i++) {
-            free(t->split[s].items[i].question);
-            free(t->split[s].items[i].solution);
-            free(t->split[s].items[i].step_values);
-        }
+        for (size_t i = 0; i < t->split[s].n; i++) item_free(&t->split[s].items[i]);
         free(t->split[s].items);
     }
+    mm_buf_free(&t->shots);
     free(t);
 }
 
@@ -51,7 +52,26 @@ const mm_task_item *mm_task_get(const mm_task *t, mm_task_split s, size_t i) {
 /* ---- text format ---- */
 
 mm_err mm_task_prompt(const mm_task_item *it, mm_buf *b) {
+    if (it->shots) MM_TRY(mm_buf_puts(b, it->shots));
     return mm_buf_printf(b, "Question: %s\nAnswer:\n", it->question);
+}
+
+mm_err mm_task_set_shots(mm_task *t, int k) {
+    mm_task_list *tr = &t->split[MM_TASK_TRAIN];
+    if (k < 0 || (size_t)k > tr->n)
+        return mm_fail(MM_ERR_ARG, "%d-shot prompting needs %d train items, the task has %zu", k,
+                       k, tr->n);
+    for (int s = 0; s < 2; s++) /* zero-shot while the examples are written */
+        for (size_t i = 0; i < t->split[s].n; i++) t->split[s].items[i].shots = NULL;
+    mm_buf_clear(&t->shots);
+    for (int i = 0; i < k; i++) {
+        MM_TRY(mm_task_document(&tr->items[i], &t->shots));
+        MM_TRY(mm_buf_putc(&t->shots, '\n'));
+    }
+    if (k == 0) return MM_OK;
+    for (int s = 0; s < 2; s++)
+        for (size_t i = 0; i < t->split[s].n; i++) t->split[s].items[i].shots = t->shots.data;
+    return MM_OK;
 }
 
 mm_err mm_task_document(const mm_task_item *it, mm_buf *b) {
@@ -247,12 +267,29 @@ int mm_task_eval_expr(const char *s, size_t n, double *v) {
 
 /* ---- rewards and steps ---- */
 
-mm_reward mm_task_reward(const mm_task_item *it, const char *out, size_t n, double format_weight) {
+bool mm_task_check(const mm_task_item *it, const char *ans, size_t n) {
+    return mm_task_same_answer(it, ans, n, it->gold, strlen(it->gold));
+}
+
+bool mm_task_same_answer(const mm_task_item *it, const char *a, size_t na, const char *b,
+                         size_t nb) {
+    if (it->nopts > 0) {
+        unsigned c = mm_answer_choice(a, na, it->nopts);
+        return c && c == mm_answer_choice(b, nb, it->nopts);
+    }
+    return mm_answer_equal(a, na, b, nb);
+}
+
+mm_reward mm_task_reward(const mm_task_item *it, const char *out, size_t n, double format_weight,
+                         int flags) {
     mm_reward r = {0};
-    double v;
-    if (mm_task_extract_answer(out, n, &v)) {
-        r.formatted = r.has_answer = 1, r.answer = v;
-        r.correct = mm_task_same_number(v, it->answer);
+    r.answer = NAN;
+    mm_answer_marker m = mm_answer_extract(out, n, flags, &r.ans_off, &r.ans_len);
+    if (m != MM_ANSWER_NONE) {
+        r.has_answer = 1, r.formatted = m != MM_ANSWER_NUMBER;
+        double v;
+        if (mm_task_parse_number(out + r.ans_off, r.ans_len, &v) == r.ans_len) r.answer = v;
+        r.correct = mm_task_check(it, out + r.ans_off, r.ans_len);
     }
     r.reward = r.correct + format_weight * r.formatted;
     return r;
@@ -281,47 +318,91 @@ static int check_equation(const char *line, size_t len, size_t eq, double *value
     return mm_task_same_number(lhs, rhs);
 }
 
-/* Reward of one line: the final-answer line, or an equation line. */
-static double line_reward(const mm_task_item *it, const char *line, size_t len, int *eq_index) {
-    double v;
-    if (len >= 4 && !memcmp(line, "####", 4))
-        return mm_task_extract_answer(line, len, &v) && mm_task_same_number(v, it->answer);
-    /* GSM8K calculator annotations <<a*b=c>>: every one must be right */
-    int annotations = 0, right = 0;
+/* The equations of one line: GSM8K calculator annotations <<a*b=c>> (all of them), else the
+ * first plain "<expr> = <value>".  Their claimed results go to vals; returns how many there
+ * are, *wrong how many of them have wrong arithmetic. */
+static int line_equations(const char *line, size_t len, double *vals, int cap, int *wrong) {
+    int n = 0;
+    *wrong = 0;
     for (size_t i = 0; i + 1 < len; i++) {
         if (line[i] != '<' || line[i + 1] != '<') continue;
         const char *end = memchr(line + i, '>', len - i);
         const char *eq = memchr(line + i, '=', len - i);
         if (!end || !eq || eq > end) break;
-        annotations++;
         size_t a = i + 2, e = (size_t)(eq - line);
         double lhs, rhs;
         if (mm_task_eval_expr(line + a, e - a, &lhs) &&
             mm_task_parse_number(eq + 1, (size_t)(end - eq - 1), &rhs) &&
-            mm_task_same_number(lhs, rhs))
-            right++;
+            mm_task_same_number(lhs, rhs)) {
+            if (n < cap) vals[n++] = rhs;
+        } else {
+            (*wrong)++;
+        }
         i = (size_t)(end - line);
     }
-    if (annotations) return right == annotations;
+    if (n || *wrong) return n + *wrong;
     const char *eq = memchr(line, '=', len);
-    if (!eq) return 0;
-    int ok = check_equation(line, len, (size_t)(eq - line), &v);
+    double v;
+    int ok = eq ? check_equation(line, len, (size_t)(eq - line), &v) : -1;
     if (ok < 0) return 0;
-    int j = (*eq_index)++;
-    if (it->nsteps > 0) /* arith: the step must also be the reference's step */
-        return ok && j < it->nsteps && mm_task_same_number(v, it->step_values[j]);
-    return ok;
+    if (ok && cap > 0) vals[0] = v;
+    else *wrong = 1;
+    return 1;
+}
+
+/* The values of the reference solution's steps: arith's step_values, else the results of
+ * the worked solution's equations (GSM8K annotations). */
+static int reference_values(const mm_task_item *it, double *vals, int cap) {
+    if (it->nsteps > 0 && it->step_values) {
+        int n = it->nsteps < cap ? it->nsteps : cap;
+        memcpy(vals, it->step_values, (size_t)n * sizeof *vals);
+        return n;
+    }
+    int n = 0;
+    const char *s = it->solution ? it->solution : "";
+    for (const char *p = s; *p && n < cap;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        int wrong;
+        int k = line_equations(p, len, vals + n, cap - n, &wrong);
+        n += k - wrong;
+        p += len + (nl != NULL);
+    }
+    return n;
+}
+
+/* Reward of one line (a step): the final-answer line earns 1 when the answer is right; an
+ * equation line earns 1 when its arithmetic is right and its result is a step of the
+ * reference solution not credited before (used[] marks those); every other line 0.  So true
+ * but useless equations ("1 + 1 = 2"), or a right step said twice, earn nothing. */
+static double line_reward(const mm_task_item *it, const char *line, size_t len, const double *ref,
+                          int nref, unsigned char *used) {
+    size_t off, alen;
+    if (mm_answer_extract(line, len, 0, &off, &alen) != MM_ANSWER_NONE)
+        return mm_task_check(it, line + off, alen);
+    double vals[16];
+    int wrong, n = line_equations(line, len, vals, 16, &wrong);
+    if (n == 0 || wrong) return 0;
+    for (int k = 0; k < n && k < 16; k++)
+        for (int j = 0; j < nref; j++)
+            if (!used[j] && mm_task_same_number(vals[k], ref[j])) {
+                used[j] = 1;
+                return 1;
+            }
+    return 0;
 }
 
 int mm_task_steps(const mm_task_item *it, const char *out, size_t n, mm_task_step *steps,
                   int cap) {
     if (n == 0 || cap <= 0) return 0;
-    int ns = 0, eq_index = 0;
+    double ref[64];
+    unsigned char used[64] = {0};
+    int nref = reference_values(it, ref, 64), ns = 0;
     for (size_t b = 0; b < n;) {
         const char *nl = memchr(out + b, '\n', n - b);
         size_t e = nl ? (size_t)(nl - out) + 1 : n;
         size_t len = nl ? e - b - 1 : e - b;
-        double r = line_reward(it, out + b, len, &eq_index);
+        double r = line_reward(it, out + b, len, ref, nref, used);
         if (ns == cap) { /* merged into the last step: it keeps the minimum reward */
             steps[ns - 1].end = e;
             if (r < steps[ns - 1].reward) steps[ns - 1].reward = r;

@@ -107,13 +107,17 @@ static mm_err fill_split(mm_task *t, const mm_arith_opts *o, mm_task_split split
             free(vals);
             continue;
         }
+        char gold[32];
+        snprintf(gold, sizeof gold, "%ld", ans);
         char *qq = mm_strndup(q.data, q.len), *ss = mm_strndup(s.data, s.len);
-        if (!qq || !ss) {
-            free(qq), free(ss), free(vals);
+        char *gg = mm_strndup(gold, strlen(gold));
+        if (!qq || !ss || !gg) {
+            free(qq), free(ss), free(gg), free(vals);
             e = MM_ERR_NOMEM;
             break;
         }
-        e = mm_task_list_push(&t->split[split], qq, ss, (double)ans, vals, o->ops);
+        e = mm_task_list_push(&t->split[split],
+                              (mm_task_item){qq, ss, (double)ans, o->ops, vals, gg, 0, NULL});
     }
     mm_buf_free(&q), mm_buf_free(&s);
     return e;

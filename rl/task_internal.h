@@ -14,10 +14,10 @@ struct mm_task {
     const char *name;
     mm_task_list split[2];
     uint64_t skipped;
+    mm_buf shots; /* the few-shot prefix items point to */
 };
 
-/* Append an item; takes ownership of question/solution/step_values (freed on failure). */
-mm_err mm_task_list_push(mm_task_list *l, char *question, char *solution, double answer,
-                         double *step_values, int nsteps);
+/* Append an item; takes ownership of its strings and step_values (freed on failure). */
+mm_err mm_task_list_push(mm_task_list *l, mm_task_item it);
 
 #endif

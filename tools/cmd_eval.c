@@ -7,6 +7,7 @@
 
 #include "common/io.h"
 #include "common/json.h"
+#include "rl/answer.h"
 #include "rl/grpo.h"
 #include "tools/blas_setup.h"
 #include "tools/cli.h"
@@ -23,7 +24,10 @@ static void dump_line(void *ud, const mm_task_item *it, const char *out, size_t 
     mm_jw_obj_begin(&w);
     mm_jw_key(&w, "question"), mm_jw_string(&w, it->question);
     mm_jw_key(&w, "output"), mm_jw_stringn(&w, out ? out : "", out ? n : 0);
-    mm_jw_key(&w, "answer"), mm_jw_double(&w, it->answer);
+    mm_jw_key(&w, "gold"), mm_jw_string(&w, it->gold ? it->gold : "");
+    mm_jw_key(&w, "extracted");
+    if (r->has_answer) mm_jw_stringn(&w, out + r->ans_off, r->ans_len);
+    else mm_jw_null(&w);
     mm_jw_key(&w, "correct"), mm_jw_bool(&w, r->correct);
     mm_jw_obj_end(&w);
     mm_buf_putc(&b, '\n');
@@ -34,23 +38,30 @@ static void dump_line(void *ud, const mm_task_item *it, const char *out, size_t 
 
 static void usage(FILE *f) {
     fprintf(f,
-        "Usage: mathmine eval --ckpt CKPT [--task arith|jsonl ...] [--k K] [options]\n\n"
+        "Usage: mathmine eval --ckpt CKPT [--task arith|bench ...] [--k K] [options]\n\n"
         "Accuracy of a checkpoint on the task's held-out test split: greedy decoding, and K\n"
         "samples per question at --temperature for Pass@K (some sample is right) and Maj@K\n"
         "(the most frequent extracted answer is right).  Prints one JSON object on stdout.\n"
-        "An answer is the number after the last '####' of the output, compared as a number.\n\n"
+        "The answer is the last marked one of the output (\\boxed{...}, '#### N' or 'The answer\n"
+        "is ...'), checked against the gold answer by rl/answer.h (numbers, fractions, LaTeX,\n"
+        "expressions, tuples, intervals, option letters; docs/grpo.md).\n\n"
         "Options:\n"
         "  --ckpt CKPT          checkpoint directory (model.safetensors, config.json, tokenizer)\n"
         "  --tokenizer DIR      tokenizer (default: the checkpoint's; none = byte-level)\n"
         "  --k K                samples per question for Pass@K / Maj@K (default 0 = greedy only)\n"
         "  --temperature T      sampling temperature for the K samples (default 0.7)\n"
+        "  --top-k K            the K samples: from the K most likely tokens (default 0 = off)\n"
+        "  --top-p P            the K samples: nucleus sampling (default 1 = off)\n"
         "  --n N                evaluate the first N test items (default: all)\n"
         "  --split S            test (default) | train\n"
         "  --max-new-tokens N   completion length cap (default 64)\n"
         "  --batch N            sequences generated at once (default 64)\n"
         "  --seed N             sampling seed (default 1)\n"
         "  -j N                 threads (default: all cores)\n"
-        "  --dump FILE          the greedy outputs as JSONL (question, output, answer, correct)\n"
+        "  --last-number        score an output without a marked answer by its last number\n"
+        "                       (lenient; default: off, such an output is wrong)\n"
+        "  --dump FILE          the greedy outputs as JSONL (question, output, gold, extracted,\n"
+        "                       correct)\n"
         "  --stats FILE         also write the JSON to FILE\n"
         "  -h, --help           this help\n\n");
     grpo_task_usage(f);
@@ -63,7 +74,7 @@ int cmd_eval(int argc, char **argv) {
     }
     task_args ta;
     grpo_task_args_default(&ta);
-    mm_eval_opts o = {.k = 0, .temperature = 0.7f, .n = 0, .max_new_tokens = 64, .batch = 64,
+    mm_eval_opts o = {.k = 0, .temperature = 0.7f, .top_p = 1.0f, .n = 0, .max_new_tokens = 64, .batch = 64,
                       .seed = 1};
     const char *ckpt = NULL, *tok_dir = NULL, *stats = NULL, *split = "test", *dump = NULL;
     int threads = 0;
@@ -75,6 +86,8 @@ int cmd_eval(int argc, char **argv) {
         else if (!strcmp(a, "--tokenizer")) tok_dir = VAL();
         else if (!strcmp(a, "--k")) o.k = (int)cli_parse_int(CMD, a, VAL(), 0, 4096);
         else if (!strcmp(a, "--temperature")) o.temperature = (float)cli_parse_double(CMD, a, VAL(), 0, 100);
+        else if (!strcmp(a, "--top-k")) o.top_k = (int)cli_parse_int(CMD, a, VAL(), 0, 1 << 24);
+        else if (!strcmp(a, "--top-p")) o.top_p = (float)cli_parse_double(CMD, a, VAL(), 0.001, 1);
         else if (!strcmp(a, "--n")) o.n = (int)cli_parse_int(CMD, a, VAL(), 1, 100000000);
         else if (!strcmp(a, "--split")) split = VAL();
         else if (!strcmp(a, "--max-new-tokens")) o.max_new_tokens = (int)cli_parse_int(CMD, a, VAL(), 1, 1 << 20);
@@ -83,6 +96,7 @@ int cmd_eval(int argc, char **argv) {
         else if (!strcmp(a, "-j")) threads = (int)cli_parse_int(CMD, a, VAL(), 1, 4096);
         else if (!strcmp(a, "--stats")) stats = VAL();
         else if (!strcmp(a, "--dump")) dump = VAL();
+        else if (!strcmp(a, "--last-number")) o.answer_flags = MM_ANSWER_LAST_NUMBER;
         else cli_usage_error(CMD, "unknown option '%s'", a);
 #undef VAL
     }

@@ -29,8 +29,10 @@ void grpo_task_args_default(task_args *t) {
 void grpo_task_usage(FILE *f) {
     fprintf(f,
         "Task options:\n"
-        "  --task arith|jsonl  arith (default): generated multi-step word problems; jsonl: GSM8K-format\n"
-        "                      files ({\"question\", \"answer\": \"... #### N\"} per line)\n"
+        "  --task arith|bench  arith (default): generated multi-step word problems; bench (or jsonl):\n"
+        "                      benchmark files in any format of ../shared/benchmarks (GSM8K, MATH,\n"
+        "                      MATH500, SVAMP, ASDiv, MAWPS, CMATH, MGSM-zh, Minerva OCW, AGIEval,\n"
+        "                      MathQA, MMLU .csv/.jsonl, SAT), answers checked by rl/answer.h\n"
         "  --ops N             arith: operations per problem (default 2)\n"
         "  --digits N          arith: digits of the operands (default 2)\n"
         "  --no-mul            arith: only + and - steps\n"
@@ -38,8 +40,14 @@ void grpo_task_usage(FILE *f) {
         "  --task-seed N       arith: generator seed (default 1); the test split depends only on it\n"
         "  --n-train N         arith: train items (default 20000)\n"
         "  --n-test N          arith: held-out test items (default 500)\n"
-        "  --train-file F      jsonl: training questions (default: the test file)\n"
-        "  --test-file F       jsonl: test questions (e.g. ../shared/benchmarks/gsm8k/test.jsonl)\n");
+        "  --train-file F      bench: training questions (default: none; training needs one)\n"
+        "  --test-file F       bench: test questions (e.g. ../shared/benchmarks/gsm8k/test.jsonl)\n"
+        "  --train-on-test     bench: train on the test file (or a train file that is the test file)\n"
+        "                      on purpose; refused otherwise, since the accuracy it reports is then\n"
+        "                      on questions the model trained on (default: off)\n"
+        "  --shots K           k-shot prompts: the first K train items' worked solutions go before\n"
+        "                      every question (the same template for sft, eval and grpo; a bench\n"
+        "                      task needs --train-file, e.g. an MMLU *_dev.csv) (default 0)\n");
 }
 
 /* Consume argv[*i] (and its value) when it is a task option; 1 = consumed. */
@@ -56,6 +64,8 @@ int grpo_task_arg(const char *cmd, int argc, char **argv, int *i, task_args *t) 
     else if (!strcmp(a, "--n-test")) t->arith.n_test = (size_t)cli_parse_int(cmd, a, VAL(), 1, 10000000);
     else if (!strcmp(a, "--train-file")) t->train_file = VAL();
     else if (!strcmp(a, "--test-file")) t->test_file = VAL();
+    else if (!strcmp(a, "--train-on-test")) t->train_on_test = 1;
+    else if (!strcmp(a, "--shots")) t->shots = (int)cli_parse_int(cmd, a, VAL(), 0, 64);
     else return 0;
 #undef VAL
     return 1;
@@ -66,15 +76,27 @@ mm_task *grpo_task_open(const char *cmd, const task_args *t) {
     mm_err e;
     if (!strcmp(t->kind, "arith")) {
         e = mm_task_arith_create(&t->arith, &task);
-    } else if (!strcmp(t->kind, "jsonl")) {
-        if (!t->test_file) cli_usage_error(cmd, "--task jsonl needs --test-file");
-        e = mm_task_jsonl_create(t->train_file, t->test_file, &task);
+    } else if (!strcmp(t->kind, "jsonl") || !strcmp(t->kind, "bench")) {
+        if (!t->test_file) cli_usage_error(cmd, "--task %s needs --test-file", t->kind);
+        const char *train = t->train_file;
+        char a[4096], b[4096];
+        int same = train && realpath(train, a) && realpath(t->test_file, b) && !strcmp(a, b);
+        if (t->training && (!train || same) && !t->train_on_test)
+            cli_usage_error(cmd, "%s: training on the test questions (%s); give --train-file F "
+                            "(e.g. gsm8k/train.jsonl) or --train-on-test to do it on purpose",
+                            t->test_file, train ? "--train-file is the test file" : "no --train-file");
+        if (t->training && !train) train = t->test_file;
+        if (t->training && (!t->train_file || same))
+            cli_warn(cmd, "--train-on-test: training on %s, the file accuracy is reported on",
+                     t->test_file);
+        e = mm_task_jsonl_create(train, t->test_file, &task);
         if (e == MM_OK && mm_task_skipped(task))
             cli_warn(cmd, "%llu broken or answerless lines skipped",
                      (unsigned long long)mm_task_skipped(task));
     } else {
-        cli_usage_error(cmd, "--task must be arith or jsonl, got '%s'", t->kind);
+        cli_usage_error(cmd, "--task must be arith or bench (jsonl), got '%s'", t->kind);
     }
+    if (e == MM_OK && t->shots) e = mm_task_set_shots(task, t->shots);
     if (e != MM_OK) cli_die(cmd, e);
     return task;
 }
@@ -110,18 +132,27 @@ static void usage(FILE *f) {
         "  --group G              samples per question (default 8; the paper: 64)\n"
         "  --beta B               KL coefficient (default 0.04)\n"
         "  --clip E               clip range epsilon (default 0.2)\n"
+        "  --clip-high E          upper clip epsilon: the ratio is clipped to [1-E_clip, 1+E] (DAPO's\n"
+        "                         clip-higher, e.g. 0.28; default 0 = the same as --clip)\n"
         "  --lr LR                AdamW learning rate (default 1e-5; the paper: 1e-6; sft: 1e-3)\n"
         "  --weight-decay W       (default 0)\n"
         "  --grad-clip C          global gradient-norm clip (default 1)\n"
         "  --updates-per-batch M  policy updates per sampled batch, mu (default 1)\n"
         "  --max-new-tokens N     completion length cap (default 64)\n"
         "  --temperature T        sampling temperature (default 1)\n"
+        "  --top-k K              sample from the K most likely tokens (default 0 = off)\n"
+        "  --top-p P              nucleus sampling: the smallest set of tokens with probability\n"
+        "                         >= P (default 1 = off).  The old log-probabilities stay those\n"
+        "                         of the full distribution at temperature 1 (as for --temperature)\n"
         "  --no-std-norm          advantages r - mean(r), without dividing by std (Dr. GRPO)\n"
         "  --token-mean           one mean over all tokens of the batch instead of per output\n"
         "  --iterative K          reset the reference model to the policy every K steps\n"
-        "  --filter-groups        resample questions whose group rewards are all equal (DAPO)\n"
+        "  --filter-groups        train only on groups with signal: groups whose rewards are all\n"
+        "                         equal are dropped and new questions sampled (DAPO; default on)\n"
+        "  --no-filter-groups     train on every group, as the paper does\n"
         "  --filter-tries N       extra sampling rounds per step for --filter-groups (default 3)\n"
-        "  --format-reward W      add W for an output ending in a '#### N' line (default 0)\n"
+        "  --format-reward W      add W for an output with a marked answer (####, \\boxed, 'The answer\n"
+        "                         is'; default 0)\n"
         "  --micro-batch N        sequences per forward/backward and generation (default 32)\n"
         "  --eval-every N         greedy held-out accuracy every N steps (default 0 = off)\n"
         "  --eval-n N             test items for --eval-every (default 100)\n"
@@ -147,6 +178,7 @@ typedef struct run {
     /* curves */
     double *x, *reward, *acc, *eval_x, *eval_y, *kl, *clip, *len;
     int n, ne;
+    double equal_sum; /* sum over steps of the share of all-equal groups */
     mm_grpo_step_stats last;
     double last_eval;
 } run;
@@ -177,8 +209,7 @@ static void log_line(run *r, const mm_grpo_step_stats *s) {
 static void save_ckpt(run *r, const char *name) {
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/%s", r->out, name);
-    mm_err e = mm_gpt_save(r->model, dir);
-    if (e == MM_OK) e = mm_grpo_codec_save(r->codec, dir);
+    mm_err e = mm_grpo_save_ckpt(r->model, r->codec, dir);
     if (e != MM_OK) cli_die(CMD, e);
 }
 
@@ -193,6 +224,7 @@ static int on_step(void *ud, const mm_grpo_step_stats *s) {
         r->last_eval = s->eval_acc;
     }
     r->last = *s;
+    r->equal_sum += s->equal_groups;
     if (s->step % r->every == 0 || s->step == r->steps)
         cli_info(0, "step %d/%d  reward %.3f  acc %.3f  kl %.4f  clip %.3f  len %.1f  equal %.2f%s  "
                  "(%.1f s rollout %.0f tok/s, %.1f s update)",
@@ -245,27 +277,27 @@ static void write_curves(run *r, int sft) {
     if (e != MM_OK) cli_warn(CMD, "cannot write curves: %s", mm_error_detail());
 }
 
-static mm_gpt *open_model(const char *init, const char *tok_dir, const mm_grpo_codec **codec,
-                          uint64_t seed) {
+mm_gpt *grpo_open_model(const char *cmd, const char *init, const char *tok_dir,
+                        const mm_grpo_codec **codec, uint64_t seed) {
     mm_gpt *m = NULL;
     mm_err e;
     if (!strncmp(init, "new:", 4)) {
         mm_gpt_config c = {.vocab = 257};
         if (sscanf(init + 4, "%d,%d,%d,%d", &c.layers, &c.heads, &c.dim, &c.ctx) != 4)
-            cli_usage_error(CMD, "--init new:L,H,D,CTX expected, got '%s'", init);
+            cli_usage_error(cmd, "--init new:L,H,D,CTX expected, got '%s'", init);
         *codec = mm_grpo_codec_bytes();
         if (tok_dir) { /* a BPE tokenizer: the model gets its vocabulary */
             mm_grpo_codec *bc;
-            if ((e = mm_grpo_codec_open(NULL, tok_dir, 1 << 24, &bc)) != MM_OK) cli_die(CMD, e);
+            if ((e = mm_grpo_codec_open(NULL, tok_dir, 1 << 24, &bc)) != MM_OK) cli_die(cmd, e);
             *codec = bc, c.vocab = bc->vocab;
         }
-        if ((e = mm_gpt_create(&c, seed, &m)) != MM_OK) cli_die(CMD, e);
+        if ((e = mm_gpt_create(&c, seed, &m)) != MM_OK) cli_die(cmd, e);
         return m;
     }
-    if ((e = mm_gpt_load(init, &m)) != MM_OK) cli_die(CMD, e);
+    if ((e = mm_gpt_load(init, &m)) != MM_OK) cli_die(cmd, e);
     mm_grpo_codec *c;
     if ((e = mm_grpo_codec_open(init, tok_dir, mm_gpt_get_config(m)->vocab, &c)) != MM_OK)
-        cli_die(CMD, e);
+        cli_die(cmd, e);
     *codec = c;
     return m;
 }
@@ -289,6 +321,7 @@ static void summary(run *r, const mm_grpo_opts *o, const char *algo, const char 
         mm_jw_key(&w, "reward_mean"), mm_jw_double(&w, r->last.reward_mean);
         mm_jw_key(&w, "accuracy"), mm_jw_double(&w, r->last.accuracy);
         mm_jw_key(&w, "kl"), mm_jw_double(&w, r->last.kl);
+        mm_jw_key(&w, "equal_groups"), mm_jw_double(&w, r->n ? r->equal_sum / r->n : NAN);
         if (r->ne) mm_jw_key(&w, "eval_acc"), mm_jw_double(&w, r->last_eval);
     }
     mm_jw_obj_end(&w);
@@ -345,16 +378,20 @@ int cmd_grpo(int argc, char **argv) {
         else if (!strcmp(a, "--group")) o.group = (int)cli_parse_int(CMD, a, VAL(), 1, 1024);
         else if (!strcmp(a, "--beta")) o.beta = (float)cli_parse_double(CMD, a, VAL(), 0, 100);
         else if (!strcmp(a, "--clip")) o.clip = (float)cli_parse_double(CMD, a, VAL(), 0, 10);
+        else if (!strcmp(a, "--clip-high")) o.clip_high = (float)cli_parse_double(CMD, a, VAL(), 0, 10);
         else if (!strcmp(a, "--lr")) o.lr = (float)cli_parse_double(CMD, a, VAL(), 0, 1), lr_set = 1;
         else if (!strcmp(a, "--weight-decay")) o.weight_decay = (float)cli_parse_double(CMD, a, VAL(), 0, 1);
         else if (!strcmp(a, "--grad-clip")) o.grad_clip = (float)cli_parse_double(CMD, a, VAL(), 0, 1e9);
         else if (!strcmp(a, "--updates-per-batch")) o.updates = (int)cli_parse_int(CMD, a, VAL(), 1, 1000);
         else if (!strcmp(a, "--max-new-tokens")) o.max_new_tokens = (int)cli_parse_int(CMD, a, VAL(), 1, 1 << 20);
         else if (!strcmp(a, "--temperature")) o.temperature = (float)cli_parse_double(CMD, a, VAL(), 0, 100);
+        else if (!strcmp(a, "--top-k")) o.top_k = (int)cli_parse_int(CMD, a, VAL(), 0, 1 << 24);
+        else if (!strcmp(a, "--top-p")) o.top_p = (float)cli_parse_double(CMD, a, VAL(), 0.001, 1);
         else if (!strcmp(a, "--no-std-norm")) o.std_norm = 0;
         else if (!strcmp(a, "--token-mean")) o.token_mean = 1;
         else if (!strcmp(a, "--iterative")) o.iterative = (int)cli_parse_int(CMD, a, VAL(), 1, 10000000);
         else if (!strcmp(a, "--filter-groups")) o.filter_groups = 1;
+        else if (!strcmp(a, "--no-filter-groups")) o.filter_groups = 0;
         else if (!strcmp(a, "--filter-tries")) o.filter_tries = (int)cli_parse_int(CMD, a, VAL(), 0, 100);
         else if (!strcmp(a, "--format-reward")) o.format_reward = cli_parse_double(CMD, a, VAL(), 0, 100);
         else if (!strcmp(a, "--micro-batch")) o.micro_batch = (int)cli_parse_int(CMD, a, VAL(), 1, 100000);
@@ -376,6 +413,7 @@ int cmd_grpo(int argc, char **argv) {
     }
     cli_blas_setup(); /* may re-exec with the fastest OpenBLAS kernels */
     cli_set_threads(threads);
+    ta.training = !write_n || strcmp(split, "test") != 0; /* test-split documents train nothing */
     if (write_n) return write_train(&ta, write_n, split, out);
     if (!init) cli_usage_error(CMD, "--init CKPT is required");
     if (!out) cli_usage_error(CMD, "-o DIR is required");
@@ -390,7 +428,7 @@ int cmd_grpo(int argc, char **argv) {
 
     mm_task *task = grpo_task_open(CMD, &ta);
     run r = {.out = out, .steps = o.steps, .save_every = save_every, .t0 = mm_now(), .last_eval = -1};
-    r.model = open_model(init, tok_dir, &r.codec, o.seed);
+    r.model = grpo_open_model(CMD, init, tok_dir, &r.codec, o.seed);
     r.every = o.steps >= 20 ? o.steps / 20 : 1;
     mm_err e = mm_mkdirs(out);
     char p[4096];
@@ -403,7 +441,7 @@ int cmd_grpo(int argc, char **argv) {
     r.x = blk, r.reward = blk + cap, r.acc = blk + 2 * cap, r.eval_x = blk + 3 * cap;
     r.eval_y = blk + 4 * cap, r.kl = blk + 5 * cap, r.clip = blk + 6 * cap, r.len = blk + 7 * cap;
     if (sft) {
-        mm_sft_opts so = {o.steps, sft_batch, lr_set ? o.lr : 1e-3f, 0.0f, o.grad_clip, o.seed};
+        mm_sft_opts so = {o.steps, sft_batch, lr_set ? o.lr : 1e-3f, o.weight_decay, o.grad_clip, o.seed};
         e = mm_grpo_sft(r.model, r.codec, task, &so, on_sft, &r);
     } else {
         e = mm_grpo_train(r.model, r.codec, task, &o, on_step, &r);
@@ -414,6 +452,11 @@ int cmd_grpo(int argc, char **argv) {
     }
     if ((e = mm_out_commit(r.log)) != MM_OK) cli_die(CMD, e);
     save_ckpt(&r, "final");
+    if (!sft && r.n && r.equal_sum / r.n > 0.5)
+        cli_warn(CMD, "%.0f%% of the groups had all-equal rewards and carried no signal: the "
+                 "model is mostly always right or always wrong on these questions.  Try "
+                 "a larger --group or --filter-tries, a higher --temperature, easier questions, "
+                 "or more SFT first", 100 * r.equal_sum / r.n);
     write_curves(&r, sft);
     summary(&r, &o, algo, stats, sft);
     free(blk);

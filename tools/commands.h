@@ -16,6 +16,7 @@ MM_CMD(tokenizer);
 MM_CMD(shard);
 MM_CMD(pretrain);
 MM_CMD(generate);
+MM_CMD(sft);
 MM_CMD(grpo);
 MM_CMD(eval);
 MM_CMD(run);

@@ -20,6 +20,7 @@ static const cli_command commands[] = {
     {"shard", cmd_shard, "document shards -> llm.c token shards (.bin)", 0},
     {"pretrain", cmd_pretrain, "train a GPT-2 style model on token shards (CPU, OpenBLAS)", 1},
     {"generate", cmd_generate, "sample text from a checkpoint (KV cache)", 1},
+    {"sft", cmd_sft, "supervised fine-tuning on worked solutions: epochs, validation, resume", 1},
     {"grpo", cmd_grpo, "Group Relative Policy Optimization (and online RFT / RFT baselines)", 1},
     {"eval", cmd_eval, "greedy accuracy, Pass@K and Maj@K of a checkpoint on a task", 1},
     {"run", cmd_run, "run a pipeline file: stages as tasks here (-j) or as Slurm job arrays", 0},

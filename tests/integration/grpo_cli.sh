@@ -23,6 +23,8 @@ zstd -dc "$T/arith.jsonl.zst" | head -1 | $PY -c 'import json,sys; d=json.loads(
 # a tiny model: two warm-up steps, then each algorithm for two steps
 check "sft warm-up" $MM grpo --algo sft --init new:1,2,32,128 $TASK --steps 2 --sft-batch 4 -o "$T/sft"
 [ -f "$T/sft/final/model.safetensors" ] && [ -f "$T/sft/final/config.json" ] && ok "checkpoint written" || fail "checkpoint files"
+same "byte-level checkpoint: eos_token_id 256 in config.json" \
+  "$($PY -c 'import json,sys; print(json.load(open(sys.argv[1])).get("eos_token_id"))' "$T/sft/final/config.json")" 256
 common="--init $T/sft/final $TASK --steps 2 --questions 2 --group 3 --max-new-tokens 12 --lr 1e-4"
 check "grpo outcome" $MM grpo $common -o "$T/g1" --eval-every 2 --eval-n 5
 same "log has one line per step" "$(wc -l < "$T/g1/log.jsonl")" 2
@@ -32,6 +34,7 @@ tail -1 "$T/g1/log.jsonl" | grep -q eval_acc && ok "held-out accuracy logged" ||
 [ -s "$T/g1/curves.svg" ] && [ -s "$T/g1/kl.svg" ] && ok "SVG curves" || fail "SVG curves"
 check "grpo process + iterative + token-mean + no-std-norm" $MM grpo $common -o "$T/g2" --supervision process --iterative 1 --token-mean --no-std-norm --updates-per-batch 2
 check "grpo filter-groups" $MM grpo $common -o "$T/g3" --filter-groups --filter-tries 1
+check "grpo clip-higher" $MM grpo $common -o "$T/gch" --clip-high 0.28
 check "online-rft" $MM grpo $common -o "$T/g4" --algo online-rft
 check "rft" $MM grpo $common -o "$T/g5" --algo rft
 out=$($MM eval --ckpt "$T/g1/final" $TASK --k 3 --max-new-tokens 12 2>/dev/null)
@@ -48,6 +51,10 @@ if $MM tokenizer train --vocab 300 "$T/arith.jsonl.zst" -o "$T/tok" >/dev/null 2
   check "grpo on it (process supervision)" $MM grpo --init "$T/bpe/final" $TASK --steps 1 --questions 2 --group 2 --max-new-tokens 8 --supervision process -o "$T/bpe2"
   [ -f "$T/bpe2/final/vocab.json" ] && [ -f "$T/bpe2/final/merges.txt" ] && ok "the checkpoint carries the tokenizer" || fail "tokenizer files missing in the checkpoint"
   grep -q '"vocab_size": 300' "$T/bpe2/final/config.json" && ok "model vocabulary = tokenizer's" || fail "vocab_size: $(grep vocab_size "$T/bpe2/final/config.json")"
+  eot=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["<|endoftext|>"])' "$T/bpe2/final/vocab.json" 2>/dev/null)
+  same "BPE checkpoint: eos_token_id is the tokenizer's end of text" \
+    "$($PY -c 'import json,sys; print(json.load(open(sys.argv[1])).get("eos_token_id"))' "$T/bpe2/final/config.json")" "$eot"
+  ls -d "$T"/bpe2/final.tmp.* >/dev/null 2>&1 && fail "temp checkpoint left behind" || ok "no temp checkpoint left"
 fi
 
 # GSM8K format: short questions fit the tiny model; a long one is a clear error
@@ -56,6 +63,34 @@ printf '%s\n' '{"question": "What is 2 plus 3?", "answer": "2+3=<<2+3=5>>5\n####
 out=$($MM eval --ckpt "$T/sft/final" --task jsonl --test-file "$T/g.jsonl" --max-new-tokens 4 2>"$T/err")
 same "jsonl task evaluates" "$(jget n <<<"$out" 2>/dev/null)" 2
 grep -q "1 broken" "$T/err" && ok "broken jsonl line counted" || fail "broken line not reported: $(cat "$T/err")"
+out=$($MM eval --ckpt "$T/sft/final" --task bench --test-file "$T/g.jsonl" --k 3 --top-k 5 --top-p 0.9 \
+      --max-new-tokens 4 2>"$T/err")
+same "eval samples with --top-k/--top-p" "$(jget n <<<"$out" 2>/dev/null)" 2
+$MM eval --ckpt "$T/sft/final" --task bench --test-file "$T/g.jsonl" --shots 1 >/dev/null 2>"$T/err"
+rc=$?; same "--shots without train items exits 1" "$rc" 1
+grep -q "1-shot prompting needs 1 train items" "$T/err" && ok "and says why" || fail "message: $(cat "$T/err")"
+# training on the test file is refused unless asked for, and warned about when asked for
+$MM grpo --init "$T/sft/final" --task bench --test-file "$T/g.jsonl" -o "$T/tot" --steps 1 \
+  --questions 1 --group 2 --max-new-tokens 4 >/dev/null 2>"$T/err"
+rc=$?; same "grpo on a test file without --train-file exits 2" "$rc" 2
+grep -q "training on the test questions" "$T/err" && ok "and says why" || fail "message: $(cat "$T/err")"
+$MM grpo --init "$T/sft/final" --task bench --test-file "$T/g.jsonl" --train-file "$T/g.jsonl" \
+  -o "$T/tot" --steps 1 --questions 1 --group 2 --max-new-tokens 4 >/dev/null 2>"$T/err"
+rc=$?; same "--train-file = --test-file exits 2" "$rc" 2
+$MM grpo --init "$T/sft/final" --task bench --test-file "$T/g.jsonl" --train-on-test \
+  -o "$T/tot" --steps 1 --questions 1 --group 2 --max-new-tokens 4 >/dev/null 2>"$T/err"
+rc=$?; same "--train-on-test runs" "$rc" 0
+grep -q "training on .*g.jsonl" "$T/err" && ok "and warns" || fail "no warning: $(cat "$T/err")"
+# every benchmark format loads (the evaluation itself: a handful of items)
+for f in math500/test.jsonl svamp/SVAMP.json asdiv/ASDiv.xml mmlu_math/abstract_algebra_dev.csv \
+         cmath_test/test.jsonl mgsm_zh/mgsm_zh.jsonl agieval/sat-math.jsonl mathqa/test.jsonl; do
+  [ -f "$SHARED/benchmarks/$f" ] || continue
+  out=$($MM eval --ckpt "$T/sft/final" --task bench --test-file "$SHARED/benchmarks/$f" --n 1 \
+        --max-new-tokens 2 --dump "$T/dump.jsonl" 2>"$T/err")
+  rc=$?
+  if [ $rc = 1 ] && grep -q "does not fit" "$T/err"; then ok "$f loads (question longer than the tiny model's context)"
+  else same "$f evaluates" "$(jget n <<<"$out" 2>/dev/null)" 1; fi
+done
 if [ -f "$SHARED/benchmarks/gsm8k/test.jsonl" ]; then
   $MM eval --ckpt "$T/sft/final" --task jsonl --test-file "$SHARED/benchmarks/gsm8k/test.jsonl" --n 2 2>"$T/err" >/dev/null
   rc=$?; same "GSM8K prompt longer than the context exits 1" "$rc" 1

@@ -146,7 +146,7 @@ static void run_parity(const cfg *c, int phase) {
     }
     mm_grpo_loss_in in = {B, T, V, logits, targets, mask, adv, c->on_policy ? NULL : old, ref,
                           0, 0};
-    mm_grpo_loss_opts o = {c->clip, c->beta, c->token_mean};
+    mm_grpo_loss_opts o = {c->clip, c->beta, c->token_mean, 0};
     mm_grpo_loss_stats st;
     CHECK(mm_grpo_loss(&in, &o, dlog, &st) == MM_OK);
     /* the reference */
@@ -253,10 +253,25 @@ TEST(loss_edge_cases) {
     float logits[6] = {0, 1, 2, 0, 0, 0}, mask[2] = {0, 0}, adv[2] = {1, 1}, d[6];
     int32_t tg[2] = {1, 2};
     mm_grpo_loss_in in = {1, 2, 3, logits, tg, mask, adv, NULL, NULL, 0, 0};
-    mm_grpo_loss_opts o = {0.2f, 0, 0};
+    mm_grpo_loss_opts o = {0.2f, 0, 0, 0};
     mm_grpo_loss_stats st;
     CHECK(mm_grpo_loss(&in, &o, d, &st) == MM_OK);
     CHECK_NEAR(st.loss, 0, 0);
+    { /* clip-higher: ratio 1.25 with A > 0 is clipped at ε = 0.2, not at ε_high = 0.28 */
+        float lg[3] = {0, 1, 2}, m1 = 1, a1 = 1, old, dd[3];
+        int32_t t1 = 1;
+        mm_grpo_token_logp(lg, &t1, 1, 1, 3, &old);
+        old -= logf(1.25f);
+        mm_grpo_loss_in one = {1, 1, 3, lg, &t1, &m1, &a1, &old, NULL, 0, 0};
+        mm_grpo_loss_opts c = {0.2f, 0, 0, 0};
+        CHECK(mm_grpo_loss(&one, &c, dd, &st) == MM_OK);
+        CHECK_NEAR(st.clipped, 1, 0);
+        CHECK_NEAR(dd[1], 0, 0); /* no gradient through the clipped term */
+        c.clip_high = 0.28f;
+        CHECK(mm_grpo_loss(&one, &c, dd, &st) == MM_OK);
+        CHECK_NEAR(st.clipped, 0, 0);
+        CHECK(dd[1] < 0); /* dL/dz of the target: pushed up */
+    }
     for (int i = 0; i < 6; i++) CHECK_NEAR(d[i], 0, 0);
     o.beta = 0.04f; /* beta without reference log-probs is a caller error */
     CHECK(mm_grpo_loss(&in, &o, d, &st) == MM_ERR_ARG);
@@ -294,7 +309,7 @@ TEST(update_direction) {
     CHECK(mm_gpt_forward(m, tok, B, T, &logits) == MM_OK);
     mm_grpo_token_logp(logits, tgt, B, T, V, before);
     memcpy(ref, before, sizeof ref);
-    mm_grpo_loss_opts o = {0.2f, 0.04f, 0};
+    mm_grpo_loss_opts o = {0.2f, 0.04f, 0, 0};
     mm_adamw_opts ao = {1e-2f, 0.9f, 0.95f, 1e-8f, 0};
     for (int it = 0; it < 10; it++) {
         CHECK(mm_gpt_forward(m, tok, B, T, &logits) == MM_OK);

@@ -1,6 +1,7 @@
 /* tests/unit/test_task.c — tasks: number parsing, answer extraction, the arith generator
  * (determinism, disjoint splits, solutions that check), rewards and per-step checks, GSM8K. */
 #include "rl/task.h"
+#include "rl/grpo.h"
 
 #include <unistd.h>
 
@@ -71,7 +72,7 @@ TEST(arith_generator) {
     /* every reference solution earns full reward and full step rewards */
     for (size_t i = 0; i < 300; i++) {
         const mm_task_item *it = mm_task_get(a, MM_TASK_TRAIN, i);
-        mm_reward r = mm_task_reward(it, it->solution, strlen(it->solution), 0);
+        mm_reward r = mm_task_reward(it, it->solution, strlen(it->solution), 0, 0);
         CHECK(r.correct && r.formatted);
         mm_task_step st[8];
         int ns = mm_task_steps(it, it->solution, strlen(it->solution), st, 8);
@@ -102,7 +103,7 @@ TEST(arith_plain) {
 
 TEST(steps_and_rewards) {
     mm_task_item it = {.question = "q", .solution = "", .answer = 35, .nsteps = 2,
-                       .step_values = (double[]){40, 35}};
+                       .step_values = (double[]){40, 35}, .gold = "35"};
     const char *out = "23 + 17 = 40\n40 - 5 = 36\n#### 36\n";
     mm_task_step st[8];
     int ns = mm_task_steps(&it, out, strlen(out), st, 8);
@@ -113,7 +114,7 @@ TEST(steps_and_rewards) {
     CHECK_EQ_INT(st[0].begin, 0);
     CHECK_EQ_INT(st[0].end, 13);
     CHECK_EQ_INT(st[2].end, strlen(out));
-    mm_reward r = mm_task_reward(&it, out, strlen(out), 0.1);
+    mm_reward r = mm_task_reward(&it, out, strlen(out), 0.1, 0);
     CHECK(!r.correct && r.formatted);
     CHECK_NEAR(r.reward, 0.1, 1e-12);
     /* steps beyond cap merge into the last one */
@@ -121,7 +122,8 @@ TEST(steps_and_rewards) {
     CHECK_EQ_INT(st[1].end, strlen(out));
     CHECK_EQ_INT(mm_task_steps(&it, "", 0, st, 8), 0);
     /* GSM8K annotations */
-    mm_task_item g = {.question = "q", .solution = "", .answer = 18};
+    mm_task_item g = {.question = "q", .answer = 18, .gold = "18",
+                      .solution = "16 - 3 - 4 = <<16-3-4=9>>9 eggs.\n9 * 2 = $<<9*2=18>>18.\n#### 18"};
     const char *s = "Janet sells 16 - 3 - 4 = <<16-3-4=9>>9 duck eggs.\n"
                     "She makes 9 * 2 = $<<9*2=17>>17.\n#### 18";
     ns = mm_task_steps(&g, s, strlen(s), st, 8);
@@ -131,12 +133,76 @@ TEST(steps_and_rewards) {
     CHECK_NEAR(st[2].reward, 1, 0);
 }
 
+TEST(few_shot) {
+    mm_arith_opts o;
+    mm_arith_opts_default(&o);
+    o.n_train = 10, o.n_test = 3;
+    mm_task *t;
+    CHECK(mm_task_arith_create(&o, &t) == MM_OK);
+    mm_buf zero = {0}, two = {0}, ex = {0};
+    const mm_task_item *it = mm_task_get(t, MM_TASK_TEST, 0);
+    CHECK(mm_task_prompt(it, &zero) == MM_OK);
+    for (int i = 0; i < 2; i++) { /* the examples: the first two train documents */
+        mm_task_document(mm_task_get(t, MM_TASK_TRAIN, (size_t)i), &ex);
+        mm_buf_putc(&ex, '\n');
+    }
+    mm_buf_append(&ex, zero.data, zero.len);
+    CHECK(mm_task_set_shots(t, 2) == MM_OK);
+    CHECK(mm_task_prompt(it, &two) == MM_OK);
+    CHECK(two.len == ex.len && !memcmp(two.data, ex.data, ex.len));
+    CHECK(mm_task_set_shots(t, 11) != MM_OK); /* more than the train split has */
+    CHECK(mm_task_set_shots(t, 0) == MM_OK);
+    mm_buf_clear(&two);
+    CHECK(mm_task_prompt(it, &two) == MM_OK);
+    CHECK(two.len == zero.len && !memcmp(two.data, zero.data, zero.len));
+    mm_buf_free(&zero), mm_buf_free(&two), mm_buf_free(&ex);
+    mm_task_free(t);
+}
+
+/* Step rewards summed over an output. */
+static double step_sum(const mm_task_item *it, const char *out) {
+    mm_task_step st[64];
+    int ns = mm_task_steps(it, out, strlen(out), st, 64);
+    double sum = 0;
+    for (int i = 0; i < ns; i++) sum += st[i].reward;
+    return sum;
+}
+
+TEST(process_padding) {
+    /* GSM8K test item 0: its reference steps are 9 and 18 */
+    mm_task_item g = {.question = "q", .answer = 18, .gold = "18",
+                      .solution = "Janet sells 16 - 3 - 4 = <<16-3-4=9>>9 duck eggs a day.\n"
+                                  "She makes 9 * 2 = $<<9*2=18>>18 every day.\n#### 18"};
+    const char *good = "16 - 3 - 4 = 9\n9 * 2 = 18\n#### 18";
+    const char *padded = "1 + 1 = 2\n2 + 2 = 4\n16 - 3 - 4 = 9\n16 - 3 - 4 = 9\n3 * 3 = 9\n"
+                         "9 * 2 = 18\n9 * 2 = 18\n10 + 8 = 18\n#### 18";
+    const char *only_pad = "1 + 1 = 2\n2 + 2 = 4\n3 + 3 = 6\n4 + 4 = 8\n#### 7";
+    CHECK_NEAR(step_sum(&g, good), 3, 0);
+    CHECK_NEAR(step_sum(&g, padded), 3, 0); /* each reference step is credited once */
+    CHECK_NEAR(step_sum(&g, only_pad), 0, 0);
+    /* through the group normalisation: the padded output's first token gets no more */
+    const char *outs[2] = {good, padded};
+    float rw[2][64], adv[2][256];
+    int ends[2][64], nst[2];
+    mm_grpo_steps gs[2];
+    for (int i = 0; i < 2; i++) {
+        mm_task_step st[64];
+        nst[i] = mm_task_steps(&g, outs[i], strlen(outs[i]), st, 64);
+        for (int k = 0; k < nst[i]; k++) rw[i][k] = (float)st[k].reward, ends[i][k] = k + 1;
+        gs[i] = (mm_grpo_steps){nst[i], ends[i], rw[i]};
+    }
+    int lens[2] = {nst[0], nst[1]};
+    mm_grpo_process_advantages(2, gs, lens, 1, (float *[]){adv[0], adv[1]});
+    CHECK(adv[1][0] < adv[0][0]);
+}
+
 TEST(gsm8k_and_docs) {
     const char *p = test_shared("benchmarks/gsm8k/test.jsonl");
     if (access(p, R_OK) == 0) {
         mm_task *t;
         CHECK(mm_task_jsonl_create(NULL, p, &t) == MM_OK);
         CHECK(mm_task_count(t, MM_TASK_TEST) > 1000);
+        CHECK_EQ_INT(mm_task_count(t, MM_TASK_TRAIN), 0); /* no train file: nothing to train on */
         CHECK_NEAR(mm_task_get(t, MM_TASK_TEST, 0)->answer, 18, 0);
         mm_task_free(t);
     }
@@ -163,6 +229,8 @@ int main(void) {
     RUN(arith_generator);
     RUN(arith_plain);
     RUN(steps_and_rewards);
+    RUN(few_shot);
+    RUN(process_padding);
     RUN(gsm8k_and_docs);
     return test_summary();
 }

@@ -21,7 +21,7 @@ rm -rf "$W"; mkdir -p "$W"
 export OMP_WAIT_POLICY=passive
 TASK="--task arith $STYLE --ops $OPS --digits $DIGITS --task-seed 1 --n-test $N"
 EVAL="$TASK --n $N --k $K --temperature 0.7 --max-new-tokens $MAXNEW -j $THREADS"
-RL="$TASK --steps $STEPS --questions $QUESTIONS --group $GROUP --lr $LR --max-new-tokens $MAXNEW --micro-batch 32 --seed 1 -j $THREADS"
+RL="$TASK --steps $STEPS --questions $QUESTIONS --group $GROUP --lr $LR --max-new-tokens $MAXNEW --micro-batch 32 --seed 1 -j $THREADS --no-filter-groups"
 t0=$SECONDS
 if [ -n "${INIT:-}" ]; then
   START=$INIT

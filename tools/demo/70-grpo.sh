@@ -14,6 +14,7 @@ mkdir -p "$OUT"
 TASK="--task arith --plain --ops 2 --digits 1 --task-seed 1 --n-test 200"
 EVAL="$TASK --n 200 --k 4 --temperature 0.7 --max-new-tokens 32"
 acc() { /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("greedy %.2f  pass@4 %.2f  maj@4 %.2f" % (d["greedy_acc"], d["pass_at_4"], d["maj_at_4"]))' "$1"; }
+equal() { /usr/bin/python3 -c 'import json,sys; print("%.0f%%" % (100 * json.load(open(sys.argv[1]))["equal_groups"]))' "$1"; }
 
 CKPT=$DEMO/ckpt
 if [ ! -f "$CKPT/config.json" ]; then
@@ -26,8 +27,12 @@ fi
 $MM -q grpo --algo sft --init "$CKPT" $TASK --steps 400 --sft-batch 32 --lr 3e-3 --force -o "$OUT/warmup" > /dev/null
 $MM eval --ckpt "$OUT/warmup/final" $EVAL > "$OUT/eval-before.json"
 echo "after the warm-up (before GRPO): $(acc "$OUT/eval-before.json")"
+# groups whose samples are all right or all wrong carry no signal; --filter-groups (the
+# default) trains only on the others, resampling questions to replace them
 $MM -q grpo --init "$OUT/warmup/final" $TASK --steps 20 --questions 16 --group 8 --lr 1e-4 \
-  --beta 0.04 --max-new-tokens 32 --eval-every 5 --eval-n 200 --force -o "$OUT/run" > /dev/null
+  --beta 0.04 --max-new-tokens 32 --filter-groups --eval-every 5 --eval-n 200 --force -o "$OUT/run" \
+  > "$OUT/run-summary.json"
 $MM eval --ckpt "$OUT/run/final" $EVAL > "$OUT/eval-after.json"
 echo "after 20 GRPO steps:       $(acc "$OUT/eval-after.json")"
+echo "groups without signal (all samples equally rewarded): $(equal "$OUT/run-summary.json")"
 echo "log $OUT/run/log.jsonl, curves $OUT/run/curves.svg"
