@@ -222,31 +222,3 @@ mm_err mm_value_adamw_step(mm_value *v, const mm_adamw_opts *o) {
     }
     return MM_OK;
 }
-
-static int cmp_pair(const void *a, const void *b) {
-    float x = ((const float *)a)[0], y = ((const float *)b)[0];
-    return (x > y) - (x < y);
-}
-
-/* Mann-Whitney: AUC = (rank sum of positives - P(P+1)/2) / (P·N), ties given mean ranks. */
-double mm_value_auc(const float *score, const int *label, int n) {
-    float(*s)[2] = malloc((size_t)(n > 0 ? n : 1) * sizeof *s);
-    if (!s) return NAN;
-    for (int i = 0; i < n; i++)
-        s[i][0] = score[i], s[i][1] = (float)(label[i] != 0);
-    qsort(s, (size_t)n, sizeof *s, cmp_pair);
-    double rank_pos = 0, npos = 0;
-    for (int i = 0; i < n;) {
-        int j = i;
-        while (j < n && s[j][0] == s[i][0])
-            j++;
-        double mean_rank = (i + 1 + j) / 2.0; /* ranks i+1 .. j */
-        for (int k = i; k < j; k++)
-            if (s[k][1] > 0) rank_pos += mean_rank, npos++;
-        i = j;
-    }
-    free(s);
-    double nneg = n - npos;
-    if (npos == 0 || nneg == 0) return NAN;
-    return (rank_pos - npos * (npos + 1) / 2) / (npos * nneg);
-}

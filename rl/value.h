@@ -62,9 +62,4 @@ MM_API float mm_value_clip_grad(mm_value *v, float max_norm);
 /* AdamW on backbone and head (w decays, bias does not), as mm_gpt_adamw_step. */
 MM_API mm_err mm_value_adamw_step(mm_value *v, const mm_adamw_opts *o);
 
-/* Held-out ranking quality of scores against binary labels: the area under the ROC curve
- * (the probability that a random positive scores above a random negative, ties counting one
- * half); NAN when either class is empty. */
-MM_API double mm_value_auc(const float *score, const int *label, int n);
-
 #endif

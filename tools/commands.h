@@ -18,6 +18,7 @@ MM_CMD(pretrain);
 MM_CMD(generate);
 MM_CMD(grpo);
 MM_CMD(eval);
+MM_CMD(rm);
 MM_CMD(run);
 MM_CMD(status);
 #undef MM_CMD

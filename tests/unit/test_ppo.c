@@ -16,6 +16,7 @@
 #include "rl/gpt2.h"
 #include "rl/grpo.h"
 #include "rl/ppo.h"
+#include "rl/reward_model.h"
 #include "rl/safetensors.h"
 #include "rl/value.h"
 #include "tests/unit/test.h"
@@ -54,12 +55,12 @@ TEST(auc_by_hand) {
     int y[6] = {1, 1, 0, 1, 0, 0};
     /* pairs (pos, neg): 9; pos 0.9 and 0.8 beat all 3 negatives (6), 0.7 ties one (0.5) and
      * beats two (2): 8.5 / 9 */
-    CHECK_NEAR(mm_value_auc(s, y, 6), 8.5 / 9, 1e-12);
+    CHECK_NEAR(mm_rm_auc(s, y, 6), 8.5 / 9, 1e-12);
     int same[3] = {1, 1, 1};
-    CHECK(isnan(mm_value_auc(s, same, 3)));
+    CHECK(isnan(mm_rm_auc(s, same, 3)));
     float flat[4] = {1, 1, 1, 1};
     int y4[4] = {1, 0, 1, 0};
-    CHECK_NEAR(mm_value_auc(flat, y4, 4), 0.5, 1e-12);
+    CHECK_NEAR(mm_rm_auc(flat, y4, 4), 0.5, 1e-12);
 }
 
 TEST(value_loss_by_hand) {
