@@ -15,7 +15,9 @@
 #define CMD "rm"
 
 static void usage(FILE *f) {
-    fprintf(f,
+    /* clang-format off: one option a line, as the other commands */
+    fprintf(
+        f,
         "Usage: mathmine rm --policy CKPT -o DIR [options] [task options]\n\n"
         "Outcome reward model (DeepSeekMath §4.1): samples --samples outputs for each of\n"
         "--questions train questions from the policy, labels each by the task's checker (1 =\n"
@@ -48,6 +50,7 @@ static void usage(FILE *f) {
         "  -j N                   threads (default: all cores)\n"
         "  --stats FILE           the summary as JSON\n"
         "  -h, --help             this help\n\n");
+    /* clang-format on */
     grpo_task_usage(f);
 }
 
@@ -93,7 +96,9 @@ static void summary(const char *out, const char *stats, const mm_rm_build_result
     mm_buf_free(&b);
 }
 
-static mm_err save_tokenizer(void *ud, const char *dir) { return mm_grpo_codec_save(ud, dir); }
+static mm_err save_tokenizer(void *ud, const char *dir) {
+    return mm_grpo_codec_save(ud, dir);
+}
 
 int cmd_rm(int argc, char **argv) {
     if (cli_wants_help(argc, argv)) {
@@ -109,6 +114,7 @@ int cmd_rm(int argc, char **argv) {
     uint64_t seed = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        /* clang-format off */
 #define VAL() (i + 1 < argc ? argv[++i] : (cli_usage_error(CMD, "%s needs a value", a), ""))
         if (grpo_task_arg(CMD, argc, argv, &i, &ta)) continue;
         if (!strcmp(a, "--policy")) policy = VAL();
@@ -131,6 +137,7 @@ int cmd_rm(int argc, char **argv) {
         else if (!strcmp(a, "--stats")) stats = VAL();
         else cli_usage_error(CMD, "unknown option '%s'", a);
 #undef VAL
+        /* clang-format on */
     }
     if (!policy) cli_usage_error(CMD, "--policy CKPT is required");
     if (!out) cli_usage_error(CMD, "-o DIR is required");
