@@ -285,6 +285,7 @@ void mm_grpo_opts_default(mm_grpo_opts *o) {
                         .max_new_tokens = 64, .temperature = 1.0f, .std_norm = 1,
                         .filter_tries = 3, .micro_batch = 0, .seed = 1, .eval_n = 100};
     o->gamma = 1, o->lambda = 0.95f, o->value_clip = 0.2f, o->whiten = 1, o->dpo_beta = 0.1f;
+    o->rm_replay = 0.1;
 }
 
 /* The state of one step. */
@@ -477,11 +478,12 @@ static mm_err algo_update(step_ctx *s, mm_gpt *policy, const mm_grpo_opts *o, fl
 
 static mm_err grpo_step(mm_gpt *policy, mm_gpt *ref, const mm_grpo_codec *c, const mm_task *task,
                         const mm_grpo_opts *o, mm_rng *rng, int step, float **dlogits,
-                        size_t *dlog_cap, mm_grpo_step_stats *st) {
+                        size_t *dlog_cap, mm_rl_iter *iter, mm_grpo_step_stats *st) {
     step_ctx s = {0};
     double t0 = mm_now();
     mm_gpt *sampler = o->algo == MM_GRPO_ALGO_DPO ? ref : policy; /* offline DPO: as RFT */
     mm_err e = step_sample(&s, sampler, ref, c, task, o, rng, step, st);
+    if (e == MM_OK && iter) e = mm_rl_iter_collect(iter, &s.ro); /* hook: iterative RM */
     st->rollout_s = mm_now() - t0;
     st->rollout_tok_s = st->rollout_s > 0 ? mm_rollout_tokens(&s.ro) / st->rollout_s : 0;
     sample_stats(&s, st);
@@ -538,6 +540,8 @@ mm_err mm_grpo_train(mm_gpt *policy, const mm_grpo_codec *c, const mm_task *task
             return e;
         }
     }
+    mm_rl_iter iter = {0}; /* hook: iterative reward-model retraining (rl/ppo_internal.h) */
+    int retrain = o->rm_retrain && o->reward_model && o->iterative > 0;
     mm_rng rng;
     mm_rng_seed(&rng, o->seed);
     float *dlogits = NULL;
@@ -545,11 +549,14 @@ mm_err mm_grpo_train(mm_gpt *policy, const mm_grpo_codec *c, const mm_task *task
     mm_err e = MM_OK;
     for (int step = 1; step <= o->steps && e == MM_OK; step++) {
         mm_grpo_step_stats st = {.step = step, .eval_acc = -1};
-        e = grpo_step(policy, ref, c, task, o, &rng, step, &dlogits, &cap, &st);
+        e = grpo_step(policy, ref, c, task, o, &rng, step, &dlogits, &cap, retrain ? &iter : NULL,
+                      &st);
         int online = o->algo == MM_GRPO_ALGO_GRPO || o->algo == MM_GRPO_ALGO_PPO ||
                      o->algo == MM_GRPO_ALGO_ONLINE_DPO;
         if (e == MM_OK && o->iterative > 0 && ref && online && step % o->iterative == 0)
             e = mm_gpt_copy_params(ref, policy);
+        if (e == MM_OK && retrain && step % o->iterative == 0) /* hook: the RM learns on */
+            e = mm_rl_iter_round(&iter, o->reward_model, o, step, &st);
         if (e == MM_OK && o->eval_every > 0 && (step % o->eval_every == 0 || step == o->steps))
             e = mm_eval_greedy(policy, c, task, MM_TASK_TEST, o->eval_n, o->max_new_tokens, 0,
                                &st.eval_acc);
@@ -557,5 +564,6 @@ mm_err mm_grpo_train(mm_gpt *policy, const mm_grpo_codec *c, const mm_task *task
     }
     free(dlogits);
     mm_gpt_free(ref);
+    mm_rl_iter_free(&iter);
     return e;
 }

@@ -158,6 +158,11 @@ typedef struct mm_grpo_opts {
     float value_lr;         /* PPO: the value model's learning rate (0 = lr) */
     int whiten;             /* PPO: whiten the advantages over the batch (1) */
     float dpo_beta;         /* DPO: β (0.1) */
+    int rm_retrain;         /* 1 = with iterative and a reward model: at every reset, one pass
+                             * of the reward model over the samples of the round (labelled by
+                             * the checker) plus a replay of rm_replay of the older ones */
+    double rm_replay;       /* share of older samples replayed (0.1, as the paper) */
+    float rm_lr;            /* the reward model's learning rate then (0 = 3e-4) */
 } mm_grpo_opts;
 
 MM_API void mm_grpo_opts_default(mm_grpo_opts *o);
@@ -175,6 +180,9 @@ typedef struct mm_grpo_step_stats {
     double eval_acc; /* greedy held-out accuracy, or -1 when not evaluated this step */
     double value_loss; /* PPO: the value model's loss (first update) */
     int pairs;         /* DPO: pairs trained on */
+    int rm_round;      /* iterative reward-model retraining: the round ended at this step */
+    int rm_fresh, rm_replayed; /* its training samples: new ones, replayed old ones */
+    double rm_loss;            /* its training loss */
 } mm_grpo_step_stats;
 
 /* Called after every step; return non-zero to stop early. */

@@ -7,6 +7,7 @@
 #define MM_PPO_INTERNAL_H
 
 #include "rl/grpo_internal.h"
+#include "rl/reward_model.h"
 
 /* Learned reward: rows [first, r->n) get reward = σ(score of the reward model) + the format
  * bonus they had; `correct` (the checker's verdict) is kept for the accuracy statistics. */
@@ -31,5 +32,18 @@ void mm_rl_free_rows(float **rows, int n);
 mm_err mm_rl_dpo_update(mm_gpt *policy, const mm_rollout *r, const int *rows, int n, int G,
                         float *const *ref, const mm_grpo_opts *o, float *dlogits,
                         mm_grpo_step_stats *st);
+
+/* Iterative RL with a learned reward (DeepSeekMath §4.2): the samples of every step are kept
+ * with the checker's labels; at the end of a round (every `iterative` steps) the reward model
+ * takes one pass over the round's samples plus a replay of rm_replay of the older ones, and
+ * the round's samples join the older ones. */
+typedef struct mm_rl_iter {
+    mm_rm_data old, fresh;
+    int round;
+} mm_rl_iter;
+mm_err mm_rl_iter_collect(mm_rl_iter *it, const mm_rollout *r);
+mm_err mm_rl_iter_round(mm_rl_iter *it, mm_value *rm, const mm_grpo_opts *o, int step,
+                        mm_grpo_step_stats *st);
+void mm_rl_iter_free(mm_rl_iter *it);
 
 #endif

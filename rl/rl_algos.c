@@ -12,7 +12,6 @@
 #include "rl/dpo.h"
 #include "rl/ppo.h"
 #include "rl/ppo_internal.h"
-#include "rl/reward_model.h"
 
 /* Rows idx[0..nb) as a right-padded batch: tok [nb, *T] (the sequence without its last
  * token), tgt [nb, *T] (-1 outside completions), mask [nb, *T]; ref (may be NULL) -> refb
@@ -251,4 +250,50 @@ mm_err mm_rl_dpo_update(mm_gpt *policy, const mm_rollout *r, const int *rows, in
     if (P) scratch_free(&s);
     free(pr);
     return e;
+}
+
+/* ---- iterative RL: the reward model keeps learning (DeepSeekMath §4.2) ---- */
+
+mm_err mm_rl_iter_collect(mm_rl_iter *it, const mm_rollout *r) {
+    for (int i = 0; i < r->n; i++)
+        MM_TRY(mm_rm_data_add(&it->fresh, r->tokens[i], r->plen[i] + r->olen[i], r->plen[i],
+                              r->reward[i].correct));
+    return MM_OK;
+}
+
+static int last_loss(void *ud, int epoch, double loss) {
+    (void)epoch;
+    *(double *)ud = loss;
+    return 0;
+}
+
+/* Train on the fresh samples plus a replay of `replay` of the old ones, then the fresh ones
+ * join the old.  One pass over the round's data. */
+mm_err mm_rl_iter_round(mm_rl_iter *it, mm_value *rm, const mm_grpo_opts *o, int step,
+                        mm_grpo_step_stats *st) {
+    mm_rm_data train = {0};
+    mm_err e = MM_OK;
+    for (int i = 0; i < it->fresh.n && e == MM_OK; i++)
+        e = mm_rm_data_add(&train, it->fresh.tokens[i], it->fresh.len[i], it->fresh.plen[i],
+                           it->fresh.label[i]);
+    int fresh = train.n;
+    if (e == MM_OK) e = mm_rm_data_replay(&it->old, o->rm_replay, o->seed + (uint64_t)step, &train);
+    mm_rm_train_opts to;
+    mm_rm_train_opts_default(&to);
+    to.epochs = 1, to.lr = o->rm_lr > 0 ? o->rm_lr : to.lr, to.seed = o->seed + (uint64_t)step;
+    double loss = NAN;
+    if (e == MM_OK && train.n) e = mm_rm_train(rm, &train, &to, last_loss, &loss);
+    for (int i = 0; i < it->fresh.n && e == MM_OK; i++)
+        e = mm_rm_data_add(&it->old, it->fresh.tokens[i], it->fresh.len[i], it->fresh.plen[i],
+                           it->fresh.label[i]);
+    st->rm_round = ++it->round, st->rm_fresh = fresh, st->rm_replayed = train.n - fresh;
+    st->rm_loss = loss;
+    mm_rm_data_free(&it->fresh);
+    mm_rm_data_free(&train);
+    return e;
+}
+
+void mm_rl_iter_free(mm_rl_iter *it) {
+    mm_rm_data_free(&it->old);
+    mm_rm_data_free(&it->fresh);
 }

@@ -168,6 +168,9 @@ static void log_line(run *r, const mm_grpo_step_stats *s) {
     if (s->eval_acc >= 0) D("eval_acc", s->eval_acc);
     if (s->value_loss != 0 || s->pairs) /* ppo, dpo */
         D("value_loss", s->value_loss), D("pairs", s->pairs);
+    if (s->rm_round) /* iterative reward-model retraining */
+        D("rm_round", s->rm_round), D("rm_fresh", s->rm_fresh), D("rm_replayed", s->rm_replayed),
+            D("rm_loss", s->rm_loss);
 #undef D
     mm_jw_obj_end(&w);
     mm_buf_putc(&b, '\n');
@@ -419,7 +422,7 @@ int cmd_grpo(int argc, char **argv) {
     write_curves(&r, sft);
     summary(&r, &o, algo, stats, sft);
     free(blk);
-    grpo_rl_close(CMD, &ra, out, r.codec); /* hook: writes OUT/value/ for ppo */
+    grpo_rl_close(CMD, &ra, out, r.codec); /* hook: OUT/value/ (ppo), OUT/reward/ */
     if (r.codec != mm_grpo_codec_bytes()) mm_grpo_codec_close((mm_grpo_codec *)r.codec);
     mm_gpt_free(r.model);
     mm_task_free(task);

@@ -26,7 +26,12 @@ void grpo_rl_usage(FILE *f) {
         "  --no-whiten         ppo: do not whiten the advantages over the batch\n"
         "  --algo dpo          DPO on pairs (a group's best against its worst output) sampled\n"
         "                      from the frozen initial model; online-dpo: from the policy\n"
-        "  --dpo-beta B        dpo: beta (default 0.1)\n");
+        "  --dpo-beta B        dpo: beta (default 0.1)\n"
+        "  --rm-retrain        with --reward orm and --iterative K: every K steps the reward\n"
+        "                      model takes a pass over the round's samples (checker labels) plus\n"
+        "                      a replay of older ones; written to DIR/reward/ at the end\n"
+        "  --rm-replay F       share of older samples replayed (default 0.1, as the paper)\n"
+        "  --rm-lr LR          the reward model's learning rate (default 3e-4)\n");
     /* clang-format on */
 }
 
@@ -42,6 +47,9 @@ int grpo_rl_arg(const char *cmd, int argc, char **argv, int *i, rl_args *ra, mm_
     else if (!strcmp(a, "--value-lr")) o->value_lr = (float)cli_parse_double(cmd, a, VAL(), 0, 1);
     else if (!strcmp(a, "--no-whiten")) o->whiten = 0;
     else if (!strcmp(a, "--dpo-beta")) o->dpo_beta = (float)cli_parse_double(cmd, a, VAL(), 1e-6, 1e3);
+    else if (!strcmp(a, "--rm-retrain")) o->rm_retrain = ra->retrain = 1;
+    else if (!strcmp(a, "--rm-replay")) o->rm_replay = cli_parse_double(cmd, a, VAL(), 0, 1);
+    else if (!strcmp(a, "--rm-lr")) o->rm_lr = (float)cli_parse_double(cmd, a, VAL(), 0, 1);
     else return 0;
 #undef VAL
     /* clang-format on */
@@ -68,6 +76,8 @@ void grpo_rl_open(const char *cmd, rl_args *ra, const char *init, mm_grpo_opts *
                             "--reward orm scores whole outputs: it needs --supervision outcome");
         if ((e = mm_value_load(ra->reward + 4, o->seed, &ra->rm)) != MM_OK) cli_die(cmd, e);
         o->reward_model = ra->rm;
+    } else if (ra->retrain) {
+        cli_usage_error(cmd, "--rm-retrain needs --reward orm:CKPT");
     } else if (strcmp(ra->reward, "rule")) {
         cli_usage_error(cmd, "--reward must be rule or orm:CKPT, got '%s'", ra->reward);
     }
@@ -83,10 +93,13 @@ static mm_err save_tokenizer(void *ud, const char *dir) {
 }
 
 void grpo_rl_close(const char *cmd, rl_args *ra, const char *out, const mm_grpo_codec *c) {
-    if (ra->vm) {
+    const char *name[2] = {"value", "reward"};
+    mm_value *m[2] = {ra->vm, ra->retrain ? ra->rm : NULL};
+    for (int k = 0; k < 2; k++) {
+        if (!m[k]) continue;
         char dir[4096];
-        snprintf(dir, sizeof dir, "%s/value", out);
-        mm_err e = mm_value_save(ra->vm, dir, c->eos, save_tokenizer, (void *)c);
+        snprintf(dir, sizeof dir, "%s/%s", out, name[k]);
+        mm_err e = mm_value_save(m[k], dir, c->eos, save_tokenizer, (void *)c);
         if (e != MM_OK) cli_die(cmd, e);
     }
     mm_value_free(ra->vm);

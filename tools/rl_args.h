@@ -11,6 +11,7 @@ typedef struct rl_args {
     const char *reward;     /* "rule" or "orm:CKPT" */
     const char *value_init; /* PPO: the value model's start (NULL = the policy checkpoint) */
     mm_value *rm, *vm;
+    int retrain; /* --rm-retrain: the reward model is written to OUT/reward/ */
 } rl_args;
 
 void grpo_rl_args_default(rl_args *ra);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # grpo's other algorithms and rewards, end to end on a tiny byte-level model: an outcome reward
 # model (mathmine rm) as the reward (--reward orm:CKPT), PPO with its value model, offline and
-# online DPO.  Checks the outputs, the numbers that must hold (DPO's first loss is ln 2: the
-# policy is still the reference; learned rewards are not 0/1), determinism and usage errors.
+# online DPO, iterative retraining of the reward model with replay.  Checks the outputs, the
+# numbers that must hold (DPO's first loss is ln 2: the policy is still the reference; learned
+# rewards are not 0/1; the replayed share), determinism and usage errors.
 source "$(dirname "$0")/../lib.sh"
 export OMP_WAIT_POLICY=passive
 TASK="--plain --ops 1 --digits 1 --task-seed 1 --n-test 50"
@@ -39,6 +40,14 @@ for algo in dpo online-dpo; do
   near "$l1" 0.693147 1e-7 && fail "$algo: the second loss is still ln 2" || ok "$algo: the second loss moved ($l1)"
   [ "$p" -gt 0 ] && ok "$algo: $p pairs" || fail "$algo: no pairs"
 done
+
+check "grpo --iterative 1 --rm-retrain" $MM -q grpo --init "$P" $RUN --reward "orm:$RM" --iterative 1 --rm-retrain -o "$T/iter"
+round() { echo "$(logf "$T/iter/log.jsonl" $1 rm_round)/$(logf "$T/iter/log.jsonl" $1 rm_fresh)/$(logf "$T/iter/log.jsonl" $1 rm_replayed)"; }
+same "round 1 (round/new/replayed): the step's 16 samples, nothing older" "$(round 0)" "1/16/0"
+same "round 2: 16 new + 10% of the 16 older" "$(round 1)" "2/16/2"
+[ -s "$T/iter/reward/score.safetensors" ] && ok "the retrained reward model is written" || fail "no reward/"
+cmp -s "$RM/score.safetensors" "$T/iter/reward/score.safetensors" && fail "the reward model did not change" || ok "the reward model changed"
+$MM grpo --init "$P" -o "$T/x" --rm-retrain >/dev/null 2>&1; same "--rm-retrain without --reward orm: usage error" "$?" 2
 
 $MM grpo --init "$P" -o "$T/x" --reward bogus >/dev/null 2>&1; same "--reward bogus: usage error" "$?" 2
 $MM grpo --init "$P" -o "$T/x" --reward "orm:$RM" --supervision process >/dev/null 2>&1; same "orm with process supervision: usage error" "$?" 2
