@@ -530,6 +530,8 @@ mm_err mm_grpo_train(mm_gpt *policy, const mm_grpo_codec *c, const mm_task *task
     mm_gpt *ref = NULL;
     if (o->algo == MM_GRPO_ALGO_PPO && !o->value_model)
         return mm_fail(MM_ERR_ARG, "ppo: needs a value model");
+    if (o->algo >= MM_GRPO_ALGO_PPO && o->supervision == MM_GRPO_PROCESS)
+        return mm_fail(MM_ERR_ARG, "ppo and dpo use outcome rewards: no process supervision");
     int need_ref = o->algo == MM_GRPO_ALGO_RFT || (o->algo == MM_GRPO_ALGO_GRPO && o->beta != 0) ||
                    o->algo >= MM_GRPO_ALGO_PPO;
     if (need_ref) {

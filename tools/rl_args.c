@@ -81,6 +81,9 @@ void grpo_rl_open(const char *cmd, rl_args *ra, const char *init, mm_grpo_opts *
     } else if (strcmp(ra->reward, "rule")) {
         cli_usage_error(cmd, "--reward must be rule or orm:CKPT, got '%s'", ra->reward);
     }
+    if (o->algo >= MM_GRPO_ALGO_PPO && o->supervision == MM_GRPO_PROCESS)
+        cli_usage_error(cmd,
+                        "--algo ppo/dpo/online-dpo take outcome rewards: no --supervision process");
     if (o->algo == MM_GRPO_ALGO_PPO) {
         if ((e = mm_value_load(ra->value_init ? ra->value_init : init, o->seed, &ra->vm)) != MM_OK)
             cli_die(cmd, e);
