@@ -420,9 +420,7 @@ static mm_err step_update(step_ctx *s, mm_gpt *policy, const mm_grpo_opts *o, fl
     int rl = o->algo == MM_GRPO_ALGO_ONLINE_RFT || o->algo == MM_GRPO_ALGO_RFT;
     double tokens = 0;
     for (int j = 0; j < s->nrows; j++) tokens += s->ro.olen[s->rows[j]];
-    /* PPO: the KL penalty is in the reward already (rl/ppo.h) */
-    float beta = rl || o->algo == MM_GRPO_ALGO_PPO ? 0.0f : o->beta;
-    mm_grpo_loss_opts lo = {o->clip, beta, o->token_mean};
+    mm_grpo_loss_opts lo = {o->clip, rl ? 0.0f : o->beta, o->token_mean};
     for (int u = 0; u < o->updates; u++) {
         mm_grpo_loss_stats tot = {0};
         mm_gpt_zero_grad(policy);
@@ -467,7 +465,9 @@ static mm_err algo_update(step_ctx *s, mm_gpt *policy, const mm_grpo_opts *o, fl
     float **ret = NULL, **oldv = NULL;
     mm_err e = mm_rl_ppo_advantages(o->value_model, &s->ro, s->rows, s->nrows, s->ref, o, s->adv,
                                     &ret, &oldv);
-    if (e == MM_OK) e = step_update(s, policy, o, dlogits, dlog_cap, st);
+    mm_grpo_opts po = *o;
+    po.beta = 0; /* PPO: the KL penalty is in the reward already (rl/ppo.h) */
+    if (e == MM_OK) e = step_update(s, policy, &po, dlogits, dlog_cap, st);
     if (e == MM_OK)
         e = mm_rl_value_update(o->value_model, &s->ro, s->rows, s->nrows, ret, oldv, o,
                                &st->value_loss);
