@@ -431,15 +431,23 @@ static void block_backward(mm_gpt *m, int l, int b0, int nb, const float *x, gpt
                         a->ln1_rstd + lN, n, D);
 }
 
-/* The whole backward pass for sequences [b0, b0+nb) from dlogits [N, V]; gradients into g. */
-static void backward_seqs(mm_gpt *m, int b0, int nb, const float *dlogits, gpt_weights *g) {
+/* The whole backward pass for sequences [b0, b0+nb) from dlogits [N, V] (NULL = none) plus
+ * dhidden [N, D] (NULL = none; a gradient on the final LayerNorm's output from another head,
+ * rl/value.h); gradients into g. */
+static void backward_seqs(mm_gpt *m, int b0, int nb, const float *dlogits, const float *dhidden,
+                          gpt_weights *g) {
     const mm_gpt_config *c = &m->cfg;
     int T = m->T, N = m->B * T, D = c->dim, L = c->layers, n = nb * T;
     size_t r0 = (size_t)b0 * T, rD = r0 * D;
     gpt_acts *a = &m->a;
     const float *xL = a->res3 + (size_t)(L - 1) * N * D + rD;
-    mm_gk_lmhead_bwd(a->dln + rD, g->wte, dlogits + r0 * c->vocab, a->lnf + rD, m->w.wte, n, D,
-                     c->vocab);
+    if (dlogits)
+        mm_gk_lmhead_bwd(a->dln + rD, g->wte, dlogits + r0 * c->vocab, a->lnf + rD, m->w.wte, n, D,
+                         c->vocab);
+    else
+        memset(a->dln + rD, 0, (size_t)n * D * sizeof(float));
+    if (dhidden) /* hook for rl/value.h: a scalar head reads the same hidden state */
+        mm_gk_add(a->dln + rD, dhidden + rD, (size_t)n * D);
     memset(a->dres + rD, 0, (size_t)n * D * sizeof(float));
     mm_gk_layernorm_bwd(a->dres + rD, g->lnfw, g->lnfb, a->dln + rD, xL, m->w.lnfw,
                         a->lnf_mean + r0, a->lnf_rstd + r0, n, D);
@@ -486,11 +494,19 @@ static int ensure_private_grads(mm_gpt *m, int nt) {
 
 mm_err mm_gpt_backward(mm_gpt *m, const float *dlogits) {
     if (!m->have_forward) return mm_fail(MM_ERR_ARG, "gpt2: backward before forward");
-    if (!dlogits) dlogits = m->a.dlogits;
+    return mm_gpt_backward_hidden(m, dlogits ? dlogits : m->a.dlogits, NULL);
+}
+
+const float *mm_gpt_hidden(const mm_gpt *m) {
+    return m->have_forward ? m->a.lnf : NULL;
+}
+
+mm_err mm_gpt_backward_hidden(mm_gpt *m, const float *dlogits, const float *dhidden) {
+    if (!m->have_forward) return mm_fail(MM_ERR_ARG, "gpt2: backward before forward");
     mm_gk_blas_single();
     int nt = omp_get_max_threads(), B = m->B;
     if (!data_parallel(m, nt) || !ensure_private_grads(m, nt)) {
-        backward_seqs(m, 0, B, dlogits, &m->g);
+        backward_seqs(m, 0, B, dlogits, dhidden, &m->g);
         return MM_OK;
     }
     size_t np = m->nparams;
@@ -499,7 +515,8 @@ mm_err mm_gpt_backward(mm_gpt *m, const float *dlogits) {
         int id = omp_get_thread_num(), k = omp_get_num_threads();
         int lo = B * id / k, hi = B * (id + 1) / k;
         if (id) memset(m->priv[id - 1], 0, np * sizeof(float));
-        if (hi > lo) backward_seqs(m, lo, hi - lo, dlogits, id ? &m->gpriv[id - 1] : &m->g);
+        if (hi > lo)
+            backward_seqs(m, lo, hi - lo, dlogits, dhidden, id ? &m->gpriv[id - 1] : &m->g);
 #pragma omp barrier
 #pragma omp for schedule(static)
         for (size_t i = 0; i < np; i++) {

@@ -50,6 +50,12 @@ MM_API mm_err mm_gpt_loss(mm_gpt *m, const int32_t *targets, float *loss);
  * ACCUMULATED into the parameter gradients (call mm_gpt_zero_grad between optimizer steps). */
 MM_API mm_err mm_gpt_backward(mm_gpt *m, const float *dlogits);
 MM_API void mm_gpt_zero_grad(mm_gpt *m);
+/* For heads other than the LM head (rl/value.h): the output of the final LayerNorm of the
+ * last forward, [B, T, dim] (NULL before any forward), and a backward from dlogits [B, T,
+ * vocab] (NULL = no LM-head gradient) plus dhidden [B, T, dim] (NULL = none), accumulating
+ * as mm_gpt_backward does. */
+MM_API const float *mm_gpt_hidden(const mm_gpt *m);
+MM_API mm_err mm_gpt_backward_hidden(mm_gpt *m, const float *dlogits, const float *dhidden);
 
 /* All parameters (and gradients) as one flat array, in the order of mm_gpt_tensor(). */
 MM_API float *mm_gpt_params(mm_gpt *m, size_t *n);

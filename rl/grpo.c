@@ -20,7 +20,7 @@
 
 #include "common/hash.h"
 #include "common/progress.h"
-#include "rl/grpo_internal.h"
+#include "rl/ppo_internal.h"
 
 /* ---- rollouts ---- */
 
@@ -263,6 +263,8 @@ void mm_grpo_opts_default(mm_grpo_opts *o) {
                         .lr = 1e-5f, .weight_decay = 0, .grad_clip = 1.0f, .updates = 1,
                         .max_new_tokens = 64, .temperature = 1.0f, .top_p = 1.0f, .std_norm = 1,
                         .filter_groups = 1, .filter_tries = 3, .micro_batch = 0, .seed = 1, .eval_n = 100};
+    o->gamma = 1, o->lambda = 0.95f, o->value_clip = 0.2f, o->whiten = 1, o->dpo_beta = 0.1f;
+    o->rm_replay = 0.1;
 }
 
 /* The state of one step. */
@@ -293,6 +295,7 @@ static int group_all_equal(const mm_rollout *r, int first, int G) {
 /* Token advantages of one group (rows first..first+G). */
 static mm_err group_advantages(step_ctx *s, const mm_grpo_opts *o, int first, int G) {
     mm_rollout *r = &s->ro;
+    if (o->algo >= MM_GRPO_ALGO_PPO) return MM_OK; /* hook: PPO's GAE later; DPO uses pairs */
     if (o->algo != MM_GRPO_ALGO_GRPO) { /* RFT / online RFT: the indicator of a right answer */
         for (int g = 0; g < G; g++)
             for (int k = 0; k < r->olen[first + g]; k++) s->adv[first + g][k] = r->reward[first + g].correct;
@@ -359,6 +362,8 @@ static mm_err step_sample(step_ctx *s, mm_gpt *policy, mm_gpt *ref, const mm_grp
                              c->eos, NULL};
         mm_gpt *sampler = o->algo == MM_GRPO_ALGO_RFT ? ref : policy;
         e = mm_rollout_sample(&s->ro, sampler, c, items, n, G, &so, o->micro_batch, o->format_reward);
+        if (e == MM_OK && o->reward_model) /* hook: a learned reward (rl/reward_model.h) */
+            e = mm_rl_relabel(o->reward_model, &s->ro, first, o->micro_batch);
         for (int q = 0; q < n && e == MM_OK; q++) {
             int f = first + q * G, eq = group_all_equal(&s->ro, f, G);
             s->ngroups_seen++, s->nequal += eq;
@@ -392,7 +397,7 @@ static void sample_stats(const step_ctx *s, mm_grpo_step_stats *st) {
 static mm_err step_update(step_ctx *s, mm_gpt *policy, const mm_grpo_opts *o, float *dlogits,
                           size_t dlog_cap, mm_grpo_step_stats *st) {
     int V = mm_gpt_get_config(policy)->vocab, mb = o->micro_batch > 0 ? o->micro_batch : s->nrows;
-    int rl = o->algo != MM_GRPO_ALGO_GRPO;
+    int rl = o->algo == MM_GRPO_ALGO_ONLINE_RFT || o->algo == MM_GRPO_ALGO_RFT;
     double tokens = 0;
     for (int j = 0; j < s->nrows; j++) tokens += s->ro.olen[s->rows[j]];
     mm_grpo_loss_opts lo = {o->clip, rl ? 0.0f : o->beta, o->token_mean, o->clip_high};
@@ -429,12 +434,36 @@ static mm_err step_update(step_ctx *s, mm_gpt *policy, const mm_grpo_opts *o, fl
     return MM_OK;
 }
 
+/* The update of one step: GRPO's (and RFT's) step_update; PPO's on GAE advantages followed
+ * by the value model's; DPO's on pairs (rl/rl_algos.c). */
+static mm_err algo_update(step_ctx *s, mm_gpt *policy, const mm_grpo_opts *o, float *dlogits,
+                          size_t dlog_cap, mm_grpo_step_stats *st) {
+    if (o->algo == MM_GRPO_ALGO_DPO || o->algo == MM_GRPO_ALGO_ONLINE_DPO)
+        return mm_rl_dpo_update(policy, &s->ro, s->rows, s->nrows, o->group, s->ref, o, dlogits,
+                                st);
+    if (o->algo != MM_GRPO_ALGO_PPO) return step_update(s, policy, o, dlogits, dlog_cap, st);
+    float **ret = NULL, **oldv = NULL;
+    mm_err e = mm_rl_ppo_advantages(o->value_model, &s->ro, s->rows, s->nrows, s->ref, o, s->adv,
+                                    &ret, &oldv);
+    mm_grpo_opts po = *o;
+    po.beta = 0; /* PPO: the KL penalty is in the reward already (rl/ppo.h) */
+    if (e == MM_OK) e = step_update(s, policy, &po, dlogits, dlog_cap, st);
+    if (e == MM_OK)
+        e = mm_rl_value_update(o->value_model, &s->ro, s->rows, s->nrows, ret, oldv, o,
+                               &st->value_loss);
+    mm_rl_free_rows(ret, s->ro.n);
+    mm_rl_free_rows(oldv, s->ro.n);
+    return e;
+}
+
 static mm_err grpo_step(mm_gpt *policy, mm_gpt *ref, const mm_grpo_codec *c, const mm_task *task,
                         const mm_grpo_opts *o, mm_rng *rng, int step, float **dlogits,
-                        size_t *dlog_cap, mm_grpo_step_stats *st) {
+                        size_t *dlog_cap, mm_rl_iter *iter, mm_grpo_step_stats *st) {
     step_ctx s = {0};
     double t0 = mm_now();
-    mm_err e = step_sample(&s, policy, ref, c, task, o, rng, step, st);
+    mm_gpt *sampler = o->algo == MM_GRPO_ALGO_DPO ? ref : policy; /* offline DPO: as RFT */
+    mm_err e = step_sample(&s, sampler, ref, c, task, o, rng, step, st);
+    if (e == MM_OK && iter) e = mm_rl_iter_collect(iter, &s.ro); /* hook: iterative RM */
     st->rollout_s = mm_now() - t0;
     st->rollout_tok_s = st->rollout_s > 0 ? mm_rollout_tokens(&s.ro) / st->rollout_s : 0;
     sample_stats(&s, st);
@@ -443,7 +472,8 @@ static mm_err grpo_step(mm_gpt *policy, mm_gpt *ref, const mm_grpo_codec *c, con
     if (e == MM_OK && s.nrows > 0) {
         int V = mm_gpt_get_config(policy)->vocab, ctx = mm_gpt_get_config(policy)->ctx;
         s.adv = calloc((size_t)s.ro.n, sizeof *s.adv);
-        int need_ref = o->algo == MM_GRPO_ALGO_GRPO && o->beta != 0;
+        int need_ref =
+            (o->algo == MM_GRPO_ALGO_GRPO && o->beta != 0) || o->algo >= MM_GRPO_ALGO_PPO;
         s.ref = need_ref ? calloc((size_t)s.ro.n, sizeof *s.ref) : NULL;
         if (!s.adv || (need_ref && !s.ref)) e = mm_fail(MM_ERR_NOMEM, "step");
         for (int i = 0; i < s.ro.n && e == MM_OK; i++) {
@@ -462,7 +492,7 @@ static mm_err grpo_step(mm_gpt *policy, mm_gpt *ref, const mm_grpo_codec *c, con
             *dlog_cap = *dlogits ? need : 0;
             if (!*dlogits) e = mm_fail(MM_ERR_NOMEM, "dlogits [%d, %d, %d]", mb, ctx, V);
         }
-        if (e == MM_OK) e = step_update(&s, policy, o, *dlogits, *dlog_cap, st);
+        if (e == MM_OK) e = algo_update(&s, policy, o, *dlogits, *dlog_cap, st);
     }
     st->update_s = mm_now() - t1;
     step_free(&s);
@@ -478,7 +508,12 @@ mm_err mm_grpo_train(mm_gpt *policy, const mm_grpo_codec *c, const mm_task *task
         return mm_fail(MM_ERR_MISMATCH, "grpo: tokenizer has %d tokens, the model %d", c->vocab,
                        mm_gpt_get_config(policy)->vocab);
     mm_gpt *ref = NULL;
-    int need_ref = o->algo == MM_GRPO_ALGO_RFT || (o->algo == MM_GRPO_ALGO_GRPO && o->beta != 0);
+    if (o->algo == MM_GRPO_ALGO_PPO && !o->value_model)
+        return mm_fail(MM_ERR_ARG, "ppo: needs a value model");
+    if (o->algo >= MM_GRPO_ALGO_PPO && o->supervision == MM_GRPO_PROCESS)
+        return mm_fail(MM_ERR_ARG, "ppo and dpo use outcome rewards: no process supervision");
+    int need_ref = o->algo == MM_GRPO_ALGO_RFT || (o->algo == MM_GRPO_ALGO_GRPO && o->beta != 0) ||
+                   o->algo >= MM_GRPO_ALGO_PPO;
     if (need_ref) {
         MM_TRY(mm_gpt_create(mm_gpt_get_config(policy), 0, &ref));
         mm_err e = mm_gpt_copy_params(ref, policy);
@@ -487,6 +522,8 @@ mm_err mm_grpo_train(mm_gpt *policy, const mm_grpo_codec *c, const mm_task *task
             return e;
         }
     }
+    mm_rl_iter iter = {0}; /* hook: iterative reward-model retraining (rl/ppo_internal.h) */
+    int retrain = o->rm_retrain && o->reward_model && o->iterative > 0;
     mm_rng rng;
     mm_rng_seed(&rng, o->seed);
     float *dlogits = NULL;
@@ -494,10 +531,14 @@ mm_err mm_grpo_train(mm_gpt *policy, const mm_grpo_codec *c, const mm_task *task
     mm_err e = MM_OK;
     for (int step = 1; step <= o->steps && e == MM_OK; step++) {
         mm_grpo_step_stats st = {.step = step, .eval_acc = -1};
-        e = grpo_step(policy, ref, c, task, o, &rng, step, &dlogits, &cap, &st);
-        if (e == MM_OK && o->iterative > 0 && ref && o->algo == MM_GRPO_ALGO_GRPO &&
-            step % o->iterative == 0)
+        e = grpo_step(policy, ref, c, task, o, &rng, step, &dlogits, &cap, retrain ? &iter : NULL,
+                      &st);
+        int online = o->algo == MM_GRPO_ALGO_GRPO || o->algo == MM_GRPO_ALGO_PPO ||
+                     o->algo == MM_GRPO_ALGO_ONLINE_DPO;
+        if (e == MM_OK && o->iterative > 0 && ref && online && step % o->iterative == 0)
             e = mm_gpt_copy_params(ref, policy);
+        if (e == MM_OK && retrain && step % o->iterative == 0) /* hook: the RM learns on */
+            e = mm_rl_iter_round(&iter, o->reward_model, o, step, &st);
         if (e == MM_OK && o->eval_every > 0 && (step % o->eval_every == 0 || step == o->steps))
             e = mm_eval_greedy(policy, c, task, MM_TASK_TEST, o->eval_n, o->max_new_tokens, 0,
                                &st.eval_acc);
@@ -505,5 +546,6 @@ mm_err mm_grpo_train(mm_gpt *policy, const mm_grpo_codec *c, const mm_task *task
     }
     free(dlogits);
     mm_gpt_free(ref);
+    mm_rl_iter_free(&iter);
     return e;
 }

@@ -29,6 +29,7 @@
 #include "common/error.h"
 #include "rl/gpt2.h"
 #include "rl/task.h"
+#include "rl/value.h"
 
 /* ---- advantages ---- */
 
@@ -122,7 +123,17 @@ MM_API mm_err mm_grpo_save_ckpt(const mm_gpt *m, const mm_grpo_codec *c, const c
 /* ---- training ---- */
 
 typedef enum { MM_GRPO_OUTCOME = 0, MM_GRPO_PROCESS = 1 } mm_grpo_supervision;
-typedef enum { MM_GRPO_ALGO_GRPO = 0, MM_GRPO_ALGO_ONLINE_RFT, MM_GRPO_ALGO_RFT } mm_grpo_algo;
+/* PPO: advantages from a value model (GAE) and the KL penalty in the reward (rl/ppo.h);
+ * DPO: pairs of a group's best and worst outputs, sampled from the frozen initial model
+ * (offline) or the policy (online) (rl/dpo.h). */
+typedef enum {
+    MM_GRPO_ALGO_GRPO = 0,
+    MM_GRPO_ALGO_ONLINE_RFT,
+    MM_GRPO_ALGO_RFT,
+    MM_GRPO_ALGO_PPO,
+    MM_GRPO_ALGO_DPO,
+    MM_GRPO_ALGO_ONLINE_DPO
+} mm_grpo_algo;
 
 typedef struct mm_grpo_opts {
     int steps;             /* exploration stages */
@@ -147,6 +158,19 @@ typedef struct mm_grpo_opts {
     uint64_t seed;
     int eval_every;        /* evaluate greedy accuracy on eval_n test items every N steps */
     int eval_n;
+    /* learned rewards, PPO and DPO (rl/reward_model.h, rl/ppo.h, rl/dpo.h); not owned */
+    mm_value *reward_model; /* NULL = the task's rule; else σ(score) + the format bonus */
+    mm_value *value_model;  /* PPO: the value model, trained alongside (required for PPO) */
+    float gamma, lambda;    /* PPO: GAE discount and λ (1, 0.95) */
+    float value_clip;       /* PPO: ε_v of the value loss (0.2; 0 = none) */
+    float value_lr;         /* PPO: the value model's learning rate (0 = lr) */
+    int whiten;             /* PPO: whiten the advantages over the batch (1) */
+    float dpo_beta;         /* DPO: β (0.1) */
+    int rm_retrain;         /* 1 = with iterative and a reward model: at every reset, one pass
+                             * of the reward model over the samples of the round (labelled by
+                             * the checker) plus a replay of rm_replay of the older ones */
+    double rm_replay;       /* share of older samples replayed (0.1, as the paper) */
+    float rm_lr;            /* the reward model's learning rate then (0 = 3e-4) */
 } mm_grpo_opts;
 
 MM_API void mm_grpo_opts_default(mm_grpo_opts *o);
@@ -162,6 +186,11 @@ typedef struct mm_grpo_step_stats {
     int groups_trained, resampled;
     double rollout_s, update_s, rollout_tok_s;
     double eval_acc; /* greedy held-out accuracy, or -1 when not evaluated this step */
+    double value_loss; /* PPO: the value model's loss (first update) */
+    int pairs;         /* DPO: pairs trained on */
+    int rm_round;      /* iterative reward-model retraining: the round ended at this step */
+    int rm_fresh, rm_replayed; /* its training samples: new ones, replayed old ones */
+    double rm_loss;            /* its training loss */
 } mm_grpo_step_stats;
 
 /* Called after every step; return non-zero to stop early. */

@@ -14,6 +14,7 @@
 #include "rl/grpo.h"
 #include "tools/blas_setup.h"
 #include "tools/cli.h"
+#include "tools/rl_args.h"
 #include "tools/task_args.h"
 
 #define CMD "grpo"
@@ -166,6 +167,7 @@ static void usage(FILE *f) {
         "  --stats FILE           the summary as JSON\n"
         "  -h, --help             this help\n\n");
     grpo_task_usage(f);
+    grpo_rl_usage(f); /* hook: learned rewards, PPO, DPO (tools/rl_args.h) */
 }
 
 typedef struct run {
@@ -198,6 +200,11 @@ static void log_line(run *r, const mm_grpo_step_stats *s) {
     mm_jw_key(&w, "resampled"), mm_jw_int(&w, s->resampled);
     D("rollout_s", s->rollout_s), D("update_s", s->update_s), D("rollout_tok_s", s->rollout_tok_s);
     if (s->eval_acc >= 0) D("eval_acc", s->eval_acc);
+    if (s->value_loss != 0 || s->pairs) /* ppo, dpo */
+        D("value_loss", s->value_loss), D("pairs", s->pairs);
+    if (s->rm_round) /* iterative reward-model retraining */
+        D("rm_round", s->rm_round), D("rm_fresh", s->rm_fresh), D("rm_replayed", s->rm_replayed),
+            D("rm_loss", s->rm_loss);
 #undef D
     mm_jw_obj_end(&w);
     mm_buf_putc(&b, '\n');
@@ -358,12 +365,15 @@ int cmd_grpo(int argc, char **argv) {
     o.micro_batch = 32;
     const char *init = NULL, *tok_dir = NULL, *out = NULL, *stats = NULL, *algo = "grpo";
     const char *split = "train";
+    rl_args ra;
+    grpo_rl_args_default(&ra);
     long write_n = 0;
     int save_every = 0, threads = 0, lr_set = 0, sft_batch = 32, force = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
 #define VAL() (i + 1 < argc ? argv[++i] : (cli_usage_error(CMD, "%s needs a value", a), ""))
         if (grpo_task_arg(CMD, argc, argv, &i, &ta)) continue;
+        if (grpo_rl_arg(CMD, argc, argv, &i, &ra, &o)) continue; /* hook: tools/rl_args.h */
         if (!strcmp(a, "--init")) init = VAL();
         else if (!strcmp(a, "--tokenizer")) tok_dir = VAL();
         else if (!strcmp(a, "-o") || !strcmp(a, "--out")) out = VAL();
@@ -421,10 +431,13 @@ int cmd_grpo(int argc, char **argv) {
     if (!strcmp(algo, "grpo")) o.algo = MM_GRPO_ALGO_GRPO;
     else if (!strcmp(algo, "online-rft")) o.algo = MM_GRPO_ALGO_ONLINE_RFT;
     else if (!strcmp(algo, "rft")) o.algo = MM_GRPO_ALGO_RFT;
-    else if (!sft) cli_usage_error(CMD, "--algo must be grpo, online-rft, rft or sft, got '%s'", algo);
+    else if (!sft && !grpo_rl_algo(algo, &o)) /* hook: ppo, dpo, online-dpo */
+        cli_usage_error(CMD, "--algo must be grpo, online-rft, rft, ppo, dpo, online-dpo or "
+                        "sft, got '%s'", algo);
     if (!strncmp(init, "new:", 4) && !sft) cli_usage_error(CMD, "--init new:... needs --algo sft");
     mm_err ce = mm_out_dir_check(out, "log.jsonl", force, "grpo run");
     if (ce != MM_OK) cli_die(CMD, ce);
+    if (!sft) grpo_rl_open(CMD, &ra, init, &o); /* hook: reward and value models */
 
     mm_task *task = grpo_task_open(CMD, &ta);
     run r = {.out = out, .steps = o.steps, .save_every = save_every, .t0 = mm_now(), .last_eval = -1};
@@ -460,6 +473,7 @@ int cmd_grpo(int argc, char **argv) {
     write_curves(&r, sft);
     summary(&r, &o, algo, stats, sft);
     free(blk);
+    grpo_rl_close(CMD, &ra, out, r.codec); /* hook: OUT/value/ (ppo), OUT/reward/ */
     if (r.codec != mm_grpo_codec_bytes()) mm_grpo_codec_close((mm_grpo_codec *)r.codec);
     mm_gpt_free(r.model);
     mm_task_free(task);

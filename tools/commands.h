@@ -19,6 +19,7 @@ MM_CMD(generate);
 MM_CMD(sft);
 MM_CMD(grpo);
 MM_CMD(eval);
+MM_CMD(rm);
 MM_CMD(run);
 MM_CMD(status);
 #undef MM_CMD

@@ -42,6 +42,11 @@ def gelu_tanh(x):
 
 
 def forward(p, cfg, tokens):
+    return hidden(p, cfg, tokens) @ p["wte.weight"].t()
+
+
+def hidden(p, cfg, tokens):
+    """The output of the final LayerNorm, [B, T, D] (what the LM head and rl/value.h read)."""
     B, T = tokens.shape
     D, H, L = cfg["n_embd"], cfg["n_head"], cfg["n_layer"]
     hs = D // H
@@ -62,8 +67,7 @@ def forward(p, cfg, tokens):
         h = torch.nn.functional.layer_norm(x, (D,), g("ln_2.weight"), g("ln_2.bias"), 1e-5)
         h = gelu_tanh(h @ g("mlp.c_fc.weight") + g("mlp.c_fc.bias"))
         x = x + h @ g("mlp.c_proj.weight") + g("mlp.c_proj.bias")
-    x = torch.nn.functional.layer_norm(x, (D,), p["ln_f.weight"], p["ln_f.bias"], 1e-5)
-    return x @ p["wte.weight"].t()
+    return torch.nn.functional.layer_norm(x, (D,), p["ln_f.weight"], p["ln_f.bias"], 1e-5)
 
 
 def loss_of(logits, targets):

@@ -11,6 +11,7 @@
 #include "common/hash.h"
 #include "common/json.h"
 #include "tests/unit/test.h"
+#include "tests/unit/test_io.h"
 
 TEST(outcome_advantages) {
     float r[4] = {1, 0, 0, 0}, a[4];
@@ -63,25 +64,6 @@ typedef struct cfg {
     int process, token_mean, std_norm, on_policy;
     float beta, clip;
 } cfg;
-
-static int write_raw(const char *dir, const char *name, const void *p, size_t n) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    if (!f) return -1;
-    size_t w = fwrite(p, 1, n, f);
-    return fclose(f) == 0 && w == n ? 0 : -1;
-}
-
-static int read_raw(const char *dir, const char *name, void *p, size_t n) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f) return -1;
-    size_t r = fread(p, 1, n, f);
-    fclose(f);
-    return r == n ? 0 : -1;
-}
 
 /* phase 0: write the inputs for the reference; phase 1: compare with what it wrote.  The C side
  * is recomputed in both phases (cheap and deterministic), so one Python start serves all. */
@@ -181,13 +163,13 @@ static void run_parity(const cfg *c, int phase) {
     }
     mm_jw_arr_end(&w), mm_jw_obj_end(&w);
 #undef KI
-    CHECK(write_raw(dir, "meta.json", meta.data, meta.len) == 0);
+    CHECK(test_write_raw(dir, "meta.json", meta.data, meta.len) == 0);
     mm_buf_free(&meta);
-    CHECK(write_raw(dir, "logits.f32", logits, sizeof logits) == 0);
-    CHECK(write_raw(dir, "targets.i32", targets, sizeof targets) == 0);
-    CHECK(write_raw(dir, "mask.f32", mask, sizeof mask) == 0);
-    CHECK(write_raw(dir, "old.f32", old, sizeof old) == 0);
-    CHECK(write_raw(dir, "ref.f32", ref, sizeof ref) == 0);
+    CHECK(test_write_raw(dir, "logits.f32", logits, sizeof logits) == 0);
+    CHECK(test_write_raw(dir, "targets.i32", targets, sizeof targets) == 0);
+    CHECK(test_write_raw(dir, "mask.f32", mask, sizeof mask) == 0);
+    CHECK(test_write_raw(dir, "old.f32", old, sizeof old) == 0);
+    CHECK(test_write_raw(dir, "ref.f32", ref, sizeof ref) == 0);
     return;
 compare:;
     mm_buf lj = {0};
@@ -203,8 +185,8 @@ compare:;
         }
     }
     mm_buf_free(&lj);
-    CHECK(read_raw(dir, "adv.f32", advref, sizeof advref) == 0);
-    CHECK(read_raw(dir, "dlogits.f32", dref, sizeof dref) == 0);
+    CHECK(test_read_raw(dir, "adv.f32", advref, sizeof advref) == 0);
+    CHECK(test_read_raw(dir, "dlogits.f32", dref, sizeof dref) == 0);
     double amax = 0, gmax = 0, gref = 0, grel = 0;
     for (int r = 0; r < B * T; r++) amax = fmax(amax, fabs(adv[r] - advref[r]));
     for (int i = 0; i < B * T * V; i++) gref = fmax(gref, fabs(dref[i]));
