@@ -177,7 +177,7 @@ static void run_ppo(const ppo_cfg *c, int phase) {
     memcpy(retr, ret, sizeof ret); /* returns before whitening */
     if (c->whiten) mm_ppo_whiten(adv, mask, B * T);
     mm_grpo_loss_in pin = {B, T, V, logits, tg, mask, adv, old, NULL, 0, 0};
-    mm_grpo_loss_opts po = {c->clip, 0, c->token_mean};
+    mm_grpo_loss_opts po = {c->clip, 0, c->token_mean, 0};
     mm_grpo_loss_stats pst;
     CHECK(mm_grpo_loss(&pin, &po, dlog, &pst) == MM_OK);
     mm_ppo_value_in vin = {B, T, val, oval, ret, mask, 0, 0};
