@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "classifier/classifier.h"
+#include "common/attrs.h"
 #include "common/doc.h"
 #include "common/hash.h"
 #include "common/io.h"
@@ -239,5 +240,30 @@ mm_err mm_select_docs(const mm_idset *ids, const char *shard_path, const char *o
     mm_doc_reader_close(r);
     if (e == MM_OK) return mm_out_commit(o);
     mm_out_abort(o);
+    return e;
+}
+
+mm_err mm_select_attrs(const mm_idset *ids, const char *shard_path, const char *attrs_path,
+                       uint64_t *kept, uint64_t *dropped, uint64_t *bad) {
+    *kept = *dropped = 0;
+    mm_doc_reader *r;
+    MM_TRY(mm_doc_reader_open(shard_path, &r));
+    mm_attr_writer *w;
+    mm_err e = mm_attr_writer_open(attrs_path, MM_ATTR_BELOW_THRESHOLD, &w);
+    if (e != MM_OK) {
+        mm_doc_reader_close(r);
+        return e;
+    }
+    mm_doc d;
+    int k;
+    while ((k = mm_doc_reader_next(r, &d, &e)) != 0 && e == MM_OK) {
+        if (k < 0) continue;
+        if (mm_idset_has(ids, d.id, strlen(d.id))) (*kept)++;
+        else (*dropped)++, e = mm_attr_writer_add(w, d.id, NULL, NULL);
+    }
+    if (bad) *bad += mm_doc_reader_bad(r);
+    mm_doc_reader_close(r);
+    if (e == MM_OK) return mm_attr_writer_commit(w);
+    mm_attr_writer_abort(w);
     return e;
 }
