@@ -67,6 +67,10 @@ static void usage(FILE *f) {
             "  -o, --out DIR        output directory (required)\n"
             "  --val-frac F         fraction of the corpus' tokens for validation (0.01)\n"
             "  --val-tokens N       validation tokens instead (K/M/G suffixes); 0 = no split\n"
+            "                       Documents are never split: one that would take validation past\n"
+            "                       twice the target stays in training.  A validation split outside\n"
+            "                       half to twice the target is warned about (and named in\n"
+            "                       shards.json, split_warning); an empty training split is an error\n"
             "  --seed S             seed of the document shuffle (1)\n"
             "  --shard-tokens N     tokens per shard (100M, as llm.c)\n"
             "  --mix FILE[:REPEAT]  add FILE's documents to the training split only, REPEAT\n"
@@ -275,6 +279,8 @@ typedef struct plan {
     size_t n;
     uint8_t *is_val; /* per entry of order */
     uint64_t val_tokens, train_tokens, val_docs, train_docs, mix_docs;
+    uint64_t want;    /* validation tokens asked */
+    uint64_t largest; /* tokens of the largest corpus document */
 } plan;
 
 static void make_plan(const encoder *E, const shard_args *a, plan *P) {
@@ -300,11 +306,15 @@ static void make_plan(const encoder *E, const shard_args *a, plan *P) {
     }
     uint64_t want = a->val_tokens >= 0 ? (uint64_t)a->val_tokens
                                        : (uint64_t)(a->val_frac * (double)corpus_tokens + 0.5);
+    P->want = want;
     for (size_t i = 0; i < P->n; i++) {
         const doc_rec *r = &E->docs[P->order[i]];
         uint64_t t = r->ntok + 1;
-        /* validation takes corpus documents until it has enough, leaving at least one */
-        if (!r->mix && P->val_tokens < want && P->val_docs + 1 < corpus_docs) {
+        if (!r->mix && t > P->largest) P->largest = t;
+        /* validation takes corpus documents until it has enough, leaving at least one for
+         * training; a document that would take it past twice the target stays in training
+         * (a document is never split, and one huge page must not become the whole split) */
+        if (!r->mix && P->val_tokens < want && P->val_tokens + t <= 2 * want && P->val_docs + 1 < corpus_docs) {
             P->is_val[i] = 1;
             P->val_tokens += t, P->val_docs++;
         } else {
@@ -312,6 +322,22 @@ static void make_plan(const encoder *E, const shard_args *a, plan *P) {
             P->mix_docs += r->mix != 0;
         }
     }
+}
+
+/* A degenerate split: an empty training split is an error (NULL message: fine); a validation
+ * split outside [target/2, 2 x target] is worth a warning, written to msg. */
+static mm_err check_plan(const plan *P, char *msg, size_t cap) {
+    msg[0] = 0;
+    if (!P->train_tokens)
+        return mm_fail(MM_ERR_ARG, "the training split would be empty (%llu documents, all in validation)",
+                       (unsigned long long)P->val_docs);
+    if (P->want && (P->val_tokens < P->want / 2 || P->val_tokens > 2 * P->want))
+        snprintf(msg, cap, "validation holds %llu tokens (%llu documents) where %llu were asked; training %llu: "
+                 "documents are never split and the largest has %llu tokens; use more, smaller documents, "
+                 "another --val-tokens, or --val-tokens 0 for no validation split",
+                 (unsigned long long)P->val_tokens, (unsigned long long)P->val_docs, (unsigned long long)P->want,
+                 (unsigned long long)P->train_tokens, (unsigned long long)P->largest);
+    return MM_OK;
 }
 
 /* ---------------------------------------------------------------- pass 3: write */
@@ -396,6 +422,7 @@ typedef struct summary {
     int vocab, train_shards, val_shards;
     const mm_buf *train_names, *val_names;
     double secs, encode_s;
+    const char *split_warning; /* "" when the split is as asked */
 } summary;
 
 static void summary_json(const summary *s, mm_buf *b) {
@@ -415,6 +442,8 @@ static void summary_json(const summary *s, mm_buf *b) {
     mm_jw_key(&w, "train_tokens"), mm_jw_uint(&w, s->P->train_tokens);
     mm_jw_key(&w, "val_documents"), mm_jw_uint(&w, s->P->val_docs);
     mm_jw_key(&w, "val_tokens"), mm_jw_uint(&w, s->P->val_tokens);
+    mm_jw_key(&w, "val_tokens_asked"), mm_jw_uint(&w, s->P->want);
+    mm_jw_key(&w, "split_warning"), s->split_warning[0] ? mm_jw_string(&w, s->split_warning) : mm_jw_null(&w);
     mm_jw_key(&w, "encode_seconds"), mm_jw_double(&w, s->encode_s);
     mm_jw_key(&w, "encode_mb_per_s"), mm_jw_double(&w, s->E->bytes / 1e6 / (s->encode_s > 0 ? s->encode_s : 1e-9));
     mm_jw_key(&w, "seconds"), mm_jw_double(&w, s->secs);
@@ -507,6 +536,9 @@ int cmd_shard(int argc, char **argv) {
     double encode_s = mm_now() - t0;
     plan P;
     make_plan(&E, &a, &P);
+    char split_warning[512];
+    if ((e = check_plan(&P, split_warning, sizeof split_warning)) != MM_OK) return fail_clean(a.out, &E, e);
+    if (split_warning[0]) cli_warn(CMD, "%s", split_warning);
     void *map;
     size_t map_len;
     if ((e = map_tokens(&E, &map, &map_len)) != MM_OK) return fail_clean(a.out, &E, e);
@@ -523,7 +555,7 @@ int cmd_shard(int argc, char **argv) {
     if (map) munmap(map, map_len);
     free(buf);
     if (e != MM_OK) return fail_clean(a.out, &E, e);
-    summary s = {&a, &E, &P, vocab, wt.shards, wv.shards, &tn, &vn, mm_now() - t0, encode_s};
+    summary s = {&a, &E, &P, vocab, wt.shards, wv.shards, &tn, &vn, mm_now() - t0, encode_s, split_warning};
     mm_buf j = {0};
     summary_json(&s, &j);
     write_manifest(a.out, &j);
