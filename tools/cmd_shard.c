@@ -13,16 +13,10 @@
 static const char *CMD = "shard";
 
 typedef struct shard_args {
-    const char *tok, *out, *stats;
-    char **inputs;
-    int ninputs;
-    mm_shard_mix *mix;
-    int nmix;
-    double val_frac;
-    long long val_tokens; /* -1: use val_frac */
-    uint64_t seed;
-    long long shard_tokens;
-    int threads, force;
+    mm_shard_opts o;
+    const char *stats;
+    char **inputs;      /* o.inputs */
+    mm_shard_mix *mix;  /* o.mix */
 } shard_args;
 
 static void usage(FILE *f) {
@@ -68,41 +62,42 @@ static void parse_args(int argc, char **argv, shard_args *a) {
     memset(a, 0, sizeof *a);
     a->inputs = calloc((size_t)argc, sizeof *a->inputs);
     a->mix = calloc((size_t)argc, sizeof *a->mix);
-    a->val_frac = 0.01;
-    a->val_tokens = -1;
-    a->seed = 1;
-    a->shard_tokens = 100000000;
+    a->o.val_frac = 0.01;
+    a->o.val_tokens = -1;
+    a->o.seed = 1;
+    a->o.shard_tokens = 100000000;
     stage_args sa = {.whole = true};
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i];
         int more = i + 1 < argc;
         if (stage_option(CMD, argc, argv, &i, &sa)) continue;
-        if (!strcmp(o, "--tokenizer") && more) a->tok = argv[++i];
-        else if ((!strcmp(o, "-o") || !strcmp(o, "--out")) && more) a->out = argv[++i];
-        else if (!strcmp(o, "--val-frac") && more) a->val_frac = cli_parse_double(CMD, o, argv[++i], 0, 0.9);
-        else if (!strcmp(o, "--val-tokens") && more) a->val_tokens = cli_parse_int(CMD, o, argv[++i], 0, INT64_MAX);
-        else if (!strcmp(o, "--seed") && more) a->seed = (uint64_t)cli_parse_int(CMD, o, argv[++i], 0, INT64_MAX);
-        else if (!strcmp(o, "--shard-tokens") && more) a->shard_tokens = cli_parse_int(CMD, o, argv[++i], 1, INT32_MAX);
-        else if (!strcmp(o, "--mix") && more) parse_mix(argv[++i], &a->mix[a->nmix++]);
-        else if (!strcmp(o, "-j") && more) a->threads = (int)cli_parse_int(CMD, o, argv[++i], 1, 1024);
-        else if (!strncmp(o, "-j", 2) && o[2]) a->threads = (int)cli_parse_int(CMD, "-j", o + 2, 1, 1024);
+        if (!strcmp(o, "--tokenizer") && more) a->o.tok = argv[++i];
+        else if ((!strcmp(o, "-o") || !strcmp(o, "--out")) && more) a->o.out = argv[++i];
+        else if (!strcmp(o, "--val-frac") && more) a->o.val_frac = cli_parse_double(CMD, o, argv[++i], 0, 0.9);
+        else if (!strcmp(o, "--val-tokens") && more) a->o.val_tokens = cli_parse_int(CMD, o, argv[++i], 0, INT64_MAX);
+        else if (!strcmp(o, "--seed") && more) a->o.seed = (uint64_t)cli_parse_int(CMD, o, argv[++i], 0, INT64_MAX);
+        else if (!strcmp(o, "--shard-tokens") && more) a->o.shard_tokens = cli_parse_int(CMD, o, argv[++i], 1, INT32_MAX);
+        else if (!strcmp(o, "--mix") && more) parse_mix(argv[++i], &a->mix[a->o.nmix++]);
+        else if (!strcmp(o, "-j") && more) a->o.threads = (int)cli_parse_int(CMD, o, argv[++i], 1, 1024);
+        else if (!strncmp(o, "-j", 2) && o[2]) a->o.threads = (int)cli_parse_int(CMD, "-j", o + 2, 1, 1024);
         else if (!strcmp(o, "--stats") && more) a->stats = argv[++i];
-        else if (!strcmp(o, "--force")) a->force = 1;
+        else if (!strcmp(o, "--force")) a->o.force = 1;
         else if (o[0] == '-' && o[1]) cli_usage_error(CMD, "unknown option or missing value: %s", o);
-        else a->inputs[a->ninputs++] = argv[i];
+        else a->inputs[a->o.ninputs++] = argv[i];
     }
-    if (!a->tok) cli_usage_error(CMD, "--tokenizer TOK is required");
-    if (!a->out) cli_usage_error(CMD, "-o DIR is required");
+    if (!a->o.tok) cli_usage_error(CMD, "--tokenizer TOK is required");
+    if (!a->o.out) cli_usage_error(CMD, "-o DIR is required");
     /* the list's strings live until exit, as argv's do */
     static mm_inputs all;
     size_t lo, hi;
-    stage_inputs(CMD, &sa, (const char *const *)a->inputs, a->ninputs, &all, &lo, &hi);
+    stage_inputs(CMD, &sa, (const char *const *)a->inputs, a->o.ninputs, &all, &lo, &hi);
     if (!all.n) cli_usage_error(CMD, "no input files");
     free(a->inputs);
     a->inputs = calloc(all.n + 1, sizeof *a->inputs);
     if (!a->inputs) cli_die(CMD, MM_ERR_NOMEM);
     for (size_t i = 0; i < all.n; i++) a->inputs[i] = all.v[i];
-    a->ninputs = all.n;
+    a->o.ninputs = all.n;
+    a->o.inputs = (const char *const *)a->inputs, a->o.mix = a->mix;
 }
 
 
@@ -118,22 +113,19 @@ int cmd_shard(int argc, char **argv) {
     }
     shard_args a;
     parse_args(argc, argv, &a);
-    mm_shard_opts o = {.tok = a.tok, .out = a.out, .inputs = (const char *const *)a.inputs, .ninputs = a.ninputs,
-                       .mix = a.mix, .nmix = a.nmix, .val_frac = a.val_frac, .val_tokens = a.val_tokens,
-                       .seed = a.seed, .shard_tokens = a.shard_tokens, .threads = a.threads, .force = a.force,
-                       .progress = true, .stop = &cli_interrupted, .warn = warn_cb};
+    a.o.progress = true, a.o.stop = &cli_interrupted, a.o.warn = warn_cb;
     mm_shard_result r;
-    mm_err e = mm_shard_build(&o, &r);
+    mm_err e = mm_shard_build(&a.o, &r);
     if (cli_interrupted) return mm_shard_result_free(&r), CLI_EXIT_INTERRUPTED;
     if (e != MM_OK) cli_die(CMD, e);
     if (r.skipped) {
-        cli_info(0, "mathmine shard: %s is complete, skipped (--force to redo)", a.out);
+        cli_info(0, "mathmine shard: %s is complete, skipped (--force to redo)", a.o.out);
         return CLI_EXIT_OK;
     }
     cli_write_stats(CMD, a.stats, &r.json);
     cli_info(0, "mathmine shard: %s: %llu documents (%.1f MB) -> %llu train tokens in %d shards, "
              "%llu val tokens in %d; %.1f s (encoding %.1f MB/s on %d threads)",
-             a.out, (unsigned long long)r.docs, r.bytes / 1e6, (unsigned long long)r.train_tokens, r.train_shards,
+             a.o.out, (unsigned long long)r.docs, r.bytes / 1e6, (unsigned long long)r.train_tokens, r.train_shards,
              (unsigned long long)r.val_tokens, r.val_shards, r.secs, r.bytes / 1e6 / (r.encode_s > 0 ? r.encode_s : 1e-9),
              r.threads);
     if (r.bad) cli_warn(CMD, "%llu broken input lines skipped", (unsigned long long)r.bad);
