@@ -14,7 +14,9 @@
 static const char *const TAGS[MM_ATTR_NTAGS] = {"below_threshold", "url_dup", "exact_dup",
                                                 "minhash_dup", "contaminated"};
 
-const char *mm_attr_tag_name(mm_attr_tag t) { return (unsigned)t < MM_ATTR_NTAGS ? TAGS[t] : "?"; }
+const char *mm_attr_tag_name(mm_attr_tag t) {
+    return (unsigned)t < MM_ATTR_NTAGS ? TAGS[t] : "?";
+}
 
 mm_err mm_attr_path(const char *dir, const char *shard, mm_attr_tag t, mm_buf *path) {
     char stem[1024];
@@ -50,21 +52,26 @@ mm_err mm_attr_writer_open(const char *path, mm_attr_tag t, mm_attr_writer **out
     return MM_OK;
 }
 
-mm_err mm_attr_writer_add(mm_attr_writer *w, const char *id, const char *reason, const char *detail) {
+mm_err mm_attr_writer_add(mm_attr_writer *w, const char *id, const char *reason,
+                          const char *detail) {
     if (!*id || strpbrk(id, "\t\n\r"))
-        return mm_fail(MM_ERR_FORMAT, "%s: document id '%s' is empty or holds a tab or newline", w->path, id);
+        return mm_fail(MM_ERR_FORMAT, "%s: document id '%s' is empty or holds a tab or newline",
+                       w->path, id);
     mm_buf_clear(&w->line);
     MM_TRY(mm_buf_printf(&w->line, "%s\t%s", id, reason ? reason : mm_attr_tag_name(w->tag)));
     if (detail && *detail) {
         MM_TRY(mm_buf_putc(&w->line, '\t'));
-        for (const char *p = detail; *p; p++) MM_TRY(mm_buf_putc(&w->line, strchr("\t\n\r", *p) ? ' ' : *p));
+        for (const char *p = detail; *p; p++)
+            MM_TRY(mm_buf_putc(&w->line, strchr("\t\n\r", *p) ? ' ' : *p));
     }
     MM_TRY(mm_buf_putc(&w->line, '\n'));
     w->n++;
     return mm_out_write(w->o, w->line.data, w->line.len);
 }
 
-uint64_t mm_attr_writer_count(const mm_attr_writer *w) { return w->n; }
+uint64_t mm_attr_writer_count(const mm_attr_writer *w) {
+    return w->n;
+}
 
 static void writer_free(mm_attr_writer *w) {
     mm_buf_free(&w->line);
@@ -87,10 +94,10 @@ void mm_attr_writer_abort(mm_attr_writer *w) {
 /* ---- reading ---- */
 
 struct mm_attrs {
-    mm_strmap *ids;    /* id -> index */
-    mm_strmap *why;    /* distinct reasons */
-    uint32_t *reason;  /* per id: index into why */
-    char **where;      /* per id: the file it came from (for messages) */
+    mm_strmap *ids;   /* id -> index */
+    mm_strmap *why;   /* distinct reasons */
+    uint32_t *reason; /* per id: index into why */
+    char **where;     /* per id: the file it came from (for messages) */
     size_t n, cap, files;
     char *paths[MM_ATTR_NTAGS * 8];
 };
@@ -126,21 +133,25 @@ static mm_err load_file(mm_attrs *a, const char *path, mm_attr_tag t) {
     int got;
     size_t fi = a->files;
     a->paths[fi] = mm_strndup(path, strlen(path));
-    if (!a->paths[fi]) e = MM_ERR_NOMEM;
-    else a->files++;
+    if (!a->paths[fi])
+        e = MM_ERR_NOMEM;
+    else
+        a->files++;
     char head[64];
     snprintf(head, sizeof head, "#mathmine-attrs 1 %s", mm_attr_tag_name(t));
     while (!e && (got = mm_lines_next(r, &line, &len, &e)) > 0) {
         uint64_t ln = mm_lines_number(r);
         if (ln == 1) {
             if (len != strlen(head) || memcmp(line, head, len))
-                e = mm_fail(MM_ERR_FORMAT, "%s: line 1: not an attribute file of %s (expected '%s')", path,
+                e = mm_fail(MM_ERR_FORMAT,
+                            "%s: line 1: not an attribute file of %s (expected '%s')", path,
                             mm_attr_tag_name(t), head);
             continue;
         }
         const char *tab = memchr(line, '\t', len);
         if (!tab || tab == line) {
-            e = mm_fail(MM_ERR_FORMAT, "%s: line %llu: expected 'id<TAB>reason'", path, (unsigned long long)ln);
+            e = mm_fail(MM_ERR_FORMAT, "%s: line %llu: expected 'id<TAB>reason'", path,
+                        (unsigned long long)ln);
             break;
         }
         const char *why = tab + 1, *end = memchr(why, '\t', len - (size_t)(why - line));
@@ -149,7 +160,8 @@ static mm_err load_file(mm_attrs *a, const char *path, mm_attr_tag t) {
     }
     if (!e && mm_lines_skipped_long(r))
         e = mm_fail(MM_ERR_FORMAT, "%s: a line of more than 64 KB", path);
-    if (!e && mm_lines_number(r) == 0) e = mm_fail(MM_ERR_TRUNCATED, "%s: empty (no header line)", path);
+    if (!e && mm_lines_number(r) == 0)
+        e = mm_fail(MM_ERR_TRUNCATED, "%s: empty (no header line)", path);
     mm_lines_close(r);
     return e;
 }
@@ -187,7 +199,8 @@ void mm_attrs_free(mm_attrs *a) {
     if (!a) return;
     mm_strmap_free(a->ids);
     mm_strmap_free(a->why);
-    for (size_t i = 0; i < a->files; i++) free(a->paths[i]);
+    for (size_t i = 0; i < a->files; i++)
+        free(a->paths[i]);
     free(a->reason);
     free(a->where);
     free(a);
@@ -202,8 +215,12 @@ const char *mm_attrs_reason(const mm_attrs *a, const char *id, size_t n) {
     return k < 0 ? NULL : mm_strmap_key(a->why, a->reason[k]);
 }
 
-size_t mm_attrs_size(const mm_attrs *a) { return a ? a->n : 0; }
-size_t mm_attrs_files(const mm_attrs *a) { return a ? a->files : 0; }
+size_t mm_attrs_size(const mm_attrs *a) {
+    return a ? a->n : 0;
+}
+size_t mm_attrs_files(const mm_attrs *a) {
+    return a ? a->files : 0;
+}
 
 /* ---- apply ---- */
 
@@ -213,10 +230,13 @@ static void count_reason(mm_apply_stats *st, const char *why) {
         if (!strncmp(why, TAGS[t], l) && (why[l] == 0 || why[l] == ':')) st->by_tag[t]++;
     }
     size_t i = 0;
-    while (i < st->nreasons && strcmp(st->reason[i], why)) i++;
+    while (i < st->nreasons && strcmp(st->reason[i], why))
+        i++;
     if (i == st->nreasons) {
-        if (i == MM_APPLY_MAX_REASONS) i--;
-        else snprintf(st->reason[st->nreasons++], sizeof st->reason[0], "%s", why);
+        if (i == MM_APPLY_MAX_REASONS)
+            i--;
+        else
+            snprintf(st->reason[st->nreasons++], sizeof st->reason[0], "%s", why);
     }
     st->reason_docs[i]++;
 }
@@ -224,19 +244,24 @@ static void count_reason(mm_apply_stats *st, const char *why) {
 void mm_apply_stats_add(mm_apply_stats *a, const mm_apply_stats *b) {
     a->docs += b->docs, a->kept += b->kept, a->dropped += b->dropped, a->bad += b->bad;
     a->bytes_in += b->bytes_in, a->bytes_out += b->bytes_out;
-    for (int t = 0; t < MM_ATTR_NTAGS; t++) a->by_tag[t] += b->by_tag[t];
+    for (int t = 0; t < MM_ATTR_NTAGS; t++)
+        a->by_tag[t] += b->by_tag[t];
     for (size_t k = 0; k < b->nreasons; k++) {
         size_t i = 0;
-        while (i < a->nreasons && strcmp(a->reason[i], b->reason[k])) i++;
+        while (i < a->nreasons && strcmp(a->reason[i], b->reason[k]))
+            i++;
         if (i == a->nreasons) {
-            if (i == MM_APPLY_MAX_REASONS) i--;
-            else memcpy(a->reason[a->nreasons++], b->reason[k], sizeof a->reason[0]);
+            if (i == MM_APPLY_MAX_REASONS)
+                i--;
+            else
+                memcpy(a->reason[a->nreasons++], b->reason[k], sizeof a->reason[0]);
         }
         a->reason_docs[i] += b->reason_docs[k];
     }
 }
 
-mm_err mm_attrs_apply(const mm_attrs *a, const char *shard, const char *out_shard, mm_apply_stats *st) {
+mm_err mm_attrs_apply(const mm_attrs *a, const char *shard, const char *out_shard,
+                      mm_apply_stats *st) {
     mm_apply_stats s;
     memset(&s, 0, sizeof s);
     size_t n = mm_attrs_size(a);
@@ -266,8 +291,10 @@ mm_err mm_attrs_apply(const mm_attrs *a, const char *shard, const char *out_shar
     mm_doc_reader_close(r);
     for (size_t k = 0; !e && k < n; k++)
         if (!seen[k])
-            e = mm_fail(MM_ERR_MISMATCH, "%s: id %s of %s is not in this shard: the attributes were made "
-                        "from another version of it; redo them", shard, mm_strmap_key(a->ids, k), a->where[k]);
+            e = mm_fail(MM_ERR_MISMATCH,
+                        "%s: id %s of %s is not in this shard: the attributes were made "
+                        "from another version of it; redo them",
+                        shard, mm_strmap_key(a->ids, k), a->where[k]);
     free(seen);
     if (!e) e = mm_out_commit(o), o = NULL;
     mm_out_abort(o);

@@ -25,7 +25,8 @@ static char *pathf(const char *fmt, ...) {
     char tmp[4096];
     int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof tmp || mm_buf_append(&b, tmp, (size_t)n) || mm_buf_putc(&b, 0)) {
+    if (n < 0 || (size_t)n >= sizeof tmp || mm_buf_append(&b, tmp, (size_t)n) ||
+        mm_buf_putc(&b, 0)) {
         mm_buf_free(&b);
         return NULL;
     }
@@ -46,7 +47,9 @@ static const char *kind_name(mm_dedup_kind kind) {
 }
 
 static mm_attr_tag kind_tag(mm_dedup_kind kind) {
-    return kind == MM_DEDUP_URL ? MM_ATTR_URL_DUP : kind == MM_DEDUP_EXACT ? MM_ATTR_EXACT_DUP : MM_ATTR_MINHASH_DUP;
+    return kind == MM_DEDUP_URL     ? MM_ATTR_URL_DUP
+           : kind == MM_DEDUP_EXACT ? MM_ATTR_EXACT_DUP
+                                    : MM_ATTR_MINHASH_DUP;
 }
 
 /* ---- per-item jobs on the pool ---- */
@@ -56,13 +59,13 @@ typedef enum job_kind { J_MAP, J_FILTER, J_BUCKET } job_kind;
 typedef struct job {
     const mm_dedup_opts *o;
     job_kind what;
-    mm_dedup_kind kind;     /* 0 = MinHash */
+    mm_dedup_kind kind; /* 0 = MinHash */
     size_t n;
     char **in, **out, **aux, **aux2; /* per item */
     int *band;
-    const char *const *stems;        /* MinHash filter: stems of every signed shard */
+    const char *const *stems; /* MinHash filter: stems of every signed shard */
     size_t nstems;
-    const char *newest;              /* buckets: the newest signature file */
+    const char *newest; /* buckets: the newest signature file */
     mm_dedup_stats *st;
     uint64_t *count;
     int *failed, *skipped;
@@ -94,8 +97,10 @@ static mm_err item_filter(job *j, size_t i) {
     const char *out = attrs ? NULL : j->out[i], *tsv = attrs ? NULL : j->aux2[i];
     mm_attrs *skip;
     MM_TRY(load_skip(j, i, &skip));
-    mm_err e = j->kind ? mm_dedup_filter(j->kind, j->in[i], skip, j->aux[i], out, tsv, attrs, &j->st[i])
-                       : mm_minhash_filter(j->in[i], skip, j->aux[i], j->stems, j->nstems, out, tsv, attrs, &j->st[i]);
+    mm_err e = j->kind
+                   ? mm_dedup_filter(j->kind, j->in[i], skip, j->aux[i], out, tsv, attrs, &j->st[i])
+                   : mm_minhash_filter(j->in[i], skip, j->aux[i], j->stems, j->nstems, out, tsv,
+                                       attrs, &j->st[i]);
     mm_attrs_free(skip);
     return e;
 }
@@ -110,13 +115,17 @@ static mm_err run_item(void *ctx, size_t i, int w) {
     job *j = ctx;
     if (j->o->stop && *j->o->stop) {
         j->failed[i] = 1;
-        snprintf(j->err[i], sizeof j->err[i], "%s: not started: interrupted", j->in[i] ? j->in[i] : j->out[i]);
+        snprintf(j->err[i], sizeof j->err[i], "%s: not started: interrupted",
+                 j->in[i] ? j->in[i] : j->out[i]);
         return MM_OK;
     }
-    mm_err e = j->what == J_MAP ? item_map(j, i) : j->what == J_FILTER ? item_filter(j, i) : item_bucket(j, i);
+    mm_err e = j->what == J_MAP      ? item_map(j, i)
+               : j->what == J_FILTER ? item_filter(j, i)
+                                     : item_bucket(j, i);
     if (e) {
         j->failed[i] = 1;
-        snprintf(j->err[i], sizeof j->err[i], "%s: %s", j->in[i] ? j->in[i] : j->out[i], mm_error_detail());
+        snprintf(j->err[i], sizeof j->err[i], "%s: %s", j->in[i] ? j->in[i] : j->out[i],
+                 mm_error_detail());
     }
     mm_progress_add(j->prog, 1, j->st[i].bytes);
     return MM_OK;
@@ -136,7 +145,8 @@ static mm_err job_new(job *j, const mm_dedup_opts *o, job_kind what, mm_dedup_ki
     j->failed = mm_calloc(m, sizeof *j->failed);
     j->skipped = mm_calloc(m, sizeof *j->skipped);
     j->err = mm_calloc(m, sizeof *j->err);
-    bool ok = j->in && j->out && j->aux && j->aux2 && j->band && j->st && j->count && j->failed && j->skipped && j->err;
+    bool ok = j->in && j->out && j->aux && j->aux2 && j->band && j->st && j->count && j->failed &&
+              j->skipped && j->err;
     return ok ? MM_OK : MM_ERR_NOMEM;
 }
 
@@ -185,7 +195,8 @@ static mm_err stem_of(const char *path, const char *suffix, char *out, size_t ca
 /* ---- url / exact ---- */
 
 static mm_err fill_shards(job *j, const mm_dedup_opts *o) {
-    for (size_t i = 0; i < o->nshards; i++) j->in[i] = (char *)o->shards[i];
+    for (size_t i = 0; i < o->nshards; i++)
+        j->in[i] = (char *)o->shards[i];
     return MM_OK;
 }
 
@@ -194,8 +205,10 @@ static mm_err map_paths(job *j, mm_dedup_kind kind, const mm_dedup_opts *o) {
     MM_TRY(fill_shards(j, o));
     for (size_t i = 0; i < o->nshards; i++) {
         mm_stem(o->shards[i], stem, sizeof stem);
-        if (kind) TRY_PATH(j->out[i], "%s/%s/keys/%s.keys", o->work, kind_name(kind), stem);
-        else TRY_PATH(j->out[i], "%s/sig/%s.sig", o->work, stem);
+        if (kind)
+            TRY_PATH(j->out[i], "%s/%s/keys/%s.keys", o->work, kind_name(kind), stem);
+        else
+            TRY_PATH(j->out[i], "%s/sig/%s.sig", o->work, stem);
     }
     return MM_OK;
 }
@@ -208,8 +221,10 @@ static mm_err mkdir_f(const char *fmt, const char *a, const char *b) {
 }
 
 mm_err mm_dedup_run_map(mm_dedup_kind kind, const mm_dedup_opts *o, mm_dedup_result *r) {
-    if (kind) MM_TRY(mkdir_f("%s/%s/keys", o->work, kind_name(kind)));
-    else MM_TRY(mkdir_f("%s/%s", o->work, "sig"));
+    if (kind)
+        MM_TRY(mkdir_f("%s/%s/keys", o->work, kind_name(kind)));
+    else
+        MM_TRY(mkdir_f("%s/%s", o->work, "sig"));
     if (!kind) MM_TRY(mm_minhash_params_sync(o->work, (mm_minhash_params *)&o->mh, 15, true));
     job j = {0};
     mm_err e = job_new(&j, o, J_MAP, kind, o->nshards);
@@ -220,7 +235,8 @@ mm_err mm_dedup_run_map(mm_dedup_kind kind, const mm_dedup_opts *o, mm_dedup_res
 }
 
 /* The per-shard files of a work subfolder, sorted, and their stems. */
-static mm_err list_stems(const char *dir, const char *suffix, char ***paths, size_t *n, char ***stems) {
+static mm_err list_stems(const char *dir, const char *suffix, char ***paths, size_t *n,
+                         char ***stems) {
     MM_TRY(mm_dedup_list(dir, suffix, paths, n));
     *stems = mm_calloc(*n + 1, sizeof **stems);
     if (!*stems) return MM_ERR_NOMEM;
@@ -233,13 +249,15 @@ static mm_err list_stems(const char *dir, const char *suffix, char ***paths, siz
 }
 
 static void free_strs(char **v, size_t n) {
-    for (size_t i = 0; v && i < n; i++) free(v[i]);
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i]);
     free(v);
 }
 
 mm_err mm_dedup_run_merge(mm_dedup_kind kind, const mm_dedup_opts *o, mm_dedup_result *r) {
     double t0 = mm_now();
-    char *kdir = pathf("%s/%s/keys", o->work, kind_name(kind)), *ddir = pathf("%s/%s/drops", o->work, kind_name(kind));
+    char *kdir = pathf("%s/%s/keys", o->work, kind_name(kind)),
+         *ddir = pathf("%s/%s/drops", o->work, kind_name(kind));
     char **keys = NULL, **stems = NULL, **drops = NULL;
     size_t nk = 0;
     mm_err e = kdir && ddir ? mm_mkdirs(ddir) : MM_ERR_NOMEM;
@@ -248,7 +266,9 @@ mm_err mm_dedup_run_merge(mm_dedup_kind kind, const mm_dedup_opts *o, mm_dedup_r
     for (size_t i = 0; !e && i < nk; i++)
         if (!(drops[i] = pathf("%s/%s.drops", ddir, stems[i]))) e = MM_ERR_NOMEM;
     mm_dedup_stats s;
-    if (!e) e = mm_dedup_merge(kind, (const char *const *)keys, (const char *const *)drops, nk, o->mem, &s);
+    if (!e)
+        e = mm_dedup_merge(kind, (const char *const *)keys, (const char *const *)drops, nk, o->mem,
+                           &s);
     if (!e) mm_dedup_stats_add(&r->st, &s), r->items += nk;
     r->seconds += mm_now() - t0;
     free_strs(drops, nk);
@@ -261,9 +281,12 @@ mm_err mm_dedup_run_merge(mm_dedup_kind kind, const mm_dedup_opts *o, mm_dedup_r
 
 /* Where the filter writes: the removed lists (copy mode) or the attribute folder. */
 static mm_err filter_dirs(const mm_dedup_opts *o, mm_dedup_result *r) {
-    if (!o->attrs && !o->out) return mm_fail(MM_ERR_ARG, "filter: give an output folder or an attribute folder");
-    if (o->attrs) snprintf(r->dir, sizeof r->dir, "%s", o->attrs);
-    else snprintf(r->dir, sizeof r->dir, "%s/removed", o->out);
+    if (!o->attrs && !o->out)
+        return mm_fail(MM_ERR_ARG, "filter: give an output folder or an attribute folder");
+    if (o->attrs)
+        snprintf(r->dir, sizeof r->dir, "%s", o->attrs);
+    else
+        snprintf(r->dir, sizeof r->dir, "%s/removed", o->out);
     return mm_mkdirs(r->dir);
 }
 
@@ -273,8 +296,10 @@ static mm_err filter_paths(job *j, mm_dedup_kind kind, const mm_dedup_opts *o, c
     MM_TRY(fill_shards(j, o));
     for (size_t i = 0; i < o->nshards; i++) {
         mm_stem(o->shards[i], stem, sizeof stem);
-        if (kind) TRY_PATH(j->aux[i], "%s/%s/drops/%s.drops", o->work, kind_name(kind), stem);
-        else TRY_PATH(j->aux[i], "%s/clusters/%s.rm", o->work, stem);
+        if (kind)
+            TRY_PATH(j->aux[i], "%s/%s/drops/%s.drops", o->work, kind_name(kind), stem);
+        else
+            TRY_PATH(j->aux[i], "%s/clusters/%s.rm", o->work, stem);
         if (o->attrs) {
             mm_err e = mm_attr_path(o->attrs, o->shards[i], kind_tag(kind), &ap);
             if (!e && !(j->out[i] = mm_strndup(ap.data, ap.len))) e = MM_ERR_NOMEM;
@@ -290,7 +315,9 @@ static mm_err filter_paths(job *j, mm_dedup_kind kind, const mm_dedup_opts *o, c
 
 static mm_err need_signatures(const char *sdir, char ***sigs, size_t *ns, char ***stems) {
     MM_TRY(list_stems(sdir, ".sig", sigs, ns, stems));
-    if (!*ns) return mm_fail(MM_ERR_ARG, "no signatures in %s: run 'dedup minhash signatures' first", sdir);
+    if (!*ns)
+        return mm_fail(MM_ERR_ARG, "no signatures in %s: run 'dedup minhash signatures' first",
+                       sdir);
     return MM_OK;
 }
 
@@ -314,7 +341,8 @@ mm_err mm_dedup_run_filter(mm_dedup_kind kind, const mm_dedup_opts *o, mm_dedup_
 /* ---- MinHash buckets, clusters, synth ---- */
 
 mm_err mm_minhash_run_buckets(const mm_dedup_opts *o, mm_dedup_result *r) {
-    char *sdir = pathf("%s/sig", o->work), *bdir = pathf("%s/buckets", o->work), **sigs = NULL, **stems = NULL;
+    char *sdir = pathf("%s/sig", o->work), *bdir = pathf("%s/buckets", o->work), **sigs = NULL,
+         **stems = NULL;
     size_t ns = 0, nb = o->band >= 0 ? 1 : (size_t)o->mh.bands;
     job j = {0};
     mm_err e = sdir && bdir ? mm_mkdirs(bdir) : MM_ERR_NOMEM;
@@ -343,20 +371,24 @@ mm_err mm_minhash_run_buckets(const mm_dedup_opts *o, mm_dedup_result *r) {
 
 mm_err mm_minhash_run_clusters(const mm_dedup_opts *o, mm_dedup_result *r) {
     double t0 = mm_now();
-    char *sdir = pathf("%s/sig", o->work), *bdir = pathf("%s/buckets", o->work), *cdir = pathf("%s/clusters", o->work);
+    char *sdir = pathf("%s/sig", o->work), *bdir = pathf("%s/buckets", o->work),
+         *cdir = pathf("%s/clusters", o->work);
     char **sigs = NULL, **stems = NULL, **pairs = NULL, **rms = NULL;
     size_t ns = 0, np = 0;
     mm_err e = sdir && bdir && cdir ? mm_mkdirs(cdir) : MM_ERR_NOMEM;
     if (!e) e = need_signatures(sdir, &sigs, &ns, &stems);
     if (!e) e = mm_dedup_list(bdir, ".pairs", &pairs, &np);
     if (!e && np < (size_t)o->mh.bands)
-        e = mm_fail(MM_ERR_ARG, "only %zu of %d bands have pairs in %s: run 'dedup minhash buckets' for the rest",
-                    np, o->mh.bands, bdir);
+        e = mm_fail(
+            MM_ERR_ARG,
+            "only %zu of %d bands have pairs in %s: run 'dedup minhash buckets' for the rest", np,
+            o->mh.bands, bdir);
     if (!e && !(rms = mm_calloc(ns + 1, sizeof *rms))) e = MM_ERR_NOMEM;
     for (size_t i = 0; !e && i < ns; i++)
         if (!(rms[i] = pathf("%s/%s.rm", cdir, stems[i]))) e = MM_ERR_NOMEM;
     if (!e)
-        e = mm_minhash_clusters((const char *const *)sigs, ns, (const char *const *)pairs, np, (const char *const *)rms, &r->cs);
+        e = mm_minhash_clusters((const char *const *)sigs, ns, (const char *const *)pairs, np,
+                                (const char *const *)rms, &r->cs);
     r->items += ns;
     r->seconds += mm_now() - t0;
     free_strs(rms, ns);
@@ -381,7 +413,8 @@ static mm_err run_synth(void *ctx, size_t i, int w) {
     synth_job *j = ctx;
     uint64_t base = (uint64_t)i * j->per, n = j->docs - base < j->per ? j->docs - base : j->per;
     char *path = pathf("%s/synth-%05zu.sig", j->sdir, i);
-    mm_err e = path ? mm_minhash_synth(&j->o->mh, n, base, j->dup_rate, j->o->mh.seed, path) : MM_ERR_NOMEM;
+    mm_err e = path ? mm_minhash_synth(&j->o->mh, n, base, j->dup_rate, j->o->mh.seed, path)
+                    : MM_ERR_NOMEM;
     if (e) {
         j->failed[i] = 1;
         snprintf(j->err[i], sizeof j->err[i], "%s: %s", path ? path : "synth", mm_error_detail());
@@ -395,7 +428,13 @@ mm_err mm_minhash_run_synth(const mm_dedup_opts *o, uint64_t docs, uint64_t shar
     double t0 = mm_now();
     char *sdir = pathf("%s/sig", o->work);
     uint64_t ns = shards ? shards : 1;
-    synth_job j = {o, sdir, (docs + ns - 1) / ns, docs, dup_rate, mm_calloc(ns, sizeof(int)), mm_calloc(ns, 512)};
+    synth_job j = {o,
+                   sdir,
+                   (docs + ns - 1) / ns,
+                   docs,
+                   dup_rate,
+                   mm_calloc(ns, sizeof(int)),
+                   mm_calloc(ns, 512)};
     mm_err e = sdir && j.failed && j.err ? mm_mkdirs(sdir) : MM_ERR_NOMEM;
     if (!e) e = mm_minhash_params_sync(o->work, (mm_minhash_params *)&o->mh, 15, true);
     if (!e) e = mm_pool_run(ns, o->threads, run_synth, &j);
@@ -414,14 +453,21 @@ mm_err mm_minhash_run_synth(const mm_dedup_opts *o, uint64_t docs, uint64_t shar
 static const char *const PNAMES[4] = {"bands", "rows", "ngram", "seed"};
 
 static uint64_t pget(const mm_minhash_params *p, int k) {
-    return k == 0 ? (uint64_t)p->bands : k == 1 ? (uint64_t)p->rows : k == 2 ? (uint64_t)p->ngram : p->seed;
+    return k == 0   ? (uint64_t)p->bands
+           : k == 1 ? (uint64_t)p->rows
+           : k == 2 ? (uint64_t)p->ngram
+                    : p->seed;
 }
 
 static void pset(mm_minhash_params *p, int k, uint64_t v) {
-    if (k == 0) p->bands = (int)v;
-    else if (k == 1) p->rows = (int)v;
-    else if (k == 2) p->ngram = (int)v;
-    else p->seed = v;
+    if (k == 0)
+        p->bands = (int)v;
+    else if (k == 1)
+        p->rows = (int)v;
+    else if (k == 2)
+        p->ngram = (int)v;
+    else
+        p->seed = v;
 }
 
 static mm_err params_write(const char *path, const mm_minhash_params *p) {
@@ -460,15 +506,20 @@ mm_err mm_minhash_params_sync(const char *work, mm_minhash_params *p, unsigned g
     for (int k = 0; !e && k < 4; k++) {
         double v = mm_json_get_num(root, PNAMES[k], -1);
         if (v < 0 || v != (double)(uint64_t)v) {
-            e = mm_fail(MM_ERR_FORMAT, "%s: no valid \"%s\"; remove the work folder and redo the stages", path, PNAMES[k]);
+            e = mm_fail(MM_ERR_FORMAT,
+                        "%s: no valid \"%s\"; remove the work folder and redo the stages", path,
+                        PNAMES[k]);
             break;
         }
         uint64_t rec = (uint64_t)v;
         if ((given >> k & 1) && pget(p, k) != rec)
-            e = mm_fail(MM_ERR_MISMATCH, "--%s %llu disagrees with %s %llu recorded in %s by the signatures stage; "
+            e = mm_fail(MM_ERR_MISMATCH,
+                        "--%s %llu disagrees with %s %llu recorded in %s by the signatures stage; "
                         "use the recorded value (leave the option out) or a new work folder",
-                        PNAMES[k], (unsigned long long)pget(p, k), PNAMES[k], (unsigned long long)rec, path);
-        else pset(p, k, rec);
+                        PNAMES[k], (unsigned long long)pget(p, k), PNAMES[k],
+                        (unsigned long long)rec, path);
+        else
+            pset(p, k, rec);
     }
     if (doc) mm_json_doc_free(doc);
     free(path);

@@ -26,30 +26,30 @@
 #include "dedup/minhash.h"
 
 typedef struct mm_dedup_opts {
-    const char *work;                /* W (required) */
-    const char *out;                 /* copy mode: D */
-    const char *attrs;               /* attribute mode: A (then out is not used) */
-    const char *const *shards;       /* this task's shards */
+    const char *work;          /* W (required) */
+    const char *out;           /* copy mode: D */
+    const char *attrs;         /* attribute mode: A (then out is not used) */
+    const char *const *shards; /* this task's shards */
     size_t nshards;
     mm_minhash_params mh;
-    int band;                        /* buckets: one band, or -1 for every band */
-    size_t mem;                      /* merge: drop-list bytes before spilling */
-    int threads;                     /* 0 = all cores */
+    int band;    /* buckets: one band, or -1 for every band */
+    size_t mem;  /* merge: drop-list bytes before spilling */
+    int threads; /* 0 = all cores */
     bool force;
-    bool progress;                   /* a progress line on a terminal */
-    volatile int *stop;              /* may be NULL: when non-zero, no new item is started */
+    bool progress;      /* a progress line on a terminal */
+    volatile int *stop; /* may be NULL: when non-zero, no new item is started */
 } mm_dedup_opts;
 
 typedef struct mm_dedup_result {
-    mm_dedup_stats st;       /* summed over the items */
-    uint64_t done_before;    /* items skipped as already done */
-    size_t items, failed;    /* shards or bands; of which failed */
-    mm_buf errors;           /* "ITEM: detail\n" per failed item */
+    mm_dedup_stats st;    /* summed over the items */
+    uint64_t done_before; /* items skipped as already done */
+    size_t items, failed; /* shards or bands; of which failed */
+    mm_buf errors;        /* "ITEM: detail\n" per failed item */
     double seconds;
     int threads;
-    uint64_t pairs;                  /* buckets */
-    mm_minhash_cluster_stats cs;     /* clusters */
-    char dir[4096];                  /* where the removed lists or attributes went */
+    uint64_t pairs;              /* buckets */
+    mm_minhash_cluster_stats cs; /* clusters */
+    char dir[4096];              /* where the removed lists or attributes went */
 } mm_dedup_result;
 MM_API void mm_dedup_result_free(mm_dedup_result *r);
 

@@ -46,7 +46,7 @@ typedef struct encoder {
     /* the batch */
     mm_buf text;
     size_t *off, *len, n, cap;
-    uint8_t *cont; /* 1 = this piece continues the previous item's document */
+    uint8_t *cont;   /* 1 = this piece continues the previous item's document */
     mm_tok_ids *ids; /* per document of the batch */
     /* output */
     FILE *tmp;
@@ -57,7 +57,9 @@ typedef struct encoder {
     uint64_t bytes, bad;
 } encoder;
 
-static bool stopped(const encoder *E) { return E->o->stop && *E->o->stop; }
+static bool stopped(const encoder *E) {
+    return E->o->stop && *E->o->stop;
+}
 
 #define BATCH_BYTES (32u << 20)
 #define BATCH_DOCS 8192
@@ -71,7 +73,8 @@ static mm_err encode_one(void *ctx, size_t i, int worker) {
 static mm_err grow(void **p, size_t *cap, size_t need, size_t elem) {
     if (need <= *cap) return MM_OK;
     size_t c = *cap ? *cap : 1024;
-    while (c < need) c *= 2;
+    while (c < need)
+        c *= 2;
     void *q = realloc(*p, c * elem);
     if (!q) return mm_fail(MM_ERR_NOMEM, "%zu records", c);
     memset((char *)q + *cap * elem, 0, (c - *cap) * elem);
@@ -165,7 +168,9 @@ static mm_err encode_file(encoder *E, const char *path, uint32_t mix, mm_progres
 }
 
 static mm_err encode_all(encoder *E, const mm_shard_opts *a) {
-    mm_progress *pr = a->progress ? mm_progress_create("encode", (uint64_t)(a->ninputs + a->nmix), "files") : NULL;
+    mm_progress *pr = a->progress
+                          ? mm_progress_create("encode", (uint64_t)(a->ninputs + a->nmix), "files")
+                          : NULL;
     mm_err e = MM_OK;
     for (int i = 0; i < a->ninputs && e == MM_OK && !stopped(E); i++, mm_progress_add(pr, 1, 0))
         e = encode_file(E, a->inputs[i], 0, pr);
@@ -191,14 +196,16 @@ typedef struct plan {
 static mm_err make_plan(const encoder *E, const mm_shard_opts *a, plan *P) {
     memset(P, 0, sizeof *P);
     size_t n = 0;
-    for (size_t d = 0; d < E->ndocs; d++) n += E->docs[d].mix ? E->docs[d].mix : 1;
+    for (size_t d = 0; d < E->ndocs; d++)
+        n += E->docs[d].mix ? E->docs[d].mix : 1;
     P->order = malloc((n ? n : 1) * sizeof *P->order);
     P->is_val = calloc(n ? n : 1, 1);
     if (!P->order || !P->is_val) return mm_fail(MM_ERR_NOMEM, "plan of %zu documents", n);
     uint64_t corpus_tokens = 0, corpus_docs = 0;
     for (size_t d = 0; d < E->ndocs; d++) {
         uint32_t k = E->docs[d].mix ? E->docs[d].mix : 1;
-        for (uint32_t r = 0; r < k; r++) P->order[P->n++] = (uint32_t)d;
+        for (uint32_t r = 0; r < k; r++)
+            P->order[P->n++] = (uint32_t)d;
         if (!E->docs[d].mix) corpus_tokens += E->docs[d].ntok + 1, corpus_docs++;
     }
     mm_rng rng;
@@ -219,7 +226,8 @@ static mm_err make_plan(const encoder *E, const mm_shard_opts *a, plan *P) {
         /* validation takes corpus documents until it has enough, leaving at least one for
          * training; a document that would take it past twice the target stays in training
          * (a document is never split, and one huge page must not become the whole split) */
-        if (!r->mix && P->val_tokens < want && P->val_tokens + t <= 2 * want && P->val_docs + 1 < corpus_docs) {
+        if (!r->mix && P->val_tokens < want && P->val_tokens + t <= 2 * want &&
+            P->val_docs + 1 < corpus_docs) {
             P->is_val[i] = 1;
             P->val_tokens += t, P->val_docs++;
         } else {
@@ -235,14 +243,19 @@ static mm_err make_plan(const encoder *E, const mm_shard_opts *a, plan *P) {
 static mm_err check_plan(const plan *P, char *msg, size_t cap) {
     msg[0] = 0;
     if (!P->train_tokens)
-        return mm_fail(MM_ERR_ARG, "the training split would be empty (%llu documents, all in validation)",
+        return mm_fail(MM_ERR_ARG,
+                       "the training split would be empty (%llu documents, all in validation)",
                        (unsigned long long)P->val_docs);
     if (P->want && (P->val_tokens < P->want / 2 || P->val_tokens > 2 * P->want))
-        snprintf(msg, cap, "validation holds %llu tokens (%llu documents) where %llu were asked; training %llu: "
-                 "documents are never split and the largest has %llu tokens; use more, smaller documents, "
-                 "another --val-tokens, or --val-tokens 0 for no validation split",
-                 (unsigned long long)P->val_tokens, (unsigned long long)P->val_docs, (unsigned long long)P->want,
-                 (unsigned long long)P->train_tokens, (unsigned long long)P->largest);
+        snprintf(
+            msg, cap,
+            "validation holds %llu tokens (%llu documents) where %llu were asked; training %llu: "
+            "documents are never split and the largest has %llu tokens; use more, smaller "
+            "documents, "
+            "another --val-tokens, or --val-tokens 0 for no validation split",
+            (unsigned long long)P->val_tokens, (unsigned long long)P->val_docs,
+            (unsigned long long)P->want, (unsigned long long)P->train_tokens,
+            (unsigned long long)P->largest);
     return MM_OK;
 }
 
@@ -278,8 +291,8 @@ static mm_err writer_put(writer *W, const uint32_t *t, size_t n) {
     return MM_OK;
 }
 
-static mm_err write_split(const encoder *E, const plan *P, const uint32_t *toks, writer *W,
-                          int val, uint32_t eot) {
+static mm_err write_split(const encoder *E, const plan *P, const uint32_t *toks, writer *W, int val,
+                          uint32_t eot) {
     mm_err e = MM_OK;
     for (size_t i = 0; i < P->n && e == MM_OK && !stopped(E); i++) {
         if (P->is_val[i] != val) continue;
@@ -316,7 +329,8 @@ static void remove_shards(const char *dir) {
         snprintf(pat, sizeof pat, "%s/%s", dir, pats[p]);
         glob_t g;
         if (glob(pat, 0, NULL, &g) == 0)
-            for (size_t i = 0; i < g.gl_pathc; i++) unlink(g.gl_pathv[i]);
+            for (size_t i = 0; i < g.gl_pathc; i++)
+                unlink(g.gl_pathv[i]);
         globfree(&g);
     }
 }
@@ -349,9 +363,11 @@ static void summary_json(const summary *s, mm_buf *b) {
     mm_jw_key(&w, "val_documents"), mm_jw_uint(&w, s->P->val_docs);
     mm_jw_key(&w, "val_tokens"), mm_jw_uint(&w, s->P->val_tokens);
     mm_jw_key(&w, "val_tokens_asked"), mm_jw_uint(&w, s->P->want);
-    mm_jw_key(&w, "split_warning"), s->split_warning[0] ? mm_jw_string(&w, s->split_warning) : mm_jw_null(&w);
+    mm_jw_key(&w, "split_warning"),
+        s->split_warning[0] ? mm_jw_string(&w, s->split_warning) : mm_jw_null(&w);
     mm_jw_key(&w, "encode_seconds"), mm_jw_double(&w, s->encode_s);
-    mm_jw_key(&w, "encode_mb_per_s"), mm_jw_double(&w, s->E->bytes / 1e6 / (s->encode_s > 0 ? s->encode_s : 1e-9));
+    mm_jw_key(&w, "encode_mb_per_s"),
+        mm_jw_double(&w, s->E->bytes / 1e6 / (s->encode_s > 0 ? s->encode_s : 1e-9));
     mm_jw_key(&w, "seconds"), mm_jw_double(&w, s->secs);
     mm_buf arr = {0};
     mm_buf_printf(&arr, "[%s]", s->train_names->data ? s->train_names->data : "");
@@ -382,7 +398,8 @@ static mm_err encoder_init(encoder *E, const mm_tok *tok, const mm_shard_opts *a
     E->threads = mm_pool_threads(a->threads, 1 << 20);
     E->enc = mm_calloc((size_t)E->threads, sizeof *E->enc);
     if (!E->enc) return MM_ERR_NOMEM;
-    for (int i = 0; i < E->threads; i++) MM_TRY(mm_tok_enc_create(tok, &E->enc[i]));
+    for (int i = 0; i < E->threads; i++)
+        MM_TRY(mm_tok_enc_create(tok, &E->enc[i]));
     snprintf(E->tmp_path, sizeof E->tmp_path, "%s/.tokens.tmp.%d", a->out, (int)getpid());
     E->tmp = fopen(E->tmp_path, "wb");
     if (!E->tmp) return mm_fail(MM_ERR_IO, "%s: cannot create: %s", E->tmp_path, strerror(errno));
@@ -390,9 +407,11 @@ static mm_err encoder_init(encoder *E, const mm_tok *tok, const mm_shard_opts *a
 }
 
 static void encoder_free(encoder *E) {
-    for (int i = 0; E->enc && i < E->threads; i++) mm_tok_enc_free(E->enc[i]);
+    for (int i = 0; E->enc && i < E->threads; i++)
+        mm_tok_enc_free(E->enc[i]);
     free(E->enc);
-    for (size_t i = 0; i < E->cap; i++) mm_tok_ids_free(&E->ids[i]);
+    for (size_t i = 0; i < E->cap; i++)
+        mm_tok_ids_free(&E->ids[i]);
     free(E->ids);
     free(E->off);
     free(E->len);
@@ -429,7 +448,8 @@ static mm_err plan_and_write(encoder *E, const mm_shard_opts *a, const mm_tok *t
     if (map) munmap(map, map_len);
     free(buf);
     r->secs = mm_now() - t0;
-    summary s = {a, E, P, vocab, wt.shards, wv.shards, &tn, &vn, r->secs, r->encode_s, r->split_warning};
+    summary s = {a,   E,   P,       vocab,       wt.shards,       wv.shards,
+                 &tn, &vn, r->secs, r->encode_s, r->split_warning};
     if (e == MM_OK) summary_json(&s, &r->json), e = write_manifest(a->out, &r->json);
     r->train_shards = wt.shards, r->val_shards = wv.shards;
     r->train_tokens = P->train_tokens, r->val_tokens = P->val_tokens;
@@ -446,7 +466,9 @@ mm_err mm_shard_build(const mm_shard_opts *a, mm_shard_result *r) {
     double t0 = mm_now();
     mm_tok *tok;
     MM_TRY(mm_tok_load(a->tok, &tok));
-    mm_err e = mm_tok_eot(tok) < 0 ? mm_fail(MM_ERR_FORMAT, "%s: the vocabulary has no <|endoftext|>", a->tok) : MM_OK;
+    mm_err e = mm_tok_eot(tok) < 0
+                   ? mm_fail(MM_ERR_FORMAT, "%s: the vocabulary has no <|endoftext|>", a->tok)
+                   : MM_OK;
     if (e == MM_OK) e = mm_mkdirs(a->out);
     if (e != MM_OK) return mm_tok_free(tok), e;
     unlink(done);

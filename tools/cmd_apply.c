@@ -15,7 +15,8 @@
 #define CMD "apply"
 
 static void usage(FILE *f) {
-    fprintf(f,
+    fprintf(
+        f,
         "Usage: mathmine apply --attrs A [--attrs A2...] -o D [options] SHARD...\n\n"
         "The final pass of the attribute flow: for each document shard, the documents that no\n"
         "attribute file drops are copied, lines unchanged, to D/<stem>.jsonl.zst.  The attribute\n"
@@ -29,9 +30,8 @@ static void usage(FILE *f) {
         "  -o, --out-dir D the clean shards\n"
         "  -j N            threads, one shard each (default: all cores)\n"
         "  --force         redo shards whose output exists\n"
-        "  --stats FILE    JSON: documents in, kept, dropped, dropped per tag and per reason\n"
-        STAGE_ARGS_HELP
-        "  -h, --help      this help\n");
+        "  --stats FILE    JSON: documents in, kept, dropped, dropped per tag and per "
+        "reason\n" STAGE_ARGS_HELP "  -h, --help      this help\n");
 }
 
 typedef struct job {
@@ -54,8 +54,10 @@ static mm_err apply_one(void *ctx, size_t i, int w) {
     snprintf(path, sizeof path, "%s/%s.jsonl.zst", j->out, stem);
     mm_err e = MM_OK;
     mm_attrs *a = NULL;
-    if (cli_interrupted) e = mm_fail(MM_ERR_IO, "interrupted");
-    else if (!j->force && mm_file_done(path)) j->skipped[i] = 1;
+    if (cli_interrupted)
+        e = mm_fail(MM_ERR_IO, "interrupted");
+    else if (!j->force && mm_file_done(path))
+        j->skipped[i] = 1;
     else if (!(e = mm_attrs_load(j->dirs, j->ndirs, j->shards[i], MM_ATTR_NTAGS, &a)))
         e = mm_attrs_apply(a, j->shards[i], path, &j->st[i]);
     mm_attrs_free(a);
@@ -79,10 +81,12 @@ static void write_stats(const char *path, const mm_apply_stats *s, uint64_t done
     mm_jw_key(&w, "bytes_in"), mm_jw_uint(&w, s->bytes_in);
     mm_jw_key(&w, "bytes_out"), mm_jw_uint(&w, s->bytes_out);
     mm_jw_key(&w, "dropped_by_tag"), mm_jw_obj_begin(&w);
-    for (int t = 0; t < MM_ATTR_NTAGS; t++) mm_jw_key(&w, mm_attr_tag_name((mm_attr_tag)t)), mm_jw_uint(&w, s->by_tag[t]);
+    for (int t = 0; t < MM_ATTR_NTAGS; t++)
+        mm_jw_key(&w, mm_attr_tag_name((mm_attr_tag)t)), mm_jw_uint(&w, s->by_tag[t]);
     mm_jw_obj_end(&w);
     mm_jw_key(&w, "dropped_by_reason"), mm_jw_obj_begin(&w);
-    for (size_t i = 0; i < s->nreasons; i++) mm_jw_key(&w, s->reason[i]), mm_jw_uint(&w, s->reason_docs[i]);
+    for (size_t i = 0; i < s->nreasons; i++)
+        mm_jw_key(&w, s->reason[i]), mm_jw_uint(&w, s->reason_docs[i]);
     mm_jw_obj_end(&w);
     mm_jw_key(&w, "shards_skipped_as_done"), mm_jw_uint(&w, done);
     mm_jw_key(&w, "shards_failed"), mm_jw_uint(&w, failed);
@@ -93,7 +97,8 @@ static void write_stats(const char *path, const mm_apply_stats *s, uint64_t done
 
 int cmd_apply(int argc, char **argv) {
     if (cli_wants_help(argc, argv)) return usage(stdout), CLI_EXIT_OK;
-    const char **args = calloc((size_t)argc + 1, sizeof *args), *dirs[8], *out = NULL, *stats = NULL;
+    const char **args = calloc((size_t)argc + 1, sizeof *args), *dirs[8], *out = NULL,
+               *stats = NULL;
     size_t nargs = 0, ndirs = 0;
     int threads = 0;
     bool force = false;
@@ -106,12 +111,18 @@ int cmd_apply(int argc, char **argv) {
         if (!strcmp(a, "--attrs") && more) {
             if (ndirs == 8) cli_usage_error(CMD, "at most 8 --attrs folders");
             dirs[ndirs++] = argv[++i];
-        } else if ((!strcmp(a, "-o") || !strcmp(a, "--out-dir")) && more) out = argv[++i];
-        else if (!strcmp(a, "--stats") && more) stats = argv[++i];
-        else if (!strcmp(a, "-j") && more) threads = (int)cli_parse_int(CMD, a, argv[++i], 0, 4096);
-        else if (!strcmp(a, "--force")) force = true;
-        else if (a[0] == '-' && a[1]) cli_usage_error(CMD, "unknown option or missing value: '%s'", a);
-        else args[nargs++] = a;
+        } else if ((!strcmp(a, "-o") || !strcmp(a, "--out-dir")) && more)
+            out = argv[++i];
+        else if (!strcmp(a, "--stats") && more)
+            stats = argv[++i];
+        else if (!strcmp(a, "-j") && more)
+            threads = (int)cli_parse_int(CMD, a, argv[++i], 0, 4096);
+        else if (!strcmp(a, "--force"))
+            force = true;
+        else if (a[0] == '-' && a[1])
+            cli_usage_error(CMD, "unknown option or missing value: '%s'", a);
+        else
+            args[nargs++] = a;
     }
     if (!ndirs) cli_usage_error(CMD, "--attrs A is required");
     if (!out) cli_usage_error(CMD, "-o D is required");
@@ -126,12 +137,21 @@ int cmd_apply(int argc, char **argv) {
         mm_stem(all.v[i], a, sizeof a);
         for (size_t k = lo; k < i; k++)
             if (mm_stem(all.v[k], b, sizeof b), !strcmp(a, b))
-                cli_usage_error(CMD, "%s and %s would both write %s.jsonl.zst", all.v[k], all.v[i], a);
+                cli_usage_error(CMD, "%s and %s would both write %s.jsonl.zst", all.v[k], all.v[i],
+                                a);
     }
     mm_err e = mm_mkdirs(out);
     if (e) cli_die(CMD, e);
-    job j = {dirs, ndirs, out, (const char *const *)all.v + lo, force, calloc(n + 1, sizeof(mm_apply_stats)),
-             calloc(n + 1, sizeof(int)), calloc(n + 1, sizeof(int)), calloc(n + 1, sizeof *j.err), NULL};
+    job j = {dirs,
+             ndirs,
+             out,
+             (const char *const *)all.v + lo,
+             force,
+             calloc(n + 1, sizeof(mm_apply_stats)),
+             calloc(n + 1, sizeof(int)),
+             calloc(n + 1, sizeof(int)),
+             calloc(n + 1, sizeof *j.err),
+             NULL};
     if (!j.st || !j.failed || !j.skipped || !j.err) cli_die(CMD, MM_ERR_NOMEM);
     j.prog = mm_progress_create("apply", n, "shards");
     mm_pool_run(n, threads, apply_one, &j);
@@ -146,11 +166,15 @@ int cmd_apply(int argc, char **argv) {
         done += (uint64_t)j.skipped[i];
         if (j.failed[i]) failed++, fprintf(stderr, "mathmine %s: error: %s\n", CMD, j.err[i]);
     }
-    cli_info(0, "apply: %llu docs, %llu kept, %llu dropped (%llu below_threshold, %llu url_dup, %llu exact_dup, "
+    cli_info(0,
+             "apply: %llu docs, %llu kept, %llu dropped (%llu below_threshold, %llu url_dup, %llu "
+             "exact_dup, "
              "%llu minhash_dup, %llu contaminated), %llu shards already done, %zu failed",
-             (unsigned long long)sum.docs, (unsigned long long)sum.kept, (unsigned long long)sum.dropped,
-             (unsigned long long)sum.by_tag[0], (unsigned long long)sum.by_tag[1], (unsigned long long)sum.by_tag[2],
-             (unsigned long long)sum.by_tag[3], (unsigned long long)sum.by_tag[4], (unsigned long long)done, failed);
+             (unsigned long long)sum.docs, (unsigned long long)sum.kept,
+             (unsigned long long)sum.dropped, (unsigned long long)sum.by_tag[0],
+             (unsigned long long)sum.by_tag[1], (unsigned long long)sum.by_tag[2],
+             (unsigned long long)sum.by_tag[3], (unsigned long long)sum.by_tag[4],
+             (unsigned long long)done, failed);
     if (stats) write_stats(stats, &sum, done, failed);
     free(j.st), free(j.failed), free(j.skipped), free(j.err);
     mm_inputs_free(&all);
