@@ -93,10 +93,16 @@ typedef struct mm_clf_train_opts {
                             inputs; 0 = use them all */
     uint64_t pos_sample; /* same for positives; 0 = all */
     double valid_frac;   /* hold out this fraction of each class for validation (0 = none) */
+    uint64_t min_updates;   /* > 0: raise epoch until epoch x training documents >= this (fastText
+                               makes one update per document per epoch); capped at 1000 epochs */
+    bool keep_valid_scores; /* fill the report's valid_*_scores (caller frees them) */
     size_t min_chars;    /* skip documents whose normalised text is shorter (default 1) */
 } mm_clf_train_opts;
 
 MM_API void mm_clf_train_opts_default(mm_clf_train_opts *o);
+/* MM_ERR_ARG with a detail when fastText would reject or crash on the options (e.g. bucket 0
+ * with word or character n-grams, which fastText divides by).  Training calls it first. */
+MM_API mm_err mm_clf_train_opts_check(const mm_clf_train_opts *o);
 
 /* What training saw and, with valid_frac > 0, how the model did on the held-out part
  * (scored with our scorer at threshold 0.5). */
@@ -106,8 +112,11 @@ typedef struct mm_clf_train_report {
     uint64_t skipped_empty, bad_lines; /* inputs skipped: empty after normalisation, broken */
     uint64_t vocab_words, vocab_labels;
     double train_seconds;
+    int epochs; /* epochs trained (opts->epoch, or more for min_updates) */
     /* valid only when pos_valid > 0 && neg_valid > 0 */
     double valid_auc, valid_precision, valid_recall, valid_f1, valid_accuracy;
+    float *valid_pos_scores, *valid_neg_scores; /* [pos_valid], [neg_valid] with
+                                                   keep_valid_scores, else NULL; free() them */
 } mm_clf_train_report;
 
 /* Train from inputs, each one of:
@@ -233,7 +242,8 @@ typedef struct mm_clf_score_stats {
     double seconds;
 } mm_clf_score_stats;
 
-/* "<out_dir>/<stem of shard>.scores.tsv" into out[cap]. */
+/* "<out_dir>/<stem of shard>.scores.tsv" into out[cap] (a shard alone; in a list, the stems of
+ * mm_clf_unique_stems). */
 MM_API void mm_clf_score_path(const char *out_dir, const char *shard_path, char *out, size_t cap);
 
 /* Score every document of one shard (.jsonl / .jsonl.zst) into `out_path`, atomically.  Broken
@@ -242,14 +252,23 @@ MM_API void mm_clf_score_path(const char *out_dir, const char *shard_path, char 
 MM_API mm_err mm_clf_score_shard(mm_clf_ctx *ctx, const char *shard_path, const char *out_path,
                                  mm_clf_score_stats *st);
 
-/* Score many shards with `threads` threads (0 = all cores) sharing the scorer; outputs go to
- * mm_clf_score_path(out_dir, shard); finished ones are skipped unless `force`.  `on_progress`
- * (may be NULL) is called from worker threads after each file with (docs, bytes) added.  Goes
- * on past a failed shard and returns the first error at the end. */
+/* Output stems for the shards paths[0..n) (new strings in *stems[0..n), free with
+ * mm_clf_free_stems), unique within the list: mm_stem(path) when no other path of the list has
+ * that stem, else that stem + "." + 8 hex digits of a hash of the whole path.  So a/x.jsonl.zst
+ * and b/x.jsonl.zst, or x.jsonl beside x.jsonl.zst, get outputs of their own.  MM_ERR_ARG when
+ * one path is given twice.  Every task of a split list sees the whole list, so all agree. */
+MM_API mm_err mm_clf_unique_stems(const char *const *paths, size_t n, char ***stems);
+MM_API void mm_clf_free_stems(char **stems, size_t n);
+
+/* Score shards[lo..hi) of the list shards[0..n) with `threads` threads (0 = all cores) sharing
+ * the scorer; shards[i] goes to "<out_dir>/<stem i>.scores.tsv" with the stems of
+ * mm_clf_unique_stems over the whole list; finished ones are skipped unless `force`.
+ * `on_progress` (may be NULL) is called from worker threads after each file with (docs, bytes)
+ * added.  Goes on past a failed shard and returns the first error at the end. */
 typedef void (*mm_clf_progress_fn)(void *arg, uint64_t docs, uint64_t bytes);
 MM_API mm_err mm_clf_score_shards(const mm_clf_scorer *s, const char *const *shards, size_t n,
-                                  const char *out_dir, int threads, bool force,
-                                  mm_clf_progress_fn on_progress, void *arg,
+                                  size_t lo, size_t hi, const char *out_dir, int threads,
+                                  bool force, mm_clf_progress_fn on_progress, void *arg,
                                   mm_clf_score_stats *st);
 
 /* Cancellation: when `*flag` becomes non-zero (a signal handler sets it), mm_clf_score_shard
@@ -296,17 +315,46 @@ MM_API mm_err mm_clf_pr_svg(const char *path, const float *pos, size_t npos, con
  *   TOP_FRAC:   the first ceil(value * rows) rows (value in (0, 1])
  *   TOP_TOKENS: the first rows while the running token total is below value (the row that
  *               crosses the budget is included), tokens from the score file's 5th column
+ * The ranking is never materialised: the cut-off is found with a few passes of score
+ * histograms (bounded memory, however many rows), and equals what a full sort gives (the
+ * reference mm_select_find_cut_exact does the full sort; tests compare the two).
  * ------------------------------------------------------------------------------------------- */
 typedef enum { MM_SELECT_THRESHOLD, MM_SELECT_TOP_FRAC, MM_SELECT_TOP_TOKENS } mm_select_mode;
 
+/* Which rows a selection keeps: a row is selected when its score is above `score`, or equal
+ * to it and (all_ties, or its id <= `id`).  none: nothing is selected. */
+typedef struct mm_select_cut {
+    bool none;
+    double score;
+    bool all_ties;
+    char *id; /* owned; NULL with all_ties */
+} mm_select_cut;
+
+MM_API bool mm_select_cut_has(const mm_select_cut *c, double score, const char *id);
+MM_API void mm_select_cut_free(mm_select_cut *c); /* frees c->id; accepts NULL */
+
+/* The cut for `mode`/`value` over the rows of paths[0..n), in bounded memory (see above).
+ * Broken rows are skipped and counted into *bad_rows (may be NULL).  Free with
+ * mm_select_cut_free. */
+MM_API mm_err mm_select_find_cut(const char *const *paths, size_t n, mm_select_mode mode,
+                                 double value, mm_select_cut *cut, uint64_t *bad_rows);
+/* The plain reference: every row in memory, sorted. */
+MM_API mm_err mm_select_find_cut_exact(const char *const *paths, size_t n, mm_select_mode mode,
+                                       double value, mm_select_cut *cut);
+
 typedef struct mm_select_stats {
-    uint64_t rows, selected, tokens_total, tokens_selected, bad_lines, duplicates;
-    double cutoff; /* score of the last selected row (NaN if none) */
+    uint64_t rows, selected, tokens_total, tokens_selected, bad_lines;
+    double cutoff; /* lowest selected score (NaN if none) */
 } mm_select_stats;
 
-/* The selected ids, sorted, one per line, written atomically to `ids_out` (may end in .zst). */
+/* The selected ids, one per line in score-file order (the files in the order given), written
+ * atomically to `ids_out` (may end in .zst).  Memory does not grow with the rows. */
 MM_API mm_err mm_select_ids(const char *const *score_paths, size_t n, mm_select_mode mode,
                             double value, const char *ids_out, mm_select_stats *st);
+/* The same for a cut already found (st->bad_lines is kept, the rest recounted). */
+MM_API mm_err mm_select_write_ids(const char *const *score_paths, size_t n,
+                                  const mm_select_cut *cut, const char *ids_out,
+                                  mm_select_stats *st);
 
 /* An id set (one id per line, as mm_select_ids writes it). */
 typedef struct mm_idset mm_idset;

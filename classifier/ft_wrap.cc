@@ -61,11 +61,8 @@ extern "C" mm_err mm_ft_train_file(const char *input, const mm_clf_train_opts *o
     a.seed = o->seed;
     a.verbose = 0;
     if (o->pretrained_vectors) a.pretrainedVectors = o->pretrained_vectors;
-    if (a.dim <= 0 || a.epoch <= 0 || a.lr <= 0 || a.bucket < 0 || a.wordNgrams <= 0 ||
-        a.minCount < 0)
-        return mm_fail(MM_ERR_ARG, "bad fastText options (dim %d, epoch %d, lr %g, bucket %d, "
-                                   "wordNgrams %d, minCount %d)",
-                       a.dim, a.epoch, a.lr, a.bucket, a.wordNgrams, a.minCount);
+    mm_err bad = mm_clf_train_opts_check(o);
+    if (bad != MM_OK) return bad;
     try {
         fasttext::FastText ft;
         ft.train(a);

@@ -8,9 +8,11 @@
 
 #include "classifier/classifier.h"
 #include "common/doc.h"
+#include "common/hash.h"
 #include "common/io.h"
 #include "common/pool.h"
 #include "common/progress.h"
+#include "common/strmap.h"
 
 static volatile int *cancel_flag;
 
@@ -22,6 +24,65 @@ void mm_clf_score_path(const char *out_dir, const char *shard_path, char *out, s
     char stem[1024];
     mm_stem(shard_path, stem, sizeof stem);
     snprintf(out, cap, "%s/%s.scores.tsv", out_dir, stem);
+}
+
+/* Two shards named alike (a/x.jsonl.zst and b/x.jsonl.zst, or x.jsonl beside x.jsonl.zst) must
+ * not share an output: the second would be taken as done.  A stem shared in the list gets 8 hex
+ * digits of a hash of the whole path, so every task of a split list, which sees the whole list,
+ * names the same shard the same way. */
+mm_err mm_clf_unique_stems(const char *const *paths, size_t n, char ***out) {
+    *out = NULL;
+    char **st = mm_calloc(n ? n : 1, sizeof *st);
+    uint32_t *seen = mm_calloc(n ? n : 1, sizeof *seen);
+    mm_strmap *m = mm_strmap_create();
+    mm_err e = st && seen && m ? MM_OK : mm_fail(MM_ERR_NOMEM, "output names");
+    char stem[1024];
+    for (size_t i = 0; i < n && e == MM_OK; i++) {
+        mm_stem(paths[i], stem, sizeof stem);
+        int64_t k = mm_strmap_put(m, stem, strlen(stem), NULL);
+        if (k < 0)
+            e = mm_fail(MM_ERR_NOMEM, "output names");
+        else
+            seen[k]++;
+    }
+    for (size_t i = 0; i < n && e == MM_OK; i++) {
+        mm_stem(paths[i], stem, sizeof stem);
+        char name[1100];
+        if (seen[mm_strmap_find(m, stem, strlen(stem))] > 1)
+            snprintf(name, sizeof name, "%s.%08llx", stem,
+                     (unsigned long long)(mm_hash64(paths[i], strlen(paths[i]), 0) & 0xffffffffu));
+        else
+            snprintf(name, sizeof name, "%s", stem);
+        if (!(st[i] = mm_strndup(name, strlen(name)))) e = mm_fail(MM_ERR_NOMEM, "output names");
+    }
+    /* the same path given twice is one shard named twice: refuse rather than score it twice */
+    mm_strmap *names = e == MM_OK ? mm_strmap_create() : NULL;
+    for (size_t i = 0; names && i < n && e == MM_OK; i++) {
+        int added = 0;
+        if (mm_strmap_put(names, st[i], strlen(st[i]), &added) < 0)
+            e = MM_ERR_NOMEM;
+        else if (!added)
+            e = mm_fail(MM_ERR_ARG,
+                        "%s: given twice (or two paths to one file name the same "
+                        "output '%s')",
+                        paths[i], st[i]);
+    }
+    mm_strmap_free(names);
+    mm_strmap_free(m);
+    free(seen);
+    if (e != MM_OK) {
+        mm_clf_free_stems(st, n);
+        return e;
+    }
+    *out = st;
+    return MM_OK;
+}
+
+void mm_clf_free_stems(char **stems, size_t n) {
+    if (!stems) return;
+    for (size_t i = 0; i < n; i++)
+        free(stems[i]);
+    free(stems);
 }
 
 static mm_err put_field(mm_buf *b, const char *s) {
@@ -91,6 +152,7 @@ typedef struct shards_job {
     bool force;
     mm_clf_progress_fn cb;
     void *arg;
+    char **stems;     /* unique output stems of shards[0..n) */
     mm_clf_ctx **ctx; /* one per worker */
     mm_clf_score_stats *st;
     pthread_mutex_t mu;
@@ -99,7 +161,7 @@ typedef struct shards_job {
 static mm_err score_one(void *vctx, size_t i, int worker) {
     shards_job *j = vctx;
     char out[4200];
-    mm_clf_score_path(j->out_dir, j->shards[i], out, sizeof out);
+    snprintf(out, sizeof out, "%s/%s.scores.tsv", j->out_dir, j->stems[i]);
     mm_clf_score_stats st = {0};
     mm_err e = MM_OK;
     if (cancelled()) return mm_fail(MM_ERR_IO, "%s: interrupted", j->shards[i]);
@@ -118,23 +180,29 @@ static mm_err score_one(void *vctx, size_t i, int worker) {
     return e;
 }
 
-mm_err mm_clf_score_shards(const mm_clf_scorer *s, const char *const *shards, size_t n,
-                           const char *out_dir, int threads, bool force,
+mm_err mm_clf_score_shards(const mm_clf_scorer *s, const char *const *shards, size_t n, size_t lo,
+                           size_t hi, const char *out_dir, int threads, bool force,
                            mm_clf_progress_fn on_progress, void *arg, mm_clf_score_stats *st) {
     mm_clf_score_stats st0 = {0};
     if (!st) st = &st0;
     double t0 = mm_now();
+    if (hi > n) hi = n;
+    if (lo > hi) lo = hi;
     MM_TRY(mm_mkdirs(out_dir));
-    int nt = mm_pool_threads(threads, n);
-    shards_job j = {s, shards, out_dir, force, on_progress, arg, NULL, st,
-                    PTHREAD_MUTEX_INITIALIZER};
+    int nt = mm_pool_threads(threads, hi - lo);
+    shards_job j = {s,   shards + lo, out_dir, force, on_progress,
+                    arg, NULL,        NULL,    st,    PTHREAD_MUTEX_INITIALIZER};
+    char **stems;
+    MM_TRY(mm_clf_unique_stems(shards, n, &stems));
+    j.stems = stems + lo;
     j.ctx = mm_calloc((size_t)(nt > 0 ? nt : 1), sizeof *j.ctx);
-    if (!j.ctx) return MM_ERR_NOMEM;
-    mm_err e = MM_OK;
+    mm_err e = j.ctx ? MM_OK : MM_ERR_NOMEM;
     for (int i = 0; i < nt && e == MM_OK; i++) e = mm_clf_ctx_create(s, &j.ctx[i]);
-    if (e == MM_OK) e = mm_pool_run(n, threads, score_one, &j);
-    for (int i = 0; i < nt; i++) mm_clf_ctx_free(j.ctx[i]);
+    if (e == MM_OK) e = mm_pool_run(hi - lo, threads, score_one, &j);
+    for (int i = 0; j.ctx && i < nt; i++)
+        mm_clf_ctx_free(j.ctx[i]);
     free(j.ctx);
+    mm_clf_free_stems(stems, n);
     st->seconds = mm_now() - t0;
     return e;
 }
@@ -192,7 +260,19 @@ int mm_clf_scores_next(mm_clf_scores *r, mm_clf_score_row *row, mm_err *err) {
         return -1;
     }
     row->id = f[0], row->score = sc, row->url = f[2], row->domain = f[3];
-    row->tokens = nf == 5 ? strtoull(f[4], NULL, 10) : 0;
+    row->tokens = 0;
+    if (nf == 5) { /* digits only: strtoull would take "-4" as 2^64 - 4 */
+        const char *t = f[4];
+        bool ok = *t != 0 && strlen(t) <= 19;
+        for (; ok && *t; t++)
+            ok = *t >= '0' && *t <= '9';
+        if (!ok) {
+            mm_fail(MM_ERR_FORMAT, "%s: line %llu: token count '%s' is not a number of tokens",
+                    r->path, (unsigned long long)mm_lines_number(r->lines), f[4]);
+            return -1;
+        }
+        row->tokens = strtoull(f[4], NULL, 10);
+    }
     return 1;
 }
 

@@ -10,6 +10,54 @@
 #include "common/hash.h"
 #include "common/io.h"
 
+/* ---- the cut-off rule ---------------------------------------------------------------------------
+ */
+
+bool mm_select_cut_has(const mm_select_cut *c, double score, const char *id) {
+    if (c->none || isnan(score)) return false;
+    if (score != c->score) return score > c->score;
+    return c->all_ties || strcmp(id, c->id) <= 0;
+}
+
+void mm_select_cut_free(mm_select_cut *c) {
+    if (!c) return;
+    free(c->id);
+    c->id = NULL;
+}
+
+static void cut_at(mm_select_cut *c, double score, const char *id) {
+    c->none = false, c->score = score, c->all_ties = id == NULL;
+    free(c->id);
+    c->id = id ? mm_strndup(id, strlen(id)) : NULL;
+}
+
+/* One pass over every row of the score files.  Broken rows (and NaN scores) are skipped and
+ * counted in *bad when bad is not NULL. */
+typedef mm_err (*row_fn)(void *arg, const mm_clf_score_row *row);
+
+static mm_err for_rows(const char *const *paths, size_t n, row_fn fn, void *arg, uint64_t *bad) {
+    for (size_t i = 0; i < n; i++) {
+        mm_clf_scores *r;
+        MM_TRY(mm_clf_scores_open(paths[i], &r));
+        mm_clf_score_row row;
+        mm_err e = MM_OK;
+        int k;
+        while ((k = mm_clf_scores_next(r, &row, &e)) != 0 && e == MM_OK) {
+            if (k < 0 || isnan(row.score)) {
+                if (bad) (*bad)++;
+                continue;
+            }
+            if ((e = fn(arg, &row)) != MM_OK) break;
+        }
+        mm_clf_scores_close(r);
+        MM_TRY(e);
+    }
+    return MM_OK;
+}
+
+/* ---- the plain reference: every row in memory, sorted -------------------------------------------
+ */
+
 typedef struct srow {
     size_t id_off;
     uint32_t id_len;
@@ -21,9 +69,11 @@ typedef struct rows {
     mm_buf ids; /* NUL-separated ids */
     srow *r;
     size_t n, cap;
+    uint64_t tokens;
 } rows;
 
-static const mm_buf *g_ids; /* set by the caller of qsort; selection is not re-entrant */
+static const mm_buf *g_ids; /* set by the caller of qsort; not re-entrant (callers hold no lock:
+                               the library selects from one thread at a time) */
 
 static int cmp_rank(const void *a, const void *b) {
     const srow *x = a, *y = b;
@@ -31,57 +81,196 @@ static int cmp_rank(const void *a, const void *b) {
     return strcmp(g_ids->data + x->id_off, g_ids->data + y->id_off);
 }
 
-static int cmp_id(const void *a, const void *b) {
-    return strcmp(g_ids->data + ((const srow *)a)->id_off, g_ids->data + ((const srow *)b)->id_off);
+static mm_err push_row(void *arg, const mm_clf_score_row *row) {
+    rows *rs = arg;
+    if (rs->n == rs->cap) {
+        size_t c = rs->cap ? rs->cap * 2 : 4096;
+        srow *q = realloc(rs->r, c * sizeof *q);
+        if (!q) return mm_fail(MM_ERR_NOMEM, "out of memory reading scores");
+        rs->r = q, rs->cap = c;
+    }
+    size_t len = strlen(row->id);
+    rs->r[rs->n++] = (srow){rs->ids.len, (uint32_t)len, row->score, row->tokens};
+    rs->tokens += row->tokens;
+    return mm_buf_append(&rs->ids, row->id, len + 1);
 }
 
-static mm_err load_rows(const char *const *paths, size_t n, rows *rs, mm_select_stats *st) {
-    for (size_t i = 0; i < n; i++) {
-        mm_clf_scores *r;
-        MM_TRY(mm_clf_scores_open(paths[i], &r));
-        mm_clf_score_row row;
-        mm_err e = MM_OK;
-        int k;
-        while ((k = mm_clf_scores_next(r, &row, &e)) != 0 && e == MM_OK) {
-            if (k < 0 || isnan(row.score)) {
-                st->bad_lines++;
-                continue;
-            }
-            if (rs->n == rs->cap) {
-                size_t c = rs->cap ? rs->cap * 2 : 4096;
-                srow *q = realloc(rs->r, c * sizeof *q);
-                if (!q) {
-                    e = mm_fail(MM_ERR_NOMEM, "out of memory reading scores");
-                    break;
-                }
-                rs->r = q, rs->cap = c;
-            }
-            size_t len = strlen(row.id);
-            srow s = {rs->ids.len, (uint32_t)len, row.score, row.tokens};
-            if ((e = mm_buf_append(&rs->ids, row.id, len + 1)) != MM_OK) break;
-            rs->r[rs->n++] = s;
-            st->tokens_total += row.tokens;
-        }
-        mm_clf_scores_close(r);
-        MM_TRY(e);
+/* Rank rs (score desc, id asc) and find the last selected row for `mode` given `need` (rows for
+ * TOP_FRAC, tokens for TOP_TOKENS): its index, or rs->n when every row is selected. */
+static size_t last_selected(rows *rs, mm_select_mode mode, double need) {
+    g_ids = &rs->ids;
+    qsort(rs->r, rs->n, sizeof *rs->r, cmp_rank);
+    g_ids = NULL;
+    double sum = 0;
+    for (size_t i = 0; i < rs->n; i++) {
+        sum += mode == MM_SELECT_TOP_FRAC ? 1.0 : (double)rs->r[i].tokens;
+        if (sum >= need) return i;
     }
-    st->rows = rs->n;
+    return rs->n;
+}
+
+static void rows_free(rows *rs) {
+    mm_buf_free(&rs->ids);
+    free(rs->r);
+}
+
+static double frac_rows(double value, uint64_t rows) {
+    return ceil(value * (double)rows - 1e-9);
+}
+
+mm_err mm_select_find_cut_exact(const char *const *paths, size_t n, mm_select_mode mode,
+                                double value, mm_select_cut *cut) {
+    memset(cut, 0, sizeof *cut);
+    cut->none = true;
+    if (mode == MM_SELECT_THRESHOLD) {
+        cut_at(cut, value, NULL);
+        return MM_OK;
+    }
+    rows rs = {0};
+    mm_err e = for_rows(paths, n, push_row, &rs, NULL);
+    double need = mode == MM_SELECT_TOP_FRAC ? frac_rows(value, rs.n) : value;
+    if (e == MM_OK && rs.n && need > 0) {
+        size_t k = last_selected(&rs, mode, need);
+        if (k == rs.n)
+            cut_at(cut, -INFINITY, NULL);
+        else
+            cut_at(cut, rs.r[k].score, rs.ids.data + rs.r[k].id_off);
+    }
+    rows_free(&rs);
+    return e;
+}
+
+/* ---- the bounded-memory cut: histogram refinement
+ * ------------------------------------------------
+ *
+ * A score's double maps to a 64-bit key in the same order (order_key).  Pass 1 counts rows and
+ * tokens per value of the key's top 16 bits (65,536 bins, 1 MB); walking the bins from the top
+ * finds the bin holding the last selected row.  If that bin holds more than mm_select_small_bin_
+ * rows, the next pass histograms the next 16 bits of the rows inside it, and so on; once the bin is
+ * small (or, after 4 levels, holds one exact score) its rows are read into memory and ranked
+ * exactly as the reference does.  So the cut equals an exact sort's, with memory of two histograms
+ * plus one small bin: a few passes over the score files instead of a sort of every row.  Only many
+ * rows with one identical score (a classifier that separates nothing) fill a bin beyond
+ * mm_select_small_bin_; they are then held as the reference holds them. */
+#define HBINS 65536
+/* Rows a bin may hold to be ranked in memory (1M: ~50 MB).  Not static: the unit test lowers it
+ * to run every refinement level on small files. */
+uint64_t mm_select_small_bin_ = 1u << 20;
+
+static uint64_t order_key(double d) {
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    return (u >> 63) ? ~u : u | (1ull << 63);
+}
+
+typedef struct hist_pass {
+    uint64_t prefix, mask; /* rows whose key & mask == prefix */
+    int shift;             /* bin = (key >> shift) & 0xffff */
+    uint64_t *cnt, *tok;
+    rows *collect; /* last pass: the rows of the bin */
+    uint64_t rows, tokens;
+} hist_pass;
+
+static mm_err hist_row(void *arg, const mm_clf_score_row *row) {
+    hist_pass *h = arg;
+    uint64_t k = order_key(row->score);
+    if ((k & h->mask) != h->prefix) return MM_OK;
+    if (h->collect) return push_row(h->collect, row);
+    size_t b = (size_t)((k >> h->shift) & 0xffff);
+    h->cnt[b]++, h->tok[b] += row->tokens;
+    h->rows++, h->tokens += row->tokens;
     return MM_OK;
 }
 
-/* How many of the ranked rows are selected. */
-static size_t count_selected(const rows *rs, mm_select_mode mode, double value) {
-    size_t k = 0;
+mm_err mm_select_find_cut(const char *const *paths, size_t n, mm_select_mode mode, double value,
+                          mm_select_cut *cut, uint64_t *bad_rows) {
+    memset(cut, 0, sizeof *cut);
+    cut->none = true;
+    uint64_t bad0 = 0;
+    if (!bad_rows) bad_rows = &bad0;
     if (mode == MM_SELECT_THRESHOLD) {
-        while (k < rs->n && rs->r[k].score >= value) k++;
-    } else if (mode == MM_SELECT_TOP_FRAC) {
-        k = (size_t)ceil(value * (double)rs->n - 1e-9);
-        if (k > rs->n) k = rs->n;
-    } else {
-        uint64_t sum = 0;
-        while (k < rs->n && (double)sum < value) sum += rs->r[k++].tokens;
+        cut_at(cut, value, NULL);
+        return MM_OK;
     }
-    return k;
+    hist_pass h = {0, 0, 48, mm_calloc(HBINS, 8), mm_calloc(HBINS, 8), NULL, 0, 0};
+    mm_err e = h.cnt && h.tok ? MM_OK : mm_fail(MM_ERR_NOMEM, "score histogram");
+    double need = -1;
+    for (int level = 0; level < 4 && e == MM_OK; level++) {
+        memset(h.cnt, 0, HBINS * 8), memset(h.tok, 0, HBINS * 8);
+        h.rows = h.tokens = 0;
+        e = for_rows(paths, n, hist_row, &h, level == 0 ? bad_rows : NULL);
+        if (e != MM_OK) break;
+        if (level == 0) need = mode == MM_SELECT_TOP_FRAC ? frac_rows(value, h.rows) : value;
+        if (need <= 0 || h.rows == 0) break; /* nothing selected */
+        int b = HBINS - 1;
+        for (; b >= 0; b--) {
+            double in = mode == MM_SELECT_TOP_FRAC ? (double)h.cnt[b] : (double)h.tok[b];
+            if (h.cnt[b] && in >= need) break;
+            need -= in;
+        }
+        if (b < 0) { /* every row is selected */
+            if (level == 0)
+                cut_at(cut, -INFINITY, NULL);
+            else
+                e = mm_fail(MM_ERR_FORMAT, "score files changed while being read");
+            break;
+        }
+        h.prefix |= (uint64_t)b << h.shift;
+        h.mask |= (uint64_t)0xffff << h.shift;
+        h.shift -= 16;
+        if (h.cnt[b] > mm_select_small_bin_ && level < 3) continue;
+        rows rs = {0};
+        h.collect = &rs;
+        e = for_rows(paths, n, hist_row, &h, NULL);
+        h.collect = NULL;
+        if (e == MM_OK) {
+            size_t k = last_selected(&rs, mode, need);
+            if (k == rs.n)
+                e = mm_fail(MM_ERR_FORMAT, "score files changed while being read");
+            else
+                cut_at(cut, rs.r[k].score, rs.ids.data + rs.r[k].id_off);
+        }
+        rows_free(&rs);
+        break;
+    }
+    free(h.cnt);
+    free(h.tok);
+    return e;
+}
+
+/* ---- writing the selected ids -------------------------------------------------------------------
+ */
+
+typedef struct write_job {
+    const mm_select_cut *cut;
+    mm_out *o;
+    mm_select_stats *st;
+} write_job;
+
+static mm_err write_row(void *arg, const mm_clf_score_row *row) {
+    write_job *w = arg;
+    w->st->rows++;
+    w->st->tokens_total += row->tokens;
+    if (!mm_select_cut_has(w->cut, row->score, row->id)) return MM_OK;
+    w->st->selected++;
+    w->st->tokens_selected += row->tokens;
+    if (!(row->score >= w->st->cutoff)) w->st->cutoff = row->score; /* NaN at first */
+    MM_TRY(mm_out_write(w->o, row->id, strlen(row->id)));
+    return mm_out_write(w->o, "\n", 1);
+}
+
+mm_err mm_select_write_ids(const char *const *score_paths, size_t n, const mm_select_cut *cut,
+                           const char *ids_out, mm_select_stats *st) {
+    uint64_t bad = st->bad_lines;
+    memset(st, 0, sizeof *st);
+    st->cutoff = NAN, st->bad_lines = bad;
+    mm_out *o = NULL;
+    MM_TRY(mm_out_open(ids_out, 3, &o));
+    write_job w = {cut, o, st};
+    mm_err e = for_rows(score_paths, n, write_row, &w, NULL);
+    if (e == MM_OK) return mm_out_commit(o);
+    mm_out_abort(o);
+    return e;
 }
 
 mm_err mm_select_ids(const char *const *score_paths, size_t n, mm_select_mode mode, double value,
@@ -91,33 +280,10 @@ mm_err mm_select_ids(const char *const *score_paths, size_t n, mm_select_mode mo
     st->cutoff = NAN;
     if (mode == MM_SELECT_TOP_FRAC && !(value > 0 && value <= 1))
         return mm_fail(MM_ERR_ARG, "top fraction %g is not in (0, 1]", value);
-    rows rs = {0};
-    mm_err e = load_rows(score_paths, n, &rs, st);
-    mm_out *o = NULL;
-    if (e == MM_OK) {
-        g_ids = &rs.ids;
-        qsort(rs.r, rs.n, sizeof *rs.r, cmp_rank);
-        size_t k = count_selected(&rs, mode, value);
-        if (k) st->cutoff = rs.r[k - 1].score;
-        for (size_t i = 0; i < k; i++) st->tokens_selected += rs.r[i].tokens;
-        qsort(rs.r, k, sizeof *rs.r, cmp_id);
-        e = mm_out_open(ids_out, 3, &o);
-        for (size_t i = 0; i < k && e == MM_OK; i++) {
-            const char *id = rs.ids.data + rs.r[i].id_off;
-            if (i && !strcmp(id, rs.ids.data + rs.r[i - 1].id_off)) {
-                st->duplicates++;
-                continue;
-            }
-            e = mm_out_write(o, id, rs.r[i].id_len);
-            if (e == MM_OK) e = mm_out_write(o, "\n", 1);
-            st->selected++;
-        }
-        if (e == MM_OK) e = mm_out_commit(o);
-        else mm_out_abort(o);
-        g_ids = NULL;
-    }
-    mm_buf_free(&rs.ids);
-    free(rs.r);
+    mm_select_cut cut;
+    mm_err e = mm_select_find_cut(score_paths, n, mode, value, &cut, &st->bad_lines);
+    if (e == MM_OK) e = mm_select_write_ids(score_paths, n, &cut, ids_out, st);
+    mm_select_cut_free(&cut);
     return e;
 }
 

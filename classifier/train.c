@@ -29,6 +29,21 @@ void mm_clf_train_opts_default(mm_clf_train_opts *o) {
     o->min_chars = 1;
 }
 
+mm_err mm_clf_train_opts_check(const mm_clf_train_opts *o) {
+    if (o->dim <= 0 || o->epoch <= 0 || !(o->lr > 0) || o->bucket < 0 || o->word_ngrams <= 0 ||
+        o->min_count < 0 || o->minn < 0 || o->maxn < 0)
+        return mm_fail(MM_ERR_ARG,
+                       "bad fastText options (dim %d, epoch %d, lr %g, bucket %d, "
+                       "wordNgrams %d, minCount %d, minn %d, maxn %d)",
+                       o->dim, o->epoch, o->lr, o->bucket, o->word_ngrams, o->min_count, o->minn,
+                       o->maxn);
+    /* fastText hashes word and character n-grams modulo bucket: 0 buckets divides by zero */
+    if (o->bucket == 0 && (o->word_ngrams > 1 || o->maxn > 0))
+        return mm_fail(MM_ERR_ARG, "bucket 0 leaves no room for n-grams: use bucket >= 1, or "
+                                   "word n-grams 1 and no character n-grams (maxn 0)");
+    return MM_OK;
+}
+
 /* A class's documents: normalised strings, optionally a uniform sample of `want` of them
  * (reservoir sampling, Algorithm R, seeded). */
 typedef struct docset {
@@ -202,6 +217,10 @@ static mm_err validate(const char *model, docset *pos, size_t npv, docset *neg, 
         rep->valid_recall = pt.recall;
         rep->valid_f1 = pt.f1;
         rep->valid_accuracy = (double)(pt.tp + pt.tn) / (double)(npv + nnv);
+        if (o->keep_valid_scores) {
+            rep->valid_pos_scores = ps, rep->valid_neg_scores = ns;
+            ps = ns = NULL;
+        }
     } else if (e == MM_OK) {
         e = MM_ERR_NOMEM;
     }
@@ -221,6 +240,7 @@ mm_err mm_clf_train_files(const char *const *pos_paths, size_t npos,
     else mm_clf_train_opts_default(&o);
     mm_clf_train_report rep0, *rep = rep_out ? rep_out : &rep0;
     memset(rep, 0, sizeof *rep);
+    MM_TRY(mm_clf_train_opts_check(&o));
     if (!npos || !nneg)
         return mm_fail(MM_ERR_ARG, "one-class training data: need positive and negative inputs "
                                    "(%zu positive, %zu negative files)",
@@ -251,6 +271,12 @@ mm_err mm_clf_train_files(const char *const *pos_paths, size_t npos,
         rep->pos_valid = npv, rep->neg_valid = nnv;
         e = write_train_file(tmp, &pos, npv, &neg, nnv, &rng);
     }
+    if (e == MM_OK && o.min_updates) {
+        uint64_t docs = rep->pos_docs + rep->neg_docs;
+        uint64_t want = (o.min_updates + docs - 1) / (docs ? docs : 1);
+        if (want > (uint64_t)o.epoch) o.epoch = want > 1000 ? 1000 : (int)want;
+    }
+    rep->epochs = o.epoch;
     if (e == MM_OK) {
         double t0 = mm_now();
         e = mm_ft_train_file(tmp, &o, model_out);

@@ -27,11 +27,16 @@ void mm_iter_opts_default(mm_iter_opts *o) {
     o->min_new = 0.02;
     o->collect_mode = MM_SELECT_THRESHOLD;
     o->collect_value = 0.5;
+    o->pos_cap = 500000;
+    o->neg_cap = 500000;
+    o->valid_frac = 0.1;
+    o->min_auc = 0.6;
+    o->min_updates = 10000;
     o->domain_threshold = 0.10;
     o->domain_min_pages = 5;
     o->prefix_threshold = 0.30;
     o->prefix_min_pages = 5;
-    o->key = MM_ITER_KEY_DOMAIN;
+    o->key = MM_ITER_KEY_HOST;
     mm_clf_train_opts_default(&o->train);
     o->train.threads = 1; /* bit-reproducible training */
 }
@@ -41,10 +46,15 @@ typedef struct iter_state {
     const mm_iter_opts *o;
     int k;
     char dir[PATH_CAP], tmp[PATH_CAP];
-    mm_idset *prev_collected; /* NULL in iteration 1 */
-    mm_idset *collected;
+    const mm_iter_summary *prev; /* the previous iteration's summary, NULL in iteration 1 */
+    mm_idset *prev_collected;    /* only with exclude_collected */
+    mm_select_cut cut;           /* which pages this iteration collects */
     mm_idset *positive_ids;
+    char **stems; /* unique stems of the pool shards (score file names) */
     char **score_paths;
+    float *vpos, *vneg; /* held-out scores of the classifier */
+    uint64_t nvpos, nvneg;
+    double score_sum, score_sq;
     iter_counts domains, prefixes;
     bool *math_domain;        /* per domain index */
     bool *prefix_chosen;      /* per prefix index */
@@ -96,6 +106,16 @@ static mm_err config_json(const mm_iter_opts *o, mm_buf *b) {
     MM_TRY(mm_jw_double(&w, o->prefix_threshold));
     MM_TRY(mm_jw_key(&w, "prefix_min_pages"));
     MM_TRY(mm_jw_uint(&w, o->prefix_min_pages));
+    MM_TRY(mm_jw_key(&w, "pos_cap"));
+    MM_TRY(mm_jw_uint(&w, o->pos_cap));
+    MM_TRY(mm_jw_key(&w, "neg_cap"));
+    MM_TRY(mm_jw_uint(&w, o->neg_cap));
+    MM_TRY(mm_jw_key(&w, "exclude_collected"));
+    MM_TRY(mm_jw_bool(&w, o->exclude_collected));
+    MM_TRY(mm_jw_key(&w, "valid_frac"));
+    MM_TRY(mm_jw_double(&w, o->valid_frac));
+    MM_TRY(mm_jw_key(&w, "min_updates"));
+    MM_TRY(mm_jw_uint(&w, o->min_updates));
     MM_TRY(mm_jw_key(&w, "domain_key"));
     MM_TRY(mm_jw_string(&w, o->key == MM_ITER_KEY_HOST ? "host" : "domain"));
     const mm_clf_train_opts *t = &o->train;
@@ -250,22 +270,26 @@ static uint64_t sample_key(const iter_state *s, const mm_doc *d) {
 }
 
 /* Two passes over the pool: find the k-th smallest sampling key among eligible pages, then
- * write the pages at or below it.  Memory: k keys, whatever the pool size. */
+ * write the pages at or below it.  Memory: k keys, whatever the pool size.  An empty output
+ * (no eligible page) is still committed: the caller stops the run on it. */
 static mm_err write_negatives(iter_state *s, uint64_t k, const char *out_path, uint64_t *written) {
     bottom_k h = {mm_calloc(k ? k : 1, sizeof(uint64_t)), 0, k};
     if (!h.v) return MM_ERR_NOMEM;
     mm_err e = MM_OK;
+    uint64_t pages = 0;
     for (int pass = 0; pass < 2 && e == MM_OK; pass++) {
         uint64_t cut = h.n ? h.v[0] : 0;
         mm_out *out = NULL;
         if (pass == 1 && (e = mm_out_open(out_path, 3, &out)) != MM_OK) break;
-        for (size_t i = 0; i < s->o->npool && e == MM_OK; i++) {
+        for (size_t i = 0; i < s->o->npool && e == MM_OK && (pass == 0 || h.n); i++) {
             mm_doc_reader *r;
             if ((e = mm_doc_reader_open(s->o->pool[i], &r)) != MM_OK) break;
             mm_doc d;
             int rc;
             while (e == MM_OK && (rc = mm_doc_reader_next(r, &d, &e)) != 0) {
-                if (rc < 0 || !negative_eligible(s, &d)) continue;
+                if (rc < 0) continue;
+                pages += pass == 0;
+                if (!negative_eligible(s, &d)) continue;
                 uint64_t key = sample_key(s, &d);
                 if (pass == 0) heap_push(&h, key);
                 else if (h.n == h.k ? key <= cut : true) {
@@ -276,6 +300,9 @@ static mm_err write_negatives(iter_state *s, uint64_t k, const char *out_path, u
             }
             mm_doc_reader_close(r);
         }
+        if (pass == 0 && e == MM_OK && pages == 0)
+            e = mm_fail(MM_ERR_ARG, "the pool is empty: its %zu shard(s) hold no readable page",
+                        s->o->npool);
         if (pass == 1) {
             if (e == MM_OK) e = mm_out_commit(out);
             else mm_out_abort(out);
@@ -285,10 +312,70 @@ static mm_err write_negatives(iter_state *s, uint64_t k, const char *out_path, u
     return e;
 }
 
-static mm_err train_model(iter_state *s) {
-    char model[PATH_CAP], negs[PATH_CAP];
+static mm_err count_lines(const char *path, uint64_t *n) {
+    mm_lines *r;
+    MM_TRY(mm_lines_open(path, 0, &r));
+    const char *l;
+    size_t len;
+    mm_err e = MM_OK;
+    *n = 0;
+    while (mm_lines_next(r, &l, &len, &e) == 1)
+        (*n)++;
+    mm_lines_close(r);
+    return e;
+}
+
+/* valid.tsv: the held-out documents' class and score, written after the model; an iteration
+ * resumed with a model but no valid.tsv trains again. */
+static mm_err write_valid(const char *path, const float *ps, uint64_t np, const float *ns,
+                          uint64_t nn) {
+    mm_buf b = {0};
+    mm_buf_puts(&b, "class\tscore\n");
+    for (uint64_t i = 0; i < np; i++)
+        mm_buf_printf(&b, "pos\t%.7g\n", (double)ps[i]);
+    for (uint64_t i = 0; i < nn; i++)
+        mm_buf_printf(&b, "neg\t%.7g\n", (double)ns[i]);
+    mm_out *o;
+    mm_err e = mm_out_open(path, 0, &o);
+    if (e == MM_OK) e = mm_out_write(o, b.data, b.len);
+    if (e == MM_OK)
+        e = mm_out_commit(o);
+    else
+        mm_out_abort(o);
+    mm_buf_free(&b);
+    return e;
+}
+
+static mm_err read_valid(iter_state *s, const char *path) {
+    uint64_t n;
+    MM_TRY(count_lines(path, &n));
+    s->vpos = mm_calloc(n + 1, sizeof *s->vpos);
+    s->vneg = mm_calloc(n + 1, sizeof *s->vneg);
+    if (!s->vpos || !s->vneg) return MM_ERR_NOMEM;
+    mm_lines *r;
+    MM_TRY(mm_lines_open(path, 0, &r));
+    const char *l;
+    size_t len;
+    mm_err e = MM_OK;
+    while (mm_lines_next(r, &l, &len, &e) == 1) {
+        if (len < 5 || l[3] != '\t') continue;
+        float v = strtof(l + 4, NULL);
+        if (!memcmp(l, "pos", 3))
+            s->vpos[s->nvpos++] = v;
+        else if (!memcmp(l, "neg", 3))
+            s->vneg[s->nvneg++] = v;
+    }
+    mm_lines_close(r);
+    return e;
+}
+
+/* Train (unless model.bin and valid.tsv are there) on the positives and a negative sample.
+ * Sets res->done to MM_ITER_DONE_NO_NEGATIVES when the pool has nothing left to draw from. */
+static mm_err train_model(iter_state *s, mm_iter_result *res) {
+    char model[PATH_CAP], negs[PATH_CAP], valid[PATH_CAP];
     path_in(model, s->tmp, "model.bin");
     path_in(negs, s->tmp, "negatives.jsonl.zst");
+    path_in(valid, s->tmp, "valid.tsv");
     char **pos;
     size_t npos;
     MM_TRY(positive_paths(s, &pos, &npos));
@@ -299,27 +386,38 @@ static mm_err train_model(iter_state *s) {
     if (e == MM_OK && count == 0)
         e = mm_fail(MM_ERR_ARG, "the seed has no usable documents (%zu file(s) given)",
                     s->o->npositives);
-    if (e == MM_OK && !mm_file_done(negs)) e = write_negatives(s, count, negs, &s->sum.negatives);
-    else if (e == MM_OK) {
-        uint64_t n = 0;
-        mm_lines *r;
-        if ((e = mm_lines_open(negs, 0, &r)) == MM_OK) {
-            const char *l;
-            size_t len;
-            while (mm_lines_next(r, &l, &len, &e) == 1) n++;
-            mm_lines_close(r);
-        }
-        s->sum.negatives = n;
+    uint64_t want = count < s->o->pos_cap || !s->o->pos_cap ? count : s->o->pos_cap;
+    if (s->o->neg_cap && want > s->o->neg_cap) want = s->o->neg_cap;
+    if (e == MM_OK && !mm_file_done(negs))
+        e = write_negatives(s, want, negs, &s->sum.negatives);
+    else if (e == MM_OK)
+        e = count_lines(negs, &s->sum.negatives);
+    if (e == MM_OK && s->sum.negatives == 0) {
+        res->done = MM_ITER_DONE_NO_NEGATIVES;
+        free_strs(pos, npos);
+        return MM_OK;
     }
-    if (e == MM_OK && s->sum.negatives == 0)
-        e = mm_fail(MM_ERR_ARG, "the pool has no pages left to draw negatives from (%zu shard(s))",
-                    s->o->npool);
-    if (e == MM_OK && !mm_file_done(model)) {
+    if (e == MM_OK && (!mm_file_done(model) || !mm_file_done(valid))) {
         const char *negp[1] = {negs};
         mm_clf_train_opts t = s->o->train;
         t.seed = (int)(s->o->seed & 0x7fffffff);
-        e = mm_clf_train_files((const char *const *)pos, npos, negp, 1, &t, model, NULL);
+        t.pos_sample = s->o->pos_cap;
+        t.valid_frac = s->o->valid_frac;
+        t.min_updates = s->o->min_updates;
+        t.keep_valid_scores = true;
+        mm_clf_train_report rep;
+        e = mm_clf_train_files((const char *const *)pos, npos, negp, 1, &t, model, &rep);
+        if (e == MM_OK)
+            e = write_valid(valid, rep.valid_pos_scores, rep.pos_valid, rep.valid_neg_scores,
+                            rep.neg_valid);
+        free(rep.valid_pos_scores);
+        free(rep.valid_neg_scores);
     }
+    if (e == MM_OK) e = read_valid(s, valid);
+    mm_clf_model_info info;
+    if (e == MM_OK && (e = mm_clf_model_check(model, &info)) == MM_OK) s->sum.epochs = info.epoch;
+    s->sum.valid_pos = s->nvpos, s->sum.valid_neg = s->nvneg;
+    s->sum.valid_auc = mm_clf_roc_auc(s->vpos, s->nvpos, s->vneg, s->nvneg);
     free_strs(pos, npos);
     return e;
 }
@@ -337,54 +435,69 @@ static mm_err score_pool(iter_state *s) {
      * where every random row read can fault; small ones load instantly either way. */
     struct stat model_st;
     so.preload = stat(model, &model_st) == 0 && model_st.st_size >= (64 << 20);
-    mm_clf_scorer *sc;
-    MM_TRY(mm_clf_scorer_open(model, &so, &sc));
     s->score_paths = mm_calloc(s->o->npool, sizeof *s->score_paths);
-    if (!s->score_paths) {
-        mm_clf_scorer_close(sc);
-        return MM_ERR_NOMEM;
-    }
+    if (!s->score_paths) return MM_ERR_NOMEM;
     for (size_t i = 0; i < s->o->npool; i++) {
         s->score_paths[i] = mm_malloc(PATH_CAP);
-        if (!s->score_paths[i]) {
-            mm_clf_scorer_close(sc);
-            return MM_ERR_NOMEM;
-        }
-        mm_clf_score_path(sdir, s->o->pool[i], s->score_paths[i], PATH_CAP);
+        if (!s->score_paths[i]) return MM_ERR_NOMEM;
+        snprintf(s->score_paths[i], PATH_CAP, "%s/%s.scores.tsv", sdir, s->stems[i]);
     }
+    mm_clf_scorer *sc;
+    MM_TRY(mm_clf_scorer_open(model, &so, &sc));
     mm_clf_score_stats st = {0};
-    mm_err e = mm_clf_score_shards(sc, s->o->pool, s->o->npool, sdir, s->o->threads, false, NULL,
-                                   NULL, &st);
+    mm_err e = mm_clf_score_shards(sc, s->o->pool, s->o->npool, 0, s->o->npool, sdir, s->o->threads,
+                                   false, NULL, NULL, &st);
     mm_clf_scorer_close(sc);
     return e;
 }
 
+/* The cut-off from score histograms (bounded memory), then collected.ids in pool order, and
+ * the held-out precision and recall at the cut-off. */
 static mm_err collect(iter_state *s) {
     char ids[PATH_CAP];
     path_in(ids, s->tmp, "collected.ids");
     mm_select_stats st = {0};
-    MM_TRY(mm_select_ids((const char *const *)s->score_paths, s->o->npool, s->o->collect_mode,
-                         s->o->collect_value, ids, &st));
+    const char *const *paths = (const char *const *)s->score_paths;
+    MM_TRY(mm_select_find_cut(paths, s->o->npool, s->o->collect_mode, s->o->collect_value, &s->cut,
+                              &st.bad_lines));
+    MM_TRY(mm_select_write_ids(paths, s->o->npool, &s->cut, ids, &st));
     s->sum.pool_pages = st.rows;
     s->sum.collected = st.selected;
     s->sum.collected_tokens = st.tokens_selected;
     s->sum.cutoff = st.cutoff;
-    return mm_idset_load(ids, &s->collected);
+    s->sum.cut_none = s->cut.none, s->sum.cut_all_ties = s->cut.all_ties;
+    s->sum.cut_score = s->cut.score;
+    snprintf(s->sum.cut_id, sizeof s->sum.cut_id, "%s", s->cut.id ? s->cut.id : "");
+    mm_clf_eval_point pt = {0};
+    if (st.selected) mm_clf_eval_at(s->vpos, s->nvpos, s->vneg, s->nvneg, st.cutoff, &pt);
+    s->sum.valid_precision = pt.precision, s->sum.valid_recall = pt.recall;
+    return MM_OK;
+}
+
+/* The previous iteration's cut, from its summary. */
+static void prev_cut(const mm_iter_summary *p, mm_select_cut *c) {
+    memset(c, 0, sizeof *c);
+    c->none = p->cut_none, c->all_ties = p->cut_all_ties, c->score = p->cut_score;
+    c->id = (char *)p->cut_id; /* borrowed: never freed */
 }
 
 /* ---------------------------------------------------------------- counting (per shard, merged) */
 
+/* Each worker counts the shards it is handed into its own counters; the counters are merged
+ * once at the end, so memory is (threads x keys), not (shards x keys).  Merged sums do not
+ * depend on which worker counted what; reports order keys by count then name. */
 typedef struct count_job {
     iter_state *s;
-    iter_counts *parts; /* one per shard */
+    iter_counts *parts; /* one per worker */
     bool prefixes;      /* false: domains and the score histogram; true: prefixes */
     uint64_t (*hist)[20];
+    double *sum, *sq;
 } count_job;
 
 static mm_err count_shard(void *ctx, size_t i, int worker) {
-    (void)worker;
     count_job *j = ctx;
     iter_state *s = j->s;
+    iter_counts *c = &j->parts[worker];
     mm_clf_scores *r;
     MM_TRY(mm_clf_scores_open(s->score_paths[i], &r));
     mm_clf_score_row row;
@@ -393,21 +506,22 @@ static mm_err count_shard(void *ctx, size_t i, int worker) {
     char key[512], p0[1024], p1[1024], p2[1024];
     while (e == MM_OK && (rc = mm_clf_scores_next(r, &row, &e)) != 0) {
         if (rc < 0) continue;
-        uint64_t got = mm_idset_has(s->collected, row.id, strlen(row.id));
+        uint64_t got = mm_select_cut_has(&s->cut, row.score, row.id);
         uint64_t tok = got ? row.tokens : 0;
-        iter_row_key(&row, s->o->key, key, sizeof key);
+        mm_iter_page_key(row.url, row.domain, s->o->key, key, sizeof key);
         if (!j->prefixes) {
             int b = (int)(row.score * 20);
-            j->hist[i][b < 0 ? 0 : b > 19 ? 19 : b]++;
-            e = iter_counts_add(&j->parts[i], key, 1, got, tok);
+            j->hist[worker][b < 0 ? 0 : b > 19 ? 19 : b]++;
+            j->sum[worker] += row.score, j->sq[worker] += row.score * row.score;
+            e = iter_counts_add(c, key, 1, got, tok);
             continue;
         }
         int64_t d = mm_strmap_find(s->domains.keys, key, strlen(key));
         if (d < 0 || !s->math_domain[d]) continue;
-        iter_url_prefixes(row.url, p0, p1, p2, sizeof p1);
+        mm_iter_url_prefixes(row.url, p0, p1, p2, sizeof p1);
         const char *levels[3] = {p0, p1, p2};
         for (int l = 0; l < 3 && e == MM_OK; l++)
-            if (levels[l][0]) e = iter_counts_add(&j->parts[i], levels[l], 1, got, tok);
+            if (levels[l][0]) e = iter_counts_add(c, levels[l], 1, got, tok);
     }
     mm_clf_scores_close(r);
     return e;
@@ -415,18 +529,35 @@ static mm_err count_shard(void *ctx, size_t i, int worker) {
 
 static mm_err count_all(iter_state *s, bool prefixes) {
     size_t n = s->o->npool;
-    count_job j = {s, mm_calloc(n, sizeof(iter_counts)), prefixes, mm_calloc(n, sizeof *j.hist)};
-    mm_err e = j.parts && j.hist ? MM_OK : MM_ERR_NOMEM;
-    for (size_t i = 0; i < n && e == MM_OK; i++) e = iter_counts_init(&j.parts[i]);
+    size_t nw = (size_t)mm_pool_threads(s->o->threads, n);
+    if (!nw) nw = 1;
+    count_job j = {s,
+                   mm_calloc(nw, sizeof(iter_counts)),
+                   prefixes,
+                   mm_calloc(nw, sizeof *j.hist),
+                   mm_calloc(nw, sizeof(double)),
+                   mm_calloc(nw, sizeof(double))};
+    mm_err e = j.parts && j.hist && j.sum && j.sq ? MM_OK : MM_ERR_NOMEM;
+    for (size_t i = 0; i < nw && e == MM_OK; i++)
+        e = iter_counts_init(&j.parts[i]);
     if (e == MM_OK) e = mm_pool_run(n, s->o->threads, count_shard, &j);
     iter_counts *into = prefixes ? &s->prefixes : &s->domains;
-    for (size_t i = 0; i < n && e == MM_OK; i++) { /* merge in shard order: deterministic */
+    for (size_t i = 0; i < nw && e == MM_OK; i++) {
         e = iter_counts_merge(into, &j.parts[i]);
         for (int b = 0; b < 20 && !prefixes; b++) s->hist[b] += (double)j.hist[i][b];
+        s->score_sum += j.sum[i], s->score_sq += j.sq[i];
     }
-    for (size_t i = 0; j.parts && i < n; i++) iter_counts_free(&j.parts[i]);
+    for (size_t i = 0; j.parts && i < nw; i++)
+        iter_counts_free(&j.parts[i]);
     free(j.parts);
     free(j.hist);
+    free(j.sum);
+    free(j.sq);
+    if (e == MM_OK && !prefixes && s->sum.pool_pages) {
+        double n1 = (double)s->sum.pool_pages, m = s->score_sum / n1;
+        s->sum.score_mean = m;
+        s->sum.score_sd = sqrt(fmax(0, s->score_sq / n1 - m * m));
+    }
     return e;
 }
 
@@ -436,11 +567,11 @@ static double share(uint64_t collected, uint64_t pages) {
 
 static mm_err choose_domains(iter_state *s) {
     size_t n = mm_strmap_size(s->domains.keys);
-    s->math_domain = mm_calloc(n, sizeof *s->math_domain);
+    s->math_domain = mm_calloc(n ? n : 1, sizeof *s->math_domain);
     if (!s->math_domain) return MM_ERR_NOMEM;
     for (size_t i = 0; i < n; i++) {
-        bool m = share(s->domains.collected[i], s->domains.pages[i]) > s->o->domain_threshold &&
-                 s->domains.pages[i] >= s->o->domain_min_pages;
+        bool m = mm_iter_domain_is_math(s->domains.pages[i], s->domains.collected[i],
+                                        s->o->domain_threshold, s->o->domain_min_pages);
         s->math_domain[i] = m;
         if (!m) continue;
         s->sum.math_domains++;
@@ -458,42 +589,6 @@ static mm_err choose_domains(iter_state *s) {
 
 /* ---------------------------------------------------------------- prefixes */
 
-/* Read a person's decisions: a TSV with a header naming the columns "prefix" and "decision". */
-static mm_err load_annotations(const char *path, mm_strmap *allow, mm_strmap *deny) {
-    mm_lines *r;
-    MM_TRY(mm_lines_open(path, 0, &r));
-    const char *l;
-    size_t n;
-    mm_err e = MM_OK;
-    int col_prefix = -1, col_dec = -1;
-    while (e == MM_OK && mm_lines_next(r, &l, &n, &e) == 1) {
-        if (!n || l[0] == '#') continue;
-        char *line = mm_strndup(l, n), *save = NULL, *tok;
-        const char *f[32] = {0};
-        int nf = 0;
-        for (tok = strtok_r(line, "\t", &save); tok && nf < 32; tok = strtok_r(NULL, "\t", &save))
-            f[nf++] = tok;
-        if (col_prefix < 0) {
-            for (int i = 0; i < nf; i++) {
-                if (!strcmp(f[i], "prefix")) col_prefix = i;
-                if (!strcmp(f[i], "decision")) col_dec = i;
-            }
-            if (col_prefix < 0 || col_dec < 0)
-                e = mm_fail(MM_ERR_FORMAT, "%s: line %llu: the header must name the columns "
-                            "'prefix' and 'decision'", path,
-                            (unsigned long long)mm_lines_number(r));
-        } else if (col_prefix < nf && col_dec < nf) {
-            const char *d = f[col_dec];
-            mm_strmap *m = !strcmp(d, "allow") ? allow : !strcmp(d, "deny") ? deny : NULL;
-            if (m && mm_strmap_put(m, f[col_prefix], strlen(f[col_prefix]), NULL) < 0)
-                e = mm_fail(MM_ERR_NOMEM, "annotations");
-        }
-        free(line);
-    }
-    mm_lines_close(r);
-    return e;
-}
-
 /* "host/a/b/" -> "host/a/"; NULL for "host/a/" and "host/" ("host/" holds only top-level
  * pages, so it is nobody's parent). */
 static const char *parent_prefix(const char *p, char *out, size_t cap) {
@@ -506,16 +601,32 @@ static const char *parent_prefix(const char *p, char *out, size_t cap) {
     return out;
 }
 
-static mm_err choose_prefixes(iter_state *s, bool *have_annotations) {
+/* Where a person's decisions for iteration k are read, and its candidates written. */
+static void annotation_paths(const iter_state *s, char *decisions, char *candidates) {
+    snprintf(decisions, PATH_CAP, "%s/annotations/iter-%d.tsv", s->o->work_dir, s->k);
+    snprintf(candidates, PATH_CAP, "%s/annotations/iter-%d.candidates.tsv", s->o->work_dir, s->k);
+}
+
+/* Decisions for this iteration: the person's file of this iteration (with annotate), then the
+ * run-wide --annotations file for prefixes it leaves open, then the rule. */
+static mm_err load_decisions(const iter_state *s, mm_strmap *allow, mm_strmap *deny, bool *have) {
+    char dec[PATH_CAP], cand[PATH_CAP];
+    annotation_paths(s, dec, cand);
+    *have = false;
+    if (s->o->annotate && mm_file_done(dec)) {
+        MM_TRY(iter_load_annotations(dec, allow, deny));
+        *have = true;
+    }
+    if (s->o->annotations) MM_TRY(iter_load_annotations(s->o->annotations, allow, deny));
+    return MM_OK;
+}
+
+static mm_err choose_prefixes(iter_state *s, mm_strmap *allow, mm_strmap *deny) {
     size_t n = mm_strmap_size(s->prefixes.keys);
-    s->prefix_chosen = mm_calloc(n, sizeof *s->prefix_chosen);
-    s->prefix_reason = mm_calloc(n, sizeof *s->prefix_reason);
+    s->prefix_chosen = mm_calloc(n ? n : 1, sizeof *s->prefix_chosen);
+    s->prefix_reason = mm_calloc(n ? n : 1, sizeof *s->prefix_reason);
     if (!s->prefix_chosen || !s->prefix_reason) return MM_ERR_NOMEM;
-    mm_strmap *allow = mm_strmap_create(), *deny = mm_strmap_create();
-    mm_err e = allow && deny ? MM_OK : mm_fail(MM_ERR_NOMEM, "annotations");
-    *have_annotations = s->o->annotations != NULL;
-    if (e == MM_OK && s->o->annotations) e = load_annotations(s->o->annotations, allow, deny);
-    for (size_t i = 0; i < n && e == MM_OK; i++) {
+    for (size_t i = 0; i < n; i++) {
         const char *k = mm_strmap_key(s->prefixes.keys, i);
         bool rule = share(s->prefixes.collected[i], s->prefixes.pages[i]) >= s->o->prefix_threshold &&
                     s->prefixes.pages[i] >= s->o->prefix_min_pages;
@@ -531,7 +642,7 @@ static mm_err choose_prefixes(iter_state *s, bool *have_annotations) {
         }
     }
     /* a prefix under a chosen shorter prefix adds nothing */
-    for (size_t i = 0; i < n && e == MM_OK; i++) {
+    for (size_t i = 0; i < n; i++) {
         char par[1024], up[1024];
         const char *k = mm_strmap_key(s->prefixes.keys, i);
         if (!s->prefix_chosen[i]) continue;
@@ -547,16 +658,14 @@ static mm_err choose_prefixes(iter_state *s, bool *have_annotations) {
         }
     }
     for (size_t i = 0; i < n; i++) s->sum.math_prefixes += s->prefix_chosen[i];
-    mm_strmap_free(allow);
-    mm_strmap_free(deny);
-    return e;
+    return MM_OK;
 }
 
 /* ---------------------------------------------------------------- new positives */
 
 static bool under_chosen(const iter_state *s, const char *url, const char **which) {
     char p0[1024], p1[1024], p2[1024];
-    iter_url_prefixes(url, p0, p1, p2, sizeof p1);
+    mm_iter_url_prefixes(url, p0, p1, p2, sizeof p1);
     const char *cand[3] = {p0, p1, p2};
     for (int i = 0; i < 3; i++) {
         if (!cand[i][0]) continue;
@@ -567,6 +676,66 @@ static bool under_chosen(const iter_state *s, const char *url, const char **whic
         }
     }
     return false;
+}
+
+/* The score row of the next readable document of a shard: score files hold one row per
+ * readable document, in shard order, so a shard and its score file are read side by side
+ * instead of holding the collected ids in memory.  1 = row matches the document, 0 = the
+ * document had no usable id (its row is skipped too); an error when the two disagree. */
+static int next_row_of(mm_clf_scores *sc, const mm_doc *d, const char *score_path,
+                       mm_clf_score_row *row, mm_err *e) {
+    int rc = mm_clf_scores_next(sc, row, e);
+    if (*e != MM_OK) return 0;
+    if (rc == 0) {
+        *e = mm_fail(MM_ERR_MISMATCH,
+                     "%s: ends before document %s of its shard (score the "
+                     "pool again: delete the iteration's scores/)",
+                     score_path, d->id);
+        return 0;
+    }
+    if (rc < 0 || !d->id[0]) return 0;
+    if (strcmp(row->id, d->id)) {
+        *e = mm_fail(MM_ERR_MISMATCH,
+                     "%s: row for %s where its shard has %s (score the pool "
+                     "again: delete the iteration's scores/)",
+                     score_path, row->id, d->id);
+        return 0;
+    }
+    return 1;
+}
+
+static mm_err new_positives_of(iter_state *s, size_t i, mm_out *od, mm_out *op, mm_buf *line) {
+    mm_doc_reader *r;
+    MM_TRY(mm_doc_reader_open(s->o->pool[i], &r));
+    mm_clf_scores *sc;
+    mm_err e = mm_clf_scores_open(s->score_paths[i], &sc);
+    if (e != MM_OK) {
+        mm_doc_reader_close(r);
+        return e;
+    }
+    mm_doc d;
+    mm_clf_score_row row;
+    int rc;
+    const char *which;
+    while (e == MM_OK && (rc = mm_doc_reader_next(r, &d, &e)) != 0) {
+        if (rc < 0) continue;
+        if (next_row_of(sc, &d, s->score_paths[i], &row, &e) != 1) continue;
+        size_t idn = strlen(d.id);
+        if (mm_select_cut_has(&s->cut, row.score, row.id) ||
+            mm_idset_has(s->positive_ids, d.id, idn))
+            continue;
+        if (!under_chosen(s, d.url, &which)) continue;
+        e = mm_out_write(od, d.raw, d.raw_len);
+        if (e == MM_OK) e = mm_out_write(od, "\n", 1);
+        mm_buf_clear(line);
+        mm_buf_printf(line, "%s\t%s\t%s\t%s\t%d\n", d.id, d.url, d.domain, which, s->k);
+        if (e == MM_OK) e = mm_out_write(op, line->data, line->len);
+        if (e == MM_OK) e = mm_idset_add(s->positive_ids, d.id, idn); /* once per page */
+        s->sum.new_positives++;
+    }
+    mm_clf_scores_close(sc);
+    mm_doc_reader_close(r);
+    return e;
 }
 
 static mm_err add_new_positives(iter_state *s) {
@@ -582,28 +751,8 @@ static mm_err add_new_positives(iter_state *s) {
     }
     mm_buf line = {0};
     e = mm_out_write(op, "id\turl\tdomain\tprefix\titeration\n", 31);
-    for (size_t i = 0; i < s->o->npool && e == MM_OK; i++) {
-        mm_doc_reader *r;
-        if ((e = mm_doc_reader_open(s->o->pool[i], &r)) != MM_OK) break;
-        mm_doc d;
-        int rc;
-        const char *which;
-        while (e == MM_OK && (rc = mm_doc_reader_next(r, &d, &e)) != 0) {
-            if (rc < 0 || !d.id[0]) continue;
-            size_t idn = strlen(d.id);
-            if (mm_idset_has(s->collected, d.id, idn) || mm_idset_has(s->positive_ids, d.id, idn))
-                continue;
-            if (!under_chosen(s, d.url, &which)) continue;
-            e = mm_out_write(od, d.raw, d.raw_len);
-            if (e == MM_OK) e = mm_out_write(od, "\n", 1);
-            mm_buf_clear(&line);
-            mm_buf_printf(&line, "%s\t%s\t%s\t%s\t%d\n", d.id, d.url, d.domain, which, s->k);
-            if (e == MM_OK) e = mm_out_write(op, line.data, line.len);
-            if (e == MM_OK) e = mm_idset_add(s->positive_ids, d.id, idn); /* once per page */
-            s->sum.new_positives++;
-        }
-        mm_doc_reader_close(r);
-    }
+    for (size_t i = 0; i < s->o->npool && e == MM_OK; i++)
+        e = new_positives_of(s, i, od, op, &line);
     mm_buf_free(&line);
     if (e == MM_OK) e = mm_out_commit(od);
     else mm_out_abort(od);
@@ -614,56 +763,118 @@ static mm_err add_new_positives(iter_state *s) {
 
 /* ---------------------------------------------------------------- one iteration */
 
-static mm_err overlap_with_prev(iter_state *s) {
-    char ids[PATH_CAP];
-    path_in(ids, s->tmp, "collected.ids");
-    s->sum.overlap_prev = 0;
-    if (s->prev_collected) {
-        mm_lines *r;
-        MM_TRY(mm_lines_open(ids, 0, &r));
-        const char *l;
-        size_t n;
-        mm_err e;
-        while (mm_lines_next(r, &l, &n, &e) == 1)
-            if (n && mm_idset_has(s->prev_collected, l, n)) s->sum.overlap_prev++;
-        mm_lines_close(r);
-        MM_TRY(e);
+/* Pages collected by both this and the previous iteration: the two iterations' score files of
+ * a shard list the same documents in the same order, so they are read side by side. */
+static mm_err overlap_shard(iter_state *s, size_t i, const mm_select_cut *pc, uint64_t *both) {
+    char prev[PATH_CAP];
+    snprintf(prev, sizeof prev, "%s/iter-%d/scores/%s.scores.tsv", s->o->work_dir, s->k - 1,
+             s->stems[i]);
+    mm_clf_scores *a, *b;
+    MM_TRY(mm_clf_scores_open(s->score_paths[i], &a));
+    mm_err e = mm_clf_scores_open(prev, &b);
+    mm_clf_score_row ra, rb;
+    while (e == MM_OK) {
+        int ka = mm_clf_scores_next(a, &ra, &e);
+        if (e != MM_OK) break;
+        int kb = mm_clf_scores_next(b, &rb, &e);
+        if (e != MM_OK || (ka == 0 && kb == 0)) break;
+        if ((ka == 0) != (kb == 0) || (ka > 0 && kb > 0 && strcmp(ra.id, rb.id))) {
+            e = mm_fail(MM_ERR_MISMATCH,
+                        "%s and %s do not list the same documents: was the pool "
+                        "changed between iterations?",
+                        s->score_paths[i], prev);
+            break;
+        }
+        if (ka > 0 && kb > 0 && mm_select_cut_has(&s->cut, ra.score, ra.id) &&
+            mm_select_cut_has(pc, rb.score, rb.id))
+            (*both)++;
     }
+    mm_clf_scores_close(a);
+    mm_clf_scores_close(b);
+    return e;
+}
+
+static mm_err overlap_with_prev(iter_state *s) {
+    s->sum.overlap_prev = 0;
+    s->sum.new_share = 1;
+    if (!s->prev) return MM_OK;
+    mm_select_cut pc;
+    prev_cut(s->prev, &pc);
+    for (size_t i = 0; i < s->o->npool; i++)
+        MM_TRY(overlap_shard(s, i, &pc, &s->sum.overlap_prev));
     s->sum.new_share =
         s->sum.collected ? 1.0 - (double)s->sum.overlap_prev / (double)s->sum.collected : 0;
-    if (!s->prev_collected) s->sum.new_share = 1;
+    return MM_OK;
+}
+
+/* Train and validate; false when the run stops here (no negatives, or no signal). */
+static mm_err train_and_check(iter_state *s, mm_iter_result *res, bool *go_on) {
+    *go_on = false;
+    MM_TRY(train_model(s, res));
+    if (res->done == MM_ITER_DONE_NO_NEGATIVES) return MM_OK;
+    if (!isnan(s->sum.valid_auc) && s->sum.valid_auc < s->o->min_auc) {
+        res->done = MM_ITER_DONE_NO_SIGNAL;
+        return MM_OK;
+    }
+    *go_on = true;
+    return MM_OK;
+}
+
+static mm_err domains_and_prefixes(iter_state *s, mm_iter_result *res) {
+    MM_TRY(iter_counts_init(&s->domains));
+    MM_TRY(count_all(s, false));
+    MM_TRY(choose_domains(s));
+    MM_TRY(iter_counts_init(&s->prefixes));
+    MM_TRY(count_all(s, true));
+    mm_strmap *allow = mm_strmap_create(), *deny = mm_strmap_create();
+    bool have = false;
+    mm_err e = allow && deny ? MM_OK : mm_fail(MM_ERR_NOMEM, "annotations");
+    if (e == MM_OK) e = load_decisions(s, allow, deny, &have);
+    if (e == MM_OK) e = choose_prefixes(s, allow, deny);
+    mm_strmap_free(allow);
+    mm_strmap_free(deny);
+    MM_TRY(e);
+    MM_TRY(iter_write_domains(s->tmp, &s->domains, s->math_domain));
+    char p[PATH_CAP], dec[PATH_CAP], cand[PATH_CAP];
+    path_in(p, s->tmp, "prefixes.tsv");
+    annotation_paths(s, dec, cand);
+    bool wait = s->o->annotate && !have;
+    MM_TRY(iter_write_prefixes(p, &s->prefixes, s->prefix_chosen,
+                               (const char *const *)s->prefix_reason, false));
+    if (wait) {
+        char dir[PATH_CAP];
+        snprintf(dir, sizeof dir, "%s/annotations", s->o->work_dir);
+        MM_TRY(mm_mkdirs(dir));
+        MM_TRY(iter_write_prefixes(cand, &s->prefixes, s->prefix_chosen,
+                                   (const char *const *)s->prefix_reason, true));
+        res->done = MM_ITER_DONE_ANNOTATE;
+        snprintf(res->annotate_path, sizeof res->annotate_path, "%s", cand);
+        snprintf(res->decisions_path, sizeof res->decisions_path, "%s", dec);
+        return MM_OK;
+    }
+    if (have) {
+        char copy[PATH_CAP];
+        path_in(copy, s->tmp, "annotations.tsv");
+        MM_TRY(iter_copy_file(dec, copy));
+    } else if (s->o->annotations) {
+        char copy[PATH_CAP];
+        path_in(copy, s->tmp, "annotations.tsv");
+        MM_TRY(iter_copy_file(s->o->annotations, copy));
+    }
     return MM_OK;
 }
 
 static mm_err run_iteration(iter_state *s, mm_iter_result *res) {
     double t0 = mm_now();
     MM_TRY(mm_mkdirs(s->tmp));
-    s->positive_ids = NULL;
-    MM_TRY(mm_idset_create(&s->positive_ids));
-    MM_TRY(train_model(s));
+    bool go_on;
+    MM_TRY(train_and_check(s, res, &go_on));
+    if (!go_on) return MM_OK;
     MM_TRY(score_pool(s));
     MM_TRY(collect(s));
     MM_TRY(overlap_with_prev(s));
-    MM_TRY(iter_counts_init(&s->domains));
-    MM_TRY(count_all(s, false));
-    MM_TRY(choose_domains(s));
-    MM_TRY(iter_counts_init(&s->prefixes));
-    MM_TRY(count_all(s, true));
-    bool annotated;
-    MM_TRY(choose_prefixes(s, &annotated));
-    MM_TRY(iter_write_domains(s->tmp, &s->domains, s->math_domain));
-    MM_TRY(iter_write_prefixes(s->tmp, &s->prefixes, s->prefix_chosen,
-                               (const char *const *)s->prefix_reason, s->o->annotate && !annotated));
-    if (s->o->annotate && !annotated) {
-        res->done = MM_ITER_DONE_ANNOTATE;
-        path_in(res->annotate_path, s->tmp, "prefixes.tsv");
-        return MM_OK;
-    }
-    if (s->o->annotations) {
-        char copy[PATH_CAP];
-        path_in(copy, s->tmp, "annotations.tsv");
-        MM_TRY(iter_copy_file(s->o->annotations, copy));
-    }
+    MM_TRY(domains_and_prefixes(s, res));
+    if (res->done == MM_ITER_DONE_ANNOTATE) return MM_OK;
     MM_TRY(add_new_positives(s));
     s->sum.seconds = mm_now() - t0;
     MM_TRY(iter_write_report(s->tmp, &s->sum, s->hist, &s->domains, s->math_domain));
@@ -673,14 +884,17 @@ static mm_err run_iteration(iter_state *s, mm_iter_result *res) {
 }
 
 static void state_free(iter_state *s) {
-    mm_idset_free(s->collected);
+    mm_idset_free(s->prev_collected);
     mm_idset_free(s->positive_ids);
+    mm_select_cut_free(&s->cut);
     if (s->score_paths) free_strs(s->score_paths, s->o->npool);
     iter_counts_free(&s->domains);
     iter_counts_free(&s->prefixes);
     free(s->math_domain);
     free(s->prefix_chosen);
     free(s->prefix_reason);
+    free(s->vpos);
+    free(s->vneg);
 }
 
 /* The math domains of a finished iteration, from its domains.tsv. */
@@ -703,52 +917,78 @@ static mm_err load_math_domains(const char *dir, mm_strmap **out) {
     return e;
 }
 
-mm_err mm_iter_run(const mm_iter_opts *o, mm_iter_event_fn on_iter, void *arg,
-                   mm_iter_result *res) {
-    memset(res, 0, sizeof *res);
-    if (!o->npool) return mm_fail(MM_ERR_ARG, "the pool is empty: give document shards with --pool");
-    if (!o->npositives) return mm_fail(MM_ERR_ARG, "no seed: give --positives");
-    MM_TRY(check_config(o));
-    mm_idset *prev = NULL;
+int mm_iter_stop_after(const mm_iter_opts *o, const mm_iter_summary *s) {
+    if (s->iter >= 2 && s->new_share < o->min_new) return MM_ITER_DONE_CONVERGED;
+    if (s->new_positives == 0) return MM_ITER_DONE_NO_NEW;
+    if (s->iter >= o->max_iter) return MM_ITER_DONE_MAX;
+    return -1;
+}
+
+/* Set up iteration k's state (what it carries over from k-1). */
+static mm_err state_init(iter_state *s, const mm_iter_opts *o, int k, char **stems,
+                         const mm_iter_summary *prev, mm_strmap *prev_math) {
+    memset(s, 0, sizeof *s);
+    s->o = o, s->k = k, s->stems = stems, s->prev = prev, s->prev_math = prev_math;
+    s->sum.iter = k;
+    snprintf(s->dir, sizeof s->dir, "%s/iter-%d", o->work_dir, k);
+    snprintf(s->tmp, sizeof s->tmp, "%s/iter-%d.tmp", o->work_dir, k);
+    MM_TRY(mm_idset_create(&s->positive_ids));
+    if (prev && o->exclude_collected) {
+        char ids[PATH_CAP];
+        snprintf(ids, sizeof ids, "%s/iter-%d/collected.ids", o->work_dir, k - 1);
+        MM_TRY(mm_idset_load(ids, &s->prev_collected));
+    }
+    return MM_OK;
+}
+
+static mm_err run_all(const mm_iter_opts *o, char **stems, mm_iter_summary *all,
+                      mm_iter_event_fn on_iter, void *arg, mm_iter_result *res) {
     mm_strmap *prev_math = NULL;
-    mm_iter_summary *all = mm_calloc((size_t)o->max_iter + 1, sizeof *all);
-    if (!all) return MM_ERR_NOMEM;
     mm_err e = MM_OK;
     res->done = MM_ITER_DONE_MAX;
     for (int k = 1; k <= o->max_iter && e == MM_OK; k++) {
-        iter_state s = {.o = o, .k = k, .prev_collected = prev, .prev_math = prev_math};
-        snprintf(s.dir, sizeof s.dir, "%s/iter-%d", o->work_dir, k);
-        snprintf(s.tmp, sizeof s.tmp, "%s/iter-%d.tmp", o->work_dir, k);
-        bool resumed = dir_exists(s.dir);
-        if (resumed) e = iter_read_summary(s.dir, &s.sum);
-        else e = run_iteration(&s, res);
-        if (e == MM_OK && res->done == MM_ITER_DONE_ANNOTATE) {
-            state_free(&s);
-            break;
-        }
+        iter_state s;
+        e = state_init(&s, o, k, stems, k > 1 ? &all[k - 2] : NULL, prev_math);
+        bool resumed = e == MM_OK && dir_exists(s.dir);
+        if (e == MM_OK) e = resumed ? iter_read_summary(s.dir, &s.sum) : run_iteration(&s, res);
         s.sum.iter = k;
-        if (e == MM_OK) all[k - 1] = s.sum;
-        res->iterations = k;
-        if (e == MM_OK && on_iter) on_iter(arg, &s.sum, resumed);
+        bool stopped_inside = e == MM_OK && !resumed && res->done != MM_ITER_DONE_MAX;
+        if (stopped_inside) res->last = s.sum;
+        if (e == MM_OK && !stopped_inside) {
+            all[k - 1] = s.sum;
+            res->iterations = k;
+            res->last = s.sum;
+            if (on_iter) on_iter(arg, &s.sum, resumed);
+        }
         state_free(&s);
-        mm_idset_free(prev);
         mm_strmap_free(prev_math);
-        prev = NULL;
         prev_math = NULL;
-        if (e != MM_OK) break;
-        char ids[PATH_CAP];
-        path_in(ids, s.dir, "collected.ids");
-        if ((e = mm_idset_load(ids, &prev)) != MM_OK) break;
+        if (e != MM_OK || stopped_inside) break;
         if ((e = load_math_domains(s.dir, &prev_math)) != MM_OK) break;
-        if (k >= 2 && s.sum.new_share < o->min_new) {
-            res->done = MM_ITER_DONE_CONVERGED;
+        int stop = mm_iter_stop_after(o, &all[k - 1]);
+        if (stop >= 0) {
+            res->done = (mm_iter_done)stop;
             break;
         }
     }
-    if (e == MM_OK && res->iterations > 0 && res->done != MM_ITER_DONE_ANNOTATE)
-        e = iter_write_final(o->work_dir, all, (size_t)res->iterations);
-    mm_idset_free(prev);
     mm_strmap_free(prev_math);
+    return e;
+}
+
+mm_err mm_iter_run(const mm_iter_opts *o, mm_iter_event_fn on_iter, void *arg,
+                   mm_iter_result *res) {
+    memset(res, 0, sizeof *res);
+    if (!o->npool)
+        return mm_fail(MM_ERR_ARG, "the pool is empty: give document shards with --pool");
+    if (!o->npositives) return mm_fail(MM_ERR_ARG, "no seed: give --positives");
+    MM_TRY(check_config(o));
+    char **stems;
+    MM_TRY(mm_clf_unique_stems(o->pool, o->npool, &stems));
+    mm_iter_summary *all = mm_calloc((size_t)o->max_iter + 1, sizeof *all);
+    mm_err e = all ? run_all(o, stems, all, on_iter, arg, res) : MM_ERR_NOMEM;
+    if (e == MM_OK && res->iterations > 0)
+        e = iter_write_final(o->work_dir, all, (size_t)res->iterations);
+    mm_clf_free_stems(stems, o->npool);
     free(all);
     return e;
 }

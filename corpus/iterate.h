@@ -1,28 +1,40 @@
 /* corpus/iterate.h — DeepSeekMath's iterative seed expansion with domain-level recall.
  *
  * One iteration K (1-based) over a fixed pool of document shards:
- *   1. positives = the seed + every page that earlier iterations added (new_positives);
- *      negatives = as many pages drawn at random from the pool (seeded), never a page that the
- *      previous iteration collected nor a positive;
- *   2. train a fastText classifier (classifier/), score every pool shard (one score file each);
- *   3. collect: the pages selected by threshold / top fraction / token budget (as `select`);
- *   4. domain statistics from the score files (pages, collected); a domain is math when its
- *      collected share exceeds `domain_threshold` and it has at least `domain_min_pages`;
- *   5. URL prefix statistics inside math domains (host + first one and two directory segments);
+ *   1. positives = the seed + every page that earlier iterations added (new_positives), a
+ *      random sample of at most `pos_cap` of them; negatives = as many pages (at most
+ *      `neg_cap`) drawn at random from the whole pool (seeded bottom-k by URL hash), never a
+ *      positive, and with `exclude_collected` never a page iteration K-1 collected;
+ *   2. train a fastText classifier (classifier/) on all but a held-out `valid_frac` of each
+ *      class, with at least `min_updates` updates (epochs raised for small seeds); validate it
+ *      on the held-out part (ROC-AUC); when the AUC is under `min_auc` the classifier separates
+ *      nothing and the run stops (MM_ITER_DONE_NO_SIGNAL) before collecting anything;
+ *   3. score every pool shard (one score file each, names unique within the pool);
+ *   4. collect: the pages selected by threshold / top fraction / token budget (as `select`),
+ *      the cut-off found from score histograms in bounded memory;
+ *   5. domain statistics from the score files (pages, collected) per host (or registered
+ *      domain); a domain is math when its collected share exceeds `domain_threshold` and it has
+ *      at least `domain_min_pages`;
+ *   6. URL prefix statistics inside math domains (host + first one and two directory segments);
  *      math prefixes chosen by rule (share and page thresholds) or by a person's annotations;
- *   6. pages under math prefixes that were not collected become new positives of iteration K+1.
+ *   7. pages under math prefixes that were not collected become new positives of iteration K+1.
  * It stops when the share of iteration K's collection that K-1 had not collected falls below
- * `min_new`, or after `max_iter` iterations.
+ * `min_new` (MM_ITER_DONE_CONVERGED), when iteration K added no new positives (the next one
+ * would train on the same positives: MM_ITER_DONE_NO_NEW), when the pool has no page left to
+ * draw negatives from (MM_ITER_DONE_NO_NEGATIVES), or after `max_iter` iterations.
  *
  * Work dir: config.json (what the run was started with; a rerun with another configuration is
  * refused) and iter-K/ for each finished iteration, built in iter-K.tmp/ and renamed when
  * complete, so an iteration is there completely or not at all; a rerun resumes from the last
  * finished iteration and reuses the finished files inside iter-K.tmp/ (each is atomic).
+ * With `annotate`, iteration K stops at its prefix candidates (annotations/iter-K.candidates.tsv)
+ * until a person's decisions are saved as annotations/iter-K.tsv; a rerun then finishes K and
+ * stops at K+1's candidates.
  * Deterministic for a given seed (fastText trains with one thread unless told otherwise).
  *
- * Scale: scoring and the domain/prefix counts run per shard (threads here, a job array on a
- * cluster: `mathmine classify score` per shard, then this driver's merge); the merged state is
- * per-domain and per-prefix counters plus the collected id set, never the text. */
+ * Memory: the reduce reads the score files shard by shard: score histograms for the cut-off,
+ * per-domain and per-prefix counters (per thread, merged), the ids of the positives; never the
+ * text of the pool nor a sort of every score row. */
 #ifndef MM_ITERATE_H
 #define MM_ITERATE_H
 
@@ -33,7 +45,7 @@
 #include "classifier/classifier.h"
 #include "common/error.h"
 
-typedef enum { MM_ITER_KEY_DOMAIN, MM_ITER_KEY_HOST } mm_iter_key;
+typedef enum { MM_ITER_KEY_HOST, MM_ITER_KEY_DOMAIN } mm_iter_key;
 
 typedef struct mm_iter_opts {
     const char *const *positives; /* seed: document shards or text files */
@@ -46,13 +58,20 @@ typedef struct mm_iter_opts {
     double min_new;          /* 0.02 */
     mm_select_mode collect_mode; /* MM_SELECT_THRESHOLD */
     double collect_value;    /* 0.5 */
+    uint64_t pos_cap;        /* 500000: positives sampled for training (the paper's 500K) */
+    uint64_t neg_cap;        /* 500000: negatives at most (as many as the positives) */
+    bool exclude_collected;  /* false: negatives never pages the previous iteration collected */
+    double valid_frac;       /* 0.1: held out of each class to validate the classifier */
+    double min_auc;          /* 0.75: stop when the held-out ROC-AUC is below */
+    uint64_t min_updates;    /* 20000: epochs raised until epochs x documents reach this */
     double domain_threshold; /* 0.10 */
     uint64_t domain_min_pages; /* 5 */
     double prefix_threshold; /* 0.30: collected share a prefix needs (rule mode) */
     uint64_t prefix_min_pages; /* 5 */
-    mm_iter_key key;         /* MM_ITER_KEY_DOMAIN */
-    bool annotate;           /* stop after writing the prefix candidates for a person */
-    const char *annotations; /* TSV with columns prefix and decision (allow|deny), or NULL */
+    mm_iter_key key;           /* MM_ITER_KEY_HOST (the paper's base URL) */
+    bool annotate;             /* each iteration waits for a person's prefix decisions */
+    const char *annotations;   /* TSV with columns prefix and decision (allow|deny) applied to
+                                  every iteration, or NULL */
     int threads;             /* scoring / counting threads, 0 = all cores */
     mm_clf_train_opts train; /* fastText settings (DeepSeekMath defaults, threads 1) */
 } mm_iter_opts;
@@ -67,25 +86,54 @@ typedef struct mm_iter_summary {
     uint64_t overlap_prev; /* collected pages the previous iteration collected too */
     double new_share;      /* 1 - overlap_prev / collected (1 for the first iteration) */
     uint64_t math_domains, domains_gained, domains_lost, math_prefixes;
-    double cutoff;         /* score of the last collected page */
+    double cutoff; /* lowest collected score */
+    /* the classifier: epochs used, held-out documents and how it did on them */
+    uint64_t epochs, valid_pos, valid_neg;
+    double valid_auc;                     /* ROC-AUC on the held-out documents */
+    double valid_precision, valid_recall; /* at the collection cut-off */
+    double score_mean, score_sd;          /* the spread of the pool's scores */
     double seconds;
+    /* the cut (mm_select_cut): kept so the next iteration can compare collections */
+    bool cut_none, cut_all_ties;
+    double cut_score;
+    char cut_id[256];
 } mm_iter_summary;
 
 /* Called after each finished (or resumed) iteration; the library prints nothing itself. */
 typedef void (*mm_iter_event_fn)(void *arg, const mm_iter_summary *s, bool resumed);
 
 typedef enum {
-    MM_ITER_DONE_CONVERGED, /* the stop rule fired */
-    MM_ITER_DONE_MAX,       /* max_iter reached */
-    MM_ITER_DONE_ANNOTATE,  /* stopped for annotation (see annotate_path) */
-    MM_ITER_DONE_NO_NEW,    /* nothing new to add to the positives: another round would repeat */
+    MM_ITER_DONE_CONVERGED,    /* the stop rule fired */
+    MM_ITER_DONE_MAX,          /* max_iter reached */
+    MM_ITER_DONE_ANNOTATE,     /* stopped for annotation (see annotate_path) */
+    MM_ITER_DONE_NO_NEW,       /* nothing new to add to the positives: another round would repeat */
+    MM_ITER_DONE_NO_SIGNAL,    /* the classifier separates nothing (held-out AUC < min_auc) */
+    MM_ITER_DONE_NO_NEGATIVES, /* every pool page is a positive: nothing to draw negatives from */
 } mm_iter_done;
 
 typedef struct mm_iter_result {
     mm_iter_done done;
     int iterations;
     char annotate_path[4096]; /* where the prefix candidates were written, with --annotate */
+    char decisions_path[4096]; /* where the person's decisions are expected */
+    mm_iter_summary last;      /* the iteration that stopped the run (NO_SIGNAL: its AUC) */
 } mm_iter_result;
+
+/* The parts of the algorithm worth testing alone. */
+/* Key of a page: its host, or its registered domain (the shard's "domain" field when set). */
+MM_API void mm_iter_page_key(const char *url, const char *domain, mm_iter_key key, char *out,
+                             size_t cap);
+/* The URL prefixes of a page: "host/seg1/" (level 1) and "host/seg1/seg2/" (level 2), where
+ * segments are directories (followed by '/'); a page with no directory has the level-0 prefix
+ * "host/" instead.  "" where a level does not apply. */
+MM_API void mm_iter_url_prefixes(const char *url, char *p0, char *p1, char *p2, size_t cap);
+/* The domain rule: math when more than `threshold` of its pages were collected and it has at
+ * least `min_pages` pages. */
+MM_API bool mm_iter_domain_is_math(uint64_t pages, uint64_t collected, double threshold,
+                                   uint64_t min_pages);
+/* Which stop rule (an mm_iter_done) ends the run after the finished iteration `s`; -1 = go
+ * on.  Order: no new positives, then the new-share rule (from iteration 2), then max_iter. */
+MM_API int mm_iter_stop_after(const mm_iter_opts *o, const mm_iter_summary *s);
 
 MM_API mm_err mm_iter_run(const mm_iter_opts *o, mm_iter_event_fn on_iter, void *arg,
                           mm_iter_result *res);

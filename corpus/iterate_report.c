@@ -52,7 +52,7 @@ mm_err iter_write_domains(const char *dir, const iter_counts *d, const bool *mat
     return e;
 }
 
-mm_err iter_write_prefixes(const char *dir, const iter_counts *p, const bool *chosen,
+mm_err iter_write_prefixes(const char *path, const iter_counts *p, const bool *chosen,
                            const char *const *reason, bool for_person) {
     size_t *ord = iter_counts_order(p);
     if (!ord) return MM_ERR_NOMEM;
@@ -60,7 +60,8 @@ mm_err iter_write_prefixes(const char *dir, const iter_counts *p, const bool *ch
     if (for_person)
         mm_buf_puts(&b, "# Mark each prefix: set 'decision' to allow (a math part of the site) or "
                         "deny; rows left '?' follow the rule's suggestion.\n"
-                        "# Then rerun the same command with --annotations THIS_FILE.\n");
+                        "# Then save this file as iter-K.tsv beside it (K: this iteration) and "
+                        "rerun the same command.\n");
     mm_buf_puts(&b, "prefix\tpages\tcollected\tshare\tdecision\treason\n");
     for (size_t i = 0; i < mm_strmap_size(p->keys); i++) {
         size_t k = ord[i];
@@ -70,25 +71,39 @@ mm_err iter_write_prefixes(const char *dir, const iter_counts *p, const bool *ch
                       frac(p->collected[k], p->pages[k]), dec, for_person ? "suggested " : "",
                       for_person ? (chosen[k] ? "allow" : "deny") : reason[k]);
     }
-    mm_err e = write_in(dir, "prefixes.tsv", &b);
+    mm_err e = write_whole(path, &b);
     mm_buf_free(&b);
     free(ord);
     return e;
 }
 
+/* The numeric fields of mm_iter_summary in report.json: U = unsigned, D = double. */
+#define SUMMARY_FIELDS(U, D)                                                                       \
+    U(positives) U(new_positives) U(negatives) U(pool_pages) U(collected) U(collected_tokens)      \
+    U(overlap_prev) D(new_share) U(math_domains) U(domains_gained) U(domains_lost)                 \
+    U(math_prefixes) D(cutoff) U(epochs) U(valid_pos) U(valid_neg) D(valid_auc)                   \
+    D(valid_precision) D(valid_recall) D(score_mean) D(score_sd) D(seconds)
+
 static void summary_json(mm_jw *w, const mm_iter_summary *s) {
     mm_jw_obj_begin(w);
-#define U(name)                                                                                    \
-    mm_jw_key(w, #name);                                                                           \
-    mm_jw_uint(w, s->name)
-#define D(name)                                                                                    \
-    mm_jw_key(w, #name);                                                                           \
-    mm_jw_double(w, s->name)
+#define U(name) mm_jw_key(w, #name), mm_jw_uint(w, s->name);
+#define D(name) mm_jw_key(w, #name), mm_jw_double(w, s->name);
     mm_jw_key(w, "iter");
     mm_jw_int(w, s->iter);
-    U(positives); U(new_positives); U(negatives); U(pool_pages); U(collected);
-    U(collected_tokens); U(overlap_prev); D(new_share); U(math_domains); U(domains_gained);
-    U(domains_lost); U(math_prefixes); D(cutoff); D(seconds);
+    SUMMARY_FIELDS(U, D)
+    mm_jw_key(w, "cut");
+    mm_jw_obj_begin(w);
+    mm_jw_key(w, "none");
+    mm_jw_bool(w, s->cut_none);
+    mm_jw_key(w, "all_ties");
+    mm_jw_bool(w, s->cut_all_ties);
+    mm_jw_key(w, "score"); /* as text: exact, and -inf (every page collected) survives */
+    char num[40];
+    snprintf(num, sizeof num, "%.17g", s->cut_score);
+    mm_jw_string(w, num);
+    mm_jw_key(w, "id");
+    mm_jw_string(w, s->cut_id);
+    mm_jw_obj_end(w);
 #undef U
 #undef D
     mm_jw_obj_end(w);
@@ -152,14 +167,18 @@ mm_err iter_read_summary(const char *dir, mm_iter_summary *s) {
     MM_TRY(mm_json_parse_file(p, &doc, &root));
     const mm_json *j = mm_json_get(root, "summary");
     memset(s, 0, sizeof *s);
-#define U(name) s->name = (uint64_t)mm_json_get_num(j, #name, 0)
-#define D(name) s->name = mm_json_get_num(j, #name, 0)
+#define U(name) s->name = (uint64_t)mm_json_get_num(j, #name, 0);
+#define D(name) s->name = mm_json_get_num(j, #name, 0);
     s->iter = (int)mm_json_get_num(j, "iter", 0);
-    U(positives); U(new_positives); U(negatives); U(pool_pages); U(collected);
-    U(collected_tokens); U(overlap_prev); D(new_share); U(math_domains); U(domains_gained);
-    U(domains_lost); U(math_prefixes); D(cutoff); D(seconds);
+    SUMMARY_FIELDS(U, D)
 #undef U
 #undef D
+    const mm_json *c = mm_json_get(j, "cut");
+    const mm_json *none = mm_json_get(c, "none"), *ties = mm_json_get(c, "all_ties");
+    s->cut_none = !c || (none && none->type == MM_JSON_BOOL && none->b);
+    s->cut_all_ties = ties && ties->type == MM_JSON_BOOL && ties->b;
+    s->cut_score = strtod(mm_json_get_str(c, "score", "0"), NULL);
+    snprintf(s->cut_id, sizeof s->cut_id, "%s", mm_json_get_str(c, "id", ""));
     mm_json_doc_free(doc);
     return MM_OK;
 }
@@ -208,5 +227,58 @@ mm_err iter_write_final(const char *work_dir, const mm_iter_summary *all, size_t
     free(col);
     free(pos);
     mm_buf_free(&b);
+    return e;
+}
+
+/* A person's decisions: a TSV whose header names the columns "prefix" and "decision"; '#'
+ * lines are comments.  A decision is allow, deny, or '?' / empty (undecided: the rule
+ * decides).  A prefix already in `allow` or `deny` keeps its decision. */
+mm_err iter_load_annotations(const char *path, mm_strmap *allow, mm_strmap *deny) {
+    mm_lines *r;
+    MM_TRY(mm_lines_open(path, 0, &r));
+    const char *l;
+    size_t n;
+    mm_err e = MM_OK;
+    int col_prefix = -1, col_dec = -1;
+    while (e == MM_OK && mm_lines_next(r, &l, &n, &e) == 1) {
+        if (!n || l[0] == '#') continue;
+        char *line = mm_strndup(l, n);
+        if (!line) {
+            e = mm_fail(MM_ERR_NOMEM, "annotations");
+            break;
+        }
+        const char *f[32] = {0};
+        int nf = 0;
+        for (char *p = line; p && nf < 32;) { /* empty fields count: strtok would skip them */
+            f[nf++] = p;
+            p = strchr(p, '\t');
+            if (p) *p++ = 0;
+        }
+        if (col_prefix < 0) {
+            for (int i = 0; i < nf; i++) {
+                if (!strcmp(f[i], "prefix")) col_prefix = i;
+                if (!strcmp(f[i], "decision")) col_dec = i;
+            }
+            if (col_prefix < 0 || col_dec < 0)
+                e = mm_fail(MM_ERR_FORMAT,
+                            "%s: line %llu: the header must name the columns "
+                            "'prefix' and 'decision'",
+                            path, (unsigned long long)mm_lines_number(r));
+        } else if (col_prefix < nf) {
+            const char *k = f[col_prefix], *d = col_dec < nf ? f[col_dec] : "";
+            size_t kn = strlen(k);
+            mm_strmap *m = !strcmp(d, "allow") ? allow : !strcmp(d, "deny") ? deny : NULL;
+            if (!m && strcmp(d, "?") && d[0])
+                e = mm_fail(MM_ERR_FORMAT,
+                            "%s: line %llu: decision '%s' for %s: write allow, "
+                            "deny or ?",
+                            path, (unsigned long long)mm_lines_number(r), d, k);
+            else if (m && mm_strmap_find(allow, k, kn) < 0 && mm_strmap_find(deny, k, kn) < 0 &&
+                     mm_strmap_put(m, k, kn, NULL) < 0)
+                e = mm_fail(MM_ERR_NOMEM, "annotations");
+        }
+        free(line);
+    }
+    mm_lines_close(r);
     return e;
 }

@@ -8,14 +8,17 @@
 #include "corpus/iterate_stats.h"
 
 mm_err iter_write_domains(const char *dir, const iter_counts *d, const bool *math);
-/* `for_person`: the decision column is left for a person ("?"), the rule's choice shown as a
- * suggestion. */
-mm_err iter_write_prefixes(const char *dir, const iter_counts *p, const bool *chosen,
+/* prefixes.tsv at `path`.  `for_person`: the decision column is left for a person ("?"), the
+ * rule's choice shown as a suggestion. */
+mm_err iter_write_prefixes(const char *path, const iter_counts *p, const bool *chosen,
                            const char *const *reason, bool for_person);
 mm_err iter_write_report(const char *dir, const mm_iter_summary *s, const double hist[20],
                          const iter_counts *d, const bool *math);
 mm_err iter_read_summary(const char *dir, mm_iter_summary *s);
 mm_err iter_write_final(const char *work_dir, const mm_iter_summary *all, size_t n);
 mm_err iter_copy_file(const char *from, const char *to);
+/* Read allow/deny decisions (columns "prefix" and "decision"; '?' = undecided) into the maps;
+ * a prefix already in either map keeps its decision. */
+mm_err iter_load_annotations(const char *path, mm_strmap *allow, mm_strmap *deny);
 
 #endif

@@ -73,7 +73,7 @@ size_t *iter_counts_order(const iter_counts *c) {
     return idx;
 }
 
-void iter_url_prefixes(const char *url, char *p0, char *p1, char *p2, size_t cap) {
+void mm_iter_url_prefixes(const char *url, char *p0, char *p1, char *p2, size_t cap) {
     p0[0] = p1[0] = p2[0] = 0;
     char host[512];
     mm_url_host(url, host, sizeof host);
@@ -96,13 +96,18 @@ void iter_url_prefixes(const char *url, char *p0, char *p1, char *p2, size_t cap
     snprintf(p2, cap, "%s/%.*s/%.*s/", host, (int)(slash1 - seg), seg, (int)(slash2 - seg2), seg2);
 }
 
-void iter_row_key(const mm_clf_score_row *row, mm_iter_key key, char *out, size_t cap) {
+void mm_iter_page_key(const char *url, const char *domain, mm_iter_key key, char *out, size_t cap) {
     char host[512];
-    if (key == MM_ITER_KEY_DOMAIN && row->domain && row->domain[0]) {
-        snprintf(out, cap, "%s", row->domain);
+    if (key == MM_ITER_KEY_DOMAIN && domain && domain[0]) {
+        snprintf(out, cap, "%s", domain);
         return;
     }
-    mm_url_host(row->url ? row->url : "", host, sizeof host);
+    mm_url_host(url ? url : "", host, sizeof host);
     if (key == MM_ITER_KEY_DOMAIN) mm_url_domain(host, out, cap);
     else snprintf(out, cap, "%s", host);
+}
+
+bool mm_iter_domain_is_math(uint64_t pages, uint64_t collected, double threshold,
+                            uint64_t min_pages) {
+    return pages >= min_pages && pages > 0 && (double)collected / (double)pages > threshold;
 }

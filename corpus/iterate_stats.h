@@ -22,12 +22,4 @@ mm_err iter_counts_merge(iter_counts *into, const iter_counts *from);
 /* Keys sorted by pages (desc), then key (asc): a deterministic order for reports. */
 size_t *iter_counts_order(const iter_counts *c);
 
-/* The URL prefixes of a page: "host/seg1/" (level 1) and "host/seg1/seg2/" (level 2), where
- * segments are directories (followed by '/'); a page with no directory (at the top of its site,
- * as on flat documentation sites) has the level-0 prefix "host/" instead, which stands for the
- * top-level pages of that host only.  "" where a level does not apply. */
-void iter_url_prefixes(const char *url, char *p0, char *p1, char *p2, size_t cap);
-/* Key of a score row: its domain (or the registered domain of its host), or its host. */
-void iter_row_key(const mm_clf_score_row *row, mm_iter_key key, char *out, size_t cap);
-
 #endif

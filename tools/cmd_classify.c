@@ -308,7 +308,8 @@ static int do_score(int argc, char **argv) {
         printf("Usage: mathmine classify score --model M SHARD... --out-dir D [options]\n\n"
                "Writes D/<shard stem>.scores.tsv per shard: id \\t score \\t url \\t domain \\t "
                "tokens\n(tokens = ceil(text bytes / 4)), atomically; finished outputs are "
-               "skipped.\n\n"
+               "skipped.\nShards of the same stem (a/x.jsonl.zst, b/x.jsonl.zst) get "
+               "D/<stem>.<8 hex of the path>.scores.tsv.\n\n"
                "  --model M         fastText model (.bin or .ftz)\n"
                "  --out-dir D       where score files go (created)\n"
                "  -j N              threads sharing one model (default: all cores)\n"
@@ -320,8 +321,8 @@ static int do_score(int argc, char **argv) {
                "                    file (instant load, slower random reads); read: always read\n"
                "  --preload         = --load read\n"
                "  --populate        with map: fault the whole mapping in at load (MAP_POPULATE)\n"
-               "  --stats FILE      JSON summary (docs, bytes, seconds, load time, RSS)\n"
-               STAGE_ARGS_HELP,
+               "  --stats FILE      JSON summary (docs, bytes, seconds, load time, "
+               "RSS)\n" STAGE_ARGS_HELP,
                MM_CLF_LABEL_POS, MM_CLF_MAX_BYTES_DEFAULT);
         return CLI_EXIT_OK;
     }
@@ -360,8 +361,8 @@ static int do_score(int argc, char **argv) {
     mm_progress *p = getenv("MM_NO_PROGRESS") ? NULL : mm_progress_create("classify score", n, "files");
     mm_clf_score_stats st = {0};
     mm_clf_set_cancel_flag(&cli_interrupted);
-    mm_err e = mm_clf_score_shards(s, shards, n, out_dir, threads, force, p ? on_progress : NULL, p,
-                                   &st);
+    mm_err e = mm_clf_score_shards(s, (const char *const *)all.v, all.n, lo, hi, out_dir, threads,
+                                   force, p ? on_progress : NULL, p, &st);
     mm_progress_done(p);
     int nt = mm_pool_threads(threads, n);
     fprintf(stderr, "classify score: %llu files (%llu skipped, %llu failed), %llu docs, %.1f MB "

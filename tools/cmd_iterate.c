@@ -28,11 +28,27 @@ static void help(void) {
         "  --max-iter N           at most N iterations (default 4)\n"
         "  --min-new F            stop when the share of newly collected pages is below F\n"
         "                         (default 0.02: 98%% of the collection seen before)\n"
-        "  --threshold T          collect pages scoring >= T (default 0.5)\n"
+        "  --threshold T          collect pages scoring >= T (default 0.5: a fastText\n"
+        "                         probability, meaningful for any pool size)\n"
         "  --top-frac F           or collect the top fraction F of the pool\n"
-        "  --top-tokens N         or collect the top pages up to N tokens (bytes/4)\n\n"
+        "  --top-tokens N         or the top pages up to N tokens (bytes/4), as the paper\n"
+        "                         did (its first iteration: the top 40B tokens)\n\n"
+        "Training sets and the classifier check:\n"
+        "  --pos-cap N            train on a random sample of at most N positives\n"
+        "                         (default 500000, the paper's 500K)\n"
+        "  --neg-cap N            negatives: as many random pool pages as positives, at most\n"
+        "                         N (default 500000)\n"
+        "  --exclude-collected    never draw negatives from the pages the previous\n"
+        "                         iteration collected (default: the whole pool, as the paper)\n"
+        "  --valid-frac F         hold out F of each class to validate the classifier\n"
+        "                         (default 0.1)\n"
+        "  --min-auc F            stop, collecting nothing, when the held-out ROC-AUC is\n"
+        "                         under F: the classifier separates nothing (default 0.6)\n"
+        "  --min-updates N        raise the epochs until epochs x training documents >= N\n"
+        "                         (default 10000; small seeds need it, 500K do not)\n\n"
         "Domains and URL prefixes:\n"
-        "  --domain-key KEY       domain (registered domain, default) or host\n"
+        "  --domain-key KEY       host (default: the paper's base URL, e.g.\n"
+        "                         math.stackexchange.com) or domain (registered domain)\n"
         "  --domain-threshold F   a domain is math when more than F of its pages were\n"
         "                         collected (default 0.10)\n"
         "  --domain-min-pages N   ... and it has at least N pages (default 5)\n"
@@ -40,9 +56,12 @@ static void help(void) {
         "                         math domain is math when >= F of its pages were collected\n"
         "                         (default 0.30)\n"
         "  --prefix-min-pages N   ... and it has at least N pages (default 5)\n"
-        "  --annotate             stop after writing the prefix candidates of the next\n"
-        "                         iteration for a person to mark allow/deny\n"
-        "  --annotations FILE     the marked file (columns prefix, decision); unmarked\n"
+        "  --annotate             a person decides each iteration's prefixes: iteration K\n"
+        "                         stops at DIR/annotations/iter-K.candidates.tsv; mark it,\n"
+        "                         save it as DIR/annotations/iter-K.tsv, rerun the same\n"
+        "                         command: K finishes and K+1 stops at its candidates\n"
+        "  --annotations FILE     decisions for every iteration (columns prefix, decision:\n"
+        "                         allow/deny/?); an iteration's own file wins; undecided\n"
         "                         prefixes follow the rule\n\n"
         "fastText (DeepSeekMath's settings are the defaults):\n"
         "  --dim N (256)  --lr F (0.1)  --word-ngrams N (3)  --min-count N (3)  --epoch N (3)\n"
@@ -53,10 +72,12 @@ static void help(void) {
         "  -j, --threads N        scoring and counting threads (default: all cores)\n"
         "      --stats FILE       write the per-iteration summaries as JSON\n"
         "  -h, --help             this help\n\n"
-        "Writes DIR/config.json, DIR/iter-K/{model.bin, scores/, collected.ids, domains.tsv,\n"
-        "prefixes.tsv, new_positives.jsonl.zst, new_positives.tsv, report.json,\n"
-        "score_hist.svg}, and DIR/report.{json,md} and DIR/growth.svg at the end.  The\n"
-        "per-iteration table goes to stdout.\n");
+        "Writes DIR/config.json, DIR/iter-K/{model.bin, valid.tsv, scores/, collected.ids,\n"
+        "domains.tsv, prefixes.tsv, new_positives.jsonl.zst, new_positives.tsv, report.json,\n"
+        "score_hist.svg}, DIR/annotations/ with --annotate, and DIR/report.{json,md} and\n"
+        "DIR/growth.svg at the end.  The per-iteration table (with the held-out ROC-AUC) goes\n"
+        "to stdout; the rule that stopped the run is named on stderr.  The differences from\n"
+        "DeepSeekMath are listed in docs/iterate.md.\n");
 }
 
 typedef struct path_list {
@@ -104,32 +125,84 @@ static void add_path(path_list *l, const char *p) {
 
 static void print_row(void *arg, const mm_iter_summary *s, bool resumed) {
     (void)arg;
-    printf("%4d  %9llu  %9llu  %9llu  %11llu  %8.3f  %6llu (+%llu/-%llu)  %7llu  %s\n", s->iter,
-           (unsigned long long)s->positives, (unsigned long long)s->new_positives,
-           (unsigned long long)s->collected, (unsigned long long)s->collected_tokens,
-           s->new_share, (unsigned long long)s->math_domains,
-           (unsigned long long)s->domains_gained, (unsigned long long)s->domains_lost,
-           (unsigned long long)s->math_prefixes, resumed ? "(done earlier)" : "");
+    printf("%4d  %5.3f  %9llu  %9llu  %9llu  %11llu  %8.3f  %6llu (+%llu/-%llu)  %7llu  %s\n",
+           s->iter, s->valid_auc, (unsigned long long)s->positives,
+           (unsigned long long)s->new_positives, (unsigned long long)s->collected,
+           (unsigned long long)s->collected_tokens, s->new_share,
+           (unsigned long long)s->math_domains, (unsigned long long)s->domains_gained,
+           (unsigned long long)s->domains_lost, (unsigned long long)s->math_prefixes,
+           resumed ? "(done earlier)" : "");
     fflush(stdout);
 }
 
 enum {
-    O_POS = 256, O_POOL, O_WORK, O_SEED, O_MAXIT, O_MINNEW, O_THR, O_TOPF, O_TOPT, O_DKEY, O_DTHR,
-    O_DMIN, O_PTHR, O_PMIN, O_ANN, O_ANNS, O_DIM, O_LR, O_WNG, O_MINC, O_EPOCH, O_BUCKET, O_LOSS,
-    O_TTHR, O_STATS
+    O_POS = 256,
+    O_POOL,
+    O_WORK,
+    O_SEED,
+    O_MAXIT,
+    O_MINNEW,
+    O_THR,
+    O_TOPF,
+    O_TOPT,
+    O_DKEY,
+    O_DTHR,
+    O_DMIN,
+    O_PTHR,
+    O_PMIN,
+    O_ANN,
+    O_ANNS,
+    O_DIM,
+    O_LR,
+    O_WNG,
+    O_MINC,
+    O_EPOCH,
+    O_BUCKET,
+    O_LOSS,
+    O_TTHR,
+    O_STATS,
+    O_PCAP,
+    O_NCAP,
+    O_EXCL,
+    O_VFRAC,
+    O_MINAUC,
+    O_MINUPD
 };
 
-static const struct option longopts[] = {
-    {"positives", 1, 0, O_POS}, {"pool", 1, 0, O_POOL}, {"work-dir", 1, 0, O_WORK},
-    {"seed", 1, 0, O_SEED}, {"max-iter", 1, 0, O_MAXIT}, {"min-new", 1, 0, O_MINNEW},
-    {"threshold", 1, 0, O_THR}, {"top-frac", 1, 0, O_TOPF}, {"top-tokens", 1, 0, O_TOPT},
-    {"domain-key", 1, 0, O_DKEY}, {"domain-threshold", 1, 0, O_DTHR},
-    {"domain-min-pages", 1, 0, O_DMIN}, {"prefix-threshold", 1, 0, O_PTHR},
-    {"prefix-min-pages", 1, 0, O_PMIN}, {"annotate", 0, 0, O_ANN}, {"annotations", 1, 0, O_ANNS},
-    {"dim", 1, 0, O_DIM}, {"lr", 1, 0, O_LR}, {"word-ngrams", 1, 0, O_WNG},
-    {"min-count", 1, 0, O_MINC}, {"epoch", 1, 0, O_EPOCH}, {"bucket", 1, 0, O_BUCKET},
-    {"loss", 1, 0, O_LOSS}, {"train-threads", 1, 0, O_TTHR}, {"threads", 1, 0, 'j'},
-    {"stats", 1, 0, O_STATS}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+static const struct option longopts[] = {{"positives", 1, 0, O_POS},
+                                         {"pool", 1, 0, O_POOL},
+                                         {"work-dir", 1, 0, O_WORK},
+                                         {"seed", 1, 0, O_SEED},
+                                         {"max-iter", 1, 0, O_MAXIT},
+                                         {"min-new", 1, 0, O_MINNEW},
+                                         {"threshold", 1, 0, O_THR},
+                                         {"top-frac", 1, 0, O_TOPF},
+                                         {"top-tokens", 1, 0, O_TOPT},
+                                         {"domain-key", 1, 0, O_DKEY},
+                                         {"domain-threshold", 1, 0, O_DTHR},
+                                         {"domain-min-pages", 1, 0, O_DMIN},
+                                         {"prefix-threshold", 1, 0, O_PTHR},
+                                         {"prefix-min-pages", 1, 0, O_PMIN},
+                                         {"annotate", 0, 0, O_ANN},
+                                         {"annotations", 1, 0, O_ANNS},
+                                         {"dim", 1, 0, O_DIM},
+                                         {"lr", 1, 0, O_LR},
+                                         {"word-ngrams", 1, 0, O_WNG},
+                                         {"min-count", 1, 0, O_MINC},
+                                         {"epoch", 1, 0, O_EPOCH},
+                                         {"bucket", 1, 0, O_BUCKET},
+                                         {"loss", 1, 0, O_LOSS},
+                                         {"train-threads", 1, 0, O_TTHR},
+                                         {"threads", 1, 0, 'j'},
+                                         {"stats", 1, 0, O_STATS},
+                                         {"pos-cap", 1, 0, O_PCAP},
+                                         {"neg-cap", 1, 0, O_NCAP},
+                                         {"exclude-collected", 0, 0, O_EXCL},
+                                         {"valid-frac", 1, 0, O_VFRAC},
+                                         {"min-auc", 1, 0, O_MINAUC},
+                                         {"min-updates", 1, 0, O_MINUPD},
+                                         {"help", 0, 0, 'h'},
+                                         {0, 0, 0, 0}};
 
 static const char *parse_args(int argc, char **argv, mm_iter_opts *o, path_list *pos,
                               path_list *pool) {
@@ -158,7 +231,8 @@ static const char *parse_args(int argc, char **argv, mm_iter_opts *o, path_list 
         case O_DKEY:
             if (!strcmp(optarg, "domain")) o->key = MM_ITER_KEY_DOMAIN;
             else if (!strcmp(optarg, "host")) o->key = MM_ITER_KEY_HOST;
-            else cli_usage_error(CMD, "--domain-key is 'domain' or 'host', not '%s'", optarg);
+            else
+                cli_usage_error(CMD, "--domain-key is 'host' or 'domain', not '%s'", optarg);
             break;
         case O_DTHR: o->domain_threshold = cli_parse_double(CMD, "--domain-threshold", optarg, 0, 1); break;
         case O_DMIN: o->domain_min_pages = (uint64_t)cli_parse_int(CMD, "--domain-min-pages", optarg, 1, INT64_MAX); break;
@@ -176,6 +250,24 @@ static const char *parse_args(int argc, char **argv, mm_iter_opts *o, path_list 
         case O_TTHR: o->train.threads = (int)cli_parse_int(CMD, "--train-threads", optarg, 0, 1024); break;
         case 'j': o->threads = (int)cli_parse_int(CMD, "-j", optarg, 0, 1024); break;
         case O_STATS: stats = optarg; break;
+        case O_PCAP:
+            o->pos_cap = (uint64_t)cli_parse_int(CMD, "--pos-cap", optarg, 1, INT64_MAX);
+            break;
+        case O_NCAP:
+            o->neg_cap = (uint64_t)cli_parse_int(CMD, "--neg-cap", optarg, 1, INT64_MAX);
+            break;
+        case O_EXCL:
+            o->exclude_collected = true;
+            break;
+        case O_VFRAC:
+            o->valid_frac = cli_parse_double(CMD, "--valid-frac", optarg, 0, 0.5);
+            break;
+        case O_MINAUC:
+            o->min_auc = cli_parse_double(CMD, "--min-auc", optarg, 0, 1);
+            break;
+        case O_MINUPD:
+            o->min_updates = (uint64_t)cli_parse_int(CMD, "--min-updates", optarg, 0, INT64_MAX);
+            break;
         case 'h': help(); exit(CLI_EXIT_OK);
         default: cli_usage_error(CMD, "unknown option");
         }
@@ -185,8 +277,6 @@ static const char *parse_args(int argc, char **argv, mm_iter_opts *o, path_list 
     if (!o->work_dir) cli_usage_error(CMD, "--work-dir is required");
     if (!pos->n) cli_usage_error(CMD, "--positives is required (the seed)");
     if (!pool->n) cli_usage_error(CMD, "--pool is required (document shards; a directory works)");
-    if (o->annotate && o->annotations)
-        cli_usage_error(CMD, "--annotate writes candidates, --annotations reads them: give one");
     return stats;
 }
 
@@ -204,6 +294,50 @@ static void write_stats(const char *path, const char *work_dir, const mm_iter_re
     mm_buf_free(&b);
 }
 
+static void report_done(const mm_iter_opts *o, const mm_iter_result *r) {
+    const mm_iter_summary *l = &r->last;
+    switch (r->done) {
+    case MM_ITER_DONE_CONVERGED:
+        fprintf(stderr, "mathmine iterate: converged after %d iterations (new share %.3f < %g)\n",
+                r->iterations, l->new_share, o->min_new);
+        break;
+    case MM_ITER_DONE_NO_NEW:
+        fprintf(stderr,
+                "mathmine iterate: stopped after iteration %d: it added no new positives, "
+                "so another iteration would train on the same seed\n",
+                r->iterations);
+        break;
+    case MM_ITER_DONE_NO_SIGNAL:
+        fprintf(stderr,
+                "mathmine iterate: stopped in iteration %d before collecting: its "
+                "classifier separates nothing (held-out ROC-AUC %.3f < --min-auc %g on %llu + "
+                "%llu documents).  Give more seed positives, or more training (--min-updates, "
+                "--lr); the model and valid.tsv are in %s/iter-%d.tmp/\n",
+                l->iter, l->valid_auc, o->min_auc, (unsigned long long)l->valid_pos,
+                (unsigned long long)l->valid_neg, o->work_dir, l->iter);
+        break;
+    case MM_ITER_DONE_NO_NEGATIVES:
+        fprintf(stderr,
+                "mathmine iterate: stopped in iteration %d: every page of the pool is "
+                "a positive, none is left to draw negatives from (a bigger pool is needed)\n",
+                l->iter);
+        break;
+    case MM_ITER_DONE_MAX:
+        fprintf(stderr, "mathmine iterate: stopped at --max-iter %d\n", o->max_iter);
+        break;
+    case MM_ITER_DONE_ANNOTATE:
+        fprintf(stderr,
+                "mathmine iterate: iteration %d waits for a person: prefix candidates in %s\n"
+                "  mark the 'decision' column allow/deny (rows left '?' follow the rule), save it\n"
+                "  as %s, and rerun the same command\n",
+                l->iter, r->annotate_path, r->decisions_path);
+        break;
+    }
+    if (r->iterations > 0)
+        fprintf(stderr, "mathmine iterate: report in %s/report.md, plot %s/growth.svg\n",
+                o->work_dir, o->work_dir);
+}
+
 int cmd_iterate(int argc, char **argv) {
     mm_iter_opts o;
     mm_iter_opts_default(&o);
@@ -216,30 +350,12 @@ int cmd_iterate(int argc, char **argv) {
     o.npool = pool.n;
     fprintf(stderr, "mathmine iterate: %zu seed file(s), %zu pool shard(s), work dir %s\n", pos.n,
             pool.n, o.work_dir);
-    printf("iter  positives  +new_pos  collected       tokens  new_share  math_domains(+/-)  "
-           "prefixes\n");
+    printf("iter    auc  positives  +new_pos  collected       tokens  new_share  "
+           "math_domains(+/-)  prefixes\n");
     mm_iter_result res;
     mm_err e = mm_iter_run(&o, print_row, NULL, &res);
     if (e != MM_OK) cli_die(CMD, e);
-    switch (res.done) {
-    case MM_ITER_DONE_CONVERGED:
-        fprintf(stderr, "mathmine iterate: converged after %d iterations (new share < %g)\n",
-                res.iterations, o.min_new);
-        break;
-    case MM_ITER_DONE_MAX:
-        fprintf(stderr, "mathmine iterate: stopped at --max-iter %d\n", o.max_iter);
-        break;
-    case MM_ITER_DONE_ANNOTATE:
-        fprintf(stderr,
-                "mathmine iterate: prefix candidates written to %s\n"
-                "  mark the 'decision' column allow/deny, then rerun with --annotations FILE\n",
-                res.annotate_path);
-        break;
-    default: break;
-    }
-    if (res.done != MM_ITER_DONE_ANNOTATE)
-        fprintf(stderr, "mathmine iterate: report in %s/report.md, plot %s/growth.svg\n",
-                o.work_dir, o.work_dir);
+    report_done(&o, &res);
     write_stats(stats, o.work_dir, &res);
     return CLI_EXIT_OK;
 }

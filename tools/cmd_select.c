@@ -13,21 +13,23 @@
 
 static void usage(FILE *f) {
     fprintf(f,
-        "Usage: mathmine select --scores S... (--threshold T | --top-frac F | --top-tokens N)\n"
-        "                       -o ids.txt [--docs SHARD... (--out-dir D | --attrs A)] [--stats FILE]\n\n"
-        "Ranks the rows of the score files (from `mathmine classify score`) by score, highest\n"
-        "first (ties: smaller id first), and selects:\n"
-        "  --threshold T    every document with score >= T\n"
-        "  --top-frac F     the top ceil(F x documents), 0 < F <= 1\n"
-        "  --top-tokens N   the top documents until their tokens reach N (K/M/G suffixes);\n"
-        "                   tokens = ceil(text bytes / 4), the score file's 5th column\n"
-        "  -o, --output P   the selected ids, sorted, one per line (atomic; .zst compresses)\n"
-        "  --docs SHARD...  also copy the selected documents of these shards, unchanged, to\n"
-        "  --out-dir D      D/<shard stem>.jsonl.zst (finished ones are skipped; --force)\n"
-        "  --attrs A        instead of copying: list the documents of --docs NOT selected in\n"
-        "                   A/<stem>.below_threshold.attrs.tsv (the attribute flow; `mathmine\n"
-        "                   apply` writes the clean shards once)\n"
-        "  --stats FILE     JSON summary\n");
+            "Usage: mathmine select --scores S... (--threshold T | --top-frac F | --top-tokens N)\n"
+            "                       -o ids.txt [--docs SHARD... (--out-dir D | --attrs A)] [--stats FILE]\n\n"
+            "Ranks the rows of the score files (from `mathmine classify score`) by score, highest\n"
+            "first (ties: smaller id first), and selects:\n"
+            "  --threshold T    every document with score >= T\n"
+            "  --top-frac F     the top ceil(F x documents), 0 < F <= 1\n"
+            "  --top-tokens N   the top documents until their tokens reach N (K/M/G suffixes);\n"
+            "                   tokens = ceil(text bytes / 4), the score file's 5th column\n"
+            "  -o, --output P   the selected ids, one per line in score-file order (atomic; .zst\n"
+            "                   compresses); the cut-off is found without sorting every row\n"
+            "  --docs SHARD...  also copy the selected documents of these shards, unchanged, to\n"
+            "  --out-dir D      D/<shard stem>.jsonl.zst (finished ones are skipped; --force);\n"
+            "                   shards of one stem in two folders: D/<stem>.<8 hex>.jsonl.zst\n"
+            "  --attrs A        instead of copying: list the documents of --docs NOT selected in\n"
+            "                   A/<stem>.below_threshold.attrs.tsv (the attribute flow; `mathmine\n"
+            "                   apply` writes the clean shards once)\n"
+            "  --stats FILE     JSON summary\n");
 }
 
 static const char *need(int argc, char **argv, int *i) {
@@ -85,10 +87,11 @@ int cmd_select(int argc, char **argv) {
         mm_idset *ids;
         if ((e = mm_idset_load(out, &ids)) != MM_OK) cli_die(CMD, e);
         if ((e = mm_mkdirs(out_dir)) != MM_OK) cli_die(CMD, e);
+        char **stems;
+        if ((e = mm_clf_unique_stems(docs, nd, &stems)) != MM_OK) cli_die(CMD, e);
         for (size_t i = 0; i < nd && !cli_interrupted; i++) {
-            char stem[1024], path[4200];
-            mm_stem(docs[i], stem, sizeof stem);
-            snprintf(path, sizeof path, attrs ? "%s/%s.below_threshold.attrs.tsv" : "%s/%s.jsonl.zst", out_dir, stem);
+            char path[4200];
+            snprintf(path, sizeof path, attrs ? "%s/%s.below_threshold.attrs.tsv" : "%s/%s.jsonl.zst", out_dir, stems[i]);
             if (!force && mm_file_done(path)) continue;
             uint64_t k = 0, dropped = 0;
             e = attrs ? mm_select_attrs(ids, docs[i], path, &k, &dropped, &bad) : mm_select_docs(ids, docs[i], path, &k, &bad);
@@ -99,6 +102,7 @@ int cmd_select(int argc, char **argv) {
             kept += k;
         }
         mm_idset_free(ids);
+        mm_clf_free_stems(stems, nd);
         fprintf(stderr, "select: %s %llu documents %s %s (%llu broken lines, %llu shards failed)\n",
                 attrs ? "kept" : "wrote", (unsigned long long)kept, attrs ? "; attributes of the others in" : "to", out_dir, (unsigned long long)bad, (unsigned long long)failed);
     }
@@ -113,7 +117,6 @@ int cmd_select(int argc, char **argv) {
         mm_jw_key(&w, "tokens_selected"), mm_jw_uint(&w, st.tokens_selected);
         mm_jw_key(&w, "cutoff"), mm_jw_double(&w, st.cutoff);
         mm_jw_key(&w, "bad_lines"), mm_jw_uint(&w, st.bad_lines);
-        mm_jw_key(&w, "duplicates"), mm_jw_uint(&w, st.duplicates);
         mm_jw_key(&w, "docs_written"), mm_jw_uint(&w, kept);
         mm_jw_key(&w, "shards_failed"), mm_jw_uint(&w, failed);
         mm_jw_obj_end(&w);

@@ -7,7 +7,6 @@
 #include "tools/cli.h"
 #include "tools/commands.h"
 
-#define MM_VERSION "0.1.0"
 
 static const cli_command commands[] = {
     {"warc", cmd_warc, "list, dump and count the records of WARC files (ls, cat, stats)", 0},

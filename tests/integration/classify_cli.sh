@@ -115,4 +115,18 @@ expect_fail "missing option" 2 "$MM" classify train --pos "$T/pos.txt" -o "$T/x.
 expect_fail "two selection modes" 2 "$MM" select --scores "$T/scores/docs.scores.tsv" --threshold 0.5 --top-frac 0.1 -o "$T/x.txt"
 check "no model left behind by failed training" test ! -e "$T/x.bin"
 check "--help" bash -c "'$MM' classify train --help | grep -q word-ngrams && '$MM' select --help | grep -q top-tokens"
+# Issue 19: --bucket 0 with word n-grams (fastText divides by it), shards of one name in two
+# folders (each gets its own output), a score file whose token column is negative.
+expect_fail "--bucket 0 with word n-grams" 1 "$MM" classify train --pos "$T/pos.txt" --neg "$T/neg.txt" -o "$T/b0.bin" --bucket 0 --word-ngrams 2
+check "no model or temp file left by --bucket 0" bash -c "! ls '$T'/b0.bin* 2>/dev/null | grep -q ."
+mkdir -p "$T/d1" "$T/d2"; cp "$T/docs.jsonl" "$T/d1/x.jsonl"; head -50 "$T/docs.jsonl" > "$T/d2/x.jsonl"
+check "score two shards of one name" "$MM" classify score --model "$T/m.bin" --out-dir "$T/same" "$T/d1/x.jsonl" "$T/d2/x.jsonl"
+full=$(wc -l < "$T/scores/docs.scores.tsv")
+part=$("$MM" classify score --model "$T/m.bin" --out-dir "$T/part" "$T/d2/x.jsonl" >/dev/null 2>&1; wc -l < "$T/part/x.scores.tsv")
+same "each scored into its own file" "$(wc -l "$T"/same/*.scores.tsv | grep -v total | awk '{print $1}' | sort -n | tr '\n' ' ')" "$part $full "
+check "select --docs from two shards of one name" "$MM" select --scores "$T"/same/*.scores.tsv --threshold 0 -o "$T/same.ids" --docs "$T/d1/x.jsonl" "$T/d2/x.jsonl" --out-dir "$T/samesel"
+same "both shards' documents written" "$(zstd -dc "$T"/samesel/*.jsonl.zst | wc -l) $(ls "$T"/samesel/*.jsonl.zst | wc -l)" "$((part + full)) 2"
+printf 'a\t0.9\thttp://x/1\tx\t-4\nb\t0.8\thttp://x/2\tx\t12\n' > "$T/neg.scores.tsv"
+"$MM" select --scores "$T/neg.scores.tsv" --top-tokens 10 -o "$T/neg.ids" --stats "$T/neg.json" 2>/dev/null
+same "a token count of -4 is a broken row, not 2^64-4" "$($PY -c "import json;d=json.load(open('$T/neg.json'));print(d['tokens_total'], d['bad_lines'])")" "12 1"
 finish
