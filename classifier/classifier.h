@@ -371,5 +371,10 @@ MM_API void mm_idset_free(mm_idset *s);
  * unchanged).  Broken lines counted in *bad.  *kept = documents written. */
 MM_API mm_err mm_select_docs(const mm_idset *ids, const char *shard_path, const char *out_path,
                              uint64_t *kept, uint64_t *bad);
+/* Attribute mode: the documents of `shard_path` whose id is NOT in `ids` are written to the
+ * attribute file `attrs_path` (common/attrs.h, tag below_threshold) instead of copying the
+ * selected ones.  *kept, *dropped = documents selected, listed. */
+MM_API mm_err mm_select_attrs(const mm_idset *ids, const char *shard_path, const char *attrs_path,
+                              uint64_t *kept, uint64_t *dropped, uint64_t *bad);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "classifier/classifier.h"
+#include "common/attrs.h"
 #include "common/doc.h"
 #include "common/hash.h"
 #include "common/io.h"
@@ -381,29 +382,46 @@ mm_err mm_idset_load(const char *path, mm_idset **out) {
     return MM_OK;
 }
 
-mm_err mm_select_docs(const mm_idset *ids, const char *shard_path, const char *out_path,
-                      uint64_t *kept, uint64_t *bad) {
-    *kept = 0;
+/* One pass over a shard: copy the selected documents (attrs false) or list the others in an
+ * attribute file (attrs true). */
+static mm_err select_shard(const mm_idset *ids, const char *shard_path, const char *out_path, bool attrs,
+                           uint64_t *kept, uint64_t *dropped, uint64_t *bad) {
+    *kept = *dropped = 0;
     mm_doc_reader *r;
     MM_TRY(mm_doc_reader_open(shard_path, &r));
     size_t n = strlen(out_path);
-    mm_out *o;
-    mm_err e = mm_out_open(out_path, n > 4 && !strcmp(out_path + n - 4, ".zst") ? 3 : 0, &o);
-    if (e != MM_OK) {
-        mm_doc_reader_close(r);
-        return e;
-    }
+    mm_out *o = NULL;
+    mm_attr_writer *w = NULL;
+    mm_err e = attrs ? mm_attr_writer_open(out_path, MM_ATTR_BELOW_THRESHOLD, &w)
+                     : mm_out_open(out_path, n > 4 && !strcmp(out_path + n - 4, ".zst") ? 3 : 0, &o);
     mm_doc d;
     int k;
-    while ((k = mm_doc_reader_next(r, &d, &e)) != 0 && e == MM_OK) {
-        if (k < 0 || !mm_idset_has(ids, d.id, strlen(d.id))) continue;
-        e = mm_out_write(o, d.raw, d.raw_len);
-        if (e == MM_OK) e = mm_out_write(o, "\n", 1);
+    while (e == MM_OK && (k = mm_doc_reader_next(r, &d, &e)) != 0 && e == MM_OK) {
+        if (k < 0) continue;
+        if (!mm_idset_has(ids, d.id, strlen(d.id))) {
+            (*dropped)++;
+            if (w) e = mm_attr_writer_add(w, d.id, NULL, NULL);
+            continue;
+        }
         (*kept)++;
+        if (o) e = mm_out_write(o, d.raw, d.raw_len);
+        if (o && e == MM_OK) e = mm_out_write(o, "\n", 1);
     }
     if (bad) *bad += mm_doc_reader_bad(r);
     mm_doc_reader_close(r);
-    if (e == MM_OK) return mm_out_commit(o);
+    if (e == MM_OK) return w ? mm_attr_writer_commit(w) : mm_out_commit(o);
+    mm_attr_writer_abort(w);
     mm_out_abort(o);
     return e;
+}
+
+mm_err mm_select_docs(const mm_idset *ids, const char *shard_path, const char *out_path,
+                      uint64_t *kept, uint64_t *bad) {
+    uint64_t dropped;
+    return select_shard(ids, shard_path, out_path, false, kept, &dropped, bad);
+}
+
+mm_err mm_select_attrs(const mm_idset *ids, const char *shard_path, const char *attrs_path,
+                       uint64_t *kept, uint64_t *dropped, uint64_t *bad) {
+    return select_shard(ids, shard_path, attrs_path, true, kept, dropped, bad);
 }

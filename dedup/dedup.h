@@ -12,7 +12,15 @@
  *        first in (shard order, position).  Memory: one cursor per shard plus the drop lists,
  *        which are spilled to disk every `mem_limit` bytes.
  *   filter (per shard, parallel): SHARD + DROPS → the kept documents (a shard) and the removed
- *        ones as TSV lines "id \t url \t reason".
+ *        ones as TSV lines "id \t url \t reason"; or, in attribute mode (attrs_path given), only
+ *        an attribute file (common/attrs.h) listing the removed ids, tag url_dup / exact_dup.
+ *
+ * `skip` (may be NULL): documents that earlier filters drop (their attribute files,
+ * mm_attrs_load); map and filter read the shard as if they were absent.  The map stage records
+ * the shard's document count and an id checksum; filter refuses a shard whose documents differ
+ * (another file of the same name), so positions are only applied where they were counted.
+ * The merge holds at most dd_fanin() (64) key files open: with more shards it merges them in
+ * levels through intermediate runs (see runs.h), with the same result.
  *
  * Document positions count the shard's readable records (broken lines are skipped the same
  * way by every stage).  Shard order is the order of the KEYS paths given to merge. */
@@ -22,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/attrs.h"
 #include "common/error.h"
 
 typedef enum mm_dedup_kind { MM_DEDUP_URL = 1, MM_DEDUP_EXACT = 2 } mm_dedup_kind;
@@ -34,18 +43,22 @@ typedef struct mm_dedup_stats {
     uint64_t dropped; /* merge, filter: documents removed */
     uint64_t kept;    /* filter: documents written */
     uint64_t bytes;   /* text bytes read */
+    uint64_t skipped; /* documents dropped by earlier filters (skip), read as absent */
 } mm_dedup_stats;
 
 /* Accumulate b into a. */
 MM_API void mm_dedup_stats_add(mm_dedup_stats *a, const mm_dedup_stats *b);
 
-MM_API mm_err mm_dedup_map(mm_dedup_kind kind, const char *shard, const char *keys_path,
-                           mm_dedup_stats *st);
+MM_API mm_err mm_dedup_map(mm_dedup_kind kind, const char *shard, const mm_attrs *skip,
+                           const char *keys_path, mm_dedup_stats *st);
 MM_API mm_err mm_dedup_merge(mm_dedup_kind kind, const char *const *keys_paths,
                              const char *const *drops_paths, size_t n, size_t mem_limit,
                              mm_dedup_stats *st);
-MM_API mm_err mm_dedup_filter(mm_dedup_kind kind, const char *shard, const char *drops_path,
-                              const char *out_shard, const char *removed_tsv, mm_dedup_stats *st);
+/* Copy mode: out_shard and removed_tsv, attrs_path NULL.  Attribute mode: attrs_path, the
+ * other two NULL. */
+MM_API mm_err mm_dedup_filter(mm_dedup_kind kind, const char *shard, const mm_attrs *skip,
+                              const char *drops_path, const char *out_shard,
+                              const char *removed_tsv, const char *attrs_path, mm_dedup_stats *st);
 
 /* The sorted full paths of the files in `dir` whose names end with `suffix`; free with
  * mm_dedup_list_free. */

@@ -1,4 +1,5 @@
 /* dedup/keyed.c — URL and exact dedup: map, merge, filter (dedup.h). */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -20,7 +21,7 @@ typedef struct keyrec {
 
 void mm_dedup_stats_add(mm_dedup_stats *a, const mm_dedup_stats *b) {
     a->docs += b->docs, a->keyed += b->keyed, a->bad += b->bad, a->groups += b->groups;
-    a->dropped += b->dropped, a->kept += b->kept, a->bytes += b->bytes;
+    a->dropped += b->dropped, a->kept += b->kept, a->bytes += b->bytes, a->skipped += b->skipped;
 }
 
 void mm_dedup_text_key(const char *text, size_t n, uint64_t key[2], uint64_t *words) {
@@ -45,7 +46,11 @@ static int cmp_key(const void *x, const void *y) {
     return a->pos < b->pos ? -1 : a->pos > b->pos;
 }
 
-mm_err mm_dedup_map(mm_dedup_kind kind, const char *shard, const char *keys_path, mm_dedup_stats *st) {
+/* The id checksum of a document (runs.h). */
+static uint64_t id_hash(const mm_doc *d) { return XXH3_64bits(d->id, strlen(d->id)); }
+
+mm_err mm_dedup_map(mm_dedup_kind kind, const char *shard, const mm_attrs *skip, const char *keys_path,
+                    mm_dedup_stats *st) {
     memset(st, 0, sizeof *st);
     mm_doc_reader *r;
     MM_TRY(mm_doc_reader_open(shard, &r));
@@ -56,8 +61,14 @@ mm_err mm_dedup_map(mm_dedup_kind kind, const char *shard, const char *keys_path
     mm_err e = MM_OK;
     int got;
     uint32_t pos = 0;
+    uint64_t idsum = 0;
     while ((got = mm_doc_reader_next(r, &d, &e)) != 0) {
         if (got < 0) continue;
+        if (mm_attrs_reason(skip, d.id, strlen(d.id))) {
+            st->skipped++;
+            continue;
+        }
+        idsum = dd_idsum_add(idsum, id_hash(&d));
         keyrec k = {.date = dd_date_key(d.date), .len = d.text_len, .pos = pos++};
         st->docs++;
         st->bytes += d.text_len;
@@ -83,7 +94,7 @@ mm_err mm_dedup_map(mm_dedup_kind kind, const char *shard, const char *keys_path
     if (!e) {
         if (n) qsort(recs, n, sizeof *recs, cmp_key);
         dd_writer w;
-        uint64_t p[6] = {(uint64_t)kind, st->docs};
+        uint64_t p[8] = {(uint64_t)kind, st->docs, idsum};
         e = dd_create(&w, keys_path, KEYS_MAGIC, sizeof(keyrec), p);
         if (!e && (e = dd_write(&w, recs, n, sizeof *recs))) dd_abort(&w);
         if (!e) e = dd_close(&w);
@@ -94,23 +105,12 @@ mm_err mm_dedup_map(mm_dedup_kind kind, const char *shard, const char *keys_path
 
 /* ---- merge ---- */
 
-typedef struct cursor {
-    dd_reader r;
-    const keyrec *cur;
-    uint32_t file;
-} cursor;
-
-static int cur_less(const cursor *a, const cursor *b) {
-    if (a->cur->k1 != b->cur->k1) return a->cur->k1 < b->cur->k1;
-    if (a->cur->k2 != b->cur->k2) return a->cur->k2 < b->cur->k2;
-    if (a->file != b->file) return a->file < b->file;
-    return a->cur->pos < b->cur->pos;
-}
-
-static int cur_less_v(const void *a, const void *b) { return cur_less(a, b); }
-
-static void sift_down(cursor **h, size_t n, size_t i) {
-    dd_heap_sift_down((void **)h, n, i, cur_less_v);
+static int rec_less(const void *x, uint32_t fa, const void *y, uint32_t fb) {
+    const keyrec *a = x, *b = y;
+    if (a->k1 != b->k1) return a->k1 < b->k1;
+    if (a->k2 != b->k2) return a->k2 < b->k2;
+    if (fa != fb) return fa < fb;
+    return a->pos < b->pos;
 }
 
 typedef struct member {
@@ -132,6 +132,7 @@ typedef struct drops {
     uint32_t *pos;
     size_t n, cap;
     uint64_t total;
+    uint64_t docs, idsum; /* of the shard, from its keys file */
     char *spill; /* path of the spill file, once used */
 } drops;
 
@@ -154,7 +155,8 @@ static mm_err spill(drops *d, const char *final_path) {
 
 static mm_err write_drops(drops *d, const char *path) {
     dd_writer w;
-    MM_TRY(dd_create(&w, path, DROP_MAGIC, 4, NULL));
+    uint64_t p[8] = {d->docs, d->idsum};
+    MM_TRY(dd_create(&w, path, DROP_MAGIC, 4, p));
     mm_err e = MM_OK;
     if (d->spill) {
         FILE *f = fopen(d->spill, "rb");
@@ -173,25 +175,66 @@ static mm_err write_drops(drops *d, const char *path) {
     return dd_close(&w);
 }
 
-static mm_err take_group(mm_dedup_kind kind, member *g, size_t ng, drops *dr,
-                         const char *const *drops_paths, size_t *buffered, size_t mem_limit,
-                         size_t nfiles, mm_dedup_stats *st) {
-    if (ng < 2) return MM_OK;
-    st->groups++;
+typedef struct merge_ctx {
+    mm_dedup_kind kind;
+    member *g;
+    size_t ng, capg, buffered, mem_limit, nfiles;
+    uint64_t gk1, gk2;
+    drops *dr;
+    const char *const *drops_paths;
+    mm_dedup_stats *st;
+} merge_ctx;
+
+static mm_err take_group(merge_ctx *m) {
+    if (m->ng < 2) return MM_OK;
+    m->st->groups++;
     size_t best = 0;
-    for (size_t i = 1; i < ng; i++)
-        if (better(kind, &g[i], &g[best])) best = i;
-    for (size_t i = 0; i < ng; i++) {
+    for (size_t i = 1; i < m->ng; i++)
+        if (better(m->kind, &m->g[i], &m->g[best])) best = i;
+    for (size_t i = 0; i < m->ng; i++) {
         if (i == best) continue;
-        drops *d = &dr[g[i].file];
+        drops *d = &m->dr[m->g[i].file];
         MM_TRY(DD_GROW(d->pos, d->cap, d->n + 1));
-        d->pos[d->n++] = g[i].pos;
+        d->pos[d->n++] = m->g[i].pos;
         d->total++;
-        st->dropped++;
-        if (++*buffered * 4 > mem_limit) {
-            for (size_t f = 0; f < nfiles; f++) MM_TRY(spill(&dr[f], drops_paths[f]));
-            *buffered = 0;
+        m->st->dropped++;
+        if (++m->buffered * 4 > m->mem_limit) {
+            for (size_t f = 0; f < m->nfiles; f++) MM_TRY(spill(&m->dr[f], m->drops_paths[f]));
+            m->buffered = 0;
         }
+    }
+    return MM_OK;
+}
+
+static mm_err merge_emit(void *ctx, const void *rec, uint32_t file) {
+    merge_ctx *m = ctx;
+    const keyrec *k = rec;
+    if (m->ng && (k->k1 != m->gk1 || k->k2 != m->gk2)) {
+        MM_TRY(take_group(m));
+        m->ng = 0;
+    }
+    m->gk1 = k->k1, m->gk2 = k->k2;
+    MM_TRY(DD_GROW(m->g, m->capg, m->ng + 1));
+    m->g[m->ng++] = (member){file, k->pos, k->date, k->len};
+    return MM_OK;
+}
+
+/* Check every keys file (one open at a time) and describe its records as a merge source. */
+static mm_err keys_sources(mm_dedup_kind kind, const char *const *keys_paths, size_t n, dd_src *src,
+                           drops *dr, mm_dedup_stats *st) {
+    for (size_t i = 0; i < n; i++) {
+        dd_reader r;
+        mm_err e = dd_open(&r, keys_paths[i], KEYS_MAGIC, sizeof(keyrec));
+        if (!e && r.h.p[0] != (uint64_t)kind)
+            e = mm_fail(MM_ERR_MISMATCH, "%s: keys of another dedup kind", keys_paths[i]);
+        if (!e) {
+            st->docs += r.h.p[1];
+            st->keyed += r.count;
+            dr[i].docs = r.h.p[1], dr[i].idsum = r.h.p[2];
+            src[i] = (dd_src){keys_paths[i], 0, r.count, (uint32_t)i};
+        }
+        dd_close_reader(&r);
+        if (e) return e;
     }
     return MM_OK;
 }
@@ -200,53 +243,25 @@ mm_err mm_dedup_merge(mm_dedup_kind kind, const char *const *keys_paths,
                       const char *const *drops_paths, size_t n, size_t mem_limit,
                       mm_dedup_stats *st) {
     memset(st, 0, sizeof *st);
-    cursor *cs = mm_calloc(n ? n : 1, sizeof *cs);
-    cursor **heap = mm_calloc(n ? n : 1, sizeof *heap);
+    if (n > UINT32_MAX) return mm_fail(MM_ERR_TOO_LARGE, "%zu key files: at most 2^32-1", n);
+    dd_src *src = mm_calloc(n ? n : 1, sizeof *src);
     drops *dr = mm_calloc(n ? n : 1, sizeof *dr);
-    member *g = NULL;
-    size_t ng = 0, capg = 0, nh = 0, buffered = 0;
-    mm_err e = cs && heap && dr ? MM_OK : MM_ERR_NOMEM;
-    for (size_t i = 0; !e && i < n; i++) {
-        cs[i].file = (uint32_t)i;
-        if ((e = dd_open(&cs[i].r, keys_paths[i], KEYS_MAGIC, sizeof(keyrec)))) break;
-        if (cs[i].r.h.p[0] != (uint64_t)kind) {
-            e = mm_fail(MM_ERR_MISMATCH, "%s: keys of another dedup kind", keys_paths[i]);
-            break;
-        }
-        st->docs += cs[i].r.h.p[1];
-        st->keyed += cs[i].r.count;
-        if ((cs[i].cur = dd_next(&cs[i].r, &e))) heap[nh++] = &cs[i];
-    }
-    for (size_t i = nh / 2; !e && i-- > 0;) sift_down(heap, nh, i);
-    uint64_t gk1 = 0, gk2 = 0;
-    while (!e && nh) {
-        cursor *c = heap[0];
-        const keyrec *k = c->cur;
-        if (ng && (k->k1 != gk1 || k->k2 != gk2)) {
-            if ((e = take_group(kind, g, ng, dr, drops_paths, &buffered, mem_limit, n, st))) break;
-            ng = 0;
-        }
-        gk1 = k->k1, gk2 = k->k2;
-        if ((e = DD_GROW(g, capg, ng + 1))) break;
-        g[ng++] = (member){c->file, k->pos, k->date, k->len};
-        c->cur = dd_next(&c->r, &e);
-        if (!c->cur) heap[0] = heap[--nh];
-        sift_down(heap, nh, 0);
-    }
-    if (!e) e = take_group(kind, g, ng, dr, drops_paths, &buffered, mem_limit, n, st);
+    merge_ctx m = {.kind = kind, .dr = dr, .drops_paths = drops_paths, .mem_limit = mem_limit,
+                   .nfiles = n, .st = st};
+    mm_err e = src && dr ? keys_sources(kind, keys_paths, n, src, dr, st) : MM_ERR_NOMEM;
+    if (!e && n)
+        e = dd_merge(src, n, KEYS_MAGIC, sizeof(keyrec), offsetof(keyrec, pad), drops_paths[0], rec_less,
+                     merge_emit, &m);
+    if (!e) e = take_group(&m);
     for (size_t i = 0; !e && i < n; i++) e = write_drops(&dr[i], drops_paths[i]);
-    for (size_t i = 0; i < n; i++) {
-        if (cs) dd_close_reader(&cs[i].r);
-        if (dr) {
-            if (dr[i].spill) remove(dr[i].spill);
-            free(dr[i].pos);
-            free(dr[i].spill);
-        }
+    for (size_t i = 0; dr && i < n; i++) {
+        if (dr[i].spill) remove(dr[i].spill);
+        free(dr[i].pos);
+        free(dr[i].spill);
     }
-    free(cs);
-    free(heap);
+    free(src);
     free(dr);
-    free(g);
+    free(m.g);
     return e;
 }
 
@@ -257,13 +272,25 @@ static int cmp_u32(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-mm_err mm_dedup_filter(mm_dedup_kind kind, const char *shard, const char *drops_path,
-                       const char *out_shard, const char *removed_tsv, mm_dedup_stats *st) {
+typedef struct keyed_line {
+    const char *reason;
+} keyed_line;
+
+static mm_err keyed_line_fn(void *ctx, size_t k, const mm_doc *d, bool attrs, mm_buf *out) {
+    (void)k;
+    if (attrs) return MM_OK;
+    return mm_buf_printf(out, "%s\t%s\t%s\n", d->id, d->url, ((keyed_line *)ctx)->reason);
+}
+
+mm_err mm_dedup_filter(mm_dedup_kind kind, const char *shard, const mm_attrs *skip,
+                       const char *drops_path, const char *out_shard, const char *removed_tsv,
+                       const char *attrs_path, mm_dedup_stats *st) {
     memset(st, 0, sizeof *st);
     dd_reader dr;
     uint32_t *pos = NULL;
     size_t np = 0, cap = 0;
     mm_err e = dd_open(&dr, drops_path, DROP_MAGIC, 4);
+    uint64_t docs = dr.h.p[0], idsum = dr.h.p[1];
     const uint32_t *p;
     while (!e && (p = dd_next(&dr, &e))) {
         if ((e = DD_GROW(pos, cap, np + 1))) break;
@@ -271,41 +298,12 @@ mm_err mm_dedup_filter(mm_dedup_kind kind, const char *shard, const char *drops_
     }
     dd_close_reader(&dr);
     if (np) qsort(pos, np, sizeof *pos, cmp_u32);
-    mm_doc_reader *r = NULL;
-    mm_out *o = NULL, *t = NULL;
-    if (!e) e = mm_doc_reader_open(shard, &r);
-    if (!e) e = mm_out_open(out_shard, 3, &o);
-    if (!e) e = mm_out_open(removed_tsv, 0, &t);
-    mm_doc d;
-    int got;
-    uint32_t at = 0;
-    size_t k = 0;
-    mm_buf line = {0};
-    const char *reason = kind == MM_DEDUP_URL ? "url" : "exact";
-    while (!e && (got = mm_doc_reader_next(r, &d, &e)) != 0) {
-        if (got < 0) continue;
-        st->docs++;
-        st->bytes += d.text_len;
-        while (k < np && pos[k] < at) k++;
-        if (k < np && pos[k] == at) {
-            st->dropped++;
-            mm_buf_clear(&line);
-            e = mm_buf_printf(&line, "%s\t%s\t%s\n", d.id, d.url, reason);
-            if (!e) e = mm_out_write(t, line.data, line.len);
-        } else {
-            st->kept++;
-            e = mm_out_write(o, d.raw, d.raw_len);
-            if (!e) e = mm_out_write(o, "\n", 1);
-        }
-        at++;
-    }
-    if (r) st->bad = mm_doc_reader_bad(r);
-    mm_doc_reader_close(r);
-    if (!e) e = mm_out_commit(t), t = NULL;
-    if (!e) e = mm_out_commit(o), o = NULL;
-    mm_out_abort(t);
-    mm_out_abort(o);
-    mm_buf_free(&line);
+    keyed_line kl = {kind == MM_DEDUP_URL ? "url" : "exact"};
+    dd_filter f = {.shard = shard, .skip = skip, .pos = pos, .npos = np, .docs = docs, .idsum = idsum,
+                   .recorded_in = drops_path, .out_shard = out_shard, .removed_tsv = removed_tsv,
+                   .attrs_path = attrs_path, .tag = kind == MM_DEDUP_URL ? MM_ATTR_URL_DUP : MM_ATTR_EXACT_DUP,
+                   .line = keyed_line_fn, .ctx = &kl};
+    if (!e) e = dd_filter_run(&f, st);
     free(pos);
     return e;
 }

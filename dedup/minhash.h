@@ -12,7 +12,7 @@
  *                           by key: a sorted run on disk; 16 bytes per document and band.
  *   buckets     per band:   all .sig files → W/buckets/band-BB.pairs: a k-way merge of that band's
  *                           sorted runs; each later member of a bucket is paired with its first.
- *                           Memory: one read buffer per shard.
+ *                           At most 64 files open (runs.h: merged in levels beyond that).
  *   clusters    one job:    all pairs → union-find over documents (4 bytes per document: the
  *                           only per-document state in memory), the root being the smallest
  *                           global index (shard order, then position), so clusters are the
@@ -59,8 +59,10 @@ MM_API const char *mm_minhash_kernel(void); /* "avx512" or "unrolled" */
 MM_API void mm_minhash_band_keys(const mm_minhash *m, const uint64_t *sig, uint64_t *keys);
 
 /* ---- stages ---- */
+/* skip: documents of earlier filters, read as absent (dedup.h).  The .sig records the shard's
+ * document count and id checksum; filter refuses a shard whose documents differ from them. */
 MM_API mm_err mm_minhash_signatures(const mm_minhash_params *p, const char *shard,
-                                    const char *sig_path, mm_dedup_stats *st);
+                                    const mm_attrs *skip, const char *sig_path, mm_dedup_stats *st);
 MM_API mm_err mm_minhash_buckets(const char *const *sig_paths, size_t n, int band,
                                  const char *pairs_path, uint64_t *pairs);
 
@@ -71,9 +73,13 @@ typedef struct mm_minhash_cluster_stats {
 MM_API mm_err mm_minhash_clusters(const char *const *sig_paths, size_t n,
                                   const char *const *pairs_paths, size_t npairs,
                                   const char *const *rm_paths, mm_minhash_cluster_stats *st);
-/* stems[i]: the stem of shard i (for the cluster names in removed_tsv). */
-MM_API mm_err mm_minhash_filter(const char *shard, const char *rm_path, const char *const *stems,
-                                size_t nstems, const char *out_shard, const char *removed_tsv,
+/* stems[i]: the stem of shard i (for the cluster names in removed_tsv).  Copy mode (out_shard,
+ * removed_tsv) or attribute mode (attrs_path: tag minhash_dup, detail "cluster STEM:POS"), as
+ * mm_dedup_filter.  Refuses (MM_ERR_MISMATCH, nothing written) a shard whose documents are not
+ * those signed: count and id checksum recorded at signing. */
+MM_API mm_err mm_minhash_filter(const char *shard, const mm_attrs *skip, const char *rm_path,
+                                const char *const *stems, size_t nstems, const char *out_shard,
+                                const char *removed_tsv, const char *attrs_path,
                                 mm_dedup_stats *st);
 
 /* Benchmarks: write a signature file for `ndocs` synthetic documents with global indices

@@ -1,6 +1,8 @@
 /* dedup/minhash_stages.c — the signatures, buckets, clusters and filter stages (minhash.h). */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "common/buf.h"
 #include "common/doc.h"
@@ -31,8 +33,8 @@ static int cmp_band(const void *x, const void *y) {
     return a->pos < b->pos ? -1 : a->pos > b->pos;
 }
 
-mm_err mm_minhash_signatures(const mm_minhash_params *p, const char *shard, const char *sig_path,
-                             mm_dedup_stats *st) {
+mm_err mm_minhash_signatures(const mm_minhash_params *p, const char *shard, const mm_attrs *skip,
+                             const char *sig_path, mm_dedup_stats *st) {
     memset(st, 0, sizeof *st);
     mm_minhash *m;
     MM_TRY(mm_minhash_create(p, &m));
@@ -45,8 +47,14 @@ mm_err mm_minhash_signatures(const mm_minhash_params *p, const char *shard, cons
     mm_doc d;
     int got;
     uint32_t pos = 0;
+    uint64_t idsum = 0;
     while (!e && (got = mm_doc_reader_next(r, &d, &e)) != 0) {
         if (got < 0) continue;
+        if (mm_attrs_reason(skip, d.id, strlen(d.id))) {
+            st->skipped++;
+            continue;
+        }
+        idsum = dd_idsum_add(idsum, XXH3_64bits(d.id, strlen(d.id)));
         st->docs++;
         st->bytes += d.text_len;
         uint32_t at = pos++;
@@ -69,7 +77,7 @@ mm_err mm_minhash_signatures(const mm_minhash_params *p, const char *shard, cons
     st->keyed = nsig;
     if (!e) {
         dd_writer w;
-        uint64_t hp[6] = {(uint64_t)p->bands, (uint64_t)p->rows, (uint64_t)p->ngram, p->seed, st->docs, nsig};
+        uint64_t hp[8] = {(uint64_t)p->bands, (uint64_t)p->rows, (uint64_t)p->ngram, p->seed, st->docs, nsig, idsum};
         e = dd_create(&w, sig_path, SIG_MAGIC, sizeof(bandrec), hp);
         for (int b = 0; !e && b < p->bands; b++) {
             if (nsig) qsort(bands[b], nsig, sizeof(bandrec), cmp_band);
@@ -85,22 +93,11 @@ mm_err mm_minhash_signatures(const mm_minhash_params *p, const char *shard, cons
 
 /* ---- buckets: k-way merge of one band's sorted runs ---- */
 
-typedef struct cursor {
-    dd_reader r;
-    const bandrec *cur;
-    uint32_t file;
-} cursor;
-
-static int cur_less(const cursor *a, const cursor *b) {
-    if (a->cur->key != b->cur->key) return a->cur->key < b->cur->key;
-    if (a->file != b->file) return a->file < b->file;
-    return a->cur->pos < b->cur->pos;
-}
-
-static int cur_less_v(const void *a, const void *b) { return cur_less(a, b); }
-
-static void sift_down(cursor **h, size_t n, size_t i) {
-    dd_heap_sift_down((void **)h, n, i, cur_less_v);
+static int rec_less(const void *x, uint32_t fa, const void *y, uint32_t fb) {
+    const bandrec *a = x, *b = y;
+    if (a->key != b->key) return a->key < b->key;
+    if (fa != fb) return fa < fb;
+    return a->pos < b->pos;
 }
 
 static mm_err check_params(const dd_reader *first, const dd_reader *r) {
@@ -111,57 +108,68 @@ static mm_err check_params(const dd_reader *first, const dd_reader *r) {
     return MM_OK;
 }
 
+/* Check every signature file against the first (one open at a time); src[i] = band's run. */
+static mm_err band_sources(const char *const *sig_paths, size_t n, int band, dd_src *src) {
+    dd_reader r0 = {0};
+    mm_err e = n ? dd_open(&r0, sig_paths[0], SIG_MAGIC, sizeof(bandrec)) : MM_OK;
+    for (size_t i = 0; !e && i < n; i++) {
+        dd_reader r;
+        e = dd_open(&r, sig_paths[i], SIG_MAGIC, sizeof(bandrec));
+        if (!e) e = check_params(&r0, &r);
+        uint64_t nsig = r.h.p[5];
+        if (!e && (band < 0 || (uint64_t)band >= r.h.p[0]))
+            e = mm_fail(MM_ERR_ARG, "band %d: the signatures have %llu bands", band, (unsigned long long)r.h.p[0]);
+        if (!e) src[i] = (dd_src){sig_paths[i], (uint64_t)band * nsig, nsig, (uint32_t)i};
+        dd_close_reader(&r);
+    }
+    dd_close_reader(&r0);
+    return e;
+}
+
+typedef struct bucket_ctx {
+    dd_writer w;
+    pairrec buf[4096];
+    size_t nb;
+    uint64_t key, first;
+    bool have;
+} bucket_ctx;
+
+static mm_err bucket_emit(void *ctx, const void *rec, uint32_t file) {
+    bucket_ctx *b = ctx;
+    const bandrec *r = rec;
+    uint64_t ref = (uint64_t)file << 32 | r->pos;
+    if (b->have && r->key == b->key) {
+        b->buf[b->nb++] = (pairrec){b->first, ref};
+        if (b->nb == 4096) {
+            b->nb = 0;
+            return dd_write(&b->w, b->buf, 4096, sizeof *b->buf);
+        }
+    } else {
+        b->key = r->key, b->first = ref, b->have = true;
+    }
+    return MM_OK;
+}
+
 mm_err mm_minhash_buckets(const char *const *sig_paths, size_t n, int band, const char *pairs_path,
                           uint64_t *npairs) {
     *npairs = 0;
-    cursor *cs = mm_calloc(n ? n : 1, sizeof *cs);
-    cursor **heap = mm_calloc(n ? n : 1, sizeof *heap);
-    mm_err e = cs && heap ? MM_OK : MM_ERR_NOMEM;
-    size_t nh = 0;
-    for (size_t i = 0; !e && i < n; i++) {
-        cs[i].file = (uint32_t)i;
-        if ((e = dd_open(&cs[i].r, sig_paths[i], SIG_MAGIC, sizeof(bandrec)))) break;
-        if ((e = check_params(&cs[0].r, &cs[i].r))) break;
-        uint64_t nsig = cs[i].r.h.p[5];
-        if (band < 0 || (uint64_t)band >= cs[i].r.h.p[0]) {
-            e = mm_fail(MM_ERR_ARG, "band %d: the signatures have %llu bands", band,
-                        (unsigned long long)cs[i].r.h.p[0]);
-            break;
-        }
-        if ((e = dd_seek(&cs[i].r, (uint64_t)band * nsig, nsig))) break;
-        if ((cs[i].cur = dd_next(&cs[i].r, &e))) heap[nh++] = &cs[i];
-    }
-    dd_writer w;
-    uint64_t hp[6] = {(uint64_t)band, n};
+    if (n > UINT32_MAX) return mm_fail(MM_ERR_TOO_LARGE, "%zu signature files: at most 2^32-1", n);
+    dd_src *src = mm_calloc(n ? n : 1, sizeof *src);
+    bucket_ctx *b = mm_calloc(1, sizeof *b);
+    mm_err e = src && b ? band_sources(sig_paths, n, band, src) : MM_ERR_NOMEM;
+    uint64_t hp[8] = {(uint64_t)band, n};
     bool open = false;
-    if (!e) e = dd_create(&w, pairs_path, PAIR_MAGIC, sizeof(pairrec), hp), open = !e;
-    for (size_t i = nh / 2; !e && i-- > 0;) sift_down(heap, nh, i);
-    pairrec buf[4096];
-    size_t nb = 0;
-    uint64_t key = 0, first = 0;
-    bool have = false;
-    while (!e && nh) {
-        cursor *c = heap[0];
-        uint64_t ref = (uint64_t)c->file << 32 | c->cur->pos;
-        if (have && c->cur->key == key) {
-            buf[nb++] = (pairrec){first, ref};
-            if (nb == 4096) e = dd_write(&w, buf, nb, sizeof *buf), nb = 0;
-        } else {
-            key = c->cur->key, first = ref, have = true;
-        }
-        c->cur = dd_next(&c->r, &e);
-        if (!c->cur) heap[0] = heap[--nh];
-        sift_down(heap, nh, 0);
-    }
-    if (!e && nb) e = dd_write(&w, buf, nb, sizeof *buf);
+    if (!e) e = dd_create(&b->w, pairs_path, PAIR_MAGIC, sizeof(pairrec), hp), open = !e;
+    if (!e) e = dd_merge(src, n, SIG_MAGIC, sizeof(bandrec), offsetof(bandrec, pad), pairs_path, rec_less,
+                         bucket_emit, b);
+    if (!e && b->nb) e = dd_write(&b->w, b->buf, b->nb, sizeof *b->buf);
     if (open) {
-        *npairs = w.count;
-        if (e) dd_abort(&w);
-        else e = dd_close(&w);
+        *npairs = b->w.count;
+        if (e) dd_abort(&b->w);
+        else e = dd_close(&b->w);
     }
-    for (size_t i = 0; cs && i < n; i++) dd_close_reader(&cs[i].r);
-    free(cs);
-    free(heap);
+    free(src);
+    free(b);
     return e;
 }
 
@@ -186,7 +194,7 @@ static size_t shard_of(const uint64_t *off, size_t n, uint64_t g) {
     return lo;
 }
 
-static mm_err load_offsets(const char *const *sig_paths, size_t n, uint64_t *off) {
+static mm_err load_offsets(const char *const *sig_paths, size_t n, uint64_t *off, uint64_t *idsums) {
     dd_reader r0 = {0};
     mm_err e = MM_OK;
     off[0] = 0;
@@ -195,7 +203,7 @@ static mm_err load_offsets(const char *const *sig_paths, size_t n, uint64_t *off
         e = dd_open(&r, sig_paths[i], SIG_MAGIC, sizeof(bandrec));
         if (!e && i == 0) e = dd_open(&r0, sig_paths[0], SIG_MAGIC, sizeof(bandrec));
         if (!e) e = check_params(&r0, &r);
-        if (!e) off[i + 1] = off[i] + r.h.p[4];
+        if (!e) off[i + 1] = off[i] + r.h.p[4], idsums[i] = r.h.p[6];
         dd_close_reader(&r);
     }
     dd_close_reader(&r0);
@@ -233,9 +241,13 @@ static mm_err union_pairs(uint32_t *parent, const uint64_t *off, size_t n, const
 mm_err mm_minhash_clusters(const char *const *sig_paths, size_t n, const char *const *pairs_paths,
                            size_t npairs, const char *const *rm_paths, mm_minhash_cluster_stats *st) {
     memset(st, 0, sizeof *st);
-    uint64_t *off = mm_calloc(n + 1, sizeof *off);
-    if (!off) return MM_ERR_NOMEM;
-    mm_err e = load_offsets(sig_paths, n, off);
+    uint64_t *off = mm_calloc(n + 1, sizeof *off), *idsums = mm_calloc(n + 1, sizeof *idsums);
+    if (!off || !idsums) {
+        free(off);
+        free(idsums);
+        return MM_ERR_NOMEM;
+    }
+    mm_err e = load_offsets(sig_paths, n, off, idsums);
     uint64_t total = e ? 0 : off[n];
     uint32_t *parent = e ? NULL : mm_malloc((total ? total : 1) * sizeof *parent);
     uint64_t *seen = e ? NULL : mm_calloc(total / 64 + 1, 8); /* roots with members */
@@ -246,7 +258,7 @@ mm_err mm_minhash_clusters(const char *const *sig_paths, size_t n, const char *c
     for (size_t i = 0; !e && i < npairs; i++) e = union_pairs(parent, off, n, pairs_paths[i], &st->pairs);
     for (size_t f = 0; !e && f < n; f++) {
         dd_writer w;
-        uint64_t hp[6] = {f, n};
+        uint64_t hp[8] = {f, n, off[f + 1] - off[f], idsums[f]};
         if ((e = dd_create(&w, rm_paths[f], RM_MAGIC, sizeof(rmrec), hp))) break;
         for (uint64_t g = off[f]; !e && g < off[f + 1]; g++) {
             uint32_t r = find(parent, (uint32_t)g);
@@ -266,64 +278,52 @@ mm_err mm_minhash_clusters(const char *const *sig_paths, size_t n, const char *c
     free(parent);
     free(seen);
     free(off);
+    free(idsums);
     return e;
 }
 
 /* ---- filter ---- */
 
-mm_err mm_minhash_filter(const char *shard, const char *rm_path, const char *const *stems,
-                         size_t nstems, const char *out_shard, const char *removed_tsv,
-                         mm_dedup_stats *st) {
+typedef struct mh_line {
+    const rmrec *rm;
+    const char *const *stems;
+    size_t nstems;
+} mh_line;
+
+static mm_err mh_line_fn(void *ctx, size_t k, const mm_doc *d, bool attrs, mm_buf *out) {
+    const mh_line *m = ctx;
+    const char *stem = m->rm[k].root_shard < m->nstems ? m->stems[m->rm[k].root_shard] : "?";
+    if (attrs) return mm_buf_printf(out, "cluster %s:%u", stem, m->rm[k].root_pos);
+    return mm_buf_printf(out, "%s\t%s:%u\t%s\n", d->id, stem, m->rm[k].root_pos, d->url);
+}
+
+mm_err mm_minhash_filter(const char *shard, const mm_attrs *skip, const char *rm_path,
+                         const char *const *stems, size_t nstems, const char *out_shard,
+                         const char *removed_tsv, const char *attrs_path, mm_dedup_stats *st) {
     memset(st, 0, sizeof *st);
     dd_reader rr;
     rmrec *rm = NULL;
-    size_t nr = 0, cap = 0;
+    uint32_t *pos = NULL;
+    size_t nr = 0, cap = 0, capp = 0;
     mm_err e = dd_open(&rr, rm_path, RM_MAGIC, sizeof(rmrec));
+    uint64_t docs = rr.h.p[2], idsum = rr.h.p[3];
     if (!e && rr.h.p[1] != nstems)
         e = mm_fail(MM_ERR_MISMATCH, "%s: made for %llu shards, %zu given; redo clusters", rm_path,
                     (unsigned long long)rr.h.p[1], nstems);
     const rmrec *p;
     while (!e && (p = dd_next(&rr, &e))) {
-        if ((e = DD_GROW(rm, cap, nr + 1))) break;
+        if ((e = DD_GROW(rm, cap, nr + 1)) || (e = DD_GROW(pos, capp, nr + 1))) break;
+        pos[nr] = p->pos;
         rm[nr++] = *p;
     }
     dd_close_reader(&rr);
-    mm_doc_reader *r = NULL;
-    mm_out *o = NULL, *t = NULL;
-    if (!e) e = mm_doc_reader_open(shard, &r);
-    if (!e) e = mm_out_open(out_shard, 3, &o);
-    if (!e) e = mm_out_open(removed_tsv, 0, &t);
-    mm_doc d;
-    int got;
-    uint32_t at = 0;
-    size_t k = 0;
-    mm_buf line = {0};
-    while (!e && (got = mm_doc_reader_next(r, &d, &e)) != 0) {
-        if (got < 0) continue;
-        st->docs++;
-        st->bytes += d.text_len;
-        while (k < nr && rm[k].pos < at) k++;
-        if (k < nr && rm[k].pos == at) {
-            st->dropped++;
-            mm_buf_clear(&line);
-            const char *stem = rm[k].root_shard < nstems ? stems[rm[k].root_shard] : "?";
-            e = mm_buf_printf(&line, "%s\t%s:%u\t%s\n", d.id, stem, rm[k].root_pos, d.url);
-            if (!e) e = mm_out_write(t, line.data, line.len);
-        } else {
-            st->kept++;
-            e = mm_out_write(o, d.raw, d.raw_len);
-            if (!e) e = mm_out_write(o, "\n", 1);
-        }
-        at++;
-    }
-    if (r) st->bad = mm_doc_reader_bad(r);
-    mm_doc_reader_close(r);
-    if (!e) e = mm_out_commit(t), t = NULL;
-    if (!e) e = mm_out_commit(o), o = NULL;
-    mm_out_abort(t);
-    mm_out_abort(o);
-    mm_buf_free(&line);
+    mh_line ml = {rm, stems, nstems};
+    dd_filter f = {.shard = shard, .skip = skip, .pos = pos, .npos = nr, .docs = docs, .idsum = idsum,
+                   .recorded_in = rm_path, .out_shard = out_shard, .removed_tsv = removed_tsv,
+                   .attrs_path = attrs_path, .tag = MM_ATTR_MINHASH_DUP, .line = mh_line_fn, .ctx = &ml};
+    if (!e) e = dd_filter_run(&f, st);
     free(rm);
+    free(pos);
     return e;
 }
 
@@ -344,7 +344,7 @@ mm_err mm_minhash_synth(const mm_minhash_params *p, uint64_t ndocs, uint64_t bas
         cluster[i] = (g > 0 && mm_rng_uniform(&r) < dup_rate) ? mm_rng_next(&r) % g : g;
     }
     dd_writer w;
-    uint64_t hp[6] = {(uint64_t)p->bands, (uint64_t)p->rows, (uint64_t)p->ngram, p->seed, ndocs, ndocs};
+    uint64_t hp[8] = {(uint64_t)p->bands, (uint64_t)p->rows, (uint64_t)p->ngram, p->seed, ndocs, ndocs};
     mm_err e = dd_create(&w, sig_path, SIG_MAGIC, sizeof(bandrec), hp);
     for (int b = 0; !e && b < p->bands; b++) {
         for (uint64_t i = 0; i < ndocs; i++) {

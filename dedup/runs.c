@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <xxhash.h>
 
 #include "common/buf.h"
 
@@ -20,7 +21,7 @@ mm_err dd_grow(void **arr, size_t *cap, size_t need, size_t sz) {
 }
 
 mm_err dd_create(dd_writer *w, const char *path, const char magic[8], uint32_t recsize,
-                 const uint64_t p[6]) {
+                 const uint64_t p[8]) {
     memset(w, 0, sizeof *w);
     memcpy(w->magic, magic, 8);
     MM_TRY(mm_out_open(path, 0, &w->o));
@@ -173,4 +174,192 @@ void dd_heap_sift_down(void **h, size_t n, size_t i, dd_less_fn less) {
         h[m] = t;
         i = m;
     }
+}
+
+/* ---- hierarchical k-way merge ---- */
+
+static const char RUN_MAGIC[8] = "MMDDRUN2";
+
+size_t dd_fanin(void) {
+    const char *s = getenv("MM_MERGE_FANIN");
+    long v = s ? strtol(s, NULL, 10) : 0;
+    return v >= 2 ? (size_t)v : 64;
+}
+
+typedef struct mcur {
+    dd_reader r;
+    const unsigned char *cur;
+    uint32_t file;
+    bool tagged; /* the run index is in each record (an intermediate run) */
+    size_t file_off;
+    dd_rec_less less;
+} mcur;
+
+static uint32_t mcur_file(const mcur *c) {
+    uint32_t f = c->file;
+    if (c->tagged) memcpy(&f, c->cur + c->file_off, 4);
+    return f;
+}
+
+static int mcur_less(const void *x, const void *y) {
+    const mcur *a = x, *b = y;
+    return a->less(a->cur, mcur_file(a), b->cur, mcur_file(b));
+}
+
+/* One level: n <= fan-in runs merged into emit. */
+static mm_err merge_once(const dd_src *src, size_t n, const char magic[8], bool tagged,
+                         uint32_t recsize, size_t file_off, dd_rec_less less, dd_rec_emit emit,
+                         void *ctx) {
+    mcur *cs = mm_calloc(n ? n : 1, sizeof *cs);
+    mcur **heap = mm_calloc(n ? n : 1, sizeof *heap);
+    mm_err e = cs && heap ? MM_OK : MM_ERR_NOMEM;
+    size_t nh = 0;
+    for (size_t i = 0; !e && i < n; i++) {
+        cs[i] = (mcur){.file = src[i].file, .tagged = tagged, .file_off = file_off, .less = less};
+        if ((e = dd_open(&cs[i].r, src[i].path, magic, recsize))) break;
+        if ((e = dd_seek(&cs[i].r, src[i].first, src[i].n))) break;
+        if ((cs[i].cur = dd_next(&cs[i].r, &e))) heap[nh++] = &cs[i];
+    }
+    for (size_t i = nh / 2; !e && i-- > 0;) dd_heap_sift_down((void **)heap, nh, i, mcur_less);
+    while (!e && nh) {
+        mcur *c = heap[0];
+        if ((e = emit(ctx, c->cur, mcur_file(c)))) break;
+        c->cur = dd_next(&c->r, &e);
+        if (!c->cur) heap[0] = heap[--nh];
+        dd_heap_sift_down((void **)heap, nh, 0, mcur_less);
+    }
+    for (size_t i = 0; cs && i < n; i++) dd_close_reader(&cs[i].r);
+    free(cs);
+    free(heap);
+    return e;
+}
+
+typedef struct tag_ctx {
+    dd_writer w;
+    size_t file_off, recsize;
+    unsigned char rec[4096];
+} tag_ctx;
+
+/* Write a record to an intermediate run with its run index in the spare field. */
+static mm_err emit_tagged(void *ctx, const void *rec, uint32_t file) {
+    tag_ctx *t = ctx;
+    memcpy(t->rec, rec, t->recsize);
+    memcpy(t->rec + t->file_off, &file, 4);
+    return dd_write(&t->w, t->rec, 1, t->recsize);
+}
+
+static mm_err merge_level(const dd_src *src, size_t n, const char magic[8], bool tagged,
+                          uint32_t recsize, size_t file_off, const char *tmp_prefix, int level,
+                          dd_rec_less less, dd_rec_emit emit, void *ctx) {
+    size_t fanin = dd_fanin();
+    if (n <= fanin) return merge_once(src, n, magic, tagged, recsize, file_off, less, emit, ctx);
+    if (recsize > sizeof((tag_ctx *)0)->rec) return mm_fail(MM_ERR_ARG, "record size %u too large", recsize);
+    size_t ng = (n + fanin - 1) / fanin;
+    dd_src *next = mm_calloc(ng, sizeof *next);
+    char **paths = mm_calloc(ng, sizeof *paths);
+    tag_ctx *t = mm_malloc(sizeof *t);
+    mm_err e = next && paths && t ? MM_OK : MM_ERR_NOMEM;
+    for (size_t g = 0; !e && g < ng; g++) {
+        mm_buf p = {0};
+        if ((e = mm_buf_printf(&p, "%s.merge-%d-%zu", tmp_prefix, level, g))) break;
+        paths[g] = p.data;
+        t->file_off = file_off, t->recsize = recsize;
+        if ((e = dd_create(&t->w, paths[g], RUN_MAGIC, recsize, NULL))) break;
+        size_t lo = g * fanin, k = n - lo < fanin ? n - lo : fanin;
+        e = merge_once(src + lo, k, magic, tagged, recsize, file_off, less, emit_tagged, t);
+        uint64_t count = t->w.count;
+        if (e) dd_abort(&t->w);
+        else e = dd_close(&t->w);
+        next[g] = (dd_src){paths[g], 0, count, 0};
+    }
+    if (!e) e = merge_level(next, ng, RUN_MAGIC, true, recsize, file_off, tmp_prefix, level + 1, less, emit, ctx);
+    for (size_t g = 0; paths && g < ng; g++) {
+        if (paths[g]) remove(paths[g]);
+        free(paths[g]);
+    }
+    free(paths);
+    free(next);
+    free(t);
+    return e;
+}
+
+mm_err dd_merge(const dd_src *src, size_t n, const char magic[8], uint32_t recsize, size_t file_off,
+                const char *tmp_prefix, dd_rec_less less, dd_rec_emit emit, void *ctx) {
+    return merge_level(src, n, magic, false, recsize, file_off, tmp_prefix, 0, less, emit, ctx);
+}
+
+/* ---- the filter stages ---- */
+
+typedef struct filter_out {
+    mm_out *o, *t;
+    mm_attr_writer *aw;
+} filter_out;
+
+static mm_err filter_open(const dd_filter *f, filter_out *fo) {
+    if (f->attrs_path) return mm_attr_writer_open(f->attrs_path, f->tag, &fo->aw);
+    MM_TRY(mm_out_open(f->out_shard, 3, &fo->o));
+    return mm_out_open(f->removed_tsv, 0, &fo->t);
+}
+
+static mm_err filter_drop(const dd_filter *f, filter_out *fo, size_t k, const mm_doc *d, mm_buf *line) {
+    mm_buf_clear(line);
+    MM_TRY(f->line(f->ctx, k, d, fo->aw != NULL, line));
+    if (fo->aw) return mm_attr_writer_add(fo->aw, d->id, NULL, line->data ? line->data : "");
+    return mm_out_write(fo->t, line->data, line->len);
+}
+
+static mm_err filter_keep(filter_out *fo, const mm_doc *d) {
+    if (fo->aw) return MM_OK;
+    MM_TRY(mm_out_write(fo->o, d->raw, d->raw_len));
+    return mm_out_write(fo->o, "\n", 1);
+}
+
+mm_err dd_filter_run(const dd_filter *f, mm_dedup_stats *st) {
+    memset(st, 0, sizeof *st);
+    filter_out fo = {0};
+    mm_doc_reader *r = NULL;
+    mm_err e = mm_doc_reader_open(f->shard, &r);
+    if (!e) e = filter_open(f, &fo);
+    mm_doc d;
+    int got;
+    uint32_t at = 0;
+    size_t k = 0;
+    uint64_t idsum = 0;
+    mm_buf line = {0};
+    while (!e && (got = mm_doc_reader_next(r, &d, &e)) != 0) {
+        if (got < 0) continue;
+        if (mm_attrs_reason(f->skip, d.id, strlen(d.id))) {
+            st->skipped++;
+            continue;
+        }
+        idsum = dd_idsum_add(idsum, XXH3_64bits(d.id, strlen(d.id)));
+        st->docs++;
+        st->bytes += d.text_len;
+        while (k < f->npos && f->pos[k] < at) k++;
+        if (k < f->npos && f->pos[k] == at) {
+            st->dropped++;
+            e = filter_drop(f, &fo, k, &d, &line);
+        } else {
+            st->kept++;
+            e = filter_keep(&fo, &d);
+        }
+        at++;
+    }
+    if (r) st->bad = mm_doc_reader_bad(r);
+    mm_doc_reader_close(r);
+    if (!e && (st->docs != f->docs || idsum != f->idsum))
+        e = mm_fail(MM_ERR_MISMATCH, "%s: %llu documents with other ids than the %llu that %s was made from "
+                    "(another file of the same name, or other attribute files before this stage); "
+                    "redo the stages from the map/signatures stage on",
+                    f->shard, (unsigned long long)st->docs, (unsigned long long)f->docs, f->recorded_in);
+    if (fo.aw) {
+        if (!e) e = mm_attr_writer_commit(fo.aw);
+        else mm_attr_writer_abort(fo.aw);
+    }
+    if (!e && fo.t) e = mm_out_commit(fo.t), fo.t = NULL;
+    if (!e && fo.o) e = mm_out_commit(fo.o), fo.o = NULL;
+    mm_out_abort(fo.t);
+    mm_out_abort(fo.o);
+    mm_buf_free(&line);
+    return e;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "common/attrs.h"
 #include "common/doc.h"
 #include "common/io.h"
 #include "common/json.h"
@@ -39,6 +40,11 @@ static void usage(FILE *f) {
         "  --bench-dir DIR  load every folder of DIR named after a preset (../shared/benchmarks)\n"
         "  -n N             n-gram length (default 10, 3..100)\n"
         "  --out-dir D      clean shards D/<stem>.jsonl.zst and removed documents D/removed/removed.jsonl.zst\n"
+        "  --attrs A        attribute mode instead of --out-dir: only A/<stem>.contaminated.attrs.tsv\n"
+        "                   (id, contaminated:<benchmark>, the matching item) and the report\n"
+        "                   (default A/decontam-report.json); documents dropped by the attribute\n"
+        "                   files of earlier filters in A are not scanned.  `mathmine apply`\n"
+        "                   writes the clean shards once\n"
         "  --report R       JSON report (default D/decontam-report.json)\n"
         "  --removed F      the removed documents (default D/removed/removed.jsonl.zst)\n"
         "  --max-matches K  benchmark texts reported per removed document (default 8)\n"
@@ -66,7 +72,7 @@ typedef struct shard {
     mm_buf removed; /* raw lines of removed documents */
     removed_doc **docs;
     size_t ndocs, capdocs;
-    uint64_t in, bad, bytes;
+    uint64_t in, bad, bytes, skipped;
     double scan_time; /* seconds inside mm_decontam_scan (monotonic clock) */
     double read_time; /* seconds reading documents: zstd, lines, JSON (monotonic clock) */
     double cpu;       /* thread CPU seconds for the whole shard */
@@ -78,6 +84,7 @@ typedef struct job {
     const mm_decontam *d;
     shard *shards;
     const char *out_dir;
+    bool attrs; /* attribute mode: out_dir is the attribute folder */
     int max_matches;
     mm_progress *prog;
 } job;
@@ -103,6 +110,21 @@ static mm_err keep_removed(shard *s, const mm_doc *doc, uint64_t line, const mm_
     return mm_buf_putc(&s->removed, '\n');
 }
 
+/* The attribute line of a contaminated document: reason contaminated:<benchmark> of its first
+ * match, detail "<file> item <N>". */
+static mm_err add_attr(mm_attr_writer *w, const mm_decontam *d, const mm_doc *doc, const mm_decontam_match *m,
+                       mm_buf *why) {
+    mm_decontam_text_info t;
+    mm_decontam_bench_info b;
+    mm_decontam_text(d, m->text, &t);
+    mm_decontam_bench(d, t.bench, &b);
+    mm_buf_clear(why);
+    MM_TRY(mm_buf_printf(why, "contaminated:%s", b.name));
+    char detail[512];
+    snprintf(detail, sizeof detail, "%s item %llu", b.file, (unsigned long long)t.item);
+    return mm_attr_writer_add(w, doc->id, why->data, detail);
+}
+
 /* The scan of each document is timed with the monotonic clock (mm_now): it is read without a
  * system call, while the thread CPU clock costs one (1.6 us on this VM, and a system call can
  * flush the TLB that the scan's random lookups depend on).  With one thread per core the two
@@ -116,8 +138,14 @@ static mm_err do_shard(void *ctx, size_t i, int worker) {
     snprintf(out_path, sizeof out_path, "%s/%s.jsonl.zst", j->out_dir, s->stem);
     mm_doc_reader *r = NULL;
     mm_out *o = NULL;
+    mm_attr_writer *aw = NULL;
+    mm_attrs *skip = NULL;
+    mm_buf ap = {0}, why = {0};
     mm_err e = mm_doc_reader_open(s->path, &r);
-    if (!e) e = mm_out_open(out_path, 3, &o);
+    if (!e && j->attrs) e = mm_attrs_load(&j->out_dir, 1, s->path, MM_ATTR_CONTAMINATED, &skip);
+    if (!e && j->attrs) e = mm_attr_path(j->out_dir, s->path, MM_ATTR_CONTAMINATED, &ap);
+    if (!e && j->attrs) e = mm_attr_writer_open(ap.data, MM_ATTR_CONTAMINATED, &aw);
+    else if (!e) e = mm_out_open(out_path, 3, &o);
     mm_decontam_match m[64];
     mm_doc doc;
     int got;
@@ -131,13 +159,19 @@ static mm_err do_shard(void *ctx, size_t i, int worker) {
             if (mm_doc_reader_bad(r) <= 3) cli_warn(CMD, "%s", mm_error_detail());
             continue;
         }
+        if (mm_attrs_reason(skip, doc.id, strlen(doc.id))) {
+            s->skipped++;
+            continue;
+        }
         s->in++;
         s->bytes += doc.text_len;
         double t0 = mm_now();
         size_t nm = mm_decontam_scan(j->d, doc.text, doc.text_len, m, (size_t)j->max_matches);
         s->scan_time += mm_now() - t0;
-        if (nm) e = keep_removed(s, &doc, line, m, nm);
-        else if (!(e = mm_out_write(o, doc.raw, doc.raw_len))) e = mm_out_write(o, "\n", 1);
+        if (nm) {
+            e = keep_removed(s, &doc, line, m, nm);
+            if (!e && aw) e = add_attr(aw, j->d, &doc, &m[0], &why);
+        } else if (o && !(e = mm_out_write(o, doc.raw, doc.raw_len))) e = mm_out_write(o, "\n", 1);
         if ((s->in & 1023) == 0) {
             uint64_t b = mm_doc_reader_bytes(r);
             mm_progress_add(j->prog, 0, b - last_bytes);
@@ -147,8 +181,13 @@ static mm_err do_shard(void *ctx, size_t i, int worker) {
     }
     if (!e && cli_interrupted) e = mm_fail(MM_ERR_IO, "interrupted");
     if (r) s->bad = mm_doc_reader_bad(r);
-    if (!e) e = mm_out_commit(o), o = NULL;
+    if (!e && o) e = mm_out_commit(o), o = NULL;
+    if (!e && aw) e = mm_attr_writer_commit(aw), aw = NULL;
     mm_out_abort(o);
+    mm_attr_writer_abort(aw);
+    mm_attrs_free(skip);
+    mm_buf_free(&ap);
+    mm_buf_free(&why);
     s->cpu = mm_thread_cpu() - c0;
     mm_progress_add(j->prog, 1, r ? mm_doc_reader_bytes(r) - last_bytes : 0);
     mm_doc_reader_close(r);
@@ -331,7 +370,7 @@ int cmd_decontaminate(int argc, char **argv) {
     if (!args) cli_die(CMD, MM_ERR_NOMEM);
     stage_args sa = {0};
     size_t nb = 0, nd = 0, ns = 0, nargs = 0;
-    const char *out_dir = NULL, *report = NULL, *stats = NULL, *removed = NULL;
+    const char *out_dir = NULL, *report = NULL, *stats = NULL, *removed = NULL, *attrs = NULL;
     int n = 10, threads = 0, max_matches = 8;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -343,6 +382,7 @@ int cmd_decontaminate(int argc, char **argv) {
         else if (!strcmp(a, "-j") && more) threads = (int)cli_parse_int(CMD, a, argv[++i], 0, 4096);
         else if (!strcmp(a, "--max-matches") && more) max_matches = (int)cli_parse_int(CMD, a, argv[++i], 1, 64);
         else if (!strcmp(a, "--out-dir") && more) out_dir = argv[++i];
+        else if (!strcmp(a, "--attrs") && more) attrs = argv[++i];
         else if (!strcmp(a, "--report") && more) report = argv[++i];
         else if (!strcmp(a, "--removed") && more) removed = argv[++i];
         else if (!strcmp(a, "--stats") && more) stats = argv[++i];
@@ -361,7 +401,8 @@ int cmd_decontaminate(int argc, char **argv) {
     char task_sfx[64] = "";
     if (sa.task.count > 1) snprintf(task_sfx, sizeof task_sfx, "-task-%u-of-%u", sa.task.index, sa.task.count);
     if (!nb && !nd) cli_usage_error(CMD, "no benchmarks: give --bench SPEC or --bench-dir DIR");
-    if (!out_dir) cli_usage_error(CMD, "--out-dir is required");
+    if (!out_dir == !attrs) cli_usage_error(CMD, "give --out-dir D (clean copies) or --attrs A (attribute files)");
+    if (attrs) out_dir = attrs;
     if (!inputs.n) cli_usage_error(CMD, "no input shards");
     for (size_t i = 0; i < ns; i++) {
         mm_stem(sh[i].path, sh[i].stem, sizeof sh[i].stem);
@@ -408,7 +449,7 @@ int cmd_decontaminate(int argc, char **argv) {
     if ((e = mm_mkdirs(out_dir))) cli_die(CMD, e);
 
     double t1 = mm_now();
-    job j = {d, sh, out_dir, max_matches, mm_progress_create("decontaminate", ns, "shards")};
+    job j = {d, sh, out_dir, attrs != NULL, max_matches, mm_progress_create("decontaminate", ns, "shards")};
     mm_err pe = mm_pool_run(ns, threads, do_shard, &j);
     mm_progress_done(j.prog);
     double scan_s = mm_now() - t1;
@@ -425,20 +466,22 @@ int cmd_decontaminate(int argc, char **argv) {
     (void)pe;
     char rm_path[4096];
     if (removed) snprintf(rm_path, sizeof rm_path, "%s", removed);
+    else if (attrs) rm_path[0] = 0; /* the attribute files list them */
     else {
         /* a subfolder, so that a glob over the clean shards does not pick it up */
         snprintf(rm_path, sizeof rm_path, "%s/removed", out_dir);
         if ((e = mm_mkdirs(rm_path))) cli_die(CMD, e);
         snprintf(rm_path, sizeof rm_path, "%s/removed/removed%s.jsonl.zst", out_dir, task_sfx);
     }
-    if ((e = write_file(rm_path, all.data ? all.data : "", all.len, 3))) cli_die(CMD, e);
+    if (rm_path[0] && (e = write_file(rm_path, all.data ? all.data : "", all.len, 3))) cli_die(CMD, e);
     mm_buf rep = {0};
     if ((e = build_report(&rep, d, sh, ns, n, load_s, scan_s, max_rss_kb()))) cli_die(CMD, e);
     if ((e = mm_buf_putc(&rep, '\n')) || (e = write_file(report, rep.data, rep.len, 0))) cli_die(CMD, e);
 
-    uint64_t in = 0, rm = 0, bad = 0, bytes = 0;
+    uint64_t in = 0, rm = 0, bad = 0, bytes = 0, skipped = 0;
     double scan_time = 0, read_time = 0, cpu = 0;
     for (size_t i = 0; i < ns; i++) {
+        skipped += sh[i].skipped;
         in += sh[i].in, rm += sh[i].ndocs, bad += sh[i].bad, bytes += sh[i].bytes;
         scan_time += sh[i].scan_time, read_time += sh[i].read_time, cpu += sh[i].cpu;
     }
@@ -455,6 +498,7 @@ int cmd_decontaminate(int argc, char **argv) {
         mm_jw_obj_begin(&w);
         mm_jw_key(&w, "docs_in"); mm_jw_uint(&w, in);
         mm_jw_key(&w, "docs_removed"); mm_jw_uint(&w, rm);
+        mm_jw_key(&w, "docs_skipped_by_earlier_attrs"); mm_jw_uint(&w, skipped);
         mm_jw_key(&w, "broken_lines_skipped"); mm_jw_uint(&w, bad);
         mm_jw_key(&w, "text_bytes"); mm_jw_uint(&w, bytes);
         mm_jw_key(&w, "benchmark_load_s"); mm_jw_double(&w, load_s);

@@ -14,7 +14,7 @@
 static void usage(FILE *f) {
     fprintf(f,
             "Usage: mathmine select --scores S... (--threshold T | --top-frac F | --top-tokens N)\n"
-            "                       -o ids.txt [--docs SHARD... --out-dir D] [--stats FILE]\n\n"
+            "                       -o ids.txt [--docs SHARD... (--out-dir D | --attrs A)] [--stats FILE]\n\n"
             "Ranks the rows of the score files (from `mathmine classify score`) by score, highest\n"
             "first (ties: smaller id first), and selects:\n"
             "  --threshold T    every document with score >= T\n"
@@ -26,6 +26,9 @@ static void usage(FILE *f) {
             "  --docs SHARD...  also copy the selected documents of these shards, unchanged, to\n"
             "  --out-dir D      D/<shard stem>.jsonl.zst (finished ones are skipped; --force);\n"
             "                   shards of one stem in two folders: D/<stem>.<8 hex>.jsonl.zst\n"
+            "  --attrs A        instead of copying: list the documents of --docs NOT selected in\n"
+            "                   A/<stem>.below_threshold.attrs.tsv (the attribute flow; `mathmine\n"
+            "                   apply` writes the clean shards once)\n"
             "  --stats FILE     JSON summary\n");
 }
 
@@ -44,7 +47,7 @@ static void take_paths(int argc, char **argv, int *i, const char ***list, size_t
 
 int cmd_select(int argc, char **argv) {
     if (cli_wants_help(argc, argv)) return usage(stdout), CLI_EXIT_OK;
-    const char **scores = NULL, **docs = NULL, *out = NULL, *out_dir = NULL, *stats = NULL;
+    const char **scores = NULL, **docs = NULL, *out = NULL, *out_dir = NULL, *stats = NULL, *attrs = NULL;
     size_t ns = 0, nd = 0;
     int modes = 0;
     mm_select_mode mode = MM_SELECT_THRESHOLD;
@@ -56,6 +59,7 @@ int cmd_select(int argc, char **argv) {
         else if (!strcmp(a, "--docs")) take_paths(argc, argv, &i, &docs, &nd);
         else if (!strcmp(a, "-o") || !strcmp(a, "--output")) out = need(argc, argv, &i);
         else if (!strcmp(a, "--out-dir")) out_dir = need(argc, argv, &i);
+        else if (!strcmp(a, "--attrs")) attrs = need(argc, argv, &i);
         else if (!strcmp(a, "--stats")) stats = need(argc, argv, &i);
         else if (!strcmp(a, "--force")) force = true;
         else if (!strcmp(a, "--threshold"))
@@ -69,7 +73,8 @@ int cmd_select(int argc, char **argv) {
     if (!ns) cli_usage_error(CMD, "--scores is required");
     if (modes != 1) cli_usage_error(CMD, "give exactly one of --threshold, --top-frac, --top-tokens");
     if (!out) cli_usage_error(CMD, "-o ids.txt is required");
-    if (nd && !out_dir) cli_usage_error(CMD, "--docs needs --out-dir");
+    if (nd && !out_dir == !attrs) cli_usage_error(CMD, "--docs needs --out-dir or --attrs (one of them)");
+    if (attrs) out_dir = attrs;
     mm_select_stats st;
     mm_err e = mm_select_ids(scores, ns, mode, value, out, &st);
     if (e != MM_OK) cli_die(CMD, e);
@@ -86,10 +91,11 @@ int cmd_select(int argc, char **argv) {
         if ((e = mm_clf_unique_stems(docs, nd, &stems)) != MM_OK) cli_die(CMD, e);
         for (size_t i = 0; i < nd && !cli_interrupted; i++) {
             char path[4200];
-            snprintf(path, sizeof path, "%s/%s.jsonl.zst", out_dir, stems[i]);
+            snprintf(path, sizeof path, attrs ? "%s/%s.below_threshold.attrs.tsv" : "%s/%s.jsonl.zst", out_dir, stems[i]);
             if (!force && mm_file_done(path)) continue;
-            uint64_t k = 0;
-            if ((e = mm_select_docs(ids, docs[i], path, &k, &bad)) != MM_OK) {
+            uint64_t k = 0, dropped = 0;
+            e = attrs ? mm_select_attrs(ids, docs[i], path, &k, &dropped, &bad) : mm_select_docs(ids, docs[i], path, &k, &bad);
+            if (e != MM_OK) {
                 cli_warn(CMD, "%s: %s", docs[i], mm_error_detail());
                 failed++;
             }
@@ -97,8 +103,8 @@ int cmd_select(int argc, char **argv) {
         }
         mm_idset_free(ids);
         mm_clf_free_stems(stems, nd);
-        fprintf(stderr, "select: wrote %llu documents to %s (%llu broken lines, %llu shards failed)\n",
-                (unsigned long long)kept, out_dir, (unsigned long long)bad, (unsigned long long)failed);
+        fprintf(stderr, "select: %s %llu documents %s %s (%llu broken lines, %llu shards failed)\n",
+                attrs ? "kept" : "wrote", (unsigned long long)kept, attrs ? "; attributes of the others in" : "to", out_dir, (unsigned long long)bad, (unsigned long long)failed);
     }
     if (stats) {
         mm_buf b = {0};

@@ -12,6 +12,7 @@ MM_CMD(select);
 MM_CMD(iterate);
 MM_CMD(dedup);
 MM_CMD(decontaminate);
+MM_CMD(apply);
 MM_CMD(tokenizer);
 MM_CMD(shard);
 MM_CMD(pretrain);

@@ -16,6 +16,7 @@ static const cli_command commands[] = {
     {"iterate", cmd_iterate, "iterative seed expansion with domain-level recall", 0},
     {"dedup", cmd_dedup, "URL, exact and MinHash-LSH near-duplicate removal", 0},
     {"decontaminate", cmd_decontaminate, "remove documents sharing n-grams with benchmarks", 0},
+    {"apply", cmd_apply, "write the clean shards once: documents minus their attribute files' ids", 0},
     {"tokenizer", cmd_tokenizer, "byte-level BPE tokenizer: train, encode, decode", 0},
     {"shard", cmd_shard, "document shards -> llm.c token shards (.bin)", 0},
     {"pretrain", cmd_pretrain, "train a GPT-2 style model on token shards (CPU, OpenBLAS)", 1},

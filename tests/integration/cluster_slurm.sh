@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A real one-node Slurm on 127.0.0.1: `mathmine run --slurm` submits a pipeline (extract ->
-# URL dedup map -> merge -> filter) as job arrays of 4 tasks chained with afterok; the outputs
+# URL dedup map -> merge -> attributes -> apply) as job arrays of 4 tasks chained with afterok; the outputs
 # are byte-identical to a local run; a cancelled array element shows in `mathmine status` and
 # submitting again completes it.  Installs slurm-wlm and munge when missing (root, apt-get);
 # every daemon runs from a private config in $T and is stopped at the end.
@@ -105,8 +105,12 @@ inputs = {out}/docs/*.jsonl.zst
 [url-merge]
 reduce = dedup url --stage merge --work {out}/work
 
-[url-filter]
-map = dedup url --stage filter -j 1 --work {out}/work --out-dir {out}/clean
+[url-tag]
+map = dedup url --stage filter -j 1 --work {out}/work --attrs {out}/attrs
+inputs = {out}/docs/*.jsonl.zst
+
+[apply]
+map = apply -j 1 --attrs {out}/attrs -o {out}/clean
 inputs = {out}/docs/*.jsonl.zst
 P
 }
@@ -122,7 +126,7 @@ cat submit.out
 jid=$(sed -n 's/^extract: job \([0-9]*\),.*/\1/p' submit.out)
 same "extract was submitted as an array of 4" "$(grep -c '^extract: job .*4 of 4 tasks (0-3)' submit.out)" 1
 grep -q '^url-map: job .*after '"$jid" submit.out && ok "url-map waits on extract (afterok)" || fail "url-map waits on extract (afterok)"
-grep -q '^url-merge: job' submit.out && grep -q '^url-filter: job' submit.out && ok "merge and filter submitted" || fail "merge and filter submitted"
+grep -q '^url-merge: job' submit.out && grep -q '^url-tag: job' submit.out && grep -q '^apply: job' submit.out && ok "merge, tag (attributes) and apply submitted" || fail "merge, tag and apply submitted"
 # array_limit = 1 runs one element at a time: element 3 is still pending; cancel it
 scancel "${jid}_3" && ok "scancel one array element" || fail "scancel one array element"
 wait_queue && ok "the queue drains (dependent jobs of the cancelled array are cancelled)" || fail "the queue drains"
@@ -138,9 +142,9 @@ wait_queue && ok "the second submission finishes" || fail "the second submission
 $MM status cl >status2.out; rc=$?
 cat status2.out
 same "status exits 0 when every task is done" "$rc" 0
-same "status: every stage done" "$(awk 'NR>1 && $4==$3{n++} END{print n}' status2.out)" 4
+same "status: every stage done" "$(awk 'NR>1 && $4==$3{n++} END{print n}' status2.out)" 5
 same "extract tasks ran under Slurm" "$(grep -l '"slurm_job":"[0-9]' cl/_run/extract/*.json | wc -l)" 4
-for d in docs clean clean/removed; do
+for d in docs attrs clean; do
   a=$(cd "local/$d" && ls | grep -v '^removed$'); b=$(cd "cl/$d" && ls | grep -v '^removed$')
   same "$d: same files as the local run" "$b" "$a"
   bad=0; for f in $a; do cmp -s "local/$d/$f" "cl/$d/$f" || bad=1; done

@@ -73,6 +73,26 @@ check "minhash filter" $MM dedup minhash filter --work $W --out-dir $T/m3s -j 2 
 same "minhash: stage by stage = all" "$(removed $T/m3s)" "$(removed $T/m3)"
 same "minhash: removed list names the cluster" "$(cat $T/m3/removed/*.tsv | head -1 | cut -f2 | grep -cE '^part-[0-9]:[0-9]+$')" 1
 $MM dedup minhash bogus --work $W >/dev/null 2>&1; same "unknown stage is a usage error" $? 2
+# issue 19 row 6: the stages record their parameters; a later stage that disagrees is refused
+P=$T/mp/work
+$MM -q dedup minhash signatures --bands 20 --rows 4 --work $P -j 1 $T/part-*.jsonl || fail "signatures --bands 20 --rows 4"
+same "signatures record their parameters" "$(tr -d ' \n' <$P/params.json)" '{"bands":20,"rows":4,"ngram":5,"seed":1}'
+$MM -q dedup minhash buckets --work $P -j 1 || fail "buckets without the options"
+same "buckets without the options take the recorded 20 bands" "$(ls $P/buckets/*.pairs | wc -l)" 20
+out=$($MM dedup minhash clusters --bands 14 --work $P 2>&1); rc=$?
+case "$rc:$out" in 2:*"--bands 14 disagrees with bands 20 recorded in $P/params.json"*) ok "a stage given other parameters: exit 2 naming both values";;
+  *) fail "parameter mismatch: rc $rc: $out";; esac
+# row 7: filter matches the shard it was signed on; another file of the same name is refused
+check "clusters" $MM dedup minhash clusters --work $P
+mkdir -p $T/other; head -n 20 $T/part-2.jsonl | tail -n 10 >$T/other/part-0.jsonl; head -n 10 $T/part-0.jsonl >>$T/other/part-0.jsonl
+out=$($MM dedup minhash filter --work $P --out-dir $T/mpo $T/other/part-0.jsonl 2>&1); rc=$?
+case "$rc:$out" in 1:*"other/part-0.jsonl: "*"other ids than the"*"part-0.rm"*) ok "minhash filter refuses a different file with the signed name (exit 1, named)";;
+  *) fail "filter of a swapped shard: rc $rc: $out";; esac
+same "nothing written for the swapped shard" "$(ls $T/mpo/*.jsonl.zst 2>/dev/null | wc -l)" 0
+check "minhash filter of the signed shards" $MM dedup minhash filter --work $P --out-dir $T/mpo $T/part-*.jsonl
+$MM -q dedup url --stage map --work $T/uw $T/part-*.jsonl && $MM -q dedup url --stage merge --work $T/uw || fail "url map+merge"
+out=$($MM dedup url --stage filter --work $T/uw --out-dir $T/uwo $T/other/part-0.jsonl 2>&1); rc=$?
+case "$rc:$out" in 1:*"other ids than the"*) ok "url filter refuses a different file with the mapped name";; *) fail "url filter swapped: rc $rc: $out";; esac
 printf 'not a sig file' > $T/bad.sig; mkdir -p $T/bw/sig; cp $T/bad.sig $T/bw/sig/x.sig
 out=$($MM dedup minhash buckets --work $T/bw 2>&1); rc=$?
 case "$rc:$out" in 1:*"x.sig"*) ok "a damaged signature file is refused by name";; *) fail "damaged sig: rc $rc: $out";; esac

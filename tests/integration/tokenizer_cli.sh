@@ -106,4 +106,13 @@ n=$(ls "$T/s2" | grep -c 'train_.*bin'); same "old shards removed on --force" "$
 $MM shard --tokenizer "$T/tok" "$T/zh.jsonl" "$T/missing.jsonl" -o "$T/s5" 2>"$T/err"; rc=$?
 if [ $rc = 1 ] && grep -q "missing.jsonl" "$T/err" && [ ! -e "$T/s5/shards.json" ] && [ -z "$(ls "$T/s5")" ]; then ok "a missing input fails, names it, leaves nothing"; else fail "missing input: rc=$rc $(ls "$T/s5")"; fi
 $MM shard --tokenizer "$T/tok" -o "$T/s6" >/dev/null 2>&1; same "shard without inputs is a usage error" $? 2
+# issue 19 row 10: one huge document and a small one: the huge one does not become the
+# validation split; the split that cannot meet the target is warned about and recorded
+$PY -c 'import json,sys; t=open(sys.argv[1]).read(); print(json.dumps({"id":"big","text":t})); print(json.dumps({"id":"small","text":"a small page about primes"}))' "$T/web.txt" >"$T/deg.jsonl"
+$MM shard --tokenizer "$T/tok" "$T/deg.jsonl" -o "$T/s7" 2>"$T/deg.err"; rc=$?
+same "degenerate split: exit 0" "$rc" 0
+vt=$($PY -c 'import json,sys;m=json.load(open(sys.argv[1]));print(m["val_tokens"], m["train_tokens"] > 100000, m["split_warning"] is not None)' "$T/s7/shards.json")
+same "the small page is validation, the huge one training, and shards.json says so" "${vt#* }" "True True"
+[ "${vt%% *}" -lt 100 ] && ok "validation: ${vt%% *} tokens, not the huge page" || fail "validation took the huge page: $vt"
+grep -q "warning: validation holds .* tokens (1 documents) where .* were asked" "$T/deg.err" && ok "a clear warning names the asked and the real size" || { fail "degenerate split warning"; cat "$T/deg.err"; }
 finish

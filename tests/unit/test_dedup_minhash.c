@@ -144,7 +144,7 @@ static char *run_stages(const char *dir, int nshards) {
         snprintf(tsv[s], 4096, "%s/shard-%d.tsv", dir, s);
         snprintf(stems[s], 32, "shard-%d", s);
         sigp[s] = sig[s], rmp[s] = rm[s], st[s] = stems[s];
-        CHECK_EQ_INT(mm_minhash_signatures(&p, shard[s], sig[s], &ds), MM_OK);
+        CHECK_EQ_INT(mm_minhash_signatures(&p, shard[s], NULL, sig[s], &ds), MM_OK);
     }
     for (int b = 0; b < 14; b++) {
         uint64_t np;
@@ -157,7 +157,7 @@ static char *run_stages(const char *dir, int nshards) {
     mm_buf ids = {0};
     for (int s = 0; s < nshards; s++) {
         snprintf(out, sizeof out, "%s/kept-%d.jsonl", dir, s);
-        CHECK_EQ_INT(mm_minhash_filter(shard[s], rm[s], st, (size_t)nshards, out, tsv[s], &ds), MM_OK);
+        CHECK_EQ_INT(mm_minhash_filter(shard[s], NULL, rm[s], st, (size_t)nshards, out, tsv[s], NULL, &ds), MM_OK);
         mm_buf t = {0};
         mm_read_file(tsv[s], &t);
         for (char *l = t.len ? t.data : NULL; l && *l;) {
