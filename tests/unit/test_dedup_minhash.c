@@ -95,8 +95,10 @@ TEST(near_duplicates_share_a_band) {
     printf("  %zu articles: copies with 1%%/2%%/3%% of words changed found %zu/%zu/%zu; unrelated pairs sharing a band: %zu\n",
            a.n, found1, found2, found3, false_pairs);
     /* Jaccard of 5-shingles after changing p% of words ~ (1-5p)/(1+5p): 0.9, 0.82, 0.74; the
-     * 14x8 LSH curve 1-(1-J^8)^14 then gives ~99.9%, ~95%, ~73% */
-    CHECK(found1 * 100 >= a.n * 98);
+     * 14x8 LSH curve 1-(1-J^8)^14 then gives ~99.9%, ~95%, ~73% for long texts; short
+     * articles have few shingles and vary more (173-178 of 178 at 1% over random seeds), so
+     * the floors sit below the curve by a margin a broken LSH could not meet */
+    CHECK(found1 * 100 >= a.n * 95);
     CHECK(found2 * 100 >= a.n * 85);
     CHECK(found3 * 100 >= a.n * 50);
     CHECK_EQ_INT(false_pairs, 0);
