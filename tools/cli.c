@@ -109,3 +109,8 @@ bool cli_wants_help(int argc, char **argv) {
     }
     return false;
 }
+
+const char *cli_value(const char *cmd, int argc, char **argv, int *i) {
+    if (*i + 1 >= argc) cli_usage_error(cmd, "%s needs a value", argv[*i]);
+    return argv[++*i];
+}

@@ -47,6 +47,9 @@ void cli_write_stats(const char *cmd, const char *path, const mm_buf *json);
 extern volatile int cli_interrupted;
 void cli_install_signal_handlers(void);
 
+/* The value of option argv[*i] (argv[*i + 1], and *i moves to it); a usage error when missing. */
+const char *cli_value(const char *cmd, int argc, char **argv, int *i);
+
 /* True when argv contains -h/--help (before any "--"). */
 bool cli_wants_help(int argc, char **argv);
 

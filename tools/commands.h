@@ -20,6 +20,7 @@ MM_CMD(grpo);
 MM_CMD(eval);
 MM_CMD(run);
 MM_CMD(status);
+MM_CMD(report);
 #undef MM_CMD
 
 #endif

@@ -25,6 +25,7 @@ static const cli_command commands[] = {
     {"eval", cmd_eval, "greedy accuracy, Pass@K and Maj@K of a checkpoint on a task", 1},
     {"run", cmd_run, "run a pipeline file: stages as tasks here (-j) or as Slurm job arrays", 0},
     {"status", cmd_status, "progress of a pipeline run: tasks done/running/failed, docs, CPU-hours", 0},
+    {"report", cmd_report, "one HTML page of a run: funnel, stages, iterations, decontamination, curves", 0},
 };
 enum { NCOMMANDS = sizeof commands / sizeof *commands };
 
