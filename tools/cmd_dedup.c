@@ -43,7 +43,7 @@ static void usage(FILE *f) {
         "                              documents to W/sig/ (for benchmarking buckets and clusters)\n\n"
         "Options:\n"
         "  --work W        work folder (default OUT/work)\n"
-        "  --out-dir D     kept documents D/<stem>.jsonl.zst, removed ones listed in\n"
+        "  -o, --out D     (alias --out-dir) kept documents D/<stem>.jsonl.zst, removed ones listed in\n"
         "                  D/removed/<stem>.tsv (url/exact: id, url, reason; minhash: id, cluster, url)\n"
         "  --stage S       url/exact: map, merge, filter or all (default all)\n"
         "  --bands N       minhash bands (default 14)\n"
@@ -92,7 +92,7 @@ static void parse(int argc, char **argv, int first, opts *o) {
         bool more = i + 1 < argc;
         if (stage_option(CMD, argc, argv, &i, &o->sa)) continue;
         if (!strcmp(a, "--work") && more) o->work = argv[++i];
-        else if (!strcmp(a, "--out-dir") && more) o->out = argv[++i];
+        else if (cli_is_out(a) && more) o->out = argv[++i];
         else if (!strcmp(a, "--stage") && more) o->stage = argv[++i];
         else if (!strcmp(a, "--stats") && more) o->stats = argv[++i];
         else if (!strcmp(a, "--bands") && more) o->mh.bands = (int)cli_parse_int(CMD, a, argv[++i], 1, 256);

@@ -98,7 +98,7 @@ static void usage(FILE *f) {
         "                         H heads, D dims, CTX context, for --algo sft: byte-level, or\n"
         "                         with the vocabulary of --tokenizer)\n"
         "  --tokenizer DIR        tokenizer (default: the one in CKPT; none = byte-level)\n"
-        "  -o DIR                 output directory (required)\n"
+        "  -o, --out DIR          output directory (required)\n"
         "  --algo A               grpo (default) | online-rft (fine-tune on the policy's own\n"
         "                         correct samples) | rft (on samples of the frozen initial model) |\n"
         "                         sft (supervised warm-up on the task's worked solutions)\n"
@@ -331,7 +331,7 @@ int cmd_grpo(int argc, char **argv) {
         if (grpo_task_arg(CMD, argc, argv, &i, &ta)) continue;
         if (!strcmp(a, "--init")) init = VAL();
         else if (!strcmp(a, "--tokenizer")) tok_dir = VAL();
-        else if (!strcmp(a, "-o") || !strcmp(a, "--out")) out = VAL();
+        else if (cli_is_out(a)) out = VAL();
         else if (!strcmp(a, "--algo")) algo = VAL();
         else if (!strcmp(a, "--supervision")) {
             const char *s = VAL();

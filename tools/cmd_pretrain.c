@@ -34,7 +34,7 @@ static void usage(FILE *f) {
         "  --config K=V,...     layers (6), heads (6), dim (384), ctx (256), vocab (the\n"
         "                       tokenizer's size; required without --tokenizer)\n"
         "  --tokenizer DIR      tokenizer to copy into the checkpoint (and take vocab from)\n"
-        "  --out DIR            run / checkpoint directory (required)\n"
+        "  -o, --out DIR        run / checkpoint directory (required)\n"
         "  --resume             continue the run in --out exactly where its checkpoint ended\n"
         "                       (optimisation options not given come from the checkpoint)\n"
         "  --stop-at N          checkpoint and stop after step N (the schedule still spans\n"
@@ -155,7 +155,7 @@ static void parse_args(int argc, char **argv, args *a) {
 #define DBL(lo, hi) (float)cli_parse_double(CMD, s, need(argc, argv, &i), lo, hi)
         if (IS("--data")) o->data = need(argc, argv, &i);
         else if (IS("--val")) o->val = need(argc, argv, &i);
-        else if (IS("--out") || IS("-o")) o->out = need(argc, argv, &i);
+        else if (cli_is_out(s)) o->out = need(argc, argv, &i);
         else if (IS("--config")) parse_config(need(argc, argv, &i), &o->cfg);
         else if (IS("--tokenizer")) o->tokenizer_dir = need(argc, argv, &i);
         else if (IS("--resume")) o->resume = 1;

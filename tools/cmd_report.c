@@ -56,7 +56,7 @@ int cmd_report(int argc, char **argv) {
     mm_report_opts o = {0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "-o") || !strcmp(a, "--out"))
+        if (cli_is_out(a))
             out = cli_value(CMD, argc, argv, &i);
         else if (!strcmp(a, "--title"))
             o.title = cli_value(CMD, argc, argv, &i);

@@ -6,6 +6,7 @@
 #include "tools/blas_setup.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
+#include "tools/version.h"
 
 #define MM_VERSION "0.1.0"
 
@@ -40,7 +41,8 @@ static void usage(FILE *f) {
                "  -v, --verbose  more messages on stderr (repeatable)\n"
                "  -q, --quiet    warnings off\n"
                "  -h, --help     this help\n"
-               "      --version  print the version\n\n"
+               "      --version  print the version and those of the linked libraries (libxml2,\n"
+               "                 zstd, fastText, OpenBLAS, libcurl)\n\n"
                "Exit codes: 0 ok, 1 some input failed (the rest was done), 2 usage error,\n"
                "130 interrupted.\n");
 }
@@ -53,7 +55,7 @@ int main(int argc, char **argv) {
             usage(stdout);
             return CLI_EXIT_OK;
         } else if (!strcmp(a, "--version")) {
-            printf("mathmine %s\n", MM_VERSION);
+            cli_print_version(stdout, MM_VERSION);
             return CLI_EXIT_OK;
         } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
             cli_verbosity++;
@@ -74,7 +76,9 @@ int main(int argc, char **argv) {
         if (commands[c].fn && !strcmp(commands[c].name, argv[i])) {
             if (!commands[c].model) cli_blas_idle();
             cli_install_signal_handlers();
-            return commands[c].fn(argc - i, argv + i);
+            int n = argc - i;
+            char **args = cli_normalize_args(&n, argv + i);
+            return commands[c].fn(n, args);
         }
     fprintf(stderr, "mathmine: unknown command '%s'\nTry 'mathmine --help'.\n", argv[i]);
     return CLI_EXIT_USAGE;
