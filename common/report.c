@@ -116,15 +116,25 @@ static bool has(const mm_json *o, const char *key) {
     return mm_json_get(o, key) != NULL;
 }
 
+static bool has_obj(const mm_json *o, const char *key) {
+    const mm_json *v = mm_json_get(o, key);
+    return v && v->type == MM_JSON_OBJ;
+}
+
+/* A stats object is small; a tokenizer's vocab.json (every word a key) is not, and holds
+ * words such as "rows" and "selected" that would pass for stats keys. */
+enum { MAX_STATS_KEYS = 256 };
+
 static rk_kind kind_of(const mm_json *st) {
-    if (!st || st->type != MM_JSON_OBJ) return RK_UNKNOWN;
-    if (has(st, "math_found") && has(st, "records")) return RK_EXTRACT;
+    if (!st || st->type != MM_JSON_OBJ || st->len > MAX_STATS_KEYS) return RK_UNKNOWN;
+    if (has_obj(st, "math_found") && has(st, "records")) return RK_EXTRACT;
     if (has(st, "pos_docs") && has(st, "neg_docs")) return RK_TRAIN;
     if (has(st, "roc_auc") && has(st, "thresholds")) return RK_EVALCLS;
-    if (has(st, "rows") && has(st, "selected")) return RK_SELECT;
+    if (has(st, "rows") && has(st, "selected") && has(st, "tokens_selected")) return RK_SELECT;
     if (has(st, "load_seconds") && has(st, "docs")) return RK_SCORE;
-    if (has(st, "signatures") || has(st, "buckets") || has(st, "clusters")) return RK_MINHASH;
-    if (has(st, "filter") || has(st, "map") || has(st, "merge")) return RK_DEDUP;
+    if (has_obj(st, "signatures") || has_obj(st, "buckets") || has_obj(st, "clusters"))
+        return RK_MINHASH;
+    if (has_obj(st, "filter") || has_obj(st, "map") || has_obj(st, "merge")) return RK_DEDUP;
     if (has(st, "benchmark_keys") && !has(st, "benchmarks")) return RK_DECONTAM;
     if (has(st, "train_tokens") && has(st, "val_tokens")) return RK_TOKENS;
     if (has(st, "greedy_acc")) return RK_EVAL;

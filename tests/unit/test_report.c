@@ -83,12 +83,15 @@ TEST(sections_escape_and_damage) {
         "\"url\":"
         "\"http://x/<script>\",\"matches\":[{\"benchmark\":\"gsm8k\",\"ngram\":\"a <b> c\"}]}]}");
     put("broken.json", "{\"records\": 3,");
+    /* a tokenizer vocabulary: words as keys, some of them stats words; not a stage */
+    put("tok/vocab.json", "{\"rows\":1,\"selected\":2,\"cutoff\":3,\"merge\":4,\"map\":5}");
     mm_buf b = {0};
     mm_report_info in;
     CHECK_EQ_INT(mm_report_html(dir, NULL, &b, &in), MM_OK);
     CHECK(has_section(&in, "training") && has_section(&in, "decontamination"));
     CHECK(!has_section(&in, "funnel") && !has_section(&in, "extraction"));
     CHECK_EQ_INT(in.files_bad, 1);
+    CHECK_EQ_INT(in.stages, 1); /* eval.json only */
     CHECK(strstr(b.data, "<code>broken.json</code>") != NULL);
     CHECK(strstr(b.data, "http://x/&lt;script&gt;") != NULL && !strstr(b.data, "<script"));
     CHECK(strstr(b.data, "a &lt;b&gt; c") != NULL);
