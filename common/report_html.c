@@ -694,12 +694,15 @@ static void render_decontam(rp_run *r, mm_buf *b) {
     const rp_stage *dc = rp_find(r, RK_DECONTAM, NULL);
     if (!r->decontam_reports.n && !dc) return;
     section(r, b, "decontamination", "Decontamination: removed documents per benchmark");
-    if (dc)
-        mm_buf_printf(b,
-                      "<p>%.0f documents scanned, %.0f removed, against %.0f benchmark "
-                      "n-gram keys.</p>\n",
-                      rp_get(dc, "docs_in", 0), rp_get(dc, "docs_removed", 0),
-                      rp_get(dc, "benchmark_keys", 0));
+    if (dc) {
+        mm_buf_puts(b, "<p>");
+        count(b, rp_get(dc, "docs_in", 0));
+        mm_buf_puts(b, " documents scanned, ");
+        count(b, rp_get(dc, "docs_removed", 0));
+        mm_buf_puts(b, " removed, against ");
+        count(b, rp_get(dc, "benchmark_keys", 0));
+        mm_buf_puts(b, " benchmark n-gram keys.</p>\n");
+    }
     bench_row rows[64];
     size_t nrows = 0, shown = 0;
     mm_buf ex = {0};
