@@ -93,6 +93,20 @@ static mm_err refill(mm_lines *r, size_t *got) {
     return MM_OK;
 }
 
+/* The line s[0..take) lies whole in raw[] followed by its '\n': hand it out in place, the
+ * '\n' (and a '\r' before it) overwritten with NUL.  raw[] is not refilled before the next
+ * call, so the line stays valid as long as a copied one would. */
+static int whole_line(mm_lines *r, char *s, size_t take, const char **line, size_t *len) {
+    r->raw_pos += take + 1;
+    r->next_offset += take + 1;
+    r->lineno++;
+    s[take] = 0;
+    if (take && s[take - 1] == '\r') s[--take] = 0;
+    *line = s;
+    *len = take;
+    return 1;
+}
+
 int mm_lines_next(mm_lines *r, const char **line, size_t *len, mm_err *err) {
     *err = MM_OK;
     mm_buf_clear(&r->line);
@@ -108,6 +122,8 @@ int mm_lines_next(mm_lines *r, const char **line, size_t *len, mm_err *err) {
         size_t avail = r->raw_len - r->raw_pos;
         char *nl = memchr(s, '\n', avail);
         size_t take = nl ? (size_t)(nl - s) : avail;
+        if (nl && !r->line.len && !r->skipping && take <= r->max_line)
+            return whole_line(r, s, take, line, len); /* no copy: the line is in raw[] */
         have = true;
         if (!r->skipping) {
             if (r->line.len + take > r->max_line) {

@@ -247,6 +247,11 @@ static void task_path(const mm_pipe *p, size_t s, uint32_t t, const char *ext, c
              ext);
 }
 
+void mm_pipe_task_file(const mm_pipe *p, size_t s, uint32_t t, const char *ext, char *out,
+                       size_t cap) {
+    task_path(p, s, t, ext, out, cap);
+}
+
 bool mm_pipe_task_done(const mm_pipe *p, size_t s, uint32_t t) {
     char path[4096];
     task_path(p, s, t, ".json", path, sizeof path);
@@ -691,33 +696,74 @@ static const char *slurm_opt(const mm_pipe *p, size_t s, int k) {
     return p->st[s].slurm[k] ? p->st[s].slurm[k] : p->slurm[k];
 }
 
+/* The sbatch script of stage s, or with s == MANIFEST_JOB of the job that writes the manifest
+ * once the stages are over (`run PIPELINE --cost`, the file's top-level [slurm] options). */
+#define MANIFEST_JOB ((size_t)-1)
 static mm_err write_script(const mm_pipe *p, size_t s, const char *exe, const char *pipeline,
                            const char *path) {
     static const char *const flags[NSLURM] = {"--partition",     "--time",    "--mem",
                                               "--cpus-per-task", "--account", NULL};
+    bool man = s == MANIFEST_JOB;
     char cwd[4096], name[512];
     if (!getcwd(cwd, sizeof cwd)) return mm_fail(MM_ERR_IO, "getcwd: %s", strerror(errno));
-    job_name(p, s, name, sizeof name);
+    if (man)
+        snprintf(name, sizeof name, "mm-%s-_manifest", p->name);
+    else
+        job_name(p, s, name, sizeof name);
     mm_buf b = {0};
-    mm_buf_printf(&b, "#!/bin/sh\n# written by mathmine run --slurm: stage %s of %s\n",
-                  p->st[s].name, pipeline);
+    if (man)
+        mm_buf_printf(&b, "#!/bin/sh\n# written by mathmine run --slurm: the manifest of %s\n",
+                      pipeline);
+    else
+        mm_buf_printf(&b, "#!/bin/sh\n# written by mathmine run --slurm: stage %s of %s\n",
+                      p->st[s].name, pipeline);
     mm_buf_printf(&b, "#SBATCH --job-name=%s\n#SBATCH --chdir=%s\n", name, cwd);
-    mm_buf_printf(&b, "#SBATCH --output=%s/_run/%s/slurm-%%A_%%a.out\n", p->out, p->st[s].name);
+    if (man)
+        mm_buf_printf(&b, "#SBATCH --output=%s/_run/manifest-%%j.out\n", p->out);
+    else
+        mm_buf_printf(&b, "#SBATCH --output=%s/_run/%s/slurm-%%A_%%a.out\n", p->out, p->st[s].name);
     for (int k = 0; k < NSLURM; k++) {
-        const char *v = slurm_opt(p, s, k);
+        const char *v = man ? p->slurm[k] : slurm_opt(p, s, k);
         if (v && flags[k])
             mm_buf_printf(&b, "#SBATCH %s=%s\n", flags[k], v);
         else if (v)
             mm_buf_printf(&b, "#SBATCH %s\n", v);
     }
-    mm_buf_printf(&b, "exec '%s' run '%s' --stage '%s' --task \"${SLURM_ARRAY_TASK_ID:-0}\"\n", exe,
-                  pipeline, p->st[s].name);
+    if (man)
+        mm_buf_printf(&b, "exec '%s' run '%s' --cost\n", exe, pipeline);
+    else
+        mm_buf_printf(&b, "exec '%s' run '%s' --stage '%s' --task \"${SLURM_ARRAY_TASK_ID:-0}\"\n",
+                      exe, pipeline, p->st[s].name);
     mm_err e = write_text(path, b.data, b.len);
     mm_buf_free(&b);
     return e;
 }
 
-/* "0-3,5,9-10": the unfinished task ids of stage s as Slurm's --array list; *n their count. */
+/* After the last submitted stage, whatever its outcome (afterany): a job that writes
+ * OUT/_run/manifest.json and prints the cost table into OUT/_run/manifest-JOB.out. */
+static mm_err submit_manifest(const mm_pipe *p, const char *exe, const char *pipeline,
+                              const char *after, bool dry_run, mm_buf *log) {
+    char script[4200], dep[128];
+    snprintf(script, sizeof script, "%s/_run/manifest.sbatch", p->out);
+    MM_TRY(write_script(p, MANIFEST_JOB, exe, pipeline, script));
+    if (dry_run) {
+        mm_buf_printf(log, "manifest: would submit after %s: %s\n", after, script);
+        return MM_OK;
+    }
+    snprintf(dep, sizeof dep, "--dependency=afterany:%s", after);
+    char *argv[] = {"sbatch", "--parsable", dep, script, NULL};
+    mm_buf out = {0};
+    int code;
+    mm_err e = capture(argv, &out, &code);
+    if (e == MM_OK && (code || !out.len))
+        e = mm_fail(MM_ERR_IO, "sbatch for the manifest failed (exit %d): %s", code, script);
+    char jobid[64] = "";
+    if (e == MM_OK) sscanf(out.data, "%63[0-9]", jobid);
+    if (e == MM_OK) mm_buf_printf(log, "manifest: job %s, after %s\n", jobid, after);
+    mm_buf_free(&out);
+    return e;
+}
+
 static mm_err unfinished(const mm_pipe *p, size_t s, mm_buf *ids, uint32_t *n) {
     mm_buf_clear(ids);
     *n = 0;
@@ -793,6 +839,7 @@ mm_err mm_pipe_submit(const mm_pipe *p, const char *exe, const char *pipeline, b
                       p->st[s].tasks, ids.data, *prev ? ", after " : "", prev);
         snprintf(prev, sizeof prev, "%s", jobid);
     }
+    if (e == MM_OK && *prev) e = submit_manifest(p, exe, pipeline, prev, dry_run, log);
     mm_buf_free(&busy), mm_buf_free(&ids), mm_buf_free(&out);
     return e;
 }
@@ -845,7 +892,10 @@ static void last_error_line(const char *log, char *out, size_t cap) {
 
 static void add_finished(mm_pipe_status *st, const mm_json *root) {
     st->inputs += (uint64_t)mm_json_get_num(root, "inputs", 0);
-    st->bytes_in += (uint64_t)mm_json_get_num(root, "input_bytes", 0);
+    double bytes = mm_json_get_num(root, "input_bytes", 0);
+    if (bytes <= 0) /* URL inputs have no size here: what the command read */
+        bytes = mm_json_get_num(mm_json_get(root, "stats"), "bytes_in", 0);
+    st->bytes_in += (uint64_t)bytes;
     st->docs += (uint64_t)stats_docs(mm_json_get(root, "stats"));
     st->seconds += mm_json_get_num(root, "seconds", 0);
     st->cpu_s += mm_json_get_num(root, "cpu_s", 0);

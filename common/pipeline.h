@@ -65,11 +65,13 @@ MM_API mm_err mm_pipe_run_local(const mm_pipe *p, const char *exe, int jobs, int
                                 volatile int *stop, mm_pipe_run_stats *st);
 
 /* One sbatch job array per map stage with unfinished tasks (only those task ids), one job per
- * reduce stage, each after the previous submitted one (--dependency=afterok).  Writes the
+ * reduce stage, each after the previous submitted one (--dependency=afterok); when anything
+ * was submitted, a last job after it (--dependency=afterany) that writes the manifest (`run
+ * PIPELINE --cost`, script OUT/_run/manifest.sbatch, log OUT/_run/manifest-JOB.out).  Writes the
  * scripts to OUT/_run/STAGE/slurm.sbatch.  Refuses while jobs of this pipeline are still queued
  * or running (pending jobs whose dependency can never be met are cancelled first).  With
  * dry_run nothing is submitted.  `log` receives one line per stage ("stage: job 123, tasks
- * 0,3" or "stage: done"). */
+ * 0,3" or "stage: done") and "manifest: job 125, after 124". */
 MM_API mm_err mm_pipe_submit(const mm_pipe *p, const char *exe, const char *pipeline_path,
                              bool dry_run, mm_buf *log);
 
@@ -83,5 +85,53 @@ typedef struct mm_pipe_status {
 } mm_pipe_status;
 
 MM_API mm_err mm_pipe_stage_status(const mm_pipe *p, size_t s, mm_pipe_status *st);
+
+/* The path of task t's file of stage s: ext ".json" (marker), ".log", ".started". */
+MM_API void mm_pipe_task_file(const mm_pipe *p, size_t s, uint32_t t, const char *ext, char *out,
+                              size_t cap);
+
+/* ---- cost and manifest (common/manifest.c) ----
+ *
+ * The cost of a run in CPU-hours (the tasks' rusage: user + system of each task's process),
+ * per stage, over the finished tasks.  The first stage is taken as the one that reads the WARC
+ * files: its inputs and input bytes (the files' sizes; for URLs, the bytes the command says it
+ * read) are the run's WARC input.  Each stage's cost is then given per TB of that WARC input,
+ * per million documents the stage read (its stats' docs_in, docs or html), and projected to a
+ * dump of `dump_files` WARC files of `file_bytes` each:
+ *     projected = cpu_hours / warc_bytes * file_bytes * dump_files,
+ * which with file_bytes = this run's mean WARC file size is cpu_hours / warc_files * dump_files. */
+
+#define MM_PIPE_DUMP_FILES 90000 /* WARC files in a Common Crawl dump, usually */
+
+typedef struct mm_pipe_cost_opts {
+    const char *version; /* mathmine's version, recorded in the manifest */
+    uint64_t dump_files; /* 0 = MM_PIPE_DUMP_FILES */
+    double file_bytes;   /* assumed bytes per WARC file; 0 = this run's mean */
+} mm_pipe_cost_opts;
+
+typedef struct mm_pipe_cost {
+    double cpu_hours, cpu_hours_per_tb, cpu_hours_per_mdocs, projected_cpu_hours;
+    double mb_per_cpu_s, docs_per_cpu_s; /* the stage's own input per CPU second */
+} mm_pipe_cost;
+
+typedef struct mm_pipe_costs {
+    uint64_t warc_files, warc_bytes, dump_files;
+    double file_bytes;   /* assumed per WARC file (the mean here unless given) */
+    mm_pipe_cost *stage; /* [mm_pipe_nstages], malloc'd: free(c->stage) */
+    mm_pipe_cost total;  /* every stage summed (per-docs: of the first stage's documents) */
+} mm_pipe_costs;
+
+MM_API mm_err mm_pipe_cost_of(const mm_pipe *p, const mm_pipe_cost_opts *o, mm_pipe_costs *c);
+
+/* OUT/_run/manifest.json, atomically: {"mathmine": version, "created", "out", "pipeline":
+ * {"path", "xxh3", "text"}, "inputs": [{"stage", "list", "files", "xxh3"}] (each stage's
+ * resolved input list OUT/_run/STAGE/inputs.txt), "stages": [{"name", "kind", "tasks", "done",
+ * "failed", "running", "pending", "inputs", "input_bytes", "docs", "task_seconds", "cpu_s",
+ * "task_markers": [each task's marker, its command's stats inside]}], "cost": {"warc_files",
+ * "warc_bytes", "assumed_file_bytes", "dump_files", "stages": [{"name", "cpu_hours",
+ * "cpu_hours_per_tb", "cpu_hours_per_million_docs", "projected_cpu_hours", "mb_per_cpu_s",
+ * "docs_per_cpu_s"}], "total": {...}}}.  Its path in *path when not NULL. */
+MM_API mm_err mm_pipe_write_manifest(const mm_pipe *p, const mm_pipe_cost_opts *o, char *path,
+                                     size_t cap);
 
 #endif

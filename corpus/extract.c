@@ -92,7 +92,9 @@ static mm_err extract_tree(mm_extract *x, xmlDoc *doc, mm_extract_result *r) {
     if (!body) body = root;
     xmlNode **nodes;
     size_t n;
-    MM_TRY(mm_content_select(x->content, body, x->opts.keep_boilerplate, &nodes, &n));
+    unsigned flags = (x->opts.keep_boilerplate ? MM_CONTENT_KEEP_ALL : 0) |
+                     (x->opts.keep_comments ? MM_CONTENT_COMMENTS : 0);
+    MM_TRY(mm_content_select(x->content, body, flags, &nodes, &n));
     return mm_html_text(nodes, n, &x->text, r->written);
 }
 

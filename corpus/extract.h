@@ -25,11 +25,13 @@
 
 #include "common/buf.h"
 #include "common/error.h"
+#include "corpus/warc.h"
 
 typedef struct mm_extract mm_extract;
 
 typedef struct mm_extract_opts {
     bool keep_boilerplate; /* no pruning, no main-content selection: all visible text */
+    bool keep_comments;    /* a blog post's comment section is kept with the post */
     size_t max_bytes;      /* pages larger than this are skipped by the WARC driver; 0 = 8 MiB */
 } mm_extract_opts;
 
@@ -120,10 +122,10 @@ typedef struct mm_extract_stats {
     uint64_t extracted; /* documents written */
     uint64_t skip_not_html, skip_status, skip_too_large, skip_http_error, skip_empty,
         skip_min_chars, skip_lang, skip_damaged;
-    uint64_t bytes_in;      /* compressed WARC bytes read */
-    uint64_t html_bytes;    /* HTML payload bytes given to the extractor */
-    uint64_t bytes_out;     /* uncompressed JSON bytes written */
-    uint64_t math_docs;     /* documents with at least one formula */
+    uint64_t bytes_in;          /* compressed WARC bytes read */
+    uint64_t html_bytes;        /* HTML payload bytes given to the extractor */
+    uint64_t bytes_out;         /* uncompressed JSON bytes written */
+    uint64_t math_docs;         /* documents with at least one formula */
     uint64_t skip_http_partial; /* HTTP 206 Partial Content: a part of a page, skipped */
     uint64_t truncated;         /* documents written from a truncated record or HTTP body (their
                                    "truncated" field says why); also counted in `extracted` */
@@ -132,6 +134,7 @@ typedef struct mm_extract_stats {
     /* per form (mm_math_form), over the documents written: formulas found in their HTML, and
      * those in the text written (the others were in what content selection dropped) */
     uint64_t math_found[MM_MATH_FORMS], math_written[MM_MATH_FORMS];
+    uint64_t http_retries, http_resumes, http_restarts; /* URL inputs read (mm_http_fetch_stats) */
 } mm_extract_stats;
 
 typedef struct mm_extract_file_opts {
@@ -144,6 +147,7 @@ typedef struct mm_extract_file_opts {
     void (*progress)(void *ctx, uint64_t records, uint64_t bytes);
     void *progress_ctx;
     volatile int *stop; /* when set non-zero, stop and fail (output not committed) */
+    const mm_http_retry *http; /* URL inputs: retries (NULL = mm_http_retry_defaults) */
 } mm_extract_file_opts;
 
 /* Extract every HTML response of the WARC `in` into the shard `out` (.jsonl.zst), atomically:

@@ -202,14 +202,18 @@ mm_err mm_extract_warc(mm_extract *x, const char *in, const char *out,
     r.max_bytes = o->extract.max_bytes ? o->extract.max_bytes : 8u << 20;
     const char *slash = strrchr(in, '/');
     r.file = slash ? slash + 1 : in;
-    mm_warc_opts wo = {.max_record = r.max_bytes * 4 + (1u << 20), .name = in};
+    mm_warc_opts wo = {.max_record = r.max_bytes * 4 + (1u << 20), .name = in, .http = o->http};
     mm_warc *w;
     MM_TRY(mm_warc_open(in, &wo, &w));
     r.http = mm_http_create(r.max_bytes + 1);
     mm_err e = r.http ? mm_out_open(out, o->zstd_level ? o->zstd_level : 3, &r.out)
                       : mm_fail(MM_ERR_NOMEM, "out of memory");
     if (e == MM_OK) e = loop(&r, w);
-    st->bytes_in += mm_warc_get_stats(w)->bytes_in;
+    const mm_warc_stats *ws = mm_warc_get_stats(w);
+    st->bytes_in += ws->bytes_in;
+    st->http_retries += ws->http.retries;
+    st->http_resumes += ws->http.resumes;
+    st->http_restarts += ws->http.restarts;
     if (e == MM_OK) e = mm_out_commit(r.out);
     else mm_out_abort(r.out);
     mm_warc_close(w);

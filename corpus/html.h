@@ -137,13 +137,14 @@ mm_err mm_mathml_to_latex(const xmlNode *math, mm_buf *out);
 
 /* Main content (corpus/html_content.c).  Prunes boilerplate under `body` and returns in
  * *nodes the subtrees that make the article (pointers into the tree, owned by the caller's
- * buffer `nodes_buf` of xmlNode*).  keep_boilerplate: only invisible elements are dropped and the
- * whole body is returned. */
+ * buffer `nodes_buf` of xmlNode*).  Flags: MM_CONTENT_KEEP_ALL, only invisible elements are
+ * dropped and the whole body is returned; MM_CONTENT_COMMENTS, a blog post's comment section is
+ * kept with the post (a thread's comments under its posts are kept either way). */
+enum { MM_CONTENT_KEEP_ALL = 1, MM_CONTENT_COMMENTS = 2 };
 typedef struct mm_content mm_content;
 mm_content *mm_content_create(void);
 void mm_content_free(mm_content *c);
-mm_err mm_content_select(mm_content *c, xmlNode *body, bool keep_boilerplate, xmlNode ***nodes,
-                         size_t *n);
+mm_err mm_content_select(mm_content *c, xmlNode *body, unsigned flags, xmlNode ***nodes, size_t *n);
 
 /* Plain text of the given subtrees (corpus/html_text.c): blocks on their own lines, paragraphs
  * separated by a blank line, table rows one a line (cells joined by " | "), <pre> verbatim,

@@ -630,7 +630,8 @@ mm_err mm_warc_open(const char *path, const mm_warc_opts *opts, mm_warc **out) {
     w->name = mm_strndup(name, strlen(name));
     w->max_record = opts && opts->max_record ? opts->max_record : DEFAULT_MAX_RECORD;
     w->verify = opts && opts->verify_digests;
-    mm_err e = w->name ? mm_in_open(path, w->name, &w->in) : MM_ERR_NOMEM;
+    mm_err e = w->name ? mm_in_open(path, w->name, opts ? opts->http : NULL, &w->st.http, &w->in)
+                       : MM_ERR_NOMEM;
     if (e != MM_OK) return mm_warc_close(w), e;
     uint64_t size = mm_in_size(w->in);
     w->chunk = size && size < READ_CHUNK && mm_in_get_codec(w->in) == MM_IN_PLAIN ? (size_t)size + 64 : READ_CHUNK;

@@ -32,10 +32,38 @@
 
 typedef struct mm_warc mm_warc;
 
+/* How an http(s):// input survives the internet (corpus/fetch.c).  An attempt that fails with
+ * a connection error, a timeout, a transfer cut short, HTTP 429 or 5xx is tried again after a
+ * delay: delay_s, doubled per retry up to max_delay_s, each drawn uniformly from [d/2, d]
+ * (jitter, so that a thousand tasks do not come back at once); a Retry-After header (seconds
+ * or an HTTP date) is waited instead, up to max_delay_s.  A transfer that broke off after some
+ * bytes resumes with "Range: bytes=N-": a 206 whose Content-Range starts at N continues; a 200
+ * (the server ignores Range) is read again from the start, its first N bytes dropped.  Other
+ * HTTP errors (404, 403, ...) fail at once.  0 in a field means its default. */
+typedef struct mm_http_retry {
+    unsigned tries;     /* attempts per URL in all (default 5) */
+    double delay_s;     /* the first retry's delay (default 1 s) */
+    double max_delay_s; /* cap of one delay and of Retry-After (default 60 s) */
+    double timeout_s;   /* connecting, or no byte received, for this long fails an attempt (60 s) */
+} mm_http_retry;
+
+/* The defaults above, each overridden by its environment variable when set: MM_HTTP_TRIES,
+ * MM_HTTP_DELAY, MM_HTTP_MAX_DELAY, MM_HTTP_TIMEOUT (seconds, decimals allowed). */
+MM_API void mm_http_retry_defaults(mm_http_retry *r);
+
+/* What fetching a URL input took (all zero for local files). */
+typedef struct mm_http_fetch_stats {
+    uint64_t tries;    /* attempts started */
+    uint64_t retries;  /* attempts after a failed one */
+    uint64_t resumes;  /* retries continued by a Range request (206) */
+    uint64_t restarts; /* retries the server answered from the start (Range ignored) */
+} mm_http_fetch_stats;
+
 typedef struct mm_warc_opts {
     size_t max_record;   /* largest record block kept in memory; 0 = 32 MiB default */
     bool verify_digests; /* check WARC-Block-Digest / WARC-Payload-Digest (sha1) */
     const char *name;    /* name used in messages (default: the path) */
+    const mm_http_retry *http; /* URL inputs: retry limits (NULL = mm_http_retry_defaults) */
 } mm_warc_opts;
 
 typedef enum {
@@ -102,6 +130,7 @@ typedef struct mm_warc_stats {
     uint64_t damaged;           /* number of -1 returns (each one message) */
     /* records returned marked truncated (all reasons), and by reason */
     uint64_t truncated, truncated_by[MM_WARC_TRUNC_COUNT];
+    mm_http_fetch_stats http;   /* a URL input's attempts */
 } mm_warc_stats;
 
 MM_API mm_err mm_warc_open(const char *path, const mm_warc_opts *opts, mm_warc **out);

@@ -1,5 +1,6 @@
 /* corpus/warc_input.c — the input layer of the WARC reader: raw bytes (file, stdin, libcurl
- * stream) and their decoding (gzip by member, libarchive filters, plain).  See warc_input.h. */
+ * stream, corpus/fetch.c) and their decoding (gzip by member, libarchive filters, plain).  See
+ * warc_input.h. */
 #include "corpus/warc_input.h"
 
 #include <archive.h>
@@ -16,7 +17,7 @@
 #include <isa-l/igzip_lib.h>
 
 #include "common/buf.h"
-#include "corpus/curl_dl.h"
+#include "corpus/fetch.h"
 
 enum {
     RAW_CHUNK = 1 << 20,      /* one read() from a file or pipe */
@@ -33,70 +34,24 @@ enum {
 
 typedef struct raw {
     int fd;             /* -1 for a URL */
-    const mm_curl_api *curl; /* for a URL */
+    mm_fetch *url;      /* for a URL */
     bool seekable, own_fd;
-    CURLM *multi;
-    CURL *easy;
-    bool running, done;
-    char curl_err[CURL_ERROR_SIZE];
-    mm_buf pend;        /* bytes already received but not yet read (peek, curl callbacks) */
+    mm_buf pend;        /* bytes received but not yet read (peek) */
     size_t pend_pos;
     uint64_t pos;       /* file offset of the next byte raw_read returns */
     uint64_t size;      /* of a regular file, else 0 */
 } raw;
 
-static size_t curl_sink(char *p, size_t size, size_t n, void *ud) {
-    raw *r = ud;
-    return mm_buf_append(&r->pend, p, size * n) == MM_OK ? size * n : 0;
-}
-
-static mm_err raw_open_url(raw *r, const char *url, const char *name) {
-    r->fd = -1;
-    MM_TRY(mm_curl_load(name, &r->curl));
-    const mm_curl_api *c = r->curl;
-    r->easy = c->easy_init();
-    r->multi = c->multi_init();
-    if (!r->easy || !r->multi) return mm_fail(MM_ERR_NOMEM, "%s: cannot start libcurl", name);
-    c->easy_setopt(r->easy, CURLOPT_URL, url);
-    c->easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, curl_sink);
-    c->easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
-    c->easy_setopt(r->easy, CURLOPT_FOLLOWLOCATION, 1L);
-    c->easy_setopt(r->easy, CURLOPT_FAILONERROR, 1L);
-    c->easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->curl_err);
-    c->easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
-    c->easy_setopt(r->easy, CURLOPT_USERAGENT, "mathmine/0.1 (WARC reader)");
-    c->multi_add_handle(r->multi, r->easy);
-    r->running = true;
-    return MM_OK;
-}
-
-/* Drive the transfer until some bytes arrived or it ended.  Memory stays bounded: libcurl hands
- * over at most one receive buffer (16 KiB by default) per perform call. */
-static mm_err raw_pump(raw *r, const char *name) {
-    while (r->pend.len == r->pend_pos && !r->done) {
-        int still = 0;
-        r->curl->multi_perform(r->multi, &still);
-        if (r->pend.len > r->pend_pos) break;
-        if (!still) {
-            int left;
-            CURLMsg *m = r->curl->multi_info_read(r->multi, &left);
-            r->done = true;
-            if (m && m->msg == CURLMSG_DONE && m->data.result != CURLE_OK)
-                return mm_fail(MM_ERR_IO, "%s: byte %llu: download failed: %s", name,
-                               (unsigned long long)r->pos,
-                               r->curl_err[0] ? r->curl_err : r->curl->easy_strerror(m->data.result));
-            break;
-        }
-        r->curl->multi_poll(r->multi, NULL, 0, 1000, NULL);
+/* One read() of a file descriptor or of the URL's stream. */
+static ssize_t raw_source(raw *r, void *dst, size_t cap, mm_err *err) {
+    if (r->url) return mm_fetch_read(r->url, dst, cap, err);
+    for (;;) {
+        ssize_t n = read(r->fd, dst, cap);
+        if (n >= 0 || errno != EINTR) return n;
     }
-    return MM_OK;
 }
 
 static ssize_t raw_read(raw *r, void *dst, size_t cap, const char *name, mm_err *err) {
-    if (r->fd < 0) {
-        mm_err e = raw_pump(r, name);
-        if (e != MM_OK) return *err = e, -1;
-    }
     if (r->pend.len > r->pend_pos) {
         size_t n = r->pend.len - r->pend_pos;
         if (n > cap) n = cap;
@@ -106,28 +61,21 @@ static ssize_t raw_read(raw *r, void *dst, size_t cap, const char *name, mm_err 
         r->pos += n;
         return (ssize_t)n;
     }
-    if (r->fd < 0) return 0;
-    for (;;) {
-        ssize_t n = read(r->fd, dst, cap);
-        if (n >= 0) return r->pos += (uint64_t)n, n;
-        if (errno == EINTR) continue;
+    ssize_t n = raw_source(r, dst, cap, err);
+    if (n >= 0) return r->pos += (uint64_t)n, n;
+    if (!r->url)
         *err = mm_fail(MM_ERR_IO, "%s: byte %llu: read failed: %s", name,
                        (unsigned long long)r->pos, strerror(errno));
-        return -1;
-    }
+    return -1;
 }
 
 /* Look at the first `n` bytes without consuming them (fewer at end of input). */
 static mm_err raw_peek(raw *r, size_t n, const char *name, const unsigned char **p, size_t *got) {
     while (r->pend.len - r->pend_pos < n) {
-        if (r->fd < 0) {
-            if (r->done) break;
-            MM_TRY(raw_pump(r, name));
-            continue;
-        }
         unsigned char tmp[64];
-        ssize_t k = read(r->fd, tmp, n - (r->pend.len - r->pend_pos));
-        if (k < 0 && errno == EINTR) continue;
+        mm_err e = MM_OK;
+        ssize_t k = raw_source(r, tmp, n - (r->pend.len - r->pend_pos), &e);
+        if (k < 0 && r->url) return e;
         if (k < 0) return mm_fail(MM_ERR_IO, "%s: read failed: %s", name, strerror(errno));
         if (k == 0) break;
         MM_TRY(mm_buf_append(&r->pend, tmp, (size_t)k));
@@ -138,11 +86,7 @@ static mm_err raw_peek(raw *r, size_t n, const char *name, const unsigned char *
 }
 
 static void raw_close(raw *r) {
-    if (r->multi) {
-        if (r->easy) r->curl->multi_remove_handle(r->multi, r->easy);
-        r->curl->multi_cleanup(r->multi);
-    }
-    if (r->easy) r->curl->easy_cleanup(r->easy);
+    mm_fetch_close(r->url);
     if (r->own_fd && r->fd >= 0) close(r->fd);
     mm_buf_free(&r->pend);
 }
@@ -494,10 +438,11 @@ static ssize_t ar_read(mm_in *in, void *dst, size_t cap, mm_in_damage *dmg, mm_e
 
 /* ---- open / read / seek / close --------------------------------------------------------------- */
 
-static mm_err raw_open(raw *r, const char *path, const char *name) {
+static mm_err raw_open(raw *r, const char *path, const char *name, const mm_http_retry *http,
+                       mm_http_fetch_stats *hst) {
     r->fd = -1;
     if (!strncmp(path, "http://", 7) || !strncmp(path, "https://", 8))
-        return raw_open_url(r, path, name);
+        return mm_fetch_open(path, name, http, hst, &r->url);
     if (!strcmp(path, "-")) {
         r->fd = 0;
     } else {
@@ -521,8 +466,9 @@ static mm_in_codec sniff(const unsigned char *p, size_t n) {
     return MM_IN_PLAIN;
 }
 
-static mm_err in_setup(mm_in *in, const char *path) {
-    MM_TRY(raw_open(&in->raw, path, in->name));
+static mm_err in_setup(mm_in *in, const char *path, const mm_http_retry *http,
+                       mm_http_fetch_stats *hst) {
+    MM_TRY(raw_open(&in->raw, path, in->name, http, hst));
     const unsigned char *head = NULL;
     size_t got = 0;
     MM_TRY(raw_peek(&in->raw, 6, in->name, &head, &got));
@@ -540,13 +486,14 @@ static mm_err in_setup(mm_in *in, const char *path) {
     return MM_OK;
 }
 
-mm_err mm_in_open(const char *path, const char *name, mm_in **out) {
+mm_err mm_in_open(const char *path, const char *name, const mm_http_retry *http,
+                  mm_http_fetch_stats *hst, mm_in **out) {
     *out = NULL;
     mm_in *in = mm_calloc(1, sizeof *in);
     if (!in) return MM_ERR_NOMEM;
     in->name = mm_strndup(name ? name : path, strlen(name ? name : path));
     if (!in->name) return mm_in_close(in), MM_ERR_NOMEM;
-    mm_err e = in_setup(in, path);
+    mm_err e = in_setup(in, path, http, hst);
     if (e != MM_OK) return mm_in_close(in), e;
     *out = in;
     return MM_OK;

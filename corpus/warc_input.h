@@ -22,15 +22,18 @@
 #include <sys/types.h>
 
 #include "common/error.h"
+#include "corpus/warc.h"
 
 typedef enum { MM_IN_PLAIN, MM_IN_GZIP, MM_IN_ARCHIVE } mm_in_codec;
 typedef enum { MM_DMG_NONE, MM_DMG_GARBAGE, MM_DMG_BAD_GZIP, MM_DMG_TRUNCATED } mm_in_damage;
 
 typedef struct mm_in mm_in;
 
-/* Open `path` for reading; `name` is used in messages.  Fails (MM_ERR_IO) when the file or URL
- * cannot be opened at all. */
-mm_err mm_in_open(const char *path, const char *name, mm_in **out);
+/* Open `path` for reading; `name` is used in messages.  A URL is fetched with `http`'s retry
+ * limits (NULL = defaults) and its attempts counted into *hst (may be NULL).  Fails
+ * (MM_ERR_IO) when the file or URL cannot be opened at all. */
+mm_err mm_in_open(const char *path, const char *name, const mm_http_retry *http,
+                  mm_http_fetch_stats *hst, mm_in **out);
 /* Up to `cap` decoded bytes into dst: >0 bytes, 0 end of input, -1 damage (*dmg says which,
  * detail set) or a fatal read error (*dmg == MM_DMG_NONE, *err set). */
 ssize_t mm_in_read(mm_in *in, void *dst, size_t cap, mm_in_damage *dmg, mm_err *err);

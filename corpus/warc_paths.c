@@ -8,7 +8,7 @@
 
 static mm_err slurp(const char *listing, mm_buf *text) {
     mm_in *in;
-    MM_TRY(mm_in_open(listing, listing, &in));
+    MM_TRY(mm_in_open(listing, listing, NULL, NULL, &in));
     mm_err e = MM_OK;
     for (;;) {
         if ((e = mm_buf_reserve(text, 1 << 16)) != MM_OK) break;

@@ -13,6 +13,8 @@
 #include "common/buf.h"
 #include "common/error.h"
 
+#define MM_VERSION "0.1.0" /* `mathmine --version`, and recorded in run manifests */
+
 typedef int (*cli_cmd_fn)(int argc, char **argv);
 
 typedef struct cli_command {

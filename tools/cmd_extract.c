@@ -24,13 +24,14 @@ typedef struct opts {
     char **args; /* inputs given as arguments */
     size_t nargs;
     stage_args stage;
+    mm_http_retry http;
     mm_inputs all;
     const char *out_dir, *stats_path, *charset;
     char *lang_list;
     const char *langs[64];
     size_t nlangs;
     size_t min_chars, max_bytes;
-    bool force, html, json, keep;
+    bool force, html, json, keep, comments;
     int threads;
 } opts;
 
@@ -55,18 +56,24 @@ static void help(void) {
            "                        'zh' also keeps zh-Hant) (default: all)\n"
            "      --max-bytes SIZE  skip HTML payloads larger than SIZE (default 8M)\n"
            "      --keep-boilerplate  all visible text: no navigation/sidebar/footer pruning\n"
+           "      --comments        keep a blog post's comment section with the post (default\n"
+           "                        off: the comments under a Q&A thread's posts are kept\n"
+           "                        either way; see docs/extract.md)\n"
            "      --stats FILE      write the counts (records, HTML, WET text, extracted,\n"
            "                        truncated, skipped by reason, bytes, docs/s, and per\n"
            "                        math form the formulas found in the HTML and written:\n"
            "                        math_found, math_written) as JSON to FILE; with --html:\n"
            "                        pages, HTML bytes and the CPU seconds of the loop too\n"
            STAGE_ARGS_HELP
+           HTTP_ARGS_HELP
            "      --html            inputs are HTML files (.html or .html.gz) or folders of\n"
            "                        them: print each page's text to standard output\n"
            "      --json            with --html: one JSON line per page instead:\n"
            "                        {\"file\",\"text\",\"lang\",\"lang_score\",\"math\"}\n"
            "      --charset CS      with --html: the charset an HTTP header would give\n\n"
-           "Exit status: 0 ok; 1 some input failed (the others were done); 2 usage error.\n");
+           "Exit status: 0 ok; 1 some input failed (the others were done; each failed input\n"
+           "is listed at the end with its error, and in --stats as failed_inputs, and its\n"
+           "output is not written, so a rerun tries it again); 2 usage error.\n");
 }
 
 static const char *value(int argc, char **argv, int *i) {
@@ -86,11 +93,13 @@ static void split_langs(opts *o, const char *list) {
 static void parse(int argc, char **argv, opts *o) {
     memset(o, 0, sizeof *o);
     o->max_bytes = 8u << 20;
+    mm_http_retry_defaults(&o->http);
     o->args = calloc((size_t)argc, sizeof *o->args);
     if (!o->args) cli_die(CMD, MM_ERR_NOMEM);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (stage_option(CMD, argc, argv, &i, &o->stage)) continue;
+        if (http_option(CMD, argc, argv, &i, &o->http)) continue;
         if (cli_is_out(a)) o->out_dir = value(argc, argv, &i);
         else if (!strcmp(a, "-j")) o->threads = (int)cli_parse_int(CMD, a, value(argc, argv, &i), 0, 4096);
         else if (!strcmp(a, "--force")) o->force = true;
@@ -100,6 +109,7 @@ static void parse(int argc, char **argv, opts *o) {
             o->max_bytes = (size_t)cli_parse_int(CMD, a, value(argc, argv, &i), 1, 1LL << 40);
         else if (!strcmp(a, "--lang")) split_langs(o, value(argc, argv, &i));
         else if (!strcmp(a, "--keep-boilerplate")) o->keep = true;
+        else if (!strcmp(a, "--comments")) o->comments = true;
         else if (!strcmp(a, "--stats")) o->stats_path = value(argc, argv, &i);
         else if (!strcmp(a, "--html")) o->html = true;
         else if (!strcmp(a, "--json")) o->json = true;
@@ -248,7 +258,7 @@ static void html_stats(const opts *o, uint64_t pages, uint64_t bytes, double cpu
 }
 
 static int run_html(const opts *o) {
-    mm_extract_opts eo = {.keep_boilerplate = o->keep, .max_bytes = o->max_bytes};
+    mm_extract_opts eo = {.keep_boilerplate = o->keep, .keep_comments = o->comments, .max_bytes = o->max_bytes};
     double c0 = mm_process_cpu();
     mm_extract *x = mm_extract_create(&eo);
     if (!x) cli_die(CMD, MM_ERR_NOMEM);
@@ -287,6 +297,7 @@ typedef struct job {
     mm_extract_stats *st; /* one per worker */
     char **outs;
     int *status; /* per input: 0 done, 1 skipped (exists), -1 failed */
+    char **why;  /* per failed input: its error */
     mm_progress *prog;
 } job;
 
@@ -302,14 +313,15 @@ static mm_err one_file(void *ctx, size_t i, int worker) {
         return MM_OK;
     }
     if (!j->ctx[worker]) {
-        mm_extract_opts eo = {.keep_boilerplate = o->keep, .max_bytes = o->max_bytes};
+        mm_extract_opts eo = {.keep_boilerplate = o->keep, .keep_comments = o->comments, .max_bytes = o->max_bytes};
         j->ctx[worker] = mm_extract_create(&eo);
         if (!j->ctx[worker]) return j->status[i] = -1, MM_ERR_NOMEM;
     }
-    mm_extract_file_opts fo = {.extract = {.keep_boilerplate = o->keep, .max_bytes = o->max_bytes},
+    mm_extract_file_opts fo = {.extract = {.keep_boilerplate = o->keep, .keep_comments = o->comments, .max_bytes = o->max_bytes},
                                .min_chars = o->min_chars, .langs = o->nlangs ? o->langs : NULL,
                                .nlangs = o->nlangs, .progress = on_progress,
-                               .progress_ctx = j->prog, .stop = &cli_interrupted};
+                               .progress_ctx = j->prog, .stop = &cli_interrupted,
+                               .http = &o->http};
     uint64_t wet_before = j->st[worker].conversions;
     mm_err e = mm_extract_warc(j->ctx[worker], o->inputs[i], j->outs[i], &fo, &j->st[worker]);
     if (e == MM_OK && j->st[worker].conversions > wet_before)
@@ -321,12 +333,30 @@ static mm_err one_file(void *ctx, size_t i, int worker) {
     if (e != MM_OK) {
         cli_warn(CMD, "%s: %s: %s", o->inputs[i], mm_strerror(e), mm_error_detail());
         j->status[i] = -1;
+        j->why[i] = strdup(mm_error_detail());
     }
     return e;
 }
 
-static mm_err stats_json(const mm_extract_stats *s, size_t files, size_t skipped, size_t failed,
+/* [{"input", "error"}] of the inputs that failed. */
+static mm_err failed_json(mm_jw *w, const job *j) {
+    MM_TRY(mm_jw_key(w, "failed_inputs"));
+    MM_TRY(mm_jw_arr_begin(w));
+    for (size_t i = 0; i < j->o->ninputs; i++) {
+        if (j->status[i] != -1) continue;
+        MM_TRY(mm_jw_obj_begin(w));
+        MM_TRY(mm_jw_key(w, "input"));
+        MM_TRY(mm_jw_string(w, j->o->inputs[i]));
+        MM_TRY(mm_jw_key(w, "error"));
+        MM_TRY(mm_jw_string(w, j->why[i] ? j->why[i] : ""));
+        MM_TRY(mm_jw_obj_end(w));
+    }
+    return mm_jw_arr_end(w);
+}
+
+static mm_err stats_json(const mm_extract_stats *s, const job *j, size_t skipped, size_t failed,
                          double secs, mm_buf *b) {
+    size_t files = j->o->ninputs;
     mm_jw w;
     mm_jw_init(&w, b);
     MM_TRY(mm_jw_obj_begin(&w));
@@ -346,7 +376,10 @@ static mm_err stats_json(const mm_extract_stats *s, size_t files, size_t skipped
              {"text_docs", s->text_docs},
              {"bytes_in", s->bytes_in},
              {"html_bytes", s->html_bytes},
-             {"bytes_out", s->bytes_out}};
+             {"bytes_out", s->bytes_out},
+             {"http_retries", s->http_retries},
+             {"http_resumes", s->http_resumes},
+             {"http_restarts", s->http_restarts}};
     for (size_t i = 0; i < sizeof f / sizeof *f; i++) {
         MM_TRY(mm_jw_key(&w, f[i].k));
         MM_TRY(mm_jw_uint(&w, f[i].v));
@@ -371,6 +404,7 @@ static mm_err stats_json(const mm_extract_stats *s, size_t files, size_t skipped
     }
     MM_TRY(mm_jw_obj_end(&w));
     MM_TRY(math_forms_json(&w, s->math_found, s->math_written));
+    MM_TRY(failed_json(&w, j));
     MM_TRY(mm_jw_key(&w, "seconds"));
     MM_TRY(mm_jw_double(&w, secs));
     MM_TRY(mm_jw_key(&w, "docs_per_s"));
@@ -380,8 +414,9 @@ static mm_err stats_json(const mm_extract_stats *s, size_t files, size_t skipped
     return mm_jw_obj_end(&w);
 }
 
-static void summary(const opts *o, const mm_extract_stats *s, size_t skipped, size_t failed,
+static void summary(const job *j, const mm_extract_stats *s, size_t skipped, size_t failed,
                     double secs) {
+    const opts *o = j->o;
     cli_info(0,
              "mathmine extract: %zu files (%zu already done, %zu failed), %llu records, "
              "%llu HTML, %llu WET text, %llu extracted (%llu with math, %llu truncated) in "
@@ -400,9 +435,16 @@ static void summary(const opts *o, const mm_extract_stats *s, size_t skipped, si
              (unsigned long long)s->skip_min_chars, (unsigned long long)s->skip_lang,
              (unsigned long long)s->skip_damaged);
     math_summary(s->math_found, s->math_written);
+    if (s->http_retries)
+        cli_info(0, "  http: %llu retries (%llu resumed by Range, %llu restarted)",
+                 (unsigned long long)s->http_retries, (unsigned long long)s->http_resumes,
+                 (unsigned long long)s->http_restarts);
+    for (size_t i = 0; i < o->ninputs; i++)
+        if (j->status[i] == -1)
+            fprintf(stderr, "mathmine extract: failed: %s\n", j->why[i] ? j->why[i] : o->inputs[i]);
     if (!o->stats_path) return;
     mm_buf b = {0};
-    if (stats_json(s, o->ninputs, skipped, failed, secs, &b) == MM_OK)
+    if (stats_json(s, j, skipped, failed, secs, &b) == MM_OK)
         cli_write_stats(CMD, o->stats_path, &b);
     mm_buf_free(&b);
 }
@@ -431,8 +473,9 @@ static int run_warcs(const opts *o) {
     job j = {.o = o, .ctx = calloc((size_t)nt, sizeof *j.ctx),
              .st = calloc((size_t)nt, sizeof *j.st), .outs = output_paths(o),
              .status = calloc(o->ninputs + 1, sizeof *j.status),
+             .why = calloc(o->ninputs + 1, sizeof *j.why),
              .prog = mm_progress_create("extract", 0, "records")};
-    if (!j.ctx || !j.st || !j.outs || !j.status) cli_die(CMD, MM_ERR_NOMEM);
+    if (!j.ctx || !j.st || !j.outs || !j.status || !j.why) cli_die(CMD, MM_ERR_NOMEM);
     double t0 = mm_now();
     mm_pool_run(o->ninputs, o->threads, one_file, &j);
     double secs = mm_now() - t0;
@@ -447,8 +490,9 @@ static int run_warcs(const opts *o) {
         skipped += j.status[i] == 1, failed += j.status[i] == -1;
         free(j.outs[i]);
     }
-    summary(o, &total, skipped, failed, secs);
-    free(j.ctx), free(j.st), free(j.outs), free(j.status);
+    summary(&j, &total, skipped, failed, secs);
+    for (size_t i = 0; i < o->ninputs; i++) free(j.why[i]);
+    free(j.ctx), free(j.st), free(j.outs), free(j.status), free(j.why);
     if (cli_interrupted) return CLI_EXIT_INTERRUPTED;
     return failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }

@@ -9,6 +9,7 @@
 
 #include "common/pipeline.h"
 #include "tools/cli.h"
+#include "tools/cost_table.h"
 
 #define CMD "run"
 
@@ -35,8 +36,22 @@ static void help(void) {
            "      --max-array N  Slurm array size cap (the cluster's MaxArraySize; default\n"
            "                     the file's max_array, else 1000)\n"
            "      --array-limit K  at most K tasks of an array running at once (%%K)\n\n"
+           "Manifest and cost: a local run ends by writing OUT/_run/manifest.json (with\n"
+           "--slurm a last job after the stages writes it): the mathmine version, the\n"
+           "pipeline file (text and xxh3), each stage's input list (files and xxh3), every\n"
+           "task's marker with its command's stats, and the cost: CPU-hours (the tasks'\n"
+           "user+system time) per stage, per TB of WARC input (the first stage's inputs),\n"
+           "per million documents, and projected to a whole dump.\n"
+           "      --cost         write the manifest from the markers there are and print the\n"
+           "                     cost table; run nothing\n"
+           "      --dump-files N WARC files of the dump to project to (default %d, Common\n"
+           "                     Crawl's usual count)\n"
+           "      --file-bytes B assumed size of one WARC file for the projection (default:\n"
+           "                     the mean size of this run's WARC inputs; a Common Crawl\n"
+           "                     WARC file is about 1.1e9)\n\n"
            "Exit status: 0 every task done; 1 a task failed (its log is named); 2 usage error;\n"
-           "130 interrupted.  `mathmine status OUT` shows progress.\n");
+           "130 interrupted.  `mathmine status OUT` shows progress (--cost: the cost table).\n",
+           MM_PIPE_DUMP_FILES);
 }
 
 static const char *need(int argc, char **argv, int *i) {
@@ -62,6 +77,26 @@ static int one_task(mm_pipe *p, int s, const char *task, const char *exe) {
         cli_warn(CMD, "stage %s task %lu/%u failed (exit %d)", mm_pipe_stage_name(p, (size_t)s), t,
                  n, code);
     return code ? (cli_interrupted ? CLI_EXIT_INTERRUPTED : CLI_EXIT_FAIL) : CLI_EXIT_OK;
+}
+
+/* Write the manifest; print the cost table (`table`) or one line naming the manifest. */
+static void manifest(const mm_pipe *p, const mm_pipe_cost_opts *co, bool table) {
+    char path[4200];
+    mm_err e = mm_pipe_write_manifest(p, co, path, sizeof path);
+    if (e != MM_OK) {
+        cli_warn(CMD, "manifest: %s", mm_error_detail());
+        return;
+    }
+    if (table) {
+        cost_table_print(p, co);
+        return;
+    }
+    mm_pipe_costs c;
+    if (mm_pipe_cost_of(p, co, &c) != MM_OK) return;
+    cli_info(
+        0, "mathmine run: manifest %s: %.4f CPU-hours here, %.0f projected for %llu WARC files",
+        path, c.total.cpu_hours, c.total.projected_cpu_hours, (unsigned long long)c.dump_files);
+    free(c.stage);
 }
 
 static int local(mm_pipe *p, int only, int jobs, const char *exe) {
@@ -92,7 +127,8 @@ int cmd_run(int argc, char **argv) {
         {"--cpus", "cpus"},           {"--account", "account"}, {"--sbatch-extra", "extra"}};
     const char *slv[6] = {0}, *max_array = NULL, *array_limit = NULL;
     int jobs = 0;
-    bool slurm = false, dry = false;
+    bool slurm = false, dry = false, cost = false;
+    mm_pipe_cost_opts co = {.version = MM_VERSION};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool taken = false;
@@ -113,6 +149,12 @@ int cmd_run(int argc, char **argv) {
             max_array = need(argc, argv, &i);
         else if (!strcmp(a, "--array-limit"))
             array_limit = need(argc, argv, &i);
+        else if (!strcmp(a, "--cost"))
+            cost = true;
+        else if (!strcmp(a, "--dump-files"))
+            co.dump_files = (uint64_t)cli_parse_int(CMD, a, need(argc, argv, &i), 1, 1LL << 40);
+        else if (!strcmp(a, "--file-bytes"))
+            co.file_bytes = cli_parse_double(CMD, a, need(argc, argv, &i), 1, 1e15);
         else if (a[0] == '-' && a[1])
             cli_usage_error(CMD, "unknown option '%s'", a);
         else if (path)
@@ -123,6 +165,7 @@ int cmd_run(int argc, char **argv) {
     if (!path) cli_usage_error(CMD, "no pipeline file");
     if (task && !stage) cli_usage_error(CMD, "--task needs --stage");
     if (slurm && (task || stage)) cli_usage_error(CMD, "--slurm submits every unfinished stage");
+    if (cost && (slurm || task)) cli_usage_error(CMD, "--cost runs nothing");
     char abs[PATH_MAX], exe[PATH_MAX];
     if (!realpath(path, abs)) cli_die(CMD, mm_fail(MM_ERR_IO, "%s: no such file", path));
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -149,8 +192,12 @@ int cmd_run(int argc, char **argv) {
         mm_buf_free(&log);
         if (e != MM_OK) cli_die(CMD, e);
         rc = CLI_EXIT_OK;
+    } else if (cost) {
+        manifest(p, &co, true);
+        rc = CLI_EXIT_OK;
     } else {
         rc = local(p, s, jobs, exe);
+        if (rc != CLI_EXIT_INTERRUPTED) manifest(p, &co, false);
     }
     mm_pipe_free(p);
     return rc;

@@ -8,19 +8,25 @@
 #include "common/json.h"
 #include "common/pipeline.h"
 #include "tools/cli.h"
+#include "tools/cost_table.h"
 
 #define CMD "status"
 
 static void help(void) {
-    printf("Usage: mathmine status OUT_DIR|PIPELINE [--json]\n\n"
+    printf("Usage: mathmine status OUT_DIR|PIPELINE [--json | --cost]\n\n"
            "Per stage of a pipeline run (OUT_DIR/_run/pipeline.ini, written by `mathmine run`):\n"
            "tasks done, running, failed and pending; inputs, documents and MB of input of the\n"
            "finished tasks; their throughput (input MB per wall second from the first start to\n"
            "the last end); CPU-hours (the tasks' rusage); an ETA from the mean task time; and for\n"
            "a failed task its log file and last error line.  A task that started on this host\n"
            "and whose process is gone without a marker (killed) counts as failed.\n\n"
-           "  --json   one JSON object per stage on standard output instead of the table\n\n"
-           "Exit status: 0 every task done; 1 some task failed or is unfinished; 2 usage error.\n");
+           "  --json   one JSON object per stage on standard output instead of the table\n"
+           "  --cost   the cost table instead (see `mathmine run --help`): CPU-hours per stage,\n"
+           "           per TB of WARC input and per million documents, and projected to a dump\n"
+           "  --dump-files N, --file-bytes B   with --cost: the dump to project to (default\n"
+           "           %d files of this run's mean WARC file size)\n\n"
+           "Exit status: 0 every task done; 1 some task failed or is unfinished; 2 usage error.\n",
+           MM_PIPE_DUMP_FILES);
 }
 
 static double eta(const mm_pipe_status *s) {
@@ -63,10 +69,18 @@ int cmd_status(int argc, char **argv) {
         return CLI_EXIT_OK;
     }
     const char *arg = NULL;
-    bool json = false;
+    bool json = false, cost = false;
+    mm_pipe_cost_opts co = {.version = MM_VERSION};
     for (int i = 1; i < argc; i++) {
+        bool more = i + 1 < argc;
         if (!strcmp(argv[i], "--json"))
             json = true;
+        else if (!strcmp(argv[i], "--cost"))
+            cost = true;
+        else if (!strcmp(argv[i], "--dump-files") && more)
+            co.dump_files = (uint64_t)cli_parse_int(CMD, argv[i], argv[i + 1], 1, 1LL << 40), i++;
+        else if (!strcmp(argv[i], "--file-bytes") && more)
+            co.file_bytes = cli_parse_double(CMD, argv[i], argv[i + 1], 1, 1e15), i++;
         else if (argv[i][0] == '-' && argv[i][1])
             cli_usage_error(CMD, "unknown option '%s'", argv[i]);
         else if (arg)
@@ -84,6 +98,11 @@ int cmd_status(int argc, char **argv) {
     mm_pipe *p;
     mm_err e = mm_pipe_load(path, &p);
     if (e != MM_OK) cli_die(CMD, e);
+    if (cost) {
+        cost_table_print(p, &co);
+        mm_pipe_free(p);
+        return CLI_EXIT_OK;
+    }
     if (!json)
         printf("%-16s %-6s %6s %6s %7s %6s %7s %10s %10s %8s %8s %9s\n", "stage", "kind", "tasks",
                "done", "running", "failed", "pending", "docs", "MB in", "MB/s", "CPU-h", "ETA");

@@ -11,6 +11,7 @@
 #include "common/progress.h"
 #include "corpus/warc.h"
 #include "tools/cli.h"
+#include "tools/stage_args.h"
 
 #define CMD "warc"
 
@@ -24,6 +25,7 @@ typedef struct opts {
     bool have_offset, verify, with_name, no_name, header;
     size_t max_record;
     int threads;
+    mm_http_retry http;
 } opts;
 
 static void help(void) {
@@ -58,6 +60,7 @@ static void help(void) {
            "  --max-record SIZE   largest record block held in memory (default 32M); larger\n"
            "                      blocks are skipped and counted as oversized\n"
            "  --verify-digests    check sha1 WARC-Block-Digest / WARC-Payload-Digest (off)\n"
+           HTTP_ARGS_HELP
            "ls:\n"
            "  -H, --with-filename print the input name as a first column (default when there\n"
            "                      are several inputs)\n"
@@ -85,6 +88,7 @@ static void parse(int argc, char **argv, opts *o) {
     memset(o, 0, sizeof *o);
     o->base = "https://data.commoncrawl.org/";
     o->what = "payload";
+    mm_http_retry_defaults(&o->http);
     if (argc < 2) cli_usage_error(CMD, "expects a subcommand: ls, cat or stats");
     o->sub = argv[1];
     if (strcmp(o->sub, "ls") && strcmp(o->sub, "cat") && strcmp(o->sub, "stats"))
@@ -96,6 +100,7 @@ static void parse(int argc, char **argv, opts *o) {
         const char *a = argv[i];
         if (dashdash || a[0] != '-' || !strcmp(a, "-")) o->inputs[o->ninputs++] = argv[i];
         else if (!strcmp(a, "--")) dashdash = true;
+        else if (http_option(CMD, argc, argv, &i, &o->http)) continue;
         else if (!strcmp(a, "--paths") || !strcmp(a, "--inputs")) o->paths = arg_value(argc, argv, &i);
         else if (!strcmp(a, "--base")) o->base = arg_value(argc, argv, &i);
         else if (!strcmp(a, "--max-record"))
@@ -130,6 +135,7 @@ static mm_warc_opts reader_opts(const opts *o) {
     mm_warc_opts ro = {0};
     ro.max_record = o->max_record;
     ro.verify_digests = o->verify;
+    ro.http = &o->http;
     return ro;
 }
 

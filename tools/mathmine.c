@@ -8,7 +8,6 @@
 #include "tools/commands.h"
 #include "tools/version.h"
 
-#define MM_VERSION "0.1.0"
 
 static const cli_command commands[] = {
     {"warc", cmd_warc, "list, dump and count the records of WARC files (ls, cat, stats)", 0},

@@ -34,6 +34,24 @@ char **stage_all_inputs(const char *cmd, stage_args *s, char **args, int *n) {
     return all.v;
 }
 
+bool http_option(const char *cmd, int argc, char **argv, int *i, mm_http_retry *r) {
+    const char *a = argv[*i];
+    if (strncmp(a, "--http-", 7)) return false;
+    const char *k = a + 7;
+    double *d = !strcmp(k, "delay")       ? &r->delay_s
+                : !strcmp(k, "max-delay") ? &r->max_delay_s
+                : !strcmp(k, "timeout")   ? &r->timeout_s
+                                          : NULL;
+    if (!d && strcmp(k, "tries")) return false;
+    if (*i + 1 >= argc) cli_usage_error(cmd, "%s needs a value", a);
+    const char *v = argv[++*i];
+    if (d)
+        *d = cli_parse_double(cmd, a, v, 0.001, 86400);
+    else
+        r->tries = (unsigned)cli_parse_int(cmd, a, v, 1, 1000);
+    return true;
+}
+
 void stage_inputs(const char *cmd, stage_args *s, const char *const *args, size_t nargs,
                   mm_inputs *all, size_t *lo, size_t *hi) {
     memset(all, 0, sizeof *all);

@@ -146,6 +146,10 @@ for d in docs clean clean/removed; do
   same "$d: byte-identical to the local run" "$bad" 0
 done
 same "8 document shards" "$(ls cl/docs | wc -l)" 8
+# the last job of a submission writes the manifest, after the stages whatever their outcome
+grep -q '^manifest: job [0-9]*, after ' submit2.out && ok "a manifest job follows the stages" || fail "manifest job"
+same "manifest written by the Slurm job: 8 WARC files" \
+    "$($PY -c 'import json,sys;print(json.load(open(sys.argv[1]))["cost"]["warc_files"])' cl/_run/manifest.json 2>&1)" 8
 $MM run cl.ini --slurm >submit3.out 2>&1
 same "a finished pipeline submits nothing" "$(grep -c ': job ' submit3.out)" 0
 stop_daemons

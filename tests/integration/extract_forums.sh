@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # extract_forums: whole threads and whole pages are kept.
 # 1. A fixture per forum engine (tests/fixtures/threads/<engine>.html, markup written after the
-#    engines' own): the exact text out (<engine>.txt), every post in it, none of the navigation,
+#    engines' own: StackExchange, phpBB, vBulletin, Discourse, XenForo, Discuz!, an AoPS-like
+#    board with its TeX as images): the exact text out (<engine>.txt), every post in it, none of the navigation,
 #    sidebars, "related"/"similar" lists and footers.
 # 2. Real pages with human ground truth (../shared/testdata/magic-html: 49 forum, 77 article
 #    pages), scored with the article benchmark's metric, on the pages used for tuning and on the
@@ -30,6 +31,17 @@ check_posts vbulletin "arbitrarily long runs" "n! + k is divisible by k" -- "Sim
   "Join Date" "Reply With Quote" "Powered by vBulletin"
 check_posts discourse "harmonic series still diverge" "Group the terms" "no finite limit" -- \
   "Suggested Topics" "Log In" "Powered by Discourse"
+check_posts discuz "sum of \$1/p\$ over all primes" "Start from the Euler product" "Mertens' second theorem" -- \
+  "Only this author" "Credits" "Back to list" "Powered by" "Mobile version" "Post reply"
+check_posts aops "infinitely many positive integers \$n\$" "\$n^2 + 1 = 4m^4 + 1" "Sophie Germain" -- \
+  "1532 posts" "Similar topics" "Online School" "Contact Us" "Like"
+# a blog post: its comment section stays out by default, and comes with --comments
+check_posts blog "Oresme's argument" "sharpens to \$\log n\$" -- "integral test gives the sharper bound" \
+  "Recent posts" "Copyright"
+out=$("$MM" extract --html --comments "$F/blog.html")
+has "$out" "Oresme's argument" && has "$out" "integral test gives the sharper bound" && \
+  has "$out" "whose irrationality is still open" && ! has "$out" "Recent posts" \
+  && ok "blog --comments: the post and both comments, no sidebar" || fail "blog --comments: got [$out]"
 check_posts xenforo "Cut a disc into many thin slices" "tends to the radius r" -- "Latest posts" \
   "Well-known member" "Report" "XenForo Ltd"
 
@@ -39,8 +51,8 @@ score() { $PY "$SRC/tests/integration/extract_score.py" --mathmine "$MM" --data 
 for set in forum article; do
   for split in tune held; do echo "$set $(score $set --split $split)"; done
 done
-# floors at the measured level (forum 0.730, article 0.868 on all pages when written); the
+# floors at the measured level (forum 0.742, article 0.870 on all pages when written); the
 # issue's targets (forum 0.75, article 0.88) are printed beside them
-if line=$(score forum --min-f1 0.70); then ok "magic-html forum F1 >= 0.70 (target 0.75): $line"; else fail "forum: $line"; fi
+if line=$(score forum --min-f1 0.73); then ok "magic-html forum F1 >= 0.73 (target 0.75): $line"; else fail "forum: $line"; fi
 if line=$(score article --min-f1 0.86); then ok "magic-html article F1 >= 0.86 (target 0.88): $line"; else fail "article: $line"; fi
 finish

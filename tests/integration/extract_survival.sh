@@ -10,10 +10,6 @@ source "$(dirname "$0")/../lib.sh"
 COUNT=$SRC/tools/survival/count.py
 FORMS=$SRC/tests/fixtures/survival_forms.html
 MIN=${MM_SURVIVAL_MIN:-98}
-# Display formulas: 97.2% when written (the issue's target is 98%; the 18 lost are whole
-# sections content selection still drops on arb and mpmath pages, see docs/extract.md), so the
-# floor holds the measured level until that is fixed.
-MIN_DISPLAY=${MM_SURVIVAL_MIN_DISPLAY:-97}
 # The hosts of the default set with a math section (sites.tsv), each section capped at 150 pages:
 # Sphinx MathJax, Sphinx imgmath, Doxygen MathJax, GAPDoc with and without MathJax, Texinfo.
 HOSTS=$(awk -F'\t' '!/^#/ && NF >= 9 && $6 == 1 && $8 != "-" && !s[$1]++ { printf "%s%s", n++ ? "," : "", $1 }' \
@@ -79,11 +75,11 @@ for f in mathjax_inline:10000 mathjax_display:300 img_tex:500 text_math:1000; do
     || fail "counter finds ${f%%:*} on the sample web ($n, expected ≥ ${f##*:})"
 done
 while read -r form kept html pct; do
-  min=$MIN; [ "$form" = mathjax_display ] && min=$MIN_DISPLAY
+  min=$MIN
   if $PY -c "import sys; sys.exit(0 if $pct >= $min else 1)"; then
-    ok "survival of $form ≥ $min%: $kept/$html = $pct% (target 98%)"
+    ok "survival of $form ≥ $min%: $kept/$html = $pct%"
   else
-    fail "survival of $form ≥ $min%: $kept/$html = $pct% (target 98%)"
+    fail "survival of $form ≥ $min%: $kept/$html = $pct%"
   fi
 done < <($PY -c 'import json,sys
 for k, v in sorted(json.load(open(sys.argv[1]))["forms"].items()):

@@ -67,6 +67,53 @@ TEST(json_parse_roundtrip) {
     mm_json_doc_free(d);
 }
 
+/* Strings built from pieces whose decoding is known, at every length and alignment the 16-byte
+ * scan of parse_string meets (escapes straddling a 16-byte boundary, right before the closing
+ * quote); and strings that end inside an escape. */
+TEST(json_parse_string_pieces) {
+    static const struct {
+        const char *json, *text;
+    } pieces[] = {{"a", "a"},
+                  {"bc", "bc"},
+                  {"\\n", "\n"},
+                  {"\\\"", "\""},
+                  {"\\\\", "\\"},
+                  {"\\/", "/"},
+                  {"\\u00e9", "\xc3\xa9"},
+                  {"\\ud83d\\ude00", "\xf0\x9f\x98\x80"},
+                  {"\xe4\xb8\xad", "\xe4\xb8\xad"},
+                  {"0123456789abcdef", "0123456789abcdef"}};
+    enum { NP = sizeof pieces / sizeof *pieces };
+    mm_rng rng;
+    mm_rng_seed(&rng, 14);
+    for (int round = 0; round < 3000; round++) {
+        char js[1024] = "{\"s\":\"", want[1024] = "";
+        size_t jl = strlen(js), wl = 0;
+        int n = (int)(mm_rng_next(&rng) % 24);
+        for (int i = 0; i < n; i++) {
+            size_t k = mm_rng_next(&rng) % NP;
+            size_t a = strlen(pieces[k].json), b = strlen(pieces[k].text);
+            memcpy(js + jl, pieces[k].json, a), jl += a;
+            memcpy(want + wl, pieces[k].text, b), wl += b;
+        }
+        memcpy(js + jl, "\"}", 3), jl += 2;
+        want[wl] = 0;
+        mm_json_doc *d;
+        mm_json *r;
+        CHECK_EQ_INT(mm_json_parse(js, jl, &d, &r), MM_OK);
+        const mm_json *v = mm_json_get(r, "s");
+        CHECK(v && v->len == wl && !memcmp(v->str, want, wl));
+        mm_json_doc_free(d);
+    }
+    const char *bad[] = {"\"abc\\",   "\"abc\\\"", "\"0123456789abcde\\",
+                         "\"\\u12\"", "\"\\x\"",   "\"\\u12g4\""};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        mm_json_doc *d;
+        mm_json *r;
+        CHECK_EQ_INT(mm_json_parse(bad[i], strlen(bad[i]), &d, &r), MM_ERR_FORMAT);
+    }
+}
+
 TEST(json_parse_errors_name_offset) {
     const char *bad[] = {"{", "{\"a\":}", "[1,]", "\"abc", "{\"a\":1} x", "tru", "{\"a\" 1}"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -326,6 +373,7 @@ int main(void) {
     RUN(json_escape_invalid_utf8);
     RUN(json_escape_every_position);
     RUN(json_parse_roundtrip);
+    RUN(json_parse_string_pieces);
     RUN(json_parse_errors_name_offset);
     RUN(jw_builds_valid_json);
     RUN(zst_lines_roundtrip_and_atomic);

@@ -155,6 +155,55 @@ TEST(boilerplate_pruned) {
     CHECK(strstr(t, "About") == NULL);
 }
 
+/* A reference page (Sphinx): classless <section>s, one much longer than the others, and one
+ * <div class=section> of three whose id holds a boilerplate word ("extrapolation" holds "extra").  Every
+ * section is the page's content: none may be dropped for the longest one. */
+TEST(reference_sections_kept) {
+    static const char *const topics[] = {"Modular group", "Theta functions", "Eta function",
+                                         "Elliptic integrals"};
+    mm_buf b = {0};
+    mm_buf_puts(&b, "<html><body><div class=sphinxsidebar><ul><li><a href=/>Index</a></li>"
+                    "<li><a href=/s>Search</a></li></ul></div><div class=body><section>"
+                    "<h1>Modular forms</h1><p>This module evaluates modular forms, with the "
+                    "variable $\\tau$ in the upper half-plane.</p>");
+    for (int i = 0; i < 4; i++) {
+        mm_buf_printf(&b, "<section><h2>%s</h2>", topics[i]);
+        for (int k = 0; k < (i == 1 ? 12 : 2); k++)
+            mm_buf_printf(&b,
+                          "<dl class=function><dt>void f%d_%d(acb_t res, const acb_t tau)</dt>"
+                          "<dd><p>Sets res to the value of the %s at \\(q_{%d}\\), with "
+                          "error bounds computed rigorously for every argument.</p></dd></dl>",
+                          i, k, topics[i], k);
+        mm_buf_puts(&b, "</section>");
+    }
+    mm_buf_puts(&b, "<div class=section id=summation><h2>Summation</h2><p>Direct summation "
+                    "adds the terms $a_k$ until they fall below the working precision, which "
+                    "suits series that converge quickly enough.</p><p>Each term is computed once, "
+                    "and the sum is checked against a tolerance relative to its size.</p></div>");
+    mm_buf_puts(&b, "<div class=section id=limits><h2>Limits</h2><p>The limit of a sequence "
+                    "$s_n$ is estimated from its first terms, by extrapolation or by direct "
+                    "evaluation at a large index.</p><p>The result comes with an estimate of "
+                    "its error when one can be given.</p></div>");
+    mm_buf_puts(&b, "<div class=section id=extrapolation><h2>Extrapolation</h2><p>Richardson "
+                    "extrapolation accelerates the convergence of the partial sums $S_n$ of a "
+                    "series, and Shanks transformation does the same for alternating ones, "
+                    "with error estimates.</p><p>Both need several terms of the series before "
+                    "their estimate of the limit can be trusted.</p></div>");
+    mm_buf_puts(&b, "</section></div><div class=footer>Copyright the authors, built with "
+                    "Sphinx.</div></body></html>");
+    const char *t = text_of(b.data, NULL);
+    for (int i = 0; i < 4; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "void f%d_1(", i);
+        CHECK(strstr(t, topics[i]) != NULL);
+        CHECK(strstr(t, want) != NULL);
+    }
+    CHECK(strstr(t, "Richardson extrapolation") != NULL);
+    CHECK(strstr(t, "$q_{3}$") != NULL);
+    CHECK(strstr(t, "Copyright") == NULL);
+    mm_buf_free(&b);
+}
+
 /* Pages built to hurt: each must give MM_OK and valid UTF-8. */
 TEST(hostile_pages) {
     mm_buf b = {0};
@@ -594,6 +643,7 @@ int main(void) {
     RUN(language);
     RUN(text_layout);
     RUN(boilerplate_pruned);
+    RUN(reference_sections_kept);
     RUN(hostile_pages);
     RUN(math_json);
     RUN(reuse_is_deterministic);

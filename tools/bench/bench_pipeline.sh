@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# bench_pipeline: WARC to clean document shards on one node, end to end, as `mathmine run` runs
+# it: extract → URL dedup (map, merge, filter) → exact dedup (map, merge, filter) → MinHash
+# (signatures, buckets, clusters, filter) → decontamination against every benchmark in
+# ../shared/benchmarks.  Inputs: the sample web (tools/sampleweb/build.sh, the default set,
+# built into $SAMPLEWEB = build/sampleweb when missing) plus the real Common Crawl excerpt in
+# ../shared.  Per stage, from the run's manifest (OUT/_run/manifest.json, the tasks' rusage):
+# CPU seconds, documents per CPU second, MB of WARC input per CPU second (the same WARC bytes
+# divided by each stage's CPU time, so the stages add up), CPU-hours per TB of WARC, and the
+# CPU-hours projected for a 90,000-file Common Crawl dump at 1.1 GB per WARC file (the dump's
+# ~100 TB / 90,000; the sample web's files are far smaller, so the projection goes by bytes).
+# A cost per task rather than per byte (decontamination loading its benchmark index, the
+# stats' benchmark_load_cpu_s) is taken out of the per-byte rate and projected once per task,
+# for 1,000 tasks per stage (Slurm's usual MaxArraySize, 90 WARC files per task).
+# Classification (needs a trained model) and token shards are not in this run.
+# Writes $BENCH/pipeline.json.
+set -euo pipefail
+SRC=${SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+MM=${MM:-$SRC/build/mathmine}
+BENCH=${BENCH:-$SRC/build/bench}
+PY=/usr/bin/python3
+WEB=${SAMPLEWEB:-$SRC/build/sampleweb}
+FILE_BYTES=${PIPELINE_FILE_BYTES:-1.1e9}
+W=$BENCH/pipeline-work
+export MM_NO_PROGRESS=1
+cores=$(nproc)
+
+ls "$WEB"/*.warc.gz >/dev/null 2>&1 || bash "$SRC/tools/sampleweb/build.sh" "$WEB" --quiet
+rm -rf "$W"
+mkdir -p "$W"
+ls "$WEB"/*.warc.gz >"$W/warcs.txt"
+CC=$SRC/../shared/testdata/chatnoir-resiliparse/tests/data/warcfile.warc.gz
+[ -f "$CC" ] && echo "$CC" >>"$W/warcs.txt"
+cat >"$W/pipeline.ini" <<INI
+out = $W/out
+tasks = $cores
+[extract]
+map = extract -j 1 -o {out}/docs
+inputs = $W/warcs.txt
+[url-map]
+map = dedup url --stage map -j 1 --work {out}/url-work
+inputs = {out}/docs/*.jsonl.zst
+[url-merge]
+reduce = dedup url --stage merge --work {out}/url-work
+inputs = {out}/docs/*.jsonl.zst
+[url-filter]
+map = dedup url --stage filter -j 1 --work {out}/url-work --out-dir {out}/url
+inputs = {out}/docs/*.jsonl.zst
+[exact-map]
+map = dedup exact --stage map -j 1 --work {out}/exact-work
+inputs = {out}/url/*.jsonl.zst
+[exact-merge]
+reduce = dedup exact --stage merge --work {out}/exact-work
+inputs = {out}/url/*.jsonl.zst
+[exact-filter]
+map = dedup exact --stage filter -j 1 --work {out}/exact-work --out-dir {out}/exact
+inputs = {out}/url/*.jsonl.zst
+[minhash-sig]
+map = dedup minhash signatures -j 1 --work {out}/mh
+inputs = {out}/exact/*.jsonl.zst
+[minhash-buckets]
+reduce = dedup minhash buckets --work {out}/mh
+[minhash-clusters]
+reduce = dedup minhash clusters --work {out}/mh
+[minhash-filter]
+map = dedup minhash filter -j 1 --work {out}/mh --out-dir {out}/near
+inputs = {out}/exact/*.jsonl.zst
+[decontaminate]
+map = decontaminate -j 1 --bench-dir $SRC/../shared/benchmarks --out-dir {out}/clean
+inputs = {out}/near/*.jsonl.zst
+INI
+t0=$(date +%s.%N)
+$MM run "$W/pipeline.ini" -j "$cores" 2>"$W/run.log" || { tail -20 "$W/run.log"; exit 1; }
+t1=$(date +%s.%N)
+$MM run "$W/pipeline.ini" --cost --file-bytes "$FILE_BYTES" >"$W/cost.txt"
+
+$PY - "$W/out/_run/manifest.json" "$W/out/clean" "$BENCH/pipeline.json" "$cores" \
+    "$(echo "$t1 - $t0" | bc)" "$FILE_BYTES" <<'PYEOF'
+import glob, json, subprocess, sys
+m = json.load(open(sys.argv[1]))
+clean, out, cores, wall, fb = sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6])
+c = m["cost"]
+warc_mb = c["warc_bytes"] / 1e6
+files = c["warc_files"]
+docs_in = m["stages"][0]["docs"]
+clean_docs = sum(int(subprocess.run("zstd -dc %s | wc -l" % f, shell=True, capture_output=True,
+                                    text=True).stdout) for f in glob.glob(clean + "/*.jsonl.zst"))
+TASKS = 1000
+def project(var_s, fixed_per_task_s):
+    return (var_s / c["warc_bytes"] * fb * 90000 + fixed_per_task_s * TASKS) / 3600
+rows, total_cpu, total_proj = [], 0.0, 0.0
+for s in m["stages"]:
+    cpu = s["cpu_s"]
+    fixed = sum((k.get("stats") or {}).get("benchmark_load_cpu_s", 0) for k in s["task_markers"])
+    fixed = min(fixed, cpu)
+    var = cpu - fixed
+    proj = project(var, fixed / max(1, len(s["task_markers"])))
+    total_cpu += cpu
+    total_proj += proj
+    rows.append({"stage": s["name"], "tasks": s["tasks"], "cpu_s": round(cpu, 3),
+                 "fixed_cpu_s": round(fixed, 3), "docs": s["docs"],
+                 "docs_per_cpu_s": round(s["docs"] / var, 1) if var > 0 else 0,
+                 "warc_mb_per_cpu_s": round(warc_mb / var, 2) if var > 0 else 0,
+                 "cpu_hours_per_tb": round(var / 3600 / (c["warc_bytes"] / 1e12), 2),
+                 "projected_cpu_hours": round(proj)})
+var_total = sum(r["cpu_s"] - r["fixed_cpu_s"] for r in rows)
+total = {"cpu_s": round(total_cpu, 3), "docs_per_cpu_s": round(docs_in / var_total, 1),
+         "warc_mb_per_cpu_s": round(warc_mb / var_total, 2),
+         "cpu_hours_per_tb": round(var_total / 3600 / (c["warc_bytes"] / 1e12), 2),
+         "projected_cpu_hours": round(total_proj),
+         "wall_s": round(wall, 1), "warc_mb_per_s_wall": round(warc_mb / wall, 2)}
+print("\n%d WARC files, %.1f MB; %d HTML pages in, %d clean documents out; %d cores, %.1f s wall"
+      % (files, warc_mb, docs_in, clean_docs, cores, wall))
+print("%-18s %6s %9s %9s %12s %13s %10s %16s" % ("stage", "tasks", "CPU s", "docs", "docs/CPU-s",
+                                                 "WARC MB/CPU-s", "CPU-h/TB", "90k-dump CPU-h"))
+for r in rows + [dict(total, stage="total", tasks="", docs=docs_in)]:
+    print("%-18s %6s %9.2f %9d %12.1f %13.2f %10.1f %16.0f" % (r["stage"], r["tasks"], r["cpu_s"], r["docs"],
+          r["docs_per_cpu_s"], r["warc_mb_per_cpu_s"], r["cpu_hours_per_tb"], r["projected_cpu_hours"]))
+print("(rates without per-task costs: decontamination's benchmark index load, %.2f CPU s here;"
+      % sum(r["fixed_cpu_s"] for r in rows))
+print(" projection: 90,000 WARC files of %.3g bytes by WARC bytes, plus per-task costs x %d tasks)"
+      % (fb, TASKS))
+json.dump({"cores": cores, "warc_files": files, "warc_mb": round(warc_mb, 2), "docs_in": docs_in,
+           "clean_docs": clean_docs, "assumed_file_bytes": fb, "dump_files": 90000, "tasks_per_stage": TASKS,
+           "stages": rows, "total": total}, open(out, "w"), indent=1)
+PYEOF
+echo "wrote $BENCH/pipeline.json"
