@@ -118,6 +118,9 @@ install: all
 	install -m 755 $(BUILD)/mathmine $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(BUILD)/libmathmine.a $(BUILD)/libmathmine.so $(DESTDIR)$(PREFIX)/lib/
 	for h in $(HEADERS); do install -D -m 644 $$h $(DESTDIR)$(PREFIX)/include/mathmine/$$h; done
+	bash tools/gen_docs.sh $(BUILD)/mathmine $(BUILD)/share >/dev/null
+	install -D -m 644 $(BUILD)/share/bash-completion/mathmine $(DESTDIR)$(PREFIX)/share/bash-completion/completions/mathmine
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 && install -m 644 $(BUILD)/share/man1/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@PC@|$(PC)|' -e 's|@LIBS@|$(LDLIBS_EXTRA) -lstdc++ -lm -fopenmp|' tools/mathmine.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/mathmine.pc
 
 format:

@@ -51,8 +51,15 @@ static void axes(mm_buf *b, double x0, double x1, double y0, double y1) {
     }
 }
 
-static mm_err write_svg(const char *path, mm_buf *b) {
-    mm_buf_puts(b, "</svg>\n");
+/* Close the chart and append it to `out`; frees `b`. */
+static mm_err finish(mm_buf *out, mm_buf *b) {
+    mm_err e = mm_buf_puts(b, "</svg>\n");
+    if (e == MM_OK) e = mm_buf_append(out, b->data, b->len);
+    mm_buf_free(b);
+    return e;
+}
+
+static mm_err write_svg(const char *path, const mm_buf *b) {
     mm_out *o;
     MM_TRY(mm_out_open(path, 0, &o));
     mm_err e = mm_out_write(o, b->data, b->len);
@@ -70,6 +77,15 @@ static void range(double *lo, double *hi) {
 
 mm_err mm_svg_lines(const char *path, const char *title, const char *xlabel, const char *ylabel,
                     const mm_svg_series *s, size_t ns) {
+    mm_buf b = {0};
+    mm_err e = mm_svg_lines_buf(&b, title, xlabel, ylabel, s, ns);
+    if (e == MM_OK) e = write_svg(path, &b);
+    mm_buf_free(&b);
+    return e;
+}
+
+mm_err mm_svg_lines_buf(mm_buf *out, const char *title, const char *xlabel, const char *ylabel,
+                        const mm_svg_series *s, size_t ns) {
     double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
     for (size_t k = 0; k < ns; k++)
         for (size_t i = 0; i < s[k].n; i++) {
@@ -106,13 +122,20 @@ mm_err mm_svg_lines(const char *path, const char *title, const char *xlabel, con
         xml_text(&b, s[k].name);
         mm_buf_puts(&b, "</text>\n");
     }
-    mm_err e = write_svg(path, &b);
-    mm_buf_free(&b);
-    return e;
+    return finish(out, &b);
 }
 
 mm_err mm_svg_bars(const char *path, const char *title, const char *xlabel, const char *ylabel,
                    const char *const *labels, const double *v, size_t n) {
+    mm_buf b = {0};
+    mm_err e = mm_svg_bars_buf(&b, title, xlabel, ylabel, labels, v, n);
+    if (e == MM_OK) e = write_svg(path, &b);
+    mm_buf_free(&b);
+    return e;
+}
+
+mm_err mm_svg_bars_buf(mm_buf *out, const char *title, const char *xlabel, const char *ylabel,
+                       const char *const *labels, const double *v, size_t n) {
     double y1 = 0;
     for (size_t i = 0; i < n; i++)
         if (isfinite(v[i])) y1 = fmax(y1, v[i]);
@@ -142,7 +165,5 @@ mm_err mm_svg_bars(const char *path, const char *title, const char *xlabel, cons
             mm_buf_puts(&b, "</text>\n");
         }
     }
-    mm_err e = write_svg(path, &b);
-    mm_buf_free(&b);
-    return e;
+    return finish(out, &b);
 }

@@ -127,3 +127,46 @@ bool cli_wants_help(int argc, char **argv) {
     }
     return false;
 }
+
+const char *cli_value(const char *cmd, int argc, char **argv, int *i) {
+    if (*i + 1 >= argc) cli_usage_error(cmd, "%s needs a value", argv[*i]);
+    return argv[++*i];
+}
+
+/* Short options that take a value, in any command (-j threads, -o output, -n sizes, -t). */
+static bool short_with_value(const char *a) {
+    return a[0] == '-' && a[1] && strchr("jont", a[1]) && a[2];
+}
+
+char **cli_normalize_args(int *argc, char **argv) {
+    char **out = calloc((size_t)*argc * 2 + 1, sizeof *out);
+    if (!out) return argv;
+    int n = 0;
+    bool rest = false;
+    for (int i = 0; i < *argc; i++) {
+        char *a = argv[i], *eq = strchr(a, '=');
+        if (i == 0 || rest) {
+            out[n++] = a;
+        } else if (!strcmp(a, "--")) {
+            out[n++] = a, rest = true;
+        } else if (a[0] == '-' && a[1] == '-' && a[2] && eq && eq > a + 2) {
+            char *name = strndup(a, (size_t)(eq - a));
+            if (!name) return out[n++] = a, argv; /* out of memory: leave argv alone */
+            out[n++] = name, out[n++] = eq + 1;
+        } else if (short_with_value(a)) {
+            char *name = strndup(a, 2);
+            if (!name) return argv;
+            out[n++] = name, out[n++] = a + 2;
+        } else {
+            out[n++] = a;
+        }
+    }
+    out[n] = NULL;
+    *argc = n;
+    return out;
+}
+
+bool cli_is_out(const char *a) {
+    return !strcmp(a, "-o") || !strcmp(a, "--out") || !strcmp(a, "--out-dir") ||
+           !strcmp(a, "--output");
+}

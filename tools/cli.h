@@ -55,6 +55,20 @@ void cli_write_stats(const char *cmd, const char *path, const mm_buf *json);
 extern volatile int cli_interrupted;
 void cli_install_signal_handlers(void);
 
+/* The one command-line convention (docs/cli.md), applied to every command before it parses:
+ *   --name=value  becomes  --name value
+ *   -jN, -oDIR, -nN, -tX (the short options that take a value)  become  -j N, -o DIR, ...
+ * up to a "--" argument.  Returns a new argv (argc may grow); the strings are not copied
+ * except the split ones; it lives until exit. */
+char **cli_normalize_args(int *argc, char **argv);
+
+/* True for the spellings of a command's output: -o, --out, and the older --out-dir and
+ * --output, kept as aliases. */
+bool cli_is_out(const char *arg);
+
+/* The value of option argv[*i] (argv[*i + 1], and *i moves to it); a usage error when missing. */
+const char *cli_value(const char *cmd, int argc, char **argv, int *i);
+
 /* True when argv contains -h/--help (before any "--"). */
 bool cli_wants_help(int argc, char **argv);
 

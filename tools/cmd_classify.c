@@ -23,7 +23,7 @@ static void usage(FILE *f) {
         "Subcommands:\n"
         "  train     --pos P... --neg N... -o model.bin   train a fastText classifier\n"
         "  quantize  --model M.bin -o M.ftz               product-quantize a model\n"
-        "  score     --model M SHARD... --out-dir D       score file per shard\n"
+        "  score     --model M SHARD... -o D              score file per shard\n"
         "  eval      --model M --pos P... --neg N...      P/R/F1, ROC-AUC, PR curve\n"
         "  predict   --model M [FILE]                     one score per input line (stdout)\n"
         "  normalize [FILE]                               the classifier's text normalisation\n\n"
@@ -39,7 +39,7 @@ static void usage_train(FILE *f) {
         "Usage: mathmine classify train --pos P... --neg N... -o model.bin [options]\n\n"
         "  --pos P...            positive inputs (several paths may follow one --pos)\n"
         "  --neg N...            negative inputs\n"
-        "  -o, --output PATH     the model (.bin), written atomically\n"
+        "  -o, --out PATH        the model (.bin), written atomically (alias --output)\n"
         "  --neg-sample K        draw K negatives uniformly from the negative inputs (0 = all)\n"
         "  --pos-sample K        the same for positives (0 = all)\n"
         "  --seed S              seed of sampling, shuffling, held-out split and fastText (0)\n"
@@ -144,7 +144,7 @@ static int do_train(int argc, char **argv) {
         const char *a = argv[i];
         if (!strcmp(a, "--pos")) take_paths(argc, argv, &i, &pos, &npos);
         else if (!strcmp(a, "--neg")) take_paths(argc, argv, &i, &neg, &nneg);
-        else if (is(a, "-o", "--output")) out = need(argc, argv, &i);
+        else if (cli_is_out(a)) out = need(argc, argv, &i);
         else if (!strcmp(a, "--neg-sample"))
             o.neg_sample = (uint64_t)cli_parse_int(CMD, a, need(argc, argv, &i), 0, 1LL << 40);
         else if (!strcmp(a, "--pos-sample"))
@@ -225,7 +225,7 @@ static int do_quantize(int argc, char **argv) {
     const char *model = NULL, *out = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--model")) model = need(argc, argv, &i);
-        else if (is(argv[i], "-o", "--output")) out = need(argc, argv, &i);
+        else if (cli_is_out(argv[i])) out = need(argc, argv, &i);
         else if (!quant_option(argc, argv, &i, &q))
             cli_usage_error(CMD, "quantize: unknown option '%s'", argv[i]);
     }
@@ -306,13 +306,13 @@ static mm_clf_scorer *open_scorer(const char *model, const mm_clf_scorer_opts *s
 
 static int do_score(int argc, char **argv) {
     if (cli_wants_help(argc, argv)) {
-        printf("Usage: mathmine classify score --model M SHARD... --out-dir D [options]\n\n"
+        printf("Usage: mathmine classify score --model M SHARD... -o D [options]\n\n"
                "Writes D/<shard stem>.scores.tsv per shard: id \\t score \\t url \\t domain \\t "
                "tokens\n(tokens = ceil(text bytes / 4)), atomically; finished outputs are "
                "skipped.\nShards of the same stem (a/x.jsonl.zst, b/x.jsonl.zst) get "
                "D/<stem>.<8 hex of the path>.scores.tsv.\n\n"
                "  --model M         fastText model (.bin or .ftz)\n"
-               "  --out-dir D       where score files go (created)\n"
+               "  -o, --out D       where score files go (created; alias --out-dir)\n"
                "  -j N              threads sharing one model (default: all cores)\n"
                "  --force           redo finished outputs\n"
                "  --label L         label whose probability is the score (%s)\n"
@@ -338,7 +338,7 @@ static int do_score(int argc, char **argv) {
         const char *a = argv[i];
         if (stage_option(CMD, argc, argv, &i, &sa)) continue;
         if (scorer_option(argc, argv, &i, &so, &model)) continue;
-        else if (!strcmp(a, "--out-dir")) out_dir = need(argc, argv, &i);
+        else if (cli_is_out(a)) out_dir = need(argc, argv, &i);
         else if (is(a, "-j", "--threads")) threads = (int)cli_parse_int(CMD, a, need(argc, argv, &i), 0, 4096);
         else if (!strcmp(a, "--force")) force = true;
         else if (!strcmp(a, "--stats")) stats = need(argc, argv, &i);
@@ -349,7 +349,7 @@ static int do_score(int argc, char **argv) {
             shards[n++] = a;
         }
     }
-    if (!out_dir) cli_usage_error(CMD, "score: --out-dir is required");
+    if (!out_dir) cli_usage_error(CMD, "score: -o/--out DIR is required");
     mm_inputs all;
     size_t lo, hi;
     stage_inputs(CMD, &sa, shards, n, &all, &lo, &hi);

@@ -24,7 +24,7 @@
 
 static void usage(FILE *f) {
     fprintf(f,
-        "Usage: mathmine decontaminate --bench SPEC... [--bench-dir DIR] --out-dir D [options] SHARD...\n\n"
+        "Usage: mathmine decontaminate --bench SPEC... [--bench-dir DIR] -o D [options] SHARD...\n\n"
         "Remove every document that contains an n-gram (default 10 words) of a benchmark question\n"
         "or answer; benchmark texts of 3..n-1 words must appear whole.  Words are lowercase,\n"
         "punctuation is dropped, every CJK character is a word; texts under 3 words are not used.\n\n"
@@ -39,7 +39,7 @@ static void usage(FILE *f) {
         "                   e.g. --bench gsm8k=test.jsonl  --bench mine=q.jsonl@prompt,solution\n"
         "  --bench-dir DIR  load every folder of DIR named after a preset (../shared/benchmarks)\n"
         "  -n N             n-gram length (default 10, 3..100)\n"
-        "  --out-dir D      clean shards D/<stem>.jsonl.zst and removed documents D/removed/removed.jsonl.zst\n"
+        "  -o, --out D      (alias --out-dir) clean shards D/<stem>.jsonl.zst and removed documents D/removed/removed.jsonl.zst\n"
         "  --attrs A        attribute mode instead of --out-dir: only A/<stem>.contaminated.attrs.tsv\n"
         "                   (id, contaminated:<benchmark>, the matching item) and the report\n"
         "                   (default A/decontam-report.json); documents dropped by the attribute\n"
@@ -381,7 +381,7 @@ int cmd_decontaminate(int argc, char **argv) {
         else if (!strcmp(a, "-n") && more) n = (int)cli_parse_int(CMD, a, argv[++i], 3, MM_DECONTAM_MAX_N);
         else if (!strcmp(a, "-j") && more) threads = (int)cli_parse_int(CMD, a, argv[++i], 0, 4096);
         else if (!strcmp(a, "--max-matches") && more) max_matches = (int)cli_parse_int(CMD, a, argv[++i], 1, 64);
-        else if (!strcmp(a, "--out-dir") && more) out_dir = argv[++i];
+        else if (cli_is_out(a) && more) out_dir = argv[++i];
         else if (!strcmp(a, "--attrs") && more) attrs = argv[++i];
         else if (!strcmp(a, "--report") && more) report = argv[++i];
         else if (!strcmp(a, "--removed") && more) removed = argv[++i];
@@ -401,7 +401,7 @@ int cmd_decontaminate(int argc, char **argv) {
     char task_sfx[64] = "";
     if (sa.task.count > 1) snprintf(task_sfx, sizeof task_sfx, "-task-%u-of-%u", sa.task.index, sa.task.count);
     if (!nb && !nd) cli_usage_error(CMD, "no benchmarks: give --bench SPEC or --bench-dir DIR");
-    if (!out_dir == !attrs) cli_usage_error(CMD, "give --out-dir D (clean copies) or --attrs A (attribute files)");
+    if (!out_dir == !attrs) cli_usage_error(CMD, "give -o/--out D (clean copies) or --attrs A (attribute files)");
     if (attrs) out_dir = attrs;
     if (!inputs.n) cli_usage_error(CMD, "no input shards");
     for (size_t i = 0; i < ns; i++) {

@@ -39,7 +39,7 @@ static void usage(FILE *f) {
         "                              documents to W/sig/ (for benchmarking buckets and clusters)\n\n"
         "Options:\n"
         "  --work W        work folder (default OUT/work)\n"
-        "  --out-dir D     kept documents D/<stem>.jsonl.zst, removed ones listed in\n"
+        "  -o, --out D     (alias --out-dir) kept documents D/<stem>.jsonl.zst, removed ones listed in\n"
         "                  D/removed/<stem>.tsv (url/exact: id, url, reason; minhash: id, cluster, url)\n"
         "  --attrs A       attribute mode instead of --out-dir: filter writes only\n"
         "                  A/<stem>.<url_dup|exact_dup|minhash_dup>.attrs.tsv (the removed ids), and\n"
@@ -94,7 +94,7 @@ static void parse(int argc, char **argv, int first, opts *o) {
         bool more = i + 1 < argc;
         if (stage_option(CMD, argc, argv, &i, &o->sa)) continue;
         if (!strcmp(a, "--work") && more) o->work = argv[++i];
-        else if (!strcmp(a, "--out-dir") && more) o->out = argv[++i];
+        else if (cli_is_out(a) && more) o->out = argv[++i];
         else if (!strcmp(a, "--attrs") && more) o->attrs = argv[++i];
         else if (!strcmp(a, "--stage") && more) o->stage = argv[++i];
         else if (!strcmp(a, "--stats") && more) o->stats = argv[++i];

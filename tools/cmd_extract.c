@@ -106,7 +106,7 @@ static void parse(int argc, char **argv, opts *o) {
         const char *a = argv[i];
         if (stage_option(CMD, argc, argv, &i, &o->stage)) continue;
         if (http_option(CMD, argc, argv, &i, &o->http)) continue;
-        if (!strcmp(a, "-o") || !strcmp(a, "--out")) o->out_dir = value(argc, argv, &i);
+        if (cli_is_out(a)) o->out_dir = value(argc, argv, &i);
         else if (!strcmp(a, "-j")) o->threads = (int)cli_parse_int(CMD, a, value(argc, argv, &i), 0, 4096);
         else if (!strcmp(a, "--force")) o->force = true;
         else if (!strcmp(a, "--min-chars"))

@@ -121,7 +121,7 @@ static void usage(FILE *f) {
         "                         H heads, D dims, CTX context, for --algo sft: byte-level, or\n"
         "                         with the vocabulary of --tokenizer)\n"
         "  --tokenizer DIR        tokenizer (default: the one in CKPT; none = byte-level)\n"
-        "  -o DIR                 output directory (required): missing, empty or a grpo run;\n"
+        "  -o, --out DIR          output directory (required): missing, empty or a grpo run;\n"
         "                         a folder holding other files is refused\n"
         "  --force                overwrite the finished run in -o DIR (default: refused)\n"
         "  --algo A               grpo (default) | online-rft (fine-tune on the policy's own\n"
@@ -376,7 +376,7 @@ int cmd_grpo(int argc, char **argv) {
         if (grpo_rl_arg(CMD, argc, argv, &i, &ra, &o)) continue; /* hook: tools/rl_args.h */
         if (!strcmp(a, "--init")) init = VAL();
         else if (!strcmp(a, "--tokenizer")) tok_dir = VAL();
-        else if (!strcmp(a, "-o") || !strcmp(a, "--out")) out = VAL();
+        else if (cli_is_out(a)) out = VAL();
         else if (!strcmp(a, "--algo")) algo = VAL();
         else if (!strcmp(a, "--supervision")) {
             const char *s = VAL();

@@ -22,7 +22,8 @@ static void help(void) {
         "Inputs (each option repeatable; a directory means its *.jsonl and *.jsonl.zst files):\n"
         "  --positives PATH       seed positives: document shards, or text one doc per line\n"
         "  --pool PATH            document shards of the whole dump (from mathmine extract)\n"
-        "  --work-dir DIR         where iterations are kept (iter-K/); a rerun resumes\n\n"
+        "  --work-dir DIR         where iterations are kept (iter-K/); a rerun resumes\n"
+        "                         (alias -o, --out)\n\n"
         "Iterations:\n"
         "  --seed N               random seed for negatives and training (default 1)\n"
         "  --max-iter N           at most N iterations (default 4)\n"
@@ -172,6 +173,7 @@ enum {
 static const struct option longopts[] = {{"positives", 1, 0, O_POS},
                                          {"pool", 1, 0, O_POOL},
                                          {"work-dir", 1, 0, O_WORK},
+                                         {"out", 1, 0, O_WORK},
                                          {"seed", 1, 0, O_SEED},
                                          {"max-iter", 1, 0, O_MAXIT},
                                          {"min-new", 1, 0, O_MINNEW},
@@ -208,10 +210,11 @@ static const char *parse_args(int argc, char **argv, mm_iter_opts *o, path_list 
                               path_list *pool) {
     const char *stats = NULL;
     int c, modes = 0;
-    while ((c = getopt_long(argc, argv, "j:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "j:ho:", longopts, NULL)) != -1) {
         switch (c) {
         case O_POS: add_path(pos, optarg); break;
         case O_POOL: add_path(pool, optarg); break;
+        case 'o':
         case O_WORK: o->work_dir = optarg; break;
         case O_SEED: o->seed = (uint64_t)cli_parse_int(CMD, "--seed", optarg, 0, INT32_MAX); break;
         case O_MAXIT: o->max_iter = (int)cli_parse_int(CMD, "--max-iter", optarg, 1, 100); break;

@@ -35,7 +35,7 @@ static void usage(FILE *f) {
         "  --config K=V,...     layers (6), heads (6), dim (384), ctx (256), vocab (the\n"
         "                       tokenizer's size; required without --tokenizer)\n"
         "  --tokenizer DIR      tokenizer to copy into the checkpoint (and take vocab from)\n"
-        "  --out DIR            run / checkpoint directory (required): missing or empty, or\n"
+        "  -o, --out DIR        run / checkpoint directory (required): missing or empty, or\n"
         "                       a run of this command (a folder holding other files is\n"
         "                       refused: mathmine never deletes what it did not create)\n"
         "  --force              start over in an --out that holds a finished run (its\n"
@@ -162,7 +162,7 @@ static void parse_args(int argc, char **argv, args *a) {
 #define DBL(lo, hi) (float)cli_parse_double(CMD, s, need(argc, argv, &i), lo, hi)
         if (IS("--data")) o->data = need(argc, argv, &i);
         else if (IS("--val")) o->val = need(argc, argv, &i);
-        else if (IS("--out") || IS("-o")) o->out = need(argc, argv, &i);
+        else if (cli_is_out(s)) o->out = need(argc, argv, &i);
         else if (IS("--config")) parse_config(need(argc, argv, &i), &o->cfg);
         else if (IS("--tokenizer")) o->tokenizer_dir = need(argc, argv, &i);
         else if (IS("--resume")) o->resume = 1;

@@ -21,8 +21,9 @@ static void usage(FILE *f) {
             "  --top-frac F     the top ceil(F x documents), 0 < F <= 1\n"
             "  --top-tokens N   the top documents until their tokens reach N (K/M/G suffixes);\n"
             "                   tokens = ceil(text bytes / 4), the score file's 5th column\n"
-            "  -o, --output P   the selected ids, one per line in score-file order (atomic; .zst\n"
-            "                   compresses); the cut-off is found without sorting every row\n"
+            "  -o, --out P      (alias --output) the selected ids, one per line in score-file\n"
+            "                   order (atomic; .zst compresses); the cut-off is found without\n"
+            "                   sorting every row\n"
             "  --docs SHARD...  also copy the selected documents of these shards, unchanged, to\n"
             "  --out-dir D      D/<shard stem>.jsonl.zst (finished ones are skipped; --force);\n"
             "                   shards of one stem in two folders: D/<stem>.<8 hex>.jsonl.zst\n"
@@ -57,7 +58,7 @@ int cmd_select(int argc, char **argv) {
         const char *a = argv[i];
         if (!strcmp(a, "--scores")) take_paths(argc, argv, &i, &scores, &ns);
         else if (!strcmp(a, "--docs")) take_paths(argc, argv, &i, &docs, &nd);
-        else if (!strcmp(a, "-o") || !strcmp(a, "--output")) out = need(argc, argv, &i);
+        else if (!strcmp(a, "-o") || !strcmp(a, "--out") || !strcmp(a, "--output")) out = need(argc, argv, &i);
         else if (!strcmp(a, "--out-dir")) out_dir = need(argc, argv, &i);
         else if (!strcmp(a, "--attrs")) attrs = need(argc, argv, &i);
         else if (!strcmp(a, "--stats")) stats = need(argc, argv, &i);

@@ -72,7 +72,7 @@ static void parse_args(int argc, char **argv, shard_args *a) {
         int more = i + 1 < argc;
         if (stage_option(CMD, argc, argv, &i, &sa)) continue;
         if (!strcmp(o, "--tokenizer") && more) a->o.tok = argv[++i];
-        else if ((!strcmp(o, "-o") || !strcmp(o, "--out")) && more) a->o.out = argv[++i];
+        else if (cli_is_out(o) && more) a->o.out = argv[++i];
         else if (!strcmp(o, "--val-frac") && more) a->o.val_frac = cli_parse_double(CMD, o, argv[++i], 0, 0.9);
         else if (!strcmp(o, "--val-tokens") && more) a->o.val_tokens = cli_parse_int(CMD, o, argv[++i], 0, INT64_MAX);
         else if (!strcmp(o, "--seed") && more) a->o.seed = (uint64_t)cli_parse_int(CMD, o, argv[++i], 0, INT64_MAX);

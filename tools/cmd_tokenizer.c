@@ -12,6 +12,7 @@
 #include "rl/tokenizer.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
+#include "tools/stage_args.h"
 
 static const char *CMD = "tokenizer";
 
@@ -30,6 +31,8 @@ static void usage(FILE *f) {
             "  --min-freq K     stop early when the best pair occurs fewer than K times (2)\n"
             "  --max-bytes B    train on the first B bytes of text only (K/M/G suffixes; all)\n"
             "  -o, --out DIR    output directory (required)\n"
+            "  --inputs FILE    more inputs, one path per line (.gz/.zst allowed, '#' comments;\n"
+            "                   repeatable); --base PREFIX for relative lines\n"
             "  -j N             threads for counting pre-tokens (all cores)\n"
             "  --stats FILE     write a JSON summary\n"
             "  --force          retrain even if DIR is complete\n\n"
@@ -54,16 +57,18 @@ typedef struct train_args {
 static void parse_train(int argc, char **argv, train_args *a) {
     memset(a, 0, sizeof *a);
     a->inputs = calloc((size_t)argc, sizeof *a->inputs);
+    stage_args lists = {.whole = true};
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i];
         int more = i + 1 < argc;
+        if (stage_option(CMD, argc, argv, &i, &lists)) continue;
         if (!strcmp(o, "--vocab") && more)
             a->vocab = (int)cli_parse_int(CMD, o, argv[++i], 257, 1 << 24);
         else if (!strcmp(o, "--min-freq") && more)
             a->min_freq = (int)cli_parse_int(CMD, o, argv[++i], 1, 1 << 30);
         else if (!strcmp(o, "--max-bytes") && more)
             a->max_bytes = (uint64_t)cli_parse_int(CMD, o, argv[++i], 1, INT64_MAX);
-        else if ((!strcmp(o, "-o") || !strcmp(o, "--out")) && more) a->out = argv[++i];
+        else if (cli_is_out(o) && more) a->out = argv[++i];
         else if (!strcmp(o, "-j") && more) a->threads = (int)cli_parse_int(CMD, o, argv[++i], 1, 1024);
         else if (!strncmp(o, "-j", 2) && o[2]) a->threads = (int)cli_parse_int(CMD, "-j", o + 2, 1, 1024);
         else if (!strcmp(o, "--stats") && more) a->stats = argv[++i];
@@ -73,6 +78,9 @@ static void parse_train(int argc, char **argv, train_args *a) {
     }
     if (!a->vocab) cli_usage_error(CMD, "train: --vocab N is required");
     if (!a->out) cli_usage_error(CMD, "train: -o DIR is required");
+    char **given = a->inputs;
+    a->inputs = stage_all_inputs(CMD, &lists, given, &a->ninputs);
+    free(given);
     if (!a->ninputs) cli_usage_error(CMD, "train: no input files");
 }
 

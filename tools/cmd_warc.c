@@ -101,7 +101,7 @@ static void parse(int argc, char **argv, opts *o) {
         if (dashdash || a[0] != '-' || !strcmp(a, "-")) o->inputs[o->ninputs++] = argv[i];
         else if (!strcmp(a, "--")) dashdash = true;
         else if (http_option(CMD, argc, argv, &i, &o->http)) continue;
-        else if (!strcmp(a, "--paths")) o->paths = arg_value(argc, argv, &i);
+        else if (!strcmp(a, "--paths") || !strcmp(a, "--inputs")) o->paths = arg_value(argc, argv, &i);
         else if (!strcmp(a, "--base")) o->base = arg_value(argc, argv, &i);
         else if (!strcmp(a, "--max-record"))
             o->max_record = (size_t)cli_parse_int(CMD, a, arg_value(argc, argv, &i), 1, 1LL << 40);

@@ -23,6 +23,7 @@ MM_CMD(eval);
 MM_CMD(rm);
 MM_CMD(run);
 MM_CMD(status);
+MM_CMD(report);
 #undef MM_CMD
 
 #endif

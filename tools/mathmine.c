@@ -6,6 +6,7 @@
 #include "tools/blas_setup.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
+#include "tools/version.h"
 
 
 static const cli_command commands[] = {
@@ -27,6 +28,7 @@ static const cli_command commands[] = {
     {"rm", cmd_rm, "outcome reward model on checked policy samples: train, held-out AUC", 1},
     {"run", cmd_run, "run a pipeline file: stages as tasks here (-j) or as Slurm job arrays", 0},
     {"status", cmd_status, "progress of a pipeline run: tasks done/running/failed, docs, CPU-hours", 0},
+    {"report", cmd_report, "one HTML page of a run: funnel, stages, iterations, decontamination, curves", 0},
 };
 enum { NCOMMANDS = sizeof commands / sizeof *commands };
 
@@ -41,7 +43,8 @@ static void usage(FILE *f) {
                "  -v, --verbose  more messages on stderr (repeatable)\n"
                "  -q, --quiet    warnings off\n"
                "  -h, --help     this help\n"
-               "      --version  print the version\n\n"
+               "      --version  print the version and those of the linked libraries (libxml2,\n"
+               "                 zstd, fastText, OpenBLAS, libcurl)\n\n"
                "Exit codes: 0 ok, 1 some input failed (the rest was done), 2 usage error,\n"
                "130 interrupted.\n");
 }
@@ -54,7 +57,7 @@ int main(int argc, char **argv) {
             usage(stdout);
             return CLI_EXIT_OK;
         } else if (!strcmp(a, "--version")) {
-            printf("mathmine %s\n", MM_VERSION);
+            cli_print_version(stdout, MM_VERSION);
             return CLI_EXIT_OK;
         } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
             cli_verbosity++;
@@ -75,7 +78,9 @@ int main(int argc, char **argv) {
         if (commands[c].fn && !strcmp(commands[c].name, argv[i])) {
             if (!commands[c].model) cli_blas_idle();
             cli_install_signal_handlers();
-            return commands[c].fn(argc - i, argv + i);
+            int n = argc - i;
+            char **args = cli_normalize_args(&n, argv + i);
+            return commands[c].fn(n, args);
         }
     fprintf(stderr, "mathmine: unknown command '%s'\nTry 'mathmine --help'.\n", argv[i]);
     return CLI_EXIT_USAGE;

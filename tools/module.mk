@@ -5,3 +5,9 @@
 PKGS += python-mpmath-doc libflint-arb-doc libeigen3-doc python-cvxopt-doc maxima-doc octave-doc \
         gap-doc libflint-doc git-doc sqlite3-doc python-django-doc python-flask-doc \
         postgresql-doc-15 python3.11-doc psl
+
+# `mathmine --version` (tools/version.c): fastText has no version call, so its Debian package
+# version is recorded when the file is compiled.
+FASTTEXT_PKG := $(shell dpkg-query -W -f='$${Version}' libfasttext0 2>/dev/null)
+$(BUILD)/rel/tools/version.o $(BUILD)/asan/tools/version.o $(BUILD)/fuzz/tools/version.o: \
+  CFLAGS += -DMM_FASTTEXT_PKG='"$(FASTTEXT_PKG)"'

@@ -25,6 +25,15 @@ bool stage_option(const char *cmd, int argc, char **argv, int *i, stage_args *s)
     return true;
 }
 
+char **stage_all_inputs(const char *cmd, stage_args *s, char **args, int *n) {
+    static mm_inputs all; /* lives until exit, as argv does */
+    size_t lo, hi;
+    s->whole = true;
+    stage_inputs(cmd, s, (const char *const *)args, (size_t)*n, &all, &lo, &hi);
+    *n = (int)all.n;
+    return all.v;
+}
+
 bool http_option(const char *cmd, int argc, char **argv, int *i, mm_http_retry *r) {
     const char *a = argv[*i];
     if (strncmp(a, "--http-", 7)) return false;

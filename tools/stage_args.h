@@ -59,4 +59,8 @@ bool stage_option(const char *cmd, int argc, char **argv, int *i, stage_args *s)
 void stage_inputs(const char *cmd, stage_args *s, const char *const *args, size_t nargs,
                   mm_inputs *all, size_t *lo, size_t *hi);
 
+/* For a command that reads every input at once (s->whole): the arguments then the list files'
+ * lines, as one array (the strings live until exit); *n is updated.  Dies on a bad list. */
+char **stage_all_inputs(const char *cmd, stage_args *s, char **args, int *n);
+
 #endif

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Every command listed by `mathmine --help` answers --help on stdout with exit 0, and a bad
-# option with a message on stderr and exit 2 (the documented usage-error code).
+# option with a message on stderr and exit 2 (the documented usage-error code).  And the one
+# convention of docs/cli.md holds for every command: --name=value, attached short values (-j1),
+# -o/--out for the output with the old spellings as aliases, --inputs FILE, --version.
 source "$(dirname "$0")/../lib.sh"
 
 "$MM" --help >"$T/top.out" 2>"$T/top.err"
@@ -18,5 +20,50 @@ for c in $cmds; do
 done
 "$MM" no-such-command >/dev/null 2>"$T/u.err"
 same "unknown command exits 2" "$?" 2
-"$MM" --version | grep -q "^mathmine " && ok "--version" || fail "--version"
+"$MM" --version >"$T/v.out"
+grep -q "^mathmine " "$T/v.out" && ok "--version" || fail "--version"
+for lib in libxml2 zstd fastText OpenBLAS libcurl; do
+  grep -Eq "^  $lib .*[0-9]" "$T/v.out" && ok "--version names $lib with a version" || { fail "--version names $lib"; cat "$T/v.out"; }
+done
+
+# The convention, for every command (the ones with subcommands through their first one).
+declare -A pre=([classify]="classify score" [dedup]="dedup url" [tokenizer]="tokenizer train" [warc]="warc ls")
+outs=" extract classify dedup decontaminate select iterate tokenizer shard pretrain grpo report "
+for c in $cmds; do
+  p=${pre[$c]:-$c}
+  "$MM" $p --no-such-option=1 >/dev/null 2>"$T/e.err"; rc=$?
+  if [ "$rc" = 2 ] && grep -Eq -- "--no-such-option('|$)" "$T/e.err" && ! grep -q -- "=1" "$T/e.err"; then
+    ok "$p: --name=value is split before parsing"
+  else fail "$p: --name=value (rc $rc: $(head -1 "$T/e.err"))"; fi
+  "$MM" $p --help >"$T/h.out" 2>&1
+  if grep -Eq '^ +-j[ ,]' "$T/h.out"; then
+    "$MM" $p -jx >/dev/null 2>"$T/j.err"; rc=$?
+    [ "$rc" = 2 ] && grep -q "got 'x'" "$T/j.err" && ok "$p: -jx is -j x (attached short value)" \
+      || fail "$p: attached -jx (rc $rc: $(head -1 "$T/j.err"))"
+  fi
+  if [[ "$outs" == *" $c "* ]]; then
+    grep -Eq -- '-o, --out|\(alias -o' "$T/h.out" && ok "$p --help: -o, --out names the output" \
+      || fail "$p --help: -o, --out names the output"
+  fi
+done
+"$MM" classify train --help | grep -q -- "-o, --out" && ok "classify train: -o, --out" || fail "classify train: -o, --out"
+
+# The spellings do the same thing: outputs byte-identical whatever the spelling.
+W=$SHARED/testdata/chatnoir-resiliparse/tests/data/warcfile.warc.gz
+check "extract -oDIR -j1" "$MM" -q extract -o"$T/x1" -j1 "$W"
+check "extract --out-dir=DIR (old spelling, = form)" "$MM" -q extract --out-dir="$T/x2" -j 1 "$W"
+check "extract --out DIR --stats=FILE" "$MM" -q extract --out "$T/x3" --stats="$T/x3.json" "$W"
+cmp -s "$T/x1/warcfile.jsonl.zst" "$T/x2/warcfile.jsonl.zst" && cmp -s "$T/x1/warcfile.jsonl.zst" "$T/x3/warcfile.jsonl.zst" \
+  && ok "extract: same shard whatever the spelling" || fail "extract: same shard whatever the spelling"
+[ -s "$T/x3.json" ] && ok "--stats=FILE written" || fail "--stats=FILE written"
+check "dedup url -o DIR" "$MM" -q dedup url -o "$T/d1" "$T/x1/warcfile.jsonl.zst"
+check "dedup url --out-dir DIR (alias)" "$MM" -q dedup url --out-dir "$T/d2" "$T/x1/warcfile.jsonl.zst"
+cmp -s "$T/d1/warcfile.jsonl.zst" "$T/d2/warcfile.jsonl.zst" && ok "dedup: same output with -o and --out-dir" || fail "dedup: -o vs --out-dir"
+# --inputs FILE on the commands that read many inputs
+echo "$T/x1/warcfile.jsonl.zst" >"$T/list.txt"
+check "tokenizer train --inputs FILE" "$MM" -q tokenizer train --vocab 300 --min-freq 1 --inputs "$T/list.txt" -o "$T/tok1"
+check "tokenizer train SHARD" "$MM" -q tokenizer train --vocab 300 --min-freq 1 "$T/x1/warcfile.jsonl.zst" -o "$T/tok2"
+cmp -s "$T/tok1/merges.txt" "$T/tok2/merges.txt" && ok "tokenizer: --inputs reads the same inputs" || fail "tokenizer: --inputs"
+basename "$W" >"$T/wlist.txt"
+same "warc ls --inputs FILE --base DIR/" "$("$MM" warc ls --inputs "$T/wlist.txt" --base "$(dirname "$W")/" | wc -l)" "$("$MM" warc ls "$W" | wc -l)"
 finish

@@ -10,4 +10,4 @@ for step in tools/demo/[0-9][0-9]-*.sh; do
   echo "=== demo: $(basename "$step" .sh)"
   bash "$step"
 done
-echo "=== demo finished; outputs in $DEMO"
+echo "=== demo finished; outputs in $DEMO, report in $DEMO/report.html"
