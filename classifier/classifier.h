@@ -349,6 +349,10 @@ typedef struct mm_select_stats {
     double cutoff; /* lowest selected score (NaN if none) */
 } mm_select_stats;
 
+/* The message of the first broken score row counted by the last mm_select_ids /
+ * mm_select_find_cut on this thread ("" when none), for the caller's warning. */
+MM_API const char *mm_select_bad_example(void);
+
 /* The selected ids, one per line in score-file order (the files in the order given), written
  * atomically to `ids_out` (may end in .zst).  Memory does not grow with the rows. */
 MM_API mm_err mm_select_ids(const char *const *score_paths, size_t n, mm_select_mode mode,

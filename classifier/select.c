@@ -1,6 +1,7 @@
 /* classifier/select.c — selection by score (threshold / top fraction / top tokens) over score
  * files, the id set it writes, and copying the selected documents out of shards. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,7 +36,15 @@ static void cut_at(mm_select_cut *c, double score, const char *id) {
  * counted in *bad when bad is not NULL. */
 typedef mm_err (*row_fn)(void *arg, const mm_clf_score_row *row);
 
+/* The first broken row's message ("FILE: line N: why") of the last counting pass, per thread. */
+static _Thread_local char first_bad[512];
+
+const char *mm_select_bad_example(void) {
+    return first_bad;
+}
+
 static mm_err for_rows(const char *const *paths, size_t n, row_fn fn, void *arg, uint64_t *bad) {
+    if (bad) first_bad[0] = 0;
     for (size_t i = 0; i < n; i++) {
         mm_clf_scores *r;
         MM_TRY(mm_clf_scores_open(paths[i], &r));
@@ -44,6 +53,9 @@ static mm_err for_rows(const char *const *paths, size_t n, row_fn fn, void *arg,
         int k;
         while ((k = mm_clf_scores_next(r, &row, &e)) != 0 && e == MM_OK) {
             if (k < 0 || isnan(row.score)) {
+                if (bad && !first_bad[0])
+                    snprintf(first_bad, sizeof first_bad, "%s",
+                             k < 0 ? mm_error_detail() : "a score that is not a number");
                 if (bad) (*bad)++;
                 continue;
             }

@@ -79,6 +79,15 @@ int cmd_select(int argc, char **argv) {
     mm_select_stats st;
     mm_err e = mm_select_ids(scores, ns, mode, value, out, &st);
     if (e != MM_OK) cli_die(CMD, e);
+    if (st.bad_lines)
+        cli_warn(CMD, "%llu broken score lines skipped (the first: %s)",
+                 (unsigned long long)st.bad_lines, mm_select_bad_example());
+    if (!st.rows) {
+        fprintf(stderr, "mathmine select: error: no valid score row in %s%s; score the shards "
+                        "again with `mathmine classify score`\n",
+                scores[0], ns > 1 ? " and the other score files" : "");
+        return CLI_EXIT_FAIL;
+    }
     fprintf(stderr, "select: %llu of %llu documents (%llu of %llu tokens), cutoff score %.6g%s\n",
             (unsigned long long)st.selected, (unsigned long long)st.rows,
             (unsigned long long)st.tokens_selected, (unsigned long long)st.tokens_total, st.cutoff,
