@@ -139,7 +139,7 @@ expect "row 3: iterate rerun completes" 0; present "row 3: iterate rerun: iterat
 interrupt "eval --k 16" "$I/dump.jsonl" "$MM" eval --ckpt "$F/ckpt" --k 16 --n 100000 --max-new-tokens 32 --dump "$I/dump.jsonl"
 run rerun-eval "$MM" eval --ckpt "$F/ckpt" --k 2 --n 4 --max-new-tokens 4 --dump "$I/dump.jsonl"
 expect "row 3: eval rerun completes" 0; present "row 3: eval rerun: dump" "$I/dump.jsonl"
-interrupt "generate -n 100000" "$I/none" "$MM" generate --ckpt "$F/ckpt" --prompt "The answer is" -n 100000 --max-new 64
+interrupt "generate -n 65536" "$I/none" "$MM" generate --ckpt "$F/ckpt" --prompt "The answer is" -n 65536 --max-new 128
 run rerun-gen "$MM" generate --ckpt "$F/ckpt" --prompt "The answer is" -n 2 --max-new 4
 expect "row 3: generate rerun completes" 0
 # pretrain checkpoints when interrupted (by design: the run resumes from there)
