@@ -9,15 +9,12 @@
 #include "common/buf.h"
 #include "common/json.h"
 #include "test.h"
+#include "test_io.h"
 
 static char tmpdir[512];
 
 static const char *tmp(const char *name) {
-    static char b[8][1024];
-    static int k;
-    char *p = b[k++ & 7];
-    snprintf(p, 1024, "%s/%s", tmpdir, name);
-    return p;
+    return test_path(tmpdir, name);
 }
 
 static const char *norm(const char *s, size_t max) {

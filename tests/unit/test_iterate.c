@@ -14,15 +14,12 @@
 #include "corpus/iterate_report.h"
 #include "corpus/iterate_stats.h"
 #include "test.h"
+#include "test_io.h"
 
 static char tmpdir[512];
 
 static const char *tmp(const char *name) {
-    static char b[8][1024];
-    static int k;
-    char *p = b[k++ & 7];
-    snprintf(p, 1024, "%s/%s", tmpdir, name);
-    return p;
+    return test_path(tmpdir, name);
 }
 
 static void write_text(const char *path, const char *text) {
