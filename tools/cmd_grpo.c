@@ -463,6 +463,12 @@ int cmd_grpo(int argc, char **argv) {
         mm_out_abort(r.log);
         cli_die(CMD, e);
     }
+    if (cli_interrupted) { /* grpo has no --resume: a run cut short leaves no final model */
+        mm_out_abort(r.log);
+        cli_warn(CMD, "interrupted after step %d of %d: no checkpoint written", r.n, o.steps);
+        free(blk);
+        return CLI_EXIT_INTERRUPTED;
+    }
     if ((e = mm_out_commit(r.log)) != MM_OK) cli_die(CMD, e);
     save_ckpt(&r, "final");
     if (!sft && r.n && r.equal_sum / r.n > 0.5)

@@ -152,6 +152,25 @@ step=$($PY -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["step"]))
 run rerun-pt "$MM" pretrain --data "$F/tokens/train_*.bin" --steps $((step + 2)) --out "$I/pt" --resume
 expect "row 3: pretrain --resume after SIGINT completes" 0
 
+# the other long commands: a 200 MB shard keeps each busy past the signal; nothing marked done
+$PY - "$I/big.jsonl" <<'EOF2'
+import json, random, sys
+random.seed(3)
+words = ["".join(random.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(random.randint(2, 9))) for _ in range(20000)]
+base = [" ".join(random.choices(words, k=800)) for _ in range(2000)]
+with open(sys.argv[1], "w") as f:
+    for c in range(40):
+        for i, t in enumerate(base):
+            f.write(json.dumps({"id": "c%d_%d" % (c, i), "url": "http://h%d.org/%d/%d" % (i % 50, c, i), "text": t}) + "\n")
+EOF2
+zstd -q -1 --rm "$I/big.jsonl"
+interrupt "tokenizer train" "$I/tok2/vocab.json" "$MM" tokenizer train --vocab 20000 "$I/big.jsonl.zst" -o "$I/tok2"
+interrupt "shard" "$I/sh/shards.json" "$MM" shard --tokenizer "$F/tok" -j 1 "$I/big.jsonl.zst" -o "$I/sh"
+interrupt "dedup minhash all" "$I/mho/big.jsonl.zst" "$MM" dedup minhash all -j 1 --work "$I/mhw" -o "$I/mho" "$I/big.jsonl.zst"
+interrupt "decontaminate" "$I/dc/big.jsonl.zst" "$MM" decontaminate --bench-dir "$SHARED/benchmarks" -j 1 -o "$I/dc" "$I/big.jsonl.zst"
+interrupt "grpo" "$I/g/final" "$MM" grpo --algo sft --init new:2,4,64,96 --task arith --plain --ops 2 --digits 1 --steps 1000000 --sft-batch 8 -o "$I/g"
+rm -f "$I/big.jsonl.zst"
+
 # ---- row 1: no command deletes what it did not create ----
 PT=(--data "$F/tokens/train_*.bin" --tokenizer "$F/tok" --config layers=1,heads=1,dim=16,ctx=32 --steps 1)
 mkdir -p "$T/r1/x"; echo keep > "$T/r1/x/a.txt"
