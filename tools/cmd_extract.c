@@ -460,7 +460,7 @@ static void summary(const job *j, const mm_extract_stats *s, size_t skipped, siz
                  (unsigned long long)s->http_restarts);
     for (size_t i = 0; i < o->ninputs && !cli_interrupted; i++)
         if (j->status[i] == -1)
-            fprintf(stderr, "mathmine extract: failed: %s (no shard written): %s\n", o->inputs[i],
+            fprintf(stderr, "mathmine extract: failed: %s: %s\n", o->inputs[i],
                     j->why[i] ? j->why[i] : "see above");
     if (!o->stats_path) return;
     mm_buf b = {0};
