@@ -7,6 +7,7 @@
 #include "classifier/classifier.h"
 #include "common/io.h"
 #include "common/json.h"
+#include "common/stage.h"
 #include "tools/cli.h"
 
 #define CMD "select"
@@ -30,6 +31,9 @@ static void usage(FILE *f) {
             "  --attrs A        instead of copying: list the documents of --docs NOT selected in\n"
             "                   A/<stem>.below_threshold.attrs.tsv (the attribute flow; `mathmine\n"
             "                   apply` writes the clean shards once)\n"
+            "  --scores-from L  --docs-from L: the score files / shards listed in L as well\n"
+            "                   (one path a line, .gz/.zst allowed, '#' comments; for a dump's\n"
+            "                   thousands of files)\n"
             "  --stats FILE     JSON summary\n");
 }
 
@@ -46,6 +50,19 @@ static void take_paths(int argc, char **argv, int *i, const char ***list, size_t
     }
 }
 
+/* The paths of the list file `path` (see common/stage.h: one a line, .gz/.zst, '#' comments)
+ * appended to *list; `keep` owns the strings until the command ends. */
+static void read_list(const char *path, mm_inputs *keep, const char ***list, size_t *n) {
+    size_t first = keep->n;
+    mm_err e = mm_inputs_read(keep, path, NULL);
+    if (e != MM_OK) cli_die(CMD, e);
+    for (size_t k = first; k < keep->n; k++) {
+        *list = realloc(*list, (*n + 1) * sizeof **list);
+        if (!*list) cli_die(CMD, mm_fail(MM_ERR_NOMEM, "out of memory"));
+        (*list)[(*n)++] = keep->v[k];
+    }
+}
+
 int cmd_select(int argc, char **argv) {
     if (cli_wants_help(argc, argv)) return usage(stdout), CLI_EXIT_OK;
     const char **scores = NULL, **docs = NULL, *out = NULL, *out_dir = NULL, *stats = NULL, *attrs = NULL;
@@ -54,10 +71,13 @@ int cmd_select(int argc, char **argv) {
     mm_select_mode mode = MM_SELECT_THRESHOLD;
     double value = 0;
     bool force = false;
+    mm_inputs lists[2] = {{0}}; /* --scores-from, --docs-from */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--scores")) take_paths(argc, argv, &i, &scores, &ns);
         else if (!strcmp(a, "--docs")) take_paths(argc, argv, &i, &docs, &nd);
+        else if (!strcmp(a, "--scores-from")) read_list(need(argc, argv, &i), &lists[0], &scores, &ns);
+        else if (!strcmp(a, "--docs-from")) read_list(need(argc, argv, &i), &lists[1], &docs, &nd);
         else if (!strcmp(a, "-o") || !strcmp(a, "--out") || !strcmp(a, "--output")) out = need(argc, argv, &i);
         else if (!strcmp(a, "--out-dir")) out_dir = need(argc, argv, &i);
         else if (!strcmp(a, "--attrs")) attrs = need(argc, argv, &i);
@@ -135,5 +155,6 @@ int cmd_select(int argc, char **argv) {
     }
     free(scores);
     free(docs);
+    mm_inputs_free(&lists[0]), mm_inputs_free(&lists[1]);
     return failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }

@@ -43,4 +43,9 @@ frac_n=$(( (ROWS * 17 + 99) / 100 ))
   || { cat "$T/err"; fail "select --top-frac ran"; }
 same "top-frac: ceil(0.17 x rows)" "$(wc -l < "$T/frac.ids")" "$frac_n"
 same "top-frac: the same ids as the exact sort" "$(LC_ALL=C sort "$T/frac.ids" | md5sum)" "$(head -n "$frac_n" "$T/ranked.tsv" | cut -f1 | LC_ALL=C sort | md5sum)"
+# the 2,000 score files named in a gzipped list file instead of on the command line
+{ echo "# score files"; ls "$T"/s/*.tsv; } | gzip > "$T/scores.list.gz"
+"$MM" select --scores-from "$T/scores.list.gz" --top-frac 0.17 -o "$T/frac2.ids" 2>"$T/err" \
+  || { cat "$T/err"; fail "select --scores-from ran"; }
+same "--scores-from a list file: the same ids, in the same order" "$(md5sum < "$T/frac2.ids")" "$(md5sum < "$T/frac.ids")"
 finish
