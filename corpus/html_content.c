@@ -981,6 +981,22 @@ static uint32_t selected_chars(const mm_content *c) {
     return n;
 }
 
+/* Put the pruned boxes back and select again, pruning with `mode`; comments_as_posts: groups
+ * named like comments count as the posts of a thread (expand_to_group). */
+static mm_err reselect(mm_content *c, xmlNode *body, int mode, bool comments_as_posts) {
+    restore_pruned(c);
+    c->comments_are_posts = comments_as_posts;
+    mm_err e = select_article(c, body, mode);
+    c->comments_are_posts = false;
+    return e;
+}
+
+/* Select again with `mode`, and keep that selection only when it finds a thread. */
+static mm_err try_thread(mm_content *c, xmlNode *body, int mode, bool comments_as_posts) {
+    MM_TRY(reselect(c, body, mode, comments_as_posts));
+    return c->thread ? MM_OK : reselect(c, body, PRUNE_BOILERPLATE, false);
+}
+
 mm_err mm_content_select(mm_content *c, xmlNode *body, unsigned flags, xmlNode ***nodes,
                          size_t *n) {
     bool keep = flags & MM_CONTENT_KEEP_ALL;
@@ -1000,50 +1016,28 @@ mm_err mm_content_select(mm_content *c, xmlNode *body, unsigned flags, xmlNode *
          * forum engines) were pruned and they hold more prose than what was selected: try again
          * keeping them, and take that try when it finds the thread. */
         uint32_t got = selected_chars(c);
-        if (!c->thread && c->pruned_post_chars > (got > 250 ? got : 250)) {
-            restore_pruned(c);
-            MM_TRY(select_article(c, body, PRUNE_BOILERPLATE_KEEP_GROUPS));
-            if (!c->thread) {
-                restore_pruned(c);
-                MM_TRY(select_article(c, body, PRUNE_BOILERPLATE));
-            }
-        }
+        if (!c->thread && c->pruned_post_chars > (got > 250 ? got : 250))
+            MM_TRY(try_thread(c, body, PRUNE_BOILERPLATE_KEEP_GROUPS, false));
         /* A question whose answers sit in boxes named "comment" (CareerCup, Vanilla): what
          * was selected is short, a question rather than an article (under 400 characters),
          * and the "comments" beside it hold far more prose.  A blog post of an article's
          * length keeps its comments out, as both benchmarks' ground truth does. */
         got = selected_chars(c);
         if (got < 400 && c->pruned_comment_chars > (got > 125 ? 2 * got : 250) &&
-            !comments_inside_top(c)) {
-            restore_pruned(c);
-            c->comments_are_posts = true;
-            MM_TRY(select_article(c, body, PRUNE_BOILERPLATE_KEEP_COMMENTS));
-            c->comments_are_posts = false;
-            if (!c->thread) {
-                restore_pruned(c);
-                MM_TRY(select_article(c, body, PRUNE_BOILERPLATE));
-            }
-        }
+            !comments_inside_top(c))
+            MM_TRY(try_thread(c, body, PRUNE_BOILERPLATE_KEEP_COMMENTS, true));
         /* A thread whose posts carry comments (a Q&A site's): the comments are part of it.
          * A blog's comment section beside its article is not. */
-        if (c->thread && c->pruned_comments && comments_inside_top(c)) {
-            restore_pruned(c);
-            MM_TRY(select_article(c, body, PRUNE_BOILERPLATE_KEEP_COMMENTS));
-        }
+        if (c->thread && c->pruned_comments && comments_inside_top(c))
+            MM_TRY(reselect(c, body, PRUNE_BOILERPLATE_KEEP_COMMENTS, false));
         /* Readability's second try: when pruning by class and id words left next to nothing of
          * a page that has text (the posts of some forum engines sit in "comment" or "header"
          * boxes), put the boilerplate back and trust only tags and roles. */
-        if (selected_chars(c) < 150 && page_chars >= 500) {
-            restore_pruned(c);
-            MM_TRY(select_article(c, body, PRUNE_BOILERPLATE_BY_TAG));
-        }
+        if (selected_chars(c) < 150 && page_chars >= 500)
+            MM_TRY(reselect(c, body, PRUNE_BOILERPLATE_BY_TAG, false));
         /* --comments: the comment section beside a post joins it (their nearest ancestor). */
-        if ((flags & MM_CONTENT_COMMENTS) && c->has_comments) {
-            restore_pruned(c);
-            c->comments_are_posts = true;
-            MM_TRY(select_article(c, body, PRUNE_BOILERPLATE_KEEP_COMMENTS));
-            c->comments_are_posts = false;
-        }
+        if ((flags & MM_CONTENT_COMMENTS) && c->has_comments)
+            MM_TRY(reselect(c, body, PRUNE_BOILERPLATE_KEEP_COMMENTS, true));
         for (size_t i = 0; i < c->nout; i++)
             MM_TRY(clean(c, c->out[i]));
     }
