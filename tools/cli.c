@@ -33,23 +33,26 @@ void cli_die(const char *cmd, mm_err e) {
     exit(CLI_EXIT_FAIL);
 }
 
+/* "mathmine CMD: KIND: message" on one line of stderr. */
+static void vmessage(const char *cmd, const char *kind, const char *fmt, va_list ap) {
+    fprintf(stderr, "mathmine %s: %s: ", cmd, kind);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 void cli_warn(const char *cmd, const char *fmt, ...) {
     if (cli_verbosity < 0) return;
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "mathmine %s: warning: ", cmd);
-    vfprintf(stderr, fmt, ap);
+    vmessage(cmd, "warning", fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 void cli_error(const char *cmd, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "mathmine %s: error: ", cmd);
-    vfprintf(stderr, fmt, ap);
+    vmessage(cmd, "error", fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 void cli_info(int level, const char *fmt, ...) {
