@@ -42,12 +42,15 @@ static const char *need(int argc, char **argv, int *i) {
     return argv[++*i];
 }
 
+static void push_path(const char ***list, size_t *n, const char *path) {
+    *list = realloc(*list, (*n + 1) * sizeof **list);
+    if (!*list) cli_die(CMD, mm_fail(MM_ERR_NOMEM, "out of memory"));
+    (*list)[(*n)++] = path;
+}
+
 static void take_paths(int argc, char **argv, int *i, const char ***list, size_t *n) {
-    while (*i + 1 < argc && argv[*i + 1][0] != '-') {
-        *list = realloc(*list, (*n + 1) * sizeof **list);
-        if (!*list) cli_die(CMD, mm_fail(MM_ERR_NOMEM, "out of memory"));
-        (*list)[(*n)++] = argv[++*i];
-    }
+    while (*i + 1 < argc && argv[*i + 1][0] != '-')
+        push_path(list, n, argv[++*i]);
 }
 
 /* The paths of the list file `path` (see common/stage.h: one a line, .gz/.zst, '#' comments)
@@ -56,11 +59,8 @@ static void read_list(const char *path, mm_inputs *keep, const char ***list, siz
     size_t first = keep->n;
     mm_err e = mm_inputs_read(keep, path, NULL);
     if (e != MM_OK) cli_die(CMD, e);
-    for (size_t k = first; k < keep->n; k++) {
-        *list = realloc(*list, (*n + 1) * sizeof **list);
-        if (!*list) cli_die(CMD, mm_fail(MM_ERR_NOMEM, "out of memory"));
-        (*list)[(*n)++] = keep->v[k];
-    }
+    for (size_t k = first; k < keep->n; k++)
+        push_path(list, n, keep->v[k]);
 }
 
 int cmd_select(int argc, char **argv) {
