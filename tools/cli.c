@@ -137,12 +137,43 @@ const char *cli_value(const char *cmd, int argc, char **argv, int *i) {
 }
 
 /* Short options that take a value, in any command (-j threads, -o output, -n sizes, -t). */
+#define SHORT_WITH_VALUE "jont"
+/* Short options that stand alone (-q quiet, -v verbose, -h help, -H file names in `warc`). */
+#define SHORT_FLAGS "qvhH"
+
 static bool short_with_value(const char *a) {
-    return a[0] == '-' && a[1] && strchr("jont", a[1]) && a[2];
+    return a[0] == '-' && a[1] && strchr(SHORT_WITH_VALUE, a[1]) && a[2];
+}
+
+/* "-vq", "-qj4", "-vo out": stand-alone flags bundled as getopt allows, optionally ending in
+ * one option that takes a value (the rest of the word, if any, is that value). Anything else
+ * ("-5", "-x", "-jq") is not a bundle and is left for the command to judge. */
+static bool short_bundle(const char *a) {
+    if (a[0] != '-' || !a[1] || !a[2] || !strchr(SHORT_FLAGS, a[1])) return false;
+    for (const char *c = a + 1; *c; c++) {
+        if (strchr(SHORT_WITH_VALUE, *c)) return true;
+        if (!strchr(SHORT_FLAGS, *c)) return false;
+    }
+    return true;
+}
+
+/* Appends the words of bundle `a` to out; false when out of memory. */
+static bool split_bundle(const char *a, char **out, int *n) {
+    for (const char *c = a + 1; *c; c++) {
+        char flag[3] = {'-', *c, 0};
+        if (!(out[(*n)++] = strdup(flag))) return false;
+        if (strchr(SHORT_WITH_VALUE, *c)) {
+            if (c[1]) out[(*n)++] = (char *)(c + 1);
+            break;
+        }
+    }
+    return true;
 }
 
 char **cli_normalize_args(int *argc, char **argv) {
-    char **out = calloc((size_t)*argc * 2 + 1, sizeof *out);
+    size_t words = 1;
+    for (int i = 0; i < *argc; i++) words += strlen(argv[i]) + 1; /* a bundle splits per letter */
+    char **out = calloc(words, sizeof *out);
     if (!out) return argv;
     int n = 0;
     bool rest = false;
@@ -156,6 +187,8 @@ char **cli_normalize_args(int *argc, char **argv) {
             char *name = strndup(a, (size_t)(eq - a));
             if (!name) return out[n++] = a, argv; /* out of memory: leave argv alone */
             out[n++] = name, out[n++] = eq + 1;
+        } else if (short_bundle(a)) {
+            if (!split_bundle(a, out, &n)) return argv;
         } else if (short_with_value(a)) {
             char *name = strndup(a, 2);
             if (!name) return argv;

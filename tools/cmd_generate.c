@@ -37,7 +37,8 @@ static void usage(FILE *f) {
         "  --seed N            sampling seed (1)\n"
         "  --no-stop           do not stop at <|endoftext|>\n"
         "  --json              one JSON object per sample: prompt, text, tokens, logprobs\n"
-        "  -j, --threads N     threads (all cores)\n");
+        "  -j, --threads N     threads (all cores)\n"
+        "  -q, --quiet         warnings off; -v, --verbose more messages (as before the command)\n");
 }
 
 typedef struct gen_args {

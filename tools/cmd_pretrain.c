@@ -61,6 +61,7 @@ static void usage(FILE *f) {
         "  --log-every N        progress line on stderr every N steps (10)\n"
         "  --stats FILE         summary as JSON\n"
         "  -j, --threads N      threads (OMP_NUM_THREADS, else all cores)\n"
+        "  -q, --quiet          warnings off; -v, --verbose more messages (as before the command)\n"
         "Benchmark:\n"
         "  --bench              time --steps (default 5) steps on random tokens; prints tokens/s\n"
         "                       and MFU against the sgemm peak it measures with the same "

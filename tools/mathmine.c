@@ -53,18 +53,19 @@ int main(int argc, char **argv) {
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+        bool bundle = a[1] && strspn(a + 1, "hvq") == strlen(a + 1); /* -v, -vv, -vq, ... */
+        if (!strcmp(a, "--help") || (bundle && strchr(a, 'h'))) {
             usage(stdout);
             return CLI_EXIT_OK;
         } else if (!strcmp(a, "--version")) {
             cli_print_version(stdout, MM_VERSION);
             return CLI_EXIT_OK;
-        } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+        } else if (!strcmp(a, "--verbose")) {
             cli_verbosity++;
-        } else if (!strcmp(a, "-vv")) {
-            cli_verbosity += 2;
-        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+        } else if (!strcmp(a, "--quiet")) {
             cli_verbosity = -1;
+        } else if (bundle) {
+            for (const char *c = a + 1; *c; c++) cli_verbosity = *c == 'q' ? -1 : cli_verbosity + 1;
         } else {
             fprintf(stderr, "mathmine: unknown option '%s'\nTry 'mathmine --help'.\n", a);
             return CLI_EXIT_USAGE;

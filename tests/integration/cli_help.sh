@@ -59,6 +59,18 @@ cmp -s "$T/x1/warcfile.jsonl.zst" "$T/x2/warcfile.jsonl.zst" && cmp -s "$T/x1/wa
 check "dedup url -o DIR" "$MM" -q dedup url -o "$T/d1" "$T/x1/warcfile.jsonl.zst"
 check "dedup url --out-dir DIR (alias)" "$MM" -q dedup url --out-dir "$T/d2" "$T/x1/warcfile.jsonl.zst"
 cmp -s "$T/d1/warcfile.jsonl.zst" "$T/d2/warcfile.jsonl.zst" && ok "dedup: same output with -o and --out-dir" || fail "dedup: -o vs --out-dir"
+# Bundled short flags, as getopt allows: -vq before the command, -qj1 / -vo out inside one.
+check "mathmine -vq extract (bundled global flags)" "$MM" -vq extract -o "$T/b1" -j1 "$W"
+cmp -s "$T/x1/warcfile.jsonl.zst" "$T/b1/warcfile.jsonl.zst" && ok "-vq: same shard" || fail "-vq: same shard"
+"$MM" -vq --version >/dev/null; same "-vq --version exits 0" "$?" 0
+"$MM" -vx extract >/dev/null 2>"$T/vx.err"; rc=$?
+[ "$rc" = 2 ] && grep -q -- "-vx" "$T/vx.err" && ok "-vx: unknown global bundle is a usage error" || fail "-vx (rc $rc)"
+"$MM" generate --help | grep -Eq -- '-q, --quiet' || fail "generate takes -q (bundle test needs it)"
+"$MM" pretrain -qj1 --no-such-option >/dev/null 2>"$T/qj.err"; rc=$?
+[ "$rc" = 2 ] && grep -q -- "--no-such-option" "$T/qj.err" && ! grep -q -- "-qj1" "$T/qj.err" \
+  && ok "pretrain -qj1 splits into -q -j 1" || fail "pretrain -qj1 (rc $rc: $(head -1 "$T/qj.err"))"
+"$MM" extract -jq "$W" >/dev/null 2>"$T/jq.err"; rc=$?
+[ "$rc" = 2 ] && grep -q "got 'q'" "$T/jq.err" && ok "-jq is -j q, not a bundle" || fail "-jq (rc $rc)"
 # --inputs FILE on the commands that read many inputs
 echo "$T/x1/warcfile.jsonl.zst" >"$T/list.txt"
 check "tokenizer train --inputs FILE" "$MM" -q tokenizer train --vocab 300 --min-freq 1 --inputs "$T/list.txt" -o "$T/tok1"
