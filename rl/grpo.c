@@ -4,7 +4,8 @@
  * One step (an "exploration stage" in the paper):
  *   1. take `questions` items of the train split and sample `group` completions of each from
  *      the old policy (for RFT: from the frozen initial model), batched with the KV cache;
- *   2. score them with the task's rule (and per step for process supervision);
+ *   2. score them with the task's rule or a mix of rule, ORM and PRM (and per step for process
+ *      supervision);
  *      --filter-groups drops groups whose rewards are all equal and samples more questions;
  *   3. advantages: GRPO normalises within the group; online RFT and RFT use 1 for a correct
  *      output and 0 otherwise (the paper's "unified paradigm", §5.2.1: their gradient
@@ -28,9 +29,10 @@ void mm_rollout_free(mm_rollout *r) {
     if (!r) return;
     for (int i = 0; i < r->n; i++) {
         free(r->tokens[i]), free(r->logp[i]), free(r->tok_end[i]);
+        if (r->learned) free(r->learned[i]);
         mm_buf_free(&r->text[i]);
     }
-    free(r->item), free(r->tokens), free(r->plen), free(r->olen), free(r->logp);
+    free(r->learned), free(r->item), free(r->tokens), free(r->plen), free(r->olen), free(r->logp);
     free(r->text), free(r->tok_end), free(r->reward);
     memset(r, 0, sizeof *r);
 }
@@ -311,7 +313,7 @@ static mm_err group_advantages(step_ctx *s, const mm_grpo_opts *o, int first, in
         return MM_OK;
     }
     /* process: steps from the task in bytes, mapped to tokens through tok_end */
-    enum { MAXSTEPS = 64 };
+    enum { MAXSTEPS = MM_ROLLOUT_MAX_STEPS };
     mm_grpo_steps *st = calloc((size_t)G, sizeof *st);
     int *ends = calloc((size_t)G * MAXSTEPS, sizeof *ends);
     float *rw = calloc((size_t)G * MAXSTEPS, sizeof *rw);
@@ -321,14 +323,10 @@ static mm_err group_advantages(step_ctx *s, const mm_grpo_opts *o, int first, in
         return mm_fail(MM_ERR_NOMEM, "process advantages");
     }
     for (int g = 0; g < G; g++) {
-        int i = first + g, ns = mm_task_steps(r->item[i], r->text[i].data, r->text[i].len, ts, MAXSTEPS);
-        int *e = ends + g * MAXSTEPS, k = 0;
+        int i = first + g, *e = ends + g * MAXSTEPS;
         float *w = rw + g * MAXSTEPS;
-        for (int j = 0; j < ns; j++) { /* the step ends with the token that ends its last byte */
-            while (k < r->olen[i] && r->tok_end[i][k] < (int)ts[j].end) k++;
-            e[j] = j == ns - 1 ? r->olen[i] : (k < r->olen[i] ? k + 1 : r->olen[i]);
-            w[j] = (float)ts[j].reward;
-        }
+        int ns = mm_rollout_steps(r, i, ts, e, w); /* lines, in tokens (rl/prm.c) */
+        mm_rl_mix_steps(o, r, i, ns, w); /* hook: mixed rule, ORM and PRM step rewards */
         if (ns == 0) { /* empty output: one step holding its (end-of-text) tokens */
             e[0] = r->olen[i], w[0] = (float)r->reward[i].reward, ns = 1;
         }
@@ -362,8 +360,8 @@ static mm_err step_sample(step_ctx *s, mm_gpt *policy, mm_gpt *ref, const mm_grp
                              c->eos, NULL};
         mm_gpt *sampler = o->algo == MM_GRPO_ALGO_RFT ? ref : policy;
         e = mm_rollout_sample(&s->ro, sampler, c, items, n, G, &so, o->micro_batch, o->format_reward);
-        if (e == MM_OK && o->reward_model) /* hook: a learned reward (rl/reward_model.h) */
-            e = mm_rl_relabel(o->reward_model, &s->ro, first, o->micro_batch);
+        if (e == MM_OK && o->nreward) /* hook: mixed and learned rewards (rl/reward_model.h) */
+            e = mm_rl_relabel(o, &s->ro, first);
         for (int q = 0; q < n && e == MM_OK; q++) {
             int f = first + q * G, eq = group_all_equal(&s->ro, f, G);
             s->ngroups_seen++, s->nequal += eq;

@@ -135,6 +135,16 @@ typedef enum {
     MM_GRPO_ALGO_ONLINE_DPO
 } mm_grpo_algo;
 
+/* The reward as a weighted sum of terms (rl/reward_model.h: the mixing rules and the
+ * `--reward` syntax): the task's rule, an outcome reward model, a process reward model. */
+typedef enum { MM_REWARD_RULE = 0, MM_REWARD_ORM, MM_REWARD_PRM } mm_reward_kind;
+enum { MM_REWARD_MAX_TERMS = 4 };
+typedef struct mm_reward_term {
+    mm_reward_kind kind;
+    double weight;
+    mm_value *model; /* orm, prm (not owned) */
+} mm_reward_term;
+
 typedef struct mm_grpo_opts {
     int steps;             /* exploration stages */
     int questions;         /* questions per step */
@@ -159,7 +169,9 @@ typedef struct mm_grpo_opts {
     int eval_every;        /* evaluate greedy accuracy on eval_n test items every N steps */
     int eval_n;
     /* learned rewards, PPO and DPO (rl/reward_model.h, rl/ppo.h, rl/dpo.h); not owned */
-    mm_value *reward_model; /* NULL = the task's rule; else σ(score) + the format bonus */
+    int nreward;            /* terms of the reward; 0 = the task's rule alone */
+    mm_reward_term reward[MM_REWARD_MAX_TERMS]; /* + the format bonus, unweighted */
+    mm_value *reward_model; /* the learned term's model that rm_retrain retrains (NULL = none) */
     mm_value *value_model;  /* PPO: the value model, trained alongside (required for PPO) */
     float gamma, lambda;    /* PPO: GAE discount and λ (1, 0.95) */
     float value_clip;       /* PPO: ε_v of the value loss (0.2; 0 = none) */

@@ -20,7 +20,16 @@ typedef struct mm_rollout {
     int **tok_end;
     mm_reward *reward;
     int answer_flags; /* rl/answer.h flags for the rewards (0 = marked answers only) */
+    float **learned;  /* process supervision with learned rewards: learned[r][j] = the learned
+                       * terms' reward of step j (mm_rollout_steps' steps); NULL = none */
 } mm_rollout;
+
+/* The steps of row i (mm_task_steps: lines; at most MM_ROLLOUT_MAX_STEPS) in completion-token
+ * units: step j ends before completion token end[j] (the token that completes its last byte;
+ * the last step ends at olen), rule[j] is its rule-based reward.  ts is scratch of
+ * MM_ROLLOUT_MAX_STEPS.  Returns the number of steps (0 for an empty text). */
+enum { MM_ROLLOUT_MAX_STEPS = 64 };
+int mm_rollout_steps(const mm_rollout *r, int i, mm_task_step *ts, int *end, float *rule);
 
 /* Sample `copies` completions for each of the n items and append them to r (rows of one item
  * are consecutive).  Generation runs `batch` sequences at a time (0 = all at once). */

@@ -9,9 +9,23 @@
 #include "rl/grpo_internal.h"
 #include "rl/reward_model.h"
 
-/* Learned reward: rows [first, r->n) get reward = σ(score of the reward model) + the format
- * bonus they had; `correct` (the checker's verdict) is kept for the accuracy statistics. */
-mm_err mm_rl_relabel(mm_value *rm, mm_rollout *r, int first, int batch);
+/* Mixed rewards (o->reward terms; nothing when o->nreward = 0): rows [first, r->n) get
+ * reward = Σ weight · term outcome (rl/reward_model.h) + the format bonus they had, and with
+ * process supervision r->learned[row] = the learned terms' step rewards.  `correct` (the
+ * checker's verdict) is kept for the accuracy statistics. */
+mm_err mm_rl_relabel(const mm_grpo_opts *o, mm_rollout *r, int first);
+/* Process supervision: the step rewards w[0..ns) of row i (the rule's on entry) become the
+ * mix: rule weight · w[j] + r->learned[i][j].  Nothing when o->nreward = 0. */
+void mm_rl_mix_steps(const mm_grpo_opts *o, const mm_rollout *r, int i, int ns, float *w);
+
+/* PRM data from a rollout (rl/prm.c): every row with its steps and Monte-Carlo step targets
+ * (o->rollouts continuations of each step prefix from `policy`, plus the row's own outcome),
+ * appended to d. */
+mm_err mm_prm_label(const mm_rollout *r, mm_gpt *policy, const mm_grpo_codec *c,
+                    const mm_rm_collect_opts *o, mm_rm_data *d);
+/* Steps of row i as absolute token ends (prompt included), merged where two end on one token;
+ * returns their number (>= 1).  end has room for MM_ROLLOUT_MAX_STEPS. */
+int mm_prm_row_steps(const mm_rollout *r, int i, int *end);
 
 /* PPO advantages of rows[0..n): values of the value model, per-token rewards with the KL
  * penalty (ref[i][k] = log π_ref), GAE, whitening over the batch.  Writes adv[i][k]; returns

@@ -1,7 +1,8 @@
 /* rl/rl_algos.c — learned rewards, PPO and DPO inside GRPO's loop (rl/ppo_internal.h).  The
  * rollout, the reference model's log-probabilities, the clipped policy loss, the optimizer and
  * the logging are GRPO's (rl/grpo.c); this file adds what differs:
- *   learned reward  the reward model's σ(score) replaces the rule's 0/1;
+ *   rewards         the mix of rule, ORM and PRM terms (σ of the models' scores) replaces the
+ *                   rule's 0/1, per output and, with process supervision, per step;
  *   PPO             values → per-token rewards with the KL penalty → GAE → whitening; after
  *                   the policy's update, μ updates of the value model on the clipped loss;
  *   DPO             pairs within each group, the DPO loss on policy and reference. */
@@ -64,24 +65,114 @@ static int micro(const mm_grpo_opts *o, int n) {
     return o->micro_batch > 0 ? o->micro_batch : n;
 }
 
-/* ---- learned reward ---- */
+/* ---- learned and mixed rewards ---- */
 
-mm_err mm_rl_relabel(mm_value *rm, mm_rollout *r, int first, int batch) {
+static double rule_weight(const mm_grpo_opts *o) {
+    if (!o->nreward) return 1;
+    for (int k = 0; k < o->nreward; k++)
+        if (o->reward[k].kind == MM_REWARD_RULE) return o->reward[k].weight;
+    return 0;
+}
+
+/* Scores of the learned term `t` at the steps of rows [first, r->n): sc[row - first][j]. */
+static mm_err term_scores(const mm_reward_term *t, const mm_rollout *r, int first, int batch,
+                          int *const *end, const int *ns, float *const *sc) {
     int n = r->n - first;
-    if (n <= 0) return MM_OK;
-    int *len = malloc((size_t)n * sizeof *len);
-    float *s = malloc((size_t)n * sizeof *s);
-    mm_err e = len && s ? MM_OK : mm_fail(MM_ERR_NOMEM, "reward model scores");
-    for (int i = 0; i < n && e == MM_OK; i++)
-        len[i] = r->plen[first + i] + r->olen[first + i];
-    if (e == MM_OK)
-        e = mm_rm_score(rm, (const int32_t *const *)r->tokens + first, len, n, batch, s);
+    int *len = malloc((size_t)n * sizeof *len), *one = malloc((size_t)n * sizeof *one);
+    const int **at = malloc((size_t)n * sizeof *at);
+    mm_err e = len && one && at ? MM_OK : mm_fail(MM_ERR_NOMEM, "reward model scores");
     for (int i = 0; i < n && e == MM_OK; i++) {
-        mm_reward *w = &r->reward[first + i];
-        w->reward = 1 / (1 + exp(-(double)s[i])) + (w->reward - w->correct); /* keep the bonus */
+        len[i] = r->plen[first + i] + r->olen[first + i], one[i] = 1;
+        at[i] = t->kind == MM_REWARD_PRM ? end[i] : len + i; /* an ORM: the last token */
     }
-    free(len), free(s);
+    if (e == MM_OK)
+        e = mm_rm_score_steps(t->model, (const int32_t *const *)r->tokens + first, len,
+                              t->kind == MM_REWARD_PRM ? ns : one, at, n, batch, sc);
+    free(len), free(one), free(at);
     return e;
+}
+
+/* Row `row` from its parts: the outcome reward, and (process) the learned step rewards.  The
+ * PRM scores sc[k] are per absolute step (ns of them); learned steps follow mm_rollout_steps,
+ * whose steps may share an end token, so each is mapped to the absolute step that covers it. */
+static mm_err mix_row(const mm_grpo_opts *o, mm_rollout *r, int row, const int *end, int ns,
+                      float *const *sc) {
+    mm_reward *w = &r->reward[row];
+    double sum = (w->reward - w->correct) + rule_weight(o) * w->correct; /* the format bonus */
+    for (int k = 0; k < o->nreward; k++)
+        if (o->reward[k].kind != MM_REWARD_RULE)
+            sum += o->reward[k].weight *
+                   mm_reward_term_outcome(o->reward[k].kind, w->correct, sc[k], ns);
+    w->reward = sum;
+    if (o->supervision != MM_GRPO_PROCESS) return MM_OK;
+    mm_task_step ts[MM_ROLLOUT_MAX_STEPS];
+    int lend[MM_ROLLOUT_MAX_STEPS];
+    float rule[MM_ROLLOUT_MAX_STEPS], ps[MM_ROLLOUT_MAX_STEPS];
+    int ls = mm_rollout_steps(r, row, ts, lend, rule);
+    if (ls == 0) return MM_OK; /* empty text: group_advantages uses the outcome reward */
+    float *out = calloc((size_t)ls, sizeof *out);
+    if (!out) return mm_fail(MM_ERR_NOMEM, "step rewards");
+    for (int k = 0; k < o->nreward; k++) {
+        const mm_reward_term *t = &o->reward[k];
+        if (t->kind == MM_REWARD_RULE) continue;
+        for (int j = 0, a = 0; j < ls && t->kind == MM_REWARD_PRM; j++) {
+            while (a < ns - 1 && end[a] < r->plen[row] + lend[j])
+                a++;
+            ps[j] = sc[k][a];
+        }
+        mm_reward_term_steps(t->kind, t->weight, rule, t->kind == MM_REWARD_PRM ? ps : sc[k], ls,
+                             out);
+    }
+    free(r->learned[row]);
+    r->learned[row] = out;
+    return MM_OK;
+}
+
+mm_err mm_rl_relabel(const mm_grpo_opts *o, mm_rollout *r, int first) {
+    int n = r->n - first, batch = o->micro_batch > 0 ? o->micro_batch : n;
+    if (n <= 0 || !o->nreward) return MM_OK;
+    float **l = realloc(r->learned, (size_t)r->n * sizeof *l);
+    if (!l) return mm_fail(MM_ERR_NOMEM, "step rewards");
+    for (int i = r->learned ? first : 0; i < r->n; i++)
+        l[i] = NULL;
+    r->learned = l;
+    int **end = calloc((size_t)n, sizeof *end), *ns = calloc((size_t)n, sizeof *ns);
+    float *sc[MM_REWARD_MAX_TERMS] = {0}, **rows[MM_REWARD_MAX_TERMS] = {0};
+    mm_err e = end && ns ? MM_OK : mm_fail(MM_ERR_NOMEM, "reward model scores");
+    for (int i = 0; i < n && e == MM_OK; i++)
+        if (!(end[i] = malloc(MM_ROLLOUT_MAX_STEPS * sizeof **end)))
+            e = mm_fail(MM_ERR_NOMEM, "reward model scores");
+        else
+            ns[i] = mm_prm_row_steps(r, first + i, end[i]);
+    for (int k = 0; k < o->nreward && e == MM_OK; k++) {
+        if (o->reward[k].kind == MM_REWARD_RULE) continue;
+        sc[k] = malloc((size_t)n * MM_ROLLOUT_MAX_STEPS * sizeof *sc[k]);
+        rows[k] = malloc((size_t)n * sizeof *rows[k]);
+        if (!sc[k] || !rows[k]) e = mm_fail(MM_ERR_NOMEM, "reward model scores");
+        for (int i = 0; i < n && e == MM_OK; i++)
+            rows[k][i] = sc[k] + (size_t)i * MM_ROLLOUT_MAX_STEPS;
+        if (e == MM_OK) e = term_scores(&o->reward[k], r, first, batch, end, ns, rows[k]);
+    }
+    for (int i = 0; i < n && e == MM_OK; i++) {
+        float *row_sc[MM_REWARD_MAX_TERMS] = {0};
+        for (int k = 0; k < o->nreward; k++)
+            row_sc[k] = rows[k] ? rows[k][i] : NULL;
+        e = mix_row(o, r, first + i, end[i], ns[i], row_sc);
+    }
+    for (int i = 0; end && i < n; i++)
+        free(end[i]);
+    for (int k = 0; k < MM_REWARD_MAX_TERMS; k++)
+        free(sc[k]), free(rows[k]);
+    free(end), free(ns);
+    return e;
+}
+
+void mm_rl_mix_steps(const mm_grpo_opts *o, const mm_rollout *r, int i, int ns, float *w) {
+    if (!o->nreward) return;
+    double rw = rule_weight(o);
+    const float *l = r->learned ? r->learned[i] : NULL;
+    for (int j = 0; j < ns; j++)
+        w[j] = (float)(rw * w[j] + (l ? l[j] : 0));
 }
 
 /* ---- PPO ---- */
@@ -254,11 +345,26 @@ mm_err mm_rl_dpo_update(mm_gpt *policy, const mm_rollout *r, const int *rows, in
 
 /* ---- iterative RL: the reward model keeps learning (DeepSeekMath §4.2) ---- */
 
+/* Every step of a sample is labelled with its outcome (the PRM's cheap labels; continuing
+ * each step prefix as `mathmine rm` does would multiply the sampling of every RL step). */
 mm_err mm_rl_iter_collect(mm_rl_iter *it, const mm_rollout *r) {
-    for (int i = 0; i < r->n; i++)
-        MM_TRY(mm_rm_data_add(&it->fresh, r->tokens[i], r->plen[i] + r->olen[i], r->plen[i],
-                              r->reward[i].correct));
+    int end[MM_ROLLOUT_MAX_STEPS];
+    float y[MM_ROLLOUT_MAX_STEPS];
+    for (int i = 0; i < r->n; i++) {
+        int ns = mm_prm_row_steps(r, i, end);
+        for (int j = 0; j < ns; j++)
+            y[j] = (float)r->reward[i].correct;
+        MM_TRY(mm_rm_data_add_steps(&it->fresh, r->tokens[i], r->plen[i] + r->olen[i], r->plen[i],
+                                    r->reward[i].correct, ns, end, y));
+    }
     return MM_OK;
+}
+
+/* Is rm a process reward model among o's terms? */
+static int is_prm(const mm_grpo_opts *o, const mm_value *rm) {
+    for (int k = 0; k < o->nreward; k++)
+        if (o->reward[k].model == rm) return o->reward[k].kind == MM_REWARD_PRM;
+    return 0;
 }
 
 static int last_loss(void *ud, int epoch, double loss) {
@@ -271,21 +377,24 @@ static int last_loss(void *ud, int epoch, double loss) {
  * join the old.  One pass over the round's data. */
 mm_err mm_rl_iter_round(mm_rl_iter *it, mm_value *rm, const mm_grpo_opts *o, int step,
                         mm_grpo_step_stats *st) {
-    mm_rm_data train = {0};
+    mm_rm_data train = {0}, replay = {0};
     mm_err e = MM_OK;
+    int process = is_prm(o, rm);
     for (int i = 0; i < it->fresh.n && e == MM_OK; i++)
-        e = mm_rm_data_add(&train, it->fresh.tokens[i], it->fresh.len[i], it->fresh.plen[i],
-                           it->fresh.label[i]);
+        e = mm_rm_data_copy(&train, &it->fresh, i, process);
     int fresh = train.n;
-    if (e == MM_OK) e = mm_rm_data_replay(&it->old, o->rm_replay, o->seed + (uint64_t)step, &train);
+    if (e == MM_OK)
+        e = mm_rm_data_replay(&it->old, o->rm_replay, o->seed + (uint64_t)step, &replay);
+    for (int i = 0; i < replay.n && e == MM_OK; i++)
+        e = mm_rm_data_copy(&train, &replay, i, process);
+    mm_rm_data_free(&replay);
     mm_rm_train_opts to;
     mm_rm_train_opts_default(&to);
     to.epochs = 1, to.lr = o->rm_lr > 0 ? o->rm_lr : to.lr, to.seed = o->seed + (uint64_t)step;
     double loss = NAN;
     if (e == MM_OK && train.n) e = mm_rm_train(rm, &train, &to, last_loss, &loss);
     for (int i = 0; i < it->fresh.n && e == MM_OK; i++)
-        e = mm_rm_data_add(&it->old, it->fresh.tokens[i], it->fresh.len[i], it->fresh.plen[i],
-                           it->fresh.label[i]);
+        e = mm_rm_data_copy(&it->old, &it->fresh, i, 1);
     st->rm_round = ++it->round, st->rm_fresh = fresh, st->rm_replayed = train.n - fresh;
     st->rm_loss = loss;
     mm_rm_data_free(&it->fresh);

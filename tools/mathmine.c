@@ -25,7 +25,7 @@ static const cli_command commands[] = {
     {"sft", cmd_sft, "supervised fine-tuning on worked solutions: epochs, validation, resume", 1},
     {"grpo", cmd_grpo, "Group Relative Policy Optimization (and online RFT / RFT baselines)", 1},
     {"eval", cmd_eval, "greedy accuracy, Pass@K and Maj@K of a checkpoint on a task", 1},
-    {"rm", cmd_rm, "outcome reward model on checked policy samples: train, held-out AUC", 1},
+    {"rm", cmd_rm, "outcome or process reward model on checked policy samples: train, held-out AUC", 1},
     {"run", cmd_run, "run a pipeline file: stages as tasks here (-j) or as Slurm job arrays", 0},
     {"status", cmd_status, "progress of a pipeline run: tasks done/running/failed, docs, CPU-hours", 0},
     {"report", cmd_report, "one HTML page of a run: funnel, stages, iterations, decontamination, curves", 0},

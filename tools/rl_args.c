@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "rl/reward_model.h"
 #include "tools/cli.h"
 
 void grpo_rl_args_default(rl_args *ra) {
@@ -14,8 +15,15 @@ void grpo_rl_usage(FILE *f) {
     fprintf(
         f,
         "Learned rewards, PPO and DPO (docs/grpo.md):\n"
-        "  --reward R          rule (default: the task's checker, 1 = right) | orm:CKPT (the\n"
-        "                      outcome reward model of `mathmine rm`: sigma(score))\n"
+        "  --reward R          the reward (default rule): one term or a weighted sum of terms\n"
+        "                      TERM[+TERM...], TERM = rule[:W] | orm:CKPT[:W] | prm:CKPT[:W],\n"
+        "                      W the weight (default 1), e.g. rule:0.5+prm:P:0.5.  rule: the\n"
+        "                      task's checker (1 = right); orm: an outcome reward model of\n"
+        "                      `mathmine rm` (sigma(score)); prm: a process reward model of\n"
+        "                      `mathmine rm --kind prm` (sigma(score) at each step end; with\n"
+        "                      outcome supervision the lowest step's).  With --supervision\n"
+        "                      process: step rewards rule = per-line checks, prm = its step\n"
+        "                      scores, orm = sigma(score) on the last step\n"
         "  --algo ppo          PPO with a value model: per-token rewards with the KL penalty\n"
         "                      (--beta), GAE, clipped policy loss (--clip), clipped value loss\n"
         "  --value CKPT        ppo: the value model's start (default: the policy, a fresh head)\n"
@@ -27,9 +35,10 @@ void grpo_rl_usage(FILE *f) {
         "  --algo dpo          DPO on pairs (a group's best against its worst output) sampled\n"
         "                      from the frozen initial model; online-dpo: from the policy\n"
         "  --dpo-beta B        dpo: beta (default 0.1)\n"
-        "  --rm-retrain        with --reward orm and --iterative K: every K steps the reward\n"
-        "                      model takes a pass over the round's samples (checker labels) plus\n"
-        "                      a replay of older ones; written to DIR/reward/ at the end\n"
+        "  --rm-retrain        with one orm or prm term and --iterative K: every K steps that\n"
+        "                      model takes a pass over the round's samples (checker labels; a\n"
+        "                      prm: every step labelled with the outcome) plus a replay of older\n"
+        "                      ones; written to DIR/reward/ at the end\n"
         "  --rm-replay F       share of older samples replayed (default 0.1, as the paper)\n"
         "  --rm-lr LR          the reward model's learning rate (default 3e-4)\n");
     /* clang-format on */
@@ -69,18 +78,24 @@ int grpo_rl_algo(const char *algo, mm_grpo_opts *o) {
 }
 
 void grpo_rl_open(const char *cmd, rl_args *ra, const char *init, mm_grpo_opts *o) {
-    mm_err e;
-    if (!strncmp(ra->reward, "orm:", 4)) {
-        if (o->supervision == MM_GRPO_PROCESS)
-            cli_usage_error(cmd,
-                            "--reward orm scores whole outputs: it needs --supervision outcome");
-        if ((e = mm_value_load(ra->reward + 4, o->seed, &ra->rm)) != MM_OK) cli_die(cmd, e);
-        o->reward_model = ra->rm;
-    } else if (ra->retrain) {
-        cli_usage_error(cmd, "--rm-retrain needs --reward orm:CKPT");
-    } else if (strcmp(ra->reward, "rule")) {
-        cli_usage_error(cmd, "--reward must be rule or orm:CKPT, got '%s'", ra->reward);
+    mm_reward_spec sp;
+    mm_err e = mm_reward_spec_parse(ra->reward, &sp);
+    if (e != MM_OK) cli_usage_error(cmd, "%s", mm_error_detail());
+    int learned = 0;
+    for (int k = 0; k < sp.n; k++) {
+        if (sp.term[k].kind != MM_REWARD_RULE) {
+            if ((e = mm_value_load(sp.term[k].path, o->seed, &ra->rm[k])) != MM_OK) cli_die(cmd, e);
+            learned++, o->reward_model = ra->rm[k];
+        }
+        o->reward[k] = (mm_reward_term){sp.term[k].kind, sp.term[k].weight, ra->rm[k]};
     }
+    /* the plain rule (weight 1) is the built-in path: no mixing */
+    o->nreward =
+        sp.n == 1 && sp.term[0].kind == MM_REWARD_RULE && sp.term[0].weight == 1 ? 0 : sp.n;
+    if (ra->retrain && learned != 1)
+        cli_usage_error(cmd,
+                        "--rm-retrain needs exactly one orm:CKPT or prm:CKPT term in --reward");
+    if (!ra->retrain) o->reward_model = NULL;
     if (o->algo >= MM_GRPO_ALGO_PPO && o->supervision == MM_GRPO_PROCESS)
         cli_usage_error(cmd,
                         "--algo ppo/dpo/online-dpo take outcome rewards: no --supervision process");
@@ -97,7 +112,9 @@ static mm_err save_tokenizer(void *ud, const char *dir) {
 
 void grpo_rl_close(const char *cmd, rl_args *ra, const char *out, const mm_grpo_codec *c) {
     const char *name[2] = {"value", "reward"};
-    mm_value *m[2] = {ra->vm, ra->retrain ? ra->rm : NULL};
+    mm_value *m[2] = {ra->vm, NULL};
+    for (int k = 0; k < MM_REWARD_MAX_TERMS && ra->retrain; k++)
+        m[1] = ra->rm[k] ? ra->rm[k] : m[1];
     for (int k = 0; k < 2; k++) {
         if (!m[k]) continue;
         char dir[4096];
@@ -106,6 +123,7 @@ void grpo_rl_close(const char *cmd, rl_args *ra, const char *out, const mm_grpo_
         if (e != MM_OK) cli_die(cmd, e);
     }
     mm_value_free(ra->vm);
-    mm_value_free(ra->rm);
+    for (int k = 0; k < MM_REWARD_MAX_TERMS; k++)
+        mm_value_free(ra->rm[k]);
     *ra = (rl_args){0};
 }

@@ -8,9 +8,9 @@
 #include "rl/grpo.h"
 
 typedef struct rl_args {
-    const char *reward;     /* "rule" or "orm:CKPT" */
+    const char *reward; /* --reward: "rule", "orm:CKPT", "prm:CKPT" or a mix (rl/reward_model.h) */
     const char *value_init; /* PPO: the value model's start (NULL = the policy checkpoint) */
-    mm_value *rm, *vm;
+    mm_value *rm[MM_REWARD_MAX_TERMS], *vm; /* the reward terms' models (NULL for rule) */
     int retrain; /* --rm-retrain: the reward model is written to OUT/reward/ */
 } rl_args;
 
@@ -21,7 +21,8 @@ int grpo_rl_arg(const char *cmd, int argc, char **argv, int *i, rl_args *ra, mm_
 int grpo_rl_algo(const char *algo, mm_grpo_opts *o);
 /* Load the reward and value models the options ask for into o (exits on failure). */
 void grpo_rl_open(const char *cmd, rl_args *ra, const char *init, mm_grpo_opts *o);
-/* Save the value model (PPO) to OUT/value/ and free everything. */
+/* Save the value model (PPO) to OUT/value/, the retrained reward model to OUT/reward/, and
+ * free everything. */
 void grpo_rl_close(const char *cmd, rl_args *ra, const char *out, const mm_grpo_codec *c);
 void grpo_rl_usage(FILE *f);
 

@@ -50,7 +50,7 @@ cmp -s "$RM/score.safetensors" "$T/iter/reward/score.safetensors" && fail "the r
 $MM grpo --init "$P" -o "$T/x" --rm-retrain >/dev/null 2>&1; same "--rm-retrain without --reward orm: usage error" "$?" 2
 
 $MM grpo --init "$P" -o "$T/x" --reward bogus >/dev/null 2>&1; same "--reward bogus: usage error" "$?" 2
-$MM grpo --init "$P" -o "$T/x" --reward "orm:$RM" --supervision process >/dev/null 2>&1; same "orm with process supervision: usage error" "$?" 2
+check "orm with process supervision (its score on the last step)" $MM -q grpo --init "$P" $RUN --reward "orm:$RM" --supervision process -o "$T/orm-proc"
 $MM grpo --init "$P" -o "$T/x" --algo ppo --supervision process >/dev/null 2>&1; same "ppo with process supervision: usage error" "$?" 2
 $MM grpo --init "$P" -o "$T/x" --algo bogus >/dev/null 2>&1; same "--algo bogus: usage error" "$?" 2
 $MM grpo --help | grep -q -- "--value-clip" && ok "--help lists the PPO options" || fail "--help"
