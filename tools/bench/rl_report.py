@@ -174,6 +174,13 @@ def compare(args):
                f"what GRPO does not hold.  Measured peak RSS: GRPO {rss.get('grpo', 0):.1f} MB, "
                f"PPO {rss.get('ppo', 0):.1f} MB (difference {rss.get('ppo', 0) - rss.get('grpo', 0):+.1f} MB, "
                f"which also counts the value model's activations and PPO's per-token buffers)."]
+        if "grpo" in runs:
+            # runs of one seed ran back to back, under about the same load: compare within a seed
+            ratio = lambda k: fmt([p[k] / g[k] for g, p in zip(runs["grpo"], runs["ppo"])], 2)
+            extra["ppo_over_grpo"] = {k: [p[k] / g[k] for g, p in zip(runs["grpo"], runs["ppo"])]
+                                      for k in ("step_s", "update_s")}
+            md += ["", f"PPO / GRPO time per step, same seed: step {ratio('step_s')}x, "
+                   f"update {ratio('update_s')}x."]
     if os.path.exists(f"{W}/rm.json"):
         rm = json.load(open(f"{W}/rm.json"))
         extra["rm_auc"] = [rm["held_out_before"]["auc"], rm["held_out"]["auc"]]
