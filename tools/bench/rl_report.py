@@ -90,16 +90,16 @@ def svg_bars(path, title, ylabel, cats, series):
     open(path, "w").write("\n".join(out) + "\n")
 
 
-def svg_lines(path, title, xlabel, ylabel, xs, series, dashed=()):
-    """series: [(name, [means], [sds])] over xs (plotted at log2 x), sd as error bars."""
+def svg_lines(path, title, xlabel, ylabel, xs, series, dashed=(), log2=True, ymax=1.0):
+    """series: [(name, [means], [sds])] over xs (at log2 x unless log2=False), sd as error bars."""
     w, h, x0, y0, ph, pw = 620, 380, 60, 40, 280, 380
-    ymax = 1.0
-    lx = [math.log2(x) for x in xs]
+    lx = [math.log2(x) if log2 else x for x in xs]
     span = max(1e-9, lx[-1] - lx[0])
     out = svg_frame(w, h, title)
     svg_yaxis(out, x0, y0, ph, ymax, ylabel, pw)
     px = [x0 + pw * (v - lx[0]) / span for v in lx]
-    for x, v in zip(px, xs):
+    every = max(1, len(xs) // 10)
+    for x, v in list(zip(px, xs))[::every]:
         out.append(f'<text x="{x:.1f}" y="{y0 + ph + 16}" text-anchor="middle">{v}</text>')
     out.append(f'<text x="{x0 + pw / 2}" y="{y0 + ph + 34}" text-anchor="middle">{esc(xlabel)}</text>')
     for j, (name, ms, ss) in enumerate(series):
@@ -186,6 +186,15 @@ def compare(args):
         extra["rm_auc"] = [rm["held_out_before"]["auc"], rm["held_out"]["auc"]]
         md += ["", f"Outcome reward model (`mathmine rm`, 1,024 samples of the SFT model): held-out "
                f"AUC {rm['held_out_before']['auc']:.3f} (fresh head) → {rm['held_out']['auc']:.3f}."]
+    on = [a for a in algos if a not in ("rft", "dpo")]
+    logs = {a: [[json.loads(l)["accuracy"] for l in open(f"{W}/{a}-{s}/log.jsonl")] for s in seeds]
+            for a in on}
+    n = min(len(v) for a in on for v in logs[a])
+    w = max(1, n // 4)
+    md += ["", f"On-policy sample accuracy during training (the checker's, mean over seeds; RFT "
+           f"and DPO sample the frozen SFT model): steps 1–{w} → {n - w + 1}–{n}: " +
+           ", ".join(f"{NAMES[a]} {fmt([statistics.mean(v[:w]) for v in logs[a]])} → "
+                     f"{fmt([statistics.mean(v[n - w:n]) for v in logs[a]])}" for a in on) + "."]
     md += ["", f"Total {args.seconds} s."]
     text = "\n".join(md) + "\n"
     print(text)
@@ -203,6 +212,14 @@ def compare(args):
         ser.append((label, ms, ss))
     svg_bars(args.out + ".svg", f"held-out accuracy after {args.steps} RL steps (mean ± sd, "
              f"{len(seeds)} seeds)", "accuracy", cats, ser)
+    # the paper's Fig. 5 plots accuracy over training; here the on-policy algorithms' sample
+    # accuracy per step (RFT and DPO sample the frozen SFT model, so theirs is flat)
+    steps = list(range(1, n + 1))
+    curves = [(NAMES[a], [statistics.mean(v[i] for v in logs[a]) for i in range(len(steps))],
+               [0.0] * len(steps)) for a in on]
+    svg_lines(args.out + "_curve.svg", f"sample accuracy per step, on-policy (mean of {len(seeds)} seeds)",
+              "step", "accuracy", steps, curves, log2=False,
+              ymax=max(0.05, max(max(m) for _, m, _ in curves)) * 1.2)
     ms = [mean_sd([x["step_s"] for x in runs[a]]) for a in algos]
     svg_bars(args.out + "_time.svg", "seconds per RL step (rollout + update)", "s",
              [NAMES[a] for a in algos], [("step s", [m for m, _ in ms], [s for _, s in ms])])
