@@ -33,11 +33,44 @@ static int majority_correct(const mm_rollout *r, int first, int k) {
     return best >= 0 && r->reward[first + best].correct;
 }
 
+/* Pass@k estimated without bias from c right samples out of n (Chen et al. 2021):
+ * 1 - C(n-c, k)/C(n, k), computed as a product to stay in range. */
+static double pass_at(int n, int c, int k) {
+    if (n - c < k) return 1.0;
+    double miss = 1.0;
+    for (int i = n - c + 1; i <= n; i++) miss *= 1.0 - (double)k / i;
+    return 1.0 - miss;
+}
+
+/* Sums over the questions of one pass (greedy or K samples). */
+typedef struct eval_sums {
+    double correct, formatted, pass, maj;
+    int curve_n; /* 0 = no curve */
+    double curve_pass[MM_EVAL_CURVE_MAX], curve_maj[MM_EVAL_CURVE_MAX];
+    long tokens;
+} eval_sums;
+
+/* The `copies` samples of one question, rows [first, first + copies) of r. */
+static void score_question(const mm_rollout *r, int first, int copies, eval_sums *a) {
+    int right = 0;
+    for (int g = 0; g < copies; g++) {
+        const mm_reward *rw = &r->reward[first + g];
+        right += rw->correct, a->formatted += rw->formatted;
+    }
+    a->correct += right, a->pass += right > 0;
+    a->maj += majority_correct(r, first, copies);
+    for (int j = 0; j < a->curve_n; j++) {
+        int k = 1 << j, blocks = copies / k, won = 0;
+        for (int b = 0; b < blocks; b++) won += majority_correct(r, first + b * k, k);
+        a->curve_pass[j] += pass_at(copies, right, k);
+        a->curve_maj[j] += (double)won / blocks;
+    }
+}
+
 /* Items [0, n) of the split, in chunks so that memory stays bounded. */
 static mm_err eval_pass(mm_gpt *m, const mm_grpo_codec *c, const mm_task *t, mm_task_split s,
-                        int n, int copies, const mm_sample_opts *so, int batch, double *correct,
-                        double *pass, double *maj, double *formatted, long *tokens,
-                        const mm_eval_opts *eo, int flags) {
+                        int n, int copies, const mm_sample_opts *so, int batch,
+                        const mm_eval_opts *eo, int flags, eval_sums *a) {
     int chunk = batch > 0 ? (batch + copies - 1) / copies : 64;
     const mm_task_item **items = malloc((size_t)chunk * sizeof *items);
     if (!items) return mm_fail(MM_ERR_NOMEM, "eval");
@@ -50,18 +83,12 @@ static mm_err eval_pass(mm_gpt *m, const mm_grpo_codec *c, const mm_task *t, mm_
         o.seed = so->seed + (uint64_t)q0;
         e = mm_rollout_sample(&r, m, c, items, nq, copies, &o, batch, 0);
         for (int q = 0; q < nq && e == MM_OK; q++) {
-            int any = 0;
-            for (int g = 0; g < copies; g++) {
-                const mm_reward *rw = &r.reward[q * copies + g];
-                *correct += rw->correct, *formatted += rw->formatted, any |= rw->correct;
-                if (eo && eo->on_greedy)
-                    eo->on_greedy(eo->ud, items[q], r.text[q * copies + g].data,
-                                  r.text[q * copies + g].len, rw);
-            }
-            if (pass) *pass += any;
-            if (maj) *maj += majority_correct(&r, q * copies, copies);
+            score_question(&r, q * copies, copies, a);
+            for (int g = 0; eo && eo->on_greedy && g < copies; g++)
+                eo->on_greedy(eo->ud, items[q], r.text[q * copies + g].data,
+                              r.text[q * copies + g].len, &r.reward[q * copies + g]);
         }
-        *tokens += mm_rollout_tokens(&r);
+        a->tokens += mm_rollout_tokens(&r);
         mm_rollout_free(&r);
     }
     free(items);
@@ -75,22 +102,27 @@ mm_err mm_eval_run(mm_gpt *m, const mm_grpo_codec *c, const mm_task *t, mm_task_
     if (o->n > 0 && o->n < n) n = o->n;
     if (n == 0) return mm_fail(MM_ERR_ARG, "eval: the split is empty");
     double t0 = mm_now();
-    long tokens = 0, greedy_tokens = 0;
-    double correct = 0, formatted = 0;
+    eval_sums gs = {0};
     mm_sample_opts g = {0, 0, 1.0f, o->seed, o->max_new_tokens, c->eos, o->stop};
-    MM_TRY(eval_pass(m, c, t, s, n, 1, &g, o->batch, &correct, NULL, NULL, &formatted,
-                     &greedy_tokens, o, o->answer_flags));
+    MM_TRY(eval_pass(m, c, t, s, n, 1, &g, o->batch, o, o->answer_flags, &gs));
     r->n = n, r->k = o->k;
-    r->greedy_acc = correct / n, r->format_rate = formatted / n;
-    r->greedy_len = (double)greedy_tokens / n;
-    tokens += greedy_tokens;
+    r->greedy_acc = gs.correct / n, r->format_rate = gs.formatted / n;
+    r->greedy_len = (double)gs.tokens / n;
+    long tokens = gs.tokens;
     if (o->k > 0) {
-        double sc = 0, pass = 0, maj = 0, fm = 0;
+        eval_sums ks = {0};
+        while (o->curve && ks.curve_n < MM_EVAL_CURVE_MAX && 1 << ks.curve_n <= o->k) ks.curve_n++;
         mm_sample_opts so = {o->temperature,    o->top_k, o->top_p > 0 ? o->top_p : 1.0f,
                              o->seed ^ 0x5a5a, o->max_new_tokens, c->eos, o->stop};
-        MM_TRY(eval_pass(m, c, t, s, n, o->k, &so, o->batch, &sc, &pass, &maj, &fm, &tokens, NULL,
-                         o->answer_flags));
-        r->pass_k = pass / n, r->maj_k = maj / n, r->sample_acc = sc / ((double)n * o->k);
+        MM_TRY(eval_pass(m, c, t, s, n, o->k, &so, o->batch, NULL, o->answer_flags, &ks));
+        r->pass_k = ks.pass / n, r->maj_k = ks.maj / n;
+        r->sample_acc = ks.correct / ((double)n * o->k);
+        r->curve_n = ks.curve_n;
+        for (int j = 0; j < ks.curve_n; j++) {
+            r->curve_k[j] = 1 << j;
+            r->curve_pass[j] = ks.curve_pass[j] / n, r->curve_maj[j] = ks.curve_maj[j] / n;
+        }
+        tokens += ks.tokens;
     }
     r->seconds = mm_now() - t0;
     r->tokens_per_s = r->seconds > 0 ? tokens / r->seconds : 0;

@@ -236,12 +236,15 @@ typedef struct mm_eval_opts {
     int batch;         /* sequences generated at once */
     uint64_t seed;
     int answer_flags;  /* rl/answer.h: MM_ANSWER_LAST_NUMBER scores unmarked outputs too */
+    int curve;         /* 1 = also Pass@k and Maj@k for k = 1, 2, 4, ... <= K (result.curve_*) */
     /* Called for every greedy output (may be NULL). */
     void (*on_greedy)(void *ud, const mm_task_item *it, const char *out, size_t n,
                       const mm_reward *r);
     void *ud;
     volatile int *stop; /* when it becomes non-zero, the run fails with "interrupted" */
 } mm_eval_opts;
+
+#define MM_EVAL_CURVE_MAX 13 /* k = 1 .. 4096, the largest --k */
 
 typedef struct mm_eval_result {
     int n, k;
@@ -252,6 +255,14 @@ typedef struct mm_eval_result {
     double format_rate; /* greedy outputs with a marked answer (####, \\boxed, "answer is") */
     double greedy_len;  /* mean greedy completion tokens */
     double seconds, tokens_per_s;
+    /* With opts.curve, from the same K samples per question, for k = curve_k[j] = 2^j <= K:
+     * curve_pass[j] the unbiased Pass@k estimate 1 - C(K-c, k)/C(K, k) (c right samples of K),
+     * averaged over the questions; curve_maj[j] Maj@k averaged over the K/k disjoint blocks of
+     * k consecutive samples, then over the questions.  At k = K both equal pass_k and maj_k;
+     * at k = 1 Pass@1 is sample_acc. */
+    int curve_n;
+    int curve_k[MM_EVAL_CURVE_MAX];
+    double curve_pass[MM_EVAL_CURVE_MAX], curve_maj[MM_EVAL_CURVE_MAX];
 } mm_eval_result;
 
 MM_API mm_err mm_eval_run(mm_gpt *m, const mm_grpo_codec *c, const mm_task *t, mm_task_split s,

@@ -36,6 +36,20 @@ static void dump_line(void *ud, const mm_task_item *it, const char *out, size_t 
     if (e != MM_OK) cli_die(CMD, e);
 }
 
+/* "curve": [{"k": 1, "pass": ..., "maj": ...}, ...] */
+static void write_curve(mm_jw *w, const mm_eval_result *r) {
+    mm_jw_key(w, "curve");
+    mm_jw_arr_begin(w);
+    for (int j = 0; j < r->curve_n; j++) {
+        mm_jw_obj_begin(w);
+        mm_jw_key(w, "k"), mm_jw_int(w, r->curve_k[j]);
+        mm_jw_key(w, "pass"), mm_jw_double(w, r->curve_pass[j]);
+        mm_jw_key(w, "maj"), mm_jw_double(w, r->curve_maj[j]);
+        mm_jw_obj_end(w);
+    }
+    mm_jw_arr_end(w);
+}
+
 static void usage(FILE *f) {
     fprintf(f,
         "Usage: mathmine eval --ckpt CKPT [--task arith|bench ...] [--k K] [options]\n\n"
@@ -49,6 +63,10 @@ static void usage(FILE *f) {
         "  --ckpt CKPT          checkpoint directory (model.safetensors, config.json, tokenizer)\n"
         "  --tokenizer DIR      tokenizer (default: the checkpoint's; none = byte-level)\n"
         "  --k K                samples per question for Pass@K / Maj@K (default 0 = greedy only)\n"
+        "  --curve              also Pass@k and Maj@k for k = 1, 2, 4, ... <= K from the same K\n"
+        "                       samples (\"curve\": [{k, pass, maj}]; Pass@k is the unbiased\n"
+        "                       estimate from the K samples, Maj@k the mean over the K/k\n"
+        "                       disjoint blocks of k samples), as the paper's Fig. 7\n"
         "  --temperature T      sampling temperature for the K samples (default 0.7)\n"
         "  --top-k K            the K samples: from the K most likely tokens (default 0 = off)\n"
         "  --top-p P            the K samples: nucleus sampling (default 1 = off)\n"
@@ -96,11 +114,13 @@ int cmd_eval(int argc, char **argv) {
         else if (!strcmp(a, "-j")) threads = (int)cli_parse_int(CMD, a, VAL(), 1, 4096);
         else if (!strcmp(a, "--stats")) stats = VAL();
         else if (!strcmp(a, "--dump")) dump = VAL();
+        else if (!strcmp(a, "--curve")) o.curve = 1;
         else if (!strcmp(a, "--last-number")) o.answer_flags = MM_ANSWER_LAST_NUMBER;
         else cli_usage_error(CMD, "unknown option '%s'", a);
 #undef VAL
     }
     if (!ckpt) cli_usage_error(CMD, "--ckpt CKPT is required");
+    if (o.curve && o.k < 1) cli_usage_error(CMD, "--curve needs --k K (K samples per question)");
     if (strcmp(split, "test") && strcmp(split, "train"))
         cli_usage_error(CMD, "--split must be test or train, got '%s'", split);
     cli_blas_setup(); /* may re-exec with the fastest OpenBLAS kernels */
@@ -139,6 +159,7 @@ int cmd_eval(int argc, char **argv) {
         mm_jw_key(&w, key), mm_jw_double(&w, r.maj_k);
         mm_jw_key(&w, "sample_acc"), mm_jw_double(&w, r.sample_acc);
     }
+    if (r.curve_n > 0) write_curve(&w, &r);
     mm_jw_key(&w, "format_rate"), mm_jw_double(&w, r.format_rate);
     mm_jw_key(&w, "greedy_len"), mm_jw_double(&w, r.greedy_len);
     mm_jw_key(&w, "seconds"), mm_jw_double(&w, r.seconds);

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# bench_rl_compare — the paper's RL comparisons at small scale (DeepSeekMath §5.2), several seeds:
+#
+#  * GRPO vs online RFT vs RFT at an equal number of samples (the paper's Fig. 5);
+#  * outcome vs process supervision (GRPO, rule-based step rewards);
+#  * GRPO vs PPO at equal samples: accuracy, seconds per step and peak RSS, with the value
+#    model's training state (parameters, gradients, AdamW moments) computed from its size;
+#  * DPO and online DPO beside them;
+#  * the rule reward vs a learned outcome reward model (`mathmine rm`, `--reward orm:CKPT`).
+#
+# Model: a fresh byte-level GPT-2 (2 layers, 4 heads, 64 dims) after SFT_STEPS (400) steps of
+# `grpo --algo sft` on arith worked solutions (--plain --ops 2 --digits 1).  Every RL run: STEPS
+# (20) steps of 16 questions x 8 samples (2,560 samples), lr 1e-4, beta 0.04, every group
+# trained on (--no-filter-groups, so all runs see the same number of samples); evaluated on 200
+# held-out questions (greedy; K = 8 samples at temperature 0.7).  The reward model is trained
+# once, on samples of the warmed-up model, as in docs/grpo.md.
+# Knobs (environment): SFT_STEPS STEPS SEEDS THREADS ALGOS.  Writes $BENCH/rl_compare.json,
+# $BENCH/rl_compare.md (tables) and $BENCH/rl_compare*.svg (charts).
+set -euo pipefail
+: "${MM:?}" "${BENCH:?}"
+SFT_STEPS=${SFT_STEPS:-400} STEPS=${STEPS:-20} SEEDS=${SEEDS:-1 2 3} THREADS=${THREADS:-2}
+ALGOS=${ALGOS:-grpo orft rft proc ppo dpo odpo orm}
+W=$BENCH/rl_compare-work
+rm -rf "$W"; mkdir -p "$W"
+export OMP_WAIT_POLICY=passive
+TASK="--task arith --plain --ops 2 --digits 1 --task-seed 1 --n-test 200"
+EVAL="$TASK --n 200 --k 8 --temperature 0.7 --max-new-tokens 32 -j $THREADS"
+RL="$TASK --steps $STEPS --questions 16 --group 8 --lr 1e-4 --beta 0.04 --max-new-tokens 32"
+RL="$RL --micro-batch 32 --no-filter-groups -j $THREADS"
+t0=$SECONDS
+echo "warm-up: byte-level GPT-2 (2 layers, 4 heads, 64 dims), $SFT_STEPS steps of worked solutions"
+$MM -q grpo --algo sft --init new:2,4,64,96 $TASK --steps "$SFT_STEPS" --sft-batch 32 --lr 3e-3 \
+  --seed 1 -j "$THREADS" -o "$W/sft" > /dev/null
+START=$W/sft/final
+$MM eval --ckpt "$START" $EVAL > "$W/before.json"
+if [[ " $ALGOS " == *" orm "* ]]; then
+  echo "outcome reward model: 128 questions x 8 samples of the warmed-up model"
+  $MM -q rm --policy "$START" --plain --ops 2 --digits 1 --task-seed 1 --questions 128 \
+    --samples 8 --test-questions 100 --max-new-tokens 32 --epochs 6 --lr 1e-3 --seed 1 \
+    -j "$THREADS" -o "$W/rm" > "$W/rm.json"
+fi
+opts_of() {
+  case $1 in
+    grpo) echo "" ;;
+    orft) echo "--algo online-rft" ;;
+    rft) echo "--algo rft" ;;
+    proc) echo "--supervision process" ;;
+    ppo) echo "--algo ppo" ;;
+    dpo) echo "--algo dpo" ;;
+    odpo) echo "--algo online-dpo" ;;
+    orm) echo "--reward orm:$W/rm/final" ;;
+  esac
+}
+for s in $SEEDS; do
+  for a in $ALGOS; do
+    echo "seed $s: $a"
+    # shellcheck disable=SC2046
+    /usr/bin/time -f "%e %M" -o "$W/$a-$s.time" $MM -q grpo --init "$START" $RL $(opts_of $a) \
+      --seed "$s" -o "$W/$a-$s" > "$W/$a-$s.summary" 2> "$W/$a-$s.err"
+    $MM eval --ckpt "$W/$a-$s/final" $EVAL --seed "$s" > "$W/$a-$s.json"
+  done
+done
+/usr/bin/python3 "$(dirname "$0")/rl_report.py" compare "$W" "$BENCH/rl_compare" \
+  --seconds $((SECONDS - t0)) --steps "$STEPS" --algos "$ALGOS" --seeds "$SEEDS"

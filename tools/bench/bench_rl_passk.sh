@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# bench_rl_passk — Pass@K and Maj@K for K = 1, 2, 4, ..., 64 before and after GRPO (the
+# paper's Fig. 7: RL raises Maj@K but not Pass@K), several seeds.
+#
+# Model: a fresh byte-level GPT-2 (2 layers, 4 heads, 64 dims) after SFT_STEPS (400) steps of
+# `grpo --algo sft` on arith worked solutions (--plain --ops 2 --digits 1), as bench_rl_compare.
+# GRPO: STEPS (30) steps of 16 questions x 8 samples, lr 1e-4, beta 0.04, --no-filter-groups,
+# one run per seed.  Each model: `eval --k 64 --curve` on 200 held-out questions at temperature
+# 0.7 (the curve comes from the same 64 samples per question: Pass@k the unbiased estimate,
+# Maj@k the mean over disjoint blocks of k; docs/grpo.md, "Evaluation").
+# Knobs (environment): SFT_STEPS STEPS SEEDS THREADS KMAX.  Writes $BENCH/rl_passk.json,
+# $BENCH/rl_passk.md and $BENCH/rl_passk.svg.
+set -euo pipefail
+: "${MM:?}" "${BENCH:?}"
+SFT_STEPS=${SFT_STEPS:-400} STEPS=${STEPS:-30} SEEDS=${SEEDS:-1 2 3} THREADS=${THREADS:-2}
+KMAX=${KMAX:-64}
+W=$BENCH/rl_passk-work
+rm -rf "$W"; mkdir -p "$W"
+export OMP_WAIT_POLICY=passive
+TASK="--task arith --plain --ops 2 --digits 1 --task-seed 1 --n-test 200"
+EVAL="$TASK --n 200 --k $KMAX --curve --temperature 0.7 --max-new-tokens 32 --batch 256 -j $THREADS"
+RL="$TASK --steps $STEPS --questions 16 --group 8 --lr 1e-4 --beta 0.04 --max-new-tokens 32"
+RL="$RL --micro-batch 32 --no-filter-groups -j $THREADS"
+t0=$SECONDS
+echo "warm-up: byte-level GPT-2 (2 layers, 4 heads, 64 dims), $SFT_STEPS steps of worked solutions"
+$MM -q grpo --algo sft --init new:2,4,64,96 $TASK --steps "$SFT_STEPS" --sft-batch 32 --lr 3e-3 \
+  --seed 1 -j "$THREADS" -o "$W/sft" > /dev/null
+echo "before RL: $KMAX samples per question"
+$MM eval --ckpt "$W/sft/final" $EVAL > "$W/before.json"
+for s in $SEEDS; do
+  echo "seed $s: GRPO, then $KMAX samples per question"
+  $MM -q grpo --init "$W/sft/final" $RL --seed "$s" -o "$W/grpo-$s" > "$W/grpo-$s.summary" \
+    2> "$W/grpo-$s.err"
+  $MM eval --ckpt "$W/grpo-$s/final" $EVAL --seed "$s" > "$W/grpo-$s.json"
+done
+/usr/bin/python3 "$(dirname "$0")/rl_report.py" passk "$W" "$BENCH/rl_passk" \
+  --seconds $((SECONDS - t0)) --steps "$STEPS" --seeds "$SEEDS"
