@@ -14,12 +14,14 @@
  *    ancestors up to five levels up.  An ancestor starts from a bonus for its tag (div +5,
  *    pre/td/blockquote +3, lists and forms −3, headings −5) plus ±25 for content-like or
  *    boilerplate-like class and id.  Final score = score × (1 − link density).
- * 4. Select.  The best-scoring element wins; when several near-best candidates share an ancestor
+ * 4. Select.  The best-scoring element wins (never a teaser: one of several alike blocks whose
+ *    headings link elsewhere); when several near-best candidates share an ancestor
  *    that ancestor wins instead, and the winner climbs to a parent that scores better still.
  *    Its siblings join when they score at least a fifth of it, or are paragraphs of real prose
  *    (long with few links, or short sentences without links).
  * 5. Clean.  Inside what was selected, lists, divs, tables and forms are removed when they look
- *    like link clusters, image galleries or widgets (link density, image/paragraph ratios, input
+ *    like link clusters, image galleries (few paragraphs and under 75 characters an image) or
+ *    widgets (link density, image/paragraph ratios, input
  *    fields, too little text), unless they have many commas (prose) or are data tables.
  *
  * Nodes removed are unlinked at once (roots collected first, so no pointer dangles); their
@@ -39,7 +41,8 @@ typedef struct info {
     double score;
     uint32_t chars, link_chars, commas, direct_chars, direct_commas;
     uint32_t p, img, li, input, embed, heads, math;
-    uint32_t tag;   /* T_* flags of the element's own name, found once */
+    uint32_t linked_heads; /* the part of heads inside links: headlines that link elsewhere */
+    uint32_t tag;          /* T_* flags of the element's own name, found once */
     uint32_t group; /* 1 + index of its repeated-structure group in mm_content.groups, or 0 */
     uint8_t rep;    /* R_* flags: a member of a group of posts/entries, or an ancestor of one */
     bool scored, block_child;
@@ -530,6 +533,9 @@ static void roll_up(xmlNode *n, const xmlNode *root) {
     pi->input += in->input + !!(t & T_INPUT);
     pi->embed += in->embed + !!(t & T_EMBED);
     pi->heads += in->heads + (t & T_HEADING ? in->chars : 0);
+    pi->linked_heads += t & T_A         ? in->heads      /* <a><h3>…</h3></a> */
+                        : t & T_HEADING ? in->link_chars /* <h3><a>…</a></h3> */
+                                        : in->linked_heads;
     if (t & T_BLOCK)
         pi->block_child = true;
     else
@@ -740,11 +746,23 @@ static void score_all(mm_content *c, xmlNode *root) {
 
 /* ---- 4. selecting ---- */
 
+/* A teaser: one of three or more alike blocks (same tag and class) whose headings are mostly
+ * links: a headline pointing to another page and its blurb ("more stories", "related news").
+ * A list of long blurbs outscores a short article beside it, so a teaser is never the best
+ * candidate; the article's own title is not a link to elsewhere, and an article is one of a kind.
+ */
+static bool teaser(const mm_content *c, const xmlNode *n) {
+    const info *in = I(n);
+    return in->group && c->groups[in->group - 1].count >= 3 && in->linked_heads &&
+           in->linked_heads * 2 >= in->heads;
+}
+
 static xmlNode *best(mm_content *c, double *top5) {
     xmlNode *top = NULL;
     for (int k = 0; k < 5; k++)
         top5[k] = 0;
     for (size_t i = 0; i < c->nlist; i++) {
+        if (teaser(c, c->list[i])) continue;
         double s = I(c->list[i])->score;
         if (!top || s > I(top)->score) top = c->list[i];
         for (int k = 0; k < 5; k++)
@@ -912,7 +930,8 @@ static bool remove_conditionally(const xmlNode *n) {
     double ld = link_density(n);
     uint32_t p = in->p, img = in->img;
     double heading_density = in->chars ? (double)in->heads / in->chars : 0;
-    if (img > 1 && (double)p / img < 0.5) return true;
+    /* a gallery: images with little text; a post with an avatar and a few smileys is prose */
+    if (img > 1 && (double)p / img < 0.5 && in->chars < 75 * img) return true;
     if (!list && in->li > 100 + p) return true;
     if (in->input > p / 3) return true;
     if (!list && heading_density < 0.9 && in->chars < 25 && (img == 0 || img > 2) &&
