@@ -15,7 +15,8 @@
  *    pre/td/blockquote +3, lists and forms −3, headings −5) plus ±25 for content-like or
  *    boilerplate-like class and id.  Final score = score × (1 − link density).
  * 4. Select.  The best-scoring element wins (never a teaser: one of several alike blocks whose
- *    headings link elsewhere); when several near-best candidates share an ancestor
+ *    headings link elsewhere; and inside the page's one <main> when it has text); when several
+ *    near-best candidates share an ancestor
  *    that ancestor wins instead, and the winner climbs to a parent that scores better still.
  *    Its siblings join when they score at least a fifth of it, or are paragraphs of real prose
  *    (long with few links, or short sentences without links).
@@ -95,6 +96,7 @@ struct mm_content {
     bool comments_are_posts;       /* a Q&A page whose answers are named "comment" */
     bool has_comments;             /* the page has a group of comments */
     xmlNode *top;                  /* the element selected, before its siblings joined */
+    const xmlNode *within;         /* the page's <main> when the selection must stay inside it */
 };
 
 mm_content *mm_content_create(void) {
@@ -757,12 +759,16 @@ static bool teaser(const mm_content *c, const xmlNode *n) {
            in->linked_heads * 2 >= in->heads;
 }
 
+static bool contains(const xmlNode *a, const xmlNode *n);
+
+/* The best candidate inside c->within (anywhere when it is NULL). */
 static xmlNode *best(mm_content *c, double *top5) {
     xmlNode *top = NULL;
     for (int k = 0; k < 5; k++)
         top5[k] = 0;
     for (size_t i = 0; i < c->nlist; i++) {
         if (teaser(c, c->list[i])) continue;
+        if (c->within && !contains(c->within, c->list[i])) continue;
         double s = I(c->list[i])->score;
         if (!top || s > I(top)->score) top = c->list[i];
         for (int k = 0; k < 5; k++)
@@ -788,7 +794,9 @@ static xmlNode *common_ancestor(mm_content *c, xmlNode *top, const xmlNode *body
     xmlNode *alts[8];
     int na = 0;
     for (size_t i = 0; i < c->nlist && na < 8; i++)
-        if (c->list[i] != top && I(c->list[i])->score >= 0.75 * ts) alts[na++] = c->list[i];
+        if (c->list[i] != top && I(c->list[i])->score >= 0.75 * ts &&
+            (!c->within || contains(c->within, c->list[i])))
+            alts[na++] = c->list[i];
     if (na < 3 || top == body) return top;
     for (xmlNode *a = top->parent; a && I(a); a = a->parent) { /* up to body, which is measured */
         int k = 0;
@@ -799,10 +807,11 @@ static xmlNode *common_ancestor(mm_content *c, xmlNode *top, const xmlNode *body
     return top;
 }
 
-static xmlNode *climb(xmlNode *top, const xmlNode *body) {
+static xmlNode *climb(xmlNode *top, const xmlNode *body, const xmlNode *within) {
     if (top == body || !I(top)) return top;
     double last = I(top)->score, threshold = last / 3;
     for (xmlNode *p = top->parent; p && p != body && html_is_elem(p); p = p->parent) {
+        if (within && !contains(within, p)) break;
         info *pi = I(p);
         if (!pi || !pi->scored) continue;
         if (pi->score < threshold) break;
@@ -812,7 +821,8 @@ static xmlNode *climb(xmlNode *top, const xmlNode *body) {
         }
         last = pi->score;
     }
-    while (top->parent && top->parent != body && html_is_elem(top->parent)) {
+    while (top->parent && top->parent != body && html_is_elem(top->parent) &&
+           (!within || contains(within, top->parent))) {
         int elems = 0;
         for (xmlNode *s = top->parent->children; s; s = s->next)
             elems += html_is_elem(s);
@@ -966,6 +976,36 @@ static mm_err clean(mm_content *c, xmlNode *root) {
     return MM_OK;
 }
 
+/* The page's <main> (or role="main"): the one such element not inside another, or NULL when
+ * there is none or several side by side (a page of two "main" columns says nothing). */
+static xmlNode *main_element(xmlNode *body) {
+    xmlNode *m = NULL;
+    for (xmlNode *n = body; n; n = html_next(n, body, true)) {
+        if (!html_is_elem(n)) continue;
+        const char *role = html_attr(n, "role");
+        if (html_is(n, "main") || (role && !strcasecmp(role, "main"))) {
+            if (m && !contains(m, n)) return NULL;
+            if (!m) m = n;
+        }
+    }
+    return m;
+}
+
+/* The page says where its main content is: when the winner lies outside the page's one <main>
+ * (a welcome notice or a login box that outscores a short thread) or holds it (the whole
+ * body), and <main> has text (100 characters or more, not an empty shell filled by a script),
+ * the winner is picked again among the candidates inside <main>, and the selection stays
+ * there (the near-best candidates it is joined with, the parents it climbs to). */
+static xmlNode *best_in_main(mm_content *c, xmlNode *body, xmlNode *top, double *top5) {
+    xmlNode *m = main_element(body);
+    if (!m || !I(m) || I(m)->chars < 100 || contains(m, top)) return top;
+    c->within = m;
+    xmlNode *t = best(c, top5);
+    if (t) return t;
+    c->within = NULL;
+    return top;
+}
+
 /* Prune boilerplate, score, pick the article's subtrees into c->out (not cleaned yet). */
 static mm_err select_article(mm_content *c, xmlNode *body, int mode) {
     c->thread = false;
@@ -974,11 +1014,15 @@ static mm_err select_article(mm_content *c, xmlNode *body, int mode) {
     measure(body);
     score_all(c, body);
     double top5[5];
+    c->within = NULL;
     xmlNode *top = best(c, top5);
     if (!top)
         top = body;
-    else
-        top = expand_to_group(c, climb(common_ancestor(c, top, body), body), body);
+    else {
+        top = best_in_main(c, body, top, top5);
+        top = climb(common_ancestor(c, top, body), body, c->within);
+        top = expand_to_group(c, top, body);
+    }
     c->top = top;
     return siblings(c, top);
 }
