@@ -748,15 +748,32 @@ static void score_all(mm_content *c, xmlNode *root) {
 
 /* ---- 4. selecting ---- */
 
-/* A teaser: one of three or more alike blocks (same tag and class) whose headings are mostly
- * links: a headline pointing to another page and its blurb ("more stories", "related news").
- * A list of long blurbs outscores a short article beside it, so a teaser is never the best
- * candidate; the article's own title is not a link to elsewhere, and an article is one of a kind.
- */
+/* Does the element's text start inside a link of 8 characters or more (a headline)? */
+static bool starts_with_link(const xmlNode *n) {
+    for (const xmlNode *t = n->children; t; t = html_next((xmlNode *)t, n, true)) {
+        if (t->type != XML_TEXT_NODE || !t->content) continue;
+        const char *s = (const char *)t->content;
+        while (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r')
+            s++;
+        if (!*s) continue;
+        for (const xmlNode *a = t->parent; a && a != n; a = a->parent)
+            if (I(a) && (I(a)->tag & T_A)) return I(a)->chars >= 8;
+        return false;
+    }
+    return false;
+}
+
+/* A teaser: one of three or more alike blocks (same tag and class) that is a headline pointing
+ * to another page and its blurb ("more stories", "related news"): its headings are mostly
+ * links, or it is short (under 300 characters) and starts with a link.  A list of blurbs
+ * outscores a short article beside it, so a teaser is never the best candidate nor one of the
+ * near-best that pull the selection up to their common ancestor; the article's own title is
+ * not a link to elsewhere, and an article is one of a kind. */
 static bool teaser(const mm_content *c, const xmlNode *n) {
     const info *in = I(n);
-    return in->group && c->groups[in->group - 1].count >= 3 && in->linked_heads &&
-           in->linked_heads * 2 >= in->heads;
+    if (!in->group || c->groups[in->group - 1].count < 3) return false;
+    if (in->linked_heads && in->linked_heads * 2 >= in->heads) return true;
+    return in->chars < 300 && starts_with_link(n);
 }
 
 static bool contains(const xmlNode *a, const xmlNode *n);
@@ -794,7 +811,7 @@ static xmlNode *common_ancestor(mm_content *c, xmlNode *top, const xmlNode *body
     xmlNode *alts[8];
     int na = 0;
     for (size_t i = 0; i < c->nlist && na < 8; i++)
-        if (c->list[i] != top && I(c->list[i])->score >= 0.75 * ts &&
+        if (c->list[i] != top && I(c->list[i])->score >= 0.75 * ts && !teaser(c, c->list[i]) &&
             (!c->within || contains(c->within, c->list[i])))
             alts[na++] = c->list[i];
     if (na < 3 || top == body) return top;
@@ -868,10 +885,13 @@ static xmlNode *expand_to_group(mm_content *c, xmlNode *top, xmlNode *body) {
             }
         return top;
     }
+    /* a member that is mostly links (a list of pictures that shares the article's class) is
+     * not a post: it does not widen the selection */
     uint32_t g = I(anchor)->group;
     xmlNode *lca = anchor;
     for (xmlNode *n = body; n; n = html_next(n, body, true))
-        if (I(n) && I(n)->group == g && !contains(lca, n)) lca = common_of(lca, n);
+        if (I(n) && I(n)->group == g && link_density(n) <= 0.5 && !contains(lca, n))
+            lca = common_of(lca, n);
     if (!lca || !contains(lca, top)) return top;
     c->thread = true;
     return lca;
