@@ -14,12 +14,15 @@
  *    ancestors up to five levels up.  An ancestor starts from a bonus for its tag (div +5,
  *    pre/td/blockquote +3, lists and forms −3, headings −5) plus ±25 for content-like or
  *    boilerplate-like class and id.  Final score = score × (1 − link density).
- * 4. Select.  The best-scoring element wins; when several near-best candidates share an ancestor
+ * 4. Select.  The best-scoring element wins (never a teaser: one of several alike blocks whose
+ *    headings link elsewhere; and inside the page's one <main> when it has text); when several
+ *    near-best candidates share an ancestor
  *    that ancestor wins instead, and the winner climbs to a parent that scores better still.
  *    Its siblings join when they score at least a fifth of it, or are paragraphs of real prose
  *    (long with few links, or short sentences without links).
  * 5. Clean.  Inside what was selected, lists, divs, tables and forms are removed when they look
- *    like link clusters, image galleries or widgets (link density, image/paragraph ratios, input
+ *    like link clusters, image galleries (few paragraphs and under 75 characters an image) or
+ *    widgets (link density, image/paragraph ratios, input
  *    fields, too little text), unless they have many commas (prose) or are data tables.
  *
  * Nodes removed are unlinked at once (roots collected first, so no pointer dangles); their
@@ -39,7 +42,8 @@ typedef struct info {
     double score;
     uint32_t chars, link_chars, commas, direct_chars, direct_commas;
     uint32_t p, img, li, input, embed, heads, math;
-    uint32_t tag;   /* T_* flags of the element's own name, found once */
+    uint32_t linked_heads; /* the part of heads inside links: headlines that link elsewhere */
+    uint32_t tag;          /* T_* flags of the element's own name, found once */
     uint32_t group; /* 1 + index of its repeated-structure group in mm_content.groups, or 0 */
     uint8_t rep;    /* R_* flags: a member of a group of posts/entries, or an ancestor of one */
     bool scored, block_child;
@@ -92,6 +96,7 @@ struct mm_content {
     bool comments_are_posts;       /* a Q&A page whose answers are named "comment" */
     bool has_comments;             /* the page has a group of comments */
     xmlNode *top;                  /* the element selected, before its siblings joined */
+    const xmlNode *within;         /* the page's <main> when the selection must stay inside it */
 };
 
 mm_content *mm_content_create(void) {
@@ -530,6 +535,9 @@ static void roll_up(xmlNode *n, const xmlNode *root) {
     pi->input += in->input + !!(t & T_INPUT);
     pi->embed += in->embed + !!(t & T_EMBED);
     pi->heads += in->heads + (t & T_HEADING ? in->chars : 0);
+    pi->linked_heads += t & T_A         ? in->heads      /* <a><h3>…</h3></a> */
+                        : t & T_HEADING ? in->link_chars /* <h3><a>…</a></h3> */
+                                        : in->linked_heads;
     if (t & T_BLOCK)
         pi->block_child = true;
     else
@@ -740,11 +748,44 @@ static void score_all(mm_content *c, xmlNode *root) {
 
 /* ---- 4. selecting ---- */
 
+/* Does the element's text start inside a link of 8 characters or more (a headline)? */
+static bool starts_with_link(const xmlNode *n) {
+    for (const xmlNode *t = n->children; t; t = html_next((xmlNode *)t, n, true)) {
+        if (t->type != XML_TEXT_NODE || !t->content) continue;
+        const char *s = (const char *)t->content;
+        while (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r')
+            s++;
+        if (!*s) continue;
+        for (const xmlNode *a = t->parent; a && a != n; a = a->parent)
+            if (I(a) && (I(a)->tag & T_A)) return I(a)->chars >= 8;
+        return false;
+    }
+    return false;
+}
+
+/* A teaser: one of three or more alike blocks (same tag and class) that is a headline pointing
+ * to another page and its blurb ("more stories", "related news"): its headings are mostly
+ * links, or it is short (under 300 characters) and starts with a link.  A list of blurbs
+ * outscores a short article beside it, so a teaser is never the best candidate nor one of the
+ * near-best that pull the selection up to their common ancestor; the article's own title is
+ * not a link to elsewhere, and an article is one of a kind. */
+static bool teaser(const mm_content *c, const xmlNode *n) {
+    const info *in = I(n);
+    if (!in->group || c->groups[in->group - 1].count < 3) return false;
+    if (in->linked_heads && in->linked_heads * 2 >= in->heads) return true;
+    return in->chars < 300 && starts_with_link(n);
+}
+
+static bool contains(const xmlNode *a, const xmlNode *n);
+
+/* The best candidate inside c->within (anywhere when it is NULL). */
 static xmlNode *best(mm_content *c, double *top5) {
     xmlNode *top = NULL;
     for (int k = 0; k < 5; k++)
         top5[k] = 0;
     for (size_t i = 0; i < c->nlist; i++) {
+        if (teaser(c, c->list[i])) continue;
+        if (c->within && !contains(c->within, c->list[i])) continue;
         double s = I(c->list[i])->score;
         if (!top || s > I(top)->score) top = c->list[i];
         for (int k = 0; k < 5; k++)
@@ -770,7 +811,9 @@ static xmlNode *common_ancestor(mm_content *c, xmlNode *top, const xmlNode *body
     xmlNode *alts[8];
     int na = 0;
     for (size_t i = 0; i < c->nlist && na < 8; i++)
-        if (c->list[i] != top && I(c->list[i])->score >= 0.75 * ts) alts[na++] = c->list[i];
+        if (c->list[i] != top && I(c->list[i])->score >= 0.75 * ts && !teaser(c, c->list[i]) &&
+            (!c->within || contains(c->within, c->list[i])))
+            alts[na++] = c->list[i];
     if (na < 3 || top == body) return top;
     for (xmlNode *a = top->parent; a && I(a); a = a->parent) { /* up to body, which is measured */
         int k = 0;
@@ -781,10 +824,11 @@ static xmlNode *common_ancestor(mm_content *c, xmlNode *top, const xmlNode *body
     return top;
 }
 
-static xmlNode *climb(xmlNode *top, const xmlNode *body) {
+static xmlNode *climb(xmlNode *top, const xmlNode *body, const xmlNode *within) {
     if (top == body || !I(top)) return top;
     double last = I(top)->score, threshold = last / 3;
     for (xmlNode *p = top->parent; p && p != body && html_is_elem(p); p = p->parent) {
+        if (within && !contains(within, p)) break;
         info *pi = I(p);
         if (!pi || !pi->scored) continue;
         if (pi->score < threshold) break;
@@ -794,7 +838,8 @@ static xmlNode *climb(xmlNode *top, const xmlNode *body) {
         }
         last = pi->score;
     }
-    while (top->parent && top->parent != body && html_is_elem(top->parent)) {
+    while (top->parent && top->parent != body && html_is_elem(top->parent) &&
+           (!within || contains(within, top->parent))) {
         int elems = 0;
         for (xmlNode *s = top->parent->children; s; s = s->next)
             elems += html_is_elem(s);
@@ -840,10 +885,13 @@ static xmlNode *expand_to_group(mm_content *c, xmlNode *top, xmlNode *body) {
             }
         return top;
     }
+    /* a member that is mostly links (a list of pictures that shares the article's class) is
+     * not a post: it does not widen the selection */
     uint32_t g = I(anchor)->group;
     xmlNode *lca = anchor;
     for (xmlNode *n = body; n; n = html_next(n, body, true))
-        if (I(n) && I(n)->group == g && !contains(lca, n)) lca = common_of(lca, n);
+        if (I(n) && I(n)->group == g && link_density(n) <= 0.5 && !contains(lca, n))
+            lca = common_of(lca, n);
     if (!lca || !contains(lca, top)) return top;
     c->thread = true;
     return lca;
@@ -912,7 +960,8 @@ static bool remove_conditionally(const xmlNode *n) {
     double ld = link_density(n);
     uint32_t p = in->p, img = in->img;
     double heading_density = in->chars ? (double)in->heads / in->chars : 0;
-    if (img > 1 && (double)p / img < 0.5) return true;
+    /* a gallery: images with little text; a post with an avatar and a few smileys is prose */
+    if (img > 1 && (double)p / img < 0.5 && in->chars < 75 * img) return true;
     if (!list && in->li > 100 + p) return true;
     if (in->input > p / 3) return true;
     if (!list && heading_density < 0.9 && in->chars < 25 && (img == 0 || img > 2) &&
@@ -947,6 +996,36 @@ static mm_err clean(mm_content *c, xmlNode *root) {
     return MM_OK;
 }
 
+/* The page's <main> (or role="main"): the one such element not inside another, or NULL when
+ * there is none or several side by side (a page of two "main" columns says nothing). */
+static xmlNode *main_element(xmlNode *body) {
+    xmlNode *m = NULL;
+    for (xmlNode *n = body; n; n = html_next(n, body, true)) {
+        if (!html_is_elem(n)) continue;
+        const char *role = html_attr(n, "role");
+        if (html_is(n, "main") || (role && !strcasecmp(role, "main"))) {
+            if (m && !contains(m, n)) return NULL;
+            if (!m) m = n;
+        }
+    }
+    return m;
+}
+
+/* The page says where its main content is: when the winner lies outside the page's one <main>
+ * (a welcome notice or a login box that outscores a short thread) or holds it (the whole
+ * body), and <main> has text (100 characters or more, not an empty shell filled by a script),
+ * the winner is picked again among the candidates inside <main>, and the selection stays
+ * there (the near-best candidates it is joined with, the parents it climbs to). */
+static xmlNode *best_in_main(mm_content *c, xmlNode *body, xmlNode *top, double *top5) {
+    xmlNode *m = main_element(body);
+    if (!m || !I(m) || I(m)->chars < 100 || contains(m, top)) return top;
+    c->within = m;
+    xmlNode *t = best(c, top5);
+    if (t) return t;
+    c->within = NULL;
+    return top;
+}
+
 /* Prune boilerplate, score, pick the article's subtrees into c->out (not cleaned yet). */
 static mm_err select_article(mm_content *c, xmlNode *body, int mode) {
     c->thread = false;
@@ -955,11 +1034,15 @@ static mm_err select_article(mm_content *c, xmlNode *body, int mode) {
     measure(body);
     score_all(c, body);
     double top5[5];
+    c->within = NULL;
     xmlNode *top = best(c, top5);
     if (!top)
         top = body;
-    else
-        top = expand_to_group(c, climb(common_ancestor(c, top, body), body), body);
+    else {
+        top = best_in_main(c, body, top, top5);
+        top = climb(common_ancestor(c, top, body), body, c->within);
+        top = expand_to_group(c, top, body);
+    }
     c->top = top;
     return siblings(c, top);
 }

@@ -7,6 +7,8 @@
 #      around its loop; best of 5 runs for mathmine and of 3 for the slower Python tools), docs
 #      per CPU-second and MB of HTML per CPU-second.  The mathmine process as a whole (start-up,
 #      dynamic linking, reading) is reported beside it.
+#   1b. Quality beside it on magic-html (../shared/testdata/magic-html: 49 forum and 77 article
+#      pages with human ground truth, the same metric): F1 of each tool on each set.
 #   2. The real command on WARCs: the 181 pages as WARC response records (1x and 8x copies),
 #      `mathmine extract -j 1`: docs/s per core, HTML MB/s, peak RSS (flat as the input grows).
 # Writes $BENCH/extract.json.
@@ -39,6 +41,15 @@ done
 score mathmine --mathmine "$MM"
 # the Python peers, best of 3 too (their CPU time varies by up to 1.7x from run to run here)
 for i in 1 2 3; do score readability-$i --readability; score html2text-$i --html2text; done
+
+# magic-html's forum and article pages: quality only (one run of each tool)
+MH=$SRC/../shared/testdata/magic-html
+for set in forum article; do
+  $PY "$SRC/tests/integration/extract_score.py" --data "$MH/$set" --json "$W/mh-$set-mathmine.json" --mathmine "$MM" >/dev/null
+  for t in readability html2text; do
+    $PY "$SRC/tests/integration/extract_score.py" --data "$MH/$set" --json "$W/mh-$set-$t.json" --$t >/dev/null
+  done
+done
 
 # WARCs made of the same pages: one response record per page, gzip member per record.
 cat > "$W/mkwarc.py" <<'EOF'
@@ -82,6 +93,13 @@ print("%-12s %8s %8s %8s %10s %12s %10s" % ("tool", "P", "R", "F1", "cpu_s", "do
 for n, r in res.items():
     print("%-12s %8.4f %8.4f %8.4f %10.3f %12.1f %10.2f" % (n, r["precision"], r["recall"], r["f1"],
           r["cpu_s"], r["docs_per_cpu_s"], r["mb_per_cpu_s"]))
+for n, r in res.items():
+    for s in ("forum", "article"):
+        m = json.load(open(os.path.join(w, "mh-%s-%s.json" % (s, n))))
+        r["magic_html_" + s] = {k: m[k] for k in ("precision", "recall", "f1", "pages")}
+print("F1 beside it on magic-html (same metric): %-12s %8s %8s" % ("", "forum", "article"))
+for n, r in res.items():
+    print("%-12s %8.4f %8.4f" % (n, r["magic_html_forum"]["f1"], r["magic_html_article"]["f1"]))
 ratio = res["mathmine"]["docs_per_cpu_s"] / res["readability"]["docs_per_cpu_s"]
 print("mathmine vs readability-lxml: %.1fx docs per CPU-second, F1 %+.4f" % (
       ratio, res["mathmine"]["f1"] - res["readability"]["f1"]))
