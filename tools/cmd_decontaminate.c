@@ -142,6 +142,7 @@ static mm_err do_shard(void *ctx, size_t i, int worker) {
     mm_attrs *skip = NULL;
     mm_buf ap = {0}, why = {0};
     mm_err e = mm_doc_reader_open(s->path, &r);
+    if (!e) mm_doc_reader_light(r); /* id, text, url and the raw line are all it needs */
     if (!e && j->attrs) e = mm_attrs_load(&j->out_dir, 1, s->path, MM_ATTR_CONTAMINATED, &skip);
     if (!e && j->attrs) e = mm_attr_path(j->out_dir, s->path, MM_ATTR_CONTAMINATED, &ap);
     if (!e && j->attrs) e = mm_attr_writer_open(ap.data, MM_ATTR_CONTAMINATED, &aw);
