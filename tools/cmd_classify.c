@@ -39,6 +39,9 @@ static void usage_train(FILE *f) {
         "Usage: mathmine classify train --pos P... --neg N... -o model.bin [options]\n\n"
         "  --pos P...            positive inputs (several paths may follow one --pos)\n"
         "  --neg N...            negative inputs\n"
+        "  --pos-inputs FILE     more positive inputs, one path per line (.gz/.zst lists\n"
+        "                        allowed, '#' comments; repeatable); after those of --pos\n"
+        "  --neg-inputs FILE     the same for negatives\n"
         "  -o, --out PATH        the model (.bin), written atomically (alias --output)\n"
         "  --neg-sample K        draw K negatives uniformly from the negative inputs (0 = all)\n"
         "  --pos-sample K        the same for positives (0 = all)\n"
@@ -58,17 +61,32 @@ static void usage_train(FILE *f) {
 }
 
 /* Collect the non-option arguments after argv[*i] into list; *i ends on the last one taken. */
+static void push_path(const char ***list, size_t *n, const char *path) {
+    *list = realloc(*list, (*n + 1) * sizeof **list);
+    if (!*list) cli_die(CMD, mm_fail(MM_ERR_NOMEM, "out of memory"));
+    (*list)[(*n)++] = path;
+}
+
 static void take_paths(int argc, char **argv, int *i, const char ***list, size_t *n) {
-    while (*i + 1 < argc && (argv[*i + 1][0] != '-' || !strcmp(argv[*i + 1], "-"))) {
-        *list = realloc(*list, (*n + 1) * sizeof **list);
-        if (!*list) cli_die(CMD, mm_fail(MM_ERR_NOMEM, "out of memory"));
-        (*list)[(*n)++] = argv[++*i];
-    }
+    while (*i + 1 < argc && (argv[*i + 1][0] != '-' || !strcmp(argv[*i + 1], "-")))
+        push_path(list, n, argv[++*i]);
 }
 
 static const char *need(int argc, char **argv, int *i) {
     if (*i + 1 >= argc) cli_usage_error(CMD, "%s needs a value", argv[*i]);
     return argv[++*i];
+}
+
+/* --pos-inputs / --neg-inputs FILE: the paths listed in FILE (one a line, .gz/.zst lists
+ * decompressed, '#' comments: the reader of --inputs) are read into *lists, then appended by
+ * add_listed after the ones given as arguments. */
+static void read_list(const char *file, mm_inputs *lists) {
+    mm_err e = mm_inputs_read(lists, file, NULL);
+    if (e != MM_OK) cli_die(CMD, e);
+}
+
+static void add_listed(const mm_inputs *lists, const char ***list, size_t *n) {
+    for (size_t k = 0; k < lists->n; k++) push_path(list, n, lists->v[k]);
 }
 
 static bool is(const char *a, const char *l1, const char *l2) {
@@ -139,11 +157,14 @@ static int do_train(int argc, char **argv) {
     mm_ft_quant_opts_default(&q);
     const char **pos = NULL, **neg = NULL, *out = NULL, *stats = NULL;
     size_t npos = 0, nneg = 0;
+    mm_inputs pos_lists = {0}, neg_lists = {0};
     bool quantize = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--pos")) take_paths(argc, argv, &i, &pos, &npos);
         else if (!strcmp(a, "--neg")) take_paths(argc, argv, &i, &neg, &nneg);
+        else if (!strcmp(a, "--pos-inputs")) read_list(need(argc, argv, &i), &pos_lists);
+        else if (!strcmp(a, "--neg-inputs")) read_list(need(argc, argv, &i), &neg_lists);
         else if (cli_is_out(a)) out = need(argc, argv, &i);
         else if (!strcmp(a, "--neg-sample"))
             o.neg_sample = (uint64_t)cli_parse_int(CMD, a, need(argc, argv, &i), 0, 1LL << 40);
@@ -160,7 +181,9 @@ static int do_train(int argc, char **argv) {
         else cli_usage_error(CMD, "train: unknown option '%s'", a);
     }
     if (!out) cli_usage_error(CMD, "train: -o model.bin is required");
-    if (!npos || !nneg) cli_usage_error(CMD, "train: needs --pos and --neg inputs");
+    add_listed(&pos_lists, &pos, &npos);
+    add_listed(&neg_lists, &neg, &nneg);
+    if (!npos || !nneg) cli_usage_error(CMD, "train: needs --pos and --neg inputs (or --pos-inputs, --neg-inputs)");
     mm_clf_train_report rep;
     o.stop = &cli_interrupted;
     mm_err e = mm_clf_train_files(pos, npos, neg, nneg, &o, out, &rep);
@@ -210,6 +233,8 @@ static int do_train(int argc, char **argv) {
     }
     free(pos);
     free(neg);
+    mm_inputs_free(&pos_lists);
+    mm_inputs_free(&neg_lists);
     return CLI_EXIT_OK;
 }
 
@@ -590,6 +615,8 @@ static int do_eval(int argc, char **argv) {
                "  --target-precision P  (0.9)\n"
                "  --svg FILE            the PR curve as SVG\n"
                "  --stats FILE          all of it as JSON\n"
+               "  --pos-inputs FILE, --neg-inputs FILE   more inputs, one path per line (.gz/.zst\n"
+               "                        lists allowed, '#' comments; repeatable), after --pos/--neg\n"
                "  --label L, --max-bytes N, --load MODE   as for score\n");
         return CLI_EXIT_OK;
     }
@@ -598,19 +625,24 @@ static int do_eval(int argc, char **argv) {
     const char *model = NULL, **pos = NULL, **neg = NULL, *svg = NULL, *stats = NULL;
     const char *thr_list = "0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9";
     size_t npos = 0, nneg = 0;
+    mm_inputs pos_lists = {0}, neg_lists = {0};
     double target = 0.9;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (scorer_option(argc, argv, &i, &so, &model)) continue;
         else if (!strcmp(a, "--pos")) take_paths(argc, argv, &i, &pos, &npos);
         else if (!strcmp(a, "--neg")) take_paths(argc, argv, &i, &neg, &nneg);
+        else if (!strcmp(a, "--pos-inputs")) read_list(need(argc, argv, &i), &pos_lists);
+        else if (!strcmp(a, "--neg-inputs")) read_list(need(argc, argv, &i), &neg_lists);
         else if (!strcmp(a, "--thresholds")) thr_list = need(argc, argv, &i);
         else if (!strcmp(a, "--target-precision")) target = cli_parse_double(CMD, a, need(argc, argv, &i), 0, 1);
         else if (!strcmp(a, "--svg")) svg = need(argc, argv, &i);
         else if (!strcmp(a, "--stats")) stats = need(argc, argv, &i);
         else cli_usage_error(CMD, "eval: unknown option '%s'", a);
     }
-    if (!npos || !nneg) cli_usage_error(CMD, "eval: needs --pos and --neg inputs");
+    add_listed(&pos_lists, &pos, &npos);
+    add_listed(&neg_lists, &neg, &nneg);
+    if (!npos || !nneg) cli_usage_error(CMD, "eval: needs --pos and --neg inputs (or --pos-inputs, --neg-inputs)");
     decide_load(&so, model, pos, npos);
     mm_clf_scorer *s = open_scorer(model, &so, NULL);
     mm_clf_ctx *c;
@@ -665,6 +697,8 @@ static int do_eval(int argc, char **argv) {
     if (stats) cli_write_stats(CMD, stats, &b);
     mm_buf_free(&b);
     free(P.v), free(N.v), free(pos), free(neg);
+    mm_inputs_free(&pos_lists);
+    mm_inputs_free(&neg_lists);
     mm_clf_ctx_free(c);
     mm_clf_scorer_close(s);
     return CLI_EXIT_OK;
