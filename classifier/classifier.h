@@ -293,6 +293,21 @@ MM_API void mm_clf_scores_close(mm_clf_scores *r);
 /* ---------------------------------------------------------------------------------------------
  * Evaluation.
  * ------------------------------------------------------------------------------------------- */
+/* The documents of classifier inputs, as train and eval read them: a *.jsonl / *.jsonl.zst path
+ * is a document shard (the "text" of each line), anything else a text file with one document a
+ * line (.zst decompressed; leading __label__ tokens of fastText format dropped).  fn(arg, text,
+ * n) is called for each (empty lines too), in order; the first error it returns stops the read.
+ * Broken shard lines and overlong text lines are skipped and added to *bad. */
+typedef mm_err (*mm_clf_text_fn)(void *arg, const char *text, size_t n);
+MM_API mm_err mm_clf_read_inputs(const char *const *paths, size_t n, mm_clf_text_fn fn, void *arg,
+                                 uint64_t *bad);
+/* The score of every non-empty document of the inputs (mm_clf_read_inputs) into *scores
+ * (malloc'ed, *nscores of them; the caller frees it), broken lines added to *bad.  Stops with
+ * MM_ERR_IO "interrupted" when *stop becomes non-zero (stop may be NULL). */
+MM_API mm_err mm_clf_score_inputs(mm_clf_ctx *c, const char *const *paths, size_t n,
+                                  volatile int *stop, float **scores, size_t *nscores,
+                                  uint64_t *bad);
+
 typedef struct mm_clf_eval_point {
     double threshold, precision, recall, f1;
     uint64_t tp, fp, fn, tn;

@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 
 #include "classifier/classifier.h"
-#include "common/doc.h"
 #include "common/io.h"
 #include "common/pool.h"
 #include "common/json.h"
@@ -557,55 +556,6 @@ static int do_normalize(int argc, char **argv) {
 
 /* ---- eval ------------------------------------------------------------------------------------- */
 
-typedef struct fvec {
-    float *v;
-    size_t n, cap;
-} fvec;
-
-static void fvec_push(fvec *f, float x) {
-    if (f->n == f->cap) {
-        f->cap = f->cap ? f->cap * 2 : 1024;
-        f->v = realloc(f->v, f->cap * sizeof *f->v);
-        if (!f->v) cli_die(CMD, mm_fail(MM_ERR_NOMEM, "out of memory"));
-    }
-    f->v[f->n++] = x;
-}
-
-static bool is_shard_path(const char *p) {
-    size_t n = strlen(p);
-    return (n > 6 && !strcmp(p + n - 6, ".jsonl")) || (n > 10 && !strcmp(p + n - 10, ".jsonl.zst"));
-}
-
-static void score_inputs(mm_clf_ctx *c, const char **paths, size_t n, fvec *out, uint64_t *bad) {
-    for (size_t i = 0; i < n; i++) {
-        mm_err e = MM_OK;
-        if (is_shard_path(paths[i])) {
-            mm_doc_reader *r;
-            if ((e = mm_doc_reader_open(paths[i], &r)) != MM_OK) cli_die(CMD, e);
-            mm_doc d;
-            int k;
-            while ((k = mm_doc_reader_next(r, &d, &e)) != 0 && e == MM_OK)
-                if (k > 0) fvec_push(out, mm_clf_score_text(c, d.text, d.text_len));
-            *bad += mm_doc_reader_bad(r);
-            mm_doc_reader_close(r);
-        } else {
-            mm_lines *r;
-            if ((e = mm_lines_open(paths[i], 64u << 20, &r)) != MM_OK) cli_die(CMD, e);
-            const char *line;
-            size_t len;
-            while (mm_lines_next(r, &line, &len, &e) == 1) {
-                while (len >= 9 && !memcmp(line, "__label__", 9)) {
-                    while (len && *line != ' ' && *line != '\t') line++, len--;
-                    while (len && (*line == ' ' || *line == '\t')) line++, len--;
-                }
-                if (len) fvec_push(out, mm_clf_score_text(c, line, len));
-            }
-            mm_lines_close(r);
-        }
-        if (e != MM_OK) cli_die(CMD, e);
-    }
-}
-
 static int do_eval(int argc, char **argv) {
     if (cli_wants_help(argc, argv)) {
         printf("Usage: mathmine classify eval --model M --pos P... --neg N... [options]\n\n"
@@ -648,10 +598,16 @@ static int do_eval(int argc, char **argv) {
     mm_clf_ctx *c;
     mm_err e = mm_clf_ctx_create(s, &c);
     if (e != MM_OK) cli_die(CMD, e);
-    fvec P = {0}, N = {0};
+    struct {
+        float *v;
+        size_t n;
+    } P = {0}, N = {0};
     uint64_t bad = 0;
-    score_inputs(c, pos, npos, &P, &bad);
-    score_inputs(c, neg, nneg, &N, &bad);
+    e = mm_clf_score_inputs(c, pos, npos, &cli_interrupted, &P.v, &P.n, &bad);
+    if (e == MM_OK) e = mm_clf_score_inputs(c, neg, nneg, &cli_interrupted, &N.v, &N.n, &bad);
+    if (e != MM_OK) cli_die(CMD, e);
+    if (bad)
+        cli_warn(CMD, "eval: %llu broken or overlong input lines skipped", (unsigned long long)bad);
     if (!P.n || !N.n) cli_die(CMD, mm_fail(MM_ERR_ARG, "one-class evaluation data: %zu positive, %zu negative documents", P.n, N.n));
     double auc = mm_clf_roc_auc(P.v, P.n, N.v, N.n);
     mm_buf b = {0};
