@@ -17,7 +17,10 @@
 # is not a per-dump cost and is left out) and the token stages: `tokenizer train` (vocabulary
 # 8192, a reduce; for a dump it is trained once on a sample, so it is projected as one job of
 # the size measured here, not by bytes) and `shard` (llm.c token shards, a reduce).
-# Writes $BENCH/pipeline.json.
+# PIPELINE_FLOW=attrs (default): the dedup and decontamination filters run over the extracted
+# shards writing attribute files and one `apply` writes the clean shards (docs/dedup.md); copy:
+# each filter writes a corpus copy that the next one reads.
+# Writes $BENCH/pipeline.json (pipeline-copy.json for the copy flow).
 set -euo pipefail
 SRC=${SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 MM=${MM:-$SRC/build/mathmine}
@@ -25,6 +28,8 @@ BENCH=${BENCH:-$SRC/build/bench}
 PY=/usr/bin/python3
 WEB=${SAMPLEWEB:-$SRC/build/sampleweb}
 FILE_BYTES=${PIPELINE_FILE_BYTES:-1.1e9}
+FLOW=${PIPELINE_FLOW:-attrs} # attrs: filters write attribute files, one apply; copy: each filter writes a copy
+OUTJ=$BENCH/pipeline.json; [ "$FLOW" = copy ] && OUTJ=$BENCH/pipeline-copy.json
 W=$BENCH/pipeline-work
 export MM_NO_PROGRESS=1
 cores=$(nproc)
@@ -64,6 +69,9 @@ inputs = {out}/docs/*.jsonl.zst
 [url-merge]
 reduce = dedup url --stage merge --work {out}/url-work
 inputs = {out}/docs/*.jsonl.zst
+INI
+if [ "$FLOW" = copy ]; then
+cat >>"$W/pipeline.ini" <<INI
 [url-filter]
 map = dedup url --stage filter -j 1 --work {out}/url-work --out-dir {out}/url
 inputs = {out}/docs/*.jsonl.zst
@@ -89,6 +97,40 @@ inputs = {out}/exact/*.jsonl.zst
 [decontaminate]
 map = decontaminate -j 1 --bench-dir $SRC/../shared/benchmarks --out-dir {out}/clean
 inputs = {out}/near/*.jsonl.zst
+INI
+else # the attribute flow: every filter over the extracted shards, one apply
+cat >>"$W/pipeline.ini" <<INI
+[url-filter]
+map = dedup url --stage filter -j 1 --work {out}/url-work --attrs {out}/attrs
+inputs = {out}/docs/*.jsonl.zst
+[exact-map]
+map = dedup exact --stage map -j 1 --work {out}/exact-work --attrs {out}/attrs
+inputs = {out}/docs/*.jsonl.zst
+[exact-merge]
+reduce = dedup exact --stage merge --work {out}/exact-work --attrs {out}/attrs
+inputs = {out}/docs/*.jsonl.zst
+[exact-filter]
+map = dedup exact --stage filter -j 1 --work {out}/exact-work --attrs {out}/attrs
+inputs = {out}/docs/*.jsonl.zst
+[minhash-sig]
+map = dedup minhash signatures -j 1 --work {out}/mh --attrs {out}/attrs
+inputs = {out}/docs/*.jsonl.zst
+[minhash-buckets]
+reduce = dedup minhash buckets --work {out}/mh --attrs {out}/attrs
+[minhash-clusters]
+reduce = dedup minhash clusters --work {out}/mh --attrs {out}/attrs
+[minhash-filter]
+map = dedup minhash filter -j 1 --work {out}/mh --attrs {out}/attrs
+inputs = {out}/docs/*.jsonl.zst
+[decontaminate]
+map = decontaminate -j 1 --bench-dir $SRC/../shared/benchmarks --attrs {out}/attrs
+inputs = {out}/docs/*.jsonl.zst
+[apply]
+map = apply -j 1 --attrs {out}/attrs -o {out}/clean
+inputs = {out}/docs/*.jsonl.zst
+INI
+fi
+cat >>"$W/pipeline.ini" <<INI
 [classify]
 map = classify score -j 1 --model $W/model.bin --out-dir {out}/scores
 inputs = {out}/clean/*.jsonl.zst
@@ -104,8 +146,8 @@ $MM run "$W/pipeline.ini" -j "$cores" 2>"$W/run.log" || { tail -20 "$W/run.log";
 t1=$(date +%s.%N)
 $MM run "$W/pipeline.ini" --cost --file-bytes "$FILE_BYTES" >"$W/cost.txt"
 
-$PY - "$W/out/_run/manifest.json" "$W/out/clean" "$BENCH/pipeline.json" "$cores" \
-    "$(echo "$t1 - $t0" | bc)" "$FILE_BYTES" <<'PYEOF'
+$PY - "$W/out/_run/manifest.json" "$W/out/clean" "$OUTJ" "$cores" \
+    "$(echo "$t1 - $t0" | bc)" "$FILE_BYTES" "$FLOW" <<'PYEOF'
 import glob, json, subprocess, sys
 m = json.load(open(sys.argv[1]))
 clean, out, cores, wall, fb = sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6])
@@ -147,8 +189,8 @@ total = {"cpu_s": round(total_cpu, 3), "docs_per_cpu_s": round(docs_in / var_tot
          "cpu_hours_per_tb": round(var_total / 3600 / (c["warc_bytes"] / 1e12), 2),
          "projected_cpu_hours": round(total_proj),
          "wall_s": round(wall, 1), "warc_mb_per_s_wall": round(warc_mb / wall, 2)}
-print("\n%d WARC files, %.1f MB; %d HTML pages in, %d clean documents out; %d cores, %.1f s wall"
-      % (files, warc_mb, docs_in, clean_docs, cores, wall))
+print("\n%d WARC files, %.1f MB; %d HTML pages in, %d clean documents out; %d cores, %.1f s wall; %s flow"
+      % (files, warc_mb, docs_in, clean_docs, cores, wall, sys.argv[7]))
 print("%-18s %6s %9s %9s %12s %13s %10s %16s" % ("stage", "tasks", "CPU s", "docs", "docs/CPU-s",
                                                  "WARC MB/CPU-s", "CPU-h/TB", "90k-dump CPU-h"))
 for r in rows + [dict(total, stage="total", tasks="", docs=docs_in)]:
@@ -164,14 +206,15 @@ def part(names):  # WARC -> clean documents, and WARC -> token shards
     return {"cpu_s": round(sum(r["cpu_s"] for r in sel), 3), "warc_mb_per_cpu_s": round(warc_mb / var, 2) if var else 0,
             "docs_per_cpu_s": round(docs_in / var, 1) if var else 0, "projected_cpu_hours": round(sum(r["projected_cpu_hours"] for r in sel))}
 names = [r["stage"] for r in rows]
-to_clean = part(names[:names.index("decontaminate") + 1]) if "decontaminate" in names else {}
+last = "apply" if "apply" in names else "decontaminate"
+to_clean = part(names[:names.index(last) + 1]) if last in names else {}
 if to_clean:
     print("WARC -> clean documents: %.2f WARC MB/CPU-s, %.1f docs/CPU-s, %d CPU-h projected; "
           "WARC -> token shards (all stages): %.2f WARC MB/CPU-s, %d CPU-h"
           % (to_clean["warc_mb_per_cpu_s"], to_clean["docs_per_cpu_s"], to_clean["projected_cpu_hours"],
              total["warc_mb_per_cpu_s"], total["projected_cpu_hours"]))
-json.dump({"cores": cores, "warc_files": files, "warc_mb": round(warc_mb, 2), "docs_in": docs_in,
+json.dump({"flow": sys.argv[7], "cores": cores, "warc_files": files, "warc_mb": round(warc_mb, 2), "docs_in": docs_in,
            "clean_docs": clean_docs, "assumed_file_bytes": fb, "dump_files": 90000, "tasks_per_stage": TASKS,
            "stages": rows, "total": total, "warc_to_clean_docs": to_clean}, open(out, "w"), indent=1)
 PYEOF
-echo "wrote $BENCH/pipeline.json"
+echo "wrote $OUTJ"
