@@ -545,6 +545,23 @@ double mm_json_get_num(const mm_json *obj, const char *key, double def) {
 
 /* ---- reading members without a tree ---- */
 
+/* The escapes of the string from p->s (after its opening quote) to its closing quote q are the
+ * ones unescape accepts; p->s is left after q.  For strings that are skipped, not decoded. */
+static mm_err check_escapes(parser *p, const char *q) {
+    for (const char *bs; (bs = memchr(p->s, '\\', (size_t)(q - p->s))) != NULL;) {
+        p->s = bs + 1;
+        char c = *p->s++;
+        if (c == 'u') {
+            if (q - p->s < 4) return perr(p, "short \\u escape");
+            if (hex4(p->s) < 0) return perr(p, "bad \\u escape");
+            p->s += 4;
+        } else if (!c || !strchr("\"\\/bfnrt", c))
+            return perr(p, "bad escape");
+    }
+    p->s = q + 1;
+    return MM_OK;
+}
+
 /* Skip one value at p->s, checking its shape as parse_value does, allocating nothing. */
 static mm_err skip_value(parser *p) {
     skip_ws(p);
@@ -554,8 +571,12 @@ static mm_err skip_value(parser *p) {
         const char *q;
         bool escaped;
         MM_TRY(string_end(p, &q, &escaped));
-        p->s = q + 1;
-        return MM_OK;
+        if (!escaped) {
+            p->s = q + 1;
+            return MM_OK;
+        }
+        p->s++;
+        return check_escapes(p, q);
     }
     if (c == '{' || c == '[') {
         if (++p->depth > 512) return perr(p, "nesting too deep");
@@ -594,15 +615,24 @@ static mm_err skip_value(parser *p) {
         const char *b = p->s;
         while (p->s < p->end && strchr("+-0123456789.eE", *p->s))
             p->s++;
-        char num[64], *e;
+        char small[64], *e; /* strtod on a NUL-terminated copy, as parse_value reads it */
         size_t n = (size_t)(p->s - b);
-        if (n >= sizeof num) return MM_OK; /* a long literal: its digits were checked */
+        char *num = n < sizeof small ? small : malloc(n + 1);
+        if (!num) return mm_fail(MM_ERR_NOMEM, "JSON number of %zu bytes", n);
         memcpy(num, b, n);
         num[n] = 0;
         (void)strtod(num, &e);
-        return *e ? perr(p, "bad number") : MM_OK;
+        bool bad = *e != 0;
+        if (num != small) free(num);
+        return bad ? perr(p, "bad number") : MM_OK;
     }
     return perr(p, "unexpected character");
+}
+
+/* Does the key key[0..kl) name `want`, as mm_json_get's strcmp sees it (up to a NUL)? */
+static bool key_is(const char *key, size_t kl, const char *want) {
+    size_t wl = strlen(want);
+    return wl <= kl && !memcmp(key, want, wl) && (wl == kl || key[wl] == 0);
 }
 
 mm_err mm_json_members(const char *text, size_t n, const char *const *keys, size_t nkeys,
@@ -632,10 +662,13 @@ mm_err mm_json_members(const char *text, size_t n, const char *const *keys, size
             p.s = key;
             MM_TRY(decode_string(&p, q, true, kbuf, &kl));
             key = kbuf;
+        } else if (escaped) { /* too long to be a wanted key: only checked */
+            p.s = key;
+            MM_TRY(check_escapes(&p, q));
         }
         if (!escaped || key == kbuf)
             for (k = 0; k < nkeys; k++)
-                if (!seen[k] && strlen(keys[k]) == kl && !memcmp(keys[k], key, kl)) break;
+                if (!seen[k] && key_is(key, kl, keys[k])) break;
         if (k < nkeys) seen[k] = true;
         p.s = q + 1;
         skip_ws(&p);
