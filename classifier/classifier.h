@@ -293,6 +293,21 @@ MM_API void mm_clf_scores_close(mm_clf_scores *r);
 /* ---------------------------------------------------------------------------------------------
  * Evaluation.
  * ------------------------------------------------------------------------------------------- */
+/* The documents of classifier inputs, as train and eval read them: a *.jsonl / *.jsonl.zst path
+ * is a document shard (the "text" of each line), anything else a text file with one document a
+ * line (.zst decompressed; leading __label__ tokens of fastText format dropped).  fn(arg, text,
+ * n) is called for each (empty lines too), in order; the first error it returns stops the read.
+ * Broken shard lines and overlong text lines are skipped and added to *bad. */
+typedef mm_err (*mm_clf_text_fn)(void *arg, const char *text, size_t n);
+MM_API mm_err mm_clf_read_inputs(const char *const *paths, size_t n, mm_clf_text_fn fn, void *arg,
+                                 uint64_t *bad);
+/* The score of every non-empty document of the inputs (mm_clf_read_inputs) into *scores
+ * (malloc'ed, *nscores of them; the caller frees it), broken lines added to *bad.  Stops with
+ * MM_ERR_IO "interrupted" when *stop becomes non-zero (stop may be NULL). */
+MM_API mm_err mm_clf_score_inputs(mm_clf_ctx *c, const char *const *paths, size_t n,
+                                  volatile int *stop, float **scores, size_t *nscores,
+                                  uint64_t *bad);
+
 typedef struct mm_clf_eval_point {
     double threshold, precision, recall, f1;
     uint64_t tp, fp, fn, tn;
@@ -357,10 +372,32 @@ MM_API const char *mm_select_bad_example(void);
  * atomically to `ids_out` (may end in .zst).  Memory does not grow with the rows. */
 MM_API mm_err mm_select_ids(const char *const *score_paths, size_t n, mm_select_mode mode,
                             double value, const char *ids_out, mm_select_stats *st);
-/* The same for a cut already found (st->bad_lines is kept, the rest recounted). */
+/* The same for a cut already found (st->bad_lines is kept, the rest recounted); ids_out NULL
+ * only counts. */
 MM_API mm_err mm_select_write_ids(const char *const *score_paths, size_t n,
                                   const mm_select_cut *cut, const char *ids_out,
                                   mm_select_stats *st);
+
+/* A selection as a map stage (docs/cluster.md): one reduce finds the cut over every score file
+ * and saves it (with the stats of the whole selection) as a small JSON file; then each task
+ * writes the attribute files of its own shards from the cut and each shard's score file.  The
+ * score is written with 17 significant digits, so the loaded cut is the one found. */
+MM_API mm_err mm_select_cut_save(const mm_select_cut *c, const mm_select_stats *st,
+                                 const char *path);
+/* mm_select_ids with the cut saved to `cut_out` as well (when not NULL, and some row is valid);
+ * `ids_out` may be NULL (only the counts and the cut). */
+MM_API mm_err mm_select_save(const char *const *score_paths, size_t n, mm_select_mode mode,
+                             double value, const char *ids_out, const char *cut_out,
+                             mm_select_stats *st);
+/* Load a cut saved by mm_select_cut_save (free with mm_select_cut_free); *st may be NULL. */
+MM_API mm_err mm_select_cut_load(const char *path, mm_select_cut *c, mm_select_stats *st);
+/* A map task's shard: the rows of `scores_path` (the shard's score file) that `cut` selects
+ * are kept; every other document of `shard_path` goes to the attribute file `attrs_path`, as
+ * mm_select_attrs writes it with the ids of the whole selection (ids are per document, so a
+ * document's row is in its own shard's score file). */
+MM_API mm_err mm_select_attrs_cut(const mm_select_cut *cut, const char *scores_path,
+                                  const char *shard_path, const char *attrs_path, uint64_t *kept,
+                                  uint64_t *dropped, uint64_t *bad);
 
 /* An id set (one id per line, as mm_select_ids writes it). */
 typedef struct mm_idset mm_idset;

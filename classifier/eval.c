@@ -111,3 +111,39 @@ mm_err mm_clf_pr_svg(const char *path, const float *pos, size_t npos, const floa
     free(a), free(x), free(y);
     return e;
 }
+
+/* ---- scoring the inputs of an evaluation ---- */
+
+typedef struct score_job {
+    mm_clf_ctx *c;
+    volatile int *stop;
+    float *v;
+    size_t n, cap;
+} score_job;
+
+static mm_err score_one(void *arg, const char *text, size_t n) {
+    score_job *j = arg;
+    if (j->stop && *j->stop) return mm_fail(MM_ERR_IO, "interrupted");
+    if (!n) return MM_OK;
+    if (j->n == j->cap) {
+        size_t cap = j->cap ? j->cap * 2 : 1024;
+        float *v = realloc(j->v, cap * sizeof *v);
+        if (!v) return mm_fail(MM_ERR_NOMEM, "out of memory for %zu scores", cap);
+        j->v = v, j->cap = cap;
+    }
+    j->v[j->n++] = mm_clf_score_text(j->c, text, n);
+    return MM_OK;
+}
+
+mm_err mm_clf_score_inputs(mm_clf_ctx *c, const char *const *paths, size_t n, volatile int *stop,
+                           float **scores, size_t *nscores, uint64_t *bad) {
+    score_job j = {c, stop, NULL, 0, 0};
+    mm_err e = mm_clf_read_inputs(paths, n, score_one, &j, bad);
+    if (e != MM_OK) {
+        free(j.v);
+        j.v = NULL, j.n = 0;
+    }
+    *scores = j.v;
+    *nscores = j.n;
+    return e;
+}

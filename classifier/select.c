@@ -10,6 +10,7 @@
 #include "common/doc.h"
 #include "common/hash.h"
 #include "common/io.h"
+#include "common/json.h"
 
 /* ---- the cut-off rule ---------------------------------------------------------------------------
  */
@@ -267,6 +268,7 @@ static mm_err write_row(void *arg, const mm_clf_score_row *row) {
     w->st->selected++;
     w->st->tokens_selected += row->tokens;
     if (!(row->score >= w->st->cutoff)) w->st->cutoff = row->score; /* NaN at first */
+    if (!w->o) return MM_OK;                                        /* counting only */
     MM_TRY(mm_out_write(w->o, row->id, strlen(row->id)));
     return mm_out_write(w->o, "\n", 1);
 }
@@ -277,16 +279,21 @@ mm_err mm_select_write_ids(const char *const *score_paths, size_t n, const mm_se
     memset(st, 0, sizeof *st);
     st->cutoff = NAN, st->bad_lines = bad;
     mm_out *o = NULL;
-    MM_TRY(mm_out_open(ids_out, 3, &o));
+    if (ids_out) MM_TRY(mm_out_open(ids_out, 3, &o));
     write_job w = {cut, o, st};
     mm_err e = for_rows(score_paths, n, write_row, &w, NULL);
-    if (e == MM_OK) return mm_out_commit(o);
+    if (e == MM_OK) return o ? mm_out_commit(o) : MM_OK;
     mm_out_abort(o);
     return e;
 }
 
 mm_err mm_select_ids(const char *const *score_paths, size_t n, mm_select_mode mode, double value,
                      const char *ids_out, mm_select_stats *st_out) {
+    return mm_select_save(score_paths, n, mode, value, ids_out, NULL, st_out);
+}
+
+mm_err mm_select_save(const char *const *score_paths, size_t n, mm_select_mode mode, double value,
+                      const char *ids_out, const char *cut_out, mm_select_stats *st_out) {
     mm_select_stats st0, *st = st_out ? st_out : &st0;
     memset(st, 0, sizeof *st);
     st->cutoff = NAN;
@@ -295,6 +302,7 @@ mm_err mm_select_ids(const char *const *score_paths, size_t n, mm_select_mode mo
     mm_select_cut cut;
     mm_err e = mm_select_find_cut(score_paths, n, mode, value, &cut, &st->bad_lines);
     if (e == MM_OK) e = mm_select_write_ids(score_paths, n, &cut, ids_out, st);
+    if (e == MM_OK && cut_out && st->rows) e = mm_select_cut_save(&cut, st, cut_out);
     mm_select_cut_free(&cut);
     return e;
 }
@@ -436,4 +444,84 @@ mm_err mm_select_docs(const mm_idset *ids, const char *shard_path, const char *o
 mm_err mm_select_attrs(const mm_idset *ids, const char *shard_path, const char *attrs_path,
                        uint64_t *kept, uint64_t *dropped, uint64_t *bad) {
     return select_shard(ids, shard_path, attrs_path, true, kept, dropped, bad);
+}
+
+/* ---- the selection as a map stage: the cut saved by a reduce, applied per shard ------------- */
+
+mm_err mm_select_cut_save(const mm_select_cut *c, const mm_select_stats *st, const char *path) {
+    mm_buf b = {0};
+    mm_jw w;
+    mm_jw_init(&w, &b);
+    mm_err e = mm_jw_obj_begin(&w);
+    if (!e) e = mm_jw_key(&w, "none"), e = e ? e : mm_jw_bool(&w, c->none);
+    char num[40];
+    snprintf(num, sizeof num, "%.17g", c->none ? 0 : c->score);
+    if (!e) e = mm_jw_key(&w, "score"), e = e ? e : mm_jw_raw(&w, num);
+    if (!e) e = mm_jw_key(&w, "all_ties"), e = e ? e : mm_jw_bool(&w, c->all_ties);
+    if (!e) e = mm_jw_key(&w, "id"), e = e ? e : (c->id ? mm_jw_string(&w, c->id) : mm_jw_null(&w));
+    const char *k[5] = {"rows", "selected", "tokens_total", "tokens_selected", "bad_lines"};
+    uint64_t v[5] = {st->rows, st->selected, st->tokens_total, st->tokens_selected, st->bad_lines};
+    for (int i = 0; !e && i < 5; i++)
+        e = mm_jw_key(&w, k[i]), e = e ? e : mm_jw_uint(&w, v[i]);
+    if (!e) e = mm_jw_key(&w, "cutoff"), e = e ? e : mm_jw_double(&w, st->cutoff);
+    if (!e) e = mm_jw_obj_end(&w);
+    if (!e) e = mm_buf_putc(&b, '\n');
+    if (!e) e = mm_out_file(path, 0, b.data, b.len);
+    mm_buf_free(&b);
+    return e;
+}
+
+mm_err mm_select_cut_load(const char *path, mm_select_cut *c, mm_select_stats *st) {
+    memset(c, 0, sizeof *c);
+    mm_json_doc *doc;
+    mm_json *root;
+    MM_TRY(mm_json_parse_file(path, &doc, &root));
+    const mm_json *none = mm_json_get(root, "none"), *ties = mm_json_get(root, "all_ties");
+    const mm_json *score = mm_json_get(root, "score"), *id = mm_json_get(root, "id");
+    mm_err e = MM_OK;
+    if (!none || none->type != MM_JSON_BOOL || !ties || ties->type != MM_JSON_BOOL || !score ||
+        score->type != MM_JSON_NUM || !id ||
+        (id->type != MM_JSON_STR && id->type != MM_JSON_NULL) ||
+        (!ties->b && !none->b && id->type != MM_JSON_STR))
+        e = mm_fail(MM_ERR_FORMAT,
+                    "%s: not a selection cut (none, score, all_ties, id); write it with "
+                    "`mathmine select ... --cut-out`",
+                    path);
+    if (e == MM_OK) {
+        c->none = none->b, c->score = score->num, c->all_ties = ties->b;
+        if (id->type == MM_JSON_STR && !(c->id = mm_strndup(id->str, id->len))) e = MM_ERR_NOMEM;
+    }
+    if (e == MM_OK && st) {
+        memset(st, 0, sizeof *st);
+        st->rows = (uint64_t)mm_json_get_num(root, "rows", 0);
+        st->selected = (uint64_t)mm_json_get_num(root, "selected", 0);
+        st->tokens_total = (uint64_t)mm_json_get_num(root, "tokens_total", 0);
+        st->tokens_selected = (uint64_t)mm_json_get_num(root, "tokens_selected", 0);
+        st->bad_lines = (uint64_t)mm_json_get_num(root, "bad_lines", 0);
+        st->cutoff = mm_json_get_num(root, "cutoff", NAN);
+    }
+    mm_json_doc_free(doc);
+    return e;
+}
+
+typedef struct cut_ids {
+    const mm_select_cut *cut;
+    mm_idset *ids;
+} cut_ids;
+
+static mm_err add_if_cut(void *arg, const mm_clf_score_row *row) {
+    cut_ids *c = arg;
+    if (!mm_select_cut_has(c->cut, row->score, row->id)) return MM_OK;
+    return mm_idset_add(c->ids, row->id, strlen(row->id));
+}
+
+mm_err mm_select_attrs_cut(const mm_select_cut *cut, const char *scores_path,
+                           const char *shard_path, const char *attrs_path, uint64_t *kept,
+                           uint64_t *dropped, uint64_t *bad) {
+    cut_ids c = {cut, NULL};
+    MM_TRY(mm_idset_create(&c.ids));
+    mm_err e = for_rows(&scores_path, 1, add_if_cut, &c, NULL);
+    if (e == MM_OK) e = mm_select_attrs(c.ids, shard_path, attrs_path, kept, dropped, bad);
+    mm_idset_free(c.ids);
+    return e;
 }

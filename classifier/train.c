@@ -86,18 +86,15 @@ static void docset_free(docset *s) {
     free(s->d);
 }
 
-static bool is_shard(const char *p) {
-    size_t n = strlen(p);
-    return (n > 6 && !strcmp(p + n - 6, ".jsonl")) || (n > 10 && !strcmp(p + n - 10, ".jsonl.zst"));
-}
-
 typedef struct reader_ctx {
     const mm_clf_train_opts *o;
     mm_clf_train_report *rep;
     mm_buf norm;
+    docset *s;
 } reader_ctx;
 
-static mm_err offer_text(reader_ctx *rc, docset *s, const char *text, size_t n) {
+static mm_err offer_text(void *arg, const char *text, size_t n) {
+    reader_ctx *rc = arg;
     if (rc->o->stop && *rc->o->stop) return mm_fail(MM_ERR_IO, "interrupted");
     mm_buf_clear(&rc->norm);
     MM_TRY(mm_clf_normalize(&rc->norm, text, n, rc->o->max_bytes));
@@ -105,28 +102,32 @@ static mm_err offer_text(reader_ctx *rc, docset *s, const char *text, size_t n) 
         rc->rep->skipped_empty++;
         return MM_OK;
     }
-    return docset_offer(s, rc->norm.data, rc->norm.len);
+    return docset_offer(rc->s, rc->norm.data, rc->norm.len);
 }
 
-static mm_err read_shard(reader_ctx *rc, const char *path, docset *s) {
+/* ---- the classifier's inputs (train and eval read them alike) ---- */
+
+static bool is_shard(const char *p) {
+    size_t n = strlen(p);
+    return (n > 6 && !strcmp(p + n - 6, ".jsonl")) || (n > 10 && !strcmp(p + n - 10, ".jsonl.zst"));
+}
+
+static mm_err read_shard(const char *path, mm_clf_text_fn fn, void *arg, uint64_t *bad) {
     mm_doc_reader *r;
     MM_TRY(mm_doc_reader_open(path, &r));
+    mm_doc_reader_light(r); /* the text is all it needs */
     mm_doc d;
     mm_err e = MM_OK;
     int k;
-    while ((k = mm_doc_reader_next(r, &d, &e)) != 0 && e == MM_OK) {
-        if (k < 0) {
-            rc->rep->bad_lines++;
-            continue;
-        }
-        if ((e = offer_text(rc, s, d.text, d.text_len)) != MM_OK) break;
-    }
+    while ((k = mm_doc_reader_next(r, &d, &e)) != 0 && e == MM_OK)
+        if (k > 0 && (e = fn(arg, d.text, d.text_len)) != MM_OK) break;
+    *bad += mm_doc_reader_bad(r);
     mm_doc_reader_close(r);
     return e;
 }
 
 /* Plain text (a document per line) or fastText format (leading __label__ tokens dropped). */
-static mm_err read_lines(reader_ctx *rc, const char *path, docset *s) {
+static mm_err read_lines(const char *path, mm_clf_text_fn fn, void *arg, uint64_t *bad) {
     mm_lines *r;
     MM_TRY(mm_lines_open(path, 64u << 20, &r));
     const char *line;
@@ -137,17 +138,24 @@ static mm_err read_lines(reader_ctx *rc, const char *path, docset *s) {
             while (len && *line != ' ' && *line != '\t') line++, len--;
             while (len && (*line == ' ' || *line == '\t')) line++, len--;
         }
-        if ((e = offer_text(rc, s, line, len)) != MM_OK) break;
+        if ((e = fn(arg, line, len)) != MM_OK) break;
     }
-    rc->rep->bad_lines += mm_lines_skipped_long(r);
+    *bad += mm_lines_skipped_long(r);
     mm_lines_close(r);
     return e;
 }
 
-static mm_err read_inputs(reader_ctx *rc, const char *const *paths, size_t n, docset *s) {
+mm_err mm_clf_read_inputs(const char *const *paths, size_t n, mm_clf_text_fn fn, void *arg,
+                          uint64_t *bad) {
     for (size_t i = 0; i < n; i++)
-        MM_TRY(is_shard(paths[i]) ? read_shard(rc, paths[i], s) : read_lines(rc, paths[i], s));
+        MM_TRY(is_shard(paths[i]) ? read_shard(paths[i], fn, arg, bad)
+                                  : read_lines(paths[i], fn, arg, bad));
     return MM_OK;
+}
+
+static mm_err read_inputs(reader_ctx *rc, const char *const *paths, size_t n, docset *s) {
+    rc->s = s;
+    return mm_clf_read_inputs(paths, n, offer_text, rc, &rc->rep->bad_lines);
 }
 
 static void shuffle(char **a, size_t n, mm_rng *r) {
@@ -250,7 +258,7 @@ mm_err mm_clf_train_files(const char *const *pos_paths, size_t npos,
     pos.want = o.pos_sample, neg.want = o.neg_sample;
     mm_rng_seed(&pos.rng, (uint64_t)o.seed * 2 + 1);
     mm_rng_seed(&neg.rng, (uint64_t)o.seed * 2 + 2);
-    reader_ctx rc = {&o, rep, {0}};
+    reader_ctx rc = {&o, rep, {0}, NULL};
     mm_err e = read_inputs(&rc, pos_paths, npos, &pos);
     if (e == MM_OK) e = read_inputs(&rc, neg_paths, nneg, &neg);
     mm_buf_free(&rc.norm);

@@ -51,7 +51,34 @@ struct mm_doc_reader {
     mm_json_doc *json;
     mm_buf math;
     uint64_t bad;
+    bool light;       /* mm_doc_reader_light: id, text and url only */
+    mm_buf member[3]; /* their decoded values */
 };
+
+void mm_doc_reader_light(mm_doc_reader *r) {
+    r->light = true;
+}
+
+/* The light path: id, text and url through mm_json_members, no tree.  Returns 1 when *d is
+ * filled; 0 when the line must go through the full parser (it is broken, or has no text
+ * string), which then names what is wrong exactly as it does for every reader. */
+static int light_next(mm_doc_reader *r, const char *line, size_t len, mm_doc *d) {
+    static const char *const keys[3] = {"id", "text", "url"};
+    bool found[3];
+    if (mm_json_members(line, len, keys, 3, r->member, found) != MM_OK || !found[1]) return 0;
+    memset(d, 0, sizeof *d);
+    d->id = found[0] ? r->member[0].data : "";
+    d->text = r->member[1].data;
+    d->text_len = r->member[1].len;
+    d->url = found[2] ? r->member[2].data : "";
+    d->source = d->host = d->domain = d->lang = d->date = "";
+    d->warc_file = d->warc_record_id = d->truncated = "";
+    d->warc_offset = -1;
+    d->math_json = "{}";
+    d->raw = line;
+    d->raw_len = len;
+    return 1;
+}
 
 mm_err mm_doc_reader_open(const char *path, mm_doc_reader **out) {
     *out = NULL;
@@ -94,6 +121,7 @@ int mm_doc_reader_next(mm_doc_reader *r, mm_doc *d, mm_err *err) {
         int got = mm_lines_next(r->lines, &line, &len, err);
         if (got <= 0) return 0;
         if (len == 0) continue; /* blank lines are not records */
+        if (r->light && light_next(r, line, len, d)) return 1;
         mm_json_doc_free(r->json);
         r->json = NULL;
         mm_json *root;
@@ -146,6 +174,8 @@ void mm_doc_reader_close(mm_doc_reader *r) {
     mm_lines_close(r->lines);
     mm_json_doc_free(r->json);
     mm_buf_free(&r->math);
+    for (int k = 0; k < 3; k++)
+        mm_buf_free(&r->member[k]);
     free(r->path);
     free(r);
 }

@@ -43,6 +43,10 @@ MM_API mm_err mm_doc_reader_open(const char *path, mm_doc_reader **out);
 /* 1 = *d filled; 0 = end of input; -1 = this line is broken (detail names file and line;
  * the reader has already moved past it, call again to go on).  Fatal errors: *err != MM_OK. */
 MM_API int mm_doc_reader_next(mm_doc_reader *r, mm_doc *d, mm_err *err);
+/* From now on fill only id, text, url, raw and raw_len (the other fields "" or -1, math_json
+ * "{}"), read without building a JSON tree: for stages that scan the text and copy lines
+ * (decontamination).  Broken lines are refused, named and counted as before. */
+MM_API void mm_doc_reader_light(mm_doc_reader *r);
 MM_API uint64_t mm_doc_reader_bad(const mm_doc_reader *r); /* broken lines seen so far */
 MM_API uint64_t mm_doc_reader_bytes(const mm_doc_reader *r); /* decompressed bytes consumed */
 MM_API void mm_doc_reader_close(mm_doc_reader *r);

@@ -446,3 +446,14 @@ void mm_stem(const char *path, char *out, size_t cap) {
         }
     }
 }
+
+mm_err mm_out_file(const char *path, int zstd_level, const void *data, size_t n) {
+    mm_out *o;
+    MM_TRY(mm_out_open(path, zstd_level, &o));
+    mm_err e = mm_out_write(o, data, n);
+    if (e != MM_OK) {
+        mm_out_abort(o);
+        return e;
+    }
+    return mm_out_commit(o);
+}

@@ -34,6 +34,8 @@ MM_API mm_err mm_out_open(const char *path, int zstd_level, mm_out **out);
 MM_API mm_err mm_out_write(mm_out *o, const void *data, size_t n);
 MM_API mm_err mm_out_commit(mm_out *o); /* flush, fsync, rename; frees o */
 MM_API void mm_out_abort(mm_out *o);    /* remove the temp file; frees o; accepts NULL */
+/* open, write data[0..n), commit: a small file written atomically in one call */
+MM_API mm_err mm_out_file(const char *path, int zstd_level, const void *data, size_t n);
 MM_API uint64_t mm_out_bytes(const mm_out *o); /* bytes given to mm_out_write so far */
 /* Remove the temp files of every output still open (they are not freed): for a program that
  * exits on an error or an interrupt (tools/ call it at exit), so nothing half-written stays. */

@@ -325,28 +325,31 @@ static int unescape(parser *p, const char *q, char *dst) {
     return mm_utf8_encode((uint32_t)cp, dst);
 }
 
-/* The string at p->s (its opening quote): find its end, then copy the runs between escapes.
- * (tests/unit/test_common.c compares it with a byte-at-a-time decoder at every alignment;
- * tests/fuzz/fuzz_json.c checks parse → write → parse round trips.) */
-static mm_err parse_string(parser *p, const char **out, size_t *outlen) {
-    p->s++; /* opening quote */
-    const char *q = p->s;
-    bool escaped = false;
+/* The end of the string whose opening quote is at p->s: sets *q to its closing quote and
+ * *escaped when it holds a backslash. */
+static mm_err string_end(parser *p, const char **q_out, bool *escaped) {
+    const char *q = p->s + 1;
+    *escaped = false;
     for (;;) {
         q = quote_or_backslash(q, p->end);
         if (q >= p->end) return perr(p, "unterminated string");
         if (*q == '"') break;
-        escaped = true;
+        *escaped = true;
         q += 2; /* the backslash and the byte it escapes */
         if (q > p->end) return perr(p, "unterminated string");
     }
-    size_t span = (size_t)(q - p->s);
-    char *dst = arena_alloc(p->doc, span + 1);
-    if (!dst) return mm_fail(MM_ERR_NOMEM, "JSON arena");
+    *q_out = q;
+    return MM_OK;
+}
+
+/* Decode p->s (just after the opening quote) up to the closing quote q into dst, which has room
+ * for q - p->s bytes (escapes never grow); returns the decoded length in *n and leaves p->s
+ * after the closing quote. */
+static mm_err decode_string(parser *p, const char *q, bool escaped, char *dst, size_t *n_out) {
     size_t n = 0;
     if (!escaped) {
-        memcpy(dst, p->s, span);
-        n = span;
+        n = (size_t)(q - p->s);
+        memcpy(dst, p->s, n);
     } else {
         while (p->s < q) {
             const char *bs = memchr(p->s, '\\', (size_t)(q - p->s));
@@ -366,8 +369,22 @@ static mm_err parse_string(parser *p, const char **out, size_t *outlen) {
     }
     dst[n] = 0;
     p->s = q + 1;
+    *n_out = n;
+    return MM_OK;
+}
+
+/* The string at p->s (its opening quote): find its end, then copy the runs between escapes.
+ * (tests/unit/test_common.c compares it with a byte-at-a-time decoder at every alignment;
+ * tests/fuzz/fuzz_json.c checks parse → write → parse round trips.) */
+static mm_err parse_string(parser *p, const char **out, size_t *outlen) {
+    const char *q;
+    bool escaped;
+    MM_TRY(string_end(p, &q, &escaped));
+    p->s++; /* opening quote */
+    char *dst = arena_alloc(p->doc, (size_t)(q - p->s) + 1);
+    if (!dst) return mm_fail(MM_ERR_NOMEM, "JSON arena");
+    MM_TRY(decode_string(p, q, escaped, dst, outlen));
     *out = dst;
-    *outlen = n;
     return MM_OK;
 }
 
@@ -524,4 +541,157 @@ const char *mm_json_get_str(const mm_json *obj, const char *key, const char *def
 double mm_json_get_num(const mm_json *obj, const char *key, double def) {
     const mm_json *v = mm_json_get(obj, key);
     return v && v->type == MM_JSON_NUM ? v->num : def;
+}
+
+/* ---- reading members without a tree ---- */
+
+/* The escapes of the string from p->s (after its opening quote) to its closing quote q are the
+ * ones unescape accepts; p->s is left after q.  For strings that are skipped, not decoded. */
+static mm_err check_escapes(parser *p, const char *q) {
+    for (const char *bs; (bs = memchr(p->s, '\\', (size_t)(q - p->s))) != NULL;) {
+        p->s = bs + 1;
+        char c = *p->s++;
+        if (c == 'u') {
+            if (q - p->s < 4) return perr(p, "short \\u escape");
+            if (hex4(p->s) < 0) return perr(p, "bad \\u escape");
+            p->s += 4;
+        } else if (!c || !strchr("\"\\/bfnrt", c))
+            return perr(p, "bad escape");
+    }
+    p->s = q + 1;
+    return MM_OK;
+}
+
+/* Skip one value at p->s, checking its shape as parse_value does, allocating nothing. */
+static mm_err skip_value(parser *p) {
+    skip_ws(p);
+    if (p->s >= p->end) return perr(p, "unexpected end");
+    char c = *p->s;
+    if (c == '"') {
+        const char *q;
+        bool escaped;
+        MM_TRY(string_end(p, &q, &escaped));
+        if (!escaped) {
+            p->s = q + 1;
+            return MM_OK;
+        }
+        p->s++;
+        return check_escapes(p, q);
+    }
+    if (c == '{' || c == '[') {
+        if (++p->depth > 512) return perr(p, "nesting too deep");
+        bool obj = c == '{';
+        char close = obj ? '}' : ']';
+        p->s++;
+        skip_ws(p);
+        if (p->s < p->end && *p->s == close) {
+            p->s++, p->depth--;
+            return MM_OK;
+        }
+        for (;;) {
+            if (obj) {
+                skip_ws(p);
+                if (p->s >= p->end || *p->s != '"') return perr(p, "expected a key");
+                MM_TRY(skip_value(p));
+                skip_ws(p);
+                if (p->s >= p->end || *p->s != ':') return perr(p, "expected ':'");
+                p->s++;
+            }
+            MM_TRY(skip_value(p));
+            skip_ws(p);
+            if (p->s < p->end && *p->s == ',') {
+                p->s++;
+                continue;
+            }
+            if (p->s < p->end && *p->s == close) {
+                p->s++, p->depth--;
+                return MM_OK;
+            }
+            return perr(p, obj ? "expected ',' or '}'" : "expected ',' or ']'");
+        }
+    }
+    if (lit(p, "true") || lit(p, "false") || lit(p, "null")) return MM_OK;
+    if (c == '-' || (c >= '0' && c <= '9')) {
+        const char *b = p->s;
+        while (p->s < p->end && strchr("+-0123456789.eE", *p->s))
+            p->s++;
+        char small[64], *e; /* strtod on a NUL-terminated copy, as parse_value reads it */
+        size_t n = (size_t)(p->s - b);
+        char *num = n < sizeof small ? small : malloc(n + 1);
+        if (!num) return mm_fail(MM_ERR_NOMEM, "JSON number of %zu bytes", n);
+        memcpy(num, b, n);
+        num[n] = 0;
+        (void)strtod(num, &e);
+        bool bad = *e != 0;
+        if (num != small) free(num);
+        return bad ? perr(p, "bad number") : MM_OK;
+    }
+    return perr(p, "unexpected character");
+}
+
+/* Does the key key[0..kl) name `want`, as mm_json_get's strcmp sees it (up to a NUL)? */
+static bool key_is(const char *key, size_t kl, const char *want) {
+    size_t wl = strlen(want);
+    return wl <= kl && !memcmp(key, want, wl) && (wl == kl || key[wl] == 0);
+}
+
+mm_err mm_json_members(const char *text, size_t n, const char *const *keys, size_t nkeys,
+                       mm_buf *out, bool *found) {
+    parser p = {.s = text, .end = text + n, .start = text};
+    bool seen[MM_JSON_MEMBERS_MAX] = {0}; /* the first of a repeated key counts, string or not */
+    if (nkeys > MM_JSON_MEMBERS_MAX)
+        return mm_fail(MM_ERR_ARG, "more than %d members", MM_JSON_MEMBERS_MAX);
+    for (size_t k = 0; k < nkeys; k++) {
+        found[k] = false;
+        mm_buf_clear(&out[k]);
+    }
+    skip_ws(&p);
+    if (p.s >= p.end || *p.s != '{') return perr(&p, "not a JSON object");
+    p.s++;
+    skip_ws(&p);
+    bool empty = p.s < p.end && *p.s == '}';
+    while (!empty) {
+        skip_ws(&p);
+        if (p.s >= p.end || *p.s != '"') return perr(&p, "expected a key");
+        const char *q, *key = p.s + 1;
+        bool escaped;
+        MM_TRY(string_end(&p, &q, &escaped));
+        size_t kl = (size_t)(q - key), k = nkeys;
+        char kbuf[256]; /* an escaped key ("t\u0065xt"), decoded: a wanted key fits */
+        if (escaped && kl < sizeof kbuf) {
+            p.s = key;
+            MM_TRY(decode_string(&p, q, true, kbuf, &kl));
+            key = kbuf;
+        } else if (escaped) { /* too long to be a wanted key: only checked */
+            p.s = key;
+            MM_TRY(check_escapes(&p, q));
+        }
+        if (!escaped || key == kbuf)
+            for (k = 0; k < nkeys; k++)
+                if (!seen[k] && key_is(key, kl, keys[k])) break;
+        if (k < nkeys) seen[k] = true;
+        p.s = q + 1;
+        skip_ws(&p);
+        if (p.s >= p.end || *p.s != ':') return perr(&p, "expected ':'");
+        p.s++;
+        skip_ws(&p);
+        if (k < nkeys && p.s < p.end && *p.s == '"') {
+            MM_TRY(string_end(&p, &q, &escaped));
+            p.s++;
+            MM_TRY(mm_buf_reserve(&out[k], (size_t)(q - p.s) + 1));
+            MM_TRY(decode_string(&p, q, escaped, out[k].data, &out[k].len));
+            found[k] = true;
+        } else
+            MM_TRY(skip_value(&p));
+        skip_ws(&p);
+        if (p.s < p.end && *p.s == ',') {
+            p.s++;
+            continue;
+        }
+        if (p.s < p.end && *p.s == '}') break;
+        return perr(&p, "expected ',' or '}'");
+    }
+    p.s++;
+    skip_ws(&p);
+    return p.s == p.end ? MM_OK : perr(&p, "trailing characters");
 }

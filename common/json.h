@@ -69,6 +69,17 @@ MM_API const mm_json *mm_json_at(const mm_json *arr, size_t i);
 MM_API const char *mm_json_get_str(const mm_json *obj, const char *key, const char *def);
 MM_API double mm_json_get_num(const mm_json *obj, const char *key, double def);
 
+/* The string members keys[0..nkeys) of the object text[0..n), without building a tree: each
+ * one found is decoded into out[k] (cleared first; NUL-terminated, its length in out[k].len)
+ * and found[k] set; every other value is skipped, its shape checked as mm_json_parse checks it
+ * (a line mm_json_parse refuses is refused here too).  A wanted key whose value is not a string
+ * is not found; of a repeated key the first counts.  Keys are at most 32 bytes.
+ * At most MM_JSON_MEMBERS_MAX keys.
+ * For readers that want a few fields of big records: a document's id and text. */
+#define MM_JSON_MEMBERS_MAX 8
+MM_API mm_err mm_json_members(const char *text, size_t n, const char *const *keys, size_t nkeys,
+                              mm_buf *out, bool *found);
+
 /* UTF-8 helpers. */
 MM_API bool mm_utf8_valid(const char *s, size_t n);
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if the byte starts no valid sequence. */

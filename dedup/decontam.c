@@ -6,10 +6,13 @@
  * With prefix hashes P(i) = P(i-1) * B + w[i], the hash of the k words ending at word i is
  * P(i) - P(i-k) * B^k: the scan keeps a ring of the last prefixes and gets every window in O(1).
  *
- * The scan.  Per word: one multiply-add for the prefix, two multiplies for the prefilter
- * position, and one test of three bits in one 64-bit word of a blocked Bloom filter with 8-16
- * bits per key (2 MB for all of ../shared/benchmarks; ~2% of clean words go on to probe the
- * table).
+ * The scan.  Per word: one multiply-add for the prefix, one bit of the vocabulary filter (is it
+ * a word of some benchmark text?  build_vocab), which extends or resets the run of benchmark
+ * words ending here, and two multiplies for the prefilter position.  Only a word ending a run
+ * of n benchmark words tests three bits in one 64-bit word of a blocked Bloom filter with 8-16
+ * bits per key (2 MB for all of ../shared/benchmarks; ~2% of the windows it sees go on to probe
+ * the table); only one ending a run of 3 tests the short texts' trigram filter.  Phase 1 has no
+ * branch that depends on the text (see the scan).
  * Short texts are found through a second, small bitmap over their last trigram: only when the
  * three words ending here end some short text are the lengths 3..n-1 probed.  A key hit is
  * verified word by word against the benchmark text before it counts, so a 64-bit collision can
@@ -69,6 +72,7 @@ void mm_decontam_free(mm_decontam *d) {
     free(d->ent);
     if (d->bits) mm_huge_free(d->bits, 8ull << (64 - d->bits_shift));
     if (d->tri) mm_huge_free(d->tri, 8ull << (64 - d->tri_shift));
+    if (d->vocab) mm_huge_free(d->vocab, 1ull << (64 - d->vocab_shift) >> 3);
     mm_buf_free(&d->arena);
     free(d);
 }
@@ -222,9 +226,10 @@ static mm_err alloc_bits(uint64_t nbits, uint64_t **bits, int *shift) {
 /* The prefilters are blocked Bloom filters: the top bits of a position pick one 64-bit word,
  * the next 18 bits three bits inside it, so a test is one memory access (which the scan
  * prefetches).  Sized at 8 bits per key rounded up to a power of two: the filter stays small
- * enough to live in cache next to the JSON parser and zstd (measured: 2 MB scans ~5% faster than
- * 4 MB in the whole command), and lets ~2.3% of clean windows through to the key table (one bit
- * per key at 16 bits per key let ~6% through).  shift = 64 - log2(words). */
+ * enough to live in cache next to the JSON reader and zstd, and lets ~2.3% of the windows it
+ * sees in clean text through to the key table.  (16 bits per key let 0.5% through but was no
+ * faster once the vocabulary filter kept two thirds of the words away from it.)
+ * shift = 64 - log2(words). */
 static inline uint64_t bloom_mask(uint64_t f, int shift) {
     return 1ull << (f >> (shift - 6) & 63) | 1ull << (f >> (shift - 12) & 63) |
            1ull << (f >> (shift - 18) & 63);
@@ -254,6 +259,49 @@ static mm_err build_tri(mm_decontam *d) {
     return MM_OK;
 }
 
+/* The vocabulary filter: one bit per word hash of every benchmark text (the top bits of the
+ * hash pick it).  A window of k document words can match only when all k are benchmark words,
+ * so the scan counts the run of consecutive words whose bit is set and looks at the n-gram
+ * filters only for words that end a run of 3 or more (a third of the words of English web
+ * text reach a run of 10).  The bitmap is built at 2 Mbit, then folded to about VOCAB_BITS bits
+ * per distinct word (32 KB for the 26,500 words of ../shared/benchmarks: ~10% of other words
+ * pass), so it stays in L1 beside the batch arrays. */
+#define VOCAB_BITS 8
+static mm_err build_vocab(mm_decontam *d) {
+    const int big_shift = 64 - 21;
+    uint64_t *big = mm_calloc((1u << 21) / 64, sizeof *big);
+    if (!big) return MM_ERR_NOMEM;
+    const uint8_t *ws, *we;
+    uint64_t w, set = 0;
+    for (size_t t = 0; t < d->ntexts; t++) {
+        if (!d->texts[t].used) continue;
+        mm_dedup_iter it;
+        mm_dedup_iter_init(&it, d->arena.data + d->texts[t].off, d->texts[t].len);
+        while (mm_dedup_iter_next(&it, &w, &ws, &we))
+            big[w >> big_shift >> 6] |= 1ull << (w >> big_shift & 63);
+    }
+    for (size_t k = 0; k < (1u << 21) / 64; k++)
+        set += (uint64_t)__builtin_popcountll(big[k]);
+    uint64_t nbits = pow2_at_least(set * VOCAB_BITS);
+    nbits = nbits < 4096 ? 4096 : nbits > (1u << 21) ? (1u << 21) : nbits;
+    d->vocab = mm_huge_alloc(nbits / 8);
+    if (!d->vocab) {
+        free(big);
+        return MM_ERR_NOMEM;
+    }
+    d->vocab_shift = 64 - log2u(nbits);
+    int fold = log2u((1u << 21) / nbits); /* a small bit covers 2^fold big ones */
+    for (uint64_t b = 0; b < (1u << 21); b++)
+        if (big[b >> 6] >> (b & 63) & 1) d->vocab[(b >> fold) >> 6] |= 1ull << ((b >> fold) & 63);
+    free(big);
+    return MM_OK;
+}
+
+static inline bool in_vocab(const mm_decontam *d, uint64_t w) {
+    uint64_t b = w >> d->vocab_shift;
+    return d->vocab[b >> 6] >> (b & 63) & 1;
+}
+
 mm_err mm_decontam_build(mm_decontam *d) {
     if (d->built) return MM_OK;
     uint64_t cap = pow2_at_least(d->npend * 2 < 1024 ? 1024 : d->npend * 2);
@@ -280,6 +328,7 @@ mm_err mm_decontam_build(mm_decontam *d) {
     d->pend = NULL;
     d->npend = d->cappend = 0;
     MM_TRY(build_tri(d));
+    MM_TRY(build_vocab(d));
     d->built = true;
     return MM_OK;
 }
@@ -332,6 +381,9 @@ size_t mm_decontam_scan(const mm_decontam *d, const char *text, size_t n, mm_dec
     mm_dedup_iter it;
     mm_dedup_iter_init(&it, text, n);
     uint64_t pref[RING], ring[RING], fpos[BATCH], w, P = 0, i = 0;
+    /* live[]: the words of a batch that end a run of 3 or more benchmark words, with the run's
+     * length and the n-gram filter position (0 for a run under N) */
+    uint32_t live[BATCH], runs[BATCH], run = 0;
     typedef struct cand_t {
         uint64_t key, word;
         uint32_t len;
@@ -347,21 +399,27 @@ size_t mm_decontam_scan(const mm_decontam *d, const char *text, size_t n, mm_dec
     for (;;) {
         /* phase 1: up to BATCH words; word number i (1-based) ends at prefix pref[i] */
         uint64_t first = i + 1;
-        size_t nb = 0;
+        size_t nb = 0, nlive = 0;
         while (nb < BATCH && mm_dedup_iter_next(&it, &w, &ws, &we)) {
             P = P * HB + w;
             i++;
             pref[i % RING] = P;
             ring[(i - 1) % RING] = w;
+            /* No branches here: whether a word is a benchmark word is a coin toss, and a
+             * mispredicted branch per word cost more than the filter reads it saved. */
+            run = (run + 1) & -(uint32_t)in_vocab(d, w);
             uint64_t f = i >= N ? filt_of(P - pref[(i - N) % RING] * Bn, N) : 0;
-            fpos[nb++] = f;
+            f = run >= N ? f : 0; /* bits[0]: a cached word; the test below drops it */
             __builtin_prefetch(&bits[f >> shift]);
+            live[nlive] = (uint32_t)nb, runs[nlive] = run, fpos[nlive] = f;
+            nlive += run >= 3; /* some window ending here is all benchmark words */
+            nb++;
         }
         if (!nb) break;
         /* phase 2: test the bitmaps; prefetch the table slot of every candidate */
         size_t nc = 0;
-        for (size_t j = 0; j < nb; j++) {
-            uint64_t k1 = first + j; /* 1-based word number */
+        for (size_t j = 0; j < nlive; j++) {
+            uint64_t k1 = first + live[j]; /* 1-based word number */
             if (nc + per_word > CANDS) { /* full (only with a large n): probe what we have */
                 for (size_t c = 0; c < nc; c++) {
                     nout = probe(d, cand[c].key, cand[c].len, ring, cand[c].word - 1, out, nout, cap);
@@ -369,14 +427,14 @@ size_t mm_decontam_scan(const mm_decontam *d, const char *text, size_t n, mm_dec
                 }
                 nc = 0;
             }
-            if (k1 >= N && bit_get(bits, shift, fpos[j])) {
+            if ((runs[j] >= N) & bit_get(bits, shift, fpos[j])) { /* rarely true */
                 uint64_t key = key_of(pref[k1 % RING] - pref[(k1 - N) % RING] * Bn, N);
                 __builtin_prefetch(&d->keys[key & d->mask]);
                 cand[nc++] = (cand_t){key, k1, (uint32_t)N};
             }
-            if (lens && k1 >= 3 &&
+            if (lens &&
                 bit_get(tri, tshift, filt_of(pref[k1 % RING] - pref[(k1 - 3) % RING] * B3, 3))) {
-                for (uint64_t k = 3; k < N && k <= k1; k++) {
+                for (uint64_t k = 3; k < N && k <= runs[j]; k++) {
                     if (!(lens >> k & 1)) continue;
                     uint64_t h = pref[k1 % RING] - pref[(k1 - k) % RING] * d->powB[k];
                     if (!bit_get(bits, shift, filt_of(h, k))) continue;
@@ -438,5 +496,6 @@ uint64_t mm_decontam_keys(const mm_decontam *d) { return d->nkeys; }
 uint64_t mm_decontam_bytes(const mm_decontam *d) {
     return d->arena.cap + d->ntexts * sizeof *d->texts + d->nent * sizeof *d->ent +
            (d->mask + 1) * 12 + (d->bits ? 8ull << (64 - d->bits_shift) : 0) +
-           (d->tri ? 8ull << (64 - d->tri_shift) : 0);
+           (d->tri ? 8ull << (64 - d->tri_shift) : 0) +
+           (d->vocab ? 1ull << (64 - d->vocab_shift) >> 3 : 0);
 }

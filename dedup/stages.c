@@ -481,11 +481,7 @@ static mm_err params_write(const char *path, const mm_minhash_params *p) {
     }
     if (!e) e = mm_jw_obj_end(&w);
     if (!e) e = mm_buf_putc(&b, '\n');
-    mm_out *o = NULL;
-    if (!e) e = mm_out_open(path, 0, &o);
-    if (!e) e = mm_out_write(o, b.data, b.len);
-    if (!e) e = mm_out_commit(o), o = NULL;
-    mm_out_abort(o);
+    if (!e) e = mm_out_file(path, 0, b.data, b.len);
     mm_buf_free(&b);
     return e;
 }

@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 
 #include "classifier/classifier.h"
-#include "common/doc.h"
 #include "common/io.h"
 #include "common/pool.h"
 #include "common/json.h"
@@ -39,6 +38,9 @@ static void usage_train(FILE *f) {
         "Usage: mathmine classify train --pos P... --neg N... -o model.bin [options]\n\n"
         "  --pos P...            positive inputs (several paths may follow one --pos)\n"
         "  --neg N...            negative inputs\n"
+        "  --pos-inputs FILE     more positive inputs, one path per line (.gz/.zst lists\n"
+        "                        allowed, '#' comments; repeatable); after those of --pos\n"
+        "  --neg-inputs FILE     the same for negatives\n"
         "  -o, --out PATH        the model (.bin), written atomically (alias --output)\n"
         "  --neg-sample K        draw K negatives uniformly from the negative inputs (0 = all)\n"
         "  --pos-sample K        the same for positives (0 = all)\n"
@@ -58,17 +60,32 @@ static void usage_train(FILE *f) {
 }
 
 /* Collect the non-option arguments after argv[*i] into list; *i ends on the last one taken. */
+static void push_path(const char ***list, size_t *n, const char *path) {
+    *list = realloc(*list, (*n + 1) * sizeof **list);
+    if (!*list) cli_die(CMD, mm_fail(MM_ERR_NOMEM, "out of memory"));
+    (*list)[(*n)++] = path;
+}
+
 static void take_paths(int argc, char **argv, int *i, const char ***list, size_t *n) {
-    while (*i + 1 < argc && (argv[*i + 1][0] != '-' || !strcmp(argv[*i + 1], "-"))) {
-        *list = realloc(*list, (*n + 1) * sizeof **list);
-        if (!*list) cli_die(CMD, mm_fail(MM_ERR_NOMEM, "out of memory"));
-        (*list)[(*n)++] = argv[++*i];
-    }
+    while (*i + 1 < argc && (argv[*i + 1][0] != '-' || !strcmp(argv[*i + 1], "-")))
+        push_path(list, n, argv[++*i]);
 }
 
 static const char *need(int argc, char **argv, int *i) {
     if (*i + 1 >= argc) cli_usage_error(CMD, "%s needs a value", argv[*i]);
     return argv[++*i];
+}
+
+/* --pos-inputs / --neg-inputs FILE: the paths listed in FILE (one a line, .gz/.zst lists
+ * decompressed, '#' comments: the reader of --inputs) are read into *lists, then appended by
+ * add_listed after the ones given as arguments. */
+static void read_list(const char *file, mm_inputs *lists) {
+    mm_err e = mm_inputs_read(lists, file, NULL);
+    if (e != MM_OK) cli_die(CMD, e);
+}
+
+static void add_listed(const mm_inputs *lists, const char ***list, size_t *n) {
+    for (size_t k = 0; k < lists->n; k++) push_path(list, n, lists->v[k]);
 }
 
 static bool is(const char *a, const char *l1, const char *l2) {
@@ -139,11 +156,14 @@ static int do_train(int argc, char **argv) {
     mm_ft_quant_opts_default(&q);
     const char **pos = NULL, **neg = NULL, *out = NULL, *stats = NULL;
     size_t npos = 0, nneg = 0;
+    mm_inputs pos_lists = {0}, neg_lists = {0};
     bool quantize = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--pos")) take_paths(argc, argv, &i, &pos, &npos);
         else if (!strcmp(a, "--neg")) take_paths(argc, argv, &i, &neg, &nneg);
+        else if (!strcmp(a, "--pos-inputs")) read_list(need(argc, argv, &i), &pos_lists);
+        else if (!strcmp(a, "--neg-inputs")) read_list(need(argc, argv, &i), &neg_lists);
         else if (cli_is_out(a)) out = need(argc, argv, &i);
         else if (!strcmp(a, "--neg-sample"))
             o.neg_sample = (uint64_t)cli_parse_int(CMD, a, need(argc, argv, &i), 0, 1LL << 40);
@@ -160,7 +180,9 @@ static int do_train(int argc, char **argv) {
         else cli_usage_error(CMD, "train: unknown option '%s'", a);
     }
     if (!out) cli_usage_error(CMD, "train: -o model.bin is required");
-    if (!npos || !nneg) cli_usage_error(CMD, "train: needs --pos and --neg inputs");
+    add_listed(&pos_lists, &pos, &npos);
+    add_listed(&neg_lists, &neg, &nneg);
+    if (!npos || !nneg) cli_usage_error(CMD, "train: needs --pos and --neg inputs (or --pos-inputs, --neg-inputs)");
     mm_clf_train_report rep;
     o.stop = &cli_interrupted;
     mm_err e = mm_clf_train_files(pos, npos, neg, nneg, &o, out, &rep);
@@ -210,6 +232,8 @@ static int do_train(int argc, char **argv) {
     }
     free(pos);
     free(neg);
+    mm_inputs_free(&pos_lists);
+    mm_inputs_free(&neg_lists);
     return CLI_EXIT_OK;
 }
 
@@ -532,55 +556,6 @@ static int do_normalize(int argc, char **argv) {
 
 /* ---- eval ------------------------------------------------------------------------------------- */
 
-typedef struct fvec {
-    float *v;
-    size_t n, cap;
-} fvec;
-
-static void fvec_push(fvec *f, float x) {
-    if (f->n == f->cap) {
-        f->cap = f->cap ? f->cap * 2 : 1024;
-        f->v = realloc(f->v, f->cap * sizeof *f->v);
-        if (!f->v) cli_die(CMD, mm_fail(MM_ERR_NOMEM, "out of memory"));
-    }
-    f->v[f->n++] = x;
-}
-
-static bool is_shard_path(const char *p) {
-    size_t n = strlen(p);
-    return (n > 6 && !strcmp(p + n - 6, ".jsonl")) || (n > 10 && !strcmp(p + n - 10, ".jsonl.zst"));
-}
-
-static void score_inputs(mm_clf_ctx *c, const char **paths, size_t n, fvec *out, uint64_t *bad) {
-    for (size_t i = 0; i < n; i++) {
-        mm_err e = MM_OK;
-        if (is_shard_path(paths[i])) {
-            mm_doc_reader *r;
-            if ((e = mm_doc_reader_open(paths[i], &r)) != MM_OK) cli_die(CMD, e);
-            mm_doc d;
-            int k;
-            while ((k = mm_doc_reader_next(r, &d, &e)) != 0 && e == MM_OK)
-                if (k > 0) fvec_push(out, mm_clf_score_text(c, d.text, d.text_len));
-            *bad += mm_doc_reader_bad(r);
-            mm_doc_reader_close(r);
-        } else {
-            mm_lines *r;
-            if ((e = mm_lines_open(paths[i], 64u << 20, &r)) != MM_OK) cli_die(CMD, e);
-            const char *line;
-            size_t len;
-            while (mm_lines_next(r, &line, &len, &e) == 1) {
-                while (len >= 9 && !memcmp(line, "__label__", 9)) {
-                    while (len && *line != ' ' && *line != '\t') line++, len--;
-                    while (len && (*line == ' ' || *line == '\t')) line++, len--;
-                }
-                if (len) fvec_push(out, mm_clf_score_text(c, line, len));
-            }
-            mm_lines_close(r);
-        }
-        if (e != MM_OK) cli_die(CMD, e);
-    }
-}
-
 static int do_eval(int argc, char **argv) {
     if (cli_wants_help(argc, argv)) {
         printf("Usage: mathmine classify eval --model M --pos P... --neg N... [options]\n\n"
@@ -590,6 +565,8 @@ static int do_eval(int argc, char **argv) {
                "  --target-precision P  (0.9)\n"
                "  --svg FILE            the PR curve as SVG\n"
                "  --stats FILE          all of it as JSON\n"
+               "  --pos-inputs FILE, --neg-inputs FILE   more inputs, one path per line (.gz/.zst\n"
+               "                        lists allowed, '#' comments; repeatable), after --pos/--neg\n"
                "  --label L, --max-bytes N, --load MODE   as for score\n");
         return CLI_EXIT_OK;
     }
@@ -598,28 +575,39 @@ static int do_eval(int argc, char **argv) {
     const char *model = NULL, **pos = NULL, **neg = NULL, *svg = NULL, *stats = NULL;
     const char *thr_list = "0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9";
     size_t npos = 0, nneg = 0;
+    mm_inputs pos_lists = {0}, neg_lists = {0};
     double target = 0.9;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (scorer_option(argc, argv, &i, &so, &model)) continue;
         else if (!strcmp(a, "--pos")) take_paths(argc, argv, &i, &pos, &npos);
         else if (!strcmp(a, "--neg")) take_paths(argc, argv, &i, &neg, &nneg);
+        else if (!strcmp(a, "--pos-inputs")) read_list(need(argc, argv, &i), &pos_lists);
+        else if (!strcmp(a, "--neg-inputs")) read_list(need(argc, argv, &i), &neg_lists);
         else if (!strcmp(a, "--thresholds")) thr_list = need(argc, argv, &i);
         else if (!strcmp(a, "--target-precision")) target = cli_parse_double(CMD, a, need(argc, argv, &i), 0, 1);
         else if (!strcmp(a, "--svg")) svg = need(argc, argv, &i);
         else if (!strcmp(a, "--stats")) stats = need(argc, argv, &i);
         else cli_usage_error(CMD, "eval: unknown option '%s'", a);
     }
-    if (!npos || !nneg) cli_usage_error(CMD, "eval: needs --pos and --neg inputs");
+    add_listed(&pos_lists, &pos, &npos);
+    add_listed(&neg_lists, &neg, &nneg);
+    if (!npos || !nneg) cli_usage_error(CMD, "eval: needs --pos and --neg inputs (or --pos-inputs, --neg-inputs)");
     decide_load(&so, model, pos, npos);
     mm_clf_scorer *s = open_scorer(model, &so, NULL);
     mm_clf_ctx *c;
     mm_err e = mm_clf_ctx_create(s, &c);
     if (e != MM_OK) cli_die(CMD, e);
-    fvec P = {0}, N = {0};
+    struct {
+        float *v;
+        size_t n;
+    } P = {0}, N = {0};
     uint64_t bad = 0;
-    score_inputs(c, pos, npos, &P, &bad);
-    score_inputs(c, neg, nneg, &N, &bad);
+    e = mm_clf_score_inputs(c, pos, npos, &cli_interrupted, &P.v, &P.n, &bad);
+    if (e == MM_OK) e = mm_clf_score_inputs(c, neg, nneg, &cli_interrupted, &N.v, &N.n, &bad);
+    if (e != MM_OK) cli_die(CMD, e);
+    if (bad)
+        cli_warn(CMD, "eval: %llu broken or overlong input lines skipped", (unsigned long long)bad);
     if (!P.n || !N.n) cli_die(CMD, mm_fail(MM_ERR_ARG, "one-class evaluation data: %zu positive, %zu negative documents", P.n, N.n));
     double auc = mm_clf_roc_auc(P.v, P.n, N.v, N.n);
     mm_buf b = {0};
@@ -665,6 +653,8 @@ static int do_eval(int argc, char **argv) {
     if (stats) cli_write_stats(CMD, stats, &b);
     mm_buf_free(&b);
     free(P.v), free(N.v), free(pos), free(neg);
+    mm_inputs_free(&pos_lists);
+    mm_inputs_free(&neg_lists);
     mm_clf_ctx_free(c);
     mm_clf_scorer_close(s);
     return CLI_EXIT_OK;

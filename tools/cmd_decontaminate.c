@@ -142,6 +142,7 @@ static mm_err do_shard(void *ctx, size_t i, int worker) {
     mm_attrs *skip = NULL;
     mm_buf ap = {0}, why = {0};
     mm_err e = mm_doc_reader_open(s->path, &r);
+    if (!e) mm_doc_reader_light(r); /* id, text, url and the raw line are all it needs */
     if (!e && j->attrs) e = mm_attrs_load(&j->out_dir, 1, s->path, MM_ATTR_CONTAMINATED, &skip);
     if (!e && j->attrs) e = mm_attr_path(j->out_dir, s->path, MM_ATTR_CONTAMINATED, &ap);
     if (!e && j->attrs) e = mm_attr_writer_open(ap.data, MM_ATTR_CONTAMINATED, &aw);
@@ -341,17 +342,6 @@ static mm_err build_report(mm_buf *out, const mm_decontam *d, shard *sh, size_t 
     return e;
 }
 
-static mm_err write_file(const char *path, const void *data, size_t n, int level) {
-    mm_out *o;
-    MM_TRY(mm_out_open(path, level, &o));
-    mm_err e = mm_out_write(o, data, n);
-    if (e) {
-        mm_out_abort(o);
-        return e;
-    }
-    return mm_out_commit(o);
-}
-
 static uint64_t max_rss_kb(void) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -473,10 +463,12 @@ int cmd_decontaminate(int argc, char **argv) {
         if ((e = mm_mkdirs(rm_path))) cli_die(CMD, e);
         snprintf(rm_path, sizeof rm_path, "%s/removed/removed%s.jsonl.zst", out_dir, task_sfx);
     }
-    if (rm_path[0] && (e = write_file(rm_path, all.data ? all.data : "", all.len, 3))) cli_die(CMD, e);
+    if (rm_path[0] && (e = mm_out_file(rm_path, 3, all.data ? all.data : "", all.len)))
+        cli_die(CMD, e);
     mm_buf rep = {0};
     if ((e = build_report(&rep, d, sh, ns, n, load_s, scan_s, max_rss_kb()))) cli_die(CMD, e);
-    if ((e = mm_buf_putc(&rep, '\n')) || (e = write_file(report, rep.data, rep.len, 0))) cli_die(CMD, e);
+    if ((e = mm_buf_putc(&rep, '\n')) || (e = mm_out_file(report, 0, rep.data, rep.len)))
+        cli_die(CMD, e);
 
     uint64_t in = 0, rm = 0, bad = 0, bytes = 0, skipped = 0;
     double scan_time = 0, read_time = 0, cpu = 0;

@@ -1,6 +1,8 @@
 /* Fuzz the JSON reader (common/json.c): no crash on any input, and what it reads survives a
  * write and a second read: write(read(write(read(x)))) == write(read(x)).  Strings cover the
- * 16-byte scan for quotes and backslashes, every escape, and invalid UTF-8 (written as U+FFFD). */
+ * 16-byte scan for quotes and backslashes, every escape, and invalid UTF-8 (written as U+FFFD).
+ * mm_json_members (no tree) accepts exactly the objects the tree parser accepts and reads the
+ * same strings for the keys it is asked for. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,8 +51,30 @@ static bool cycle(const char *text, size_t n, mm_buf *out) {
     return true;
 }
 
+static void members_agree(const char *text, size_t n) {
+    static const char *const keys[2] = {"text", "id"};
+    mm_buf out[2] = {{0}};
+    bool found[2];
+    mm_err e = mm_json_members(text, n, keys, 2, out, found);
+    mm_json_doc *d;
+    mm_json *r;
+    mm_err te = mm_json_parse(text, n, &d, &r);
+    bool obj = te == MM_OK && r->type == MM_JSON_OBJ;
+    if ((e == MM_OK) != obj) abort();
+    for (int k = 0; obj && k < 2; k++) {
+        const mm_json *v = mm_json_get(r, keys[k]);
+        bool str = v && v->type == MM_JSON_STR;
+        if (found[k] != str) abort();
+        if (str && (out[k].len != v->len || memcmp(out[k].data, v->str, v->len))) abort();
+    }
+    if (te == MM_OK) mm_json_doc_free(d);
+    mm_buf_free(&out[0]);
+    mm_buf_free(&out[1]);
+}
+
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     mm_buf a = {0}, b = {0};
+    members_agree((const char *)data, size);
     if (cycle((const char *)data, size, &a)) {
         if (!cycle(a.data ? a.data : "", a.len, &b)) abort(); /* what we wrote must read */
         if (a.len != b.len || memcmp(a.data, b.data, a.len)) abort();

@@ -42,6 +42,18 @@ if [ -n "$auc" ] && awk -v a="$auc" 'BEGIN{exit !(a >= 0.95)}'; then ok "held-ou
 check ".ftz written by --quantize" test -s "$T/m.ftz"
 check "train --stats JSON" grep -q '"valid_roc_auc"' "$T/train.json"
 
+# ---- positives and negatives from list files (--pos-inputs/--neg-inputs: the --inputs reader) ----
+printf '# positives\n%s\n\n' "$T/pos.ft" | gzip > "$T/pos.list.gz"
+echo "$T/neg.txt" > "$T/neg.list"
+check "train --pos-inputs (gzipped, a comment) --neg-inputs" \
+  bash -c "'$MM' classify train --pos '$T/pos.txt' --pos-inputs '$T/pos.list.gz' --neg-inputs '$T/neg.list' -o '$T/m_list.bin' $OPTS --valid-frac 0.2 > '$T/train_list.out'"
+check "the same model as from the arguments" cmp "$T/m.bin" "$T/m_list.bin"
+same "the same held-out metrics" "$(cat "$T/train_list.out")" "$(cat "$T/train.out")"
+expect_fail_list() { "$MM" classify train --pos "$T/pos.txt" --neg-inputs "$T/no-such.list" -o "$T/x.bin" $OPTS >/dev/null 2>"$T/list.err"; echo $?; }
+same "a missing list file fails (exit 1)" "$(expect_fail_list)" "1"
+check "and names it" grep -q "no-such.list" "$T/list.err"
+check "--pos-inputs in train --help" bash -c "'$MM' classify train --help | grep -q -- --pos-inputs && '$MM' classify eval --help | grep -q -- --neg-inputs"
+
 # ---- our scorer == the fasttext command ----
 cat "$T/pos_test.txt" "$T/neg_test.txt" | "$MM" classify normalize > "$T/norm.txt"
 printf 'zzzunknownword\n\n' >> "$T/norm.txt"
@@ -85,6 +97,9 @@ good=$(awk -F'\t' '$1 < "d100" && $2 > 0.5' "$T/scores/docs.scores.tsv" | wc -l)
 check "eval" bash -c "'$MM' classify eval --model '$T/m.bin' --pos '$T/pos_test.txt' --neg '$T/neg_test.txt' --svg '$T/pr.svg' --stats '$T/eval.json' --target-precision 0.95 > '$T/eval.out'"
 check "eval prints ROC-AUC and the threshold for the target" bash -c "grep -q roc_auc '$T/eval.out' && grep -q 'target precision' '$T/eval.out'"
 check "PR curve SVG" grep -q '<svg' "$T/pr.svg"
+echo "$T/pos_test.txt" > "$T/pos_test.list"; echo "$T/neg_test.txt" | zstd -q > "$T/neg_test.list.zst"
+check "eval --pos-inputs --neg-inputs (a .zst list)" bash -c "'$MM' classify eval --model '$T/m.bin' --pos-inputs '$T/pos_test.list' --neg-inputs '$T/neg_test.list.zst' --target-precision 0.95 > '$T/eval_list.out'"
+same "eval from lists = eval from arguments" "$(cat "$T/eval_list.out")" "$(cat "$T/eval.out")"
 auc=$($PY -c "import json;print(json.load(open('$T/eval.json'))['roc_auc'])")
 awk -v a="$auc" 'BEGIN{exit !(a >= 0.95)}' && ok "eval ROC-AUC $auc" || fail "eval ROC-AUC $auc"
 

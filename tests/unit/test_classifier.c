@@ -330,6 +330,52 @@ TEST(score_shard_and_select) {
     mm_clf_scorer_close(s);
 }
 
+/* The classifier's input reader (train and eval): shard texts, text lines, fastText labels
+ * dropped, a broken shard line counted; and eval's scores of them through one scorer equal the
+ * scorer's own score of each text. */
+static mm_err collect(void *arg, const char *text, size_t n) {
+    mm_buf *b = arg;
+    MM_TRY(mm_buf_append(b, text, n));
+    return mm_buf_putc(b, '|');
+}
+
+TEST(read_and_score_inputs) {
+    FILE *f = fopen(tmp("in.jsonl"), "w");
+    fprintf(
+        f,
+        "{\"id\":\"a\",\"text\":\"one\\ntwo\"}\n{\"id\":\"x\",\"text\":\n{\"text\":\"three\"}\n");
+    fclose(f);
+    f = fopen(tmp("in.txt"), "w");
+    fprintf(f, "__label__math __label__x four five\n\nsix\n");
+    fclose(f);
+    const char *paths[2] = {tmp("in.jsonl"), tmp("in.txt")};
+    mm_buf b = {0};
+    uint64_t bad = 0;
+    CHECK_EQ_INT(mm_clf_read_inputs(paths, 2, collect, &b, &bad), MM_OK);
+    CHECK_EQ_INT(mm_buf_putc(&b, 0), MM_OK);
+    CHECK_STR(b.data, "one\ntwo|three|four five||six|");
+    CHECK_EQ_INT(bad, 1);
+    mm_buf_free(&b);
+    if (!have_data) return;
+    mm_clf_scorer *s;
+    mm_clf_ctx *c;
+    CHECK_EQ_INT(mm_clf_scorer_open(tmp("m.bin"), NULL, &s), MM_OK);
+    CHECK_EQ_INT(mm_clf_ctx_create(s, &c), MM_OK);
+    float *v = NULL;
+    size_t n = 0;
+    bad = 0;
+    CHECK_EQ_INT(mm_clf_score_inputs(c, paths, 2, NULL, &v, &n, &bad), MM_OK);
+    CHECK_EQ_INT(n, 4); /* the empty line is not a document */
+    CHECK(v && v[0] == mm_clf_score_text(c, "one\ntwo", 7) &&
+          v[3] == mm_clf_score_text(c, "six", 3));
+    volatile int stop = 1;
+    free(v);
+    CHECK_EQ_INT(mm_clf_score_inputs(c, paths, 2, &stop, &v, &n, &bad), MM_ERR_IO);
+    CHECK(v == NULL && n == 0);
+    mm_clf_ctx_free(c);
+    mm_clf_scorer_close(s);
+}
+
 int main(void) {
     test_prog_ = "test_classifier";
     snprintf(tmpdir, sizeof tmpdir, "%s/mm_clf_%d", test_tmpdir(), (int)getpid());
@@ -342,6 +388,7 @@ int main(void) {
     RUN(bad_training_data);
     RUN(eval_metrics);
     RUN(score_shard_and_select);
+    RUN(read_and_score_inputs);
     char cmd[1100];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) printf("  (could not remove %s)\n", tmpdir);

@@ -129,6 +129,68 @@ TEST(json_parse_errors_name_offset) {
     CHECK_EQ_INT(mm_json_parse(deep, sizeof deep, &d, &r), MM_ERR_FORMAT);
 }
 
+/* mm_json_members against the tree: the same strings for the wanted keys, and a refusal exactly
+ * where mm_json_parse refuses. */
+static void members_like_tree(const char *line) {
+    static const char *const keys[3] = {"id", "text", "url"};
+    mm_buf out[3] = {{0}};
+    bool found[3];
+    mm_err e = mm_json_members(line, strlen(line), keys, 3, out, found);
+    mm_json_doc *doc = NULL;
+    mm_json *root = NULL;
+    mm_err te = mm_json_parse(line, strlen(line), &doc, &root);
+    if (te == MM_OK && root->type != MM_JSON_OBJ) te = MM_ERR_FORMAT;
+    if ((e == MM_OK) != (te == MM_OK)) printf("  members %d, tree %d: %s\n", e, te, line);
+    CHECK_EQ_INT(e == MM_OK, te == MM_OK);
+    for (int k = 0; e == MM_OK && te == MM_OK && k < 3; k++) {
+        const mm_json *v = mm_json_get(root, keys[k]);
+        bool str = v && v->type == MM_JSON_STR;
+        CHECK_EQ_INT(found[k], str);
+        if (str && found[k]) {
+            CHECK_EQ_INT(out[k].len, v->len);
+            CHECK(!memcmp(out[k].data, v->str, v->len) && out[k].data[v->len] == 0);
+        }
+    }
+    mm_json_doc_free(doc);
+    for (int k = 0; k < 3; k++)
+        mm_buf_free(&out[k]);
+}
+
+TEST(json_members_like_tree) {
+    const char *lines[] = {
+        "{\"id\":\"a\",\"text\":\"x\\ny \\u00e9 \\ud83d\\ude00 \\\"q\\\"\",\"url\":\"u\"}",
+        " { \"math\" : {\"inline\": 1, \"l\": [1, 2.5e3, -3, true, false, null, {\"a\": \"}\"}]},"
+        " \"text\" : \"plain\" , \"id\": \"z\" } ",
+        "{\"text\":\"first\",\"text\":\"second\"}",
+        "{\"text\":1,\"text\":\"second\"}",
+        "{\"t\\u0065xt\":\"escaped key\"}",
+        "{\"text\":\"\"}",
+        "{}",
+        "[1, 2]",
+        "\"text\"",
+        "{\"text\":\"unterminated}",
+        "{\"text\":\"bad escape \\q\"}",
+        "{\"text\":\"short \\u12\"}",
+        "{\"text\":\"x\"} trailing",
+        "{\"text\":\"x\",}",
+        "{\"n\": 1.2.3, \"text\":\"x\"}",
+        "{\"n\": tru, \"text\":\"x\"}",
+        "{\"a\": [1, 2, \"text\":\"x\"}",
+        "{\"a\" 1}",
+        "{\"id\":\"only id\"}",
+    };
+    for (size_t i = 0; i < sizeof lines / sizeof *lines; i++)
+        members_like_tree(lines[i]);
+    /* every prefix of a good line: refused or accepted as the tree does */
+    const char *good = lines[1];
+    char cut[512];
+    for (size_t n = 0; n < strlen(good); n++) {
+        memcpy(cut, good, n);
+        cut[n] = 0;
+        members_like_tree(cut);
+    }
+}
+
 TEST(jw_builds_valid_json) {
     mm_buf b = {0};
     mm_jw w;
@@ -269,6 +331,20 @@ TEST(lines_skip_overlong) {
     unlink(path);
 }
 
+/* After the first document of doc_roundtrip_and_bad_lines: two broken lines named and
+ * counted, one more document, the end. */
+static void rest_of_docs(mm_doc_reader *r) {
+    mm_doc got;
+    mm_err e;
+    CHECK_EQ_INT(mm_doc_reader_next(r, &got, &e), -1);
+    CHECK(strstr(mm_error_detail(), "line 2") != NULL);
+    CHECK_EQ_INT(mm_doc_reader_next(r, &got, &e), -1);
+    CHECK_EQ_INT(mm_doc_reader_next(r, &got, &e), 1);
+    CHECK_EQ_INT(mm_doc_reader_next(r, &got, &e), 0);
+    CHECK_EQ_INT(mm_doc_reader_bad(r), 2);
+    mm_doc_reader_close(r);
+}
+
 TEST(doc_roundtrip_and_bad_lines) {
     char path[512];
     snprintf(path, sizeof path, "%s/mm_docs_%d.jsonl", test_tmpdir(), (int)getpid());
@@ -299,13 +375,18 @@ TEST(doc_roundtrip_and_bad_lines) {
     CHECK_STR(got.url, "http://a.b/c");
     CHECK_EQ_INT(got.warc_offset, 42);
     CHECK_STR(got.math_json, "{\"inline\":1}");
-    CHECK_EQ_INT(mm_doc_reader_next(r, &got, &e), -1);
-    CHECK(strstr(mm_error_detail(), "line 2") != NULL);
-    CHECK_EQ_INT(mm_doc_reader_next(r, &got, &e), -1);
+    rest_of_docs(r);
+    /* the light reader: id, text, url and the raw line; the same lines refused */
+    CHECK_EQ_INT(mm_doc_reader_open(path, &r), MM_OK);
+    mm_doc_reader_light(r);
     CHECK_EQ_INT(mm_doc_reader_next(r, &got, &e), 1);
-    CHECK_EQ_INT(mm_doc_reader_next(r, &got, &e), 0);
-    CHECK_EQ_INT(mm_doc_reader_bad(r), 2);
-    mm_doc_reader_close(r);
+    CHECK_STR(got.text, d.text);
+    CHECK_EQ_INT(got.text_len, d.text_len);
+    CHECK_STR(got.id, "0001");
+    CHECK_STR(got.url, "http://a.b/c");
+    CHECK_STR(got.host, "");
+    CHECK(got.raw_len > 0 && got.raw[0] == '{' && got.raw[got.raw_len - 1] == '}');
+    rest_of_docs(r);
     mm_buf_free(&b);
     unlink(path);
 }
@@ -441,6 +522,7 @@ int main(void) {
     RUN(json_parse_roundtrip);
     RUN(json_parse_string_pieces);
     RUN(json_parse_errors_name_offset);
+    RUN(json_members_like_tree);
     RUN(jw_builds_valid_json);
     RUN(zst_lines_roundtrip_and_atomic);
     RUN(lines_skip_overlong);

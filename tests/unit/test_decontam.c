@@ -416,6 +416,87 @@ TEST(fast_words_equal_reference) {
     test_articles_free(&pg);
 }
 
+/* The scan against a plain reference: every window of a document's words compared with every
+ * n-gram and every short text, word hash by word hash.  Documents mix benchmark words with
+ * others, so runs of benchmark words (the vocabulary filter) start and break everywhere, and
+ * carry pasted pieces of the texts; the set of texts found must be the same. */
+static bool ref_has(const uint64_t *doc, size_t m, const uint64_t *t, size_t k, size_t len) {
+    for (size_t s = 0; s + len <= k; s++)
+        for (size_t p = 0; p + len <= m; p++)
+            if (!memcmp(doc + p, t + s, len * sizeof *t)) return true;
+    return false;
+}
+
+TEST(scan_equals_reference) {
+    static const char *vocab[] = {"apples", "bought",  "chickens", "dollars", "eggs",    "farmer",
+                                  "gives",  "half",    "items",    "joins",   "kept",    "left",
+                                  "more",   "numbers", "oranges",  "pays",    "quarter", "sells"};
+    static const char *other[] = {"zebra", "xylophone", "quokka", "yonder", "vortex"};
+    enum { NV = sizeof vocab / sizeof *vocab, NO = sizeof other / sizeof *other, NT = 40 };
+    mm_rng r;
+    mm_rng_seed(&r, seed_);
+    mm_decontam *d;
+    CHECK_EQ_INT(mm_decontam_create(10, &d), MM_OK);
+    uint64_t tw[NT][24];
+    size_t tk[NT], tv[NT][24]; /* each text's words: hashes, vocabulary indices */
+    mm_buf t = {0}, doc = {0};
+    for (int i = 0; i < NT; i++) {
+        tk[i] = 3 + mm_rng_next(&r) % 22;
+        mm_buf_clear(&t);
+        for (size_t j = 0; j < tk[i]; j++) {
+            tv[i][j] = mm_rng_next(&r) % NV;
+            mm_buf_printf(&t, "%s ", vocab[tv[i][j]]);
+        }
+        mm_dedup_words(t.data, t.len, tw[i], 24);
+        mm_decontam_add_text(d, "t", t.data, t.len);
+    }
+    CHECK_EQ_INT(mm_decontam_build(d), MM_OK);
+    uint64_t dw[1024];
+    long found = 0, docs = 300;
+    for (long n = 0; n < docs; n++) {
+        mm_buf_clear(&doc);
+        size_t m = 20 + mm_rng_next(&r) % 200;
+        for (size_t j = 0; j < m; j++) {
+            if (mm_rng_uniform(&r) < 0.02) { /* a piece of a text, or all of it */
+                int i = (int)(mm_rng_next(&r) % NT);
+                size_t len = 3 + mm_rng_next(&r) % 12, s;
+                if (len > tk[i]) len = tk[i];
+                s = mm_rng_next(&r) % (tk[i] - len + 1);
+                for (size_t q = 0; q < len; q++)
+                    mm_buf_printf(&doc, "%s, ", vocab[tv[i][s + q]]);
+            }
+            const char *word = mm_rng_uniform(&r) < 0.7 ? vocab[mm_rng_next(&r) % NV]
+                                                        : other[mm_rng_next(&r) % NO];
+            mm_buf_printf(&doc, j % 7 ? "%s " : "%s. ", word);
+        }
+        size_t dn = mm_dedup_words(doc.data, doc.len, dw, 1024);
+        CHECK(dn <= 1024); /* at most ~300 words */
+        mm_decontam_match got[64];
+        size_t ng = mm_decontam_scan(d, doc.data, doc.len, got, 64);
+        bool want[NT] = {0}, have[NT] = {0};
+        size_t nwant = 0;
+        for (int i = 0; i < NT; i++) {
+            want[i] = ref_has(dw, dn, tw[i], tk[i], tk[i] < 10 ? tk[i] : 10);
+            nwant += want[i];
+        }
+        for (size_t g = 0; g < ng; g++)
+            have[got[g].text] = true;
+        bool same = ng == nwant;
+        for (int i = 0; i < NT; i++)
+            same = same && want[i] == have[i];
+        if (!same)
+            printf("  doc %ld (seed %llu): scan found %zu texts, the reference %zu\n", n,
+                   (unsigned long long)seed_, ng, nwant);
+        CHECK(same);
+        found += ng > 0;
+    }
+    printf("  %ld of %ld documents contaminated, every one as the reference says\n", found, docs);
+    CHECK(found > 10 && found < docs); /* both kinds were tried */
+    mm_buf_free(&t);
+    mm_buf_free(&doc);
+    mm_decontam_free(d);
+}
+
 int main(void) {
     test_prog_ = "test_decontam";
     seed_ = test_seed();
@@ -426,5 +507,6 @@ int main(void) {
     RUN(short_math_only_whole);
     RUN(bad_benchmark_lines);
     RUN(csv_nul_trivial_ngram);
+    RUN(scan_equals_reference);
     return test_summary();
 }
