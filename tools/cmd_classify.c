@@ -71,11 +71,6 @@ static void take_paths(int argc, char **argv, int *i, const char ***list, size_t
         push_path(list, n, argv[++*i]);
 }
 
-static const char *need(int argc, char **argv, int *i) {
-    if (*i + 1 >= argc) cli_usage_error(CMD, "%s needs a value", argv[*i]);
-    return argv[++*i];
-}
-
 /* --pos-inputs / --neg-inputs FILE: the paths listed in FILE (one a line, .gz/.zst lists
  * decompressed, '#' comments: the reader of --inputs) are read into *lists, then appended by
  * add_listed after the ones given as arguments. */
@@ -97,7 +92,7 @@ static bool ft_option(int argc, char **argv, int *i, mm_clf_train_opts *o) {
     const char *a = argv[*i];
 #define INT_OPT(l, ft, field, lo, hi)                                                              \
     if (is(a, l, ft)) {                                                                            \
-        o->field = (int)cli_parse_int(CMD, a, need(argc, argv, i), lo, hi);                        \
+        o->field = (int)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, i), lo, hi);                        \
         return true;                                                                               \
     }
     INT_OPT("--dim", "-dim", dim, 1, 100000)
@@ -116,16 +111,16 @@ static bool ft_option(int argc, char **argv, int *i, mm_clf_train_opts *o) {
     INT_OPT("--seed", "-seed", seed, 0, 2000000000)
 #undef INT_OPT
     if (is(a, "--lr", "-lr")) {
-        o->lr = cli_parse_double(CMD, a, need(argc, argv, i), 1e-9, 100);
+        o->lr = cli_parse_double(CMD, a, cli_value(CMD, argc, argv, i), 1e-9, 100);
     } else if (is(a, "--sampling-t", "-t")) {
-        o->t = cli_parse_double(CMD, a, need(argc, argv, i), 0, 1);
+        o->t = cli_parse_double(CMD, a, cli_value(CMD, argc, argv, i), 0, 1);
     } else if (is(a, "--loss", "-loss")) {
-        o->loss = need(argc, argv, i);
+        o->loss = cli_value(CMD, argc, argv, i);
         if (strcmp(o->loss, "softmax") && strcmp(o->loss, "hs") && strcmp(o->loss, "ns") &&
             strcmp(o->loss, "ova"))
             cli_usage_error(CMD, "--loss must be softmax, hs, ns or ova, got '%s'", o->loss);
     } else if (is(a, "--pretrained-vectors", "-pretrainedVectors")) {
-        o->pretrained_vectors = need(argc, argv, i);
+        o->pretrained_vectors = cli_value(CMD, argc, argv, i);
     } else {
         return false;
     }
@@ -140,8 +135,8 @@ static void ftz_name(const char *bin, char *out, size_t cap) {
 
 static bool quant_option(int argc, char **argv, int *i, mm_ft_quant_opts *q) {
     const char *a = argv[*i];
-    if (!strcmp(a, "--cutoff")) q->cutoff = cli_parse_int(CMD, a, need(argc, argv, i), 0, 1LL << 40);
-    else if (!strcmp(a, "--dsub")) q->dsub = (int)cli_parse_int(CMD, a, need(argc, argv, i), 1, 1024);
+    if (!strcmp(a, "--cutoff")) q->cutoff = cli_parse_int(CMD, a, cli_value(CMD, argc, argv, i), 0, 1LL << 40);
+    else if (!strcmp(a, "--dsub")) q->dsub = (int)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, i), 1, 1024);
     else if (!strcmp(a, "--qnorm")) q->qnorm = true;
     else if (!strcmp(a, "--qout")) q->qout = true;
     else return false;
@@ -162,19 +157,19 @@ static int do_train(int argc, char **argv) {
         const char *a = argv[i];
         if (!strcmp(a, "--pos")) take_paths(argc, argv, &i, &pos, &npos);
         else if (!strcmp(a, "--neg")) take_paths(argc, argv, &i, &neg, &nneg);
-        else if (!strcmp(a, "--pos-inputs")) read_list(need(argc, argv, &i), &pos_lists);
-        else if (!strcmp(a, "--neg-inputs")) read_list(need(argc, argv, &i), &neg_lists);
-        else if (cli_is_out(a)) out = need(argc, argv, &i);
+        else if (!strcmp(a, "--pos-inputs")) read_list(cli_value(CMD, argc, argv, &i), &pos_lists);
+        else if (!strcmp(a, "--neg-inputs")) read_list(cli_value(CMD, argc, argv, &i), &neg_lists);
+        else if (cli_is_out(a)) out = cli_value(CMD, argc, argv, &i);
         else if (!strcmp(a, "--neg-sample"))
-            o.neg_sample = (uint64_t)cli_parse_int(CMD, a, need(argc, argv, &i), 0, 1LL << 40);
+            o.neg_sample = (uint64_t)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 0, 1LL << 40);
         else if (!strcmp(a, "--pos-sample"))
-            o.pos_sample = (uint64_t)cli_parse_int(CMD, a, need(argc, argv, &i), 0, 1LL << 40);
+            o.pos_sample = (uint64_t)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 0, 1LL << 40);
         else if (!strcmp(a, "--valid-frac"))
-            o.valid_frac = cli_parse_double(CMD, a, need(argc, argv, &i), 0, 0.9);
+            o.valid_frac = cli_parse_double(CMD, a, cli_value(CMD, argc, argv, &i), 0, 0.9);
         else if (!strcmp(a, "--max-bytes"))
-            o.max_bytes = (size_t)cli_parse_int(CMD, a, need(argc, argv, &i), 16, 1LL << 30);
+            o.max_bytes = (size_t)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 16, 1LL << 30);
         else if (!strcmp(a, "--quantize")) quantize = true;
-        else if (!strcmp(a, "--stats")) stats = need(argc, argv, &i);
+        else if (!strcmp(a, "--stats")) stats = cli_value(CMD, argc, argv, &i);
         else if (quant_option(argc, argv, &i, &q)) continue;
         else if (ft_option(argc, argv, &i, &o)) continue;
         else cli_usage_error(CMD, "train: unknown option '%s'", a);
@@ -248,8 +243,8 @@ static int do_quantize(int argc, char **argv) {
     mm_ft_quant_opts_default(&q);
     const char *model = NULL, *out = NULL;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--model")) model = need(argc, argv, &i);
-        else if (cli_is_out(argv[i])) out = need(argc, argv, &i);
+        if (!strcmp(argv[i], "--model")) model = cli_value(CMD, argc, argv, &i);
+        else if (cli_is_out(argv[i])) out = cli_value(CMD, argc, argv, &i);
         else if (!quant_option(argc, argv, &i, &q))
             cli_usage_error(CMD, "quantize: unknown option '%s'", argv[i]);
     }
@@ -301,17 +296,17 @@ static void decide_load(mm_clf_scorer_opts *so, const char *model, const char *c
 static bool scorer_option(int argc, char **argv, int *i, mm_clf_scorer_opts *so,
                           const char **model) {
     const char *a = argv[*i];
-    if (!strcmp(a, "--model")) *model = need(argc, argv, i);
+    if (!strcmp(a, "--model")) *model = cli_value(CMD, argc, argv, i);
     else if (!strcmp(a, "--load")) {
-        const char *v = need(argc, argv, i);
+        const char *v = cli_value(CMD, argc, argv, i);
         if (!strcmp(v, "auto")) load_mode = 0;
         else if (!strcmp(v, "map")) load_mode = 1;
         else if (!strcmp(v, "read")) load_mode = 2;
         else cli_usage_error(CMD, "--load must be auto, map or read, got '%s'", v);
     }
-    else if (!strcmp(a, "--label")) so->label = need(argc, argv, i);
+    else if (!strcmp(a, "--label")) so->label = cli_value(CMD, argc, argv, i);
     else if (!strcmp(a, "--max-bytes"))
-        so->max_bytes = (size_t)cli_parse_int(CMD, a, need(argc, argv, i), 16, 1LL << 30);
+        so->max_bytes = (size_t)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, i), 16, 1LL << 30);
     else if (!strcmp(a, "--preload")) load_mode = 2;
     else if (!strcmp(a, "--populate")) so->populate = true;
     else return false;
@@ -362,10 +357,10 @@ static int do_score(int argc, char **argv) {
         const char *a = argv[i];
         if (stage_option(CMD, argc, argv, &i, &sa)) continue;
         if (scorer_option(argc, argv, &i, &so, &model)) continue;
-        else if (cli_is_out(a)) out_dir = need(argc, argv, &i);
-        else if (is(a, "-j", "--threads")) threads = (int)cli_parse_int(CMD, a, need(argc, argv, &i), 0, 4096);
+        else if (cli_is_out(a)) out_dir = cli_value(CMD, argc, argv, &i);
+        else if (is(a, "-j", "--threads")) threads = (int)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 0, 4096);
         else if (!strcmp(a, "--force")) force = true;
-        else if (!strcmp(a, "--stats")) stats = need(argc, argv, &i);
+        else if (!strcmp(a, "--stats")) stats = cli_value(CMD, argc, argv, &i);
         else if (a[0] == '-' && a[1]) cli_usage_error(CMD, "score: unknown option '%s'", a);
         else {
             shards = realloc(shards, (n + 1) * sizeof *shards);
@@ -530,8 +525,8 @@ static int do_normalize(int argc, char **argv) {
     size_t max = MM_CLF_MAX_BYTES_DEFAULT;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--max-bytes"))
-            max = (size_t)cli_parse_int(CMD, argv[i], need(argc, argv, &i), 16, 1LL << 30);
-        else if (!strcmp(argv[i], "--label")) label = need(argc, argv, &i);
+            max = (size_t)cli_parse_int(CMD, argv[i], cli_value(CMD, argc, argv, &i), 16, 1LL << 30);
+        else if (!strcmp(argv[i], "--label")) label = cli_value(CMD, argc, argv, &i);
         else if (argv[i][0] == '-' && argv[i][1]) cli_usage_error(CMD, "normalize: unknown option '%s'", argv[i]);
         else in = argv[i];
     }
@@ -582,12 +577,12 @@ static int do_eval(int argc, char **argv) {
         if (scorer_option(argc, argv, &i, &so, &model)) continue;
         else if (!strcmp(a, "--pos")) take_paths(argc, argv, &i, &pos, &npos);
         else if (!strcmp(a, "--neg")) take_paths(argc, argv, &i, &neg, &nneg);
-        else if (!strcmp(a, "--pos-inputs")) read_list(need(argc, argv, &i), &pos_lists);
-        else if (!strcmp(a, "--neg-inputs")) read_list(need(argc, argv, &i), &neg_lists);
-        else if (!strcmp(a, "--thresholds")) thr_list = need(argc, argv, &i);
-        else if (!strcmp(a, "--target-precision")) target = cli_parse_double(CMD, a, need(argc, argv, &i), 0, 1);
-        else if (!strcmp(a, "--svg")) svg = need(argc, argv, &i);
-        else if (!strcmp(a, "--stats")) stats = need(argc, argv, &i);
+        else if (!strcmp(a, "--pos-inputs")) read_list(cli_value(CMD, argc, argv, &i), &pos_lists);
+        else if (!strcmp(a, "--neg-inputs")) read_list(cli_value(CMD, argc, argv, &i), &neg_lists);
+        else if (!strcmp(a, "--thresholds")) thr_list = cli_value(CMD, argc, argv, &i);
+        else if (!strcmp(a, "--target-precision")) target = cli_parse_double(CMD, a, cli_value(CMD, argc, argv, &i), 0, 1);
+        else if (!strcmp(a, "--svg")) svg = cli_value(CMD, argc, argv, &i);
+        else if (!strcmp(a, "--stats")) stats = cli_value(CMD, argc, argv, &i);
         else cli_usage_error(CMD, "eval: unknown option '%s'", a);
     }
     add_listed(&pos_lists, &pos, &npos);

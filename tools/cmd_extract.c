@@ -82,11 +82,6 @@ static void help(void) {
            "output is not written, so a rerun tries it again); 2 usage error.\n");
 }
 
-static const char *value(int argc, char **argv, int *i) {
-    if (*i + 1 >= argc) cli_usage_error(CMD, "%s needs a value", argv[*i]);
-    return argv[++*i];
-}
-
 static void split_langs(opts *o, const char *list) {
     o->lang_list = strdup(list);
     if (!o->lang_list) cli_die(CMD, MM_ERR_NOMEM);
@@ -106,21 +101,21 @@ static void parse(int argc, char **argv, opts *o) {
         const char *a = argv[i];
         if (stage_option(CMD, argc, argv, &i, &o->stage)) continue;
         if (http_option(CMD, argc, argv, &i, &o->http)) continue;
-        if (cli_is_out(a)) o->out_dir = value(argc, argv, &i);
-        else if (!strcmp(a, "-j")) o->threads = (int)cli_parse_int(CMD, a, value(argc, argv, &i), 0, 4096);
+        if (cli_is_out(a)) o->out_dir = cli_value(CMD, argc, argv, &i);
+        else if (!strcmp(a, "-j")) o->threads = (int)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 0, 4096);
         else if (!strcmp(a, "--force")) o->force = true;
         else if (!strcmp(a, "--min-chars"))
-            o->min_chars = (size_t)cli_parse_int(CMD, a, value(argc, argv, &i), 0, 1LL << 40);
+            o->min_chars = (size_t)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 0, 1LL << 40);
         else if (!strcmp(a, "--max-bytes"))
-            o->max_bytes = (size_t)cli_parse_int(CMD, a, value(argc, argv, &i), 1, 1LL << 40);
-        else if (!strcmp(a, "--lang")) split_langs(o, value(argc, argv, &i));
+            o->max_bytes = (size_t)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 1, 1LL << 40);
+        else if (!strcmp(a, "--lang")) split_langs(o, cli_value(CMD, argc, argv, &i));
         else if (!strcmp(a, "--keep-boilerplate")) o->keep = true;
         else if (!strcmp(a, "--comments")) o->comments = true;
         else if (!strcmp(a, "--keep-cut")) o->keep_cut = true;
-        else if (!strcmp(a, "--stats")) o->stats_path = value(argc, argv, &i);
+        else if (!strcmp(a, "--stats")) o->stats_path = cli_value(CMD, argc, argv, &i);
         else if (!strcmp(a, "--html")) o->html = true;
         else if (!strcmp(a, "--json")) o->json = true;
-        else if (!strcmp(a, "--charset")) o->charset = value(argc, argv, &i);
+        else if (!strcmp(a, "--charset")) o->charset = cli_value(CMD, argc, argv, &i);
         else if (a[0] == '-' && a[1]) cli_usage_error(CMD, "unknown option '%s'", a);
         else o->args[o->nargs++] = argv[i];
     }

@@ -48,11 +48,6 @@ typedef struct gen_args {
     mm_sample_opts o;
 } gen_args;
 
-static const char *need(int argc, char **argv, int *i) {
-    if (*i + 1 >= argc) cli_usage_error(CMD, "%s needs a value", argv[*i]);
-    return argv[++*i];
-}
-
 static void add_prompt(gen_args *a, const char *p, int ids) {
     a->prompts = realloc(a->prompts, (size_t)(a->nprompts + 1) * sizeof *a->prompts);
     a->is_ids = realloc(a->is_ids, (size_t)(a->nprompts + 1) * sizeof *a->is_ids);
@@ -68,21 +63,21 @@ static void parse_args(int argc, char **argv, gen_args *a) {
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
 #define IS(x) (!strcmp(s, x))
-        if (IS("--ckpt")) a->ckpt = need(argc, argv, &i);
-        else if (IS("--prompt")) add_prompt(a, need(argc, argv, &i), 0);
-        else if (IS("--tokens")) add_prompt(a, need(argc, argv, &i), 1);
-        else if (IS("--tokenizer")) a->tok_dir = need(argc, argv, &i);
-        else if (IS("-n") || IS("--num-samples")) a->samples = (int)cli_parse_int(CMD, s, need(argc, argv, &i), 1, 1 << 16);
-        else if (IS("--max-new")) a->o.max_new_tokens = (int)cli_parse_int(CMD, s, need(argc, argv, &i), 0, 1 << 20);
-        else if (IS("--temperature")) a->o.temperature = (float)cli_parse_double(CMD, s, need(argc, argv, &i), 0, 100);
-        else if (IS("--top-k")) a->o.top_k = (int)cli_parse_int(CMD, s, need(argc, argv, &i), 0, 1 << 24);
-        else if (IS("--top-p")) a->o.top_p = (float)cli_parse_double(CMD, s, need(argc, argv, &i), 0, 1);
-        else if (IS("--seed")) a->o.seed = (uint64_t)cli_parse_int(CMD, s, need(argc, argv, &i), 0, INT64_MAX);
+        if (IS("--ckpt")) a->ckpt = cli_value(CMD, argc, argv, &i);
+        else if (IS("--prompt")) add_prompt(a, cli_value(CMD, argc, argv, &i), 0);
+        else if (IS("--tokens")) add_prompt(a, cli_value(CMD, argc, argv, &i), 1);
+        else if (IS("--tokenizer")) a->tok_dir = cli_value(CMD, argc, argv, &i);
+        else if (IS("-n") || IS("--num-samples")) a->samples = (int)cli_parse_int(CMD, s, cli_value(CMD, argc, argv, &i), 1, 1 << 16);
+        else if (IS("--max-new")) a->o.max_new_tokens = (int)cli_parse_int(CMD, s, cli_value(CMD, argc, argv, &i), 0, 1 << 20);
+        else if (IS("--temperature")) a->o.temperature = (float)cli_parse_double(CMD, s, cli_value(CMD, argc, argv, &i), 0, 100);
+        else if (IS("--top-k")) a->o.top_k = (int)cli_parse_int(CMD, s, cli_value(CMD, argc, argv, &i), 0, 1 << 24);
+        else if (IS("--top-p")) a->o.top_p = (float)cli_parse_double(CMD, s, cli_value(CMD, argc, argv, &i), 0, 1);
+        else if (IS("--seed")) a->o.seed = (uint64_t)cli_parse_int(CMD, s, cli_value(CMD, argc, argv, &i), 0, INT64_MAX);
         else if (IS("--no-stop")) a->no_stop = 1;
         else if (IS("--json")) a->json = 1;
         else if (IS("-q") || IS("--quiet")) cli_verbosity = -1;
         else if (IS("-v") || IS("--verbose")) cli_verbosity++;
-        else if (IS("-j") || IS("--threads")) a->threads = (int)cli_parse_int(CMD, s, need(argc, argv, &i), 1, 4096);
+        else if (IS("-j") || IS("--threads")) a->threads = (int)cli_parse_int(CMD, s, cli_value(CMD, argc, argv, &i), 1, 4096);
         else cli_usage_error(CMD, "unknown option '%s'", s);
 #undef IS
     }

@@ -148,24 +148,19 @@ typedef struct args {
     long log_every;
 } args;
 
-static const char *need(int argc, char **argv, int *i) {
-    if (*i + 1 >= argc) cli_usage_error(CMD, "%s needs a value", argv[*i]);
-    return argv[++*i];
-}
-
 static void parse_args(int argc, char **argv, args *a) {
     mm_pretrain_opts *o = &a->o;
     long steps = -1;
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
 #define IS(x) (!strcmp(s, x))
-#define INT(lo, hi) cli_parse_int(CMD, s, need(argc, argv, &i), lo, hi)
-#define DBL(lo, hi) (float)cli_parse_double(CMD, s, need(argc, argv, &i), lo, hi)
-        if (IS("--data")) o->data = need(argc, argv, &i);
-        else if (IS("--val")) o->val = need(argc, argv, &i);
-        else if (cli_is_out(s)) o->out = need(argc, argv, &i);
-        else if (IS("--config")) parse_config(need(argc, argv, &i), &o->cfg);
-        else if (IS("--tokenizer")) o->tokenizer_dir = need(argc, argv, &i);
+#define INT(lo, hi) cli_parse_int(CMD, s, cli_value(CMD, argc, argv, &i), lo, hi)
+#define DBL(lo, hi) (float)cli_parse_double(CMD, s, cli_value(CMD, argc, argv, &i), lo, hi)
+        if (IS("--data")) o->data = cli_value(CMD, argc, argv, &i);
+        else if (IS("--val")) o->val = cli_value(CMD, argc, argv, &i);
+        else if (cli_is_out(s)) o->out = cli_value(CMD, argc, argv, &i);
+        else if (IS("--config")) parse_config(cli_value(CMD, argc, argv, &i), &o->cfg);
+        else if (IS("--tokenizer")) o->tokenizer_dir = cli_value(CMD, argc, argv, &i);
         else if (IS("--resume")) o->resume = 1;
         else if (IS("--force"))
             o->force = 1;
@@ -183,7 +178,7 @@ static void parse_args(int argc, char **argv, args *a) {
         else if (IS("--val-batches")) o->val_batches = (int)INT(1, 1 << 20);
         else if (IS("--ckpt-every")) o->ckpt_every = (int)INT(1, 1 << 30);
         else if (IS("--log-every")) a->log_every = (long)INT(1, 1 << 30);
-        else if (IS("--stats")) a->stats = need(argc, argv, &i);
+        else if (IS("--stats")) a->stats = cli_value(CMD, argc, argv, &i);
         else if (IS("-j") || IS("--threads")) a->threads = (int)INT(1, 4096);
         else if (IS("--bench")) a->bench = 1;
         else if (IS("-q") || IS("--quiet")) cli_verbosity = -1;

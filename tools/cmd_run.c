@@ -54,11 +54,6 @@ static void help(void) {
            MM_PIPE_DUMP_FILES);
 }
 
-static const char *need(int argc, char **argv, int *i) {
-    if (*i + 1 >= argc) cli_usage_error(CMD, "%s needs a value", argv[*i]);
-    return argv[++*i];
-}
-
 static void set(mm_pipe *p, const char *sec, const char *k, const char *v) {
     if (mm_pipe_set(p, sec, k, v) != MM_OK) cli_usage_error(CMD, "%s", mm_error_detail());
 }
@@ -133,28 +128,28 @@ int cmd_run(int argc, char **argv) {
         const char *a = argv[i];
         bool taken = false;
         for (int k = 0; k < 6 && !taken; k++)
-            if (!strcmp(a, sl[k][0])) slv[k] = need(argc, argv, &i), taken = true;
+            if (!strcmp(a, sl[k][0])) slv[k] = cli_value(CMD, argc, argv, &i), taken = true;
         if (taken) continue;
         if (!strcmp(a, "-j"))
-            jobs = (int)cli_parse_int(CMD, a, need(argc, argv, &i), 0, 4096);
+            jobs = (int)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 0, 4096);
         else if (!strcmp(a, "--stage"))
-            stage = need(argc, argv, &i);
+            stage = cli_value(CMD, argc, argv, &i);
         else if (!strcmp(a, "--task"))
-            task = need(argc, argv, &i);
+            task = cli_value(CMD, argc, argv, &i);
         else if (!strcmp(a, "--slurm"))
             slurm = true;
         else if (!strcmp(a, "--dry-run"))
             dry = true;
         else if (!strcmp(a, "--max-array"))
-            max_array = need(argc, argv, &i);
+            max_array = cli_value(CMD, argc, argv, &i);
         else if (!strcmp(a, "--array-limit"))
-            array_limit = need(argc, argv, &i);
+            array_limit = cli_value(CMD, argc, argv, &i);
         else if (!strcmp(a, "--cost"))
             cost = true;
         else if (!strcmp(a, "--dump-files"))
-            co.dump_files = (uint64_t)cli_parse_int(CMD, a, need(argc, argv, &i), 1, 1LL << 40);
+            co.dump_files = (uint64_t)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 1, 1LL << 40);
         else if (!strcmp(a, "--file-bytes"))
-            co.file_bytes = cli_parse_double(CMD, a, need(argc, argv, &i), 1, 1e15);
+            co.file_bytes = cli_parse_double(CMD, a, cli_value(CMD, argc, argv, &i), 1, 1e15);
         else if (a[0] == '-' && a[1])
             cli_usage_error(CMD, "unknown option '%s'", a);
         else if (path)

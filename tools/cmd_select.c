@@ -51,11 +51,6 @@ static void usage(FILE *f) {
            "  --force          redo finished attribute files or shards\n");
 }
 
-static const char *need(int argc, char **argv, int *i) {
-    if (*i + 1 >= argc) cli_usage_error(CMD, "%s needs a value", argv[*i]);
-    return argv[++*i];
-}
-
 static void push_path(const char ***list, size_t *n, const char *path) {
     *list = realloc(*list, (*n + 1) * sizeof **list);
     if (!*list) cli_die(CMD, mm_fail(MM_ERR_NOMEM, "out of memory"));
@@ -150,25 +145,25 @@ int cmd_select(int argc, char **argv) {
         if (stage_option(CMD, argc, argv, &i, &sa)) continue;
         if (!strcmp(a, "--scores")) take_paths(argc, argv, &i, &scores, &ns);
         else if (!strcmp(a, "--cut-out"))
-            cut_out = need(argc, argv, &i);
+            cut_out = cli_value(CMD, argc, argv, &i);
         else if (!strcmp(a, "--cut"))
-            cut_in = need(argc, argv, &i);
+            cut_in = cli_value(CMD, argc, argv, &i);
         else if (!strcmp(a, "--scores-dir"))
-            scores_dir = need(argc, argv, &i);
+            scores_dir = cli_value(CMD, argc, argv, &i);
         else if (!strcmp(a, "--docs")) take_paths(argc, argv, &i, &docs, &nd);
-        else if (!strcmp(a, "--scores-from")) read_list(need(argc, argv, &i), &lists[0], &scores, &ns);
-        else if (!strcmp(a, "--docs-from")) read_list(need(argc, argv, &i), &lists[1], &docs, &nd);
-        else if (!strcmp(a, "-o") || !strcmp(a, "--out") || !strcmp(a, "--output")) out = need(argc, argv, &i);
-        else if (!strcmp(a, "--out-dir")) out_dir = need(argc, argv, &i);
-        else if (!strcmp(a, "--attrs")) attrs = need(argc, argv, &i);
-        else if (!strcmp(a, "--stats")) stats = need(argc, argv, &i);
+        else if (!strcmp(a, "--scores-from")) read_list(cli_value(CMD, argc, argv, &i), &lists[0], &scores, &ns);
+        else if (!strcmp(a, "--docs-from")) read_list(cli_value(CMD, argc, argv, &i), &lists[1], &docs, &nd);
+        else if (!strcmp(a, "-o") || !strcmp(a, "--out") || !strcmp(a, "--output")) out = cli_value(CMD, argc, argv, &i);
+        else if (!strcmp(a, "--out-dir")) out_dir = cli_value(CMD, argc, argv, &i);
+        else if (!strcmp(a, "--attrs")) attrs = cli_value(CMD, argc, argv, &i);
+        else if (!strcmp(a, "--stats")) stats = cli_value(CMD, argc, argv, &i);
         else if (!strcmp(a, "--force")) force = true;
         else if (!strcmp(a, "--threshold"))
-            modes++, mode = MM_SELECT_THRESHOLD, value = cli_parse_double(CMD, a, need(argc, argv, &i), -1, 2);
+            modes++, mode = MM_SELECT_THRESHOLD, value = cli_parse_double(CMD, a, cli_value(CMD, argc, argv, &i), -1, 2);
         else if (!strcmp(a, "--top-frac"))
-            modes++, mode = MM_SELECT_TOP_FRAC, value = cli_parse_double(CMD, a, need(argc, argv, &i), 1e-12, 1);
+            modes++, mode = MM_SELECT_TOP_FRAC, value = cli_parse_double(CMD, a, cli_value(CMD, argc, argv, &i), 1e-12, 1);
         else if (!strcmp(a, "--top-tokens"))
-            modes++, mode = MM_SELECT_TOP_TOKENS, value = (double)cli_parse_int(CMD, a, need(argc, argv, &i), 1, 1LL << 62);
+            modes++, mode = MM_SELECT_TOP_TOKENS, value = (double)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 1, 1LL << 62);
         else cli_usage_error(CMD, "unknown option '%s'", a);
     }
     if (cut_in) {

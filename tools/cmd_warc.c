@@ -79,11 +79,6 @@ static void help(void) {
            "damaged records (everything else was still read); 2 usage error.\n");
 }
 
-static const char *arg_value(int argc, char **argv, int *i) {
-    if (*i + 1 >= argc) cli_usage_error(CMD, "%s needs a value", argv[*i]);
-    return argv[++*i];
-}
-
 static void parse(int argc, char **argv, opts *o) {
     memset(o, 0, sizeof *o);
     o->base = "https://data.commoncrawl.org/";
@@ -101,19 +96,19 @@ static void parse(int argc, char **argv, opts *o) {
         if (dashdash || a[0] != '-' || !strcmp(a, "-")) o->inputs[o->ninputs++] = argv[i];
         else if (!strcmp(a, "--")) dashdash = true;
         else if (http_option(CMD, argc, argv, &i, &o->http)) continue;
-        else if (!strcmp(a, "--paths") || !strcmp(a, "--inputs")) o->paths = arg_value(argc, argv, &i);
-        else if (!strcmp(a, "--base")) o->base = arg_value(argc, argv, &i);
+        else if (!strcmp(a, "--paths") || !strcmp(a, "--inputs")) o->paths = cli_value(CMD, argc, argv, &i);
+        else if (!strcmp(a, "--base")) o->base = cli_value(CMD, argc, argv, &i);
         else if (!strcmp(a, "--max-record"))
-            o->max_record = (size_t)cli_parse_int(CMD, a, arg_value(argc, argv, &i), 1, 1LL << 40);
+            o->max_record = (size_t)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 1, 1LL << 40);
         else if (!strcmp(a, "--verify-digests")) o->verify = true;
         else if (!strcmp(a, "-H") || !strcmp(a, "--with-filename")) o->with_name = true;
         else if (!strcmp(a, "--no-filename")) o->no_name = true;
         else if (!strcmp(a, "--header")) o->header = true;
         else if (!strcmp(a, "--offset"))
-            o->offset = cli_parse_int(CMD, a, arg_value(argc, argv, &i), 0, 1LL << 62), o->have_offset = true;
-        else if (!strcmp(a, "--what")) o->what = arg_value(argc, argv, &i);
-        else if (!strcmp(a, "-j")) o->threads = (int)cli_parse_int(CMD, a, arg_value(argc, argv, &i), 1, 4096);
-        else if (!strcmp(a, "--stats")) o->stats_path = arg_value(argc, argv, &i);
+            o->offset = cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 0, 1LL << 62), o->have_offset = true;
+        else if (!strcmp(a, "--what")) o->what = cli_value(CMD, argc, argv, &i);
+        else if (!strcmp(a, "-j")) o->threads = (int)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 1, 4096);
+        else if (!strcmp(a, "--stats")) o->stats_path = cli_value(CMD, argc, argv, &i);
         else if (!strcmp(a, "-q")) cli_verbosity = -1;
         else if (!strcmp(a, "-v")) cli_verbosity++;
         else cli_usage_error(CMD, "unknown option '%s'", a);
