@@ -50,6 +50,24 @@ if [[ " $ALGOS " == *" prm "* || " $ALGOS " == *" mix "* ]]; then
     --plain --ops 2 --digits 1 --task-seed 1 --questions 128 --samples 8 --test-questions 100 \
     --max-new-tokens 32 --epochs 6 --lr 1e-3 --seed 1 -j "$THREADS" -o "$W/prm" > "$W/prm.json"
 fi
+# With a learned reward in the rows: every model's greedy answers to 200 train questions
+# (`mathmine generate`, kept as ALGO-SEED.probe) show what the policy converges to, e.g. one
+# answer for every question; rl_report.py counts them against the true answers.
+PROBE=()
+if [[ " $ALGOS " == *" orm "* || " $ALGOS " == *" prm "* || " $ALGOS " == *" mix "* ]]; then
+  $MM -q grpo $TASK --write-train 200 -o "$W/probe.jsonl" > /dev/null
+  mapfile -t PROBE < <(/usr/bin/python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    t = json.loads(line)["text"]
+    print("--tokens"); print(" ".join(str(b) for b in t[:t.index("Answer:\n") + 8].encode()))' \
+    "$W/probe.jsonl")
+fi
+probe() { # CKPT OUT: greedy answers to the probe questions
+  [ ${#PROBE[@]} -eq 0 ] || $MM generate --ckpt "$1" "${PROBE[@]}" --temperature 0 --max-new 32 \
+    > "$2" 2> /dev/null
+}
+probe "$START" "$W/before.probe"
 opts_of() {
   case $1 in
     grpo) echo "" ;;
@@ -71,6 +89,7 @@ for s in $SEEDS; do
     /usr/bin/time -f "%e %M" -o "$W/$a-$s.time" $MM -q grpo --init "$START" $RL $(opts_of $a) \
       --seed "$s" -o "$W/$a-$s" > "$W/$a-$s.summary" 2> "$W/$a-$s.err"
     $MM eval --ckpt "$W/$a-$s/final" $EVAL --seed "$s" > "$W/$a-$s.json"
+    probe "$W/$a-$s/final" "$W/$a-$s.probe"
   done
 done
 /usr/bin/python3 "$(dirname "$0")/rl_report.py" compare "$W" "$BENCH/$NAME" \

@@ -14,6 +14,7 @@ import glob
 import json
 import math
 import os
+import re
 import statistics
 import struct
 
@@ -149,6 +150,45 @@ def run_stats(W, a, s, K):
             "wall_s": float(wall), "rss_mb": int(rss) / 1024}
 
 
+ANSWER = re.compile(r"####\s*(-?\d+)")
+
+
+def last_answer(text):
+    """The last '#### N' of a completion as an int, or None."""
+    m = ANSWER.findall(text)
+    return int(m[-1]) if m else None
+
+
+def probe_answers(path):
+    """Greedy answers in `mathmine generate` output (one sample per prompt), in prompt order;
+    each completion is cut at the end-of-text token (shown as <256> by a byte-level model)."""
+    out, cur = [], None
+    for line in open(path, errors="replace").read().split("\n"):
+        if re.match(r"^--- sample \d+ \(prompt \d+\)$", line):
+            if cur is not None:
+                out.append(cur)
+            cur = ""
+        elif cur is not None:
+            cur += line + "\n"
+    if cur is not None:
+        out.append(cur)
+    return [last_answer(t.split("Answer:\n", 1)[-1].split("<256>")[0]) for t in out]
+
+
+def probe_stats(W, names):
+    """Share of greedy answers equal to 0 and accuracy on the probe questions, per file name."""
+    truth = [last_answer(json.loads(l)["text"]) for l in open(f"{W}/probe.jsonl")]
+    res = {}
+    for name in names:
+        got = probe_answers(f"{W}/{name}.probe")
+        if len(got) != len(truth):
+            raise SystemExit(f"{W}/{name}.probe: {len(got)} answers for {len(truth)} questions")
+        res[name] = {"zero": sum(g == 0 for g in got) / len(got),
+                     "acc": sum(g == t for g, t in zip(got, truth)) / len(got),
+                     "distinct": len(set(got))}
+    return truth, res
+
+
 def compare(args):
     W, seeds, algos = args.work, args.seeds.split(), args.algos.split()
     before = json.load(open(f"{W}/before.json"))
@@ -227,6 +267,18 @@ def compare(args):
                f"supervision the advantages come from the step rewards), steps 1–{w} → {n - w + 1}–{n}: " +
                ", ".join(f"{NAMES[a]} {fmt([statistics.mean(v[:w]) for v in rew[a]])} → "
                          f"{fmt([statistics.mean(v[n - w:n]) for v in rew[a]])}" for a in learned) + "."]
+    if os.path.exists(f"{W}/probe.jsonl"):
+        truth, pr = probe_stats(W, ["before"] + [f"{a}-{s}" for a in algos for s in seeds])
+        col = lambda a, k, d=3: fmt([pr[f"{a}-{s}"][k] for s in seeds], d)
+        extra["probe"] = {"questions": len(truth), "true_zero": sum(t == 0 for t in truth) / len(truth),
+                          "runs": pr}
+        md += ["", f"Greedy answers to {len(truth)} train questions (`mathmine generate`, the "
+               f"completion cut at end-of-text; {extra['probe']['true_zero']:.3f} of the true "
+               f"answers are 0): share answering 0 / accuracy / distinct answers: "
+               f"{NAMES['before']} {pr['before']['zero']:.3f} / {pr['before']['acc']:.3f} / "
+               f"{pr['before']['distinct']}, " +
+               ", ".join(f"{NAMES[a]} {col(a, 'zero')} / {col(a, 'acc')} / {col(a, 'distinct', 1)}"
+                         for a in algos) + "."]
     md += ["", f"Total {args.seconds} s."]
     text = "\n".join(md) + "\n"
     print(text)
