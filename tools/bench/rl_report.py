@@ -37,6 +37,11 @@ def fmt(v, digits=3):
     return f"{m:.{digits}f} ± {sd:.{digits}f}"
 
 
+def num(x, digits=3):
+    """x to `digits` decimals; "n/a" for None (e.g. an AUC with no right or no wrong output)."""
+    return "n/a" if x is None else f"{x:.{digits}f}"
+
+
 def esc(s):
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -185,7 +190,7 @@ def probe_stats(W, names):
             raise SystemExit(f"{W}/{name}.probe: {len(got)} answers for {len(truth)} questions")
         res[name] = {"zero": sum(g == 0 for g in got) / len(got),
                      "acc": sum(g == t for g, t in zip(got, truth)) / len(got),
-                     "distinct": len(set(got))}
+                     "distinct": len({g for g in got if g is not None})}
     return truth, res
 
 
@@ -230,7 +235,7 @@ def compare(args):
         rm = json.load(open(f"{W}/rm.json"))
         extra["rm_auc"] = [rm["held_out_before"]["auc"], rm["held_out"]["auc"]]
         md += ["", f"Outcome reward model (`mathmine rm`, 1,024 samples of the SFT model): held-out "
-               f"AUC {rm['held_out_before']['auc']:.3f} (fresh head) → {rm['held_out']['auc']:.3f}."]
+               f"AUC {num(rm['held_out_before']['auc'])} (fresh head) → {num(rm['held_out']['auc'])}."]
     if os.path.exists(f"{W}/prm/summary.json"):
         pr = json.load(open(f"{W}/prm/summary.json"))
         hb, ha = pr["held_out_before"], pr["held_out"]
@@ -241,8 +246,8 @@ def compare(args):
                         "sample_s": pr["sample_seconds"], "train_s": pr["train_seconds"]}
         md += ["", f"Process reward model (`mathmine rm --kind prm --rollouts 4`, the same "
                f"{pr['train_samples']:,} samples, {pr['train_positives']} right; Monte-Carlo step "
-               f"targets): held-out solution AUC (lowest step score) {hb['auc']:.3f} → {ha['auc']:.3f}, "
-               f"step AUC {hb['step_auc']:.3f} → {ha['step_auc']:.3f} ({ha['n']} held-out outputs, "
+               f"targets): held-out solution AUC (lowest step score) {num(hb['auc'])} → {num(ha['auc'])}, "
+               f"step AUC {num(hb['step_auc'])} → {num(ha['step_auc'])} ({ha['n']} held-out outputs, "
                f"{ha['positives']} right; {ha['steps']:,} steps, {ha['step_positives']} good); "
                f"sampling + labelling {pr['sample_seconds']:.0f} s, training {pr['train_seconds']:.0f} s."]
     on = [a for a in algos if a not in ("rft", "dpo")]
