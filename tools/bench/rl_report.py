@@ -1,25 +1,31 @@
 #!/usr/bin/env python3
-"""rl_report.py — tables (markdown), JSON and SVG charts of bench_rl_compare and bench_rl_passk.
+"""rl_report.py — tables (markdown), JSON and SVG charts of bench_rl_compare (and bench_rl_rewards,
+which runs it with other rows) and bench_rl_passk.
 
   rl_report.py compare WORK OUT --seconds S --steps N --algos "grpo orft ..." --seeds "1 2 3"
   rl_report.py passk   WORK OUT --seconds S --steps N --seeds "1 2 3"
 
 WORK holds the bench's files (before.json, ALGO-SEED.json from `mathmine eval`, ALGO-SEED/
 log.jsonl and summary from `mathmine grpo`, ALGO-SEED.time = "seconds maxrss_kb" from
-/usr/bin/time); writes OUT.md, OUT.json and OUT*.svg, and prints the tables."""
+/usr/bin/time; rm.json and prm/summary.json from `mathmine rm` where the bench trained an
+outcome or process reward model); writes OUT.md, OUT.json and OUT*.svg, and prints the tables."""
 import argparse
 import glob
 import json
 import math
 import os
+import re
 import statistics
 import struct
 
 NAMES = {"before": "before RL (SFT)", "grpo": "GRPO", "orft": "online RFT", "rft": "RFT",
          "proc": "GRPO, process sup.", "ppo": "PPO", "dpo": "DPO", "odpo": "online DPO",
-         "orm": "GRPO, ORM reward"}
+         "orm": "GRPO, ORM reward", "prm": "GRPO, PRM process reward",
+         "mix": "GRPO, rule:0.5+PRM:0.5 process"}
+# rows whose reward is (partly) a learned model: the report follows their mean reward
+LEARNED = ("orm", "prm", "mix")
 COLORS = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1",
-          "#ff9da7", "#9c755f"]
+          "#ff9da7", "#9c755f", "#bab0ac", "#d37295"]
 
 
 def mean_sd(v):
@@ -29,6 +35,11 @@ def mean_sd(v):
 def fmt(v, digits=3):
     m, sd = mean_sd(v)
     return f"{m:.{digits}f} ± {sd:.{digits}f}"
+
+
+def num(x, digits=3):
+    """x to `digits` decimals; "n/a" for None (e.g. an AUC with no right or no wrong output)."""
+    return "n/a" if x is None else f"{x:.{digits}f}"
 
 
 def esc(s):
@@ -144,6 +155,45 @@ def run_stats(W, a, s, K):
             "wall_s": float(wall), "rss_mb": int(rss) / 1024}
 
 
+ANSWER = re.compile(r"####\s*(-?\d+)")
+
+
+def last_answer(text):
+    """The last '#### N' of a completion as an int, or None."""
+    m = ANSWER.findall(text)
+    return int(m[-1]) if m else None
+
+
+def probe_answers(path):
+    """Greedy answers in `mathmine generate` output (one sample per prompt), in prompt order;
+    each completion is cut at the end-of-text token (shown as <256> by a byte-level model)."""
+    out, cur = [], None
+    for line in open(path, errors="replace").read().split("\n"):
+        if re.match(r"^--- sample \d+ \(prompt \d+\)$", line):
+            if cur is not None:
+                out.append(cur)
+            cur = ""
+        elif cur is not None:
+            cur += line + "\n"
+    if cur is not None:
+        out.append(cur)
+    return [last_answer(t.split("Answer:\n", 1)[-1].split("<256>")[0]) for t in out]
+
+
+def probe_stats(W, names):
+    """Share of greedy answers equal to 0 and accuracy on the probe questions, per file name."""
+    truth = [last_answer(json.loads(l)["text"]) for l in open(f"{W}/probe.jsonl")]
+    res = {}
+    for name in names:
+        got = probe_answers(f"{W}/{name}.probe")
+        if len(got) != len(truth):
+            raise SystemExit(f"{W}/{name}.probe: {len(got)} answers for {len(truth)} questions")
+        res[name] = {"zero": sum(g == 0 for g in got) / len(got),
+                     "acc": sum(g == t for g, t in zip(got, truth)) / len(got),
+                     "distinct": len({g for g in got if g is not None})}
+    return truth, res
+
+
 def compare(args):
     W, seeds, algos = args.work, args.seeds.split(), args.algos.split()
     before = json.load(open(f"{W}/before.json"))
@@ -185,7 +235,21 @@ def compare(args):
         rm = json.load(open(f"{W}/rm.json"))
         extra["rm_auc"] = [rm["held_out_before"]["auc"], rm["held_out"]["auc"]]
         md += ["", f"Outcome reward model (`mathmine rm`, 1,024 samples of the SFT model): held-out "
-               f"AUC {rm['held_out_before']['auc']:.3f} (fresh head) → {rm['held_out']['auc']:.3f}."]
+               f"AUC {num(rm['held_out_before']['auc'])} (fresh head) → {num(rm['held_out']['auc'])}."]
+    if os.path.exists(f"{W}/prm/summary.json"):
+        pr = json.load(open(f"{W}/prm/summary.json"))
+        hb, ha = pr["held_out_before"], pr["held_out"]
+        extra["prm"] = {"auc": [hb["auc"], ha["auc"]], "step_auc": [hb["step_auc"], ha["step_auc"]],
+                        "held_out_outputs": ha["n"], "held_out_right": ha["positives"],
+                        "held_out_steps": ha["steps"], "held_out_good_steps": ha["step_positives"],
+                        "train_samples": pr["train_samples"], "train_right": pr["train_positives"],
+                        "sample_s": pr["sample_seconds"], "train_s": pr["train_seconds"]}
+        md += ["", f"Process reward model (`mathmine rm --kind prm --rollouts 4`, the same "
+               f"{pr['train_samples']:,} samples, {pr['train_positives']} right; Monte-Carlo step "
+               f"targets): held-out solution AUC (lowest step score) {num(hb['auc'])} → {num(ha['auc'])}, "
+               f"step AUC {num(hb['step_auc'])} → {num(ha['step_auc'])} ({ha['n']} held-out outputs, "
+               f"{ha['positives']} right; {ha['steps']:,} steps, {ha['step_positives']} good); "
+               f"sampling + labelling {pr['sample_seconds']:.0f} s, training {pr['train_seconds']:.0f} s."]
     on = [a for a in algos if a not in ("rft", "dpo")]
     logs = {a: [[json.loads(l)["accuracy"] for l in open(f"{W}/{a}-{s}/log.jsonl")] for s in seeds]
             for a in on}
@@ -195,6 +259,31 @@ def compare(args):
            f"and DPO sample the frozen SFT model): steps 1–{w} → {n - w + 1}–{n}: " +
            ", ".join(f"{NAMES[a]} {fmt([statistics.mean(v[:w]) for v in logs[a]])} → "
                      f"{fmt([statistics.mean(v[n - w:n]) for v in logs[a]])}" for a in on) + "."]
+    learned = [a for a in algos if a in LEARNED]
+    if learned:
+        # the reward the policy is trained on vs the checker's accuracy of the same samples:
+        # a learned reward that rises while accuracy does not is being exploited
+        rew = {a: [[json.loads(l)["reward_mean"] for l in open(f"{W}/{a}-{s}/log.jsonl")]
+                   for s in seeds] for a in learned}
+        extra["reward_mean"] = {a: [[statistics.mean(v[:w]), statistics.mean(v[n - w:n])]
+                                    for v in rew[a]] for a in learned}
+        md += ["", f"Mean outcome reward of the on-policy samples (`reward_mean` in the log: rule 1 "
+               f"if right, ORM σ(score), PRM σ(lowest step score), mixes weighted; with process "
+               f"supervision the advantages come from the step rewards), steps 1–{w} → {n - w + 1}–{n}: " +
+               ", ".join(f"{NAMES[a]} {fmt([statistics.mean(v[:w]) for v in rew[a]])} → "
+                         f"{fmt([statistics.mean(v[n - w:n]) for v in rew[a]])}" for a in learned) + "."]
+    if os.path.exists(f"{W}/probe.jsonl"):
+        truth, pr = probe_stats(W, ["before"] + [f"{a}-{s}" for a in algos for s in seeds])
+        col = lambda a, k, d=3: fmt([pr[f"{a}-{s}"][k] for s in seeds], d)
+        extra["probe"] = {"questions": len(truth), "true_zero": sum(t == 0 for t in truth) / len(truth),
+                          "runs": pr}
+        md += ["", f"Greedy answers to {len(truth)} train questions (`mathmine generate`, the "
+               f"completion cut at end-of-text; {extra['probe']['true_zero']:.3f} of the true "
+               f"answers are 0): share answering 0 / accuracy / distinct answers: "
+               f"{NAMES['before']} {pr['before']['zero']:.3f} / {pr['before']['acc']:.3f} / "
+               f"{pr['before']['distinct']}, " +
+               ", ".join(f"{NAMES[a]} {col(a, 'zero')} / {col(a, 'acc')} / {col(a, 'distinct', 1)}"
+                         for a in algos) + "."]
     md += ["", f"Total {args.seconds} s."]
     text = "\n".join(md) + "\n"
     print(text)
