@@ -33,6 +33,7 @@ void mm_iter_opts_default(mm_iter_opts *o) {
     o->min_auc = 0.6;
     o->min_updates = 10000;
     o->domain_threshold = 0.10;
+    o->domain_lift = 1.5;
     o->domain_min_pages = 5;
     o->prefix_threshold = 0.30;
     o->prefix_min_pages = 5;
@@ -100,6 +101,8 @@ static mm_err config_json(const mm_iter_opts *o, mm_buf *b) {
     MM_TRY(mm_jw_double(&w, o->collect_value));
     MM_TRY(mm_jw_key(&w, "domain_threshold"));
     MM_TRY(mm_jw_double(&w, o->domain_threshold));
+    MM_TRY(mm_jw_key(&w, "domain_lift"));
+    MM_TRY(mm_jw_double(&w, o->domain_lift));
     MM_TRY(mm_jw_key(&w, "domain_min_pages"));
     MM_TRY(mm_jw_uint(&w, o->domain_min_pages));
     MM_TRY(mm_jw_key(&w, "prefix_threshold"));
@@ -569,9 +572,11 @@ static mm_err choose_domains(iter_state *s) {
     size_t n = mm_strmap_size(s->domains.keys);
     s->math_domain = mm_calloc(n ? n : 1, sizeof *s->math_domain);
     if (!s->math_domain) return MM_ERR_NOMEM;
+    s->sum.domain_cut = mm_iter_domain_cut(s->o->domain_threshold, s->o->domain_lift,
+                                           s->sum.collected, s->sum.pool_pages);
     for (size_t i = 0; i < n; i++) {
         bool m = mm_iter_domain_is_math(s->domains.pages[i], s->domains.collected[i],
-                                        s->o->domain_threshold, s->o->domain_min_pages);
+                                        s->sum.domain_cut, s->o->domain_min_pages);
         s->math_domain[i] = m;
         if (!m) continue;
         s->sum.math_domains++;

@@ -13,8 +13,9 @@
  *   4. collect: the pages selected by threshold / top fraction / token budget (as `select`),
  *      the cut-off found from score histograms in bounded memory;
  *   5. domain statistics from the score files (pages, collected) per host (or registered
- *      domain); a domain is math when its collected share exceeds `domain_threshold` and it has
- *      at least `domain_min_pages`;
+ *      domain); a domain is math when its collected share exceeds `domain_threshold` and
+ *      `domain_lift` times the share of the whole pool that was collected, and it has at least
+ *      `domain_min_pages`;
  *   6. URL prefix statistics inside math domains (host + first one and two directory segments);
  *      math prefixes chosen by rule (share and page thresholds) or by a person's annotations;
  *   7. pages under math prefixes that were not collected become new positives of iteration K+1.
@@ -65,6 +66,7 @@ typedef struct mm_iter_opts {
     double min_auc;          /* 0.75: stop when the held-out ROC-AUC is below */
     uint64_t min_updates;    /* 20000: epochs raised until epochs x documents reach this */
     double domain_threshold; /* 0.10 */
+    double domain_lift;      /* 1.5: and more than lift x the pool's collected share */
     uint64_t domain_min_pages; /* 5 */
     double prefix_threshold; /* 0.30: collected share a prefix needs (rule mode) */
     uint64_t prefix_min_pages; /* 5 */
@@ -87,6 +89,7 @@ typedef struct mm_iter_summary {
     uint64_t overlap_prev; /* collected pages the previous iteration collected too */
     double new_share;      /* 1 - overlap_prev / collected (1 for the first iteration) */
     uint64_t math_domains, domains_gained, domains_lost, math_prefixes;
+    double domain_cut; /* the collected share a math domain had to exceed (threshold, lift) */
     double cutoff; /* lowest collected score */
     /* the classifier: epochs used, held-out documents and how it did on them */
     uint64_t epochs, valid_pos, valid_neg;
@@ -132,6 +135,12 @@ MM_API void mm_iter_url_prefixes(const char *url, char *p0, char *p1, char *p2, 
  * least `min_pages` pages. */
 MM_API bool mm_iter_domain_is_math(uint64_t pages, uint64_t collected, double threshold,
                                    uint64_t min_pages);
+/* The share a math domain must exceed: max(threshold, lift x collected / pool_pages).  The
+ * paper's 10% assumes a collection that is a small share of the pool (35.5M of 40B pages):
+ * when a broad classifier collects a large share, every host passes 10% by chance, so a host
+ * must stand out from the pool-wide share as well. */
+MM_API double mm_iter_domain_cut(double threshold, double lift, uint64_t collected,
+                                 uint64_t pool_pages);
 /* Which stop rule (an mm_iter_done) ends the run after the finished iteration `s`; -1 = go
  * on.  Order: no new positives, then the new-share rule (from iteration 2), then max_iter. */
 MM_API int mm_iter_stop_after(const mm_iter_opts *o, const mm_iter_summary *s);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "common/json.h"
+#include "common/stage.h"
 #include "corpus/iterate.h"
 #include "tools/cli.h"
 
@@ -22,6 +23,11 @@ static void help(void) {
         "Inputs (each option repeatable; a directory means its *.jsonl and *.jsonl.zst files):\n"
         "  --positives PATH       seed positives: document shards, or text one doc per line\n"
         "  --pool PATH            document shards of the whole dump (from mathmine extract)\n"
+        "  --positives-from L     --pool-from L: the paths listed in the file L as well, one\n"
+        "                         a line (.gz/.zst lists allowed, '#' comments; repeatable;\n"
+        "                         a listed folder means its shards).  A file given to\n"
+        "                         --positives itself is a seed, never a list: a text seed\n"
+        "                         is one document per line\n"
         "  --work-dir DIR         where iterations are kept (iter-K/); a rerun resumes\n"
         "                         (alias -o, --out)\n\n"
         "Iterations:\n"
@@ -52,6 +58,10 @@ static void help(void) {
         "                         math.stackexchange.com) or domain (registered domain)\n"
         "  --domain-threshold F   a domain is math when more than F of its pages were\n"
         "                         collected (default 0.10)\n"
+        "  --domain-lift F        ... and more than F times the share of the whole pool\n"
+        "                         that was collected (default 1.5; 0 = the 10%% rule alone):\n"
+        "                         a broad classifier that collects much of the pool passes\n"
+        "                         every host's 10%% by chance\n"
         "  --domain-min-pages N   ... and it has at least N pages (default 5)\n"
         "  --prefix-threshold F   rule: a URL prefix (host + first 1 or 2 directories) in a\n"
         "                         math domain is math when >= F of its pages were collected\n"
@@ -100,6 +110,20 @@ static int cmp_str(const void *a, const void *b) {
 }
 
 /* A file is taken as given; a directory contributes its shards in name order. */
+static void add_path(path_list *l, const char *p);
+
+/* Every path of the list file `list` (common/stage.h: one a line, .gz/.zst, '#' comments), as
+ * if each had been given on the command line. */
+static void add_list(path_list *l, const char *list) {
+    mm_inputs in = {0};
+    mm_err e = mm_inputs_read(&in, list, NULL);
+    if (e != MM_OK) cli_die(CMD, e);
+    if (!in.n) cli_usage_error(CMD, "the list '%s' names no path", list);
+    for (size_t i = 0; i < in.n; i++)
+        add_path(l, in.v[i]);
+    mm_inputs_free(&in);
+}
+
 static void add_path(path_list *l, const char *p) {
     struct stat st;
     if (stat(p, &st) != 0) cli_usage_error(CMD, "'%s' does not exist", p);
@@ -167,11 +191,16 @@ enum {
     O_EXCL,
     O_VFRAC,
     O_MINAUC,
-    O_MINUPD
+    O_MINUPD,
+    O_DLIFT,
+    O_POSL,
+    O_POOLL
 };
 
 static const struct option longopts[] = {{"positives", 1, 0, O_POS},
                                          {"pool", 1, 0, O_POOL},
+                                         {"positives-from", 1, 0, O_POSL},
+                                         {"pool-from", 1, 0, O_POOLL},
                                          {"work-dir", 1, 0, O_WORK},
                                          {"out", 1, 0, O_WORK},
                                          {"seed", 1, 0, O_SEED},
@@ -183,6 +212,7 @@ static const struct option longopts[] = {{"positives", 1, 0, O_POS},
                                          {"domain-key", 1, 0, O_DKEY},
                                          {"domain-threshold", 1, 0, O_DTHR},
                                          {"domain-min-pages", 1, 0, O_DMIN},
+                                         {"domain-lift", 1, 0, O_DLIFT},
                                          {"prefix-threshold", 1, 0, O_PTHR},
                                          {"prefix-min-pages", 1, 0, O_PMIN},
                                          {"annotate", 0, 0, O_ANN},
@@ -214,6 +244,12 @@ static const char *parse_args(int argc, char **argv, mm_iter_opts *o, path_list 
         switch (c) {
         case O_POS: add_path(pos, optarg); break;
         case O_POOL: add_path(pool, optarg); break;
+        case O_POSL:
+            add_list(pos, optarg);
+            break;
+        case O_POOLL:
+            add_list(pool, optarg);
+            break;
         case 'o':
         case O_WORK: o->work_dir = optarg; break;
         case O_SEED: o->seed = (uint64_t)cli_parse_int(CMD, "--seed", optarg, 0, INT32_MAX); break;
@@ -238,6 +274,9 @@ static const char *parse_args(int argc, char **argv, mm_iter_opts *o, path_list 
                 cli_usage_error(CMD, "--domain-key is 'host' or 'domain', not '%s'", optarg);
             break;
         case O_DTHR: o->domain_threshold = cli_parse_double(CMD, "--domain-threshold", optarg, 0, 1); break;
+        case O_DLIFT:
+            o->domain_lift = cli_parse_double(CMD, "--domain-lift", optarg, 0, 100);
+            break;
         case O_DMIN: o->domain_min_pages = (uint64_t)cli_parse_int(CMD, "--domain-min-pages", optarg, 1, INT64_MAX); break;
         case O_PTHR: o->prefix_threshold = cli_parse_double(CMD, "--prefix-threshold", optarg, 0, 1); break;
         case O_PMIN: o->prefix_min_pages = (uint64_t)cli_parse_int(CMD, "--prefix-min-pages", optarg, 1, INT64_MAX); break;
@@ -278,8 +317,10 @@ static const char *parse_args(int argc, char **argv, mm_iter_opts *o, path_list 
     if (optind < argc) cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
     if (modes > 1) cli_usage_error(CMD, "give one of --threshold, --top-frac, --top-tokens");
     if (!o->work_dir) cli_usage_error(CMD, "--work-dir is required");
-    if (!pos->n) cli_usage_error(CMD, "--positives is required (the seed)");
-    if (!pool->n) cli_usage_error(CMD, "--pool is required (document shards; a directory works)");
+    if (!pos->n) cli_usage_error(CMD, "--positives or --positives-from is required (the seed)");
+    if (!pool->n)
+        cli_usage_error(CMD,
+                        "--pool or --pool-from is required (document shards; a directory works)");
     return stats;
 }
 

@@ -79,6 +79,19 @@ $PY -c "import sys; sys.exit(0 if $last_other >= 0.6 and $last_non <= 0.1 else 1
   && echo "note: issue 15 targets met on this crawl (recall $last_other >= 0.6, non-math $last_non <= 0.1)" \
   || echo "note: issue 15 targets NOT met on this crawl (recall $last_other, want >= 0.6; non-math $last_non, want <= 0.1)"
 
+# The seed and the pool from list files (a gzipped list with a comment, a plain one): the same
+# inputs as the arguments above, so iteration 1 collects the same pages.
+printf '# the seed\n%s\n' "$seed" | gzip > "$T/seed.list.gz"
+ls "$T/pool"/*.jsonl.zst > "$T/pool.list"
+L=(--positives-from "$T/seed.list.gz" --pool-from "$T/pool.list" --seed 1 --max-iter 1 "${FT[@]}" -j 2)
+"$MM" iterate "${L[@]}" --work-dir "$T/l" >/dev/null 2>"$T/l.err"
+same "iterate --positives-from/--pool-from exits 0" "$?" 0
+cmp -s "$T/l/iter-1/collected.ids" "$T/a/iter-1/collected.ids" \
+  && ok "list files give the same iteration 1 as the arguments" || fail "list files give the same iteration 1 as the arguments"
+"$MM" iterate --positives-from "$T/missing.list" --pool "$T/pool" --work-dir "$T/l2" >/dev/null 2>"$T/l2.err"
+[ $? = 1 ] && grep -q "missing.list" "$T/l2.err" && ok "a missing list file: an error naming it" \
+  || { fail "a missing list file: an error naming it"; cat "$T/l2.err"; }
+
 # Killed in the middle, then restarted: the same result.
 "$MM" iterate "${ARGS[@]}" --work-dir "$T/c" >/dev/null 2>&1 &
 pid=$!
