@@ -119,6 +119,8 @@ static mm_err config_json(const mm_iter_opts *o, mm_buf *b) {
     MM_TRY(mm_jw_double(&w, o->valid_frac));
     MM_TRY(mm_jw_key(&w, "min_updates"));
     MM_TRY(mm_jw_uint(&w, o->min_updates));
+    MM_TRY(mm_jw_key(&w, "tokens"));
+    MM_TRY(mm_jw_string(&w, o->tokenizer ? o->tokenizer : "bytes/4"));
     MM_TRY(mm_jw_key(&w, "domain_key"));
     MM_TRY(mm_jw_string(&w, o->key == MM_ITER_KEY_HOST ? "host" : "domain"));
     const mm_clf_train_opts *t = &o->train;
@@ -434,6 +436,7 @@ static mm_err score_pool(iter_state *s) {
     MM_TRY(mm_mkdirs(sdir));
     mm_clf_scorer_opts so;
     mm_clf_scorer_opts_default(&so);
+    so.tokens = s->o->tokens;
     /* Big models score 2-3x faster read into (huge-page) memory than mapped from the file,
      * where every random row read can fault; small ones load instantly either way. */
     struct stat model_st;

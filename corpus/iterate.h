@@ -74,6 +74,9 @@ typedef struct mm_iter_opts {
     bool annotate;             /* each iteration waits for a person's prefix decisions */
     const char *annotations;   /* TSV with columns prefix and decision (allow|deny) applied to
                                   every iteration, or NULL */
+    const char *tokenizer;     /* what counts the score files' tokens (recorded in config.json):
+                                  a tokenizer's name, NULL = bytes / 4 */
+    const mm_clf_token_counter *tokens; /* its counter (NULL: MM_CLF_TOKENS); borrowed */
     int threads;             /* scoring / counting threads, 0 = all cores */
     mm_clf_train_opts train; /* fastText settings (DeepSeekMath defaults, threads 1); its
                                 `stop` flag also stops the iteration between its steps */

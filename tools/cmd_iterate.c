@@ -9,6 +9,7 @@
 #include "common/json.h"
 #include "common/stage.h"
 #include "corpus/iterate.h"
+#include "rl/tokenizer.h"
 #include "tools/cli.h"
 
 static const char *const CMD = "iterate";
@@ -38,8 +39,12 @@ static void help(void) {
         "  --threshold T          collect pages scoring >= T (default 0.5: a fastText\n"
         "                         probability, meaningful for any pool size)\n"
         "  --top-frac F           or collect the top fraction F of the pool\n"
-        "  --top-tokens N         or the top pages up to N tokens (bytes/4), as the paper\n"
-        "                         did (its first iteration: the top 40B tokens)\n\n"
+        "  --top-tokens N         or the top pages up to N tokens, as the paper did (its\n"
+        "                         first iteration: the top 40B tokens)\n"
+        "  --tokenizer DIR        count tokens with this BPE tokenizer (vocab.json and\n"
+        "                         merges.txt, as `mathmine tokenizer train` writes it) in\n"
+        "                         the score files and --top-tokens (default: none, tokens\n"
+        "                         estimated as ceil(UTF-8 bytes / 4))\n\n"
         "Training sets and the classifier check:\n"
         "  --pos-cap N            train on a random sample of at most N positives\n"
         "                         (default 500000, the paper's 500K)\n"
@@ -194,7 +199,8 @@ enum {
     O_MINUPD,
     O_DLIFT,
     O_POSL,
-    O_POOLL
+    O_POOLL,
+    O_TOK
 };
 
 static const struct option longopts[] = {{"positives", 1, 0, O_POS},
@@ -209,6 +215,7 @@ static const struct option longopts[] = {{"positives", 1, 0, O_POS},
                                          {"threshold", 1, 0, O_THR},
                                          {"top-frac", 1, 0, O_TOPF},
                                          {"top-tokens", 1, 0, O_TOPT},
+                                         {"tokenizer", 1, 0, O_TOK},
                                          {"domain-key", 1, 0, O_DKEY},
                                          {"domain-threshold", 1, 0, O_DTHR},
                                          {"domain-min-pages", 1, 0, O_DMIN},
@@ -266,6 +273,9 @@ static const char *parse_args(int argc, char **argv, mm_iter_opts *o, path_list 
         case O_TOPT:
             o->collect_mode = MM_SELECT_TOP_TOKENS, modes++;
             o->collect_value = (double)cli_parse_int(CMD, "--top-tokens", optarg, 1, INT64_MAX);
+            break;
+        case O_TOK:
+            o->tokenizer = optarg;
             break;
         case O_DKEY:
             if (!strcmp(optarg, "domain")) o->key = MM_ITER_KEY_DOMAIN;
@@ -396,10 +406,20 @@ int cmd_iterate(int argc, char **argv) {
             pool.n, o.work_dir);
     printf("iter    auc  positives  +new_pos  collected       tokens  new_share  "
            "math_domains(+/-)  prefixes\n");
+    mm_tok *tok = NULL;
+    mm_clf_token_counter counter = {mm_tok_counter_open, mm_tok_counter_count, mm_tok_counter_close,
+                                    NULL};
+    if (o.tokenizer) {
+        mm_err te = mm_tok_load(o.tokenizer, &tok);
+        if (te != MM_OK) cli_die(CMD, te);
+        counter.arg = tok;
+        o.tokens = &counter;
+    }
     mm_iter_result res;
     o.train.stop = &cli_interrupted;
     mm_clf_set_cancel_flag(&cli_interrupted);
     mm_err e = mm_iter_run(&o, print_row, NULL, &res);
+    mm_tok_free(tok);
     if (e != MM_OK) cli_die(CMD, e);
     report_done(&o, &res);
     write_stats(stats, o.work_dir, &res);

@@ -92,6 +92,22 @@ cmp -s "$T/l/iter-1/collected.ids" "$T/a/iter-1/collected.ids" \
 [ $? = 1 ] && grep -q "missing.list" "$T/l2.err" && ok "a missing list file: an error naming it" \
   || { fail "a missing list file: an error naming it"; cat "$T/l2.err"; }
 
+# --tokenizer: the score files count tokens with the project's BPE (what --top-tokens budgets),
+# not bytes/4; the first page of a shard counts as many tokens as `tokenizer encode` gives.
+check "tokenizer trained on the pool" "$MM" -q tokenizer train --vocab 1000 -o "$T/tok" "$T/pool"/*.jsonl.zst
+"$MM" iterate "${L[@]}" --top-tokens 100000 --tokenizer "$T/tok" --work-dir "$T/tk" >/dev/null 2>"$T/tk.err"
+same "iterate --top-tokens --tokenizer exits 0" "$?" 0
+shard=$(ls "$T/pool"/*.jsonl.zst | head -1)
+zstd -dcq "$shard" | head -1 | $PY -c "import json,sys; sys.stdout.write(json.loads(sys.stdin.readline())['text'])" > "$T/first.txt"
+want=$("$MM" tokenizer encode --tokenizer "$T/tok" "$T/first.txt" | wc -w)
+bytes4=$(( ($(wc -c < "$T/first.txt") + 3) / 4 ))
+got=$(head -1 "$T/tk/iter-1/scores/$(basename "$shard" .jsonl.zst).scores.tsv" | cut -f5)
+[ "$got" = "$want" ] && [ "$got" != "$bytes4" ] && ok "score files count BPE tokens with --tokenizer ($got, bytes/4 $bytes4)" \
+  || fail "score files count BPE tokens with --tokenizer (got $got, encode $want, bytes/4 $bytes4)"
+grep -q '"tokens":"'"$T/tok"'"' "$T/tk/config.json" && ok "config.json records the tokenizer" || fail "config.json records the tokenizer"
+tk=$($PY -c "import json; s=json.load(open('$T/tk/iter-1/report.json'))['summary']; print(s['collected_tokens'])")
+[ "$tk" -gt 0 ] && ok "--top-tokens with the tokenizer collects ($tk tokens)" || fail "--top-tokens with the tokenizer collects ($tk tokens)"
+
 # Killed in the middle, then restarted: the same result.
 "$MM" iterate "${ARGS[@]}" --work-dir "$T/c" >/dev/null 2>&1 &
 pid=$!
