@@ -45,6 +45,7 @@
 
 #include "classifier/classifier.h"
 #include "common/error.h"
+#include "common/stage.h"
 
 typedef enum { MM_ITER_KEY_HOST, MM_ITER_KEY_DOMAIN } mm_iter_key;
 
@@ -77,6 +78,9 @@ typedef struct mm_iter_opts {
     const char *tokenizer;     /* what counts the score files' tokens (recorded in config.json):
                                   a tokenizer's name, NULL = bytes / 4 */
     const mm_clf_token_counter *tokens; /* its counter (NULL: MM_CLF_TOKENS); borrowed */
+    bool wait_for_tasks;     /* the per-shard work (scoring, new positives) is left to map
+                                tasks (mm_iter_map): stop with MM_ITER_DONE_TASKS while some
+                                shard's output is missing; rerun when the tasks are done */
     int threads;             /* scoring / counting threads, 0 = all cores */
     mm_clf_train_opts train; /* fastText settings (DeepSeekMath defaults, threads 1); its
                                 `stop` flag also stops the iteration between its steps */
@@ -116,6 +120,7 @@ typedef enum {
     MM_ITER_DONE_NO_NEW,       /* nothing new to add to the positives: another round would repeat */
     MM_ITER_DONE_NO_SIGNAL,    /* the classifier separates nothing (held-out AUC < min_auc) */
     MM_ITER_DONE_NO_NEGATIVES, /* every pool page is a positive: nothing to draw negatives from */
+    MM_ITER_DONE_TASKS,        /* wait_for_tasks: map tasks (mm_iter_map) have shards to do */
 } mm_iter_done;
 
 typedef struct mm_iter_result {
@@ -124,6 +129,8 @@ typedef struct mm_iter_result {
     char annotate_path[4096]; /* where the prefix candidates were written, with --annotate */
     char decisions_path[4096]; /* where the person's decisions are expected */
     mm_iter_summary last;      /* the iteration that stopped the run (NO_SIGNAL: its AUC) */
+    size_t tasks_missing;      /* DONE_TASKS: shards whose map output is not there yet */
+    char tasks_what[32];       /* ... "scores" or "new positives" */
 } mm_iter_result;
 
 /* The parts of the algorithm worth testing alone. */
@@ -150,5 +157,21 @@ MM_API int mm_iter_stop_after(const mm_iter_opts *o, const mm_iter_summary *s);
 
 MM_API mm_err mm_iter_run(const mm_iter_opts *o, mm_iter_event_fn on_iter, void *arg,
                           mm_iter_result *res);
+
+/* One map task of the iteration in progress (the first iteration not yet committed), over
+ * block `task` of the pool shards (mm_task_range; count 0 = every shard): scores its shards
+ * when the iteration's model is there, and writes its shards' new positives
+ * (iter-K.tmp/newpos/) once the driver has decided the prefixes (iter-K.tmp/cut.tsv).  Skips
+ * what is already done; does nothing (and says so) when the driver has not got that far.  The
+ * driver (mm_iter_run with wait_for_tasks) reads the score files in bounded memory for the cut,
+ * domains and prefixes, and merges the per-shard new positives in pool order, so the outputs
+ * are the same as a single process's. */
+typedef struct mm_iter_map_result {
+    int iter;              /* the iteration worked on; 0 = none in progress */
+    size_t scored, newpos; /* shards scored, shards whose new positives were written */
+    size_t lo, hi;         /* the task's block of shards */
+    bool waiting;          /* nothing to do yet: no model, or prefixes not decided */
+} mm_iter_map_result;
+MM_API mm_err mm_iter_map(const mm_iter_opts *o, mm_task task, mm_iter_map_result *r);
 
 #endif

@@ -84,6 +84,17 @@ static void help(void) {
         "  --bucket N (2000000)  --loss softmax|hs|ns|ova (softmax)\n"
         "  --train-threads N      fastText training threads (default 1: reproducible;\n"
         "                         more is faster but not bit-for-bit deterministic)\n\n"
+        "Map tasks (one iteration's per-shard work spread over a Slurm array):\n"
+        "  --wait-for-tasks       leave scoring and the new-positive pass to map tasks:\n"
+        "                         stop (exit 0) while a shard's output is missing, and go\n"
+        "                         on when rerun after the tasks (default: do it all here)\n"
+        "  --map                  be one map task of the iteration in progress: score this\n"
+        "                         task's shards once the model is trained, write their new\n"
+        "                         positives once the prefixes are decided; same options as\n"
+        "                         the driver (config.json must match)\n"
+        "  --task I/N             with --map: block I (0-based) of N of the pool shards\n"
+        "                         (default: SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT\n"
+        "                         inside a Slurm job array, else every shard)\n\n"
         "Other:\n"
         "  -j, --threads N        scoring and counting threads (default: all cores)\n"
         "      --stats FILE       write the per-iteration summaries as JSON\n"
@@ -208,7 +219,10 @@ enum {
     O_DLIFT,
     O_POSL,
     O_POOLL,
-    O_TOK
+    O_TOK,
+    O_WAIT,
+    O_MAP,
+    O_TASK
 };
 
 static const struct option longopts[] = {{"positives", 1, 0, O_POS},
@@ -224,6 +238,9 @@ static const struct option longopts[] = {{"positives", 1, 0, O_POS},
                                          {"top-frac", 1, 0, O_TOPF},
                                          {"top-tokens", 1, 0, O_TOPT},
                                          {"tokenizer", 1, 0, O_TOK},
+                                         {"wait-for-tasks", 0, 0, O_WAIT},
+                                         {"map", 0, 0, O_MAP},
+                                         {"task", 1, 0, O_TASK},
                                          {"domain-key", 1, 0, O_DKEY},
                                          {"domain-threshold", 1, 0, O_DTHR},
                                          {"domain-min-pages", 1, 0, O_DMIN},
@@ -251,8 +268,14 @@ static const struct option longopts[] = {{"positives", 1, 0, O_POS},
                                          {"help", 0, 0, 'h'},
                                          {0, 0, 0, 0}};
 
+/* What the command does besides the options of the run: --map, --task. */
+typedef struct map_args {
+    bool map;
+    const char *task; /* "I/N", or NULL */
+} map_args;
+
 static const char *parse_args(int argc, char **argv, mm_iter_opts *o, path_list *pos,
-                              path_list *pool) {
+                              path_list *pool, map_args *m) {
     const char *stats = NULL;
     int c, modes = 0;
     while ((c = getopt_long(argc, argv, "j:ho:", longopts, NULL)) != -1) {
@@ -284,6 +307,15 @@ static const char *parse_args(int argc, char **argv, mm_iter_opts *o, path_list 
             break;
         case O_TOK:
             o->tokenizer = optarg;
+            break;
+        case O_WAIT:
+            o->wait_for_tasks = true;
+            break;
+        case O_MAP:
+            m->map = true;
+            break;
+        case O_TASK:
+            m->task = optarg;
             break;
         case O_DKEY:
             if (!strcmp(optarg, "domain")) o->key = MM_ITER_KEY_DOMAIN;
@@ -334,6 +366,7 @@ static const char *parse_args(int argc, char **argv, mm_iter_opts *o, path_list 
     }
     if (optind < argc) cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
     if (modes > 1) cli_usage_error(CMD, "give one of --threshold, --top-frac, --top-tokens");
+    if (m->task && !m->map) cli_usage_error(CMD, "--task goes with --map (a map task)");
     if (!o->work_dir) cli_usage_error(CMD, "--work-dir is required");
     if (!pos->n) cli_usage_error(CMD, "--positives or --positives-from is required (the seed)");
     if (!pool->n)
@@ -387,6 +420,13 @@ static void report_done(const mm_iter_opts *o, const mm_iter_result *r) {
     case MM_ITER_DONE_MAX:
         fprintf(stderr, "mathmine iterate: stopped at --max-iter %d\n", o->max_iter);
         break;
+    case MM_ITER_DONE_TASKS:
+        fprintf(stderr,
+                "mathmine iterate: iteration %d waits for map tasks: %zu shard(s) have no %s "
+                "yet; run `mathmine iterate ... --map --task I/N` for every I (a Slurm array), "
+                "then this command again\n",
+                l->iter, r->tasks_missing, r->tasks_what);
+        break;
     case MM_ITER_DONE_ANNOTATE:
         fprintf(stderr,
                 "mathmine iterate: iteration %d waits for a person: prefix candidates in %s\n"
@@ -400,29 +440,61 @@ static void report_done(const mm_iter_opts *o, const mm_iter_result *r) {
                 o->work_dir, o->work_dir);
 }
 
+/* --tokenizer: the BPE whose counts go into the score files (NULL without one). */
+static mm_tok *load_tokenizer(mm_iter_opts *o, mm_clf_token_counter *counter) {
+    if (!o->tokenizer) return NULL;
+    mm_tok *tok;
+    mm_err e = mm_tok_load(o->tokenizer, &tok);
+    if (e != MM_OK) cli_die(CMD, e);
+    *counter = (mm_clf_token_counter){mm_tok_counter_open, mm_tok_counter_count,
+                                      mm_tok_counter_close, tok};
+    o->tokens = counter;
+    return tok;
+}
+
+/* --map: this task's share of the iteration in progress. */
+static int run_map(mm_iter_opts *o, const map_args *m) {
+    mm_task task = {0, 0};
+    mm_err e = m->task ? mm_task_parse(m->task, &task) : mm_task_from_env(&task);
+    if (e != MM_OK) cli_usage_error(CMD, "--task: %s", mm_error_detail());
+    mm_clf_token_counter counter;
+    mm_tok *tok = load_tokenizer(o, &counter);
+    mm_clf_set_cancel_flag(&cli_interrupted);
+    mm_iter_map_result r;
+    e = mm_iter_map(o, task, &r);
+    mm_tok_free(tok);
+    if (e != MM_OK) cli_die(CMD, e);
+    if (r.waiting)
+        fprintf(stderr,
+                "mathmine iterate --map: nothing to do yet (iteration %d has no model: run "
+                "the driver first)\n",
+                r.iter);
+    else
+        fprintf(stderr,
+                "mathmine iterate --map: iteration %d, shards %zu-%zu: %zu scored, %zu with "
+                "new positives written\n",
+                r.iter, r.lo, r.hi, r.scored, r.newpos);
+    return CLI_EXIT_OK;
+}
+
 int cmd_iterate(int argc, char **argv) {
     mm_iter_opts o;
     mm_iter_opts_default(&o);
     o.seed = 1;
     path_list pos = {0}, pool = {0};
-    const char *stats = parse_args(argc, argv, &o, &pos, &pool);
+    map_args m = {0};
+    const char *stats = parse_args(argc, argv, &o, &pos, &pool, &m);
     o.positives = (const char *const *)pos.v;
     o.npositives = pos.n;
     o.pool = (const char *const *)pool.v;
     o.npool = pool.n;
+    if (m.map) return run_map(&o, &m);
     fprintf(stderr, "mathmine iterate: %zu seed file(s), %zu pool shard(s), work dir %s\n", pos.n,
             pool.n, o.work_dir);
     printf("iter    auc  positives  +new_pos  collected       tokens  new_share  "
            "math_domains(+/-)  prefixes\n");
-    mm_tok *tok = NULL;
-    mm_clf_token_counter counter = {mm_tok_counter_open, mm_tok_counter_count, mm_tok_counter_close,
-                                    NULL};
-    if (o.tokenizer) {
-        mm_err te = mm_tok_load(o.tokenizer, &tok);
-        if (te != MM_OK) cli_die(CMD, te);
-        counter.arg = tok;
-        o.tokens = &counter;
-    }
+    mm_clf_token_counter counter;
+    mm_tok *tok = load_tokenizer(&o, &counter);
     mm_iter_result res;
     o.train.stop = &cli_interrupted;
     mm_clf_set_cancel_flag(&cli_interrupted);
