@@ -340,13 +340,7 @@ static mm_err write_valid(const char *path, const float *ps, uint64_t np, const 
         mm_buf_printf(&b, "pos\t%.7g\n", (double)ps[i]);
     for (uint64_t i = 0; i < nn; i++)
         mm_buf_printf(&b, "neg\t%.7g\n", (double)ns[i]);
-    mm_out *o;
-    mm_err e = mm_out_open(path, 0, &o);
-    if (e == MM_OK) e = mm_out_write(o, b.data, b.len);
-    if (e == MM_OK)
-        e = mm_out_commit(o);
-    else
-        mm_out_abort(o);
+    mm_err e = iter_write_whole(path, &b);
     mm_buf_free(&b);
     return e;
 }
@@ -860,13 +854,7 @@ static mm_err merge_new_positives(iter_state *s, const newpos_ctx *c) {
 static mm_err write_cut(const char *path, const mm_select_cut *c) {
     mm_buf b = {0};
     mm_buf_printf(&b, "%d\t%d\t%.17g\t%s\n", c->none, c->all_ties, c->score, c->id ? c->id : "");
-    mm_out *o;
-    mm_err e = mm_out_open(path, 0, &o);
-    if (e == MM_OK) e = mm_out_write(o, b.data, b.len);
-    if (e == MM_OK)
-        e = mm_out_commit(o);
-    else
-        mm_out_abort(o);
+    mm_err e = iter_write_whole(path, &b);
     mm_buf_free(&b);
     return e;
 }

@@ -10,7 +10,7 @@
 
 #define PATH_CAP 4096
 
-static mm_err write_whole(const char *path, const mm_buf *b) {
+mm_err iter_write_whole(const char *path, const mm_buf *b) {
     mm_out *o;
     MM_TRY(mm_out_open(path, 0, &o));
     mm_err e = mm_out_write(o, b->data ? b->data : "", b->len);
@@ -22,13 +22,13 @@ static mm_err write_whole(const char *path, const mm_buf *b) {
 static mm_err write_in(const char *dir, const char *name, const mm_buf *b) {
     char p[PATH_CAP];
     snprintf(p, sizeof p, "%s/%s", dir, name);
-    return write_whole(p, b);
+    return iter_write_whole(p, b);
 }
 
 mm_err iter_copy_file(const char *from, const char *to) {
     mm_buf b = {0};
     mm_err e = mm_read_file(from, &b);
-    if (e == MM_OK) e = write_whole(to, &b);
+    if (e == MM_OK) e = iter_write_whole(to, &b);
     mm_buf_free(&b);
     return e;
 }
@@ -71,7 +71,7 @@ mm_err iter_write_prefixes(const char *path, const iter_counts *p, const bool *c
                       frac(p->collected[k], p->pages[k]), dec, for_person ? "suggested " : "",
                       for_person ? (chosen[k] ? "allow" : "deny") : reason[k]);
     }
-    mm_err e = write_whole(path, &b);
+    mm_err e = iter_write_whole(path, &b);
     mm_buf_free(&b);
     free(ord);
     return e;

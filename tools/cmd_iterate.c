@@ -182,6 +182,13 @@ static void print_row(void *arg, const mm_iter_summary *s, bool resumed) {
                  "iteration %d: the held-out ROC-AUC comes from %llu positive page(s) only; "
                  "it is a weak check of the classifier",
                  s->iter, (unsigned long long)s->valid_pos);
+    /* The paper's fastText settings on a seed of a few hundred pages barely train: the demo's
+     * second iteration scored every page 0.5 +- 0.0001, so its 0.5 threshold was a coin toss. */
+    if (!resumed && s->pool_pages && s->score_sd < 0.01)
+        cli_warn(CMD,
+                 "iteration %d: the pool's scores barely spread (mean %.4f, sd %.5f): the "
+                 "classifier is barely trained (more --min-updates or a higher --lr)",
+                 s->iter, s->score_mean, s->score_sd);
 }
 
 enum {
