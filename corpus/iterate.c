@@ -901,11 +901,12 @@ static mm_err add_new_positives(iter_state *s, mm_iter_result *res) {
                     chosen};
     size_t missing = 0;
     for (size_t i = 0; i < s->o->npool && e == MM_OK; i++) {
-        if (newpos_done(&c, i)) continue;
-        if (s->o->wait_for_tasks)
-            missing++;
-        else
+        /* alone, the driver redoes every shard: files left by an earlier run (another
+         * person's decisions, say) are never taken on trust */
+        if (!s->o->wait_for_tasks)
             e = newpos_shard(&c, i);
+        else if (!newpos_done(&c, i))
+            missing++;
     }
     if (e == MM_OK && missing) {
         res->done = MM_ITER_DONE_TASKS;

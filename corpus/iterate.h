@@ -165,7 +165,9 @@ MM_API mm_err mm_iter_run(const mm_iter_opts *o, mm_iter_event_fn on_iter, void 
  * what is already done; does nothing (and says so) when the driver has not got that far.  The
  * driver (mm_iter_run with wait_for_tasks) reads the score files in bounded memory for the cut,
  * domains and prefixes, and merges the per-shard new positives in pool order, so the outputs
- * are the same as a single process's. */
+ * are the same as a single process's.  Tasks must run with the driver's options (checked
+ * against config.json) and decisions: a person's annotations changed after the tasks wrote
+ * their new positives are not noticed (delete iter-K.tmp/newpos/ to redo them). */
 typedef struct mm_iter_map_result {
     int iter;              /* the iteration worked on; 0 = none in progress */
     size_t scored, newpos; /* shards scored, shards whose new positives were written */
