@@ -185,8 +185,20 @@ MM_API const char *mm_ft_label(const mm_ft_model *m, int i);
 typedef struct mm_clf_scorer mm_clf_scorer;
 typedef struct mm_clf_ctx mm_clf_ctx;
 
+/* How score files count a document's tokens (their 5th column, what --top-tokens budgets).
+ * Each scoring thread calls open(arg) once (NULL = out of memory), count() per document, and
+ * close() at the end, so a tokenizer that needs per-thread state (rl/tokenizer.h's encoders:
+ * mm_tok_counter_*) plugs in without classifier/ depending on it. */
+typedef struct mm_clf_token_counter {
+    void *(*open)(void *arg);
+    mm_err (*count)(void *state, const char *text, size_t n, uint64_t *tokens);
+    void (*close)(void *state);
+    void *arg;
+} mm_clf_token_counter;
+
 typedef struct mm_clf_scorer_opts {
     const char *label; /* the label whose probability is the score: MM_CLF_LABEL_POS */
+    const mm_clf_token_counter *tokens; /* NULL: MM_CLF_TOKENS (bytes / 4); borrowed */
     size_t max_bytes;  /* normalisation cap (MM_CLF_MAX_BYTES_DEFAULT); must match training */
     bool preload;      /* false: mmap the matrix; true: copy it into memory (madvise huge) */
     bool populate;     /* false: map lazily; true: MAP_POPULATE (fault everything in at load) */
@@ -218,6 +230,9 @@ MM_API const mm_clf_model_info *mm_clf_scorer_info(const mm_clf_scorer *s);
 
 MM_API mm_err mm_clf_ctx_create(const mm_clf_scorer *s, mm_clf_ctx **out);
 MM_API void mm_clf_ctx_free(mm_clf_ctx *c);
+/* The tokens of raw text[0..n) as score files count them: the scorer's token counter, else
+ * MM_CLF_TOKENS(n). */
+MM_API mm_err mm_clf_ctx_tokens(mm_clf_ctx *c, const char *text, size_t n, uint64_t *tokens);
 
 /* Score one line of already-normalised text (what fastText would read: tokens separated by
  * whitespace; an end-of-line token is implied).  Returns the score (see "Labels" above); 0 when

@@ -300,6 +300,7 @@ struct mm_clf_ctx {
     size_t nhash, caphash;
     float *hidden, *output;
     mm_buf norm;
+    void *tok; /* the token counter's state of this thread (opts.tokens) */
 };
 
 void mm_clf_scorer_opts_default(mm_clf_scorer_opts *o) {
@@ -634,8 +635,22 @@ mm_err mm_clf_ctx_create(const mm_clf_scorer *s, mm_clf_ctx **out) {
         mm_clf_ctx_free(c);
         return mm_fail(MM_ERR_NOMEM, "out of memory");
     }
+    const mm_clf_token_counter *tc = s->opts.tokens;
+    if (tc && !(c->tok = tc->open(tc->arg))) {
+        mm_clf_ctx_free(c);
+        return mm_fail(MM_ERR_NOMEM, "out of memory (token counter)");
+    }
     *out = c;
     return MM_OK;
+}
+
+mm_err mm_clf_ctx_tokens(mm_clf_ctx *c, const char *text, size_t n, uint64_t *tokens) {
+    const mm_clf_token_counter *tc = c->s->opts.tokens;
+    if (!tc) {
+        *tokens = MM_CLF_TOKENS(n);
+        return MM_OK;
+    }
+    return tc->count(c->tok, text, n, tokens);
 }
 
 void mm_clf_ctx_free(mm_clf_ctx *c) {
@@ -645,6 +660,7 @@ void mm_clf_ctx_free(mm_clf_ctx *c) {
     free(c->hidden);
     free(c->output);
     mm_buf_free(&c->norm);
+    if (c->tok) c->s->opts.tokens->close(c->tok);
     free(c);
 }
 

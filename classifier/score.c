@@ -93,14 +93,14 @@ static mm_err put_field(mm_buf *b, const char *s) {
     return MM_OK;
 }
 
-static mm_err score_line_out(mm_buf *b, const mm_doc *d, float score) {
+static mm_err score_line_out(mm_buf *b, const mm_doc *d, float score, uint64_t tokens) {
     mm_buf_clear(b);
     MM_TRY(put_field(b, d->id));
     MM_TRY(mm_buf_printf(b, "\t%.7g\t", (double)score));
     MM_TRY(put_field(b, d->url));
     MM_TRY(mm_buf_putc(b, '\t'));
     MM_TRY(put_field(b, d->domain));
-    return mm_buf_printf(b, "\t%llu\n", (unsigned long long)MM_CLF_TOKENS(d->text_len));
+    return mm_buf_printf(b, "\t%llu\n", (unsigned long long)tokens);
 }
 
 mm_err mm_clf_score_shard(mm_clf_ctx *ctx, const char *shard_path, const char *out_path,
@@ -125,7 +125,9 @@ mm_err mm_clf_score_shard(mm_clf_ctx *ctx, const char *shard_path, const char *o
             break;
         }
         float sc = mm_clf_score_text(ctx, d.text, d.text_len);
-        if ((e = score_line_out(&line, &d, sc)) != MM_OK) break;
+        uint64_t tokens;
+        if ((e = mm_clf_ctx_tokens(ctx, d.text, d.text_len, &tokens)) != MM_OK) break;
+        if ((e = score_line_out(&line, &d, sc, tokens)) != MM_OK) break;
         if ((e = mm_out_write(o, line.data, line.len)) != MM_OK) break;
         docs++;
     }

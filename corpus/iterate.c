@@ -33,8 +33,9 @@ void mm_iter_opts_default(mm_iter_opts *o) {
     o->min_auc = 0.6;
     o->min_updates = 10000;
     o->domain_threshold = 0.10;
+    o->domain_lift = 1.5;
     o->domain_min_pages = 5;
-    o->prefix_threshold = 0.30;
+    o->prefix_threshold = 0.25;
     o->prefix_min_pages = 5;
     o->key = MM_ITER_KEY_HOST;
     mm_clf_train_opts_default(&o->train);
@@ -100,6 +101,8 @@ static mm_err config_json(const mm_iter_opts *o, mm_buf *b) {
     MM_TRY(mm_jw_double(&w, o->collect_value));
     MM_TRY(mm_jw_key(&w, "domain_threshold"));
     MM_TRY(mm_jw_double(&w, o->domain_threshold));
+    MM_TRY(mm_jw_key(&w, "domain_lift"));
+    MM_TRY(mm_jw_double(&w, o->domain_lift));
     MM_TRY(mm_jw_key(&w, "domain_min_pages"));
     MM_TRY(mm_jw_uint(&w, o->domain_min_pages));
     MM_TRY(mm_jw_key(&w, "prefix_threshold"));
@@ -116,6 +119,8 @@ static mm_err config_json(const mm_iter_opts *o, mm_buf *b) {
     MM_TRY(mm_jw_double(&w, o->valid_frac));
     MM_TRY(mm_jw_key(&w, "min_updates"));
     MM_TRY(mm_jw_uint(&w, o->min_updates));
+    MM_TRY(mm_jw_key(&w, "tokens"));
+    MM_TRY(mm_jw_string(&w, o->tokenizer ? o->tokenizer : "bytes/4"));
     MM_TRY(mm_jw_key(&w, "domain_key"));
     MM_TRY(mm_jw_string(&w, o->key == MM_ITER_KEY_HOST ? "host" : "domain"));
     const mm_clf_train_opts *t = &o->train;
@@ -335,13 +340,7 @@ static mm_err write_valid(const char *path, const float *ps, uint64_t np, const 
         mm_buf_printf(&b, "pos\t%.7g\n", (double)ps[i]);
     for (uint64_t i = 0; i < nn; i++)
         mm_buf_printf(&b, "neg\t%.7g\n", (double)ns[i]);
-    mm_out *o;
-    mm_err e = mm_out_open(path, 0, &o);
-    if (e == MM_OK) e = mm_out_write(o, b.data, b.len);
-    if (e == MM_OK)
-        e = mm_out_commit(o);
-    else
-        mm_out_abort(o);
+    mm_err e = iter_write_whole(path, &b);
     mm_buf_free(&b);
     return e;
 }
@@ -424,13 +423,14 @@ static mm_err train_model(iter_state *s, mm_iter_result *res) {
 
 /* ---------------------------------------------------------------- scoring and collecting */
 
-static mm_err score_pool(iter_state *s) {
+static mm_err score_pool(iter_state *s, mm_iter_result *res) {
     char model[PATH_CAP], sdir[PATH_CAP];
     path_in(model, s->tmp, "model.bin");
     path_in(sdir, s->tmp, "scores");
     MM_TRY(mm_mkdirs(sdir));
     mm_clf_scorer_opts so;
     mm_clf_scorer_opts_default(&so);
+    so.tokens = s->o->tokens;
     /* Big models score 2-3x faster read into (huge-page) memory than mapped from the file,
      * where every random row read can fault; small ones load instantly either way. */
     struct stat model_st;
@@ -441,6 +441,17 @@ static mm_err score_pool(iter_state *s) {
         s->score_paths[i] = mm_malloc(PATH_CAP);
         if (!s->score_paths[i]) return MM_ERR_NOMEM;
         snprintf(s->score_paths[i], PATH_CAP, "%s/%s.scores.tsv", sdir, s->stems[i]);
+    }
+    if (s->o->wait_for_tasks) {
+        size_t missing = 0;
+        for (size_t i = 0; i < s->o->npool; i++)
+            missing += !mm_file_done(s->score_paths[i]);
+        if (missing) {
+            res->done = MM_ITER_DONE_TASKS;
+            res->tasks_missing = missing;
+            snprintf(res->tasks_what, sizeof res->tasks_what, "scores");
+            return MM_OK;
+        }
     }
     mm_clf_scorer *sc;
     MM_TRY(mm_clf_scorer_open(model, &so, &sc));
@@ -569,9 +580,11 @@ static mm_err choose_domains(iter_state *s) {
     size_t n = mm_strmap_size(s->domains.keys);
     s->math_domain = mm_calloc(n ? n : 1, sizeof *s->math_domain);
     if (!s->math_domain) return MM_ERR_NOMEM;
+    s->sum.domain_cut = mm_iter_domain_cut(s->o->domain_threshold, s->o->domain_lift,
+                                           s->sum.collected, s->sum.pool_pages);
     for (size_t i = 0; i < n; i++) {
         bool m = mm_iter_domain_is_math(s->domains.pages[i], s->domains.collected[i],
-                                        s->o->domain_threshold, s->o->domain_min_pages);
+                                        s->sum.domain_cut, s->o->domain_min_pages);
         s->math_domain[i] = m;
         if (!m) continue;
         s->sum.math_domains++;
@@ -663,19 +676,17 @@ static mm_err choose_prefixes(iter_state *s, mm_strmap *allow, mm_strmap *deny) 
 
 /* ---------------------------------------------------------------- new positives */
 
-static bool under_chosen(const iter_state *s, const char *url, const char **which) {
+/* The chosen prefix a URL falls under (its shortest), or NULL. */
+static const char *under_chosen(const mm_strmap *chosen, const char *url) {
     char p0[1024], p1[1024], p2[1024];
     mm_iter_url_prefixes(url, p0, p1, p2, sizeof p1);
     const char *cand[3] = {p0, p1, p2};
     for (int i = 0; i < 3; i++) {
         if (!cand[i][0]) continue;
-        int64_t k = mm_strmap_find(s->prefixes.keys, cand[i], strlen(cand[i]));
-        if (k >= 0 && s->prefix_chosen[k]) {
-            *which = mm_strmap_key(s->prefixes.keys, (size_t)k);
-            return true;
-        }
+        int64_t k = mm_strmap_find(chosen, cand[i], strlen(cand[i]));
+        if (k >= 0) return mm_strmap_key(chosen, (size_t)k);
     }
-    return false;
+    return NULL;
 }
 
 /* The score row of the next readable document of a shard: score files hold one row per
@@ -704,41 +715,115 @@ static int next_row_of(mm_clf_scores *sc, const mm_doc *d, const char *score_pat
     return 1;
 }
 
-static mm_err new_positives_of(iter_state *s, size_t i, mm_out *od, mm_out *op, mm_buf *line) {
+/* What the new-positive pass of one shard needs: the same for the driver and a map task. */
+typedef struct newpos_ctx {
+    const mm_iter_opts *o;
+    int k;
+    const char *tmp;           /* iter-K.tmp */
+    const char *const *stems;  /* unique stems of the pool shards */
+    const mm_select_cut *cut;  /* this iteration's collection */
+    const mm_idset *positives; /* ids of the positives it trained on */
+    const mm_strmap *chosen;   /* the math prefixes */
+} newpos_ctx;
+
+/* Where shard i's new positives go: newpos/<stem>.jsonl.zst and newpos/<stem>.tsv (the .tsv,
+ * committed last, with a header line so that it is never empty, marks the shard done). */
+static void newpos_paths(const newpos_ctx *c, size_t i, char *docs, char *prov) {
+    snprintf(docs, PATH_CAP, "%s/newpos/%s.jsonl.zst", c->tmp, c->stems[i]);
+    snprintf(prov, PATH_CAP, "%s/newpos/%s.tsv", c->tmp, c->stems[i]);
+}
+
+static const char NEWPOS_HEADER[] = "id\turl\tdomain\tprefix\titeration\n";
+
+static mm_err newpos_scan(const newpos_ctx *c, size_t i, mm_out *od, mm_out *op) {
+    char sp[PATH_CAP];
+    snprintf(sp, sizeof sp, "%s/scores/%s.scores.tsv", c->tmp, c->stems[i]);
     mm_doc_reader *r;
-    MM_TRY(mm_doc_reader_open(s->o->pool[i], &r));
+    MM_TRY(mm_doc_reader_open(c->o->pool[i], &r));
     mm_clf_scores *sc;
-    mm_err e = mm_clf_scores_open(s->score_paths[i], &sc);
+    mm_err e = mm_clf_scores_open(sp, &sc);
     if (e != MM_OK) {
         mm_doc_reader_close(r);
         return e;
     }
+    mm_buf line = {0};
     mm_doc d;
     mm_clf_score_row row;
     int rc;
-    const char *which;
     while (e == MM_OK && (rc = mm_doc_reader_next(r, &d, &e)) != 0) {
         if (rc < 0) continue;
-        if (next_row_of(sc, &d, s->score_paths[i], &row, &e) != 1) continue;
-        size_t idn = strlen(d.id);
-        if (mm_select_cut_has(&s->cut, row.score, row.id) ||
-            mm_idset_has(s->positive_ids, d.id, idn))
+        if (next_row_of(sc, &d, sp, &row, &e) != 1) continue;
+        if (mm_select_cut_has(c->cut, row.score, row.id) ||
+            mm_idset_has(c->positives, d.id, strlen(d.id)))
             continue;
-        if (!under_chosen(s, d.url, &which)) continue;
+        const char *which = under_chosen(c->chosen, d.url);
+        if (!which) continue;
         e = mm_out_write(od, d.raw, d.raw_len);
         if (e == MM_OK) e = mm_out_write(od, "\n", 1);
-        mm_buf_clear(line);
-        mm_buf_printf(line, "%s\t%s\t%s\t%s\t%d\n", d.id, d.url, d.domain, which, s->k);
-        if (e == MM_OK) e = mm_out_write(op, line->data, line->len);
-        if (e == MM_OK) e = mm_idset_add(s->positive_ids, d.id, idn); /* once per page */
-        s->sum.new_positives++;
+        mm_buf_clear(&line);
+        mm_buf_printf(&line, "%s\t%s\t%s\t%s\t%d\n", d.id, d.url, d.domain, which, c->k);
+        if (e == MM_OK) e = mm_out_write(op, line.data, line.len);
     }
+    mm_buf_free(&line);
     mm_clf_scores_close(sc);
     mm_doc_reader_close(r);
     return e;
 }
 
-static mm_err add_new_positives(iter_state *s) {
+/* The new positives of pool shard i: its pages under a chosen prefix that were neither
+ * collected nor positives already.  A shard and its score file are read side by side, so no
+ * set of collected ids is held in memory. */
+static mm_err newpos_shard(const newpos_ctx *c, size_t i) {
+    char docs[PATH_CAP], prov[PATH_CAP], dir[PATH_CAP];
+    snprintf(dir, sizeof dir, "%s/newpos", c->tmp);
+    MM_TRY(mm_mkdirs(dir));
+    newpos_paths(c, i, docs, prov);
+    mm_out *od, *op;
+    MM_TRY(mm_out_open(docs, 3, &od));
+    mm_err e = mm_out_open(prov, 0, &op);
+    if (e != MM_OK) {
+        mm_out_abort(od);
+        return e;
+    }
+    e = mm_out_write(op, NEWPOS_HEADER, sizeof NEWPOS_HEADER - 1);
+    if (e == MM_OK) e = newpos_scan(c, i, od, op);
+    if (e == MM_OK)
+        e = mm_out_commit(od);
+    else
+        mm_out_abort(od);
+    if (e == MM_OK)
+        e = mm_out_commit(op);
+    else
+        mm_out_abort(op);
+    return e;
+}
+
+static bool newpos_done(const newpos_ctx *c, size_t i) {
+    char docs[PATH_CAP], prov[PATH_CAP];
+    newpos_paths(c, i, docs, prov);
+    return mm_file_done(docs) && mm_file_done(prov);
+}
+
+/* Append every line of `path` but the first `skip` to `out`; counts the lines appended. */
+static mm_err append_lines(const char *path, size_t skip, mm_out *out, uint64_t *n) {
+    mm_lines *r;
+    MM_TRY(mm_lines_open(path, 0, &r));
+    const char *l;
+    size_t len;
+    mm_err e = MM_OK;
+    for (size_t k = 0; e == MM_OK && mm_lines_next(r, &l, &len, &e) == 1; k++) {
+        if (k < skip) continue;
+        e = mm_out_write(out, l, len);
+        if (e == MM_OK) e = mm_out_write(out, "\n", 1);
+        if (n) (*n)++;
+    }
+    mm_lines_close(r);
+    return e;
+}
+
+/* new_positives.jsonl.zst and new_positives.tsv: the shards' files in pool order (a map task
+ * or the driver wrote each), so a task-split run writes what a single process does. */
+static mm_err merge_new_positives(iter_state *s, const newpos_ctx *c) {
     char docs[PATH_CAP], prov[PATH_CAP];
     path_in(docs, s->tmp, "new_positives.jsonl.zst");
     path_in(prov, s->tmp, "new_positives.tsv");
@@ -749,15 +834,88 @@ static mm_err add_new_positives(iter_state *s) {
         mm_out_abort(od);
         return e;
     }
-    mm_buf line = {0};
-    e = mm_out_write(op, "id\turl\tdomain\tprefix\titeration\n", 31);
-    for (size_t i = 0; i < s->o->npool && e == MM_OK; i++)
-        e = new_positives_of(s, i, od, op, &line);
-    mm_buf_free(&line);
+    e = mm_out_write(op, NEWPOS_HEADER, sizeof NEWPOS_HEADER - 1);
+    s->sum.new_positives = 0;
+    for (size_t i = 0; i < s->o->npool && e == MM_OK; i++) {
+        char d[PATH_CAP], p[PATH_CAP];
+        newpos_paths(c, i, d, p);
+        e = append_lines(d, 0, od, NULL);
+        if (e == MM_OK) e = append_lines(p, 1, op, &s->sum.new_positives);
+    }
     if (e == MM_OK) e = mm_out_commit(od);
     else mm_out_abort(od);
     if (e == MM_OK) e = mm_out_commit(op);
     else mm_out_abort(op);
+    return e;
+}
+
+/* The cut, written once the prefixes are decided: a map task that finds it may write its
+ * shards' new positives.  One line: none, all_ties, score (exact), id. */
+static mm_err write_cut(const char *path, const mm_select_cut *c) {
+    mm_buf b = {0};
+    mm_buf_printf(&b, "%d\t%d\t%.17g\t%s\n", c->none, c->all_ties, c->score, c->id ? c->id : "");
+    mm_err e = iter_write_whole(path, &b);
+    mm_buf_free(&b);
+    return e;
+}
+
+static mm_err read_cut(const char *path, mm_select_cut *c) {
+    mm_buf b = {0};
+    memset(c, 0, sizeof *c);
+    MM_TRY(mm_read_file(path, &b));
+    int none = 0, ties = 0, at = 0;
+    mm_err e = MM_OK;
+    if (sscanf(b.data, "%d\t%d\t%lf\t%n", &none, &ties, &c->score, &at) < 3 || at <= 0) {
+        e = mm_fail(MM_ERR_FORMAT, "%s: not a cut line (none, all_ties, score, id)", path);
+    } else {
+        size_t n = strcspn(b.data + at, "\n");
+        c->none = none, c->all_ties = ties;
+        c->id = n ? mm_strndup(b.data + at, n) : NULL;
+        if (n && !c->id) e = MM_ERR_NOMEM;
+    }
+    mm_buf_free(&b);
+    return e;
+}
+
+/* The chosen prefixes as a set (for the driver: from this iteration's decisions). */
+static mm_err chosen_set(const iter_state *s, mm_strmap **out) {
+    *out = mm_strmap_create();
+    if (!*out) return MM_ERR_NOMEM;
+    size_t n = mm_strmap_size(s->prefixes.keys);
+    for (size_t i = 0; i < n; i++) {
+        const char *k = mm_strmap_key(s->prefixes.keys, i);
+        if (s->prefix_chosen[i] && mm_strmap_put(*out, k, strlen(k), NULL) < 0) return MM_ERR_NOMEM;
+    }
+    return MM_OK;
+}
+
+/* The driver's new-positive pass: every shard a map task has not done yet, then the merge.
+ * With wait_for_tasks it does none itself: a missing shard stops the run for the tasks. */
+static mm_err add_new_positives(iter_state *s, mm_iter_result *res) {
+    char cutp[PATH_CAP];
+    path_in(cutp, s->tmp, "cut.tsv");
+    MM_TRY(write_cut(cutp, &s->cut));
+    mm_strmap *chosen;
+    mm_err e = chosen_set(s, &chosen);
+    newpos_ctx c = {s->o,  s->k, s->tmp, (const char *const *)s->stems, &s->cut, s->positive_ids,
+                    chosen};
+    size_t missing = 0;
+    for (size_t i = 0; i < s->o->npool && e == MM_OK; i++) {
+        /* alone, the driver redoes every shard: files left by an earlier run (another
+         * person's decisions, say) are never taken on trust */
+        if (!s->o->wait_for_tasks)
+            e = newpos_shard(&c, i);
+        else if (!newpos_done(&c, i))
+            missing++;
+    }
+    if (e == MM_OK && missing) {
+        res->done = MM_ITER_DONE_TASKS;
+        res->tasks_missing = missing;
+        snprintf(res->tasks_what, sizeof res->tasks_what, "new positives");
+    } else if (e == MM_OK) {
+        e = merge_new_positives(s, &c);
+    }
+    mm_strmap_free(chosen);
     return e;
 }
 
@@ -879,12 +1037,14 @@ static mm_err run_iteration(iter_state *s, mm_iter_result *res) {
     bool go_on;
     ITER_STEP(s, train_and_check(s, res, &go_on));
     if (!go_on) return MM_OK;
-    ITER_STEP(s, score_pool(s));
+    ITER_STEP(s, score_pool(s, res));
+    if (res->done == MM_ITER_DONE_TASKS) return MM_OK;
     ITER_STEP(s, collect(s));
     ITER_STEP(s, overlap_with_prev(s));
     ITER_STEP(s, domains_and_prefixes(s, res));
     if (res->done == MM_ITER_DONE_ANNOTATE) return MM_OK;
-    ITER_STEP(s, add_new_positives(s));
+    ITER_STEP(s, add_new_positives(s, res));
+    if (res->done == MM_ITER_DONE_TASKS) return MM_OK;
     s->sum.seconds = mm_now() - t0;
     ITER_STEP(s, iter_write_report(s->tmp, &s->sum, s->hist, &s->domains, s->math_domain));
     if (rename(s->tmp, s->dir))
@@ -999,5 +1159,99 @@ mm_err mm_iter_run(const mm_iter_opts *o, mm_iter_event_fn on_iter, void *arg,
         e = iter_write_final(o->work_dir, all, (size_t)res->iterations);
     mm_clf_free_stems(stems, o->npool);
     free(all);
+    return e;
+}
+
+/* ---------------------------------------------------------------- map tasks */
+
+/* The first iteration not committed yet, 0 when every one up to max_iter is. */
+static int iteration_in_progress(const mm_iter_opts *o) {
+    for (int k = 1; k <= o->max_iter; k++) {
+        char d[PATH_CAP];
+        snprintf(d, sizeof d, "%s/iter-%d", o->work_dir, k);
+        if (!dir_exists(d)) return k;
+    }
+    return 0;
+}
+
+static mm_err map_score(iter_state *s, size_t lo, size_t hi, mm_iter_map_result *r) {
+    char model[PATH_CAP], sdir[PATH_CAP];
+    path_in(model, s->tmp, "model.bin");
+    path_in(sdir, s->tmp, "scores");
+    mm_clf_scorer_opts so;
+    mm_clf_scorer_opts_default(&so);
+    so.tokens = s->o->tokens;
+    mm_clf_scorer *sc;
+    MM_TRY(mm_clf_scorer_open(model, &so, &sc));
+    mm_clf_score_stats st = {0};
+    mm_err e = mm_clf_score_shards(sc, s->o->pool, s->o->npool, lo, hi, sdir, s->o->threads, false,
+                                   NULL, NULL, &st);
+    mm_clf_scorer_close(sc);
+    r->scored = st.files;
+    return e;
+}
+
+/* The positives' ids, as the driver's training counted them. */
+static mm_err load_positive_ids(iter_state *s) {
+    char **pos;
+    size_t npos;
+    MM_TRY(positive_paths(s, &pos, &npos));
+    uint64_t count = 0;
+    mm_err e = MM_OK;
+    for (size_t i = 0; i < npos && e == MM_OK; i++)
+        e = count_positives(s, pos[i], &count);
+    free_strs(pos, npos);
+    return e;
+}
+
+static mm_err map_newpos(iter_state *s, size_t lo, size_t hi, mm_iter_map_result *r) {
+    char cutp[PATH_CAP], prefp[PATH_CAP];
+    path_in(cutp, s->tmp, "cut.tsv");
+    path_in(prefp, s->tmp, "prefixes.tsv");
+    MM_TRY(read_cut(cutp, &s->cut));
+    MM_TRY(load_positive_ids(s));
+    mm_strmap *chosen = mm_strmap_create(), *deny = mm_strmap_create();
+    mm_err e = chosen && deny ? iter_load_annotations(prefp, chosen, deny) : MM_ERR_NOMEM;
+    newpos_ctx c = {s->o,  s->k, s->tmp, (const char *const *)s->stems, &s->cut, s->positive_ids,
+                    chosen};
+    for (size_t i = lo; i < hi && e == MM_OK; i++) {
+        if (newpos_done(&c, i)) continue;
+        e = newpos_shard(&c, i);
+        r->newpos += e == MM_OK;
+    }
+    mm_strmap_free(chosen);
+    mm_strmap_free(deny);
+    return e;
+}
+
+mm_err mm_iter_map(const mm_iter_opts *o, mm_task task, mm_iter_map_result *r) {
+    memset(r, 0, sizeof *r);
+    if (!o->npool)
+        return mm_fail(MM_ERR_ARG, "the pool is empty: give document shards with --pool");
+    MM_TRY(check_config(o));
+    int k = iteration_in_progress(o);
+    r->iter = k;
+    mm_task_range(&task, o->npool, &r->lo, &r->hi);
+    char **stems;
+    MM_TRY(mm_clf_unique_stems(o->pool, o->npool, &stems));
+    iter_state s;
+    mm_err e = k ? state_init(&s, o, k, stems, NULL, NULL) : MM_OK;
+    if (e == MM_OK && k) {
+        char model[PATH_CAP], valid[PATH_CAP], cutp[PATH_CAP], sdir[PATH_CAP];
+        path_in(model, s.tmp, "model.bin");
+        path_in(valid, s.tmp, "valid.tsv");
+        path_in(cutp, s.tmp, "cut.tsv");
+        path_in(sdir, s.tmp, "scores");
+        if (!mm_file_done(model) || !mm_file_done(valid))
+            r->waiting = true;
+        else if (!mm_file_done(cutp))
+            e = map_score(&s, r->lo, r->hi, r);
+        else
+            e = map_newpos(&s, r->lo, r->hi, r);
+        state_free(&s);
+    } else if (e == MM_OK) {
+        r->waiting = true;
+    }
+    mm_clf_free_stems(stems, o->npool);
     return e;
 }

@@ -13,8 +13,9 @@
  *   4. collect: the pages selected by threshold / top fraction / token budget (as `select`),
  *      the cut-off found from score histograms in bounded memory;
  *   5. domain statistics from the score files (pages, collected) per host (or registered
- *      domain); a domain is math when its collected share exceeds `domain_threshold` and it has
- *      at least `domain_min_pages`;
+ *      domain); a domain is math when its collected share exceeds `domain_threshold` and
+ *      `domain_lift` times the share of the whole pool that was collected, and it has at least
+ *      `domain_min_pages`;
  *   6. URL prefix statistics inside math domains (host + first one and two directory segments);
  *      math prefixes chosen by rule (share and page thresholds) or by a person's annotations;
  *   7. pages under math prefixes that were not collected become new positives of iteration K+1.
@@ -44,6 +45,7 @@
 
 #include "classifier/classifier.h"
 #include "common/error.h"
+#include "common/stage.h"
 
 typedef enum { MM_ITER_KEY_HOST, MM_ITER_KEY_DOMAIN } mm_iter_key;
 
@@ -65,13 +67,20 @@ typedef struct mm_iter_opts {
     double min_auc;          /* 0.75: stop when the held-out ROC-AUC is below */
     uint64_t min_updates;    /* 20000: epochs raised until epochs x documents reach this */
     double domain_threshold; /* 0.10 */
+    double domain_lift;      /* 1.5: and more than lift x the pool's collected share */
     uint64_t domain_min_pages; /* 5 */
-    double prefix_threshold; /* 0.30: collected share a prefix needs (rule mode) */
+    double prefix_threshold;   /* 0.25: collected share a prefix needs (rule mode) */
     uint64_t prefix_min_pages; /* 5 */
     mm_iter_key key;           /* MM_ITER_KEY_HOST (the paper's base URL) */
     bool annotate;             /* each iteration waits for a person's prefix decisions */
     const char *annotations;   /* TSV with columns prefix and decision (allow|deny) applied to
                                   every iteration, or NULL */
+    const char *tokenizer;     /* what counts the score files' tokens (recorded in config.json):
+                                  a tokenizer's name, NULL = bytes / 4 */
+    const mm_clf_token_counter *tokens; /* its counter (NULL: MM_CLF_TOKENS); borrowed */
+    bool wait_for_tasks;     /* the per-shard work (scoring, new positives) is left to map
+                                tasks (mm_iter_map): stop with MM_ITER_DONE_TASKS while some
+                                shard's output is missing; rerun when the tasks are done */
     int threads;             /* scoring / counting threads, 0 = all cores */
     mm_clf_train_opts train; /* fastText settings (DeepSeekMath defaults, threads 1); its
                                 `stop` flag also stops the iteration between its steps */
@@ -87,6 +96,7 @@ typedef struct mm_iter_summary {
     uint64_t overlap_prev; /* collected pages the previous iteration collected too */
     double new_share;      /* 1 - overlap_prev / collected (1 for the first iteration) */
     uint64_t math_domains, domains_gained, domains_lost, math_prefixes;
+    double domain_cut; /* the collected share a math domain had to exceed (threshold, lift) */
     double cutoff; /* lowest collected score */
     /* the classifier: epochs used, held-out documents and how it did on them */
     uint64_t epochs, valid_pos, valid_neg;
@@ -110,6 +120,7 @@ typedef enum {
     MM_ITER_DONE_NO_NEW,       /* nothing new to add to the positives: another round would repeat */
     MM_ITER_DONE_NO_SIGNAL,    /* the classifier separates nothing (held-out AUC < min_auc) */
     MM_ITER_DONE_NO_NEGATIVES, /* every pool page is a positive: nothing to draw negatives from */
+    MM_ITER_DONE_TASKS,        /* wait_for_tasks: map tasks (mm_iter_map) have shards to do */
 } mm_iter_done;
 
 typedef struct mm_iter_result {
@@ -118,6 +129,8 @@ typedef struct mm_iter_result {
     char annotate_path[4096]; /* where the prefix candidates were written, with --annotate */
     char decisions_path[4096]; /* where the person's decisions are expected */
     mm_iter_summary last;      /* the iteration that stopped the run (NO_SIGNAL: its AUC) */
+    size_t tasks_missing;      /* DONE_TASKS: shards whose map output is not there yet */
+    char tasks_what[32];       /* ... "scores" or "new positives" */
 } mm_iter_result;
 
 /* The parts of the algorithm worth testing alone. */
@@ -132,11 +145,35 @@ MM_API void mm_iter_url_prefixes(const char *url, char *p0, char *p1, char *p2, 
  * least `min_pages` pages. */
 MM_API bool mm_iter_domain_is_math(uint64_t pages, uint64_t collected, double threshold,
                                    uint64_t min_pages);
+/* The share a math domain must exceed: max(threshold, lift x collected / pool_pages).  The
+ * paper's 10% assumes a collection that is a small share of the pool (35.5M of 40B pages):
+ * when a broad classifier collects a large share, every host passes 10% by chance, so a host
+ * must stand out from the pool-wide share as well. */
+MM_API double mm_iter_domain_cut(double threshold, double lift, uint64_t collected,
+                                 uint64_t pool_pages);
 /* Which stop rule (an mm_iter_done) ends the run after the finished iteration `s`; -1 = go
  * on.  Order: no new positives, then the new-share rule (from iteration 2), then max_iter. */
 MM_API int mm_iter_stop_after(const mm_iter_opts *o, const mm_iter_summary *s);
 
 MM_API mm_err mm_iter_run(const mm_iter_opts *o, mm_iter_event_fn on_iter, void *arg,
                           mm_iter_result *res);
+
+/* One map task of the iteration in progress (the first iteration not yet committed), over
+ * block `task` of the pool shards (mm_task_range; count 0 = every shard): scores its shards
+ * when the iteration's model is there, and writes its shards' new positives
+ * (iter-K.tmp/newpos/) once the driver has decided the prefixes (iter-K.tmp/cut.tsv).  Skips
+ * what is already done; does nothing (and says so) when the driver has not got that far.  The
+ * driver (mm_iter_run with wait_for_tasks) reads the score files in bounded memory for the cut,
+ * domains and prefixes, and merges the per-shard new positives in pool order, so the outputs
+ * are the same as a single process's.  Tasks must run with the driver's options (checked
+ * against config.json) and decisions: a person's annotations changed after the tasks wrote
+ * their new positives are not noticed (delete iter-K.tmp/newpos/ to redo them). */
+typedef struct mm_iter_map_result {
+    int iter;              /* the iteration worked on; 0 = none in progress */
+    size_t scored, newpos; /* shards scored, shards whose new positives were written */
+    size_t lo, hi;         /* the task's block of shards */
+    bool waiting;          /* nothing to do yet: no model, or prefixes not decided */
+} mm_iter_map_result;
+MM_API mm_err mm_iter_map(const mm_iter_opts *o, mm_task task, mm_iter_map_result *r);
 
 #endif

@@ -10,7 +10,7 @@
 
 #define PATH_CAP 4096
 
-static mm_err write_whole(const char *path, const mm_buf *b) {
+mm_err iter_write_whole(const char *path, const mm_buf *b) {
     mm_out *o;
     MM_TRY(mm_out_open(path, 0, &o));
     mm_err e = mm_out_write(o, b->data ? b->data : "", b->len);
@@ -22,13 +22,13 @@ static mm_err write_whole(const char *path, const mm_buf *b) {
 static mm_err write_in(const char *dir, const char *name, const mm_buf *b) {
     char p[PATH_CAP];
     snprintf(p, sizeof p, "%s/%s", dir, name);
-    return write_whole(p, b);
+    return iter_write_whole(p, b);
 }
 
 mm_err iter_copy_file(const char *from, const char *to) {
     mm_buf b = {0};
     mm_err e = mm_read_file(from, &b);
-    if (e == MM_OK) e = write_whole(to, &b);
+    if (e == MM_OK) e = iter_write_whole(to, &b);
     mm_buf_free(&b);
     return e;
 }
@@ -71,7 +71,7 @@ mm_err iter_write_prefixes(const char *path, const iter_counts *p, const bool *c
                       frac(p->collected[k], p->pages[k]), dec, for_person ? "suggested " : "",
                       for_person ? (chosen[k] ? "allow" : "deny") : reason[k]);
     }
-    mm_err e = write_whole(path, &b);
+    mm_err e = iter_write_whole(path, &b);
     mm_buf_free(&b);
     free(ord);
     return e;
@@ -79,10 +79,11 @@ mm_err iter_write_prefixes(const char *path, const iter_counts *p, const bool *c
 
 /* The numeric fields of mm_iter_summary in report.json: U = unsigned, D = double. */
 #define SUMMARY_FIELDS(U, D)                                                                       \
-    U(positives) U(new_positives) U(negatives) U(pool_pages) U(collected) U(collected_tokens)      \
-    U(overlap_prev) D(new_share) U(math_domains) U(domains_gained) U(domains_lost)                 \
-    U(math_prefixes) D(cutoff) U(epochs) U(valid_pos) U(valid_neg) D(valid_auc)                   \
-    D(valid_precision) D(valid_recall) D(score_mean) D(score_sd) D(seconds)
+    U(positives)                                                                                   \
+    U(new_positives) U(negatives) U(pool_pages) U(collected) U(collected_tokens) U(overlap_prev)   \
+        D(new_share) U(math_domains) U(domains_gained) U(domains_lost) U(math_prefixes)            \
+            D(domain_cut) D(cutoff) U(epochs) U(valid_pos) U(valid_neg) D(valid_auc)               \
+                D(valid_precision) D(valid_recall) D(score_mean) D(score_sd) D(seconds)
 
 static void summary_json(mm_jw *w, const mm_iter_summary *s) {
     mm_jw_obj_begin(w);

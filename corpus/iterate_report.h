@@ -17,6 +17,8 @@ mm_err iter_write_report(const char *dir, const mm_iter_summary *s, const double
 mm_err iter_read_summary(const char *dir, mm_iter_summary *s);
 mm_err iter_write_final(const char *work_dir, const mm_iter_summary *all, size_t n);
 mm_err iter_copy_file(const char *from, const char *to);
+/* `b` as the whole of the file `path`, atomically. */
+mm_err iter_write_whole(const char *path, const mm_buf *b);
 /* Read allow/deny decisions (columns "prefix" and "decision"; '?' = undecided) into the maps;
  * a prefix already in either map keeps its decision. */
 mm_err iter_load_annotations(const char *path, mm_strmap *allow, mm_strmap *deny);

@@ -111,3 +111,8 @@ bool mm_iter_domain_is_math(uint64_t pages, uint64_t collected, double threshold
                             uint64_t min_pages) {
     return pages >= min_pages && pages > 0 && (double)collected / (double)pages > threshold;
 }
+
+double mm_iter_domain_cut(double threshold, double lift, uint64_t collected, uint64_t pool_pages) {
+    double base = pool_pages ? lift * (double)collected / (double)pool_pages : 0;
+    return base > threshold ? base : threshold;
+}

@@ -454,6 +454,37 @@ void mm_tok_enc_free(mm_tok_enc *e) {
     free(e);
 }
 
+/* One thread's token counter: an encoder and the id vector it reuses. */
+typedef struct tok_counter {
+    mm_tok_enc *enc;
+    mm_tok_ids ids;
+} tok_counter;
+
+void *mm_tok_counter_open(void *tok) {
+    tok_counter *c = mm_calloc(1, sizeof *c);
+    if (c && mm_tok_enc_create(tok, &c->enc) != MM_OK) {
+        free(c);
+        c = NULL;
+    }
+    return c;
+}
+
+mm_err mm_tok_counter_count(void *state, const char *text, size_t n, uint64_t *tokens) {
+    tok_counter *c = state;
+    c->ids.len = 0;
+    MM_TRY(mm_tok_encode(c->enc, text, n, &c->ids));
+    *tokens = c->ids.len;
+    return MM_OK;
+}
+
+void mm_tok_counter_close(void *state) {
+    tok_counter *c = state;
+    if (!c) return;
+    mm_tok_enc_free(c->enc);
+    mm_tok_ids_free(&c->ids);
+    free(c);
+}
+
 static inline uint32_t rank_of(const mm_tok *t, uint32_t a, uint32_t b) {
     return bpe_pairmap_get(&t->rank, bpe_pair_key(a, b));
 }

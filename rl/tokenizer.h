@@ -73,6 +73,12 @@ MM_API void mm_tok_enc_free(mm_tok_enc *e);
 /* Append the ids of text[0..n) to `ids`.  "<|endoftext|>" in the text is plain text here;
  * callers add the special id themselves.  Deterministic: same bytes, same ids. */
 MM_API mm_err mm_tok_encode(mm_tok_enc *e, const char *text, size_t n, mm_tok_ids *ids);
+/* Token counting for score files (classifier.h's mm_clf_token_counter): open(arg = the
+ * const mm_tok *) makes one thread's encoder (NULL when out of memory), count sets *tokens to
+ * the number of ids text[0..n) encodes to, close frees it. */
+MM_API void *mm_tok_counter_open(void *tok);
+MM_API mm_err mm_tok_counter_count(void *state, const char *text, size_t n, uint64_t *tokens);
+MM_API void mm_tok_counter_close(void *state);
 /* Append the bytes of ids[0..n) to `out`; an id out of range is MM_ERR_ARG naming its index. */
 MM_API mm_err mm_tok_decode(const mm_tok *t, const uint32_t *ids, size_t n, mm_buf *out);
 

@@ -7,7 +7,9 @@
 #include <sys/stat.h>
 
 #include "common/json.h"
+#include "common/stage.h"
 #include "corpus/iterate.h"
+#include "rl/tokenizer.h"
 #include "tools/cli.h"
 
 static const char *const CMD = "iterate";
@@ -22,6 +24,11 @@ static void help(void) {
         "Inputs (each option repeatable; a directory means its *.jsonl and *.jsonl.zst files):\n"
         "  --positives PATH       seed positives: document shards, or text one doc per line\n"
         "  --pool PATH            document shards of the whole dump (from mathmine extract)\n"
+        "  --positives-from L     --pool-from L: the paths listed in the file L as well, one\n"
+        "                         a line (.gz/.zst lists allowed, '#' comments; repeatable;\n"
+        "                         a listed folder means its shards).  A file given to\n"
+        "                         --positives itself is a seed, never a list: a text seed\n"
+        "                         is one document per line\n"
         "  --work-dir DIR         where iterations are kept (iter-K/); a rerun resumes\n"
         "                         (alias -o, --out)\n\n"
         "Iterations:\n"
@@ -32,8 +39,12 @@ static void help(void) {
         "  --threshold T          collect pages scoring >= T (default 0.5: a fastText\n"
         "                         probability, meaningful for any pool size)\n"
         "  --top-frac F           or collect the top fraction F of the pool\n"
-        "  --top-tokens N         or the top pages up to N tokens (bytes/4), as the paper\n"
-        "                         did (its first iteration: the top 40B tokens)\n\n"
+        "  --top-tokens N         or the top pages up to N tokens, as the paper did (its\n"
+        "                         first iteration: the top 40B tokens)\n"
+        "  --tokenizer DIR        count tokens with this BPE tokenizer (vocab.json and\n"
+        "                         merges.txt, as `mathmine tokenizer train` writes it) in\n"
+        "                         the score files and --top-tokens (default: none, tokens\n"
+        "                         estimated as ceil(UTF-8 bytes / 4))\n\n"
         "Training sets and the classifier check:\n"
         "  --pos-cap N            train on a random sample of at most N positives\n"
         "                         (default 500000, the paper's 500K)\n"
@@ -52,10 +63,14 @@ static void help(void) {
         "                         math.stackexchange.com) or domain (registered domain)\n"
         "  --domain-threshold F   a domain is math when more than F of its pages were\n"
         "                         collected (default 0.10)\n"
+        "  --domain-lift F        ... and more than F times the share of the whole pool\n"
+        "                         that was collected (default 1.5; 0 = the 10%% rule alone):\n"
+        "                         a broad classifier that collects much of the pool passes\n"
+        "                         every host's 10%% by chance\n"
         "  --domain-min-pages N   ... and it has at least N pages (default 5)\n"
         "  --prefix-threshold F   rule: a URL prefix (host + first 1 or 2 directories) in a\n"
         "                         math domain is math when >= F of its pages were collected\n"
-        "                         (default 0.30)\n"
+        "                         (default 0.25)\n"
         "  --prefix-min-pages N   ... and it has at least N pages (default 5)\n"
         "  --annotate             a person decides each iteration's prefixes: iteration K\n"
         "                         stops at DIR/annotations/iter-K.candidates.tsv; mark it,\n"
@@ -69,6 +84,17 @@ static void help(void) {
         "  --bucket N (2000000)  --loss softmax|hs|ns|ova (softmax)\n"
         "  --train-threads N      fastText training threads (default 1: reproducible;\n"
         "                         more is faster but not bit-for-bit deterministic)\n\n"
+        "Map tasks (one iteration's per-shard work spread over a Slurm array):\n"
+        "  --wait-for-tasks       leave scoring and the new-positive pass to map tasks:\n"
+        "                         stop (exit 0) while a shard's output is missing, and go\n"
+        "                         on when rerun after the tasks (default: do it all here)\n"
+        "  --map                  be one map task of the iteration in progress: score this\n"
+        "                         task's shards once the model is trained, write their new\n"
+        "                         positives once the prefixes are decided; same options as\n"
+        "                         the driver (config.json must match)\n"
+        "  --task I/N             with --map: block I (0-based) of N of the pool shards\n"
+        "                         (default: SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT\n"
+        "                         inside a Slurm job array, else every shard)\n\n"
         "Other:\n"
         "  -j, --threads N        scoring and counting threads (default: all cores)\n"
         "      --stats FILE       write the per-iteration summaries as JSON\n"
@@ -100,6 +126,20 @@ static int cmp_str(const void *a, const void *b) {
 }
 
 /* A file is taken as given; a directory contributes its shards in name order. */
+static void add_path(path_list *l, const char *p);
+
+/* Every path of the list file `list` (common/stage.h: one a line, .gz/.zst, '#' comments), as
+ * if each had been given on the command line. */
+static void add_list(path_list *l, const char *list) {
+    mm_inputs in = {0};
+    mm_err e = mm_inputs_read(&in, list, NULL);
+    if (e != MM_OK) cli_die(CMD, e);
+    if (!in.n) cli_usage_error(CMD, "the list '%s' names no path", list);
+    for (size_t i = 0; i < in.n; i++)
+        add_path(l, in.v[i]);
+    mm_inputs_free(&in);
+}
+
 static void add_path(path_list *l, const char *p) {
     struct stat st;
     if (stat(p, &st) != 0) cli_usage_error(CMD, "'%s' does not exist", p);
@@ -134,6 +174,21 @@ static void print_row(void *arg, const mm_iter_summary *s, bool resumed) {
            (unsigned long long)s->domains_lost, (unsigned long long)s->math_prefixes,
            resumed ? "(done earlier)" : "");
     fflush(stdout);
+    /* The held-out positives are a tenth of the positives, all from the seed's sites: a few
+     * pages say whether the model knows the seed, not whether it finds math elsewhere (the
+     * demo's 0.81 on 4 + 4 pages ranked its other math sites over non-math ones at 0.59). */
+    if (!resumed && s->valid_pos < 20)
+        cli_warn(CMD,
+                 "iteration %d: the held-out ROC-AUC comes from %llu positive page(s) only; "
+                 "it is a weak check of the classifier",
+                 s->iter, (unsigned long long)s->valid_pos);
+    /* The paper's fastText settings on a seed of a few hundred pages barely train: the demo's
+     * second iteration scored every page 0.5 +- 0.0001, so its 0.5 threshold was a coin toss. */
+    if (!resumed && s->pool_pages && s->score_sd < 0.01)
+        cli_warn(CMD,
+                 "iteration %d: the pool's scores barely spread (mean %.4f, sd %.5f): the "
+                 "classifier is barely trained (more --min-updates or a higher --lr)",
+                 s->iter, s->score_mean, s->score_sd);
 }
 
 enum {
@@ -167,11 +222,20 @@ enum {
     O_EXCL,
     O_VFRAC,
     O_MINAUC,
-    O_MINUPD
+    O_MINUPD,
+    O_DLIFT,
+    O_POSL,
+    O_POOLL,
+    O_TOK,
+    O_WAIT,
+    O_MAP,
+    O_TASK
 };
 
 static const struct option longopts[] = {{"positives", 1, 0, O_POS},
                                          {"pool", 1, 0, O_POOL},
+                                         {"positives-from", 1, 0, O_POSL},
+                                         {"pool-from", 1, 0, O_POOLL},
                                          {"work-dir", 1, 0, O_WORK},
                                          {"out", 1, 0, O_WORK},
                                          {"seed", 1, 0, O_SEED},
@@ -180,9 +244,14 @@ static const struct option longopts[] = {{"positives", 1, 0, O_POS},
                                          {"threshold", 1, 0, O_THR},
                                          {"top-frac", 1, 0, O_TOPF},
                                          {"top-tokens", 1, 0, O_TOPT},
+                                         {"tokenizer", 1, 0, O_TOK},
+                                         {"wait-for-tasks", 0, 0, O_WAIT},
+                                         {"map", 0, 0, O_MAP},
+                                         {"task", 1, 0, O_TASK},
                                          {"domain-key", 1, 0, O_DKEY},
                                          {"domain-threshold", 1, 0, O_DTHR},
                                          {"domain-min-pages", 1, 0, O_DMIN},
+                                         {"domain-lift", 1, 0, O_DLIFT},
                                          {"prefix-threshold", 1, 0, O_PTHR},
                                          {"prefix-min-pages", 1, 0, O_PMIN},
                                          {"annotate", 0, 0, O_ANN},
@@ -206,14 +275,26 @@ static const struct option longopts[] = {{"positives", 1, 0, O_POS},
                                          {"help", 0, 0, 'h'},
                                          {0, 0, 0, 0}};
 
+/* What the command does besides the options of the run: --map, --task. */
+typedef struct map_args {
+    bool map;
+    const char *task; /* "I/N", or NULL */
+} map_args;
+
 static const char *parse_args(int argc, char **argv, mm_iter_opts *o, path_list *pos,
-                              path_list *pool) {
+                              path_list *pool, map_args *m) {
     const char *stats = NULL;
     int c, modes = 0;
     while ((c = getopt_long(argc, argv, "j:ho:", longopts, NULL)) != -1) {
         switch (c) {
         case O_POS: add_path(pos, optarg); break;
         case O_POOL: add_path(pool, optarg); break;
+        case O_POSL:
+            add_list(pos, optarg);
+            break;
+        case O_POOLL:
+            add_list(pool, optarg);
+            break;
         case 'o':
         case O_WORK: o->work_dir = optarg; break;
         case O_SEED: o->seed = (uint64_t)cli_parse_int(CMD, "--seed", optarg, 0, INT32_MAX); break;
@@ -231,6 +312,18 @@ static const char *parse_args(int argc, char **argv, mm_iter_opts *o, path_list 
             o->collect_mode = MM_SELECT_TOP_TOKENS, modes++;
             o->collect_value = (double)cli_parse_int(CMD, "--top-tokens", optarg, 1, INT64_MAX);
             break;
+        case O_TOK:
+            o->tokenizer = optarg;
+            break;
+        case O_WAIT:
+            o->wait_for_tasks = true;
+            break;
+        case O_MAP:
+            m->map = true;
+            break;
+        case O_TASK:
+            m->task = optarg;
+            break;
         case O_DKEY:
             if (!strcmp(optarg, "domain")) o->key = MM_ITER_KEY_DOMAIN;
             else if (!strcmp(optarg, "host")) o->key = MM_ITER_KEY_HOST;
@@ -238,6 +331,9 @@ static const char *parse_args(int argc, char **argv, mm_iter_opts *o, path_list 
                 cli_usage_error(CMD, "--domain-key is 'host' or 'domain', not '%s'", optarg);
             break;
         case O_DTHR: o->domain_threshold = cli_parse_double(CMD, "--domain-threshold", optarg, 0, 1); break;
+        case O_DLIFT:
+            o->domain_lift = cli_parse_double(CMD, "--domain-lift", optarg, 0, 100);
+            break;
         case O_DMIN: o->domain_min_pages = (uint64_t)cli_parse_int(CMD, "--domain-min-pages", optarg, 1, INT64_MAX); break;
         case O_PTHR: o->prefix_threshold = cli_parse_double(CMD, "--prefix-threshold", optarg, 0, 1); break;
         case O_PMIN: o->prefix_min_pages = (uint64_t)cli_parse_int(CMD, "--prefix-min-pages", optarg, 1, INT64_MAX); break;
@@ -277,9 +373,12 @@ static const char *parse_args(int argc, char **argv, mm_iter_opts *o, path_list 
     }
     if (optind < argc) cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
     if (modes > 1) cli_usage_error(CMD, "give one of --threshold, --top-frac, --top-tokens");
+    if (m->task && !m->map) cli_usage_error(CMD, "--task goes with --map (a map task)");
     if (!o->work_dir) cli_usage_error(CMD, "--work-dir is required");
-    if (!pos->n) cli_usage_error(CMD, "--positives is required (the seed)");
-    if (!pool->n) cli_usage_error(CMD, "--pool is required (document shards; a directory works)");
+    if (!pos->n) cli_usage_error(CMD, "--positives or --positives-from is required (the seed)");
+    if (!pool->n)
+        cli_usage_error(CMD,
+                        "--pool or --pool-from is required (document shards; a directory works)");
     return stats;
 }
 
@@ -328,6 +427,13 @@ static void report_done(const mm_iter_opts *o, const mm_iter_result *r) {
     case MM_ITER_DONE_MAX:
         fprintf(stderr, "mathmine iterate: stopped at --max-iter %d\n", o->max_iter);
         break;
+    case MM_ITER_DONE_TASKS:
+        fprintf(stderr,
+                "mathmine iterate: iteration %d waits for map tasks: %zu shard(s) have no %s "
+                "yet; run `mathmine iterate ... --map --task I/N` for every I (a Slurm array), "
+                "then this command again\n",
+                l->iter, r->tasks_missing, r->tasks_what);
+        break;
     case MM_ITER_DONE_ANNOTATE:
         fprintf(stderr,
                 "mathmine iterate: iteration %d waits for a person: prefix candidates in %s\n"
@@ -341,24 +447,66 @@ static void report_done(const mm_iter_opts *o, const mm_iter_result *r) {
                 o->work_dir, o->work_dir);
 }
 
+/* --tokenizer: the BPE whose counts go into the score files (NULL without one). */
+static mm_tok *load_tokenizer(mm_iter_opts *o, mm_clf_token_counter *counter) {
+    if (!o->tokenizer) return NULL;
+    mm_tok *tok;
+    mm_err e = mm_tok_load(o->tokenizer, &tok);
+    if (e != MM_OK) cli_die(CMD, e);
+    *counter = (mm_clf_token_counter){mm_tok_counter_open, mm_tok_counter_count,
+                                      mm_tok_counter_close, tok};
+    o->tokens = counter;
+    return tok;
+}
+
+/* --map: this task's share of the iteration in progress. */
+static int run_map(mm_iter_opts *o, const map_args *m) {
+    mm_task task = {0, 0};
+    mm_err e = m->task ? mm_task_parse(m->task, &task) : mm_task_from_env(&task);
+    if (e != MM_OK) cli_usage_error(CMD, "--task: %s", mm_error_detail());
+    mm_clf_token_counter counter;
+    mm_tok *tok = load_tokenizer(o, &counter);
+    mm_clf_set_cancel_flag(&cli_interrupted);
+    mm_iter_map_result r;
+    e = mm_iter_map(o, task, &r);
+    mm_tok_free(tok);
+    if (e != MM_OK) cli_die(CMD, e);
+    if (r.waiting)
+        fprintf(stderr,
+                "mathmine iterate --map: nothing to do yet (iteration %d has no model: run "
+                "the driver first)\n",
+                r.iter);
+    else
+        fprintf(stderr,
+                "mathmine iterate --map: iteration %d, shards %zu-%zu: %zu scored, %zu with "
+                "new positives written\n",
+                r.iter, r.lo, r.hi, r.scored, r.newpos);
+    return CLI_EXIT_OK;
+}
+
 int cmd_iterate(int argc, char **argv) {
     mm_iter_opts o;
     mm_iter_opts_default(&o);
     o.seed = 1;
     path_list pos = {0}, pool = {0};
-    const char *stats = parse_args(argc, argv, &o, &pos, &pool);
+    map_args m = {0};
+    const char *stats = parse_args(argc, argv, &o, &pos, &pool, &m);
     o.positives = (const char *const *)pos.v;
     o.npositives = pos.n;
     o.pool = (const char *const *)pool.v;
     o.npool = pool.n;
+    if (m.map) return run_map(&o, &m);
     fprintf(stderr, "mathmine iterate: %zu seed file(s), %zu pool shard(s), work dir %s\n", pos.n,
             pool.n, o.work_dir);
     printf("iter    auc  positives  +new_pos  collected       tokens  new_share  "
            "math_domains(+/-)  prefixes\n");
+    mm_clf_token_counter counter;
+    mm_tok *tok = load_tokenizer(&o, &counter);
     mm_iter_result res;
     o.train.stop = &cli_interrupted;
     mm_clf_set_cancel_flag(&cli_interrupted);
     mm_err e = mm_iter_run(&o, print_row, NULL, &res);
+    mm_tok_free(tok);
     if (e != MM_OK) cli_die(CMD, e);
     report_done(&o, &res);
     write_stats(stats, o.work_dir, &res);

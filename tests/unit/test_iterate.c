@@ -3,6 +3,7 @@
  * through real runs, "no negatives left" and "the classifier separates nothing"), the
  * annotation file round trip, unique score-file names, the bounded-memory selection cut
  * against the exact sort, and the score-file and training-option checks of issue 19. */
+#include <math.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -75,6 +76,18 @@ TEST(domain_rule) {
     CHECK(!mm_iter_domain_is_math(4, 4, 0.10, 5));    /* too few pages */
     CHECK(mm_iter_domain_is_math(5, 1, 0.10, 5));
     CHECK(!mm_iter_domain_is_math(0, 0, 0.10, 0));
+}
+
+TEST(domain_cut_lift) {
+    /* a small collection (the paper: 35.5M of 40B pages): the 10% rule alone */
+    CHECK(fabs(mm_iter_domain_cut(0.10, 1.5, 1, 1000) - 0.10) < 1e-12);
+    /* a broad one (47% of the pool, the demo's weak classifier): 1.5 x 0.47 */
+    CHECK(fabs(mm_iter_domain_cut(0.10, 1.5, 1502, 3221) - 1.5 * 1502 / 3221.0) < 1e-12);
+    CHECK(!mm_iter_domain_is_math(487, 201, mm_iter_domain_cut(0.10, 1.5, 1502, 3221), 5));
+    CHECK(mm_iter_domain_is_math(300, 235, mm_iter_domain_cut(0.10, 1.5, 1502, 3221), 5));
+    /* lift 0 and an empty pool: the threshold */
+    CHECK(fabs(mm_iter_domain_cut(0.10, 0, 1502, 3221) - 0.10) < 1e-12);
+    CHECK(fabs(mm_iter_domain_cut(0.10, 1.5, 0, 0) - 0.10) < 1e-12);
 }
 
 TEST(stop_rules) {
@@ -316,6 +329,7 @@ int main(void) {
     RUN(page_keys_host_and_domain);
     RUN(url_prefixes);
     RUN(domain_rule);
+    RUN(domain_cut_lift);
     RUN(stop_rules);
     RUN(stop_when_no_negatives_left);
     RUN(stop_when_classifier_separates_nothing);

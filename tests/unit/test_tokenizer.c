@@ -318,6 +318,32 @@ TEST(fast_encoder_equals_reference) {
     mm_buf_free(&s);
 }
 
+TEST(token_counter_counts_what_encode_gives) {
+    mm_tok *t = get_tok();
+    CHECK(t != NULL);
+    if (!t) return;
+    void *c = mm_tok_counter_open(t);
+    CHECK(c != NULL);
+    if (!c) return;
+    size_t n = corpus.len > 20000 ? 20000 : corpus.len;
+    mm_tok_enc *e;
+    mm_tok_ids ids = {0};
+    CHECK_EQ_INT(mm_tok_enc_create(t, &e), MM_OK);
+    CHECK_EQ_INT(mm_tok_encode(e, corpus.data, n, &ids), MM_OK);
+    uint64_t k = 0;
+    CHECK_EQ_INT(mm_tok_counter_count(c, corpus.data, n, &k), MM_OK);
+    CHECK(k == ids.len && k > 0 && k < n); /* merges make fewer tokens than bytes */
+    /* the counter reuses its ids: a second, shorter text counts alone */
+    CHECK_EQ_INT(mm_tok_counter_count(c, "ab", 2, &k), MM_OK);
+    CHECK(k >= 1 && k <= 2);
+    CHECK_EQ_INT(mm_tok_counter_count(c, "", 0, &k), MM_OK);
+    CHECK(k == 0);
+    mm_tok_counter_close(c);
+    mm_tok_counter_close(NULL);
+    mm_tok_enc_free(e);
+    mm_tok_ids_free(&ids);
+}
+
 static int same_file(const char *d1, const char *d2, const char *name) {
     char p1[600], p2[600];
     snprintf(p1, sizeof p1, "%s/%s", d1, name);
@@ -451,6 +477,7 @@ int main(void) {
     RUN(roundtrip_real_multilingual_text);
     RUN(roundtrip_invalid_utf8_and_edge_cases);
     RUN(fast_encoder_equals_reference);
+    RUN(token_counter_counts_what_encode_gives);
     RUN(training_is_deterministic_and_save_load_roundtrips);
     RUN(tiny_corpus_stops_early);
     RUN(loader_accepts_gpt2_files_and_names_errors);
