@@ -18,7 +18,7 @@
 /* One forward pass worth of rows: inputs and targets [B, T] (target -1 = not scored). */
 typedef struct loss_batch {
     mm_gpt *m;
-    int B, T, V, rows;
+    int B, T, V, rows; /* rows filled of B */
     int32_t *in, *tgt;
     float *logp;
     mm_loss_result *r;
@@ -26,13 +26,10 @@ typedef struct loss_batch {
 
 static mm_err batch_flush(loss_batch *b) {
     if (b->rows == 0) return MM_OK;
-    for (int i = b->rows; i < b->B; i++) /* padding rows: inputs 0, nothing scored */
-        for (int j = 0; j < b->T; j++)
-            b->in[i * b->T + j] = 0, b->tgt[i * b->T + j] = -1;
-    const float *logits;
-    MM_TRY(mm_gpt_forward(b->m, b->in, b->B, b->T, &logits));
-    mm_grpo_token_logp(logits, b->tgt, b->B, b->T, b->V, b->logp);
-    for (long k = 0; k < (long)b->B * b->T; k++)
+    const float *logits; /* only the rows filled: the last pass of a run may be shorter */
+    MM_TRY(mm_gpt_forward(b->m, b->in, b->rows, b->T, &logits));
+    mm_grpo_token_logp(logits, b->tgt, b->rows, b->T, b->V, b->logp);
+    for (long k = 0; k < (long)b->rows * b->T; k++)
         if (b->tgt[k] >= 0) b->r->nats -= b->logp[k], b->r->tokens++;
     b->r->windows += b->rows;
     b->rows = 0;
@@ -109,7 +106,7 @@ mm_err mm_eval_loss(mm_gpt *m, const mm_grpo_codec *c, const mm_task *t, mm_task
     int stride = o->stride > 0 ? (o->stride < cfg->ctx ? o->stride : cfg->ctx)
                                : (cfg->ctx / 2 > 0 ? cfg->ctx / 2 : 1);
     loss_batch b = {
-        .m = m, .B = o->batch > 0 ? o->batch : 16, .T = cfg->ctx, .V = cfg->vocab, .r = r};
+        .m = m, .B = o->batch > 0 ? o->batch : 8, .T = cfg->ctx, .V = cfg->vocab, .r = r};
     size_t cells = (size_t)b.B * b.T;
     b.in = malloc(cells * sizeof *b.in), b.tgt = malloc(cells * sizeof *b.tgt);
     b.logp = malloc(cells * sizeof *b.logp);

@@ -266,7 +266,7 @@ MM_API mm_err mm_eval_run(mm_gpt *m, const mm_grpo_codec *c, const mm_task *t, m
 typedef struct mm_loss_opts {
     int n;              /* items of the split (0 = all) */
     int conditioned;    /* 1 = after the prompt, 0 = after end-of-text only */
-    int batch;          /* rows per forward pass (0 = 16) */
+    int batch;          /* rows per forward pass (0 = 8) */
     int stride;         /* scored tokens per window (0 = ctx/2; at most ctx) */
     volatile int *stop; /* when it becomes non-zero, the run fails with "interrupted" */
 } mm_loss_opts;

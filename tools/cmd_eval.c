@@ -100,8 +100,8 @@ static void usage(FILE *f) {
         "  --n N                evaluate the first N test items (default: all)\n"
         "  --split S            test (default) | train\n"
         "  --max-new-tokens N   completion length cap (default 64)\n"
-        "  --batch N            sequences generated at once; --loss: rows of ctx tokens per\n"
-        "                       forward pass (default 64)\n"
+        "  --batch N            sequences generated at once (default 64); --loss: rows of ctx\n"
+        "                       tokens per forward pass (default 8)\n"
         "  --seed N             sampling seed (default 1)\n"
         "  -j N                 threads (default: all cores)\n"
         "  --last-number        score an output without a marked answer by its last number\n"
@@ -128,7 +128,7 @@ int cmd_eval(int argc, char **argv) {
     mm_eval_opts o = {.k = 0, .temperature = 0.7f, .top_p = 1.0f, .n = 0, .max_new_tokens = 64, .batch = 64,
                       .seed = 1};
     const char *ckpt = NULL, *tok_dir = NULL, *stats = NULL, *split = "test", *dump = NULL;
-    int threads = 0, loss = 0, unconditioned = 0, stride = 0;
+    int threads = 0, loss = 0, unconditioned = 0, stride = 0, loss_batch = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
 #define VAL() (i + 1 < argc ? argv[++i] : (cli_usage_error(CMD, "%s needs a value", a), ""))
@@ -142,7 +142,7 @@ int cmd_eval(int argc, char **argv) {
         else if (!strcmp(a, "--n")) o.n = (int)cli_parse_int(CMD, a, VAL(), 1, 100000000);
         else if (!strcmp(a, "--split")) split = VAL();
         else if (!strcmp(a, "--max-new-tokens")) o.max_new_tokens = (int)cli_parse_int(CMD, a, VAL(), 1, 1 << 20);
-        else if (!strcmp(a, "--batch")) o.batch = (int)cli_parse_int(CMD, a, VAL(), 1, 100000);
+        else if (!strcmp(a, "--batch")) loss_batch = o.batch = (int)cli_parse_int(CMD, a, VAL(), 1, 100000);
         else if (!strcmp(a, "--seed")) o.seed = (uint64_t)cli_parse_int(CMD, a, VAL(), 0, 1LL << 62);
         else if (!strcmp(a, "-j")) threads = (int)cli_parse_int(CMD, a, VAL(), 1, 4096);
         else if (!strcmp(a, "--stats")) stats = VAL();
@@ -172,7 +172,7 @@ int cmd_eval(int argc, char **argv) {
         cli_die(CMD, e);
     mm_task_split sp = !strcmp(split, "test") ? MM_TASK_TEST : MM_TASK_TRAIN;
     if (loss) {
-        mm_loss_opts lo = {.n = o.n, .conditioned = !unconditioned, .batch = o.batch,
+        mm_loss_opts lo = {.n = o.n, .conditioned = !unconditioned, .batch = loss_batch,
                            .stride = stride, .stop = &cli_interrupted};
         print_loss(ckpt, task, split, m, c, sp, &lo, stats);
         mm_grpo_codec_close(c);

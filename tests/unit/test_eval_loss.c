@@ -78,7 +78,8 @@ TEST(matches_one_forward_per_item) {
                 want += nll(logits + (size_t)(k - 1) * 257, 257, xbuf[k]);
             ntok += L - p, nbytes += L - p;
         }
-        mm_loss_opts o = {.conditioned = cond, .batch = 4}; /* 6 items: a full and a padded batch */
+        mm_loss_opts o = {.conditioned = cond,
+                          .batch = 4}; /* 6 items: a full and a short last batch */
         mm_loss_result r;
         CHECK(mm_eval_loss(m, mm_grpo_codec_bytes(), t, MM_TASK_TEST, &o, &r) == MM_OK);
         CHECK_EQ_INT(r.n, 6);
