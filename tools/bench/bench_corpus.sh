@@ -13,7 +13,8 @@
 # (layers=4,heads=4,dim=128,ctx=256), CORPUS_BATCH (8), CORPUS_VOCAB (4096), CORPUS_EVAL_N
 # (200 items per benchmark), CORPUS_ACC_N (100 GSM8K questions for accuracy; 0 = skip),
 # CORPUS_WEB (a folder of sample-web WARCs to reuse instead of building one), CORPUS_SET
-# (default | small: the sample-web set to build).
+# (default | small: the sample-web set to build), CORPUS_TAG (a suffix for the runs folder and
+# the JSON, to keep runs of other settings: CORPUS_TAG=-long -> runs-long/, corpus-long.json).
 set -euo pipefail
 SRC=${SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 MM=${MM:-$SRC/build/mathmine}
@@ -27,6 +28,7 @@ VOCAB=${CORPUS_VOCAB:-4096}
 EVAL_N=${CORPUS_EVAL_N:-200}
 ACC_N=${CORPUS_ACC_N:-100}
 SET=${CORPUS_SET:-default}
+TAG=${CORPUS_TAG:-}
 BM=$SRC/../shared/benchmarks
 PY=/usr/bin/python3
 export MM_NO_PROGRESS=1
@@ -114,7 +116,7 @@ done
 evals=(gsm8k:"$BM/gsm8k/test.jsonl" math500:"$BM/math500/test.jsonl")
 for seed in $SEEDS; do
   for k in math other; do
-    R=$W/runs/$k-s$seed
+    R=$W/runs$TAG/$k-s$seed
     "$MM" -q pretrain --data "$W/tokens/$k/train_*.bin" --val "$W/tokens/$k/val_*.bin" --tokenizer "$W/tok" \
       --config "$CONFIG" --batch "$BATCH" --steps "$STEPS" --lr 2e-3 --warmup $(( STEPS / 20 + 1 )) \
       --seed "$seed" --val-every "$STEPS" --val-batches 8 --ckpt-every "$STEPS" --log-every "$STEPS" \
@@ -132,9 +134,9 @@ for seed in $SEEDS; do
 done
 
 # 5. the table
-$PY - "$W" "$BENCH/corpus.json" "$SEEDS" "$STEPS" "$CONFIG" "$BATCH" "$train_tokens" "$(( $(date +%s) - t_start ))" <<'PY'
+$PY - "$W" "$BENCH/corpus$TAG.json" "$TAG" "$SEEDS" "$STEPS" "$CONFIG" "$BATCH" "$train_tokens" "$(( $(date +%s) - t_start ))" <<'PY'
 import json, math, os, statistics, sys
-w, out, seeds, steps, config, batch, train_tokens, secs = sys.argv[1:]
+w, out, tag, seeds, steps, config, batch, train_tokens, secs = sys.argv[1:]
 seeds = seeds.split()
 def ms(v):
     m = statistics.mean(v); s = statistics.stdev(v) if len(v) > 1 else 0.0
@@ -149,7 +151,7 @@ for k in ("math", "other"):
     row = {"documents": sh["documents"], "corpus_train_tokens": sh["train_tokens"]}
     vals = {}
     for s in seeds:
-        r = "%s/runs/%s-s%s" % (w, k, s)
+        r = "%s/runs%s/%s-s%s" % (w, tag, k, s)
         log = [json.loads(l) for l in open(r + "/log.jsonl") if l.strip()]
         vals.setdefault("own_val_loss", []).append([x["val_loss"] for x in log if "val_loss" in x][-1])
         for b in ("gsm8k", "math500"):
