@@ -168,7 +168,7 @@ json.dump(res, open(out, "w"), indent=1)
 M, O = res["corpora"]["math"], res["corpora"]["other"]
 print("\nsame GPT-2 (%s), %d steps x %d x ctx = %d training tokens from each corpus; seeds %s"
       % (config, int(steps), int(batch), int(train_tokens), " ".join(seeds)))
-print("%-34s %22s %22s" % ("", "mined math corpus", "non-math rest"))
+print("%-34s %22s %22s" % ("", "mined math corpus", "non-math pages"))
 print("%-34s %22d %22d" % ("documents", M["documents"], O["documents"]))
 print("%-34s %22d %22d" % ("corpus training tokens", M["corpus_train_tokens"], O["corpus_train_tokens"]))
 def line(label, key, fmt="%.3f"):
