@@ -267,6 +267,48 @@ typedef struct mm_eval_result {
 
 MM_API mm_err mm_eval_run(mm_gpt *m, const mm_grpo_codec *c, const mm_task *t, mm_task_split s,
                           const mm_eval_opts *o, mm_eval_result *r);
+/* ---- loss on worked solutions (rl/eval_loss.c) ----
+ *
+ * How well a model predicts the reference solutions of a task: the summed negative
+ * log-likelihood of the tokens of each item's "<solution>\n" (the completion of
+ * mm_task_document), reported per token and per UTF-8 byte so that models with different
+ * tokenizers compare (bits per byte does not depend on how the text is cut into tokens).
+ *
+ * Each item is the token sequence [end-of-text] + enc(prompt) + enc(solution "\n"): with
+ * conditioned = 1 the prompt is mm_task_prompt (few-shot examples included when the task has
+ * them) so the solution is scored given its question; with 0 the prompt is empty and the
+ * solution is scored as a document of its own, after end-of-text only (as the pretrainer's
+ * shards start every document).  Prompt and solution are encoded separately, so the scored
+ * tokens are exactly the solution's whatever the tokenizer merges across the boundary.
+ *
+ * A sequence longer than the model's context is scored in windows of at most ctx inputs
+ * that advance by `stride` scored tokens, each window scoring only tokens no earlier window
+ * scored: every token is scored once, with at least min(its position, ctx - stride) tokens
+ * of context (the prompt's start is what falls out first).  Windows of several items go
+ * through one forward pass of `batch` rows of ctx tokens (the padding is not scored). */
+typedef struct mm_loss_opts {
+    int n;              /* items of the split (0 = all) */
+    int conditioned;    /* 1 = after the prompt, 0 = after end-of-text only */
+    int batch;          /* rows per forward pass (0 = 8) */
+    int stride;         /* scored tokens per window (0 = ctx/2; at most ctx) */
+    volatile int *stop; /* when it becomes non-zero, the run fails with "interrupted" */
+} mm_loss_opts;
+
+typedef struct mm_loss_result {
+    int n;                   /* items scored */
+    double nats;             /* Σ -ln p over the scored tokens */
+    long long tokens, bytes; /* scored tokens and their UTF-8 bytes */
+    double nats_per_token;   /* nats / tokens */
+    double bits_per_byte;    /* nats / ln 2 / bytes */
+    int windows;             /* rows scored (more than n when solutions outgrow ctx) */
+    double seconds;
+} mm_loss_result;
+
+/* Fills r; fails on an empty split, a text the codec cannot encode, a token the model's
+ * vocabulary lacks, or a stop. */
+MM_API mm_err mm_eval_loss(mm_gpt *m, const mm_grpo_codec *c, const mm_task *t, mm_task_split s,
+                           const mm_loss_opts *o, mm_loss_result *r);
+
 /* Greedy accuracy only (used by the trainer for --eval-every). */
 MM_API mm_err mm_eval_greedy(mm_gpt *m, const mm_grpo_codec *c, const mm_task *t,
                              mm_task_split s, int n, int max_new_tokens, int batch, double *acc);
