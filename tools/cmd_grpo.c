@@ -284,6 +284,10 @@ static mm_err save_log(void *ud, const char *tmpdir, int step) {
 /* --resume: the saved log's lines start the new log and the curves. */
 static void restore_log(run *r, const char *state_dir) {
     char p[4200];
+    snprintf(p, sizeof p, "%s/grpo_state.json", state_dir);
+    if (!mm_file_done(p))
+        cli_die(CMD, mm_fail(MM_ERR_IO, "%s: no saved state to resume from (a run saves one every "
+                             "--save-every N steps)", state_dir));
     snprintf(p, sizeof p, "%s/log.jsonl", state_dir);
     mm_buf b = {0};
     mm_err e = mm_read_file(p, &b);
