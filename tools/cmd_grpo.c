@@ -286,8 +286,10 @@ static void restore_log(run *r, const char *state_dir) {
     char p[4200];
     snprintf(p, sizeof p, "%s/grpo_state.json", state_dir);
     if (!mm_file_done(p))
-        cli_die(CMD, mm_fail(MM_ERR_IO, "%s: no saved state to resume from (a run saves one every "
-                             "--save-every N steps)", state_dir));
+        cli_die(CMD, mm_fail(MM_ERR_IO,
+                             "%s: no saved state to resume from (a run saves one every "
+                             "--save-every N steps)",
+                             state_dir));
     snprintf(p, sizeof p, "%s/log.jsonl", state_dir);
     mm_buf b = {0};
     mm_err e = mm_read_file(p, &b);
