@@ -114,8 +114,8 @@ static void usage(FILE *f) {
         "scores them, computes group-relative advantages and updates the policy with the\n"
         "clipped surrogate minus beta times the KL to a frozen reference model.\n\n"
         "Output: DIR/final/ (checkpoint: model.safetensors, config.json and the tokenizer),\n"
-        "DIR/step-N/ (with --save-every), DIR/log.jsonl (one line per step), DIR/curves.svg and\n"
-        "DIR/kl.svg, DIR/summary.json; the summary also goes to stdout.\n\n"
+        "DIR/step-N/ and DIR/resume/ (with --save-every), DIR/log.jsonl (one line per step),\n"
+        "DIR/curves.svg and DIR/kl.svg, DIR/summary.json; the summary also goes to stdout.\n\n"
         "Options:\n"
         "  --init CKPT            starting checkpoint (new:L,H,D,CTX = a fresh model, L layers,\n"
         "                         H heads, D dims, CTX context, for --algo sft: byte-level, or\n"
@@ -136,12 +136,11 @@ static void usage(FILE *f) {
         "  --clip-high E          upper clip epsilon: the ratio is clipped to [1-E_clip, 1+E] (DAPO's\n"
         "                         clip-higher, e.g. 0.28; default 0 = the same as --clip)\n"
         "  --lr LR                AdamW learning rate (default 1e-5; the paper: 1e-6; sft: 1e-3)\n"
-        "  --warmup N             grpo: the learning rate rises linearly over the first N steps\n"
-        "                         (default 0: AdamW's bias correction already makes the first\n"
-        "                         steps full-sized, and a short RL run has none to spare)\n"
-        "  --lr-schedule S        grpo: constant (default, as the paper) | cosine (from --lr "
-        "after\n"
-        "                         the warm-up down to --min-lr-ratio times --lr at the last step)\n"
+        "  --warmup N             the learning rate rises linearly over the first N steps\n"
+        "                         (default 0: a 5-step warm-up did not help on the demo's\n"
+        "                         model, docs/grpo.md)\n"
+        "  --lr-schedule S        constant (default, as the paper) | cosine (from --lr after\n"
+        "                         the warm-up down to --min-lr-ratio times --lr at the end)\n"
         "  --min-lr-ratio R       the cosine's end as a share of --lr (default 0.1)\n"
         "  --weight-decay W       (default 0)\n"
         "  --grad-clip C          global gradient-norm clip (default 1)\n"
@@ -164,10 +163,9 @@ static void usage(FILE *f) {
         "  --micro-batch N        sequences per forward/backward and generation (default 32)\n"
         "  --eval-every N         greedy held-out accuracy every N steps (default 0 = off)\n"
         "  --eval-n N             test items for --eval-every (default 100)\n"
-        "  --save-every N         every N steps write DIR/step-N/ (the policy) and DIR/resume/ "
-        "(the\n"
-        "                         whole training state, for --resume; replaced at each save)\n"
-        "                         (default 0 = neither)\n"
+        "  --save-every N         every N steps write DIR/step-N/ (the policy) and\n"
+        "                         DIR/resume/ (the whole training state, for --resume;\n"
+        "                         replaced at each save) (default 0 = neither)\n"
         "  --resume               continue the run in -o DIR from DIR/resume/ (after a kill or\n"
         "                         Ctrl-C): give the options of the saved run; it ends with the\n"
         "                         weights and log of the uninterrupted run (same -j)\n"
@@ -302,7 +300,7 @@ static void restore_log(run *r, const char *state_dir) {
         mm_grpo_step_stats st = {.step = (int)mm_json_get_num(j, "step", 0)};
         st.reward_mean = mm_json_get_num(j, "reward_mean", 0);
         st.accuracy = mm_json_get_num(j, "accuracy", 0), st.kl = mm_json_get_num(j, "kl", 0);
-        st.clip_frac = mm_json_get_num(j, "clip_frac", 0),
+        st.clip_frac = mm_json_get_num(j, "clip_frac", 0);
         st.out_len = mm_json_get_num(j, "out_len", 0);
         st.equal_groups = mm_json_get_num(j, "equal_groups", 0);
         st.eval_acc = mm_json_get_num(j, "eval_acc", -1);
