@@ -57,27 +57,27 @@ scenario() {
     "$(notime "$T/$name-b/log.jsonl")" "$(notime "$T/$name-a/log.jsonl")"
 }
 
-scenario grpo --init "$P" $RUN --steps 6 --lr-schedule cosine --warmup 2 --iterative 3
+scenario grpo --init "$P" $RUN --steps 10 --lr-schedule cosine --warmup 2 --iterative 3
 cmp -s "$T/grpo-a/final/model.safetensors" "$T/grpo-a/resume/model.safetensors" \
   && ok "the last save is the final policy" || fail "resume/ is not the final policy"
-scenario ppo --init "$P" $RUN --steps 6 --algo ppo --reward "orm:$RM" --beta 0.05
+scenario ppo --init "$P" $RUN --steps 10 --algo ppo --reward "orm:$RM" --beta 0.05
 cmp -s "$T/ppo-a/value/model.safetensors" "$T/ppo-b/value/model.safetensors" \
   && ok "ppo: the value model is byte-identical too" || fail "ppo: value models differ"
-scenario iter --init "$P" $RUN --steps 6 --reward "orm:$RM" --iterative 1 --rm-retrain
+scenario iter --init "$P" $RUN --steps 10 --reward "orm:$RM" --iterative 1 --rm-retrain
 cmp -s "$T/iter-a/reward/score.safetensors" "$T/iter-b/reward/score.safetensors" \
   && cmp -s "$T/iter-a/reward/model.safetensors" "$T/iter-b/reward/model.safetensors" \
   && ok "iterative: the retrained reward model is byte-identical too" || fail "iterative: reward models differ"
 same "iterative: round 3 replays 10% of the 32 older samples (3)" "$(logf "$T/iter-b/log.jsonl" 2 rm_replayed)" 3
 
-# the learning rate each step used: warm-up over 2 steps, then a cosine to 0.1 of 1e-3 at step 6
+# the learning rate each step used: warm-up over 2 steps, then a cosine to 0.1 of 1e-3 at step 10
 lrs=$($PY -c 'import json,sys; print(" ".join("%.3g" % json.loads(l)["lr"] for l in open(sys.argv[1])))' "$T/grpo-a/log.jsonl")
-same "cosine schedule with warm-up in the log" "$lrs" "0.0005 0.001 0.000868 0.00055 0.000232 0.0001"
+same "cosine schedule with warm-up in the log" "$lrs" "0.0005 0.001 0.000966 0.000868 0.000722 0.00055 0.000378 0.000232 0.000134 0.0001"
 check "constant schedule (the default)" $MM -q grpo --init "$P" $TASK --steps 2 --questions 2 --group 2 --max-new-tokens 8 --lr 1e-4 -o "$T/const"
 same "constant: lr in the log" "$($PY -c "print('%.3g' % $(logf "$T/const/log.jsonl" 1 lr))")" 0.0001
 
 # usage and state errors
 $MM grpo --init "$P" $TASK --steps 2 --resume -o "$T/none" >/dev/null 2>&1; same "--resume without a saved state exits 1" "$?" 1
-$MM grpo --init "$P" $RUN --steps 6 --group 3 --resume -o "$T/grpo-b" >"$T/.err" 2>&1; rc=$?
+$MM grpo --init "$P" $RUN --steps 10 --group 3 --resume -o "$T/grpo-b" >"$T/.err" 2>&1; rc=$?
 same "--resume with another --group exits 1" "$rc" 1
 grep -q "group" "$T/.err" && ok "  and names the option" || fail "message: $(cat "$T/.err")"
 $MM grpo --algo sft --init "$P" $TASK --steps 2 --resume -o "$T/x" >/dev/null 2>&1; same "--resume with --algo sft: usage error" "$?" 2
