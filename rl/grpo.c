@@ -21,6 +21,7 @@
 
 #include "common/hash.h"
 #include "common/progress.h"
+#include "rl/grpo_state.h"
 #include "rl/ppo_internal.h"
 
 /* ---- rollouts ---- */
@@ -267,6 +268,15 @@ void mm_grpo_opts_default(mm_grpo_opts *o) {
                         .filter_groups = 1, .filter_tries = 3, .micro_batch = 0, .seed = 1, .eval_n = 100};
     o->gamma = 1, o->lambda = 0.95f, o->value_clip = 0.2f, o->whiten = 1, o->dpo_beta = 0.1f;
     o->rm_replay = 0.1;
+    o->lr_schedule = MM_GRPO_LR_CONSTANT, o->lr_min_frac = 0.1f;
+}
+
+double mm_grpo_lr(const mm_grpo_opts *o, int step) {
+    if (step <= o->warmup) return (double)o->lr * step / o->warmup;
+    if (o->lr_schedule == MM_GRPO_LR_CONSTANT || o->steps <= o->warmup) return o->lr;
+    double p = (double)(step - o->warmup) / (o->steps - o->warmup); /* (0, 1] */
+    double f = o->lr_min_frac;
+    return o->lr * (f + (1 - f) * 0.5 * (1 + cos(M_PI * p)));
 }
 
 /* The state of one step. */
@@ -526,10 +536,14 @@ mm_err mm_grpo_train(mm_gpt *policy, const mm_grpo_codec *c, const mm_task *task
     mm_rng_seed(&rng, o->seed);
     float *dlogits = NULL;
     size_t cap = 0;
-    mm_err e = MM_OK;
-    for (int step = 1; step <= o->steps && e == MM_OK; step++) {
+    int start = 0;
+    grpo_state gs = {policy, ref, c, o->value_model, o->reward_model, retrain ? &iter : NULL, &rng};
+    mm_err e = o->resume ? mm_grpo_state_load(&gs, o, &start) : MM_OK;
+    for (int step = start + 1; step <= o->steps && e == MM_OK; step++) {
         mm_grpo_step_stats st = {.step = step, .eval_acc = -1};
-        e = grpo_step(policy, ref, c, task, o, &rng, step, &dlogits, &cap, retrain ? &iter : NULL,
+        mm_grpo_opts os = *o; /* this step's learning rate (the algorithms read os.lr) */
+        os.lr = (float)mm_grpo_lr(o, step), st.lr = os.lr;
+        e = grpo_step(policy, ref, c, task, &os, &rng, step, &dlogits, &cap, retrain ? &iter : NULL,
                       &st);
         int online = o->algo == MM_GRPO_ALGO_GRPO || o->algo == MM_GRPO_ALGO_PPO ||
                      o->algo == MM_GRPO_ALGO_ONLINE_DPO;
@@ -541,6 +555,8 @@ mm_err mm_grpo_train(mm_gpt *policy, const mm_grpo_codec *c, const mm_task *task
             e = mm_eval_greedy(policy, c, task, MM_TASK_TEST, o->eval_n, o->max_new_tokens, 0,
                                &st.eval_acc);
         if (e == MM_OK && log && log(ud, &st)) break;
+        if (e == MM_OK && o->save_every > 0 && step % o->save_every == 0)
+            e = mm_grpo_state_save(&gs, o, step, ud);
     }
     free(dlogits);
     mm_gpt_free(ref);

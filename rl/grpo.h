@@ -144,6 +144,7 @@ typedef struct mm_reward_term {
     double weight;
     mm_value *model; /* orm, prm (not owned) */
 } mm_reward_term;
+typedef enum { MM_GRPO_LR_CONSTANT = 0, MM_GRPO_LR_COSINE = 1 } mm_grpo_lr_schedule;
 
 typedef struct mm_grpo_opts {
     int steps;             /* exploration stages */
@@ -183,7 +184,25 @@ typedef struct mm_grpo_opts {
                              * the checker) plus a replay of rm_replay of the older ones */
     double rm_replay;       /* share of older samples replayed (0.1, as the paper) */
     float rm_lr;            /* the reward model's learning rate then (0 = 3e-4) */
+    /* learning-rate schedule: linear warm-up from lr/warmup to lr over the first `warmup`
+     * steps, then constant (the paper's) or a cosine from lr down to lr_min_frac · lr at the
+     * last step (mm_grpo_lr) */
+    int warmup;
+    mm_grpo_lr_schedule lr_schedule;
+    float lr_min_frac;
+    /* resumable runs (rl/grpo_state.c): every save_every steps (0 = never) the whole training
+     * state goes to state_dir, written in a temp directory that replaces it; resume = start
+     * from the state in state_dir.  save_extra (may be NULL) is called with the temp
+     * directory before the swap, with the ud of the log callback, to add the caller's files
+     * (its log so far); a non-OK return abandons that save. */
+    int save_every;
+    const char *state_dir;
+    int resume;
+    mm_err (*save_extra)(void *ud, const char *tmpdir, int step);
 } mm_grpo_opts;
+
+/* The learning rate of step (1-based) of a run of `steps`. */
+MM_API double mm_grpo_lr(const mm_grpo_opts *o, int step);
 
 MM_API void mm_grpo_opts_default(mm_grpo_opts *o);
 
@@ -203,13 +222,21 @@ typedef struct mm_grpo_step_stats {
     int rm_round;      /* iterative reward-model retraining: the round ended at this step */
     int rm_fresh, rm_replayed; /* its training samples: new ones, replayed old ones */
     double rm_loss;            /* its training loss */
+    double lr;                 /* the policy's learning rate at this step */
 } mm_grpo_step_stats;
 
 /* Called after every step; return non-zero to stop early. */
 typedef int (*mm_grpo_log_fn)(void *ud, const mm_grpo_step_stats *s);
 
 /* Train `policy` in place on the task's train split.  The reference model is a frozen copy
- * of the policy at the start (and at every reset with iterative). */
+ * of the policy at the start (and at every reset with iterative).  With o->resume the policy,
+ * its optimizer, the reference, the value and reward models (o->value_model, o->reward_model,
+ * which must be the ones of the saved run), their optimizers, the question order, the
+ * replay buffer and the step counter are those of o->state_dir, and training goes on from
+ * the step after the saved one: the run ends as the uninterrupted one would, bit for bit
+ * (with the same thread count).  o->state_dir holds grpo_state.json, the policy as a
+ * checkpoint (model.safetensors, config.json, tokenizer), optimizer.safetensors,
+ * reference/, value/, reward/ and replay.bin as the run has them. */
 MM_API mm_err mm_grpo_train(mm_gpt *policy, const mm_grpo_codec *c, const mm_task *task,
                             const mm_grpo_opts *o, mm_grpo_log_fn log, void *ud);
 

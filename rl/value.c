@@ -222,3 +222,33 @@ mm_err mm_value_adamw_step(mm_value *v, const mm_adamw_opts *o) {
     }
     return MM_OK;
 }
+
+mm_err mm_value_save_optimizer(const mm_value *v, const char *dir) {
+    char path[4200], step[32];
+    snprintf(path, sizeof path, "%s/optimizer.safetensors", dir);
+    MM_TRY(mm_gpt_save_optimizer(v->gpt, path));
+    snprintf(step, sizeof step, "%lld", v->step);
+    const char *meta[] = {"format", "mathmine-adamw-head", "step", step};
+    mm_st_entry e[2] = {{"exp_avg", 1, {v->dim + 1}, v->m}, {"exp_avg_sq", 1, {v->dim + 1}, v->v}};
+    snprintf(path, sizeof path, "%s/score_optimizer.safetensors", dir);
+    return mm_st_write(path, e, 2, meta, 2);
+}
+
+mm_err mm_value_load_optimizer(mm_value *v, const char *dir) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/optimizer.safetensors", dir);
+    MM_TRY(mm_gpt_load_optimizer(v->gpt, path));
+    snprintf(path, sizeof path, "%s/score_optimizer.safetensors", dir);
+    mm_st *st;
+    MM_TRY(mm_st_open(path, &st));
+    const char *fmt = mm_st_meta(st, "format"), *step = mm_st_meta(st, "step");
+    const mm_st_tensor *a = mm_st_find(st, "exp_avg"), *b = mm_st_find(st, "exp_avg_sq");
+    mm_err e = MM_OK;
+    if (!fmt || strcmp(fmt, "mathmine-adamw-head") || !step || !a || !b)
+        e = mm_fail(MM_ERR_FORMAT, "%s: not the optimizer state of a value head", path);
+    if (e == MM_OK) e = mm_st_read_f32(a, v->m, (size_t)v->dim + 1);
+    if (e == MM_OK) e = mm_st_read_f32(b, v->v, (size_t)v->dim + 1);
+    if (e == MM_OK) v->step = strtoll(step, NULL, 10);
+    mm_st_free(st);
+    return e;
+}

@@ -61,5 +61,10 @@ MM_API void mm_value_zero_grad(mm_value *v);
 MM_API float mm_value_clip_grad(mm_value *v, float max_norm);
 /* AdamW on backbone and head (w decays, bias does not), as mm_gpt_adamw_step. */
 MM_API mm_err mm_value_adamw_step(mm_value *v, const mm_adamw_opts *o);
+/* Optimizer state (moments and step counts of backbone and head) as DIR/optimizer.safetensors
+ * (the backbone's, as mm_gpt_save_optimizer) and DIR/score_optimizer.safetensors, for a
+ * resumable run (grpo --resume); load checks that it fits the model. */
+MM_API mm_err mm_value_save_optimizer(const mm_value *v, const char *dir);
+MM_API mm_err mm_value_load_optimizer(mm_value *v, const char *dir);
 
 #endif

@@ -114,8 +114,8 @@ static void usage(FILE *f) {
         "scores them, computes group-relative advantages and updates the policy with the\n"
         "clipped surrogate minus beta times the KL to a frozen reference model.\n\n"
         "Output: DIR/final/ (checkpoint: model.safetensors, config.json and the tokenizer),\n"
-        "DIR/step-N/ (with --save-every), DIR/log.jsonl (one line per step), DIR/curves.svg and\n"
-        "DIR/kl.svg, DIR/summary.json; the summary also goes to stdout.\n\n"
+        "DIR/step-N/ and DIR/resume/ (with --save-every), DIR/log.jsonl (one line per step),\n"
+        "DIR/curves.svg and DIR/kl.svg, DIR/summary.json; the summary also goes to stdout.\n\n"
         "Options:\n"
         "  --init CKPT            starting checkpoint (new:L,H,D,CTX = a fresh model, L layers,\n"
         "                         H heads, D dims, CTX context, for --algo sft: byte-level, or\n"
@@ -136,6 +136,12 @@ static void usage(FILE *f) {
         "  --clip-high E          upper clip epsilon: the ratio is clipped to [1-E_clip, 1+E] (DAPO's\n"
         "                         clip-higher, e.g. 0.28; default 0 = the same as --clip)\n"
         "  --lr LR                AdamW learning rate (default 1e-5; the paper: 1e-6; sft: 1e-3)\n"
+        "  --warmup N             the learning rate rises linearly over the first N steps\n"
+        "                         (default 0: a 5-step warm-up did not help on the demo's\n"
+        "                         model, docs/grpo.md)\n"
+        "  --lr-schedule S        constant (default, as the paper) | cosine (from --lr after\n"
+        "                         the warm-up down to --min-lr-ratio times --lr at the end)\n"
+        "  --min-lr-ratio R       the cosine's end as a share of --lr (default 0.1)\n"
         "  --weight-decay W       (default 0)\n"
         "  --grad-clip C          global gradient-norm clip (default 1)\n"
         "  --updates-per-batch M  policy updates per sampled batch, mu (default 1)\n"
@@ -157,7 +163,12 @@ static void usage(FILE *f) {
         "  --micro-batch N        sequences per forward/backward and generation (default 32)\n"
         "  --eval-every N         greedy held-out accuracy every N steps (default 0 = off)\n"
         "  --eval-n N             test items for --eval-every (default 100)\n"
-        "  --save-every N         also write DIR/step-N/ every N steps\n"
+        "  --save-every N         every N steps write DIR/step-N/ (the policy) and\n"
+        "                         DIR/resume/ (the whole training state, for --resume;\n"
+        "                         replaced at each save) (default 0 = neither)\n"
+        "  --resume               continue the run in -o DIR from DIR/resume/ (after a kill or\n"
+        "                         Ctrl-C): give the options of the saved run; it ends with the\n"
+        "                         weights and log of the uninterrupted run (same -j)\n"
         "  --sft-batch N          sft: documents per step (default 32)\n"
         "  --seed N               sampling and question order (default 1)\n"
         "  --write-train N        write N train-split documents (prompt + worked solution) as a\n"
@@ -173,6 +184,7 @@ static void usage(FILE *f) {
 typedef struct run {
     const char *out;
     mm_out *log;
+    mm_buf text; /* the log so far, saved with the training state (--save-every) */
     int every, steps, save_every;
     mm_gpt *model;
     const mm_grpo_codec *codec;
@@ -198,6 +210,7 @@ static void log_line(run *r, const mm_grpo_step_stats *s) {
     D("grad_norm", s->grad_norm);
     mm_jw_key(&w, "groups_trained"), mm_jw_int(&w, s->groups_trained);
     mm_jw_key(&w, "resampled"), mm_jw_int(&w, s->resampled);
+    D("lr", s->lr);
     D("rollout_s", s->rollout_s), D("update_s", s->update_s), D("rollout_tok_s", s->rollout_tok_s);
     if (s->eval_acc >= 0) D("eval_acc", s->eval_acc);
     if (s->value_loss != 0 || s->pairs) /* ppo, dpo */
@@ -209,6 +222,7 @@ static void log_line(run *r, const mm_grpo_step_stats *s) {
     mm_jw_obj_end(&w);
     mm_buf_putc(&b, '\n');
     mm_err e = mm_out_write(r->log, b.data, b.len);
+    if (e == MM_OK) e = mm_buf_append(&r->text, b.data, b.len);
     mm_buf_free(&b);
     if (e != MM_OK) cli_die(CMD, e);
 }
@@ -220,9 +234,8 @@ static void save_ckpt(run *r, const char *name) {
     if (e != MM_OK) cli_die(CMD, e);
 }
 
-static int on_step(void *ud, const mm_grpo_step_stats *s) {
-    run *r = ud;
-    log_line(r, s);
+/* A step's point on the curves and in the summary. */
+static void add_point(run *r, const mm_grpo_step_stats *s) {
     int i = r->n++;
     r->x[i] = s->step, r->reward[i] = s->reward_mean, r->acc[i] = s->accuracy;
     r->kl[i] = s->kl, r->clip[i] = s->clip_frac, r->len[i] = s->out_len;
@@ -232,6 +245,12 @@ static int on_step(void *ud, const mm_grpo_step_stats *s) {
     }
     r->last = *s;
     r->equal_sum += s->equal_groups;
+}
+
+static int on_step(void *ud, const mm_grpo_step_stats *s) {
+    run *r = ud;
+    log_line(r, s);
+    add_point(r, s);
     if (s->step % r->every == 0 || s->step == r->steps)
         cli_info(0, "step %d/%d  reward %.3f  acc %.3f  kl %.4f  clip %.3f  len %.1f  equal %.2f%s  "
                  "(%.1f s rollout %.0f tok/s, %.1f s update)",
@@ -245,6 +264,57 @@ static int on_step(void *ud, const mm_grpo_step_stats *s) {
         save_ckpt(r, name);
     }
     return cli_interrupted;
+}
+
+/* o.save_extra: the log so far goes into the training state, so a resumed run's log is the
+ * uninterrupted run's. */
+static mm_err save_log(void *ud, const char *tmpdir, int step) {
+    (void)step;
+    run *r = ud;
+    char p[4200];
+    snprintf(p, sizeof p, "%s/log.jsonl", tmpdir);
+    FILE *f = fopen(p, "wb");
+    int ok = f && fwrite(r->text.data ? r->text.data : "", 1, r->text.len, f) == r->text.len;
+    if (f && fclose(f)) ok = 0;
+    return ok ? MM_OK : mm_fail(MM_ERR_IO, "%s: write failed", p);
+}
+
+/* --resume: the saved log's lines start the new log and the curves. */
+static void restore_log(run *r, const char *state_dir) {
+    char p[4200];
+    snprintf(p, sizeof p, "%s/grpo_state.json", state_dir);
+    if (!mm_file_done(p))
+        cli_die(CMD, mm_fail(MM_ERR_IO,
+                             "%s: no saved state to resume from (a run saves one every "
+                             "--save-every N steps)",
+                             state_dir));
+    snprintf(p, sizeof p, "%s/log.jsonl", state_dir);
+    mm_buf b = {0};
+    mm_err e = mm_read_file(p, &b);
+    for (char *line = b.data, *nl; e == MM_OK && line && *line; line = nl ? nl + 1 : NULL) {
+        nl = strchr(line, '\n');
+        size_t n = nl ? (size_t)(nl - line) + 1 : strlen(line);
+        mm_json_doc *doc;
+        mm_json *j;
+        if ((e = mm_json_parse(line, n, &doc, &j)) != MM_OK) break;
+        mm_grpo_step_stats st = {.step = (int)mm_json_get_num(j, "step", 0)};
+        st.reward_mean = mm_json_get_num(j, "reward_mean", 0);
+        st.accuracy = mm_json_get_num(j, "accuracy", 0), st.kl = mm_json_get_num(j, "kl", 0);
+        st.clip_frac = mm_json_get_num(j, "clip_frac", 0);
+        st.out_len = mm_json_get_num(j, "out_len", 0);
+        st.equal_groups = mm_json_get_num(j, "equal_groups", 0);
+        st.eval_acc = mm_json_get_num(j, "eval_acc", -1);
+        mm_json_doc_free(doc);
+        if (r->n >= r->steps) {
+            e = mm_fail(MM_ERR_MISMATCH, "%s: more lines than --steps %d", p, r->steps);
+            break;
+        }
+        add_point(r, &st);
+        e = mm_out_write(r->log, line, n);
+        if (e == MM_OK) e = mm_buf_append(&r->text, line, n);
+    }
+    mm_buf_free(&b);
+    if (e != MM_OK) cli_die(CMD, e);
 }
 
 static int on_sft(void *ud, int step, double loss) {
@@ -368,7 +438,7 @@ int cmd_grpo(int argc, char **argv) {
     rl_args ra;
     grpo_rl_args_default(&ra);
     long write_n = 0;
-    int save_every = 0, threads = 0, lr_set = 0, sft_batch = 32, force = 0;
+    int save_every = 0, threads = 0, lr_set = 0, sft_batch = 32, force = 0, resume = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
 #define VAL() (i + 1 < argc ? argv[++i] : (cli_usage_error(CMD, "%s needs a value", a), ""))
@@ -404,6 +474,20 @@ int cmd_grpo(int argc, char **argv) {
         else if (!strcmp(a, "--no-filter-groups")) o.filter_groups = 0;
         else if (!strcmp(a, "--filter-tries")) o.filter_tries = (int)cli_parse_int(CMD, a, VAL(), 0, 100);
         else if (!strcmp(a, "--format-reward")) o.format_reward = cli_parse_double(CMD, a, VAL(), 0, 100);
+        else if (!strcmp(a, "--warmup"))
+            o.warmup = (int)cli_parse_int(CMD, a, VAL(), 0, 10000000);
+        else if (!strcmp(a, "--lr-schedule")) {
+            const char *v = VAL();
+            if (!strcmp(v, "constant"))
+                o.lr_schedule = MM_GRPO_LR_CONSTANT;
+            else if (!strcmp(v, "cosine"))
+                o.lr_schedule = MM_GRPO_LR_COSINE;
+            else
+                cli_usage_error(CMD, "--lr-schedule must be constant or cosine, got '%s'", v);
+        } else if (!strcmp(a, "--min-lr-ratio"))
+            o.lr_min_frac = (float)cli_parse_double(CMD, a, VAL(), 0, 1);
+        else if (!strcmp(a, "--resume"))
+            resume = 1;
         else if (!strcmp(a, "--micro-batch")) o.micro_batch = (int)cli_parse_int(CMD, a, VAL(), 1, 100000);
         else if (!strcmp(a, "--eval-every")) o.eval_every = (int)cli_parse_int(CMD, a, VAL(), 0, 10000000);
         else if (!strcmp(a, "--eval-n")) o.eval_n = (int)cli_parse_int(CMD, a, VAL(), 1, 10000000);
@@ -435,8 +519,15 @@ int cmd_grpo(int argc, char **argv) {
         cli_usage_error(CMD, "--algo must be grpo, online-rft, rft, ppo, dpo, online-dpo or "
                         "sft, got '%s'", algo);
     if (!strncmp(init, "new:", 4) && !sft) cli_usage_error(CMD, "--init new:... needs --algo sft");
-    mm_err ce = mm_out_dir_check(out, "log.jsonl", force, "grpo run");
+    char state_dir[4096];
+    snprintf(state_dir, sizeof state_dir, "%s/resume", out);
+    if (resume && sft) cli_usage_error(CMD, "--resume: --algo sft does not save a training state");
+    if (resume && force)
+        cli_usage_error(CMD, "--resume continues the run in -o DIR; --force would replace it");
+    mm_err ce = resume ? MM_OK : mm_out_dir_check(out, "log.jsonl", force, "grpo run");
     if (ce != MM_OK) cli_die(CMD, ce);
+    o.save_every = sft ? 0 : save_every, o.resume = resume, o.save_extra = save_log;
+    o.state_dir = state_dir;
     if (!sft) grpo_rl_open(CMD, &ra, init, &o); /* hook: reward and value models */
 
     mm_task *task = grpo_task_open(CMD, &ta);
@@ -453,6 +544,7 @@ int cmd_grpo(int argc, char **argv) {
     if (!blk) cli_die(CMD, MM_ERR_NOMEM);
     r.x = blk, r.reward = blk + cap, r.acc = blk + 2 * cap, r.eval_x = blk + 3 * cap;
     r.eval_y = blk + 4 * cap, r.kl = blk + 5 * cap, r.clip = blk + 6 * cap, r.len = blk + 7 * cap;
+    if (resume) restore_log(&r, state_dir);
     if (sft) {
         mm_sft_opts so = {o.steps, sft_batch, lr_set ? o.lr : 1e-3f, o.weight_decay, o.grad_clip, o.seed};
         e = mm_grpo_sft(r.model, r.codec, task, &so, on_sft, &r);
@@ -463,9 +555,15 @@ int cmd_grpo(int argc, char **argv) {
         mm_out_abort(r.log);
         cli_die(CMD, e);
     }
-    if (cli_interrupted) { /* grpo has no --resume: a run cut short leaves no final model */
+    if (cli_interrupted) { /* a run cut short leaves no log or final model, only DIR/resume/ */
         mm_out_abort(r.log);
-        cli_warn(CMD, "interrupted after step %d of %d: no checkpoint written", r.n, o.steps);
+        if (!sft && save_every)
+            cli_warn(CMD,
+                     "interrupted after step %d of %d; continue from the last save (every "
+                     "%d steps) with --resume",
+                     r.n, o.steps, save_every);
+        else
+            cli_warn(CMD, "interrupted after step %d of %d: no checkpoint written", r.n, o.steps);
         free(blk);
         return CLI_EXIT_INTERRUPTED;
     }
@@ -479,6 +577,7 @@ int cmd_grpo(int argc, char **argv) {
     write_curves(&r, sft);
     summary(&r, &o, algo, stats, sft);
     free(blk);
+    mm_buf_free(&r.text);
     grpo_rl_close(CMD, &ra, out, r.codec); /* hook: OUT/value/ (ppo), OUT/reward/ */
     if (r.codec != mm_grpo_codec_bytes()) mm_grpo_codec_close((mm_grpo_codec *)r.codec);
     mm_gpt_free(r.model);

@@ -28,11 +28,17 @@ $MM -q grpo --algo sft --init "$CKPT" $TASK --steps 400 --sft-batch 32 --lr 3e-3
 $MM eval --ckpt "$OUT/warmup/final" $EVAL > "$OUT/eval-before.json"
 echo "after the warm-up (before GRPO): $(acc "$OUT/eval-before.json")"
 # groups whose samples are all right or all wrong carry no signal; --filter-groups (the
-# default) trains only on the others, resampling questions to replace them
-$MM -q grpo --init "$OUT/warmup/final" $TASK --steps 20 --questions 16 --group 8 --lr 1e-4 \
-  --beta 0.04 --max-new-tokens 32 --filter-groups --eval-every 5 --eval-n 200 --force -o "$OUT/run" \
+# default) trains only on the others, resampling questions to replace them.  The settings are
+# the best measured ones (docs/grpo.md, "The demo's GRPO step, measured"): on this model 40
+# steps at lr 1e-4 raised held-out greedy accuracy in each of 3 seeds (mean +4.2 points);
+# 20 steps raised it in 5 of 6 seeds by less than one standard error; 3e-4 lowered it by
+# 8-10 points, 1e-5 did not move it, and a warm-up or sampling at temperature 0.7 did not
+# help.
+$MM -q grpo --init "$OUT/warmup/final" $TASK --steps 40 --questions 16 --group 8 --lr 1e-4 \
+  --beta 0.04 --max-new-tokens 32 --filter-groups --eval-every 10 --eval-n 200 --force -o "$OUT/run" \
   > "$OUT/run-summary.json"
 $MM eval --ckpt "$OUT/run/final" $EVAL > "$OUT/eval-after.json"
-echo "after 20 GRPO steps:       $(acc "$OUT/eval-after.json")"
+echo "after 40 GRPO steps:       $(acc "$OUT/eval-after.json")"
+/usr/bin/python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); print("change: greedy %+.3f  pass@4 %+.3f  maj@4 %+.3f  (on %d questions one standard error is about %.3f)" % (b["greedy_acc"]-a["greedy_acc"], b["pass_at_4"]-a["pass_at_4"], b["maj_at_4"]-a["maj_at_4"], a["n"], (a["greedy_acc"]*(1-a["greedy_acc"])/a["n"])**0.5))' "$OUT/eval-before.json" "$OUT/eval-after.json"
 echo "groups without signal (all samples equally rewarded): $(equal "$OUT/run-summary.json")"
 echo "log $OUT/run/log.jsonl, curves $OUT/run/curves.svg"
