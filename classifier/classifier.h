@@ -88,17 +88,17 @@ typedef struct mm_clf_train_opts {
     int seed;            /* 0: fastText's seed; also the seed of sampling / shuffling / holdout */
     const char *pretrained_vectors; /* NULL */
     /* our input handling */
-    size_t max_bytes;    /* normalisation cap per document (MM_CLF_MAX_BYTES_DEFAULT) */
-    uint64_t neg_sample; /* > 0: draw this many negatives (uniformly, seeded) from the negative
-                            inputs; 0 = use them all */
-    uint64_t pos_sample; /* same for positives; 0 = all */
-    double valid_frac;   /* hold out this fraction of each class for validation (0 = none) */
+    size_t max_bytes;       /* normalisation cap per document (MM_CLF_MAX_BYTES_DEFAULT) */
+    uint64_t neg_sample;    /* > 0: draw this many negatives (uniformly, seeded) from the negative
+                               inputs; 0 = use them all */
+    uint64_t pos_sample;    /* same for positives; 0 = all */
+    double valid_frac;      /* hold out this fraction of each class for validation (0 = none) */
     uint64_t min_updates;   /* > 0: raise epoch until epoch x training documents >= this (fastText
                                makes one update per document per epoch); capped at 1000 epochs */
     bool keep_valid_scores; /* fill the report's valid_*_scores (caller frees them) */
-    size_t min_chars;    /* skip documents whose normalised text is shorter (default 1) */
-    volatile int *stop;  /* when it becomes non-zero, reading and fastText's training stop and
-                            the call fails (no model written); NULL = never */
+    size_t min_chars;       /* skip documents whose normalised text is shorter (default 1) */
+    volatile int *stop;     /* when it becomes non-zero, reading and fastText's training stop and
+                               the call fails (no model written); NULL = never */
 } mm_clf_train_opts;
 
 MM_API void mm_clf_train_opts_default(mm_clf_train_opts *o);
@@ -152,11 +152,11 @@ MM_API mm_err mm_ft_save(const mm_ft_model *m, const char *path); /* atomic */
 MM_API void mm_ft_free(mm_ft_model *m);
 
 typedef struct mm_ft_quant_opts {
-    int64_t cutoff; /* 0 = keep every row; > 0: keep the `cutoff` most important rows */
-    int dsub;       /* 2: dimensions per sub-quantizer */
-    bool qnorm;     /* false: quantize norms separately */
-    bool qout;      /* false: quantize the output matrix too */
-    bool retrain;   /* false: retrain after pruning (needs `input`) */
+    int64_t cutoff;    /* 0 = keep every row; > 0: keep the `cutoff` most important rows */
+    int dsub;          /* 2: dimensions per sub-quantizer */
+    bool qnorm;        /* false: quantize norms separately */
+    bool qout;         /* false: quantize the output matrix too */
+    bool retrain;      /* false: retrain after pruning (needs `input`) */
     const char *input; /* training file for retrain, else NULL */
 } mm_ft_quant_opts;
 MM_API void mm_ft_quant_opts_default(mm_ft_quant_opts *o);
@@ -199,16 +199,16 @@ typedef struct mm_clf_token_counter {
 typedef struct mm_clf_scorer_opts {
     const char *label; /* the label whose probability is the score: MM_CLF_LABEL_POS */
     const mm_clf_token_counter *tokens; /* NULL: MM_CLF_TOKENS (bytes / 4); borrowed */
-    size_t max_bytes;  /* normalisation cap (MM_CLF_MAX_BYTES_DEFAULT); must match training */
-    bool preload;      /* false: mmap the matrix; true: copy it into memory (madvise huge) */
-    bool populate;     /* false: map lazily; true: MAP_POPULATE (fault everything in at load) */
+    size_t max_bytes; /* normalisation cap (MM_CLF_MAX_BYTES_DEFAULT); must match training */
+    bool preload;     /* false: mmap the matrix; true: copy it into memory (madvise huge) */
+    bool populate;    /* false: map lazily; true: MAP_POPULATE (fault everything in at load) */
 } mm_clf_scorer_opts;
 MM_API void mm_clf_scorer_opts_default(mm_clf_scorer_opts *o);
 
 /* What a model file says about itself. */
 typedef struct mm_clf_model_info {
     int version, dim, word_ngrams, minn, maxn, bucket, min_count, epoch;
-    const char *loss;  /* "softmax", "hs", "ns", "ova" */
+    const char *loss; /* "softmax", "hs", "ns", "ova" */
     int64_t nwords, nlabels, ntokens, input_rows, pruneidx_size;
     bool quant_input, quant_output, qnorm;
     uint64_t file_bytes;

@@ -21,8 +21,10 @@ static int cmp_desc(const void *a, const void *b) {
 static sc *merged(const float *pos, size_t npos, const float *neg, size_t nneg) {
     sc *a = malloc((npos + nneg + 1) * sizeof *a);
     if (!a) return NULL;
-    for (size_t i = 0; i < npos; i++) a[i] = (sc){pos[i], true};
-    for (size_t i = 0; i < nneg; i++) a[npos + i] = (sc){neg[i], false};
+    for (size_t i = 0; i < npos; i++)
+        a[i] = (sc){pos[i], true};
+    for (size_t i = 0; i < nneg; i++)
+        a[npos + i] = (sc){neg[i], false};
     qsort(a, npos + nneg, sizeof *a, cmp_desc);
     return a;
 }
@@ -38,7 +40,8 @@ double mm_clf_roc_auc(const float *pos, size_t npos, const float *neg, size_t nn
     for (size_t i = 0; i < n;) {
         size_t j = i;
         double gp = 0, gn = 0;
-        while (j < n && a[j].s == a[i].s) (a[j].pos ? gp++ : gn++), j++;
+        while (j < n && a[j].s == a[i].s)
+            (a[j].pos ? gp++ : gn++), j++;
         wins += gn * pos_above + 0.5 * gn * gp;
         pos_above += gp;
         i = j;
@@ -57,16 +60,18 @@ static void fill_point(mm_clf_eval_point *pt, double thr, uint64_t tp, uint64_t 
     pt->f1 = pr > 0 ? 2 * pt->precision * pt->recall / pr : 0.0;
 }
 
-void mm_clf_eval_at(const float *pos, size_t npos, const float *neg, size_t nneg,
-                    double threshold, mm_clf_eval_point *pt) {
+void mm_clf_eval_at(const float *pos, size_t npos, const float *neg, size_t nneg, double threshold,
+                    mm_clf_eval_point *pt) {
     uint64_t tp = 0, fp = 0;
-    for (size_t i = 0; i < npos; i++) tp += pos[i] >= threshold;
-    for (size_t i = 0; i < nneg; i++) fp += neg[i] >= threshold;
+    for (size_t i = 0; i < npos; i++)
+        tp += pos[i] >= threshold;
+    for (size_t i = 0; i < nneg; i++)
+        fp += neg[i] >= threshold;
     fill_point(pt, threshold, tp, fp, npos, nneg);
 }
 
-bool mm_clf_threshold_for_precision(const float *pos, size_t npos, const float *neg,
-                                    size_t nneg, double target, mm_clf_eval_point *pt) {
+bool mm_clf_threshold_for_precision(const float *pos, size_t npos, const float *neg, size_t nneg,
+                                    double target, mm_clf_eval_point *pt) {
     sc *a = merged(pos, npos, neg, nneg);
     if (!a) return false;
     size_t n = npos + nneg;
@@ -74,7 +79,8 @@ bool mm_clf_threshold_for_precision(const float *pos, size_t npos, const float *
     bool found = false;
     for (size_t i = 0; i < n;) {
         size_t j = i;
-        while (j < n && a[j].s == a[i].s) (a[j].pos ? tp++ : fp++), j++;
+        while (j < n && a[j].s == a[i].s)
+            (a[j].pos ? tp++ : fp++), j++;
         if ((double)tp / (double)(tp + fp) >= target) {
             fill_point(pt, a[i].s, tp, fp, npos, nneg); /* lower thresholds: more recall */
             found = true;
@@ -85,8 +91,8 @@ bool mm_clf_threshold_for_precision(const float *pos, size_t npos, const float *
     return found;
 }
 
-mm_err mm_clf_pr_svg(const char *path, const float *pos, size_t npos, const float *neg,
-                     size_t nneg, const char *title) {
+mm_err mm_clf_pr_svg(const char *path, const float *pos, size_t npos, const float *neg, size_t nneg,
+                     const char *title) {
     sc *a = merged(pos, npos, neg, nneg);
     size_t n = npos + nneg, maxp = 501;
     double *x = malloc(maxp * sizeof *x), *y = malloc(maxp * sizeof *y);
@@ -98,7 +104,8 @@ mm_err mm_clf_pr_svg(const char *path, const float *pos, size_t npos, const floa
     uint64_t tp = 0, fp = 0;
     for (size_t i = 0; i < n && np < maxp;) {
         size_t j = i;
-        while (j < n && a[j].s == a[i].s) (a[j].pos ? tp++ : fp++), j++;
+        while (j < n && a[j].s == a[i].s)
+            (a[j].pos ? tp++ : fp++), j++;
         if (np == 0 || j == n || j / step != i / step) {
             x[np] = npos ? (double)tp / (double)npos : 0;
             y[np] = (double)tp / (double)(tp + fp);
@@ -107,7 +114,8 @@ mm_err mm_clf_pr_svg(const char *path, const float *pos, size_t npos, const floa
         i = j;
     }
     mm_svg_series s = {"precision", x, y, np};
-    mm_err e = mm_svg_lines(path, title ? title : "precision / recall", "recall", "precision", &s, 1);
+    mm_err e =
+        mm_svg_lines(path, title ? title : "precision / recall", "recall", "precision", &s, 1);
     free(a), free(x), free(y);
     return e;
 }

@@ -23,16 +23,21 @@ struct mm_ft_model {
 };
 
 static mm_err fail_exc(const char *what, const char *path, const std::exception &e) {
-    return mm_fail(MM_ERR_FORMAT, "%s%s%s: fastText: %s", path ? path : "", path ? ": " : "",
-                   what, e.what());
+    return mm_fail(MM_ERR_FORMAT, "%s%s%s: fastText: %s", path ? path : "", path ? ": " : "", what,
+                   e.what());
 }
 
 static bool loss_from_name(const char *s, fasttext::loss_name *out) {
-    if (!s || !strcmp(s, "softmax")) *out = fasttext::loss_name::softmax;
-    else if (!strcmp(s, "hs")) *out = fasttext::loss_name::hs;
-    else if (!strcmp(s, "ns")) *out = fasttext::loss_name::ns;
-    else if (!strcmp(s, "ova")) *out = fasttext::loss_name::ova;
-    else return false;
+    if (!s || !strcmp(s, "softmax"))
+        *out = fasttext::loss_name::softmax;
+    else if (!strcmp(s, "hs"))
+        *out = fasttext::loss_name::hs;
+    else if (!strcmp(s, "ns"))
+        *out = fasttext::loss_name::ns;
+    else if (!strcmp(s, "ova"))
+        *out = fasttext::loss_name::ova;
+    else
+        return false;
     return true;
 }
 
@@ -77,8 +82,9 @@ extern "C" mm_err mm_ft_train_file(const char *input, const mm_clf_train_opts *o
             ft.train(a);
         if (stop && *stop) return mm_fail(MM_ERR_IO, "%s: interrupted", input);
         if (ft.getDictionary()->nlabels() < 2)
-            return mm_fail(MM_ERR_ARG, "%s: one-class training data: fastText found %d label(s), "
-                                       "need positives and negatives",
+            return mm_fail(MM_ERR_ARG,
+                           "%s: one-class training data: fastText found %d label(s), "
+                           "need positives and negatives",
                            input, ft.getDictionary()->nlabels());
         std::string tmp = std::string(model_out) + ".tmp." + std::to_string(getpid());
         ft.saveModel(tmp);
@@ -129,7 +135,9 @@ extern "C" mm_err mm_ft_save(const mm_ft_model *m, const char *path) {
     return MM_OK;
 }
 
-extern "C" void mm_ft_free(mm_ft_model *m) { delete m; }
+extern "C" void mm_ft_free(mm_ft_model *m) {
+    delete m;
+}
 
 extern "C" void mm_ft_quant_opts_default(mm_ft_quant_opts *o) {
     memset(o, 0, sizeof *o);
@@ -167,7 +175,9 @@ extern "C" mm_err mm_ft_quantize_file(const char *in_bin, const char *out_ftz,
     return e;
 }
 
-extern "C" int mm_ft_nlabels(const mm_ft_model *m) { return m->ft.getDictionary()->nlabels(); }
+extern "C" int mm_ft_nlabels(const mm_ft_model *m) {
+    return m->ft.getDictionary()->nlabels();
+}
 
 extern "C" const char *mm_ft_label(const mm_ft_model *m, int i) {
     static thread_local std::string s;

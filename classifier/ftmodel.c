@@ -89,7 +89,8 @@ static bool rd_get(rd *r, void *dst, size_t k) {
 
 static const char *const loss_names[] = {"?", "hs", "ns", "softmax", "ova"};
 
-#define TRUNC(what) mm_fail(MM_ERR_TRUNCATED, "%s: byte %zu: file ends inside %s", name, r->off, what)
+#define TRUNC(what)                                                                                \
+    mm_fail(MM_ERR_TRUNCATED, "%s: byte %zu: file ends inside %s", name, r->off, what)
 
 static mm_err parse_pq(rd *r, const char *name, int32_t want_dim, pq_info *pq) {
     if (!rd_get(r, &pq->dim, 4) || !rd_get(r, &pq->nsubq, 4) || !rd_get(r, &pq->dsub, 4) ||
@@ -98,8 +99,9 @@ static mm_err parse_pq(rd *r, const char *name, int32_t want_dim, pq_info *pq) {
     if (pq->dim != want_dim || pq->dsub <= 0 || pq->dsub > pq->dim || pq->lastdsub <= 0 ||
         pq->lastdsub > pq->dsub || pq->nsubq <= 0 ||
         (int64_t)(pq->nsubq - 1) * pq->dsub + pq->lastdsub != pq->dim)
-        return mm_fail(MM_ERR_FORMAT, "%s: byte %zu: inconsistent product quantizer (dim %d, "
-                                      "nsubq %d, dsub %d, lastdsub %d)",
+        return mm_fail(MM_ERR_FORMAT,
+                       "%s: byte %zu: inconsistent product quantizer (dim %d, "
+                       "nsubq %d, dsub %d, lastdsub %d)",
                        name, r->off, pq->dim, pq->nsubq, pq->dsub, pq->lastdsub);
     size_t bytes = (size_t)pq->dim * 256 * 4;
     if (r->n - r->off < bytes) return TRUNC("product quantizer centroids");
@@ -135,8 +137,9 @@ static mm_err parse_matrix(rd *r, const char *name, bool quant, const char *what
     r->off += (size_t)codesize;
     MM_TRY(parse_pq(r, name, (int32_t)m->n, &m->pq));
     if ((int64_t)codesize != m->m * m->pq.nsubq)
-        return mm_fail(MM_ERR_FORMAT, "%s: quantized %s: %d code bytes for %lld rows x %d "
-                                      "sub-quantizers",
+        return mm_fail(MM_ERR_FORMAT,
+                       "%s: quantized %s: %d code bytes for %lld rows x %d "
+                       "sub-quantizers",
                        name, what, codesize, (long long)m->m, m->pq.nsubq);
     if (m->qnorm) {
         if (r->n - r->off < (uint64_t)m->m) return TRUNC("norm codes");
@@ -155,10 +158,11 @@ static mm_err parse_dict(rd *r, const char *name, ft_parsed *f) {
         return TRUNC("the dictionary header");
     in->nwords = nw;
     in->nlabels = nl;
-    if (f->size < 0 || nw < 0 || nl < 0 || (int64_t)nw + nl != f->size ||
-        in->pruneidx_size < -1 || in->pruneidx_size > (1LL << 31))
-        return mm_fail(MM_ERR_FORMAT, "%s: byte %zu: bad dictionary sizes (size %d, nwords %d, "
-                                      "nlabels %d, pruneidx %lld)",
+    if (f->size < 0 || nw < 0 || nl < 0 || (int64_t)nw + nl != f->size || in->pruneidx_size < -1 ||
+        in->pruneidx_size > (1LL << 31))
+        return mm_fail(MM_ERR_FORMAT,
+                       "%s: byte %zu: bad dictionary sizes (size %d, nwords %d, "
+                       "nlabels %d, pruneidx %lld)",
                        name, r->off, f->size, nw, nl, (long long)in->pruneidx_size);
     f->dict_off = r->off;
     for (int32_t i = 0; i < f->size; i++) {
@@ -170,8 +174,9 @@ static mm_err parse_dict(rd *r, const char *name, ft_parsed *f) {
         int8_t type;
         if (!rd_get(r, &count, 8) || !rd_get(r, &type, 1)) return TRUNC("a dictionary entry");
         if (type != (i < nw ? 0 : 1))
-            return mm_fail(MM_ERR_FORMAT, "%s: byte %zu: dictionary entry %d has type %d "
-                                          "(words must come before labels)",
+            return mm_fail(MM_ERR_FORMAT,
+                           "%s: byte %zu: dictionary entry %d has type %d "
+                           "(words must come before labels)",
                            name, at, i, type);
     }
     f->pruneidx_off = r->off;
@@ -202,8 +207,9 @@ static mm_err parse_args(rd *r, const char *name, ft_parsed *f) {
     if (in->dim <= 0 || in->dim > (1 << 20) || f->loss < 1 || f->loss > 4 || f->model < 1 ||
         f->model > 3 || in->bucket < 0 || in->minn < 0 || in->maxn < 0 || in->maxn > 1024 ||
         in->word_ngrams < 0 || in->word_ngrams > 1024)
-        return mm_fail(MM_ERR_FORMAT, "%s: byte 8: implausible model options (dim %d, loss %d, "
-                                      "model %d, bucket %d)",
+        return mm_fail(MM_ERR_FORMAT,
+                       "%s: byte 8: implausible model options (dim %d, loss %d, "
+                       "model %d, bucket %d)",
                        name, in->dim, f->loss, f->model, in->bucket);
     in->loss = loss_names[f->loss];
     return MM_OK;
@@ -235,8 +241,9 @@ static mm_err ft_parse(const uint8_t *data, size_t n, const char *name, ft_parse
                        (long long)f->in.n, (long long)f->out.n, in->dim);
     int64_t want_rows = in->pruneidx_size >= 0 ? -1 : (int64_t)in->nwords + in->bucket;
     if (want_rows >= 0 && f->in.m != want_rows)
-        return mm_fail(MM_ERR_FORMAT, "%s: input matrix has %lld rows, expected nwords + bucket "
-                                      "= %lld",
+        return mm_fail(MM_ERR_FORMAT,
+                       "%s: input matrix has %lld rows, expected nwords + bucket "
+                       "= %lld",
                        name, (long long)f->in.m, (long long)want_rows);
     if (f->in.m < in->nwords)
         return mm_fail(MM_ERR_FORMAT, "%s: input matrix has fewer rows than words", name);
@@ -269,21 +276,21 @@ struct mm_clf_scorer {
     ft_parsed f;
     mm_clf_scorer_opts opts;
     char *path;
-    uint8_t *map;      /* the whole file, mapped read-only */
+    uint8_t *map; /* the whole file, mapped read-only */
     size_t map_len;
-    bool borrowed;     /* map is the caller's buffer (mm_clf_scorer_open_mem) */
-    float *preloaded;  /* preload: aligned copy of a dense input matrix */
+    bool borrowed;    /* map is the caller's buffer (mm_clf_scorer_open_mem) */
+    float *preloaded; /* preload: aligned copy of a dense input matrix */
     size_t preload_len;
-    const ufloat *in;  /* dense input rows (dim floats each) */
+    const ufloat *in; /* dense input rows (dim floats each) */
     const uint8_t *in_codes, *in_norm_codes;
     float *in_centroids, *in_norm_centroids; /* quant: copies, aligned */
-    float *out;        /* osz x dim, decoded to floats */
-    float *out_alpha;  /* osz: row scale (quantized output norms; 1 otherwise) */
+    float *out;                              /* osz x dim, decoded to floats */
+    float *out_alpha; /* osz: row scale (quantized output norms; 1 otherwise) */
     int32_t osz;
     /* dictionary */
     const char **words;
     uint32_t *word_len;
-    word_slot *tab;    /* open addressing over all entries (words and labels) */
+    word_slot *tab; /* open addressing over all entries (words and labels) */
     size_t tab_bytes;
     uint32_t tab_mask;
     uint32_t *prune_key, *prune_val, prune_mask; /* key + 1, 0 = empty */
@@ -309,7 +316,9 @@ void mm_clf_scorer_opts_default(mm_clf_scorer_opts *o) {
     o->max_bytes = MM_CLF_MAX_BYTES_DEFAULT;
 }
 
-const mm_clf_model_info *mm_clf_scorer_info(const mm_clf_scorer *s) { return &s->f.info; }
+const mm_clf_model_info *mm_clf_scorer_info(const mm_clf_scorer *s) {
+    return &s->f.info;
+}
 
 static uint32_t fnv(const char *s, size_t n) {
     uint32_t h = 2166136261u;
@@ -322,7 +331,8 @@ static uint32_t fnv(const char *s, size_t n) {
 
 static uint32_t pow2_at_least(uint64_t n) {
     uint32_t c = 16;
-    while (c < n && c < (1u << 31)) c <<= 1;
+    while (c < n && c < (1u << 31))
+        c <<= 1;
     return c;
 }
 
@@ -416,7 +426,8 @@ static mm_err build_output(mm_clf_scorer *s) {
     if (!s->out || !s->out_alpha) return MM_ERR_NOMEM;
     if (!o->quant) {
         memcpy(s->out, s->map + o->data_off, (size_t)o->m * dim * 4);
-        for (int64_t i = 0; i < o->m; i++) s->out_alpha[i] = 1.0f;
+        for (int64_t i = 0; i < o->m; i++)
+            s->out_alpha[i] = 1.0f;
         return MM_OK;
     }
     float *cent = copy_floats(s->map + o->pq.centroids_off, (size_t)dim * 256);
@@ -533,8 +544,9 @@ static mm_err setup(mm_clf_scorer *s, const char *path) {
     for (int64_t i = 0; i < f->info.nlabels; i++)
         if (!strcmp(s->words[f->info.nwords + i], s->opts.label)) s->label_idx = (int32_t)i;
     if (s->label_idx < 0)
-        return mm_fail(MM_ERR_MISMATCH, "%s: the model has no label '%s' (its first label is "
-                                        "'%s')",
+        return mm_fail(MM_ERR_MISMATCH,
+                       "%s: the model has no label '%s' (its first label is "
+                       "'%s')",
                        s->path, s->opts.label, s->words[f->info.nwords]);
     if (f->in.quant) {
         s->in_codes = s->map + f->in.data_off;
@@ -560,8 +572,10 @@ static mm_err setup(mm_clf_scorer *s, const char *path) {
 static mm_clf_scorer *scorer_new(const char *path, const mm_clf_scorer_opts *opts) {
     mm_clf_scorer *s = mm_calloc(1, sizeof *s);
     if (!s) return NULL;
-    if (opts) s->opts = *opts;
-    else mm_clf_scorer_opts_default(&s->opts);
+    if (opts)
+        s->opts = *opts;
+    else
+        mm_clf_scorer_opts_default(&s->opts);
     if (!s->opts.label) s->opts.label = MM_CLF_LABEL_POS;
     if (!s->opts.max_bytes) s->opts.max_bytes = MM_CLF_MAX_BYTES_DEFAULT;
     s->path = mm_strndup(path, strlen(path));
@@ -669,7 +683,8 @@ void mm_clf_ctx_free(mm_clf_ctx *c) {
 static bool grow(void **p, size_t *cap, size_t need, size_t elem) {
     if (need <= *cap) return true;
     size_t c = *cap ? *cap : 256;
-    while (c < need) c *= 2;
+    while (c < need)
+        c *= 2;
     void *q = realloc(*p, c * elem);
     if (!q) return false;
     *p = q;
@@ -718,7 +733,8 @@ static bool subwords(mm_clf_ctx *c, const char *bw, size_t n) {
         size_t j = i;
         for (int nn = 1; j < n && nn <= in->maxn; nn++) {
             j++;
-            while (j < n && (bw[j] & 0xC0) == 0x80) j++;
+            while (j < n && (bw[j] & 0xC0) == 0x80)
+                j++;
             if (nn >= in->minn && !(nn == 1 && (i == 0 || j == n))) {
                 int32_t h = (int32_t)(fnv(bw + i, j - i) % (uint32_t)in->bucket);
                 if (!push_hash(c, h)) return false;
@@ -756,14 +772,16 @@ static bool line_rows(mm_clf_ctx *c, const char *line, size_t n) {
     c->nrows = c->nhash = 0;
     size_t i = 0;
     for (bool done = false; !done;) {
-        while (i < n && is_ft_space((unsigned char)line[i]) && line[i] != '\n') i++;
+        while (i < n && is_ft_space((unsigned char)line[i]) && line[i] != '\n')
+            i++;
         const char *w = line + i;
         size_t len = 0;
         bool eos = i >= n || line[i] == '\n';
         if (eos) {
             w = "</s>", len = 4, done = true;
         } else {
-            while (i + len < n && !is_ft_space((unsigned char)line[i + len])) len++;
+            while (i + len < n && !is_ft_space((unsigned char)line[i + len]))
+                len++;
             i += len;
         }
         uint32_t h = fnv(w, len);
@@ -790,7 +808,8 @@ static bool line_rows(mm_clf_ctx *c, const char *line, size_t n) {
 
 static inline void prefetch_row(const void *p, size_t bytes) {
     const char *q = p;
-    for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch(q + o, 0, 3);
+    for (size_t o = 0; o < bytes; o += 64)
+        __builtin_prefetch(q + o, 0, 3);
 }
 
 static inline void add_row(float *restrict h, const ufloat *r, int dim) {
@@ -803,7 +822,8 @@ static inline void add_row(float *restrict h, const ufloat *r, int dim) {
         _mm_store_ps(h + j + 4, b);
     }
 #endif
-    for (; j < dim; j++) h[j] += r[j];
+    for (; j < dim; j++)
+        h[j] += r[j];
 }
 
 static void hidden_dense(mm_clf_ctx *c) {
@@ -812,7 +832,8 @@ static void hidden_dense(mm_clf_ctx *c) {
     size_t rowb = (size_t)dim * 4;
     const int32_t *rows = c->rows;
     size_t n = c->nrows;
-    for (size_t k = 0; k < n && k < PF_DIST; k++) prefetch_row(s->in + (size_t)rows[k] * dim, rowb);
+    for (size_t k = 0; k < n && k < PF_DIST; k++)
+        prefetch_row(s->in + (size_t)rows[k] * dim, rowb);
     for (size_t k = 0; k < n; k++) {
         if (k + PF_DIST < n) prefetch_row(s->in + (size_t)rows[k + PF_DIST] * dim, rowb);
         add_row(c->hidden, s->in + (size_t)rows[k] * dim, dim);
@@ -824,7 +845,8 @@ static void hidden_quant(mm_clf_ctx *c) {
     const pq_info *pq = &s->f.in.pq;
     float *h = c->hidden;
     size_t n = c->nrows, cb = (size_t)pq->nsubq;
-    for (size_t k = 0; k < n && k < PF_DIST; k++) prefetch_row(s->in_codes + (size_t)c->rows[k] * cb, cb);
+    for (size_t k = 0; k < n && k < PF_DIST; k++)
+        prefetch_row(s->in_codes + (size_t)c->rows[k] * cb, cb);
     for (size_t k = 0; k < n; k++) {
         if (k + PF_DIST < n) prefetch_row(s->in_codes + (size_t)c->rows[k + PF_DIST] * cb, cb);
         size_t r = (size_t)c->rows[k];
@@ -835,7 +857,8 @@ static void hidden_quant(mm_clf_ctx *c) {
             const float *cc = centroid(pq, s->in_centroids, m, code[m]);
             int32_t d = m == pq->nsubq - 1 ? pq->lastdsub : pq->dsub;
             float *x = h + (size_t)m * pq->dsub;
-            for (int32_t t = 0; t < d; t++) x[t] += alpha * cc[t];
+            for (int32_t t = 0; t < d; t++)
+                x[t] += alpha * cc[t];
         }
     }
 }
@@ -844,11 +867,14 @@ static inline float dot_out(const mm_clf_scorer *s, const float *h, int32_t i) {
     int dim = s->f.info.dim;
     const float *w = s->out + (size_t)i * dim;
     float d = 0.0f;
-    for (int j = 0; j < dim; j++) d += w[j] * h[j];
+    for (int j = 0; j < dim; j++)
+        d += w[j] * h[j];
     return d * s->out_alpha[i];
 }
 
-static inline float std_log(float x) { return (float)log((double)x + 1e-5); }
+static inline float std_log(float x) {
+    return (float)log((double)x + 1e-5);
+}
 
 static float table_sigmoid(const mm_clf_scorer *s, float x) {
     if (isnan(x)) return x; /* fastText throws on NaN; never index the table with it */
@@ -861,7 +887,8 @@ static float table_sigmoid(const mm_clf_scorer *s, float x) {
 /* Log-probability (fastText's std_log sums) of label `leaf` under the hs tree. */
 static float hs_logp(const mm_clf_scorer *s, const float *h, int32_t leaf) {
     int32_t path[64], np = 0, osz = (int32_t)s->f.info.nlabels;
-    for (int32_t n = leaf; s->tree[n].parent >= 0 && np < 64; n = s->tree[n].parent) path[np++] = n;
+    for (int32_t n = leaf; s->tree[n].parent >= 0 && np < 64; n = s->tree[n].parent)
+        path[np++] = n;
     float score = 0.0f;
     for (int32_t k = np - 1; k >= 0; k--) {
         int32_t node = path[k], parent = s->tree[node].parent;
@@ -879,28 +906,37 @@ static int predict_rows(mm_clf_ctx *c, float *probs) {
     int32_t nl = (int32_t)s->f.info.nlabels;
     if (c->nrows == 0) return 0;
     memset(c->hidden, 0, (size_t)dim * 4);
-    if (s->f.in.quant) hidden_quant(c);
-    else hidden_dense(c);
+    if (s->f.in.quant)
+        hidden_quant(c);
+    else
+        hidden_dense(c);
     float scale = (float)(1.0 / (double)c->nrows);
-    for (int j = 0; j < dim; j++) c->hidden[j] *= scale;
+    for (int j = 0; j < dim; j++)
+        c->hidden[j] *= scale;
     float *o = c->output;
     if (s->f.loss == 1) {
-        for (int32_t i = 0; i < nl; i++) probs[i] = expf(hs_logp(s, c->hidden, i));
+        for (int32_t i = 0; i < nl; i++)
+            probs[i] = expf(hs_logp(s, c->hidden, i));
         return nl;
     }
-    for (int32_t i = 0; i < nl; i++) o[i] = dot_out(s, c->hidden, i);
+    for (int32_t i = 0; i < nl; i++)
+        o[i] = dot_out(s, c->hidden, i);
     if (s->f.loss == 3) {
         float mx = o[0], z = 0.0f;
-        for (int32_t i = 0; i < nl; i++) mx = o[i] > mx ? o[i] : mx;
+        for (int32_t i = 0; i < nl; i++)
+            mx = o[i] > mx ? o[i] : mx;
         for (int32_t i = 0; i < nl; i++) {
             o[i] = (float)exp((double)(o[i] - mx));
             z += o[i];
         }
-        for (int32_t i = 0; i < nl; i++) o[i] /= z;
+        for (int32_t i = 0; i < nl; i++)
+            o[i] /= z;
     } else {
-        for (int32_t i = 0; i < nl; i++) o[i] = table_sigmoid(s, o[i]);
+        for (int32_t i = 0; i < nl; i++)
+            o[i] = table_sigmoid(s, o[i]);
     }
-    for (int32_t i = 0; i < nl; i++) probs[i] = expf(std_log(o[i]));
+    for (int32_t i = 0; i < nl; i++)
+        probs[i] = expf(std_log(o[i]));
     return nl;
 }
 

@@ -20,8 +20,8 @@
 typedef enum { C_SPACE, C_WORD, C_SYMBOL, C_CJK, C_SKIP } cclass;
 
 static bool is_space_cp(uint32_t c) {
-    return c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200B) ||
-           c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000 || c == 0xFEFF;
+    return c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200B) || c == 0x2028 ||
+           c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000 || c == 0xFEFF;
 }
 
 static bool is_cjk(uint32_t c) {
@@ -37,9 +37,8 @@ static bool is_cjk(uint32_t c) {
 static bool is_letter_cp(uint32_t c) {
     return (c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7) || (c >= 0x250 && c <= 0x2AF) ||
            (c >= 0x300 && c <= 0x36F) || (c >= 0x370 && c <= 0x3FF && c != 0x37E && c != 0x387) ||
-           (c >= 0x400 && c <= 0x52F) || (c >= 0x531 && c <= 0x587) ||
-           (c >= 0x5D0 && c <= 0x5EA) || (c >= 0x620 && c <= 0x64A) ||
-           (c >= 0x660 && c <= 0x669) || (c >= 0x900 && c <= 0xDFF) ||
+           (c >= 0x400 && c <= 0x52F) || (c >= 0x531 && c <= 0x587) || (c >= 0x5D0 && c <= 0x5EA) ||
+           (c >= 0x620 && c <= 0x64A) || (c >= 0x660 && c <= 0x669) || (c >= 0x900 && c <= 0xDFF) ||
            (c >= 0xE01 && c <= 0xE4E) || (c >= 0x1E00 && c <= 0x1FFF);
 }
 
@@ -113,7 +112,8 @@ static mm_err put_cp(emitter *e, uint32_t c) {
 /* One whole-token at s[i..]: returns bytes consumed. */
 static size_t backslash_token(emitter *e, const unsigned char *s, size_t i, size_t n, mm_err *err) {
     size_t j = i + 1;
-    while (j < n && ((s[j] >= 'a' && s[j] <= 'z') || (s[j] >= 'A' && s[j] <= 'Z'))) j++;
+    while (j < n && ((s[j] >= 'a' && s[j] <= 'z') || (s[j] >= 'A' && s[j] <= 'Z')))
+        j++;
     if (j == i + 1 && j < n && s[j] > ' ' && s[j] < 0x7F) j++; /* \{ \\ \, */
     *err = tok_begin(e);
     if (*err == MM_OK) *err = tok_put(e, (const char *)s + i, j - i);
@@ -142,9 +142,12 @@ mm_err mm_clf_normalize(mm_buf *out, const char *text, size_t n, size_t max_byte
         }
         uint32_t c;
         int len;
-        if (s[i] < 0x80) c = s[i], len = 1;
-        else if (mm_utf8_seq_len(s + i, n - i) == 0) c = 0xFFFD, len = 1;
-        else len = mm_utf8_decode(s + i, n - i, &c);
+        if (s[i] < 0x80)
+            c = s[i], len = 1;
+        else if (mm_utf8_seq_len(s + i, n - i) == 0)
+            c = 0xFFFD, len = 1;
+        else
+            len = mm_utf8_decode(s + i, n - i, &c);
         i += (size_t)len;
         switch (classify_cp(c)) {
         case C_SKIP:

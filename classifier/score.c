@@ -16,9 +16,13 @@
 
 static volatile int *cancel_flag;
 
-void mm_clf_set_cancel_flag(volatile int *flag) { cancel_flag = flag; }
+void mm_clf_set_cancel_flag(volatile int *flag) {
+    cancel_flag = flag;
+}
 
-static bool cancelled(void) { return cancel_flag && *cancel_flag; }
+static bool cancelled(void) {
+    return cancel_flag && *cancel_flag;
+}
 
 void mm_clf_score_path(const char *out_dir, const char *shard_path, char *out, size_t cap) {
     char stem[1024];
@@ -132,8 +136,10 @@ mm_err mm_clf_score_shard(mm_clf_ctx *ctx, const char *shard_path, const char *o
         docs++;
     }
     mm_buf_free(&line);
-    if (e == MM_OK) e = mm_out_commit(o);
-    else mm_out_abort(o);
+    if (e == MM_OK)
+        e = mm_out_commit(o);
+    else
+        mm_out_abort(o);
     if (st) {
         st->docs += docs;
         st->bad_lines += mm_doc_reader_bad(r);
@@ -199,7 +205,8 @@ mm_err mm_clf_score_shards(const mm_clf_scorer *s, const char *const *shards, si
     j.stems = stems + lo;
     j.ctx = mm_calloc((size_t)(nt > 0 ? nt : 1), sizeof *j.ctx);
     mm_err e = j.ctx ? MM_OK : MM_ERR_NOMEM;
-    for (int i = 0; i < nt && e == MM_OK; i++) e = mm_clf_ctx_create(s, &j.ctx[i]);
+    for (int i = 0; i < nt && e == MM_OK; i++)
+        e = mm_clf_ctx_create(s, &j.ctx[i]);
     if (e == MM_OK) e = mm_pool_run(hi - lo, threads, score_one, &j);
     for (int i = 0; j.ctx && i < nt; i++)
         mm_clf_ctx_free(j.ctx[i]);

@@ -307,7 +307,8 @@ mm_err mm_select_save(const char *const *score_paths, size_t n, mm_select_mode m
     return e;
 }
 
-/* ---- id sets ------------------------------------------------------------------------------------ */
+/* ---- id sets ------------------------------------------------------------------------------------
+ */
 
 struct mm_idset {
     mm_buf arena;
@@ -367,8 +368,12 @@ mm_err mm_idset_add(mm_idset *s, const char *id, size_t n) {
     return MM_OK;
 }
 
-bool mm_idset_has(const mm_idset *s, const char *id, size_t n) { return *find_slot(s, id, n) != 0; }
-size_t mm_idset_size(const mm_idset *s) { return s->n; }
+bool mm_idset_has(const mm_idset *s, const char *id, size_t n) {
+    return *find_slot(s, id, n) != 0;
+}
+size_t mm_idset_size(const mm_idset *s) {
+    return s->n;
+}
 
 void mm_idset_free(mm_idset *s) {
     if (!s) return;
@@ -390,7 +395,8 @@ mm_err mm_idset_load(const char *path, mm_idset **out) {
     const char *line;
     size_t len;
     while (mm_lines_next(r, &line, &len, &e) == 1) {
-        while (len && (line[len - 1] == '\r' || line[len - 1] == ' ')) len--;
+        while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
+            len--;
         if (len && (e = mm_idset_add(s, line, len)) != MM_OK) break;
     }
     mm_lines_close(r);
@@ -404,16 +410,17 @@ mm_err mm_idset_load(const char *path, mm_idset **out) {
 
 /* One pass over a shard: copy the selected documents (attrs false) or list the others in an
  * attribute file (attrs true). */
-static mm_err select_shard(const mm_idset *ids, const char *shard_path, const char *out_path, bool attrs,
-                           uint64_t *kept, uint64_t *dropped, uint64_t *bad) {
+static mm_err select_shard(const mm_idset *ids, const char *shard_path, const char *out_path,
+                           bool attrs, uint64_t *kept, uint64_t *dropped, uint64_t *bad) {
     *kept = *dropped = 0;
     mm_doc_reader *r;
     MM_TRY(mm_doc_reader_open(shard_path, &r));
     size_t n = strlen(out_path);
     mm_out *o = NULL;
     mm_attr_writer *w = NULL;
-    mm_err e = attrs ? mm_attr_writer_open(out_path, MM_ATTR_BELOW_THRESHOLD, &w)
-                     : mm_out_open(out_path, n > 4 && !strcmp(out_path + n - 4, ".zst") ? 3 : 0, &o);
+    mm_err e = attrs
+                   ? mm_attr_writer_open(out_path, MM_ATTR_BELOW_THRESHOLD, &w)
+                   : mm_out_open(out_path, n > 4 && !strcmp(out_path + n - 4, ".zst") ? 3 : 0, &o);
     mm_doc d;
     int k;
     while (e == MM_OK && (k = mm_doc_reader_next(r, &d, &e)) != 0 && e == MM_OK) {

@@ -82,7 +82,8 @@ static mm_err docset_offer(docset *s, const char *p, size_t n) {
 }
 
 static void docset_free(docset *s) {
-    for (size_t i = 0; i < s->n; i++) free(s->d[i]);
+    for (size_t i = 0; i < s->n; i++)
+        free(s->d[i]);
     free(s->d);
 }
 
@@ -135,8 +136,10 @@ static mm_err read_lines(const char *path, mm_clf_text_fn fn, void *arg, uint64_
     mm_err e = MM_OK;
     while (mm_lines_next(r, &line, &len, &e) == 1) {
         while (len >= 9 && !memcmp(line, "__label__", 9)) {
-            while (len && *line != ' ' && *line != '\t') line++, len--;
-            while (len && (*line == ' ' || *line == '\t')) line++, len--;
+            while (len && *line != ' ' && *line != '\t')
+                line++, len--;
+            while (len && (*line == ' ' || *line == '\t'))
+                line++, len--;
         }
         if ((e = fn(arg, line, len)) != MM_OK) break;
     }
@@ -186,8 +189,10 @@ static mm_err write_train_file(const char *path, docset *pos, size_t pos_from, d
     size_t n = (pos->n - pos_from) + (neg->n - neg_from), k = 0;
     labelled *all = mm_malloc((n ? n : 1) * sizeof *all);
     if (!all) return MM_ERR_NOMEM;
-    for (size_t i = pos_from; i < pos->n; i++) all[k++] = (labelled){pos->d[i], true};
-    for (size_t i = neg_from; i < neg->n; i++) all[k++] = (labelled){neg->d[i], false};
+    for (size_t i = pos_from; i < pos->n; i++)
+        all[k++] = (labelled){pos->d[i], true};
+    for (size_t i = neg_from; i < neg->n; i++)
+        all[k++] = (labelled){neg->d[i], false};
     for (size_t i = n; i > 1; i--) {
         size_t j = (size_t)(mm_rng_next(rng) % i);
         labelled t = all[i - 1];
@@ -217,8 +222,10 @@ static mm_err validate(const char *model, docset *pos, size_t npv, docset *neg, 
     mm_err e = mm_clf_ctx_create(s, &c);
     float *ps = mm_malloc((npv + 1) * sizeof *ps), *ns = mm_malloc((nnv + 1) * sizeof *ns);
     if (e == MM_OK && ps && ns) {
-        for (size_t i = 0; i < npv; i++) ps[i] = mm_clf_score_line(c, pos->d[i], strlen(pos->d[i]));
-        for (size_t i = 0; i < nnv; i++) ns[i] = mm_clf_score_line(c, neg->d[i], strlen(neg->d[i]));
+        for (size_t i = 0; i < npv; i++)
+            ps[i] = mm_clf_score_line(c, pos->d[i], strlen(pos->d[i]));
+        for (size_t i = 0; i < nnv; i++)
+            ns[i] = mm_clf_score_line(c, neg->d[i], strlen(neg->d[i]));
         rep->valid_auc = mm_clf_roc_auc(ps, npv, ns, nnv);
         mm_clf_eval_point pt;
         mm_clf_eval_at(ps, npv, ns, nnv, 0.5, &pt);
@@ -240,19 +247,21 @@ static mm_err validate(const char *model, docset *pos, size_t npv, docset *neg, 
     return e;
 }
 
-mm_err mm_clf_train_files(const char *const *pos_paths, size_t npos,
-                          const char *const *neg_paths, size_t nneg,
-                          const mm_clf_train_opts *opts, const char *model_out,
+mm_err mm_clf_train_files(const char *const *pos_paths, size_t npos, const char *const *neg_paths,
+                          size_t nneg, const mm_clf_train_opts *opts, const char *model_out,
                           mm_clf_train_report *rep_out) {
     mm_clf_train_opts o;
-    if (opts) o = *opts;
-    else mm_clf_train_opts_default(&o);
+    if (opts)
+        o = *opts;
+    else
+        mm_clf_train_opts_default(&o);
     mm_clf_train_report rep0, *rep = rep_out ? rep_out : &rep0;
     memset(rep, 0, sizeof *rep);
     MM_TRY(mm_clf_train_opts_check(&o));
     if (!npos || !nneg)
-        return mm_fail(MM_ERR_ARG, "one-class training data: need positive and negative inputs "
-                                   "(%zu positive, %zu negative files)",
+        return mm_fail(MM_ERR_ARG,
+                       "one-class training data: need positive and negative inputs "
+                       "(%zu positive, %zu negative files)",
                        npos, nneg);
     docset pos = {0}, neg = {0};
     pos.want = o.pos_sample, neg.want = o.neg_sample;
@@ -263,8 +272,9 @@ mm_err mm_clf_train_files(const char *const *pos_paths, size_t npos,
     if (e == MM_OK) e = read_inputs(&rc, neg_paths, nneg, &neg);
     mm_buf_free(&rc.norm);
     if (e == MM_OK && (!pos.n || !neg.n))
-        e = mm_fail(MM_ERR_ARG, "one-class training data: %zu positive and %zu negative "
-                                "non-empty documents",
+        e = mm_fail(MM_ERR_ARG,
+                    "one-class training data: %zu positive and %zu negative "
+                    "non-empty documents",
                     pos.n, neg.n);
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp.%d.train.txt", model_out, (int)getpid());

@@ -33,7 +33,8 @@ char *mm_strndup(const char *s, size_t n) {
 mm_err mm_buf_reserve(mm_buf *b, size_t extra) {
     if (b->len + extra + 1 <= b->cap) return MM_OK;
     size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + extra + 1) cap *= 2;
+    while (cap < b->len + extra + 1)
+        cap *= 2;
     char *p = realloc(b->data, cap);
     if (!p) return mm_fail(MM_ERR_NOMEM, "growing a buffer to %zu bytes", cap);
     b->data = p;
@@ -49,8 +50,9 @@ mm_err mm_buf_grow_append(mm_buf *b, const void *p, size_t n) {
     return MM_OK;
 }
 
-mm_err mm_buf_puts(mm_buf *b, const char *s) { return mm_buf_append(b, s, strlen(s)); }
-
+mm_err mm_buf_puts(mm_buf *b, const char *s) {
+    return mm_buf_append(b, s, strlen(s));
+}
 
 mm_err mm_buf_printf(mm_buf *b, const char *fmt, ...) {
     va_list ap;

@@ -164,7 +164,9 @@ int mm_doc_reader_next(mm_doc_reader *r, mm_doc *d, mm_err *err) {
     }
 }
 
-uint64_t mm_doc_reader_bad(const mm_doc_reader *r) { return r->bad; }
+uint64_t mm_doc_reader_bad(const mm_doc_reader *r) {
+    return r->bad;
+}
 uint64_t mm_doc_reader_bytes(const mm_doc_reader *r) {
     return mm_lines_offset(r->lines);
 }

@@ -47,7 +47,7 @@ MM_API int mm_doc_reader_next(mm_doc_reader *r, mm_doc *d, mm_err *err);
  * "{}"), read without building a JSON tree: for stages that scan the text and copy lines
  * (decontamination).  Broken lines are refused, named and counted as before. */
 MM_API void mm_doc_reader_light(mm_doc_reader *r);
-MM_API uint64_t mm_doc_reader_bad(const mm_doc_reader *r); /* broken lines seen so far */
+MM_API uint64_t mm_doc_reader_bad(const mm_doc_reader *r);   /* broken lines seen so far */
 MM_API uint64_t mm_doc_reader_bytes(const mm_doc_reader *r); /* decompressed bytes consumed */
 MM_API void mm_doc_reader_close(mm_doc_reader *r);
 

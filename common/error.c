@@ -22,9 +22,13 @@ const char *mm_strerror(mm_err err) {
     return names[err];
 }
 
-const char *mm_error_detail(void) { return detail; }
+const char *mm_error_detail(void) {
+    return detail;
+}
 
-void mm_error_clear(void) { detail[0] = 0; }
+void mm_error_clear(void) {
+    detail[0] = 0;
+}
 
 /* The arguments may point into `detail` itself (a caller wrapping the previous failure:
  * mm_fail(e, "%s: %s", path, mm_error_detail())), so format into a scratch buffer first and

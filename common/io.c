@@ -107,8 +107,8 @@ static mm_err refill(mm_lines *r, size_t *got) {
         ZSTD_outBuffer ob = {r->raw, r->raw_cap, 0};
         size_t rc = ZSTD_decompressStream(r->z, &ob, &ib);
         if (ZSTD_isError(rc))
-            return mm_fail(MM_ERR_FORMAT, "%s: zstd error near decompressed byte %llu: %s",
-                           r->path, (unsigned long long)r->next_offset, ZSTD_getErrorName(rc));
+            return mm_fail(MM_ERR_FORMAT, "%s: zstd error near decompressed byte %llu: %s", r->path,
+                           (unsigned long long)r->next_offset, ZSTD_getErrorName(rc));
         r->in_pos = ib.pos;
         r->raw_len = ob.pos;
         r->zhint = rc;
@@ -185,9 +185,15 @@ int mm_lines_next(mm_lines *r, const char **line, size_t *len, mm_err *err) {
     return 1;
 }
 
-uint64_t mm_lines_offset(const mm_lines *r) { return r->offset; }
-uint64_t mm_lines_number(const mm_lines *r) { return r->lineno; }
-uint64_t mm_lines_skipped_long(const mm_lines *r) { return r->skipped_long; }
+uint64_t mm_lines_offset(const mm_lines *r) {
+    return r->offset;
+}
+uint64_t mm_lines_number(const mm_lines *r) {
+    return r->lineno;
+}
+uint64_t mm_lines_skipped_long(const mm_lines *r) {
+    return r->skipped_long;
+}
 
 void mm_lines_close(mm_lines *r) {
     if (!r) return;
@@ -342,7 +348,9 @@ mm_err mm_out_write(mm_out *o, const void *data, size_t n) {
     return o->z ? out_z(o, data, n, ZSTD_e_continue) : out_raw(o, data, n);
 }
 
-uint64_t mm_out_bytes(const mm_out *o) { return o->bytes; }
+uint64_t mm_out_bytes(const mm_out *o) {
+    return o->bytes;
+}
 
 mm_err mm_out_commit(mm_out *o) {
     mm_err e = MM_OK;
@@ -431,8 +439,8 @@ void mm_stem(const char *path, char *out, size_t cap) {
     const char *b = strrchr(path, '/');
     b = b ? b + 1 : path;
     snprintf(out, cap, "%s", b);
-    static const char *const exts[] = {".gz", ".zst", ".bz2", ".xz", ".lz4", ".warc", ".arc",
-                                       ".jsonl", ".json", ".txt", ".tsv", ".html"};
+    static const char *const exts[] = {".gz",  ".zst",   ".bz2",  ".xz",  ".lz4", ".warc",
+                                       ".arc", ".jsonl", ".json", ".txt", ".tsv", ".html"};
     for (int again = 1; again;) {
         again = 0;
         size_t n = strlen(out);

@@ -14,10 +14,14 @@ int mm_utf8_seq_len(const unsigned char *s, size_t avail) {
     if (c < 0x80) return 1;
     int n;
     uint32_t min;
-    if ((c & 0xE0) == 0xC0) n = 2, min = 0x80;
-    else if ((c & 0xF0) == 0xE0) n = 3, min = 0x800;
-    else if ((c & 0xF8) == 0xF0 && c <= 0xF4) n = 4, min = 0x10000;
-    else return 0;
+    if ((c & 0xE0) == 0xC0)
+        n = 2, min = 0x80;
+    else if ((c & 0xF0) == 0xE0)
+        n = 3, min = 0x800;
+    else if ((c & 0xF8) == 0xF0 && c <= 0xF4)
+        n = 4, min = 0x10000;
+    else
+        return 0;
     if ((size_t)n > avail) return 0;
     uint32_t cp = c & (0x7F >> n);
     for (int i = 1; i < n; i++) {
@@ -39,7 +43,8 @@ int mm_utf8_decode(const unsigned char *s, size_t avail, uint32_t *cp) {
         return 1;
     }
     uint32_t v = s[0] & (0x7F >> n);
-    for (int i = 1; i < n; i++) v = (v << 6) | (s[i] & 0x3F);
+    for (int i = 1; i < n; i++)
+        v = (v << 6) | (s[i] & 0x3F);
     *cp = v;
     return n;
 }
@@ -125,13 +130,27 @@ mm_err mm_json_str(mm_buf *b, const char *s, size_t n) {
         size_t el = 2;
         esc[0] = '\\';
         switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\t': esc[1] = 't'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
+        case '"':
+            esc[1] = '"';
+            break;
+        case '\\':
+            esc[1] = '\\';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
         default:
             if (c >= 0x80) { /* invalid UTF-8 byte */
                 memcpy(esc, "\xEF\xBF\xBD", 3);
@@ -172,10 +191,18 @@ static mm_err jw_close(mm_jw *w, char c) {
     return mm_buf_putc(w->b, c);
 }
 
-mm_err mm_jw_obj_begin(mm_jw *w) { return jw_open(w, '{'); }
-mm_err mm_jw_obj_end(mm_jw *w) { return jw_close(w, '}'); }
-mm_err mm_jw_arr_begin(mm_jw *w) { return jw_open(w, '['); }
-mm_err mm_jw_arr_end(mm_jw *w) { return jw_close(w, ']'); }
+mm_err mm_jw_obj_begin(mm_jw *w) {
+    return jw_open(w, '{');
+}
+mm_err mm_jw_obj_end(mm_jw *w) {
+    return jw_close(w, '}');
+}
+mm_err mm_jw_arr_begin(mm_jw *w) {
+    return jw_open(w, '[');
+}
+mm_err mm_jw_arr_end(mm_jw *w) {
+    return jw_close(w, ']');
+}
 
 mm_err mm_jw_key(mm_jw *w, const char *key) {
     MM_TRY(jw_value_prefix(w));
@@ -188,7 +215,9 @@ mm_err mm_jw_stringn(mm_jw *w, const char *s, size_t n) {
     MM_TRY(jw_value_prefix(w));
     return mm_json_str(w->b, s ? s : "", s ? n : 0);
 }
-mm_err mm_jw_string(mm_jw *w, const char *s) { return mm_jw_stringn(w, s, s ? strlen(s) : 0); }
+mm_err mm_jw_string(mm_jw *w, const char *s) {
+    return mm_jw_stringn(w, s, s ? strlen(s) : 0);
+}
 mm_err mm_jw_int(mm_jw *w, int64_t v) {
     MM_TRY(jw_value_prefix(w));
     return mm_buf_printf(w->b, "%lld", (long long)v);
@@ -275,10 +304,14 @@ static int hex4(const char *s) {
     for (int i = 0; i < 4; i++) {
         char c = s[i];
         v <<= 4;
-        if (c >= '0' && c <= '9') v |= c - '0';
-        else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
-        else return -1;
+        if (c >= '0' && c <= '9')
+            v |= c - '0';
+        else if (c >= 'a' && c <= 'f')
+            v |= c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            v |= c - 'A' + 10;
+        else
+            return -1;
     }
     return v;
 }
@@ -465,7 +498,8 @@ static mm_err parse_value(parser *p, mm_json *v) {
     }
     if (c == '-' || (c >= '0' && c <= '9')) {
         const char *b = p->s;
-        while (p->s < p->end && strchr("+-0123456789.eE", *p->s)) p->s++;
+        while (p->s < p->end && strchr("+-0123456789.eE", *p->s))
+            p->s++;
         size_t n = (size_t)(p->s - b);
         char *t = arena_alloc(p->doc, n + 1);
         if (!t) return mm_fail(MM_ERR_NOMEM, "JSON arena");
@@ -529,7 +563,8 @@ const mm_json *mm_json_get(const mm_json *obj, const char *key) {
 const mm_json *mm_json_at(const mm_json *arr, size_t i) {
     if (!arr || (arr->type != MM_JSON_ARR && arr->type != MM_JSON_OBJ)) return NULL;
     const mm_json *c = arr->child;
-    while (c && i--) c = c->next;
+    while (c && i--)
+        c = c->next;
     return c;
 }
 

@@ -42,7 +42,14 @@ MM_API mm_err mm_jw_null(mm_jw *w);
 MM_API mm_err mm_jw_raw(mm_jw *w, const char *json); /* an already-encoded value */
 
 /* ---- reading ---- */
-typedef enum { MM_JSON_NULL, MM_JSON_BOOL, MM_JSON_NUM, MM_JSON_STR, MM_JSON_ARR, MM_JSON_OBJ } mm_json_type;
+typedef enum {
+    MM_JSON_NULL,
+    MM_JSON_BOOL,
+    MM_JSON_NUM,
+    MM_JSON_STR,
+    MM_JSON_ARR,
+    MM_JSON_OBJ
+} mm_json_type;
 
 typedef struct mm_json {
     mm_json_type type;

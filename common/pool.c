@@ -60,11 +60,14 @@ mm_err mm_pool_run(size_t n, int threads, mm_pool_fn fn, void *ctx) {
     int started = 0;
     for (int i = 0; i < t; i++) {
         args[i] = (pool_arg){&job, i};
-        if (pthread_create(&tid[i], NULL, pool_main, &args[i]) == 0) started++;
-        else break;
+        if (pthread_create(&tid[i], NULL, pool_main, &args[i]) == 0)
+            started++;
+        else
+            break;
     }
     if (!started) pool_main(&args[0]);
-    for (int i = 0; i < started; i++) pthread_join(tid[i], NULL);
+    for (int i = 0; i < started; i++)
+        pthread_join(tid[i], NULL);
     free(tid);
     free(args);
     return (mm_err)job.first_err;

@@ -22,9 +22,15 @@ static double clock_seconds(clockid_t id) {
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-double mm_now(void) { return clock_seconds(CLOCK_MONOTONIC); }
-double mm_thread_cpu(void) { return clock_seconds(CLOCK_THREAD_CPUTIME_ID); }
-double mm_process_cpu(void) { return clock_seconds(CLOCK_PROCESS_CPUTIME_ID); }
+double mm_now(void) {
+    return clock_seconds(CLOCK_MONOTONIC);
+}
+double mm_thread_cpu(void) {
+    return clock_seconds(CLOCK_THREAD_CPUTIME_ID);
+}
+double mm_process_cpu(void) {
+    return clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
+}
 
 mm_progress *mm_progress_create(const char *label, uint64_t total, const char *unit) {
     mm_progress *p = calloc(1, sizeof *p);

@@ -29,7 +29,8 @@ mm_strmap *mm_strmap_create(void) {
 
 void mm_strmap_free(mm_strmap *m) {
     if (!m) return;
-    for (size_t i = 0; i < m->n; i++) free(m->keys[i]);
+    for (size_t i = 0; i < m->n; i++)
+        free(m->keys[i]);
     free(m->keys);
     free(m->lens);
     free(m->hashes);
@@ -54,7 +55,8 @@ static int grow(mm_strmap *m) {
     if (!slots) return -1;
     for (size_t k = 0; k < m->n; k++) {
         size_t i = m->hashes[k] & (ns - 1);
-        while (slots[i]) i = (i + 1) & (ns - 1);
+        while (slots[i])
+            i = (i + 1) & (ns - 1);
         slots[i] = (int64_t)k + 1;
     }
     free(m->slots);
@@ -96,7 +98,9 @@ int64_t mm_strmap_find(const mm_strmap *m, const char *key, size_t n) {
     return m->slots[i] - 1;
 }
 
-size_t mm_strmap_size(const mm_strmap *m) { return m->n; }
+size_t mm_strmap_size(const mm_strmap *m) {
+    return m->n;
+}
 const char *mm_strmap_key(const mm_strmap *m, size_t index) {
     return index < m->n ? m->keys[index] : NULL;
 }
@@ -129,7 +133,8 @@ void mm_u64set_free(mm_u64set *s) {
 
 static size_t u64_slot(const uint64_t *slots, size_t nslots, uint64_t v) {
     size_t mask = nslots - 1, i = (size_t)(XXH3_64bits(&v, 8) & mask);
-    while (slots[i] && slots[i] != v) i = (i + 1) & mask;
+    while (slots[i] && slots[i] != v)
+        i = (i + 1) & mask;
     return i;
 }
 
@@ -159,4 +164,6 @@ int mm_u64set_has(const mm_u64set *s, uint64_t v) {
     return s->slots[u64_slot(s->slots, s->nslots, v)] == v;
 }
 
-size_t mm_u64set_size(const mm_u64set *s) { return s->n; }
+size_t mm_u64set_size(const mm_u64set *s) {
+    return s->n;
+}

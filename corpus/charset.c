@@ -34,7 +34,8 @@ struct mm_charset {
 mm_charset *mm_charset_create(void) {
     mm_charset *c = mm_calloc(1, sizeof *c);
     if (!c) return NULL;
-    for (int i = 0; i < NCACHE; i++) c->cache[i].cd = (iconv_t)-1;
+    for (int i = 0; i < NCACHE; i++)
+        c->cache[i].cd = (iconv_t)-1;
     c->det = uchardet_new();
     return c;
 }
@@ -53,27 +54,55 @@ void mm_charset_free(mm_charset *c) {
 static const struct {
     const char *label, *iconv;
 } aliases[] = {
-    {"utf-8", "UTF-8"},           {"utf8", "UTF-8"},           {"unicode-1-1-utf-8", "UTF-8"},
-    {"iso-8859-1", "WINDOWS-1252"}, {"iso8859-1", "WINDOWS-1252"}, {"latin1", "WINDOWS-1252"},
-    {"l1", "WINDOWS-1252"},       {"us-ascii", "WINDOWS-1252"}, {"ascii", "WINDOWS-1252"},
-    {"cp1252", "WINDOWS-1252"},   {"x-cp1252", "WINDOWS-1252"}, {"iso_8859-1", "WINDOWS-1252"},
-    {"ansi_x3.4-1968", "WINDOWS-1252"}, {"cp819", "WINDOWS-1252"}, {"ibm819", "WINDOWS-1252"},
-    {"gb2312", "GB18030"},        {"gbk", "GB18030"},          {"x-gbk", "GB18030"},
-    {"gb_2312-80", "GB18030"},    {"chinese", "GB18030"},      {"csgb2312", "GB18030"},
-    {"euc-cn", "GB18030"},        {"shift_jis", "CP932"},      {"shift-jis", "CP932"},
-    {"sjis", "CP932"},            {"x-sjis", "CP932"},         {"ms_kanji", "CP932"},
-    {"windows-31j", "CP932"},     {"csshiftjis", "CP932"},     {"euc-kr", "CP949"},
-    {"ks_c_5601-1987", "CP949"},  {"korean", "CP949"},         {"iso-8859-9", "WINDOWS-1254"},
-    {"latin5", "WINDOWS-1254"},   {"tis-620", "WINDOWS-874"},  {"iso-8859-11", "WINDOWS-874"},
-    {"big5", "BIG5-HKSCS"},       {"x-x-big5", "BIG5-HKSCS"},  {"unicode", "UTF-16LE"},
-    {"utf-16", "UTF-16LE"},       {"ucs-2", "UTF-16LE"},
+    {"utf-8", "UTF-8"},
+    {"utf8", "UTF-8"},
+    {"unicode-1-1-utf-8", "UTF-8"},
+    {"iso-8859-1", "WINDOWS-1252"},
+    {"iso8859-1", "WINDOWS-1252"},
+    {"latin1", "WINDOWS-1252"},
+    {"l1", "WINDOWS-1252"},
+    {"us-ascii", "WINDOWS-1252"},
+    {"ascii", "WINDOWS-1252"},
+    {"cp1252", "WINDOWS-1252"},
+    {"x-cp1252", "WINDOWS-1252"},
+    {"iso_8859-1", "WINDOWS-1252"},
+    {"ansi_x3.4-1968", "WINDOWS-1252"},
+    {"cp819", "WINDOWS-1252"},
+    {"ibm819", "WINDOWS-1252"},
+    {"gb2312", "GB18030"},
+    {"gbk", "GB18030"},
+    {"x-gbk", "GB18030"},
+    {"gb_2312-80", "GB18030"},
+    {"chinese", "GB18030"},
+    {"csgb2312", "GB18030"},
+    {"euc-cn", "GB18030"},
+    {"shift_jis", "CP932"},
+    {"shift-jis", "CP932"},
+    {"sjis", "CP932"},
+    {"x-sjis", "CP932"},
+    {"ms_kanji", "CP932"},
+    {"windows-31j", "CP932"},
+    {"csshiftjis", "CP932"},
+    {"euc-kr", "CP949"},
+    {"ks_c_5601-1987", "CP949"},
+    {"korean", "CP949"},
+    {"iso-8859-9", "WINDOWS-1254"},
+    {"latin5", "WINDOWS-1254"},
+    {"tis-620", "WINDOWS-874"},
+    {"iso-8859-11", "WINDOWS-874"},
+    {"big5", "BIG5-HKSCS"},
+    {"x-x-big5", "BIG5-HKSCS"},
+    {"unicode", "UTF-16LE"},
+    {"utf-16", "UTF-16LE"},
+    {"ucs-2", "UTF-16LE"},
 };
 
 /* Normalise a label (trim, lower-case, strip quotes) and map it to an iconv name in out. */
 static void iconv_name(const char *label, size_t n, char *out, size_t cap) {
     char low[40];
     size_t k = 0;
-    while (n && (isspace((unsigned char)*label) || *label == '"' || *label == '\'')) label++, n--;
+    while (n && (isspace((unsigned char)*label) || *label == '"' || *label == '\''))
+        label++, n--;
     for (size_t i = 0; i < n && k + 1 < sizeof low; i++) {
         unsigned char ch = (unsigned char)label[i];
         if (isspace(ch) || ch == '"' || ch == '\'' || ch == ';') break;
@@ -126,11 +155,12 @@ static bool meta_charset(const char *s, size_t n, char *out, size_t cap) {
         const char *cs = find_ci(p, (size_t)(tag_end - p), "charset");
         if (cs) {
             cs += 7;
-            while (cs < tag_end && (isspace((unsigned char)*cs) || *cs == '=' || *cs == '"' ||
-                                    *cs == '\''))
+            while (cs < tag_end &&
+                   (isspace((unsigned char)*cs) || *cs == '=' || *cs == '"' || *cs == '\''))
                 cs++;
             const char *e = cs;
-            while (e < tag_end && (isalnum((unsigned char)*e) || strchr("-_.:", *e))) e++;
+            while (e < tag_end && (isalnum((unsigned char)*e) || strchr("-_.:", *e)))
+                e++;
             if (e > cs) {
                 iconv_name(cs, (size_t)(e - cs), out, cap);
                 return true;
@@ -158,7 +188,8 @@ static mm_err copy_utf8(const unsigned char *s, size_t n, mm_buf *out) {
     size_t i = 0;
     while (i < n) {
         size_t run = i;
-        while (run < n && s[run] < 0x80) run++;
+        while (run < n && s[run] < 0x80)
+            run++;
         if (run > i) MM_TRY(mm_buf_append(out, s + i, run - i));
         i = run;
         if (i >= n) break;
@@ -276,7 +307,8 @@ mm_err mm_charset_decode(mm_charset *c, const void *in, size_t n, const char *ht
     bool valid;
     const char *cs = choose(c, s, n, http_charset, &skip, &valid);
     if (cs != c->used) snprintf(c->used, sizeof c->used, "%s", cs);
-    for (char *p = c->used; *p; p++) *p = (char)tolower((unsigned char)*p);
+    for (char *p = c->used; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
     *used = c->used;
     mm_buf_clear(out);
     s += skip, n -= skip;
@@ -286,7 +318,8 @@ mm_err mm_charset_decode(mm_charset *c, const void *in, size_t n, const char *ht
         return MM_OK;
     }
     mm_err e;
-    if (utf8) e = copy_utf8((const unsigned char *)s, n, out);
+    if (utf8)
+        e = copy_utf8((const unsigned char *)s, n, out);
     else {
         iconv_t cd = get_cd(c, cs == c->used ? c->used : cs);
         if (cd == (iconv_t)-1) {

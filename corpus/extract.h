@@ -147,9 +147,9 @@ typedef struct mm_extract_file_opts {
     /* called every few records with the records and bytes done since the last call (may be NULL) */
     void (*progress)(void *ctx, uint64_t records, uint64_t bytes);
     void *progress_ctx;
-    volatile int *stop; /* when set non-zero, stop and fail (output not committed) */
+    volatile int *stop;        /* when set non-zero, stop and fail (output not committed) */
     const mm_http_retry *http; /* URL inputs: retries (NULL = mm_http_retry_defaults) */
-    bool keep_cut;      /* keep the shard of an input that ends inside a record (see below) */
+    bool keep_cut; /* keep the shard of an input that ends inside a record (see below) */
 } mm_extract_file_opts;
 
 /* Extract every HTML response of the WARC `in` into the shard `out` (.jsonl.zst), atomically:

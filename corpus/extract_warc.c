@@ -28,12 +28,14 @@ typedef struct run {
 void mm_extract_stats_add(mm_extract_stats *into, const mm_extract_stats *s) {
     uint64_t *a = (uint64_t *)into;
     const uint64_t *b = (const uint64_t *)s;
-    for (size_t i = 0; i < sizeof *s / sizeof(uint64_t); i++) a[i] += b[i];
+    for (size_t i = 0; i < sizeof *s / sizeof(uint64_t); i++)
+        a[i] += b[i];
 }
 
 static size_t utf8_chars(const char *s, size_t n) {
     size_t c = 0;
-    for (size_t i = 0; i < n; i++) c += ((unsigned char)s[i] & 0xC0) != 0x80;
+    for (size_t i = 0; i < n; i++)
+        c += ((unsigned char)s[i] & 0xC0) != 0x80;
     return c;
 }
 
@@ -221,7 +223,8 @@ static mm_err loop(run *r, mm_warc *w) {
             last_bytes = b, pending = 0;
         }
     }
-    if (r->o->progress) r->o->progress(r->o->progress_ctx, pending, mm_warc_get_stats(w)->bytes_in - last_bytes);
+    if (r->o->progress)
+        r->o->progress(r->o->progress_ctx, pending, mm_warc_get_stats(w)->bytes_in - last_bytes);
     return err;
 }
 
@@ -259,8 +262,10 @@ mm_err mm_extract_warc(mm_extract *x, const char *in, const char *out,
     st->http_resumes += ws->http.resumes;
     st->http_restarts += ws->http.restarts;
     if (e == MM_OK) e = incomplete(&r);
-    if (e == MM_OK) e = mm_out_commit(r.out);
-    else mm_out_abort(r.out);
+    if (e == MM_OK)
+        e = mm_out_commit(r.out);
+    else
+        mm_out_abort(r.out);
     mm_warc_close(w);
     mm_http_free(r.http);
     mm_buf_free(&r.line);

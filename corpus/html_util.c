@@ -9,7 +9,8 @@
 const char *html_attr(const xmlNode *n, const char *name) {
     if (!html_is_elem(n)) return NULL;
     for (const xmlAttr *a = n->properties; a; a = a->next) {
-        if (!a->name || a->name[0] != (unsigned char)name[0] || !html_name_eq((const char *)a->name, name))
+        if (!a->name || a->name[0] != (unsigned char)name[0] ||
+            !html_name_eq((const char *)a->name, name))
             continue;
         const xmlNode *t = a->children;
         if (!t || t->type != XML_TEXT_NODE || !t->content || !t->content[0]) return NULL;
@@ -22,9 +23,11 @@ bool html_class_has(const xmlNode *n, const char *word) {
     const char *c = html_attr(n, "class");
     size_t k = strlen(word);
     while (c && *c) {
-        while (*c && isspace((unsigned char)*c)) c++;
+        while (*c && isspace((unsigned char)*c))
+            c++;
         size_t len = 0;
-        while (c[len] && !isspace((unsigned char)c[len])) len++;
+        while (c[len] && !isspace((unsigned char)c[len]))
+            len++;
         if (len == k && !memcmp(c, word, k)) return true;
         c += len;
     }
@@ -57,8 +60,10 @@ mm_err html_text_content(const xmlNode *n, mm_buf *b) {
 void html_class_id(const xmlNode *n, char *out, size_t cap) {
     const char *c = html_attr(n, "class"), *id = html_attr(n, "id");
     size_t k = 0;
-    for (const char *s = c; s && *s && k + 2 < cap; s++) out[k++] = (char)tolower((unsigned char)*s);
+    for (const char *s = c; s && *s && k + 2 < cap; s++)
+        out[k++] = (char)tolower((unsigned char)*s);
     if (id && k + 2 < cap) out[k++] = ' ';
-    for (const char *s = id; s && *s && k + 1 < cap; s++) out[k++] = (char)tolower((unsigned char)*s);
+    for (const char *s = id; s && *s && k + 1 < cap; s++)
+        out[k++] = (char)tolower((unsigned char)*s);
     out[k] = 0;
 }

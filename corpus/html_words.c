@@ -14,9 +14,10 @@
  * Every word without a pattern gets its code, even where the code is longer (a one-letter word
  * after the 32nd): a word left as it is could otherwise equal another word's code.  A value is
  * copied as it is when it has a character reference or a NUL (libxml2 decodes the one and reads
- * the other as a space, and this word split would not see the same words) or when it is long: the passes read the first 255 bytes of class
- * and id together, so a class must not grow much, and one of at most 80 bytes (40 words at
- * most) stays under 200 with codes of up to four bytes (a million distinct words). */
+ * the other as a space, and this word split would not see the same words) or when it is long: the
+ * passes read the first 255 bytes of class and id together, so a class must not grow much, and one
+ * of at most 80 bytes (40 words at most) stays under 200 with codes of up to four bytes (a million
+ * distinct words). */
 #include <stdlib.h>
 #include <string.h>
 

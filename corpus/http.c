@@ -23,10 +23,10 @@ enum { DEFAULT_MAX_BODY = 32 << 20, MAX_ENCODINGS = 4 };
 
 struct mm_http {
     size_t max_body;
-    mm_buf hdr;          /* a copy of the header lines, NUL-terminated in place */
+    mm_buf hdr; /* a copy of the header lines, NUL-terminated in place */
     mm_warc_header *h;
     size_t nh, h_cap;
-    mm_buf body[2];      /* decoding steps alternate between these */
+    mm_buf body[2]; /* decoding steps alternate between these */
     char charset[64];
 };
 
@@ -48,8 +48,10 @@ void mm_http_free(mm_http *h) {
 int mm_http_status(const unsigned char *b, size_t n) {
     if (n < 12 || strncasecmp((const char *)b, "HTTP/", 5)) return 0;
     size_t i = 5;
-    while (i < n && b[i] != ' ' && b[i] != '\n') i++;
-    while (i < n && b[i] == ' ') i++;
+    while (i < n && b[i] != ' ' && b[i] != '\n')
+        i++;
+    while (i < n && b[i] == ' ')
+        i++;
     if (i + 3 > n) return 0;
     int v = 0;
     for (int k = 0; k < 3; k++) {
@@ -79,8 +81,10 @@ static mm_err push_header(mm_http *h, char *name, char *value) {
 }
 
 static char *trim(char *s, char *e) {
-    while (s < e && (*s == ' ' || *s == '\t')) s++;
-    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r')) e--;
+    while (s < e && (*s == ' ' || *s == '\t'))
+        s++;
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+        e--;
     *e = '\0';
     return s;
 }
@@ -120,11 +124,14 @@ static void find_charset(mm_http *h, const char *ct) {
     const char *p = ct ? strcasestr(ct, "charset") : NULL;
     if (!p) return;
     p += 7;
-    while (*p == ' ') p++;
+    while (*p == ' ')
+        p++;
     if (*p++ != '=') return;
-    while (*p == ' ' || *p == '"' || *p == '\'') p++;
+    while (*p == ' ' || *p == '"' || *p == '\'')
+        p++;
     size_t n = 0;
-    while (p[n] && p[n] != ';' && p[n] != '"' && p[n] != '\'' && p[n] != ' ' && n + 1 < sizeof h->charset) {
+    while (p[n] && p[n] != ';' && p[n] != '"' && p[n] != '\'' && p[n] != ' ' &&
+           n + 1 < sizeof h->charset) {
         char c = p[n];
         h->charset[n++] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
     }
@@ -141,7 +148,8 @@ static bool is_hex(unsigned char c) {
 static size_t chunk_line(const unsigned char *p, size_t n, uint64_t *size) {
     size_t i = 0;
     uint64_t v = 0;
-    while (i < n && (p[i] == ' ' || p[i] == '\t')) i++;
+    while (i < n && (p[i] == ' ' || p[i] == '\t'))
+        i++;
     size_t d0 = i;
     while (i < n && is_hex(p[i]) && i - d0 < 15) {
         unsigned char c = p[i++];
@@ -232,10 +240,12 @@ static bool unbrotli(const unsigned char *src, size_t n, mm_buf *out, size_t cap
 typedef enum { ENC_NONE, ENC_GZIP, ENC_DEFLATE, ENC_BR, ENC_UNKNOWN } enc;
 
 static enc enc_of(const char *s, size_t n) {
-    if ((n == 4 && !strncasecmp(s, "gzip", 4)) || (n == 6 && !strncasecmp(s, "x-gzip", 6))) return ENC_GZIP;
+    if ((n == 4 && !strncasecmp(s, "gzip", 4)) || (n == 6 && !strncasecmp(s, "x-gzip", 6)))
+        return ENC_GZIP;
     if (n == 7 && !strncasecmp(s, "deflate", 7)) return ENC_DEFLATE;
     if (n == 2 && !strncasecmp(s, "br", 2)) return ENC_BR;
-    if (n == 0 || (n == 8 && !strncasecmp(s, "identity", 8)) || (n == 4 && !strncasecmp(s, "none", 4)))
+    if (n == 0 || (n == 8 && !strncasecmp(s, "identity", 8)) ||
+        (n == 4 && !strncasecmp(s, "none", 4)))
         return ENC_NONE;
     return ENC_UNKNOWN;
 }
@@ -270,11 +280,14 @@ static bool decode_content(mm_http *h, const char *ce, mm_http_response *r, int 
     enc list[MAX_ENCODINGS];
     int k = 0;
     for (const char *p = ce; *p && k < MAX_ENCODINGS;) {
-        while (*p == ' ' || *p == ',') p++;
+        while (*p == ' ' || *p == ',')
+            p++;
         const char *q = p;
-        while (*q && *q != ',' && *q != ' ' && *q != ';') q++;
+        while (*q && *q != ',' && *q != ' ' && *q != ';')
+            q++;
         if (q > p) list[k++] = enc_of(p, (size_t)(q - p));
-        while (*q && *q != ',') q++;
+        while (*q && *q != ',')
+            q++;
         p = q;
     }
     bool ok = true;
@@ -283,7 +296,9 @@ static bool decode_content(mm_http *h, const char *ce, mm_http_response *r, int 
     return ok;
 }
 
-static bool has_token(const char *v, const char *tok) { return v && strcasestr(v, tok); }
+static bool has_token(const char *v, const char *tok) {
+    return v && strcasestr(v, tok);
+}
 
 static mm_err decode_body(mm_http *h, mm_http_response *r) {
     mm_err err = MM_OK;
@@ -332,7 +347,8 @@ mm_err mm_http_parse(mm_http *h, const unsigned char *block, size_t n, mm_http_r
     out->charset = h->charset;
     out->body = block + hl;
     out->body_len = n - hl;
-    if (hl == n && (n < 2 || block[n - 1] != '\n' || (block[n - 2] != '\n' && (n < 3 || block[n - 3] != '\n'))))
+    if (hl == n && (n < 2 || block[n - 1] != '\n' ||
+                    (block[n - 2] != '\n' && (n < 3 || block[n - 3] != '\n'))))
         out->body_truncated = true; /* the header never ended */
     return decode_body(h, out);
 }

@@ -57,10 +57,10 @@ typedef struct iter_state {
     uint64_t nvpos, nvneg;
     double score_sum, score_sq;
     iter_counts domains, prefixes;
-    bool *math_domain;        /* per domain index */
-    bool *prefix_chosen;      /* per prefix index */
-    char **prefix_reason;     /* per prefix index, static strings */
-    mm_strmap *prev_math;     /* math domains of the previous iteration */
+    bool *math_domain;    /* per domain index */
+    bool *prefix_chosen;  /* per prefix index */
+    char **prefix_reason; /* per prefix index, static strings */
+    mm_strmap *prev_math; /* math domains of the previous iteration */
     double hist[20];
     mm_iter_summary sum;
 } iter_state;
@@ -86,11 +86,13 @@ static mm_err config_json(const mm_iter_opts *o, mm_buf *b) {
     MM_TRY(mm_jw_obj_begin(&w));
     MM_TRY(mm_jw_key(&w, "positives"));
     MM_TRY(mm_jw_arr_begin(&w));
-    for (size_t i = 0; i < o->npositives; i++) MM_TRY(mm_jw_string(&w, o->positives[i]));
+    for (size_t i = 0; i < o->npositives; i++)
+        MM_TRY(mm_jw_string(&w, o->positives[i]));
     MM_TRY(mm_jw_arr_end(&w));
     MM_TRY(mm_jw_key(&w, "pool"));
     MM_TRY(mm_jw_arr_begin(&w));
-    for (size_t i = 0; i < o->npool; i++) MM_TRY(mm_jw_string(&w, o->pool[i]));
+    for (size_t i = 0; i < o->npool; i++)
+        MM_TRY(mm_jw_string(&w, o->pool[i]));
     MM_TRY(mm_jw_arr_end(&w));
     static const char *const modes[] = {"threshold", "top-frac", "top-tokens"};
     MM_TRY(mm_jw_key(&w, "seed"));
@@ -158,7 +160,8 @@ static mm_err check_config(const mm_iter_opts *o) {
         e = mm_read_file(path, &have);
         if (e == MM_OK && strcmp(have.data, want.data)) {
             size_t i = 0;
-            while (have.data[i] && have.data[i] == want.data[i]) i++;
+            while (have.data[i] && have.data[i] == want.data[i])
+                i++;
             e = mm_fail(MM_ERR_MISMATCH,
                         "%s was started with another configuration (config.json differs at byte "
                         "%zu: '%.40s'); use a new --work-dir, or the options it was started with",
@@ -168,8 +171,10 @@ static mm_err check_config(const mm_iter_opts *o) {
         mm_out *out;
         e = mm_out_open(path, 0, &out);
         if (e == MM_OK) e = mm_out_write(out, want.data, want.len);
-        if (e == MM_OK) e = mm_out_commit(out);
-        else mm_out_abort(out);
+        if (e == MM_OK)
+            e = mm_out_commit(out);
+        else
+            mm_out_abort(out);
     }
     mm_buf_free(&want);
     mm_buf_free(&have);
@@ -184,7 +189,8 @@ static mm_err positive_paths(const iter_state *s, char ***out, size_t *n) {
     char **p = mm_calloc(o->npositives + (size_t)s->k + 1, sizeof *p);
     if (!p) return MM_ERR_NOMEM;
     size_t m = 0;
-    for (size_t i = 0; i < o->npositives; i++) p[m++] = strdup(o->positives[i]);
+    for (size_t i = 0; i < o->npositives; i++)
+        p[m++] = strdup(o->positives[i]);
     for (int j = 1; j < s->k; j++) {
         char f[PATH_CAP];
         snprintf(f, sizeof f, "%s/iter-%d/new_positives.jsonl.zst", o->work_dir, j);
@@ -197,7 +203,8 @@ static mm_err positive_paths(const iter_state *s, char ***out, size_t *n) {
 
 static void free_strs(char **p, size_t n) {
     if (!p) return;
-    for (size_t i = 0; i < n; i++) free(p[i]);
+    for (size_t i = 0; i < n; i++)
+        free(p[i]);
     free(p);
 }
 
@@ -296,7 +303,8 @@ static mm_err write_negatives(iter_state *s, uint64_t k, const char *out_path, u
                 pages += pass == 0;
                 if (!negative_eligible(s, &d)) continue;
                 uint64_t key = sample_key(s, &d);
-                if (pass == 0) heap_push(&h, key);
+                if (pass == 0)
+                    heap_push(&h, key);
                 else if (h.n == h.k ? key <= cut : true) {
                     e = mm_out_write(out, d.raw, d.raw_len);
                     if (e == MM_OK) e = mm_out_write(out, "\n", 1);
@@ -309,8 +317,10 @@ static mm_err write_negatives(iter_state *s, uint64_t k, const char *out_path, u
             e = mm_fail(MM_ERR_ARG, "the pool is empty: its %zu shard(s) hold no readable page",
                         s->o->npool);
         if (pass == 1) {
-            if (e == MM_OK) e = mm_out_commit(out);
-            else mm_out_abort(out);
+            if (e == MM_OK)
+                e = mm_out_commit(out);
+            else
+                mm_out_abort(out);
         }
     }
     free(h.v);
@@ -380,7 +390,8 @@ static mm_err train_model(iter_state *s, mm_iter_result *res) {
     MM_TRY(positive_paths(s, &pos, &npos));
     mm_err e = MM_OK;
     uint64_t count = 0;
-    for (size_t i = 0; i < npos && e == MM_OK; i++) e = count_positives(s, pos[i], &count);
+    for (size_t i = 0; i < npos && e == MM_OK; i++)
+        e = count_positives(s, pos[i], &count);
     s->sum.positives = count;
     if (e == MM_OK && count == 0)
         e = mm_fail(MM_ERR_ARG, "the seed has no usable documents (%zu file(s) given)",
@@ -555,7 +566,8 @@ static mm_err count_all(iter_state *s, bool prefixes) {
     iter_counts *into = prefixes ? &s->prefixes : &s->domains;
     for (size_t i = 0; i < nw && e == MM_OK; i++) {
         e = iter_counts_merge(into, &j.parts[i]);
-        for (int b = 0; b < 20 && !prefixes; b++) s->hist[b] += (double)j.hist[i][b];
+        for (int b = 0; b < 20 && !prefixes; b++)
+            s->hist[b] += (double)j.hist[i][b];
         s->score_sum += j.sum[i], s->score_sq += j.sq[i];
     }
     for (size_t i = 0; j.parts && i < nw; i++)
@@ -589,7 +601,8 @@ static mm_err choose_domains(iter_state *s) {
         if (!m) continue;
         s->sum.math_domains++;
         const char *k = mm_strmap_key(s->domains.keys, i);
-        if (!s->prev_math || mm_strmap_find(s->prev_math, k, strlen(k)) < 0) s->sum.domains_gained++;
+        if (!s->prev_math || mm_strmap_find(s->prev_math, k, strlen(k)) < 0)
+            s->sum.domains_gained++;
     }
     size_t np = s->prev_math ? mm_strmap_size(s->prev_math) : 0;
     for (size_t i = 0; i < np; i++) {
@@ -608,7 +621,8 @@ static const char *parent_prefix(const char *p, char *out, size_t cap) {
     size_t n = strlen(p);
     if (n < 2) return NULL;
     const char *q = p + n - 2;
-    while (q > p && *q != '/') q--;
+    while (q > p && *q != '/')
+        q--;
     if (q == p || !memchr(p, '/', (size_t)(q - p))) return NULL;
     snprintf(out, cap, "%.*s", (int)(q - p + 1), p);
     return out;
@@ -641,8 +655,9 @@ static mm_err choose_prefixes(iter_state *s, mm_strmap *allow, mm_strmap *deny) 
     if (!s->prefix_chosen || !s->prefix_reason) return MM_ERR_NOMEM;
     for (size_t i = 0; i < n; i++) {
         const char *k = mm_strmap_key(s->prefixes.keys, i);
-        bool rule = share(s->prefixes.collected[i], s->prefixes.pages[i]) >= s->o->prefix_threshold &&
-                    s->prefixes.pages[i] >= s->o->prefix_min_pages;
+        bool rule =
+            share(s->prefixes.collected[i], s->prefixes.pages[i]) >= s->o->prefix_threshold &&
+            s->prefixes.pages[i] >= s->o->prefix_min_pages;
         if (mm_strmap_find(allow, k, strlen(k)) >= 0) {
             s->prefix_chosen[i] = true;
             s->prefix_reason[i] = "annotated allow";
@@ -670,7 +685,8 @@ static mm_err choose_prefixes(iter_state *s, mm_strmap *allow, mm_strmap *deny) 
             q = up;
         }
     }
-    for (size_t i = 0; i < n; i++) s->sum.math_prefixes += s->prefix_chosen[i];
+    for (size_t i = 0; i < n; i++)
+        s->sum.math_prefixes += s->prefix_chosen[i];
     return MM_OK;
 }
 
@@ -842,10 +858,14 @@ static mm_err merge_new_positives(iter_state *s, const newpos_ctx *c) {
         e = append_lines(d, 0, od, NULL);
         if (e == MM_OK) e = append_lines(p, 1, op, &s->sum.new_positives);
     }
-    if (e == MM_OK) e = mm_out_commit(od);
-    else mm_out_abort(od);
-    if (e == MM_OK) e = mm_out_commit(op);
-    else mm_out_abort(op);
+    if (e == MM_OK)
+        e = mm_out_commit(od);
+    else
+        mm_out_abort(od);
+    if (e == MM_OK)
+        e = mm_out_commit(op);
+    else
+        mm_out_abort(op);
     return e;
 }
 

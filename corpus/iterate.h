@@ -56,27 +56,27 @@ typedef struct mm_iter_opts {
     size_t npool;
     const char *work_dir;
     uint64_t seed;
-    int max_iter;            /* 4 */
-    double min_new;          /* 0.02 */
+    int max_iter;                /* 4 */
+    double min_new;              /* 0.02 */
     mm_select_mode collect_mode; /* MM_SELECT_THRESHOLD */
-    double collect_value;    /* 0.5 */
-    uint64_t pos_cap;        /* 500000: positives sampled for training (the paper's 500K) */
-    uint64_t neg_cap;        /* 500000: negatives at most (as many as the positives) */
-    bool exclude_collected;  /* false: negatives never pages the previous iteration collected */
-    double valid_frac;       /* 0.1: held out of each class to validate the classifier */
-    double min_auc;          /* 0.75: stop when the held-out ROC-AUC is below */
-    uint64_t min_updates;    /* 20000: epochs raised until epochs x documents reach this */
-    double domain_threshold; /* 0.10 */
-    double domain_lift;      /* 1.5: and more than lift x the pool's collected share */
-    uint64_t domain_min_pages; /* 5 */
-    double prefix_threshold;   /* 0.25: collected share a prefix needs (rule mode) */
-    uint64_t prefix_min_pages; /* 5 */
-    mm_iter_key key;           /* MM_ITER_KEY_HOST (the paper's base URL) */
-    bool annotate;             /* each iteration waits for a person's prefix decisions */
-    const char *annotations;   /* TSV with columns prefix and decision (allow|deny) applied to
-                                  every iteration, or NULL */
-    const char *tokenizer;     /* what counts the score files' tokens (recorded in config.json):
-                                  a tokenizer's name, NULL = bytes / 4 */
+    double collect_value;        /* 0.5 */
+    uint64_t pos_cap;            /* 500000: positives sampled for training (the paper's 500K) */
+    uint64_t neg_cap;            /* 500000: negatives at most (as many as the positives) */
+    bool exclude_collected;      /* false: negatives never pages the previous iteration collected */
+    double valid_frac;           /* 0.1: held out of each class to validate the classifier */
+    double min_auc;              /* 0.75: stop when the held-out ROC-AUC is below */
+    uint64_t min_updates;        /* 20000: epochs raised until epochs x documents reach this */
+    double domain_threshold;     /* 0.10 */
+    double domain_lift;          /* 1.5: and more than lift x the pool's collected share */
+    uint64_t domain_min_pages;   /* 5 */
+    double prefix_threshold;     /* 0.25: collected share a prefix needs (rule mode) */
+    uint64_t prefix_min_pages;   /* 5 */
+    mm_iter_key key;             /* MM_ITER_KEY_HOST (the paper's base URL) */
+    bool annotate;               /* each iteration waits for a person's prefix decisions */
+    const char *annotations;     /* TSV with columns prefix and decision (allow|deny) applied to
+                                    every iteration, or NULL */
+    const char *tokenizer;       /* what counts the score files' tokens (recorded in config.json):
+                                    a tokenizer's name, NULL = bytes / 4 */
     const mm_clf_token_counter *tokens; /* its counter (NULL: MM_CLF_TOKENS); borrowed */
     bool wait_for_tasks;     /* the per-shard work (scoring, new positives) is left to map
                                 tasks (mm_iter_map): stop with MM_ITER_DONE_TASKS while some
@@ -97,7 +97,7 @@ typedef struct mm_iter_summary {
     double new_share;      /* 1 - overlap_prev / collected (1 for the first iteration) */
     uint64_t math_domains, domains_gained, domains_lost, math_prefixes;
     double domain_cut; /* the collected share a math domain had to exceed (threshold, lift) */
-    double cutoff; /* lowest collected score */
+    double cutoff;     /* lowest collected score */
     /* the classifier: epochs used, held-out documents and how it did on them */
     uint64_t epochs, valid_pos, valid_neg;
     double valid_auc;                     /* ROC-AUC on the held-out documents */
@@ -126,7 +126,7 @@ typedef enum {
 typedef struct mm_iter_result {
     mm_iter_done done;
     int iterations;
-    char annotate_path[4096]; /* where the prefix candidates were written, with --annotate */
+    char annotate_path[4096];  /* where the prefix candidates were written, with --annotate */
     char decisions_path[4096]; /* where the person's decisions are expected */
     mm_iter_summary last;      /* the iteration that stopped the run (NO_SIGNAL: its AUC) */
     size_t tasks_missing;      /* DONE_TASKS: shards whose map output is not there yet */

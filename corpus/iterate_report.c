@@ -33,7 +33,9 @@ mm_err iter_copy_file(const char *from, const char *to) {
     return e;
 }
 
-static double frac(uint64_t a, uint64_t b) { return b ? (double)a / (double)b : 0; }
+static double frac(uint64_t a, uint64_t b) {
+    return b ? (double)a / (double)b : 0;
+}
 
 mm_err iter_write_domains(const char *dir, const iter_counts *d, const bool *math) {
     size_t *ord = iter_counts_order(d);
@@ -80,10 +82,11 @@ mm_err iter_write_prefixes(const char *path, const iter_counts *p, const bool *c
 /* The numeric fields of mm_iter_summary in report.json: U = unsigned, D = double. */
 #define SUMMARY_FIELDS(U, D)                                                                       \
     U(positives)                                                                                   \
-    U(new_positives) U(negatives) U(pool_pages) U(collected) U(collected_tokens) U(overlap_prev)   \
-        D(new_share) U(math_domains) U(domains_gained) U(domains_lost) U(math_prefixes)            \
-            D(domain_cut) D(cutoff) U(epochs) U(valid_pos) U(valid_neg) D(valid_auc)               \
-                D(valid_precision) D(valid_recall) D(score_mean) D(score_sd) D(seconds)
+    U(new_positives)                                                                               \
+    U(negatives) U(pool_pages) U(collected) U(collected_tokens) U(overlap_prev) D(new_share)       \
+        U(math_domains) U(domains_gained) U(domains_lost) U(math_prefixes) D(domain_cut) D(cutoff) \
+            U(epochs) U(valid_pos) U(valid_neg) D(valid_auc) D(valid_precision) D(valid_recall)    \
+                D(score_mean) D(score_sd) D(seconds)
 
 static void summary_json(mm_jw *w, const mm_iter_summary *s) {
     mm_jw_obj_begin(w);
@@ -120,7 +123,8 @@ mm_err iter_write_report(const char *dir, const mm_iter_summary *s, const double
     summary_json(&w, s);
     mm_jw_key(&w, "score_histogram");
     mm_jw_arr_begin(&w);
-    for (int i = 0; i < 20; i++) mm_jw_double(&w, hist[i]);
+    for (int i = 0; i < 20; i++)
+        mm_jw_double(&w, hist[i]);
     mm_jw_arr_end(&w);
     mm_jw_key(&w, "top_domains");
     mm_jw_arr_begin(&w);
@@ -191,7 +195,8 @@ mm_err iter_write_final(const char *work_dir, const mm_iter_summary *all, size_t
     mm_jw_obj_begin(&w);
     mm_jw_key(&w, "iterations");
     mm_jw_arr_begin(&w);
-    for (size_t i = 0; i < n; i++) summary_json(&w, &all[i]);
+    for (size_t i = 0; i < n; i++)
+        summary_json(&w, &all[i]);
     mm_jw_arr_end(&w);
     mm_jw_obj_end(&w);
     mm_buf_putc(&b, '\n');
@@ -205,14 +210,15 @@ mm_err iter_write_final(const char *work_dir, const mm_iter_summary *all, size_t
            *pos = mm_calloc(n, sizeof *pos);
     for (size_t i = 0; i < n; i++) {
         const mm_iter_summary *s = &all[i];
-        mm_buf_printf(&b, "| %d | %llu | %llu | %llu | %llu | %llu | %.3f | %llu (+%llu/-%llu) | %llu |\n",
-                      s->iter, (unsigned long long)s->positives,
-                      (unsigned long long)s->new_positives, (unsigned long long)s->collected,
-                      (unsigned long long)s->collected_tokens,
-                      (unsigned long long)s->overlap_prev, s->new_share,
-                      (unsigned long long)s->math_domains, (unsigned long long)s->domains_gained,
-                      (unsigned long long)s->domains_lost, (unsigned long long)s->math_prefixes);
-        if (x && col && pos) x[i] = s->iter, col[i] = (double)s->collected, pos[i] = (double)s->positives;
+        mm_buf_printf(
+            &b, "| %d | %llu | %llu | %llu | %llu | %llu | %.3f | %llu (+%llu/-%llu) | %llu |\n",
+            s->iter, (unsigned long long)s->positives, (unsigned long long)s->new_positives,
+            (unsigned long long)s->collected, (unsigned long long)s->collected_tokens,
+            (unsigned long long)s->overlap_prev, s->new_share, (unsigned long long)s->math_domains,
+            (unsigned long long)s->domains_gained, (unsigned long long)s->domains_lost,
+            (unsigned long long)s->math_prefixes);
+        if (x && col && pos)
+            x[i] = s->iter, col[i] = (double)s->collected, pos[i] = (double)s->positives;
     }
     mm_buf_puts(&b, "\nGrowth per iteration: growth.svg; each iteration's score histogram: "
                     "iter-K/score_hist.svg; math domains and prefixes: iter-K/domains.tsv, "

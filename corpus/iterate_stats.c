@@ -23,7 +23,8 @@ void iter_counts_free(iter_counts *c) {
 static mm_err grow_arrays(iter_counts *c, size_t need) {
     if (need <= c->cap) return MM_OK;
     size_t cap = c->cap ? c->cap * 2 : 256;
-    while (cap < need) cap *= 2;
+    while (cap < need)
+        cap *= 2;
     uint64_t **arrs[] = {&c->pages, &c->collected, &c->tokens};
     for (int i = 0; i < 3; i++) {
         uint64_t *p = realloc(*arrs[i], cap * sizeof **arrs[i]);
@@ -67,7 +68,8 @@ size_t *iter_counts_order(const iter_counts *c) {
     size_t n = mm_strmap_size(c->keys);
     size_t *idx = mm_malloc((n ? n : 1) * sizeof *idx);
     if (!idx) return NULL;
-    for (size_t i = 0; i < n; i++) idx[i] = i;
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
     order_ctx = c;
     qsort(idx, n, sizeof *idx, cmp_pages);
     return idx;
@@ -103,8 +105,10 @@ void mm_iter_page_key(const char *url, const char *domain, mm_iter_key key, char
         return;
     }
     mm_url_host(url ? url : "", host, sizeof host);
-    if (key == MM_ITER_KEY_DOMAIN) mm_url_domain(host, out, cap);
-    else snprintf(out, cap, "%s", host);
+    if (key == MM_ITER_KEY_DOMAIN)
+        mm_url_domain(host, out, cap);
+    else
+        snprintf(out, cap, "%s", host);
 }
 
 bool mm_iter_domain_is_math(uint64_t pages, uint64_t collected, double threshold,

@@ -22,7 +22,8 @@ static size_t valid_prefix(const unsigned char *s, size_t n) {
         size_t k = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
         if (!k || i + k > n) break;
         size_t j = 1;
-        while (j < k && (s[i + j] & 0xC0) == 0x80) j++;
+        while (j < k && (s[i + j] & 0xC0) == 0x80)
+            j++;
         if (j < k) break;
         i += k;
     }
@@ -32,7 +33,8 @@ static size_t valid_prefix(const unsigned char *s, size_t n) {
 extern "C" MM_API double mm_lang_detect(const char *text, size_t n, char *lang, size_t cap) {
     if (n > kMaxScan) {
         n = kMaxScan;
-        while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80) n--; /* cut on a boundary */
+        while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
+            n--; /* cut on a boundary */
     }
     n = valid_prefix((const unsigned char *)text, n);
     CLD2::Language l3[3];

@@ -19,43 +19,141 @@ static const struct {
     uint32_t cp;
     const char *tex;
 } symbols[] = {
-    {0x03B1, "\\alpha"}, {0x03B2, "\\beta"}, {0x03B3, "\\gamma"}, {0x03B4, "\\delta"},
-    {0x03B5, "\\epsilon"}, {0x03F5, "\\epsilon"}, {0x03B6, "\\zeta"}, {0x03B7, "\\eta"},
-    {0x03B8, "\\theta"}, {0x03D1, "\\vartheta"}, {0x03B9, "\\iota"}, {0x03BA, "\\kappa"},
-    {0x03BB, "\\lambda"}, {0x03BC, "\\mu"}, {0x03BD, "\\nu"}, {0x03BE, "\\xi"}, {0x03C0, "\\pi"},
-    {0x03C1, "\\rho"}, {0x03C3, "\\sigma"}, {0x03C2, "\\varsigma"}, {0x03C4, "\\tau"},
-    {0x03C5, "\\upsilon"}, {0x03C6, "\\phi"}, {0x03D5, "\\phi"}, {0x03C7, "\\chi"},
-    {0x03C8, "\\psi"}, {0x03C9, "\\omega"}, {0x0393, "\\Gamma"}, {0x0394, "\\Delta"},
-    {0x0398, "\\Theta"}, {0x039B, "\\Lambda"}, {0x039E, "\\Xi"}, {0x03A0, "\\Pi"},
-    {0x03A3, "\\Sigma"}, {0x03A5, "\\Upsilon"}, {0x03A6, "\\Phi"}, {0x03A8, "\\Psi"},
-    {0x03A9, "\\Omega"}, {0x00B1, "\\pm"}, {0x2213, "\\mp"}, {0x00D7, "\\times"},
-    {0x00F7, "\\div"}, {0x22C5, "\\cdot"}, {0x00B7, "\\cdot"}, {0x2218, "\\circ"},
-    {0x2217, "\\ast"}, {0x22C6, "\\star"}, {0x2264, "\\leq"}, {0x2265, "\\geq"},
-    {0x2260, "\\neq"}, {0x2248, "\\approx"}, {0x2261, "\\equiv"}, {0x223C, "\\sim"},
-    {0x2243, "\\simeq"}, {0x2245, "\\cong"}, {0x221D, "\\propto"}, {0x226A, "\\ll"},
-    {0x226B, "\\gg"}, {0x2208, "\\in"}, {0x2209, "\\notin"}, {0x220B, "\\ni"},
-    {0x2282, "\\subset"}, {0x2283, "\\supset"}, {0x2286, "\\subseteq"}, {0x2287, "\\supseteq"},
-    {0x222A, "\\cup"}, {0x2229, "\\cap"}, {0x2205, "\\emptyset"}, {0x2200, "\\forall"},
-    {0x2203, "\\exists"}, {0x00AC, "\\neg"}, {0x2227, "\\wedge"}, {0x2228, "\\vee"},
-    {0x2192, "\\to"}, {0x2190, "\\leftarrow"}, {0x2194, "\\leftrightarrow"},
-    {0x21D2, "\\Rightarrow"}, {0x21D0, "\\Leftarrow"}, {0x21D4, "\\Leftrightarrow"},
-    {0x21A6, "\\mapsto"}, {0x221E, "\\infty"}, {0x2202, "\\partial"}, {0x2207, "\\nabla"},
-    {0x2211, "\\sum"}, {0x220F, "\\prod"}, {0x222B, "\\int"}, {0x222C, "\\iint"},
-    {0x222E, "\\oint"}, {0x221A, "\\surd"}, {0x2032, "'"}, {0x2033, "''"}, {0x2026, "\\ldots"},
-    {0x22EF, "\\cdots"}, {0x22EE, "\\vdots"}, {0x22F1, "\\ddots"}, {0x211D, "\\mathbb{R}"},
-    {0x2115, "\\mathbb{N}"}, {0x2124, "\\mathbb{Z}"}, {0x211A, "\\mathbb{Q}"},
-    {0x2102, "\\mathbb{C}"}, {0x2113, "\\ell"}, {0x210F, "\\hbar"}, {0x2297, "\\otimes"},
-    {0x2295, "\\oplus"}, {0x2020, "\\dagger"}, {0x27E8, "\\langle"}, {0x27E9, "\\rangle"},
-    {0x2016, "\\|"}, {0x2225, "\\parallel"}, {0x2223, "|"}, {0x230A, "\\lfloor"},
-    {0x230B, "\\rfloor"}, {0x2308, "\\lceil"}, {0x2309, "\\rceil"}, {0x2212, "-"},
-    {0x2061, ""}, {0x2062, ""}, {0x2063, ","}, {0x2064, ""}, {0x2216, "\\setminus"},
-    {0x22A5, "\\perp"}, {0x2220, "\\angle"}, {0x00B0, "^\\circ"}, {0x00A0, " "},
-    {'{', "\\{"}, {'}', "\\}"}, {'%', "\\%"}, {'#', "\\#"}, {'&', "\\&"},
+    {0x03B1, "\\alpha"},
+    {0x03B2, "\\beta"},
+    {0x03B3, "\\gamma"},
+    {0x03B4, "\\delta"},
+    {0x03B5, "\\epsilon"},
+    {0x03F5, "\\epsilon"},
+    {0x03B6, "\\zeta"},
+    {0x03B7, "\\eta"},
+    {0x03B8, "\\theta"},
+    {0x03D1, "\\vartheta"},
+    {0x03B9, "\\iota"},
+    {0x03BA, "\\kappa"},
+    {0x03BB, "\\lambda"},
+    {0x03BC, "\\mu"},
+    {0x03BD, "\\nu"},
+    {0x03BE, "\\xi"},
+    {0x03C0, "\\pi"},
+    {0x03C1, "\\rho"},
+    {0x03C3, "\\sigma"},
+    {0x03C2, "\\varsigma"},
+    {0x03C4, "\\tau"},
+    {0x03C5, "\\upsilon"},
+    {0x03C6, "\\phi"},
+    {0x03D5, "\\phi"},
+    {0x03C7, "\\chi"},
+    {0x03C8, "\\psi"},
+    {0x03C9, "\\omega"},
+    {0x0393, "\\Gamma"},
+    {0x0394, "\\Delta"},
+    {0x0398, "\\Theta"},
+    {0x039B, "\\Lambda"},
+    {0x039E, "\\Xi"},
+    {0x03A0, "\\Pi"},
+    {0x03A3, "\\Sigma"},
+    {0x03A5, "\\Upsilon"},
+    {0x03A6, "\\Phi"},
+    {0x03A8, "\\Psi"},
+    {0x03A9, "\\Omega"},
+    {0x00B1, "\\pm"},
+    {0x2213, "\\mp"},
+    {0x00D7, "\\times"},
+    {0x00F7, "\\div"},
+    {0x22C5, "\\cdot"},
+    {0x00B7, "\\cdot"},
+    {0x2218, "\\circ"},
+    {0x2217, "\\ast"},
+    {0x22C6, "\\star"},
+    {0x2264, "\\leq"},
+    {0x2265, "\\geq"},
+    {0x2260, "\\neq"},
+    {0x2248, "\\approx"},
+    {0x2261, "\\equiv"},
+    {0x223C, "\\sim"},
+    {0x2243, "\\simeq"},
+    {0x2245, "\\cong"},
+    {0x221D, "\\propto"},
+    {0x226A, "\\ll"},
+    {0x226B, "\\gg"},
+    {0x2208, "\\in"},
+    {0x2209, "\\notin"},
+    {0x220B, "\\ni"},
+    {0x2282, "\\subset"},
+    {0x2283, "\\supset"},
+    {0x2286, "\\subseteq"},
+    {0x2287, "\\supseteq"},
+    {0x222A, "\\cup"},
+    {0x2229, "\\cap"},
+    {0x2205, "\\emptyset"},
+    {0x2200, "\\forall"},
+    {0x2203, "\\exists"},
+    {0x00AC, "\\neg"},
+    {0x2227, "\\wedge"},
+    {0x2228, "\\vee"},
+    {0x2192, "\\to"},
+    {0x2190, "\\leftarrow"},
+    {0x2194, "\\leftrightarrow"},
+    {0x21D2, "\\Rightarrow"},
+    {0x21D0, "\\Leftarrow"},
+    {0x21D4, "\\Leftrightarrow"},
+    {0x21A6, "\\mapsto"},
+    {0x221E, "\\infty"},
+    {0x2202, "\\partial"},
+    {0x2207, "\\nabla"},
+    {0x2211, "\\sum"},
+    {0x220F, "\\prod"},
+    {0x222B, "\\int"},
+    {0x222C, "\\iint"},
+    {0x222E, "\\oint"},
+    {0x221A, "\\surd"},
+    {0x2032, "'"},
+    {0x2033, "''"},
+    {0x2026, "\\ldots"},
+    {0x22EF, "\\cdots"},
+    {0x22EE, "\\vdots"},
+    {0x22F1, "\\ddots"},
+    {0x211D, "\\mathbb{R}"},
+    {0x2115, "\\mathbb{N}"},
+    {0x2124, "\\mathbb{Z}"},
+    {0x211A, "\\mathbb{Q}"},
+    {0x2102, "\\mathbb{C}"},
+    {0x2113, "\\ell"},
+    {0x210F, "\\hbar"},
+    {0x2297, "\\otimes"},
+    {0x2295, "\\oplus"},
+    {0x2020, "\\dagger"},
+    {0x27E8, "\\langle"},
+    {0x27E9, "\\rangle"},
+    {0x2016, "\\|"},
+    {0x2225, "\\parallel"},
+    {0x2223, "|"},
+    {0x230A, "\\lfloor"},
+    {0x230B, "\\rfloor"},
+    {0x2308, "\\lceil"},
+    {0x2309, "\\rceil"},
+    {0x2212, "-"},
+    {0x2061, ""},
+    {0x2062, ""},
+    {0x2063, ","},
+    {0x2064, ""},
+    {0x2216, "\\setminus"},
+    {0x22A5, "\\perp"},
+    {0x2220, "\\angle"},
+    {0x00B0, "^\\circ"},
+    {0x00A0, " "},
+    {'{', "\\{"},
+    {'}', "\\}"},
+    {'%', "\\%"},
+    {'#', "\\#"},
+    {'&', "\\&"},
 };
 
-static const char *const functions[] = {"sin", "cos", "tan", "cot", "sec", "csc", "log", "ln",
-    "exp", "lim", "max", "min", "det", "sup", "inf", "arg", "deg", "dim", "gcd", "ker", "Pr",
-    "sinh", "cosh", "tanh", "arcsin", "arccos", "arctan", "lg", "mod", "liminf", "limsup"};
+static const char *const functions[] = {
+    "sin",  "cos",  "tan",    "cot",    "sec",    "csc", "log", "ln",     "exp",   "lim", "max",
+    "min",  "det",  "sup",    "inf",    "arg",    "deg", "dim", "gcd",    "ker",   "Pr",  "sinh",
+    "cosh", "tanh", "arcsin", "arccos", "arctan", "lg",  "mod", "liminf", "limsup"};
 
 static const char *symbol(uint32_t cp) {
     for (size_t i = 0; i < sizeof symbols / sizeof *symbols; i++)
@@ -79,7 +177,9 @@ static mm_err put(mm_buf *o, const char *s, size_t n) {
     if (letter && ends_in_command(o)) MM_TRY(mm_buf_putc(o, ' '));
     return mm_buf_append(o, s, n);
 }
-static mm_err puts_(mm_buf *o, const char *s) { return put(o, s, strlen(s)); }
+static mm_err puts_(mm_buf *o, const char *s) {
+    return put(o, s, strlen(s));
+}
 
 /* Trimmed text of a token element, in a scratch buffer. */
 static mm_err token_text(const xmlNode *n, mm_buf *t) {
@@ -87,8 +187,10 @@ static mm_err token_text(const xmlNode *n, mm_buf *t) {
     MM_TRY(mm_buf_puts(t, "")); /* data is never NULL below */
     MM_TRY(html_text_content(n, t));
     size_t a = 0, b = t->len;
-    while (a < b && strchr(" \t\r\n", t->data[a])) a++;
-    while (b > a && strchr(" \t\r\n", t->data[b - 1])) b--;
+    while (a < b && strchr(" \t\r\n", t->data[a]))
+        a++;
+    while (b > a && strchr(" \t\r\n", t->data[b - 1]))
+        b--;
     memmove(t->data, t->data + a, b - a);
     t->len = b - a;
     t->data[t->len] = 0;
@@ -101,9 +203,12 @@ static mm_err put_mapped(mm_buf *o, const char *s, size_t n) {
         uint32_t cp;
         int k = mm_utf8_decode((const unsigned char *)s + i, n - i, &cp);
         const char *tex = symbol(cp);
-        if (tex) MM_TRY(puts_(o, tex));
-        else if (cp == '\n' || cp == '\t' || cp == '\r') MM_TRY(put(o, " ", 1));
-        else MM_TRY(put(o, s + i, (size_t)k));
+        if (tex)
+            MM_TRY(puts_(o, tex));
+        else if (cp == '\n' || cp == '\t' || cp == '\r')
+            MM_TRY(put(o, " ", 1));
+        else
+            MM_TRY(put(o, s + i, (size_t)k));
         i += (size_t)k;
     }
     return MM_OK;
@@ -117,7 +222,8 @@ static bool is_function(const char *s) {
 
 static size_t utf8_count(const char *s, size_t n) {
     size_t c = 0;
-    for (size_t i = 0; i < n; i++) c += ((unsigned char)s[i] & 0xC0) != 0x80;
+    for (size_t i = 0; i < n; i++)
+        c += ((unsigned char)s[i] & 0xC0) != 0x80;
     return c;
 }
 
@@ -182,16 +288,25 @@ static const char *accent(const xmlNode *s, bool over) {
         uint32_t cp;
         mm_utf8_decode((const unsigned char *)t.data, t.len, &cp);
         if (over) {
-            if (cp == '^' || cp == 0x02C6 || cp == 0x0302) r = "\\hat";
-            else if (cp == 0x00AF || cp == 0x0305 || cp == 0x203E || cp == '_') r = "\\overline";
-            else if (cp == 0x2192 || cp == 0x20D7) r = "\\vec";
-            else if (cp == '~' || cp == 0x02DC || cp == 0x0303) r = "\\tilde";
-            else if (cp == 0x02D9 || cp == '.' || cp == 0x0307) r = "\\dot";
-            else if (cp == 0x00A8 || cp == 0x0308) r = "\\ddot";
-            else if (cp == 0x23DE || cp == 0xFE37) r = "\\overbrace";
+            if (cp == '^' || cp == 0x02C6 || cp == 0x0302)
+                r = "\\hat";
+            else if (cp == 0x00AF || cp == 0x0305 || cp == 0x203E || cp == '_')
+                r = "\\overline";
+            else if (cp == 0x2192 || cp == 0x20D7)
+                r = "\\vec";
+            else if (cp == '~' || cp == 0x02DC || cp == 0x0303)
+                r = "\\tilde";
+            else if (cp == 0x02D9 || cp == '.' || cp == 0x0307)
+                r = "\\dot";
+            else if (cp == 0x00A8 || cp == 0x0308)
+                r = "\\ddot";
+            else if (cp == 0x23DE || cp == 0xFE37)
+                r = "\\overbrace";
         } else {
-            if (cp == '_' || cp == 0x0332 || cp == 0x00AF) r = "\\underline";
-            else if (cp == 0x23DF || cp == 0xFE38) r = "\\underbrace";
+            if (cp == '_' || cp == 0x0332 || cp == 0x00AF)
+                r = "\\underline";
+            else if (cp == 0x23DF || cp == 0xFE38)
+                r = "\\underbrace";
         }
     }
     mm_buf_free(&t);
@@ -207,9 +322,8 @@ static bool is_big_op(const xmlNode *b) {
         uint32_t cp;
         mm_utf8_decode((const unsigned char *)t.data, t.len, &cp);
         r = cp == 0x2211 || cp == 0x220F || cp == 0x2210 || (cp >= 0x222B && cp <= 0x222E) ||
-            (cp >= 0x22C0 && cp <= 0x22C3) || !strcmp(t.data, "lim") ||
-            !strcmp(t.data, "max") || !strcmp(t.data, "min") || !strcmp(t.data, "sup") ||
-            !strcmp(t.data, "inf");
+            (cp >= 0x22C0 && cp <= 0x22C3) || !strcmp(t.data, "lim") || !strcmp(t.data, "max") ||
+            !strcmp(t.data, "min") || !strcmp(t.data, "sup") || !strcmp(t.data, "inf");
     }
     mm_buf_free(&t);
     return r;

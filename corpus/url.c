@@ -37,9 +37,11 @@ void mm_url_host(const char *url, char *out, size_t cap) {
         const char *colon = memchr(p, ':', end);
         if (colon) hl = (size_t)(colon - p);
     }
-    while (hl > 0 && p[hl - 1] == '.') hl--;
+    while (hl > 0 && p[hl - 1] == '.')
+        hl--;
     if (hl >= cap) hl = cap - 1;
-    for (size_t i = 0; i < hl; i++) out[i] = (char)tolower((unsigned char)p[i]);
+    for (size_t i = 0; i < hl; i++)
+        out[i] = (char)tolower((unsigned char)p[i]);
     out[hl] = 0;
 }
 

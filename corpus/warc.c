@@ -35,7 +35,13 @@ typedef struct hfield {
     bool folded;
 } hfield;
 
-typedef enum { NEED_OK = 1, NEED_EOF = 0, NEED_DAMAGE = -1, NEED_FATAL = -2, NEED_TOO_BIG = -3 } need_rc;
+typedef enum {
+    NEED_OK = 1,
+    NEED_EOF = 0,
+    NEED_DAMAGE = -1,
+    NEED_FATAL = -2,
+    NEED_TOO_BIG = -3
+} need_rc;
 
 struct mm_warc {
     mm_in *in;
@@ -44,25 +50,26 @@ struct mm_warc {
     bool verify;
     unsigned char *buf;
     size_t pos, len, cap;
-    size_t chunk;        /* smallest read: READ_CHUNK, less for a small plain file */
+    size_t chunk; /* smallest read: READ_CHUNK, less for a small plain file */
     uint64_t base;
     bool eof;
     mm_in_damage in_dmg; /* an input damage event not yet reported */
     char in_msg[320];
     mm_err fatal;
-    uint64_t skip;       /* block bytes of an oversized record still to skip */
+    uint64_t skip; /* block bytes of an oversized record still to skip */
     bool skip_active, seen_any;
     hfield *hf;
     size_t nhf, hf_cap;
     mm_warc_header *hdrs;
     size_t hdr_cap;
-    size_t hdr_len, cl;  /* of the record being parsed */
+    size_t hdr_len, cl; /* of the record being parsed */
     mm_warc_stats st;
-    char loc[512];       /* loc()'s message prefix */
+    char loc[512]; /* loc()'s message prefix */
 };
 
-static const char *const type_names[] = {"warcinfo", "response", "resource", "request", "metadata",
-                                         "revisit", "conversion", "continuation", "other"};
+static const char *const type_names[] = {"warcinfo",   "response",     "resource",
+                                         "request",    "metadata",     "revisit",
+                                         "conversion", "continuation", "other"};
 
 const char *mm_warc_type_name(mm_warc_type t) {
     return (unsigned)t <= MM_WARC_OTHER ? type_names[t] : "other";
@@ -91,7 +98,9 @@ static mm_warc_type type_of(const char *s) {
 
 /* ---- the window ------------------------------------------------------------------------- */
 
-static uint64_t upos(const mm_warc *w, size_t i) { return w->base + i; }
+static uint64_t upos(const mm_warc *w, size_t i) {
+    return w->base + i;
+}
 
 /* "NAME: byte N" for messages: the file offset where there is one (a plain file, a gzip member
  * start), else the offset in the decompressed stream, said so. */
@@ -115,9 +124,12 @@ static mm_err window_make_room(mm_warc *w, size_t need_total) {
     size_t want = need_total > w->len ? need_total : w->len;
     if (w->cap - w->len < chunk || w->cap < want) {
         size_t cap = w->cap ? w->cap : chunk * 4;
-        while (cap < want || cap - w->len < chunk) cap *= 2;
+        while (cap < want || cap - w->len < chunk)
+            cap *= 2;
         unsigned char *p = realloc(w->buf, cap + 1);
-        if (!p) return mm_fail(MM_ERR_NOMEM, "%s: out of memory for a %zu byte record", w->name, need_total);
+        if (!p)
+            return mm_fail(MM_ERR_NOMEM, "%s: out of memory for a %zu byte record", w->name,
+                           need_total);
         w->buf = p, w->cap = cap;
     }
     return MM_OK;
@@ -219,7 +231,8 @@ static need_rc find_header_end(mm_warc *w) {
         const unsigned char *p = s + scanned;
         while ((p = memchr(p, '\n', (size_t)(e - p))) != NULL) {
             if (p + 1 < e && p[1] == '\n') return w->hdr_len = (size_t)(p + 2 - s), NEED_OK;
-            if (p + 2 < e && p[1] == '\r' && p[2] == '\n') return w->hdr_len = (size_t)(p + 3 - s), NEED_OK;
+            if (p + 2 < e && p[1] == '\r' && p[2] == '\n')
+                return w->hdr_len = (size_t)(p + 3 - s), NEED_OK;
             if (p + 2 >= e) break;
             p++;
         }
@@ -241,7 +254,9 @@ static mm_err push_field(mm_warc *w, const hfield *f) {
     return MM_OK;
 }
 
-static bool is_ws(unsigned char c) { return c == ' ' || c == '\t'; }
+static bool is_ws(unsigned char c) {
+    return c == ' ' || c == '\t';
+}
 
 /* Locate the fields of the header buf[pos..pos+hdr_len) as offsets; nothing is modified.  A
  * line starting with a blank continues the previous field (folding).  Lines without a colon are
@@ -250,10 +265,12 @@ static mm_err scan_fields(mm_warc *w) {
     const unsigned char *s = w->buf + w->pos;
     size_t i = 0, end = w->hdr_len;
     w->nhf = 0;
-    while (i < end && s[i] != '\n') i++; /* the version line */
+    while (i < end && s[i] != '\n')
+        i++; /* the version line */
     for (i++; i < end;) {
         size_t eol = i;
-        while (eol < end && s[eol] != '\n') eol++;
+        while (eol < end && s[eol] != '\n')
+            eol++;
         size_t vend = eol > i && s[eol - 1] == '\r' ? eol - 1 : eol;
         if (vend == i) break; /* the blank line */
         if (is_ws(s[i]) && w->nhf > 0) {
@@ -263,9 +280,11 @@ static mm_err scan_fields(mm_warc *w) {
             const unsigned char *colon = memchr(s + i, ':', vend - i);
             if (colon) {
                 size_t c = (size_t)(colon - s), ne = c;
-                while (ne > i && is_ws(s[ne - 1])) ne--;
+                while (ne > i && is_ws(s[ne - 1]))
+                    ne--;
                 size_t v = c + 1;
-                while (v < vend && is_ws(s[v])) v++;
+                while (v < vend && is_ws(s[v]))
+                    v++;
                 MM_TRY(push_field(w, &(hfield){i, ne - i, v, vend, false}));
             }
         }
@@ -281,7 +300,8 @@ static bool name_is(const mm_warc *w, const hfield *f, const char *name) {
 
 /* Content-Length: digits only (surrounding blanks allowed), no overflow. */
 static bool parse_length(const unsigned char *s, size_t n, uint64_t *out) {
-    while (n && is_ws(s[n - 1])) n--;
+    while (n && is_ws(s[n - 1]))
+        n--;
     if (n == 0 || n > 19) return false;
     uint64_t v = 0;
     for (size_t i = 0; i < n; i++) {
@@ -318,7 +338,8 @@ static mm_err finish_fields(mm_warc *w, mm_warc_record *rec) {
             bool blank = false;
             for (; r < f->value_end; r++) {
                 char c = s[r];
-                if (c == '\r' || c == '\n' || c == ' ' || c == '\t') blank = true;
+                if (c == '\r' || c == '\n' || c == ' ' || c == '\t')
+                    blank = true;
                 else {
                     if (blank && o > f->value) s[o++] = ' ';
                     blank = false;
@@ -327,7 +348,8 @@ static mm_err finish_fields(mm_warc *w, mm_warc_record *rec) {
             }
         } else {
             o = f->value_end;
-            while (o > f->value && is_ws((unsigned char)s[o - 1])) o--;
+            while (o > f->value && is_ws((unsigned char)s[o - 1]))
+                o--;
         }
         s[o] = '\0';
         s[f->name + f->name_len] = '\0';
@@ -341,7 +363,8 @@ static mm_err finish_fields(mm_warc *w, mm_warc_record *rec) {
 static void fill_record(mm_warc *w, mm_warc_record *rec) {
     char *s = (char *)w->buf + w->pos;
     size_t v = 0;
-    while (s[v] && s[v] != '\r' && s[v] != '\n' && !is_ws((unsigned char)s[v])) v++;
+    while (s[v] && s[v] != '\r' && s[v] != '\n' && !is_ws((unsigned char)s[v]))
+        v++;
     s[v] = '\0';
     rec->version = s;
     rec->type_name = mm_warc_header_get(rec, "WARC-Type");
@@ -374,7 +397,8 @@ enum { TRAILER_SLACK = 16 }; /* extra line ends tolerated after a block (warcio 
 
 static size_t crlf_run(const mm_warc *w, size_t at) {
     size_t k = 0;
-    while (at + k < w->len && k < TRAILER_SLACK && (w->buf[at + k] == '\r' || w->buf[at + k] == '\n'))
+    while (at + k < w->len && k < TRAILER_SLACK &&
+           (w->buf[at + k] == '\r' || w->buf[at + k] == '\n'))
         k++;
     return k;
 }
@@ -391,7 +415,8 @@ static int trailer(mm_warc *w, size_t rel) {
     at = w->pos + rel;
     size_t k = crlf_run(w, at), avail = w->len - at;
     if (r == NEED_DAMAGE || (k == avail && w->eof)) return (int)k;
-    if (avail >= k + 5 && !memcmp(w->buf + at + k, "WARC/", 5) && (k == 0 || w->buf[at + k - 1] == '\n'))
+    if (avail >= k + 5 && !memcmp(w->buf + at + k, "WARC/", 5) &&
+        (k == 0 || w->buf[at + k - 1] == '\n'))
         return (int)k;
     return -1;
 }
@@ -407,11 +432,14 @@ static void check_digests(mm_warc *w, mm_warc_record *rec) {
     if (!strncasecmp(rec->content_type, "application/http", 16))
         off = mm_warc_http_header_len(rec->block, rec->block_len);
     /* a revisit's payload digest names the original's payload, which is not here */
-    int p = rec->type == MM_WARC_REVISIT ? -1
-            : mm_warc_digest_check(mm_warc_header_get(rec, "WARC-Payload-Digest"), rec->block + off,
-                                   rec->block_len - off);
-    if (b == 0 || p == 0) rec->digest_ok = 0;
-    else if (b == 1 || p == 1) rec->digest_ok = 1;
+    int p = rec->type == MM_WARC_REVISIT
+                ? -1
+                : mm_warc_digest_check(mm_warc_header_get(rec, "WARC-Payload-Digest"),
+                                       rec->block + off, rec->block_len - off);
+    if (b == 0 || p == 0)
+        rec->digest_ok = 0;
+    else if (b == 1 || p == 1)
+        rec->digest_ok = 1;
     if (rec->digest_ok == 0) w->st.digest_failures++;
 }
 
@@ -421,7 +449,10 @@ static int garbage(mm_warc *w, mm_err *err) {
     uint64_t at = upos(w, w->pos);
     if (at == 0 && need(w, 11) == NEED_FATAL) return *err = w->fatal, 0;
     if (at == 0 && w->len - w->pos >= 11 && !memcmp(w->buf + w->pos, "filedesc://", 11)) {
-        *err = mm_fail(MM_ERR_UNSUPPORTED, "%s: byte 0: this is an ARC file (the format before WARC), not a WARC file; ARC is not supported", w->name);
+        *err = mm_fail(MM_ERR_UNSUPPORTED,
+                       "%s: byte 0: this is an ARC file (the format before WARC), not a WARC file; "
+                       "ARC is not supported",
+                       w->name);
         return 0;
     }
     bool found = resync(w, w->pos, err);
@@ -431,9 +462,9 @@ static int garbage(mm_warc *w, mm_err *err) {
         return damaged(w, &w->st.skipped_garbage, MM_ERR_FORMAT,
                        "%s: byte 0: not a WARC file (%llu bytes, no \"WARC/\" record found)",
                        w->name, (unsigned long long)n);
-    return damaged(w, &w->st.skipped_garbage, MM_ERR_FORMAT,
-                   "%s: %llu bytes of garbage %s", loc(w, at),
-                   (unsigned long long)n, found ? "before the next record" : "at the end of the input");
+    return damaged(w, &w->st.skipped_garbage, MM_ERR_FORMAT, "%s: %llu bytes of garbage %s",
+                   loc(w, at), (unsigned long long)n,
+                   found ? "before the next record" : "at the end of the input");
 }
 
 static int bad_header(mm_warc *w, uint64_t at, const char *why, mm_err *err) {
@@ -451,15 +482,15 @@ static int bad_block(mm_warc *w, uint64_t at, uint64_t cl, mm_err *err) {
     bool found = resync(w, from, err);
     if (*err != MM_OK) return 0;
     if (found)
-        return damaged(w, &w->st.skipped_bad_length, MM_ERR_FORMAT,
-                       "%s: wrong Content-Length %llu (the next record starts %llu bytes into the block)",
-                       loc(w, at), (unsigned long long)cl,
-                       (unsigned long long)(upos(w, w->pos) - from_abs));
+        return damaged(
+            w, &w->st.skipped_bad_length, MM_ERR_FORMAT,
+            "%s: wrong Content-Length %llu (the next record starts %llu bytes into the block)",
+            loc(w, at), (unsigned long long)cl, (unsigned long long)(upos(w, w->pos) - from_abs));
     if (w->in_dmg != MM_DMG_NONE) return input_damage(w, true, at);
-    return damaged(w, &w->st.skipped_truncated, MM_ERR_TRUNCATED,
-                   "%s: record cut short: Content-Length %llu but the input ends %llu bytes into the block",
-                   loc(w, at), (unsigned long long)cl,
-                   (unsigned long long)(upos(w, w->len) - from_abs));
+    return damaged(
+        w, &w->st.skipped_truncated, MM_ERR_TRUNCATED,
+        "%s: record cut short: Content-Length %llu but the input ends %llu bytes into the block",
+        loc(w, at), (unsigned long long)cl, (unsigned long long)(upos(w, w->len) - from_abs));
 }
 
 static void set_offsets(mm_warc *w, mm_warc_record *rec, uint64_t at) {
@@ -510,9 +541,9 @@ static int skip_oversized(mm_warc *w, mm_err *err) {
         if (w->skip == 0) break;
         need_rc r = need(w, 1);
         if (r == NEED_EOF)
-            return w->skip = 0, damaged(w, &w->st.skipped_truncated, MM_ERR_TRUNCATED,
-                                        "%s: oversized record cut short by the end of the input",
-                                        loc(w, at));
+            return w->skip = 0,
+                   damaged(w, &w->st.skipped_truncated, MM_ERR_TRUNCATED,
+                           "%s: oversized record cut short by the end of the input", loc(w, at));
         if (r != NEED_OK) return w->skip = 0, need_failed(w, r, true, at, err);
     }
     w->skip_active = false;
@@ -522,8 +553,8 @@ static int skip_oversized(mm_warc *w, mm_err *err) {
         bool found = resync(w, w->pos, err);
         if (*err != MM_OK) return 0;
         return damaged(w, &w->st.skipped_bad_length, MM_ERR_FORMAT,
-                       "%s: oversized record: no record end after its Content-Length%s",
-                       loc(w, at), found ? "" : " (nothing more follows)");
+                       "%s: oversized record: no record end after its Content-Length%s", loc(w, at),
+                       found ? "" : " (nothing more follows)");
     }
     w->pos += (size_t)t;
     return 1;
@@ -531,7 +562,8 @@ static int skip_oversized(mm_warc *w, mm_err *err) {
 
 static int skip_blank_lines(mm_warc *w) {
     for (;;) {
-        while (w->pos < w->len && (w->buf[w->pos] == '\r' || w->buf[w->pos] == '\n')) w->pos++;
+        while (w->pos < w->len && (w->buf[w->pos] == '\r' || w->buf[w->pos] == '\n'))
+            w->pos++;
         if (w->pos < w->len) return NEED_OK;
         need_rc r = need(w, 1);
         if (r != NEED_OK) return r;
@@ -595,7 +627,8 @@ int mm_warc_next(mm_warc *w, mm_warc_record *rec, mm_err *err) {
         w->st.bytes_in = mm_in_bytes_in(w->in);
         w->st.bytes_out = upos(w, w->len);
         if (!w->seen_any && upos(w, w->len) == 0 && w->st.damaged == 0)
-            return damaged(w, NULL, MM_ERR_FORMAT, "%s: byte 0: empty file (0 bytes): not a WARC file", w->name);
+            return damaged(w, NULL, MM_ERR_FORMAT,
+                           "%s: byte 0: empty file (0 bytes): not a WARC file", w->name);
         return 0;
     }
     if (r != NEED_OK) return need_failed(w, r, false, 0, err);
@@ -605,9 +638,9 @@ int mm_warc_next(mm_warc *w, mm_warc_record *rec, mm_err *err) {
     if (w->len - w->pos < 5 || memcmp(w->buf + w->pos, "WARC/", 5)) return garbage(w, err);
     r = find_header_end(w);
     if (r == NEED_EOF)
-        return w->pos = w->len, damaged(w, &w->st.skipped_truncated, MM_ERR_TRUNCATED,
-                                        "%s: record header cut short by the end of the input",
-                                        loc(w, at));
+        return w->pos = w->len,
+               damaged(w, &w->st.skipped_truncated, MM_ERR_TRUNCATED,
+                       "%s: record header cut short by the end of the input", loc(w, at));
     if (r == NEED_TOO_BIG) return bad_header(w, at, "longer than 1 MiB", err);
     if (r != NEED_OK) return need_failed(w, r, true, at, err);
     mm_err e = scan_fields(w);
@@ -634,7 +667,9 @@ mm_err mm_warc_open(const char *path, const mm_warc_opts *opts, mm_warc **out) {
                        : MM_ERR_NOMEM;
     if (e != MM_OK) return mm_warc_close(w), e;
     uint64_t size = mm_in_size(w->in);
-    w->chunk = size && size < READ_CHUNK && mm_in_get_codec(w->in) == MM_IN_PLAIN ? (size_t)size + 64 : READ_CHUNK;
+    w->chunk = size && size < READ_CHUNK && mm_in_get_codec(w->in) == MM_IN_PLAIN
+                   ? (size_t)size + 64
+                   : READ_CHUNK;
     *out = w;
     return MM_OK;
 }
@@ -649,7 +684,9 @@ void mm_warc_close(mm_warc *w) {
     free(w);
 }
 
-const mm_warc_stats *mm_warc_get_stats(const mm_warc *w) { return &w->st; }
+const mm_warc_stats *mm_warc_get_stats(const mm_warc *w) {
+    return &w->st;
+}
 
 const char *mm_warc_header_get(const mm_warc_record *rec, const char *name) {
     for (size_t i = 0; i < rec->nheaders; i++)

@@ -60,15 +60,22 @@ typedef struct mm_http_fetch_stats {
 } mm_http_fetch_stats;
 
 typedef struct mm_warc_opts {
-    size_t max_record;   /* largest record block kept in memory; 0 = 32 MiB default */
-    bool verify_digests; /* check WARC-Block-Digest / WARC-Payload-Digest (sha1) */
-    const char *name;    /* name used in messages (default: the path) */
+    size_t max_record;         /* largest record block kept in memory; 0 = 32 MiB default */
+    bool verify_digests;       /* check WARC-Block-Digest / WARC-Payload-Digest (sha1) */
+    const char *name;          /* name used in messages (default: the path) */
     const mm_http_retry *http; /* URL inputs: retry limits (NULL = mm_http_retry_defaults) */
 } mm_warc_opts;
 
 typedef enum {
-    MM_WARC_WARCINFO, MM_WARC_RESPONSE, MM_WARC_RESOURCE, MM_WARC_REQUEST, MM_WARC_METADATA,
-    MM_WARC_REVISIT, MM_WARC_CONVERSION, MM_WARC_CONTINUATION, MM_WARC_OTHER
+    MM_WARC_WARCINFO,
+    MM_WARC_RESPONSE,
+    MM_WARC_RESOURCE,
+    MM_WARC_REQUEST,
+    MM_WARC_METADATA,
+    MM_WARC_REVISIT,
+    MM_WARC_CONVERSION,
+    MM_WARC_CONTINUATION,
+    MM_WARC_OTHER
 } mm_warc_type;
 
 /* Why a record's block holds less than the page had.  Either the writer said so (the
@@ -94,8 +101,8 @@ typedef struct mm_warc_header {
 } mm_warc_header;
 
 typedef struct mm_warc_record {
-    uint64_t offset;          /* byte offset of the record in the (compressed) file */
-    const char *version;      /* "WARC/1.0", "WARC/1.1", "WARC/0.18" */
+    uint64_t offset;     /* byte offset of the record in the (compressed) file */
+    const char *version; /* "WARC/1.0", "WARC/1.1", "WARC/0.18" */
     mm_warc_type type;
     const char *type_name;    /* WARC-Type as written */
     const char *record_id;    /* WARC-Record-ID, "" if absent */
@@ -107,14 +114,14 @@ typedef struct mm_warc_record {
     size_t nheaders;
     const unsigned char *block; /* the record block (content_length bytes) */
     size_t block_len;
-    bool oversized;           /* block larger than max_record: not kept, block == NULL */
-    int digest_ok;            /* 1 verified, 0 mismatch, -1 not checked / no digest */
+    bool oversized; /* block larger than max_record: not kept, block == NULL */
+    int digest_ok;  /* 1 verified, 0 mismatch, -1 not checked / no digest */
     /* Additions.  `offset` is where mm_warc_seek (and `mathmine warc cat --offset`) finds the
      * record: the file offset for a plain file, the gzip member's start when the record starts
      * a member (per-record gzip, Common Crawl's layout); otherwise (one gzip member for many
      * records, .bz2/.xz/.zst/.lz4) the offset in the decompressed stream, and
      * offset_in_stream is true. */
-    uint64_t stream_offset;   /* offset of the record in the decompressed stream */
+    uint64_t stream_offset; /* offset of the record in the decompressed stream */
     bool offset_in_stream;
     /* MM_WARC_TRUNC_NONE, or why the block is not the whole page (mm_warc_trunc_name).  For a
      * block cut short, block_len < content_length and digests are not checked. */
@@ -123,21 +130,22 @@ typedef struct mm_warc_record {
 
 typedef struct mm_warc_stats {
     uint64_t records, by_type[MM_WARC_OTHER + 1];
-    uint64_t bytes_in;          /* compressed bytes read */
-    uint64_t bytes_out;         /* uncompressed bytes of records */
+    uint64_t bytes_in;  /* compressed bytes read */
+    uint64_t bytes_out; /* uncompressed bytes of records */
     uint64_t skipped_truncated, skipped_bad_length, skipped_garbage, skipped_bad_gzip,
         skipped_bad_header, skipped_oversized, digest_failures;
-    uint64_t damaged;           /* number of -1 returns (each one message) */
+    uint64_t damaged; /* number of -1 returns (each one message) */
     /* records returned marked truncated (all reasons), and by reason */
     uint64_t truncated, truncated_by[MM_WARC_TRUNC_COUNT];
-    mm_http_fetch_stats http;   /* a URL input's attempts */
+    mm_http_fetch_stats http; /* a URL input's attempts */
 } mm_warc_stats;
 
 MM_API mm_err mm_warc_open(const char *path, const mm_warc_opts *opts, mm_warc **out);
 /* 1 = a record; 0 = end of input; -1 = a damaged record was skipped (see mm_error_detail()).
  * A fatal error (cannot read at all) returns 0 with *err set. */
 MM_API int mm_warc_next(mm_warc *w, mm_warc_record *rec, mm_err *err);
-MM_API const char *mm_warc_header_get(const mm_warc_record *rec, const char *name); /* case-insensitive */
+MM_API const char *mm_warc_header_get(const mm_warc_record *rec,
+                                      const char *name); /* case-insensitive */
 MM_API const mm_warc_stats *mm_warc_get_stats(const mm_warc *w);
 MM_API void mm_warc_close(mm_warc *w);
 MM_API const char *mm_warc_type_name(mm_warc_type t);
@@ -163,14 +171,14 @@ MM_API int mm_http_status(const unsigned char *block, size_t n);
 
 /* ---- HTTP payloads (corpus/http.c) ---- */
 typedef struct mm_http_response {
-    int status;                 /* 0 when the block is not an HTTP response */
-    const char *content_type;   /* Content-Type header value, "" if absent */
-    const char *charset;        /* charset= parameter, "" if absent */
+    int status;               /* 0 when the block is not an HTTP response */
+    const char *content_type; /* Content-Type header value, "" if absent */
+    const char *charset;      /* charset= parameter, "" if absent */
     const mm_warc_header *headers;
     size_t nheaders;
-    const unsigned char *body;  /* de-chunked and decompressed (gzip, deflate, br) */
+    const unsigned char *body; /* de-chunked and decompressed (gzip, deflate, br) */
     size_t body_len;
-    bool body_truncated;        /* decoding stopped early (damage or cap); body is what we got */
+    bool body_truncated; /* decoding stopped early (damage or cap); body is what we got */
 } mm_http_response;
 
 typedef struct mm_http mm_http; /* reusable decoder context (owns the body buffers) */

@@ -51,7 +51,8 @@ static int decode_sha1(const char *s, size_t n, unsigned char out[SHA1_LEN]) {
     }
     if (n == 32) {
         char up[32];
-        for (int i = 0; i < 32; i++) up[i] = (s[i] >= 'a' && s[i] <= 'z') ? (char)(s[i] - 32) : s[i];
+        for (int i = 0; i < 32; i++)
+            up[i] = (s[i] >= 'a' && s[i] <= 'z') ? (char)(s[i] - 32) : s[i];
         return decode_bits(up, 32, b32, 5, out, SHA1_LEN) == SHA1_LEN ? 0 : -1;
     }
     if (n == 27 || n == 28) {
@@ -65,7 +66,8 @@ int mm_warc_digest_check(const char *value, const unsigned char *data, size_t n)
     if (!value || strncasecmp(value, "sha1:", 5)) return -1;
     const char *s = value + 5;
     size_t len = strlen(s);
-    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t')) len--;
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+        len--;
     unsigned char want[SHA1_LEN], got[EVP_MAX_MD_SIZE];
     unsigned int glen = 0;
     if (decode_sha1(s, len, want) < 0) return 0; /* a sha1 digest that cannot be read fails */

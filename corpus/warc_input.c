@@ -20,26 +20,26 @@
 #include "corpus/fetch.h"
 
 enum {
-    RAW_CHUNK = 1 << 20,      /* one read() from a file or pipe */
-    IN_TARGET = 1 << 20,      /* the compressed window's usual size */
-    IN_LOW = 256 << 10,       /* refill when fewer bytes than this are ahead of a member */
-    IN_FAST_MAX = 8 << 20,    /* larger members are inflated by streaming */
-    OUT_FIRST = 1 << 20,      /* first output buffer for one member */
-    OUT_FAST_MAX = 16 << 20,  /* members inflating to more are streamed */
+    RAW_CHUNK = 1 << 20,     /* one read() from a file or pipe */
+    IN_TARGET = 1 << 20,     /* the compressed window's usual size */
+    IN_LOW = 256 << 10,      /* refill when fewer bytes than this are ahead of a member */
+    IN_FAST_MAX = 8 << 20,   /* larger members are inflated by streaming */
+    OUT_FIRST = 1 << 20,     /* first output buffer for one member */
+    OUT_FAST_MAX = 16 << 20, /* members inflating to more are streamed */
     MM_IN_MARKS = 64,
-    DIRECT_MIN = 4 << 10,     /* try inflating straight into the caller's buffer from this size */
+    DIRECT_MIN = 4 << 10, /* try inflating straight into the caller's buffer from this size */
 };
 
 /* ---- raw bytes: a file descriptor or a libcurl transfer --------------------------------- */
 
 typedef struct raw {
-    int fd;             /* -1 for a URL */
-    mm_fetch *url;      /* for a URL */
+    int fd;        /* -1 for a URL */
+    mm_fetch *url; /* for a URL */
     bool seekable, own_fd;
-    mm_buf pend;        /* bytes received but not yet read (peek) */
+    mm_buf pend; /* bytes received but not yet read (peek) */
     size_t pend_pos;
-    uint64_t pos;       /* file offset of the next byte raw_read returns */
-    uint64_t size;      /* of a regular file, else 0 */
+    uint64_t pos;  /* file offset of the next byte raw_read returns */
+    uint64_t size; /* of a regular file, else 0 */
 } raw;
 
 /* One read() of a file descriptor or of the URL's stream. */
@@ -108,12 +108,12 @@ struct mm_in {
     struct libdeflate_decompressor *ld;
     struct inflate_state *isal; /* streaming inflate (isa-l igzip) for members too big to hold */
     bool streaming, raw_eof, force_stream;
-    unsigned char *in;      /* compressed window: file bytes [in_off, in_off + in_len) */
+    unsigned char *in; /* compressed window: file bytes [in_off, in_off + in_len) */
     size_t in_pos, in_len, in_cap;
     uint64_t in_off, member_off;
-    unsigned char *out;     /* one member inflated by libdeflate, delivered from out_pos */
+    unsigned char *out; /* one member inflated by libdeflate, delivered from out_pos */
     size_t out_pos, out_len, out_cap;
-    mm_in_damage pend_dmg;  /* damage to report once the bytes before it are delivered */
+    mm_in_damage pend_dmg; /* damage to report once the bytes before it are delivered */
     char pend_msg[256];
     mark marks[MM_IN_MARKS];
     unsigned nmarks;
@@ -123,11 +123,19 @@ struct mm_in {
     mm_err ar_err;
 };
 
-const char *mm_in_name(const mm_in *in) { return in->name; }
-mm_in_codec mm_in_get_codec(const mm_in *in) { return in->codec; }
-bool mm_in_seekable(const mm_in *in) { return in->raw.seekable; }
+const char *mm_in_name(const mm_in *in) {
+    return in->name;
+}
+mm_in_codec mm_in_get_codec(const mm_in *in) {
+    return in->codec;
+}
+bool mm_in_seekable(const mm_in *in) {
+    return in->raw.seekable;
+}
 
-uint64_t mm_in_size(const mm_in *in) { return in->size; }
+uint64_t mm_in_size(const mm_in *in) {
+    return in->size;
+}
 
 uint64_t mm_in_bytes_in(const mm_in *in) {
     if (in->codec == MM_IN_GZIP) return in->in_off + in->in_pos;
@@ -172,7 +180,9 @@ static mm_err gz_fill(mm_in *in, size_t want, mm_err *err) {
     return MM_OK;
 }
 
-static bool gz_magic(const unsigned char *p) { return p[0] == 0x1f && p[1] == 0x8b && p[2] == 8; }
+static bool gz_magic(const unsigned char *p) {
+    return p[0] == 0x1f && p[1] == 0x8b && p[2] == 8;
+}
 
 static void gz_damage(mm_in *in, mm_in_damage d, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -215,8 +225,8 @@ static mm_err gz_skip_garbage(mm_in *in, mm_err *err) {
     uint64_t start = in->in_off + in->in_pos;
     MM_TRY(gz_scan_magic(in, err));
     uint64_t end = in->in_off + in->in_pos;
-    gz_damage(in, MM_DMG_GARBAGE, "%s: byte %llu: %llu bytes that are not a gzip member%s", in->name,
-              (unsigned long long)start, (unsigned long long)(end - start),
+    gz_damage(in, MM_DMG_GARBAGE, "%s: byte %llu: %llu bytes that are not a gzip member%s",
+              in->name, (unsigned long long)start, (unsigned long long)(end - start),
               in->in_pos == in->in_len ? " (up to the end of the file)" : "");
     return MM_OK;
 }
@@ -239,8 +249,8 @@ static bool gz_fast(mm_in *in, mm_err *err) {
     if (!in->out && grow_out(in, err) != MM_OK) return false;
     for (;;) {
         size_t avail = in->in_len - in->in_pos, ain = 0, aout = 0;
-        enum libdeflate_result r = libdeflate_gzip_decompress_ex(
-            in->ld, in->in + in->in_pos, avail, in->out, in->out_cap, &ain, &aout);
+        enum libdeflate_result r = libdeflate_gzip_decompress_ex(in->ld, in->in + in->in_pos, avail,
+                                                                 in->out, in->out_cap, &ain, &aout);
         if (r == LIBDEFLATE_SUCCESS) {
             in->in_pos += ain;
             in->out_pos = 0, in->out_len = aout;
@@ -260,13 +270,20 @@ static bool gz_fast(mm_in *in, mm_err *err) {
  * where reading resumes. */
 static const char *isal_why(int rc) {
     switch (rc) {
-    case ISAL_INVALID_BLOCK: return "invalid deflate block";
-    case ISAL_INVALID_SYMBOL: return "invalid deflate symbol";
-    case ISAL_INVALID_LOOKBACK: return "invalid distance";
-    case ISAL_INVALID_WRAPPER: return "invalid gzip header";
-    case ISAL_UNSUPPORTED_METHOD: return "not deflate";
-    case ISAL_INCORRECT_CHECKSUM: return "CRC mismatch";
-    default: return "inflate error";
+    case ISAL_INVALID_BLOCK:
+        return "invalid deflate block";
+    case ISAL_INVALID_SYMBOL:
+        return "invalid deflate symbol";
+    case ISAL_INVALID_LOOKBACK:
+        return "invalid distance";
+    case ISAL_INVALID_WRAPPER:
+        return "invalid gzip header";
+    case ISAL_UNSUPPORTED_METHOD:
+        return "not deflate";
+    case ISAL_INCORRECT_CHECKSUM:
+        return "CRC mismatch";
+    default:
+        return "inflate error";
     }
 }
 
@@ -279,17 +296,22 @@ static mm_err gz_bad_member(mm_in *in, int rc, mm_err *err) {
      * an invalid code stops it), so look for the next member from just after this one's start
      * when those bytes are still in the window. */
     uint64_t resume = in->member_off + 1;
-    if (resume >= in->in_off && resume <= in->in_off + in->in_len) in->in_pos = (size_t)(resume - in->in_off);
-    else if (in->in_pos < in->in_len) in->in_pos++;
+    if (resume >= in->in_off && resume <= in->in_off + in->in_len)
+        in->in_pos = (size_t)(resume - in->in_off);
+    else if (in->in_pos < in->in_len)
+        in->in_pos++;
     MM_TRY(gz_scan_magic(in, err));
     uint64_t next = in->in_off + in->in_pos;
     if (in->in_pos == in->in_len)
-        gz_damage(in, MM_DMG_BAD_GZIP, "%s: byte %llu: bad gzip member (%s at byte %llu); no gzip member follows",
+        gz_damage(in, MM_DMG_BAD_GZIP,
+                  "%s: byte %llu: bad gzip member (%s at byte %llu); no gzip member follows",
                   in->name, (unsigned long long)in->member_off, why, (unsigned long long)at);
     else
-        gz_damage(in, MM_DMG_BAD_GZIP, "%s: byte %llu: bad gzip member (%s at byte %llu); resuming at the member at byte %llu",
-                  in->name, (unsigned long long)in->member_off, why, (unsigned long long)at,
-                  (unsigned long long)next);
+        gz_damage(
+            in, MM_DMG_BAD_GZIP,
+            "%s: byte %llu: bad gzip member (%s at byte %llu); resuming at the member at byte %llu",
+            in->name, (unsigned long long)in->member_off, why, (unsigned long long)at,
+            (unsigned long long)next);
     return MM_OK;
 }
 
@@ -323,7 +345,8 @@ static ssize_t gz_stream(mm_in *in, unsigned char *dst, size_t cap, mm_err *err)
         if (rc >= 0 && !stuck && !(in->raw_eof && in->in_pos == in->in_len)) continue;
         in->streaming = false;
         if (rc >= 0 && !stuck)
-            gz_damage(in, MM_DMG_TRUNCATED, "%s: byte %llu: gzip member cut short by the end of the file at byte %llu",
+            gz_damage(in, MM_DMG_TRUNCATED,
+                      "%s: byte %llu: gzip member cut short by the end of the file at byte %llu",
                       in->name, (unsigned long long)in->member_off,
                       (unsigned long long)(in->in_off + in->in_pos));
         else if (gz_bad_member(in, rc < 0 ? rc : ISAL_INVALID_BLOCK, err) != MM_OK)
@@ -347,7 +370,8 @@ static size_t gz_direct(mm_in *in, unsigned char *dst, size_t cap) {
 
 /* Start the member at in_pos: inflated straight into dst (*made), into the member buffer, or
  * (too big, or damaged) by streaming. */
-static mm_err gz_start_member(mm_in *in, unsigned char *dst, size_t cap, size_t *made, mm_err *err) {
+static mm_err gz_start_member(mm_in *in, unsigned char *dst, size_t cap, size_t *made,
+                              mm_err *err) {
     in->member_off = in->in_off + in->in_pos;
     in->marks[in->nmarks++ % MM_IN_MARKS] = (mark){in->upos, in->member_off};
     if (!in->force_stream) {
@@ -375,7 +399,8 @@ static ssize_t gz_read(mm_in *in, unsigned char *dst, size_t cap, mm_in_damage *
         if (in->pend_dmg != MM_DMG_NONE) {
             *dmg = in->pend_dmg;
             in->pend_dmg = MM_DMG_NONE;
-            mm_fail(*dmg == MM_DMG_TRUNCATED ? MM_ERR_TRUNCATED : MM_ERR_FORMAT, "%s", in->pend_msg);
+            mm_fail(*dmg == MM_DMG_TRUNCATED ? MM_ERR_TRUNCATED : MM_ERR_FORMAT, "%s",
+                    in->pend_msg);
             return -1;
         }
         if (in->streaming) {
@@ -420,7 +445,8 @@ static mm_err ar_open(mm_in *in) {
     if (archive_read_open(in->ar, in, NULL, ar_read_cb, NULL) != ARCHIVE_OK ||
         archive_read_next_header(in->ar, &entry) != ARCHIVE_OK)
         return mm_fail(MM_ERR_FORMAT, "%s: byte 0: cannot decompress: %s", in->name,
-                       archive_error_string(in->ar) ? archive_error_string(in->ar) : "unknown filter");
+                       archive_error_string(in->ar) ? archive_error_string(in->ar)
+                                                    : "unknown filter");
     return MM_OK;
 }
 
@@ -430,13 +456,16 @@ static ssize_t ar_read(mm_in *in, void *dst, size_t cap, mm_in_damage *dmg, mm_e
     if (n >= 0) return (ssize_t)n;
     if (in->ar_err != MM_OK) return *err = in->ar_err, -1;
     in->pend_dmg = *dmg = MM_DMG_TRUNCATED;
-    mm_fail(MM_ERR_TRUNCATED, "%s: byte %llu: compressed stream damaged or cut short (%s); nothing after it can be read",
-            in->name, (unsigned long long)in->raw.pos,
-            archive_error_string(in->ar) ? archive_error_string(in->ar) : "decompression error");
+    mm_fail(
+        MM_ERR_TRUNCATED,
+        "%s: byte %llu: compressed stream damaged or cut short (%s); nothing after it can be read",
+        in->name, (unsigned long long)in->raw.pos,
+        archive_error_string(in->ar) ? archive_error_string(in->ar) : "decompression error");
     return -1;
 }
 
-/* ---- open / read / seek / close --------------------------------------------------------------- */
+/* ---- open / read / seek / close ---------------------------------------------------------------
+ */
 
 static mm_err raw_open(raw *r, const char *path, const char *name, const mm_http_retry *http,
                        mm_http_fetch_stats *hst) {
@@ -460,7 +489,11 @@ static mm_err raw_open(raw *r, const char *path, const char *name, const mm_http
 static mm_in_codec sniff(const unsigned char *p, size_t n) {
     if (n >= 3 && gz_magic(p)) return MM_IN_GZIP;
     if (n >= 3 && !memcmp(p, "BZh", 3)) return MM_IN_ARCHIVE;
-    if (n >= 6 && !memcmp(p, "\xfd" "7zXZ\0", 6)) return MM_IN_ARCHIVE;
+    if (n >= 6 && !memcmp(p,
+                          "\xfd"
+                          "7zXZ\0",
+                          6))
+        return MM_IN_ARCHIVE;
     if (n >= 4 && !memcmp(p, "\x28\xb5\x2f\xfd", 4)) return MM_IN_ARCHIVE;
     if (n >= 4 && !memcmp(p, "\x04\x22\x4d\x18", 4)) return MM_IN_ARCHIVE;
     return MM_IN_PLAIN;
@@ -503,9 +536,12 @@ ssize_t mm_in_read(mm_in *in, void *dst, size_t cap, mm_in_damage *dmg, mm_err *
     *dmg = MM_DMG_NONE;
     *err = MM_OK;
     ssize_t n;
-    if (in->codec == MM_IN_GZIP) n = gz_read(in, dst, cap, dmg, err);
-    else if (in->codec == MM_IN_ARCHIVE) n = ar_read(in, dst, cap, dmg, err);
-    else n = raw_read(&in->raw, dst, cap, in->name, err);
+    if (in->codec == MM_IN_GZIP)
+        n = gz_read(in, dst, cap, dmg, err);
+    else if (in->codec == MM_IN_ARCHIVE)
+        n = ar_read(in, dst, cap, dmg, err);
+    else
+        n = raw_read(&in->raw, dst, cap, in->name, err);
     if (n > 0) in->upos += (uint64_t)n;
     return n;
 }

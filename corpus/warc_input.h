@@ -43,7 +43,7 @@ bool mm_in_member_at(const mm_in *in, uint64_t upos, uint64_t *file_off);
  * Decompressed positions restart at `off` too.  MM_ERR_UNSUPPORTED for pipes, URLs, libarchive. */
 mm_err mm_in_seek(mm_in *in, uint64_t off);
 mm_in_codec mm_in_get_codec(const mm_in *in);
-bool mm_in_seekable(const mm_in *in); /* a local regular file */
+bool mm_in_seekable(const mm_in *in);     /* a local regular file */
 uint64_t mm_in_bytes_in(const mm_in *in); /* compressed bytes consumed so far */
 uint64_t mm_in_size(const mm_in *in);     /* size of a regular file; 0 when unknown */
 const char *mm_in_name(const mm_in *in);

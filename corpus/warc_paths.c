@@ -31,7 +31,8 @@ static mm_err build(const mm_buf *text, const char *base, char ***paths, size_t 
     for (const char *p = text->data, *e = p + text->len; p < e;) {
         const char *nl = memchr(p, '\n', (size_t)(e - p));
         size_t l = (size_t)((nl ? nl : e) - p);
-        while (l && (p[l - 1] == '\r' || p[l - 1] == ' ')) l--;
+        while (l && (p[l - 1] == '\r' || p[l - 1] == ' '))
+            l--;
         if (l) lines++, bytes += blen + l + 1;
         p = nl ? nl + 1 : e;
     }
@@ -42,7 +43,8 @@ static mm_err build(const mm_buf *text, const char *base, char ***paths, size_t 
     for (const char *p = text->data, *e = p + text->len; p < e;) {
         const char *nl = memchr(p, '\n', (size_t)(e - p));
         size_t l = (size_t)((nl ? nl : e) - p);
-        while (l && (p[l - 1] == '\r' || p[l - 1] == ' ')) l--;
+        while (l && (p[l - 1] == '\r' || p[l - 1] == ' '))
+            l--;
         if (l) {
             arr[k++] = s;
             memcpy(s, base, blen);

@@ -66,7 +66,9 @@ static bool owns(const mm_xml_arena *a, const void *p) {
 }
 
 /* Bytes an allocation of n takes in a block: its header and n rounded up to ALIGN. */
-static size_t span_of(size_t n) { return HEADER + ((n + ALIGN - 1) & ~(size_t)(ALIGN - 1)); }
+static size_t span_of(size_t n) {
+    return HEADER + ((n + ALIGN - 1) & ~(size_t)(ALIGN - 1));
+}
 
 /* A new head block with room for `need` bytes (twice the last one's size or more); NULL when
  * out of memory.  Kept out of line, so that arena_alloc stays a leaf: it runs for every node,

@@ -34,11 +34,15 @@
 #define RING 1024 /* > BATCH + MM_DECONTAM_MAX_N, a power of two */
 #define BATCH 256
 
-static inline uint64_t key_of(uint64_t h, uint64_t k) { return mm_dedup_mix64(h + k * HG); }
+static inline uint64_t key_of(uint64_t h, uint64_t k) {
+    return mm_dedup_mix64(h + k * HG);
+}
 /* The prefilter position of the same window: one multiply (the high bits of a product of an
  * already well-mixed polynomial hash), so a clean word costs no full mix. */
 #define HF 0xD6E8FEB86659FD93ull
-static inline uint64_t filt_of(uint64_t h, uint64_t k) { return (h + k * HG) * HF; }
+static inline uint64_t filt_of(uint64_t h, uint64_t k) {
+    return (h + k * HG) * HF;
+}
 
 mm_err mm_decontam_create(int n, mm_decontam **out) {
     *out = NULL;
@@ -48,7 +52,8 @@ mm_err mm_decontam_create(int n, mm_decontam **out) {
     if (!d) return MM_ERR_NOMEM;
     d->n = n;
     d->powB[0] = 1;
-    for (int i = 1; i < MM_DECONTAM_MAX_N + 2; i++) d->powB[i] = d->powB[i - 1] * HB;
+    for (int i = 1; i < MM_DECONTAM_MAX_N + 2; i++)
+        d->powB[i] = d->powB[i - 1] * HB;
     MM_TRY(mm_buf_putc(&d->arena, 0)); /* offset 0 = "" */
     *out = d;
     return MM_OK;
@@ -61,7 +66,8 @@ void mm_decontam_free(mm_decontam *d) {
         free(d->bench[i].file);
         free(d->bench[i].fields);
     }
-    for (size_t i = 0; i < d->nproblems; i++) free(d->problems[i]);
+    for (size_t i = 0; i < d->nproblems; i++)
+        free(d->problems[i]);
     free(d->bench);
     free(d->texts);
     free(d->problems);
@@ -81,7 +87,8 @@ void mm_decontam_free(mm_decontam *d) {
 static mm_err grow(void **arr, size_t *cap, size_t need, size_t sz) {
     if (need <= *cap) return MM_OK;
     size_t c = *cap ? *cap * 2 : 64;
-    while (c < need) c *= 2;
+    while (c < need)
+        c *= 2;
     void *p = realloc(*arr, c * sz);
     if (!p) return mm_fail(MM_ERR_NOMEM, "out of memory growing to %zu items", c);
     *arr = p;
@@ -102,7 +109,9 @@ mm_err dc_problem(mm_decontam *d, const char *fmt, ...) {
     return MM_OK;
 }
 
-static char *dupz(const char *s) { return mm_strndup(s ? s : "", s ? strlen(s) : 0); }
+static char *dupz(const char *s) {
+    return mm_strndup(s ? s : "", s ? strlen(s) : 0);
+}
 
 mm_err dc_bench_add(mm_decontam *d, const char *name, const char *file, const char *fields,
                     uint32_t *bi) {
@@ -171,8 +180,10 @@ static mm_err index_text(mm_decontam *d, uint32_t t, const char *s, size_t len) 
         d->pend[d->npend++] = (dc_pending){key_of(P, i), filt_of(P, i), t, 0};
         used++;
     }
-    if (used) b->texts++, d->texts[t].used = 1;
-    else b->trivial++;
+    if (used)
+        b->texts++, d->texts[t].used = 1;
+    else
+        b->trivial++;
     return MM_OK;
 }
 
@@ -210,11 +221,14 @@ mm_err mm_decontam_add_text(mm_decontam *d, const char *bench, const char *text,
 
 static uint64_t pow2_at_least(uint64_t x) {
     uint64_t p = 1;
-    while (p < x) p <<= 1;
+    while (p < x)
+        p <<= 1;
     return p;
 }
 
-static int log2u(uint64_t p) { return 63 - __builtin_clzll(p); }
+static int log2u(uint64_t p) {
+    return 63 - __builtin_clzll(p);
+}
 
 static mm_err alloc_bits(uint64_t nbits, uint64_t **bits, int *shift) {
     *bits = mm_huge_alloc(nbits / 8);
@@ -245,9 +259,10 @@ static inline int bit_get(const uint64_t *bits, int shift, uint64_t f) {
 /* Short texts: set the trigram prefilter bit of their last three words. */
 static mm_err build_tri(mm_decontam *d) {
     uint64_t nshort = 0;
-    for (size_t b = 0; b < d->nbench; b++) nshort += d->bench[b].short_texts;
-    MM_TRY(alloc_bits(pow2_at_least(nshort * 64 < 4096 ? 4096 : nshort * 64), &d->tri,
-                      &d->tri_shift));
+    for (size_t b = 0; b < d->nbench; b++)
+        nshort += d->bench[b].short_texts;
+    MM_TRY(
+        alloc_bits(pow2_at_least(nshort * 64 < 4096 ? 4096 : nshort * 64), &d->tri, &d->tri_shift));
     for (size_t t = 0; t < d->ntexts; t++) {
         uint32_t k = d->texts[t].words;
         if (k < 3 || k >= (uint32_t)d->n || !d->texts[t].used) continue;
@@ -316,7 +331,8 @@ mm_err mm_decontam_build(mm_decontam *d) {
     for (size_t k = d->npend; k-- > 0;) {
         const dc_pending *pd = &d->pend[k];
         uint64_t key = pd->key ? pd->key : 1, i = key & d->mask;
-        while (d->keys[i] && d->keys[i] != key) i = (i + 1) & d->mask;
+        while (d->keys[i] && d->keys[i] != key)
+            i = (i + 1) & d->mask;
         uint32_t e = (uint32_t)d->nent++;
         d->ent[e] = (dc_entry){pd->text, pd->start, d->keys[i] ? d->heads[i] : NONE};
         if (!d->keys[i]) d->nkeys++;
@@ -362,10 +378,11 @@ static size_t probe(const mm_decontam *d, uint64_t key, uint32_t len, const uint
     for (uint32_t e = d->heads[s]; e != NONE && nout < cap; e = d->ent[e].next) {
         uint32_t t = d->ent[e].text;
         bool seen = false;
-        for (size_t m = 0; m < nout && !seen; m++) seen = out[m].text == t;
+        for (size_t m = 0; m < nout && !seen; m++)
+            seen = out[m].text == t;
         if (seen || !verify(d, t, d->ent[e].start, len, ring, i)) continue;
-        out[nout++] = (mm_decontam_match){t, d->ent[e].start, len, len < (uint32_t)d->n,
-                                          i + 1 - len};
+        out[nout++] =
+            (mm_decontam_match){t, d->ent[e].start, len, len < (uint32_t)d->n, i + 1 - len};
     }
     return nout;
 }
@@ -420,9 +437,10 @@ size_t mm_decontam_scan(const mm_decontam *d, const char *text, size_t n, mm_dec
         size_t nc = 0;
         for (size_t j = 0; j < nlive; j++) {
             uint64_t k1 = first + live[j]; /* 1-based word number */
-            if (nc + per_word > CANDS) { /* full (only with a large n): probe what we have */
+            if (nc + per_word > CANDS) {   /* full (only with a large n): probe what we have */
                 for (size_t c = 0; c < nc; c++) {
-                    nout = probe(d, cand[c].key, cand[c].len, ring, cand[c].word - 1, out, nout, cap);
+                    nout =
+                        probe(d, cand[c].key, cand[c].len, ring, cand[c].word - 1, out, nout, cap);
                     if (nout == cap) return nout;
                 }
                 nc = 0;
@@ -469,17 +487,23 @@ mm_err mm_decontam_ngram(const mm_decontam *d, const mm_decontam_match *m, mm_bu
     return mm_dedup_normalise((const char *)s, (size_t)(e - s), b);
 }
 
-size_t mm_decontam_nproblems(const mm_decontam *d) { return d->nproblems; }
+size_t mm_decontam_nproblems(const mm_decontam *d) {
+    return d->nproblems;
+}
 const char *mm_decontam_problem(const mm_decontam *d, size_t i) {
     return i < d->nproblems ? d->problems[i] : "";
 }
-size_t mm_decontam_nbench(const mm_decontam *d) { return d->nbench; }
+size_t mm_decontam_nbench(const mm_decontam *d) {
+    return d->nbench;
+}
 void mm_decontam_bench(const mm_decontam *d, size_t i, mm_decontam_bench_info *o) {
     const dc_bench *b = &d->bench[i];
-    *o = (mm_decontam_bench_info){b->name,  b->file,        b->fields,    b->records, b->texts,
+    *o = (mm_decontam_bench_info){b->name,        b->file,      b->fields,  b->records, b->texts,
                                   b->short_texts, b->too_short, b->trivial, b->bad};
 }
-uint32_t mm_decontam_ntexts(const mm_decontam *d) { return (uint32_t)d->ntexts; }
+uint32_t mm_decontam_ntexts(const mm_decontam *d) {
+    return (uint32_t)d->ntexts;
+}
 void mm_decontam_text(const mm_decontam *d, uint32_t t, mm_decontam_text_info *o) {
     const dc_text *x = &d->texts[t];
     *o = (mm_decontam_text_info){x->bench,
@@ -492,7 +516,9 @@ void mm_decontam_text(const mm_decontam *d, uint32_t t, mm_decontam_text_info *o
                                  x->words,
                                  x->used != 0};
 }
-uint64_t mm_decontam_keys(const mm_decontam *d) { return d->nkeys; }
+uint64_t mm_decontam_keys(const mm_decontam *d) {
+    return d->nkeys;
+}
 uint64_t mm_decontam_bytes(const mm_decontam *d) {
     return d->arena.cap + d->ntexts * sizeof *d->texts + d->nent * sizeof *d->ent +
            (d->mask + 1) * 12 + (d->bits ? 8ull << (64 - d->bits_shift) : 0) +

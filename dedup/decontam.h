@@ -61,25 +61,25 @@ MM_API const char *mm_decontam_problem(const mm_decontam *d, size_t i);
 
 typedef struct mm_decontam_bench_info {
     const char *name, *file, *fields;
-    uint64_t records;   /* records read */
-    uint64_t texts;     /* texts used (>= 3 words) */
+    uint64_t records;     /* records read */
+    uint64_t texts;       /* texts used (>= 3 words) */
     uint64_t short_texts; /* of which 3..n-1 words (matched whole) */
-    uint64_t too_short; /* texts under 3 words, not used */
-    uint64_t trivial;   /* texts of numbers and single letters only, not used */
-    uint64_t bad;       /* broken records or missing required fields */
+    uint64_t too_short;   /* texts under 3 words, not used */
+    uint64_t trivial;     /* texts of numbers and single letters only, not used */
+    uint64_t bad;         /* broken records or missing required fields */
 } mm_decontam_bench_info;
 MM_API size_t mm_decontam_nbench(const mm_decontam *d);
 MM_API void mm_decontam_bench(const mm_decontam *d, size_t i, mm_decontam_bench_info *out);
 
 typedef struct mm_decontam_text_info {
-    uint32_t bench;  /* index for mm_decontam_bench */
-    uint64_t item;   /* 0-based record number in its file */
-    uint64_t line;   /* 1-based line where the record starts; 0 when unknown (JSON arrays) */
+    uint32_t bench;         /* index for mm_decontam_bench */
+    uint64_t item;          /* 0-based record number in its file */
+    uint64_t line;          /* 1-based line where the record starts; 0 when unknown (JSON arrays) */
     const char *field, *id; /* the FIELDS text spec; the record's id/idx/ID ("" if none) */
     const char *text;
     size_t len;
     uint32_t words;
-    bool used;       /* false: under 3 words, or nothing but numbers and single letters */
+    bool used; /* false: under 3 words, or nothing but numbers and single letters */
 } mm_decontam_text_info;
 MM_API uint32_t mm_decontam_ntexts(const mm_decontam *d);
 MM_API void mm_decontam_text(const mm_decontam *d, uint32_t t, mm_decontam_text_info *out);

@@ -40,15 +40,15 @@ struct mm_decontam {
     dc_pending *pend;
     size_t npend, cappend;
     /* the built index */
-    uint64_t *keys;      /* open addressing, 0 = empty */
-    uint32_t *heads;     /* first entry of each key's chain */
-    uint64_t mask;       /* table size - 1 */
+    uint64_t *keys;  /* open addressing, 0 = empty */
+    uint32_t *heads; /* first entry of each key's chain */
+    uint64_t mask;   /* table size - 1 */
     uint64_t nkeys;
     dc_entry *ent;
     size_t nent;
-    uint64_t *bits;      /* prefilter over n-gram and whole-text keys: 1 bit per key */
-    int bits_shift;      /* 64 - log2(64-bit words of bits) */
-    uint64_t *tri;       /* prefilter over the last trigram of each short text */
+    uint64_t *bits; /* prefilter over n-gram and whole-text keys: 1 bit per key */
+    int bits_shift; /* 64 - log2(64-bit words of bits) */
+    uint64_t *tri;  /* prefilter over the last trigram of each short text */
     int tri_shift;
     uint64_t *vocab;     /* one bit per word hash of every benchmark text (words.h) */
     int vocab_shift;     /* 64 - log2(bits of vocab) */

@@ -47,7 +47,7 @@ enum { NPRESETS = sizeof presets / sizeof *presets };
 static const struct {
     const char *alias, *preset;
 } aliases[] = {
-    {"cmath_test", "cmath"}, {"asdiv_jsonl", "asdiv"}, {"mmlu_math", "mmlu"},
+    {"cmath_test", "cmath"}, {"asdiv_jsonl", "asdiv"},   {"mmlu_math", "mmlu"},
     {"ocw", "minerva_ocw"},  {"minerva", "minerva_ocw"}, {"mgsm", "mgsm_zh"},
     {"gsm", "gsm8k"},        {"sat", "sat_math"},
 };
@@ -67,12 +67,12 @@ typedef enum { F_JSONL, F_JSON, F_CSV, F_XML } fmt;
 /* One record, whatever its format: get(path) returns the value text or NULL. */
 typedef struct record {
     fmt f;
-    const mm_json *obj;         /* JSON */
-    const char **cols;          /* CSV */
+    const mm_json *obj; /* JSON */
+    const char **cols;  /* CSV */
     size_t *col_len, ncols;
-    const char *xml, *xml_end;  /* XML: the record element's content */
+    const char *xml, *xml_end;     /* XML: the record element's content */
     const char *attrs, *attrs_end; /* XML: the record element's attributes */
-    mm_buf tmp;                 /* decoded XML text, joined JSON arrays */
+    mm_buf tmp;                    /* decoded XML text, joined JSON arrays */
 } record;
 
 static const mm_json *json_path(const mm_json *v, const char *path) {
@@ -101,8 +101,8 @@ static int xml_unescape(mm_buf *b, const char *s, const char *e) {
             continue;
         }
         const char *semi = memchr(s, ';', (size_t)(e - s));
-        static const char *const ent[][2] = {{"amp", "&"}, {"lt", "<"}, {"gt", ">"},
-                                             {"quot", "\""}, {"apos", "'"}};
+        static const char *const ent[][2] = {
+            {"amp", "&"}, {"lt", "<"}, {"gt", ">"}, {"quot", "\""}, {"apos", "'"}};
         int done = 0;
         if (semi && semi - s <= 10) {
             size_t k = (size_t)(semi - s - 1);
@@ -112,15 +112,19 @@ static int xml_unescape(mm_buf *b, const char *s, const char *e) {
                     done = 1;
                 }
             if (!done && s[1] == '#') {
-                unsigned long cp = s[2] == 'x' ? strtoul(s + 3, NULL, 16) : strtoul(s + 2, NULL, 10);
+                unsigned long cp =
+                    s[2] == 'x' ? strtoul(s + 3, NULL, 16) : strtoul(s + 2, NULL, 10);
                 char enc[4];
-                if (cp && cp < 0x110000 && mm_buf_append(b, enc, (size_t)mm_utf8_encode((uint32_t)cp, enc)))
+                if (cp && cp < 0x110000 &&
+                    mm_buf_append(b, enc, (size_t)mm_utf8_encode((uint32_t)cp, enc)))
                     return -1;
                 done = 1;
             }
         }
-        if (done) s = semi;
-        else if (mm_buf_putc(b, '&')) return -1;
+        if (done)
+            s = semi;
+        else if (mm_buf_putc(b, '&'))
+            return -1;
     }
     return 0;
 }
@@ -245,8 +249,12 @@ static mm_err add_record(load_ctx *c, record *r, uint64_t item, uint64_t line) {
         int rc = text_of(c, r, f, k, missing, sizeof missing);
         if (rc < 0) return MM_ERR_NOMEM;
         if (rc > 0) {
-            if (line) MM_TRY(dc_problem(d, "%s: line %llu: missing field \"%s\"", c->file, (unsigned long long)line, missing));
-            else MM_TRY(dc_problem(d, "%s: item %llu: missing field \"%s\"", c->file, (unsigned long long)item, missing));
+            if (line)
+                MM_TRY(dc_problem(d, "%s: line %llu: missing field \"%s\"", c->file,
+                                  (unsigned long long)line, missing));
+            else
+                MM_TRY(dc_problem(d, "%s: item %llu: missing field \"%s\"", c->file,
+                                  (unsigned long long)item, missing));
             bad = true;
         } else if (c->text.len) {
             MM_TRY(dc_text_add(d, c->bi, c->text.data, c->text.len, item, line, field, idcopy));
@@ -302,7 +310,8 @@ static mm_err load_jsonl(load_ctx *c) {
     record r = {.f = F_JSONL};
     while (mm_lines_next(L, &line, &len, &e) > 0) {
         size_t i = 0;
-        while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) i++;
+        while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
+            i++;
         if (i == len) continue;
         uint64_t ln = mm_lines_number(L);
         mm_json_doc *doc = NULL;
@@ -348,7 +357,8 @@ static mm_err load_json_array(load_ctx *c, mm_buf *file) {
     for (const mm_json *v = root->type == MM_JSON_ARR ? root->child : NULL; v && !e; v = v->next) {
         if (v->type != MM_JSON_OBJ) {
             c->d->bench[c->bi].bad++;
-            e = dc_problem(c->d, "%s: item %llu: not a JSON object", c->file, (unsigned long long)item++);
+            e = dc_problem(c->d, "%s: item %llu: not a JSON object", c->file,
+                           (unsigned long long)item++);
             continue;
         }
         r.obj = v;
@@ -380,9 +390,16 @@ static mm_err load_csv(load_ctx *c, mm_buf *file) {
             if (p < end && *p == '"') {
                 p++;
                 for (;;) {
-                    if (p >= end) { broken = true; break; }
+                    if (p >= end) {
+                        broken = true;
+                        break;
+                    }
                     if (*p == '"') {
-                        if (p + 1 < end && p[1] == '"') { mm_buf_putc(&cells, '"'); p += 2; continue; }
+                        if (p + 1 < end && p[1] == '"') {
+                            mm_buf_putc(&cells, '"');
+                            p += 2;
+                            continue;
+                        }
                         p++;
                         break;
                     }
@@ -390,24 +407,42 @@ static mm_err load_csv(load_ctx *c, mm_buf *file) {
                     mm_buf_putc(&cells, *p++);
                 }
             } else {
-                while (p < end && *p != ',' && *p != '\n' && *p != '\r') mm_buf_putc(&cells, *p++);
+                while (p < end && *p != ',' && *p != '\n' && *p != '\r')
+                    mm_buf_putc(&cells, *p++);
             }
-            if (mm_buf_putc(&cells, 0)) { e = MM_ERR_NOMEM; break; }
-            if (n < MAXC) { offs[n] = at; lens[n] = cells.len - at - 1; n++; }
-            if (p < end && *p == ',') { p++; continue; }
+            if (mm_buf_putc(&cells, 0)) {
+                e = MM_ERR_NOMEM;
+                break;
+            }
+            if (n < MAXC) {
+                offs[n] = at;
+                lens[n] = cells.len - at - 1;
+                n++;
+            }
+            if (p < end && *p == ',') {
+                p++;
+                continue;
+            }
             if (p < end && *p == '\r') p++;
-            if (p < end && *p == '\n') { p++; line++; break; }
+            if (p < end && *p == '\n') {
+                p++;
+                line++;
+                break;
+            }
             if (p >= end) break;
             broken = true; /* junk after a closing quote */
-            while (p < end && *p != '\n') p++;
+            while (p < end && *p != '\n')
+                p++;
         }
         if (e) break;
         if (n == 1 && lens[0] == 0) continue; /* blank line */
-        for (size_t i = 0; i < n; i++) cols[i] = cells.data + offs[i];
+        for (size_t i = 0; i < n; i++)
+            cols[i] = cells.data + offs[i];
         r.ncols = n;
         if (broken) {
             c->d->bench[c->bi].bad++;
-            e = dc_problem(c->d, "%s: line %llu: broken CSV quoting", c->file, (unsigned long long)start_line);
+            e = dc_problem(c->d, "%s: line %llu: broken CSV quoting", c->file,
+                           (unsigned long long)start_line);
             item++;
             continue;
         }
@@ -434,12 +469,14 @@ static mm_err load_xml(load_ctx *c, mm_buf *file) {
             p = after;
             continue;
         }
-        for (; counted < p; counted++) line += *counted == '\n';
+        for (; counted < p; counted++)
+            line += *counted == '\n';
         const char *gt = memchr(p, '>', (size_t)(end - p));
         const char *ce = gt ? memmem(gt, (size_t)(end - gt), close, strlen(close)) : NULL;
         if (!ce) {
             c->d->bench[c->bi].bad++;
-            e = dc_problem(c->d, "%s: line %llu: <%s> not closed", c->file, (unsigned long long)line, tag);
+            e = dc_problem(c->d, "%s: line %llu: <%s> not closed", c->file,
+                           (unsigned long long)line, tag);
             break;
         }
         r.attrs = after;
@@ -466,14 +503,17 @@ static bool is_data_file(const char *name) {
 
 /* Load one file with the given FIELDS (or the preset's for its format). */
 static mm_err load_file(mm_decontam *d, const char *name, const char *path, const char *fields) {
-    fmt f = ends_with(path, ".csv") ? F_CSV : ends_with(path, ".xml") ? F_XML
-          : ends_with(path, ".json") ? F_JSON : F_JSONL;
+    fmt f = ends_with(path, ".csv")    ? F_CSV
+            : ends_with(path, ".xml")  ? F_XML
+            : ends_with(path, ".json") ? F_JSON
+                                       : F_JSONL;
     mm_buf file = {0};
     if (f != F_JSONL) {
         MM_TRY(mm_read_file(path, &file));
         if (f == F_JSON) { /* a .json file may still be JSON lines */
             size_t i = 0;
-            while (i < file.len && strchr(" \t\r\n", file.data[i])) i++;
+            while (i < file.len && strchr(" \t\r\n", file.data[i]))
+                i++;
             if (i == file.len || file.data[i] != '[') f = F_JSONL;
         }
     }
@@ -482,16 +522,22 @@ static mm_err load_file(mm_decontam *d, const char *name, const char *path, cons
     if (!fl && pr) fl = f == F_CSV ? pr->csv : f == F_XML ? pr->xml : pr->json;
     if (!fl) {
         mm_buf_free(&file);
-        return mm_fail(MM_ERR_ARG, "%s: no fields for benchmark \"%s\" in this format; give them as %s=%s@FIELDS",
-                       path, name, name, path);
+        return mm_fail(
+            MM_ERR_ARG,
+            "%s: no fields for benchmark \"%s\" in this format; give them as %s=%s@FIELDS", path,
+            name, name, path);
     }
     load_ctx c = {.d = d, .file = path, .fields = fl};
     mm_err e = dc_bench_add(d, name, path, fl, &c.bi);
     if (!e) {
-        if (f == F_JSONL) e = load_jsonl(&c);
-        else if (f == F_JSON) e = load_json_array(&c, &file);
-        else if (f == F_CSV) e = load_csv(&c, &file);
-        else e = load_xml(&c, &file);
+        if (f == F_JSONL)
+            e = load_jsonl(&c);
+        else if (f == F_JSON)
+            e = load_json_array(&c, &file);
+        else if (f == F_CSV)
+            e = load_csv(&c, &file);
+        else
+            e = load_xml(&c, &file);
     }
     if (!e) { /* an empty benchmark would let every document pass as clean */
         mm_decontam_bench_info bi;
@@ -526,11 +572,16 @@ static mm_err list_dir(const char *dir, char ***names, size_t *n) {
         if (*n == cap) {
             cap = cap ? cap * 2 : 32;
             char **p = realloc(*names, cap * sizeof *p);
-            if (!p) { e = MM_ERR_NOMEM; break; }
+            if (!p) {
+                e = MM_ERR_NOMEM;
+                break;
+            }
             *names = p;
         }
-        if (!((*names)[*n] = mm_strndup(de->d_name, strlen(de->d_name)))) e = MM_ERR_NOMEM;
-        else (*n)++;
+        if (!((*names)[*n] = mm_strndup(de->d_name, strlen(de->d_name))))
+            e = MM_ERR_NOMEM;
+        else
+            (*n)++;
     }
     closedir(dh);
     if (*n) qsort(*names, *n, sizeof **names, cmp_str);
@@ -538,7 +589,8 @@ static mm_err list_dir(const char *dir, char ***names, size_t *n) {
 }
 
 static void free_list(char **names, size_t n) {
-    for (size_t i = 0; i < n; i++) free(names[i]);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
     free(names);
 }
 
@@ -584,7 +636,8 @@ mm_err mm_decontam_add_spec(mm_decontam *d, const char *spec) {
         char tmp[4096];
         snprintf(tmp, sizeof tmp, "%s", path);
         size_t len = strlen(tmp);
-        while (len > 1 && tmp[len - 1] == '/') tmp[--len] = 0;
+        while (len > 1 && tmp[len - 1] == '/')
+            tmp[--len] = 0;
         char *base = strrchr(tmp, '/');
         char *file = base ? base + 1 : tmp;
         if (!is_dir(path)) {
@@ -603,9 +656,12 @@ mm_err mm_decontam_add_spec(mm_decontam *d, const char *spec) {
         }
     }
     if (!fields && !find_preset(name))
-        return mm_fail(MM_ERR_ARG, "--bench: no preset named \"%s\" (presets: gsm8k math math500 cmath "
-                       "agieval mmlu mmlu_stem svamp asdiv mawps mathqa minerva_ocw sat_math mgsm_zh); "
-                       "give fields as NAME=PATH@FIELDS", name);
+        return mm_fail(
+            MM_ERR_ARG,
+            "--bench: no preset named \"%s\" (presets: gsm8k math math500 cmath "
+            "agieval mmlu mmlu_stem svamp asdiv mawps mathqa minerva_ocw sat_math mgsm_zh); "
+            "give fields as NAME=PATH@FIELDS",
+            name);
     const preset *pr = find_preset(name);
     const char *canon = pr ? pr->name : name;
     if (is_dir(path)) return load_folder(d, canon, path, fields);
@@ -624,7 +680,8 @@ mm_err mm_decontam_add_dir(mm_decontam *d, const char *dir) {
         if (!is_dir(path)) continue;
         const preset *pr = find_preset(names[i]);
         if (!pr) {
-            e = dc_problem(d, "%s: no preset for this folder; skipped (use --bench NAME=PATH@FIELDS)", path);
+            e = dc_problem(
+                d, "%s: no preset for this folder; skipped (use --bench NAME=PATH@FIELDS)", path);
             continue;
         }
         e = load_folder(d, pr->name, path, NULL);

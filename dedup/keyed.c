@@ -47,10 +47,12 @@ static int cmp_key(const void *x, const void *y) {
 }
 
 /* The id checksum of a document (runs.h). */
-static uint64_t id_hash(const mm_doc *d) { return XXH3_64bits(d->id, strlen(d->id)); }
+static uint64_t id_hash(const mm_doc *d) {
+    return XXH3_64bits(d->id, strlen(d->id));
+}
 
-mm_err mm_dedup_map(mm_dedup_kind kind, const char *shard, const mm_attrs *skip, const char *keys_path,
-                    mm_dedup_stats *st) {
+mm_err mm_dedup_map(mm_dedup_kind kind, const char *shard, const mm_attrs *skip,
+                    const char *keys_path, mm_dedup_stats *st) {
     memset(st, 0, sizeof *st);
     mm_doc_reader *r;
     MM_TRY(mm_doc_reader_open(shard, &r));
@@ -133,7 +135,7 @@ typedef struct drops {
     size_t n, cap;
     uint64_t total;
     uint64_t docs, idsum; /* of the shard, from its keys file */
-    char *spill; /* path of the spill file, once used */
+    char *spill;          /* path of the spill file, once used */
 } drops;
 
 static mm_err spill(drops *d, const char *final_path) {
@@ -162,9 +164,12 @@ static mm_err write_drops(drops *d, const char *path) {
         FILE *f = fopen(d->spill, "rb");
         uint32_t buf[4096];
         size_t got;
-        while (!e && f && (got = fread(buf, 4, 4096, f)) > 0) e = dd_write(&w, buf, got, 4);
-        if (f) fclose(f);
-        else e = mm_fail(MM_ERR_IO, "%s: cannot read", d->spill);
+        while (!e && f && (got = fread(buf, 4, 4096, f)) > 0)
+            e = dd_write(&w, buf, got, 4);
+        if (f)
+            fclose(f);
+        else
+            e = mm_fail(MM_ERR_IO, "%s: cannot read", d->spill);
         remove(d->spill);
     }
     if (!e) e = dd_write(&w, d->pos, d->n, 4);
@@ -199,7 +204,8 @@ static mm_err take_group(merge_ctx *m) {
         d->total++;
         m->st->dropped++;
         if (++m->buffered * 4 > m->mem_limit) {
-            for (size_t f = 0; f < m->nfiles; f++) MM_TRY(spill(&m->dr[f], m->drops_paths[f]));
+            for (size_t f = 0; f < m->nfiles; f++)
+                MM_TRY(spill(&m->dr[f], m->drops_paths[f]));
             m->buffered = 0;
         }
     }
@@ -246,14 +252,19 @@ mm_err mm_dedup_merge(mm_dedup_kind kind, const char *const *keys_paths,
     if (n > UINT32_MAX) return mm_fail(MM_ERR_TOO_LARGE, "%zu key files: at most 2^32-1", n);
     dd_src *src = mm_calloc(n ? n : 1, sizeof *src);
     drops *dr = mm_calloc(n ? n : 1, sizeof *dr);
-    merge_ctx m = {.kind = kind, .dr = dr, .drops_paths = drops_paths, .mem_limit = mem_limit,
-                   .nfiles = n, .st = st};
+    merge_ctx m = {.kind = kind,
+                   .dr = dr,
+                   .drops_paths = drops_paths,
+                   .mem_limit = mem_limit,
+                   .nfiles = n,
+                   .st = st};
     mm_err e = src && dr ? keys_sources(kind, keys_paths, n, src, dr, st) : MM_ERR_NOMEM;
     if (!e && n)
-        e = dd_merge(src, n, KEYS_MAGIC, sizeof(keyrec), offsetof(keyrec, pad), drops_paths[0], rec_less,
-                     merge_emit, &m);
+        e = dd_merge(src, n, KEYS_MAGIC, sizeof(keyrec), offsetof(keyrec, pad), drops_paths[0],
+                     rec_less, merge_emit, &m);
     if (!e) e = take_group(&m);
-    for (size_t i = 0; !e && i < n; i++) e = write_drops(&dr[i], drops_paths[i]);
+    for (size_t i = 0; !e && i < n; i++)
+        e = write_drops(&dr[i], drops_paths[i]);
     for (size_t i = 0; dr && i < n; i++) {
         if (dr[i].spill) remove(dr[i].spill);
         free(dr[i].pos);
@@ -299,10 +310,19 @@ mm_err mm_dedup_filter(mm_dedup_kind kind, const char *shard, const mm_attrs *sk
     dd_close_reader(&dr);
     if (np) qsort(pos, np, sizeof *pos, cmp_u32);
     keyed_line kl = {kind == MM_DEDUP_URL ? "url" : "exact"};
-    dd_filter f = {.shard = shard, .skip = skip, .pos = pos, .npos = np, .docs = docs, .idsum = idsum,
-                   .recorded_in = drops_path, .out_shard = out_shard, .removed_tsv = removed_tsv,
-                   .attrs_path = attrs_path, .tag = kind == MM_DEDUP_URL ? MM_ATTR_URL_DUP : MM_ATTR_EXACT_DUP,
-                   .line = keyed_line_fn, .ctx = &kl};
+    dd_filter f = {.shard = shard,
+                   .skip = skip,
+                   .pos = pos,
+                   .npos = np,
+                   .docs = docs,
+                   .idsum = idsum,
+                   .recorded_in = drops_path,
+                   .out_shard = out_shard,
+                   .removed_tsv = removed_tsv,
+                   .attrs_path = attrs_path,
+                   .tag = kind == MM_DEDUP_URL ? MM_ATTR_URL_DUP : MM_ATTR_EXACT_DUP,
+                   .line = keyed_line_fn,
+                   .ctx = &kl};
     if (!e) e = dd_filter_run(&f, st);
     free(pos);
     return e;

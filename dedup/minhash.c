@@ -25,7 +25,8 @@ mm_err mm_minhash_create(const mm_minhash_params *p, mm_minhash **out) {
     if (p->bands < 1 || p->rows < 1 || p->bands * p->rows > MM_MINHASH_MAX_PERMS)
         return mm_fail(MM_ERR_ARG, "bands x rows = %d x %d: must be 1..%d permutations", p->bands,
                        p->rows, MM_MINHASH_MAX_PERMS);
-    if (p->ngram < 1 || p->ngram > 64) return mm_fail(MM_ERR_ARG, "shingle size %d outside 1..64", p->ngram);
+    if (p->ngram < 1 || p->ngram > 64)
+        return mm_fail(MM_ERR_ARG, "shingle size %d outside 1..64", p->ngram);
     mm_minhash *m = mm_calloc(1, sizeof *m);
     if (!m) return MM_ERR_NOMEM;
     m->p = *p;
@@ -55,7 +56,8 @@ size_t mm_minhash_shingles(mm_minhash *m, const char *text, size_t n, const uint
     uint64_t pref[128], w, P = 0, i = 0;
     const uint64_t g = (uint64_t)m->p.ngram;
     uint64_t Bg = 1;
-    for (uint64_t j = 0; j < g; j++) Bg *= HB;
+    for (uint64_t j = 0; j < g; j++)
+        Bg *= HB;
     size_t ns = 0;
     pref[0] = 0;
     while (mm_dedup_iter_next(&it, &w, &ws, &we)) {
@@ -83,7 +85,8 @@ size_t mm_minhash_shingles(mm_minhash *m, const char *text, size_t n, const uint
 }
 
 void mm_minhash_sig_scalar(const mm_minhash *m, const uint64_t *sh, size_t n, uint64_t *sig) {
-    for (int j = 0; j < m->k; j++) sig[j] = UINT64_MAX;
+    for (int j = 0; j < m->k; j++)
+        sig[j] = UINT64_MAX;
     for (size_t i = 0; i < n; i++)
         for (int j = 0; j < m->k; j++) {
             uint64_t v = m->a[j] * sh[i] + m->b[j];
@@ -91,7 +94,9 @@ void mm_minhash_sig_scalar(const mm_minhash *m, const uint64_t *sh, size_t n, ui
         }
 }
 
-static inline uint64_t min64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+static inline uint64_t min64(uint64_t a, uint64_t b) {
+    return a < b ? a : b;
+}
 
 /* Permutation outer, shingles inner, four independent minima per permutation. */
 void mm_minhash_sig_unrolled(const mm_minhash *m, const uint64_t *sh, size_t n, uint64_t *sig) {
@@ -105,7 +110,8 @@ void mm_minhash_sig_unrolled(const mm_minhash *m, const uint64_t *sh, size_t n, 
             m2 = min64(m2, a * sh[i + 2] + b);
             m3 = min64(m3, a * sh[i + 3] + b);
         }
-        for (; i < n; i++) m0 = min64(m0, a * sh[i] + b);
+        for (; i < n; i++)
+            m0 = min64(m0, a * sh[i] + b);
         sig[j] = min64(min64(m0, m1), min64(m2, m3));
     }
 }
@@ -113,9 +119,8 @@ void mm_minhash_sig_unrolled(const mm_minhash *m, const uint64_t *sh, size_t n, 
 #if defined(__x86_64__)
 /* Eight permutations per vector: a*x+b with vpmullq, minimum with vpminuq; two shingles per
  * step to hide the multiply latency.  Remaining permutations (k % 8) take the unrolled path. */
-__attribute__((target("avx512f,avx512dq"))) static void sig_avx512(const mm_minhash *m,
-                                                                   const uint64_t *sh, size_t n,
-                                                                   uint64_t *sig) {
+__attribute__((target("avx512f,avx512dq"))) static void
+sig_avx512(const mm_minhash *m, const uint64_t *sh, size_t n, uint64_t *sig) {
     int j = 0;
     for (; j + 8 <= m->k; j += 8) {
         const __m512i a = _mm512_loadu_si512((const void *)(m->a + j));
@@ -136,7 +141,8 @@ __attribute__((target("avx512f,avx512dq"))) static void sig_avx512(const mm_minh
     }
     for (; j < m->k; j++) {
         uint64_t v = UINT64_MAX;
-        for (size_t i = 0; i < n; i++) v = min64(v, m->a[j] * sh[i] + m->b[j]);
+        for (size_t i = 0; i < n; i++)
+            v = min64(v, m->a[j] * sh[i] + m->b[j]);
         sig[j] = v;
     }
 }
@@ -150,7 +156,9 @@ static int has_avx512(void) {
     return cached;
 }
 #else
-static int has_avx512(void) { return 0; }
+static int has_avx512(void) {
+    return 0;
+}
 #endif
 
 void mm_minhash_sig_fast(const mm_minhash *m, const uint64_t *sh, size_t n, uint64_t *sig) {
@@ -176,5 +184,6 @@ size_t mm_minhash_signature(mm_minhash *m, const char *text, size_t n, uint64_t 
 
 void mm_minhash_band_keys(const mm_minhash *m, const uint64_t *sig, uint64_t *keys) {
     for (int b = 0; b < m->p.bands; b++)
-        keys[b] = mm_hash64(sig + (size_t)b * m->p.rows, (size_t)m->p.rows * 8, m->p.seed ^ (uint64_t)b);
+        keys[b] =
+            mm_hash64(sig + (size_t)b * m->p.rows, (size_t)m->p.rows * 8, m->p.seed ^ (uint64_t)b);
 }

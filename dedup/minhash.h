@@ -51,7 +51,8 @@ MM_API size_t mm_minhash_signature(mm_minhash *m, const char *text, size_t n, ui
 /* The kernels over given shingles: the plain reference, and the fast one (AVX-512 where the CPU
  * has it, else a 4-way unrolled scalar loop).  Tests check they are equal. */
 MM_API void mm_minhash_sig_scalar(const mm_minhash *m, const uint64_t *sh, size_t n, uint64_t *sig);
-MM_API void mm_minhash_sig_unrolled(const mm_minhash *m, const uint64_t *sh, size_t n, uint64_t *sig);
+MM_API void mm_minhash_sig_unrolled(const mm_minhash *m, const uint64_t *sh, size_t n,
+                                    uint64_t *sig);
 MM_API void mm_minhash_sig_fast(const mm_minhash *m, const uint64_t *sh, size_t n, uint64_t *sig);
 MM_API const char *mm_minhash_kernel(void); /* "avx512" or "unrolled" */
 

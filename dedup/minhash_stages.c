@@ -64,12 +64,15 @@ mm_err mm_minhash_signatures(const mm_minhash_params *p, const char *shard, cons
             size_t c = cap ? cap * 2 : 1024;
             for (int b = 0; b < p->bands && !e; b++) {
                 bandrec *q = realloc(bands[b], c * sizeof *q);
-                if (!q) e = mm_fail(MM_ERR_NOMEM, "%s: out of memory for signatures", shard);
-                else bands[b] = q;
+                if (!q)
+                    e = mm_fail(MM_ERR_NOMEM, "%s: out of memory for signatures", shard);
+                else
+                    bands[b] = q;
             }
             cap = c;
         }
-        for (int b = 0; b < p->bands && !e; b++) bands[b][nsig] = (bandrec){keys[b], at, 0};
+        for (int b = 0; b < p->bands && !e; b++)
+            bands[b][nsig] = (bandrec){keys[b], at, 0};
         nsig++;
     }
     if (r) st->bad = mm_doc_reader_bad(r);
@@ -77,7 +80,13 @@ mm_err mm_minhash_signatures(const mm_minhash_params *p, const char *shard, cons
     st->keyed = nsig;
     if (!e) {
         dd_writer w;
-        uint64_t hp[8] = {(uint64_t)p->bands, (uint64_t)p->rows, (uint64_t)p->ngram, p->seed, st->docs, nsig, idsum};
+        uint64_t hp[8] = {(uint64_t)p->bands,
+                          (uint64_t)p->rows,
+                          (uint64_t)p->ngram,
+                          p->seed,
+                          st->docs,
+                          nsig,
+                          idsum};
         e = dd_create(&w, sig_path, SIG_MAGIC, sizeof(bandrec), hp);
         for (int b = 0; !e && b < p->bands; b++) {
             if (nsig) qsort(bands[b], nsig, sizeof(bandrec), cmp_band);
@@ -85,7 +94,8 @@ mm_err mm_minhash_signatures(const mm_minhash_params *p, const char *shard, cons
         }
         if (!e) e = dd_close(&w);
     }
-    for (int b = 0; bands && b < p->bands; b++) free(bands[b]);
+    for (int b = 0; bands && b < p->bands; b++)
+        free(bands[b]);
     free(bands);
     mm_minhash_free(m);
     return e;
@@ -103,8 +113,10 @@ static int rec_less(const void *x, uint32_t fa, const void *y, uint32_t fb) {
 static mm_err check_params(const dd_reader *first, const dd_reader *r) {
     for (int i = 0; i < 4; i++)
         if (first->h.p[i] != r->h.p[i])
-            return mm_fail(MM_ERR_MISMATCH, "%s: made with other MinHash parameters than %s "
-                           "(bands/rows/ngram/seed); redo its signatures", r->path, first->path);
+            return mm_fail(MM_ERR_MISMATCH,
+                           "%s: made with other MinHash parameters than %s "
+                           "(bands/rows/ngram/seed); redo its signatures",
+                           r->path, first->path);
     return MM_OK;
 }
 
@@ -118,7 +130,8 @@ static mm_err band_sources(const char *const *sig_paths, size_t n, int band, dd_
         if (!e) e = check_params(&r0, &r);
         uint64_t nsig = r.h.p[5];
         if (!e && (band < 0 || (uint64_t)band >= r.h.p[0]))
-            e = mm_fail(MM_ERR_ARG, "band %d: the signatures have %llu bands", band, (unsigned long long)r.h.p[0]);
+            e = mm_fail(MM_ERR_ARG, "band %d: the signatures have %llu bands", band,
+                        (unsigned long long)r.h.p[0]);
         if (!e) src[i] = (dd_src){sig_paths[i], (uint64_t)band * nsig, nsig, (uint32_t)i};
         dd_close_reader(&r);
     }
@@ -160,13 +173,16 @@ mm_err mm_minhash_buckets(const char *const *sig_paths, size_t n, int band, cons
     uint64_t hp[8] = {(uint64_t)band, n};
     bool open = false;
     if (!e) e = dd_create(&b->w, pairs_path, PAIR_MAGIC, sizeof(pairrec), hp), open = !e;
-    if (!e) e = dd_merge(src, n, SIG_MAGIC, sizeof(bandrec), offsetof(bandrec, pad), pairs_path, rec_less,
-                         bucket_emit, b);
+    if (!e)
+        e = dd_merge(src, n, SIG_MAGIC, sizeof(bandrec), offsetof(bandrec, pad), pairs_path,
+                     rec_less, bucket_emit, b);
     if (!e && b->nb) e = dd_write(&b->w, b->buf, b->nb, sizeof *b->buf);
     if (open) {
         *npairs = b->w.count;
-        if (e) dd_abort(&b->w);
-        else e = dd_close(&b->w);
+        if (e)
+            dd_abort(&b->w);
+        else
+            e = dd_close(&b->w);
     }
     free(src);
     free(b);
@@ -188,13 +204,16 @@ static size_t shard_of(const uint64_t *off, size_t n, uint64_t g) {
     size_t lo = 0, hi = n;
     while (hi - lo > 1) {
         size_t mid = (lo + hi) / 2;
-        if (off[mid] <= g) lo = mid;
-        else hi = mid;
+        if (off[mid] <= g)
+            lo = mid;
+        else
+            hi = mid;
     }
     return lo;
 }
 
-static mm_err load_offsets(const char *const *sig_paths, size_t n, uint64_t *off, uint64_t *idsums) {
+static mm_err load_offsets(const char *const *sig_paths, size_t n, uint64_t *off,
+                           uint64_t *idsums) {
     dd_reader r0 = {0};
     mm_err e = MM_OK;
     off[0] = 0;
@@ -208,8 +227,10 @@ static mm_err load_offsets(const char *const *sig_paths, size_t n, uint64_t *off
     }
     dd_close_reader(&r0);
     if (!e && off[n] >= UINT32_MAX)
-        e = mm_fail(MM_ERR_TOO_LARGE, "%llu documents: clusters handles up to 4,294,967,294 per run; "
-                    "dedup smaller groups of shards", (unsigned long long)off[n]);
+        e = mm_fail(MM_ERR_TOO_LARGE,
+                    "%llu documents: clusters handles up to 4,294,967,294 per run; "
+                    "dedup smaller groups of shards",
+                    (unsigned long long)off[n]);
     return e;
 }
 
@@ -219,19 +240,23 @@ static mm_err union_pairs(uint32_t *parent, const uint64_t *off, size_t n, const
     MM_TRY(dd_open(&r, path, PAIR_MAGIC, sizeof(pairrec)));
     mm_err e = MM_OK;
     if (r.h.p[1] != n)
-        e = mm_fail(MM_ERR_MISMATCH, "%s: made from %llu signature files, there are %zu now; redo buckets",
-                    path, (unsigned long long)r.h.p[1], n);
+        e = mm_fail(MM_ERR_MISMATCH,
+                    "%s: made from %llu signature files, there are %zu now; redo buckets", path,
+                    (unsigned long long)r.h.p[1], n);
     const pairrec *pr;
     while (!e && (pr = dd_next(&r, &e))) {
         uint64_t fa = pr->a >> 32, fb = pr->b >> 32;
         uint64_t ga = off[fa] + (pr->a & 0xffffffffu), gb = off[fb] + (pr->b & 0xffffffffu);
         if (fa >= n || fb >= n || ga >= off[fa + 1] || gb >= off[fb + 1]) {
-            e = mm_fail(MM_ERR_FORMAT, "%s: a pair names a document that does not exist; redo buckets", path);
+            e = mm_fail(MM_ERR_FORMAT,
+                        "%s: a pair names a document that does not exist; redo buckets", path);
             break;
         }
         uint32_t ra = find(parent, (uint32_t)ga), rb = find(parent, (uint32_t)gb);
-        if (ra < rb) parent[rb] = ra;
-        else if (rb < ra) parent[ra] = rb;
+        if (ra < rb)
+            parent[rb] = ra;
+        else if (rb < ra)
+            parent[ra] = rb;
         (*count)++;
     }
     dd_close_reader(&r);
@@ -239,7 +264,8 @@ static mm_err union_pairs(uint32_t *parent, const uint64_t *off, size_t n, const
 }
 
 mm_err mm_minhash_clusters(const char *const *sig_paths, size_t n, const char *const *pairs_paths,
-                           size_t npairs, const char *const *rm_paths, mm_minhash_cluster_stats *st) {
+                           size_t npairs, const char *const *rm_paths,
+                           mm_minhash_cluster_stats *st) {
     memset(st, 0, sizeof *st);
     uint64_t *off = mm_calloc(n + 1, sizeof *off), *idsums = mm_calloc(n + 1, sizeof *idsums);
     if (!off || !idsums) {
@@ -252,10 +278,12 @@ mm_err mm_minhash_clusters(const char *const *sig_paths, size_t n, const char *c
     uint32_t *parent = e ? NULL : mm_malloc((total ? total : 1) * sizeof *parent);
     uint64_t *seen = e ? NULL : mm_calloc(total / 64 + 1, 8); /* roots with members */
     if (!e && (!parent || !seen)) e = MM_ERR_NOMEM;
-    for (uint64_t i = 0; !e && i < total; i++) parent[i] = (uint32_t)i;
+    for (uint64_t i = 0; !e && i < total; i++)
+        parent[i] = (uint32_t)i;
     st->docs = total;
     st->union_find_bytes = total * 4 + (total / 64 + 1) * 8;
-    for (size_t i = 0; !e && i < npairs; i++) e = union_pairs(parent, off, n, pairs_paths[i], &st->pairs);
+    for (size_t i = 0; !e && i < npairs; i++)
+        e = union_pairs(parent, off, n, pairs_paths[i], &st->pairs);
     for (size_t f = 0; !e && f < n; f++) {
         dd_writer w;
         uint64_t hp[8] = {f, n, off[f + 1] - off[f], idsums[f]};
@@ -272,8 +300,10 @@ mm_err mm_minhash_clusters(const char *const *sig_paths, size_t n, const char *c
             e = dd_write(&w, &rec, 1, sizeof rec);
             st->removed++;
         }
-        if (e) dd_abort(&w);
-        else e = dd_close(&w);
+        if (e)
+            dd_abort(&w);
+        else
+            e = dd_close(&w);
     }
     free(parent);
     free(seen);
@@ -318,9 +348,19 @@ mm_err mm_minhash_filter(const char *shard, const mm_attrs *skip, const char *rm
     }
     dd_close_reader(&rr);
     mh_line ml = {rm, stems, nstems};
-    dd_filter f = {.shard = shard, .skip = skip, .pos = pos, .npos = nr, .docs = docs, .idsum = idsum,
-                   .recorded_in = rm_path, .out_shard = out_shard, .removed_tsv = removed_tsv,
-                   .attrs_path = attrs_path, .tag = MM_ATTR_MINHASH_DUP, .line = mh_line_fn, .ctx = &ml};
+    dd_filter f = {.shard = shard,
+                   .skip = skip,
+                   .pos = pos,
+                   .npos = nr,
+                   .docs = docs,
+                   .idsum = idsum,
+                   .recorded_in = rm_path,
+                   .out_shard = out_shard,
+                   .removed_tsv = removed_tsv,
+                   .attrs_path = attrs_path,
+                   .tag = MM_ATTR_MINHASH_DUP,
+                   .line = mh_line_fn,
+                   .ctx = &ml};
     if (!e) e = dd_filter_run(&f, st);
     free(rm);
     free(pos);
@@ -344,7 +384,8 @@ mm_err mm_minhash_synth(const mm_minhash_params *p, uint64_t ndocs, uint64_t bas
         cluster[i] = (g > 0 && mm_rng_uniform(&r) < dup_rate) ? mm_rng_next(&r) % g : g;
     }
     dd_writer w;
-    uint64_t hp[8] = {(uint64_t)p->bands, (uint64_t)p->rows, (uint64_t)p->ngram, p->seed, ndocs, ndocs};
+    uint64_t hp[8] = {
+        (uint64_t)p->bands, (uint64_t)p->rows, (uint64_t)p->ngram, p->seed, ndocs, ndocs};
     mm_err e = dd_create(&w, sig_path, SIG_MAGIC, sizeof(bandrec), hp);
     for (int b = 0; !e && b < p->bands; b++) {
         for (uint64_t i = 0; i < ndocs; i++) {

@@ -12,7 +12,8 @@
 mm_err dd_grow(void **arr, size_t *cap, size_t need, size_t sz) {
     if (need <= *cap) return MM_OK;
     size_t c = *cap ? *cap * 2 : 64;
-    while (c < need) c *= 2;
+    while (c < need)
+        c *= 2;
     void *p = realloc(*arr, c * sz);
     if (!p) return mm_fail(MM_ERR_NOMEM, "out of memory (%zu items of %zu bytes)", c, sz);
     *arr = p;
@@ -67,17 +68,22 @@ mm_err dd_open(dd_reader *r, const char *path, const char magic[8], uint32_t rec
     struct stat st;
     uint64_t t[2];
     if (fstat(fileno(r->f), &st) || fread(&r->h, sizeof r->h, 1, r->f) != 1)
-        return mm_fail(MM_ERR_TRUNCATED, "%s: shorter than its header; rerun the stage that wrote it", path);
+        return mm_fail(MM_ERR_TRUNCATED,
+                       "%s: shorter than its header; rerun the stage that wrote it", path);
     if (memcmp(r->h.magic, magic, 8))
         return mm_fail(MM_ERR_FORMAT, "%s: byte 0: not a %.8s file", path, magic);
     if (r->h.version != DD_VERSION || r->h.recsize != recsize)
-        return mm_fail(MM_ERR_UNSUPPORTED, "%s: version %u record size %u, expected %u/%u; rerun the stage that wrote it",
-                       path, r->h.version, r->h.recsize, DD_VERSION, recsize);
-    if ((uint64_t)st.st_size < sizeof r->h + sizeof t || fseeko(r->f, st.st_size - (off_t)sizeof t, SEEK_SET) ||
-        fread(t, sizeof t, 1, r->f) != 1 || memcmp(&t[1], magic, 8) ||
-        (uint64_t)st.st_size != sizeof r->h + sizeof t + t[0] * recsize)
-        return mm_fail(MM_ERR_TRUNCATED, "%s: size %lld does not match its trailer (truncated?); rerun the stage that wrote it",
-                       path, (long long)st.st_size);
+        return mm_fail(
+            MM_ERR_UNSUPPORTED,
+            "%s: version %u record size %u, expected %u/%u; rerun the stage that wrote it", path,
+            r->h.version, r->h.recsize, DD_VERSION, recsize);
+    if ((uint64_t)st.st_size < sizeof r->h + sizeof t ||
+        fseeko(r->f, st.st_size - (off_t)sizeof t, SEEK_SET) || fread(t, sizeof t, 1, r->f) != 1 ||
+        memcmp(&t[1], magic, 8) || (uint64_t)st.st_size != sizeof r->h + sizeof t + t[0] * recsize)
+        return mm_fail(
+            MM_ERR_TRUNCATED,
+            "%s: size %lld does not match its trailer (truncated?); rerun the stage that wrote it",
+            path, (long long)st.st_size);
     r->count = t[0];
     r->buf_recs = recsize >= 4096 ? 1 : 65536 / recsize;
     r->buf = mm_malloc(r->buf_recs * recsize);
@@ -144,7 +150,8 @@ mm_err dd_list(const char *dir, const char *suffix, char ***paths, size_t *n) {
 }
 
 void dd_free_list(char **paths, size_t n) {
-    for (size_t i = 0; i < n; i++) free(paths[i]);
+    for (size_t i = 0; i < n; i++)
+        free(paths[i]);
     free(paths);
 }
 
@@ -153,7 +160,8 @@ uint64_t dd_date_key(const char *date) {
     int k = 0;
     for (const char *p = date; p && *p && k < 14; p++)
         if (*p >= '0' && *p <= '9') v = v * 10 + (uint64_t)(*p - '0'), k++;
-    for (; k > 0 && k < 14; k++) v *= 10;
+    for (; k > 0 && k < 14; k++)
+        v *= 10;
     return v;
 }
 
@@ -161,7 +169,9 @@ uint64_t dd_date_key(const char *date) {
 mm_err mm_dedup_list(const char *dir, const char *suffix, char ***paths, size_t *n) {
     return dd_list(dir, suffix, paths, n);
 }
-void mm_dedup_list_free(char **paths, size_t n) { dd_free_list(paths, n); }
+void mm_dedup_list_free(char **paths, size_t n) {
+    dd_free_list(paths, n);
+}
 
 void dd_heap_sift_down(void **h, size_t n, size_t i, dd_less_fn less) {
     for (;;) {
@@ -220,7 +230,8 @@ static mm_err merge_once(const dd_src *src, size_t n, const char magic[8], bool 
         if ((e = dd_seek(&cs[i].r, src[i].first, src[i].n))) break;
         if ((cs[i].cur = dd_next(&cs[i].r, &e))) heap[nh++] = &cs[i];
     }
-    for (size_t i = nh / 2; !e && i-- > 0;) dd_heap_sift_down((void **)heap, nh, i, mcur_less);
+    for (size_t i = nh / 2; !e && i-- > 0;)
+        dd_heap_sift_down((void **)heap, nh, i, mcur_less);
     while (!e && nh) {
         mcur *c = heap[0];
         if ((e = emit(ctx, c->cur, mcur_file(c)))) break;
@@ -228,7 +239,8 @@ static mm_err merge_once(const dd_src *src, size_t n, const char magic[8], bool 
         if (!c->cur) heap[0] = heap[--nh];
         dd_heap_sift_down((void **)heap, nh, 0, mcur_less);
     }
-    for (size_t i = 0; cs && i < n; i++) dd_close_reader(&cs[i].r);
+    for (size_t i = 0; cs && i < n; i++)
+        dd_close_reader(&cs[i].r);
     free(cs);
     free(heap);
     return e;
@@ -253,7 +265,8 @@ static mm_err merge_level(const dd_src *src, size_t n, const char magic[8], bool
                           dd_rec_less less, dd_rec_emit emit, void *ctx) {
     size_t fanin = dd_fanin();
     if (n <= fanin) return merge_once(src, n, magic, tagged, recsize, file_off, less, emit, ctx);
-    if (recsize > sizeof((tag_ctx *)0)->rec) return mm_fail(MM_ERR_ARG, "record size %u too large", recsize);
+    if (recsize > sizeof((tag_ctx *)0)->rec)
+        return mm_fail(MM_ERR_ARG, "record size %u too large", recsize);
     size_t ng = (n + fanin - 1) / fanin;
     dd_src *next = mm_calloc(ng, sizeof *next);
     char **paths = mm_calloc(ng, sizeof *paths);
@@ -268,11 +281,15 @@ static mm_err merge_level(const dd_src *src, size_t n, const char magic[8], bool
         size_t lo = g * fanin, k = n - lo < fanin ? n - lo : fanin;
         e = merge_once(src + lo, k, magic, tagged, recsize, file_off, less, emit_tagged, t);
         uint64_t count = t->w.count;
-        if (e) dd_abort(&t->w);
-        else e = dd_close(&t->w);
+        if (e)
+            dd_abort(&t->w);
+        else
+            e = dd_close(&t->w);
         next[g] = (dd_src){paths[g], 0, count, 0};
     }
-    if (!e) e = merge_level(next, ng, RUN_MAGIC, true, recsize, file_off, tmp_prefix, level + 1, less, emit, ctx);
+    if (!e)
+        e = merge_level(next, ng, RUN_MAGIC, true, recsize, file_off, tmp_prefix, level + 1, less,
+                        emit, ctx);
     for (size_t g = 0; paths && g < ng; g++) {
         if (paths[g]) remove(paths[g]);
         free(paths[g]);
@@ -301,7 +318,8 @@ static mm_err filter_open(const dd_filter *f, filter_out *fo) {
     return mm_out_open(f->removed_tsv, 0, &fo->t);
 }
 
-static mm_err filter_drop(const dd_filter *f, filter_out *fo, size_t k, const mm_doc *d, mm_buf *line) {
+static mm_err filter_drop(const dd_filter *f, filter_out *fo, size_t k, const mm_doc *d,
+                          mm_buf *line) {
     mm_buf_clear(line);
     MM_TRY(f->line(f->ctx, k, d, fo->aw != NULL, line));
     if (fo->aw) return mm_attr_writer_add(fo->aw, d->id, NULL, line->data ? line->data : "");
@@ -335,7 +353,8 @@ mm_err dd_filter_run(const dd_filter *f, mm_dedup_stats *st) {
         idsum = dd_idsum_add(idsum, XXH3_64bits(d.id, strlen(d.id)));
         st->docs++;
         st->bytes += d.text_len;
-        while (k < f->npos && f->pos[k] < at) k++;
+        while (k < f->npos && f->pos[k] < at)
+            k++;
         if (k < f->npos && f->pos[k] == at) {
             st->dropped++;
             e = filter_drop(f, &fo, k, &d, &line);
@@ -348,13 +367,17 @@ mm_err dd_filter_run(const dd_filter *f, mm_dedup_stats *st) {
     if (r) st->bad = mm_doc_reader_bad(r);
     mm_doc_reader_close(r);
     if (!e && (st->docs != f->docs || idsum != f->idsum))
-        e = mm_fail(MM_ERR_MISMATCH, "%s: %llu documents with other ids than the %llu that %s was made from "
+        e = mm_fail(MM_ERR_MISMATCH,
+                    "%s: %llu documents with other ids than the %llu that %s was made from "
                     "(another file of the same name, or other attribute files before this stage); "
                     "redo the stages from the map/signatures stage on",
-                    f->shard, (unsigned long long)st->docs, (unsigned long long)f->docs, f->recorded_in);
+                    f->shard, (unsigned long long)st->docs, (unsigned long long)f->docs,
+                    f->recorded_in);
     if (fo.aw) {
-        if (!e) e = mm_attr_writer_commit(fo.aw);
-        else mm_attr_writer_abort(fo.aw);
+        if (!e)
+            e = mm_attr_writer_commit(fo.aw);
+        else
+            mm_attr_writer_abort(fo.aw);
     }
     if (!e && fo.t) e = mm_out_commit(fo.t), fo.t = NULL;
     if (!e && fo.o) e = mm_out_commit(fo.o), fo.o = NULL;

@@ -43,8 +43,8 @@ typedef struct dd_reader {
     FILE *f;
     char *path;
     dd_header h;
-    uint64_t count;     /* records in the file */
-    uint64_t left;      /* records left in the current range */
+    uint64_t count; /* records in the file */
+    uint64_t left;  /* records left in the current range */
     unsigned char *buf;
     size_t buf_recs, buf_n, buf_i;
 } dd_reader;
@@ -72,9 +72,9 @@ void dd_heap_sift_down(void **h, size_t n, size_t i, dd_less_fn less);
  * run they came from: an intermediate file stores it in the record's spare u32 at `file_off`,
  * so the final order and every emitted (record, file) pair are those of a one-level merge. */
 typedef struct dd_src {
-    const char *path;     /* a checked file of `magic` records */
-    uint64_t first, n;    /* the sorted range of records to merge */
-    uint32_t file;        /* the run's index, given to less() and emit() */
+    const char *path;  /* a checked file of `magic` records */
+    uint64_t first, n; /* the sorted range of records to merge */
+    uint32_t file;     /* the run's index, given to less() and emit() */
 } dd_src;
 /* Order of two records; ties are broken by file in the caller's less (file a, file b). */
 typedef int (*dd_rec_less)(const void *a, uint32_t fa, const void *b, uint32_t fb);

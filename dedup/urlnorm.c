@@ -28,7 +28,8 @@ static mm_err put_pct(mm_buf *b, const char *s, size_t n) {
         unsigned char c = (unsigned char)s[i];
         if (c == '%' && i + 2 < n && hexval((unsigned char)s[i + 1]) >= 0 &&
             hexval((unsigned char)s[i + 2]) >= 0) {
-            unsigned char v = (unsigned char)(hexval((unsigned char)s[i + 1]) * 16 + hexval((unsigned char)s[i + 2]));
+            unsigned char v = (unsigned char)(hexval((unsigned char)s[i + 1]) * 16 +
+                                              hexval((unsigned char)s[i + 2]));
             i += 2;
             if (unreserved(v)) {
                 MM_TRY(mm_buf_putc(b, (char)v));
@@ -52,12 +53,14 @@ static size_t remove_dots(char *p, size_t n) {
     size_t o = 0, i = 0;
     while (i < n) {
         size_t j = i + 1; /* p[i] == '/' */
-        while (j < n && p[j] != '/') j++;
+        while (j < n && p[j] != '/')
+            j++;
         size_t seg = j - i - 1;
         if (seg == 1 && p[i + 1] == '.') {
             if (j == n) p[o++] = '/';
         } else if (seg == 2 && p[i + 1] == '.' && p[i + 2] == '.') {
-            while (o > 0 && p[o - 1] != '/') o--;
+            while (o > 0 && p[o - 1] != '/')
+                o--;
             if (o > 0) o--;
             if (j == n) p[o++] = '/';
         } else {
@@ -71,10 +74,9 @@ static size_t remove_dots(char *p, size_t n) {
 }
 
 static bool tracking(const char *k, size_t n) {
-    static const char *const names[] = {"fbclid", "gclid",  "dclid",  "gbraid",  "wbraid",
-                                        "msclkid", "mc_cid", "mc_eid", "yclid",   "igshid",
-                                        "_ga",     "_gl",    "_hsenc", "_hsmi",   "mkt_tok",
-                                        "ref_src", "spm"};
+    static const char *const names[] = {
+        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "mc_cid",  "mc_eid", "yclid",
+        "igshid", "_ga",   "_gl",   "_hsenc", "_hsmi",  "mkt_tok", "ref_src", "spm"};
     if (n >= 4 && !strncasecmp(k, "utm_", 4)) return true;
     for (size_t i = 0; i < sizeof names / sizeof *names; i++)
         if (strlen(names[i]) == n && !strncasecmp(k, names[i], n)) return true;
@@ -99,7 +101,8 @@ static int cmp_param(const void *a, const void *b) {
  * normalising twice changes nothing. */
 static mm_err put_query(mm_buf *b, const char *q, size_t n) {
     size_t cap = 1;
-    for (size_t i = 0; i < n; i++) cap += q[i] == '&';
+    for (size_t i = 0; i < n; i++)
+        cap += q[i] == '&';
     param *ps = mm_malloc(cap * sizeof *ps);
     size_t *offs = mm_malloc(cap * sizeof *offs);
     mm_buf tmp = {0};
@@ -107,7 +110,8 @@ static mm_err put_query(mm_buf *b, const char *q, size_t n) {
     size_t np = 0;
     for (size_t i = 0; !e && i <= n;) {
         size_t j = i;
-        while (j < n && q[j] != '&') j++;
+        while (j < n && q[j] != '&')
+            j++;
         if (j > i) {
             size_t at = tmp.len;
             if ((e = put_pct(&tmp, q + i, j - i))) break;
@@ -123,7 +127,8 @@ static mm_err put_query(mm_buf *b, const char *q, size_t n) {
         }
         i = j + 1;
     }
-    for (size_t i = 0; !e && i < np; i++) ps[i].s = tmp.data + offs[i];
+    for (size_t i = 0; !e && i < np; i++)
+        ps[i].s = tmp.data + offs[i];
     if (!e) qsort(ps, np, sizeof *ps, cmp_param);
     for (size_t i = 0; i < np && !e; i++) {
         e = mm_buf_putc(b, i ? '&' : '?');
@@ -136,30 +141,42 @@ static mm_err put_query(mm_buf *b, const char *q, size_t n) {
 }
 
 static mm_err norm_once(const char *url, size_t n, mm_buf *out) {
-    while (n && isspace((unsigned char)*url)) url++, n--;
-    while (n && isspace((unsigned char)url[n - 1])) n--;
+    while (n && isspace((unsigned char)*url))
+        url++, n--;
+    while (n && isspace((unsigned char)url[n - 1]))
+        n--;
     const char *sep = NULL;
     for (size_t i = 0; i + 2 < n; i++) {
-        if (url[i] == ':' && url[i + 1] == '/' && url[i + 2] == '/') { sep = url + i; break; }
+        if (url[i] == ':' && url[i + 1] == '/' && url[i + 2] == '/') {
+            sep = url + i;
+            break;
+        }
         if (!isalnum((unsigned char)url[i]) && !strchr("+-.", url[i])) break;
     }
     if (!sep) {
-        for (size_t i = 0; i < n; i++) MM_TRY(mm_buf_putc(out, (char)tolower((unsigned char)url[i])));
+        for (size_t i = 0; i < n; i++)
+            MM_TRY(mm_buf_putc(out, (char)tolower((unsigned char)url[i])));
         return MM_OK;
     }
     size_t slen = (size_t)(sep - url);
-    bool web = (slen == 4 && !strncasecmp(url, "http", 4)) || (slen == 5 && !strncasecmp(url, "https", 5));
-    if (web) MM_TRY(mm_buf_puts(out, "https"));
-    else for (size_t i = 0; i < slen; i++) MM_TRY(mm_buf_putc(out, (char)tolower((unsigned char)url[i])));
+    bool web =
+        (slen == 4 && !strncasecmp(url, "http", 4)) || (slen == 5 && !strncasecmp(url, "https", 5));
+    if (web)
+        MM_TRY(mm_buf_puts(out, "https"));
+    else
+        for (size_t i = 0; i < slen; i++)
+            MM_TRY(mm_buf_putc(out, (char)tolower((unsigned char)url[i])));
     MM_TRY(mm_buf_puts(out, "://"));
     const char *a = sep + 3, *end = url + n;
     const char *hash = memchr(a, '#', (size_t)(end - a));
     if (hash) end = hash;
     const char *ae = a;
-    while (ae < end && *ae != '/' && *ae != '?') ae++;
+    while (ae < end && *ae != '/' && *ae != '?')
+        ae++;
     /* authority: [userinfo@]host[:port] */
     const char *at = NULL;
-    for (const char *p = a; p < ae; p++) if (*p == '@') at = p;
+    for (const char *p = a; p < ae; p++)
+        if (*p == '@') at = p;
     if (at) {
         MM_TRY(mm_buf_append(out, a, (size_t)(at + 1 - a)));
         a = at + 1;
@@ -170,17 +187,22 @@ static mm_err norm_once(const char *url, size_t n, mm_buf *out) {
         if (*p == ':') colon = p;
     if (colon) {
         bool digits = true, host_colon = false;
-        for (const char *p = colon + 1; p < ae; p++) digits &= *p >= '0' && *p <= '9';
-        for (const char *p = a; p < colon; p++) host_colon |= *p == ':';
+        for (const char *p = colon + 1; p < ae; p++)
+            digits &= *p >= '0' && *p <= '9';
+        for (const char *p = a; p < colon; p++)
+            host_colon |= *p == ':';
         bool v6 = colon > a && *a == '[' && colon[-1] == ']';
         if (!digits || (host_colon && !v6)) colon = NULL;
     }
     const char *he = colon ? colon : ae;
-    while (he > a && he[-1] == '.') he--;
-    for (const char *p = a; p < he; p++) MM_TRY(mm_buf_putc(out, (char)tolower((unsigned char)*p)));
+    while (he > a && he[-1] == '.')
+        he--;
+    for (const char *p = a; p < he; p++)
+        MM_TRY(mm_buf_putc(out, (char)tolower((unsigned char)*p)));
     if (colon) {
         const char *port = colon + 1;
-        while (port < ae - 1 && *port == '0') port++;
+        while (port < ae - 1 && *port == '0')
+            port++;
         size_t pl = (size_t)(ae - port);
         bool dflt = pl == 0 || (pl == 2 && !memcmp(port, "80", 2) && web) ||
                     (pl == 3 && !memcmp(port, "443", 3) && web);
@@ -191,7 +213,8 @@ static mm_err norm_once(const char *url, size_t n, mm_buf *out) {
     }
     /* path */
     const char *ps = ae, *pe = ae;
-    while (pe < end && *pe != '?') pe++;
+    while (pe < end && *pe != '?')
+        pe++;
     mm_buf path = {0};
     mm_err e = mm_buf_putc(&path, '/');
     if (!e && pe > ps) {
@@ -200,7 +223,8 @@ static mm_err norm_once(const char *url, size_t n, mm_buf *out) {
     }
     if (!e) {
         path.len = remove_dots(path.data, path.len);
-        while (path.len > 1 && path.data[path.len - 1] == '/') path.len--;
+        while (path.len > 1 && path.data[path.len - 1] == '/')
+            path.len--;
         e = mm_buf_append(out, path.data, path.len);
     }
     mm_buf_free(&path);

@@ -62,7 +62,9 @@ typedef struct bpe_pairmap {
     size_t nslots, n;
 } bpe_pairmap;
 
-static inline uint64_t bpe_pair_key(uint32_t a, uint32_t b) { return (uint64_t)a << 32 | b; }
+static inline uint64_t bpe_pair_key(uint32_t a, uint32_t b) {
+    return (uint64_t)a << 32 | b;
+}
 mm_err bpe_pairmap_init(bpe_pairmap *m, size_t expect);
 /* Pointer to the value of key, inserting `init` when new (*added); NULL on NOMEM. */
 uint32_t *bpe_pairmap_put(bpe_pairmap *m, uint64_t key, uint32_t init, bool *added);
@@ -83,14 +85,14 @@ void bpe_pairmap_free(bpe_pairmap *m);
 
 /* What bpe_tok_build takes ownership of (every array, freed on failure too). */
 typedef struct bpe_parts {
-    uint32_t n;        /* tokens */
-    char *arena;       /* token bytes */
-    uint64_t *off;     /* [n] offset of each token's bytes in arena */
-    uint32_t *len;     /* [n] */
-    uint8_t *special;  /* [n] 1 = written verbatim in vocab.json (<|endoftext|>), or NULL */
-    uint32_t nmerges;  /* merges (ma[r], mb[r]) -> mz[r], r = rank */
+    uint32_t n;       /* tokens */
+    char *arena;      /* token bytes */
+    uint64_t *off;    /* [n] offset of each token's bytes in arena */
+    uint32_t *len;    /* [n] */
+    uint8_t *special; /* [n] 1 = written verbatim in vocab.json (<|endoftext|>), or NULL */
+    uint32_t nmerges; /* merges (ma[r], mb[r]) -> mz[r], r = rank */
     uint32_t *ma, *mb, *mz;
-    int eot;           /* id of <|endoftext|> or -1 */
+    int eot; /* id of <|endoftext|> or -1 */
 } bpe_parts;
 
 /* Build a tokenizer: checks every byte has a single-byte token and indexes the merges. */

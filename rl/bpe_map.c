@@ -27,7 +27,8 @@ static int strmap_grow_slots(bpe_strmap *m) {
     for (size_t i = 0; i < m->nslots; i++) {
         if (!m->slot_hash[i]) continue;
         size_t j = m->slot_hash[i] & (ns - 1);
-        while (sh[j]) j = (j + 1) & (ns - 1);
+        while (sh[j])
+            j = (j + 1) & (ns - 1);
         sh[j] = m->slot_hash[i];
         si[j] = m->slot_idx[i];
     }
@@ -55,7 +56,8 @@ static int strmap_grow_entries(bpe_strmap *m) {
 static int arena_reserve(bpe_strmap *m, size_t n) {
     if (m->arena_len + n <= m->arena_cap) return 0;
     size_t cap = m->arena_cap ? m->arena_cap : 1 << 16;
-    while (cap < m->arena_len + n) cap *= 2;
+    while (cap < m->arena_len + n)
+        cap *= 2;
     char *a = realloc(m->arena, cap);
     if (!a) return -1;
     m->arena = a;
@@ -125,7 +127,8 @@ static size_t pair_slot(uint64_t key, size_t mask) {
 
 mm_err bpe_pairmap_init(bpe_pairmap *m, size_t expect) {
     size_t ns = 1024;
-    while (ns < expect * 2) ns *= 2;
+    while (ns < expect * 2)
+        ns *= 2;
     m->keys = malloc(ns * sizeof *m->keys);
     m->vals = malloc(ns * sizeof *m->vals);
     if (!m->keys || !m->vals) {
@@ -151,7 +154,8 @@ static int pairmap_grow(bpe_pairmap *m) {
     for (size_t i = 0; i < m->nslots; i++) {
         if (m->keys[i] == UINT64_MAX) continue;
         size_t j = pair_slot(m->keys[i], mask);
-        while (k[j] != UINT64_MAX) j = (j + 1) & mask;
+        while (k[j] != UINT64_MAX)
+            j = (j + 1) & mask;
         k[j] = m->keys[i];
         v[j] = m->vals[i];
     }

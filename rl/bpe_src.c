@@ -29,8 +29,8 @@ mm_err mm_tok_src_open(const char *path, mm_tok_src **out) {
     *out = NULL;
     mm_tok_src *s = mm_calloc(1, sizeof *s);
     if (!s) return MM_ERR_NOMEM;
-    mm_err e = is_doc_shard(path) ? mm_doc_reader_open(path, &s->docs)
-                                  : mm_read_file(path, &s->whole);
+    mm_err e =
+        is_doc_shard(path) ? mm_doc_reader_open(path, &s->docs) : mm_read_file(path, &s->whole);
     if (e != MM_OK) {
         mm_tok_src_close(s);
         return e;
@@ -59,7 +59,9 @@ int mm_tok_src_next(mm_tok_src *s, const char **text, size_t *len, mm_err *err) 
     return r;
 }
 
-uint64_t mm_tok_src_bytes(const mm_tok_src *s) { return s->bytes; }
+uint64_t mm_tok_src_bytes(const mm_tok_src *s) {
+    return s->bytes;
+}
 
 void mm_tok_src_close(mm_tok_src *s) {
     if (!s) return;

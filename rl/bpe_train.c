@@ -45,8 +45,10 @@ struct mm_tok_trainer {
 mm_err mm_tok_trainer_create(const mm_tok_train_opts *o, mm_tok_trainer **out) {
     *out = NULL;
     if (o->vocab < 257 || o->vocab > (1 << 24))
-        return mm_fail(MM_ERR_ARG, "vocabulary size %d: must be in [257, 16777216] (256 bytes, "
-                       "<|endoftext|> and the merges)", o->vocab);
+        return mm_fail(MM_ERR_ARG,
+                       "vocabulary size %d: must be in [257, 16777216] (256 bytes, "
+                       "<|endoftext|> and the merges)",
+                       o->vocab);
     mm_tok_trainer *tr = mm_calloc(1, sizeof *tr);
     if (!tr) return MM_ERR_NOMEM;
     tr->o = *o;
@@ -66,7 +68,8 @@ mm_err mm_tok_trainer_create(const mm_tok_train_opts *o, mm_tok_trainer **out) {
 
 void mm_tok_trainer_free(mm_tok_trainer *tr) {
     if (!tr) return;
-    for (int i = 0; tr->maps && i < tr->threads; i++) bpe_strmap_free(&tr->maps[i]);
+    for (int i = 0; tr->maps && i < tr->threads; i++)
+        bpe_strmap_free(&tr->maps[i]);
     free(tr->maps);
     free(tr->w_pretokens);
     free(tr->w_long);
@@ -170,7 +173,8 @@ static void state_free(trainer_state *S) {
     free(S->pold);
     free(S->pstamp);
     free(S->pdone);
-    for (size_t i = 0; i < S->npairs; i++) free(S->pwhere[i].v);
+    for (size_t i = 0; i < S->npairs; i++)
+        free(S->pwhere[i].v);
     free(S->pwhere);
     free(S->touched);
     free(S->heap);
@@ -179,7 +183,8 @@ static void state_free(trainer_state *S) {
 static int grow(void **p, size_t *cap, size_t need, size_t elem) {
     if (need <= *cap) return 0;
     size_t c = *cap ? *cap : 1024;
-    while (c < need) c *= 2;
+    while (c < need)
+        c *= 2;
     void *q = realloc(*p, c * elem);
     if (!q) return -1;
     *p = q;
@@ -294,8 +299,7 @@ static mm_err merge_maps(mm_tok_trainer *tr) {
         for (size_t i = 0; i < m->n; i++) {
             const char *k = bpe_strmap_key(m, i);
             bool added;
-            int64_t j = bpe_strmap_put(m0, k, m->key_len[i], bpe_hash(k, m->key_len[i]), 0,
-                                       &added);
+            int64_t j = bpe_strmap_put(m0, k, m->key_len[i], bpe_hash(k, m->key_len[i]), 0, &added);
             if (j < 0) return mm_fail(MM_ERR_NOMEM, "pre-token counts");
             m0->val[j] += m->val[i];
         }
@@ -319,7 +323,8 @@ static mm_err setup_words(trainer_state *S, const bpe_strmap *m, const uint32_t 
         S->w_off[i] = o;
         S->w_len[i] = m->key_len[i];
         S->w_count[i] = m->val[i];
-        for (uint32_t j = 0; j < m->key_len[i]; j++) S->sym[o++] = byte_id[k[j]];
+        for (uint32_t j = 0; j < m->key_len[i]; j++)
+            S->sym[o++] = byte_id[k[j]];
     }
     return MM_OK;
 }
@@ -333,7 +338,8 @@ static mm_err setup_pairs(trainer_state *S) {
             MM_TRY(pair_add(S, s[i], s[i + 1], (int64_t)S->w_count[w], (uint32_t)w));
     }
     S->ntouched = 0;
-    for (size_t p = 0; p < S->npairs; p++) MM_TRY(heap_push(S, (uint32_t)p));
+    for (size_t p = 0; p < S->npairs; p++)
+        MM_TRY(heap_push(S, (uint32_t)p));
     return MM_OK;
 }
 
@@ -502,4 +508,6 @@ mm_err mm_tok_trainer_train(mm_tok_trainer *tr, mm_tok **out) {
     return e;
 }
 
-void mm_tok_trainer_stats(const mm_tok_trainer *tr, mm_tok_train_stats *s) { *s = tr->st; }
+void mm_tok_trainer_stats(const mm_tok_trainer *tr, mm_tok_train_stats *s) {
+    *s = tr->st;
+}

@@ -38,7 +38,8 @@ static int majority_correct(const mm_rollout *r, int first, int k) {
 static double pass_at(int n, int c, int k) {
     if (n - c < k) return 1.0;
     double miss = 1.0;
-    for (int i = n - c + 1; i <= n; i++) miss *= 1.0 - (double)k / i;
+    for (int i = n - c + 1; i <= n; i++)
+        miss *= 1.0 - (double)k / i;
     return 1.0 - miss;
 }
 
@@ -61,23 +62,25 @@ static void score_question(const mm_rollout *r, int first, int copies, eval_sums
     a->maj += majority_correct(r, first, copies);
     for (int j = 0; j < a->curve_n; j++) {
         int k = 1 << j, blocks = copies / k, won = 0;
-        for (int b = 0; b < blocks; b++) won += majority_correct(r, first + b * k, k);
+        for (int b = 0; b < blocks; b++)
+            won += majority_correct(r, first + b * k, k);
         a->curve_pass[j] += pass_at(copies, right, k);
         a->curve_maj[j] += (double)won / blocks;
     }
 }
 
 /* Items [0, n) of the split, in chunks so that memory stays bounded. */
-static mm_err eval_pass(mm_gpt *m, const mm_grpo_codec *c, const mm_task *t, mm_task_split s,
-                        int n, int copies, const mm_sample_opts *so, int batch,
-                        const mm_eval_opts *eo, int flags, eval_sums *a) {
+static mm_err eval_pass(mm_gpt *m, const mm_grpo_codec *c, const mm_task *t, mm_task_split s, int n,
+                        int copies, const mm_sample_opts *so, int batch, const mm_eval_opts *eo,
+                        int flags, eval_sums *a) {
     int chunk = batch > 0 ? (batch + copies - 1) / copies : 64;
     const mm_task_item **items = malloc((size_t)chunk * sizeof *items);
     if (!items) return mm_fail(MM_ERR_NOMEM, "eval");
     mm_err e = MM_OK;
     for (int q0 = 0; q0 < n && e == MM_OK; q0 += chunk) {
         int nq = n - q0 < chunk ? n - q0 : chunk;
-        for (int q = 0; q < nq; q++) items[q] = mm_task_get(t, s, (size_t)(q0 + q));
+        for (int q = 0; q < nq; q++)
+            items[q] = mm_task_get(t, s, (size_t)(q0 + q));
         mm_rollout r = {.answer_flags = flags};
         mm_sample_opts o = *so;
         o.seed = so->seed + (uint64_t)q0;
@@ -111,9 +114,11 @@ mm_err mm_eval_run(mm_gpt *m, const mm_grpo_codec *c, const mm_task *t, mm_task_
     long tokens = gs.tokens;
     if (o->k > 0) {
         eval_sums ks = {0};
-        while (o->curve && ks.curve_n < MM_EVAL_CURVE_MAX && 1 << ks.curve_n <= o->k) ks.curve_n++;
-        mm_sample_opts so = {o->temperature,    o->top_k, o->top_p > 0 ? o->top_p : 1.0f,
-                             o->seed ^ 0x5a5a, o->max_new_tokens, c->eos, o->stop};
+        while (o->curve && ks.curve_n < MM_EVAL_CURVE_MAX && 1 << ks.curve_n <= o->k)
+            ks.curve_n++;
+        mm_sample_opts so = {o->temperature,   o->top_k,          o->top_p > 0 ? o->top_p : 1.0f,
+                             o->seed ^ 0x5a5a, o->max_new_tokens, c->eos,
+                             o->stop};
         MM_TRY(eval_pass(m, c, t, s, n, o->k, &so, o->batch, NULL, o->answer_flags, &ks));
         r->pass_k = ks.pass / n, r->maj_k = ks.maj / n;
         r->sample_acc = ks.correct / ((double)n * o->k);
@@ -129,8 +134,8 @@ mm_err mm_eval_run(mm_gpt *m, const mm_grpo_codec *c, const mm_task *t, mm_task_
     return MM_OK;
 }
 
-mm_err mm_eval_greedy(mm_gpt *m, const mm_grpo_codec *c, const mm_task *t, mm_task_split s,
-                      int n, int max_new_tokens, int batch, double *acc) {
+mm_err mm_eval_greedy(mm_gpt *m, const mm_grpo_codec *c, const mm_task *t, mm_task_split s, int n,
+                      int max_new_tokens, int batch, double *acc) {
     mm_eval_opts o = {.k = 0, .n = n, .max_new_tokens = max_new_tokens, .batch = batch};
     mm_eval_result r;
     MM_TRY(mm_eval_run(m, c, t, s, &o, &r));

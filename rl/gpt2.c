@@ -4,7 +4,8 @@
  * optimizer and gradient clipping run over one array and checkpoints map tensor for tensor.
  * Activations for the current (B, T) live in one block carved into the buffers of gpt_acts.
  * The kernels are in gpt2_kern.c; generation with a KV cache is in gpt2_generate.c. */
-#ifdef __clang__ /* the fuzz build: `omp simd` loops clang cannot vectorise are fine as they are */
+#ifdef __clang__ /* the fuzz build: `omp simd` loops clang cannot vectorise are fine as they are   \
+                  */
 #pragma clang diagnostic ignored "-Wpass-failed"
 #endif
 #include "rl/gpt2.h"
@@ -32,9 +33,10 @@
 /* ---- layout ------------------------------------------------------------------------------ */
 
 static mm_err check_config(const mm_gpt_config *c) {
-    if (c->vocab < 1 || c->vocab > (1 << 24) || c->ctx < 1 || c->ctx > (1 << 16) ||
-        c->layers < 1 || c->layers > 1024 || c->heads < 1 || c->dim < 1 || c->dim > (1 << 16))
-        return mm_fail(MM_ERR_ARG, "gpt2: config out of range (vocab %d, ctx %d, layers %d, heads %d, dim %d)",
+    if (c->vocab < 1 || c->vocab > (1 << 24) || c->ctx < 1 || c->ctx > (1 << 16) || c->layers < 1 ||
+        c->layers > 1024 || c->heads < 1 || c->dim < 1 || c->dim > (1 << 16))
+        return mm_fail(MM_ERR_ARG,
+                       "gpt2: config out of range (vocab %d, ctx %d, layers %d, heads %d, dim %d)",
                        c->vocab, c->ctx, c->layers, c->heads, c->dim);
     if (c->dim % c->heads)
         return mm_fail(MM_ERR_ARG, "gpt2: dim %d is not a multiple of heads %d", c->dim, c->heads);
@@ -63,9 +65,9 @@ static void build_table(mm_gpt *m) {
     size_t off = 0;
     char nm[NAME_LEN];
     static const char *const blk[GP_NLAYER] = {
-        "ln_1.weight",      "ln_1.bias",      "attn.c_attn.weight", "attn.c_attn.bias",
-        "attn.c_proj.weight", "attn.c_proj.bias", "ln_2.weight",      "ln_2.bias",
-        "mlp.c_fc.weight",  "mlp.c_fc.bias",  "mlp.c_proj.weight", "mlp.c_proj.bias"};
+        "ln_1.weight",        "ln_1.bias",        "attn.c_attn.weight", "attn.c_attn.bias",
+        "attn.c_proj.weight", "attn.c_proj.bias", "ln_2.weight",        "ln_2.bias",
+        "mlp.c_fc.weight",    "mlp.c_fc.bias",    "mlp.c_proj.weight",  "mlp.c_proj.bias"};
     const int shp[GP_NLAYER][2] = {{D, 0}, {D, 0}, {D, 3 * D}, {3 * D, 0}, {D, D},     {D, 0},
                                    {D, 0}, {D, 0}, {D, 4 * D}, {4 * D, 0}, {4 * D, D}, {D, 0}};
     add_tensor(m, &off, "wte.weight", c->vocab, D, 1);
@@ -83,8 +85,10 @@ static void build_table(mm_gpt *m) {
 static void set_views(mm_gpt *m, float *base, gpt_weights *w, int grads) {
     for (size_t i = 0; i < m->ntensors; i++) {
         float *p = base + (size_t)(uintptr_t)(grads ? m->tensors[i].grad : m->tensors[i].data);
-        if (grads) m->tensors[i].grad = p;
-        else m->tensors[i].data = p;
+        if (grads)
+            m->tensors[i].grad = p;
+        else
+            m->tensors[i].data = p;
     }
     mm_gpt_tensor *t = m->tensors;
     w->wte = grads ? t[0].grad : t[0].data;
@@ -95,7 +99,8 @@ static void set_views(mm_gpt *m, float *base, gpt_weights *w, int grads) {
             mm_gpt_tensor *x = &t[2 + l * GP_NLAYER + k];
             q[k] = grads ? x->grad : x->data;
         }
-        w->h[l] = (gpt_block){q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8], q[9], q[10], q[11]};
+        w->h[l] =
+            (gpt_block){q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8], q[9], q[10], q[11]};
     }
     mm_gpt_tensor *f = &t[m->ntensors - 2];
     w->lnfw = grads ? f[0].grad : f[0].data;
@@ -142,7 +147,8 @@ static mm_err gpt_alloc(const mm_gpt_config *cfg, mm_gpt **out) {
         return mm_fail(MM_ERR_NOMEM, "gpt2: out of memory");
     }
     build_table(m);
-    for (size_t i = 0; i < m->ntensors; i++) m->tensors[i].grad = m->tensors[i].data;
+    for (size_t i = 0; i < m->ntensors; i++)
+        m->tensors[i].grad = m->tensors[i].data;
     m->params = alloc_floats(m->nparams);
     m->grads = alloc_floats(m->nparams);
     if (!m->params || !m->grads) {
@@ -171,9 +177,11 @@ mm_err mm_gpt_create(const mm_gpt_config *cfg, uint64_t seed, mm_gpt **out) {
         const char *nm = t->name;
         if (t->ndim == 2) { /* both c_proj matrices feed the residual stream */
             float sd = strstr(nm, "c_proj.weight") ? resid : 0.02f;
-            for (size_t k = 0; k < t->size; k++) t->data[k] = sd * randn(&r);
+            for (size_t k = 0; k < t->size; k++)
+                t->data[k] = sd * randn(&r);
         } else if (strstr(nm, "ln_") && strstr(nm, ".weight")) {
-            for (size_t k = 0; k < t->size; k++) t->data[k] = 1.0f;
+            for (size_t k = 0; k < t->size; k++)
+                t->data[k] = 1.0f;
         }
     }
     return MM_OK;
@@ -200,12 +208,14 @@ void mm_gpt_free(mm_gpt *m) {
     free(m);
 }
 
-const mm_gpt_config *mm_gpt_get_config(const mm_gpt *m) { return &m->cfg; }
+const mm_gpt_config *mm_gpt_get_config(const mm_gpt *m) {
+    return &m->cfg;
+}
 
 mm_err mm_gpt_copy_params(mm_gpt *dst, const mm_gpt *src) {
     const mm_gpt_config *a = &dst->cfg, *b = &src->cfg;
-    if (a->vocab != b->vocab || a->ctx != b->ctx || a->layers != b->layers || a->heads != b->heads ||
-        a->dim != b->dim)
+    if (a->vocab != b->vocab || a->ctx != b->ctx || a->layers != b->layers ||
+        a->heads != b->heads || a->dim != b->dim)
         return mm_fail(MM_ERR_MISMATCH, "gpt2: copy_params between different configs");
     memcpy(dst->params, src->params, src->nparams * sizeof(float));
     return MM_OK;
@@ -225,7 +235,9 @@ const mm_gpt_tensor *mm_gpt_tensor_at(mm_gpt *m, size_t i) {
     return i < m->ntensors ? &m->tensors[i] : NULL;
 }
 
-void mm_gpt_zero_grad(mm_gpt *m) { memset(m->grads, 0, m->nparams * sizeof(float)); }
+void mm_gpt_zero_grad(mm_gpt *m) {
+    memset(m->grads, 0, m->nparams * sizeof(float));
+}
 
 /* ---- activations ------------------------------------------------------------------------- */
 
@@ -284,8 +296,8 @@ static mm_err ensure_acts(mm_gpt *m, int B, int T) {
             m->actmem = NULL;
             m->tokens = NULL;
             m->B = m->T = 0;
-            return mm_fail(MM_ERR_NOMEM, "gpt2: out of memory for activations (B %d, T %d: %zu MB)", B,
-                           T, need * 4 >> 20);
+            return mm_fail(MM_ERR_NOMEM, "gpt2: out of memory for activations (B %d, T %d: %zu MB)",
+                           B, T, need * 4 >> 20);
         }
     } else if (m->B * m->T < B * T) {
         int *tk = realloc(m->tokens, (size_t)B * T * sizeof *tk);
@@ -349,7 +361,8 @@ static void forward_seqs(mm_gpt *m, int b0, int nb) {
     for (size_t r = r0; r < r0 + n; r++) { /* encoded[r] = wte[token] + wpe[position] */
         const float *te = m->w.wte + (size_t)m->tokens[r] * D, *pe = m->w.wpe + (r % T) * D;
         float *e = a->encoded + r * D;
-        for (int i = 0; i < D; i++) e[i] = te[i] + pe[i];
+        for (int i = 0; i < D; i++)
+            e[i] = te[i] + pe[i];
     }
     const float *x = a->encoded + r0 * D;
     for (int l = 0; l < c->layers; l++) {
@@ -367,7 +380,8 @@ mm_err mm_gpt_forward(mm_gpt *m, const int32_t *tokens, int B, int T, const floa
         return mm_fail(MM_ERR_ARG, "gpt2: forward with B %d, T %d (ctx %d)", B, T, c->ctx);
     for (size_t i = 0; i < (size_t)B * T; i++)
         if (tokens[i] < 0 || tokens[i] >= c->vocab)
-            return mm_fail(MM_ERR_ARG, "gpt2: token %d at position %zu is outside the vocabulary of %d",
+            return mm_fail(MM_ERR_ARG,
+                           "gpt2: token %d at position %zu is outside the vocabulary of %d",
                            tokens[i], i, c->vocab);
     MM_TRY(ensure_acts(m, B, T));
     memcpy(m->tokens, tokens, (size_t)B * T * sizeof *tokens);
@@ -393,7 +407,8 @@ mm_err mm_gpt_loss(mm_gpt *m, const int32_t *targets, float *loss) {
     int N = m->B * m->T, V = m->cfg.vocab, cnt;
     for (int n = 0; n < N; n++)
         if (targets[n] >= V)
-            return mm_fail(MM_ERR_ARG, "gpt2: target %d at position %d is outside the vocabulary of %d",
+            return mm_fail(MM_ERR_ARG,
+                           "gpt2: target %d at position %d is outside the vocabulary of %d",
                            targets[n], n, V);
     double l = mm_gk_crossentropy(m->a.dlogits, m->a.logits, targets, N, V, &cnt);
     *loss = (float)l;
@@ -427,8 +442,8 @@ static void block_backward(mm_gpt *m, int l, int b0, int nb, const float *x, gpt
     mm_gk_matmul_bwd(datty, g->attpw, g->attpb, dres, atty, w->attpw, n, D, D);
     mm_gk_attention_bwd(dqkv, datty, qkv, att, nb, T, D, H);
     mm_gk_matmul_bwd(dln, g->qkvw, g->qkvb, dqkv, ln1, w->qkvw, n, D, 3 * D);
-    mm_gk_layernorm_bwd(dres, g->ln1w, g->ln1b, dln, x, w->ln1w, a->ln1_mean + lN,
-                        a->ln1_rstd + lN, n, D);
+    mm_gk_layernorm_bwd(dres, g->ln1w, g->ln1b, dln, x, w->ln1w, a->ln1_mean + lN, a->ln1_rstd + lN,
+                        n, D);
 }
 
 /* The whole backward pass for sequences [b0, b0+nb) from dlogits [N, V] (NULL = none) plus
@@ -521,7 +536,8 @@ mm_err mm_gpt_backward_hidden(mm_gpt *m, const float *dlogits, const float *dhid
 #pragma omp for schedule(static)
         for (size_t i = 0; i < np; i++) {
             float s = 0;
-            for (int t = 0; t < k - 1; t++) s += m->priv[t][i];
+            for (int t = 0; t < k - 1; t++)
+                s += m->priv[t][i];
             m->grads[i] += s;
         }
     }
@@ -571,12 +587,14 @@ float mm_gpt_clip_grad(mm_gpt *m, float max_norm) {
     const float *g = m->grads;
     size_t n = m->nparams;
 #pragma omp parallel for reduction(+ : ss) schedule(static)
-    for (size_t i = 0; i < n; i++) ss += (double)g[i] * g[i];
+    for (size_t i = 0; i < n; i++)
+        ss += (double)g[i] * g[i];
     float norm = (float)sqrt(ss);
     if (max_norm > 0 && isfinite(norm) && norm > max_norm) {
         float s = max_norm / (norm + 1e-6f);
 #pragma omp parallel for simd schedule(static)
-        for (size_t i = 0; i < n; i++) m->grads[i] *= s;
+        for (size_t i = 0; i < n; i++)
+            m->grads[i] *= s;
     }
     return norm;
 }
@@ -611,7 +629,8 @@ mm_err mm_gpt_load_optimizer(mm_gpt *m, const char *path) {
     if (e == MM_OK) e = ensure_moments(m);
     if (e == MM_OK && (e = mm_st_read_f32(a, m->m, m->nparams)) == MM_OK)
         e = mm_st_read_f32(b, m->v, m->nparams);
-    if (e == MM_OK) m->step = strtoll(step, NULL, 10);
+    if (e == MM_OK)
+        m->step = strtoll(step, NULL, 10);
     else if (e == MM_ERR_MISMATCH)
         e = mm_fail(e, "%s: optimizer state does not fit this model (%s)", path, mm_error_detail());
     mm_st_free(st);
@@ -639,8 +658,10 @@ static mm_err write_config(const mm_gpt *m, const char *path, int eos) {
     mm_out *o = NULL;
     mm_err e = b.data ? mm_out_open(path, 0, &o) : mm_fail(MM_ERR_NOMEM, "out of memory");
     if (e == MM_OK) e = mm_out_write(o, b.data, b.len);
-    if (e == MM_OK) e = mm_out_commit(o);
-    else mm_out_abort(o);
+    if (e == MM_OK)
+        e = mm_out_commit(o);
+    else
+        mm_out_abort(o);
     mm_buf_free(&b);
     return e;
 }
@@ -667,7 +688,9 @@ static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *
     return remove(p);
 }
 
-void mm_gpt_rmtree(const char *dir) { nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
+void mm_gpt_rmtree(const char *dir) {
+    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 mm_err mm_gpt_tmpdir(const char *dir, char *tmp, size_t cap) {
     snprintf(tmp, cap, "%s.tmp.%d", dir, (int)getpid());
@@ -680,7 +703,8 @@ mm_err mm_gpt_tmpdir(const char *dir, char *tmp, size_t cap) {
         *slash = 0;
         MM_TRY(mm_mkdirs(parent));
     }
-    if (mkdir(tmp, 0777)) return mm_fail(MM_ERR_IO, "%s: cannot create directory: %s", tmp, strerror(errno));
+    if (mkdir(tmp, 0777))
+        return mm_fail(MM_ERR_IO, "%s: cannot create directory: %s", tmp, strerror(errno));
     return MM_OK;
 }
 
@@ -733,9 +757,11 @@ static mm_err read_config(const char *dir, mm_gpt_config *c) {
     if (strcmp(type, "gpt2"))
         e = mm_fail(MM_ERR_UNSUPPORTED, "%s: model_type '%s', only gpt2 is supported", path, type);
     else if (strcmp(act, "gelu_new") && strcmp(act, "gelu_pytorch_tanh"))
-        e = mm_fail(MM_ERR_UNSUPPORTED, "%s: activation '%s', only gelu_new (tanh) is supported", path, act);
+        e = mm_fail(MM_ERR_UNSUPPORTED, "%s: activation '%s', only gelu_new (tanh) is supported",
+                    path, act);
     else if (inner && inner->type == MM_JSON_NUM && (int)inner->num != 4 * c->dim)
-        e = mm_fail(MM_ERR_UNSUPPORTED, "%s: n_inner %g, only 4*n_embd is supported", path, inner->num);
+        e = mm_fail(MM_ERR_UNSUPPORTED, "%s: n_inner %g, only 4*n_embd is supported", path,
+                    inner->num);
     mm_json_doc_free(doc);
     if (e == MM_OK && check_config(c) != MM_OK)
         e = mm_fail(MM_ERR_FORMAT, "%s: %s", path, mm_error_detail());
@@ -754,9 +780,11 @@ static const mm_st_tensor *find_tensor(const mm_st *st, const char *name) {
 static mm_err load_tensor(const mm_st *st, const mm_gpt_tensor *t, const char *path) {
     const mm_st_tensor *s = find_tensor(st, t->name);
     if (!s) return mm_fail(MM_ERR_MISMATCH, "%s: tensor '%s' is missing", path, t->name);
-    int ok = s->ndim == t->ndim && s->shape[0] == t->shape[0] && (t->ndim == 1 || s->shape[1] == t->shape[1]);
+    int ok = s->ndim == t->ndim && s->shape[0] == t->shape[0] &&
+             (t->ndim == 1 || s->shape[1] == t->shape[1]);
     if (!ok)
-        return mm_fail(MM_ERR_MISMATCH, "%s: tensor '%s' has shape [%lld%s%lld] but config.json implies [%d, %d]",
+        return mm_fail(MM_ERR_MISMATCH,
+                       "%s: tensor '%s' has shape [%lld%s%lld] but config.json implies [%d, %d]",
                        path, t->name, (long long)s->shape[0], s->ndim > 1 ? ", " : "",
                        s->ndim > 1 ? (long long)s->shape[1] : 0LL, t->shape[0], t->shape[1]);
     mm_err e = mm_st_read_f32(s, t->data, t->size);
@@ -781,7 +809,8 @@ mm_err mm_gpt_load(const char *dir, mm_gpt **out) {
     MM_TRY(mm_st_open(path, &st));
     mm_gpt *m;
     mm_err e = gpt_alloc(&c, &m);
-    for (size_t i = 0; e == MM_OK && i < m->ntensors; i++) e = load_tensor(st, &m->tensors[i], path);
+    for (size_t i = 0; e == MM_OK && i < m->ntensors; i++)
+        e = load_tensor(st, &m->tensors[i], path);
     mm_st_free(st);
     if (e != MM_OK) {
         mm_gpt_free(m);

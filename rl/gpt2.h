@@ -90,7 +90,7 @@ typedef struct mm_sample_opts {
     float top_p;       /* 1 = off */
     uint64_t seed;
     int max_new_tokens;
-    int stop_token; /* generation of a sequence ends after this token (-1 = none) */
+    int stop_token;     /* generation of a sequence ends after this token (-1 = none) */
     volatile int *stop; /* when it becomes non-zero, generation fails with "interrupted" */
 } mm_sample_opts;
 

@@ -8,7 +8,8 @@
  *
  * Each sequence draws from its own RNG seeded from (seed, b), so its sample does not depend on
  * the other sequences in the batch. */
-#ifdef __clang__ /* the fuzz build: `omp simd` loops clang cannot vectorise are fine as they are */
+#ifdef __clang__ /* the fuzz build: `omp simd` loops clang cannot vectorise are fine as they are   \
+                  */
 #pragma clang diagnostic ignored "-Wpass-failed"
 #endif
 #include <math.h>
@@ -22,19 +23,19 @@
 #include "rl/gpt2_kern.h"
 
 typedef struct gen {
-    int B, cap; /* sequences, cache positions */
-    float *kc, *vc;      /* [L, B, cap, D] key and value caches */
-    float *x;            /* [B, D] residual stream */
-    float *ln;           /* [B, D] */
-    float *qkv;          /* [B, 3D] */
-    float *atty;         /* [B, D] */
-    float *proj;         /* [B, D] */
-    float *fch;          /* [B, 4D] */
-    float *fchg;         /* [B, 4D] */
-    float *mean, *rstd;  /* [B] */
-    float *logits;       /* [B, V] */
-    float *probs;        /* [V] sampling scratch */
-    int *idx;            /* [V] sampling scratch */
+    int B, cap;         /* sequences, cache positions */
+    float *kc, *vc;     /* [L, B, cap, D] key and value caches */
+    float *x;           /* [B, D] residual stream */
+    float *ln;          /* [B, D] */
+    float *qkv;         /* [B, 3D] */
+    float *atty;        /* [B, D] */
+    float *proj;        /* [B, D] */
+    float *fch;         /* [B, 4D] */
+    float *fchg;        /* [B, 4D] */
+    float *mean, *rstd; /* [B] */
+    float *logits;      /* [B, V] */
+    float *probs;       /* [V] sampling scratch */
+    int *idx;           /* [V] sampling scratch */
 } gen;
 
 static void gen_free(gen *g) {
@@ -76,7 +77,8 @@ static mm_err gen_alloc(gen *g, const mm_gpt_config *c, int B, int cap) {
     if (!g->kc || !g->vc || !g->x || !g->ln || !g->qkv || !g->atty || !g->proj || !g->fch ||
         !g->fchg || !g->mean || !g->rstd || !g->logits || !g->probs || !g->idx) {
         gen_free(g);
-        return mm_fail(MM_ERR_NOMEM, "gpt2: out of memory for the KV cache (B %d, %d positions)", B, cap);
+        return mm_fail(MM_ERR_NOMEM, "gpt2: out of memory for the KV cache (B %d, %d positions)", B,
+                       cap);
     }
     return MM_OK;
 }
@@ -88,7 +90,8 @@ static void gen_step(mm_gpt *m, gen *g, const int *tok, int pos) {
     size_t BD = (size_t)B * D;
     for (int b = 0; b < B; b++) {
         const float *te = m->w.wte + (size_t)tok[b] * D, *pe = m->w.wpe + (size_t)pos * D;
-        for (int i = 0; i < D; i++) g->x[(size_t)b * D + i] = te[i] + pe[i];
+        for (int i = 0; i < D; i++)
+            g->x[(size_t)b * D + i] = te[i] + pe[i];
     }
     for (int l = 0; l < c->layers; l++) {
         const gpt_block *w = &m->w.h[l];
@@ -128,12 +131,14 @@ static int sample(gen *g, const float *logits, int V, const mm_sample_opts *o, m
     if (o->temperature <= 0) return best;
     float *p = g->probs, mx = logits[best], inv_t = 1.0f / o->temperature;
     double sum = 0;
-    for (int i = 0; i < V; i++) sum += p[i] = expf((logits[i] - mx) * inv_t);
+    for (int i = 0; i < V; i++)
+        sum += p[i] = expf((logits[i] - mx) * inv_t);
     int n = V;
     int *idx = g->idx;
     int filter = (o->top_k > 0 && o->top_k < V) || (o->top_p > 0 && o->top_p < 1);
     if (filter) { /* keep the most probable tokens: first k, then the smallest set reaching p */
-        for (int i = 0; i < V; i++) idx[i] = i;
+        for (int i = 0; i < V; i++)
+            idx[i] = i;
         qsort_r(idx, (size_t)V, sizeof *idx, by_prob_desc, p);
         if (o->top_k > 0 && o->top_k < n) n = o->top_k;
         if (o->top_p > 0 && o->top_p < 1) {
@@ -147,7 +152,8 @@ static int sample(gen *g, const float *logits, int V, const mm_sample_opts *o, m
             }
         }
         sum = 0;
-        for (int i = 0; i < n; i++) sum += p[idx[i]];
+        for (int i = 0; i < n; i++)
+            sum += p[idx[i]];
     }
     double u = mm_rng_uniform(r) * sum, acc = 0;
     for (int i = 0; i < n; i++) {
@@ -161,9 +167,11 @@ static int sample(gen *g, const float *logits, int V, const mm_sample_opts *o, m
 /* log softmax(logits)[tok] at temperature 1. */
 static float logprob(const float *logits, int V, int tok) {
     float mx = logits[0];
-    for (int i = 1; i < V; i++) mx = logits[i] > mx ? logits[i] : mx;
+    for (int i = 1; i < V; i++)
+        mx = logits[i] > mx ? logits[i] : mx;
     double s = 0;
-    for (int i = 0; i < V; i++) s += exp((double)logits[i] - mx);
+    for (int i = 0; i < V; i++)
+        s += exp((double)logits[i] - mx);
     return (float)((double)logits[tok] - mx - log(s));
 }
 
@@ -171,14 +179,16 @@ static mm_err check_args(const mm_gpt *m, int B, const int32_t *const *prompts,
                          const int *prompt_len, const mm_sample_opts *o) {
     const mm_gpt_config *c = &m->cfg;
     if (B < 1 || !o || o->max_new_tokens < 0)
-        return mm_fail(MM_ERR_ARG, "gpt2: generate with B %d, max_new_tokens %d", B, o ? o->max_new_tokens : -1);
+        return mm_fail(MM_ERR_ARG, "gpt2: generate with B %d, max_new_tokens %d", B,
+                       o ? o->max_new_tokens : -1);
     for (int b = 0; b < B; b++) {
         if (prompt_len[b] < 1 || prompt_len[b] > c->ctx)
-            return mm_fail(MM_ERR_ARG, "gpt2: prompt %d has %d tokens (1..%d allowed)", b, prompt_len[b], c->ctx);
+            return mm_fail(MM_ERR_ARG, "gpt2: prompt %d has %d tokens (1..%d allowed)", b,
+                           prompt_len[b], c->ctx);
         for (int t = 0; t < prompt_len[b]; t++)
             if (prompts[b][t] < 0 || prompts[b][t] >= c->vocab)
-                return mm_fail(MM_ERR_ARG, "gpt2: prompt %d: token %d outside the vocabulary of %d", b,
-                               prompts[b][t], c->vocab);
+                return mm_fail(MM_ERR_ARG, "gpt2: prompt %d: token %d outside the vocabulary of %d",
+                               b, prompts[b][t], c->vocab);
     }
     return MM_OK;
 }
@@ -241,7 +251,8 @@ static mm_err generate_group(mm_gpt *m, int b0, int B, const int32_t *const *pro
 mm_err mm_gpt_generate(mm_gpt *m, int B, const int32_t *const *prompts, const int *prompt_len,
                        const mm_sample_opts *o, int32_t **out, int *out_len, float **logprobs) {
     MM_TRY(check_args(m, B, prompts, prompt_len, o));
-    for (int b = 0; b < B; b++) out_len[b] = 0;
+    for (int b = 0; b < B; b++)
+        out_len[b] = 0;
     if (o->max_new_tokens == 0) return MM_OK;
     mm_gk_blas_single();
     int nt = omp_get_max_threads();
@@ -254,7 +265,9 @@ mm_err mm_gpt_generate(mm_gpt *m, int B, const int32_t *const *prompts, const in
     {
         int id = omp_get_thread_num(), k = omp_get_num_threads();
         int lo = B * id / k, hi = B * (id + 1) / k;
-        mm_err e = hi > lo ? generate_group(m, lo, hi - lo, prompts, prompt_len, o, out, out_len, logprobs) : MM_OK;
+        mm_err e =
+            hi > lo ? generate_group(m, lo, hi - lo, prompts, prompt_len, o, out, out_len, logprobs)
+                    : MM_OK;
         if (e != MM_OK) {
 #pragma omp critical(mm_gpt_generate_err)
             err = e;
@@ -262,5 +275,6 @@ mm_err mm_gpt_generate(mm_gpt *m, int B, const int32_t *const *prompts, const in
     }
     if (err != MM_OK && o->stop && *o->stop)
         return mm_fail(MM_ERR_IO, "gpt2: generate: interrupted");
-    return err == MM_OK ? MM_OK : mm_fail(err, "gpt2: generate: out of memory for the KV cache (B %d)", B);
+    return err == MM_OK ? MM_OK
+                        : mm_fail(err, "gpt2: generate: out of memory for the KV cache (B %d)", B);
 }

@@ -6,8 +6,19 @@
 
 /* Tensors per transformer block, in Hugging Face order. */
 enum {
-    GP_LN1W, GP_LN1B, GP_QKVW, GP_QKVB, GP_ATTPW, GP_ATTPB,
-    GP_LN2W, GP_LN2B, GP_FCW, GP_FCB, GP_FCPW, GP_FCPB, GP_NLAYER
+    GP_LN1W,
+    GP_LN1B,
+    GP_QKVW,
+    GP_QKVB,
+    GP_ATTPW,
+    GP_ATTPB,
+    GP_LN2W,
+    GP_LN2B,
+    GP_FCW,
+    GP_FCB,
+    GP_FCPW,
+    GP_FCPB,
+    GP_NLAYER
 };
 
 /* Pointers into the flat parameter (or gradient) array for one block; D = dim. */
@@ -21,37 +32,37 @@ typedef struct gpt_block {
 } gpt_block;
 
 typedef struct gpt_weights {
-    float *wte;  /* [V, D] */
-    float *wpe;  /* [ctx, D] */
-    gpt_block *h; /* [layers] */
+    float *wte;         /* [V, D] */
+    float *wpe;         /* [ctx, D] */
+    gpt_block *h;       /* [layers] */
     float *lnfw, *lnfb; /* [D], [D] */
 } gpt_weights;
 
 /* Activations kept by the forward pass for backward, for one (B, T); N = B*T. */
 typedef struct gpt_acts {
-    float *encoded;          /* [N, D] token + position embedding (input of block 0) */
-    float *ln1;              /* [L, N, D] */
+    float *encoded;             /* [N, D] token + position embedding (input of block 0) */
+    float *ln1;                 /* [L, N, D] */
     float *ln1_mean, *ln1_rstd; /* [L, N] */
-    float *qkv;              /* [L, N, 3D] */
-    float *att;              /* [L, B, H, T, T] softmax probabilities */
-    float *atty;             /* [L, N, D] attention output before c_proj */
-    float *res2;             /* [L, N, D] residual after attention */
-    float *ln2;              /* [L, N, D] */
+    float *qkv;                 /* [L, N, 3D] */
+    float *att;                 /* [L, B, H, T, T] softmax probabilities */
+    float *atty;                /* [L, N, D] attention output before c_proj */
+    float *res2;                /* [L, N, D] residual after attention */
+    float *ln2;                 /* [L, N, D] */
     float *ln2_mean, *ln2_rstd; /* [L, N] */
-    float *fch;              /* [L, N, 4D] c_fc output (before GELU) */
-    float *fch_gelu;         /* [L, N, 4D] */
-    float *res3;             /* [L, N, D] residual after the MLP (input of block l+1) */
-    float *lnf;              /* [N, D] */
+    float *fch;                 /* [L, N, 4D] c_fc output (before GELU) */
+    float *fch_gelu;            /* [L, N, 4D] */
+    float *res3;                /* [L, N, D] residual after the MLP (input of block l+1) */
+    float *lnf;                 /* [N, D] */
     float *lnf_mean, *lnf_rstd; /* [N] */
-    float *logits;           /* [N, V] */
-    float *dlogits;          /* [N, V] */
+    float *logits;              /* [N, V] */
+    float *dlogits;             /* [N, V] */
     /* backward scratch */
-    float *dres;             /* [N, D] gradient of the residual stream */
-    float *dln;              /* [N, D] */
-    float *datty;            /* [N, D] */
-    float *dqkv;             /* [N, 3D] */
-    float *dfch;             /* [N, 4D] */
-    float *dfchg;            /* [N, 4D] */
+    float *dres;  /* [N, D] gradient of the residual stream */
+    float *dln;   /* [N, D] */
+    float *datty; /* [N, D] */
+    float *dqkv;  /* [N, 3D] */
+    float *dfch;  /* [N, 4D] */
+    float *dfchg; /* [N, 4D] */
 } gpt_acts;
 
 enum { GPT_MAX_TENSORS_FIXED = 4 }; /* wte, wpe, ln_f.weight, ln_f.bias */
@@ -68,7 +79,7 @@ struct mm_gpt {
     char *names; /* storage for tensor names */
     /* activations */
     int B, T;
-    int *tokens;  /* [B, T] tokens of the last forward */
+    int *tokens; /* [B, T] tokens of the last forward */
     float *actmem;
     size_t actcap; /* floats allocated in actmem */
     gpt_acts a;

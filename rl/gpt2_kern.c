@@ -2,7 +2,8 @@
  * row loops parallelised with OpenMP, their inner loops written so the compiler vectorises them
  * (`omp simd`; hot row functions are also compiled for AVX-512/AVX2 and picked at run time).
  * Each fast kernel has a plain `_ref` twin below it that the unit tests compare against. */
-#ifdef __clang__ /* the fuzz build: `omp simd` loops clang cannot vectorise are fine as they are */
+#ifdef __clang__ /* the fuzz build: `omp simd` loops clang cannot vectorise are fine as they are   \
+                  */
 #pragma clang diagnostic ignored "-Wpass-failed"
 #endif
 #include "rl/gpt2_kern.h"
@@ -16,7 +17,8 @@
 
 /* Compile a row function for AVX-512 and AVX2 as well, chosen at load time (GCC only; clang,
  * used for the fuzz build, gets the portable version). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) &&                             \
+    !defined(__SANITIZE_ADDRESS__)
 #define MM_HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define MM_HOT
@@ -86,7 +88,8 @@ static void gemm_bias(float *out, int ldo, const float *in, const float *w, int 
                       int rows, int cols, int C) {
     if (rows <= 0 || cols <= 0) return;
     if (b)
-        for (int n = 0; n < rows; n++) memcpy(out + (size_t)n * ldo, b, (size_t)cols * sizeof *out);
+        for (int n = 0; n < rows; n++)
+            memcpy(out + (size_t)n * ldo, b, (size_t)cols * sizeof *out);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, cols, C, 1.0f, in, C, w, ldw,
                 b ? 1.0f : 0.0f, out, ldo);
 }
@@ -107,12 +110,13 @@ void mm_gk_matmul_fwd(float *out, const float *in, const float *w, const float *
     }
 }
 
-void mm_gk_matmul_fwd_ref(float *out, const float *in, const float *w, const float *b, int N,
-                          int C, int OC) {
+void mm_gk_matmul_fwd_ref(float *out, const float *in, const float *w, const float *b, int N, int C,
+                          int OC) {
     for (int n = 0; n < N; n++)
         for (int o = 0; o < OC; o++) {
             double s = b ? b[o] : 0;
-            for (int c = 0; c < C; c++) s += (double)in[(size_t)n * C + c] * w[(size_t)c * OC + o];
+            for (int c = 0; c < C; c++)
+                s += (double)in[(size_t)n * C + c] * w[(size_t)c * OC + o];
             out[(size_t)n * OC + o] = (float)s;
         }
 }
@@ -126,9 +130,11 @@ static void colsum_add(float *db, const float *dout, int N, int OC, int lo, int 
         for (int n = 0; n < N; n++) {
             const float *r = dout + (size_t)n * OC + o0;
 #pragma omp simd
-            for (int o = 0; o < w; o++) acc[o] += r[o];
+            for (int o = 0; o < w; o++)
+                acc[o] += r[o];
         }
-        for (int o = 0; o < w; o++) db[o0 + o] += acc[o];
+        for (int o = 0; o < w; o++)
+            db[o0 + o] += acc[o];
     }
 }
 
@@ -157,18 +163,21 @@ void mm_gk_matmul_bwd_ref(float *din, float *dw, float *db, const float *dout, c
     for (int n = 0; n < N && din; n++)
         for (int c = 0; c < C; c++) {
             double s = 0;
-            for (int o = 0; o < OC; o++) s += (double)dout[(size_t)n * OC + o] * w[(size_t)c * OC + o];
+            for (int o = 0; o < OC; o++)
+                s += (double)dout[(size_t)n * OC + o] * w[(size_t)c * OC + o];
             din[(size_t)n * C + c] = (float)s;
         }
     for (int c = 0; c < C; c++)
         for (int o = 0; o < OC; o++) {
             double s = 0;
-            for (int n = 0; n < N; n++) s += (double)in[(size_t)n * C + c] * dout[(size_t)n * OC + o];
+            for (int n = 0; n < N; n++)
+                s += (double)in[(size_t)n * C + c] * dout[(size_t)n * OC + o];
             dw[(size_t)c * OC + o] += (float)s;
         }
     for (int o = 0; o < OC && db; o++) {
         double s = 0;
-        for (int n = 0; n < N; n++) s += dout[(size_t)n * OC + o];
+        for (int n = 0; n < N; n++)
+            s += dout[(size_t)n * OC + o];
         db[o] += (float)s;
     }
 }
@@ -192,8 +201,8 @@ void mm_gk_lmhead_fwd(float *out, const float *in, const float *wte, int N, int 
     }
 }
 
-void mm_gk_lmhead_bwd(float *din, float *dwte, const float *dout, const float *in,
-                      const float *wte, int N, int C, int V) {
+void mm_gk_lmhead_bwd(float *din, float *dwte, const float *dout, const float *in, const float *wte,
+                      int N, int C, int V) {
     mm_gk_blas_single();
 #pragma omp parallel if (big_gemm(N, C, V))
     {
@@ -215,13 +224,16 @@ MM_HOT static void ln_row_fwd(float *o, float *mean, float *rstd, const float *x
                               const float *b, int C) {
     float s = 0, ss = 0;
 #pragma omp simd reduction(+ : s)
-    for (int c = 0; c < C; c++) s += x[c];
+    for (int c = 0; c < C; c++)
+        s += x[c];
     float m = s / C;
 #pragma omp simd reduction(+ : ss)
-    for (int c = 0; c < C; c++) ss += (x[c] - m) * (x[c] - m);
+    for (int c = 0; c < C; c++)
+        ss += (x[c] - m) * (x[c] - m);
     float r = 1.0f / sqrtf(ss / C + LN_EPS);
 #pragma omp simd
-    for (int c = 0; c < C; c++) o[c] = (x[c] - m) * r * w[c] + b[c];
+    for (int c = 0; c < C; c++)
+        o[c] = (x[c] - m) * r * w[c] + b[c];
     *mean = m;
     *rstd = r;
 }
@@ -233,16 +245,19 @@ void mm_gk_layernorm_fwd(float *out, float *mean, float *rstd, const float *in, 
         ln_row_fwd(out + (size_t)n * C, mean + n, rstd + n, in + (size_t)n * C, w, b, C);
 }
 
-void mm_gk_layernorm_fwd_ref(float *out, float *mean, float *rstd, const float *in,
-                             const float *w, const float *b, int N, int C) {
+void mm_gk_layernorm_fwd_ref(float *out, float *mean, float *rstd, const float *in, const float *w,
+                             const float *b, int N, int C) {
     for (int n = 0; n < N; n++) {
         const float *x = in + (size_t)n * C;
         double m = 0, v = 0;
-        for (int c = 0; c < C; c++) m += x[c];
+        for (int c = 0; c < C; c++)
+            m += x[c];
         m /= C;
-        for (int c = 0; c < C; c++) v += (x[c] - m) * (x[c] - m);
+        for (int c = 0; c < C; c++)
+            v += (x[c] - m) * (x[c] - m);
         double r = 1.0 / sqrt(v / C + LN_EPS);
-        for (int c = 0; c < C; c++) out[(size_t)n * C + c] = (float)((x[c] - m) * r * w[c] + b[c]);
+        for (int c = 0; c < C; c++)
+            out[(size_t)n * C + c] = (float)((x[c] - m) * r * w[c] + b[c]);
         mean[n] = (float)m;
         rstd[n] = (float)r;
     }
@@ -295,9 +310,8 @@ void mm_gk_layernorm_bwd(float *din, float *dw, float *db, const float *dout, co
     free(part);
 }
 
-void mm_gk_layernorm_bwd_ref(float *din, float *dw, float *db, const float *dout,
-                             const float *in, const float *w, const float *mean,
-                             const float *rstd, int N, int C) {
+void mm_gk_layernorm_bwd_ref(float *din, float *dw, float *db, const float *dout, const float *in,
+                             const float *w, const float *mean, const float *rstd, int N, int C) {
     for (int n = 0; n < N; n++) {
         const float *x = in + (size_t)n * C, *dy = dout + (size_t)n * C;
         double sg = 0, sgx = 0;
@@ -378,14 +392,15 @@ void mm_gk_gelu_bwd_ref(float *din, const float *in, const float *dout, size_t n
 
 /* One query row: p[j] = softmax_j(q . k_j * scale) for j <= t, y = sum_j p[j] v_j.
  * q, k, v: head slices of length hs; rows of k and v are `stride` floats apart. */
-MM_HOT static void attn_row_fwd(float *y, float *p, const float *q, const float *k,
-                                const float *v, int t, int hs, size_t stride, float scale) {
+MM_HOT static void attn_row_fwd(float *y, float *p, const float *q, const float *k, const float *v,
+                                int t, int hs, size_t stride, float scale) {
     float mx = -INFINITY;
     for (int j = 0; j <= t; j++) {
         const float *kj = k + (size_t)j * stride;
         float s = 0;
 #pragma omp simd reduction(+ : s)
-        for (int i = 0; i < hs; i++) s += q[i] * kj[i];
+        for (int i = 0; i < hs; i++)
+            s += q[i] * kj[i];
         s *= scale;
         p[j] = s;
         if (s > mx) mx = s;
@@ -397,13 +412,15 @@ MM_HOT static void attn_row_fwd(float *y, float *p, const float *q, const float 
         sum += p[j];
     }
     float inv = 1.0f / sum;
-    for (int i = 0; i < hs; i++) y[i] = 0;
+    for (int i = 0; i < hs; i++)
+        y[i] = 0;
     for (int j = 0; j <= t; j++) {
         p[j] *= inv;
         const float *vj = v + (size_t)j * stride;
         float pj = p[j];
 #pragma omp simd
-        for (int i = 0; i < hs; i++) y[i] += pj * vj[i];
+        for (int i = 0; i < hs; i++)
+            y[i] += pj * vj[i];
     }
 }
 
@@ -417,7 +434,8 @@ enum { ATT_BS = 64 };
 /* Row t of S (scaled scores, j <= t) -> probabilities; zero j in (t, end). */
 MM_HOT static void softmax_causal_row(float *p, int t, int end) {
     float mx = -INFINITY, sum = 0;
-    for (int j = 0; j <= t; j++) mx = p[j] > mx ? p[j] : mx;
+    for (int j = 0; j <= t; j++)
+        mx = p[j] > mx ? p[j] : mx;
 #pragma omp simd reduction(+ : sum)
     for (int j = 0; j <= t; j++) {
         p[j] = exp_fast(p[j] - mx);
@@ -425,8 +443,10 @@ MM_HOT static void softmax_causal_row(float *p, int t, int end) {
     }
     float inv = 1.0f / sum;
 #pragma omp simd
-    for (int j = 0; j <= t; j++) p[j] *= inv;
-    for (int j = t + 1; j < end; j++) p[j] = 0;
+    for (int j = 0; j <= t; j++)
+        p[j] *= inv;
+    for (int j = t + 1; j < end; j++)
+        p[j] = 0;
 }
 
 /* One (b, h): q, k, v [T, hs] with row stride s3; y [T, hs] with row stride D; p [T, T]. */
@@ -434,11 +454,12 @@ static void attn_head_fwd(float *y, float *p, const float *q, const float *k, co
                           int hs, int s3, int D, float scale) {
     for (int r0 = 0; r0 < T; r0 += ATT_BS) {
         int nr = T - r0 < ATT_BS ? T - r0 : ATT_BS, end = r0 + nr;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, end, hs, scale, q + (size_t)r0 * s3,
-                    s3, k, s3, 0.0f, p + (size_t)r0 * T, T);
-        for (int t = r0; t < end; t++) softmax_causal_row(p + (size_t)t * T, t, end);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nr, hs, end, 1.0f, p + (size_t)r0 * T,
-                    T, v, s3, 0.0f, y + (size_t)r0 * D, D);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, end, hs, scale,
+                    q + (size_t)r0 * s3, s3, k, s3, 0.0f, p + (size_t)r0 * T, T);
+        for (int t = r0; t < end; t++)
+            softmax_causal_row(p + (size_t)t * T, t, end);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nr, hs, end, 1.0f,
+                    p + (size_t)r0 * T, T, v, s3, 0.0f, y + (size_t)r0 * D, D);
     }
 }
 
@@ -450,13 +471,13 @@ void mm_gk_attention_fwd(float *out, float *att, const float *qkv, int B, int T,
     for (int b = 0; b < B; b++)
         for (int h = 0; h < H; h++) {
             const float *q = qkv + (size_t)b * T * s3 + (size_t)h * hs;
-            attn_head_fwd(out + (size_t)b * T * D + (size_t)h * hs, att + ((size_t)b * H + h) * T * T,
-                          q, q + D, q + 2 * D, T, hs, s3, D, scale);
+            attn_head_fwd(out + (size_t)b * T * D + (size_t)h * hs,
+                          att + ((size_t)b * H + h) * T * T, q, q + D, q + 2 * D, T, hs, s3, D,
+                          scale);
         }
 }
 
-void mm_gk_attention_fwd_ref(float *out, float *att, const float *qkv, int B, int T, int D,
-                             int H) {
+void mm_gk_attention_fwd_ref(float *out, float *att, const float *qkv, int B, int T, int D, int H) {
     int hs = D / H;
     double scale = 1.0 / sqrt((double)hs);
     for (int b = 0; b < B; b++)
@@ -468,16 +489,20 @@ void mm_gk_attention_fwd_ref(float *out, float *att, const float *qkv, int B, in
                 for (int j = 0; j <= t; j++) {
                     const float *k = qkv + ((size_t)b * T + j) * 3 * D + D + (size_t)h * hs;
                     double s = 0;
-                    for (int i = 0; i < hs; i++) s += (double)q[i] * k[i];
+                    for (int i = 0; i < hs; i++)
+                        s += (double)q[i] * k[i];
                     p[j] = (float)(s * scale);
                     if (p[j] > mx) mx = p[j];
                 }
-                for (int j = 0; j <= t; j++) sum += exp(p[j] - mx);
-                for (int j = 0; j <= t; j++) p[j] = (float)(exp(p[j] - mx) / sum);
+                for (int j = 0; j <= t; j++)
+                    sum += exp(p[j] - mx);
+                for (int j = 0; j <= t; j++)
+                    p[j] = (float)(exp(p[j] - mx) / sum);
                 for (int i = 0; i < hs; i++) {
                     double y = 0;
                     for (int j = 0; j <= t; j++)
-                        y += p[j] * (double)qkv[((size_t)b * T + j) * 3 * D + 2 * D + (size_t)h * hs + i];
+                        y += p[j] *
+                             (double)qkv[((size_t)b * T + j) * 3 * D + 2 * D + (size_t)h * hs + i];
                     out[((size_t)b * T + t) * D + (size_t)h * hs + i] = (float)y;
                 }
             }
@@ -488,10 +513,13 @@ void mm_gk_attention_fwd_ref(float *out, float *att, const float *qkv, int B, in
 MM_HOT static void softmax_causal_row_bwd(float *dp, const float *p, int t, int end, float scale) {
     float dot = 0;
 #pragma omp simd reduction(+ : dot)
-    for (int j = 0; j <= t; j++) dot += p[j] * dp[j];
+    for (int j = 0; j <= t; j++)
+        dot += p[j] * dp[j];
 #pragma omp simd
-    for (int j = 0; j <= t; j++) dp[j] = p[j] * (dp[j] - dot) * scale;
-    for (int j = t + 1; j < end; j++) dp[j] = 0;
+    for (int j = 0; j <= t; j++)
+        dp[j] = p[j] * (dp[j] - dot) * scale;
+    for (int j = t + 1; j < end; j++)
+        dp[j] = 0;
 }
 
 /* One (b, h), with S = scale Q K^T, P = softmax(S), Y = P V:
@@ -506,8 +534,8 @@ static void attn_head_bwd(float *dq, float *dk, float *dv, float *ds, const floa
                     D, v, s3, 0.0f, ds + (size_t)r0 * T, T);
         for (int t = r0; t < end; t++)
             softmax_causal_row_bwd(ds + (size_t)t * T, p + (size_t)t * T, t, end, scale);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nr, hs, end, 1.0f, ds + (size_t)r0 * T,
-                    T, k, s3, 0.0f, dq + (size_t)r0 * s3, s3);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nr, hs, end, 1.0f,
+                    ds + (size_t)r0 * T, T, k, s3, 0.0f, dq + (size_t)r0 * s3, s3);
     }
     for (int c0 = 0; c0 < T; c0 += ATT_BS) { /* column block c: rows c0..T contribute */
         int nc = T - c0 < ATT_BS ? T - c0 : ATT_BS, rows = T - c0;
@@ -519,8 +547,8 @@ static void attn_head_bwd(float *dq, float *dk, float *dv, float *ds, const floa
     }
 }
 
-void mm_gk_attention_bwd(float *dqkv, const float *dout, const float *qkv, const float *att,
-                         int B, int T, int D, int H) {
+void mm_gk_attention_bwd(float *dqkv, const float *dout, const float *qkv, const float *att, int B,
+                         int T, int D, int H) {
     int hs = D / H, s3 = 3 * D;
     float scale = 1.0f / sqrtf((float)hs);
     mm_gk_blas_single();
@@ -603,7 +631,8 @@ void mm_gk_attention_step(float *out, const float *qkv, const float *kc, const f
 MM_HOT static double ce_row(float *dl, const float *l, int target, int V, float scale) {
     float mx = -INFINITY;
 #pragma omp simd reduction(max : mx)
-    for (int i = 0; i < V; i++) mx = l[i] > mx ? l[i] : mx;
+    for (int i = 0; i < V; i++)
+        mx = l[i] > mx ? l[i] : mx;
     float sum = 0;
 #pragma omp simd reduction(+ : sum)
     for (int i = 0; i < V; i++) {
@@ -612,7 +641,8 @@ MM_HOT static double ce_row(float *dl, const float *l, int target, int V, float 
     }
     float inv = scale / sum;
 #pragma omp simd
-    for (int i = 0; i < V; i++) dl[i] *= inv;
+    for (int i = 0; i < V; i++)
+        dl[i] *= inv;
     dl[target] -= scale;
     return (double)logf(sum) + mx - l[target];
 }
@@ -620,7 +650,8 @@ MM_HOT static double ce_row(float *dl, const float *l, int target, int V, float 
 double mm_gk_crossentropy(float *dlogits, const float *logits, const int *targets, int N, int V,
                           int *count) {
     int cnt = 0;
-    for (int n = 0; n < N; n++) cnt += targets[n] >= 0;
+    for (int n = 0; n < N; n++)
+        cnt += targets[n] >= 0;
     *count = cnt;
     float scale = cnt ? 1.0f / cnt : 0.0f;
     double loss = 0;
@@ -640,10 +671,12 @@ double mm_gk_crossentropy(float *dlogits, const float *logits, const int *target
 
 void mm_gk_add(float *a, const float *b, size_t n) {
 #pragma omp parallel for simd schedule(static) if (BIG_ELEMS(n))
-    for (size_t i = 0; i < n; i++) a[i] += b[i];
+    for (size_t i = 0; i < n; i++)
+        a[i] += b[i];
 }
 
 void mm_gk_add3(float *out, const float *a, const float *b, size_t n) {
 #pragma omp parallel for simd schedule(static) if (BIG_ELEMS(n))
-    for (size_t i = 0; i < n; i++) out[i] = a[i] + b[i];
+    for (size_t i = 0; i < n; i++)
+        out[i] = a[i] + b[i];
 }

@@ -16,8 +16,8 @@ void mm_gk_blas_single(void);
 /* out[N,OC] (=) = in[N,C] w[C,OC] + b[OC] (b may be NULL). */
 void mm_gk_matmul_fwd(float *out, const float *in, const float *w, const float *b, int N, int C,
                       int OC);
-void mm_gk_matmul_fwd_ref(float *out, const float *in, const float *w, const float *b, int N,
-                          int C, int OC);
+void mm_gk_matmul_fwd_ref(float *out, const float *in, const float *w, const float *b, int N, int C,
+                          int OC);
 /* din[N,C] (=) = dout w^T (skipped when din is NULL); dw[C,OC] (+=) in^T dout;
  * db[OC] (+=) column sums of dout (skipped when NULL). */
 void mm_gk_matmul_bwd(float *din, float *dw, float *db, const float *dout, const float *in,
@@ -28,20 +28,19 @@ void mm_gk_matmul_bwd_ref(float *din, float *dw, float *db, const float *dout, c
 /* Logits with the tied embedding: out[N,V] (=) = in[N,C] wte[V,C]^T. */
 void mm_gk_lmhead_fwd(float *out, const float *in, const float *wte, int N, int C, int V);
 /* din[N,C] (=) = dout[N,V] wte; dwte[V,C] (+=) dout^T in. */
-void mm_gk_lmhead_bwd(float *din, float *dwte, const float *dout, const float *in,
-                      const float *wte, int N, int C, int V);
+void mm_gk_lmhead_bwd(float *din, float *dwte, const float *dout, const float *in, const float *wte,
+                      int N, int C, int V);
 
 /* LayerNorm (eps 1e-5): out[N,C] (=), mean[N] (=), rstd[N] (=). */
 void mm_gk_layernorm_fwd(float *out, float *mean, float *rstd, const float *in, const float *w,
                          const float *b, int N, int C);
-void mm_gk_layernorm_fwd_ref(float *out, float *mean, float *rstd, const float *in,
-                             const float *w, const float *b, int N, int C);
+void mm_gk_layernorm_fwd_ref(float *out, float *mean, float *rstd, const float *in, const float *w,
+                             const float *b, int N, int C);
 /* din[N,C] (+=), dw[C] (+=), db[C] (+=). */
 void mm_gk_layernorm_bwd(float *din, float *dw, float *db, const float *dout, const float *in,
                          const float *w, const float *mean, const float *rstd, int N, int C);
-void mm_gk_layernorm_bwd_ref(float *din, float *dw, float *db, const float *dout,
-                             const float *in, const float *w, const float *mean,
-                             const float *rstd, int N, int C);
+void mm_gk_layernorm_bwd_ref(float *din, float *dw, float *db, const float *dout, const float *in,
+                             const float *w, const float *mean, const float *rstd, int N, int C);
 
 /* GELU, tanh approximation: out[n] (=); din[n] (=) = gelu'(in) * dout. */
 void mm_gk_gelu_fwd(float *out, const float *in, size_t n);
@@ -52,11 +51,10 @@ void mm_gk_gelu_bwd_ref(float *din, const float *in, const float *dout, size_t n
 /* Causal self-attention over qkv[B,T,3D] (q | k | v, heads of D/H contiguous inside each).
  * out[B,T,D] (=); att[B,H,T,T] (=) keeps the softmax probabilities (row t valid for j <= t). */
 void mm_gk_attention_fwd(float *out, float *att, const float *qkv, int B, int T, int D, int H);
-void mm_gk_attention_fwd_ref(float *out, float *att, const float *qkv, int B, int T, int D,
-                             int H);
+void mm_gk_attention_fwd_ref(float *out, float *att, const float *qkv, int B, int T, int D, int H);
 /* dqkv[B,T,3D] (=) from dout[B,T,D]. */
-void mm_gk_attention_bwd(float *dqkv, const float *dout, const float *qkv, const float *att,
-                         int B, int T, int D, int H);
+void mm_gk_attention_bwd(float *dqkv, const float *dout, const float *qkv, const float *att, int B,
+                         int T, int D, int H);
 void mm_gk_attention_bwd_ref(float *dqkv, const float *dout, const float *qkv, const float *att,
                              int B, int T, int D, int H);
 

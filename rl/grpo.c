@@ -40,14 +40,16 @@ void mm_rollout_free(mm_rollout *r) {
 
 long mm_rollout_tokens(const mm_rollout *r) {
     long n = 0;
-    for (int i = 0; i < r->n; i++) n += r->olen[i];
+    for (int i = 0; i < r->n; i++)
+        n += r->olen[i];
     return n;
 }
 
 static mm_err rollout_grow(mm_rollout *r, int need) {
     if (need <= r->cap) return MM_OK;
     int cap = r->cap ? r->cap : 64;
-    while (cap < need) cap *= 2;
+    while (cap < need)
+        cap *= 2;
 #define GROW(f)                                                                                    \
     do {                                                                                           \
         void *p = realloc(r->f, (size_t)cap * sizeof *r->f);                                       \
@@ -75,18 +77,20 @@ static mm_err rollout_add_row(mm_rollout *r, const mm_grpo_codec *c, const mm_ta
     mm_buf_clear(tmp);
     MM_TRY(mm_task_prompt(it, tmp));
     r->item[i] = it;
-    r->tokens[i] = calloc((size_t)ctx, sizeof(int32_t)); /* the sampler may read past a finished row */
+    r->tokens[i] =
+        calloc((size_t)ctx, sizeof(int32_t)); /* the sampler may read past a finished row */
     r->logp[i] = malloc((size_t)ctx * sizeof(float));
     r->tok_end[i] = malloc((size_t)ctx * sizeof(int));
     r->text[i] = (mm_buf){0};
     r->plen[i] = r->olen[i] = 0;
     r->n++; /* owned from here on: mm_rollout_free releases it */
-    if (!r->tokens[i] || !r->logp[i] || !r->tok_end[i])
-        return mm_fail(MM_ERR_NOMEM, "rollout row");
+    if (!r->tokens[i] || !r->logp[i] || !r->tok_end[i]) return mm_fail(MM_ERR_NOMEM, "rollout row");
     int n = c->encode(c->ud, tmp->data, tmp->len, r->tokens[i], ctx - 1);
     if (n <= 0)
-        return mm_fail(MM_ERR_TOO_LARGE, "a prompt does not fit the model's context of %d tokens "
-                       "(question: %.60s...)", ctx, it->question);
+        return mm_fail(MM_ERR_TOO_LARGE,
+                       "a prompt does not fit the model's context of %d tokens "
+                       "(question: %.60s...)",
+                       ctx, it->question);
     r->plen[i] = n;
     return MM_OK;
 }
@@ -113,7 +117,8 @@ mm_err mm_rollout_sample(mm_rollout *r, mm_gpt *m, const mm_grpo_codec *c,
     mm_buf tmp = {0};
     mm_err e = MM_OK;
     for (int q = 0; q < n && e == MM_OK; q++)
-        for (int g = 0; g < copies && e == MM_OK; g++) e = rollout_add_row(r, c, items[q], ctx, &tmp);
+        for (int g = 0; g < copies && e == MM_OK; g++)
+            e = rollout_add_row(r, c, items[q], ctx, &tmp);
     mm_buf_free(&tmp);
     MM_TRY(e);
     if (batch <= 0) batch = rows;
@@ -138,7 +143,8 @@ mm_err mm_rollout_sample(mm_rollout *r, mm_gpt *m, const mm_grpo_codec *c,
                             r->logp + first + b0);
     }
     free(prompts), free(outs);
-    for (int i = first; i < r->n && e == MM_OK; i++) e = rollout_finish_row(r, i, c, format_weight);
+    for (int i = first; i < r->n && e == MM_OK; i++)
+        e = rollout_finish_row(r, i, c, format_weight);
     return e;
 }
 
@@ -146,7 +152,7 @@ mm_err mm_rollout_sample(mm_rollout *r, mm_gpt *m, const mm_grpo_codec *c,
 
 typedef struct seqbatch {
     int B, T;
-    int32_t *tokens, *targets; /* [B, T] */
+    int32_t *tokens, *targets;     /* [B, T] */
     float *mask, *adv, *old, *ref; /* [B, T] */
 } seqbatch;
 
@@ -173,11 +179,13 @@ static mm_err seqbatch_build(seqbatch *s, const mm_rollout *r, const int *idx, i
         seqbatch_free(s);
         return mm_fail(MM_ERR_NOMEM, "batch of %d x %d", nb, T);
     }
-    for (size_t k = 0; k < N; k++) s->targets[k] = -1;
+    for (size_t k = 0; k < N; k++)
+        s->targets[k] = -1;
     for (int j = 0; j < nb; j++) {
         int i = idx[j], P = r->plen[i], O = r->olen[i];
         int32_t *row = s->tokens + (size_t)j * T;
-        for (int p = 0; p < P + O - 1 && p < T; p++) row[p] = r->tokens[i][p];
+        for (int p = 0; p < P + O - 1 && p < T; p++)
+            row[p] = r->tokens[i][p];
         for (int k = 0; k < O; k++) {
             size_t at = (size_t)j * T + P - 1 + k;
             s->targets[at] = r->tokens[i][P + k];
@@ -191,8 +199,7 @@ static mm_err seqbatch_build(seqbatch *s, const mm_rollout *r, const int *idx, i
 }
 
 /* log π(completion tokens) of rows under model m, into lp[i][k]. */
-static mm_err rows_logp(mm_gpt *m, const mm_rollout *r, const int *idx, int n, int mb,
-                        float **lp) {
+static mm_err rows_logp(mm_gpt *m, const mm_rollout *r, const int *idx, int n, int mb, float **lp) {
     int V = mm_gpt_get_config(m)->vocab;
     for (int j0 = 0; j0 < n; j0 += mb) {
         int nb = n - j0 < mb ? n - j0 : mb;
@@ -231,7 +238,8 @@ mm_err mm_grpo_sft(mm_gpt *m, const mm_grpo_codec *c, const mm_task *task, const
     size_t ntrain = mm_task_count(task, MM_TASK_TRAIN);
     if (!ntrain || o->batch < 1) return mm_fail(MM_ERR_ARG, "sft: empty train split or batch");
     int ctx = mm_gpt_get_config(m)->ctx, B = o->batch;
-    int32_t *tok = malloc((size_t)B * ctx * sizeof *tok), *tgt = malloc((size_t)B * ctx * sizeof *tgt);
+    int32_t *tok = malloc((size_t)B * ctx * sizeof *tok),
+            *tgt = malloc((size_t)B * ctx * sizeof *tgt);
     int32_t *one = malloc((size_t)ctx * sizeof *one);
     const mm_task_item **items = malloc((size_t)B * sizeof *items);
     mm_buf doc = {0};
@@ -250,9 +258,11 @@ mm_err mm_grpo_sft(mm_gpt *m, const mm_grpo_codec *c, const mm_task *task, const
         if ((e = mm_gpt_loss(m, tgt, &loss)) != MM_OK) break;
         if ((e = mm_gpt_backward(m, NULL)) != MM_OK) break;
         mm_gpt_clip_grad(m, o->grad_clip);
-        mm_adamw_opts ao = {(float)lr_at(o->lr, step, o->steps), 0.9f, 0.95f, 1e-8f, o->weight_decay};
+        mm_adamw_opts ao = {(float)lr_at(o->lr, step, o->steps), 0.9f, 0.95f, 1e-8f,
+                            o->weight_decay};
         if ((e = mm_gpt_adamw_step(m, &ao)) != MM_OK) break;
-        if (!isfinite(loss)) e = mm_fail(MM_ERR_NUMERIC, "sft: loss is not finite at step %d", step);
+        if (!isfinite(loss))
+            e = mm_fail(MM_ERR_NUMERIC, "sft: loss is not finite at step %d", step);
         if (e == MM_OK && log && log(ud, step, loss)) break;
     }
     free(tok), free(tgt), free(one), free(items), mm_buf_free(&doc);
@@ -262,10 +272,24 @@ mm_err mm_grpo_sft(mm_gpt *m, const mm_grpo_codec *c, const mm_task *task, const
 /* ---- GRPO ---- */
 
 void mm_grpo_opts_default(mm_grpo_opts *o) {
-    *o = (mm_grpo_opts){.steps = 50, .questions = 8, .group = 8, .beta = 0.04f, .clip = 0.2f,
-                        .lr = 1e-5f, .weight_decay = 0, .grad_clip = 1.0f, .updates = 1,
-                        .max_new_tokens = 64, .temperature = 1.0f, .top_p = 1.0f, .std_norm = 1,
-                        .filter_groups = 1, .filter_tries = 3, .micro_batch = 0, .seed = 1, .eval_n = 100};
+    *o = (mm_grpo_opts){.steps = 50,
+                        .questions = 8,
+                        .group = 8,
+                        .beta = 0.04f,
+                        .clip = 0.2f,
+                        .lr = 1e-5f,
+                        .weight_decay = 0,
+                        .grad_clip = 1.0f,
+                        .updates = 1,
+                        .max_new_tokens = 64,
+                        .temperature = 1.0f,
+                        .top_p = 1.0f,
+                        .std_norm = 1,
+                        .filter_groups = 1,
+                        .filter_tries = 3,
+                        .micro_batch = 0,
+                        .seed = 1,
+                        .eval_n = 100};
     o->gamma = 1, o->lambda = 0.95f, o->value_clip = 0.2f, o->whiten = 1, o->dpo_beta = 0.1f;
     o->rm_replay = 0.1;
     o->lr_schedule = MM_GRPO_LR_CONSTANT, o->lr_min_frac = 0.1f;
@@ -282,7 +306,7 @@ double mm_grpo_lr(const mm_grpo_opts *o, int step) {
 /* The state of one step. */
 typedef struct step_ctx {
     mm_rollout ro;
-    int *rows;        /* rows trained on, group by group */
+    int *rows; /* rows trained on, group by group */
     int nrows;
     float **adv, **ref;
     int ngroups_seen, nequal;
@@ -310,16 +334,19 @@ static mm_err group_advantages(step_ctx *s, const mm_grpo_opts *o, int first, in
     if (o->algo >= MM_GRPO_ALGO_PPO) return MM_OK; /* hook: PPO's GAE later; DPO uses pairs */
     if (o->algo != MM_GRPO_ALGO_GRPO) { /* RFT / online RFT: the indicator of a right answer */
         for (int g = 0; g < G; g++)
-            for (int k = 0; k < r->olen[first + g]; k++) s->adv[first + g][k] = r->reward[first + g].correct;
+            for (int k = 0; k < r->olen[first + g]; k++)
+                s->adv[first + g][k] = r->reward[first + g].correct;
         return MM_OK;
     }
     if (o->supervision == MM_GRPO_OUTCOME) {
         float rew[1024] = {0}, a[1024];
         if (G > 1024) return mm_fail(MM_ERR_ARG, "group larger than 1024");
-        for (int g = 0; g < G; g++) rew[g] = (float)r->reward[first + g].reward;
+        for (int g = 0; g < G; g++)
+            rew[g] = (float)r->reward[first + g].reward;
         mm_grpo_outcome_advantages(rew, G, o->std_norm, a);
         for (int g = 0; g < G; g++)
-            for (int k = 0; k < r->olen[first + g]; k++) s->adv[first + g][k] = a[g];
+            for (int k = 0; k < r->olen[first + g]; k++)
+                s->adv[first + g][k] = a[g];
         return MM_OK;
     }
     /* process: steps from the task in bytes, mapped to tokens through tok_end */
@@ -336,7 +363,7 @@ static mm_err group_advantages(step_ctx *s, const mm_grpo_opts *o, int first, in
         int i = first + g, *e = ends + g * MAXSTEPS;
         float *w = rw + g * MAXSTEPS;
         int ns = mm_rollout_steps(r, i, ts, e, w); /* lines, in tokens (rl/prm.c) */
-        mm_rl_mix_steps(o, r, i, ns, w); /* hook: mixed rule, ORM and PRM step rewards */
+        mm_rl_mix_steps(o, r, i, ns, w);           /* hook: mixed rule, ORM and PRM step rewards */
         if (ns == 0) { /* empty output: one step holding its (end-of-text) tokens */
             e[0] = r->olen[i], w[0] = (float)r->reward[i].reward, ns = 1;
         }
@@ -365,18 +392,24 @@ static mm_err step_sample(step_ctx *s, mm_gpt *policy, mm_gpt *ref, const mm_grp
         int n = want - kept, first = s->ro.n;
         for (int q = 0; q < n; q++)
             items[q] = mm_task_get(task, MM_TASK_TRAIN, mm_rng_next(rng) % ntrain);
-        mm_sample_opts so = {o->temperature, o->top_k, o->top_p > 0 ? o->top_p : 1.0f,
-                             mm_hash64(&step, sizeof step, o->seed) + round, o->max_new_tokens,
-                             c->eos, NULL};
+        mm_sample_opts so = {o->temperature,
+                             o->top_k,
+                             o->top_p > 0 ? o->top_p : 1.0f,
+                             mm_hash64(&step, sizeof step, o->seed) + round,
+                             o->max_new_tokens,
+                             c->eos,
+                             NULL};
         mm_gpt *sampler = o->algo == MM_GRPO_ALGO_RFT ? ref : policy;
-        e = mm_rollout_sample(&s->ro, sampler, c, items, n, G, &so, o->micro_batch, o->format_reward);
+        e = mm_rollout_sample(&s->ro, sampler, c, items, n, G, &so, o->micro_batch,
+                              o->format_reward);
         if (e == MM_OK && o->nreward) /* hook: mixed and learned rewards (rl/reward_model.h) */
             e = mm_rl_relabel(o, &s->ro, first);
         for (int q = 0; q < n && e == MM_OK; q++) {
             int f = first + q * G, eq = group_all_equal(&s->ro, f, G);
             s->ngroups_seen++, s->nequal += eq;
             if (eq && o->filter_groups) continue;
-            for (int g = 0; g < G; g++) s->rows[kept * G + g] = f + g;
+            for (int g = 0; g < G; g++)
+                s->rows[kept * G + g] = f + g;
             kept++;
         }
         if (round > 0) st->resampled += n;
@@ -407,7 +440,8 @@ static mm_err step_update(step_ctx *s, mm_gpt *policy, const mm_grpo_opts *o, fl
     int V = mm_gpt_get_config(policy)->vocab, mb = o->micro_batch > 0 ? o->micro_batch : s->nrows;
     int rl = o->algo == MM_GRPO_ALGO_ONLINE_RFT || o->algo == MM_GRPO_ALGO_RFT;
     double tokens = 0;
-    for (int j = 0; j < s->nrows; j++) tokens += s->ro.olen[s->rows[j]];
+    for (int j = 0; j < s->nrows; j++)
+        tokens += s->ro.olen[s->rows[j]];
     mm_grpo_loss_opts lo = {o->clip, rl ? 0.0f : o->beta, o->token_mean, o->clip_high};
     for (int u = 0; u < o->updates; u++) {
         mm_grpo_loss_stats tot = {0};
@@ -420,8 +454,17 @@ static mm_err step_update(step_ctx *s, mm_gpt *policy, const mm_grpo_opts *o, fl
             mm_err e = (size_t)b.B * b.T * V > dlog_cap
                            ? mm_fail(MM_ERR_ARG, "grpo: micro-batch larger than planned")
                            : mm_gpt_forward(policy, b.tokens, b.B, b.T, &logits);
-            mm_grpo_loss_in in = {b.B, b.T, V, e == MM_OK ? logits : NULL, b.targets, b.mask, b.adv,
-                                  rl ? NULL : b.old, s->ref ? b.ref : NULL, s->nrows, tokens};
+            mm_grpo_loss_in in = {b.B,
+                                  b.T,
+                                  V,
+                                  e == MM_OK ? logits : NULL,
+                                  b.targets,
+                                  b.mask,
+                                  b.adv,
+                                  rl ? NULL : b.old,
+                                  s->ref ? b.ref : NULL,
+                                  s->nrows,
+                                  tokens};
             mm_grpo_loss_stats ls;
             if (e == MM_OK) e = mm_grpo_loss(&in, &lo, dlogits, &ls);
             if (e == MM_OK) e = mm_gpt_backward(policy, dlogits);
@@ -436,7 +479,8 @@ static mm_err step_update(step_ctx *s, mm_gpt *policy, const mm_grpo_opts *o, fl
         if (u == 0) {
             double t = tot.tokens ? tot.tokens : 1;
             st->loss = tot.loss, st->grad_norm = gn, st->kl = tot.kl / t;
-            st->clip_frac = tot.clipped / t, st->entropy = tot.entropy / t, st->ratio = tot.ratio / t;
+            st->clip_frac = tot.clipped / t, st->entropy = tot.entropy / t,
+            st->ratio = tot.ratio / t;
         }
     }
     return MM_OK;

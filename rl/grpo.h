@@ -73,12 +73,12 @@ typedef struct mm_grpo_loss_opts {
 
 /* Sums over this call's completion tokens (add them up across micro-batches). */
 typedef struct mm_grpo_loss_stats {
-    double loss;      /* this call's share of the batch loss (already normalised) */
-    double tokens;    /* completion tokens */
-    double kl;        /* Σ k */
-    double clipped;   /* tokens whose clipped term was the active one */
-    double entropy;   /* Σ entropy of π_θ at the token's position (nats) */
-    double ratio;     /* Σ ρ */
+    double loss;    /* this call's share of the batch loss (already normalised) */
+    double tokens;  /* completion tokens */
+    double kl;      /* Σ k */
+    double clipped; /* tokens whose clipped term was the active one */
+    double entropy; /* Σ entropy of π_θ at the token's position (nats) */
+    double ratio;   /* Σ ρ */
 } mm_grpo_loss_stats;
 
 /* Loss and dlogits [B, T, V] (overwritten, zero where mask = 0).  dlogits may be NULL for the
@@ -147,30 +147,30 @@ typedef struct mm_reward_term {
 typedef enum { MM_GRPO_LR_CONSTANT = 0, MM_GRPO_LR_COSINE = 1 } mm_grpo_lr_schedule;
 
 typedef struct mm_grpo_opts {
-    int steps;             /* exploration stages */
-    int questions;         /* questions per step */
-    int group;             /* G samples per question */
+    int steps;     /* exploration stages */
+    int questions; /* questions per step */
+    int group;     /* G samples per question */
     float beta, clip, lr, weight_decay, grad_clip;
-    float clip_high;       /* upper clip ε_high (0 = clip; DAPO's clip-higher: 0.28) */
-    int updates;           /* μ: policy updates per batch */
+    float clip_high; /* upper clip ε_high (0 = clip; DAPO's clip-higher: 0.28) */
+    int updates;     /* μ: policy updates per batch */
     int max_new_tokens;
     float temperature;
-    int top_k;             /* sample from the k most likely tokens (0 = off) */
-    float top_p;           /* nucleus sampling (1 or 0 = off) */
+    int top_k;   /* sample from the k most likely tokens (0 = off) */
+    float top_p; /* nucleus sampling (1 or 0 = off) */
     mm_grpo_supervision supervision;
     mm_grpo_algo algo;
-    int std_norm;          /* 1 = divide by std (GRPO); 0 = Dr. GRPO */
-    int token_mean;        /* 1 = token-level mean (Dr. GRPO / DAPO) */
-    int iterative;         /* K > 0: reset the reference to the policy every K steps */
-    int filter_groups;     /* 1 (default) = resample groups whose rewards are all equal (DAPO) */
-    int filter_tries;      /* extra sampling rounds per step for filter_groups */
-    double format_reward;  /* weight of the format bonus (0 = correctness only) */
-    int micro_batch;       /* rows per forward/backward (0 = all) */
+    int std_norm;         /* 1 = divide by std (GRPO); 0 = Dr. GRPO */
+    int token_mean;       /* 1 = token-level mean (Dr. GRPO / DAPO) */
+    int iterative;        /* K > 0: reset the reference to the policy every K steps */
+    int filter_groups;    /* 1 (default) = resample groups whose rewards are all equal (DAPO) */
+    int filter_tries;     /* extra sampling rounds per step for filter_groups */
+    double format_reward; /* weight of the format bonus (0 = correctness only) */
+    int micro_batch;      /* rows per forward/backward (0 = all) */
     uint64_t seed;
-    int eval_every;        /* evaluate greedy accuracy on eval_n test items every N steps */
+    int eval_every; /* evaluate greedy accuracy on eval_n test items every N steps */
     int eval_n;
     /* learned rewards, PPO and DPO (rl/reward_model.h, rl/ppo.h, rl/dpo.h); not owned */
-    int nreward;            /* terms of the reward; 0 = the task's rule alone */
+    int nreward;                                /* terms of the reward; 0 = the task's rule alone */
     mm_reward_term reward[MM_REWARD_MAX_TERMS]; /* + the format bonus, unweighted */
     mm_value *reward_model; /* the learned term's model that rm_retrain retrains (NULL = none) */
     mm_value *value_model;  /* PPO: the value model, trained alongside (required for PPO) */
@@ -216,10 +216,10 @@ typedef struct mm_grpo_step_stats {
     double loss, grad_norm;
     int groups_trained, resampled;
     double rollout_s, update_s, rollout_tok_s;
-    double eval_acc; /* greedy held-out accuracy, or -1 when not evaluated this step */
-    double value_loss; /* PPO: the value model's loss (first update) */
-    int pairs;         /* DPO: pairs trained on */
-    int rm_round;      /* iterative reward-model retraining: the round ended at this step */
+    double eval_acc;           /* greedy held-out accuracy, or -1 when not evaluated this step */
+    double value_loss;         /* PPO: the value model's loss (first update) */
+    int pairs;                 /* DPO: pairs trained on */
+    int rm_round;              /* iterative reward-model retraining: the round ended at this step */
     int rm_fresh, rm_replayed; /* its training samples: new ones, replayed old ones */
     double rm_loss;            /* its training loss */
     double lr;                 /* the policy's learning rate at this step */
@@ -260,10 +260,10 @@ typedef struct mm_eval_opts {
     float top_p;       /* the K samples: nucleus (1 or 0 = off) */
     int n;             /* test items (0 = all) */
     int max_new_tokens;
-    int batch;         /* sequences generated at once */
+    int batch; /* sequences generated at once */
     uint64_t seed;
-    int answer_flags;  /* rl/answer.h: MM_ANSWER_LAST_NUMBER scores unmarked outputs too */
-    int curve;         /* 1 = also Pass@k and Maj@k for k = 1, 2, 4, ... <= K (result.curve_*) */
+    int answer_flags; /* rl/answer.h: MM_ANSWER_LAST_NUMBER scores unmarked outputs too */
+    int curve;        /* 1 = also Pass@k and Maj@k for k = 1, 2, 4, ... <= K (result.curve_*) */
     /* Called for every greedy output (may be NULL). */
     void (*on_greedy)(void *ud, const mm_task_item *it, const char *out, size_t n,
                       const mm_reward *r);
@@ -337,7 +337,7 @@ MM_API mm_err mm_eval_loss(mm_gpt *m, const mm_grpo_codec *c, const mm_task *t, 
                            const mm_loss_opts *o, mm_loss_result *r);
 
 /* Greedy accuracy only (used by the trainer for --eval-every). */
-MM_API mm_err mm_eval_greedy(mm_gpt *m, const mm_grpo_codec *c, const mm_task *t,
-                             mm_task_split s, int n, int max_new_tokens, int batch, double *acc);
+MM_API mm_err mm_eval_greedy(mm_gpt *m, const mm_grpo_codec *c, const mm_task *t, mm_task_split s,
+                             int n, int max_new_tokens, int batch, double *acc);
 
 #endif

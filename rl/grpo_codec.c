@@ -20,7 +20,8 @@ static int bpe_encode(void *ud, const char *s, size_t n, int32_t *out, int cap) 
     bpe_codec *b = ud;
     b->ids.len = 0;
     if (mm_tok_encode(b->enc, s, n, &b->ids) != MM_OK || b->ids.len > (size_t)cap) return -1;
-    for (size_t i = 0; i < b->ids.len; i++) out[i] = (int32_t)b->ids.v[i];
+    for (size_t i = 0; i < b->ids.len; i++)
+        out[i] = (int32_t)b->ids.v[i];
     return (int)b->ids.len;
 }
 
@@ -42,15 +43,17 @@ mm_err mm_grpo_codec_open(const char *ckpt_dir, const char *tok_dir, int model_v
     *out = NULL;
     char sub[4096];
     snprintf(sub, sizeof sub, "%s/tokenizer", ckpt_dir ? ckpt_dir : ".");
-    const char *dir = tok_dir                              ? tok_dir
+    const char *dir = tok_dir                           ? tok_dir
                       : ckpt_dir && has_vocab(ckpt_dir) ? ckpt_dir
                       : has_vocab(sub)                  ? sub
                                                         : NULL;
     if (!dir) {
         if (model_vocab != 257)
-            return mm_fail(MM_ERR_FORMAT, "%s: no tokenizer (vocab.json + merges.txt) in the "
+            return mm_fail(MM_ERR_FORMAT,
+                           "%s: no tokenizer (vocab.json + merges.txt) in the "
                            "checkpoint and the model has %d tokens, not the 257 of the "
-                           "byte-level codec; pass --tokenizer DIR", ckpt_dir, model_vocab);
+                           "byte-level codec; pass --tokenizer DIR",
+                           ckpt_dir, model_vocab);
         *out = (mm_grpo_codec *)mm_grpo_codec_bytes();
         return MM_OK;
     }
@@ -67,7 +70,8 @@ mm_err mm_grpo_codec_open(const char *ckpt_dir, const char *tok_dir, int model_v
         mm_grpo_codec_close(&b->c);
         return e;
     }
-    b->c = (mm_grpo_codec){b, bpe_encode, bpe_decode, mm_tok_eot(b->tok), mm_tok_vocab_size(b->tok)};
+    b->c =
+        (mm_grpo_codec){b, bpe_encode, bpe_decode, mm_tok_eot(b->tok), mm_tok_vocab_size(b->tok)};
     *out = &b->c;
     return MM_OK;
 }

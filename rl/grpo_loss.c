@@ -13,9 +13,11 @@
 /* mean and sample std (n - 1; 0 when n < 2) */
 static void mean_std(const float *x, int n, double *mean, double *std) {
     double m = 0, s = 0;
-    for (int i = 0; i < n; i++) m += x[i];
+    for (int i = 0; i < n; i++)
+        m += x[i];
     m = n ? m / n : 0;
-    for (int i = 0; i < n; i++) s += (x[i] - m) * (x[i] - m);
+    for (int i = 0; i < n; i++)
+        s += (x[i] - m) * (x[i] - m);
     *mean = m;
     *std = n > 1 ? sqrt(s / (n - 1)) : 0;
 }
@@ -27,7 +29,8 @@ static double normalise(double r, double mean, double std, int std_norm) {
 void mm_grpo_outcome_advantages(const float *rewards, int G, int std_norm, float *adv) {
     double m, s;
     mean_std(rewards, G, &m, &s);
-    for (int i = 0; i < G; i++) adv[i] = (float)normalise(rewards[i], m, s, std_norm);
+    for (int i = 0; i < G; i++)
+        adv[i] = (float)normalise(rewards[i], m, s, std_norm);
 }
 
 /* Process supervision (the paper's §4.1.3): normalise every step reward by the mean and std of
@@ -37,14 +40,17 @@ void mm_grpo_outcome_advantages(const float *rewards, int G, int std_norm, float
 void mm_grpo_process_advantages(int G, const mm_grpo_steps *steps, const int *len, int std_norm,
                                 float *const *adv) {
     int total = 0;
-    for (int i = 0; i < G; i++) total += steps[i].n;
+    for (int i = 0; i < G; i++)
+        total += steps[i].n;
     float *x = calloc((size_t)(total ? total : 1), sizeof *x);
     if (!x) {
-        for (int i = 0; i < G; i++) memset(adv[i], 0, (size_t)len[i] * sizeof(float));
+        for (int i = 0; i < G; i++)
+            memset(adv[i], 0, (size_t)len[i] * sizeof(float));
         return;
     }
     for (int i = 0, k = 0; i < G; i++)
-        for (int j = 0; j < steps[i].n; j++) x[k++] = steps[i].reward[j];
+        for (int j = 0; j < steps[i].n; j++)
+            x[k++] = steps[i].reward[j];
     double m, s;
     mean_std(x, total, &m, &s);
     free(x);
@@ -56,21 +62,25 @@ void mm_grpo_process_advantages(int G, const mm_grpo_steps *steps, const int *le
             int from = j >= 0 ? st->end[j] : 0; /* tokens [from, t) belong to step j+1 */
             if (from > len[i]) from = len[i];
             if (from < 0) from = 0;
-            for (; t > from; t--) adv[i][t - 1] = (float)suffix;
+            for (; t > from; t--)
+                adv[i][t - 1] = (float)suffix;
             if (j >= 0) suffix += normalise(st->reward[j], m, s, std_norm);
         }
         /* tokens past the last step's end: no step from them onward */
         int last = st->n ? st->end[st->n - 1] : 0;
-        for (int u = last < 0 ? 0 : last; u < len[i]; u++) adv[i][u] = 0;
+        for (int u = last < 0 ? 0 : last; u < len[i]; u++)
+            adv[i][u] = 0;
     }
 }
 
 /* log-sum-exp of one row and the log-prob of `target` */
 static double row_lse(const float *z, int V) {
     float mx = z[0];
-    for (int v = 1; v < V; v++) mx = z[v] > mx ? z[v] : mx;
+    for (int v = 1; v < V; v++)
+        mx = z[v] > mx ? z[v] : mx;
     double s = 0;
-    for (int v = 0; v < V; v++) s += exp((double)z[v] - mx);
+    for (int v = 0; v < V; v++)
+        s += exp((double)z[v] - mx);
     return mx + log(s);
 }
 
@@ -129,14 +139,15 @@ mm_err mm_grpo_loss(const mm_grpo_loss_in *in, const mm_grpo_loss_opts *o, float
     int rows = 0;
     for (int b = 0; b < B; b++) {
         double n = 0;
-        for (int t = 0; t < T; t++) n += in->mask[(size_t)b * T + t] != 0;
+        for (int t = 0; t < T; t++)
+            n += in->mask[(size_t)b * T + t] != 0;
         wrow[b] = n;
         tokens += n, rows += n > 0;
     }
     double rows_total = in->rows_total > 0 ? in->rows_total : rows;
     double tokens_total = in->tokens_total > 0 ? in->tokens_total : tokens;
     for (int b = 0; b < B; b++)
-        wrow[b] = wrow[b] == 0 ? 0
+        wrow[b] = wrow[b] == 0    ? 0
                   : o->token_mean ? 1.0 / (tokens_total ? tokens_total : 1)
                                   : 1.0 / (wrow[b] * rows_total);
     double loss = 0, kl = 0, clipped = 0, ent = 0, ratio = 0;
@@ -166,7 +177,8 @@ mm_err mm_grpo_loss(const mm_grpo_loss_in *in, const mm_grpo_loss_opts *o, float
         if (!dz) continue;
         /* dL/dz_v = -w · dJ/dlogp · (1[v = tgt] - p_v) */
         double g = -w * t.dobj;
-        for (int v = 0; v < V; v++) dz[v] = (float)(-g * exp(z[v] - lse));
+        for (int v = 0; v < V; v++)
+            dz[v] = (float)(-g * exp(z[v] - lse));
         dz[tgt] += (float)g;
     }
     free(wrow);
@@ -180,7 +192,8 @@ mm_err mm_grpo_loss(const mm_grpo_loss_in *in, const mm_grpo_loss_opts *o, float
 static int bytes_encode(void *ud, const char *s, size_t n, int32_t *out, int cap) {
     (void)ud;
     if (n > (size_t)cap) return -1;
-    for (size_t i = 0; i < n; i++) out[i] = (unsigned char)s[i];
+    for (size_t i = 0; i < n; i++)
+        out[i] = (unsigned char)s[i];
     return (int)n;
 }
 

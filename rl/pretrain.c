@@ -69,14 +69,15 @@ mm_err mm_pretrain_data_open(const char *pattern, int vocab, int T, mm_pretrain_
         d->paths = calloc(g.gl_pathc, sizeof *d->paths);
         if (!d->shards || !d->paths) e = mm_fail(MM_ERR_NOMEM, "out of memory");
     }
-    for (size_t i = 0; e == MM_OK && i < g.gl_pathc; i++) e = data_add(d, g.gl_pathv[i]);
+    for (size_t i = 0; e == MM_OK && i < g.gl_pathc; i++)
+        e = data_add(d, g.gl_pathv[i]);
     globfree(&g);
     size_t longest = 0;
     for (size_t i = 0; e == MM_OK && i < d->n; i++)
         if (mm_tokshard_count(d->shards[i]) > longest) longest = mm_tokshard_count(d->shards[i]);
     if (e == MM_OK && longest < (size_t)T + 1)
-        e = mm_fail(MM_ERR_ARG, "%s: no shard holds a full row of %d tokens (context %d + 1)", pattern,
-                    T + 1, T);
+        e = mm_fail(MM_ERR_ARG, "%s: no shard holds a full row of %d tokens (context %d + 1)",
+                    pattern, T + 1, T);
     if (e != MM_OK) {
         mm_pretrain_data_close(d);
         return e;
@@ -108,7 +109,8 @@ mm_err mm_pretrain_data_next(mm_pretrain_data *d, int B, int32_t *inputs, int32_
         mm_err e = mm_tokshard_read(s, (size_t)d->pos.offset, (size_t)T + 1, row);
         for (int t = 0; e == MM_OK && t <= T; t++)
             if (row[t] < 0 || row[t] >= d->vocab)
-                e = mm_fail(MM_ERR_FORMAT, "%s: token %lld is %d, outside the model's vocabulary of %d",
+                e = mm_fail(MM_ERR_FORMAT,
+                            "%s: token %lld is %d, outside the model's vocabulary of %d",
                             d->paths[d->pos.shard], (long long)d->pos.offset + t, row[t], d->vocab);
         if (e != MM_OK) {
             free(row);
@@ -122,19 +124,27 @@ mm_err mm_pretrain_data_next(mm_pretrain_data *d, int B, int32_t *inputs, int32_
     return MM_OK;
 }
 
-mm_pretrain_pos mm_pretrain_data_tell(const mm_pretrain_data *d) { return d->pos; }
+mm_pretrain_pos mm_pretrain_data_tell(const mm_pretrain_data *d) {
+    return d->pos;
+}
 
 mm_err mm_pretrain_data_seek(mm_pretrain_data *d, mm_pretrain_pos p) {
     if (p.shard < 0 || p.shard >= (int64_t)d->n || p.offset < 0 || p.epoch < 0 ||
         (size_t)p.offset > mm_tokshard_count(d->shards[p.shard]))
-        return mm_fail(MM_ERR_MISMATCH, "data position (shard %lld, offset %lld) does not exist in "
-                       "the %zu shards given", (long long)p.shard, (long long)p.offset, d->n);
+        return mm_fail(MM_ERR_MISMATCH,
+                       "data position (shard %lld, offset %lld) does not exist in "
+                       "the %zu shards given",
+                       (long long)p.shard, (long long)p.offset, d->n);
     d->pos = p;
     return MM_OK;
 }
 
-size_t mm_pretrain_data_tokens(const mm_pretrain_data *d) { return d->total; }
-size_t mm_pretrain_data_shards(const mm_pretrain_data *d) { return d->n; }
+size_t mm_pretrain_data_tokens(const mm_pretrain_data *d) {
+    return d->total;
+}
+size_t mm_pretrain_data_shards(const mm_pretrain_data *d) {
+    return d->n;
+}
 
 /* ---- learning rate ----------------------------------------------------------------------- */
 
@@ -150,10 +160,10 @@ float mm_pretrain_lr(long step, long steps, long warmup, float lr, float min_lr)
  * these defaults. */
 void mm_pretrain_defaults(mm_pretrain_opts *o) {
     memset(o, 0, sizeof *o);
-    o->batch = o->accum = -1;             /* 8, 1 */
-    o->steps = o->warmup = -1;            /* 1000, steps / 20 */
-    o->lr = o->min_lr = -1;               /* 6e-4, lr / 10 */
-    o->weight_decay = o->grad_clip = -1;  /* 0.1, 1.0 */
+    o->batch = o->accum = -1;            /* 8, 1 */
+    o->steps = o->warmup = -1;           /* 1000, steps / 20 */
+    o->lr = o->min_lr = -1;              /* 6e-4, lr / 10 */
+    o->weight_decay = o->grad_clip = -1; /* 0.1, 1.0 */
     o->beta1 = 0.9f;
     o->beta2 = 0.95f;
     o->eps = 1e-8f;
@@ -188,8 +198,8 @@ typedef struct run {
     long step, steps, warmup;
     float min_lr;
     int T;
-    int32_t *in, *tg; /* [B, T] */
-    mm_buf log;       /* JSONL, one line per step and per validation */
+    int32_t *in, *tg;          /* [B, T] */
+    mm_buf log;                /* JSONL, one line per step and per validation */
     double *lx, *ly, *vx, *vy; /* loss curve points */
     size_t nl, nv, capl, capv;
     size_t tokens_seen;
@@ -227,7 +237,8 @@ static mm_err write_log(run *r, const char *dir) {
     MM_TRY(write_text(path, r->log.data ? r->log.data : "", r->log.len));
     snprintf(path, sizeof path, "%s/loss.svg", dir);
     mm_svg_series s[2] = {{"train", r->lx, r->ly, r->nl}, {"val", r->vx, r->vy, r->nv}};
-    return mm_svg_lines(path, "pretraining loss", "step", "cross-entropy (nats/token)", s, r->nv ? 2 : 1);
+    return mm_svg_lines(path, "pretraining loss", "step", "cross-entropy (nats/token)", s,
+                        r->nv ? 2 : 1);
 }
 
 static mm_err write_state(run *r, const char *path) {
@@ -269,7 +280,9 @@ static mm_err write_state(run *r, const char *path) {
 /* Copy the regular files of the tokenizer directory into `dir`. */
 static mm_err copy_tokenizer(const char *src, const char *dir) {
     DIR *d = opendir(src);
-    if (!d) return mm_fail(MM_ERR_IO, "%s: cannot open the tokenizer directory: %s", src, strerror(errno));
+    if (!d)
+        return mm_fail(MM_ERR_IO, "%s: cannot open the tokenizer directory: %s", src,
+                       strerror(errno));
     struct dirent *de;
     mm_err e = MM_OK;
     mm_buf b = {0};
@@ -325,8 +338,10 @@ static mm_err restore_log(run *r) {
         if (step >= 0 && step <= r->step) {
             e = mm_buf_append(&r->log, line, n);
             if (e == MM_OK) e = mm_buf_putc(&r->log, '\n');
-            if (e == MM_OK && l && l->type == MM_JSON_NUM) e = push_point(&r->lx, &r->ly, &r->nl, &r->capl, step, l->num);
-            if (e == MM_OK && v && v->type == MM_JSON_NUM) e = push_point(&r->vx, &r->vy, &r->nv, &r->capv, step, v->num);
+            if (e == MM_OK && l && l->type == MM_JSON_NUM)
+                e = push_point(&r->lx, &r->ly, &r->nl, &r->capl, step, l->num);
+            if (e == MM_OK && v && v->type == MM_JSON_NUM)
+                e = push_point(&r->vx, &r->vy, &r->nv, &r->capv, step, v->num);
         }
         mm_json_doc_free(doc);
     }
@@ -341,8 +356,9 @@ static mm_err check_resume_config(const mm_gpt_config *want, const mm_gpt_config
     static const char *const nm[5] = {"layers", "heads", "dim", "ctx", "vocab"};
     for (int i = 0; i < 5; i++)
         if (w[i] > 0 && w[i] != h[i])
-            return mm_fail(MM_ERR_MISMATCH, "%s: --config %s=%d does not fit the checkpoint (%s=%d)",
-                           dir, nm[i], w[i], nm[i], h[i]);
+            return mm_fail(MM_ERR_MISMATCH,
+                           "%s: --config %s=%d does not fit the checkpoint (%s=%d)", dir, nm[i],
+                           w[i], nm[i], h[i]);
     return MM_OK;
 }
 
@@ -422,7 +438,8 @@ static mm_err train_step(run *r, float lr, float *loss, float *norm) {
     float *g = mm_gpt_grads(r->m, &n);
     if (o->accum > 1) { /* gradients of the mean over micro-batches */
         float s = 1.0f / o->accum;
-        for (size_t i = 0; i < n; i++) g[i] *= s;
+        for (size_t i = 0; i < n; i++)
+            g[i] *= s;
     }
     *loss = (float)(sum / o->accum);
     *norm = mm_gpt_clip_grad(r->m, o->grad_clip);
@@ -435,8 +452,9 @@ static mm_err train_step(run *r, float lr, float *loss, float *norm) {
 
 static mm_err log_step(run *r, const mm_pretrain_event *ev) {
     mm_buf *b = &r->log;
-    MM_TRY(mm_buf_printf(b, "{\"step\": %ld, \"loss\": %.6f, \"lr\": %.6g, \"grad_norm\": %.6g, "
-                            "\"tokens\": %zu, \"step_ms\": %.1f, \"tokens_per_s\": %.1f}\n",
+    MM_TRY(mm_buf_printf(b,
+                         "{\"step\": %ld, \"loss\": %.6f, \"lr\": %.6g, \"grad_norm\": %.6g, "
+                         "\"tokens\": %zu, \"step_ms\": %.1f, \"tokens_per_s\": %.1f}\n",
                          ev->step, ev->loss, ev->lr, ev->grad_norm, r->tokens_seen,
                          ev->step_s * 1e3, ev->tokens_per_s));
     MM_TRY(push_point(&r->lx, &r->ly, &r->nl, &r->capl, (double)ev->step, ev->loss));
@@ -455,7 +473,8 @@ static mm_err numeric_error(run *r, float loss, float norm) {
 
 static mm_err one_step(run *r, mm_pretrain_result *res) {
     const mm_pretrain_opts *o = r->o;
-    float lr = mm_pretrain_lr(r->step, r->steps, r->warmup, o->lr, r->min_lr), loss = NAN, norm = NAN;
+    float lr = mm_pretrain_lr(r->step, r->steps, r->warmup, o->lr, r->min_lr), loss = NAN,
+          norm = NAN;
     double t0 = mm_now();
     mm_err e = train_step(r, lr, &loss, &norm);
     if (e == MM_ERR_NUMERIC) return numeric_error(r, loss, norm);
@@ -506,7 +525,9 @@ static mm_err check_opts(const mm_pretrain_opts *o) {
     if (!o->data || !o->out) return mm_fail(MM_ERR_ARG, "pretrain: data and out are required");
     if (o->batch < 1 || o->accum < 1 || o->steps < 1 || o->val_every < 1 || o->val_batches < 1 ||
         o->ckpt_every < 1 || !(o->lr >= 0) || !(o->weight_decay >= 0))
-        return mm_fail(MM_ERR_ARG, "pretrain: batch, accum, steps, val_every, val_batches, ckpt_every must be >= 1");
+        return mm_fail(
+            MM_ERR_ARG,
+            "pretrain: batch, accum, steps, val_every, val_batches, ckpt_every must be >= 1");
     return MM_OK;
 }
 
@@ -521,7 +542,8 @@ static mm_err check_tokenizer(const char *dir, int vocab, int *eos) {
     *eos = mm_tok_eot(t);
     mm_tok_free(t);
     if (n > vocab)
-        return mm_fail(MM_ERR_MISMATCH, "%s: the tokenizer has %d tokens, more than the model's vocabulary of %d",
+        return mm_fail(MM_ERR_MISMATCH,
+                       "%s: the tokenizer has %d tokens, more than the model's vocabulary of %d",
                        dir, n, vocab);
     return MM_OK;
 }
@@ -534,7 +556,8 @@ static mm_err effective_opts(mm_pretrain_opts *o) {
     snprintf(path, sizeof path, "%s/train_state.json", o->out);
     int exists = stat(path, &st) == 0;
     if (o->resume && !exists)
-        return mm_fail(MM_ERR_ARG, "%s: no checkpoint to resume from (train_state.json missing)", o->out);
+        return mm_fail(MM_ERR_ARG, "%s: no checkpoint to resume from (train_state.json missing)",
+                       o->out);
     if (!o->resume && exists && !o->force)
         return mm_fail(MM_ERR_ARG,
                        "%s already holds a run; pass --resume to continue it, --force to start "
@@ -609,12 +632,15 @@ double mm_pretrain_sgemm_peak(void) {
     float *c = malloc((size_t)N * N * sizeof *c);
     double best = 0;
     int was = openblas_get_num_threads();
-    openblas_set_num_threads(omp_get_max_threads()); /* OpenBLAS's own threading, as users know it */
+    openblas_set_num_threads(
+        omp_get_max_threads()); /* OpenBLAS's own threading, as users know it */
     if (a && b && c) {
-        for (size_t i = 0; i < (size_t)N * N; i++) a[i] = b[i] = (float)(i % 7) * 0.1f;
+        for (size_t i = 0; i < (size_t)N * N; i++)
+            a[i] = b[i] = (float)(i % 7) * 0.1f;
         for (int rep = 0; rep < 6; rep++) {
             double t = mm_now();
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, N, N, 1.0f, a, N, b, N, 0.0f, c, N);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, N, N, 1.0f, a, N, b, N, 0.0f,
+                        c, N);
             t = mm_now() - t;
             double g = 2.0 * N * N * N / t / 1e9;
             if (rep && g > best) best = g; /* the first run warms up */

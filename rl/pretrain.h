@@ -35,8 +35,7 @@ typedef struct mm_pretrain_pos {
 
 MM_API mm_err mm_pretrain_data_open(const char *glob, int vocab, int T, mm_pretrain_data **out);
 /* inputs[B, T] and targets[B, T] (the inputs shifted by one). */
-MM_API mm_err mm_pretrain_data_next(mm_pretrain_data *d, int B, int32_t *inputs,
-                                    int32_t *targets);
+MM_API mm_err mm_pretrain_data_next(mm_pretrain_data *d, int B, int32_t *inputs, int32_t *targets);
 MM_API mm_pretrain_pos mm_pretrain_data_tell(const mm_pretrain_data *d);
 MM_API mm_err mm_pretrain_data_seek(mm_pretrain_data *d, mm_pretrain_pos p);
 MM_API size_t mm_pretrain_data_tokens(const mm_pretrain_data *d); /* total over the shards */
@@ -51,23 +50,23 @@ MM_API float mm_pretrain_lr(long step, long steps, long warmup, float lr, float 
 /* ---- training ---- */
 
 typedef struct mm_pretrain_event {
-    long step, steps;   /* optimizer steps done, total */
-    float loss;         /* training loss of this step (mean over its micro-batches) */
-    float val_loss;     /* NaN unless validated at this step */
+    long step, steps; /* optimizer steps done, total */
+    float loss;       /* training loss of this step (mean over its micro-batches) */
+    float val_loss;   /* NaN unless validated at this step */
     float lr, grad_norm;
-    double step_s;      /* wall time of this step */
+    double step_s; /* wall time of this step */
     double tokens_per_s;
-    int checkpointed;   /* 1 when a checkpoint was written after this step */
+    int checkpointed; /* 1 when a checkpoint was written after this step */
 } mm_pretrain_event;
 
 typedef struct mm_pretrain_opts {
-    mm_gpt_config cfg;   /* for a fresh run; on resume it must match the checkpoint
-                            (fields <= 0 are taken from the checkpoint) */
-    const char *data;    /* glob of training shards */
-    const char *val;     /* glob of validation shards (NULL: no validation) */
-    const char *out;     /* run / checkpoint directory */
+    mm_gpt_config cfg;         /* for a fresh run; on resume it must match the checkpoint
+                                  (fields <= 0 are taken from the checkpoint) */
+    const char *data;          /* glob of training shards */
+    const char *val;           /* glob of validation shards (NULL: no validation) */
+    const char *out;           /* run / checkpoint directory */
     const char *tokenizer_dir; /* copied into the checkpoint when set */
-    int batch, accum;    /* micro-batch rows, micro-batches per step */
+    int batch, accum;          /* micro-batch rows, micro-batches per step */
     long steps, warmup;
     float lr, min_lr, weight_decay, grad_clip, beta1, beta2, eps;
     int val_every, val_batches, ckpt_every;
@@ -100,10 +99,10 @@ MM_API mm_err mm_pretrain_run(const mm_pretrain_opts *o, mm_pretrain_result *res
 
 typedef struct mm_pretrain_bench {
     double tokens_per_s, ms_per_step;
-    double flops_per_token;  /* model FLOPs: 6 * matmul params + 12 * L * T * D (PaLM) */
-    double achieved_gflops;  /* flops_per_token * tokens_per_s */
-    double peak_gflops;      /* measured sgemm peak with the current BLAS threads */
-    double mfu;              /* achieved / peak */
+    double flops_per_token; /* model FLOPs: 6 * matmul params + 12 * L * T * D (PaLM) */
+    double achieved_gflops; /* flops_per_token * tokens_per_s */
+    double peak_gflops;     /* measured sgemm peak with the current BLAS threads */
+    double mfu;             /* achieved / peak */
     size_t params;
 } mm_pretrain_bench;
 

@@ -22,9 +22,9 @@ struct mm_st {
 static const struct {
     const char *name;
     int size;
-} st_dtypes[] = {{"F64", 8}, {"F32", 4}, {"F16", 2}, {"BF16", 2}, {"I64", 8}, {"I32", 4},
-                 {"I16", 2}, {"I8", 1},  {"U8", 1},  {"BOOL", 1}, {"U16", 2}, {"U32", 4},
-                 {"U64", 8}};
+} st_dtypes[] = {{"F64", 8}, {"F32", 4}, {"F16", 2}, {"BF16", 2}, {"I64", 8},
+                 {"I32", 4}, {"I16", 2}, {"I8", 1},  {"U8", 1},   {"BOOL", 1},
+                 {"U16", 2}, {"U32", 4}, {"U64", 8}};
 
 static int dtype_size(const char *d) {
     for (size_t i = 0; i < sizeof st_dtypes / sizeof *st_dtypes; i++)
@@ -43,7 +43,8 @@ static int64_t json_uint(const mm_json *j) {
 static mm_err parse_entry(const mm_json *e, uint64_t datalen, const uint8_t *data,
                           mm_st_tensor *t) {
     t->name = e->key;
-    if (e->type != MM_JSON_OBJ) return mm_fail(MM_ERR_FORMAT, "tensor '%s': not an object", t->name);
+    if (e->type != MM_JSON_OBJ)
+        return mm_fail(MM_ERR_FORMAT, "tensor '%s': not an object", t->name);
     const mm_json *dt = mm_json_get(e, "dtype"), *sh = mm_json_get(e, "shape"),
                   *off = mm_json_get(e, "data_offsets");
     if (!dt || dt->type != MM_JSON_STR || !dtype_size(dt->str))
@@ -65,8 +66,9 @@ static mm_err parse_entry(const mm_json *e, uint64_t datalen, const uint8_t *dat
     }
     int64_t b = json_uint(mm_json_at(off, 0)), en = json_uint(mm_json_at(off, 1));
     if (b < 0 || en < b || (uint64_t)en > datalen)
-        return mm_fail(MM_ERR_FORMAT, "tensor '%s': data_offsets [%lld, %lld] outside %llu data bytes",
-                       t->name, (long long)b, (long long)en, (unsigned long long)datalen);
+        return mm_fail(MM_ERR_FORMAT,
+                       "tensor '%s': data_offsets [%lld, %lld] outside %llu data bytes", t->name,
+                       (long long)b, (long long)en, (unsigned long long)datalen);
     if ((uint64_t)(en - b) != bytes)
         return mm_fail(MM_ERR_FORMAT, "tensor '%s': %llu bytes for a shape needing %llu", t->name,
                        (unsigned long long)(en - b), (unsigned long long)bytes);
@@ -100,12 +102,14 @@ static mm_err check_overlap(const mm_st *st) {
 }
 
 static mm_err parse_header(mm_st *st, const mm_json *root, uint64_t datalen, const uint8_t *data) {
-    if (root->type != MM_JSON_OBJ) return mm_fail(MM_ERR_FORMAT, "safetensors: header is not an object");
+    if (root->type != MM_JSON_OBJ)
+        return mm_fail(MM_ERR_FORMAT, "safetensors: header is not an object");
     st->t = calloc(root->len + 1, sizeof *st->t);
     if (!st->t) return mm_fail(MM_ERR_NOMEM, "safetensors: out of memory");
     for (const mm_json *e = root->child; e; e = e->next) {
         if (!strcmp(e->key, "__metadata__")) {
-            if (e->type != MM_JSON_OBJ) return mm_fail(MM_ERR_FORMAT, "safetensors: bad __metadata__");
+            if (e->type != MM_JSON_OBJ)
+                return mm_fail(MM_ERR_FORMAT, "safetensors: bad __metadata__");
             st->meta = e;
             continue;
         }
@@ -121,12 +125,18 @@ static mm_err parse_header(mm_st *st, const mm_json *root, uint64_t datalen, con
 mm_err mm_st_parse(const void *bytes, size_t n, mm_st **out) {
     *out = NULL;
     const uint8_t *p = bytes;
-    if (n < 8) return mm_fail(MM_ERR_TRUNCATED, "safetensors: %zu bytes, shorter than the 8-byte header length", n);
+    if (n < 8)
+        return mm_fail(MM_ERR_TRUNCATED,
+                       "safetensors: %zu bytes, shorter than the 8-byte header length", n);
     uint64_t hlen = 0;
-    for (int i = 7; i >= 0; i--) hlen = hlen << 8 | p[i];
-    if (hlen > ST_MAX_HEADER) return mm_fail(MM_ERR_FORMAT, "safetensors: header length %llu is implausible", (unsigned long long)hlen);
+    for (int i = 7; i >= 0; i--)
+        hlen = hlen << 8 | p[i];
+    if (hlen > ST_MAX_HEADER)
+        return mm_fail(MM_ERR_FORMAT, "safetensors: header length %llu is implausible",
+                       (unsigned long long)hlen);
     if (hlen > n - 8)
-        return mm_fail(MM_ERR_TRUNCATED, "safetensors: header of %llu bytes but only %zu bytes follow",
+        return mm_fail(MM_ERR_TRUNCATED,
+                       "safetensors: header of %llu bytes but only %zu bytes follow",
                        (unsigned long long)hlen, n - 8);
     mm_st *st = calloc(1, sizeof *st);
     if (!st) return mm_fail(MM_ERR_NOMEM, "safetensors: out of memory");
@@ -164,8 +174,12 @@ void mm_st_free(mm_st *st) {
     free(st);
 }
 
-size_t mm_st_count(const mm_st *st) { return st->n; }
-const mm_st_tensor *mm_st_at(const mm_st *st, size_t i) { return i < st->n ? &st->t[i] : NULL; }
+size_t mm_st_count(const mm_st *st) {
+    return st->n;
+}
+const mm_st_tensor *mm_st_at(const mm_st *st, size_t i) {
+    return i < st->n ? &st->t[i] : NULL;
+}
 
 const mm_st_tensor *mm_st_find(const mm_st *st, const char *name) {
     for (size_t i = 0; i < st->n; i++)
@@ -181,13 +195,15 @@ const char *mm_st_meta(const mm_st *st, const char *key) {
 
 uint64_t mm_st_numel(const mm_st_tensor *t) {
     uint64_t n = 1;
-    for (int d = 0; d < t->ndim; d++) n *= (uint64_t)t->shape[d];
+    for (int d = 0; d < t->ndim; d++)
+        n *= (uint64_t)t->shape[d];
     return n;
 }
 
 mm_err mm_st_read_f32(const mm_st_tensor *t, float *dst, size_t n) {
     if (strcmp(t->dtype, "F32"))
-        return mm_fail(MM_ERR_UNSUPPORTED, "tensor '%s' is %s, only F32 is supported", t->name, t->dtype);
+        return mm_fail(MM_ERR_UNSUPPORTED, "tensor '%s' is %s, only F32 is supported", t->name,
+                       t->dtype);
     if (mm_st_numel(t) != n)
         return mm_fail(MM_ERR_MISMATCH, "tensor '%s' has %llu elements, expected %zu", t->name,
                        (unsigned long long)mm_st_numel(t), n);
@@ -234,18 +250,21 @@ static mm_err write_header(mm_buf *h, const mm_st_entry *t, size_t n, const char
         MM_TRY(mm_jw_obj_end(&w));
     }
     MM_TRY(mm_jw_obj_end(&w));
-    while (h->len % 8) MM_TRY(mm_buf_putc(h, ' ')); /* keep the data 8-byte aligned */
+    while (h->len % 8)
+        MM_TRY(mm_buf_putc(h, ' ')); /* keep the data 8-byte aligned */
     return MM_OK;
 }
 
 static mm_err write_body(mm_out *o, const mm_buf *h, const mm_st_entry *t, size_t n) {
     uint8_t len[8];
-    for (int i = 0; i < 8; i++) len[i] = (uint8_t)((uint64_t)h->len >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        len[i] = (uint8_t)((uint64_t)h->len >> (8 * i));
     MM_TRY(mm_out_write(o, len, 8));
     MM_TRY(mm_out_write(o, h->data, h->len));
     for (size_t i = 0; i < n; i++) {
         uint64_t numel = 1;
-        for (int d = 0; d < t[i].ndim; d++) numel *= (uint64_t)t[i].shape[d];
+        for (int d = 0; d < t[i].ndim; d++)
+            numel *= (uint64_t)t[i].shape[d];
         if (numel) MM_TRY(mm_out_write(o, t[i].data, numel * 4));
     }
     return MM_OK;

@@ -57,7 +57,7 @@ typedef struct mm_st_entry {
 } mm_st_entry;
 
 /* Write tensors (F32) and optional metadata pairs meta[0]=key0, meta[1]=value0, ... */
-MM_API mm_err mm_st_write(const char *path, const mm_st_entry *t, size_t n,
-                          const char *const *meta, size_t nmeta_pairs);
+MM_API mm_err mm_st_write(const char *path, const mm_st_entry *t, size_t n, const char *const *meta,
+                          size_t nmeta_pairs);
 
 #endif

@@ -34,16 +34,23 @@ mm_err mm_task_list_push(mm_task_list *l, mm_task_item it) {
 void mm_task_free(mm_task *t) {
     if (!t) return;
     for (int s = 0; s < 2; s++) {
-        for (size_t i = 0; i < t->split[s].n; i++) item_free(&t->split[s].items[i]);
+        for (size_t i = 0; i < t->split[s].n; i++)
+            item_free(&t->split[s].items[i]);
         free(t->split[s].items);
     }
     mm_buf_free(&t->shots);
     free(t);
 }
 
-const char *mm_task_name(const mm_task *t) { return t->name; }
-size_t mm_task_count(const mm_task *t, mm_task_split s) { return t->split[s].n; }
-uint64_t mm_task_skipped(const mm_task *t) { return t->skipped; }
+const char *mm_task_name(const mm_task *t) {
+    return t->name;
+}
+size_t mm_task_count(const mm_task *t, mm_task_split s) {
+    return t->split[s].n;
+}
+uint64_t mm_task_skipped(const mm_task *t) {
+    return t->skipped;
+}
 
 const mm_task_item *mm_task_get(const mm_task *t, mm_task_split s, size_t i) {
     return i < t->split[s].n ? &t->split[s].items[i] : NULL;
@@ -59,10 +66,11 @@ mm_err mm_task_prompt(const mm_task_item *it, mm_buf *b) {
 mm_err mm_task_set_shots(mm_task *t, int k) {
     mm_task_list *tr = &t->split[MM_TASK_TRAIN];
     if (k < 0 || (size_t)k > tr->n)
-        return mm_fail(MM_ERR_ARG, "%d-shot prompting needs %d train items, the task has %zu", k,
-                       k, tr->n);
+        return mm_fail(MM_ERR_ARG, "%d-shot prompting needs %d train items, the task has %zu", k, k,
+                       tr->n);
     for (int s = 0; s < 2; s++) /* zero-shot while the examples are written */
-        for (size_t i = 0; i < t->split[s].n; i++) t->split[s].items[i].shots = NULL;
+        for (size_t i = 0; i < t->split[s].n; i++)
+            t->split[s].items[i].shots = NULL;
     mm_buf_clear(&t->shots);
     for (int i = 0; i < k; i++) {
         MM_TRY(mm_task_document(&tr->items[i], &t->shots));
@@ -70,7 +78,8 @@ mm_err mm_task_set_shots(mm_task *t, int k) {
     }
     if (k == 0) return MM_OK;
     for (int s = 0; s < 2; s++)
-        for (size_t i = 0; i < t->split[s].n; i++) t->split[s].items[i].shots = t->shots.data;
+        for (size_t i = 0; i < t->split[s].n; i++)
+            t->split[s].items[i].shots = t->shots.data;
     return MM_OK;
 }
 
@@ -93,8 +102,14 @@ mm_err mm_task_write_docs(const mm_task *t, mm_task_split s, size_t n, const cha
         e = mm_task_document(it, &text);
         int kl = snprintf(key, sizeof key, "%s/%d/%zu", t->name, (int)s, i);
         mm_doc_make_id(key, (size_t)kl, id);
-        mm_doc d = {.id = id, .text = text.data, .text_len = text.len, .source = source,
-                    .lang = "en", .lang_score = 1.0, .warc_offset = -1, .math_json = "{}"};
+        mm_doc d = {.id = id,
+                    .text = text.data,
+                    .text_len = text.len,
+                    .source = source,
+                    .lang = "en",
+                    .lang_score = 1.0,
+                    .warc_offset = -1,
+                    .math_json = "{}"};
         if (e == MM_OK) e = mm_doc_to_json(&line, &d);
         if (e == MM_OK) e = mm_out_write(o, line.data, line.len);
     }
@@ -114,8 +129,7 @@ size_t mm_task_parse_number(const char *s, size_t n, double *v) {
     int neg = 0;
     if (i < n && (s[i] == '-' || s[i] == '+')) neg = s[i++] == '-';
     if (i < n && s[i] == '$') i++;
-    if (!neg && i < n && s[i] == '-' && i + 1 < n && isdigit((unsigned char)s[i + 1]))
-        neg = 1, i++;
+    if (!neg && i < n && s[i] == '-' && i + 1 < n && isdigit((unsigned char)s[i + 1])) neg = 1, i++;
     if (i >= n || !isdigit((unsigned char)s[i])) return 0;
     char buf[352];
     size_t k = 0;
@@ -123,8 +137,10 @@ size_t mm_task_parse_number(const char *s, size_t n, double *v) {
     for (; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (isdigit(c)) {
-            if (k < 320) buf[k++] = (char)c;
-            else overflow = 1;
+            if (k < 320)
+                buf[k++] = (char)c;
+            else
+                overflow = 1;
         } else if (c == ',' && i + 3 < n + 0 && isdigit((unsigned char)s[i + 1]) &&
                    isdigit((unsigned char)s[i + 2]) && isdigit((unsigned char)s[i + 3]) &&
                    (i + 4 >= n || !isdigit((unsigned char)s[i + 4]))) {
@@ -145,7 +161,9 @@ size_t mm_task_parse_number(const char *s, size_t n, double *v) {
     return i;
 }
 
-static int is_space(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+static int is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\r';
+}
 
 int mm_task_extract_answer(const char *s, size_t n, double *v) {
     const char *last = NULL;
@@ -153,7 +171,8 @@ int mm_task_extract_answer(const char *s, size_t n, double *v) {
         if (s[i] == '#' && !memcmp(s + i, "####", 4)) last = s + i;
     if (!last) return 0;
     size_t i = (size_t)(last - s) + 4;
-    while (i < n && (s[i] == '#' || is_space(s[i]))) i++;
+    while (i < n && (s[i] == '#' || is_space(s[i])))
+        i++;
     return mm_task_parse_number(s + i, n - i, v) > 0;
 }
 
@@ -195,7 +214,8 @@ typedef struct expr {
 } expr;
 
 static void ex_ws(expr *e) {
-    while (e->i < e->n && is_space(e->s[e->i])) e->i++;
+    while (e->i < e->n && is_space(e->s[e->i]))
+        e->i++;
 }
 
 static int ex_sum(expr *e, double *v);
@@ -208,8 +228,10 @@ static int ex_atom(expr *e, double *v) {
         e->i++;
         ok = ex_sum(e, v);
         ex_ws(e);
-        if (ok && e->i < e->n && e->s[e->i] == ')') e->i++;
-        else ok = 0;
+        if (ok && e->i < e->n && e->s[e->i] == ')')
+            e->i++;
+        else
+            ok = 0;
     } else if (e->s[e->i] == '-') {
         e->i++;
         ok = ex_atom(e, v);
@@ -304,14 +326,18 @@ static int expr_char(unsigned char c) {
  * arithmetic is right, 0 when wrong, -1 when this is no equation. */
 static int check_equation(const char *line, size_t len, size_t eq, double *value) {
     size_t a = eq;
-    while (a > 0 && expr_char((unsigned char)line[a - 1])) a--;
-    while (a < eq && (line[a] == ' ' || line[a] == ')' || line[a] == ',')) a++;
+    while (a > 0 && expr_char((unsigned char)line[a - 1]))
+        a--;
+    while (a < eq && (line[a] == ' ' || line[a] == ')' || line[a] == ','))
+        a++;
     size_t b = eq + 1;
-    while (b < len && (line[b] == ' ' || line[b] == '$')) b++;
+    while (b < len && (line[b] == ' ' || line[b] == '$'))
+        b++;
     double lhs, rhs;
     size_t k = mm_task_parse_number(line + b, len - b, &rhs);
     size_t e = eq;
-    while (e > a && line[e - 1] == ' ') e--;
+    while (e > a && line[e - 1] == ' ')
+        e--;
     if (k == 0 || e <= a) return -1;
     if (!mm_task_eval_expr(line + a, e - a, &lhs)) return -1;
     *value = rhs;
@@ -345,8 +371,10 @@ static int line_equations(const char *line, size_t len, double *vals, int cap, i
     double v;
     int ok = eq ? check_equation(line, len, (size_t)(eq - line), &v) : -1;
     if (ok < 0) return 0;
-    if (ok && cap > 0) vals[0] = v;
-    else *wrong = 1;
+    if (ok && cap > 0)
+        vals[0] = v;
+    else
+        *wrong = 1;
     return 1;
 }
 
@@ -392,8 +420,7 @@ static double line_reward(const mm_task_item *it, const char *line, size_t len, 
     return 0;
 }
 
-int mm_task_steps(const mm_task_item *it, const char *out, size_t n, mm_task_step *steps,
-                  int cap) {
+int mm_task_steps(const mm_task_item *it, const char *out, size_t n, mm_task_step *steps, int cap) {
     if (n == 0 || cap <= 0) return 0;
     double ref[64];
     unsigned char used[64] = {0};

@@ -40,21 +40,21 @@ typedef struct mm_task_item {
     double answer;  /* the final answer as a number (NAN when it is not one) */
     int nsteps;     /* arith: number of reference steps (results in step_values) */
     double *step_values;
-    char *gold;     /* the final answer as text: what rl/answer.h compares against */
-    int nopts;      /* multiple choice: number of options, gold is a letter; 0 = free answer */
+    char *gold;        /* the final answer as text: what rl/answer.h compares against */
+    int nopts;         /* multiple choice: number of options, gold is a letter; 0 = free answer */
     const char *shots; /* few-shot examples put before the prompt (owned by the task), or NULL */
 } mm_task_item;
 
 typedef struct mm_task mm_task;
 
 typedef struct mm_arith_opts {
-    int ops;         /* operations per problem (>= 1); default 2 */
-    int digits;      /* digits of the operands of + and - (1..6); default 2 */
-    int mul;         /* 1 = allow "times as many" steps (factor 2..4); default 1 */
-    int plain;       /* 1 = bare expressions ("Compute (3 + 4) * 2."), short for tiny models */
-    uint64_t seed;   /* generator seed */
-    size_t n_train;  /* items generated for the train split (default 20000) */
-    size_t n_test;   /* items generated for the test split (default 500) */
+    int ops;        /* operations per problem (>= 1); default 2 */
+    int digits;     /* digits of the operands of + and - (1..6); default 2 */
+    int mul;        /* 1 = allow "times as many" steps (factor 2..4); default 1 */
+    int plain;      /* 1 = bare expressions ("Compute (3 + 4) * 2."), short for tiny models */
+    uint64_t seed;  /* generator seed */
+    size_t n_train; /* items generated for the train split (default 20000) */
+    size_t n_test;  /* items generated for the test split (default 500) */
 } mm_arith_opts;
 
 MM_API void mm_arith_opts_default(mm_arith_opts *o);
@@ -85,12 +85,12 @@ MM_API mm_err mm_task_write_docs(const mm_task *t, mm_task_split s, size_t n, co
 
 /* ---- rewards ---- */
 typedef struct mm_reward {
-    double reward;  /* correct + format_weight * formatted */
-    int correct;    /* final answer extracted and equal to the reference */
-    int formatted;  /* the answer was marked ("####", \\boxed{}, "The answer is") */
-    int has_answer; /* an answer was extracted (marked or, with MM_ANSWER_LAST_NUMBER, the
-                     * last number) */
-    double answer;  /* the extracted answer as a number (NAN when it is not one) */
+    double reward;           /* correct + format_weight * formatted */
+    int correct;             /* final answer extracted and equal to the reference */
+    int formatted;           /* the answer was marked ("####", \\boxed{}, "The answer is") */
+    int has_answer;          /* an answer was extracted (marked or, with MM_ANSWER_LAST_NUMBER, the
+                              * last number) */
+    double answer;           /* the extracted answer as a number (NAN when it is not one) */
     size_t ans_off, ans_len; /* the extracted answer's bytes in the output */
 } mm_reward;
 

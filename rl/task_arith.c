@@ -18,14 +18,14 @@
 #include "common/hash.h"
 #include "rl/task_internal.h"
 
-static const char *const names[] = {"Ann", "Ben", "Mia", "Tom", "Zoe",
+static const char *const names[] = {"Ann", "Ben", "Mia", "Tom",  "Zoe",
                                     "Sam", "Eva", "Max", "Lily", "Noah"};
-static const char *const things[] = {"apples", "coins", "books", "cards",
+static const char *const things[] = {"apples", "coins", "books",  "cards",
                                      "eggs",   "pens",  "stamps", "shells"};
 
 void mm_arith_opts_default(mm_arith_opts *o) {
-    *o = (mm_arith_opts){.ops = 2, .digits = 2, .mul = 1, .seed = 1, .n_train = 20000,
-                         .n_test = 500};
+    *o = (mm_arith_opts){
+        .ops = 2, .digits = 2, .mul = 1, .seed = 1, .n_train = 20000, .n_test = 500};
 }
 
 static long rnd(mm_rng *r, long lo, long hi) { /* inclusive */
@@ -36,7 +36,8 @@ static long rnd(mm_rng *r, long lo, long hi) { /* inclusive */
 static mm_err plain_question(mm_buf *q, long first, const long *b, const int *op, int n) {
     mm_buf_clear(q);
     MM_TRY(mm_buf_puts(q, "Compute "));
-    for (int k = 1; k < n; k++) MM_TRY(mm_buf_putc(q, '('));
+    for (int k = 1; k < n; k++)
+        MM_TRY(mm_buf_putc(q, '('));
     MM_TRY(mm_buf_printf(q, "%ld", first));
     for (int k = 0; k < n; k++)
         MM_TRY(mm_buf_printf(q, " %c %ld%s", "+-*"[op[k]], b[k], k < n - 1 ? ")" : ""));
@@ -44,8 +45,8 @@ static mm_err plain_question(mm_buf *q, long first, const long *b, const int *op
 }
 
 /* One problem into q (question) and s (solution); step results into vals. */
-static mm_err make_problem(mm_rng *r, const mm_arith_opts *o, mm_buf *q, mm_buf *s,
-                           double *vals, long *answer) {
+static mm_err make_problem(mm_rng *r, const mm_arith_opts *o, mm_buf *q, mm_buf *s, double *vals,
+                           long *answer) {
     long lo = o->digits == 1 ? 1 : (long)pow(10, o->digits - 1), hi = (long)pow(10, o->digits) - 1;
     const char *name = names[rnd(r, 0, 9)], *thing = things[rnd(r, 0, 7)];
     long cur = rnd(r, lo, hi), first = cur, bs[16];
@@ -67,7 +68,8 @@ static mm_err make_problem(mm_rng *r, const mm_arith_opts *o, mm_buf *q, mm_buf 
             MM_TRY(mm_buf_printf(s, "%ld - %ld = %ld\n", cur, b, next));
         } else {
             b = rnd(r, 2, 4);
-            while (b > 2 && cur * b > 10 * hi) b--;
+            while (b > 2 && cur * b > 10 * hi)
+                b--;
             next = cur * b;
             MM_TRY(mm_buf_printf(q, " Then %s has %ld times as many.", name, b));
             MM_TRY(mm_buf_printf(s, "%ld * %ld = %ld\n", cur, b, next));
@@ -91,8 +93,10 @@ static mm_err fill_split(mm_task *t, const mm_arith_opts *o, mm_task_split split
     size_t tries = 0, limit = want * 200 + 1000;
     while (t->split[split].n < want && e == MM_OK) {
         if (++tries > limit) {
-            e = mm_fail(MM_ERR_ARG, "arith: cannot make %zu distinct %s items at ops=%d "
-                        "digits=%d", want, split ? "test" : "train", o->ops, o->digits);
+            e = mm_fail(MM_ERR_ARG,
+                        "arith: cannot make %zu distinct %s items at ops=%d "
+                        "digits=%d",
+                        want, split ? "test" : "train", o->ops, o->digits);
             break;
         }
         double *vals = malloc((size_t)o->ops * sizeof *vals);
@@ -126,8 +130,8 @@ static mm_err fill_split(mm_task *t, const mm_arith_opts *o, mm_task_split split
 mm_err mm_task_arith_create(const mm_arith_opts *o, mm_task **out) {
     *out = NULL;
     if (o->ops < 1 || o->ops > 16 || o->digits < 1 || o->digits > 6)
-        return mm_fail(MM_ERR_ARG, "arith: ops must be 1..16 and digits 1..6 (got %d, %d)",
-                       o->ops, o->digits);
+        return mm_fail(MM_ERR_ARG, "arith: ops must be 1..16 and digits 1..6 (got %d, %d)", o->ops,
+                       o->digits);
     mm_task *t = mm_calloc(1, sizeof *t);
     if (!t) return MM_ERR_NOMEM;
     t->name = "arith";

@@ -40,7 +40,8 @@ mm_err mm_tok_ids_push(mm_tok_ids *ids, uint32_t id) {
 static mm_err ids_reserve(mm_tok_ids *ids, size_t extra) {
     if (ids->len + extra <= ids->cap) return MM_OK;
     size_t cap = ids->cap ? ids->cap : 256;
-    while (cap < ids->len + extra) cap *= 2;
+    while (cap < ids->len + extra)
+        cap *= 2;
     uint32_t *v = realloc(ids->v, cap * sizeof *v);
     if (!v) return mm_fail(MM_ERR_NOMEM, "token id vector of %zu", cap);
     ids->v = v;
@@ -85,8 +86,8 @@ static mm_err index_merges(mm_tok *t, const char *what) {
     MM_TRY(bpe_pairmap_init(&t->rank, t->nmerges));
     for (uint32_t r = 0; r < t->nmerges; r++) {
         if (t->ma[r] >= t->n || t->mb[r] >= t->n || t->mz[r] >= t->n)
-            return mm_fail(MM_ERR_FORMAT, "%s: merge %u names a token outside the vocabulary",
-                           what, r + 1);
+            return mm_fail(MM_ERR_FORMAT, "%s: merge %u names a token outside the vocabulary", what,
+                           r + 1);
         bool added;
         if (!bpe_pairmap_put(&t->rank, bpe_pair_key(t->ma[r], t->mb[r]), r, &added))
             return mm_fail(MM_ERR_NOMEM, "%s: merge index", what);
@@ -137,9 +138,15 @@ mm_err bpe_tok_build(bpe_parts *p, const char *what, mm_tok **out) {
     return MM_OK;
 }
 
-int mm_tok_vocab_size(const mm_tok *t) { return (int)t->n; }
-int mm_tok_merges(const mm_tok *t) { return (int)t->nmerges; }
-int mm_tok_eot(const mm_tok *t) { return t->eot; }
+int mm_tok_vocab_size(const mm_tok *t) {
+    return (int)t->n;
+}
+int mm_tok_merges(const mm_tok *t) {
+    return (int)t->nmerges;
+}
+int mm_tok_eot(const mm_tok *t) {
+    return t->eot;
+}
 
 const char *mm_tok_bytes(const mm_tok *t, uint32_t id, size_t *len) {
     if (id >= t->n) return NULL;
@@ -271,7 +278,8 @@ static mm_err loader_alloc(loader *L, uint32_t n) {
 static mm_err arena_add(loader *L, const char *s, size_t n, uint64_t *off) {
     if (L->arena_len + n + 1 > L->arena_cap) {
         size_t cap = L->arena_cap ? L->arena_cap * 2 : 1 << 16;
-        while (cap < L->arena_len + n + 1) cap *= 2;
+        while (cap < L->arena_len + n + 1)
+            cap *= 2;
         char *a = realloc(L->p.arena, cap);
         if (!a) return mm_fail(MM_ERR_NOMEM, "token arena of %zu bytes", cap);
         L->p.arena = a;
@@ -334,12 +342,13 @@ static mm_err load_vocab(loader *L, const char *text, size_t n) {
 }
 
 /* One "A B" line of merges.txt, 1-based line number `ln`. */
-static mm_err load_merge(loader *L, const char *s, size_t n, size_t ln, mm_buf *cat,
-                         uint32_t r) {
+static mm_err load_merge(loader *L, const char *s, size_t n, size_t ln, mm_buf *cat, uint32_t r) {
     const char *sp = memchr(s, ' ', n);
     if (!sp || sp == s || sp + 1 == s + n || memchr(sp + 1, ' ', (size_t)(s + n - sp - 1)))
-        return mm_fail(MM_ERR_FORMAT, "merges.txt: line %zu: expected two tokens separated by "
-                       "one space", ln);
+        return mm_fail(MM_ERR_FORMAT,
+                       "merges.txt: line %zu: expected two tokens separated by "
+                       "one space",
+                       ln);
     size_t na = (size_t)(sp - s), nb = n - na - 1;
     int64_t a = bpe_strmap_find(&L->by_str, s, na, bpe_hash(s, na));
     int64_t b = bpe_strmap_find(&L->by_str, sp + 1, nb, bpe_hash(sp + 1, nb));
@@ -349,8 +358,13 @@ static mm_err load_merge(loader *L, const char *s, size_t n, size_t ln, mm_buf *
     int64_t z = bpe_strmap_find(&L->by_str, cat->data, cat->len, bpe_hash(cat->data, cat->len));
     if (a < 0 || b < 0 || z < 0)
         return mm_fail(MM_ERR_FORMAT, "merges.txt: line %zu: token \"%.*s\" is not in vocab.json",
-                       ln, (int)(a < 0 ? na : b < 0 ? nb : cat->len),
-                       a < 0 ? s : b < 0 ? sp + 1 : cat->data);
+                       ln,
+                       (int)(a < 0   ? na
+                             : b < 0 ? nb
+                                     : cat->len),
+                       a < 0   ? s
+                       : b < 0 ? sp + 1
+                               : cat->data);
     L->p.ma[r] = (uint32_t)L->by_str.val[a];
     L->p.mb[r] = (uint32_t)L->by_str.val[b];
     L->p.mz[r] = (uint32_t)L->by_str.val[z];
@@ -359,7 +373,8 @@ static mm_err load_merge(loader *L, const char *s, size_t n, size_t ln, mm_buf *
 
 static mm_err load_merges(loader *L, const char *text, size_t n) {
     size_t lines = 1;
-    for (size_t i = 0; i < n; i++) lines += text[i] == '\n';
+    for (size_t i = 0; i < n; i++)
+        lines += text[i] == '\n';
     L->p.ma = mm_malloc(lines * sizeof *L->p.ma);
     L->p.mb = mm_malloc(lines * sizeof *L->p.mb);
     L->p.mz = mm_malloc(lines * sizeof *L->p.mz);
@@ -518,7 +533,8 @@ static size_t merge_naive(const mm_tok *t, uint32_t *sym, size_t m) {
 static mm_err scratch_reserve(mm_tok_enc *e, size_t m) {
     if (m <= e->scap) return MM_OK;
     size_t cap = e->scap ? e->scap : 1024;
-    while (cap < m) cap *= 2;
+    while (cap < m)
+        cap *= 2;
     uint32_t *s = realloc(e->sym, cap * sizeof *s);
     if (s) e->sym = s;
     int32_t *p = realloc(e->prev, cap * sizeof *p);
@@ -557,8 +573,7 @@ static uint64_t heap_pop(uint64_t *h, size_t *n) {
     return top;
 }
 
-static void push_pair(const mm_tok *t, const mm_tok_enc *e, uint64_t *heap, size_t *hn,
-                      int32_t i) {
+static void push_pair(const mm_tok *t, const mm_tok_enc *e, uint64_t *heap, size_t *hn, int32_t i) {
     if (i < 0 || e->next[i] < 0) return;
     uint32_t r = rank_of(t, e->sym[i], e->sym[e->next[i]]);
     if (r != UINT32_MAX) heap_push(heap, hn, (uint64_t)r << 32 | (uint32_t)i);
@@ -574,7 +589,8 @@ static size_t merge_heap(mm_tok_enc *e, size_t m) {
         e->prev[i] = (int32_t)i - 1;
         e->next[i] = i + 1 < m ? (int32_t)i + 1 : -1;
     }
-    for (size_t i = 0; i + 1 < m; i++) push_pair(t, e, e->heap, &hn, (int32_t)i);
+    for (size_t i = 0; i + 1 < m; i++)
+        push_pair(t, e, e->heap, &hn, (int32_t)i);
     while (hn) {
         uint64_t top = heap_pop(e->heap, &hn);
         uint32_t r = (uint32_t)(top >> 32);
@@ -590,7 +606,8 @@ static size_t merge_heap(mm_tok_enc *e, size_t m) {
         push_pair(t, e, e->heap, &hn, i);
     }
     size_t o = 0;
-    for (int32_t i = 0; i >= 0; i = e->next[i]) e->sym[o++] = e->sym[i];
+    for (int32_t i = 0; i >= 0; i = e->next[i])
+        e->sym[o++] = e->sym[i];
     return o;
 }
 
@@ -606,11 +623,13 @@ static mm_err encode_word(mm_tok_enc *e, const unsigned char *w, size_t m, mm_to
     }
     size_t k;
     if (m <= NAIVE_MAX) {
-        for (size_t i = 0; i < m; i++) out[i] = t->byte_tok[w[i]];
+        for (size_t i = 0; i < m; i++)
+            out[i] = t->byte_tok[w[i]];
         k = merge_naive(t, out, m);
     } else {
         MM_TRY(scratch_reserve(e, m));
-        for (size_t i = 0; i < m; i++) e->sym[i] = t->byte_tok[w[i]];
+        for (size_t i = 0; i < m; i++)
+            e->sym[i] = t->byte_tok[w[i]];
         k = merge_heap(e, m);
         memcpy(out, e->sym, k * sizeof *out);
     }
@@ -626,7 +645,8 @@ static mm_err cache_store(mm_tok_enc *e, const char *w, size_t m, uint64_t h, co
     }
     if (e->clen + k > e->ccap) {
         size_t cap = e->ccap ? e->ccap * 2 : 1 << 16;
-        while (cap < e->clen + k) cap *= 2;
+        while (cap < e->clen + k)
+            cap *= 2;
         uint32_t *c = realloc(e->cids, cap * sizeof *c);
         if (!c) return mm_fail(MM_ERR_NOMEM, "encoder cache of %zu ids", cap);
         e->cids = c;
@@ -674,7 +694,8 @@ mm_err bpe_encode_reference(const mm_tok *t, const char *text, size_t n, mm_tok_
             size_t m = j - k < MAX_BPE_WORD ? j - k : MAX_BPE_WORD;
             MM_TRY(ids_reserve(ids, m));
             uint32_t *out = ids->v + ids->len;
-            for (size_t x = 0; x < m; x++) out[x] = t->byte_tok[(unsigned char)text[k + x]];
+            for (size_t x = 0; x < m; x++)
+                out[x] = t->byte_tok[(unsigned char)text[k + x]];
             ids->len += merge_naive(t, out, m);
         }
         i = j;

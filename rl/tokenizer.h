@@ -98,9 +98,9 @@ MM_API void mm_tok_src_close(mm_tok_src *s);
 /* ---- training ---- */
 
 typedef struct mm_tok_train_opts {
-    int vocab;        /* total size including the 256 bytes and <|endoftext|> (>= 257) */
-    int min_freq;     /* stop when the best pair occurs fewer times (default 2 when 0) */
-    int threads;      /* for counting pre-tokens; 0 = all cores */
+    int vocab;    /* total size including the 256 bytes and <|endoftext|> (>= 257) */
+    int min_freq; /* stop when the best pair occurs fewer times (default 2 when 0) */
+    int threads;  /* for counting pre-tokens; 0 = all cores */
     /* optional: called every 256 merges with the tokens made so far and the target; a
      * non-zero return stops training early (the merges so far are kept) */
     int (*progress)(void *ctx, int tokens, int target);

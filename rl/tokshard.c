@@ -22,7 +22,7 @@
 
 struct mm_tokshard {
     char *path;
-    void *map;        /* the whole file, read-only */
+    void *map; /* the whole file, read-only */
     size_t map_len;
     const unsigned char *body; /* first token */
     size_t count;
@@ -92,16 +92,18 @@ static mm_err check_header(const char *path, const unsigned char *h, size_t size
                            size_t *count) {
     uint32_t magic = get_le32(h), version = get_le32(h + 4);
     int32_t cnt = (int32_t)get_le32(h + 8);
-    if (magic == MM_TOKSHARD_MAGIC16) *width = 2;
-    else if (magic == MM_TOKSHARD_MAGIC32) *width = 4;
+    if (magic == MM_TOKSHARD_MAGIC16)
+        *width = 2;
+    else if (magic == MM_TOKSHARD_MAGIC32)
+        *width = 4;
     else
         return mm_fail(MM_ERR_FORMAT,
                        "%s: byte 0: magic %u is neither %d (uint16 tokens) nor %d (uint32 "
                        "tokens); not an llm.c token shard (write one with `mathmine shard`)",
                        path, magic, MM_TOKSHARD_MAGIC16, MM_TOKSHARD_MAGIC32);
     if (version != MM_TOKSHARD_VERSION)
-        return mm_fail(MM_ERR_UNSUPPORTED, "%s: byte 4: version %u, only version %d is known",
-                       path, version, MM_TOKSHARD_VERSION);
+        return mm_fail(MM_ERR_UNSUPPORTED, "%s: byte 4: version %u, only version %d is known", path,
+                       version, MM_TOKSHARD_VERSION);
     if (cnt < 0) return mm_fail(MM_ERR_FORMAT, "%s: byte 8: negative token count %d", path, cnt);
     size_t want = HDR_BYTES + (size_t)cnt * (size_t)*width;
     if (size < want)
@@ -166,7 +168,9 @@ mm_err mm_tokshard_open(const char *path, mm_tokshard **out) {
     return MM_OK;
 }
 
-size_t mm_tokshard_count(const mm_tokshard *s) { return s->count; }
+size_t mm_tokshard_count(const mm_tokshard *s) {
+    return s->count;
+}
 
 uint32_t mm_tokshard_get(const mm_tokshard *s, size_t i) {
     const unsigned char *p = s->body + i * (size_t)s->width;
@@ -179,10 +183,12 @@ mm_err mm_tokshard_read(const mm_tokshard *s, size_t from, size_t n, int32_t *ds
                        from, from + n, s->count);
     if (s->width == 2) {
         const unsigned char *p = s->body + from * 2;
-        for (size_t i = 0; i < n; i++) dst[i] = (int32_t)((uint32_t)p[2 * i] | (uint32_t)p[2 * i + 1] << 8);
+        for (size_t i = 0; i < n; i++)
+            dst[i] = (int32_t)((uint32_t)p[2 * i] | (uint32_t)p[2 * i + 1] << 8);
     } else {
         const unsigned char *p = s->body + from * 4;
-        for (size_t i = 0; i < n; i++) dst[i] = (int32_t)get_le32(p + 4 * i);
+        for (size_t i = 0; i < n; i++)
+            dst[i] = (int32_t)get_le32(p + 4 * i);
     }
     return MM_OK;
 }

@@ -30,7 +30,6 @@ MM_API uint32_t mm_tokshard_get(const mm_tokshard *s, size_t i);
 MM_API mm_err mm_tokshard_read(const mm_tokshard *s, size_t from, size_t n, int32_t *dst);
 MM_API void mm_tokshard_close(mm_tokshard *s);
 
-
 /* ---- the shard stage: documents -> train/val token shards (what `mathmine shard` runs) ----
  * Every document is preceded by <|endoftext|>; documents are shuffled with `seed`; corpus
  * documents go to validation until it holds val_tokens (or val_frac of the corpus' tokens;
@@ -46,30 +45,30 @@ typedef struct mm_shard_mix {
 } mm_shard_mix;
 
 typedef struct mm_shard_opts {
-    const char *tok;                  /* tokenizer folder */
+    const char *tok; /* tokenizer folder */
     const char *out;
     const char *const *inputs;
     int ninputs;
     const mm_shard_mix *mix;
     int nmix;
     double val_frac;
-    long long val_tokens;             /* -1: use val_frac */
+    long long val_tokens; /* -1: use val_frac */
     uint64_t seed;
     long long shard_tokens;
     int threads, force;
-    bool progress;                    /* a progress line on a terminal */
-    volatile int *stop;               /* may be NULL: non-zero stops the work (MM_ERR_IO) */
+    bool progress;                            /* a progress line on a terminal */
+    volatile int *stop;                       /* may be NULL: non-zero stops the work (MM_ERR_IO) */
     void (*warn)(void *ctx, const char *msg); /* broken input lines (first 10), the split */
     void *ctx;
 } mm_shard_opts;
 
 typedef struct mm_shard_result {
-    bool skipped;                     /* OUT was complete */
-    mm_buf json;                      /* shards.json */
+    bool skipped; /* OUT was complete */
+    mm_buf json;  /* shards.json */
     uint64_t docs, bytes, bad, train_tokens, val_tokens;
     int train_shards, val_shards, threads;
     double secs, encode_s;
-    char split_warning[512];          /* "" when the split is as asked */
+    char split_warning[512]; /* "" when the split is as asked */
 } mm_shard_result;
 
 MM_API mm_err mm_shard_build(const mm_shard_opts *o, mm_shard_result *r);

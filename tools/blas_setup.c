@@ -45,7 +45,8 @@ void cli_blas_setup(void) {
     buf[n] = 0;
     char *argv[1024];
     int argc = 0;
-    for (size_t i = 0; i < n && argc < 1023; i += strlen(buf + i) + 1) argv[argc++] = buf + i;
+    for (size_t i = 0; i < n && argc < 1023; i += strlen(buf + i) + 1)
+        argv[argc++] = buf + i;
     argv[argc] = NULL;
     char *was = getenv("OPENBLAS_CORETYPE");
     was = was ? strdup(was) : NULL;
@@ -54,8 +55,10 @@ void cli_blas_setup(void) {
     setenv("MM_BLAS_REEXEC", "1", 1);
     fflush(NULL);
     execv("/proc/self/exe", argv);
-    if (was) setenv("OPENBLAS_CORETYPE", was, 1); /* exec failed: go on with what we have */
-    else if (core) unsetenv("OPENBLAS_CORETYPE");
+    if (was)
+        setenv("OPENBLAS_CORETYPE", was, 1); /* exec failed: go on with what we have */
+    else if (core)
+        unsetenv("OPENBLAS_CORETYPE");
     if (wait) unsetenv("OMP_WAIT_POLICY");
     free(was);
 }
@@ -68,7 +71,6 @@ void cli_set_threads(int n) {
     omp_set_num_threads(n);
     openblas_set_num_threads(n);
 }
-
 
 /* OpenBLAS's own fork/exit handler, exported by its pthread build: joins the worker threads.
  * Weak, so that another BLAS without it links and simply keeps its threads. */

@@ -71,9 +71,12 @@ long long cli_parse_int(const char *cmd, const char *opt, const char *arg, long 
     long long v = strtoll(arg, &end, 10);
     /* accept K/M/G suffixes for sizes */
     long long mul = 1;
-    if (*end == 'k' || *end == 'K') mul = 1000, end++;
-    else if (*end == 'm' || *end == 'M') mul = 1000000, end++;
-    else if (*end == 'g' || *end == 'G') mul = 1000000000, end++;
+    if (*end == 'k' || *end == 'K')
+        mul = 1000, end++;
+    else if (*end == 'm' || *end == 'M')
+        mul = 1000000, end++;
+    else if (*end == 'g' || *end == 'G')
+        mul = 1000000000, end++;
     if (errno || end == arg || *end)
         cli_usage_error(cmd, "%s expects an integer, got '%s'", opt, arg);
     v *= mul;
@@ -99,8 +102,10 @@ void cli_write_stats(const char *cmd, const char *path, const mm_buf *json) {
     mm_err e = mm_out_open(path, 0, &o);
     if (e == MM_OK) e = mm_out_write(o, json->data, json->len);
     if (e == MM_OK) e = mm_out_write(o, "\n", 1);
-    if (e == MM_OK) e = mm_out_commit(o);
-    else mm_out_abort(o);
+    if (e == MM_OK)
+        e = mm_out_commit(o);
+    else
+        mm_out_abort(o);
     if (e != MM_OK) cli_warn(cmd, "cannot write stats to %s: %s", path, mm_error_detail());
 }
 
@@ -172,7 +177,8 @@ static bool split_bundle(const char *a, char **out, int *n) {
 
 char **cli_normalize_args(int *argc, char **argv) {
     size_t words = 1;
-    for (int i = 0; i < *argc; i++) words += strlen(argv[i]) + 1; /* a bundle splits per letter */
+    for (int i = 0; i < *argc; i++)
+        words += strlen(argv[i]) + 1; /* a bundle splits per letter */
     char **out = calloc(words, sizeof *out);
     if (!out) return argv;
     int n = 0;

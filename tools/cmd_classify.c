@@ -17,7 +17,8 @@
 #define CMD "classify"
 
 static void usage(FILE *f) {
-    fprintf(f,
+    fprintf(
+        f,
         "Usage: mathmine classify <subcommand> [options]\n\n"
         "Subcommands:\n"
         "  train     --pos P... --neg N... -o model.bin   train a fastText classifier\n"
@@ -29,12 +30,14 @@ static void usage(FILE *f) {
         "Inputs (--pos, --neg): document shards (.jsonl, .jsonl.zst: the \"text\" field), plain\n"
         "text (a document per line) or fastText-format files (leading __label__ tokens dropped).\n"
         "Positives get the label " MM_CLF_LABEL_POS ", negatives " MM_CLF_LABEL_NEG "; the score\n"
-        "of a document is the probability of " MM_CLF_LABEL_POS " as `fasttext predict-prob` prints\n"
+        "of a document is the probability of " MM_CLF_LABEL_POS
+        " as `fasttext predict-prob` prints\n"
         "it.  See docs/classifier.md.  `mathmine classify SUB --help` for the options.\n");
 }
 
 static void usage_train(FILE *f) {
-    fprintf(f,
+    fprintf(
+        f,
         "Usage: mathmine classify train --pos P... --neg N... -o model.bin [options]\n\n"
         "  --pos P...            positive inputs (several paths may follow one --pos)\n"
         "  --neg N...            negative inputs\n"
@@ -80,7 +83,8 @@ static void read_list(const char *file, mm_inputs *lists) {
 }
 
 static void add_listed(const mm_inputs *lists, const char ***list, size_t *n) {
-    for (size_t k = 0; k < lists->n; k++) push_path(list, n, lists->v[k]);
+    for (size_t k = 0; k < lists->n; k++)
+        push_path(list, n, lists->v[k]);
 }
 
 static bool is(const char *a, const char *l1, const char *l2) {
@@ -92,7 +96,7 @@ static bool ft_option(int argc, char **argv, int *i, mm_clf_train_opts *o) {
     const char *a = argv[*i];
 #define INT_OPT(l, ft, field, lo, hi)                                                              \
     if (is(a, l, ft)) {                                                                            \
-        o->field = (int)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, i), lo, hi);                        \
+        o->field = (int)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, i), lo, hi);              \
         return true;                                                                               \
     }
     INT_OPT("--dim", "-dim", dim, 1, 100000)
@@ -129,17 +133,24 @@ static bool ft_option(int argc, char **argv, int *i, mm_clf_train_opts *o) {
 
 static void ftz_name(const char *bin, char *out, size_t cap) {
     size_t n = strlen(bin);
-    if (n > 4 && !strcmp(bin + n - 4, ".bin")) snprintf(out, cap, "%.*s.ftz", (int)(n - 4), bin);
-    else snprintf(out, cap, "%s.ftz", bin);
+    if (n > 4 && !strcmp(bin + n - 4, ".bin"))
+        snprintf(out, cap, "%.*s.ftz", (int)(n - 4), bin);
+    else
+        snprintf(out, cap, "%s.ftz", bin);
 }
 
 static bool quant_option(int argc, char **argv, int *i, mm_ft_quant_opts *q) {
     const char *a = argv[*i];
-    if (!strcmp(a, "--cutoff")) q->cutoff = cli_parse_int(CMD, a, cli_value(CMD, argc, argv, i), 0, 1LL << 40);
-    else if (!strcmp(a, "--dsub")) q->dsub = (int)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, i), 1, 1024);
-    else if (!strcmp(a, "--qnorm")) q->qnorm = true;
-    else if (!strcmp(a, "--qout")) q->qout = true;
-    else return false;
+    if (!strcmp(a, "--cutoff"))
+        q->cutoff = cli_parse_int(CMD, a, cli_value(CMD, argc, argv, i), 0, 1LL << 40);
+    else if (!strcmp(a, "--dsub"))
+        q->dsub = (int)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, i), 1, 1024);
+    else if (!strcmp(a, "--qnorm"))
+        q->qnorm = true;
+    else if (!strcmp(a, "--qout"))
+        q->qout = true;
+    else
+        return false;
     return true;
 }
 
@@ -155,35 +166,50 @@ static int do_train(int argc, char **argv) {
     bool quantize = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "--pos")) take_paths(argc, argv, &i, &pos, &npos);
-        else if (!strcmp(a, "--neg")) take_paths(argc, argv, &i, &neg, &nneg);
-        else if (!strcmp(a, "--pos-inputs")) read_list(cli_value(CMD, argc, argv, &i), &pos_lists);
-        else if (!strcmp(a, "--neg-inputs")) read_list(cli_value(CMD, argc, argv, &i), &neg_lists);
-        else if (cli_is_out(a)) out = cli_value(CMD, argc, argv, &i);
+        if (!strcmp(a, "--pos"))
+            take_paths(argc, argv, &i, &pos, &npos);
+        else if (!strcmp(a, "--neg"))
+            take_paths(argc, argv, &i, &neg, &nneg);
+        else if (!strcmp(a, "--pos-inputs"))
+            read_list(cli_value(CMD, argc, argv, &i), &pos_lists);
+        else if (!strcmp(a, "--neg-inputs"))
+            read_list(cli_value(CMD, argc, argv, &i), &neg_lists);
+        else if (cli_is_out(a))
+            out = cli_value(CMD, argc, argv, &i);
         else if (!strcmp(a, "--neg-sample"))
-            o.neg_sample = (uint64_t)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 0, 1LL << 40);
+            o.neg_sample =
+                (uint64_t)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 0, 1LL << 40);
         else if (!strcmp(a, "--pos-sample"))
-            o.pos_sample = (uint64_t)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 0, 1LL << 40);
+            o.pos_sample =
+                (uint64_t)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 0, 1LL << 40);
         else if (!strcmp(a, "--valid-frac"))
             o.valid_frac = cli_parse_double(CMD, a, cli_value(CMD, argc, argv, &i), 0, 0.9);
         else if (!strcmp(a, "--max-bytes"))
-            o.max_bytes = (size_t)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 16, 1LL << 30);
-        else if (!strcmp(a, "--quantize")) quantize = true;
-        else if (!strcmp(a, "--stats")) stats = cli_value(CMD, argc, argv, &i);
-        else if (quant_option(argc, argv, &i, &q)) continue;
-        else if (ft_option(argc, argv, &i, &o)) continue;
-        else cli_usage_error(CMD, "train: unknown option '%s'", a);
+            o.max_bytes =
+                (size_t)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 16, 1LL << 30);
+        else if (!strcmp(a, "--quantize"))
+            quantize = true;
+        else if (!strcmp(a, "--stats"))
+            stats = cli_value(CMD, argc, argv, &i);
+        else if (quant_option(argc, argv, &i, &q))
+            continue;
+        else if (ft_option(argc, argv, &i, &o))
+            continue;
+        else
+            cli_usage_error(CMD, "train: unknown option '%s'", a);
     }
     if (!out) cli_usage_error(CMD, "train: -o model.bin is required");
     add_listed(&pos_lists, &pos, &npos);
     add_listed(&neg_lists, &neg, &nneg);
-    if (!npos || !nneg) cli_usage_error(CMD, "train: needs --pos and --neg inputs (or --pos-inputs, --neg-inputs)");
+    if (!npos || !nneg)
+        cli_usage_error(CMD, "train: needs --pos and --neg inputs (or --pos-inputs, --neg-inputs)");
     mm_clf_train_report rep;
     o.stop = &cli_interrupted;
     mm_err e = mm_clf_train_files(pos, npos, neg, nneg, &o, out, &rep);
     if (e != MM_OK) cli_die(CMD, e);
-    fprintf(stderr, "classify train: %llu positive + %llu negative documents, %llu words in the "
-                    "vocabulary, %.1f s -> %s\n",
+    fprintf(stderr,
+            "classify train: %llu positive + %llu negative documents, %llu words in the "
+            "vocabulary, %.1f s -> %s\n",
             (unsigned long long)rep.pos_docs, (unsigned long long)rep.neg_docs,
             (unsigned long long)rep.vocab_words, rep.train_seconds, out);
     if (rep.skipped_empty || rep.bad_lines)
@@ -243,8 +269,10 @@ static int do_quantize(int argc, char **argv) {
     mm_ft_quant_opts_default(&q);
     const char *model = NULL, *out = NULL;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--model")) model = cli_value(CMD, argc, argv, &i);
-        else if (cli_is_out(argv[i])) out = cli_value(CMD, argc, argv, &i);
+        if (!strcmp(argv[i], "--model"))
+            model = cli_value(CMD, argc, argv, &i);
+        else if (cli_is_out(argv[i]))
+            out = cli_value(CMD, argc, argv, &i);
         else if (!quant_option(argc, argv, &i, &q))
             cli_usage_error(CMD, "quantize: unknown option '%s'", argv[i]);
     }
@@ -264,7 +292,8 @@ static void on_progress(void *arg, uint64_t docs, uint64_t bytes) {
 static double cpu_seconds(void) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+           (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 static long rss_kb(void) {
@@ -283,12 +312,16 @@ static uint64_t file_size(const char *p) {
 /* --load auto: read the matrix into huge-page memory when the model is big (>= 64 MB) and the
  * input is big enough (>= 16 MB) for faster row reads to pay back ~0.5 s per GB of load; map it
  * otherwise (instant load). */
-static void decide_load(mm_clf_scorer_opts *so, const char *model, const char *const *in, size_t n) {
-    if (load_mode == 1) so->preload = false;
-    else if (load_mode == 2) so->preload = true;
+static void decide_load(mm_clf_scorer_opts *so, const char *model, const char *const *in,
+                        size_t n) {
+    if (load_mode == 1)
+        so->preload = false;
+    else if (load_mode == 2)
+        so->preload = true;
     else if (!so->preload) {
         uint64_t total = 0;
-        for (size_t i = 0; i < n; i++) total += file_size(in[i]);
+        for (size_t i = 0; i < n; i++)
+            total += file_size(in[i]);
         so->preload = model && file_size(model) >= (64u << 20) && total >= (16u << 20);
     }
 }
@@ -296,20 +329,28 @@ static void decide_load(mm_clf_scorer_opts *so, const char *model, const char *c
 static bool scorer_option(int argc, char **argv, int *i, mm_clf_scorer_opts *so,
                           const char **model) {
     const char *a = argv[*i];
-    if (!strcmp(a, "--model")) *model = cli_value(CMD, argc, argv, i);
+    if (!strcmp(a, "--model"))
+        *model = cli_value(CMD, argc, argv, i);
     else if (!strcmp(a, "--load")) {
         const char *v = cli_value(CMD, argc, argv, i);
-        if (!strcmp(v, "auto")) load_mode = 0;
-        else if (!strcmp(v, "map")) load_mode = 1;
-        else if (!strcmp(v, "read")) load_mode = 2;
-        else cli_usage_error(CMD, "--load must be auto, map or read, got '%s'", v);
-    }
-    else if (!strcmp(a, "--label")) so->label = cli_value(CMD, argc, argv, i);
+        if (!strcmp(v, "auto"))
+            load_mode = 0;
+        else if (!strcmp(v, "map"))
+            load_mode = 1;
+        else if (!strcmp(v, "read"))
+            load_mode = 2;
+        else
+            cli_usage_error(CMD, "--load must be auto, map or read, got '%s'", v);
+    } else if (!strcmp(a, "--label"))
+        so->label = cli_value(CMD, argc, argv, i);
     else if (!strcmp(a, "--max-bytes"))
         so->max_bytes = (size_t)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, i), 16, 1LL << 30);
-    else if (!strcmp(a, "--preload")) load_mode = 2;
-    else if (!strcmp(a, "--populate")) so->populate = true;
-    else return false;
+    else if (!strcmp(a, "--preload"))
+        load_mode = 2;
+    else if (!strcmp(a, "--populate"))
+        so->populate = true;
+    else
+        return false;
     return true;
 }
 
@@ -356,12 +397,18 @@ static int do_score(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (stage_option(CMD, argc, argv, &i, &sa)) continue;
-        if (scorer_option(argc, argv, &i, &so, &model)) continue;
-        else if (cli_is_out(a)) out_dir = cli_value(CMD, argc, argv, &i);
-        else if (is(a, "-j", "--threads")) threads = (int)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 0, 4096);
-        else if (!strcmp(a, "--force")) force = true;
-        else if (!strcmp(a, "--stats")) stats = cli_value(CMD, argc, argv, &i);
-        else if (a[0] == '-' && a[1]) cli_usage_error(CMD, "score: unknown option '%s'", a);
+        if (scorer_option(argc, argv, &i, &so, &model))
+            continue;
+        else if (cli_is_out(a))
+            out_dir = cli_value(CMD, argc, argv, &i);
+        else if (is(a, "-j", "--threads"))
+            threads = (int)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 0, 4096);
+        else if (!strcmp(a, "--force"))
+            force = true;
+        else if (!strcmp(a, "--stats"))
+            stats = cli_value(CMD, argc, argv, &i);
+        else if (a[0] == '-' && a[1])
+            cli_usage_error(CMD, "score: unknown option '%s'", a);
         else {
             shards = realloc(shards, (n + 1) * sizeof *shards);
             if (!shards) cli_die(CMD, mm_fail(MM_ERR_NOMEM, "out of memory"));
@@ -378,15 +425,17 @@ static int do_score(int argc, char **argv) {
     double load_s;
     decide_load(&so, model, shards, n);
     mm_clf_scorer *s = open_scorer(model, &so, &load_s);
-    mm_progress *p = getenv("MM_NO_PROGRESS") ? NULL : mm_progress_create("classify score", n, "files");
+    mm_progress *p =
+        getenv("MM_NO_PROGRESS") ? NULL : mm_progress_create("classify score", n, "files");
     mm_clf_score_stats st = {0};
     mm_clf_set_cancel_flag(&cli_interrupted);
     mm_err e = mm_clf_score_shards(s, (const char *const *)all.v, all.n, lo, hi, out_dir, threads,
                                    force, p ? on_progress : NULL, p, &st);
     mm_progress_done(p);
     int nt = mm_pool_threads(threads, n);
-    fprintf(stderr, "classify score: %llu files (%llu skipped, %llu failed), %llu docs, %.1f MB "
-                    "in %.2f s (%.0f docs/s), %llu broken lines; model load %.3f s\n",
+    fprintf(stderr,
+            "classify score: %llu files (%llu skipped, %llu failed), %llu docs, %.1f MB "
+            "in %.2f s (%.0f docs/s), %llu broken lines; model load %.3f s\n",
             (unsigned long long)st.files, (unsigned long long)st.files_skipped,
             (unsigned long long)st.files_failed, (unsigned long long)st.docs, st.bytes / 1e6,
             st.seconds, st.seconds > 0 ? st.docs / st.seconds : 0.0,
@@ -440,13 +489,20 @@ static int do_predict(int argc, char **argv) {
     bool normalized = false, all = false, ref = false, timing = false;
     double c0 = cpu_seconds(), w0 = mm_now();
     for (int i = 1; i < argc; i++) {
-        if (scorer_option(argc, argv, &i, &so, &model)) continue;
-        else if (!strcmp(argv[i], "--timing")) timing = true;
-        else if (!strcmp(argv[i], "--normalized")) normalized = true;
-        else if (!strcmp(argv[i], "--all")) all = true;
-        else if (!strcmp(argv[i], "--reference")) ref = true;
-        else if (argv[i][0] == '-' && argv[i][1]) cli_usage_error(CMD, "predict: unknown option '%s'", argv[i]);
-        else in = argv[i];
+        if (scorer_option(argc, argv, &i, &so, &model))
+            continue;
+        else if (!strcmp(argv[i], "--timing"))
+            timing = true;
+        else if (!strcmp(argv[i], "--normalized"))
+            normalized = true;
+        else if (!strcmp(argv[i], "--all"))
+            all = true;
+        else if (!strcmp(argv[i], "--reference"))
+            ref = true;
+        else if (argv[i][0] == '-' && argv[i][1])
+            cli_usage_error(CMD, "predict: unknown option '%s'", argv[i]);
+        else
+            in = argv[i];
     }
     mm_clf_scorer *s = NULL;
     mm_ft_model *fm = NULL;
@@ -486,8 +542,8 @@ static int do_predict(int argc, char **argv) {
         }
         if (all) {
             for (int k = 0; k < nl; k++)
-                printf("%s%s %.9g", k ? " " : "", s ? mm_clf_scorer_label(s, k) : mm_ft_label(fm, k),
-                       (double)probs[k]);
+                printf("%s%s %.9g", k ? " " : "",
+                       s ? mm_clf_scorer_label(s, k) : mm_ft_label(fm, k), (double)probs[k]);
             putchar('\n');
         } else {
             int want = -1;
@@ -500,8 +556,9 @@ static int do_predict(int argc, char **argv) {
     fflush(stdout);
     if (timing) {
         double c2 = cpu_seconds(), w2 = mm_now();
-        fprintf(stderr, "timing: load %.3f s cpu %.3f s wall; scoring %llu docs %.1f MB: %.3f s cpu "
-                        "%.3f s wall, %.0f docs/cpu-s, %.2f MB/cpu-s; max RSS %ld MB\n",
+        fprintf(stderr,
+                "timing: load %.3f s cpu %.3f s wall; scoring %llu docs %.1f MB: %.3f s cpu "
+                "%.3f s wall, %.0f docs/cpu-s, %.2f MB/cpu-s; max RSS %ld MB\n",
                 c1 - c0, w1 - w0, (unsigned long long)ndocs, nbytes / 1e6, c2 - c1, w2 - w1,
                 ndocs / (c2 - c1 + 1e-9), nbytes / 1e6 / (c2 - c1 + 1e-9), rss_kb() / 1024);
     }
@@ -525,10 +582,14 @@ static int do_normalize(int argc, char **argv) {
     size_t max = MM_CLF_MAX_BYTES_DEFAULT;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--max-bytes"))
-            max = (size_t)cli_parse_int(CMD, argv[i], cli_value(CMD, argc, argv, &i), 16, 1LL << 30);
-        else if (!strcmp(argv[i], "--label")) label = cli_value(CMD, argc, argv, &i);
-        else if (argv[i][0] == '-' && argv[i][1]) cli_usage_error(CMD, "normalize: unknown option '%s'", argv[i]);
-        else in = argv[i];
+            max =
+                (size_t)cli_parse_int(CMD, argv[i], cli_value(CMD, argc, argv, &i), 16, 1LL << 30);
+        else if (!strcmp(argv[i], "--label"))
+            label = cli_value(CMD, argc, argv, &i);
+        else if (argv[i][0] == '-' && argv[i][1])
+            cli_usage_error(CMD, "normalize: unknown option '%s'", argv[i]);
+        else
+            in = argv[i];
     }
     mm_lines *r;
     mm_err e = mm_lines_open(in, 1u << 30, &r);
@@ -549,20 +610,22 @@ static int do_normalize(int argc, char **argv) {
     return CLI_EXIT_OK;
 }
 
-/* ---- eval ------------------------------------------------------------------------------------- */
+/* ---- eval -------------------------------------------------------------------------------------
+ */
 
 static int do_eval(int argc, char **argv) {
     if (cli_wants_help(argc, argv)) {
-        printf("Usage: mathmine classify eval --model M --pos P... --neg N... [options]\n\n"
-               "Scores the inputs (same formats as train) and prints precision, recall and F1 at\n"
-               "each threshold, ROC-AUC, and the lowest threshold reaching the target precision.\n"
-               "  --thresholds LIST     comma-separated (0.1,0.2,...,0.9)\n"
-               "  --target-precision P  (0.9)\n"
-               "  --svg FILE            the PR curve as SVG\n"
-               "  --stats FILE          all of it as JSON\n"
-               "  --pos-inputs FILE, --neg-inputs FILE   more inputs, one path per line (.gz/.zst\n"
-               "                        lists allowed, '#' comments; repeatable), after --pos/--neg\n"
-               "  --label L, --max-bytes N, --load MODE   as for score\n");
+        printf(
+            "Usage: mathmine classify eval --model M --pos P... --neg N... [options]\n\n"
+            "Scores the inputs (same formats as train) and prints precision, recall and F1 at\n"
+            "each threshold, ROC-AUC, and the lowest threshold reaching the target precision.\n"
+            "  --thresholds LIST     comma-separated (0.1,0.2,...,0.9)\n"
+            "  --target-precision P  (0.9)\n"
+            "  --svg FILE            the PR curve as SVG\n"
+            "  --stats FILE          all of it as JSON\n"
+            "  --pos-inputs FILE, --neg-inputs FILE   more inputs, one path per line (.gz/.zst\n"
+            "                        lists allowed, '#' comments; repeatable), after --pos/--neg\n"
+            "  --label L, --max-bytes N, --load MODE   as for score\n");
         return CLI_EXIT_OK;
     }
     mm_clf_scorer_opts so;
@@ -574,20 +637,31 @@ static int do_eval(int argc, char **argv) {
     double target = 0.9;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (scorer_option(argc, argv, &i, &so, &model)) continue;
-        else if (!strcmp(a, "--pos")) take_paths(argc, argv, &i, &pos, &npos);
-        else if (!strcmp(a, "--neg")) take_paths(argc, argv, &i, &neg, &nneg);
-        else if (!strcmp(a, "--pos-inputs")) read_list(cli_value(CMD, argc, argv, &i), &pos_lists);
-        else if (!strcmp(a, "--neg-inputs")) read_list(cli_value(CMD, argc, argv, &i), &neg_lists);
-        else if (!strcmp(a, "--thresholds")) thr_list = cli_value(CMD, argc, argv, &i);
-        else if (!strcmp(a, "--target-precision")) target = cli_parse_double(CMD, a, cli_value(CMD, argc, argv, &i), 0, 1);
-        else if (!strcmp(a, "--svg")) svg = cli_value(CMD, argc, argv, &i);
-        else if (!strcmp(a, "--stats")) stats = cli_value(CMD, argc, argv, &i);
-        else cli_usage_error(CMD, "eval: unknown option '%s'", a);
+        if (scorer_option(argc, argv, &i, &so, &model))
+            continue;
+        else if (!strcmp(a, "--pos"))
+            take_paths(argc, argv, &i, &pos, &npos);
+        else if (!strcmp(a, "--neg"))
+            take_paths(argc, argv, &i, &neg, &nneg);
+        else if (!strcmp(a, "--pos-inputs"))
+            read_list(cli_value(CMD, argc, argv, &i), &pos_lists);
+        else if (!strcmp(a, "--neg-inputs"))
+            read_list(cli_value(CMD, argc, argv, &i), &neg_lists);
+        else if (!strcmp(a, "--thresholds"))
+            thr_list = cli_value(CMD, argc, argv, &i);
+        else if (!strcmp(a, "--target-precision"))
+            target = cli_parse_double(CMD, a, cli_value(CMD, argc, argv, &i), 0, 1);
+        else if (!strcmp(a, "--svg"))
+            svg = cli_value(CMD, argc, argv, &i);
+        else if (!strcmp(a, "--stats"))
+            stats = cli_value(CMD, argc, argv, &i);
+        else
+            cli_usage_error(CMD, "eval: unknown option '%s'", a);
     }
     add_listed(&pos_lists, &pos, &npos);
     add_listed(&neg_lists, &neg, &nneg);
-    if (!npos || !nneg) cli_usage_error(CMD, "eval: needs --pos and --neg inputs (or --pos-inputs, --neg-inputs)");
+    if (!npos || !nneg)
+        cli_usage_error(CMD, "eval: needs --pos and --neg inputs (or --pos-inputs, --neg-inputs)");
     decide_load(&so, model, pos, npos);
     mm_clf_scorer *s = open_scorer(model, &so, NULL);
     mm_clf_ctx *c;
@@ -603,7 +677,10 @@ static int do_eval(int argc, char **argv) {
     if (e != MM_OK) cli_die(CMD, e);
     if (bad)
         cli_warn(CMD, "eval: %llu broken or overlong input lines skipped", (unsigned long long)bad);
-    if (!P.n || !N.n) cli_die(CMD, mm_fail(MM_ERR_ARG, "one-class evaluation data: %zu positive, %zu negative documents", P.n, N.n));
+    if (!P.n || !N.n)
+        cli_die(CMD, mm_fail(MM_ERR_ARG,
+                             "one-class evaluation data: %zu positive, %zu negative documents", P.n,
+                             N.n));
     double auc = mm_clf_roc_auc(P.v, P.n, N.v, N.n);
     mm_buf b = {0};
     mm_jw w;
@@ -643,7 +720,8 @@ static int do_eval(int argc, char **argv) {
         printf("target precision %.3f: not reached at any threshold\n", target);
     }
     mm_jw_obj_end(&w);
-    if (svg && (e = mm_clf_pr_svg(svg, P.v, P.n, N.v, N.n, "classifier precision / recall")) != MM_OK)
+    if (svg &&
+        (e = mm_clf_pr_svg(svg, P.v, P.n, N.v, N.n, "classifier precision / recall")) != MM_OK)
         cli_die(CMD, e);
     if (stats) cli_write_stats(CMD, stats, &b);
     mm_buf_free(&b);
@@ -667,5 +745,6 @@ int cmd_classify(int argc, char **argv) {
     if (!strcmp(sub, "eval")) return do_eval(argc - 1, argv + 1);
     if (!strcmp(sub, "predict")) return do_predict(argc - 1, argv + 1);
     if (!strcmp(sub, "normalize")) return do_normalize(argc - 1, argv + 1);
-    cli_usage_error(CMD, "unknown subcommand '%s' (train, quantize, score, eval, predict, normalize)", sub);
+    cli_usage_error(
+        CMD, "unknown subcommand '%s' (train, quantize, score, eval, predict, normalize)", sub);
 }

@@ -16,7 +16,6 @@
 
 #define CMD "eval"
 
-
 static void dump_line(void *ud, const mm_task_item *it, const char *out, size_t n,
                       const mm_reward *r) {
     mm_buf b = {0};
@@ -27,8 +26,10 @@ static void dump_line(void *ud, const mm_task_item *it, const char *out, size_t 
     mm_jw_key(&w, "output"), mm_jw_stringn(&w, out ? out : "", out ? n : 0);
     mm_jw_key(&w, "gold"), mm_jw_string(&w, it->gold ? it->gold : "");
     mm_jw_key(&w, "extracted");
-    if (r->has_answer) mm_jw_stringn(&w, out + r->ans_off, r->ans_len);
-    else mm_jw_null(&w);
+    if (r->has_answer)
+        mm_jw_stringn(&w, out + r->ans_off, r->ans_len);
+    else
+        mm_jw_null(&w);
     mm_jw_key(&w, "correct"), mm_jw_bool(&w, r->correct);
     mm_jw_obj_end(&w);
     mm_buf_putc(&b, '\n');
@@ -90,7 +91,8 @@ static void print_loss(const char *ckpt, const mm_task *task, const char *split,
 }
 
 static void usage(FILE *f) {
-    fprintf(f,
+    fprintf(
+        f,
         "Usage: mathmine eval --ckpt CKPT [--task arith|bench ...] [--k K] [options]\n"
         "       mathmine eval --loss --ckpt CKPT [--task ...] [--unconditioned] [options]\n\n"
         "Accuracy of a checkpoint on the task's held-out test split: greedy decoding, and K\n"
@@ -143,7 +145,12 @@ int cmd_eval(int argc, char **argv) {
     }
     task_args ta;
     grpo_task_args_default(&ta);
-    mm_eval_opts o = {.k = 0, .temperature = 0.7f, .top_p = 1.0f, .n = 0, .max_new_tokens = 64, .batch = 64,
+    mm_eval_opts o = {.k = 0,
+                      .temperature = 0.7f,
+                      .top_p = 1.0f,
+                      .n = 0,
+                      .max_new_tokens = 64,
+                      .batch = 64,
                       .seed = 1};
     const char *ckpt = NULL, *tok_dir = NULL, *stats = NULL, *split = "test", *dump = NULL;
     int threads = 0, loss = 0, unconditioned = 0, stride = 0, loss_batch = 0;
@@ -151,26 +158,46 @@ int cmd_eval(int argc, char **argv) {
         const char *a = argv[i];
 #define VAL() (i + 1 < argc ? argv[++i] : (cli_usage_error(CMD, "%s needs a value", a), ""))
         if (grpo_task_arg(CMD, argc, argv, &i, &ta)) continue;
-        if (!strcmp(a, "--ckpt")) ckpt = VAL();
-        else if (!strcmp(a, "--tokenizer")) tok_dir = VAL();
-        else if (!strcmp(a, "--k")) o.k = (int)cli_parse_int(CMD, a, VAL(), 0, 4096);
-        else if (!strcmp(a, "--temperature")) o.temperature = (float)cli_parse_double(CMD, a, VAL(), 0, 100);
-        else if (!strcmp(a, "--top-k")) o.top_k = (int)cli_parse_int(CMD, a, VAL(), 0, 1 << 24);
-        else if (!strcmp(a, "--top-p")) o.top_p = (float)cli_parse_double(CMD, a, VAL(), 0.001, 1);
-        else if (!strcmp(a, "--n")) o.n = (int)cli_parse_int(CMD, a, VAL(), 1, 100000000);
-        else if (!strcmp(a, "--split")) split = VAL();
-        else if (!strcmp(a, "--max-new-tokens")) o.max_new_tokens = (int)cli_parse_int(CMD, a, VAL(), 1, 1 << 20);
-        else if (!strcmp(a, "--batch")) loss_batch = o.batch = (int)cli_parse_int(CMD, a, VAL(), 1, 100000);
-        else if (!strcmp(a, "--seed")) o.seed = (uint64_t)cli_parse_int(CMD, a, VAL(), 0, 1LL << 62);
-        else if (!strcmp(a, "-j")) threads = (int)cli_parse_int(CMD, a, VAL(), 1, 4096);
-        else if (!strcmp(a, "--stats")) stats = VAL();
-        else if (!strcmp(a, "--dump")) dump = VAL();
-        else if (!strcmp(a, "--curve")) o.curve = 1;
-        else if (!strcmp(a, "--last-number")) o.answer_flags = MM_ANSWER_LAST_NUMBER;
-        else if (!strcmp(a, "--loss")) loss = 1;
-        else if (!strcmp(a, "--unconditioned")) unconditioned = 1;
-        else if (!strcmp(a, "--stride")) stride = (int)cli_parse_int(CMD, a, VAL(), 1, 1 << 20);
-        else cli_usage_error(CMD, "unknown option '%s'", a);
+        if (!strcmp(a, "--ckpt"))
+            ckpt = VAL();
+        else if (!strcmp(a, "--tokenizer"))
+            tok_dir = VAL();
+        else if (!strcmp(a, "--k"))
+            o.k = (int)cli_parse_int(CMD, a, VAL(), 0, 4096);
+        else if (!strcmp(a, "--temperature"))
+            o.temperature = (float)cli_parse_double(CMD, a, VAL(), 0, 100);
+        else if (!strcmp(a, "--top-k"))
+            o.top_k = (int)cli_parse_int(CMD, a, VAL(), 0, 1 << 24);
+        else if (!strcmp(a, "--top-p"))
+            o.top_p = (float)cli_parse_double(CMD, a, VAL(), 0.001, 1);
+        else if (!strcmp(a, "--n"))
+            o.n = (int)cli_parse_int(CMD, a, VAL(), 1, 100000000);
+        else if (!strcmp(a, "--split"))
+            split = VAL();
+        else if (!strcmp(a, "--max-new-tokens"))
+            o.max_new_tokens = (int)cli_parse_int(CMD, a, VAL(), 1, 1 << 20);
+        else if (!strcmp(a, "--batch"))
+            loss_batch = o.batch = (int)cli_parse_int(CMD, a, VAL(), 1, 100000);
+        else if (!strcmp(a, "--seed"))
+            o.seed = (uint64_t)cli_parse_int(CMD, a, VAL(), 0, 1LL << 62);
+        else if (!strcmp(a, "-j"))
+            threads = (int)cli_parse_int(CMD, a, VAL(), 1, 4096);
+        else if (!strcmp(a, "--stats"))
+            stats = VAL();
+        else if (!strcmp(a, "--dump"))
+            dump = VAL();
+        else if (!strcmp(a, "--curve"))
+            o.curve = 1;
+        else if (!strcmp(a, "--last-number"))
+            o.answer_flags = MM_ANSWER_LAST_NUMBER;
+        else if (!strcmp(a, "--loss"))
+            loss = 1;
+        else if (!strcmp(a, "--unconditioned"))
+            unconditioned = 1;
+        else if (!strcmp(a, "--stride"))
+            stride = (int)cli_parse_int(CMD, a, VAL(), 1, 1 << 20);
+        else
+            cli_usage_error(CMD, "unknown option '%s'", a);
 #undef VAL
     }
     if (!ckpt) cli_usage_error(CMD, "--ckpt CKPT is required");
@@ -192,8 +219,11 @@ int cmd_eval(int argc, char **argv) {
         cli_die(CMD, e);
     mm_task_split sp = !strcmp(split, "test") ? MM_TASK_TEST : MM_TASK_TRAIN;
     if (loss) {
-        mm_loss_opts lo = {.n = o.n, .conditioned = !unconditioned, .batch = loss_batch,
-                           .stride = stride, .stop = &cli_interrupted};
+        mm_loss_opts lo = {.n = o.n,
+                           .conditioned = !unconditioned,
+                           .batch = loss_batch,
+                           .stride = stride,
+                           .stop = &cli_interrupted};
         print_loss(ckpt, task, split, m, c, sp, &lo, stats);
         mm_grpo_codec_close(c);
         mm_gpt_free(m);

@@ -69,9 +69,8 @@ static void help(void) {
            "                        truncated, skipped by reason, bytes, docs/s, and per\n"
            "                        math form the formulas found in the HTML and written:\n"
            "                        math_found, math_written) as JSON to FILE; with --html:\n"
-           "                        pages, HTML bytes and the CPU seconds of the loop too\n"
-           STAGE_ARGS_HELP
-           HTTP_ARGS_HELP
+           "                        pages, HTML bytes and the CPU seconds of the loop "
+           "too\n" STAGE_ARGS_HELP HTTP_ARGS_HELP
            "      --html            inputs are HTML files (.html or .html.gz) or folders of\n"
            "                        them: print each page's text to standard output\n"
            "      --json            with --html: one JSON line per page instead:\n"
@@ -101,23 +100,38 @@ static void parse(int argc, char **argv, opts *o) {
         const char *a = argv[i];
         if (stage_option(CMD, argc, argv, &i, &o->stage)) continue;
         if (http_option(CMD, argc, argv, &i, &o->http)) continue;
-        if (cli_is_out(a)) o->out_dir = cli_value(CMD, argc, argv, &i);
-        else if (!strcmp(a, "-j")) o->threads = (int)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 0, 4096);
-        else if (!strcmp(a, "--force")) o->force = true;
+        if (cli_is_out(a))
+            o->out_dir = cli_value(CMD, argc, argv, &i);
+        else if (!strcmp(a, "-j"))
+            o->threads = (int)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 0, 4096);
+        else if (!strcmp(a, "--force"))
+            o->force = true;
         else if (!strcmp(a, "--min-chars"))
-            o->min_chars = (size_t)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 0, 1LL << 40);
+            o->min_chars =
+                (size_t)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 0, 1LL << 40);
         else if (!strcmp(a, "--max-bytes"))
-            o->max_bytes = (size_t)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 1, 1LL << 40);
-        else if (!strcmp(a, "--lang")) split_langs(o, cli_value(CMD, argc, argv, &i));
-        else if (!strcmp(a, "--keep-boilerplate")) o->keep = true;
-        else if (!strcmp(a, "--comments")) o->comments = true;
-        else if (!strcmp(a, "--keep-cut")) o->keep_cut = true;
-        else if (!strcmp(a, "--stats")) o->stats_path = cli_value(CMD, argc, argv, &i);
-        else if (!strcmp(a, "--html")) o->html = true;
-        else if (!strcmp(a, "--json")) o->json = true;
-        else if (!strcmp(a, "--charset")) o->charset = cli_value(CMD, argc, argv, &i);
-        else if (a[0] == '-' && a[1]) cli_usage_error(CMD, "unknown option '%s'", a);
-        else o->args[o->nargs++] = argv[i];
+            o->max_bytes =
+                (size_t)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 1, 1LL << 40);
+        else if (!strcmp(a, "--lang"))
+            split_langs(o, cli_value(CMD, argc, argv, &i));
+        else if (!strcmp(a, "--keep-boilerplate"))
+            o->keep = true;
+        else if (!strcmp(a, "--comments"))
+            o->comments = true;
+        else if (!strcmp(a, "--keep-cut"))
+            o->keep_cut = true;
+        else if (!strcmp(a, "--stats"))
+            o->stats_path = cli_value(CMD, argc, argv, &i);
+        else if (!strcmp(a, "--html"))
+            o->html = true;
+        else if (!strcmp(a, "--json"))
+            o->json = true;
+        else if (!strcmp(a, "--charset"))
+            o->charset = cli_value(CMD, argc, argv, &i);
+        else if (a[0] == '-' && a[1])
+            cli_usage_error(CMD, "unknown option '%s'", a);
+        else
+            o->args[o->nargs++] = argv[i];
     }
     size_t lo, hi;
     stage_inputs(CMD, &o->stage, (const char *const *)o->args, o->nargs, &o->all, &lo, &hi);
@@ -270,7 +284,8 @@ static void html_stats(const opts *o, uint64_t pages, uint64_t bytes, double cpu
 }
 
 static int run_html(const opts *o) {
-    mm_extract_opts eo = {.keep_boilerplate = o->keep, .keep_comments = o->comments, .max_bytes = o->max_bytes};
+    mm_extract_opts eo = {
+        .keep_boilerplate = o->keep, .keep_comments = o->comments, .max_bytes = o->max_bytes};
     double c0 = mm_process_cpu();
     mm_extract *x = mm_extract_create(&eo);
     if (!x) cli_die(CMD, MM_ERR_NOMEM);
@@ -325,15 +340,22 @@ static mm_err one_file(void *ctx, size_t i, int worker) {
         return MM_OK;
     }
     if (!j->ctx[worker]) {
-        mm_extract_opts eo = {.keep_boilerplate = o->keep, .keep_comments = o->comments, .max_bytes = o->max_bytes};
+        mm_extract_opts eo = {
+            .keep_boilerplate = o->keep, .keep_comments = o->comments, .max_bytes = o->max_bytes};
         j->ctx[worker] = mm_extract_create(&eo);
         if (!j->ctx[worker]) return j->status[i] = -1, MM_ERR_NOMEM;
     }
-    mm_extract_file_opts fo = {.extract = {.keep_boilerplate = o->keep, .keep_comments = o->comments, .max_bytes = o->max_bytes},
-                               .min_chars = o->min_chars, .langs = o->nlangs ? o->langs : NULL,
-                               .nlangs = o->nlangs, .progress = on_progress,
-                               .progress_ctx = j->prog, .stop = &cli_interrupted,
-                               .http = &o->http, .keep_cut = o->keep_cut};
+    mm_extract_file_opts fo = {.extract = {.keep_boilerplate = o->keep,
+                                           .keep_comments = o->comments,
+                                           .max_bytes = o->max_bytes},
+                               .min_chars = o->min_chars,
+                               .langs = o->nlangs ? o->langs : NULL,
+                               .nlangs = o->nlangs,
+                               .progress = on_progress,
+                               .progress_ctx = j->prog,
+                               .stop = &cli_interrupted,
+                               .http = &o->http,
+                               .keep_cut = o->keep_cut};
     uint64_t wet_before = j->st[worker].conversions;
     mm_err e = mm_extract_warc(j->ctx[worker], o->inputs[i], j->outs[i], &fo, &j->st[worker]);
     if (e == MM_OK && j->st[worker].conversions > wet_before)
@@ -485,8 +507,10 @@ static int run_warcs(const opts *o) {
     mm_err e = mm_mkdirs(o->out_dir);
     if (e != MM_OK) cli_die(CMD, e);
     int nt = mm_pool_threads(o->threads, o->ninputs);
-    job j = {.o = o, .ctx = calloc((size_t)nt, sizeof *j.ctx),
-             .st = calloc((size_t)nt, sizeof *j.st), .outs = output_paths(o),
+    job j = {.o = o,
+             .ctx = calloc((size_t)nt, sizeof *j.ctx),
+             .st = calloc((size_t)nt, sizeof *j.st),
+             .outs = output_paths(o),
              .status = calloc(o->ninputs + 1, sizeof *j.status),
              .why = calloc(o->ninputs + 1, sizeof *j.why),
              .prog = mm_progress_create("extract", 0, "records")};
@@ -506,7 +530,8 @@ static int run_warcs(const opts *o) {
         free(j.outs[i]);
     }
     summary(&j, &total, skipped, failed, secs);
-    for (size_t i = 0; i < o->ninputs; i++) free(j.why[i]);
+    for (size_t i = 0; i < o->ninputs; i++)
+        free(j.why[i]);
     free(j.ctx), free(j.st), free(j.outs), free(j.status), free(j.why);
     if (cli_interrupted) return CLI_EXIT_INTERRUPTED;
     return failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;

@@ -17,28 +17,28 @@
 
 #define CMD "generate"
 
-
 static void usage(FILE *f) {
-    fprintf(f,
-        "Usage: mathmine generate --ckpt DIR --prompt TEXT [--prompt TEXT...] [options]\n\n"
-        "Sample continuations of each prompt from a checkpoint (a `mathmine pretrain --out`\n"
-        "directory or any GPT-2 safetensors checkpoint with config.json), all prompts and\n"
-        "samples in one batch with a KV cache.  Text goes to stdout; speed to stderr.\n\n"
-        "  --ckpt DIR          checkpoint directory (required)\n"
-        "  --prompt TEXT       a prompt (repeatable)\n"
-        "  --tokens \"ID ...\"   a prompt given as token ids (repeatable)\n"
-        "  --tokenizer DIR     tokenizer (default: the checkpoint's own vocab.json/merges.txt;\n"
-        "                      without one, a 256-token model reads bytes)\n"
-        "  -n, --num-samples N samples per prompt (1)\n"
-        "  --max-new N         new tokens per sample at most (64)\n"
-        "  --temperature X     0 = greedy (1.0)\n"
-        "  --top-k K           keep the K most likely tokens (0 = off)\n"
-        "  --top-p X           nucleus sampling (1.0 = off)\n"
-        "  --seed N            sampling seed (1)\n"
-        "  --no-stop           do not stop at <|endoftext|>\n"
-        "  --json              one JSON object per sample: prompt, text, tokens, logprobs\n"
-        "  -j, --threads N     threads (all cores)\n"
-        "  -q, --quiet         warnings off; -v, --verbose more messages (as before the command)\n");
+    fprintf(
+        f, "Usage: mathmine generate --ckpt DIR --prompt TEXT [--prompt TEXT...] [options]\n\n"
+           "Sample continuations of each prompt from a checkpoint (a `mathmine pretrain --out`\n"
+           "directory or any GPT-2 safetensors checkpoint with config.json), all prompts and\n"
+           "samples in one batch with a KV cache.  Text goes to stdout; speed to stderr.\n\n"
+           "  --ckpt DIR          checkpoint directory (required)\n"
+           "  --prompt TEXT       a prompt (repeatable)\n"
+           "  --tokens \"ID ...\"   a prompt given as token ids (repeatable)\n"
+           "  --tokenizer DIR     tokenizer (default: the checkpoint's own vocab.json/merges.txt;\n"
+           "                      without one, a 256-token model reads bytes)\n"
+           "  -n, --num-samples N samples per prompt (1)\n"
+           "  --max-new N         new tokens per sample at most (64)\n"
+           "  --temperature X     0 = greedy (1.0)\n"
+           "  --top-k K           keep the K most likely tokens (0 = off)\n"
+           "  --top-p X           nucleus sampling (1.0 = off)\n"
+           "  --seed N            sampling seed (1)\n"
+           "  --no-stop           do not stop at <|endoftext|>\n"
+           "  --json              one JSON object per sample: prompt, text, tokens, logprobs\n"
+           "  -j, --threads N     threads (all cores)\n"
+           "  -q, --quiet         warnings off; -v, --verbose more messages (as before the "
+           "command)\n");
 }
 
 typedef struct gen_args {
@@ -58,27 +58,50 @@ static void add_prompt(gen_args *a, const char *p, int ids) {
 
 static void parse_args(int argc, char **argv, gen_args *a) {
     a->samples = 1;
-    a->o = (mm_sample_opts){.temperature = 1.0f, .top_k = 0, .top_p = 1.0f, .seed = 1,
-                            .max_new_tokens = 64, .stop_token = -1};
+    a->o = (mm_sample_opts){.temperature = 1.0f,
+                            .top_k = 0,
+                            .top_p = 1.0f,
+                            .seed = 1,
+                            .max_new_tokens = 64,
+                            .stop_token = -1};
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
 #define IS(x) (!strcmp(s, x))
-        if (IS("--ckpt")) a->ckpt = cli_value(CMD, argc, argv, &i);
-        else if (IS("--prompt")) add_prompt(a, cli_value(CMD, argc, argv, &i), 0);
-        else if (IS("--tokens")) add_prompt(a, cli_value(CMD, argc, argv, &i), 1);
-        else if (IS("--tokenizer")) a->tok_dir = cli_value(CMD, argc, argv, &i);
-        else if (IS("-n") || IS("--num-samples")) a->samples = (int)cli_parse_int(CMD, s, cli_value(CMD, argc, argv, &i), 1, 1 << 16);
-        else if (IS("--max-new")) a->o.max_new_tokens = (int)cli_parse_int(CMD, s, cli_value(CMD, argc, argv, &i), 0, 1 << 20);
-        else if (IS("--temperature")) a->o.temperature = (float)cli_parse_double(CMD, s, cli_value(CMD, argc, argv, &i), 0, 100);
-        else if (IS("--top-k")) a->o.top_k = (int)cli_parse_int(CMD, s, cli_value(CMD, argc, argv, &i), 0, 1 << 24);
-        else if (IS("--top-p")) a->o.top_p = (float)cli_parse_double(CMD, s, cli_value(CMD, argc, argv, &i), 0, 1);
-        else if (IS("--seed")) a->o.seed = (uint64_t)cli_parse_int(CMD, s, cli_value(CMD, argc, argv, &i), 0, INT64_MAX);
-        else if (IS("--no-stop")) a->no_stop = 1;
-        else if (IS("--json")) a->json = 1;
-        else if (IS("-q") || IS("--quiet")) cli_verbosity = -1;
-        else if (IS("-v") || IS("--verbose")) cli_verbosity++;
-        else if (IS("-j") || IS("--threads")) a->threads = (int)cli_parse_int(CMD, s, cli_value(CMD, argc, argv, &i), 1, 4096);
-        else cli_usage_error(CMD, "unknown option '%s'", s);
+        if (IS("--ckpt"))
+            a->ckpt = cli_value(CMD, argc, argv, &i);
+        else if (IS("--prompt"))
+            add_prompt(a, cli_value(CMD, argc, argv, &i), 0);
+        else if (IS("--tokens"))
+            add_prompt(a, cli_value(CMD, argc, argv, &i), 1);
+        else if (IS("--tokenizer"))
+            a->tok_dir = cli_value(CMD, argc, argv, &i);
+        else if (IS("-n") || IS("--num-samples"))
+            a->samples = (int)cli_parse_int(CMD, s, cli_value(CMD, argc, argv, &i), 1, 1 << 16);
+        else if (IS("--max-new"))
+            a->o.max_new_tokens =
+                (int)cli_parse_int(CMD, s, cli_value(CMD, argc, argv, &i), 0, 1 << 20);
+        else if (IS("--temperature"))
+            a->o.temperature =
+                (float)cli_parse_double(CMD, s, cli_value(CMD, argc, argv, &i), 0, 100);
+        else if (IS("--top-k"))
+            a->o.top_k = (int)cli_parse_int(CMD, s, cli_value(CMD, argc, argv, &i), 0, 1 << 24);
+        else if (IS("--top-p"))
+            a->o.top_p = (float)cli_parse_double(CMD, s, cli_value(CMD, argc, argv, &i), 0, 1);
+        else if (IS("--seed"))
+            a->o.seed =
+                (uint64_t)cli_parse_int(CMD, s, cli_value(CMD, argc, argv, &i), 0, INT64_MAX);
+        else if (IS("--no-stop"))
+            a->no_stop = 1;
+        else if (IS("--json"))
+            a->json = 1;
+        else if (IS("-q") || IS("--quiet"))
+            cli_verbosity = -1;
+        else if (IS("-v") || IS("--verbose"))
+            cli_verbosity++;
+        else if (IS("-j") || IS("--threads"))
+            a->threads = (int)cli_parse_int(CMD, s, cli_value(CMD, argc, argv, &i), 1, 4096);
+        else
+            cli_usage_error(CMD, "unknown option '%s'", s);
 #undef IS
     }
     if (!a->ckpt) cli_usage_error(CMD, "--ckpt DIR is required");
@@ -105,7 +128,8 @@ static void encode(const gen_args *a, int k, mm_tok *tok, mm_tok_enc *enc, int v
     if (a->is_ids[k]) {
         for (char *end; *p;) {
             long v = strtol(p, &end, 10);
-            if (end == p) cli_usage_error(CMD, "--tokens: '%s' is not a list of ids", a->prompts[k]);
+            if (end == p)
+                cli_usage_error(CMD, "--tokens: '%s' is not a list of ids", a->prompts[k]);
             if (v < 0 || v >= vocab)
                 cli_usage_error(CMD, "--tokens: id %ld is outside the vocabulary (0..%d)", v,
                                 vocab - 1);
@@ -116,7 +140,8 @@ static void encode(const gen_args *a, int k, mm_tok *tok, mm_tok_enc *enc, int v
         mm_err e = mm_tok_encode(enc, p, strlen(p), ids);
         if (e != MM_OK) cli_die(CMD, e);
     } else if (vocab == 256) {
-        for (; *p; p++) mm_tok_ids_push(ids, (unsigned char)*p);
+        for (; *p; p++)
+            mm_tok_ids_push(ids, (unsigned char)*p);
     } else {
         cli_usage_error(CMD, "no tokenizer in %s; give --tokenizer DIR or --tokens", a->ckpt);
     }
@@ -129,8 +154,10 @@ static void print_text(mm_tok *tok, const uint32_t *ids, size_t n, mm_buf *out) 
         mm_tok_decode(tok, ids, n, out);
     } else {
         for (size_t i = 0; i < n; i++) {
-            if (ids[i] < 256) mm_buf_putc(out, (char)ids[i]);
-            else mm_buf_printf(out, "<%u>", ids[i]);
+            if (ids[i] < 256)
+                mm_buf_putc(out, (char)ids[i]);
+            else
+                mm_buf_printf(out, "<%u>", ids[i]);
         }
     }
 }
@@ -141,7 +168,8 @@ static void emit(const gen_args *a, mm_tok *tok, int b, int k, const mm_tok_ids 
     uint32_t *all = malloc((prompt->len + (size_t)n + 1) * sizeof *all);
     if (!all) cli_die(CMD, mm_fail(MM_ERR_NOMEM, "out of memory"));
     memcpy(all, prompt->v, prompt->len * sizeof *all);
-    for (int i = 0; i < n; i++) all[prompt->len + i] = (uint32_t)o[i];
+    for (int i = 0; i < n; i++)
+        all[prompt->len + i] = (uint32_t)o[i];
     if (a->json) {
         mm_jw w;
         mm_jw_init(&w, &line);
@@ -152,10 +180,12 @@ static void emit(const gen_args *a, mm_tok *tok, int b, int k, const mm_tok_ids 
         print_text(tok, all + prompt->len, (size_t)n, &text);
         mm_jw_key(&w, "text"), mm_jw_stringn(&w, text.data ? text.data : "", text.len);
         mm_jw_key(&w, "tokens"), mm_jw_arr_begin(&w);
-        for (int i = 0; i < n; i++) mm_jw_int(&w, o[i]);
+        for (int i = 0; i < n; i++)
+            mm_jw_int(&w, o[i]);
         mm_jw_arr_end(&w);
         mm_jw_key(&w, "logprobs"), mm_jw_arr_begin(&w);
-        for (int i = 0; i < n; i++) mm_jw_double(&w, lp[i]);
+        for (int i = 0; i < n; i++)
+            mm_jw_double(&w, lp[i]);
         mm_jw_arr_end(&w);
         mm_jw_obj_end(&w);
         printf("%s\n", line.data);
@@ -193,8 +223,10 @@ int cmd_generate(int argc, char **argv) {
     int *plen = calloc((size_t)B, sizeof *plen), *olen = calloc((size_t)B, sizeof *olen);
     int32_t **outs = calloc((size_t)B, sizeof *outs);
     float **lps = calloc((size_t)B, sizeof *lps);
-    if (!ids || !prompts || !plen || !olen || !outs || !lps) cli_die(CMD, mm_fail(MM_ERR_NOMEM, "out of memory"));
-    for (int k = 0; k < a.nprompts; k++) encode(&a, k, tok, enc, vocab, &ids[k]);
+    if (!ids || !prompts || !plen || !olen || !outs || !lps)
+        cli_die(CMD, mm_fail(MM_ERR_NOMEM, "out of memory"));
+    for (int k = 0; k < a.nprompts; k++)
+        encode(&a, k, tok, enc, vocab, &ids[k]);
     for (int b = 0; b < B; b++) {
         const mm_tok_ids *p = &ids[b / a.samples];
         prompts[b] = (const int32_t *)p->v; /* ids < 2^31: same bits as int32 */
@@ -214,11 +246,15 @@ int cmd_generate(int argc, char **argv) {
         total += olen[b];
     }
     if (cli_verbosity >= 0)
-        fprintf(stderr, "generated %ld tokens in %d sequences in %.2fs: %.1f tokens/s (%d threads)\n",
+        fprintf(stderr,
+                "generated %ld tokens in %d sequences in %.2fs: %.1f tokens/s (%d threads)\n",
                 total, B, dt, dt > 0 ? total / dt : 0, omp_get_max_threads());
-    for (int b = 0; b < B; b++) free(outs[b]), free(lps[b]);
-    for (int k = 0; k < a.nprompts; k++) mm_tok_ids_free(&ids[k]);
-    free(ids), free(prompts), free(plen), free(olen), free(outs), free(lps), free(a.prompts), free(a.is_ids);
+    for (int b = 0; b < B; b++)
+        free(outs[b]), free(lps[b]);
+    for (int k = 0; k < a.nprompts; k++)
+        mm_tok_ids_free(&ids[k]);
+    free(ids), free(prompts), free(plen), free(olen), free(outs), free(lps), free(a.prompts),
+        free(a.is_ids);
     mm_tok_enc_free(enc);
     mm_tok_free(tok);
     mm_gpt_free(m);

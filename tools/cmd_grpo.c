@@ -28,25 +28,34 @@ void grpo_task_args_default(task_args *t) {
 }
 
 void grpo_task_usage(FILE *f) {
-    fprintf(f,
+    fprintf(
+        f,
         "Task options:\n"
-        "  --task arith|bench  arith (default): generated multi-step word problems; bench (or jsonl):\n"
-        "                      benchmark files in any format of ../shared/benchmarks (GSM8K, MATH,\n"
-        "                      MATH500, SVAMP, ASDiv, MAWPS, CMATH, MGSM-zh, Minerva OCW, AGIEval,\n"
+        "  --task arith|bench  arith (default): generated multi-step word problems; bench (or "
+        "jsonl):\n"
+        "                      benchmark files in any format of ../shared/benchmarks (GSM8K, "
+        "MATH,\n"
+        "                      MATH500, SVAMP, ASDiv, MAWPS, CMATH, MGSM-zh, Minerva OCW, "
+        "AGIEval,\n"
         "                      MathQA, MMLU .csv/.jsonl, SAT), answers checked by rl/answer.h\n"
         "  --ops N             arith: operations per problem (default 2)\n"
         "  --digits N          arith: digits of the operands (default 2)\n"
         "  --no-mul            arith: only + and - steps\n"
-        "  --plain             arith: bare expressions (\"Compute (3 + 4) * 2.\") instead of words\n"
-        "  --task-seed N       arith: generator seed (default 1); the test split depends only on it\n"
+        "  --plain             arith: bare expressions (\"Compute (3 + 4) * 2.\") instead of "
+        "words\n"
+        "  --task-seed N       arith: generator seed (default 1); the test split depends only on "
+        "it\n"
         "  --n-train N         arith: train items (default 20000)\n"
         "  --n-test N          arith: held-out test items (default 500)\n"
         "  --train-file F      bench: training questions (default: none; training needs one)\n"
         "  --test-file F       bench: test questions (e.g. ../shared/benchmarks/gsm8k/test.jsonl)\n"
-        "  --train-on-test     bench: train on the test file (or a train file that is the test file)\n"
-        "                      on purpose; refused otherwise, since the accuracy it reports is then\n"
+        "  --train-on-test     bench: train on the test file (or a train file that is the test "
+        "file)\n"
+        "                      on purpose; refused otherwise, since the accuracy it reports is "
+        "then\n"
         "                      on questions the model trained on (default: off)\n"
-        "  --shots K           k-shot prompts: the first K train items' worked solutions go before\n"
+        "  --shots K           k-shot prompts: the first K train items' worked solutions go "
+        "before\n"
         "                      every question (the same template for sft, eval and grpo; a bench\n"
         "                      task needs --train-file, e.g. an MMLU *_dev.csv) (default 0)\n");
 }
@@ -55,19 +64,32 @@ void grpo_task_usage(FILE *f) {
 int grpo_task_arg(const char *cmd, int argc, char **argv, int *i, task_args *t) {
     const char *a = argv[*i];
 #define VAL() (*i + 1 < argc ? argv[++*i] : (cli_usage_error(cmd, "%s needs a value", a), ""))
-    if (!strcmp(a, "--task")) t->kind = VAL();
-    else if (!strcmp(a, "--ops")) t->arith.ops = (int)cli_parse_int(cmd, a, VAL(), 1, 16);
-    else if (!strcmp(a, "--digits")) t->arith.digits = (int)cli_parse_int(cmd, a, VAL(), 1, 6);
-    else if (!strcmp(a, "--no-mul")) t->arith.mul = 0;
-    else if (!strcmp(a, "--plain")) t->arith.plain = 1;
-    else if (!strcmp(a, "--task-seed")) t->arith.seed = (uint64_t)cli_parse_int(cmd, a, VAL(), 0, 1LL << 62);
-    else if (!strcmp(a, "--n-train")) t->arith.n_train = (size_t)cli_parse_int(cmd, a, VAL(), 1, 100000000);
-    else if (!strcmp(a, "--n-test")) t->arith.n_test = (size_t)cli_parse_int(cmd, a, VAL(), 1, 10000000);
-    else if (!strcmp(a, "--train-file")) t->train_file = VAL();
-    else if (!strcmp(a, "--test-file")) t->test_file = VAL();
-    else if (!strcmp(a, "--train-on-test")) t->train_on_test = 1;
-    else if (!strcmp(a, "--shots")) t->shots = (int)cli_parse_int(cmd, a, VAL(), 0, 64);
-    else return 0;
+    if (!strcmp(a, "--task"))
+        t->kind = VAL();
+    else if (!strcmp(a, "--ops"))
+        t->arith.ops = (int)cli_parse_int(cmd, a, VAL(), 1, 16);
+    else if (!strcmp(a, "--digits"))
+        t->arith.digits = (int)cli_parse_int(cmd, a, VAL(), 1, 6);
+    else if (!strcmp(a, "--no-mul"))
+        t->arith.mul = 0;
+    else if (!strcmp(a, "--plain"))
+        t->arith.plain = 1;
+    else if (!strcmp(a, "--task-seed"))
+        t->arith.seed = (uint64_t)cli_parse_int(cmd, a, VAL(), 0, 1LL << 62);
+    else if (!strcmp(a, "--n-train"))
+        t->arith.n_train = (size_t)cli_parse_int(cmd, a, VAL(), 1, 100000000);
+    else if (!strcmp(a, "--n-test"))
+        t->arith.n_test = (size_t)cli_parse_int(cmd, a, VAL(), 1, 10000000);
+    else if (!strcmp(a, "--train-file"))
+        t->train_file = VAL();
+    else if (!strcmp(a, "--test-file"))
+        t->test_file = VAL();
+    else if (!strcmp(a, "--train-on-test"))
+        t->train_on_test = 1;
+    else if (!strcmp(a, "--shots"))
+        t->shots = (int)cli_parse_int(cmd, a, VAL(), 0, 64);
+    else
+        return 0;
 #undef VAL
     return 1;
 }
@@ -83,9 +105,11 @@ mm_task *grpo_task_open(const char *cmd, const task_args *t) {
         char a[4096], b[4096];
         int same = train && realpath(train, a) && realpath(t->test_file, b) && !strcmp(a, b);
         if (t->training && (!train || same) && !t->train_on_test)
-            cli_usage_error(cmd, "%s: training on the test questions (%s); give --train-file F "
+            cli_usage_error(cmd,
+                            "%s: training on the test questions (%s); give --train-file F "
                             "(e.g. gsm8k/train.jsonl) or --train-on-test to do it on purpose",
-                            t->test_file, train ? "--train-file is the test file" : "no --train-file");
+                            t->test_file,
+                            train ? "--train-file is the test file" : "no --train-file");
         if (t->training && !train) train = t->test_file;
         if (t->training && (!t->train_file || same))
             cli_warn(cmd, "--train-on-test: training on %s, the file accuracy is reported on",
@@ -105,7 +129,8 @@ mm_task *grpo_task_open(const char *cmd, const task_args *t) {
 /* ---- the command ---- */
 
 static void usage(FILE *f) {
-    fprintf(f,
+    fprintf(
+        f,
         "Usage: mathmine grpo --init CKPT -o DIR [options]\n"
         "       mathmine grpo --algo sft --init new:L,H,D,CTX -o DIR [options]\n"
         "       mathmine grpo --write-train N -o FILE.jsonl.zst [task options]\n\n"
@@ -125,7 +150,8 @@ static void usage(FILE *f) {
         "                         a folder holding other files is refused\n"
         "  --force                overwrite the finished run in -o DIR (default: refused)\n"
         "  --algo A               grpo (default) | online-rft (fine-tune on the policy's own\n"
-        "                         correct samples) | rft (on samples of the frozen initial model) |\n"
+        "                         correct samples) | rft (on samples of the frozen initial model) "
+        "|\n"
         "                         sft (supervised warm-up on the task's worked solutions)\n"
         "  --supervision S        outcome (default) | process (per-step rewards)\n"
         "  --steps N              steps (default 50)\n"
@@ -133,7 +159,8 @@ static void usage(FILE *f) {
         "  --group G              samples per question (default 8; the paper: 64)\n"
         "  --beta B               KL coefficient (default 0.04)\n"
         "  --clip E               clip range epsilon (default 0.2)\n"
-        "  --clip-high E          upper clip epsilon: the ratio is clipped to [1-E_clip, 1+E] (DAPO's\n"
+        "  --clip-high E          upper clip epsilon: the ratio is clipped to [1-E_clip, 1+E] "
+        "(DAPO's\n"
         "                         clip-higher, e.g. 0.28; default 0 = the same as --clip)\n"
         "  --lr LR                AdamW learning rate (default 1e-5; the paper: 1e-6; sft: 1e-3)\n"
         "  --warmup N             the learning rate rises linearly over the first N steps\n"
@@ -150,7 +177,8 @@ static void usage(FILE *f) {
         "  --top-k K              sample from the K most likely tokens (default 0 = off)\n"
         "  --top-p P              nucleus sampling: the smallest set of tokens with probability\n"
         "                         >= P (default 1 = off).  The old log-probabilities stay those\n"
-        "                         of the full distribution at temperature 1 (as for --temperature)\n"
+        "                         of the full distribution at temperature 1 (as for "
+        "--temperature)\n"
         "  --no-std-norm          advantages r - mean(r), without dividing by std (Dr. GRPO)\n"
         "  --token-mean           one mean over all tokens of the batch instead of per output\n"
         "  --iterative K          reset the reference model to the policy every K steps\n"
@@ -158,7 +186,8 @@ static void usage(FILE *f) {
         "                         equal are dropped and new questions sampled (DAPO; default on)\n"
         "  --no-filter-groups     train on every group, as the paper does\n"
         "  --filter-tries N       extra sampling rounds per step for --filter-groups (default 3)\n"
-        "  --format-reward W      add W for an output with a marked answer (####, \\boxed, 'The answer\n"
+        "  --format-reward W      add W for an output with a marked answer (####, \\boxed, 'The "
+        "answer\n"
         "                         is'; default 0)\n"
         "  --micro-batch N        sequences per forward/backward and generation (default 32)\n"
         "  --eval-every N         greedy held-out accuracy every N steps (default 0 = off)\n"
@@ -206,7 +235,8 @@ static void log_line(run *r, const mm_grpo_step_stats *s) {
     mm_jw_key(&w, "step"), mm_jw_int(&w, s->step);
     D("reward_mean", s->reward_mean), D("reward_std", s->reward_std), D("accuracy", s->accuracy);
     D("kl", s->kl), D("clip_frac", s->clip_frac), D("entropy", s->entropy), D("ratio", s->ratio);
-    D("out_len", s->out_len), D("prompt_len", s->prompt_len), D("equal_groups", s->equal_groups), D("loss", s->loss);
+    D("out_len", s->out_len), D("prompt_len", s->prompt_len), D("equal_groups", s->equal_groups),
+        D("loss", s->loss);
     D("grad_norm", s->grad_norm);
     mm_jw_key(&w, "groups_trained"), mm_jw_int(&w, s->groups_trained);
     mm_jw_key(&w, "resampled"), mm_jw_int(&w, s->resampled);
@@ -252,7 +282,8 @@ static int on_step(void *ud, const mm_grpo_step_stats *s) {
     log_line(r, s);
     add_point(r, s);
     if (s->step % r->every == 0 || s->step == r->steps)
-        cli_info(0, "step %d/%d  reward %.3f  acc %.3f  kl %.4f  clip %.3f  len %.1f  equal %.2f%s  "
+        cli_info(0,
+                 "step %d/%d  reward %.3f  acc %.3f  kl %.4f  clip %.3f  len %.1f  equal %.2f%s  "
                  "(%.1f s rollout %.0f tok/s, %.1f s update)",
                  s->step, r->steps, s->reward_mean, s->accuracy, s->kl, s->clip_frac, s->out_len,
                  s->equal_groups, s->eval_acc >= 0 ? "  eval" : "", s->rollout_s, s->rollout_tok_s,
@@ -444,36 +475,64 @@ int cmd_grpo(int argc, char **argv) {
 #define VAL() (i + 1 < argc ? argv[++i] : (cli_usage_error(CMD, "%s needs a value", a), ""))
         if (grpo_task_arg(CMD, argc, argv, &i, &ta)) continue;
         if (grpo_rl_arg(CMD, argc, argv, &i, &ra, &o)) continue; /* hook: tools/rl_args.h */
-        if (!strcmp(a, "--init")) init = VAL();
-        else if (!strcmp(a, "--tokenizer")) tok_dir = VAL();
-        else if (cli_is_out(a)) out = VAL();
-        else if (!strcmp(a, "--algo")) algo = VAL();
+        if (!strcmp(a, "--init"))
+            init = VAL();
+        else if (!strcmp(a, "--tokenizer"))
+            tok_dir = VAL();
+        else if (cli_is_out(a))
+            out = VAL();
+        else if (!strcmp(a, "--algo"))
+            algo = VAL();
         else if (!strcmp(a, "--supervision")) {
             const char *s = VAL();
-            if (!strcmp(s, "outcome")) o.supervision = MM_GRPO_OUTCOME;
-            else if (!strcmp(s, "process")) o.supervision = MM_GRPO_PROCESS;
-            else cli_usage_error(CMD, "--supervision must be outcome or process, got '%s'", s);
-        } else if (!strcmp(a, "--steps")) o.steps = (int)cli_parse_int(CMD, a, VAL(), 1, 10000000);
-        else if (!strcmp(a, "--questions")) o.questions = (int)cli_parse_int(CMD, a, VAL(), 1, 100000);
-        else if (!strcmp(a, "--group")) o.group = (int)cli_parse_int(CMD, a, VAL(), 1, 1024);
-        else if (!strcmp(a, "--beta")) o.beta = (float)cli_parse_double(CMD, a, VAL(), 0, 100);
-        else if (!strcmp(a, "--clip")) o.clip = (float)cli_parse_double(CMD, a, VAL(), 0, 10);
-        else if (!strcmp(a, "--clip-high")) o.clip_high = (float)cli_parse_double(CMD, a, VAL(), 0, 10);
-        else if (!strcmp(a, "--lr")) o.lr = (float)cli_parse_double(CMD, a, VAL(), 0, 1), lr_set = 1;
-        else if (!strcmp(a, "--weight-decay")) o.weight_decay = (float)cli_parse_double(CMD, a, VAL(), 0, 1);
-        else if (!strcmp(a, "--grad-clip")) o.grad_clip = (float)cli_parse_double(CMD, a, VAL(), 0, 1e9);
-        else if (!strcmp(a, "--updates-per-batch")) o.updates = (int)cli_parse_int(CMD, a, VAL(), 1, 1000);
-        else if (!strcmp(a, "--max-new-tokens")) o.max_new_tokens = (int)cli_parse_int(CMD, a, VAL(), 1, 1 << 20);
-        else if (!strcmp(a, "--temperature")) o.temperature = (float)cli_parse_double(CMD, a, VAL(), 0, 100);
-        else if (!strcmp(a, "--top-k")) o.top_k = (int)cli_parse_int(CMD, a, VAL(), 0, 1 << 24);
-        else if (!strcmp(a, "--top-p")) o.top_p = (float)cli_parse_double(CMD, a, VAL(), 0.001, 1);
-        else if (!strcmp(a, "--no-std-norm")) o.std_norm = 0;
-        else if (!strcmp(a, "--token-mean")) o.token_mean = 1;
-        else if (!strcmp(a, "--iterative")) o.iterative = (int)cli_parse_int(CMD, a, VAL(), 1, 10000000);
-        else if (!strcmp(a, "--filter-groups")) o.filter_groups = 1;
-        else if (!strcmp(a, "--no-filter-groups")) o.filter_groups = 0;
-        else if (!strcmp(a, "--filter-tries")) o.filter_tries = (int)cli_parse_int(CMD, a, VAL(), 0, 100);
-        else if (!strcmp(a, "--format-reward")) o.format_reward = cli_parse_double(CMD, a, VAL(), 0, 100);
+            if (!strcmp(s, "outcome"))
+                o.supervision = MM_GRPO_OUTCOME;
+            else if (!strcmp(s, "process"))
+                o.supervision = MM_GRPO_PROCESS;
+            else
+                cli_usage_error(CMD, "--supervision must be outcome or process, got '%s'", s);
+        } else if (!strcmp(a, "--steps"))
+            o.steps = (int)cli_parse_int(CMD, a, VAL(), 1, 10000000);
+        else if (!strcmp(a, "--questions"))
+            o.questions = (int)cli_parse_int(CMD, a, VAL(), 1, 100000);
+        else if (!strcmp(a, "--group"))
+            o.group = (int)cli_parse_int(CMD, a, VAL(), 1, 1024);
+        else if (!strcmp(a, "--beta"))
+            o.beta = (float)cli_parse_double(CMD, a, VAL(), 0, 100);
+        else if (!strcmp(a, "--clip"))
+            o.clip = (float)cli_parse_double(CMD, a, VAL(), 0, 10);
+        else if (!strcmp(a, "--clip-high"))
+            o.clip_high = (float)cli_parse_double(CMD, a, VAL(), 0, 10);
+        else if (!strcmp(a, "--lr"))
+            o.lr = (float)cli_parse_double(CMD, a, VAL(), 0, 1), lr_set = 1;
+        else if (!strcmp(a, "--weight-decay"))
+            o.weight_decay = (float)cli_parse_double(CMD, a, VAL(), 0, 1);
+        else if (!strcmp(a, "--grad-clip"))
+            o.grad_clip = (float)cli_parse_double(CMD, a, VAL(), 0, 1e9);
+        else if (!strcmp(a, "--updates-per-batch"))
+            o.updates = (int)cli_parse_int(CMD, a, VAL(), 1, 1000);
+        else if (!strcmp(a, "--max-new-tokens"))
+            o.max_new_tokens = (int)cli_parse_int(CMD, a, VAL(), 1, 1 << 20);
+        else if (!strcmp(a, "--temperature"))
+            o.temperature = (float)cli_parse_double(CMD, a, VAL(), 0, 100);
+        else if (!strcmp(a, "--top-k"))
+            o.top_k = (int)cli_parse_int(CMD, a, VAL(), 0, 1 << 24);
+        else if (!strcmp(a, "--top-p"))
+            o.top_p = (float)cli_parse_double(CMD, a, VAL(), 0.001, 1);
+        else if (!strcmp(a, "--no-std-norm"))
+            o.std_norm = 0;
+        else if (!strcmp(a, "--token-mean"))
+            o.token_mean = 1;
+        else if (!strcmp(a, "--iterative"))
+            o.iterative = (int)cli_parse_int(CMD, a, VAL(), 1, 10000000);
+        else if (!strcmp(a, "--filter-groups"))
+            o.filter_groups = 1;
+        else if (!strcmp(a, "--no-filter-groups"))
+            o.filter_groups = 0;
+        else if (!strcmp(a, "--filter-tries"))
+            o.filter_tries = (int)cli_parse_int(CMD, a, VAL(), 0, 100);
+        else if (!strcmp(a, "--format-reward"))
+            o.format_reward = cli_parse_double(CMD, a, VAL(), 0, 100);
         else if (!strcmp(a, "--warmup"))
             o.warmup = (int)cli_parse_int(CMD, a, VAL(), 0, 10000000);
         else if (!strcmp(a, "--lr-schedule")) {
@@ -488,21 +547,32 @@ int cmd_grpo(int argc, char **argv) {
             o.lr_min_frac = (float)cli_parse_double(CMD, a, VAL(), 0, 1);
         else if (!strcmp(a, "--resume"))
             resume = 1;
-        else if (!strcmp(a, "--micro-batch")) o.micro_batch = (int)cli_parse_int(CMD, a, VAL(), 1, 100000);
-        else if (!strcmp(a, "--eval-every")) o.eval_every = (int)cli_parse_int(CMD, a, VAL(), 0, 10000000);
-        else if (!strcmp(a, "--eval-n")) o.eval_n = (int)cli_parse_int(CMD, a, VAL(), 1, 10000000);
-        else if (!strcmp(a, "--save-every")) save_every = (int)cli_parse_int(CMD, a, VAL(), 1, 10000000);
-        else if (!strcmp(a, "--sft-batch")) sft_batch = (int)cli_parse_int(CMD, a, VAL(), 1, 100000);
-        else if (!strcmp(a, "--seed")) o.seed = (uint64_t)cli_parse_int(CMD, a, VAL(), 0, 1LL << 62);
-        else if (!strcmp(a, "--write-train")) write_n = (long)cli_parse_int(CMD, a, VAL(), 1, 1000000000);
+        else if (!strcmp(a, "--micro-batch"))
+            o.micro_batch = (int)cli_parse_int(CMD, a, VAL(), 1, 100000);
+        else if (!strcmp(a, "--eval-every"))
+            o.eval_every = (int)cli_parse_int(CMD, a, VAL(), 0, 10000000);
+        else if (!strcmp(a, "--eval-n"))
+            o.eval_n = (int)cli_parse_int(CMD, a, VAL(), 1, 10000000);
+        else if (!strcmp(a, "--save-every"))
+            save_every = (int)cli_parse_int(CMD, a, VAL(), 1, 10000000);
+        else if (!strcmp(a, "--sft-batch"))
+            sft_batch = (int)cli_parse_int(CMD, a, VAL(), 1, 100000);
+        else if (!strcmp(a, "--seed"))
+            o.seed = (uint64_t)cli_parse_int(CMD, a, VAL(), 0, 1LL << 62);
+        else if (!strcmp(a, "--write-train"))
+            write_n = (long)cli_parse_int(CMD, a, VAL(), 1, 1000000000);
         else if (!strcmp(a, "--write-split")) {
             split = VAL();
             if (strcmp(split, "train") && strcmp(split, "test"))
                 cli_usage_error(CMD, "--write-split must be train or test, got '%s'", split);
-        } else if (!strcmp(a, "-j")) threads = (int)cli_parse_int(CMD, a, VAL(), 1, 4096);
-        else if (!strcmp(a, "--stats")) stats = VAL();
-        else if (!strcmp(a, "--force")) force = 1;
-        else cli_usage_error(CMD, "unknown option '%s'", a);
+        } else if (!strcmp(a, "-j"))
+            threads = (int)cli_parse_int(CMD, a, VAL(), 1, 4096);
+        else if (!strcmp(a, "--stats"))
+            stats = VAL();
+        else if (!strcmp(a, "--force"))
+            force = 1;
+        else
+            cli_usage_error(CMD, "unknown option '%s'", a);
 #undef VAL
     }
     cli_blas_setup(); /* may re-exec with the fastest OpenBLAS kernels */
@@ -512,12 +582,17 @@ int cmd_grpo(int argc, char **argv) {
     if (!init) cli_usage_error(CMD, "--init CKPT is required");
     if (!out) cli_usage_error(CMD, "-o DIR is required");
     int sft = !strcmp(algo, "sft");
-    if (!strcmp(algo, "grpo")) o.algo = MM_GRPO_ALGO_GRPO;
-    else if (!strcmp(algo, "online-rft")) o.algo = MM_GRPO_ALGO_ONLINE_RFT;
-    else if (!strcmp(algo, "rft")) o.algo = MM_GRPO_ALGO_RFT;
+    if (!strcmp(algo, "grpo"))
+        o.algo = MM_GRPO_ALGO_GRPO;
+    else if (!strcmp(algo, "online-rft"))
+        o.algo = MM_GRPO_ALGO_ONLINE_RFT;
+    else if (!strcmp(algo, "rft"))
+        o.algo = MM_GRPO_ALGO_RFT;
     else if (!sft && !grpo_rl_algo(algo, &o)) /* hook: ppo, dpo, online-dpo */
-        cli_usage_error(CMD, "--algo must be grpo, online-rft, rft, ppo, dpo, online-dpo or "
-                        "sft, got '%s'", algo);
+        cli_usage_error(CMD,
+                        "--algo must be grpo, online-rft, rft, ppo, dpo, online-dpo or "
+                        "sft, got '%s'",
+                        algo);
     if (!strncmp(init, "new:", 4) && !sft) cli_usage_error(CMD, "--init new:... needs --algo sft");
     char state_dir[4096];
     snprintf(state_dir, sizeof state_dir, "%s/resume", out);
@@ -531,7 +606,8 @@ int cmd_grpo(int argc, char **argv) {
     if (!sft) grpo_rl_open(CMD, &ra, init, &o); /* hook: reward and value models */
 
     mm_task *task = grpo_task_open(CMD, &ta);
-    run r = {.out = out, .steps = o.steps, .save_every = save_every, .t0 = mm_now(), .last_eval = -1};
+    run r = {
+        .out = out, .steps = o.steps, .save_every = save_every, .t0 = mm_now(), .last_eval = -1};
     r.model = grpo_open_model(CMD, init, tok_dir, &r.codec, o.seed);
     r.every = o.steps >= 20 ? o.steps / 20 : 1;
     mm_err e = mm_mkdirs(out);
@@ -546,7 +622,8 @@ int cmd_grpo(int argc, char **argv) {
     r.eval_y = blk + 4 * cap, r.kl = blk + 5 * cap, r.clip = blk + 6 * cap, r.len = blk + 7 * cap;
     if (resume) restore_log(&r, state_dir);
     if (sft) {
-        mm_sft_opts so = {o.steps, sft_batch, lr_set ? o.lr : 1e-3f, o.weight_decay, o.grad_clip, o.seed};
+        mm_sft_opts so = {o.steps,        sft_batch,   lr_set ? o.lr : 1e-3f,
+                          o.weight_decay, o.grad_clip, o.seed};
         e = mm_grpo_sft(r.model, r.codec, task, &so, on_sft, &r);
     } else {
         e = mm_grpo_train(r.model, r.codec, task, &o, on_step, &r);
@@ -570,10 +647,12 @@ int cmd_grpo(int argc, char **argv) {
     if ((e = mm_out_commit(r.log)) != MM_OK) cli_die(CMD, e);
     save_ckpt(&r, "final");
     if (!sft && r.n && r.equal_sum / r.n > 0.5)
-        cli_warn(CMD, "%.0f%% of the groups had all-equal rewards and carried no signal: the "
+        cli_warn(CMD,
+                 "%.0f%% of the groups had all-equal rewards and carried no signal: the "
                  "model is mostly always right or always wrong on these questions.  Try "
                  "a larger --group or --filter-tries, a higher --temperature, easier questions, "
-                 "or more SFT first", 100 * r.equal_sum / r.n);
+                 "or more SFT first",
+                 100 * r.equal_sum / r.n);
     write_curves(&r, sft);
     summary(&r, &o, algo, stats, sft);
     free(blk);

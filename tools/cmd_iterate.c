@@ -287,8 +287,12 @@ static const char *parse_args(int argc, char **argv, mm_iter_opts *o, path_list 
     int c, modes = 0;
     while ((c = getopt_long(argc, argv, "j:ho:", longopts, NULL)) != -1) {
         switch (c) {
-        case O_POS: add_path(pos, optarg); break;
-        case O_POOL: add_path(pool, optarg); break;
+        case O_POS:
+            add_path(pos, optarg);
+            break;
+        case O_POOL:
+            add_path(pool, optarg);
+            break;
         case O_POSL:
             add_list(pos, optarg);
             break;
@@ -296,10 +300,18 @@ static const char *parse_args(int argc, char **argv, mm_iter_opts *o, path_list 
             add_list(pool, optarg);
             break;
         case 'o':
-        case O_WORK: o->work_dir = optarg; break;
-        case O_SEED: o->seed = (uint64_t)cli_parse_int(CMD, "--seed", optarg, 0, INT32_MAX); break;
-        case O_MAXIT: o->max_iter = (int)cli_parse_int(CMD, "--max-iter", optarg, 1, 100); break;
-        case O_MINNEW: o->min_new = cli_parse_double(CMD, "--min-new", optarg, 0, 1); break;
+        case O_WORK:
+            o->work_dir = optarg;
+            break;
+        case O_SEED:
+            o->seed = (uint64_t)cli_parse_int(CMD, "--seed", optarg, 0, INT32_MAX);
+            break;
+        case O_MAXIT:
+            o->max_iter = (int)cli_parse_int(CMD, "--max-iter", optarg, 1, 100);
+            break;
+        case O_MINNEW:
+            o->min_new = cli_parse_double(CMD, "--min-new", optarg, 0, 1);
+            break;
         case O_THR:
             o->collect_mode = MM_SELECT_THRESHOLD, modes++;
             o->collect_value = cli_parse_double(CMD, "--threshold", optarg, 0, 1.1);
@@ -325,30 +337,66 @@ static const char *parse_args(int argc, char **argv, mm_iter_opts *o, path_list 
             m->task = optarg;
             break;
         case O_DKEY:
-            if (!strcmp(optarg, "domain")) o->key = MM_ITER_KEY_DOMAIN;
-            else if (!strcmp(optarg, "host")) o->key = MM_ITER_KEY_HOST;
+            if (!strcmp(optarg, "domain"))
+                o->key = MM_ITER_KEY_DOMAIN;
+            else if (!strcmp(optarg, "host"))
+                o->key = MM_ITER_KEY_HOST;
             else
                 cli_usage_error(CMD, "--domain-key is 'host' or 'domain', not '%s'", optarg);
             break;
-        case O_DTHR: o->domain_threshold = cli_parse_double(CMD, "--domain-threshold", optarg, 0, 1); break;
+        case O_DTHR:
+            o->domain_threshold = cli_parse_double(CMD, "--domain-threshold", optarg, 0, 1);
+            break;
         case O_DLIFT:
             o->domain_lift = cli_parse_double(CMD, "--domain-lift", optarg, 0, 100);
             break;
-        case O_DMIN: o->domain_min_pages = (uint64_t)cli_parse_int(CMD, "--domain-min-pages", optarg, 1, INT64_MAX); break;
-        case O_PTHR: o->prefix_threshold = cli_parse_double(CMD, "--prefix-threshold", optarg, 0, 1); break;
-        case O_PMIN: o->prefix_min_pages = (uint64_t)cli_parse_int(CMD, "--prefix-min-pages", optarg, 1, INT64_MAX); break;
-        case O_ANN: o->annotate = true; break;
-        case O_ANNS: o->annotations = optarg; break;
-        case O_DIM: o->train.dim = (int)cli_parse_int(CMD, "--dim", optarg, 1, 4096); break;
-        case O_LR: o->train.lr = cli_parse_double(CMD, "--lr", optarg, 1e-9, 10); break;
-        case O_WNG: o->train.word_ngrams = (int)cli_parse_int(CMD, "--word-ngrams", optarg, 1, 10); break;
-        case O_MINC: o->train.min_count = (int)cli_parse_int(CMD, "--min-count", optarg, 1, 1000000); break;
-        case O_EPOCH: o->train.epoch = (int)cli_parse_int(CMD, "--epoch", optarg, 1, 1000); break;
-        case O_BUCKET: o->train.bucket = (int)cli_parse_int(CMD, "--bucket", optarg, 0, 100000000); break;
-        case O_LOSS: o->train.loss = optarg; break;
-        case O_TTHR: o->train.threads = (int)cli_parse_int(CMD, "--train-threads", optarg, 0, 1024); break;
-        case 'j': o->threads = (int)cli_parse_int(CMD, "-j", optarg, 0, 1024); break;
-        case O_STATS: stats = optarg; break;
+        case O_DMIN:
+            o->domain_min_pages =
+                (uint64_t)cli_parse_int(CMD, "--domain-min-pages", optarg, 1, INT64_MAX);
+            break;
+        case O_PTHR:
+            o->prefix_threshold = cli_parse_double(CMD, "--prefix-threshold", optarg, 0, 1);
+            break;
+        case O_PMIN:
+            o->prefix_min_pages =
+                (uint64_t)cli_parse_int(CMD, "--prefix-min-pages", optarg, 1, INT64_MAX);
+            break;
+        case O_ANN:
+            o->annotate = true;
+            break;
+        case O_ANNS:
+            o->annotations = optarg;
+            break;
+        case O_DIM:
+            o->train.dim = (int)cli_parse_int(CMD, "--dim", optarg, 1, 4096);
+            break;
+        case O_LR:
+            o->train.lr = cli_parse_double(CMD, "--lr", optarg, 1e-9, 10);
+            break;
+        case O_WNG:
+            o->train.word_ngrams = (int)cli_parse_int(CMD, "--word-ngrams", optarg, 1, 10);
+            break;
+        case O_MINC:
+            o->train.min_count = (int)cli_parse_int(CMD, "--min-count", optarg, 1, 1000000);
+            break;
+        case O_EPOCH:
+            o->train.epoch = (int)cli_parse_int(CMD, "--epoch", optarg, 1, 1000);
+            break;
+        case O_BUCKET:
+            o->train.bucket = (int)cli_parse_int(CMD, "--bucket", optarg, 0, 100000000);
+            break;
+        case O_LOSS:
+            o->train.loss = optarg;
+            break;
+        case O_TTHR:
+            o->train.threads = (int)cli_parse_int(CMD, "--train-threads", optarg, 0, 1024);
+            break;
+        case 'j':
+            o->threads = (int)cli_parse_int(CMD, "-j", optarg, 0, 1024);
+            break;
+        case O_STATS:
+            stats = optarg;
+            break;
         case O_PCAP:
             o->pos_cap = (uint64_t)cli_parse_int(CMD, "--pos-cap", optarg, 1, INT64_MAX);
             break;
@@ -367,8 +415,11 @@ static const char *parse_args(int argc, char **argv, mm_iter_opts *o, path_list 
         case O_MINUPD:
             o->min_updates = (uint64_t)cli_parse_int(CMD, "--min-updates", optarg, 0, INT64_MAX);
             break;
-        case 'h': help(); exit(CLI_EXIT_OK);
-        default: cli_usage_error(CMD, "unknown option");
+        case 'h':
+            help();
+            exit(CLI_EXIT_OK);
+        default:
+            cli_usage_error(CMD, "unknown option");
         }
     }
     if (optind < argc) cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
@@ -388,7 +439,8 @@ static void write_stats(const char *path, const char *work_dir, const mm_iter_re
     snprintf(rep, sizeof rep, "%s/report.json", work_dir);
     mm_buf b = {0};
     if (mm_read_file(rep, &b) == MM_OK) {
-        while (b.len && (b.data[b.len - 1] == '\n')) b.data[--b.len] = 0;
+        while (b.len && (b.data[b.len - 1] == '\n'))
+            b.data[--b.len] = 0;
         cli_write_stats(CMD, path, &b);
     } else {
         cli_warn(CMD, "no report to write to %s (%d iterations)", path, r->iterations);

@@ -81,12 +81,18 @@ static void parse_config(const char *s, mm_gpt_config *c) {
         if (!eq) cli_usage_error(CMD, "--config: '%s' is not KEY=VALUE", kv);
         *eq = 0;
         int v = (int)cli_parse_int(CMD, kv, eq + 1, 1, 1 << 24);
-        if (!strcmp(kv, "layers")) c->layers = v;
-        else if (!strcmp(kv, "heads")) c->heads = v;
-        else if (!strcmp(kv, "dim")) c->dim = v;
-        else if (!strcmp(kv, "ctx")) c->ctx = v;
-        else if (!strcmp(kv, "vocab")) c->vocab = v;
-        else cli_usage_error(CMD, "--config: unknown key '%s' (layers, heads, dim, ctx, vocab)", kv);
+        if (!strcmp(kv, "layers"))
+            c->layers = v;
+        else if (!strcmp(kv, "heads"))
+            c->heads = v;
+        else if (!strcmp(kv, "dim"))
+            c->dim = v;
+        else if (!strcmp(kv, "ctx"))
+            c->ctx = v;
+        else if (!strcmp(kv, "vocab"))
+            c->vocab = v;
+        else
+            cli_usage_error(CMD, "--config: unknown key '%s' (layers, heads, dim, ctx, vocab)", kv);
     }
     free(dup);
 }
@@ -98,7 +104,8 @@ typedef struct cli_state {
 
 static void on_event(void *ctx, const mm_pretrain_event *e) {
     cli_state *s = ctx;
-    int show = e->step % s->log_every == 0 || e->step == e->steps || !isnan(e->val_loss) || e->step == 1;
+    int show =
+        e->step % s->log_every == 0 || e->step == e->steps || !isnan(e->val_loss) || e->step == 1;
     if (!show || cli_verbosity < 0) return;
     fprintf(stderr, "step %5ld/%ld  loss %.4f", e->step, e->steps, e->loss);
     if (!isnan(e->val_loss)) fprintf(stderr, "  val %.4f", e->val_loss);
@@ -156,34 +163,60 @@ static void parse_args(int argc, char **argv, args *a) {
 #define IS(x) (!strcmp(s, x))
 #define INT(lo, hi) cli_parse_int(CMD, s, cli_value(CMD, argc, argv, &i), lo, hi)
 #define DBL(lo, hi) (float)cli_parse_double(CMD, s, cli_value(CMD, argc, argv, &i), lo, hi)
-        if (IS("--data")) o->data = cli_value(CMD, argc, argv, &i);
-        else if (IS("--val")) o->val = cli_value(CMD, argc, argv, &i);
-        else if (cli_is_out(s)) o->out = cli_value(CMD, argc, argv, &i);
-        else if (IS("--config")) parse_config(cli_value(CMD, argc, argv, &i), &o->cfg);
-        else if (IS("--tokenizer")) o->tokenizer_dir = cli_value(CMD, argc, argv, &i);
-        else if (IS("--resume")) o->resume = 1;
+        if (IS("--data"))
+            o->data = cli_value(CMD, argc, argv, &i);
+        else if (IS("--val"))
+            o->val = cli_value(CMD, argc, argv, &i);
+        else if (cli_is_out(s))
+            o->out = cli_value(CMD, argc, argv, &i);
+        else if (IS("--config"))
+            parse_config(cli_value(CMD, argc, argv, &i), &o->cfg);
+        else if (IS("--tokenizer"))
+            o->tokenizer_dir = cli_value(CMD, argc, argv, &i);
+        else if (IS("--resume"))
+            o->resume = 1;
         else if (IS("--force"))
             o->force = 1;
-        else if (IS("--stop-at")) o->stop_at = (long)INT(1, 1000000000);
-        else if (IS("--batch")) o->batch = (int)INT(1, 1 << 20);
-        else if (IS("--accum")) o->accum = (int)INT(1, 1 << 20);
-        else if (IS("--steps")) steps = (long)INT(1, 1000000000);
-        else if (IS("--lr")) o->lr = DBL(0, 1e30);
-        else if (IS("--min-lr")) o->min_lr = DBL(0, 1e30);
-        else if (IS("--warmup")) o->warmup = (long)INT(0, 1000000000);
-        else if (IS("--weight-decay")) o->weight_decay = DBL(0, 10);
-        else if (IS("--grad-clip")) o->grad_clip = DBL(0, 1e30);
-        else if (IS("--seed")) o->seed = (uint64_t)INT(0, INT64_MAX);
-        else if (IS("--val-every")) o->val_every = (int)INT(1, 1 << 30);
-        else if (IS("--val-batches")) o->val_batches = (int)INT(1, 1 << 20);
-        else if (IS("--ckpt-every")) o->ckpt_every = (int)INT(1, 1 << 30);
-        else if (IS("--log-every")) a->log_every = (long)INT(1, 1 << 30);
-        else if (IS("--stats")) a->stats = cli_value(CMD, argc, argv, &i);
-        else if (IS("-j") || IS("--threads")) a->threads = (int)INT(1, 4096);
-        else if (IS("--bench")) a->bench = 1;
-        else if (IS("-q") || IS("--quiet")) cli_verbosity = -1;
-        else if (IS("-v") || IS("--verbose")) cli_verbosity++;
-        else cli_usage_error(CMD, "unknown option '%s'", s);
+        else if (IS("--stop-at"))
+            o->stop_at = (long)INT(1, 1000000000);
+        else if (IS("--batch"))
+            o->batch = (int)INT(1, 1 << 20);
+        else if (IS("--accum"))
+            o->accum = (int)INT(1, 1 << 20);
+        else if (IS("--steps"))
+            steps = (long)INT(1, 1000000000);
+        else if (IS("--lr"))
+            o->lr = DBL(0, 1e30);
+        else if (IS("--min-lr"))
+            o->min_lr = DBL(0, 1e30);
+        else if (IS("--warmup"))
+            o->warmup = (long)INT(0, 1000000000);
+        else if (IS("--weight-decay"))
+            o->weight_decay = DBL(0, 10);
+        else if (IS("--grad-clip"))
+            o->grad_clip = DBL(0, 1e30);
+        else if (IS("--seed"))
+            o->seed = (uint64_t)INT(0, INT64_MAX);
+        else if (IS("--val-every"))
+            o->val_every = (int)INT(1, 1 << 30);
+        else if (IS("--val-batches"))
+            o->val_batches = (int)INT(1, 1 << 20);
+        else if (IS("--ckpt-every"))
+            o->ckpt_every = (int)INT(1, 1 << 30);
+        else if (IS("--log-every"))
+            a->log_every = (long)INT(1, 1 << 30);
+        else if (IS("--stats"))
+            a->stats = cli_value(CMD, argc, argv, &i);
+        else if (IS("-j") || IS("--threads"))
+            a->threads = (int)INT(1, 4096);
+        else if (IS("--bench"))
+            a->bench = 1;
+        else if (IS("-q") || IS("--quiet"))
+            cli_verbosity = -1;
+        else if (IS("-v") || IS("--verbose"))
+            cli_verbosity++;
+        else
+            cli_usage_error(CMD, "unknown option '%s'", s);
 #undef IS
 #undef INT
 #undef DBL
@@ -208,7 +241,8 @@ static void fill_config(args *a) {
     if (c->heads <= 0) c->heads = 6;
     if (c->dim <= 0) c->dim = 384;
     if (c->ctx <= 0) c->ctx = 256;
-    if (c->dim % c->heads) cli_usage_error(CMD, "--config: dim %d is not a multiple of heads %d", c->dim, c->heads);
+    if (c->dim % c->heads)
+        cli_usage_error(CMD, "--config: dim %d is not a multiple of heads %d", c->dim, c->heads);
 }
 
 int cmd_pretrain(int argc, char **argv) {

@@ -147,7 +147,8 @@ int cmd_run(int argc, char **argv) {
         else if (!strcmp(a, "--cost"))
             cost = true;
         else if (!strcmp(a, "--dump-files"))
-            co.dump_files = (uint64_t)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 1, 1LL << 40);
+            co.dump_files =
+                (uint64_t)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 1, 1LL << 40);
         else if (!strcmp(a, "--file-bytes"))
             co.file_bytes = cli_parse_double(CMD, a, cli_value(CMD, argc, argv, &i), 1, 1e15);
         else if (a[0] == '-' && a[1])

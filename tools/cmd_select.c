@@ -131,7 +131,8 @@ static int select_map(const char *cut_path, const char *scores_dir, const char *
 
 int cmd_select(int argc, char **argv) {
     if (cli_wants_help(argc, argv)) return usage(stdout), CLI_EXIT_OK;
-    const char **scores = NULL, **docs = NULL, *out = NULL, *out_dir = NULL, *stats = NULL, *attrs = NULL;
+    const char **scores = NULL, **docs = NULL, *out = NULL, *out_dir = NULL, *stats = NULL,
+               *attrs = NULL;
     size_t ns = 0, nd = 0;
     int modes = 0;
     mm_select_mode mode = MM_SELECT_THRESHOLD;
@@ -143,28 +144,42 @@ int cmd_select(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (stage_option(CMD, argc, argv, &i, &sa)) continue;
-        if (!strcmp(a, "--scores")) take_paths(argc, argv, &i, &scores, &ns);
+        if (!strcmp(a, "--scores"))
+            take_paths(argc, argv, &i, &scores, &ns);
         else if (!strcmp(a, "--cut-out"))
             cut_out = cli_value(CMD, argc, argv, &i);
         else if (!strcmp(a, "--cut"))
             cut_in = cli_value(CMD, argc, argv, &i);
         else if (!strcmp(a, "--scores-dir"))
             scores_dir = cli_value(CMD, argc, argv, &i);
-        else if (!strcmp(a, "--docs")) take_paths(argc, argv, &i, &docs, &nd);
-        else if (!strcmp(a, "--scores-from")) read_list(cli_value(CMD, argc, argv, &i), &lists[0], &scores, &ns);
-        else if (!strcmp(a, "--docs-from")) read_list(cli_value(CMD, argc, argv, &i), &lists[1], &docs, &nd);
-        else if (!strcmp(a, "-o") || !strcmp(a, "--out") || !strcmp(a, "--output")) out = cli_value(CMD, argc, argv, &i);
-        else if (!strcmp(a, "--out-dir")) out_dir = cli_value(CMD, argc, argv, &i);
-        else if (!strcmp(a, "--attrs")) attrs = cli_value(CMD, argc, argv, &i);
-        else if (!strcmp(a, "--stats")) stats = cli_value(CMD, argc, argv, &i);
-        else if (!strcmp(a, "--force")) force = true;
+        else if (!strcmp(a, "--docs"))
+            take_paths(argc, argv, &i, &docs, &nd);
+        else if (!strcmp(a, "--scores-from"))
+            read_list(cli_value(CMD, argc, argv, &i), &lists[0], &scores, &ns);
+        else if (!strcmp(a, "--docs-from"))
+            read_list(cli_value(CMD, argc, argv, &i), &lists[1], &docs, &nd);
+        else if (!strcmp(a, "-o") || !strcmp(a, "--out") || !strcmp(a, "--output"))
+            out = cli_value(CMD, argc, argv, &i);
+        else if (!strcmp(a, "--out-dir"))
+            out_dir = cli_value(CMD, argc, argv, &i);
+        else if (!strcmp(a, "--attrs"))
+            attrs = cli_value(CMD, argc, argv, &i);
+        else if (!strcmp(a, "--stats"))
+            stats = cli_value(CMD, argc, argv, &i);
+        else if (!strcmp(a, "--force"))
+            force = true;
         else if (!strcmp(a, "--threshold"))
-            modes++, mode = MM_SELECT_THRESHOLD, value = cli_parse_double(CMD, a, cli_value(CMD, argc, argv, &i), -1, 2);
+            modes++, mode = MM_SELECT_THRESHOLD,
+                     value = cli_parse_double(CMD, a, cli_value(CMD, argc, argv, &i), -1, 2);
         else if (!strcmp(a, "--top-frac"))
-            modes++, mode = MM_SELECT_TOP_FRAC, value = cli_parse_double(CMD, a, cli_value(CMD, argc, argv, &i), 1e-12, 1);
+            modes++, mode = MM_SELECT_TOP_FRAC,
+                     value = cli_parse_double(CMD, a, cli_value(CMD, argc, argv, &i), 1e-12, 1);
         else if (!strcmp(a, "--top-tokens"))
-            modes++, mode = MM_SELECT_TOP_TOKENS, value = (double)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 1, 1LL << 62);
-        else cli_usage_error(CMD, "unknown option '%s'", a);
+            modes++,
+                mode = MM_SELECT_TOP_TOKENS,
+                value = (double)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 1, 1LL << 62);
+        else
+            cli_usage_error(CMD, "unknown option '%s'", a);
     }
     if (cut_in) {
         if (modes || ns || out || out_dir || cut_out)
@@ -187,10 +202,12 @@ int cmd_select(int argc, char **argv) {
     for (size_t k = 0; k < listed.n; k++)
         push_path(&scores, &ns, listed.v[k]);
     if (!ns) cli_usage_error(CMD, "--scores is required");
-    if (modes != 1) cli_usage_error(CMD, "give exactly one of --threshold, --top-frac, --top-tokens");
+    if (modes != 1)
+        cli_usage_error(CMD, "give exactly one of --threshold, --top-frac, --top-tokens");
     if (!out && !cut_out) cli_usage_error(CMD, "-o ids.txt (or --cut-out C) is required");
     if (nd && !out) cli_usage_error(CMD, "--docs without --cut needs -o ids.txt");
-    if (nd && !out_dir == !attrs) cli_usage_error(CMD, "--docs needs --out-dir or --attrs (one of them)");
+    if (nd && !out_dir == !attrs)
+        cli_usage_error(CMD, "--docs needs --out-dir or --attrs (one of them)");
     if (attrs) out_dir = attrs;
     mm_select_stats st;
     mm_err e = mm_select_save(scores, ns, mode, value, out, cut_out, &st);
@@ -199,8 +216,9 @@ int cmd_select(int argc, char **argv) {
         cli_warn(CMD, "%llu broken score lines skipped (the first: %s)",
                  (unsigned long long)st.bad_lines, mm_select_bad_example());
     if (!st.rows) {
-        fprintf(stderr, "mathmine select: error: no valid score row in %s%s; score the shards "
-                        "again with `mathmine classify score`\n",
+        fprintf(stderr,
+                "mathmine select: error: no valid score row in %s%s; score the shards "
+                "again with `mathmine classify score`\n",
                 scores[0], ns > 1 ? " and the other score files" : "");
         return CLI_EXIT_FAIL;
     }
@@ -217,10 +235,13 @@ int cmd_select(int argc, char **argv) {
         if ((e = mm_clf_unique_stems(docs, nd, &stems)) != MM_OK) cli_die(CMD, e);
         for (size_t i = 0; i < nd && !cli_interrupted; i++) {
             char path[4200];
-            snprintf(path, sizeof path, attrs ? "%s/%s.below_threshold.attrs.tsv" : "%s/%s.jsonl.zst", out_dir, stems[i]);
+            snprintf(path, sizeof path,
+                     attrs ? "%s/%s.below_threshold.attrs.tsv" : "%s/%s.jsonl.zst", out_dir,
+                     stems[i]);
             if (!force && mm_file_done(path)) continue;
             uint64_t k = 0, dropped = 0;
-            e = attrs ? mm_select_attrs(ids, docs[i], path, &k, &dropped, &bad) : mm_select_docs(ids, docs[i], path, &k, &bad);
+            e = attrs ? mm_select_attrs(ids, docs[i], path, &k, &dropped, &bad)
+                      : mm_select_docs(ids, docs[i], path, &k, &bad);
             if (e != MM_OK) {
                 cli_warn(CMD, "%s: %s", docs[i], mm_error_detail());
                 failed++;
@@ -230,7 +251,9 @@ int cmd_select(int argc, char **argv) {
         mm_idset_free(ids);
         mm_clf_free_stems(stems, nd);
         fprintf(stderr, "select: %s %llu documents %s %s (%llu broken lines, %llu shards failed)\n",
-                attrs ? "kept" : "wrote", (unsigned long long)kept, attrs ? "; attributes of the others in" : "to", out_dir, (unsigned long long)bad, (unsigned long long)failed);
+                attrs ? "kept" : "wrote", (unsigned long long)kept,
+                attrs ? "; attributes of the others in" : "to", out_dir, (unsigned long long)bad,
+                (unsigned long long)failed);
     }
     if (stats) {
         mm_buf b = {0};

@@ -17,31 +17,32 @@
 static const char *CMD = "tokenizer";
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "Usage: mathmine tokenizer train --vocab N [options] INPUT... -o DIR\n"
-            "       mathmine tokenizer encode --tokenizer DIR [--binary] [FILE]\n"
-            "       mathmine tokenizer decode --tokenizer DIR [--binary] [FILE]\n\n"
-            "Byte-level BPE as GPT-2 does it (same byte-to-unicode table, same pre-tokenisation\n"
-            "rules, <|endoftext|> as the last id).  DIR holds vocab.json, merges.txt and\n"
-            "tokenizer_config.json, which Hugging Face's GPT-2 tokenizers load.\n\n"
-            "train: learn merges from INPUTs: document shards (*.jsonl, *.jsonl.zst: their \"text\"\n"
-            "fields) or plain text files (each read whole).  A DIR that already holds vocab.json\n"
-            "and merges.txt is skipped unless --force.\n"
-            "  --vocab N        total vocabulary: 256 bytes + merges + <|endoftext|> (required)\n"
-            "  --min-freq K     stop early when the best pair occurs fewer than K times (2)\n"
-            "  --max-bytes B    train on the first B bytes of text only (K/M/G suffixes; all)\n"
-            "  -o, --out DIR    output directory (required)\n"
-            "  --inputs FILE    more inputs, one path per line (.gz/.zst allowed, '#' comments;\n"
-            "                   repeatable); --base PREFIX for relative lines\n"
-            "  -j N             threads for counting pre-tokens (all cores)\n"
-            "  --stats FILE     write a JSON summary\n"
-            "  --force          retrain even if DIR is complete\n\n"
-            "encode: FILE (default stdin) as bytes -> ids, one line of space-separated decimals\n"
-            "(--binary: little-endian uint32).  <|endoftext|> in the text is plain text.\n"
-            "decode: ids (whitespace-separated decimals, or --binary uint32) -> the exact bytes.\n"
-            "  --tokenizer DIR  the tokenizer to use (required)\n"
-            "  --binary         ids as little-endian uint32 instead of text\n"
-            "With -v (mathmine -v tokenizer encode ...) the encoding speed goes to stderr.\n");
+    fprintf(
+        f,
+        "Usage: mathmine tokenizer train --vocab N [options] INPUT... -o DIR\n"
+        "       mathmine tokenizer encode --tokenizer DIR [--binary] [FILE]\n"
+        "       mathmine tokenizer decode --tokenizer DIR [--binary] [FILE]\n\n"
+        "Byte-level BPE as GPT-2 does it (same byte-to-unicode table, same pre-tokenisation\n"
+        "rules, <|endoftext|> as the last id).  DIR holds vocab.json, merges.txt and\n"
+        "tokenizer_config.json, which Hugging Face's GPT-2 tokenizers load.\n\n"
+        "train: learn merges from INPUTs: document shards (*.jsonl, *.jsonl.zst: their \"text\"\n"
+        "fields) or plain text files (each read whole).  A DIR that already holds vocab.json\n"
+        "and merges.txt is skipped unless --force.\n"
+        "  --vocab N        total vocabulary: 256 bytes + merges + <|endoftext|> (required)\n"
+        "  --min-freq K     stop early when the best pair occurs fewer than K times (2)\n"
+        "  --max-bytes B    train on the first B bytes of text only (K/M/G suffixes; all)\n"
+        "  -o, --out DIR    output directory (required)\n"
+        "  --inputs FILE    more inputs, one path per line (.gz/.zst allowed, '#' comments;\n"
+        "                   repeatable); --base PREFIX for relative lines\n"
+        "  -j N             threads for counting pre-tokens (all cores)\n"
+        "  --stats FILE     write a JSON summary\n"
+        "  --force          retrain even if DIR is complete\n\n"
+        "encode: FILE (default stdin) as bytes -> ids, one line of space-separated decimals\n"
+        "(--binary: little-endian uint32).  <|endoftext|> in the text is plain text.\n"
+        "decode: ids (whitespace-separated decimals, or --binary uint32) -> the exact bytes.\n"
+        "  --tokenizer DIR  the tokenizer to use (required)\n"
+        "  --binary         ids as little-endian uint32 instead of text\n"
+        "With -v (mathmine -v tokenizer encode ...) the encoding speed goes to stderr.\n");
 }
 
 /* ---------------------------------------------------------------- train */
@@ -68,13 +69,20 @@ static void parse_train(int argc, char **argv, train_args *a) {
             a->min_freq = (int)cli_parse_int(CMD, o, argv[++i], 1, 1 << 30);
         else if (!strcmp(o, "--max-bytes") && more)
             a->max_bytes = (uint64_t)cli_parse_int(CMD, o, argv[++i], 1, INT64_MAX);
-        else if (cli_is_out(o) && more) a->out = argv[++i];
-        else if (!strcmp(o, "-j") && more) a->threads = (int)cli_parse_int(CMD, o, argv[++i], 1, 1024);
-        else if (!strncmp(o, "-j", 2) && o[2]) a->threads = (int)cli_parse_int(CMD, "-j", o + 2, 1, 1024);
-        else if (!strcmp(o, "--stats") && more) a->stats = argv[++i];
-        else if (!strcmp(o, "--force")) a->force = 1;
-        else if (o[0] == '-' && o[1]) cli_usage_error(CMD, "train: unknown option or missing value: %s", o);
-        else a->inputs[a->ninputs++] = argv[i];
+        else if (cli_is_out(o) && more)
+            a->out = argv[++i];
+        else if (!strcmp(o, "-j") && more)
+            a->threads = (int)cli_parse_int(CMD, o, argv[++i], 1, 1024);
+        else if (!strncmp(o, "-j", 2) && o[2])
+            a->threads = (int)cli_parse_int(CMD, "-j", o + 2, 1, 1024);
+        else if (!strcmp(o, "--stats") && more)
+            a->stats = argv[++i];
+        else if (!strcmp(o, "--force"))
+            a->force = 1;
+        else if (o[0] == '-' && o[1])
+            cli_usage_error(CMD, "train: unknown option or missing value: %s", o);
+        else
+            a->inputs[a->ninputs++] = argv[i];
     }
     if (!a->vocab) cli_usage_error(CMD, "train: --vocab N is required");
     if (!a->out) cli_usage_error(CMD, "train: -o DIR is required");
@@ -122,7 +130,8 @@ static void batch_add(batch *b, const char *s, size_t n) {
 }
 
 static void batch_flush(batch *b, mm_tok_trainer *tr) {
-    for (size_t i = 0; i < b->n; i++) b->ptr[i] = b->text.data + b->off[i];
+    for (size_t i = 0; i < b->n; i++)
+        b->ptr[i] = b->text.data + b->off[i];
     mm_err e = mm_tok_trainer_add(tr, b->ptr, b->len, b->n);
     if (e != MM_OK) cli_die(CMD, e);
     b->n = 0;
@@ -234,7 +243,8 @@ static int cmd_train(int argc, char **argv) {
     mm_tok_train_stats s;
     mm_tok_trainer_stats(tr, &s);
     double secs = mm_now() - t0;
-    cli_info(0, "mathmine tokenizer: %s: vocab %d (%d merges) from %.1f MB of text (%llu texts, "
+    cli_info(0,
+             "mathmine tokenizer: %s: vocab %d (%d merges) from %.1f MB of text (%llu texts, "
              "%llu distinct pre-tokens) in %.1f s (counting %.1f s, merging %.1f s)",
              a.out, s.vocab, s.merges, s.bytes / 1e6, (unsigned long long)docs,
              (unsigned long long)s.unique_words, secs, s.count_s, s.merge_s);
@@ -260,11 +270,16 @@ static void parse_codec(int argc, char **argv, codec_args *a, const char *verb) 
     memset(a, 0, sizeof *a);
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i];
-        if (!strcmp(o, "--tokenizer") && i + 1 < argc) a->tok = argv[++i];
-        else if (!strcmp(o, "--binary")) a->binary = 1;
-        else if (o[0] == '-' && o[1]) cli_usage_error(CMD, "%s: unknown option or missing value: %s", verb, o);
-        else if (a->file) cli_usage_error(CMD, "%s: one input file at most", verb);
-        else a->file = o;
+        if (!strcmp(o, "--tokenizer") && i + 1 < argc)
+            a->tok = argv[++i];
+        else if (!strcmp(o, "--binary"))
+            a->binary = 1;
+        else if (o[0] == '-' && o[1])
+            cli_usage_error(CMD, "%s: unknown option or missing value: %s", verb, o);
+        else if (a->file)
+            cli_usage_error(CMD, "%s: one input file at most", verb);
+        else
+            a->file = o;
     }
     if (!a->tok) cli_usage_error(CMD, "%s: --tokenizer DIR is required", verb);
 }
@@ -292,12 +307,15 @@ static int cmd_encode(int argc, char **argv) {
     if ((e = mm_tok_enc_create(t, &enc)) == MM_OK) e = mm_tok_encode(enc, in.data, in.len, &ids);
     if (e != MM_OK) cli_die(CMD, e);
     double w = mm_now() - w0, c = mm_thread_cpu() - c0;
-    cli_info(1, "mathmine tokenizer: encoded %zu bytes into %zu tokens in %.3f s (%.3f s of CPU): "
-             "%.1f MB/s, %.1f MB/s per core", in.len, ids.len, w, c, in.len / 1e6 / (w > 0 ? w : 1e-9),
+    cli_info(1,
+             "mathmine tokenizer: encoded %zu bytes into %zu tokens in %.3f s (%.3f s of CPU): "
+             "%.1f MB/s, %.1f MB/s per core",
+             in.len, ids.len, w, c, in.len / 1e6 / (w > 0 ? w : 1e-9),
              in.len / 1e6 / (c > 0 ? c : 1e-9));
     if (a.binary) { /* little-endian uint32 */
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-        for (size_t i = 0; i < ids.len; i++) ids.v[i] = __builtin_bswap32(ids.v[i]);
+        for (size_t i = 0; i < ids.len; i++)
+            ids.v[i] = __builtin_bswap32(ids.v[i]);
 #endif
         write_out(ids.v, ids.len * sizeof *ids.v);
     } else {
@@ -320,8 +338,11 @@ static int cmd_encode(int argc, char **argv) {
 /* Parse whitespace-separated decimal ids; a bad one is a usage-level data error. */
 static void parse_ids(const mm_buf *in, int binary, mm_tok_ids *ids) {
     if (binary) {
-        if (in->len % 4) cli_die(CMD, mm_fail(MM_ERR_FORMAT, "binary ids: %zu bytes is not a "
-                                              "multiple of 4", in->len));
+        if (in->len % 4)
+            cli_die(CMD, mm_fail(MM_ERR_FORMAT,
+                                 "binary ids: %zu bytes is not a "
+                                 "multiple of 4",
+                                 in->len));
         const unsigned char *u = (const unsigned char *)in->data;
         for (size_t i = 0; i < in->len; i += 4)
             mm_tok_ids_push(ids, (uint32_t)u[i] | (uint32_t)u[i + 1] << 8 |
@@ -336,7 +357,8 @@ static void parse_ids(const mm_buf *in, int binary, mm_tok_ids *ids) {
         }
         uint64_t v = 0;
         size_t j = i;
-        while (j < in->len && s[j] >= '0' && s[j] <= '9' && v <= UINT32_MAX) v = v * 10 + (uint64_t)(s[j++] - '0');
+        while (j < in->len && s[j] >= '0' && s[j] <= '9' && v <= UINT32_MAX)
+            v = v * 10 + (uint64_t)(s[j++] - '0');
         if (j == i || v > UINT32_MAX || (j < in->len && !strchr(" \t\r\n", s[j])))
             cli_die(CMD, mm_fail(MM_ERR_FORMAT, "ids: byte %zu: expected a decimal token id", i));
         mm_tok_ids_push(ids, (uint32_t)v);

@@ -59,9 +59,8 @@ static void help(void) {
            "                      https://data.commoncrawl.org/)\n"
            "  --max-record SIZE   largest record block held in memory (default 32M); larger\n"
            "                      blocks are skipped and counted as oversized\n"
-           "  --verify-digests    check sha1 WARC-Block-Digest / WARC-Payload-Digest (off)\n"
-           HTTP_ARGS_HELP
-           "ls:\n"
+           "  --verify-digests    check sha1 WARC-Block-Digest / WARC-Payload-Digest "
+           "(off)\n" HTTP_ARGS_HELP "ls:\n"
            "  -H, --with-filename print the input name as a first column (default when there\n"
            "                      are several inputs)\n"
            "      --no-filename   never print it\n"
@@ -93,25 +92,42 @@ static void parse(int argc, char **argv, opts *o) {
     bool dashdash = false;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
-        if (dashdash || a[0] != '-' || !strcmp(a, "-")) o->inputs[o->ninputs++] = argv[i];
-        else if (!strcmp(a, "--")) dashdash = true;
-        else if (http_option(CMD, argc, argv, &i, &o->http)) continue;
-        else if (!strcmp(a, "--paths") || !strcmp(a, "--inputs")) o->paths = cli_value(CMD, argc, argv, &i);
-        else if (!strcmp(a, "--base")) o->base = cli_value(CMD, argc, argv, &i);
+        if (dashdash || a[0] != '-' || !strcmp(a, "-"))
+            o->inputs[o->ninputs++] = argv[i];
+        else if (!strcmp(a, "--"))
+            dashdash = true;
+        else if (http_option(CMD, argc, argv, &i, &o->http))
+            continue;
+        else if (!strcmp(a, "--paths") || !strcmp(a, "--inputs"))
+            o->paths = cli_value(CMD, argc, argv, &i);
+        else if (!strcmp(a, "--base"))
+            o->base = cli_value(CMD, argc, argv, &i);
         else if (!strcmp(a, "--max-record"))
-            o->max_record = (size_t)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 1, 1LL << 40);
-        else if (!strcmp(a, "--verify-digests")) o->verify = true;
-        else if (!strcmp(a, "-H") || !strcmp(a, "--with-filename")) o->with_name = true;
-        else if (!strcmp(a, "--no-filename")) o->no_name = true;
-        else if (!strcmp(a, "--header")) o->header = true;
+            o->max_record =
+                (size_t)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 1, 1LL << 40);
+        else if (!strcmp(a, "--verify-digests"))
+            o->verify = true;
+        else if (!strcmp(a, "-H") || !strcmp(a, "--with-filename"))
+            o->with_name = true;
+        else if (!strcmp(a, "--no-filename"))
+            o->no_name = true;
+        else if (!strcmp(a, "--header"))
+            o->header = true;
         else if (!strcmp(a, "--offset"))
-            o->offset = cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 0, 1LL << 62), o->have_offset = true;
-        else if (!strcmp(a, "--what")) o->what = cli_value(CMD, argc, argv, &i);
-        else if (!strcmp(a, "-j")) o->threads = (int)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 1, 4096);
-        else if (!strcmp(a, "--stats")) o->stats_path = cli_value(CMD, argc, argv, &i);
-        else if (!strcmp(a, "-q")) cli_verbosity = -1;
-        else if (!strcmp(a, "-v")) cli_verbosity++;
-        else cli_usage_error(CMD, "unknown option '%s'", a);
+            o->offset = cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 0, 1LL << 62),
+            o->have_offset = true;
+        else if (!strcmp(a, "--what"))
+            o->what = cli_value(CMD, argc, argv, &i);
+        else if (!strcmp(a, "-j"))
+            o->threads = (int)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 1, 4096);
+        else if (!strcmp(a, "--stats"))
+            o->stats_path = cli_value(CMD, argc, argv, &i);
+        else if (!strcmp(a, "-q"))
+            cli_verbosity = -1;
+        else if (!strcmp(a, "-v"))
+            cli_verbosity++;
+        else
+            cli_usage_error(CMD, "unknown option '%s'", a);
     }
 }
 
@@ -123,7 +139,8 @@ static void add_listing(opts *o) {
     char **all = realloc(o->inputs, (o->ninputs + n + 1) * sizeof *all);
     if (!all) cli_die(CMD, MM_ERR_NOMEM);
     o->inputs = all;
-    for (size_t i = 0; i < n; i++) o->inputs[o->ninputs++] = o->listing[i];
+    for (size_t i = 0; i < n; i++)
+        o->inputs[o->ninputs++] = o->listing[i];
 }
 
 static mm_warc_opts reader_opts(const opts *o) {
@@ -157,8 +174,10 @@ static bool http_content_type(const unsigned char *b, size_t n, const char **v, 
         if (end == i || (end == i + 1 && b[i] == '\r')) return false;
         if (end - i > 13 && !strncasecmp((const char *)b + i, "content-type:", 13)) {
             size_t s = i + 13, t = end;
-            while (s < t && (b[s] == ' ' || b[s] == '\t')) s++;
-            while (t > s && (b[t - 1] == '\r' || b[t - 1] == ' ')) t--;
+            while (s < t && (b[s] == ' ' || b[s] == '\t'))
+                s++;
+            while (t > s && (b[t - 1] == '\r' || b[t - 1] == ' '))
+                t--;
             *v = (const char *)b + s, *vn = t - s;
             return true;
         }
@@ -264,13 +283,15 @@ static int cmd_ls(opts *o) {
 /* ---- cat ---------------------------------------------------------------------------------- */
 
 static mm_err write_out(const void *p, size_t n) {
-    if (n && fwrite(p, 1, n, stdout) != n) return mm_fail(MM_ERR_IO, "standard output: write failed");
+    if (n && fwrite(p, 1, n, stdout) != n)
+        return mm_fail(MM_ERR_IO, "standard output: write failed");
     return MM_OK;
 }
 
 static mm_err cat_record(const opts *o, const mm_warc_record *r) {
     if (r->oversized)
-        return mm_fail(MM_ERR_TOO_LARGE, "the record at %lld is larger than --max-record", o->offset);
+        return mm_fail(MM_ERR_TOO_LARGE, "the record at %lld is larger than --max-record",
+                       o->offset);
     if (!strcmp(o->what, "headers") || !strcmp(o->what, "record")) {
         MM_TRY(write_out(r->version, strlen(r->version)));
         MM_TRY(write_out("\r\n", 2));
@@ -285,10 +306,14 @@ static mm_err cat_record(const opts *o, const mm_warc_record *r) {
     if (!h) return MM_ERR_NOMEM;
     mm_http_response resp;
     mm_err e = MM_OK;
-    if (!strncasecmp(r->content_type, "application/http", 16)) e = mm_http_parse(h, r->block, r->block_len, &resp);
-    else resp.body = r->block, resp.body_len = r->block_len, resp.body_truncated = false;
+    if (!strncasecmp(r->content_type, "application/http", 16))
+        e = mm_http_parse(h, r->block, r->block_len, &resp);
+    else
+        resp.body = r->block, resp.body_len = r->block_len, resp.body_truncated = false;
     if (e == MM_OK) e = write_out(resp.body, resp.body_len);
-    if (e == MM_OK && resp.body_truncated) cli_warn(CMD, "the HTTP body of the record at %lld is damaged; wrote what decoded", o->offset);
+    if (e == MM_OK && resp.body_truncated)
+        cli_warn(CMD, "the HTTP body of the record at %lld is damaged; wrote what decoded",
+                 o->offset);
     mm_http_free(h);
     return e;
 }
@@ -297,7 +322,8 @@ static mm_err cat_record(const opts *o, const mm_warc_record *r) {
 static int cmd_cat(opts *o) {
     if (o->ninputs != 1) cli_usage_error(CMD, "cat takes exactly one input");
     if (!o->have_offset) cli_usage_error(CMD, "cat needs --offset N (see 'mathmine warc ls')");
-    if (strcmp(o->what, "payload") && strcmp(o->what, "block") && strcmp(o->what, "record") && strcmp(o->what, "headers"))
+    if (strcmp(o->what, "payload") && strcmp(o->what, "block") && strcmp(o->what, "record") &&
+        strcmp(o->what, "headers"))
         cli_usage_error(CMD, "--what must be payload, block, record or headers");
     mm_warc_opts ro = reader_opts(o);
     mm_warc *w;
@@ -325,7 +351,8 @@ static int cmd_cat(opts *o) {
     }
     mm_warc_close(w);
     if (e != MM_OK) cli_die(CMD, e);
-    fprintf(stderr, "mathmine warc: error: %s: no record at offset %lld\n", o->inputs[0], o->offset);
+    fprintf(stderr, "mathmine warc: error: %s: no record at offset %lld\n", o->inputs[0],
+            o->offset);
     return CLI_EXIT_FAIL;
 }
 
@@ -347,7 +374,8 @@ static mm_err stats_item(void *ctx, size_t i, int worker) {
 
 static void add_stats(mm_warc_stats *t, const mm_warc_stats *s) {
     t->records += s->records;
-    for (int k = 0; k <= MM_WARC_OTHER; k++) t->by_type[k] += s->by_type[k];
+    for (int k = 0; k <= MM_WARC_OTHER; k++)
+        t->by_type[k] += s->by_type[k];
     t->bytes_in += s->bytes_in;
     t->bytes_out += s->bytes_out;
     t->skipped_truncated += s->skipped_truncated;
@@ -368,11 +396,14 @@ typedef struct counter {
     uint64_t v;
 } counter;
 
-static void print_stats(const mm_warc_stats *t, size_t files, size_t failed, double secs, bool verify) {
-    printf("files\t%zu\nfiles_with_damage\t%zu\nrecords\t%llu\n", files, failed, (unsigned long long)t->records);
+static void print_stats(const mm_warc_stats *t, size_t files, size_t failed, double secs,
+                        bool verify) {
+    printf("files\t%zu\nfiles_with_damage\t%zu\nrecords\t%llu\n", files, failed,
+           (unsigned long long)t->records);
     for (int k = 0; k <= MM_WARC_OTHER; k++)
         if (t->by_type[k])
-            printf("  %s\t%llu\n", mm_warc_type_name((mm_warc_type)k), (unsigned long long)t->by_type[k]);
+            printf("  %s\t%llu\n", mm_warc_type_name((mm_warc_type)k),
+                   (unsigned long long)t->by_type[k]);
     counter c[] = {{"damaged", t->damaged},
                    {"  truncated", t->skipped_truncated},
                    {"  bad_length", t->skipped_bad_length},
@@ -380,7 +411,8 @@ static void print_stats(const mm_warc_stats *t, size_t files, size_t failed, dou
                    {"  bad_gzip", t->skipped_bad_gzip},
                    {"  bad_header", t->skipped_bad_header},
                    {"oversized", t->skipped_oversized}};
-    for (size_t i = 0; i < sizeof c / sizeof *c; i++) printf("%s\t%llu\n", c[i].name, (unsigned long long)c[i].v);
+    for (size_t i = 0; i < sizeof c / sizeof *c; i++)
+        printf("%s\t%llu\n", c[i].name, (unsigned long long)c[i].v);
     printf("truncated_kept\t%llu\n", (unsigned long long)t->truncated);
     for (int k = 1; k < MM_WARC_TRUNC_COUNT; k++)
         if (t->truncated_by[k])
@@ -392,7 +424,8 @@ static void print_stats(const mm_warc_stats *t, size_t files, size_t failed, dou
            secs > 0 ? t->bytes_out / secs / 1e6 : 0.0, secs > 0 ? t->records / secs : 0.0);
 }
 
-static void stats_json(const opts *o, const mm_warc_stats *t, size_t files, size_t failed, double secs) {
+static void stats_json(const opts *o, const mm_warc_stats *t, size_t files, size_t failed,
+                       double secs) {
     if (!o->stats_path) return;
     mm_buf b = {0};
     mm_jw w;
@@ -462,7 +495,9 @@ int cmd_warc(int argc, char **argv) {
     parse(argc, argv, &o);
     add_listing(&o);
     if (o.ninputs == 0) cli_usage_error(CMD, "no input (give FILE..., '-' or --paths)");
-    int rc = !strcmp(o.sub, "ls") ? cmd_ls(&o) : !strcmp(o.sub, "cat") ? cmd_cat(&o) : cmd_stats(&o);
+    int rc = !strcmp(o.sub, "ls")    ? cmd_ls(&o)
+             : !strcmp(o.sub, "cat") ? cmd_cat(&o)
+                                     : cmd_stats(&o);
     free(o.inputs);
     free(o.listing);
     return rc;

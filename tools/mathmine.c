@@ -8,7 +8,6 @@
 #include "tools/commands.h"
 #include "tools/version.h"
 
-
 static const cli_command commands[] = {
     {"warc", cmd_warc, "list, dump and count the records of WARC files (ls, cat, stats)", 0},
     {"extract", cmd_extract, "WARC -> document shards: main text with the math kept as LaTeX", 0},
@@ -17,7 +16,8 @@ static const cli_command commands[] = {
     {"iterate", cmd_iterate, "iterative seed expansion with domain-level recall", 0},
     {"dedup", cmd_dedup, "URL, exact and MinHash-LSH near-duplicate removal", 0},
     {"decontaminate", cmd_decontaminate, "remove documents sharing n-grams with benchmarks", 0},
-    {"apply", cmd_apply, "write the clean shards once: documents minus their attribute files' ids", 0},
+    {"apply", cmd_apply, "write the clean shards once: documents minus their attribute files' ids",
+     0},
     {"tokenizer", cmd_tokenizer, "byte-level BPE tokenizer: train, encode, decode", 0},
     {"shard", cmd_shard, "document shards -> llm.c token shards (.bin)", 0},
     {"pretrain", cmd_pretrain, "train a GPT-2 style model on token shards (CPU, OpenBLAS)", 1},
@@ -25,18 +25,23 @@ static const cli_command commands[] = {
     {"sft", cmd_sft, "supervised fine-tuning on worked solutions: epochs, validation, resume", 1},
     {"grpo", cmd_grpo, "Group Relative Policy Optimization (and online RFT / RFT baselines)", 1},
     {"eval", cmd_eval, "greedy accuracy, Pass@K and Maj@K of a checkpoint on a task", 1},
-    {"rm", cmd_rm, "outcome or process reward model on checked policy samples: train, held-out AUC", 1},
+    {"rm", cmd_rm, "outcome or process reward model on checked policy samples: train, held-out AUC",
+     1},
     {"run", cmd_run, "run a pipeline file: stages as tasks here (-j) or as Slurm job arrays", 0},
-    {"status", cmd_status, "progress of a pipeline run: tasks done/running/failed, docs, CPU-hours", 0},
-    {"report", cmd_report, "one HTML page of a run: funnel, stages, iterations, decontamination, curves", 0},
+    {"status", cmd_status, "progress of a pipeline run: tasks done/running/failed, docs, CPU-hours",
+     0},
+    {"report", cmd_report,
+     "one HTML page of a run: funnel, stages, iterations, decontamination, curves", 0},
 };
 enum { NCOMMANDS = sizeof commands / sizeof *commands };
 
 static void usage(FILE *f) {
-    fprintf(f, "mathmine %s — mine a mathematical pre-training corpus from Common Crawl, and\n"
-               "train on it (DeepSeekMath's pipeline, in C).\n\n"
-               "Usage: mathmine [-v|-q] <command> [options]   (mathmine <command> --help)\n\n"
-               "Commands:\n", MM_VERSION);
+    fprintf(f,
+            "mathmine %s — mine a mathematical pre-training corpus from Common Crawl, and\n"
+            "train on it (DeepSeekMath's pipeline, in C).\n\n"
+            "Usage: mathmine [-v|-q] <command> [options]   (mathmine <command> --help)\n\n"
+            "Commands:\n",
+            MM_VERSION);
     for (int i = 0; i < NCOMMANDS; i++)
         if (commands[i].fn) fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].help);
     fprintf(f, "\nGlobal options:\n"
@@ -65,7 +70,8 @@ int main(int argc, char **argv) {
         } else if (!strcmp(a, "--quiet")) {
             cli_verbosity = -1;
         } else if (bundle) {
-            for (const char *c = a + 1; *c; c++) cli_verbosity = *c == 'q' ? -1 : cli_verbosity + 1;
+            for (const char *c = a + 1; *c; c++)
+                cli_verbosity = *c == 'q' ? -1 : cli_verbosity + 1;
         } else {
             fprintf(stderr, "mathmine: unknown option '%s'\nTry 'mathmine --help'.\n", a);
             return CLI_EXIT_USAGE;

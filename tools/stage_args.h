@@ -37,15 +37,15 @@ typedef struct stage_args {
     "      --base PREFIX     prefix for relative --inputs lines\n"
 
 #define HTTP_ARGS_HELP                                                                             \
-    "      --http-tries N    attempts per http(s):// input before it is reported failed; a\n"   \
-    "                        connection error, a timeout, a cut transfer, HTTP 429 or 5xx is\n"  \
-    "                        retried, a cut transfer resumed with a Range request (default 5,\n" \
+    "      --http-tries N    attempts per http(s):// input before it is reported failed; a\n"      \
+    "                        connection error, a timeout, a cut transfer, HTTP 429 or 5xx is\n"    \
+    "                        retried, a cut transfer resumed with a Range request (default 5,\n"   \
     "                        or MM_HTTP_TRIES)\n"                                                  \
     "      --http-delay S    first retry after S seconds, doubled per retry, with jitter\n"        \
-    "                        (default 1, or MM_HTTP_DELAY)\n"                                     \
-    "      --http-max-delay S  cap of one wait, Retry-After included (default 60, or\n"          \
+    "                        (default 1, or MM_HTTP_DELAY)\n"                                      \
+    "      --http-max-delay S  cap of one wait, Retry-After included (default 60, or\n"            \
     "                        MM_HTTP_MAX_DELAY)\n"                                                 \
-    "      --http-timeout S  connecting, or receiving nothing, for S seconds fails an attempt\n" \
+    "      --http-timeout S  connecting, or receiving nothing, for S seconds fails an attempt\n"   \
     "                        (default 60, or MM_HTTP_TIMEOUT)\n"
 
 /* Consume argv[*i] (and its value) when it is one of the --http-* options; `r` starts as

@@ -17,8 +17,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (k > size) abort();
     (void)mm_task_eval_expr(s, size, &v);
     double vals[3] = {1, 2, 3};
-    mm_task_item it = {.question = "q", .solution = "1+2=3\n#### 3", .answer = 3, .nsteps = 3,
-                       .step_values = vals, .gold = "3"};
+    mm_task_item it = {.question = "q",
+                       .solution = "1+2=3\n#### 3",
+                       .answer = 3,
+                       .nsteps = 3,
+                       .step_values = vals,
+                       .gold = "3"};
     mm_task_step st[16];
     int ns = mm_task_steps(&it, s, size, st, 16);
     size_t prev = 0;

@@ -27,7 +27,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
         const char *p = memchr(data, '\n', size);
         size_t n = 0;
         while (p && (size_t)(p + 1 - (const char *)data) < size) {
-            const char *line = p + 1, *end = memchr(line, '\n', size - (size_t)(line - (const char *)data));
+            const char *line = p + 1,
+                       *end = memchr(line, '\n', size - (size_t)(line - (const char *)data));
             size_t len = end ? (size_t)(end - line) : size - (size_t)(line - (const char *)data);
             const char *tab = memchr(line, '\t', len);
             if (len && line[len - 1] == '\r') len--;

@@ -11,7 +11,8 @@
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     if (size < 1) return 0;
     static const char *const ext[] = {".jsonl", ".json", ".csv", ".xml"};
-    static const char *const fields[] = {"question,answer?", "Body+Question,x.0.y?", "0,1+2", "Problem/Body+Question,Answer?"};
+    static const char *const fields[] = {"question,answer?", "Body+Question,x.0.y?", "0,1+2",
+                                         "Problem/Body+Question,Answer?"};
     int k = data[0] & 3;
     char path[256], spec[400];
     snprintf(path, sizeof path, "/tmp/fuzz_bench.%d%s", (int)getpid(), ext[k]);

@@ -20,9 +20,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     mm_clf_ctx *c;
     if (mm_clf_ctx_create(s, &c) == MM_OK) {
-        static const char *lines[] = {"the cat sat on the mat", "", "__label__math x y z",
-                                      "$ \\frac { 1 } { 2 } $ ünïcödé 数学",
-                                      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
+        static const char *lines[] = {
+            "the cat sat on the mat", "", "__label__math x y z",
+            "$ \\frac { 1 } { 2 } $ ünïcödé 数学",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
         float probs[64];
         for (size_t i = 0; i < sizeof lines / sizeof *lines; i++) {
             (void)mm_clf_score_line(c, lines[i], strlen(lines[i]));

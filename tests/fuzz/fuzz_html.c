@@ -18,8 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (!x || !keep) abort();
     }
     /* the first byte picks the HTTP charset the page claims, to exercise lying headers */
-    static const char *const cs[] = {NULL, "utf-8", "iso-8859-1", "shift_jis", "gb2312",
-                                     "utf-16", "x-unknown", "koi8-r"};
+    static const char *const cs[] = {NULL,     "utf-8",  "iso-8859-1", "shift_jis",
+                                     "gb2312", "utf-16", "x-unknown",  "koi8-r"};
     const char *claimed = size ? cs[data[0] & 7] : NULL;
     mm_extract *ctxs[2] = {x, keep};
     for (int i = 0; i < 2; i++) {

@@ -13,8 +13,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     mm_http_response r;
     if (mm_http_parse(h, data, size, &r) == MM_OK) {
         unsigned sum = 0;
-        for (size_t i = 0; i < r.body_len; i += 64) sum += r.body[i];
-        for (size_t i = 0; i < r.nheaders; i++) sum += (unsigned)strlen(r.headers[i].value);
+        for (size_t i = 0; i < r.body_len; i += 64)
+            sum += r.body[i];
+        for (size_t i = 0; i < r.nheaders; i++)
+            sum += (unsigned)strlen(r.headers[i].value);
         (void)mm_http_header_get(&r, "content-type");
         fuzz_http_sink = sum;
     }

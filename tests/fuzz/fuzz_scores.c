@@ -29,8 +29,8 @@ static void scores(const char *path, unsigned mode) {
     if (mm_select_find_cut(p, 1, m, v, &a, NULL) == MM_OK &&
         mm_select_find_cut_exact(p, 1, m, v, &b) == MM_OK) {
         if (a.none != b.none) abort();
-        if (!a.none && (a.score != b.score || a.all_ties != b.all_ties ||
-                        (!a.all_ties && strcmp(a.id, b.id))))
+        if (!a.none &&
+            (a.score != b.score || a.all_ties != b.all_ties || (!a.all_ties && strcmp(a.id, b.id))))
             abort();
         mm_select_cut_free(&b);
     }
@@ -56,8 +56,10 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     if (!f) return 0;
     fwrite(data + 1, 1, size - 1, f);
     fclose(f);
-    if (data[0] & 1) annotations(path);
-    else scores(path, data[0] >> 1);
+    if (data[0] & 1)
+        annotations(path);
+    else
+        scores(path, data[0] >> 1);
     unlink(path);
     return 0;
 }

@@ -109,8 +109,11 @@ static void mode_trained(const char *p, const char *end) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1) return 0;
     const char *p = (const char *)data + 1, *end = (const char *)data + size;
-    if (data[0] == 0) mode_files(p, end);
-    else if (data[0] == 1) mode_merges(p, end);
-    else mode_trained(p, end);
+    if (data[0] == 0)
+        mode_files(p, end);
+    else if (data[0] == 1)
+        mode_merges(p, end);
+    else
+        mode_trained(p, end);
     return 0;
 }

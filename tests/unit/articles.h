@@ -40,7 +40,8 @@ static inline test_articles test_articles_load(size_t min_len) {
 }
 
 static inline void test_articles_free(test_articles *a) {
-    for (size_t i = 0; i < a->n; i++) free(a->text[i]), free(a->id[i]);
+    for (size_t i = 0; i < a->n; i++)
+        free(a->text[i]), free(a->id[i]);
     free(a->text), free(a->id);
     *a = (test_articles){0};
 }

@@ -53,7 +53,7 @@ static const char *test_prog_ = "unit";
     do {                                                                                           \
         const char *a_ = (a), *b_ = (b);                                                           \
         if (!a_ || !b_ || strcmp(a_, b_)) {                                                        \
-            printf("  %s:%d: %s == %s failed:\n    got:      [%s]\n    expected: [%s]\n",         \
+            printf("  %s:%d: %s == %s failed:\n    got:      [%s]\n    expected: [%s]\n",          \
                    __FILE__, __LINE__, #a, #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)");            \
             test_cur_failed_ = 1;                                                                  \
         }                                                                                          \

@@ -31,8 +31,12 @@ TEST(normalize_rules) {
     CHECK_STR(norm("\\Delta \\{x\\} \\\\ \\,", 0), "\\Delta \\{ x \\} \\\\ \\,");
     CHECK_STR(norm("数学题ABC", 0), "数 学 题 abc");
     CHECK_STR(norm("ÉCOLE Ωmega ДОМ", 0), "école ωmega дом");
-    CHECK_STR(norm("a\xc2\xa0" "b\xe2\x80\x83" "c", 0), "a b c"); /* NBSP, em space */
-    CHECK_STR(norm("x \xff\xfe y", 0), "x y");                    /* invalid UTF-8 dropped */
+    CHECK_STR(norm("a\xc2\xa0"
+                   "b\xe2\x80\x83"
+                   "c",
+                   0),
+              "a b c");                        /* NBSP, em space */
+    CHECK_STR(norm("x \xff\xfe y", 0), "x y"); /* invalid UTF-8 dropped */
     CHECK_STR(norm("a ≤ b → c", 0), "a ≤ b → c");
     CHECK_STR(norm("don't", 0), "don ' t");
     CHECK_STR(norm("", 0), "");
@@ -43,9 +47,10 @@ TEST(normalize_cap_and_idempotent) {
     CHECK_STR(norm("alpha beta gamma", 10), "alpha beta");
     CHECK_STR(norm("alpha beta gamma", 11), "alpha beta");
     CHECK_STR(norm("alpha beta gamma", 4), "");
-    const char *samples[] = {"Let $x \\in \\mathbb{R}$, then $$\\sum_{i=1}^n i = \\frac{n(n+1)}{2}$$.",
-                             "中文：求解方程 x²+1=0。", "Mixed\tCASE, punctuation!!! ... ok?",
-                             "\\ lone backslash \\", "$$$ three"};
+    const char *samples[] = {
+        "Let $x \\in \\mathbb{R}$, then $$\\sum_{i=1}^n i = \\frac{n(n+1)}{2}$$.",
+        "中文：求解方程 x²+1=0。", "Mixed\tCASE, punctuation!!! ... ok?", "\\ lone backslash \\",
+        "$$$ three"};
     for (size_t i = 0; i < sizeof samples / sizeof *samples; i++) {
         char once[512];
         snprintf(once, sizeof once, "%s", norm(samples[i], 0));
@@ -69,9 +74,11 @@ static size_t jsonl_to_lines(const char *path, const char *fa, const char *fb, F
         mm_json *root;
         if (nl > p && mm_json_parse(p, (size_t)(nl - p), &d, &root) == MM_OK) {
             const char *a = mm_json_get_str(root, fa, ""), *c = mm_json_get_str(root, fb, "");
-            for (const char *s = a; *s; s++) fputc(*s == '\n' || *s == '\r' ? ' ' : *s, out);
+            for (const char *s = a; *s; s++)
+                fputc(*s == '\n' || *s == '\r' ? ' ' : *s, out);
             fputc(' ', out);
-            for (const char *s = c; *s; s++) fputc(*s == '\n' || *s == '\r' ? ' ' : *s, out);
+            for (const char *s = c; *s; s++)
+                fputc(*s == '\n' || *s == '\r' ? ' ' : *s, out);
             fputc('\n', out);
             n++;
             mm_json_doc_free(d);
@@ -96,12 +103,14 @@ static size_t articles_to_lines(const char *path, FILE *out) {
                 const char *e = strstr(t, "\n\n");
                 size_t len = e ? (size_t)(e - t) : strlen(t);
                 if (len >= 150) {
-                    for (size_t i = 0; i < len; i++) fputc(t[i] == '\n' ? ' ' : t[i], out);
+                    for (size_t i = 0; i < len; i++)
+                        fputc(t[i] == '\n' ? ' ' : t[i], out);
                     fputc('\n', out);
                     n++;
                 }
                 t += len;
-                while (*t == '\n') t++;
+                while (*t == '\n')
+                    t++;
             }
         }
         mm_json_doc_free(d);
@@ -116,9 +125,11 @@ TEST(train_real_text_auc) {
     FILE *p = fopen(tmp("pos.txt"), "w"), *n = fopen(tmp("neg.txt"), "w");
     CHECK(p && n);
     if (!p || !n) return;
-    size_t np = jsonl_to_lines(test_shared("benchmarks/gsm8k/train.jsonl"), "question", "answer", p, 1200);
+    size_t np =
+        jsonl_to_lines(test_shared("benchmarks/gsm8k/train.jsonl"), "question", "answer", p, 1200);
     np += jsonl_to_lines(test_shared("benchmarks/math/test.jsonl"), "problem", "solution", p, 1200);
-    size_t nn = articles_to_lines(test_shared("testdata/article-extraction-benchmark/ground-truth.json"), n);
+    size_t nn = articles_to_lines(
+        test_shared("testdata/article-extraction-benchmark/ground-truth.json"), n);
     fclose(p);
     fclose(n);
     printf("  %zu positives, %zu negatives\n", np, nn);
@@ -157,7 +168,8 @@ static double compare_with_reference(const char *model, const char *lines, size_
         mm_buf_clear(&b);
         mm_clf_normalize(&b, line, (size_t)len, MM_CLF_MAX_BYTES_DEFAULT);
         float theirs, ours = mm_clf_score_line(c, b.data ? b.data : "", b.len);
-        if (mm_ft_prob(ref, b.data ? b.data : "", b.len, MM_CLF_LABEL_POS, &theirs) != MM_OK) return 1e9;
+        if (mm_ft_prob(ref, b.data ? b.data : "", b.len, MM_CLF_LABEL_POS, &theirs) != MM_OK)
+            return 1e9;
         double d = fabs((double)ours - theirs);
         if (d > maxd) maxd = d;
         (*count)++;
@@ -267,7 +279,8 @@ static size_t count_lines(const char *path) {
     mm_buf b = {0};
     mm_read_file(path, &b);
     size_t n = 0;
-    for (size_t i = 0; i < b.len; i++) n += b.data[i] == '\n';
+    for (size_t i = 0; i < b.len; i++)
+        n += b.data[i] == '\n';
     mm_buf_free(&b);
     return n;
 }
@@ -277,8 +290,10 @@ TEST(score_shard_and_select) {
     FILE *f = fopen(tmp("s.jsonl"), "w");
     fprintf(f, "{\"id\":\"a\",\"text\":\"Solve for x: $x^2 - 5x + 6 = 0$. The roots are 2 and 3.\","
                "\"url\":\"http://m.org/1\",\"domain\":\"m.org\"}\n");
-    fprintf(f, "{\"id\":\"b\",\"text\":\"The mayor said on Tuesday that the city council will "
-               "vote on the new budget next week.\",\"url\":\"http://n.com/2\",\"domain\":\"n.com\"}\n");
+    fprintf(
+        f,
+        "{\"id\":\"b\",\"text\":\"The mayor said on Tuesday that the city council will "
+        "vote on the new budget next week.\",\"url\":\"http://n.com/2\",\"domain\":\"n.com\"}\n");
     fprintf(f, "{\"id\":\"broken\",\"text\":\n");
     fprintf(f, "{\"id\":\"c\",\"text\":\"Compute the integral of $\\\\frac{1}{x}$ from 1 to e, "
                "answer 1.\",\"url\":\"http://m.org/3\",\"domain\":\"m.org\"}\n");

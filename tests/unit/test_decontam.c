@@ -41,7 +41,8 @@ static size_t scan(const mm_decontam *d, const char *s, mm_decontam_match *m) {
 TEST(rules) {
     mm_decontam *d;
     CHECK_EQ_INT(mm_decontam_create(10, &d), MM_OK);
-    const char *longq = "Natalia sold clips to 48 of her friends in April and then she sold half as many";
+    const char *longq =
+        "Natalia sold clips to 48 of her friends in April and then she sold half as many";
     const char *shortq = "Compute the binomial coefficient eight choose four"; /* 7 words */
     mm_decontam_add_text(d, "t", longq, strlen(longq));
     mm_decontam_add_text(d, "t", shortq, strlen(shortq));
@@ -77,7 +78,8 @@ TEST(rules) {
     mm_decontam_free(d);
     /* numbers and single letters alone are not used */
     CHECK_EQ_INT(mm_decontam_create(10, &d), MM_OK);
-    const char *table = "1 2 3 4 5 6 7 8 9 10 11 12", *ans = "3, 5, 7", *sol = "so x = 4 and y = 5 hence";
+    const char *table = "1 2 3 4 5 6 7 8 9 10 11 12", *ans = "3, 5, 7",
+               *sol = "so x = 4 and y = 5 hence";
     mm_decontam_add_text(d, "t", table, strlen(table));
     mm_decontam_add_text(d, "t", ans, strlen(ans));
     mm_decontam_add_text(d, "t", sol, strlen(sol));
@@ -95,7 +97,9 @@ TEST(rules) {
 /* ---- real benchmarks in real pages ---- */
 
 /* Clean real pages: the benchmark's article texts over 200 bytes. */
-static test_articles load_articles(void) { return test_articles_load(201); }
+static test_articles load_articles(void) {
+    return test_articles_load(201);
+}
 
 /* Change case, whitespace and punctuation without joining or splitting words. */
 static void perturb(const char *s, size_t n, mm_rng *r, mm_buf *out) {
@@ -105,7 +109,8 @@ static void perturb(const char *s, size_t n, mm_rng *r, mm_buf *out) {
         unsigned char ch = (unsigned char)s[i];
         uint64_t x = mm_rng_next(r) % 100;
         if (isspace(ch)) {
-            while (i + 1 < n && isspace((unsigned char)s[i + 1])) i++;
+            while (i + 1 < n && isspace((unsigned char)s[i + 1]))
+                i++;
             const char *ws[] = {" ", "  ", "\n", "\t", " \n ", " , ", " ... "};
             mm_buf_puts(out, ws[mm_rng_next(r) % 7]);
         } else if (ch < 128 && ispunct(ch) && x < 50) {
@@ -121,7 +126,8 @@ static void perturb(const char *s, size_t n, mm_rng *r, mm_buf *out) {
 /* Insert `ins` into page at a random whitespace position. */
 static void insert(const char *page, const char *ins, mm_rng *r, mm_buf *out) {
     size_t n = strlen(page), at = mm_rng_next(r) % n;
-    while (at < n && !isspace((unsigned char)page[at])) at++;
+    while (at < n && !isspace((unsigned char)page[at]))
+        at++;
     mm_buf_clear(out);
     mm_buf_append(out, page, at);
     mm_buf_puts(out, " ");
@@ -140,11 +146,13 @@ TEST(real_benchmarks_in_real_pages) {
     CHECK_EQ_INT(mm_decontam_add_dir(d, test_shared("benchmarks")), MM_OK);
     CHECK_EQ_INT(mm_decontam_build(d), MM_OK);
     CHECK_EQ_INT(mm_decontam_nproblems(d), 0);
-    for (size_t i = 0; i < mm_decontam_nproblems(d); i++) printf("  %s\n", mm_decontam_problem(d, i));
+    for (size_t i = 0; i < mm_decontam_nproblems(d); i++)
+        printf("  %s\n", mm_decontam_problem(d, i));
     mm_decontam_match m[64];
     /* clean pages stay */
     size_t clean_hits = 0;
-    for (size_t i = 0; i < pg.n; i++) clean_hits += mm_decontam_scan(d, pg.text[i], strlen(pg.text[i]), m, 64) > 0;
+    for (size_t i = 0; i < pg.n; i++)
+        clean_hits += mm_decontam_scan(d, pg.text[i], strlen(pg.text[i]), m, 64) > 0;
     CHECK_EQ_INT(clean_hits, 0);
     /* every benchmark file, a few random texts each (zh: cmath, mgsm_zh, gaokao) */
     mm_rng r;
@@ -157,7 +165,10 @@ TEST(real_benchmarks_in_real_pages) {
         for (uint32_t t = 0; t < nt; t++) {
             mm_decontam_text_info ti;
             mm_decontam_text(d, t, &ti);
-            if (ti.bench == b) { if (first == UINT32_MAX) first = t; last = t; }
+            if (ti.bench == b) {
+                if (first == UINT32_MAX) first = t;
+                last = t;
+            }
         }
         if (first == UINT32_MAX) continue;
         for (int k = 0; k < 12; k++) {
@@ -169,7 +180,8 @@ TEST(real_benchmarks_in_real_pages) {
             insert(pg.text[mm_rng_next(&r) % pg.n], var.data, &r, &doc);
             size_t nm = mm_decontam_scan(d, doc.data, doc.len, m, 64);
             bool hit = false;
-            for (size_t j = 0; j < nm; j++) hit |= m[j].text == t;
+            for (size_t j = 0; j < nm; j++)
+                hit |= m[j].text == t;
             tried++;
             caught += hit;
             zh += (unsigned char)ti.text[0] >= 0xE0 || strstr(ti.text, "\xe7\x9a\x84") != NULL;
@@ -182,8 +194,8 @@ TEST(real_benchmarks_in_real_pages) {
             }
         }
     }
-    printf("  inserted %zu benchmark texts (%zu Chinese, %zu of 3-9 words): %zu caught\n", tried, zh,
-           shorts, caught);
+    printf("  inserted %zu benchmark texts (%zu Chinese, %zu of 3-9 words): %zu caught\n", tried,
+           zh, shorts, caught);
     CHECK(tried > 300);
     CHECK(zh > 30);
     CHECK_EQ_INT(caught, tried);
@@ -228,14 +240,16 @@ TEST(short_math_only_whole) {
         insert(page, ti.text, &r, &doc);
         size_t nm = mm_decontam_scan(d, doc.data, doc.len, m, 64);
         bool hit = false;
-        for (size_t j = 0; j < nm; j++) hit |= m[j].text == t && m[j].whole;
+        for (size_t j = 0; j < nm; j++)
+            hit |= m[j].text == t && m[j].whole;
         whole_ok += hit;
         /* all words but the last */
         const uint8_t *ws, *we, *cut = (const uint8_t *)ti.text;
         uint64_t h;
         mm_dedup_iter it;
         mm_dedup_iter_init(&it, ti.text, ti.len);
-        for (uint32_t k = 0; k + 1 < ti.words && mm_dedup_iter_next(&it, &h, &ws, &we); k++) cut = we;
+        for (uint32_t k = 0; k + 1 < ti.words && mm_dedup_iter_next(&it, &h, &ws, &we); k++)
+            cut = we;
         mm_buf_clear(&part);
         mm_buf_append(&part, ti.text, (size_t)(cut - (const uint8_t *)ti.text));
         mm_buf_puts(&part, " qzxv"); /* so that the page's next word cannot complete it */
@@ -248,7 +262,8 @@ TEST(short_math_only_whole) {
                        doc.data + (ws_at(doc.data, m[j].doc_word)));
             }
     }
-    printf("  %zu short MATH texts: %zu found whole, %zu found from a part\n", nshort, whole_ok, part_hits);
+    printf("  %zu short MATH texts: %zu found whole, %zu found from a part\n", nshort, whole_ok,
+           part_hits);
     CHECK(nshort > 300);
     CHECK_EQ_INT(whole_ok, nshort);
     CHECK_EQ_INT(part_hits, 0);
@@ -266,7 +281,8 @@ TEST(bad_benchmark_lines) {
           "{broken\n"
           "{\"answer\": \"no question here at all\"}\n"
           "\n"
-          "{\"question\": \"alpha beta gamma delta\"}\n", f);
+          "{\"question\": \"alpha beta gamma delta\"}\n",
+          f);
     fclose(f);
     mm_decontam *d;
     mm_decontam_create(10, &d);
@@ -291,7 +307,8 @@ TEST(bad_benchmark_lines) {
  * without two real words, so the index does not use it (and a scan of it finds nothing, which is
  * right); at n = 4 it is a short text, used, and a scan of itself finds it whole. */
 TEST(csv_nul_trivial_ngram) {
-    static const char csv[] = "\"FInd\xdf\xe0\0a\x8d\x9a" "e,\n`\"";
+    static const char csv[] = "\"FInd\xdf\xe0\0a\x8d\x9a"
+                              "e,\n`\"";
     char path[4096];
     snprintf(path, sizeof path, "%s/mm-decontam-nul-%d.csv", test_tmpdir(), (int)getpid());
     FILE *f = fopen(path, "wb");
@@ -310,7 +327,10 @@ TEST(csv_nul_trivial_ngram) {
         mm_decontam_text_info ti;
         mm_decontam_text(d, 0, &ti);
         CHECK_EQ_INT(ti.len, 14); /* the NUL and the bytes after it are kept */
-        CHECK(!memcmp(ti.text, "FInd\xdf\xe0\0a\x8d\x9a" "e,\n`", 14));
+        CHECK(!memcmp(ti.text,
+                      "FInd\xdf\xe0\0a\x8d\x9a"
+                      "e,\n`",
+                      14));
         CHECK_EQ_INT(ti.words, 3);
         mm_buf b = {0};
         mm_dedup_normalise(ti.text, ti.len, &b);
@@ -354,8 +374,8 @@ static long fast_equals_ref(const char *text, size_t n) {
         int b = mm_dedup_word_next_ref(&q, end, &h2, &ws2, &we2);
         if (a != b || (a && (h != h2 || ws != ws2 || we != we2))) {
             printf("  word %ld differs at byte %ld: fast [%.*s] ref [%.*s]\n", k,
-                   (long)(ws2 - (const uint8_t *)text), a ? (int)(we - ws) : 0, a ? (const char *)ws : "",
-                   b ? (int)(we2 - ws2) : 0, b ? (const char *)ws2 : "");
+                   (long)(ws2 - (const uint8_t *)text), a ? (int)(we - ws) : 0,
+                   a ? (const char *)ws : "", b ? (int)(we2 - ws2) : 0, b ? (const char *)ws2 : "");
             mm_buf_free(&nb);
             return -1;
         }
@@ -365,7 +385,8 @@ static long fast_equals_ref(const char *text, size_t n) {
         const uint8_t *r = (const uint8_t *)nb.data, *rend = r + nb.len, *x, *y;
         uint64_t hn;
         if (!nb.len || !mm_dedup_word_next_ref(&r, rend, &hn, &x, &y) || hn != h) {
-            printf("  word %ld [%.*s]: hash differs from its normalised form's\n", k, (int)(we - ws), ws);
+            printf("  word %ld [%.*s]: hash differs from its normalised form's\n", k,
+                   (int)(we - ws), ws);
             mm_buf_free(&nb);
             return -1;
         }
@@ -392,10 +413,30 @@ TEST(fast_words_equal_reference) {
     long zh = fast_equals_ref(f.data, f.len);
     CHECK(zh > 1000);
     mm_buf_free(&f);
-    static const char *const parts[] = {"a", "Bc", "x1", "ABCDEFGH", "abcdefghi", "0123456789abcdef",
-                                        "abcdefghijklmnopqrstuvwxyz0123456789ABCDEF", " ", "  ", ",",
-                                        "'", "\n", "é", "École", "Ω", "数", "学", "\xe2\x80\x99", "—",
-                                        "\xff", "\xc3", "ＡＢ", "x\xc3\xa9y", "z"};
+    static const char *const parts[] = {"a",
+                                        "Bc",
+                                        "x1",
+                                        "ABCDEFGH",
+                                        "abcdefghi",
+                                        "0123456789abcdef",
+                                        "abcdefghijklmnopqrstuvwxyz0123456789ABCDEF",
+                                        " ",
+                                        "  ",
+                                        ",",
+                                        "'",
+                                        "\n",
+                                        "é",
+                                        "École",
+                                        "Ω",
+                                        "数",
+                                        "学",
+                                        "\xe2\x80\x99",
+                                        "—",
+                                        "\xff",
+                                        "\xc3",
+                                        "ＡＢ",
+                                        "x\xc3\xa9y",
+                                        "z"};
     size_t np = sizeof parts / sizeof *parts;
     mm_rng r;
     mm_rng_seed(&r, seed_ + 7);
@@ -404,14 +445,15 @@ TEST(fast_words_equal_reference) {
     for (int round = 0; round < 3000; round++) {
         mm_buf_clear(&t);
         size_t len = 1 + mm_rng_next(&r) % 200;
-        while (t.len < len) mm_buf_puts(&t, parts[mm_rng_next(&r) % np]);
+        while (t.len < len)
+            mm_buf_puts(&t, parts[mm_rng_next(&r) % np]);
         long k = fast_equals_ref(t.data, t.len);
         CHECK(k >= 0);
         if (k < 0) break;
         mixed += k;
     }
-    printf("  %ld article words, %ld Chinese benchmark words, %ld words of random mixes: same\n", words,
-           zh, mixed);
+    printf("  %ld article words, %ld Chinese benchmark words, %ld words of random mixes: same\n",
+           words, zh, mixed);
     mm_buf_free(&t);
     test_articles_free(&pg);
 }

@@ -24,7 +24,8 @@ TEST(kernels_equal_reference) {
         int k = ps[p].bands * ps[p].rows;
         for (int t = 0; t < 60; t++) {
             size_t n = (size_t)(mm_rng_next(&r) % 700);
-            for (size_t i = 0; i < n; i++) sh[i] = mm_rng_next(&r) >> (t % 3 ? 0 : 40);
+            for (size_t i = 0; i < n; i++)
+                sh[i] = mm_rng_next(&r) >> (t % 3 ? 0 : 40);
             mm_minhash_sig_scalar(m, sh, n, a);
             mm_minhash_sig_unrolled(m, sh, n, b);
             mm_minhash_sig_fast(m, sh, n, c);
@@ -37,7 +38,9 @@ TEST(kernels_equal_reference) {
 }
 
 /* Real documents: the benchmark's article texts of 500 bytes or more. */
-static test_articles load_articles(void) { return test_articles_load(500); }
+static test_articles load_articles(void) {
+    return test_articles_load(500);
+}
 
 /* A copy of s with about `pct` percent of its space-separated words replaced. */
 static char *mutate(const char *s, double pct, mm_rng *r) {
@@ -46,8 +49,10 @@ static char *mutate(const char *s, double pct, mm_rng *r) {
     while (*p) {
         const char *e = strchr(p, ' ');
         size_t n = e ? (size_t)(e - p) : strlen(p);
-        if (mm_rng_uniform(r) * 100 < pct) mm_buf_printf(&b, "w%llu", (unsigned long long)(mm_rng_next(r) % 100000));
-        else mm_buf_append(&b, p, n);
+        if (mm_rng_uniform(r) * 100 < pct)
+            mm_buf_printf(&b, "w%llu", (unsigned long long)(mm_rng_next(r) % 100000));
+        else
+            mm_buf_append(&b, p, n);
         if (!e) break;
         mm_buf_putc(&b, ' ');
         p = e + 1;
@@ -67,7 +72,7 @@ TEST(near_duplicates_share_a_band) {
     mm_minhash_params p = MM_MINHASH_DEFAULTS;
     mm_minhash *m;
     mm_minhash_create(&p, &m);
-    uint64_t (*keys)[14] = calloc(a.n, sizeof *keys);
+    uint64_t(*keys)[14] = calloc(a.n, sizeof *keys);
     uint64_t sig[112], ck[14];
     mm_rng r;
     mm_rng_seed(&r, seed_);
@@ -75,7 +80,8 @@ TEST(near_duplicates_share_a_band) {
     for (size_t i = 0; i < a.n; i++) {
         mm_minhash_signature(m, a.text[i], strlen(a.text[i]), sig);
         mm_minhash_band_keys(m, sig, keys[i]);
-        char *c1 = mutate(a.text[i], 1, &r), *c2 = mutate(a.text[i], 2, &r), *c3 = mutate(a.text[i], 3, &r);
+        char *c1 = mutate(a.text[i], 1, &r), *c2 = mutate(a.text[i], 2, &r),
+             *c3 = mutate(a.text[i], 3, &r);
         mm_minhash_signature(m, c2, strlen(c2), sig);
         mm_minhash_band_keys(m, sig, ck);
         found2 += share_band(keys[i], ck, 14);
@@ -91,8 +97,10 @@ TEST(near_duplicates_share_a_band) {
     }
     size_t false_pairs = 0;
     for (size_t i = 0; i < a.n; i++)
-        for (size_t j = i + 1; j < a.n; j++) false_pairs += share_band(keys[i], keys[j], 14);
-    printf("  %zu articles: copies with 1%%/2%%/3%% of words changed found %zu/%zu/%zu; unrelated pairs sharing a band: %zu\n",
+        for (size_t j = i + 1; j < a.n; j++)
+            false_pairs += share_band(keys[i], keys[j], 14);
+    printf("  %zu articles: copies with 1%%/2%%/3%% of words changed found %zu/%zu/%zu; unrelated "
+           "pairs sharing a band: %zu\n",
            a.n, found1, found2, found3, false_pairs);
     /* Jaccard of 5-shingles after changing p% of words ~ (1-5p)/(1+5p): 0.9, 0.82, 0.74; the
      * 14x8 LSH curve 1-(1-J^8)^14 then gives ~99.9%, ~95%, ~73% for long texts; short
@@ -129,14 +137,16 @@ static void write_shards(const test_articles *a, int nshards, const char *dir, m
         fputs(line.data, f[k / per]);
         free(t);
     }
-    for (int s = 0; s < nshards; s++) fclose(f[s]);
+    for (int s = 0; s < nshards; s++)
+        fclose(f[s]);
     mm_buf_free(&line);
 }
 
 /* Run the four stages; return the removed ids, sorted, joined by '\n'. */
 static char *run_stages(const char *dir, int nshards) {
     mm_minhash_params p = MM_MINHASH_DEFAULTS;
-    char sig[3][4096], rm[3][4096], shard[3][4096], out[4096], tsv[3][4096], pairs[14][4096], stems[3][32];
+    char sig[3][4096], rm[3][4096], shard[3][4096], out[4096], tsv[3][4096], pairs[14][4096],
+        stems[3][32];
     const char *sigp[3], *rmp[3], *pp[14], *st[3];
     mm_dedup_stats ds;
     for (int s = 0; s < nshards; s++) {
@@ -159,7 +169,9 @@ static char *run_stages(const char *dir, int nshards) {
     mm_buf ids = {0};
     for (int s = 0; s < nshards; s++) {
         snprintf(out, sizeof out, "%s/kept-%d.jsonl", dir, s);
-        CHECK_EQ_INT(mm_minhash_filter(shard[s], NULL, rm[s], st, (size_t)nshards, out, tsv[s], NULL, &ds), MM_OK);
+        CHECK_EQ_INT(
+            mm_minhash_filter(shard[s], NULL, rm[s], st, (size_t)nshards, out, tsv[s], NULL, &ds),
+            MM_OK);
         mm_buf t = {0};
         mm_read_file(tsv[s], &t);
         for (char *l = t.len ? t.data : NULL; l && *l;) {
@@ -173,15 +185,19 @@ static char *run_stages(const char *dir, int nshards) {
     return ids.data ? ids.data : strdup("");
 }
 
-static int cmp_line(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_line(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 static char *sorted_lines(char *s) {
     char *lines[4096];
     size_t n = 0;
-    for (char *t = strtok(s, "\n"); t && n < 4096; t = strtok(NULL, "\n")) lines[n++] = t;
+    for (char *t = strtok(s, "\n"); t && n < 4096; t = strtok(NULL, "\n"))
+        lines[n++] = t;
     qsort(lines, n, sizeof *lines, cmp_line);
     mm_buf b = {0};
-    for (size_t i = 0; i < n; i++) mm_buf_printf(&b, "%s\n", lines[i]);
+    for (size_t i = 0; i < n; i++)
+        mm_buf_printf(&b, "%s\n", lines[i]);
     return b.data ? b.data : strdup("");
 }
 
@@ -201,11 +217,13 @@ TEST(stages_one_shard_or_three) {
     char *sx = sorted_lines(x), *sy = sorted_lines(y);
     CHECK_STR(sx, sy);
     size_t removed = 0, copies = 0;
-    for (char *p = sx; *p; p++) removed += *p == '\n';
-    for (char *p = strstr(sx, "-copy"); p; p = strstr(p + 1, "-copy")) copies++;
-    printf("  %zu articles + %zu copies (1%% of words changed): %zu removed, %zu of them copies\n", a.n, a.n,
-           removed, copies);
-    CHECK_EQ_INT(copies, removed); /* only copies go, never an original */
+    for (char *p = sx; *p; p++)
+        removed += *p == '\n';
+    for (char *p = strstr(sx, "-copy"); p; p = strstr(p + 1, "-copy"))
+        copies++;
+    printf("  %zu articles + %zu copies (1%% of words changed): %zu removed, %zu of them copies\n",
+           a.n, a.n, removed, copies);
+    CHECK_EQ_INT(copies, removed);   /* only copies go, never an original */
     CHECK(copies * 100 >= a.n * 97); /* LSH at Jaccard ~0.9: about 1 in 1000 missed */
     free(x), free(y), free(sx), free(sy);
     char cmd[9000];

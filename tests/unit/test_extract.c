@@ -156,8 +156,8 @@ TEST(boilerplate_pruned) {
 }
 
 /* A reference page (Sphinx): classless <section>s, one much longer than the others, and one
- * <div class=section> of three whose id holds a boilerplate word ("extrapolation" holds "extra").  Every
- * section is the page's content: none may be dropped for the longest one. */
+ * <div class=section> of three whose id holds a boilerplate word ("extrapolation" holds "extra").
+ * Every section is the page's content: none may be dropped for the longest one. */
 TEST(reference_sections_kept) {
     static const char *const topics[] = {"Modular group", "Theta functions", "Eta function",
                                          "Elliptic integrals"};

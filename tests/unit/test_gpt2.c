@@ -15,7 +15,8 @@
 static void fill(float *x, size_t n, uint64_t seed, float scale) {
     mm_rng r;
     mm_rng_seed(&r, seed);
-    for (size_t i = 0; i < n; i++) x[i] = (float)(mm_rng_uniform(&r) * 2 - 1) * scale;
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)(mm_rng_uniform(&r) * 2 - 1) * scale;
 }
 
 /* max|a-b| / max|b| */
@@ -29,12 +30,15 @@ static double relmax(const float *a, const float *b, size_t n) {
     return d / (m > 0 ? m : 1);
 }
 
-static float *fl(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
+static float *fl(size_t n) {
+    return calloc(n ? n : 1, sizeof(float));
+}
 
 TEST(kernel_matmul) {
     int N = 37, C = 29, OC = 51;
     float *in = fl(N * C), *w = fl(C * OC), *b = fl(OC), *o1 = fl(N * OC), *o2 = fl(N * OC);
-    float *dout = fl(N * OC), *di1 = fl(N * C), *di2 = fl(N * C), *dw1 = fl(C * OC), *dw2 = fl(C * OC);
+    float *dout = fl(N * OC), *di1 = fl(N * C), *di2 = fl(N * C), *dw1 = fl(C * OC),
+          *dw2 = fl(C * OC);
     float *db1 = fl(OC), *db2 = fl(OC);
     fill(in, N * C, 1, 1), fill(w, C * OC, 2, 0.5f), fill(b, OC, 3, 0.1f), fill(dout, N * OC, 4, 1);
     fill(dw1, C * OC, 5, 1), memcpy(dw2, dw1, C * OC * sizeof(float));
@@ -54,7 +58,8 @@ TEST(kernel_layernorm) {
     int N = 23, C = 70;
     float *x = fl(N * C), *w = fl(C), *b = fl(C), *o1 = fl(N * C), *o2 = fl(N * C);
     float *m1 = fl(N), *m2 = fl(N), *r1 = fl(N), *r2 = fl(N), *dy = fl(N * C);
-    float *dx1 = fl(N * C), *dx2 = fl(N * C), *dw1 = fl(C), *dw2 = fl(C), *db1 = fl(C), *db2 = fl(C);
+    float *dx1 = fl(N * C), *dx2 = fl(N * C), *dw1 = fl(C), *dw2 = fl(C), *db1 = fl(C),
+          *db2 = fl(C);
     fill(x, N * C, 7, 3), fill(w, C, 8, 1), fill(b, C, 9, 1), fill(dy, N * C, 10, 1);
     mm_gk_layernorm_fwd(o1, m1, r1, x, w, b, N, C);
     mm_gk_layernorm_fwd_ref(o2, m2, r2, x, w, b, N, C);
@@ -123,13 +128,15 @@ TEST(safetensors_roundtrip_and_bad_headers) {
     unlink(path);
     /* golden bad headers: each must fail cleanly */
     const char *bad[] = {
-        "{\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4]}}",  /* size mismatch */
-        "{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,8]}}",  /* past the data */
-        "{\"x\":{\"dtype\":\"Q7\",\"shape\":[1],\"data_offsets\":[0,4]}}",   /* dtype */
+        "{\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4]}}", /* size mismatch */
+        "{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,8]}}", /* past the data */
+        "{\"x\":{\"dtype\":\"Q7\",\"shape\":[1],\"data_offsets\":[0,4]}}",  /* dtype */
         "{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
         "\"y\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",   /* overlap */
         "{\"x\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}", /* shape */
-        "[1,2]", "{\"x\":", ""};
+        "[1,2]",
+        "{\"x\":",
+        ""};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         unsigned char buf[256] = {0};
         size_t h = strlen(bad[i]);
@@ -180,7 +187,8 @@ TEST(generate_matches_forward) {
     int plen[2] = {3, 5}, olen[2];
     int32_t o0[8], o1[8], *outs[2] = {o0, o1};
     float l0[8], l1[8], *lps[2] = {l0, l1};
-    mm_sample_opts o = {.temperature = 0, .top_p = 1, .seed = 1, .max_new_tokens = 6, .stop_token = -1};
+    mm_sample_opts o = {
+        .temperature = 0, .top_p = 1, .seed = 1, .max_new_tokens = 6, .stop_token = -1};
     CHECK_EQ_INT(mm_gpt_generate(m, 2, prompts, plen, &o, outs, olen, lps), MM_OK);
     CHECK_EQ_INT(olen[0], 6);
     int32_t seq[16];
@@ -194,20 +202,22 @@ TEST(generate_matches_forward) {
         double mx = r[0], s = 0;
         for (int i = 1; i < small.vocab; i++)
             if (r[i] > r[best]) best = i, mx = r[i];
-        for (int i = 0; i < small.vocab; i++) s += exp(r[i] - mx);
+        for (int i = 0; i < small.vocab; i++)
+            s += exp(r[i] - mx);
         CHECK_EQ_INT(best, seq[t + 1]);
         CHECK_NEAR(l1[t - 4], r[best] - mx - log(s), 1e-4);
     }
     /* sampling is reproducible for a seed, and top_k = 1 is greedy */
     int32_t a0[8], a1[8], *outs2[2] = {a0, a1};
-    mm_sample_opts s = {.temperature = 1, .top_k = 1, .top_p = 1, .seed = 3, .max_new_tokens = 6, .stop_token = -1};
+    mm_sample_opts s = {
+        .temperature = 1, .top_k = 1, .top_p = 1, .seed = 3, .max_new_tokens = 6, .stop_token = -1};
     CHECK_EQ_INT(mm_gpt_generate(m, 2, prompts, plen, &s, outs2, olen, NULL), MM_OK);
     CHECK(!memcmp(a1, o1, 6 * sizeof *a1));
     mm_gpt_free(m);
 }
 
-static void add_tensor_entries(mm_gpt *m, mm_st_entry *e, size_t *n, const char *prefix,
-                               int grads, char names[][64]) {
+static void add_tensor_entries(mm_gpt *m, mm_st_entry *e, size_t *n, const char *prefix, int grads,
+                               char names[][64]) {
     const mm_gpt_tensor *t;
     for (size_t i = 0; (t = mm_gpt_tensor_at(m, i)); i++) {
         snprintf(names[*n], 64, "%s%s", prefix, t->name);
@@ -235,7 +245,8 @@ TEST(pytorch_parity) {
     const mm_gpt_tensor *t;
     for (size_t i = 0; (t = mm_gpt_tensor_at(m, i)); i++)
         if (t->ndim == 1)
-            for (size_t k = 0; k < t->size; k++) t->data[k] += 0.1f * sinf((float)(k + 3 * i));
+            for (size_t k = 0; k < t->size; k++)
+                t->data[k] += 0.1f * sinf((float)(k + 3 * i));
     CHECK_EQ_INT(mm_gpt_save(m, dir), MM_OK);
     enum { B = 4, T = 13, STEPS = 3 };
     omp_set_num_threads(2); /* B = 4 on 2 threads: the data-parallel path */
@@ -243,15 +254,19 @@ TEST(pytorch_parity) {
     float ftok[B * T], ftgt[B * T];
     mm_rng r;
     mm_rng_seed(&r, 77);
-    for (int i = 0; i < B * T; i++) tok[i] = (int32_t)(mm_rng_next(&r) % cfg.vocab);
-    for (int i = 0; i < B * T; i++) tgt[i] = i % 11 == 5 ? -1 : (int32_t)(mm_rng_next(&r) % cfg.vocab);
-    for (int i = 0; i < B * T; i++) ftok[i] = (float)tok[i], ftgt[i] = (float)tgt[i];
+    for (int i = 0; i < B * T; i++)
+        tok[i] = (int32_t)(mm_rng_next(&r) % cfg.vocab);
+    for (int i = 0; i < B * T; i++)
+        tgt[i] = i % 11 == 5 ? -1 : (int32_t)(mm_rng_next(&r) % cfg.vocab);
+    for (int i = 0; i < B * T; i++)
+        ftok[i] = (float)tok[i], ftgt[i] = (float)tgt[i];
     size_t ne = 0, ntens = 4 + 12 * cfg.layers;
     mm_st_entry *e = calloc(2 * ntens + 8, sizeof *e);
     char(*names)[64] = calloc(2 * ntens + 8, 64);
     const float *logits;
     float loss, losses[STEPS];
-    mm_adamw_opts ao = {.lr = 1e-2f, .beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-5f, .weight_decay = 0.1f};
+    mm_adamw_opts ao = {
+        .lr = 1e-2f, .beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-5f, .weight_decay = 0.1f};
     for (int s = 0; s < STEPS; s++) {
         mm_gpt_zero_grad(m);
         CHECK_EQ_INT(mm_gpt_forward(m, tok, B, T, &logits), MM_OK);
@@ -273,13 +288,16 @@ TEST(pytorch_parity) {
     e[ne++] = (mm_st_entry){"tokens", 2, {B, T}, ftok};
     e[ne++] = (mm_st_entry){"targets", 2, {B, T}, ftgt};
     e[ne++] = (mm_st_entry){"losses", 1, {STEPS}, losses};
-    const char *meta[] = {"steps", "3", "lr", "0.01", "weight_decay", "0.1", "clip", "1.0", "eps", "1e-5"};
+    const char *meta[] = {"steps", "3",    "lr",  "0.01", "weight_decay",
+                          "0.1",   "clip", "1.0", "eps",  "1e-5"};
     CHECK_EQ_INT(mm_st_write(io, e, ne, meta, 5), MM_OK);
-    snprintf(cmd, sizeof cmd, "%s %s/tests/py/gpt2_reference.py %s %s --tol 1e-4", py, test_src(), dir, io);
+    snprintf(cmd, sizeof cmd, "%s %s/tests/py/gpt2_reference.py %s %s --tol 1e-4", py, test_src(),
+             dir, io);
     fflush(stdout);
     CHECK_EQ_INT(system(cmd), 0);
     for (size_t i = 0; i < ne; i++)
-        if (strcmp(e[i].name, "tokens") && strcmp(e[i].name, "targets") && strcmp(e[i].name, "losses"))
+        if (strcmp(e[i].name, "tokens") && strcmp(e[i].name, "targets") &&
+            strcmp(e[i].name, "losses"))
             free((void *)e[i].data);
     free(e);
     free(names);
@@ -309,7 +327,8 @@ TEST(threading_paths_agree) {
     CHECK_EQ_INT(mm_gpt_create(&cfg, 3, &m), MM_OK);
     enum { B = 4, T = 70 };
     int32_t tok[B * T], tgt[B * T];
-    for (int i = 0; i < B * T; i++) tok[i] = (i * 7) % 50, tgt[i] = (i * 13 + 1) % 50;
+    for (int i = 0; i < B * T; i++)
+        tok[i] = (i * 7) % 50, tgt[i] = (i * 13 + 1) % 50;
     size_t n;
     mm_gpt_params(m, &n);
     for (int b = 3; b <= 4; b++) {

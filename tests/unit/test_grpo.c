@@ -24,10 +24,12 @@ TEST(outcome_advantages) {
     CHECK_NEAR(a[3], -0.25, 1e-7);
     float eq[5] = {1, 1, 1, 1, 1}, z[5];
     mm_grpo_outcome_advantages(eq, 5, 1, z);
-    for (int i = 0; i < 5; i++) CHECK_NEAR(z[i], 0, 0);
+    for (int i = 0; i < 5; i++)
+        CHECK_NEAR(z[i], 0, 0);
     float zero[3] = {0, 0, 0};
     mm_grpo_outcome_advantages(zero, 3, 1, z);
-    for (int i = 0; i < 3; i++) CHECK_NEAR(z[i], 0, 0);
+    for (int i = 0; i < 3; i++)
+        CHECK_NEAR(z[i], 0, 0);
     float one[1] = {1};
     mm_grpo_outcome_advantages(one, 1, 1, z);
     CHECK_NEAR(z[0], 0, 0);
@@ -53,8 +55,10 @@ TEST(process_advantages) {
     float q0[2] = {1, 1}, q1[1] = {1};
     mm_grpo_steps eqs[2] = {{2, e0, q0}, {1, e1, q1}};
     mm_grpo_process_advantages(2, eqs, len, 1, adv);
-    for (int t = 0; t < 5; t++) CHECK_NEAR(a0[t], 0, 0);
-    for (int t = 0; t < 4; t++) CHECK_NEAR(a1[t], 0, 0);
+    for (int t = 0; t < 5; t++)
+        CHECK_NEAR(a0[t], 0, 0);
+    for (int t = 0; t < 4; t++)
+        CHECK_NEAR(a1[t], 0, 0);
 }
 
 /* ---- parity with PyTorch ---- */
@@ -77,7 +81,8 @@ static void run_parity(const cfg *c, int phase) {
     mm_rng rng;
     mm_rng_seed(&rng, 1234 + (uint64_t)c->process * 7 + (uint64_t)c->token_mean * 3);
     if (phase) printf("  seed %d\n", 1234 + c->process * 7 + c->token_mean * 3);
-    for (int i = 0; i < B * T * V; i++) logits[i] = (float)(mm_rng_uniform(&rng) * 6 - 3);
+    for (int i = 0; i < B * T * V; i++)
+        logits[i] = (float)(mm_rng_uniform(&rng) * 6 - 3);
     for (int b = 0; b < B; b++) {
         start[b] = 2 + (int)(mm_rng_next(&rng) % 3);
         len[b] = 1 + (int)(mm_rng_next(&rng) % (unsigned)(T - start[b]));
@@ -97,7 +102,8 @@ static void run_parity(const cfg *c, int phase) {
     }
     /* group 1 of the outcome case: all equal rewards (no signal) */
     if (!c->process) {
-        for (int i = G; i < 2 * G; i++) rewards[i] = 1;
+        for (int i = G; i < 2 * G; i++)
+            rewards[i] = 1;
         rewards[0] = 1, rewards[1] = 0; /* group 0 has signal */
     }
     float logp[B * T];
@@ -126,8 +132,8 @@ static void run_parity(const cfg *c, int phase) {
             mm_grpo_process_advantages(G, st, len + g * G, c->std_norm, rows);
         }
     }
-    mm_grpo_loss_in in = {B, T, V, logits, targets, mask, adv, c->on_policy ? NULL : old, ref,
-                          0, 0};
+    mm_grpo_loss_in in = {B,   T, V, logits, targets, mask, adv, c->on_policy ? NULL : old,
+                          ref, 0, 0};
     mm_grpo_loss_opts o = {c->clip, c->beta, c->token_mean, 0};
     mm_grpo_loss_stats st;
     CHECK(mm_grpo_loss(&in, &o, dlog, &st) == MM_OK);
@@ -147,11 +153,14 @@ static void run_parity(const cfg *c, int phase) {
     mm_jw_key(&w, "beta"), mm_jw_double(&w, c->beta);
     mm_jw_key(&w, "supervision"), mm_jw_string(&w, c->process ? "process" : "outcome");
     mm_jw_key(&w, "start"), mm_jw_arr_begin(&w);
-    for (int b = 0; b < B; b++) mm_jw_int(&w, start[b]);
+    for (int b = 0; b < B; b++)
+        mm_jw_int(&w, start[b]);
     mm_jw_arr_end(&w), mm_jw_key(&w, "len"), mm_jw_arr_begin(&w);
-    for (int b = 0; b < B; b++) mm_jw_int(&w, len[b]);
+    for (int b = 0; b < B; b++)
+        mm_jw_int(&w, len[b]);
     mm_jw_arr_end(&w), mm_jw_key(&w, "rewards"), mm_jw_arr_begin(&w);
-    for (int b = 0; b < B; b++) mm_jw_double(&w, rewards[b]);
+    for (int b = 0; b < B; b++)
+        mm_jw_double(&w, rewards[b]);
     mm_jw_arr_end(&w), mm_jw_key(&w, "steps"), mm_jw_arr_begin(&w);
     for (int b = 0; b < B; b++) {
         mm_jw_arr_begin(&w);
@@ -188,8 +197,10 @@ compare:;
     CHECK(test_read_raw(dir, "adv.f32", advref, sizeof advref) == 0);
     CHECK(test_read_raw(dir, "dlogits.f32", dref, sizeof dref) == 0);
     double amax = 0, gmax = 0, gref = 0, grel = 0;
-    for (int r = 0; r < B * T; r++) amax = fmax(amax, fabs(adv[r] - advref[r]));
-    for (int i = 0; i < B * T * V; i++) gref = fmax(gref, fabs(dref[i]));
+    for (int r = 0; r < B * T; r++)
+        amax = fmax(amax, fabs(adv[r] - advref[r]));
+    for (int i = 0; i < B * T * V; i++)
+        gref = fmax(gref, fabs(dref[i]));
     for (int i = 0; i < B * T * V; i++) {
         double d = fabs(dlog[i] - dref[i]);
         gmax = fmax(gmax, d);
@@ -226,10 +237,18 @@ TEST(parity_reference_runs) {
     }
     CHECK_EQ_INT(system(cmd), 0);
 }
-TEST(parity_outcome) { run_parity(&cases[0], 1); }
-TEST(parity_process) { run_parity(&cases[1], 1); }
-TEST(parity_dr_grpo) { run_parity(&cases[2], 1); }
-TEST(parity_on_policy_process_token_mean) { run_parity(&cases[3], 1); }
+TEST(parity_outcome) {
+    run_parity(&cases[0], 1);
+}
+TEST(parity_process) {
+    run_parity(&cases[1], 1);
+}
+TEST(parity_dr_grpo) {
+    run_parity(&cases[2], 1);
+}
+TEST(parity_on_policy_process_token_mean) {
+    run_parity(&cases[3], 1);
+}
 
 TEST(loss_edge_cases) {
     float logits[6] = {0, 1, 2, 0, 0, 0}, mask[2] = {0, 0}, adv[2] = {1, 1}, d[6];
@@ -254,7 +273,8 @@ TEST(loss_edge_cases) {
         CHECK_NEAR(st.clipped, 0, 0);
         CHECK(dd[1] < 0); /* dL/dz of the target: pushed up */
     }
-    for (int i = 0; i < 6; i++) CHECK_NEAR(d[i], 0, 0);
+    for (int i = 0; i < 6; i++)
+        CHECK_NEAR(d[i], 0, 0);
     o.beta = 0.04f; /* beta without reference log-probs is a caller error */
     CHECK(mm_grpo_loss(&in, &o, d, &st) == MM_ERR_ARG);
     /* byte codec round trip */
@@ -262,7 +282,8 @@ TEST(loss_edge_cases) {
     int32_t tok[16];
     CHECK_EQ_INT(c->encode(c->ud, "ab\n", 3, tok, 16), 3);
     mm_buf b = {0};
-    for (int i = 0; i < 3; i++) c->decode(c->ud, tok[i], &b);
+    for (int i = 0; i < 3; i++)
+        c->decode(c->ud, tok[i], &b);
     c->decode(c->ud, c->eos, &b);
     CHECK_STR(b.data, "ab\n");
     mm_buf_free(&b);
@@ -286,7 +307,8 @@ TEST(update_direction) {
         mask[r] = r % T >= 2 && r % T < T - 1;
         adv[r] = (r / T) % 2 ? -1.0f : 1.0f;
     }
-    for (int r = 0; r < B * T; r++) tgt[r] = r % T < T - 1 ? tok[r + 1] : -1;
+    for (int r = 0; r < B * T; r++)
+        tgt[r] = r % T < T - 1 ? tok[r + 1] : -1;
     const float *logits;
     CHECK(mm_gpt_forward(m, tok, B, T, &logits) == MM_OK);
     mm_grpo_token_logp(logits, tgt, B, T, V, before);
@@ -307,8 +329,10 @@ TEST(update_direction) {
     double up = 0, down = 0;
     for (int r = 0; r < B * T; r++) {
         if (!mask[r]) continue;
-        if (adv[r] > 0) up += after[r] - before[r];
-        else down += after[r] - before[r];
+        if (adv[r] > 0)
+            up += after[r] - before[r];
+        else
+            down += after[r] - before[r];
     }
     printf("  log-prob change: positive advantage %+.4f, negative %+.4f\n", up, down);
     CHECK(up > 0);

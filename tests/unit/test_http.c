@@ -43,7 +43,8 @@ static void check_body(const mm_http_response *r, const char *want) {
 TEST(status_headers_charset) {
     mm_http *h = mm_http_create(0);
     mm_buf b = {0};
-    response(&b, "Content-Type: text/html; Charset=\"ISO-8859-1\"\r\nX-Folded: a\r\n b\r\n", BODY, strlen(BODY));
+    response(&b, "Content-Type: text/html; Charset=\"ISO-8859-1\"\r\nX-Folded: a\r\n b\r\n", BODY,
+             strlen(BODY));
     mm_http_response r = parse(h, &b);
     CHECK_EQ_INT(r.status, 200);
     CHECK_STR(r.content_type, "text/html; Charset=\"ISO-8859-1\"");
@@ -92,7 +93,8 @@ TEST(chunked) {
     r = parse(h, &b);
     check_body(&r, "<html>");
     /* Common Crawl: the renamed header means already decoded */
-    response(&b, "X-Crawler-Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", "5\r\nhello\r\n0\r\n\r\n", 15);
+    response(&b, "X-Crawler-Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
+             "5\r\nhello\r\n0\r\n\r\n", 15);
     r = parse(h, &b);
     CHECK_EQ_INT(r.body_len, 15);
     mm_buf_free(&b);
@@ -105,7 +107,10 @@ TEST(content_encodings) {
     mm_buf b = {0};
     unsigned char z[4096];
     size_t n = strlen(BODY);
-    static const struct { const char *name; int wbits; } enc[] = {{"gzip", 31}, {"x-gzip", 31}, {"deflate", 15}, {"deflate", -15}};
+    static const struct {
+        const char *name;
+        int wbits;
+    } enc[] = {{"gzip", 31}, {"x-gzip", 31}, {"deflate", 15}, {"deflate", -15}};
     for (size_t i = 0; i < sizeof enc / sizeof *enc; i++) {
         size_t zn = zpack(BODY, n, enc[i].wbits, z, sizeof z);
         char hdr[64];

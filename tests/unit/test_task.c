@@ -77,7 +77,8 @@ TEST(arith_generator) {
         mm_task_step st[8];
         int ns = mm_task_steps(it, it->solution, strlen(it->solution), st, 8);
         CHECK_EQ_INT(ns, o.ops + 1);
-        for (int k = 0; k < ns; k++) CHECK_NEAR(st[k].reward, 1, 0);
+        for (int k = 0; k < ns; k++)
+            CHECK_NEAR(st[k].reward, 1, 0);
     }
     printf("  e.g. %s\n  %s\n", mm_task_get(a, MM_TASK_TEST, 0)->question,
            mm_task_get(a, MM_TASK_TEST, 0)->solution);
@@ -102,8 +103,12 @@ TEST(arith_plain) {
 }
 
 TEST(steps_and_rewards) {
-    mm_task_item it = {.question = "q", .solution = "", .answer = 35, .nsteps = 2,
-                       .step_values = (double[]){40, 35}, .gold = "35"};
+    mm_task_item it = {.question = "q",
+                       .solution = "",
+                       .answer = 35,
+                       .nsteps = 2,
+                       .step_values = (double[]){40, 35},
+                       .gold = "35"};
     const char *out = "23 + 17 = 40\n40 - 5 = 36\n#### 36\n";
     mm_task_step st[8];
     int ns = mm_task_steps(&it, out, strlen(out), st, 8);
@@ -122,8 +127,11 @@ TEST(steps_and_rewards) {
     CHECK_EQ_INT(st[1].end, strlen(out));
     CHECK_EQ_INT(mm_task_steps(&it, "", 0, st, 8), 0);
     /* GSM8K annotations */
-    mm_task_item g = {.question = "q", .answer = 18, .gold = "18",
-                      .solution = "16 - 3 - 4 = <<16-3-4=9>>9 eggs.\n9 * 2 = $<<9*2=18>>18.\n#### 18"};
+    mm_task_item g = {.question = "q",
+                      .answer = 18,
+                      .gold = "18",
+                      .solution =
+                          "16 - 3 - 4 = <<16-3-4=9>>9 eggs.\n9 * 2 = $<<9*2=18>>18.\n#### 18"};
     const char *s = "Janet sells 16 - 3 - 4 = <<16-3-4=9>>9 duck eggs.\n"
                     "She makes 9 * 2 = $<<9*2=17>>17.\n#### 18";
     ns = mm_task_steps(&g, s, strlen(s), st, 8);
@@ -164,13 +172,16 @@ static double step_sum(const mm_task_item *it, const char *out) {
     mm_task_step st[64];
     int ns = mm_task_steps(it, out, strlen(out), st, 64);
     double sum = 0;
-    for (int i = 0; i < ns; i++) sum += st[i].reward;
+    for (int i = 0; i < ns; i++)
+        sum += st[i].reward;
     return sum;
 }
 
 TEST(process_padding) {
     /* GSM8K test item 0: its reference steps are 9 and 18 */
-    mm_task_item g = {.question = "q", .answer = 18, .gold = "18",
+    mm_task_item g = {.question = "q",
+                      .answer = 18,
+                      .gold = "18",
                       .solution = "Janet sells 16 - 3 - 4 = <<16-3-4=9>>9 duck eggs a day.\n"
                                   "She makes 9 * 2 = $<<9*2=18>>18 every day.\n#### 18"};
     const char *good = "16 - 3 - 4 = 9\n9 * 2 = 18\n#### 18";
@@ -188,7 +199,8 @@ TEST(process_padding) {
     for (int i = 0; i < 2; i++) {
         mm_task_step st[64];
         nst[i] = mm_task_steps(&g, outs[i], strlen(outs[i]), st, 64);
-        for (int k = 0; k < nst[i]; k++) rw[i][k] = (float)st[k].reward, ends[i][k] = k + 1;
+        for (int k = 0; k < nst[i]; k++)
+            rw[i][k] = (float)st[k].reward, ends[i][k] = k + 1;
         gs[i] = (mm_grpo_steps){nst[i], ends[i], rw[i]};
     }
     int lens[2] = {nst[0], nst[1]};

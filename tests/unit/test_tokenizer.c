@@ -144,7 +144,7 @@ static void rm_tok_dir(const char *d) {
 
 TEST(byte_table_is_gpt2s) {
     CHECK_EQ_INT(bpe_byte_cp('A'), 'A');
-    CHECK_EQ_INT(bpe_byte_cp(' '), 0x120); /* 'Ġ' */
+    CHECK_EQ_INT(bpe_byte_cp(' '), 0x120);  /* 'Ġ' */
     CHECK_EQ_INT(bpe_byte_cp('\n'), 0x10A); /* 'Ċ' */
     CHECK_EQ_INT(bpe_byte_cp(0), 0x100);
     CHECK_EQ_INT(bpe_byte_cp(0xAD), 0x143);
@@ -189,7 +189,9 @@ TEST(pretokenizer_follows_gpt2_pattern) {
     CHECK_STR(split_str("123abc"), "123|abc");
     CHECK_STR(split_str(" 3.14"), " 3|.|14");
     CHECK_STR(split_str("$x^2+1$"), "$|x|^|2|+|1|$");
-    CHECK_STR(split_str("\xe4\xb8\xad\xe6\x96\x87" "abc \xe6\x95\xb0\xe5\xad\xa6"), "中文abc| 数学");
+    CHECK_STR(split_str("\xe4\xb8\xad\xe6\x96\x87"
+                        "abc \xe6\x95\xb0\xe5\xad\xa6"),
+              "中文abc| 数学");
     CHECK_STR(split_str("x\xc2\xb2\xc2\xbd \xe2\x85\xab"), "x|²½| Ⅻ");
     CHECK_STR(split_str("na\xc3\xafve\xcc\x81x"), "naïve|\xcc\x81|x");
     /* invalid UTF-8: each bad byte is an "other" character */
@@ -204,11 +206,13 @@ TEST(safe_cuts_are_exact) {
     size_t n = corpus.len > 400000 ? 400000 : corpus.len, cuts = 0;
     const char *s = corpus.data;
     mm_buf whole = {0}, parts = {0};
-    for (size_t i = 0; i < n; i = mm_tok_split(s, n, i)) mm_buf_printf(&whole, "%zu,", i);
+    for (size_t i = 0; i < n; i = mm_tok_split(s, n, i))
+        mm_buf_printf(&whole, "%zu,", i);
     for (size_t a = 0; a < n;) {
         size_t b = mm_tok_safe_cut(s, n, a + 997, a + 50000);
         cuts += b < n;
-        for (size_t i = a; i < b; i = mm_tok_split(s, b, i)) mm_buf_printf(&parts, "%zu,", i);
+        for (size_t i = a; i < b; i = mm_tok_split(s, b, i))
+            mm_buf_printf(&parts, "%zu,", i);
         a = b;
     }
     CHECK(cuts > 100);
@@ -270,13 +274,23 @@ TEST(roundtrip_invalid_utf8_and_edge_cases) {
         for (size_t i = 0; i < n; i++) {
             uint64_t x = mm_rng_next(&r);
             /* mostly bytes around UTF-8 lead/continuation values, spaces and apostrophes */
-            static const char pick[] = " '\n\x80\xbf\xc2\xe4\xed\xf0\xf4\xff" "as1";
+            static const char pick[] = " '\n\x80\xbf\xc2\xe4\xed\xf0\xf4\xff"
+                                       "as1";
             buf[i] = (x & 1) ? (char)(x >> 8) : pick[(x >> 8) % (sizeof pick - 1)];
         }
         CHECK(roundtrip(t, buf, n, NULL));
     }
-    const char *edge[] = {"", " ", "\n", "'", "''s", "<|endoftext|>", "\xf0\x9f\x98", "\xc0\xaf",
-                          "\xed\xa0\x80", "\xf4\x90\x80\x80", "   \xe3\x80\x80x"};
+    const char *edge[] = {"",
+                          " ",
+                          "\n",
+                          "'",
+                          "''s",
+                          "<|endoftext|>",
+                          "\xf0\x9f\x98",
+                          "\xc0\xaf",
+                          "\xed\xa0\x80",
+                          "\xf4\x90\x80\x80",
+                          "   \xe3\x80\x80x"};
     for (size_t i = 0; i < sizeof edge / sizeof *edge; i++)
         CHECK(roundtrip(t, edge[i], strlen(edge[i]), NULL));
     char zeros[100] = {0};
@@ -292,15 +306,20 @@ TEST(fast_encoder_equals_reference) {
     mm_buf s = {0};
     mm_buf_append(&s, corpus.data, corpus.len > 600000 ? 600000 : corpus.len);
     /* long pre-tokens go through the heap merger */
-    for (int i = 0; i < 300; i++) mm_buf_puts(&s, i % 7 ? "ab" : "a");
+    for (int i = 0; i < 300; i++)
+        mm_buf_puts(&s, i % 7 ? "ab" : "a");
     mm_buf_puts(&s, " ");
-    for (int i = 0; i < 200; i++) mm_buf_puts(&s, "1234567890" + i % 10);
+    for (int i = 0; i < 200; i++)
+        mm_buf_puts(&s, "1234567890" + i % 10);
     mm_buf_puts(&s, " ");
-    for (int i = 0; i < 100; i++) mm_buf_puts(&s, "\xe6\x95\xb0\xe5\xad\xa6\xe9\xa2\x98"); /* 数学题 */
-    for (int i = 0; i < 100; i++) mm_buf_puts(&s, "==--");
+    for (int i = 0; i < 100; i++)
+        mm_buf_puts(&s, "\xe6\x95\xb0\xe5\xad\xa6\xe9\xa2\x98"); /* 数学题 */
+    for (int i = 0; i < 100; i++)
+        mm_buf_puts(&s, "==--");
     /* a pre-token over 1 MB is merged in 1 MB pieces by both */
     mm_buf_puts(&s, " ");
-    for (int i = 0; i < 530000; i++) mm_buf_puts(&s, "ab");
+    for (int i = 0; i < 530000; i++)
+        mm_buf_puts(&s, "ab");
     mm_tok_enc *e;
     mm_tok_ids a = {0}, b = {0};
     CHECK_EQ_INT(mm_tok_enc_create(t, &e), MM_OK);

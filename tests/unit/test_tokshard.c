@@ -37,13 +37,15 @@ TEST(uint16_header_and_body) {
     CHECK_EQ_INT(le32(u), 20240520);
     CHECK_EQ_INT(le32(u + 4), 1);
     CHECK_EQ_INT(le32(u + 8), 5);
-    for (int i = 3; i < 256; i++) CHECK_EQ_INT(le32(u + 4 * i), 0);
+    for (int i = 3; i < 256; i++)
+        CHECK_EQ_INT(le32(u + 4 * i), 0);
     CHECK_EQ_INT(u[1024] | u[1025] << 8, 50256);
     CHECK_EQ_INT(u[1030] | u[1031] << 8, 65535);
     mm_tokshard *s;
     CHECK_EQ_INT(mm_tokshard_open(p, &s), MM_OK);
     CHECK_EQ_INT(mm_tokshard_count(s), 5);
-    for (int i = 0; i < 5; i++) CHECK_EQ_INT(mm_tokshard_get(s, i), tok[i]);
+    for (int i = 0; i < 5; i++)
+        CHECK_EQ_INT(mm_tokshard_get(s, i), tok[i]);
     int32_t d[3];
     CHECK_EQ_INT(mm_tokshard_read(s, 2, 3, d), MM_OK);
     CHECK_EQ_INT(d[0], 1);
@@ -95,8 +97,10 @@ static size_t good_bytes(unsigned char *buf) {
     memset(buf, 0, 1024 + 8);
     int32_t h[3] = {20240520, 1, 4};
     for (int i = 0; i < 3; i++)
-        for (int k = 0; k < 4; k++) buf[4 * i + k] = (unsigned char)((uint32_t)h[i] >> (8 * k));
-    for (int i = 0; i < 4; i++) buf[1024 + 2 * i] = (unsigned char)(i + 1);
+        for (int k = 0; k < 4; k++)
+            buf[4 * i + k] = (unsigned char)((uint32_t)h[i] >> (8 * k));
+    for (int i = 0; i < 4; i++)
+        buf[1024 + 2 * i] = (unsigned char)(i + 1);
     return 1024 + 8;
 }
 

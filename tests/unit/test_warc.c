@@ -93,9 +93,11 @@ static void check_shared_files(void) {
         int other = t.records - t.by_type[MM_WARC_WARCINFO] - t.by_type[MM_WARC_RESPONSE] -
                     t.by_type[MM_WARC_REQUEST];
         if (t.records != x->records || t.damaged != x->damaged || t.fatal != x->fatal ||
-            t.by_type[MM_WARC_WARCINFO] != x->warcinfo || t.by_type[MM_WARC_RESPONSE] != x->response ||
+            t.by_type[MM_WARC_WARCINFO] != x->warcinfo ||
+            t.by_type[MM_WARC_RESPONSE] != x->response ||
             t.by_type[MM_WARC_REQUEST] != x->request || other != x->other_types) {
-            printf("  %s: records %d damaged %d fatal %d warcinfo %d response %d request %d other %d\n",
+            printf("  %s: records %d damaged %d fatal %d warcinfo %d response %d request %d other "
+                   "%d\n",
                    x->file, t.records, t.damaged, t.fatal, t.by_type[MM_WARC_WARCINFO],
                    t.by_type[MM_WARC_RESPONSE], t.by_type[MM_WARC_REQUEST], other);
             CHECK(!"counts as expected");
@@ -103,13 +105,16 @@ static void check_shared_files(void) {
     }
 }
 
-TEST(shared_files) { check_shared_files(); }
+TEST(shared_files) {
+    check_shared_files();
+}
 
 /* The same with every gzip member streamed by isa-l instead of inflated whole by libdeflate. */
 TEST(shared_files_streaming_inflate) {
     setenv("MM_WARC_GZIP_STREAM", "1", 1);
     check_shared_files();
-    tally t = read_all(test_shared("testdata/chatnoir-resiliparse/tests/data/block-sized-records.warc.gz"), NULL);
+    tally t = read_all(
+        test_shared("testdata/chatnoir-resiliparse/tests/data/block-sized-records.warc.gz"), NULL);
     CHECK_EQ_INT(t.offsets[1], 204);
     CHECK_EQ_INT(t.offsets[2], 409);
     unsetenv("MM_WARC_GZIP_STREAM");
@@ -117,10 +122,12 @@ TEST(shared_files_streaming_inflate) {
 
 TEST(block_sized_offsets) {
     /* FastWARC's test: plain [0, 16386, 32772]; gzip member starts [0, 204, 409] */
-    tally t = read_all(test_shared("testdata/chatnoir-resiliparse/tests/data/block-sized-records.warc"), NULL);
+    tally t = read_all(
+        test_shared("testdata/chatnoir-resiliparse/tests/data/block-sized-records.warc"), NULL);
     CHECK_EQ_INT(t.offsets[1], 16386);
     CHECK_EQ_INT(t.offsets[2], 32772);
-    t = read_all(test_shared("testdata/chatnoir-resiliparse/tests/data/block-sized-records.warc.gz"), NULL);
+    t = read_all(
+        test_shared("testdata/chatnoir-resiliparse/tests/data/block-sized-records.warc.gz"), NULL);
     CHECK_EQ_INT(t.offsets[0], 0);
     CHECK_EQ_INT(t.offsets[1], 204);
     CHECK_EQ_INT(t.offsets[2], 409);
@@ -129,10 +136,15 @@ TEST(block_sized_offsets) {
 TEST(digests) {
     mm_warc_opts o = {.verify_digests = true};
     CHECK_EQ_INT(read_all(test_shared("testdata/warcio/test/data/example.warc"), &o).digest_bad, 0);
-    CHECK_EQ_INT(read_all(test_shared("testdata/warcio/test/data/example.warc.gz"), &o).digest_bad, 0);
+    CHECK_EQ_INT(read_all(test_shared("testdata/warcio/test/data/example.warc.gz"), &o).digest_bad,
+                 0);
     /* record 1's payload digest is not valid; 2 and 3 are base64 / base64url */
-    CHECK_EQ_INT(read_all(test_shared("testdata/warcio/test/data/example-digest.warc"), &o).digest_bad, 1);
-    CHECK_EQ_INT(read_all(test_shared("testdata/chatnoir-resiliparse/tests/data/warcfile.warc.gz"), &o).digest_bad, 0);
+    CHECK_EQ_INT(
+        read_all(test_shared("testdata/warcio/test/data/example-digest.warc"), &o).digest_bad, 1);
+    CHECK_EQ_INT(
+        read_all(test_shared("testdata/chatnoir-resiliparse/tests/data/warcfile.warc.gz"), &o)
+            .digest_bad,
+        0);
 }
 
 static const mm_warc_record *first(mm_warc *w, mm_warc_record *r, int skip) {
@@ -145,7 +157,10 @@ static const mm_warc_record *first(mm_warc *w, mm_warc_record *r, int skip) {
 TEST(fields) {
     mm_warc *w;
     mm_warc_record r;
-    CHECK_EQ_INT(mm_warc_open(test_shared("testdata/chatnoir-resiliparse/tests/data/clueweb-quirk.warc.gz"), NULL, &w), MM_OK);
+    CHECK_EQ_INT(
+        mm_warc_open(test_shared("testdata/chatnoir-resiliparse/tests/data/clueweb-quirk.warc.gz"),
+                     NULL, &w),
+        MM_OK);
     CHECK(first(w, &r, 1) != NULL);
     CHECK_STR(r.version, "WARC/0.18");
     CHECK_STR(r.type_name, "response");
@@ -160,13 +175,19 @@ TEST(fields) {
     CHECK(resp.body_len > 1000 && !memcmp(resp.body, "<html>", 6)); /* "gzip" but stored plain */
     mm_warc_close(w);
 
-    CHECK_EQ_INT(mm_warc_open(test_shared("testdata/warcio/test/data/example-wget-bad-target-uri.warc.gz"), NULL, &w), MM_OK);
+    CHECK_EQ_INT(
+        mm_warc_open(test_shared("testdata/warcio/test/data/example-wget-bad-target-uri.warc.gz"),
+                     NULL, &w),
+        MM_OK);
     CHECK(first(w, &r, 1) != NULL);
     CHECK_STR(r.target_uri, "http://example.com/");
     mm_warc_close(w);
 
     /* chunked body stored raw: de-chunked by mm_http_parse */
-    CHECK_EQ_INT(mm_warc_open(test_shared("testdata/warcio/test/data/example-iana.org-chunked.warc"), NULL, &w), MM_OK);
+    CHECK_EQ_INT(
+        mm_warc_open(test_shared("testdata/warcio/test/data/example-iana.org-chunked.warc"), NULL,
+                     &w),
+        MM_OK);
     CHECK(first(w, &r, 1) != NULL);
     CHECK_EQ_INT(mm_http_parse(h, r.block, r.block_len, &resp), MM_OK);
     CHECK(resp.body_len > 15 && !memcmp(resp.body, "<!doctype html>", 15));
@@ -174,7 +195,10 @@ TEST(fields) {
     mm_warc_close(w);
 
     /* Common Crawl: X-Crawler-Content-Encoding, payload stored decoded */
-    CHECK_EQ_INT(mm_warc_open(test_shared("testdata/chatnoir-resiliparse/tests/data/warcfile.warc.gz"), NULL, &w), MM_OK);
+    CHECK_EQ_INT(
+        mm_warc_open(test_shared("testdata/chatnoir-resiliparse/tests/data/warcfile.warc.gz"), NULL,
+                     &w),
+        MM_OK);
     CHECK(first(w, &r, 2) != NULL);
     CHECK_EQ_INT(r.type, MM_WARC_RESPONSE);
     CHECK_EQ_INT(mm_http_parse(h, r.block, r.block_len, &resp), MM_OK);
@@ -189,7 +213,10 @@ TEST(seek) {
     mm_warc *w;
     mm_warc_record r;
     mm_err e;
-    CHECK_EQ_INT(mm_warc_open(test_shared("testdata/chatnoir-resiliparse/tests/data/warcfile.warc.gz"), NULL, &w), MM_OK);
+    CHECK_EQ_INT(
+        mm_warc_open(test_shared("testdata/chatnoir-resiliparse/tests/data/warcfile.warc.gz"), NULL,
+                     &w),
+        MM_OK);
     CHECK(mm_warc_can_seek(w));
     CHECK_EQ_INT(mm_warc_seek(w, 12685), MM_OK);
     CHECK_EQ_INT(mm_warc_next(w, &r, &e), 1);
@@ -199,7 +226,9 @@ TEST(seek) {
     CHECK_EQ_INT(mm_warc_next(w, &r, &e), 1);
     CHECK_EQ_INT(r.type, MM_WARC_WARCINFO);
     mm_warc_close(w);
-    CHECK_EQ_INT(mm_warc_open(test_shared("testdata/chatnoir-resiliparse/tests/data/warcfile.warc"), NULL, &w), MM_OK);
+    CHECK_EQ_INT(mm_warc_open(test_shared("testdata/chatnoir-resiliparse/tests/data/warcfile.warc"),
+                              NULL, &w),
+                 MM_OK);
     CHECK_EQ_INT(mm_warc_seek(w, 39775), MM_OK);
     CHECK_EQ_INT(mm_warc_next(w, &r, &e), 1);
     CHECK_EQ_INT(r.content_length, 104911);
@@ -218,8 +247,11 @@ static const char *write_tmp(const char *name, const void *data, size_t n) {
 }
 
 static void add_record(mm_buf *b, const char *uri, size_t body_len, char fill) {
-    mm_buf_printf(b, "WARC/1.1\r\nWARC-Type: resource\r\nWARC-Target-URI: %s\r\nContent-Length: %zu\r\n\r\n", uri, body_len);
-    for (size_t i = 0; i < body_len; i++) mm_buf_putc(b, fill);
+    mm_buf_printf(
+        b, "WARC/1.1\r\nWARC-Type: resource\r\nWARC-Target-URI: %s\r\nContent-Length: %zu\r\n\r\n",
+        uri, body_len);
+    for (size_t i = 0; i < body_len; i++)
+        mm_buf_putc(b, fill);
     mm_buf_puts(b, "\r\n\r\n");
 }
 
@@ -270,13 +302,16 @@ TEST(random_damage_loses_only_damaged_records) {
         mm_buf_append(&c, b.data, b.len);
         size_t at = (size_t)rand() % c.len, n = 1 + (size_t)rand() % 40;
         if (at + n > c.len) n = c.len - at;
-        for (size_t k = 0; k < n; k++) c.data[at + k] = (char)rand();
+        for (size_t k = 0; k < n; k++)
+            c.data[at + k] = (char)rand();
         int hit = 0;
-        for (int i = 0; i < 40; i++) hit += starts[i] < at + n && starts[i + 1] > at;
+        for (int i = 0; i < 40; i++)
+            hit += starts[i] < at + n && starts[i + 1] > at;
         const char *p = write_tmp("damaged.warc", c.data, c.len);
         tally t = read_all(p, NULL);
         CHECK_EQ_INT(t.fatal, MM_OK);
-        if (t.records < 40 - hit - 1) printf("  trial %d: %d records, %d hit\n", trial, t.records, hit);
+        if (t.records < 40 - hit - 1)
+            printf("  trial %d: %d records, %d hit\n", trial, t.records, hit);
         CHECK(t.records >= 40 - hit - 1); /* the record after a damaged one may lose its start */
         unlink(p);
         mm_buf_free(&c);
@@ -320,14 +355,24 @@ TEST(random_gzip_damage_loses_only_damaged_members) {
         mm_buf_append(&c, b.data, b.len);
         size_t at = (size_t)rand() % c.len, n = 1 + (size_t)rand() % 30;
         if (at + n > c.len) n = c.len - at;
-        for (size_t k = 0; k < n; k++) c.data[at + k] ^= (char)(1 + rand() % 255);
+        for (size_t k = 0; k < n; k++)
+            c.data[at + k] ^= (char)(1 + rand() % 255);
         int hit = 0;
-        for (int i = 0; i < 40; i++) hit += starts[i] < at + n && starts[i + 1] > at;
+        for (int i = 0; i < 40; i++)
+            hit += starts[i] < at + n && starts[i + 1] > at;
         const char *p = write_tmp("damaged.warc.gz", c.data, c.len);
         setenv("MM_WARC_GZIP_STREAM", trial % 2 ? "1" : "0", 1);
         tally t = read_all(p, NULL);
         CHECK_EQ_INT(t.fatal, MM_OK);
-        if (t.records < 40 - hit) { printf("  trial %d: %d records, %d hit (at %zu, %zu bytes)\n", trial, t.records, hit, at, n); if (getenv("MM_KEEP")) { char k[64]; snprintf(k, sizeof k, "/tmp/dmg_%d.warc.gz", trial); rename(p, k); } }
+        if (t.records < 40 - hit) {
+            printf("  trial %d: %d records, %d hit (at %zu, %zu bytes)\n", trial, t.records, hit,
+                   at, n);
+            if (getenv("MM_KEEP")) {
+                char k[64];
+                snprintf(k, sizeof k, "/tmp/dmg_%d.warc.gz", trial);
+                rename(p, k);
+            }
+        }
         CHECK(t.records >= 40 - hit);
         unlink(p);
         mm_buf_free(&c);
