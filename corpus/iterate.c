@@ -786,6 +786,20 @@ static mm_err newpos_scan(const newpos_ctx *c, size_t i, mm_out *od, mm_out *op)
     return e;
 }
 
+/* Commit a pass's documents file, then its positives file; after an error (e != MM_OK, or the
+ * first commit failing) abort what is left uncommitted. */
+static mm_err commit_both(mm_err e, mm_out *od, mm_out *op) {
+    if (e == MM_OK)
+        e = mm_out_commit(od);
+    else
+        mm_out_abort(od);
+    if (e == MM_OK)
+        e = mm_out_commit(op);
+    else
+        mm_out_abort(op);
+    return e;
+}
+
 /* The new positives of pool shard i: its pages under a chosen prefix that were neither
  * collected nor positives already.  A shard and its score file are read side by side, so no
  * set of collected ids is held in memory. */
@@ -803,15 +817,7 @@ static mm_err newpos_shard(const newpos_ctx *c, size_t i) {
     }
     e = mm_out_write(op, NEWPOS_HEADER, sizeof NEWPOS_HEADER - 1);
     if (e == MM_OK) e = newpos_scan(c, i, od, op);
-    if (e == MM_OK)
-        e = mm_out_commit(od);
-    else
-        mm_out_abort(od);
-    if (e == MM_OK)
-        e = mm_out_commit(op);
-    else
-        mm_out_abort(op);
-    return e;
+    return commit_both(e, od, op);
 }
 
 static bool newpos_done(const newpos_ctx *c, size_t i) {
@@ -858,15 +864,7 @@ static mm_err merge_new_positives(iter_state *s, const newpos_ctx *c) {
         e = append_lines(d, 0, od, NULL);
         if (e == MM_OK) e = append_lines(p, 1, op, &s->sum.new_positives);
     }
-    if (e == MM_OK)
-        e = mm_out_commit(od);
-    else
-        mm_out_abort(od);
-    if (e == MM_OK)
-        e = mm_out_commit(op);
-    else
-        mm_out_abort(op);
-    return e;
+    return commit_both(e, od, op);
 }
 
 /* The cut, written once the prefixes are decided: a map task that finds it may write its

@@ -164,13 +164,8 @@ int cmd_eval(int argc, char **argv) {
             tok_dir = VAL();
         else if (!strcmp(a, "--k"))
             o.k = (int)cli_parse_int(CMD, a, VAL(), 0, 4096);
-        else if (!strcmp(a, "--temperature"))
-            o.temperature = (float)cli_parse_double(CMD, a, VAL(), 0, 100);
-        else if (!strcmp(a, "--top-k"))
-            o.top_k = (int)cli_parse_int(CMD, a, VAL(), 0, 1 << 24);
-        else if (!strcmp(a, "--top-p"))
-            o.top_p = (float)cli_parse_double(CMD, a, VAL(), 0.001, 1);
-        else if (!strcmp(a, "--n"))
+        else if (grpo_sampling_arg(CMD, argc, argv, &i, &o.temperature, &o.top_k, &o.top_p)) {
+        } else if (!strcmp(a, "--n"))
             o.n = (int)cli_parse_int(CMD, a, VAL(), 1, 100000000);
         else if (!strcmp(a, "--split"))
             split = VAL();

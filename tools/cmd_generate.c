@@ -14,6 +14,7 @@
 #include "rl/tokenizer.h"
 #include "tools/blas_setup.h"
 #include "tools/cli.h"
+#include "tools/task_args.h"
 
 #define CMD "generate"
 
@@ -80,14 +81,9 @@ static void parse_args(int argc, char **argv, gen_args *a) {
         else if (IS("--max-new"))
             a->o.max_new_tokens =
                 (int)cli_parse_int(CMD, s, cli_value(CMD, argc, argv, &i), 0, 1 << 20);
-        else if (IS("--temperature"))
-            a->o.temperature =
-                (float)cli_parse_double(CMD, s, cli_value(CMD, argc, argv, &i), 0, 100);
-        else if (IS("--top-k"))
-            a->o.top_k = (int)cli_parse_int(CMD, s, cli_value(CMD, argc, argv, &i), 0, 1 << 24);
-        else if (IS("--top-p"))
-            a->o.top_p = (float)cli_parse_double(CMD, s, cli_value(CMD, argc, argv, &i), 0, 1);
-        else if (IS("--seed"))
+        else if (grpo_sampling_arg(CMD, argc, argv, &i, &a->o.temperature, &a->o.top_k,
+                                   &a->o.top_p)) {
+        } else if (IS("--seed"))
             a->o.seed =
                 (uint64_t)cli_parse_int(CMD, s, cli_value(CMD, argc, argv, &i), 0, INT64_MAX);
         else if (IS("--no-stop"))

@@ -61,6 +61,20 @@ void grpo_task_usage(FILE *f) {
 }
 
 /* Consume argv[*i] (and its value) when it is a task option; 1 = consumed. */
+int grpo_sampling_arg(const char *cmd, int argc, char **argv, int *i, float *temperature,
+                      int *top_k, float *top_p) {
+    const char *a = argv[*i];
+    if (!strcmp(a, "--temperature"))
+        *temperature = (float)cli_parse_double(cmd, a, cli_value(cmd, argc, argv, i), 0, 100);
+    else if (!strcmp(a, "--top-k"))
+        *top_k = (int)cli_parse_int(cmd, a, cli_value(cmd, argc, argv, i), 0, 1 << 24);
+    else if (!strcmp(a, "--top-p"))
+        *top_p = (float)cli_parse_double(cmd, a, cli_value(cmd, argc, argv, i), 0.001, 1);
+    else
+        return 0;
+    return 1;
+}
+
 int grpo_task_arg(const char *cmd, int argc, char **argv, int *i, task_args *t) {
     const char *a = argv[*i];
 #define VAL() (*i + 1 < argc ? argv[++*i] : (cli_usage_error(cmd, "%s needs a value", a), ""))
@@ -513,13 +527,8 @@ int cmd_grpo(int argc, char **argv) {
             o.updates = (int)cli_parse_int(CMD, a, VAL(), 1, 1000);
         else if (!strcmp(a, "--max-new-tokens"))
             o.max_new_tokens = (int)cli_parse_int(CMD, a, VAL(), 1, 1 << 20);
-        else if (!strcmp(a, "--temperature"))
-            o.temperature = (float)cli_parse_double(CMD, a, VAL(), 0, 100);
-        else if (!strcmp(a, "--top-k"))
-            o.top_k = (int)cli_parse_int(CMD, a, VAL(), 0, 1 << 24);
-        else if (!strcmp(a, "--top-p"))
-            o.top_p = (float)cli_parse_double(CMD, a, VAL(), 0.001, 1);
-        else if (!strcmp(a, "--no-std-norm"))
+        else if (grpo_sampling_arg(CMD, argc, argv, &i, &o.temperature, &o.top_k, &o.top_p)) {
+        } else if (!strcmp(a, "--no-std-norm"))
             o.std_norm = 0;
         else if (!strcmp(a, "--token-mean"))
             o.token_mean = 1;

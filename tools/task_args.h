@@ -21,6 +21,10 @@ void grpo_task_args_default(task_args *t);
 int grpo_task_arg(const char *cmd, int argc, char **argv, int *i, task_args *t);
 mm_task *grpo_task_open(const char *cmd, const task_args *t);
 void grpo_task_usage(FILE *f);
+/* Consume --temperature, --top-k or --top-p at argv[*i] (and its value) into the sampling
+ * settings of grpo, eval and generate; 1 if it was one, else 0. */
+int grpo_sampling_arg(const char *cmd, int argc, char **argv, int *i, float *temperature,
+                      int *top_k, float *top_p);
 /* The model of --init: a checkpoint (with its codec) or "new:L,H,D,CTX" (byte-level, or the
  * vocabulary of tok_dir).  Exits on failure. */
 mm_gpt *grpo_open_model(const char *cmd, const char *init, const char *tok_dir,
