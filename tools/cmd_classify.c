@@ -74,17 +74,52 @@ static void take_paths(int argc, char **argv, int *i, const char ***list, size_t
         push_path(list, n, argv[++*i]);
 }
 
-/* --pos-inputs / --neg-inputs FILE: the paths listed in FILE (one a line, .gz/.zst lists
- * decompressed, '#' comments: the reader of --inputs) are read into *lists, then appended by
- * add_listed after the ones given as arguments. */
+/* The positives and negatives of `train` and `eval`: --pos/--neg paths, then the paths listed
+ * in --pos-inputs/--neg-inputs FILEs (one a line, .gz/.zst lists decompressed, '#' comments:
+ * the reader of --inputs), appended by labelled_finish after the ones given as arguments. */
+typedef struct labelled {
+    const char **pos, **neg;
+    size_t npos, nneg;
+    mm_inputs pos_lists, neg_lists;
+} labelled;
+
 static void read_list(const char *file, mm_inputs *lists) {
     mm_err e = mm_inputs_read(lists, file, NULL);
     if (e != MM_OK) cli_die(CMD, e);
 }
 
-static void add_listed(const mm_inputs *lists, const char ***list, size_t *n) {
-    for (size_t k = 0; k < lists->n; k++)
-        push_path(list, n, lists->v[k]);
+/* Consume argv[*i] (and its values) when it is one of the four options; true if it was. */
+static bool labelled_option(int argc, char **argv, int *i, labelled *l) {
+    const char *a = argv[*i];
+    if (!strcmp(a, "--pos"))
+        take_paths(argc, argv, i, &l->pos, &l->npos);
+    else if (!strcmp(a, "--neg"))
+        take_paths(argc, argv, i, &l->neg, &l->nneg);
+    else if (!strcmp(a, "--pos-inputs"))
+        read_list(cli_value(CMD, argc, argv, i), &l->pos_lists);
+    else if (!strcmp(a, "--neg-inputs"))
+        read_list(cli_value(CMD, argc, argv, i), &l->neg_lists);
+    else
+        return false;
+    return true;
+}
+
+/* Append the listed paths; a usage error naming `sub` when either class is empty. */
+static void labelled_finish(labelled *l, const char *sub) {
+    for (size_t k = 0; k < l->pos_lists.n; k++)
+        push_path(&l->pos, &l->npos, l->pos_lists.v[k]);
+    for (size_t k = 0; k < l->neg_lists.n; k++)
+        push_path(&l->neg, &l->nneg, l->neg_lists.v[k]);
+    if (!l->npos || !l->nneg)
+        cli_usage_error(CMD, "%s: needs --pos and --neg inputs (or --pos-inputs, --neg-inputs)",
+                        sub);
+}
+
+static void labelled_free(labelled *l) {
+    free(l->pos);
+    free(l->neg);
+    mm_inputs_free(&l->pos_lists);
+    mm_inputs_free(&l->neg_lists);
 }
 
 static bool is(const char *a, const char *l1, const char *l2) {
@@ -160,20 +195,13 @@ static int do_train(int argc, char **argv) {
     mm_clf_train_opts_default(&o);
     mm_ft_quant_opts q;
     mm_ft_quant_opts_default(&q);
-    const char **pos = NULL, **neg = NULL, *out = NULL, *stats = NULL;
-    size_t npos = 0, nneg = 0;
-    mm_inputs pos_lists = {0}, neg_lists = {0};
+    const char *out = NULL, *stats = NULL;
+    labelled l = {0};
     bool quantize = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "--pos"))
-            take_paths(argc, argv, &i, &pos, &npos);
-        else if (!strcmp(a, "--neg"))
-            take_paths(argc, argv, &i, &neg, &nneg);
-        else if (!strcmp(a, "--pos-inputs"))
-            read_list(cli_value(CMD, argc, argv, &i), &pos_lists);
-        else if (!strcmp(a, "--neg-inputs"))
-            read_list(cli_value(CMD, argc, argv, &i), &neg_lists);
+        if (labelled_option(argc, argv, &i, &l))
+            continue;
         else if (cli_is_out(a))
             out = cli_value(CMD, argc, argv, &i);
         else if (!strcmp(a, "--neg-sample"))
@@ -199,13 +227,10 @@ static int do_train(int argc, char **argv) {
             cli_usage_error(CMD, "train: unknown option '%s'", a);
     }
     if (!out) cli_usage_error(CMD, "train: -o model.bin is required");
-    add_listed(&pos_lists, &pos, &npos);
-    add_listed(&neg_lists, &neg, &nneg);
-    if (!npos || !nneg)
-        cli_usage_error(CMD, "train: needs --pos and --neg inputs (or --pos-inputs, --neg-inputs)");
+    labelled_finish(&l, "train");
     mm_clf_train_report rep;
     o.stop = &cli_interrupted;
-    mm_err e = mm_clf_train_files(pos, npos, neg, nneg, &o, out, &rep);
+    mm_err e = mm_clf_train_files(l.pos, l.npos, l.neg, l.nneg, &o, out, &rep);
     if (e != MM_OK) cli_die(CMD, e);
     fprintf(stderr,
             "classify train: %llu positive + %llu negative documents, %llu words in the "
@@ -251,10 +276,7 @@ static int do_train(int argc, char **argv) {
         cli_write_stats(CMD, stats, &b);
         mm_buf_free(&b);
     }
-    free(pos);
-    free(neg);
-    mm_inputs_free(&pos_lists);
-    mm_inputs_free(&neg_lists);
+    labelled_free(&l);
     return CLI_EXIT_OK;
 }
 
@@ -630,23 +652,16 @@ static int do_eval(int argc, char **argv) {
     }
     mm_clf_scorer_opts so;
     mm_clf_scorer_opts_default(&so);
-    const char *model = NULL, **pos = NULL, **neg = NULL, *svg = NULL, *stats = NULL;
+    const char *model = NULL, *svg = NULL, *stats = NULL;
     const char *thr_list = "0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9";
-    size_t npos = 0, nneg = 0;
-    mm_inputs pos_lists = {0}, neg_lists = {0};
+    labelled l = {0};
     double target = 0.9;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (scorer_option(argc, argv, &i, &so, &model))
             continue;
-        else if (!strcmp(a, "--pos"))
-            take_paths(argc, argv, &i, &pos, &npos);
-        else if (!strcmp(a, "--neg"))
-            take_paths(argc, argv, &i, &neg, &nneg);
-        else if (!strcmp(a, "--pos-inputs"))
-            read_list(cli_value(CMD, argc, argv, &i), &pos_lists);
-        else if (!strcmp(a, "--neg-inputs"))
-            read_list(cli_value(CMD, argc, argv, &i), &neg_lists);
+        else if (labelled_option(argc, argv, &i, &l))
+            continue;
         else if (!strcmp(a, "--thresholds"))
             thr_list = cli_value(CMD, argc, argv, &i);
         else if (!strcmp(a, "--target-precision"))
@@ -658,11 +673,8 @@ static int do_eval(int argc, char **argv) {
         else
             cli_usage_error(CMD, "eval: unknown option '%s'", a);
     }
-    add_listed(&pos_lists, &pos, &npos);
-    add_listed(&neg_lists, &neg, &nneg);
-    if (!npos || !nneg)
-        cli_usage_error(CMD, "eval: needs --pos and --neg inputs (or --pos-inputs, --neg-inputs)");
-    decide_load(&so, model, pos, npos);
+    labelled_finish(&l, "eval");
+    decide_load(&so, model, l.pos, l.npos);
     mm_clf_scorer *s = open_scorer(model, &so, NULL);
     mm_clf_ctx *c;
     mm_err e = mm_clf_ctx_create(s, &c);
@@ -672,8 +684,8 @@ static int do_eval(int argc, char **argv) {
         size_t n;
     } P = {0}, N = {0};
     uint64_t bad = 0;
-    e = mm_clf_score_inputs(c, pos, npos, &cli_interrupted, &P.v, &P.n, &bad);
-    if (e == MM_OK) e = mm_clf_score_inputs(c, neg, nneg, &cli_interrupted, &N.v, &N.n, &bad);
+    e = mm_clf_score_inputs(c, l.pos, l.npos, &cli_interrupted, &P.v, &P.n, &bad);
+    if (e == MM_OK) e = mm_clf_score_inputs(c, l.neg, l.nneg, &cli_interrupted, &N.v, &N.n, &bad);
     if (e != MM_OK) cli_die(CMD, e);
     if (bad)
         cli_warn(CMD, "eval: %llu broken or overlong input lines skipped", (unsigned long long)bad);
@@ -725,9 +737,8 @@ static int do_eval(int argc, char **argv) {
         cli_die(CMD, e);
     if (stats) cli_write_stats(CMD, stats, &b);
     mm_buf_free(&b);
-    free(P.v), free(N.v), free(pos), free(neg);
-    mm_inputs_free(&pos_lists);
-    mm_inputs_free(&neg_lists);
+    free(P.v), free(N.v);
+    labelled_free(&l);
     mm_clf_ctx_free(c);
     mm_clf_scorer_close(s);
     return CLI_EXIT_OK;
