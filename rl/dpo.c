@@ -1,19 +1,10 @@
 /* rl/dpo.c — DPO loss and gradient (rl/dpo.h). */
 #include "rl/dpo.h"
+#include "rl/gpt2_kern.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-static double row_lse(const float *z, int V) {
-    float mx = z[0];
-    for (int v = 1; v < V; v++)
-        mx = z[v] > mx ? z[v] : mx;
-    double s = 0;
-    for (int v = 0; v < V; v++)
-        s += exp((double)z[v] - mx);
-    return mx + log(s);
-}
 
 /* Δ of row b: the (length-normalised) sum of log π_θ − log π_ref over its completion tokens;
  * *n = its completion tokens. */
@@ -25,7 +16,7 @@ static double row_delta(const mm_dpo_in *in, int b, int norm, double *n) {
         int tgt = in->targets[r];
         if (in->mask[r] == 0 || tgt < 0 || tgt >= in->V) continue;
         const float *z = in->logits + r * in->V;
-        s += z[tgt] - row_lse(z, in->V) - in->ref_logp[r];
+        s += z[tgt] - mm_gk_row_logsumexp(z, in->V) - in->ref_logp[r];
         (*n)++;
     }
     return norm && *n > 0 ? s / *n : s;
@@ -42,7 +33,7 @@ static void row_grad(const mm_dpo_in *in, int b, double g, float *dlogits) {
             continue;
         }
         const float *z = in->logits + r * in->V;
-        double lse = row_lse(z, in->V);
+        double lse = mm_gk_row_logsumexp(z, in->V);
         for (int v = 0; v < in->V; v++)
             dz[v] = (float)(-g * exp(z[v] - lse));
         dz[tgt] += (float)g;

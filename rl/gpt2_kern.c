@@ -680,3 +680,13 @@ void mm_gk_add3(float *out, const float *a, const float *b, size_t n) {
     for (size_t i = 0; i < n; i++)
         out[i] = a[i] + b[i];
 }
+
+double mm_gk_row_logsumexp(const float *z, int V) {
+    float mx = z[0];
+    for (int v = 1; v < V; v++)
+        mx = z[v] > mx ? z[v] : mx;
+    double s = 0;
+    for (int v = 0; v < V; v++)
+        s += exp((double)z[v] - mx);
+    return mx + log(s);
+}

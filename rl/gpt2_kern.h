@@ -13,6 +13,10 @@
 /* Make OpenBLAS single-threaded (once): the kernels split matrix products over OpenMP threads. */
 void mm_gk_blas_single(void);
 
+/* log Σ_v exp(z[v]) of one row of V logits, in double (the log-prob of token t is z[t] minus
+ * it); used by the GRPO/PPO and DPO losses. */
+double mm_gk_row_logsumexp(const float *z, int V);
+
 /* out[N,OC] (=) = in[N,C] w[C,OC] + b[OC] (b may be NULL). */
 void mm_gk_matmul_fwd(float *out, const float *in, const float *w, const float *b, int N, int C,
                       int OC);

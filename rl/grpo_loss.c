@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rl/gpt2_kern.h"
 #include "rl/grpo.h"
 
 #define ADV_EPS 1e-4
@@ -73,24 +74,14 @@ void mm_grpo_process_advantages(int G, const mm_grpo_steps *steps, const int *le
     }
 }
 
-/* log-sum-exp of one row and the log-prob of `target` */
-static double row_lse(const float *z, int V) {
-    float mx = z[0];
-    for (int v = 1; v < V; v++)
-        mx = z[v] > mx ? z[v] : mx;
-    double s = 0;
-    for (int v = 0; v < V; v++)
-        s += exp((double)z[v] - mx);
-    return mx + log(s);
-}
-
 void mm_grpo_token_logp(const float *logits, const int32_t *targets, int B, int T, int V,
                         float *logp) {
 #pragma omp parallel for schedule(static)
     for (long r = 0; r < (long)B * T; r++)
-        logp[r] = targets[r] < 0 || targets[r] >= V
-                      ? 0.0f
-                      : (float)(logits[r * V + targets[r]] - row_lse(logits + r * V, V));
+        logp[r] =
+            targets[r] < 0 || targets[r] >= V
+                ? 0.0f
+                : (float)(logits[r * V + targets[r]] - mm_gk_row_logsumexp(logits + r * V, V));
 }
 
 /* The per-token objective and dJ/dlogp.  With ρ = exp(logp - old), the surrogate
@@ -160,7 +151,7 @@ mm_err mm_grpo_loss(const mm_grpo_loss_in *in, const mm_grpo_loss_opts *o, float
             if (dz) memset(dz, 0, (size_t)V * sizeof *dz);
             continue;
         }
-        double lse = row_lse(z, V), h = 0;
+        double lse = mm_gk_row_logsumexp(z, V), h = 0;
         for (int v = 0; v < V; v++) {
             double p = exp(z[v] - lse);
             h -= p * (z[v] - lse);
