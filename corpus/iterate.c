@@ -786,6 +786,23 @@ static mm_err newpos_scan(const newpos_ctx *c, size_t i, mm_out *od, mm_out *op)
     return e;
 }
 
+/* Open a pass's two outputs: its documents (zstd) and its positives' table, header written;
+ * on failure neither is left open. */
+static mm_err open_both(const char *docs, const char *prov, mm_out **od, mm_out **op) {
+    MM_TRY(mm_out_open(docs, 3, od));
+    mm_err e = mm_out_open(prov, 0, op);
+    if (e != MM_OK) {
+        mm_out_abort(*od);
+        return e;
+    }
+    e = mm_out_write(*op, NEWPOS_HEADER, sizeof NEWPOS_HEADER - 1);
+    if (e != MM_OK) {
+        mm_out_abort(*od);
+        mm_out_abort(*op);
+    }
+    return e;
+}
+
 /* Commit a pass's documents file, then its positives file; after an error (e != MM_OK, or the
  * first commit failing) abort what is left uncommitted. */
 static mm_err commit_both(mm_err e, mm_out *od, mm_out *op) {
@@ -809,14 +826,9 @@ static mm_err newpos_shard(const newpos_ctx *c, size_t i) {
     MM_TRY(mm_mkdirs(dir));
     newpos_paths(c, i, docs, prov);
     mm_out *od, *op;
-    MM_TRY(mm_out_open(docs, 3, &od));
-    mm_err e = mm_out_open(prov, 0, &op);
-    if (e != MM_OK) {
-        mm_out_abort(od);
-        return e;
-    }
-    e = mm_out_write(op, NEWPOS_HEADER, sizeof NEWPOS_HEADER - 1);
-    if (e == MM_OK) e = newpos_scan(c, i, od, op);
+    mm_err e = open_both(docs, prov, &od, &op);
+    if (e != MM_OK) return e;
+    e = newpos_scan(c, i, od, op);
     return commit_both(e, od, op);
 }
 
@@ -850,13 +862,8 @@ static mm_err merge_new_positives(iter_state *s, const newpos_ctx *c) {
     path_in(docs, s->tmp, "new_positives.jsonl.zst");
     path_in(prov, s->tmp, "new_positives.tsv");
     mm_out *od, *op;
-    MM_TRY(mm_out_open(docs, 3, &od));
-    mm_err e = mm_out_open(prov, 0, &op);
-    if (e != MM_OK) {
-        mm_out_abort(od);
-        return e;
-    }
-    e = mm_out_write(op, NEWPOS_HEADER, sizeof NEWPOS_HEADER - 1);
+    mm_err e = open_both(docs, prov, &od, &op);
+    if (e != MM_OK) return e;
     s->sum.new_positives = 0;
     for (size_t i = 0; i < s->o->npool && e == MM_OK; i++) {
         char d[PATH_CAP], p[PATH_CAP];
