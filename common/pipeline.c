@@ -629,8 +629,8 @@ mm_err mm_pipe_run_local(const mm_pipe *p, const char *exe, int jobs, int only, 
 
 /* ---- Slurm ---- */
 
-/* Run argv, its stdout into *out; *code its exit status. */
-static mm_err capture(char **argv, mm_buf *out, int *code) {
+/* Run argv, its stdout into *out; *code its exit status; quiet: its stderr to /dev/null. */
+static mm_err capture_to(char **argv, mm_buf *out, int *code, bool quiet) {
     int fds[2];
     if (pipe(fds)) return mm_fail(MM_ERR_IO, "pipe: %s", strerror(errno));
     pid_t pid = fork();
@@ -638,6 +638,8 @@ static mm_err capture(char **argv, mm_buf *out, int *code) {
         return close(fds[0]), close(fds[1]), mm_fail(MM_ERR_IO, "fork: %s", strerror(errno));
     if (pid == 0) {
         dup2(fds[1], 1), close(fds[0]), close(fds[1]);
+        int null = quiet ? open("/dev/null", O_WRONLY) : -1;
+        if (null >= 0) dup2(null, 2), close(null);
         execvp(argv[0], argv);
         dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);
@@ -654,6 +656,11 @@ static mm_err capture(char **argv, mm_buf *out, int *code) {
     }
     *code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return mm_buf_putc(out, 0) == MM_OK ? (out->len--, MM_OK) : MM_ERR_NOMEM;
+}
+
+/* Run argv, its standard output into `out`, *code its exit status (127: could not be run). */
+static mm_err capture(char **argv, mm_buf *out, int *code) {
+    return capture_to(argv, out, code, false);
 }
 
 static void job_name(const mm_pipe *p, size_t s, char *out, size_t cap) {
@@ -846,16 +853,49 @@ mm_err mm_pipe_submit(const mm_pipe *p, const char *exe, const char *pipeline, b
 
 /* ---- status ---- */
 
-static bool pid_alive_here(const char *started) {
+/* The stage's jobs in the Slurm queue, one line per array element: " JOBID STATE" (squeue -r
+ * prints each element's own job id, the SLURM_JOB_ID its task records).  False when squeue
+ * cannot be run or fails: then nothing is known about the queue. */
+static bool slurm_queue(const mm_pipe *p, size_t s, mm_buf *q) {
+    char name[512];
+    job_name(p, s, name, sizeof name);
+    char *argv[] = {"squeue", "--me", "-r", "-h", "-o", " %A %T", "--name", name, NULL};
+    int code;
+    if (capture_to(argv, q, &code, true) != MM_OK) return mm_error_clear(), false;
+    return code == 0;
+}
+
+typedef enum { TASK_RUNNING, TASK_PENDING, TASK_GONE } task_state;
+
+/* What became of a task that wrote OUT/_run/STAGE/task-*.started and no marker yet.  Under
+ * Slurm (the marker names a job) the queue decides when it could be read: a job still listed
+ * runs (or waits again, requeued), one no longer listed was cancelled, timed out or lost its
+ * node.  Otherwise a task started on this host runs while its process lives; one started
+ * elsewhere cannot be checked and is taken as running. */
+static task_state started_task_state(const mm_pipe *p, size_t s, const char *started, mm_buf *queue,
+                                     int *queue_known, char *job, size_t cap) {
     mm_json_doc *doc;
     mm_json *root;
-    if (mm_json_parse_file(started, &doc, &root) != MM_OK) return mm_error_clear(), true;
+    *job = 0;
+    if (mm_json_parse_file(started, &doc, &root) != MM_OK) return mm_error_clear(), TASK_RUNNING;
     char host[256] = "";
     gethostname(host, sizeof host - 1);
     bool here = !strcmp(mm_json_get_str(root, "host", ""), host);
     pid_t pid = (pid_t)mm_json_get_num(root, "pid", 0);
+    snprintf(job, cap, "%s", mm_json_get_str(root, "slurm_job", ""));
     mm_json_doc_free(doc);
-    return !here || (pid > 0 && (kill(pid, 0) == 0 || errno == EPERM));
+    if (*job && *queue_known < 0) *queue_known = slurm_queue(p, s, queue);
+    if (*job && *queue_known) {
+        char key[96];
+        snprintf(key, sizeof key, " %s ", job);
+        const char *at = queue->len ? strstr(queue->data, key) : NULL;
+        if (!at) return TASK_GONE;
+        at += strlen(key);
+        return !strncmp(at, "PENDING", 7) || !strncmp(at, "REQUEUE", 7) ? TASK_PENDING
+                                                                        : TASK_RUNNING;
+    }
+    if (!here) return TASK_RUNNING;
+    return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM) ? TASK_RUNNING : TASK_GONE;
 }
 
 /* The number of documents a command's stats name: the first of these keys, at the top or one
@@ -907,6 +947,8 @@ static void add_finished(mm_pipe_status *st, const mm_json *root) {
 mm_err mm_pipe_stage_status(const mm_pipe *p, size_t s, mm_pipe_status *st) {
     memset(st, 0, sizeof *st);
     st->tasks = p->st[s].tasks;
+    mm_buf queue = {0};
+    int queue_known = -1; /* squeue asked once, at the first Slurm task without a marker */
     for (uint32_t t = 0; t < st->tasks; t++) {
         char path[4096];
         task_path(p, s, t, ".json", path, sizeof path);
@@ -930,16 +972,29 @@ mm_err mm_pipe_stage_status(const mm_pipe *p, size_t s, mm_pipe_status *st) {
         mm_error_clear();
         task_path(p, s, t, ".started", path, sizeof path);
         struct stat sb;
-        if (stat(path, &sb))
+        if (stat(path, &sb)) {
             st->pending++;
-        else if (pid_alive_here(path))
+            continue;
+        }
+        char job[64];
+        task_state ts = started_task_state(p, s, path, &queue, &queue_known, job, sizeof job);
+        if (ts == TASK_RUNNING)
             st->running++;
+        else if (ts == TASK_PENDING)
+            st->pending++;
         else {
-            st->failed++; /* started here, its process is gone and it left no marker: killed */
+            st->failed++; /* started, gone, and it left no marker: killed */
             task_path(p, s, t, ".log", st->failed_log, sizeof st->failed_log);
-            snprintf(st->failed_line, sizeof st->failed_line,
-                     "killed: the task's process ended without a marker");
+            if (*job)
+                snprintf(st->failed_line, sizeof st->failed_line,
+                         "killed: Slurm job %s left the queue without a marker (cancelled, out of "
+                         "time or its node failed: `sacct -j %s` says which)",
+                         job, job);
+            else
+                snprintf(st->failed_line, sizeof st->failed_line,
+                         "killed: the task's process ended without a marker");
         }
     }
+    mm_buf_free(&queue);
     return MM_OK;
 }

@@ -2,7 +2,8 @@
 # A real one-node Slurm on 127.0.0.1: `mathmine run --slurm` submits a pipeline (extract ->
 # URL dedup map -> merge -> attributes -> apply) as job arrays of 4 tasks chained with afterok; the outputs
 # are byte-identical to a local run; a cancelled array element shows in `mathmine status` and
-# submitting again completes it.  Installs slurm-wlm and munge when missing (root, apt-get);
+# submitting again completes it; a task cancelled while it runs (its input held by a slow HTTP
+# server) shows as running, then as failed, and a resubmission redoes it.  Installs slurm-wlm and munge when missing (root, apt-get);
 # every daemon runs from a private config in $T and is stopped at the end.
 source "$(dirname "$0")/../lib.sh"
 # one one-node Slurm per machine at a time (parallel worktrees, parallel CI jobs)
@@ -157,6 +158,87 @@ same "manifest written by the Slurm job: 8 WARC files" \
     "$($PY -c 'import json,sys;print(json.load(open(sys.argv[1]))["cost"]["warc_files"])' cl/_run/manifest.json 2>&1)" 8
 $MM run cl.ini --slurm >submit3.out 2>&1
 same "a finished pipeline submits nothing" "$(grep -c ': job ' submit3.out)" 0
+
+# ---- a task cancelled while it runs ----
+# Its one input is a URL on a real HTTP server (127.0.0.1) that holds the answer while $T/hold
+# exists, so the task is mid-way (started, reading) for as long as the test wants.
+cat >"$T/slow.py" <<'PYEOF'
+import http.server, os, sys, time
+data = open(sys.argv[1], "rb").read()
+hold = sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_GET(self):
+        while os.path.exists(hold):
+            time.sleep(0.2)
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        try:
+            self.wfile.write(data)
+        except OSError:  # the reader was cancelled
+            pass
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[3] + ".tmp", "w").write(str(s.server_address[1]))
+os.rename(sys.argv[3] + ".tmp", sys.argv[3])
+s.serve_forever()
+PYEOF
+touch "$T/hold"
+$PY "$T/slow.py" "$D/warcfile.warc.gz" "$T/hold" "$T/port" & SRV=$!
+for _ in $(seq 50); do [ -f "$T/port" ] && break; sleep 0.1; done
+printf 'http://127.0.0.1:%s/slow/w.warc.gz\n' "$(cat "$T/port")" >"$T/slow.list"
+cat >mid.ini <<P
+out = $T/mid
+tasks = 1
+
+[slurm]
+partition = mmtest
+time = 00:05:00
+cpus = 1
+
+[extract]
+map = extract -j 1 -o {out}/docs
+inputs = $T/slow.list
+P
+$MM run mid.ini --slurm >submit-mid.out 2>&1 || { fail "submit the slow pipeline"; cat submit-mid.out; }
+mjid=$(sed -n 's/^extract: job \([0-9]*\),.*/\1/p' submit-mid.out)
+running=0
+for _ in $(seq 120); do
+  $MM status mid --json 2>/dev/null | grep -q '"stage":"extract".*"running":1' && { running=1; break; }
+  sleep 0.5
+done
+same "status: a task reading its input shows as running (its Slurm job is in the queue)" "$running" 1
+scancel "$mjid" && ok "scancel the running task's job" || fail "scancel the running task's job"
+wait_queue && ok "the cancelled job leaves the queue" || fail "the cancelled job leaves the queue"
+$MM status mid >status-mid.out; rc=$?
+cat status-mid.out
+same "status exits 1 after the cancel" "$rc" 1
+same "status: the cancelled task counts as failed, not running" "$(awk '$1=="extract"{print $5, $6}' status-mid.out)" "0 1"
+grep -q '^  failed: .*task-00000-of-00001' status-mid.out && ok "status names the cancelled task's log" || fail "status names the cancelled task's log"
+rm -f "$T/hold"
+$MM run mid.ini --slurm >submit-mid2.out 2>&1 || { fail "resubmit the slow pipeline"; cat submit-mid2.out; }
+wait_queue && ok "the resubmitted task finishes" || fail "the resubmitted task finishes"
+$MM status mid >status-mid2.out
+same "status: the cancelled task done after resubmission" "$(awk '$1=="extract"{print $4, $6}' status-mid2.out)" "1 0"
+cp "$D/warcfile.warc.gz" "$T/w.warc.gz"
+$MM -q extract -j 1 -o local-mid "$T/w.warc.gz" >/dev/null 2>&1
+same "the resubmitted task's shard (from the URL) has the local file's name" "$(ls mid/docs)" "$(ls local-mid)"
+f=$(ls local-mid | head -1)
+[ -n "$f" ] && cmp -s "local-mid/$f" "mid/docs/$f" && ok "the resubmitted task's shard is byte-identical to extracting the file here" || fail "the resubmitted task's shard is byte-identical to extracting the file here"
+kill $SRV 2>/dev/null
+# A marker of a task started on another node whose Slurm job is gone (node lost, timed out):
+# failed with the job named while squeue answers; without squeue nothing can be known, so it
+# counts as running.
+mk=$(ls mid/_run/extract/task-00000-of-00001.json)
+mv "$mk" "$T/marker.keep"
+printf '{"host":"node-elsewhere","pid":1,"start":1,"slurm_job":"99999"}\n' >mid/_run/extract/task-00000-of-00001.started
+$MM status mid >status-gone.out
+same "status: a started task whose job left the queue is failed" "$(awk '$1=="extract"{print $5, $6}' status-gone.out)" "0 1"
+grep -q 'Slurm job 99999 left the queue' status-gone.out && ok "status names the lost Slurm job" || { fail "status names the lost Slurm job"; cat status-gone.out; }
+mkdir -p "$T/nosq"; ln -sf "$(command -v awk)" "$T/nosq/awk"
+PATH=$T/nosq $MM status mid >status-nosq.out 2>&1
+same "status without squeue: the task counts as running" "$(awk '$1=="extract"{print $5, $6}' status-nosq.out)" "1 0"
+mv "$T/marker.keep" "$mk"
 stop_daemons
 sleep 1
 alive=0; for f in "$S/slurmd.pid" "$S/slurmctld.pid" "$S/munge/munged.pid"; do [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && alive=1; done
