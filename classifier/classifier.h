@@ -340,6 +340,32 @@ MM_API bool mm_clf_threshold_for_precision(const float *pos, size_t npos, const 
 MM_API mm_err mm_clf_pr_svg(const char *path, const float *pos, size_t npos, const float *neg,
                             size_t nneg, const char *title);
 
+/* `classify eval` as one call: the inputs scored (mm_clf_score_inputs), ROC-AUC, the confusion
+ * counts and P/R/F1 at each of `thresholds`, the lowest threshold reaching `target_precision`,
+ * and (svg != NULL) the PR curve.  A class with no document is MM_ERR_ARG "one-class
+ * evaluation data". */
+typedef struct mm_clf_eval_report {
+    size_t npos, nneg; /* documents scored */
+    uint64_t bad;      /* broken or overlong input lines skipped */
+    double roc_auc;
+    mm_clf_eval_point *points; /* [npoints], one per threshold asked, in their order */
+    size_t npoints;
+    double target_precision;
+    bool target_reached; /* at_target is the lowest such threshold */
+    mm_clf_eval_point at_target;
+} mm_clf_eval_report;
+
+MM_API mm_err mm_clf_evaluate(mm_clf_ctx *c, const char *const *pos, size_t npos,
+                              const char *const *neg, size_t nneg, const double *thresholds,
+                              size_t nthresholds, double target_precision, const char *svg,
+                              volatile int *stop, mm_clf_eval_report *r);
+/* The report as the table `classify eval` prints, and as its --stats JSON object {"pos", "neg",
+ * "roc_auc", "thresholds": [{"threshold", "precision", "recall", "f1"}], "target_precision",
+ * "threshold_for_target", "recall_at_target" (these two when reached)}. */
+MM_API mm_err mm_clf_eval_report_text(const mm_clf_eval_report *r, mm_buf *out);
+MM_API mm_err mm_clf_eval_report_json(const mm_clf_eval_report *r, mm_buf *out);
+MM_API void mm_clf_eval_report_free(mm_clf_eval_report *r);
+
 /* ---------------------------------------------------------------------------------------------
  * Selection.  Rows of all score files are ranked by score (descending), ties broken by id
  * (ascending) so the result is deterministic.

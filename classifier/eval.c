@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "classifier/classifier.h"
+#include "common/json.h"
 #include "common/svg.h"
 
 typedef struct sc {
@@ -154,4 +155,85 @@ mm_err mm_clf_score_inputs(mm_clf_ctx *c, const char *const *paths, size_t n, vo
     *scores = j.v;
     *nscores = j.n;
     return e;
+}
+
+/* ---- the whole evaluation ---- */
+
+mm_err mm_clf_evaluate(mm_clf_ctx *c, const char *const *pos, size_t npos, const char *const *neg,
+                       size_t nneg, const double *thresholds, size_t nthresholds,
+                       double target_precision, const char *svg, volatile int *stop,
+                       mm_clf_eval_report *r) {
+    memset(r, 0, sizeof *r);
+    r->target_precision = target_precision;
+    float *P = NULL, *N = NULL;
+    mm_err e = mm_clf_score_inputs(c, pos, npos, stop, &P, &r->npos, &r->bad);
+    if (e == MM_OK) e = mm_clf_score_inputs(c, neg, nneg, stop, &N, &r->nneg, &r->bad);
+    if (e == MM_OK && (!r->npos || !r->nneg))
+        e = mm_fail(MM_ERR_ARG, "one-class evaluation data: %zu positive, %zu negative documents",
+                    r->npos, r->nneg);
+    if (e == MM_OK && nthresholds && !(r->points = calloc(nthresholds, sizeof *r->points)))
+        e = mm_fail(MM_ERR_NOMEM, "out of memory");
+    if (e == MM_OK) {
+        r->roc_auc = mm_clf_roc_auc(P, r->npos, N, r->nneg);
+        for (size_t i = 0; i < nthresholds; i++)
+            mm_clf_eval_at(P, r->npos, N, r->nneg, thresholds[i], &r->points[i]);
+        r->npoints = nthresholds;
+        r->target_reached =
+            mm_clf_threshold_for_precision(P, r->npos, N, r->nneg, target_precision, &r->at_target);
+        if (svg) e = mm_clf_pr_svg(svg, P, r->npos, N, r->nneg, "classifier precision / recall");
+    }
+    free(P), free(N);
+    if (e != MM_OK) mm_clf_eval_report_free(r);
+    return e;
+}
+
+mm_err mm_clf_eval_report_text(const mm_clf_eval_report *r, mm_buf *out) {
+    MM_TRY(
+        mm_buf_printf(out, "docs\tpos %zu\tneg %zu\troc_auc %.4f\n", r->npos, r->nneg, r->roc_auc));
+    MM_TRY(mm_buf_printf(out, "threshold\tprecision\trecall\tf1\ttp\tfp\tfn\ttn\n"));
+    for (size_t i = 0; i < r->npoints; i++) {
+        const mm_clf_eval_point *pt = &r->points[i];
+        MM_TRY(mm_buf_printf(out, "%g\t%.4f\t%.4f\t%.4f\t%llu\t%llu\t%llu\t%llu\n", pt->threshold,
+                             pt->precision, pt->recall, pt->f1, (unsigned long long)pt->tp,
+                             (unsigned long long)pt->fp, (unsigned long long)pt->fn,
+                             (unsigned long long)pt->tn));
+    }
+    if (r->target_reached)
+        return mm_buf_printf(
+            out, "target precision %.3f: threshold %.6g (precision %.4f, recall %.4f)\n",
+            r->target_precision, r->at_target.threshold, r->at_target.precision,
+            r->at_target.recall);
+    return mm_buf_printf(out, "target precision %.3f: not reached at any threshold\n",
+                         r->target_precision);
+}
+
+mm_err mm_clf_eval_report_json(const mm_clf_eval_report *r, mm_buf *out) {
+    mm_jw w;
+    mm_jw_init(&w, out);
+    mm_jw_obj_begin(&w);
+    mm_jw_key(&w, "pos"), mm_jw_uint(&w, r->npos);
+    mm_jw_key(&w, "neg"), mm_jw_uint(&w, r->nneg);
+    mm_jw_key(&w, "roc_auc"), mm_jw_double(&w, r->roc_auc);
+    mm_jw_key(&w, "thresholds"), mm_jw_arr_begin(&w);
+    for (size_t i = 0; i < r->npoints; i++) {
+        const mm_clf_eval_point *pt = &r->points[i];
+        mm_jw_obj_begin(&w);
+        mm_jw_key(&w, "threshold"), mm_jw_double(&w, pt->threshold);
+        mm_jw_key(&w, "precision"), mm_jw_double(&w, pt->precision);
+        mm_jw_key(&w, "recall"), mm_jw_double(&w, pt->recall);
+        mm_jw_key(&w, "f1"), mm_jw_double(&w, pt->f1);
+        mm_jw_obj_end(&w);
+    }
+    mm_jw_arr_end(&w);
+    mm_jw_key(&w, "target_precision"), mm_jw_double(&w, r->target_precision);
+    if (r->target_reached) {
+        mm_jw_key(&w, "threshold_for_target"), mm_jw_double(&w, r->at_target.threshold);
+        mm_jw_key(&w, "recall_at_target"), mm_jw_double(&w, r->at_target.recall);
+    }
+    return mm_jw_obj_end(&w);
+}
+
+void mm_clf_eval_report_free(mm_clf_eval_report *r) {
+    free(r->points);
+    r->points = NULL, r->npoints = 0;
 }

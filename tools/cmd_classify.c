@@ -674,70 +674,36 @@ static int do_eval(int argc, char **argv) {
             cli_usage_error(CMD, "eval: unknown option '%s'", a);
     }
     labelled_finish(&l, "eval");
+    double *thresholds = NULL;
+    size_t nthr = 0;
+    char *list = strdup(thr_list);
+    for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+        double *t = realloc(thresholds, (nthr + 1) * sizeof *t);
+        if (!t) cli_die(CMD, mm_fail(MM_ERR_NOMEM, "out of memory"));
+        thresholds = t;
+        thresholds[nthr++] = cli_parse_double(CMD, "--thresholds", tok, -1, 2);
+    }
+    free(list);
     decide_load(&so, model, l.pos, l.npos);
     mm_clf_scorer *s = open_scorer(model, &so, NULL);
     mm_clf_ctx *c;
     mm_err e = mm_clf_ctx_create(s, &c);
     if (e != MM_OK) cli_die(CMD, e);
-    struct {
-        float *v;
-        size_t n;
-    } P = {0}, N = {0};
-    uint64_t bad = 0;
-    e = mm_clf_score_inputs(c, l.pos, l.npos, &cli_interrupted, &P.v, &P.n, &bad);
-    if (e == MM_OK) e = mm_clf_score_inputs(c, l.neg, l.nneg, &cli_interrupted, &N.v, &N.n, &bad);
+    mm_clf_eval_report r;
+    e = mm_clf_evaluate(c, l.pos, l.npos, l.neg, l.nneg, thresholds, nthr, target, svg,
+                        &cli_interrupted, &r);
     if (e != MM_OK) cli_die(CMD, e);
-    if (bad)
-        cli_warn(CMD, "eval: %llu broken or overlong input lines skipped", (unsigned long long)bad);
-    if (!P.n || !N.n)
-        cli_die(CMD, mm_fail(MM_ERR_ARG,
-                             "one-class evaluation data: %zu positive, %zu negative documents", P.n,
-                             N.n));
-    double auc = mm_clf_roc_auc(P.v, P.n, N.v, N.n);
-    mm_buf b = {0};
-    mm_jw w;
-    mm_jw_init(&w, &b);
-    mm_jw_obj_begin(&w);
-    mm_jw_key(&w, "pos"), mm_jw_uint(&w, P.n);
-    mm_jw_key(&w, "neg"), mm_jw_uint(&w, N.n);
-    mm_jw_key(&w, "roc_auc"), mm_jw_double(&w, auc);
-    printf("docs\tpos %zu\tneg %zu\troc_auc %.4f\n", P.n, N.n, auc);
-    printf("threshold\tprecision\trecall\tf1\ttp\tfp\tfn\ttn\n");
-    mm_jw_key(&w, "thresholds"), mm_jw_arr_begin(&w);
-    char *list = strdup(thr_list);
-    for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
-        double t = cli_parse_double(CMD, "--thresholds", tok, -1, 2);
-        mm_clf_eval_point pt;
-        mm_clf_eval_at(P.v, P.n, N.v, N.n, t, &pt);
-        printf("%g\t%.4f\t%.4f\t%.4f\t%llu\t%llu\t%llu\t%llu\n", t, pt.precision, pt.recall, pt.f1,
-               (unsigned long long)pt.tp, (unsigned long long)pt.fp, (unsigned long long)pt.fn,
-               (unsigned long long)pt.tn);
-        mm_jw_obj_begin(&w);
-        mm_jw_key(&w, "threshold"), mm_jw_double(&w, t);
-        mm_jw_key(&w, "precision"), mm_jw_double(&w, pt.precision);
-        mm_jw_key(&w, "recall"), mm_jw_double(&w, pt.recall);
-        mm_jw_key(&w, "f1"), mm_jw_double(&w, pt.f1);
-        mm_jw_obj_end(&w);
-    }
-    free(list);
-    mm_jw_arr_end(&w);
-    mm_clf_eval_point tp;
-    mm_jw_key(&w, "target_precision"), mm_jw_double(&w, target);
-    if (mm_clf_threshold_for_precision(P.v, P.n, N.v, N.n, target, &tp)) {
-        printf("target precision %.3f: threshold %.6g (precision %.4f, recall %.4f)\n", target,
-               tp.threshold, tp.precision, tp.recall);
-        mm_jw_key(&w, "threshold_for_target"), mm_jw_double(&w, tp.threshold);
-        mm_jw_key(&w, "recall_at_target"), mm_jw_double(&w, tp.recall);
-    } else {
-        printf("target precision %.3f: not reached at any threshold\n", target);
-    }
-    mm_jw_obj_end(&w);
-    if (svg &&
-        (e = mm_clf_pr_svg(svg, P.v, P.n, N.v, N.n, "classifier precision / recall")) != MM_OK)
+    if (r.bad)
+        cli_warn(CMD, "eval: %llu broken or overlong input lines skipped",
+                 (unsigned long long)r.bad);
+    mm_buf text = {0}, json = {0};
+    if ((e = mm_clf_eval_report_text(&r, &text)) || (e = mm_clf_eval_report_json(&r, &json)))
         cli_die(CMD, e);
-    if (stats) cli_write_stats(CMD, stats, &b);
-    mm_buf_free(&b);
-    free(P.v), free(N.v);
+    fwrite(text.data, 1, text.len, stdout);
+    if (stats) cli_write_stats(CMD, stats, &json);
+    mm_buf_free(&text), mm_buf_free(&json);
+    mm_clf_eval_report_free(&r);
+    free(thresholds);
     labelled_free(&l);
     mm_clf_ctx_free(c);
     mm_clf_scorer_close(s);

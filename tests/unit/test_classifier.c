@@ -1,6 +1,7 @@
 /* tests/unit/test_classifier.c — the normaliser, training on real text (held-out ROC-AUC), our
  * scorer against libfasttext (.bin and .ftz), bad model files, eval metrics, score files and
  * selection. */
+#include <math.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -391,6 +392,57 @@ TEST(read_and_score_inputs) {
     mm_clf_scorer_close(s);
 }
 
+/* mm_clf_evaluate: the report equals the parts computed one by one from the same scores. */
+TEST(evaluate_report) {
+    if (!have_data) return;
+    mm_clf_scorer *s;
+    mm_clf_ctx *c;
+    CHECK_EQ_INT(mm_clf_scorer_open(tmp("m.bin"), NULL, &s), MM_OK);
+    CHECK_EQ_INT(mm_clf_ctx_create(s, &c), MM_OK);
+    const char *pos[] = {tmp("pos.txt")}, *neg[] = {tmp("neg.txt")};
+    double thr[] = {0.2, 0.5, 0.9};
+    mm_clf_eval_report r;
+    CHECK_EQ_INT(mm_clf_evaluate(c, pos, 1, neg, 1, thr, 3, 0.95, tmp("pr.svg"), NULL, &r), MM_OK);
+    float *P = NULL, *N = NULL;
+    size_t np = 0, nn = 0;
+    uint64_t bad = 0;
+    CHECK_EQ_INT(mm_clf_score_inputs(c, pos, 1, NULL, &P, &np, &bad), MM_OK);
+    CHECK_EQ_INT(mm_clf_score_inputs(c, neg, 1, NULL, &N, &nn, &bad), MM_OK);
+    CHECK(r.npos == np && r.nneg == nn && r.npoints == 3);
+    CHECK(r.roc_auc == mm_clf_roc_auc(P, np, N, nn) && r.roc_auc > 0.9);
+    for (size_t i = 0; i < 3; i++) {
+        mm_clf_eval_point pt;
+        mm_clf_eval_at(P, np, N, nn, thr[i], &pt);
+        CHECK(r.points[i].tp == pt.tp && r.points[i].fp == pt.fp &&
+              r.points[i].threshold == thr[i]);
+    }
+    CHECK(r.points[0].tp >= r.points[1].tp && r.points[1].tp >= r.points[2].tp);
+    CHECK(r.target_reached && r.at_target.precision >= 0.95);
+    mm_buf text = {0}, json = {0};
+    CHECK_EQ_INT(mm_clf_eval_report_text(&r, &text), MM_OK);
+    CHECK_EQ_INT(mm_clf_eval_report_json(&r, &json), MM_OK);
+    CHECK(text.len && strstr(text.data, "target precision 0.950: threshold"));
+    mm_json_doc *doc;
+    mm_json *root;
+    CHECK_EQ_INT(mm_json_parse(json.data, json.len, &doc, &root), MM_OK);
+    CHECK(mm_json_get_num(root, "pos", 0) == (double)np &&
+          fabs(mm_json_get_num(root, "threshold_for_target", -1) - r.at_target.threshold) < 1e-6);
+    mm_json_doc_free(doc);
+    struct stat st;
+    CHECK(stat(tmp("pr.svg"), &st) == 0 && st.st_size > 100);
+    mm_buf_free(&text), mm_buf_free(&json);
+    mm_clf_eval_report_free(&r);
+    /* one class empty: an error, nothing to free */
+    const char *empty[] = {tmp("empty.txt")};
+    FILE *f = fopen(tmp("empty.txt"), "w");
+    if (f) fclose(f);
+    CHECK_EQ_INT(mm_clf_evaluate(c, pos, 1, empty, 1, thr, 3, 0.9, NULL, NULL, &r), MM_ERR_ARG);
+    CHECK(r.points == NULL);
+    free(P), free(N);
+    mm_clf_ctx_free(c);
+    mm_clf_scorer_close(s);
+}
+
 int main(void) {
     test_prog_ = "test_classifier";
     snprintf(tmpdir, sizeof tmpdir, "%s/mm_clf_%d", test_tmpdir(), (int)getpid());
@@ -404,6 +456,7 @@ int main(void) {
     RUN(eval_metrics);
     RUN(score_shard_and_select);
     RUN(read_and_score_inputs);
+    RUN(evaluate_report);
     char cmd[1100];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) printf("  (could not remove %s)\n", tmpdir);
