@@ -33,6 +33,8 @@ typedef struct stage {
     char *base;
     uint32_t tasks; /* 0 until resolved */
     char *slurm[NSLURM];
+    bool loop;           /* an `iterate = ARGS` section, expanded into its stages at load */
+    uint32_t iterations; /* its iterations (0 = the paper's 4) */
 } stage;
 
 struct mm_pipe {
@@ -92,11 +94,21 @@ static mm_err top_key(mm_pipe *p, const char *where, const char *k, const char *
 static mm_err stage_key(stage *s, const char *where, const char *k, const char *v) {
     int sk = slurm_key(k);
     if (sk >= 0) return set_str(&s->slurm[sk], v);
-    if (!strcmp(k, "map") || !strcmp(k, "reduce")) {
-        if (s->cmd) return mm_fail(MM_ERR_FORMAT, "%s: a stage has one map or reduce line", where);
+    if (!strcmp(k, "map") || !strcmp(k, "reduce") || !strcmp(k, "iterate")) {
+        if (s->cmd)
+            return mm_fail(MM_ERR_FORMAT, "%s: a stage has one map, reduce or iterate line", where);
+        if (k[0] == 'i' && (strstr(v, "--max-iter") || strstr(v, "--map") ||
+                            strstr(v, "--wait-for-tasks") || strstr(v, "--work-dir") == NULL))
+            return mm_fail(MM_ERR_FORMAT,
+                           "%s: iterate = the options of `mathmine iterate` with --work-dir, "
+                           "without --max-iter (use `iterations = N`), --map or --wait-for-tasks "
+                           "(the stages it expands into add them)",
+                           where);
         s->reduce = k[0] == 'r';
+        s->loop = k[0] == 'i';
         return set_str(&s->cmd, v);
     }
+    if (!strcmp(k, "iterations")) return parse_u32(where, v, 1, &s->iterations);
     if (!strcmp(k, "inputs")) {
         if (s->ninputs == MAX_INPUTS)
             return mm_fail(MM_ERR_FORMAT, "%s: too many inputs lines", where);
@@ -150,6 +162,55 @@ static mm_err parse_line(mm_pipe *p, const char *path, int lineno, char *line, i
     return stage_key(&p->st[*section], where, k, v);
 }
 
+/* The stages of `iterate = ARGS` (`iterations = N`, the paper's 4 by default), in the order the
+ * driver needs them (docs/iterate.md, "Scale"): per iteration K a reduce NAME-K-train (the
+ * driver: commits iteration K-1, trains K's classifier), a map NAME-K-score (its tasks score
+ * their pool shards), a reduce NAME-K-select (the cut, domains, URL prefixes), a map
+ * NAME-K-newpos (the shards' new positives); and a last reduce NAME-end that commits the last
+ * iteration.  Every one has the section's pool inputs, tasks and sbatch options.  After a stop
+ * rule ends the run, the later stages find nothing to do and succeed at once. */
+static mm_err expand_loop(mm_pipe *p, size_t at) {
+    stage loop = p->st[at];
+    uint32_t n = loop.iterations ? loop.iterations : 4;
+    size_t add = 4 * (size_t)n + 1;
+    stage *v = realloc(p->st, (p->n - 1 + add) * sizeof *v);
+    if (!v) return mm_fail(MM_ERR_NOMEM, "pipeline: out of memory");
+    p->st = v;
+    memmove(&v[at + add], &v[at + 1], (p->n - at - 1) * sizeof *v);
+    memset(&v[at], 0, add * sizeof *v);
+    p->n += add - 1;
+    static const char *const step[4] = {"train", "score", "select", "newpos"};
+    mm_err e = MM_OK;
+    for (size_t i = 0; i < add && e == MM_OK; i++) {
+        stage *s = &v[at + i];
+        bool map = i < add - 1 && (i % 4 == 1 || i % 4 == 3);
+        char name[512];
+        if (i < add - 1)
+            snprintf(name, sizeof name, "%s-%zu-%s", loop.name, i / 4 + 1, step[i % 4]);
+        else
+            snprintf(name, sizeof name, "%s-end", loop.name);
+        mm_buf cmd = {0};
+        e = mm_buf_printf(&cmd, "iterate %s --max-iter %u %s", loop.cmd, n,
+                          map ? "--map" : "--wait-for-tasks");
+        if (e == MM_OK) e = set_str(&s->name, name);
+        if (e == MM_OK) e = set_str(&s->cmd, cmd.data);
+        mm_buf_free(&cmd);
+        s->reduce = !map;
+        s->tasks = map ? loop.tasks : 0;
+        for (size_t k = 0; e == MM_OK && k < loop.ninputs; k++)
+            if ((e = set_str(&s->inputs[k], loop.inputs[k])) == MM_OK) s->ninputs++;
+        if (e == MM_OK && loop.base) e = set_str(&s->base, loop.base);
+        for (int k = 0; e == MM_OK && k < NSLURM; k++)
+            if (loop.slurm[k]) e = set_str(&s->slurm[k], loop.slurm[k]);
+    }
+    free(loop.name), free(loop.cmd), free(loop.base);
+    for (size_t k = 0; k < loop.ninputs; k++)
+        free(loop.inputs[k]);
+    for (int k = 0; k < NSLURM; k++)
+        free(loop.slurm[k]);
+    return e;
+}
+
 static mm_err check(mm_pipe *p, const char *path) {
     if (!p->out) return mm_fail(MM_ERR_FORMAT, "%s: 'out = FOLDER' is required", path);
     if (!p->n) return mm_fail(MM_ERR_FORMAT, "%s: no stages", path);
@@ -160,8 +221,29 @@ static mm_err check(mm_pipe *p, const char *path) {
     for (size_t i = 0; i < p->n; i++) {
         stage *s = &p->st[i];
         if (!s->cmd)
-            return mm_fail(MM_ERR_FORMAT, "%s: stage [%s] has no map or reduce line", path,
+            return mm_fail(MM_ERR_FORMAT, "%s: stage [%s] has no map, reduce or iterate line", path,
                            s->name);
+        if (s->iterations && !s->loop)
+            return mm_fail(MM_ERR_FORMAT,
+                           "%s: stage [%s]: `iterations` belongs to an iterate "
+                           "stage",
+                           path, s->name);
+        if (s->loop) {
+            if (!s->ninputs)
+                return mm_fail(MM_ERR_FORMAT, "%s: stage [%s]: give the pool as `inputs = ...`",
+                               path, s->name);
+            char base[512];
+            snprintf(base, sizeof base, "%s-end", s->name);
+            for (size_t j = 0; j < p->n; j++)
+                if (j != i && !strncmp(p->st[j].name, s->name, strlen(s->name)) &&
+                    p->st[j].name[strlen(s->name)] == '-')
+                    return mm_fail(MM_ERR_FORMAT,
+                                   "%s: stage [%s] would clash with the iterate stage [%s]'s "
+                                   "stages (%s-1-train ... %s)",
+                                   path, p->st[j].name, s->name, s->name, base);
+            MM_TRY(expand_loop(p, i));
+            s = &p->st[i];
+        }
         if (s->reduce)
             s->tasks = 1;
         else if (!s->tasks)

@@ -5,7 +5,8 @@
  * tasks per map stage, 16), max_array (Slurm array size cap, 1000), array_limit (tasks of one
  * array running at once, 0 = no limit), mathmine (the program the tasks run).  [slurm]: sbatch
  * options partition, time, mem, cpus, account, extra.  Every other section is a stage, run in
- * file order: `map = ARGS` or `reduce = ARGS` (a mathmine command line; {out} is replaced),
+ * file order: `map = ARGS` or `reduce = ARGS` (a mathmine command line; {out} is replaced)
+ * or `iterate = ARGS` with `iterations = N` (expanded into the loop's stages, docs/cluster.md),
  * `inputs = LIST_FILE|GLOB` (repeatable; a glob is expanded, sorted, when the task runs),
  * `base = PREFIX`, `tasks = N`, and the sbatch keys above to override [slurm].
  *

@@ -29,3 +29,21 @@ serve_dir() {
   for _ in $(seq 50); do (echo >/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && return 0; sleep 0.1; done
   echo "server on $PORT did not start"; return 1
 }
+
+# The multi-site test web of the iterate tests, crawled in the test into DIR: the small sample
+# web (real Debian documentation HTML, one host per site, tools/sampleweb: WARCs in DIR) and a
+# non-math site of the article benchmark's 181 news pages served on 127.0.0.1 and crawled by
+# GNU wget (DIR/news.warc.gz).  Returns 1 (with the reason printed) when either fails.
+crawl_test_web() {
+  local dir=$1
+  bash "$SRC/tools/sampleweb/build.sh" "$dir" --small --quiet >"$T/web.log" 2>&1 \
+    || { cat "$T/web.log"; echo "sample web not built"; return 1; }
+  mkdir -p "$T/news"
+  for f in "$SHARED"/testdata/article-extraction-benchmark/html/*.html.gz; do
+    zcat "$f" > "$T/news/$(basename "$f" .gz)"
+  done
+  serve_dir "$T/news" || return 1
+  (cd "$T" && wget -q -r -l 1 -e robots=off --warc-file="$dir/news" --no-warc-keep-log \
+     -P "$T/crawl" "http://127.0.0.1:$PORT/")
+  [ -s "$dir/news.warc.gz" ] || { echo "news site not crawled"; return 1; }
+}

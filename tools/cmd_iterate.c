@@ -29,6 +29,7 @@ static void help(void) {
         "                         a listed folder means its shards).  A file given to\n"
         "                         --positives itself is a seed, never a list: a text seed\n"
         "                         is one document per line\n"
+        "      --inputs L         the same as --pool-from L (what `mathmine run` passes)\n"
         "  --work-dir DIR         where iterations are kept (iter-K/); a rerun resumes\n"
         "                         (alias -o, --out)\n\n"
         "Iterations:\n"
@@ -236,6 +237,7 @@ static const struct option longopts[] = {{"positives", 1, 0, O_POS},
                                          {"pool", 1, 0, O_POOL},
                                          {"positives-from", 1, 0, O_POSL},
                                          {"pool-from", 1, 0, O_POOLL},
+                                         {"inputs", 1, 0, O_POOLL},
                                          {"work-dir", 1, 0, O_WORK},
                                          {"out", 1, 0, O_WORK},
                                          {"seed", 1, 0, O_SEED},

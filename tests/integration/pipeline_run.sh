@@ -68,5 +68,5 @@ grep -q "^#SBATCH --partition=batch" "$sc" && grep -q "^#SBATCH --time=02:00:00"
 $MM run "$T/p.ini" --stage extract --task 7 2>/dev/null; same "--task out of range is a usage error" "$?" 2
 printf 'out = x\n[a]\ninputs = y\n' >"$T/bad.ini"
 $MM run "$T/bad.ini" 2>"$T/bad.err"; same "a stage without map/reduce: exit 1" "$?" 1
-grep -q "bad.ini: stage \[a\] has no map or reduce line" "$T/bad.err" && ok "the error names the file and stage" || { fail "bad pipeline message"; cat "$T/bad.err"; }
+grep -q "bad.ini: stage \[a\] has no map, reduce or iterate line" "$T/bad.err" && ok "the error names the file and stage" || { fail "bad pipeline message"; cat "$T/bad.err"; }
 finish
