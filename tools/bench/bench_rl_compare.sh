@@ -28,15 +28,12 @@ ALGOS=${ALGOS:-grpo orft rft proc ppo dpo odpo orm} NAME=${NAME:-rl_compare}
 W=$BENCH/$NAME-work
 rm -rf "$W"; mkdir -p "$W"
 export OMP_WAIT_POLICY=passive
-TASK="--task arith --plain --ops 2 --digits 1 --task-seed 1 --n-test 200"
+source "$(dirname "$0")/rl_setup.sh"
+rl_setup "$STEPS"
 EVAL="$TASK --n 200 --k 8 --temperature 0.7 --max-new-tokens 32 -j $THREADS"
-RL="$TASK --steps $STEPS --questions 16 --group 8 --lr 1e-4 --beta 0.04 --max-new-tokens 32"
-RL="$RL --micro-batch 32 --no-filter-groups -j $THREADS"
 t0=$SECONDS
-echo "warm-up: byte-level GPT-2 (2 layers, 4 heads, 64 dims), $SFT_STEPS steps of worked solutions"
-$MM -q grpo --algo sft --init new:2,4,64,96 $TASK --steps "$SFT_STEPS" --sft-batch 32 --lr 3e-3 \
-  --seed 1 -j "$THREADS" -o "$W/sft" > /dev/null
-START=$W/sft/final
+START=$(rl_warmup)
+ln -sfn "$(dirname "$START")" "$W/sft"  # rl_report.py reads the policy's size there
 $MM eval --ckpt "$START" $EVAL > "$W/before.json"
 if [[ " $ALGOS " == *" orm "* ]]; then
   echo "outcome reward model: 128 questions x 8 samples of the warmed-up model"

@@ -17,19 +17,16 @@ KMAX=${KMAX:-64}
 W=$BENCH/rl_passk-work
 rm -rf "$W"; mkdir -p "$W"
 export OMP_WAIT_POLICY=passive
-TASK="--task arith --plain --ops 2 --digits 1 --task-seed 1 --n-test 200"
+source "$(dirname "$0")/rl_setup.sh"
+rl_setup "$STEPS"
 EVAL="$TASK --n 200 --k $KMAX --curve --temperature 0.7 --max-new-tokens 32 --batch 256 -j $THREADS"
-RL="$TASK --steps $STEPS --questions 16 --group 8 --lr 1e-4 --beta 0.04 --max-new-tokens 32"
-RL="$RL --micro-batch 32 --no-filter-groups -j $THREADS"
 t0=$SECONDS
-echo "warm-up: byte-level GPT-2 (2 layers, 4 heads, 64 dims), $SFT_STEPS steps of worked solutions"
-$MM -q grpo --algo sft --init new:2,4,64,96 $TASK --steps "$SFT_STEPS" --sft-batch 32 --lr 3e-3 \
-  --seed 1 -j "$THREADS" -o "$W/sft" > /dev/null
+START=$(rl_warmup)
 echo "before RL: $KMAX samples per question"
-$MM eval --ckpt "$W/sft/final" $EVAL > "$W/before.json"
+$MM eval --ckpt "$START" $EVAL > "$W/before.json"
 for s in $SEEDS; do
   echo "seed $s: GRPO, then $KMAX samples per question"
-  $MM -q grpo --init "$W/sft/final" $RL --seed "$s" -o "$W/grpo-$s" > "$W/grpo-$s.summary" \
+  $MM -q grpo --init "$START" $RL --seed "$s" -o "$W/grpo-$s" > "$W/grpo-$s.summary" \
     2> "$W/grpo-$s.err"
   $MM eval --ckpt "$W/grpo-$s/final" $EVAL --seed "$s" > "$W/grpo-$s.json"
 done
