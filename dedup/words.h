@@ -79,6 +79,28 @@ static inline uint64_t mm_dedup_load64(const uint8_t *p) {
     return x;
 }
 
+/* The folded hash (before mm_dedup_finish) of the len ASCII letters and digits at p, lowercased;
+ * 16 bytes from p must be readable.  Words of up to 16 bytes (nearly all) take no branch on
+ * their length, which is a coin toss from one word to the next: both chunks are folded, the
+ * bytes past the word masked off, and a select keeps one fold or two. */
+static inline uint64_t mm_dedup_hash_ascii(const uint8_t *p, unsigned len) {
+    const uint64_t lower = 0x2020202020202020ull;
+    if (__builtin_expect(len > 16, 0)) {
+        uint64_t h = MM_DEDUP_SEED;
+        unsigned i = 0;
+        for (; i + 8 <= len; i += 8)
+            h = mm_dedup_fold(h, mm_dedup_load64(p + i) | lower);
+        if (i < len)
+            h = mm_dedup_fold(h, (mm_dedup_load64(p + i) | lower) & ((1ull << 8 * (len - i)) - 1));
+        return h;
+    }
+    unsigned l0 = len < 8 ? len : 8, l1 = len > 8 ? len - 8 : 1; /* bytes in each chunk */
+    uint64_t m0 = ~0ull >> (64 - 8 * l0), m1 = ~0ull >> (64 - 8 * l1);
+    uint64_t h1 = mm_dedup_fold(MM_DEDUP_SEED, (mm_dedup_load64(p) | lower) & m0);
+    uint64_t h2 = mm_dedup_fold(h1, (mm_dedup_load64(p + 8) | lower) & m1);
+    return len > 8 ? h2 : h1;
+}
+
 /* An iterator over the words of a text.  Fast path (SSE2): 64 bytes are classified at once into
  * a mask of word bytes and a mask of non-ASCII bytes; each word's start and length then come
  * from bit scans of the masks, so from one word to the next there is no per-byte loop and no
@@ -133,14 +155,7 @@ mm_dedup_iter_next(mm_dedup_iter *it, uint64_t *hash, const uint8_t **ws, const 
             continue;
         }
         if (it->high >> (a + len) & 1) break; /* runs on into a non-ASCII letter */
-        const uint64_t lower = 0x2020202020202020ull;
-        uint64_t h = MM_DEDUP_SEED;
-        unsigned i = 0;
-        for (; i + 8 <= len; i += 8)
-            h = mm_dedup_fold(h, mm_dedup_load64(p + i) | lower);
-        if (i < len)
-            h = mm_dedup_fold(h, (mm_dedup_load64(p + i) | lower) & ((1ull << 8 * (len - i)) - 1));
-        *hash = mm_dedup_finish(h, len);
+        *hash = mm_dedup_finish(mm_dedup_hash_ascii(p, len), len);
         *ws = p;
         *we = it->p = p + len;
         return 1;
