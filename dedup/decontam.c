@@ -1,6 +1,7 @@
 /* dedup/decontam.c — the benchmark n-gram index and the document scan.
  *
- * Keys.  Every word becomes a 64-bit hash (words.h).  A word sequence w[0..k) gets the
+ * Keys.  Every word becomes a 64-bit value (words.h: its raw value, the hash before the final
+ * mix, which the key's own mix makes up for).  A word sequence w[0..k) gets the
  * polynomial hash H = sum w[j] * B^(k-1-j) mod 2^64, and its key is mix64(H + k * G): so one
  * table holds both the n-grams of long texts (k = n) and the whole short texts (k = 3..n-1).
  * With prefix hashes P(i) = P(i-1) * B + w[i], the hash of the k words ending at word i is
@@ -154,7 +155,7 @@ static mm_err index_text(mm_decontam *d, uint32_t t, const char *s, size_t len) 
     uint32_t real[RING], R = 0, i = 0, n = (uint32_t)d->n, used = 0;
     pref[0] = 0;
     real[0] = 0;
-    while (mm_dedup_iter_next(&it, &w, &ws, &we)) {
+    while (mm_dedup_iter_next_raw(&it, &w, &ws, &we)) {
         P = P * HB + w;
         R += !trivial_word(ws, we);
         i++;
@@ -256,6 +257,15 @@ static inline int bit_get(const uint64_t *bits, int shift, uint64_t f) {
     return (bits[f >> shift] & m) == m;
 }
 
+/* The raw values of the first cap words of text[0..n) into out. */
+static void words_raw(const char *text, size_t n, uint64_t *out, size_t cap) {
+    const uint8_t *ws, *we;
+    mm_dedup_iter it;
+    mm_dedup_iter_init(&it, text, n);
+    for (size_t k = 0; k < cap && mm_dedup_iter_next_raw(&it, &out[k], &ws, &we); k++)
+        ;
+}
+
 /* Short texts: set the trigram prefilter bit of their last three words. */
 static mm_err build_tri(mm_decontam *d) {
     uint64_t nshort = 0;
@@ -267,7 +277,7 @@ static mm_err build_tri(mm_decontam *d) {
         uint32_t k = d->texts[t].words;
         if (k < 3 || k >= (uint32_t)d->n || !d->texts[t].used) continue;
         uint64_t w[MM_DECONTAM_MAX_N];
-        mm_dedup_words(d->arena.data + d->texts[t].off, d->texts[t].len, w, k);
+        words_raw(d->arena.data + d->texts[t].off, d->texts[t].len, w, k);
         uint64_t h = (w[k - 3] * HB + w[k - 2]) * HB + w[k - 1];
         bit_set(d->tri, d->tri_shift, filt_of(h, 3));
     }
@@ -282,6 +292,10 @@ static mm_err build_tri(mm_decontam *d) {
  * per distinct word (32 KB for the 26,500 words of ../shared/benchmarks: ~10% of other words
  * pass), so it stays in L1 beside the batch arrays. */
 #define VOCAB_BITS 8
+/* A word's raw value (words.h) is not mixed: one multiply spreads it to the top bits. */
+static inline uint64_t vocab_pos(uint64_t w) {
+    return w * HF;
+}
 static mm_err build_vocab(mm_decontam *d) {
     const int big_shift = 64 - 21;
     uint64_t *big = mm_calloc((1u << 21) / 64, sizeof *big);
@@ -292,8 +306,8 @@ static mm_err build_vocab(mm_decontam *d) {
         if (!d->texts[t].used) continue;
         mm_dedup_iter it;
         mm_dedup_iter_init(&it, d->arena.data + d->texts[t].off, d->texts[t].len);
-        while (mm_dedup_iter_next(&it, &w, &ws, &we))
-            big[w >> big_shift >> 6] |= 1ull << (w >> big_shift & 63);
+        while (mm_dedup_iter_next_raw(&it, &w, &ws, &we))
+            big[vocab_pos(w) >> big_shift >> 6] |= 1ull << (vocab_pos(w) >> big_shift & 63);
     }
     for (size_t k = 0; k < (1u << 21) / 64; k++)
         set += (uint64_t)__builtin_popcountll(big[k]);
@@ -313,7 +327,7 @@ static mm_err build_vocab(mm_decontam *d) {
 }
 
 static inline bool in_vocab(const mm_decontam *d, uint64_t w) {
-    uint64_t b = w >> d->vocab_shift;
+    uint64_t b = vocab_pos(w) >> d->vocab_shift;
     return d->vocab[b >> 6] >> (b & 63) & 1;
 }
 
@@ -358,9 +372,9 @@ static bool verify(const mm_decontam *d, uint32_t t, uint32_t start, uint32_t le
     mm_dedup_iter it;
     mm_dedup_iter_init(&it, d->arena.data + tx->off, tx->len);
     for (uint32_t j = 0; j < start; j++)
-        if (!mm_dedup_iter_next(&it, &w, &ws, &we)) return false;
+        if (!mm_dedup_iter_next_raw(&it, &w, &ws, &we)) return false;
     for (uint32_t j = 0; j < len; j++) {
-        if (!mm_dedup_iter_next(&it, &w, &ws, &we)) return false;
+        if (!mm_dedup_iter_next_raw(&it, &w, &ws, &we)) return false;
         if (w != ring[(i - len + 1 + j) % RING]) return false;
     }
     return true;
@@ -417,7 +431,7 @@ size_t mm_decontam_scan(const mm_decontam *d, const char *text, size_t n, mm_dec
         /* phase 1: up to BATCH words; word number i (1-based) ends at prefix pref[i] */
         uint64_t first = i + 1;
         size_t nb = 0, nlive = 0;
-        while (nb < BATCH && mm_dedup_iter_next(&it, &w, &ws, &we)) {
+        while (nb < BATCH && mm_dedup_iter_next_raw(&it, &w, &ws, &we)) {
             P = P * HB + w;
             i++;
             pref[i % RING] = P;
@@ -479,7 +493,7 @@ mm_err mm_decontam_ngram(const mm_decontam *d, const mm_decontam_match *m, mm_bu
     mm_dedup_iter it;
     mm_dedup_iter_init(&it, d->arena.data + tx->off, tx->len);
     for (uint32_t j = 0; j < m->start + m->len; j++) {
-        if (!mm_dedup_iter_next(&it, &w, &ws, &we)) break;
+        if (!mm_dedup_iter_next_raw(&it, &w, &ws, &we)) break;
         if (j == m->start) s = ws;
         e = we;
     }

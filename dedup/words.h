@@ -47,8 +47,14 @@ static inline uint64_t mm_dedup_fold(uint64_t h, uint64_t chunk) {
     h = (h ^ chunk) * 0x9FB21C651E98DF25ull;
     return h << 31 | h >> 33;
 }
+/* The raw value of a word: its folded chunks plus its byte count.  Distinct words have distinct
+ * raw values exactly when they have distinct hashes (mix64 is a bijection); a user that mixes
+ * the values itself (decontamination's n-gram keys) takes the raw ones and saves the mix. */
+static inline uint64_t mm_dedup_raw(uint64_t h, uint64_t nbytes) {
+    return h + nbytes * 0xC2B2AE3D27D4EB4Full;
+}
 static inline uint64_t mm_dedup_finish(uint64_t h, uint64_t nbytes) {
-    return mm_dedup_mix64(h + nbytes * 0xC2B2AE3D27D4EB4Full);
+    return mm_dedup_mix64(mm_dedup_raw(h, nbytes));
 }
 
 /* The plain reference, byte by byte: the next word at or after *pp (< end); returns 1 and sets
@@ -58,6 +64,9 @@ static inline uint64_t mm_dedup_finish(uint64_t h, uint64_t nbytes) {
  * to this one, and tests check that both give the same words. */
 MM_API int mm_dedup_word_next_ref(const uint8_t **pp, const uint8_t *end, uint64_t *hash,
                                   const uint8_t **ws, const uint8_t **we);
+/* The same, setting *raw (mm_dedup_raw) instead of the hash. */
+MM_API int mm_dedup_word_next_ref_raw(const uint8_t **pp, const uint8_t *end, uint64_t *raw,
+                                      const uint8_t **ws, const uint8_t **we);
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -120,10 +129,11 @@ static inline void mm_dedup_iter_init(mm_dedup_iter *it, const void *text, size_
     it->word = it->high = 0;
 }
 
-/* The next word: returns 1 and sets *hash, *ws (first byte of the word) and *we (one past its
- * last byte); returns 0 at the end of the text. */
-static inline __attribute__((always_inline)) int
-mm_dedup_iter_next(mm_dedup_iter *it, uint64_t *hash, const uint8_t **ws, const uint8_t **we) {
+/* One word; mix (a constant) says whether *hash is the word's hash or its raw value. */
+static inline __attribute__((always_inline)) int mm_dedup_iter_step(mm_dedup_iter *it,
+                                                                    uint64_t *hash,
+                                                                    const uint8_t **ws,
+                                                                    const uint8_t **we, int mix) {
 #if defined(__SSE2__) && defined(__x86_64__)
     const uint8_t *p = it->p;
     while (it->end - p >= 80) {
@@ -155,14 +165,29 @@ mm_dedup_iter_next(mm_dedup_iter *it, uint64_t *hash, const uint8_t **ws, const 
             continue;
         }
         if (it->high >> (a + len) & 1) break; /* runs on into a non-ASCII letter */
-        *hash = mm_dedup_finish(mm_dedup_hash_ascii(p, len), len);
+        uint64_t raw = mm_dedup_raw(mm_dedup_hash_ascii(p, len), len);
+        *hash = mix ? mm_dedup_mix64(raw) : raw;
         *ws = p;
         *we = it->p = p + len;
         return 1;
     }
     it->p = p;
 #endif
-    return mm_dedup_word_next_ref(&it->p, it->end, hash, ws, we);
+    return mix ? mm_dedup_word_next_ref(&it->p, it->end, hash, ws, we)
+               : mm_dedup_word_next_ref_raw(&it->p, it->end, hash, ws, we);
+}
+
+/* The next word: returns 1 and sets *hash, *ws (first byte of the word) and *we (one past its
+ * last byte); returns 0 at the end of the text. */
+static inline __attribute__((always_inline)) int
+mm_dedup_iter_next(mm_dedup_iter *it, uint64_t *hash, const uint8_t **ws, const uint8_t **we) {
+    return mm_dedup_iter_step(it, hash, ws, we, 1);
+}
+
+/* The same with the word's raw value (mm_dedup_raw) in *raw: one mix less per word. */
+static inline __attribute__((always_inline)) int
+mm_dedup_iter_next_raw(mm_dedup_iter *it, uint64_t *raw, const uint8_t **ws, const uint8_t **we) {
+    return mm_dedup_iter_step(it, raw, ws, we, 0);
 }
 
 /* Convenience for tests and small texts: the word hashes of text[0..n) into out[0..cap);
