@@ -111,22 +111,26 @@ static inline uint64_t mm_dedup_hash_ascii(const uint8_t *p, unsigned len) {
 }
 
 /* An iterator over the words of a text.  Fast path (SSE2): 64 bytes are classified at once into
- * a mask of word bytes and a mask of non-ASCII bytes; each word's start and length then come
- * from bit scans of the masks, so from one word to the next there is no per-byte loop and no
- * new load until the 64 bytes are used up.  The word is lowercased and hashed 8 bytes at a time
- * (for ASCII letters and digits, lowercase is "| 0x20").  Words the fast path cannot take
- * (non-ASCII, 64 bytes or longer, in the last 80 bytes of the text) go to the reference. */
+ * a mask of runs (of ASCII letters and digits, and of bytes >= 0x80) and a mask of the bytes
+ * >= 0x80; the first and the last byte of every run become bits of two masks, and each word
+ * takes the lowest bit of each (a bit scan and a clear).  So from one word to the next there is
+ * no per-byte loop, no new load until the 64 bytes are used up, and no dependence on the word
+ * before: the next word's bounds do not wait for this one's length.  The word is lowercased and
+ * hashed 8 bytes at a time (for ASCII letters and digits, lowercase is "| 0x20").  Runs the fast
+ * path cannot take (with a byte >= 0x80, 64 bytes or longer, in the last 80 bytes of the text)
+ * go to the reference; a run that reaches the block's end is classified again from its start. */
 typedef struct mm_dedup_iter {
-    const uint8_t *p, *end;
-    const uint8_t *block; /* the classified 64 bytes, or NULL */
-    uint64_t word, high;  /* bit i: block[i] is an ASCII letter or digit; is >= 0x80 */
+    const uint8_t *p, *end; /* p: where to go on when block is NULL */
+    const uint8_t *block;   /* the classified 64 bytes, or NULL; then on at block + 64 */
+    uint64_t first, last;   /* bits of the runs not taken yet: their first and last bytes */
+    uint64_t high;          /* bit i: block[i] >= 0x80 */
 } mm_dedup_iter;
 
 static inline void mm_dedup_iter_init(mm_dedup_iter *it, const void *text, size_t n) {
     it->p = (const uint8_t *)text;
     it->end = it->p + n;
     it->block = NULL;
-    it->word = it->high = 0;
+    it->first = it->last = it->high = 0;
 }
 
 /* One word; mix (a constant) says whether *hash is the word's hash or its raw value. */
@@ -135,43 +139,47 @@ static inline __attribute__((always_inline)) int mm_dedup_iter_step(mm_dedup_ite
                                                                     const uint8_t **ws,
                                                                     const uint8_t **we, int mix) {
 #if defined(__SSE2__) && defined(__x86_64__)
-    const uint8_t *p = it->p;
-    while (it->end - p >= 80) {
-        uintptr_t off = (uintptr_t)p - (uintptr_t)it->block;
-        if (!it->block || off >= 64) {
+    for (;;) {
+        if (!it->first) { /* classify the next 64 bytes (never from inside a word) */
+            const uint8_t *p = it->block ? it->block + 64 : it->p;
+            it->block = NULL;
+            it->p = p;
+            if (it->end - p < 80) break;
             uint64_t word = 0, high = 0;
             for (int k = 0; k < 4; k++) {
                 __m128i alpha, v = _mm_loadu_si128((const __m128i *)(p + 16 * k));
                 word |= (uint64_t)mm_dedup_word_bits(v, &alpha) << (16 * k);
                 high |= (uint64_t)(unsigned)_mm_movemask_epi8(v) << (16 * k);
             }
-            it->block = p, it->word = word, it->high = high;
-            off = 0;
+            uint64_t any = word | high;
+            it->block = p, it->high = high;
+            it->first = any & ~(any << 1), it->last = any & ~(any >> 1);
+            if (!it->first) continue;
         }
         const uint8_t *b = it->block;
-        uint64_t any = (it->word | it->high) >> off;
-        if (!any) {
-            p = b + 64;
-            continue;
-        }
-        unsigned a = (unsigned)off + (unsigned)__builtin_ctzll(any);
-        p = b + a;
-        if (it->high >> a & 1) break; /* a non-ASCII byte first: the reference takes it */
-        uint64_t rest = ~(it->word >> a);
-        unsigned len = rest ? (unsigned)__builtin_ctzll(rest) : 64;
-        if (a + len >= 64) {   /* the word reaches the block's end: classify again from its start */
-            if (a == 0) break; /* 64 bytes or more */
+        unsigned s = (unsigned)__builtin_ctzll(it->first), e = (unsigned)__builtin_ctzll(it->last);
+        it->first &= it->first - 1;
+        it->last &= it->last - 1;
+        if (e == 63) { /* the run may go on past the block: classify again from its start */
             it->block = NULL;
+            it->first = 0;
+            it->p = b + s;
+            if (s == 0) break; /* 64 bytes or more */
             continue;
         }
-        if (it->high >> (a + len) & 1) break; /* runs on into a non-ASCII letter */
-        uint64_t raw = mm_dedup_raw(mm_dedup_hash_ascii(p, len), len);
+        if (it->high & ((2ull << e) - (1ull << s))) { /* non-ASCII: the reference takes it */
+            it->block = NULL;
+            it->first = 0;
+            it->p = b + s;
+            break;
+        }
+        unsigned len = e - s + 1;
+        uint64_t raw = mm_dedup_raw(mm_dedup_hash_ascii(b + s, len), len);
         *hash = mix ? mm_dedup_mix64(raw) : raw;
-        *ws = p;
-        *we = it->p = p + len;
+        *ws = b + s;
+        *we = b + s + len;
         return 1;
     }
-    it->p = p;
 #endif
     return mix ? mm_dedup_word_next_ref(&it->p, it->end, hash, ws, we)
                : mm_dedup_word_next_ref_raw(&it->p, it->end, hash, ws, we);
