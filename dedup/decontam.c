@@ -5,7 +5,8 @@
  * polynomial hash H = sum w[j] * B^(k-1-j) mod 2^64, and its key is mix64(H + k * G): so one
  * table holds both the n-grams of long texts (k = n) and the whole short texts (k = 3..n-1).
  * With prefix hashes P(i) = P(i-1) * B + w[i], the hash of the k words ending at word i is
- * P(i) - P(i-k) * B^k: the scan keeps a ring of the last prefixes and gets every window in O(1).
+ * P(i) - P(i-k) * B^k: the scan keeps a ring of the last prefixes and gets every window in O(1)
+ * (and every word: w[i] = P(i) - P(i-1) * B, so no ring of words is kept).
  *
  * The scan.  Per word: one multiply-add for the prefix, one bit of the vocabulary filter (is it
  * a word of some benchmark text?  build_vocab), which extends or resets the run of benchmark
@@ -364,9 +365,10 @@ mm_err mm_decontam_build(mm_decontam *d) {
     return MM_OK;
 }
 
-/* Does the benchmark text t, from word `start`, have the `len` words ending at ring slot i? */
+/* Does the benchmark text t, from word `start`, have the `len` words ending at word i + 1 of the
+ * document?  Word k (1-based) is P(k) - P(k-1) * B, from the ring of prefixes. */
 static bool verify(const mm_decontam *d, uint32_t t, uint32_t start, uint32_t len,
-                   const uint64_t *ring, uint64_t i) {
+                   const uint64_t *pref, uint64_t i) {
     const dc_text *tx = &d->texts[t];
     const uint8_t *ws, *we;
     uint64_t w;
@@ -376,13 +378,14 @@ static bool verify(const mm_decontam *d, uint32_t t, uint32_t start, uint32_t le
         if (!mm_dedup_iter_next_raw(&it, &w, &ws, &we)) return false;
     for (uint32_t j = 0; j < len; j++) {
         if (!mm_dedup_iter_next_raw(&it, &w, &ws, &we)) return false;
-        if (w != ring[(i - len + 1 + j) % RING]) return false;
+        uint64_t k = i - len + 2 + j;
+        if (w != pref[k % RING] - pref[(k - 1) % RING] * HB) return false;
     }
     return true;
 }
 
 /* Probe `key` for the window of `len` words ending at word i; add verified new texts. */
-static size_t probe(const mm_decontam *d, uint64_t key, uint32_t len, const uint64_t *ring,
+static size_t probe(const mm_decontam *d, uint64_t key, uint32_t len, const uint64_t *pref,
                     uint64_t i, mm_decontam_match *out, size_t nout, size_t cap) {
     key = key ? key : 1;
     uint64_t s = key & d->mask;
@@ -395,7 +398,7 @@ static size_t probe(const mm_decontam *d, uint64_t key, uint32_t len, const uint
         bool seen = false;
         for (size_t m = 0; m < nout && !seen; m++)
             seen = out[m].text == t;
-        if (seen || !verify(d, t, d->ent[e].start, len, ring, i)) continue;
+        if (seen || !verify(d, t, d->ent[e].start, len, pref, i)) continue;
         out[nout++] =
             (mm_decontam_match){t, d->ent[e].start, len, len < (uint32_t)d->n, i + 1 - len};
     }
@@ -415,7 +418,7 @@ size_t mm_decontam_scan(const mm_decontam *d, const char *text, size_t n, mm_dec
     const uint8_t *ws, *we;
     mm_dedup_iter it;
     mm_dedup_iter_init(&it, text, n);
-    uint64_t pref[RING], ring[RING], fpos[BATCH], w, P = 0, i = 0;
+    uint64_t pref[RING], fpos[BATCH], w, P = 0, i = 0;
     /* live[]: the words of a batch that end a run of 3 or more benchmark words, with the run's
      * length and the n-gram filter position (0 for a run under N) */
     uint32_t live[BATCH], runs[BATCH], run = 0;
@@ -439,7 +442,6 @@ size_t mm_decontam_scan(const mm_decontam *d, const char *text, size_t n, mm_dec
             P = P * HB + w;
             i++;
             pref[i % RING] = P;
-            ring[(i - 1) % RING] = w;
             /* No branches here: whether a word is a benchmark word is a coin toss, and a
              * mispredicted branch per word cost more than the filter reads it saved. */
             run = (run + 1) & -(uint32_t)in_vocab(d, w);
@@ -463,7 +465,7 @@ size_t mm_decontam_scan(const mm_decontam *d, const char *text, size_t n, mm_dec
             if (nc + per_word > CANDS) {   /* full (only with a large n): probe what we have */
                 for (size_t c = 0; c < nc; c++) {
                     nout =
-                        probe(d, cand[c].key, cand[c].len, ring, cand[c].word - 1, out, nout, cap);
+                        probe(d, cand[c].key, cand[c].len, pref, cand[c].word - 1, out, nout, cap);
                     if (nout == cap) return nout;
                 }
                 nc = 0;
@@ -487,7 +489,7 @@ size_t mm_decontam_scan(const mm_decontam *d, const char *text, size_t n, mm_dec
         }
         /* phase 3: probe */
         for (size_t c = 0; c < nc; c++) {
-            nout = probe(d, cand[c].key, cand[c].len, ring, cand[c].word - 1, out, nout, cap);
+            nout = probe(d, cand[c].key, cand[c].len, pref, cand[c].word - 1, out, nout, cap);
             if (nout == cap) return nout;
         }
         if (nb < BATCH) break;
