@@ -358,6 +358,15 @@ static int unescape(parser *p, const char *q, char *dst) {
     return mm_utf8_encode((uint32_t)cp, dst);
 }
 
+/* unescape into dst + *n, adding the bytes written to *n; a bad escape is a parse error. */
+static mm_err unescape_at(parser *p, const char *q, char *dst, size_t *n) {
+    int k = unescape(p, q, dst + *n);
+    if (k < 0)
+        return perr(p, k == -1 ? "bad escape" : k == -2 ? "short \\u escape" : "bad \\u escape");
+    *n += (size_t)k;
+    return MM_OK;
+}
+
 /* The end of the string whose opening quote is at p->s: sets *q to its closing quote and
  * *escaped when it holds a backslash. */
 static mm_err string_end(parser *p, const char **q_out, bool *escaped) {
@@ -392,12 +401,7 @@ static mm_err decode_string(parser *p, const char *q, bool escaped, char *dst, s
             p->s += run;
             if (!bs) break;
             p->s++;
-            int k = unescape(p, q, dst + n);
-            if (k < 0)
-                return perr(p, k == -1   ? "bad escape"
-                               : k == -2 ? "short \\u escape"
-                                         : "bad \\u escape");
-            n += (size_t)k;
+            MM_TRY(unescape_at(p, q, dst, &n));
         }
     }
     dst[n] = 0;
@@ -664,6 +668,45 @@ static mm_err skip_value(parser *p) {
     return perr(p, "unexpected character");
 }
 
+/* Decode the string at p->s (its opening quote) into dst in one pass: sixteen bytes are copied
+ * while they are searched for `"` and `\`, so a wanted member's bytes are read once (string_end
+ * then decode_string read them twice).  dst has room for p->end - p->s bytes: the decoded string
+ * is never longer than what it consumed, and a 16-byte store happens only with 16 bytes left.
+ * Accepts exactly the strings string_end + decode_string accept (only some error messages
+ * differ: an escape is checked against the end of the line, not the closing quote, and a \u
+ * escape cannot reach past a quote since a quote is no hex digit). */
+static mm_err decode_string_1pass(parser *p, char *dst, size_t *n_out) {
+    const char *s = p->s + 1, *end = p->end;
+    size_t n = 0;
+    for (;;) {
+#ifdef __SSE2__
+        const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\');
+        for (; end - s >= 16; s += 16, n += 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)s);
+            _mm_storeu_si128((__m128i *)(dst + n), v);
+            int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, b)));
+            if (m) {
+                unsigned k = (unsigned)__builtin_ctz((unsigned)m);
+                s += k, n += k;
+                break;
+            }
+        }
+#endif
+        while (s < end && *s != '"' && *s != '\\')
+            dst[n++] = *s++;
+        if (s >= end) return perr(p, "unterminated string");
+        if (*s == '"') break;
+        if (end - s < 2) return perr(p, "unterminated string");
+        p->s = s + 1;
+        MM_TRY(unescape_at(p, end, dst, &n));
+        s = p->s;
+    }
+    dst[n] = 0;
+    p->s = s + 1;
+    *n_out = n;
+    return MM_OK;
+}
+
 /* Does the key key[0..kl) name `want`, as mm_json_get's strcmp sees it (up to a NUL)? */
 static bool key_is(const char *key, size_t kl, const char *want) {
     size_t wl = strlen(want);
@@ -711,10 +754,8 @@ mm_err mm_json_members(const char *text, size_t n, const char *const *keys, size
         p.s++;
         skip_ws(&p);
         if (k < nkeys && p.s < p.end && *p.s == '"') {
-            MM_TRY(string_end(&p, &q, &escaped));
-            p.s++;
-            MM_TRY(mm_buf_reserve(&out[k], (size_t)(q - p.s) + 1));
-            MM_TRY(decode_string(&p, q, escaped, out[k].data, &out[k].len));
+            MM_TRY(mm_buf_reserve(&out[k], (size_t)(p.end - p.s) + 1));
+            MM_TRY(decode_string_1pass(&p, out[k].data, &out[k].len));
             found[k] = true;
         } else
             MM_TRY(skip_value(&p));

@@ -1,14 +1,17 @@
 /* dedup/decontam.c — the benchmark n-gram index and the document scan.
  *
- * Keys.  Every word becomes a 64-bit hash (words.h).  A word sequence w[0..k) gets the
+ * Keys.  Every word becomes a 64-bit value (words.h: its raw value, the hash before the final
+ * mix, which the key's own mix makes up for).  A word sequence w[0..k) gets the
  * polynomial hash H = sum w[j] * B^(k-1-j) mod 2^64, and its key is mix64(H + k * G): so one
  * table holds both the n-grams of long texts (k = n) and the whole short texts (k = 3..n-1).
  * With prefix hashes P(i) = P(i-1) * B + w[i], the hash of the k words ending at word i is
- * P(i) - P(i-k) * B^k: the scan keeps a ring of the last prefixes and gets every window in O(1).
+ * P(i) - P(i-k) * B^k: the scan keeps a ring of the last prefixes and gets every window in O(1)
+ * (and every word: w[i] = P(i) - P(i-1) * B, so no ring of words is kept).
  *
  * The scan.  Per word: one multiply-add for the prefix, one bit of the vocabulary filter (is it
  * a word of some benchmark text?  build_vocab), which extends or resets the run of benchmark
- * words ending here, and two multiplies for the prefilter position.  Only a word ending a run
+ * words ending here; a word ending a run of 3 is kept, and only the kept words get their
+ * prefilter position (two multiplies).  Only a word ending a run
  * of n benchmark words tests three bits in one 64-bit word of a blocked Bloom filter with 8-16
  * bits per key (2 MB for all of ../shared/benchmarks; ~2% of the windows it sees go on to probe
  * the table); only one ending a run of 3 tests the short texts' trigram filter.  Phase 1 has no
@@ -154,7 +157,7 @@ static mm_err index_text(mm_decontam *d, uint32_t t, const char *s, size_t len) 
     uint32_t real[RING], R = 0, i = 0, n = (uint32_t)d->n, used = 0;
     pref[0] = 0;
     real[0] = 0;
-    while (mm_dedup_iter_next(&it, &w, &ws, &we)) {
+    while (mm_dedup_iter_next_raw(&it, &w, &ws, &we)) {
         P = P * HB + w;
         R += !trivial_word(ws, we);
         i++;
@@ -256,6 +259,15 @@ static inline int bit_get(const uint64_t *bits, int shift, uint64_t f) {
     return (bits[f >> shift] & m) == m;
 }
 
+/* The raw values of the first cap words of text[0..n) into out. */
+static void words_raw(const char *text, size_t n, uint64_t *out, size_t cap) {
+    const uint8_t *ws, *we;
+    mm_dedup_iter it;
+    mm_dedup_iter_init(&it, text, n);
+    for (size_t k = 0; k < cap && mm_dedup_iter_next_raw(&it, &out[k], &ws, &we); k++)
+        ;
+}
+
 /* Short texts: set the trigram prefilter bit of their last three words. */
 static mm_err build_tri(mm_decontam *d) {
     uint64_t nshort = 0;
@@ -267,7 +279,7 @@ static mm_err build_tri(mm_decontam *d) {
         uint32_t k = d->texts[t].words;
         if (k < 3 || k >= (uint32_t)d->n || !d->texts[t].used) continue;
         uint64_t w[MM_DECONTAM_MAX_N];
-        mm_dedup_words(d->arena.data + d->texts[t].off, d->texts[t].len, w, k);
+        words_raw(d->arena.data + d->texts[t].off, d->texts[t].len, w, k);
         uint64_t h = (w[k - 3] * HB + w[k - 2]) * HB + w[k - 1];
         bit_set(d->tri, d->tri_shift, filt_of(h, 3));
     }
@@ -282,6 +294,10 @@ static mm_err build_tri(mm_decontam *d) {
  * per distinct word (32 KB for the 26,500 words of ../shared/benchmarks: ~10% of other words
  * pass), so it stays in L1 beside the batch arrays. */
 #define VOCAB_BITS 8
+/* A word's raw value (words.h) is not mixed: one multiply spreads it to the top bits. */
+static inline uint64_t vocab_pos(uint64_t w) {
+    return w * HF;
+}
 static mm_err build_vocab(mm_decontam *d) {
     const int big_shift = 64 - 21;
     uint64_t *big = mm_calloc((1u << 21) / 64, sizeof *big);
@@ -292,8 +308,8 @@ static mm_err build_vocab(mm_decontam *d) {
         if (!d->texts[t].used) continue;
         mm_dedup_iter it;
         mm_dedup_iter_init(&it, d->arena.data + d->texts[t].off, d->texts[t].len);
-        while (mm_dedup_iter_next(&it, &w, &ws, &we))
-            big[w >> big_shift >> 6] |= 1ull << (w >> big_shift & 63);
+        while (mm_dedup_iter_next_raw(&it, &w, &ws, &we))
+            big[vocab_pos(w) >> big_shift >> 6] |= 1ull << (vocab_pos(w) >> big_shift & 63);
     }
     for (size_t k = 0; k < (1u << 21) / 64; k++)
         set += (uint64_t)__builtin_popcountll(big[k]);
@@ -313,7 +329,7 @@ static mm_err build_vocab(mm_decontam *d) {
 }
 
 static inline bool in_vocab(const mm_decontam *d, uint64_t w) {
-    uint64_t b = w >> d->vocab_shift;
+    uint64_t b = vocab_pos(w) >> d->vocab_shift;
     return d->vocab[b >> 6] >> (b & 63) & 1;
 }
 
@@ -349,25 +365,27 @@ mm_err mm_decontam_build(mm_decontam *d) {
     return MM_OK;
 }
 
-/* Does the benchmark text t, from word `start`, have the `len` words ending at ring slot i? */
+/* Does the benchmark text t, from word `start`, have the `len` words ending at word i + 1 of the
+ * document?  Word k (1-based) is P(k) - P(k-1) * B, from the ring of prefixes. */
 static bool verify(const mm_decontam *d, uint32_t t, uint32_t start, uint32_t len,
-                   const uint64_t *ring, uint64_t i) {
+                   const uint64_t *pref, uint64_t i) {
     const dc_text *tx = &d->texts[t];
     const uint8_t *ws, *we;
     uint64_t w;
     mm_dedup_iter it;
     mm_dedup_iter_init(&it, d->arena.data + tx->off, tx->len);
     for (uint32_t j = 0; j < start; j++)
-        if (!mm_dedup_iter_next(&it, &w, &ws, &we)) return false;
+        if (!mm_dedup_iter_next_raw(&it, &w, &ws, &we)) return false;
     for (uint32_t j = 0; j < len; j++) {
-        if (!mm_dedup_iter_next(&it, &w, &ws, &we)) return false;
-        if (w != ring[(i - len + 1 + j) % RING]) return false;
+        if (!mm_dedup_iter_next_raw(&it, &w, &ws, &we)) return false;
+        uint64_t k = i - len + 2 + j;
+        if (w != pref[k % RING] - pref[(k - 1) % RING] * HB) return false;
     }
     return true;
 }
 
 /* Probe `key` for the window of `len` words ending at word i; add verified new texts. */
-static size_t probe(const mm_decontam *d, uint64_t key, uint32_t len, const uint64_t *ring,
+static size_t probe(const mm_decontam *d, uint64_t key, uint32_t len, const uint64_t *pref,
                     uint64_t i, mm_decontam_match *out, size_t nout, size_t cap) {
     key = key ? key : 1;
     uint64_t s = key & d->mask;
@@ -380,24 +398,27 @@ static size_t probe(const mm_decontam *d, uint64_t key, uint32_t len, const uint
         bool seen = false;
         for (size_t m = 0; m < nout && !seen; m++)
             seen = out[m].text == t;
-        if (seen || !verify(d, t, d->ent[e].start, len, ring, i)) continue;
+        if (seen || !verify(d, t, d->ent[e].start, len, pref, i)) continue;
         out[nout++] =
             (mm_decontam_match){t, d->ent[e].start, len, len < (uint32_t)d->n, i + 1 - len};
     }
     return nout;
 }
 
-/* The scan works in batches of BATCH words: first tokenise the batch, computing each window's
- * prefilter position and prefetching its bitmap word, then test and probe.  The bitmap (a few
- * MB) does not fit in L2, and one cache miss per word was most of the time: issuing a batch of
- * prefetches lets the misses overlap. */
+/* The scan works in batches of BATCH words: first tokenise the batch and keep the words that end
+ * a run of 3 benchmark words (about two thirds of English web text), then compute the kept
+ * words' prefilter positions and prefetch their bitmap words, then test and probe.  The bitmap
+ * (a few MB) does not fit in L2, and one cache miss per word was most of the time: issuing a
+ * batch of prefetches lets the misses overlap.  The positions are computed in their own loop
+ * over the kept words, not in the tokenising loop: that one is the longest, and every
+ * instruction taken out of it paid more than the same instruction in a loop over fewer words. */
 size_t mm_decontam_scan(const mm_decontam *d, const char *text, size_t n, mm_decontam_match *out,
                         size_t cap) {
     if (!d->built || !cap) return 0;
     const uint8_t *ws, *we;
     mm_dedup_iter it;
     mm_dedup_iter_init(&it, text, n);
-    uint64_t pref[RING], ring[RING], fpos[BATCH], w, P = 0, i = 0;
+    uint64_t pref[RING], fpos[BATCH], w, P = 0, i = 0;
     /* live[]: the words of a batch that end a run of 3 or more benchmark words, with the run's
      * length and the n-gram filter position (0 for a run under N) */
     uint32_t live[BATCH], runs[BATCH], run = 0;
@@ -417,22 +438,26 @@ size_t mm_decontam_scan(const mm_decontam *d, const char *text, size_t n, mm_dec
         /* phase 1: up to BATCH words; word number i (1-based) ends at prefix pref[i] */
         uint64_t first = i + 1;
         size_t nb = 0, nlive = 0;
-        while (nb < BATCH && mm_dedup_iter_next(&it, &w, &ws, &we)) {
+        while (nb < BATCH && mm_dedup_iter_next_raw(&it, &w, &ws, &we)) {
             P = P * HB + w;
             i++;
             pref[i % RING] = P;
-            ring[(i - 1) % RING] = w;
             /* No branches here: whether a word is a benchmark word is a coin toss, and a
              * mispredicted branch per word cost more than the filter reads it saved. */
             run = (run + 1) & -(uint32_t)in_vocab(d, w);
-            uint64_t f = i >= N ? filt_of(P - pref[(i - N) % RING] * Bn, N) : 0;
-            f = run >= N ? f : 0; /* bits[0]: a cached word; the test below drops it */
-            __builtin_prefetch(&bits[f >> shift]);
-            live[nlive] = (uint32_t)nb, runs[nlive] = run, fpos[nlive] = f;
+            live[nlive] = (uint32_t)nb, runs[nlive] = run;
             nlive += run >= 3; /* some window ending here is all benchmark words */
             nb++;
         }
         if (!nb) break;
+        /* the n-gram filter positions of the live words, prefetched */
+        for (size_t j = 0; j < nlive; j++) {
+            uint64_t k1 = first + live[j], k0 = k1 >= N ? k1 - N : 0; /* a window's ends */
+            uint64_t f = filt_of(pref[k1 % RING] - pref[k0 % RING] * Bn, N);
+            f &= -(uint64_t)(runs[j] >= N); /* else bits[0]: a cached word; the test drops it */
+            __builtin_prefetch(&bits[f >> shift]);
+            fpos[j] = f;
+        }
         /* phase 2: test the bitmaps; prefetch the table slot of every candidate */
         size_t nc = 0;
         for (size_t j = 0; j < nlive; j++) {
@@ -440,7 +465,7 @@ size_t mm_decontam_scan(const mm_decontam *d, const char *text, size_t n, mm_dec
             if (nc + per_word > CANDS) {   /* full (only with a large n): probe what we have */
                 for (size_t c = 0; c < nc; c++) {
                     nout =
-                        probe(d, cand[c].key, cand[c].len, ring, cand[c].word - 1, out, nout, cap);
+                        probe(d, cand[c].key, cand[c].len, pref, cand[c].word - 1, out, nout, cap);
                     if (nout == cap) return nout;
                 }
                 nc = 0;
@@ -464,7 +489,7 @@ size_t mm_decontam_scan(const mm_decontam *d, const char *text, size_t n, mm_dec
         }
         /* phase 3: probe */
         for (size_t c = 0; c < nc; c++) {
-            nout = probe(d, cand[c].key, cand[c].len, ring, cand[c].word - 1, out, nout, cap);
+            nout = probe(d, cand[c].key, cand[c].len, pref, cand[c].word - 1, out, nout, cap);
             if (nout == cap) return nout;
         }
         if (nb < BATCH) break;
@@ -479,7 +504,7 @@ mm_err mm_decontam_ngram(const mm_decontam *d, const mm_decontam_match *m, mm_bu
     mm_dedup_iter it;
     mm_dedup_iter_init(&it, d->arena.data + tx->off, tx->len);
     for (uint32_t j = 0; j < m->start + m->len; j++) {
-        if (!mm_dedup_iter_next(&it, &w, &ws, &we)) break;
+        if (!mm_dedup_iter_next_raw(&it, &w, &ws, &we)) break;
         if (j == m->start) s = ws;
         e = we;
     }

@@ -98,8 +98,8 @@ static void hash_code_point(word_hasher *w, uint32_t cp) {
         hash_byte(w, (uint8_t)enc[i]);
 }
 
-int mm_dedup_word_next_ref(const uint8_t **pp, const uint8_t *end, uint64_t *hash,
-                           const uint8_t **ws, const uint8_t **we) {
+int mm_dedup_word_next_ref_raw(const uint8_t **pp, const uint8_t *end, uint64_t *raw,
+                               const uint8_t **ws, const uint8_t **we) {
     const uint8_t *p = *pp, *s = NULL, *e = NULL;
     word_hasher w = {MM_DEDUP_SEED, 0, 0};
     while (p < end) {
@@ -139,9 +139,16 @@ int mm_dedup_word_next_ref(const uint8_t **pp, const uint8_t *end, uint64_t *has
     *pp = p;
     if (!s) return 0;
     if (w.n & 7) w.h = mm_dedup_fold(w.h, w.chunk);
-    *hash = mm_dedup_finish(w.h, w.n);
+    *raw = mm_dedup_raw(w.h, w.n);
     *ws = s;
     *we = e;
+    return 1;
+}
+
+int mm_dedup_word_next_ref(const uint8_t **pp, const uint8_t *end, uint64_t *hash,
+                           const uint8_t **ws, const uint8_t **we) {
+    if (!mm_dedup_word_next_ref_raw(pp, end, hash, ws, we)) return 0;
+    *hash = mm_dedup_mix64(*hash);
     return 1;
 }
 

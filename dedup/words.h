@@ -47,8 +47,14 @@ static inline uint64_t mm_dedup_fold(uint64_t h, uint64_t chunk) {
     h = (h ^ chunk) * 0x9FB21C651E98DF25ull;
     return h << 31 | h >> 33;
 }
+/* The raw value of a word: its folded chunks plus its byte count.  Distinct words have distinct
+ * raw values exactly when they have distinct hashes (mix64 is a bijection); a user that mixes
+ * the values itself (decontamination's n-gram keys) takes the raw ones and saves the mix. */
+static inline uint64_t mm_dedup_raw(uint64_t h, uint64_t nbytes) {
+    return h + nbytes * 0xC2B2AE3D27D4EB4Full;
+}
 static inline uint64_t mm_dedup_finish(uint64_t h, uint64_t nbytes) {
-    return mm_dedup_mix64(h + nbytes * 0xC2B2AE3D27D4EB4Full);
+    return mm_dedup_mix64(mm_dedup_raw(h, nbytes));
 }
 
 /* The plain reference, byte by byte: the next word at or after *pp (< end); returns 1 and sets
@@ -58,6 +64,9 @@ static inline uint64_t mm_dedup_finish(uint64_t h, uint64_t nbytes) {
  * to this one, and tests check that both give the same words. */
 MM_API int mm_dedup_word_next_ref(const uint8_t **pp, const uint8_t *end, uint64_t *hash,
                                   const uint8_t **ws, const uint8_t **we);
+/* The same, setting *raw (mm_dedup_raw) instead of the hash. */
+MM_API int mm_dedup_word_next_ref_raw(const uint8_t **pp, const uint8_t *end, uint64_t *raw,
+                                      const uint8_t **ws, const uint8_t **we);
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -79,75 +88,114 @@ static inline uint64_t mm_dedup_load64(const uint8_t *p) {
     return x;
 }
 
-/* An iterator over the words of a text.  Fast path (SSE2): 64 bytes are classified at once into
- * a mask of word bytes and a mask of non-ASCII bytes; each word's start and length then come
- * from bit scans of the masks, so from one word to the next there is no per-byte loop and no
- * new load until the 64 bytes are used up.  The word is lowercased and hashed 8 bytes at a time
- * (for ASCII letters and digits, lowercase is "| 0x20").  Words the fast path cannot take
- * (non-ASCII, 64 bytes or longer, in the last 80 bytes of the text) go to the reference. */
-typedef struct mm_dedup_iter {
-    const uint8_t *p, *end;
-    const uint8_t *block; /* the classified 64 bytes, or NULL */
-    uint64_t word, high;  /* bit i: block[i] is an ASCII letter or digit; is >= 0x80 */
-} mm_dedup_iter;
-
-static inline void mm_dedup_iter_init(mm_dedup_iter *it, const void *text, size_t n) {
-    it->p = (const uint8_t *)text;
-    it->end = it->p + n;
-    it->block = NULL;
-    it->word = it->high = 0;
-}
-
-/* The next word: returns 1 and sets *hash, *ws (first byte of the word) and *we (one past its
- * last byte); returns 0 at the end of the text. */
-static inline __attribute__((always_inline)) int
-mm_dedup_iter_next(mm_dedup_iter *it, uint64_t *hash, const uint8_t **ws, const uint8_t **we) {
-#if defined(__SSE2__) && defined(__x86_64__)
-    const uint8_t *p = it->p;
-    while (it->end - p >= 80) {
-        uintptr_t off = (uintptr_t)p - (uintptr_t)it->block;
-        if (!it->block || off >= 64) {
-            uint64_t word = 0, high = 0;
-            for (int k = 0; k < 4; k++) {
-                __m128i alpha, v = _mm_loadu_si128((const __m128i *)(p + 16 * k));
-                word |= (uint64_t)mm_dedup_word_bits(v, &alpha) << (16 * k);
-                high |= (uint64_t)(unsigned)_mm_movemask_epi8(v) << (16 * k);
-            }
-            it->block = p, it->word = word, it->high = high;
-            off = 0;
-        }
-        const uint8_t *b = it->block;
-        uint64_t any = (it->word | it->high) >> off;
-        if (!any) {
-            p = b + 64;
-            continue;
-        }
-        unsigned a = (unsigned)off + (unsigned)__builtin_ctzll(any);
-        p = b + a;
-        if (it->high >> a & 1) break; /* a non-ASCII byte first: the reference takes it */
-        uint64_t rest = ~(it->word >> a);
-        unsigned len = rest ? (unsigned)__builtin_ctzll(rest) : 64;
-        if (a + len >= 64) {   /* the word reaches the block's end: classify again from its start */
-            if (a == 0) break; /* 64 bytes or more */
-            it->block = NULL;
-            continue;
-        }
-        if (it->high >> (a + len) & 1) break; /* runs on into a non-ASCII letter */
-        const uint64_t lower = 0x2020202020202020ull;
+/* The folded hash (before mm_dedup_finish) of the len ASCII letters and digits at p, lowercased;
+ * 16 bytes from p must be readable.  Words of up to 16 bytes (nearly all) take no branch on
+ * their length, which is a coin toss from one word to the next: both chunks are folded, the
+ * bytes past the word masked off, and a select keeps one fold or two. */
+static inline uint64_t mm_dedup_hash_ascii(const uint8_t *p, unsigned len) {
+    const uint64_t lower = 0x2020202020202020ull;
+    if (__builtin_expect(len > 16, 0)) {
         uint64_t h = MM_DEDUP_SEED;
         unsigned i = 0;
         for (; i + 8 <= len; i += 8)
             h = mm_dedup_fold(h, mm_dedup_load64(p + i) | lower);
         if (i < len)
             h = mm_dedup_fold(h, (mm_dedup_load64(p + i) | lower) & ((1ull << 8 * (len - i)) - 1));
-        *hash = mm_dedup_finish(h, len);
-        *ws = p;
-        *we = it->p = p + len;
+        return h;
+    }
+    unsigned l0 = len < 8 ? len : 8, l1 = len > 8 ? len - 8 : 1; /* bytes in each chunk */
+    uint64_t m0 = ~0ull >> (64 - 8 * l0), m1 = ~0ull >> (64 - 8 * l1);
+    uint64_t h1 = mm_dedup_fold(MM_DEDUP_SEED, (mm_dedup_load64(p) | lower) & m0);
+    uint64_t h2 = mm_dedup_fold(h1, (mm_dedup_load64(p + 8) | lower) & m1);
+    return len > 8 ? h2 : h1;
+}
+
+/* An iterator over the words of a text.  Fast path (SSE2): 64 bytes are classified at once into
+ * a mask of runs (of ASCII letters and digits, and of bytes >= 0x80) and a mask of the bytes
+ * >= 0x80; the first and the last byte of every run become bits of two masks, and each word
+ * takes the lowest bit of each (a bit scan and a clear).  So from one word to the next there is
+ * no per-byte loop, no new load until the 64 bytes are used up, and no dependence on the word
+ * before: the next word's bounds do not wait for this one's length.  The word is lowercased and
+ * hashed 8 bytes at a time (for ASCII letters and digits, lowercase is "| 0x20").  Runs the fast
+ * path cannot take (with a byte >= 0x80, 64 bytes or longer, in the last 80 bytes of the text)
+ * go to the reference; a run that reaches the block's end is classified again from its start. */
+typedef struct mm_dedup_iter {
+    const uint8_t *p, *end; /* p: where to go on when block is NULL */
+    const uint8_t *block;   /* the classified 64 bytes, or NULL; then on at block + 64 */
+    uint64_t first, last;   /* bits of the runs not taken yet: their first and last bytes */
+    uint64_t high;          /* bit i: block[i] >= 0x80 */
+} mm_dedup_iter;
+
+static inline void mm_dedup_iter_init(mm_dedup_iter *it, const void *text, size_t n) {
+    it->p = (const uint8_t *)text;
+    it->end = it->p + n;
+    it->block = NULL;
+    it->first = it->last = it->high = 0;
+}
+
+/* One word; mix (a constant) says whether *hash is the word's hash or its raw value. */
+static inline __attribute__((always_inline)) int mm_dedup_iter_step(mm_dedup_iter *it,
+                                                                    uint64_t *hash,
+                                                                    const uint8_t **ws,
+                                                                    const uint8_t **we, int mix) {
+#if defined(__SSE2__) && defined(__x86_64__)
+    for (;;) {
+        if (!it->first) { /* classify the next 64 bytes (never from inside a word) */
+            const uint8_t *p = it->block ? it->block + 64 : it->p;
+            it->block = NULL;
+            it->p = p;
+            if (it->end - p < 80) break;
+            uint64_t word = 0, high = 0;
+            for (int k = 0; k < 4; k++) {
+                __m128i alpha, v = _mm_loadu_si128((const __m128i *)(p + 16 * k));
+                word |= (uint64_t)mm_dedup_word_bits(v, &alpha) << (16 * k);
+                high |= (uint64_t)(unsigned)_mm_movemask_epi8(v) << (16 * k);
+            }
+            uint64_t any = word | high;
+            it->block = p, it->high = high;
+            it->first = any & ~(any << 1), it->last = any & ~(any >> 1);
+            if (!it->first) continue;
+        }
+        const uint8_t *b = it->block;
+        unsigned s = (unsigned)__builtin_ctzll(it->first), e = (unsigned)__builtin_ctzll(it->last);
+        it->first &= it->first - 1;
+        it->last &= it->last - 1;
+        if (e == 63) { /* the run may go on past the block: classify again from its start */
+            it->block = NULL;
+            it->first = 0;
+            it->p = b + s;
+            if (s == 0) break; /* 64 bytes or more */
+            continue;
+        }
+        if (it->high & ((2ull << e) - (1ull << s))) { /* non-ASCII: the reference takes it */
+            it->block = NULL;
+            it->first = 0;
+            it->p = b + s;
+            break;
+        }
+        unsigned len = e - s + 1;
+        uint64_t raw = mm_dedup_raw(mm_dedup_hash_ascii(b + s, len), len);
+        *hash = mix ? mm_dedup_mix64(raw) : raw;
+        *ws = b + s;
+        *we = b + s + len;
         return 1;
     }
-    it->p = p;
 #endif
-    return mm_dedup_word_next_ref(&it->p, it->end, hash, ws, we);
+    return mix ? mm_dedup_word_next_ref(&it->p, it->end, hash, ws, we)
+               : mm_dedup_word_next_ref_raw(&it->p, it->end, hash, ws, we);
+}
+
+/* The next word: returns 1 and sets *hash, *ws (first byte of the word) and *we (one past its
+ * last byte); returns 0 at the end of the text. */
+static inline __attribute__((always_inline)) int
+mm_dedup_iter_next(mm_dedup_iter *it, uint64_t *hash, const uint8_t **ws, const uint8_t **we) {
+    return mm_dedup_iter_step(it, hash, ws, we, 1);
+}
+
+/* The same with the word's raw value (mm_dedup_raw) in *raw: one mix less per word. */
+static inline __attribute__((always_inline)) int
+mm_dedup_iter_next_raw(mm_dedup_iter *it, uint64_t *raw, const uint8_t **ws, const uint8_t **we) {
+    return mm_dedup_iter_step(it, raw, ws, we, 0);
 }
 
 /* Convenience for tests and small texts: the word hashes of text[0..n) into out[0..cap);
