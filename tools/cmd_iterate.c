@@ -52,6 +52,9 @@ static void help(void) {
         "                         N (default 500000)\n"
         "  --exclude-collected    never draw negatives from the pages the previous\n"
         "                         iteration collected (default: the whole pool, as the paper)\n"
+        "  --math-negatives skip|keep  skip: never draw negatives from the domains an earlier\n"
+        "                         iteration declared math; keep: the whole pool, as the\n"
+        "                         paper (default keep)\n"
         "  --valid-frac F         hold out F of each class to validate the classifier\n"
         "                         (default 0.1)\n"
         "  --min-auc F            stop, collecting nothing, when the held-out ROC-AUC is\n"
@@ -220,6 +223,7 @@ enum {
     O_PCAP,
     O_NCAP,
     O_EXCL,
+    O_MNEG,
     O_VFRAC,
     O_MINAUC,
     O_MINUPD,
@@ -269,6 +273,7 @@ static const struct option longopts[] = {{"positives", 1, 0, O_POS},
                                          {"pos-cap", 1, 0, O_PCAP},
                                          {"neg-cap", 1, 0, O_NCAP},
                                          {"exclude-collected", 0, 0, O_EXCL},
+                                         {"math-negatives", 1, 0, O_MNEG},
                                          {"valid-frac", 1, 0, O_VFRAC},
                                          {"min-auc", 1, 0, O_MINAUC},
                                          {"min-updates", 1, 0, O_MINUPD},
@@ -405,6 +410,11 @@ static const char *parse_args(int argc, char **argv, mm_iter_opts *o, path_list 
             break;
         case O_EXCL:
             o->exclude_collected = true;
+            break;
+        case O_MNEG:
+            if (strcmp(optarg, "skip") && strcmp(optarg, "keep"))
+                cli_usage_error(CMD, "--math-negatives takes skip or keep, not '%s'", optarg);
+            o->neg_skip_math = !strcmp(optarg, "skip");
             break;
         case O_VFRAC:
             o->valid_frac = cli_parse_double(CMD, "--valid-frac", optarg, 0, 0.5);
