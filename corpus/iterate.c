@@ -40,6 +40,7 @@ void mm_iter_opts_default(mm_iter_opts *o) {
     o->key = MM_ITER_KEY_HOST;
     mm_clf_train_opts_default(&o->train);
     o->train.threads = 1; /* bit-reproducible training */
+    o->train.small_lr = 0.5;
 }
 
 /* Everything one iteration needs to know and carries to the next. */
@@ -135,6 +136,8 @@ static mm_err config_json(const mm_iter_opts *o, mm_buf *b) {
     MM_TRY(mm_jw_int(&w, t->dim));
     MM_TRY(mm_jw_key(&w, "lr"));
     MM_TRY(mm_jw_double(&w, t->lr));
+    MM_TRY(mm_jw_key(&w, "small_lr"));
+    MM_TRY(mm_jw_double(&w, t->small_lr));
     MM_TRY(mm_jw_key(&w, "wordNgrams"));
     MM_TRY(mm_jw_int(&w, t->word_ngrams));
     MM_TRY(mm_jw_key(&w, "minCount"));

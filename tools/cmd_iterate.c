@@ -60,7 +60,9 @@ static void help(void) {
         "  --min-auc F            stop, collecting nothing, when the held-out ROC-AUC is\n"
         "                         under F: the classifier separates nothing (default 0.6)\n"
         "  --min-updates N        raise the epochs until epochs x training documents >= N\n"
-        "                         (default 10000; small seeds need it, 500K do not)\n\n"
+        "                         (default 10000; small seeds need it, 500K do not)\n"
+        "  --small-lr F           when --min-updates raises the epochs, train at lr F at\n"
+        "                         least (default 0.5; 0: --lr as given)\n\n"
         "Domains and URL prefixes:\n"
         "  --domain-key KEY       host (default: the paper's base URL, e.g.\n"
         "                         math.stackexchange.com) or domain (registered domain)\n"
@@ -224,6 +226,7 @@ enum {
     O_NCAP,
     O_EXCL,
     O_MNEG,
+    O_SMALLLR,
     O_VFRAC,
     O_MINAUC,
     O_MINUPD,
@@ -277,6 +280,7 @@ static const struct option longopts[] = {{"positives", 1, 0, O_POS},
                                          {"valid-frac", 1, 0, O_VFRAC},
                                          {"min-auc", 1, 0, O_MINAUC},
                                          {"min-updates", 1, 0, O_MINUPD},
+                                         {"small-lr", 1, 0, O_SMALLLR},
                                          {"help", 0, 0, 'h'},
                                          {0, 0, 0, 0}};
 
@@ -421,6 +425,9 @@ static const char *parse_args(int argc, char **argv, mm_iter_opts *o, path_list 
             break;
         case O_MINAUC:
             o->min_auc = cli_parse_double(CMD, "--min-auc", optarg, 0, 1);
+            break;
+        case O_SMALLLR:
+            o->train.small_lr = cli_parse_double(CMD, "--small-lr", optarg, 0, 10);
             break;
         case O_MINUPD:
             o->min_updates = (uint64_t)cli_parse_int(CMD, "--min-updates", optarg, 0, INT64_MAX);

@@ -339,9 +339,10 @@ TEST(lift_base_and_math_negatives) {
     CHECK_EQ_INT(iter_read_summary(tmp("w-lm/iter-1"), &s1), MM_OK);
     CHECK_EQ_INT(s1.pool_positives, 30);
     CHECK_EQ_INT(s1.collected_positives, 30);
-    /* 60 of 220 pages collected, 30 of them the seed: the cut is 1.5 x 30 / 190, not 1.5 x 60 / 220
-     */
-    CHECK(fabs(s1.domain_cut - 1.5 * 30 / 190) < 1e-9);
+    /* the seed's 30 pool pages are left out of the share the lift multiplies */
+    double base = (double)(s1.collected - 30) / (220 - 30);
+    CHECK(fabs(s1.domain_cut - fmax(0.10, 1.5 * base)) < 1e-9);
+    CHECK(s1.domain_cut < 1.5 * (double)s1.collected / 220);
     mm_doc_reader *rd;
     CHECK_EQ_INT(mm_doc_reader_open(tmp("w-lm/iter-2/negatives.jsonl.zst"), &rd), MM_OK);
     mm_doc d;
@@ -373,6 +374,26 @@ TEST(bucket_zero_is_refused_not_a_crash) {
     CHECK(stat(tmp("b0.bin"), &st) != 0);
 }
 
+/* iterate's small_lr: the lr is raised only when min_updates raised the epochs. */
+TEST(small_lr_only_when_epochs_raised) {
+    write_shard(tmp("lr-p.jsonl"), "p.org", 20, "alpha beta", true);
+    write_shard(tmp("lr-n.jsonl"), "n.org", 20, "gamma delta", true);
+    const char *pos[] = {tmp("lr-p.jsonl")}, *neg[] = {tmp("lr-n.jsonl")};
+    mm_iter_opts io;
+    mm_iter_opts_default(&io);
+    mm_clf_train_opts o = io.train;
+    CHECK(fabs(o.small_lr - 0.5) < 1e-12 && fabs(o.lr - 0.1) < 1e-12);
+    o.dim = 8, o.bucket = 1000, o.min_count = 1, o.word_ngrams = 1;
+    mm_clf_train_report rep;
+    CHECK_EQ_INT(mm_clf_train_files(pos, 1, neg, 1, &o, tmp("lr0.bin"), &rep), MM_OK);
+    CHECK_EQ_INT(rep.epochs, 3); /* no min_updates: the paper's epochs and lr */
+    CHECK(fabs(rep.lr - 0.1) < 1e-12);
+    o.min_updates = 400; /* 40 documents: 10 epochs */
+    CHECK_EQ_INT(mm_clf_train_files(pos, 1, neg, 1, &o, tmp("lr1.bin"), &rep), MM_OK);
+    CHECK_EQ_INT(rep.epochs, 10);
+    CHECK(fabs(rep.lr - 0.5) < 1e-12);
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "%s/mm-iterate-%d", test_tmpdir(), (int)getpid());
     mkdir(tmpdir, 0755);
@@ -389,6 +410,7 @@ int main(void) {
     RUN(score_rows_reject_bad_token_counts);
     RUN(lift_base_and_math_negatives);
     RUN(bucket_zero_is_refused_not_a_crash);
+    RUN(small_lr_only_when_epochs_raised);
     char cmd[700];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) printf("could not remove %s\n", tmpdir);
