@@ -35,7 +35,7 @@ void mm_iter_opts_default(mm_iter_opts *o) {
     o->domain_threshold = 0.10;
     o->domain_lift = 1.5;
     o->domain_min_pages = 5;
-    o->prefix_threshold = 0.25;
+    o->prefix_threshold = 0.20;
     o->prefix_min_pages = 5;
     o->key = MM_ITER_KEY_HOST;
     mm_clf_train_opts_default(&o->train);

@@ -71,7 +71,7 @@ typedef struct mm_iter_opts {
     double domain_threshold;     /* 0.10 */
     double domain_lift;          /* 1.5: and more than lift x the pool's collected share */
     uint64_t domain_min_pages;   /* 5 */
-    double prefix_threshold;     /* 0.25: collected share a prefix needs (rule mode) */
+    double prefix_threshold;     /* 0.20: collected share a prefix needs (rule mode) */
     uint64_t prefix_min_pages;   /* 5 */
     mm_iter_key key;             /* MM_ITER_KEY_HOST (the paper's base URL) */
     bool annotate;               /* each iteration waits for a person's prefix decisions */

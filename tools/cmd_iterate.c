@@ -75,7 +75,7 @@ static void help(void) {
         "  --domain-min-pages N   ... and it has at least N pages (default 5)\n"
         "  --prefix-threshold F   rule: a URL prefix (host + first 1 or 2 directories) in a\n"
         "                         math domain is math when >= F of its pages were collected\n"
-        "                         (default 0.25)\n"
+        "                         (default 0.2)\n"
         "  --prefix-min-pages N   ... and it has at least N pages (default 5)\n"
         "  --annotate             a person decides each iteration's prefixes: iteration K\n"
         "                         stops at DIR/annotations/iter-K.candidates.tsv; mark it,\n"
