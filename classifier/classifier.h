@@ -95,6 +95,8 @@ typedef struct mm_clf_train_opts {
     double valid_frac;      /* hold out this fraction of each class for validation (0 = none) */
     uint64_t min_updates;   /* > 0: raise epoch until epoch x training documents >= this (fastText
                                makes one update per document per epoch); capped at 1000 epochs */
+    double small_lr;        /* > 0: when min_updates raises the epochs (a sample too small for
+                               `epoch`), lr is at least this; 0 = lr as given */
     bool keep_valid_scores; /* fill the report's valid_*_scores (caller frees them) */
     size_t min_chars;       /* skip documents whose normalised text is shorter (default 1) */
     volatile int *stop;     /* when it becomes non-zero, reading and fastText's training stop and
@@ -115,6 +117,7 @@ typedef struct mm_clf_train_report {
     uint64_t vocab_words, vocab_labels;
     double train_seconds;
     int epochs; /* epochs trained (opts->epoch, or more for min_updates) */
+    double lr;  /* learning rate used (opts->lr, or small_lr when min_updates raised the epochs) */
     /* valid only when pos_valid > 0 && neg_valid > 0 */
     double valid_auc, valid_precision, valid_recall, valid_f1, valid_accuracy;
     float *valid_pos_scores, *valid_neg_scores; /* [pos_valid], [neg_valid] with

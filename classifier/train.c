@@ -294,9 +294,13 @@ mm_err mm_clf_train_files(const char *const *pos_paths, size_t npos, const char 
     if (e == MM_OK && o.min_updates) {
         uint64_t docs = rep->pos_docs + rep->neg_docs;
         uint64_t want = (o.min_updates + docs - 1) / (docs ? docs : 1);
-        if (want > (uint64_t)o.epoch) o.epoch = want > 1000 ? 1000 : (int)want;
+        if (want > (uint64_t)o.epoch) {
+            o.epoch = want > 1000 ? 1000 : (int)want;
+            if (o.small_lr > o.lr) o.lr = o.small_lr;
+        }
     }
     rep->epochs = o.epoch;
+    rep->lr = o.lr;
     if (e == MM_OK) {
         double t0 = mm_now();
         e = mm_ft_train_file(tmp, &o, model_out);

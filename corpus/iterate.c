@@ -35,11 +35,12 @@ void mm_iter_opts_default(mm_iter_opts *o) {
     o->domain_threshold = 0.10;
     o->domain_lift = 1.5;
     o->domain_min_pages = 5;
-    o->prefix_threshold = 0.25;
+    o->prefix_threshold = 0.20;
     o->prefix_min_pages = 5;
     o->key = MM_ITER_KEY_HOST;
     mm_clf_train_opts_default(&o->train);
     o->train.threads = 1; /* bit-reproducible training */
+    o->train.small_lr = 0.5;
 }
 
 /* Everything one iteration needs to know and carries to the next. */
@@ -57,10 +58,11 @@ typedef struct iter_state {
     uint64_t nvpos, nvneg;
     double score_sum, score_sq;
     iter_counts domains, prefixes;
-    bool *math_domain;    /* per domain index */
-    bool *prefix_chosen;  /* per prefix index */
-    char **prefix_reason; /* per prefix index, static strings */
-    mm_strmap *prev_math; /* math domains of the previous iteration */
+    bool *math_domain;          /* per domain index */
+    bool *prefix_chosen;        /* per prefix index */
+    char **prefix_reason;       /* per prefix index, static strings */
+    mm_strmap *prev_math;       /* math domains of the previous iteration */
+    const mm_strmap *math_ever; /* math domains of every earlier iteration (neg_skip_math) */
     double hist[20];
     mm_iter_summary sum;
 } iter_state;
@@ -117,6 +119,8 @@ static mm_err config_json(const mm_iter_opts *o, mm_buf *b) {
     MM_TRY(mm_jw_uint(&w, o->neg_cap));
     MM_TRY(mm_jw_key(&w, "exclude_collected"));
     MM_TRY(mm_jw_bool(&w, o->exclude_collected));
+    MM_TRY(mm_jw_key(&w, "neg_skip_math"));
+    MM_TRY(mm_jw_bool(&w, o->neg_skip_math));
     MM_TRY(mm_jw_key(&w, "valid_frac"));
     MM_TRY(mm_jw_double(&w, o->valid_frac));
     MM_TRY(mm_jw_key(&w, "min_updates"));
@@ -132,6 +136,8 @@ static mm_err config_json(const mm_iter_opts *o, mm_buf *b) {
     MM_TRY(mm_jw_int(&w, t->dim));
     MM_TRY(mm_jw_key(&w, "lr"));
     MM_TRY(mm_jw_double(&w, t->lr));
+    MM_TRY(mm_jw_key(&w, "small_lr"));
+    MM_TRY(mm_jw_double(&w, t->small_lr));
     MM_TRY(mm_jw_key(&w, "wordNgrams"));
     MM_TRY(mm_jw_int(&w, t->word_ngrams));
     MM_TRY(mm_jw_key(&w, "minCount"));
@@ -270,6 +276,11 @@ static void heap_push(bottom_k *h, uint64_t x) {
 static bool negative_eligible(const iter_state *s, const mm_doc *d) {
     size_t n = strlen(d->id);
     if (s->prev_collected && mm_idset_has(s->prev_collected, d->id, n)) return false;
+    if (s->math_ever && mm_strmap_size(s->math_ever)) {
+        char key[512];
+        mm_iter_page_key(d->url, d->domain, s->o->key, key, sizeof key);
+        if (mm_strmap_find(s->math_ever, key, strlen(key)) >= 0) return false;
+    }
     return !mm_idset_has(s->positive_ids, d->id, n);
 }
 
@@ -513,6 +524,7 @@ typedef struct count_job {
     iter_counts *parts; /* one per worker */
     bool prefixes;      /* false: domains and the score histogram; true: prefixes */
     uint64_t (*hist)[20];
+    uint64_t (*pos)[2]; /* pages that are positives, and of them collected */
     double *sum, *sq;
 } count_job;
 
@@ -535,6 +547,8 @@ static mm_err count_shard(void *ctx, size_t i, int worker) {
             int b = (int)(row.score * 20);
             j->hist[worker][b < 0 ? 0 : b > 19 ? 19 : b]++;
             j->sum[worker] += row.score, j->sq[worker] += row.score * row.score;
+            if (mm_idset_has(s->positive_ids, row.id, strlen(row.id)))
+                j->pos[worker][0]++, j->pos[worker][1] += got;
             e = iter_counts_add(c, key, 1, got, tok);
             continue;
         }
@@ -557,9 +571,10 @@ static mm_err count_all(iter_state *s, bool prefixes) {
                    mm_calloc(nw, sizeof(iter_counts)),
                    prefixes,
                    mm_calloc(nw, sizeof *j.hist),
+                   mm_calloc(nw, sizeof *j.pos),
                    mm_calloc(nw, sizeof(double)),
                    mm_calloc(nw, sizeof(double))};
-    mm_err e = j.parts && j.hist && j.sum && j.sq ? MM_OK : MM_ERR_NOMEM;
+    mm_err e = j.parts && j.hist && j.pos && j.sum && j.sq ? MM_OK : MM_ERR_NOMEM;
     for (size_t i = 0; i < nw && e == MM_OK; i++)
         e = iter_counts_init(&j.parts[i]);
     if (e == MM_OK) e = mm_pool_run(n, s->o->threads, count_shard, &j);
@@ -568,12 +583,15 @@ static mm_err count_all(iter_state *s, bool prefixes) {
         e = iter_counts_merge(into, &j.parts[i]);
         for (int b = 0; b < 20 && !prefixes; b++)
             s->hist[b] += (double)j.hist[i][b];
+        if (!prefixes)
+            s->sum.pool_positives += j.pos[i][0], s->sum.collected_positives += j.pos[i][1];
         s->score_sum += j.sum[i], s->score_sq += j.sq[i];
     }
     for (size_t i = 0; j.parts && i < nw; i++)
         iter_counts_free(&j.parts[i]);
     free(j.parts);
     free(j.hist);
+    free(j.pos);
     free(j.sum);
     free(j.sq);
     if (e == MM_OK && !prefixes && s->sum.pool_pages) {
@@ -592,8 +610,10 @@ static mm_err choose_domains(iter_state *s) {
     size_t n = mm_strmap_size(s->domains.keys);
     s->math_domain = mm_calloc(n ? n : 1, sizeof *s->math_domain);
     if (!s->math_domain) return MM_ERR_NOMEM;
+    /* The lift compares a host with the pool's pages that are not positives already. */
     s->sum.domain_cut = mm_iter_domain_cut(s->o->domain_threshold, s->o->domain_lift,
-                                           s->sum.collected, s->sum.pool_pages);
+                                           s->sum.collected - s->sum.collected_positives,
+                                           s->sum.pool_pages - s->sum.pool_positives);
     for (size_t i = 0; i < n; i++) {
         bool m = mm_iter_domain_is_math(s->domains.pages[i], s->domains.collected[i],
                                         s->sum.domain_cut, s->o->domain_min_pages);
@@ -1091,11 +1111,12 @@ static void state_free(iter_state *s) {
     free(s->vneg);
 }
 
-/* The math domains of a finished iteration, from its domains.tsv. */
+/* Add the math domains of a finished iteration, from its domains.tsv, to *out (created when
+ * NULL). */
 static mm_err load_math_domains(const char *dir, mm_strmap **out) {
     char p[PATH_CAP];
     path_in(p, dir, "domains.tsv");
-    *out = mm_strmap_create();
+    if (!*out) *out = mm_strmap_create();
     if (!*out) return MM_ERR_NOMEM;
     mm_lines *r;
     MM_TRY(mm_lines_open(p, 0, &r));
@@ -1137,12 +1158,13 @@ static mm_err state_init(iter_state *s, const mm_iter_opts *o, int k, char **ste
 
 static mm_err run_all(const mm_iter_opts *o, char **stems, mm_iter_summary *all,
                       mm_iter_event_fn on_iter, void *arg, mm_iter_result *res) {
-    mm_strmap *prev_math = NULL;
+    mm_strmap *prev_math = NULL, *math_ever = NULL;
     mm_err e = MM_OK;
     res->done = MM_ITER_DONE_MAX;
     for (int k = 1; k <= o->max_iter && e == MM_OK; k++) {
         iter_state s;
         e = state_init(&s, o, k, stems, k > 1 ? &all[k - 2] : NULL, prev_math);
+        if (o->neg_skip_math) s.math_ever = math_ever;
         bool resumed = e == MM_OK && dir_exists(s.dir);
         if (e == MM_OK) e = resumed ? iter_read_summary(s.dir, &s.sum) : run_iteration(&s, res);
         s.sum.iter = k;
@@ -1159,6 +1181,7 @@ static mm_err run_all(const mm_iter_opts *o, char **stems, mm_iter_summary *all,
         prev_math = NULL;
         if (e != MM_OK || stopped_inside) break;
         if ((e = load_math_domains(s.dir, &prev_math)) != MM_OK) break;
+        if (o->neg_skip_math && (e = load_math_domains(s.dir, &math_ever)) != MM_OK) break;
         int stop = mm_iter_stop_after(o, &all[k - 1]);
         if (stop >= 0) {
             res->done = (mm_iter_done)stop;
@@ -1166,6 +1189,7 @@ static mm_err run_all(const mm_iter_opts *o, char **stems, mm_iter_summary *all,
         }
     }
     mm_strmap_free(prev_math);
+    mm_strmap_free(math_ever);
     return e;
 }
 

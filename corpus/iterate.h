@@ -63,13 +63,15 @@ typedef struct mm_iter_opts {
     uint64_t pos_cap;            /* 500000: positives sampled for training (the paper's 500K) */
     uint64_t neg_cap;            /* 500000: negatives at most (as many as the positives) */
     bool exclude_collected;      /* false: negatives never pages the previous iteration collected */
+    bool neg_skip_math;          /* negatives never pages of a domain an earlier iteration
+                                    declared math */
     double valid_frac;           /* 0.1: held out of each class to validate the classifier */
     double min_auc;              /* 0.75: stop when the held-out ROC-AUC is below */
     uint64_t min_updates;        /* 20000: epochs raised until epochs x documents reach this */
     double domain_threshold;     /* 0.10 */
     double domain_lift;          /* 1.5: and more than lift x the pool's collected share */
     uint64_t domain_min_pages;   /* 5 */
-    double prefix_threshold;     /* 0.25: collected share a prefix needs (rule mode) */
+    double prefix_threshold;     /* 0.20: collected share a prefix needs (rule mode) */
     uint64_t prefix_min_pages;   /* 5 */
     mm_iter_key key;             /* MM_ITER_KEY_HOST (the paper's base URL) */
     bool annotate;               /* each iteration waits for a person's prefix decisions */
@@ -93,6 +95,7 @@ typedef struct mm_iter_summary {
     int iter;
     uint64_t positives, new_positives, negatives;
     uint64_t pool_pages, collected, collected_tokens;
+    uint64_t pool_positives, collected_positives; /* pool pages that are training positives */
     uint64_t overlap_prev; /* collected pages the previous iteration collected too */
     double new_share;      /* 1 - overlap_prev / collected (1 for the first iteration) */
     uint64_t math_domains, domains_gained, domains_lost, math_prefixes;
@@ -148,7 +151,9 @@ MM_API bool mm_iter_domain_is_math(uint64_t pages, uint64_t collected, double th
 /* The share a math domain must exceed: max(threshold, lift x collected / pool_pages).  The
  * paper's 10% assumes a collection that is a small share of the pool (35.5M of 40B pages):
  * when a broad classifier collects a large share, every host passes 10% by chance, so a host
- * must stand out from the pool-wide share as well. */
+ * must stand out from the pool-wide share as well.  The driver passes the pool's pages that
+ * are not training positives (a classifier collects its own training pages almost surely, so
+ * on a small pool they would raise the share a host has to beat). */
 MM_API double mm_iter_domain_cut(double threshold, double lift, uint64_t collected,
                                  uint64_t pool_pages);
 /* Which stop rule (an mm_iter_done) ends the run after the finished iteration `s`; -1 = go

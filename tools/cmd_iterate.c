@@ -53,12 +53,17 @@ static void help(void) {
         "                         N (default 500000)\n"
         "  --exclude-collected    never draw negatives from the pages the previous\n"
         "                         iteration collected (default: the whole pool, as the paper)\n"
+        "  --math-negatives skip|keep  skip: never draw negatives from the domains an earlier\n"
+        "                         iteration declared math; keep: the whole pool, as the\n"
+        "                         paper (default keep)\n"
         "  --valid-frac F         hold out F of each class to validate the classifier\n"
         "                         (default 0.1)\n"
         "  --min-auc F            stop, collecting nothing, when the held-out ROC-AUC is\n"
         "                         under F: the classifier separates nothing (default 0.6)\n"
         "  --min-updates N        raise the epochs until epochs x training documents >= N\n"
-        "                         (default 10000; small seeds need it, 500K do not)\n\n"
+        "                         (default 10000; small seeds need it, 500K do not)\n"
+        "  --small-lr F           when --min-updates raises the epochs, train at lr F at\n"
+        "                         least (default 0.5; 0: --lr as given)\n\n"
         "Domains and URL prefixes:\n"
         "  --domain-key KEY       host (default: the paper's base URL, e.g.\n"
         "                         math.stackexchange.com) or domain (registered domain)\n"
@@ -71,7 +76,7 @@ static void help(void) {
         "  --domain-min-pages N   ... and it has at least N pages (default 5)\n"
         "  --prefix-threshold F   rule: a URL prefix (host + first 1 or 2 directories) in a\n"
         "                         math domain is math when >= F of its pages were collected\n"
-        "                         (default 0.25)\n"
+        "                         (default 0.2)\n"
         "  --prefix-min-pages N   ... and it has at least N pages (default 5)\n"
         "  --annotate             a person decides each iteration's prefixes: iteration K\n"
         "                         stops at DIR/annotations/iter-K.candidates.tsv; mark it,\n"
@@ -221,6 +226,8 @@ enum {
     O_PCAP,
     O_NCAP,
     O_EXCL,
+    O_MNEG,
+    O_SMALLLR,
     O_VFRAC,
     O_MINAUC,
     O_MINUPD,
@@ -271,9 +278,11 @@ static const struct option longopts[] = {{"positives", 1, 0, O_POS},
                                          {"pos-cap", 1, 0, O_PCAP},
                                          {"neg-cap", 1, 0, O_NCAP},
                                          {"exclude-collected", 0, 0, O_EXCL},
+                                         {"math-negatives", 1, 0, O_MNEG},
                                          {"valid-frac", 1, 0, O_VFRAC},
                                          {"min-auc", 1, 0, O_MINAUC},
                                          {"min-updates", 1, 0, O_MINUPD},
+                                         {"small-lr", 1, 0, O_SMALLLR},
                                          {"help", 0, 0, 'h'},
                                          {0, 0, 0, 0}};
 
@@ -408,11 +417,19 @@ static const char *parse_args(int argc, char **argv, mm_iter_opts *o, path_list 
         case O_EXCL:
             o->exclude_collected = true;
             break;
+        case O_MNEG:
+            if (strcmp(optarg, "skip") && strcmp(optarg, "keep"))
+                cli_usage_error(CMD, "--math-negatives takes skip or keep, not '%s'", optarg);
+            o->neg_skip_math = !strcmp(optarg, "skip");
+            break;
         case O_VFRAC:
             o->valid_frac = cli_parse_double(CMD, "--valid-frac", optarg, 0, 0.5);
             break;
         case O_MINAUC:
             o->min_auc = cli_parse_double(CMD, "--min-auc", optarg, 0, 1);
+            break;
+        case O_SMALLLR:
+            o->train.small_lr = cli_parse_double(CMD, "--small-lr", optarg, 0, 10);
             break;
         case O_MINUPD:
             o->min_updates = (uint64_t)cli_parse_int(CMD, "--min-updates", optarg, 0, INT64_MAX);

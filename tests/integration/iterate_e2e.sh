@@ -21,12 +21,12 @@ seed=$(ls "$T/docs"/mpmath*.jsonl.zst 2>/dev/null) || { fail "seed shard extract
 # The paper's order: the pool is deduplicated by URL, then near-duplicates removed.
 check "URL dedup of the pool" "$MM" -q dedup url --out-dir "$T/url" "$T/docs"/*.jsonl.zst
 check "near-dedup of the pool" "$MM" -q dedup minhash all --out-dir "$T/pool" "$T/url"/*.jsonl.zst
-# Every threshold at its default (collection 0.5, domains 10% and 5 pages, prefixes 0.25 and 5
-# pages, new share 0.02, held-out AUC 0.6, 500K caps, host keys).  Only the size of the fastText
-# model and its training are set, so that five iterations take seconds, not the minutes of a
-# 2 GB dim-256 model.
+# Every threshold at its default (collection 0.5, domains 10% and 5 pages, prefixes 0.20 and 5
+# pages, new share 0.02, held-out AUC 0.6, 500K caps, host keys, the paper's 4 iterations).
+# Only the size of the fastText model and its training are set, so that four iterations take
+# seconds, not the minutes of a 2 GB dim-256 model.
 FT=(--dim 32 --bucket 100000 --epoch 30 --lr 1 --min-count 1 --word-ngrams 1 --min-updates 0)
-ARGS=(--positives "$seed" --pool "$T/pool" --seed 1 --max-iter 5 "${FT[@]}" -j 2)
+ARGS=(--positives "$seed" --pool "$T/pool" --seed 1 "${FT[@]}" -j 2)
 
 "$MM" iterate "${ARGS[@]}" --work-dir "$T/a" --stats "$T/a.json" >"$T/a.out" 2>"$T/a.err"
 rc=$?
@@ -68,16 +68,14 @@ echo "other math sites recalled: iter-1 $first_other, iter-$last $last_other; no
 $PY -c "import sys; sys.exit(0 if $last_other > $first_other else 1)" \
   && ok "recall rises from the first iteration to the last ($first_other -> $last_other)" \
   || fail "recall rises from the first iteration to the last ($first_other -> $last_other)"
-$PY -c "import sys; sys.exit(0 if $last_non <= 0.15 else 1)" \
-  && ok "non-math sites stay low ($last_non <= 0.15)" || fail "non-math sites stay low ($last_non <= 0.15)"
-# Issue 15's targets (recall of the other math sites >= 0.6, non-math <= 0.1) are met on some
-# crawls of this web and not on others (at the defaults, on the 8 crawls not tuned on: 0.92/0.068,
-# 0.80/0.100, 0.97/0.051, 0.96/0.051, 0.45/0.102, 0.96/0.068, 0.89/0.068, 0.50/0.085; Eigen's one prefix is
-# recalled only when iteration 1 collects a quarter of it): reported, not counted
-# (docs/iterate.md, "Measured").
-$PY -c "import sys; sys.exit(0 if $last_other >= 0.6 and $last_non <= 0.1 else 1)" \
-  && echo "note: issue 15 targets met on this crawl (recall $last_other >= 0.6, non-math $last_non <= 0.1)" \
-  || echo "note: issue 15 targets NOT met on this crawl (recall $last_other, want >= 0.6; non-math $last_non, want <= 0.1)"
+# Issue 15's targets: the other math sites recalled at 0.6 or more, no non-math site over 0.1
+# (at the defaults, on 20 crawls of this web: recall 0.93-0.98, non-math at most 0.068; the
+# lift's base without the seed's own pages and the prefix rule's 0.20, docs/iterate.md
+# "Measured", round 3).
+$PY -c "import sys; sys.exit(0 if $last_other >= 0.6 else 1)" \
+  && ok "the other math sites are recalled ($last_other >= 0.6)" || fail "the other math sites are recalled ($last_other >= 0.6)"
+$PY -c "import sys; sys.exit(0 if $last_non <= 0.1 else 1)" \
+  && ok "non-math sites stay low ($last_non <= 0.1)" || fail "non-math sites stay low ($last_non <= 0.1)"
 
 # The seed and the pool from list files (a gzipped list with a comment, a plain one): the same
 # inputs as the arguments above, so iteration 1 collects the same pages.

@@ -2,13 +2,15 @@
  * registered domain), URL prefixes, the domain rule, the stop rules (the summary rules and,
  * through real runs, "no negatives left" and "the classifier separates nothing"), the
  * annotation file round trip, unique score-file names, the bounded-memory selection cut
- * against the exact sort, and the score-file and training-option checks of issue 19. */
+ * against the exact sort, the score-file and training-option checks of issue 19, and (issue 15)
+ * the lift's base without the positives and negatives that skip math domains. */
 #include <math.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "classifier/classifier.h"
+#include "common/doc.h"
 #include "common/hash.h"
 #include "common/strmap.h"
 #include "corpus/iterate.h"
@@ -304,6 +306,55 @@ TEST(score_rows_reject_bad_token_counts) {
     CHECK_EQ_INT(st.bad_lines, 2);
 }
 
+/* Pages of `host` with ids "<tag>-i" under http://<host>/p/<tag>-i.html, appended to `path`. */
+static void append_pages(const char *path, const char *host, const char *tag, int n,
+                         const char *text) {
+    FILE *f = fopen(path, "a");
+    for (int i = 0; i < n; i++)
+        fprintf(f,
+                "{\"id\":\"%s-%d\",\"text\":\"%s %s%d\",\"url\":\"http://%s/p/%s-%d.html\","
+                "\"host\":\"%s\",\"domain\":\"%s\"}\n",
+                tag, i, text, tag, i, host, tag, i, host, host);
+    fclose(f);
+}
+
+/* The lift compares a host with the pool's pages that are not positives; with
+ * neg_skip_math, iteration 2 draws no negative from a host iteration 1 declared math. */
+TEST(lift_base_and_math_negatives) {
+    const char *M = "integral derivative theorem lemma proof matrix eigenvalue";
+    const char *N = "recipe garden football weather travel music holiday";
+    append_pages(tmp("lm-seed.jsonl"), "s.org", "s", 30, M);
+    append_pages(tmp("lm-pool.jsonl"), "s.org", "s", 30, M); /* the seed, in the pool too */
+    append_pages(tmp("lm-pool.jsonl"), "m.org", "m", 30, M);
+    append_pages(tmp("lm-pool.jsonl"), "m.org", "x", 10, N); /* m.org's pages not collected */
+    append_pages(tmp("lm-pool.jsonl"), "n.org", "n", 150, N);
+    const char *pos[] = {tmp("lm-seed.jsonl")}, *pool[] = {tmp("lm-pool.jsonl")};
+    mm_iter_opts o;
+    small_opts(&o, pos, pool, 1, tmp("w-lm"));
+    o.max_iter = 2, o.neg_skip_math = true, o.min_updates = 2000;
+    mm_iter_result r;
+    CHECK_EQ_INT(mm_iter_run(&o, NULL, NULL, &r), MM_OK);
+    CHECK_EQ_INT(r.iterations, 2);
+    mm_iter_summary s1;
+    CHECK_EQ_INT(iter_read_summary(tmp("w-lm/iter-1"), &s1), MM_OK);
+    CHECK_EQ_INT(s1.pool_positives, 30);
+    CHECK_EQ_INT(s1.collected_positives, 30);
+    /* the seed's 30 pool pages are left out of the share the lift multiplies */
+    double base = (double)(s1.collected - 30) / (220 - 30);
+    CHECK(fabs(s1.domain_cut - fmax(0.10, 1.5 * base)) < 1e-9);
+    CHECK(s1.domain_cut < 1.5 * (double)s1.collected / 220);
+    mm_doc_reader *rd;
+    CHECK_EQ_INT(mm_doc_reader_open(tmp("w-lm/iter-2/negatives.jsonl.zst"), &rd), MM_OK);
+    mm_doc d;
+    mm_err e = MM_OK;
+    int negs = 0, from_math = 0;
+    while (mm_doc_reader_next(rd, &d, &e) > 0)
+        negs++, from_math += !strcmp(d.host, "m.org") || !strcmp(d.host, "s.org");
+    mm_doc_reader_close(rd);
+    CHECK(negs > 0);
+    CHECK_EQ_INT(from_math, 0);
+}
+
 TEST(bucket_zero_is_refused_not_a_crash) {
     mm_clf_train_opts o;
     mm_clf_train_opts_default(&o);
@@ -323,6 +374,26 @@ TEST(bucket_zero_is_refused_not_a_crash) {
     CHECK(stat(tmp("b0.bin"), &st) != 0);
 }
 
+/* iterate's small_lr: the lr is raised only when min_updates raised the epochs. */
+TEST(small_lr_only_when_epochs_raised) {
+    write_shard(tmp("lr-p.jsonl"), "p.org", 20, "alpha beta", true);
+    write_shard(tmp("lr-n.jsonl"), "n.org", 20, "gamma delta", true);
+    const char *pos[] = {tmp("lr-p.jsonl")}, *neg[] = {tmp("lr-n.jsonl")};
+    mm_iter_opts io;
+    mm_iter_opts_default(&io);
+    mm_clf_train_opts o = io.train;
+    CHECK(fabs(o.small_lr - 0.5) < 1e-12 && fabs(o.lr - 0.1) < 1e-12);
+    o.dim = 8, o.bucket = 1000, o.min_count = 1, o.word_ngrams = 1;
+    mm_clf_train_report rep;
+    CHECK_EQ_INT(mm_clf_train_files(pos, 1, neg, 1, &o, tmp("lr0.bin"), &rep), MM_OK);
+    CHECK_EQ_INT(rep.epochs, 3); /* no min_updates: the paper's epochs and lr */
+    CHECK(fabs(rep.lr - 0.1) < 1e-12);
+    o.min_updates = 400; /* 40 documents: 10 epochs */
+    CHECK_EQ_INT(mm_clf_train_files(pos, 1, neg, 1, &o, tmp("lr1.bin"), &rep), MM_OK);
+    CHECK_EQ_INT(rep.epochs, 10);
+    CHECK(fabs(rep.lr - 0.5) < 1e-12);
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "%s/mm-iterate-%d", test_tmpdir(), (int)getpid());
     mkdir(tmpdir, 0755);
@@ -337,7 +408,9 @@ int main(void) {
     RUN(unique_score_file_names);
     RUN(cut_equals_exact_sort);
     RUN(score_rows_reject_bad_token_counts);
+    RUN(lift_base_and_math_negatives);
     RUN(bucket_zero_is_refused_not_a_crash);
+    RUN(small_lr_only_when_epochs_raised);
     char cmd[700];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) printf("could not remove %s\n", tmpdir);

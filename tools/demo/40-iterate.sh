@@ -3,8 +3,9 @@
 # is deduplicated first: one page per normalised URL (dedup url), then near-duplicates removed
 # (dedup minhash) -> $DEMO/pool/near/.  Seeded with one math site (mpmath's documentation),
 # iterate recalls math pages from that pool with the paper's settings (fastText dim 256, lr 0.1,
-# word n-grams 3, minCount 3; host domains, the 10% domain rule with its 1.5x-the-pool's-share
-# lift, pages by threshold 0.5),
+# word n-grams 3, minCount 3, and lr 0.5 while the seed is too small for the paper's 3 epochs
+# (--small-lr); host domains, the 10% domain rule with its 1.5x-the-pool's-share lift, pages by
+# threshold 0.5),
 # expands by domain-level recall and stops by its rules.  Then the collected pages of the last
 # iteration are copied to $DEMO/collected/ for the next steps.
 # DEMO_ITER_ARGS adds options (e.g. "--dim 64 --bucket 200000" for a smaller, faster model).
