@@ -4,18 +4,9 @@
 # crawled by GNU wget, extracted by mathmine, seeded with one math site.
 source "$(dirname "$0")/../lib.sh"
 
-bash "$SRC/tools/sampleweb/build.sh" "$T/web" --small --quiet >"$T/web.log" 2>&1 \
-  || { cat "$T/web.log"; fail "sample web built"; finish; }
-# Most of the web is not mathematics: a non-math site of 181 real news pages (the article
-# benchmark's HTML) served on 127.0.0.1 and crawled by wget too.
-mkdir -p "$T/news"
-for f in "$SHARED"/testdata/article-extraction-benchmark/html/*.html.gz; do
-  zcat "$f" > "$T/news/$(basename "$f" .gz)"
-done
-serve_dir "$T/news"
-(cd "$T" && wget -q -r -l 1 -e robots=off --warc-file="$T/web/news" --no-warc-keep-log \
-   -P "$T/crawl" "http://127.0.0.1:$PORT/")
-[ -s "$T/web/news.warc.gz" ] && ok "news site crawled" || fail "news site crawled"
+# Most of the web is not mathematics: besides the documentation sites, a non-math site of 181
+# real news pages (the article benchmark's HTML), crawled by wget too (crawl_test_web, lib.sh).
+crawl_test_web "$T/web" && ok "test web crawled" || { fail "test web crawled"; finish; }
 check "extract the sample web" "$MM" -q extract -o "$T/docs" "$T/web"/*.warc.gz
 seed=$(ls "$T/docs"/mpmath*.jsonl.zst 2>/dev/null) || { fail "seed shard extracted"; finish; }
 # The paper's order: the pool is deduplicated by URL, then near-duplicates removed.
