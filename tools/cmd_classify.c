@@ -11,6 +11,7 @@
 #include "common/pool.h"
 #include "common/json.h"
 #include "common/progress.h"
+#include "rl/tokenizer.h"
 #include "tools/cli.h"
 #include "tools/stage_args.h"
 
@@ -390,13 +391,17 @@ static int do_score(int argc, char **argv) {
     if (cli_wants_help(argc, argv)) {
         printf("Usage: mathmine classify score --model M SHARD... -o D [options]\n\n"
                "Writes D/<shard stem>.scores.tsv per shard: id \\t score \\t url \\t domain \\t "
-               "tokens\n(tokens = ceil(text bytes / 4)), atomically; finished outputs are "
+               "tokens\n(tokens = ceil(text bytes / 4), or --tokenizer's count), atomically; "
+               "finished outputs are "
                "skipped.\nShards of the same stem (a/x.jsonl.zst, b/x.jsonl.zst) get "
                "D/<stem>.<8 hex of the path>.scores.tsv.\n\n"
                "  --model M         fastText model (.bin or .ftz)\n"
                "  -o, --out D       where score files go (created; alias --out-dir)\n"
                "  -j N              threads sharing one model (default: all cores)\n"
                "  --force           redo finished outputs\n"
+               "  --tokenizer DIR   count the tokens column with this BPE tokenizer (vocab.json\n"
+               "                    and merges.txt, as `mathmine tokenizer train` writes it), as\n"
+               "                    `iterate --tokenizer` does; default ceil(bytes / 4)\n"
                "  --label L         label whose probability is the score (%s)\n"
                "  --max-bytes N     normalisation cap; must match training (%d)\n"
                "  --load MODE       auto (default): read a big model's matrix into huge-page\n"
@@ -411,7 +416,7 @@ static int do_score(int argc, char **argv) {
     }
     mm_clf_scorer_opts so;
     mm_clf_scorer_opts_default(&so);
-    const char *model = NULL, *out_dir = NULL, *stats = NULL, **shards = NULL;
+    const char *model = NULL, *out_dir = NULL, *stats = NULL, **shards = NULL, *tokdir = NULL;
     size_t n = 0;
     int threads = 0;
     bool force = false;
@@ -427,6 +432,8 @@ static int do_score(int argc, char **argv) {
             threads = (int)cli_parse_int(CMD, a, cli_value(CMD, argc, argv, &i), 0, 4096);
         else if (!strcmp(a, "--force"))
             force = true;
+        else if (!strcmp(a, "--tokenizer"))
+            tokdir = cli_value(CMD, argc, argv, &i);
         else if (!strcmp(a, "--stats"))
             stats = cli_value(CMD, argc, argv, &i);
         else if (a[0] == '-' && a[1])
@@ -444,6 +451,9 @@ static int do_score(int argc, char **argv) {
     if (!all.n) cli_usage_error(CMD, "score: no shards given");
     free(shards);
     shards = (const char **)all.v + lo, n = hi - lo;
+    mm_clf_token_counter counter;
+    mm_tok *tok = tokdir ? token_counter_load(CMD, tokdir, &counter) : NULL;
+    if (tok) so.tokens = &counter;
     double load_s;
     decide_load(&so, model, shards, n);
     mm_clf_scorer *s = open_scorer(model, &so, &load_s);
@@ -476,12 +486,14 @@ static int do_score(int argc, char **argv) {
         mm_jw_key(&w, "seconds"), mm_jw_double(&w, st.seconds);
         mm_jw_key(&w, "threads"), mm_jw_int(&w, nt);
         mm_jw_key(&w, "load_seconds"), mm_jw_double(&w, load_s);
+        mm_jw_key(&w, "tokens"), mm_jw_string(&w, tokdir ? tokdir : "bytes/4");
         mm_jw_key(&w, "max_rss_kb"), mm_jw_int(&w, rss_kb());
         mm_jw_obj_end(&w);
         cli_write_stats(CMD, stats, &b);
         mm_buf_free(&b);
     }
     mm_clf_scorer_close(s);
+    mm_tok_free(tok);
     mm_inputs_free(&all);
     if (cli_interrupted) return CLI_EXIT_INTERRUPTED;
     if (e != MM_OK) {

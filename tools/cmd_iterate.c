@@ -11,6 +11,7 @@
 #include "corpus/iterate.h"
 #include "rl/tokenizer.h"
 #include "tools/cli.h"
+#include "tools/stage_args.h"
 
 static const char *const CMD = "iterate";
 
@@ -521,11 +522,7 @@ static void report_done(const mm_iter_opts *o, const mm_iter_result *r) {
 /* --tokenizer: the BPE whose counts go into the score files (NULL without one). */
 static mm_tok *load_tokenizer(mm_iter_opts *o, mm_clf_token_counter *counter) {
     if (!o->tokenizer) return NULL;
-    mm_tok *tok;
-    mm_err e = mm_tok_load(o->tokenizer, &tok);
-    if (e != MM_OK) cli_die(CMD, e);
-    *counter = (mm_clf_token_counter){mm_tok_counter_open, mm_tok_counter_count,
-                                      mm_tok_counter_close, tok};
+    mm_tok *tok = token_counter_load(CMD, o->tokenizer, counter);
     o->tokens = counter;
     return tok;
 }

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "classifier/classifier.h"
+#include "rl/tokenizer.h"
 #include "tools/cli.h"
 
 bool stage_option(const char *cmd, int argc, char **argv, int *i, stage_args *s) {
@@ -67,4 +69,13 @@ void stage_inputs(const char *cmd, stage_args *s, const char *const *args, size_
     if (s->task.count)
         cli_info(1, "mathmine %s: task %u/%u: inputs %zu..%zu of %zu", cmd, s->task.index,
                  s->task.count, *lo, *hi, all->n);
+}
+
+mm_tok *token_counter_load(const char *cmd, const char *dir, mm_clf_token_counter *counter) {
+    mm_tok *tok;
+    mm_err e = mm_tok_load(dir, &tok);
+    if (e != MM_OK) cli_die(cmd, e);
+    *counter = (mm_clf_token_counter){mm_tok_counter_open, mm_tok_counter_count,
+                                      mm_tok_counter_close, tok};
+    return tok;
 }

@@ -63,4 +63,13 @@ void stage_inputs(const char *cmd, stage_args *s, const char *const *args, size_
  * lines, as one array (the strings live until exit); *n is updated.  Dies on a bad list. */
 char **stage_all_inputs(const char *cmd, stage_args *s, char **args, int *n);
 
+/* --tokenizer DIR (classify score, iterate): the BPE (rl/tokenizer.h) whose counts go into the
+ * score files' tokens column, as a counter for mm_clf_scorer_opts.tokens.  Returns the loaded
+ * tokenizer (free it with mm_tok_free after scoring); dies with the reason when it cannot be
+ * loaded. */
+struct mm_tok;
+struct mm_clf_token_counter;
+struct mm_tok *token_counter_load(const char *cmd, const char *dir,
+                                  struct mm_clf_token_counter *counter);
+
 #endif

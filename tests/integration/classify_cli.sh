@@ -90,6 +90,17 @@ touch -d '2000-01-01' "$T/scores/docs.scores.tsv"
 "$MM" classify score --model "$T/m.bin" --out-dir "$T/scores" --stats "$T/score2.json" "$T/docs.jsonl" 2>/dev/null
 same "rerun skips finished outputs" "$($PY -c "import json;print(json.load(open('$T/score2.json'))['files_skipped'])")" "1"
 same "no temp files left" "$(ls "$T/scores" | grep -c tmp)" "0"
+# --tokenizer: the tokens column counts the project's BPE (what --top-tokens budgets), not bytes/4
+check "tokenizer trained on the shard" "$MM" -q tokenizer train --vocab 400 -o "$T/tok" "$T/docs2.jsonl.zst"
+check "score with --tokenizer" "$MM" classify score --model "$T/m.bin" --out-dir "$T/scores-tok" --tokenizer "$T/tok" --stats "$T/score-tok.json" "$T/docs2.jsonl.zst"
+zstd -dcq "$T/docs2.jsonl.zst" | head -1 | $PY -c "import json,sys; sys.stdout.write(json.loads(sys.stdin.readline())['text'])" > "$T/first.txt"
+want=$("$MM" tokenizer encode --tokenizer "$T/tok" "$T/first.txt" | wc -w)
+bytes4=$(( ($(wc -c < "$T/first.txt") + 3) / 4 ))
+got=$(head -1 "$T/scores-tok/docs2.scores.tsv" | cut -f5)
+[ "$got" = "$want" ] && [ "$got" != "$bytes4" ] && ok "--tokenizer: tokens = \`tokenizer encode\`'s count ($got; bytes/4 $bytes4)" \
+  || fail "--tokenizer: tokens (got $got, encode $want, bytes/4 $bytes4)"
+same "--tokenizer: scores unchanged" "$(cut -f1-4 "$T/scores-tok/docs2.scores.tsv" | md5sum)" "$(cut -f1-4 "$T/scores/docs2.scores.tsv" | md5sum)"
+grep -q '"tokens":"'"$T/tok"'"' "$T/score-tok.json" && ok "--stats names the tokenizer" || fail "--stats names the tokenizer"
 good=$(awk -F'\t' '$1 < "d100" && $2 > 0.5' "$T/scores/docs.scores.tsv" | wc -l)
 [ "$good" -ge 90 ] && ok "math documents score high ($good/100)" || fail "math documents score high: $good/100"
 
@@ -121,6 +132,7 @@ expect_fail() { # what code cmd...
 }
 echo "hello, I am not a model" > "$T/junk.bin"
 expect_fail "non-fastText model" 1 "$MM" classify score --model "$T/junk.bin" --out-dir "$T/x" "$T/docs.jsonl"
+expect_fail "--tokenizer: a folder without one" 1 "$MM" classify score --model "$T/m.bin" --out-dir "$T/x" --tokenizer "$T/nothing" "$T/docs.jsonl"
 head -c 100000 "$T/m.bin" > "$T/cut.bin"
 expect_fail "truncated model" 1 "$MM" classify predict --model "$T/cut.bin" "$T/norm.txt"
 expect_fail "truncated model (reference loader)" 1 "$MM" classify predict --reference --model "$T/cut.bin" "$T/norm.txt"
