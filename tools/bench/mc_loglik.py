@@ -3,16 +3,16 @@
 (docs/corpus_eval.md, "Multiple choice by log-likelihood").
 
 For each question of an MMLU-format CSV (question, four options, the letter), every option is
-scored as the completion of the question's prompt by one `mathmine eval --loss --dump` over all
-the (question, option) pairs (cloze style: the
-options are not listed in the prompt, so a model need not know the letters), and the option
-with the lowest loss is the model's answer: by total nats (`sum`) and by nats per UTF-8 byte of
-the option (`per_byte`, which does not favour short options).  `--unconditioned` scores the
-options without their question: what the model prefers from the options alone, the baseline a
-model must beat to be using the question.  Chance is 1/4.
+scored as the completion of the question's prompt, by one `mathmine eval --loss --dump` over
+all the (question, option) pairs (cloze style: the options are not listed in the prompt, so a
+model need not know the letters); the option with the lowest loss is the model's answer, by
+total nats (`acc_sum`) and by nats per UTF-8 byte of the option (`acc_per_byte`, which does
+not favour short options).  `--unconditioned` scores the options without their question: what
+the model prefers from the options alone, the baseline a model must beat to be using the
+question.  Chance is 1/4.
 
 usage: mc_loglik.py --mm build/mathmine --ckpt CKPT --csv FILE [--n N] [--unconditioned]
-prints one JSON object: n, accuracy by sum and per byte, their standard errors, chance.
+prints one JSON object: n, acc_sum, acc_per_byte, chance and the standard error at chance.
 """
 import argparse
 import csv
