@@ -21,6 +21,8 @@ typedef struct loss_batch {
     int B, T, V, rows; /* rows filled of B */
     int32_t *in, *tgt;
     float *logp;
+    int *row_item;     /* [B]: the item of each row */
+    double *item_nats; /* per-item sums, or NULL */
     mm_loss_result *r;
 } loss_batch;
 
@@ -30,14 +32,17 @@ static mm_err batch_flush(loss_batch *b) {
     MM_TRY(mm_gpt_forward(b->m, b->in, b->rows, b->T, &logits));
     mm_grpo_token_logp(logits, b->tgt, b->rows, b->T, b->V, b->logp);
     for (long k = 0; k < (long)b->rows * b->T; k++)
-        if (b->tgt[k] >= 0) b->r->nats -= b->logp[k], b->r->tokens++;
+        if (b->tgt[k] >= 0) {
+            b->r->nats -= b->logp[k], b->r->tokens++;
+            if (b->item_nats) b->item_nats[b->row_item[k / b->T]] -= b->logp[k];
+        }
     b->r->windows += b->rows;
     b->rows = 0;
     return MM_OK;
 }
 
 /* Add the window scoring targets [next, end) of x to the batch (see the top of the file). */
-static mm_err batch_add(loss_batch *b, const int32_t *x, int next, int end) {
+static mm_err batch_add(loss_batch *b, const int32_t *x, int next, int end, int item) {
     int a = end - 1 - b->T > 0 ? end - 1 - b->T : 0;
     int32_t *in = b->in + (size_t)b->rows * b->T, *tgt = b->tgt + (size_t)b->rows * b->T;
     for (int j = 0; j < b->T; j++) {
@@ -45,6 +50,7 @@ static mm_err batch_add(loss_batch *b, const int32_t *x, int next, int end) {
         in[j] = pos < end - 1 ? x[pos] : 0;
         tgt[j] = pos < end - 1 && t >= next ? x[t] : -1;
     }
+    b->row_item[b->rows] = item;
     if (++b->rows == b->B) MM_TRY(batch_flush(b));
     return MM_OK;
 }
@@ -60,8 +66,9 @@ static int encode_into(const mm_grpo_codec *c, const char *s, size_t n, int32_t 
 }
 
 /* Score one item: build [eot] + prompt + solution "\n" and queue its windows. */
-static mm_err score_item(loss_batch *b, const mm_grpo_codec *c, const mm_task_item *it,
-                         int conditioned, int stride, mm_buf *text, int32_t **x, size_t *xcap) {
+static mm_err score_item(loss_batch *b, const mm_grpo_codec *c, const mm_task_item *it, int item,
+                         int conditioned, int stride, mm_buf *text, int32_t **x, size_t *xcap,
+                         long long *bytes) {
     mm_buf_clear(text);
     if (conditioned) MM_TRY(mm_task_prompt(it, text));
     size_t plen = text->len;
@@ -83,11 +90,12 @@ static mm_err score_item(loss_batch *b, const mm_grpo_codec *c, const mm_task_it
                        "eval loss: cannot encode the %s of \"%.40s...\" within "
                        "the model's vocabulary",
                        np < 0 ? "prompt" : "solution", it->question);
-    b->r->bytes += (long long)(text->len - plen);
+    *bytes = (long long)(text->len - plen);
+    b->r->bytes += *bytes;
     int p = 1 + np, L = p + ns;
     for (int next = p; next < L;) {
         int end = next + stride < L ? next + stride : L;
-        MM_TRY(batch_add(b, *x, next, end));
+        MM_TRY(batch_add(b, *x, next, end, item));
         next = end;
     }
     return MM_OK;
@@ -110,20 +118,25 @@ mm_err mm_eval_loss(mm_gpt *m, const mm_grpo_codec *c, const mm_task *t, mm_task
     size_t cells = (size_t)b.B * b.T;
     b.in = malloc(cells * sizeof *b.in), b.tgt = malloc(cells * sizeof *b.tgt);
     b.logp = malloc(cells * sizeof *b.logp);
+    b.row_item = malloc((size_t)b.B * sizeof *b.row_item);
+    b.item_nats = o->item_nats;
+    if (o->item_nats) memset(o->item_nats, 0, (size_t)n * sizeof *o->item_nats);
     int32_t *x = NULL;
     size_t xcap = 0;
     mm_buf text = {0};
     double t0 = mm_now();
-    mm_err e = b.in && b.tgt && b.logp ? MM_OK : mm_fail(MM_ERR_NOMEM, "eval loss");
+    mm_err e = b.in && b.tgt && b.logp && b.row_item ? MM_OK : mm_fail(MM_ERR_NOMEM, "eval loss");
     for (int i = 0; i < n && e == MM_OK; i++) {
+        long long bytes = 0;
         if (o->stop && *o->stop)
             e = mm_fail(MM_ERR_IO, "interrupted");
         else
-            e = score_item(&b, c, mm_task_get(t, s, (size_t)i), o->conditioned, stride, &text, &x,
-                           &xcap);
+            e = score_item(&b, c, mm_task_get(t, s, (size_t)i), i, o->conditioned, stride, &text,
+                           &x, &xcap, &bytes);
+        if (o->item_bytes) o->item_bytes[i] = bytes;
     }
     if (e == MM_OK) e = batch_flush(&b);
-    free(b.in), free(b.tgt), free(b.logp), free(x);
+    free(b.in), free(b.tgt), free(b.logp), free(b.row_item), free(x);
     mm_buf_free(&text);
     if (e != MM_OK) return e;
     r->n = n;

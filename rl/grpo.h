@@ -314,11 +314,13 @@ MM_API mm_err mm_eval_run(mm_gpt *m, const mm_grpo_codec *c, const mm_task *t, m
  * of context (the prompt's start is what falls out first).  Windows of several items go
  * through one forward pass of `batch` rows of ctx tokens (the padding is not scored). */
 typedef struct mm_loss_opts {
-    int n;              /* items of the split (0 = all) */
-    int conditioned;    /* 1 = after the prompt, 0 = after end-of-text only */
-    int batch;          /* rows per forward pass (0 = 8) */
-    int stride;         /* scored tokens per window (0 = ctx/2; at most ctx) */
-    volatile int *stop; /* when it becomes non-zero, the run fails with "interrupted" */
+    int n;                 /* items of the split (0 = all) */
+    int conditioned;       /* 1 = after the prompt, 0 = after end-of-text only */
+    int batch;             /* rows per forward pass (0 = 8) */
+    int stride;            /* scored tokens per window (0 = ctx/2; at most ctx) */
+    volatile int *stop;    /* when it becomes non-zero, the run fails with "interrupted" */
+    double *item_nats;     /* if set (n items): each item's Σ -ln p over its solution's tokens */
+    long long *item_bytes; /* if set (n items): the UTF-8 bytes of each item's solution */
 } mm_loss_opts;
 
 typedef struct mm_loss_result {

@@ -70,13 +70,46 @@ static void json_end(mm_jw *w, mm_buf *b, const char *stats) {
     mm_buf_free(b);
 }
 
-/* --loss: score the worked solutions and print the JSON. */
+/* --loss --dump: one line per item, {"question", "nats", "bytes"} (its solution's loss). */
+static void dump_loss(const char *path, const mm_task *task, mm_task_split sp, int n,
+                      const double *nats, const long long *bytes) {
+    mm_out *out;
+    mm_err e = mm_out_open(path, 0, &out);
+    if (e != MM_OK) cli_die(CMD, e);
+    mm_buf b = {0};
+    for (int i = 0; i < n && e == MM_OK; i++) {
+        mm_jw w;
+        mm_buf_clear(&b);
+        mm_jw_init(&w, &b);
+        mm_jw_obj_begin(&w);
+        mm_jw_key(&w, "question"), mm_jw_string(&w, mm_task_get(task, sp, (size_t)i)->question);
+        mm_jw_key(&w, "nats"), mm_jw_double(&w, nats[i]);
+        mm_jw_key(&w, "bytes"), mm_jw_int(&w, bytes[i]);
+        mm_jw_obj_end(&w);
+        mm_buf_putc(&b, '\n');
+        e = mm_out_write(out, b.data, b.len);
+    }
+    mm_buf_free(&b);
+    if (e == MM_OK) e = mm_out_commit(out);
+    if (e != MM_OK) cli_die(CMD, e);
+}
+
+/* --loss: score the worked solutions and print the JSON (with --dump, each item's loss). */
 static void print_loss(const char *ckpt, const mm_task *task, const char *split, mm_gpt *m,
-                       const mm_grpo_codec *c, mm_task_split sp, const mm_loss_opts *lo,
-                       const char *stats) {
+                       const mm_grpo_codec *c, mm_task_split sp, mm_loss_opts *lo,
+                       const char *stats, const char *dump) {
     mm_loss_result r;
+    int n = (int)mm_task_count(task, sp);
+    if (lo->n > 0 && lo->n < n) n = lo->n;
+    if (dump && n > 0) {
+        lo->item_nats = calloc((size_t)n, sizeof *lo->item_nats);
+        lo->item_bytes = calloc((size_t)n, sizeof *lo->item_bytes);
+        if (!lo->item_nats || !lo->item_bytes) cli_die(CMD, MM_ERR_NOMEM);
+    }
     mm_err e = mm_eval_loss(m, c, task, sp, lo, &r);
     if (e != MM_OK) cli_die(CMD, e);
+    if (dump && n > 0) dump_loss(dump, task, sp, n, lo->item_nats, lo->item_bytes);
+    free(lo->item_nats), free(lo->item_bytes);
     mm_buf b = {0};
     mm_jw w;
     json_begin(&w, &b, ckpt, task, split, r.n);
@@ -127,7 +160,7 @@ static void usage(FILE *f) {
         "  --last-number        score an output without a marked answer by its last number\n"
         "                       (lenient; default: off, such an output is wrong)\n"
         "  --dump FILE          the greedy outputs as JSONL (question, output, gold, extracted,\n"
-        "                       correct)\n"
+        "                       correct); --loss: each item's loss (question, nats, bytes)\n"
         "  --stats FILE         also write the JSON to FILE\n"
         "  --loss               loss on the worked solutions instead of accuracy (default: off)\n"
         "  --unconditioned      --loss: score each solution as a document of its own, after\n"
@@ -201,8 +234,7 @@ int cmd_eval(int argc, char **argv) {
         cli_usage_error(CMD, "--split must be test or train, got '%s'", split);
     if (!loss && (unconditioned || stride))
         cli_usage_error(CMD, "--unconditioned and --stride go with --loss");
-    if (loss && (o.k || dump))
-        cli_usage_error(CMD, "--loss generates nothing: --k and --dump do not go with it");
+    if (loss && o.k) cli_usage_error(CMD, "--loss generates nothing: --k does not go with it");
     cli_blas_setup(); /* may re-exec with the fastest OpenBLAS kernels */
     cli_set_threads(threads);
     mm_task *task = grpo_task_open(CMD, &ta);
@@ -219,7 +251,7 @@ int cmd_eval(int argc, char **argv) {
                            .batch = loss_batch,
                            .stride = stride,
                            .stop = &cli_interrupted};
-        print_loss(ckpt, task, split, m, c, sp, &lo, stats);
+        print_loss(ckpt, task, split, m, c, sp, &lo, stats, dump);
         mm_grpo_codec_close(c);
         mm_gpt_free(m);
         mm_task_free(task);

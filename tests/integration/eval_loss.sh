@@ -19,9 +19,18 @@ SFT=(--algo sft --init new:2,4,64,384 --task bench --train-file "$T/short.jsonl"
 check "fresh model" "$MM" -q grpo "${SFT[@]}" --steps 1 --lr 1e-9 -o "$T/fresh"
 check "warm-up on GSM8K train" "$MM" -q grpo "${SFT[@]}" --steps 100 --lr 3e-3 -o "$T/sft"
 for m in fresh sft; do
-  "$MM" eval --loss --ckpt "$T/$m/final" "${TASK[@]}" --n 40 --stride 64 -j 2 > "$T/$m.json" 2>"$T/$m.err" \
-    || { fail "eval --loss $m"; cat "$T/$m.err"; }
+  "$MM" eval --loss --ckpt "$T/$m/final" "${TASK[@]}" --n 40 --stride 64 -j 2 --dump "$T/$m.items.jsonl" \
+    > "$T/$m.json" 2>"$T/$m.err" || { fail "eval --loss $m"; cat "$T/$m.err"; }
 done
+# --dump: each item's loss; they add up to the total
+$PY - "$T/sft.json" "$T/sft.items.jsonl" <<'PY' && ok "--loss --dump: per-item losses sum to the total" || fail "--loss --dump: per-item losses sum to the total"
+import json, sys
+t = json.load(open(sys.argv[1])); items = [json.loads(l) for l in open(sys.argv[2])]
+assert len(items) == t["n"] == 40 and all(i["question"] and i["nats"] > 0 for i in items)
+assert sum(i["bytes"] for i in items) == t["bytes"]
+total = t["nats_per_token"] * t["tokens"]
+assert abs(sum(i["nats"] for i in items) - total) < 1e-6 * total
+PY
 "$MM" eval --loss --unconditioned --ckpt "$T/sft/final" "${TASK[@]}" --n 40 --stats "$T/unc.stats" > "$T/unc.json"
 field() { $PY -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$@"; }
 same "40 items scored" "$(field "$T/sft.json" n)" 40

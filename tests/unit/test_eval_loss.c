@@ -102,20 +102,30 @@ TEST(windows_match_sliding_reference) {
     mm_gpt *m = model(8, 5);
     CHECK(t && m);
     if (!t || !m) return;
-    double want = 0;
-    long long ntok = 0, nwin = 0;
+    double want = 0, want_item[3];
+    long long ntok = 0, nwin = 0, nbytes = 0;
     for (size_t i = 0; i < 3; i++) {
         int p, L = item_bytes(mm_task_get(t, MM_TASK_TEST, i), 1, xbuf, &p);
         CHECK(L - p > 3 * 8); /* several windows per solution */
-        want += ref_sliding(m, xbuf, p, L, 8, &ntok);
+        want += want_item[i] = ref_sliding(m, xbuf, p, L, 8, &ntok);
         nwin += (L - p + 3) / 4; /* windows of the default stride, ctx/2 = 4 */
     }
-    mm_loss_opts o = {.conditioned = 1, .batch = 5, .stride = 1};
+    /* each item's own loss too (eval --loss --dump): windows of several items share a pass */
+    double item_nats[3];
+    long long item_b[3];
+    mm_loss_opts o = {
+        .conditioned = 1, .batch = 5, .stride = 1, .item_nats = item_nats, .item_bytes = item_b};
     mm_loss_result r;
     CHECK(mm_eval_loss(m, mm_grpo_codec_bytes(), t, MM_TASK_TEST, &o, &r) == MM_OK);
     CHECK_EQ_INT(r.tokens, ntok);
     CHECK_EQ_INT(r.windows, ntok);
     CHECK_NEAR(r.nats / want, 1.0, 1e-5);
+    for (int i = 0; i < 3; i++) {
+        CHECK_NEAR(item_nats[i] / want_item[i], 1.0, 1e-5);
+        CHECK_EQ_INT(item_b[i], (long long)strlen(mm_task_get(t, MM_TASK_TEST, i)->solution) + 1);
+        nbytes += item_b[i];
+    }
+    CHECK_EQ_INT(nbytes, r.bytes);
     /* the default stride (ctx/2) scores every token once too, in fewer windows, and gives
      * nearly the same loss (less context for some tokens) */
     mm_loss_opts d = {.conditioned = 1};
