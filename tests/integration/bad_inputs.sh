@@ -166,7 +166,9 @@ EOF2
 zstd -q -1 --rm "$I/big.jsonl"
 interrupt "tokenizer train" "$I/tok2/vocab.json" "$MM" tokenizer train --vocab 20000 "$I/big.jsonl.zst" -o "$I/tok2"
 interrupt "shard" "$I/sh/shards.json" "$MM" shard --tokenizer "$F/tok" -j 1 "$I/big.jsonl.zst" -o "$I/sh"
-interrupt "dedup minhash all" "$I/mho/big.jsonl.zst" "$MM" dedup minhash all -j 1 --work "$I/mhw" -o "$I/mho" "$I/big.jsonl.zst"
+# 128 bands (not 14): the whole of `minhash all` on this shard takes ~2.4 s at the default, so a
+# late wake-up of the 1.5 s sleep on a loaded machine let it finish before the signal
+interrupt "dedup minhash all" "$I/mho/big.jsonl.zst" "$MM" dedup minhash all -j 1 --bands 128 --work "$I/mhw" -o "$I/mho" "$I/big.jsonl.zst"
 interrupt "decontaminate" "$I/dc/big.jsonl.zst" "$MM" decontaminate --bench-dir "$SHARED/benchmarks" -j 1 -o "$I/dc" "$I/big.jsonl.zst"
 interrupt "grpo" "$I/g/final" "$MM" grpo --algo sft --init new:2,4,64,96 --task arith --plain --ops 2 --digits 1 --steps 1000000 --sft-batch 8 -o "$I/g"
 rm -f "$I/big.jsonl.zst"
