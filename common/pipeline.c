@@ -225,22 +225,19 @@ static mm_err check(mm_pipe *p, const char *path) {
                            s->name);
         if (s->iterations && !s->loop)
             return mm_fail(MM_ERR_FORMAT,
-                           "%s: stage [%s]: `iterations` belongs to an iterate "
-                           "stage",
-                           path, s->name);
+                           "%s: stage [%s]: `iterations` belongs to an iterate stage", path,
+                           s->name);
         if (s->loop) {
             if (!s->ninputs)
                 return mm_fail(MM_ERR_FORMAT, "%s: stage [%s]: give the pool as `inputs = ...`",
                                path, s->name);
-            char base[512];
-            snprintf(base, sizeof base, "%s-end", s->name);
+            size_t len = strlen(s->name);
             for (size_t j = 0; j < p->n; j++)
-                if (j != i && !strncmp(p->st[j].name, s->name, strlen(s->name)) &&
-                    p->st[j].name[strlen(s->name)] == '-')
+                if (j != i && !strncmp(p->st[j].name, s->name, len) && p->st[j].name[len] == '-')
                     return mm_fail(MM_ERR_FORMAT,
                                    "%s: stage [%s] would clash with the iterate stage [%s]'s "
-                                   "stages (%s-1-train ... %s)",
-                                   path, p->st[j].name, s->name, s->name, base);
+                                   "stages (%s-1-train ... %s-end)",
+                                   path, p->st[j].name, s->name, s->name, s->name);
             MM_TRY(expand_loop(p, i));
             s = &p->st[i];
         }

@@ -123,8 +123,11 @@ static mm_err do_shard(void *ctx, size_t i, int worker) {
         s->read_time += mm_now() - tr;
         line++;
         if (got < 0) {
-            if (s->nwarn < MAX_WARNINGS)
-                snprintf(s->warn[s->nwarn++], sizeof s->warn[0], "%s", mm_error_detail());
+            if (s->nwarn < MAX_WARNINGS) {
+                snprintf(s->warn[s->nwarn], sizeof s->warn[0], "%s", mm_error_detail());
+                s->warnp[s->nwarn] = s->warn[s->nwarn];
+                s->nwarn++;
+            }
             continue;
         }
         if (mm_attrs_reason(skip, doc.id, strlen(doc.id))) {
@@ -365,9 +368,7 @@ size_t mm_decontam_run_nshards(const mm_decontam_run *r) {
 }
 
 void mm_decontam_run_shard(const mm_decontam_run *r, size_t i, mm_decontam_shard_stats *s) {
-    shard *sh = &r->shards[i];
-    for (size_t k = 0; k < sh->nwarn; k++)
-        sh->warnp[k] = sh->warn[k];
+    const shard *sh = &r->shards[i];
     *s = (mm_decontam_shard_stats){sh->path,    sh->in,        sh->ndocs,     sh->bad, sh->bytes,
                                    sh->skipped, sh->scan_time, sh->read_time, sh->cpu, sh->err,
                                    sh->errmsg,  sh->nwarn,     sh->warnp};

@@ -26,10 +26,8 @@ set -euo pipefail
 SFT_STEPS=${SFT_STEPS:-400} STEPS=${STEPS:-20} SEEDS=${SEEDS:-1 2 3} THREADS=${THREADS:-2}
 ALGOS=${ALGOS:-grpo orft rft proc ppo dpo odpo orm} NAME=${NAME:-rl_compare}
 W=$BENCH/$NAME-work
-rm -rf "$W"; mkdir -p "$W"
-export OMP_WAIT_POLICY=passive
 source "$(dirname "$0")/rl_setup.sh"
-rl_setup "$STEPS"
+rl_setup "$W" "$STEPS"
 EVAL="$TASK --n 200 --k 8 --temperature 0.7 --max-new-tokens 32 -j $THREADS"
 t0=$SECONDS
 START=$(rl_warmup)

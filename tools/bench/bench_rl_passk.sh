@@ -15,10 +15,8 @@ set -euo pipefail
 SFT_STEPS=${SFT_STEPS:-400} STEPS=${STEPS:-30} SEEDS=${SEEDS:-1 2 3} THREADS=${THREADS:-2}
 KMAX=${KMAX:-64}
 W=$BENCH/rl_passk-work
-rm -rf "$W"; mkdir -p "$W"
-export OMP_WAIT_POLICY=passive
 source "$(dirname "$0")/rl_setup.sh"
-rl_setup "$STEPS"
+rl_setup "$W" "$STEPS"
 EVAL="$TASK --n 200 --k $KMAX --curve --temperature 0.7 --max-new-tokens 32 --batch 256 -j $THREADS"
 t0=$SECONDS
 START=$(rl_warmup)
