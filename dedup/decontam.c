@@ -31,6 +31,17 @@
 #include "common/hugemem.h"
 #include "dedup/words.h"
 
+/* The scan is also compiled for x86-64-v3 and chosen at load time: BMI2's shifts by a register
+ * (shlx, shrx) are one micro-op where the plain ones are three, and the Bloom masks and the
+ * run masks of the tokenizer are mostly such shifts (GCC only; clang, used for the fuzz build,
+ * and the sanitizer build get the portable version). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) &&                             \
+    !defined(__SANITIZE_ADDRESS__)
+#define MM_SCAN_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define MM_SCAN_CLONES
+#endif
+
 #define HB 0x9E3779B97F4A7C15ull /* B: odd multiplier of the polynomial hash */
 #define HG 0xC2B2AE3D27D4EB4Full /* G: length salt */
 #define NONE UINT32_MAX
@@ -248,8 +259,8 @@ static mm_err alloc_bits(uint64_t nbits, uint64_t **bits, int *shift) {
  * faster once the vocabulary filter kept two thirds of the words away from it.)
  * shift = 64 - log2(words). */
 static inline uint64_t bloom_mask(uint64_t f, int shift) {
-    return 1ull << (f >> (shift - 6) & 63) | 1ull << (f >> (shift - 12) & 63) |
-           1ull << (f >> (shift - 18) & 63);
+    uint64_t g = f >> (shift - 18); /* the 18 bits under the word index */
+    return 1ull << (g >> 12 & 63) | 1ull << (g >> 6 & 63) | 1ull << (g & 63);
 }
 static inline void bit_set(uint64_t *bits, int shift, uint64_t f) {
     bits[f >> shift] |= bloom_mask(f, shift);
@@ -412,10 +423,9 @@ static size_t probe(const mm_decontam *d, uint64_t key, uint32_t len, const uint
  * batch of prefetches lets the misses overlap.  The positions are computed in their own loop
  * over the kept words, not in the tokenising loop: that one is the longest, and every
  * instruction taken out of it paid more than the same instruction in a loop over fewer words. */
-size_t mm_decontam_scan(const mm_decontam *d, const char *text, size_t n, mm_decontam_match *out,
-                        size_t cap) {
+MM_SCAN_CLONES size_t mm_decontam_scan(const mm_decontam *d, const char *text, size_t n,
+                                       mm_decontam_match *out, size_t cap) {
     if (!d->built || !cap) return 0;
-    const uint8_t *ws, *we;
     mm_dedup_iter it;
     mm_dedup_iter_init(&it, text, n);
     uint64_t pref[RING], fpos[BATCH], w, P = 0, i = 0;
@@ -432,13 +442,14 @@ size_t mm_decontam_scan(const mm_decontam *d, const char *text, size_t n, mm_dec
     const uint64_t *bits = d->bits, *tri = d->tri, lens = d->short_lens;
     const int shift = d->bits_shift, tshift = d->tri_shift;
     const size_t per_word = 1 + (size_t)__builtin_popcountll(lens);
+    const bool may_fill = BATCH * per_word > CANDS; /* only with a large n */
     size_t nout = 0;
     pref[0] = 0;
     for (;;) {
         /* phase 1: up to BATCH words; word number i (1-based) ends at prefix pref[i] */
         uint64_t first = i + 1;
         size_t nb = 0, nlive = 0;
-        while (nb < BATCH && mm_dedup_iter_next_raw(&it, &w, &ws, &we)) {
+        while (nb < BATCH && mm_dedup_iter_next_raw(&it, &w, NULL, NULL)) {
             P = P * HB + w;
             i++;
             pref[i % RING] = P;
@@ -461,8 +472,8 @@ size_t mm_decontam_scan(const mm_decontam *d, const char *text, size_t n, mm_dec
         /* phase 2: test the bitmaps; prefetch the table slot of every candidate */
         size_t nc = 0;
         for (size_t j = 0; j < nlive; j++) {
-            uint64_t k1 = first + live[j]; /* 1-based word number */
-            if (nc + per_word > CANDS) {   /* full (only with a large n): probe what we have */
+            uint64_t k1 = first + live[j];           /* 1-based word number */
+            if (may_fill && nc + per_word > CANDS) { /* full: probe what we have */
                 for (size_t c = 0; c < nc; c++) {
                     nout =
                         probe(d, cand[c].key, cand[c].len, pref, cand[c].word - 1, out, nout, cap);

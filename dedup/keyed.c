@@ -25,11 +25,10 @@ void mm_dedup_stats_add(mm_dedup_stats *a, const mm_dedup_stats *b) {
 }
 
 void mm_dedup_text_key(const char *text, size_t n, uint64_t key[2], uint64_t *words) {
-    const uint8_t *ws, *we;
     uint64_t w, a = 0, c = 0, k = 0;
     mm_dedup_iter it;
     mm_dedup_iter_init(&it, text, n);
-    while (mm_dedup_iter_next(&it, &w, &ws, &we)) {
+    while (mm_dedup_iter_next(&it, &w, NULL, NULL)) {
         a = a * 0x9E3779B97F4A7C15ull + w;
         c = c * 0xD6E8FEB86659FD93ull + (w ^ 0x5851F42D4C957F2Dull);
         k++;

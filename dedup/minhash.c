@@ -50,7 +50,6 @@ void mm_minhash_free(mm_minhash *m) {
 #define HB 0x9E3779B97F4A7C15ull
 
 size_t mm_minhash_shingles(mm_minhash *m, const char *text, size_t n, const uint64_t **sh) {
-    const uint8_t *ws, *we;
     mm_dedup_iter it;
     mm_dedup_iter_init(&it, text, n);
     uint64_t pref[128], w, P = 0, i = 0;
@@ -60,7 +59,7 @@ size_t mm_minhash_shingles(mm_minhash *m, const char *text, size_t n, const uint
         Bg *= HB;
     size_t ns = 0;
     pref[0] = 0;
-    while (mm_dedup_iter_next(&it, &w, &ws, &we)) {
+    while (mm_dedup_iter_next(&it, &w, NULL, NULL)) {
         P = P * HB + w;
         pref[++i % 128] = P;
         if (i < g) continue;

@@ -60,7 +60,7 @@ static inline uint64_t mm_dedup_finish(uint64_t h, uint64_t nbytes) {
 /* The plain reference, byte by byte: the next word at or after *pp (< end); returns 1 and sets
  * *hash, *ws and *we as mm_dedup_iter_next does, and moves *pp past the word; returns 0 at the
  * end of the text.  The iterator's fast path below
- * hands every word it cannot take (non-ASCII, 64 bytes or longer, the last 80 bytes of a text)
+ * hands every word it cannot take (non-ASCII, 64 bytes or longer)
  * to this one, and tests check that both give the same words. */
 MM_API int mm_dedup_word_next_ref(const uint8_t **pp, const uint8_t *end, uint64_t *hash,
                                   const uint8_t **ws, const uint8_t **we);
@@ -117,13 +117,19 @@ static inline uint64_t mm_dedup_hash_ascii(const uint8_t *p, unsigned len) {
  * no per-byte loop, no new load until the 64 bytes are used up, and no dependence on the word
  * before: the next word's bounds do not wait for this one's length.  The word is lowercased and
  * hashed 8 bytes at a time (for ASCII letters and digits, lowercase is "| 0x20").  Runs the fast
- * path cannot take (with a byte >= 0x80, 64 bytes or longer, in the last 80 bytes of the text)
- * go to the reference; a run that reaches the block's end is classified again from its start. */
+ * path cannot take (with a byte >= 0x80, 64 bytes or longer) go to the reference; a run that
+ * reaches the block's end is classified again from its start.  The fast path reads 80 bytes
+ * past where it stands, so the last bytes of a text (under 80) are copied into tail[], zero
+ * padded (zero is a break), and the words there are handed out as pointers into the text all
+ * the same.  The iterator points into itself then: copy it only before its first word. */
+enum { MM_DEDUP_TAIL = 160 };
 typedef struct mm_dedup_iter {
     const uint8_t *p, *end; /* p: where to go on when block is NULL */
     const uint8_t *block;   /* the classified 64 bytes, or NULL; then on at block + 64 */
     uint64_t first, last;   /* bits of the runs not taken yet: their first and last bytes */
     uint64_t high;          /* bit i: block[i] >= 0x80 */
+    const uint8_t *tail_of; /* NULL, or where tail[0] lies in the text once p and end are in tail */
+    uint8_t tail[MM_DEDUP_TAIL];
 } mm_dedup_iter;
 
 static inline void mm_dedup_iter_init(mm_dedup_iter *it, const void *text, size_t n) {
@@ -131,9 +137,16 @@ static inline void mm_dedup_iter_init(mm_dedup_iter *it, const void *text, size_
     it->end = it->p + n;
     it->block = NULL;
     it->first = it->last = it->high = 0;
+    it->tail_of = NULL;
 }
 
-/* One word; mix (a constant) says whether *hash is the word's hash or its raw value. */
+/* A word found in tail[] (p is inside it), as a pointer into the text. */
+static inline const uint8_t *mm_dedup_iter_text_ptr(const mm_dedup_iter *it, const uint8_t *p) {
+    return it->tail_of ? it->tail_of + (p - it->tail) : p;
+}
+
+/* One word; mix (a constant) says whether *hash is the word's hash or its raw value.  ws and
+ * we may be NULL (a caller that only wants the values: the bounds then cost nothing). */
 static inline __attribute__((always_inline)) int mm_dedup_iter_step(mm_dedup_iter *it,
                                                                     uint64_t *hash,
                                                                     const uint8_t **ws,
@@ -144,7 +157,16 @@ static inline __attribute__((always_inline)) int mm_dedup_iter_step(mm_dedup_ite
             const uint8_t *p = it->block ? it->block + 64 : it->p;
             it->block = NULL;
             it->p = p;
-            if (it->end - p < 80) break;
+            if (it->end - p < 80 && !it->tail_of) { /* go on in a zero-padded copy */
+                size_t left = (size_t)(it->end - p);
+                if (!left) return 0;
+                memcpy(it->tail, p, left);
+                memset(it->tail + left, 0, MM_DEDUP_TAIL - left);
+                it->tail_of = p;
+                p = it->p = it->tail;
+                it->end = it->tail + left;
+            }
+            if (p >= it->end) return 0;
             uint64_t word = 0, high = 0;
             for (int k = 0; k < 4; k++) {
                 __m128i alpha, v = _mm_loadu_si128((const __m128i *)(p + 16 * k));
@@ -167,7 +189,8 @@ static inline __attribute__((always_inline)) int mm_dedup_iter_step(mm_dedup_ite
             if (s == 0) break; /* 64 bytes or more */
             continue;
         }
-        if (it->high & ((2ull << e) - (1ull << s))) { /* non-ASCII: the reference takes it */
+        if (__builtin_expect(it->high != 0, 0) &&
+            (it->high & ((2ull << e) - (1ull << s)))) { /* non-ASCII: the reference takes it */
             it->block = NULL;
             it->first = 0;
             it->p = b + s;
@@ -176,17 +199,21 @@ static inline __attribute__((always_inline)) int mm_dedup_iter_step(mm_dedup_ite
         unsigned len = e - s + 1;
         uint64_t raw = mm_dedup_raw(mm_dedup_hash_ascii(b + s, len), len);
         *hash = mix ? mm_dedup_mix64(raw) : raw;
-        *ws = b + s;
-        *we = b + s + len;
+        if (ws) *ws = mm_dedup_iter_text_ptr(it, b + s);
+        if (we) *we = mm_dedup_iter_text_ptr(it, b + s) + len;
         return 1;
     }
 #endif
-    return mix ? mm_dedup_word_next_ref(&it->p, it->end, hash, ws, we)
-               : mm_dedup_word_next_ref_raw(&it->p, it->end, hash, ws, we);
+    const uint8_t *s0, *e0;
+    int got = mix ? mm_dedup_word_next_ref(&it->p, it->end, hash, &s0, &e0)
+                  : mm_dedup_word_next_ref_raw(&it->p, it->end, hash, &s0, &e0);
+    if (got && ws) *ws = mm_dedup_iter_text_ptr(it, s0);
+    if (got && we) *we = mm_dedup_iter_text_ptr(it, e0);
+    return got;
 }
 
 /* The next word: returns 1 and sets *hash, *ws (first byte of the word) and *we (one past its
- * last byte); returns 0 at the end of the text. */
+ * last byte; either may be NULL); returns 0 at the end of the text. */
 static inline __attribute__((always_inline)) int
 mm_dedup_iter_next(mm_dedup_iter *it, uint64_t *hash, const uint8_t **ws, const uint8_t **we) {
     return mm_dedup_iter_step(it, hash, ws, we, 1);
