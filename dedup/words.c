@@ -3,6 +3,25 @@
 #include "common/buf.h"
 #include "common/json.h"
 
+/* mm_dedup_hash_ascii's byte masks: row len = {first chunk, second chunk}. */
+const uint64_t mm_dedup_chunk_masks[17][2] = {{0x0ull, 0xffull},
+                                              {0xffull, 0xffull},
+                                              {0xffffull, 0xffull},
+                                              {0xffffffull, 0xffull},
+                                              {0xffffffffull, 0xffull},
+                                              {0xffffffffffull, 0xffull},
+                                              {0xffffffffffffull, 0xffull},
+                                              {0xffffffffffffffull, 0xffull},
+                                              {0xffffffffffffffffull, 0xffull},
+                                              {0xffffffffffffffffull, 0xffull},
+                                              {0xffffffffffffffffull, 0xffffull},
+                                              {0xffffffffffffffffull, 0xffffffull},
+                                              {0xffffffffffffffffull, 0xffffffffull},
+                                              {0xffffffffffffffffull, 0xffffffffffull},
+                                              {0xffffffffffffffffull, 0xffffffffffffull},
+                                              {0xffffffffffffffffull, 0xffffffffffffffull},
+                                              {0xffffffffffffffffull, 0xffffffffffffffffull}};
+
 /* ASCII: letters lowercased, digits kept, everything else a break; 0xFF marks bytes >= 0x80. */
 #define L(c) ((c) | 0x20)
 const uint8_t mm_dedup_ascii[256] = {

@@ -23,6 +23,9 @@
 
 /* Per byte: 0 = break, 0xFF = start of a non-ASCII sequence, else the lowercased ASCII char. */
 MM_API extern const uint8_t mm_dedup_ascii[256];
+/* For a word of len bytes (1..16): the masks of its bytes in its first and second 8-byte chunk
+ * (the second is one byte for len <= 8: that fold is not used then). */
+MM_API extern const uint64_t mm_dedup_chunk_masks[17][2];
 
 enum { MM_DEDUP_BREAK = 0, MM_DEDUP_LETTER = 1, MM_DEDUP_CJK = 2 };
 /* Class of a non-ASCII byte sequence at p (avail bytes): sets *len (bytes consumed, >= 1) and
@@ -103,10 +106,9 @@ static inline uint64_t mm_dedup_hash_ascii(const uint8_t *p, unsigned len) {
             h = mm_dedup_fold(h, (mm_dedup_load64(p + i) | lower) & ((1ull << 8 * (len - i)) - 1));
         return h;
     }
-    unsigned l0 = len < 8 ? len : 8, l1 = len > 8 ? len - 8 : 1; /* bytes in each chunk */
-    uint64_t m0 = ~0ull >> (64 - 8 * l0), m1 = ~0ull >> (64 - 8 * l1);
-    uint64_t h1 = mm_dedup_fold(MM_DEDUP_SEED, (mm_dedup_load64(p) | lower) & m0);
-    uint64_t h2 = mm_dedup_fold(h1, (mm_dedup_load64(p + 8) | lower) & m1);
+    const uint64_t *m = mm_dedup_chunk_masks[len]; /* the word's bytes in each chunk */
+    uint64_t h1 = mm_dedup_fold(MM_DEDUP_SEED, (mm_dedup_load64(p) | lower) & m[0]);
+    uint64_t h2 = mm_dedup_fold(h1, (mm_dedup_load64(p + 8) | lower) & m[1]);
     return len > 8 ? h2 : h1;
 }
 
