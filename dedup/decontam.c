@@ -429,9 +429,10 @@ MM_SCAN_CLONES size_t mm_decontam_scan(const mm_decontam *d, const char *text, s
     mm_dedup_iter it;
     mm_dedup_iter_init(&it, text, n);
     uint64_t pref[RING], fpos[BATCH], w, P = 0, i = 0;
-    /* live[]: the words of a batch that end a run of 3 or more benchmark words, with the run's
-     * length and the n-gram filter position (0 for a run under N) */
+    /* live[]: the words of a batch (their index in it) that end a run of 3 or more benchmark
+     * words, with the run's length; fpos[]: the n-gram filter positions of wide[] */
     uint32_t live[BATCH], runs[BATCH], run = 0;
+    uint32_t wide[BATCH], hit[BATCH + 1]; /* live words ending a run of n; those that pass */
     typedef struct cand_t {
         uint64_t key, word;
         uint32_t len;
@@ -461,15 +462,27 @@ MM_SCAN_CLONES size_t mm_decontam_scan(const mm_decontam *d, const char *text, s
             nb++;
         }
         if (!nb) break;
-        /* the n-gram filter positions of the live words, prefetched */
+        /* the words that end a run of n (the n-gram windows to test), their filter positions
+         * prefetched, then the bitmap test: hit[] lists the words that pass (a few percent),
+         * in order, closed by a word number no batch has */
+        size_t nlong = 0, nhit = 0, h = 0;
         for (size_t j = 0; j < nlive; j++) {
-            uint64_t k1 = first + live[j], k0 = k1 >= N ? k1 - N : 0; /* a window's ends */
-            uint64_t f = filt_of(pref[k1 % RING] - pref[k0 % RING] * Bn, N);
-            f &= -(uint64_t)(runs[j] >= N); /* else bits[0]: a cached word; the test drops it */
+            wide[nlong] = live[j];
+            nlong += runs[j] >= N;
+        }
+        for (size_t j = 0; j < nlong; j++) {
+            uint64_t k1 = first + wide[j]; /* >= N: a run of n ends here */
+            uint64_t f = filt_of(pref[k1 % RING] - pref[(k1 - N) % RING] * Bn, N);
             __builtin_prefetch(&bits[f >> shift]);
             fpos[j] = f;
         }
-        /* phase 2: test the bitmaps; prefetch the table slot of every candidate */
+        for (size_t j = 0; j < nlong; j++) {
+            hit[nhit] = wide[j];
+            nhit += bit_get(bits, shift, fpos[j]);
+        }
+        hit[nhit] = BATCH;
+        /* phase 2: per live word in order, its n-gram (when it passed) and the short texts'
+         * trigram filter; prefetch the table slot of every candidate */
         size_t nc = 0;
         for (size_t j = 0; j < nlive; j++) {
             uint64_t k1 = first + live[j];           /* 1-based word number */
@@ -481,7 +494,8 @@ MM_SCAN_CLONES size_t mm_decontam_scan(const mm_decontam *d, const char *text, s
                 }
                 nc = 0;
             }
-            if ((runs[j] >= N) & bit_get(bits, shift, fpos[j])) { /* rarely true */
+            if (live[j] == hit[h]) { /* rarely true */
+                h++;
                 uint64_t key = key_of(pref[k1 % RING] - pref[(k1 - N) % RING] * Bn, N);
                 __builtin_prefetch(&d->keys[key & d->mask]);
                 cand[nc++] = (cand_t){key, k1, (uint32_t)N};
