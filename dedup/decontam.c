@@ -92,6 +92,7 @@ void mm_decontam_free(mm_decontam *d) {
     free(d->ent);
     if (d->bits) mm_huge_free(d->bits, 8ull << (64 - d->bits_shift));
     if (d->tri) mm_huge_free(d->tri, 8ull << (64 - d->tri_shift));
+    free(d->ends);
     if (d->vocab) mm_huge_free(d->vocab, 1ull << (64 - d->vocab_shift) >> 3);
     mm_buf_free(&d->arena);
     free(d);
@@ -279,13 +280,24 @@ static void words_raw(const char *text, size_t n, uint64_t *out, size_t cap) {
         ;
 }
 
-/* Short texts: set the trigram prefilter bit of their last three words. */
+/* A word's position in a one-bit-per-word bitmap (vocab, ends): a word's raw value (words.h) is
+ * not mixed, and one multiply spreads it to the top bits. */
+static inline uint64_t word_pos(uint64_t w) {
+    return w * HF;
+}
+
+/* Short texts: set the trigram prefilter bit of their last three words, and the bit of their
+ * last word in ends (8 bits per short text: the scan looks at the trigram only after a word
+ * whose bit is set, about half the words that end a run of 3 on English text). */
 static mm_err build_tri(mm_decontam *d) {
     uint64_t nshort = 0;
     for (size_t b = 0; b < d->nbench; b++)
         nshort += d->bench[b].short_texts;
     MM_TRY(
         alloc_bits(pow2_at_least(nshort * 64 < 4096 ? 4096 : nshort * 64), &d->tri, &d->tri_shift));
+    uint64_t nends = pow2_at_least(nshort * 8 < 512 ? 512 : nshort * 8);
+    if (!(d->ends = mm_calloc(nends / 64, sizeof *d->ends))) return MM_ERR_NOMEM;
+    d->ends_shift = 64 - log2u(nends);
     for (size_t t = 0; t < d->ntexts; t++) {
         uint32_t k = d->texts[t].words;
         if (k < 3 || k >= (uint32_t)d->n || !d->texts[t].used) continue;
@@ -293,6 +305,8 @@ static mm_err build_tri(mm_decontam *d) {
         words_raw(d->arena.data + d->texts[t].off, d->texts[t].len, w, k);
         uint64_t h = (w[k - 3] * HB + w[k - 2]) * HB + w[k - 1];
         bit_set(d->tri, d->tri_shift, filt_of(h, 3));
+        uint64_t e = word_pos(w[k - 1]) >> d->ends_shift;
+        d->ends[e >> 6] |= 1ull << (e & 63);
     }
     return MM_OK;
 }
@@ -305,10 +319,6 @@ static mm_err build_tri(mm_decontam *d) {
  * per distinct word (32 KB for the 26,500 words of ../shared/benchmarks: ~10% of other words
  * pass), so it stays in L1 beside the batch arrays. */
 #define VOCAB_BITS 8
-/* A word's raw value (words.h) is not mixed: one multiply spreads it to the top bits. */
-static inline uint64_t vocab_pos(uint64_t w) {
-    return w * HF;
-}
 static mm_err build_vocab(mm_decontam *d) {
     const int big_shift = 64 - 21;
     uint64_t *big = mm_calloc((1u << 21) / 64, sizeof *big);
@@ -320,7 +330,7 @@ static mm_err build_vocab(mm_decontam *d) {
         mm_dedup_iter it;
         mm_dedup_iter_init(&it, d->arena.data + d->texts[t].off, d->texts[t].len);
         while (mm_dedup_iter_next_raw(&it, &w, &ws, &we))
-            big[vocab_pos(w) >> big_shift >> 6] |= 1ull << (vocab_pos(w) >> big_shift & 63);
+            big[word_pos(w) >> big_shift >> 6] |= 1ull << (word_pos(w) >> big_shift & 63);
     }
     for (size_t k = 0; k < (1u << 21) / 64; k++)
         set += (uint64_t)__builtin_popcountll(big[k]);
@@ -337,11 +347,6 @@ static mm_err build_vocab(mm_decontam *d) {
         if (big[b >> 6] >> (b & 63) & 1) d->vocab[(b >> fold) >> 6] |= 1ull << ((b >> fold) & 63);
     free(big);
     return MM_OK;
-}
-
-static inline bool in_vocab(const mm_decontam *d, uint64_t w) {
-    uint64_t b = vocab_pos(w) >> d->vocab_shift;
-    return d->vocab[b >> 6] >> (b & 63) & 1;
 }
 
 mm_err mm_decontam_build(mm_decontam *d) {
@@ -416,32 +421,46 @@ static size_t probe(const mm_decontam *d, uint64_t key, uint32_t len, const uint
     return nout;
 }
 
-/* The scan works in batches of BATCH words: first tokenise the batch and keep the words that end
- * a run of 3 benchmark words (about two thirds of English web text), then compute the kept
- * words' prefilter positions and prefetch their bitmap words, then test and probe.  The bitmap
- * (a few MB) does not fit in L2, and one cache miss per word was most of the time: issuing a
- * batch of prefetches lets the misses overlap.  The positions are computed in their own loop
- * over the kept words, not in the tokenising loop: that one is the longest, and every
- * instruction taken out of it paid more than the same instruction in a loop over fewer words. */
+typedef struct scan_cand {
+    uint64_t key, word; /* the key to probe; the window's last word (1-based) */
+    uint32_t len;       /* the window's words */
+} scan_cand;
+
+/* Probe the candidates c[0..nc) in order; returns the matches found so far. */
+static size_t probe_all(const mm_decontam *d, const scan_cand *c, size_t nc, const uint64_t *pref,
+                        mm_decontam_match *out, size_t nout, size_t cap) {
+    for (size_t k = 0; k < nc && nout < cap; k++)
+        nout = probe(d, c[k].key, c[k].len, pref, c[k].word - 1, out, nout, cap);
+    return nout;
+}
+
+/* The scan works in batches of BATCH words.  Phase 1 tokenises the batch and lists two kinds of
+ * words: those that end a run of n benchmark words (wide[]: an n-gram window to test) and those
+ * that end a run of 3 and are the last word of some short text (ends_at[]: whole short texts
+ * could end there).  Then the wide words' n-gram filter positions are computed and their bitmap
+ * words prefetched, and tested: the bitmap (a few MB) does not fit in L2, and one cache miss per
+ * word was most of the time; issuing a batch of prefetches lets the misses overlap.  Phase 2
+ * goes through both lists in word order, so that the candidates (per word: its n-gram, then its
+ * short lengths) and so the matches come in the order of the text, and phase 3 probes them.
+ * The positions are computed in their own loop, not in the tokenising loop: that one is the
+ * longest, and every instruction taken out of it paid more than the same instruction in a loop
+ * over fewer words. */
 MM_SCAN_CLONES size_t mm_decontam_scan(const mm_decontam *d, const char *text, size_t n,
                                        mm_decontam_match *out, size_t cap) {
     if (!d->built || !cap) return 0;
     mm_dedup_iter it;
     mm_dedup_iter_init(&it, text, n);
     uint64_t pref[RING], fpos[BATCH], w, P = 0, i = 0;
-    /* live[]: the words of a batch (their index in it) that end a run of 3 or more benchmark
-     * words, with the run's length; fpos[]: the n-gram filter positions of wide[] */
-    uint32_t live[BATCH], runs[BATCH], run = 0;
-    uint32_t wide[BATCH], hit[BATCH + 1]; /* live words ending a run of n; those that pass */
-    typedef struct cand_t {
-        uint64_t key, word;
-        uint32_t len;
-    } cand_t;
+    /* per word of the batch (by its index in it): the run of benchmark words it ends; the lists
+     * of phase 1 (indices); hit[]: the wide words that pass the filter, closed by BATCH + 1 */
+    uint32_t runs[BATCH], wide[BATCH], ends_at[BATCH], hit[BATCH + 1], run = 0;
     enum { CANDS = BATCH * 8 };
-    cand_t cand[CANDS]; /* candidates of a batch: per word, the n-gram and the short lengths */
+    scan_cand cand[CANDS]; /* the candidates of a batch */
     const uint64_t N = (uint64_t)d->n, Bn = d->powB[N], B3 = d->powB[3];
-    const uint64_t *bits = d->bits, *tri = d->tri, lens = d->short_lens;
-    const int shift = d->bits_shift, tshift = d->tri_shift;
+    const uint64_t *bits = d->bits, *tri = d->tri, *vocab = d->vocab, *ends = d->ends;
+    const uint64_t lens = d->short_lens;
+    const int shift = d->bits_shift, tshift = d->tri_shift, vshift = d->vocab_shift,
+              eshift = d->ends_shift;
     const size_t per_word = 1 + (size_t)__builtin_popcountll(lens);
     const bool may_fill = BATCH * per_word > CANDS; /* only with a large n */
     size_t nout = 0;
@@ -449,74 +468,68 @@ MM_SCAN_CLONES size_t mm_decontam_scan(const mm_decontam *d, const char *text, s
     for (;;) {
         /* phase 1: up to BATCH words; word number i (1-based) ends at prefix pref[i] */
         uint64_t first = i + 1;
-        size_t nb = 0, nlive = 0;
+        size_t nb = 0, nwide = 0, nend = 0;
         while (nb < BATCH && mm_dedup_iter_next_raw(&it, &w, NULL, NULL)) {
             P = P * HB + w;
             i++;
             pref[i % RING] = P;
             /* No branches here: whether a word is a benchmark word is a coin toss, and a
              * mispredicted branch per word cost more than the filter reads it saved. */
-            run = (run + 1) & -(uint32_t)in_vocab(d, w);
-            live[nlive] = (uint32_t)nb, runs[nlive] = run;
-            nlive += run >= 3; /* some window ending here is all benchmark words */
+            uint64_t wp = word_pos(w), vb = wp >> vshift, eb = wp >> eshift;
+            run = (run + 1) & -(uint32_t)(vocab[vb >> 6] >> (vb & 63) & 1);
+            runs[nb] = run;
+            wide[nwide] = (uint32_t)nb;
+            nwide += run >= N;
+            ends_at[nend] = (uint32_t)nb;
+            nend += (run >= 3) & (uint32_t)(ends[eb >> 6] >> (eb & 63));
             nb++;
         }
         if (!nb) break;
-        /* the words that end a run of n (the n-gram windows to test), their filter positions
-         * prefetched, then the bitmap test: hit[] lists the words that pass (a few percent),
-         * in order, closed by a word number no batch has */
-        size_t nlong = 0, nhit = 0, h = 0;
-        for (size_t j = 0; j < nlive; j++) {
-            wide[nlong] = live[j];
-            nlong += runs[j] >= N;
-        }
-        for (size_t j = 0; j < nlong; j++) {
+        for (size_t j = 0; j < nwide; j++) {
             uint64_t k1 = first + wide[j]; /* >= N: a run of n ends here */
             uint64_t f = filt_of(pref[k1 % RING] - pref[(k1 - N) % RING] * Bn, N);
             __builtin_prefetch(&bits[f >> shift]);
             fpos[j] = f;
         }
-        for (size_t j = 0; j < nlong; j++) {
+        size_t nhit = 0;
+        for (size_t j = 0; j < nwide; j++) {
             hit[nhit] = wide[j];
             nhit += bit_get(bits, shift, fpos[j]);
         }
-        hit[nhit] = BATCH;
-        /* phase 2: per live word in order, its n-gram (when it passed) and the short texts'
-         * trigram filter; prefetch the table slot of every candidate */
-        size_t nc = 0;
-        for (size_t j = 0; j < nlive; j++) {
-            uint64_t k1 = first + live[j];           /* 1-based word number */
-            if (may_fill && nc + per_word > CANDS) { /* full: probe what we have */
-                for (size_t c = 0; c < nc; c++) {
-                    nout =
-                        probe(d, cand[c].key, cand[c].len, pref, cand[c].word - 1, out, nout, cap);
-                    if (nout == cap) return nout;
+        hit[nhit] = BATCH + 1;
+        /* phase 2: the candidates in word order; the table slot of each is prefetched */
+        size_t nc = 0, h = 0;
+        for (size_t j = 0; j <= nend; j++) {
+            uint32_t at = j < nend ? ends_at[j] : BATCH; /* BATCH: the hits after the last */
+            for (; hit[h] <= at; h++) {                  /* rarely entered */
+                if (may_fill && nc == CANDS) {
+                    if ((nout = probe_all(d, cand, nc, pref, out, nout, cap)) == cap) return nout;
+                    nc = 0;
                 }
-                nc = 0;
-            }
-            if (live[j] == hit[h]) { /* rarely true */
-                h++;
+                uint64_t k1 = first + hit[h];
                 uint64_t key = key_of(pref[k1 % RING] - pref[(k1 - N) % RING] * Bn, N);
                 __builtin_prefetch(&d->keys[key & d->mask]);
-                cand[nc++] = (cand_t){key, k1, (uint32_t)N};
+                cand[nc++] = (scan_cand){key, k1, (uint32_t)N};
             }
-            if (lens &&
-                bit_get(tri, tshift, filt_of(pref[k1 % RING] - pref[(k1 - 3) % RING] * B3, 3))) {
-                for (uint64_t k = 3; k < N && k <= runs[j]; k++) {
-                    if (!(lens >> k & 1)) continue;
-                    uint64_t h = pref[k1 % RING] - pref[(k1 - k) % RING] * d->powB[k];
-                    if (!bit_get(bits, shift, filt_of(h, k))) continue;
-                    uint64_t key = key_of(h, k);
-                    __builtin_prefetch(&d->keys[key & d->mask]);
-                    cand[nc++] = (cand_t){key, k1, (uint32_t)k};
-                }
+            if (j == nend) break;
+            uint64_t k1 = first + at;
+            if (!bit_get(tri, tshift, filt_of(pref[k1 % RING] - pref[(k1 - 3) % RING] * B3, 3)))
+                continue;
+            if (may_fill && nc + per_word > CANDS) {
+                if ((nout = probe_all(d, cand, nc, pref, out, nout, cap)) == cap) return nout;
+                nc = 0;
+            }
+            for (uint64_t k = 3; k < N && k <= runs[at]; k++) {
+                if (!(lens >> k & 1)) continue;
+                uint64_t hk = pref[k1 % RING] - pref[(k1 - k) % RING] * d->powB[k];
+                if (!bit_get(bits, shift, filt_of(hk, k))) continue;
+                uint64_t key = key_of(hk, k);
+                __builtin_prefetch(&d->keys[key & d->mask]);
+                cand[nc++] = (scan_cand){key, k1, (uint32_t)k};
             }
         }
         /* phase 3: probe */
-        for (size_t c = 0; c < nc; c++) {
-            nout = probe(d, cand[c].key, cand[c].len, pref, cand[c].word - 1, out, nout, cap);
-            if (nout == cap) return nout;
-        }
+        if ((nout = probe_all(d, cand, nc, pref, out, nout, cap)) == cap) return nout;
         if (nb < BATCH) break;
     }
     return nout;
@@ -573,5 +586,6 @@ uint64_t mm_decontam_bytes(const mm_decontam *d) {
     return d->arena.cap + d->ntexts * sizeof *d->texts + d->nent * sizeof *d->ent +
            (d->mask + 1) * 12 + (d->bits ? 8ull << (64 - d->bits_shift) : 0) +
            (d->tri ? 8ull << (64 - d->tri_shift) : 0) +
+           (d->ends ? 1ull << (64 - d->ends_shift) >> 3 : 0) +
            (d->vocab ? 1ull << (64 - d->vocab_shift) >> 3 : 0);
 }

@@ -50,6 +50,8 @@ struct mm_decontam {
     int bits_shift; /* 64 - log2(64-bit words of bits) */
     uint64_t *tri;  /* prefilter over the last trigram of each short text */
     int tri_shift;
+    uint64_t *ends;      /* one bit per word hash of the last word of each short text */
+    int ends_shift;      /* 64 - log2(bits of ends) */
     uint64_t *vocab;     /* one bit per word hash of every benchmark text (words.h) */
     int vocab_shift;     /* 64 - log2(bits of vocab) */
     uint64_t short_lens; /* bit k set: some short text has k words */
