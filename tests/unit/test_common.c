@@ -1,4 +1,6 @@
 /* Unit tests for the common core: buffers, JSON, UTF-8, line reader/atomic writer, documents. */
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/doc.h"
@@ -239,6 +241,67 @@ TEST(zst_lines_roundtrip_and_atomic) {
     CHECK(ok);
     mm_lines_close(r);
     unlink(path);
+}
+
+static bool exists(const char *dir, const char *name) {
+    char p[1024];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return access(p, F_OK) == 0;
+}
+static void touch(const char *dir, const char *name) {
+    char p[1024];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    if (f) fclose(f);
+}
+
+/* Opening an output removes the temps a dead run left for that name (and only for it: a live
+ * process's and other names' stay).  The folder is listed once per process, so a temp that
+ * appears after the first open in it is not looked for again (it can only be a live one's). */
+TEST(stale_temps_removed_per_name) {
+    pid_t child = fork();
+    if (child == 0) _exit(0);
+    waitpid(child, NULL, 0); /* a pid no process has now */
+    char dir[512], name[256];
+    snprintf(dir, sizeof dir, "%s/mm_stale_%d", test_tmpdir(), (int)getpid());
+    mkdir(dir, 0755);
+    const char *bases[3] = {"a.jsonl.zst", "b.tsv", "c.tsv"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(name, sizeof name, "%s.tmp.%d", bases[i], (int)child);
+        touch(dir, name);
+    }
+    touch(dir, "a.jsonl.zst.tmp.1"); /* pid 1 is alive: kept */
+    snprintf(name, sizeof name, "other.tmp.%d", (int)child);
+    touch(dir, name);             /* no output of that name is opened: kept */
+    for (int i = 0; i < 2; i++) { /* a and b */
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, bases[i]);
+        mm_out *o;
+        CHECK_EQ_INT(mm_out_open(path, 0, &o), MM_OK);
+        mm_out_write(o, "x\n", 2);
+        CHECK_EQ_INT(mm_out_commit(o), MM_OK);
+        snprintf(name, sizeof name, "%s.tmp.%d", bases[i], (int)child);
+        CHECK(!exists(dir, name));
+        CHECK(exists(dir, bases[i]));
+        if (i == 0) { /* made after the folder was listed: not seen by this process */
+            snprintf(name, sizeof name, "b.tsv.tmp.%d.late", (int)child);
+            touch(dir, name);
+        }
+    }
+    snprintf(name, sizeof name, "b.tsv.tmp.%d.late", (int)child);
+    CHECK(exists(dir, name));
+    CHECK(exists(dir, "a.jsonl.zst.tmp.1"));
+    snprintf(name, sizeof name, "other.tmp.%d", (int)child);
+    CHECK(exists(dir, name));
+    snprintf(name, sizeof name, "c.tsv.tmp.%d", (int)child);
+    CHECK(exists(dir, name));
+    char p[1024]; /* c's own removal still works through the listing */
+    snprintf(p, sizeof p, "%s/c.tsv", dir);
+    CHECK_EQ_INT(mm_remove_stale_temps(p), 1);
+    CHECK(!exists(dir, name));
+    char cmd[1100];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_EQ_INT(system(cmd), 0);
 }
 
 /* Count the lines of `path` and return the reader's final error. */
@@ -525,6 +588,7 @@ int main(void) {
     RUN(json_members_like_tree);
     RUN(jw_builds_valid_json);
     RUN(zst_lines_roundtrip_and_atomic);
+    RUN(stale_temps_removed_per_name);
     RUN(lines_skip_overlong);
     RUN(zst_cut_short_is_an_error);
     RUN(error_detail_wraps_itself);
