@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,8 +59,10 @@ typedef struct iter_state {
     float *vpos, *vneg; /* held-out scores of the classifier */
     uint64_t nvpos, nvneg;
     double score_sum, score_sq;
-    iter_counts domains, prefixes;
-    bool *math_domain;          /* per domain index */
+    iter_counts domains;        /* the report's top domains (domains.tsv is streamed) */
+    iter_counts prefixes;       /* the prefixes of the math domains */
+    bool *math_domain;          /* per index of `domains`: the report's top domains */
+    mm_strmap *math_set;        /* this iteration's math domains */
     bool *prefix_chosen;        /* per prefix index */
     char **prefix_reason;       /* per prefix index, static strings */
     mm_strmap *prev_math;       /* math domains of the previous iteration */
@@ -688,17 +691,12 @@ static mm_err merge_totals(iter_state *s) {
     return MM_OK;
 }
 
-static mm_err add_domain(void *ctx, const char *key, const uint64_t v[3]) {
-    return iter_counts_add(ctx, key, v[0], v[1], v[2]);
-}
-
 /* A merged prefix row ("prefix \t domain"): counted when its domain is math. */
 static mm_err add_prefix(void *ctx, const char *key, const uint64_t v[3]) {
     iter_state *s = ctx;
     const char *tab = strchr(key, '\t');
     if (!tab) return mm_fail(MM_ERR_FORMAT, "count summary: prefix row without a domain: %s", key);
-    int64_t d = mm_strmap_find(s->domains.keys, tab + 1, strlen(tab + 1));
-    if (d < 0 || !s->math_domain[d]) return MM_OK;
+    if (mm_strmap_find(s->math_set, tab + 1, strlen(tab + 1)) < 0) return MM_OK;
     char p[1024];
     snprintf(p, sizeof p, "%.*s", (int)(tab - key), key);
     return iter_counts_add(&s->prefixes, p, v[0], v[1], v[2]);
@@ -725,39 +723,85 @@ static double share(uint64_t collected, uint64_t pages) {
     return pages ? (double)collected / (double)pages : 0;
 }
 
-static mm_err choose_domains(iter_state *s) {
-    size_t n = mm_strmap_size(s->domains.keys);
-    s->math_domain = mm_calloc(n ? n : 1, sizeof *s->math_domain);
-    if (!s->math_domain) return MM_ERR_NOMEM;
+/* The domain pass of the reduce, in bounded memory: each merged domain is decided as it
+ * streams past (math or not: the cut needs only the totals), the math ones kept in a set, and
+ * every one goes through an external sort into domains.tsv's order (pages, descending, then
+ * domain), written as it leaves the sort; the report's top domains are kept on the way. */
+typedef struct domain_pass {
+    iter_state *s;
+    iter_sorter *sort;
+    mm_out *out;
+} domain_pass;
+
+static mm_err decide_domain(void *ctx, const char *key, const uint64_t v[3]) {
+    domain_pass *d = ctx;
+    iter_state *s = d->s;
+    bool m = mm_iter_domain_is_math(v[0], v[1], s->sum.domain_cut, s->o->domain_min_pages);
+    if (m) {
+        s->sum.math_domains++;
+        if (mm_strmap_put(s->math_set, key, strlen(key), NULL) < 0) return MM_ERR_NOMEM;
+        if (!s->prev_math || mm_strmap_find(s->prev_math, key, strlen(key)) < 0)
+            s->sum.domains_gained++;
+    }
+    char k[640]; /* a key that sorts by pages (descending), then domain */
+    snprintf(k, sizeof k, "%016" PRIx64 "\t%s", UINT64_MAX - v[0], key);
+    uint64_t row[3] = {v[0], v[1], m};
+    return iter_sort_add(d->sort, k, row);
+}
+
+static mm_err write_domain(void *ctx, const char *key, const uint64_t v[3]) {
+    domain_pass *d = ctx;
+    iter_state *s = d->s;
+    const char *name = key + 17;
+    MM_TRY(iter_domains_row(d->out, name, v[0], v[1], v[2]));
+    size_t top = mm_strmap_size(s->domains.keys);
+    if (!v[1] || top >= 20) return MM_OK;
+    s->math_domain[top] = v[2];
+    return iter_counts_add(&s->domains, name, v[0], v[1], 0);
+}
+
+static mm_err domain_pass_run(iter_state *s) {
     /* The lift compares a host with the pool's pages that are not positives already. */
     s->sum.domain_cut = mm_iter_domain_cut(s->o->domain_threshold, s->o->domain_lift,
                                            s->sum.collected - s->sum.collected_positives,
                                            s->sum.pool_pages - s->sum.pool_positives);
-    for (size_t i = 0; i < n; i++) {
-        bool m = mm_iter_domain_is_math(s->domains.pages[i], s->domains.collected[i],
-                                        s->sum.domain_cut, s->o->domain_min_pages);
-        s->math_domain[i] = m;
-        if (!m) continue;
-        s->sum.math_domains++;
-        const char *k = mm_strmap_key(s->domains.keys, i);
-        if (!s->prev_math || mm_strmap_find(s->prev_math, k, strlen(k)) < 0)
-            s->sum.domains_gained++;
+    s->math_set = mm_strmap_create();
+    s->math_domain = mm_calloc(20, sizeof *s->math_domain);
+    if (!s->math_set || !s->math_domain) return MM_ERR_NOMEM;
+    MM_TRY(iter_counts_init(&s->domains));
+    char tmp[PATH_CAP];
+    snprintf(tmp, sizeof tmp, "%s/counts/sort-domains", s->tmp);
+    domain_pass d = {s, NULL, NULL};
+    MM_TRY(iter_sort_open(tmp, &d.sort));
+    mm_err e = merge_kind(s, false, decide_domain, &d);
+    if (e != MM_OK) {
+        iter_sort_free(d.sort);
+        return e;
     }
+    if ((e = iter_domains_open(s->tmp, &d.out)) != MM_OK) {
+        iter_sort_free(d.sort);
+        return e;
+    }
+    e = iter_sort_finish(d.sort, write_domain, &d);
+    if (e == MM_OK) return mm_out_commit(d.out);
+    mm_out_abort(d.out);
+    return e;
+}
+
+static void count_domains_lost(iter_state *s) {
     size_t np = s->prev_math ? mm_strmap_size(s->prev_math) : 0;
     for (size_t i = 0; i < np; i++) {
         const char *k = mm_strmap_key(s->prev_math, i);
-        int64_t d = mm_strmap_find(s->domains.keys, k, strlen(k));
-        if (d < 0 || !s->math_domain[d]) s->sum.domains_lost++;
+        if (mm_strmap_find(s->math_set, k, strlen(k)) < 0) s->sum.domains_lost++;
     }
-    return MM_OK;
 }
 
-/* The reduce: totals, domains (merged shard by shard), the math domains, then their prefixes. */
+/* The reduce: totals, domains (merged shard by shard, decided, sorted into domains.tsv), then
+ * the prefixes of the math domains. */
 static mm_err merge_counts(iter_state *s) {
     MM_TRY(merge_totals(s));
-    MM_TRY(iter_counts_init(&s->domains));
-    MM_TRY(merge_kind(s, false, add_domain, &s->domains));
-    MM_TRY(choose_domains(s));
+    MM_TRY(domain_pass_run(s));
+    count_domains_lost(s);
     MM_TRY(iter_counts_init(&s->prefixes));
     return merge_kind(s, true, add_prefix, s);
 }
@@ -1090,7 +1134,6 @@ static mm_err domains_and_prefixes(iter_state *s, mm_iter_result *res) {
     mm_strmap_free(allow);
     mm_strmap_free(deny);
     MM_TRY(e);
-    MM_TRY(iter_write_domains(s->tmp, &s->domains, s->math_domain));
     char p[PATH_CAP], dec[PATH_CAP], cand[PATH_CAP];
     path_in(p, s->tmp, "prefixes.tsv");
     annotation_paths(s, dec, cand);
@@ -1159,6 +1202,7 @@ static void state_free(iter_state *s) {
     iter_counts_free(&s->domains);
     iter_counts_free(&s->prefixes);
     free(s->math_domain);
+    mm_strmap_free(s->math_set);
     free(s->prefix_chosen);
     free(s->prefix_reason);
     free(s->vpos);

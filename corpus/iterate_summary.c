@@ -178,10 +178,15 @@ mm_err iter_read_totals(const char *domains_path, iter_totals *t) {
 
 /* ---------------------------------------------------------------- the merge */
 
-size_t iter_merge_fanin(void) {
-    const char *s = getenv("MM_MERGE_FANIN");
+/* A size from the environment variable `name` when it is at least `least`, else `dflt`. */
+static size_t env_size(const char *name, long least, size_t dflt) {
+    const char *s = getenv(name);
     long v = s ? strtol(s, NULL, 10) : 0;
-    return v >= 2 ? (size_t)v : 64;
+    return v >= least ? (size_t)v : dflt;
+}
+
+size_t iter_merge_fanin(void) {
+    return env_size("MM_MERGE_FANIN", 2, 64);
 }
 
 /* One open count file and its current row. */
@@ -327,4 +332,97 @@ static mm_err merge_level(const char *const *paths, size_t n, const char *tmp_pr
 mm_err iter_merge_counts(const char *const *paths, size_t n, const char *tmp_prefix,
                          iter_merge_emit emit, void *ctx) {
     return merge_level(paths, n, tmp_prefix, 0, emit, ctx);
+}
+
+/* ---------------------------------------------------------------- the external sort */
+
+size_t iter_sort_chunk(void) {
+    return env_size("MM_ITER_SORT_ROWS", 1, 500000);
+}
+
+typedef struct sort_row {
+    size_t key; /* offset in the arena */
+    uint64_t v[3];
+} sort_row;
+
+struct iter_sorter {
+    char *prefix;
+    mm_buf arena; /* the chunk's keys, NUL-terminated */
+    sort_row *rows;
+    size_t n, cap;
+    char **runs;
+    size_t nruns;
+};
+
+mm_err iter_sort_open(const char *tmp_prefix, iter_sorter **out) {
+    iter_sorter *s = mm_calloc(1, sizeof *s);
+    if (!s || !(s->prefix = strdup(tmp_prefix))) {
+        free(s);
+        return mm_fail(MM_ERR_NOMEM, "external sort");
+    }
+    *out = s;
+    return MM_OK;
+}
+
+void iter_sort_free(iter_sorter *s) {
+    if (!s) return;
+    for (size_t i = 0; i < s->nruns; i++) {
+        remove(s->runs[i]);
+        free(s->runs[i]);
+    }
+    free(s->runs);
+    free(s->rows);
+    mm_buf_free(&s->arena);
+    free(s->prefix);
+    free(s);
+}
+
+static int cmp_row(const void *a, const void *b, void *arena) {
+    const char *k = arena;
+    return strcmp(k + ((const sort_row *)a)->key, k + ((const sort_row *)b)->key);
+}
+
+/* Sort the chunk and write it as the next run file (never synced: removed after the merge). */
+static mm_err spill(iter_sorter *s) {
+    qsort_r(s->rows, s->n, sizeof *s->rows, cmp_row, s->arena.data);
+    char **runs = realloc(s->runs, (s->nruns + 1) * sizeof *runs);
+    if (!runs) return mm_fail(MM_ERR_NOMEM, "external sort");
+    s->runs = runs;
+    mm_buf p = {0};
+    MM_TRY(mm_buf_printf(&p, "%s.run-%zu.tsv", s->prefix, s->nruns));
+    s->runs[s->nruns++] = p.data;
+    FILE *f = fopen(p.data, "w");
+    if (!f) return mm_fail(MM_ERR_IO, "%s: %s", p.data, strerror(errno));
+    setvbuf(f, NULL, _IOFBF, 1 << 16);
+    mm_err e = MM_OK;
+    for (size_t i = 0; i < s->n && e == MM_OK; i++)
+        e = emit_to_file(f, s->arena.data + s->rows[i].key, s->rows[i].v);
+    if (fclose(f) && e == MM_OK) e = mm_fail(MM_ERR_IO, "%s: %s", p.data, strerror(errno));
+    s->n = 0;
+    mm_buf_clear(&s->arena);
+    return e;
+}
+
+mm_err iter_sort_add(iter_sorter *s, const char *key, const uint64_t v[3]) {
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 1024, chunk = iter_sort_chunk();
+        if (cap > chunk) cap = chunk;
+        sort_row *r = realloc(s->rows, cap * sizeof *r);
+        if (!r) return mm_fail(MM_ERR_NOMEM, "external sort: %zu rows", cap);
+        s->rows = r, s->cap = cap;
+    }
+    sort_row *r = &s->rows[s->n++];
+    r->key = s->arena.len;
+    memcpy(r->v, v, sizeof r->v);
+    MM_TRY(mm_buf_append(&s->arena, key, strlen(key) + 1));
+    return s->n >= iter_sort_chunk() ? spill(s) : MM_OK;
+}
+
+mm_err iter_sort_finish(iter_sorter *s, iter_merge_emit emit, void *ctx) {
+    mm_err e = s->n ? spill(s) : MM_OK;
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.runs", s->prefix);
+    if (e == MM_OK) e = iter_merge_counts((const char *const *)s->runs, s->nruns, tmp, emit, ctx);
+    iter_sort_free(s);
+    return e;
 }

@@ -14,7 +14,9 @@
  *
  * The merge reads key-sorted count files with at most iter_merge_fanin() open at once: with
  * more, it first merges groups into intermediate files (same format, removed when done), level
- * after level, so tens of thousands of shards merge in bounded memory and open files. */
+ * after level, so tens of thousands of shards merge in bounded memory and open files.  The
+ * merged domains leave in key order; an external sort (iter_sorter) puts them in the order of
+ * domains.tsv without holding every domain in memory. */
 #ifndef MM_ITERATE_SUMMARY_H
 #define MM_ITERATE_SUMMARY_H
 
@@ -56,5 +58,17 @@ mm_err iter_merge_counts(const char *const *paths, size_t n, const char *tmp_pre
                          iter_merge_emit emit, void *ctx);
 /* Files open at once in a merge: 64, or MM_MERGE_FANIN (at least 2). */
 size_t iter_merge_fanin(void);
+
+/* An external sort of count rows by key (bytewise), in bounded memory: rows are held up to a
+ * chunk (iter_sort_chunk(): 500,000 rows, or MM_ITER_SORT_ROWS), each full chunk sorted and
+ * written to a run file next to tmp_prefix; iter_sort_finish merges the runs into emit (as
+ * iter_merge_counts: equal keys summed) and removes them. */
+typedef struct iter_sorter iter_sorter;
+mm_err iter_sort_open(const char *tmp_prefix, iter_sorter **out);
+mm_err iter_sort_add(iter_sorter *s, const char *key, const uint64_t v[3]);
+/* Emit every row in key order; frees s (also on failure). */
+mm_err iter_sort_finish(iter_sorter *s, iter_merge_emit emit, void *ctx);
+void iter_sort_free(iter_sorter *s); /* accepts NULL; removes the run files */
+size_t iter_sort_chunk(void);
 
 #endif

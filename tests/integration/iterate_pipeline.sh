@@ -71,12 +71,16 @@ same "each iteration keeps two count summaries per shard (domains, prefixes)" \
 
 # --top-tokens (the cut is known only after every shard is scored, so the counts need their own
 # map pass after it): the driver and two map tasks by hand, round after round, against one process
+# (its driver with a tiny merge fan-in and sort chunk; no merge or sort file left behind)
 TT="--top-tokens 250000 --max-iter 2 --pool-from $T/pool.list"
 "$MM" iterate $OPTS $TT --work-dir "$T/tt-single" >/dev/null 2>"$T/tt-single.err"
 same "top-tokens: one iterate process exits 0" "$?" 0
 reran=no
 for round in $(seq 1 12); do
-  "$MM" iterate $OPTS $TT --work-dir "$T/tt-tasks" --wait-for-tasks >/dev/null 2>"$T/tt.err" || { cat "$T/tt.err"; break; }
+  # the reduces merge 3 files at a time (hierarchical merges of the shards' summaries) and sort
+  # the domains in chunks of 2 rows (spilled runs): the same files as the defaults'
+  MM_MERGE_FANIN=3 MM_ITER_SORT_ROWS=2 "$MM" iterate $OPTS $TT --work-dir "$T/tt-tasks" --wait-for-tasks >/dev/null 2>"$T/tt.err" \
+    || { cat "$T/tt.err"; break; }
   grep -q "waits for map tasks" "$T/tt.err" || break
   for i in 0 1; do "$MM" iterate $OPTS $TT --work-dir "$T/tt-tasks" --map --task $i/2 2>>"$T/tt-map.err"; done
   if grep -q "have no counts" "$T/tt.err" && [ "$reran" = no ]; then
@@ -89,6 +93,7 @@ same "top-tokens: a rerun count task skips its finished summaries" "$reran" ok
 grep -q "[1-9][0-9]* counted" "$T/tt-map.err" && ok "top-tokens: the map tasks wrote count summaries" \
   || { fail "top-tokens: the map tasks wrote count summaries"; cat "$T/tt-map.err"; }
 same "top-tokens: two iterations by driver and tasks" "$(cd "$T/tt-tasks" && ls -d iter-? | tr '\n' ' ')" "iter-1 iter-2 "
+same "top-tokens: no merge or sort file left in counts/" "$(ls "$T/tt-tasks"/iter-*/counts | grep -vc -e '\.domains\.tsv$' -e '\.prefixes\.tsv$' -e '^$' -e ':$')" 0
 compare_dirs "$T/tt-single" "$T/tt-tasks"
 [ "$files" -ge 20 ] && ok "top-tokens: $files files compared" || fail "top-tokens: $files files compared"
 same "top-tokens: the tasks' iterations are the single process's, file for file" "$diffs" 0

@@ -3,10 +3,12 @@
  * (2,000) of ROWS_PER_SHARD rows (50) over HOSTS hosts (20,000; a few hosts hold most pages);
  * each shard counted into its summary; then the summaries merged by a child process (this
  * program again, `--reduce DIR`) under `ulimit -n 256`, with 2,000+ files and the default
- * fan-in (64) or a small one (MM_MERGE_FANIN=7: three levels).  The merged domain and prefix
- * counts and the totals must equal counting every score row directly.  Prints the reduce's
- * time and peak RSS, and the direct count's time for comparison; MM_MERGE_SHARDS,
- * MM_MERGE_ROWS (per shard) and MM_MERGE_HOSTS size the pool for a measurement. */
+ * fan-in (64) or a small one (MM_MERGE_FANIN=7: three levels), the merged domains through the
+ * external sort into domains.tsv's order (one chunk, or chunks of 1,000 rows).  The merged domain
+ * and prefix counts (of the math domains: every 50th host) and the totals must equal counting every
+ * score row directly.  Prints the reduce's time and peak RSS, and the direct count's time for
+ * comparison; MM_MERGE_SHARDS, MM_MERGE_ROWS (per shard) and MM_MERGE_HOSTS size the pool for a
+ * measurement. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdint.h>
@@ -73,6 +75,11 @@ static void write_pool(void) {
 
 static const mm_select_cut CUT = {false, 0.5, true, NULL};
 
+/* The reduce keeps the prefixes of the math domains only: here every 50th host. */
+static bool is_math(const char *host) {
+    return host[0] == 'h' && strtoul(host + 1, NULL, 10) % 50 == 0;
+}
+
 /* Every row counted directly (the reduce of before): domains, "prefix \t domain", totals. */
 static void count_direct(iter_counts *dom, iter_counts *pre, iter_totals *t) {
     for (size_t f = 0; f < shards; f++) {
@@ -86,7 +93,7 @@ static void count_direct(iter_counts *dom, iter_counts *pre, iter_totals *t) {
             mm_iter_page_key(row.url, row.domain, MM_ITER_KEY_HOST, key, sizeof key);
             iter_counts_add(dom, key, 1, got, got ? row.tokens : 0);
             mm_iter_url_prefixes(row.url, p[0], p[1], p[2], sizeof p[0]);
-            for (int l = 0; l < 3; l++) {
+            for (int l = 0; l < 3 && is_math(key); l++) {
                 if (!p[l][0]) continue;
                 snprintf(pk, sizeof pk, "%s\t%s", p[l], key);
                 iter_counts_add(pre, pk, 1, got, got ? row.tokens : 0);
@@ -123,7 +130,7 @@ static void dump_all(const iter_counts *dom, const iter_counts *pre, const iter_
                      const char *who) {
     char name[64];
     snprintf(name, sizeof name, "%s-domains", who);
-    dump(dom, test_path(tmpdir, name));
+    if (dom) dump(dom, test_path(tmpdir, name));
     snprintf(name, sizeof name, "%s-prefixes", who);
     dump(pre, test_path(tmpdir, name));
     snprintf(name, sizeof name, "%s-totals", who);
@@ -134,12 +141,44 @@ static void dump_all(const iter_counts *dom, const iter_counts *pre, const iter_
     fclose(o);
 }
 
-static mm_err add_row(void *ctx, const char *key, const uint64_t v[3]) {
-    return iter_counts_add(ctx, key, v[0], v[1], v[2]);
+static mm_err add_math_prefix(void *ctx, const char *key, const uint64_t v[3]) {
+    const char *tab = strchr(key, '\t');
+    return tab && is_math(tab + 1) ? iter_counts_add(ctx, key, v[0], v[1], v[2]) : MM_OK;
 }
 
-/* The child: the reduce's merge of every shard's summary, as the driver does it (domain
- * counters held, prefixes merged; here every prefix kept, as if every domain were math). */
+/* The child's domain pass, as the driver's: merged domains stream past (written out in key
+ * order for the comparison) into the external sort by pages (descending), then domain; the
+ * sort's output is checked to come out in that order, every domain once. */
+typedef struct domain_pass {
+    FILE *out;
+    iter_sorter *sort;
+    uint64_t domains, sorted, last_pages;
+    char last[640];
+    bool misordered;
+} domain_pass;
+
+static mm_err stream_domain(void *ctx, const char *key, const uint64_t v[3]) {
+    domain_pass *d = ctx;
+    fprintf(d->out, "%s\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\n", key, v[0], v[1], v[2]);
+    d->domains++;
+    char k[640];
+    snprintf(k, sizeof k, "%016" PRIx64 "\t%s", UINT64_MAX - v[0], key);
+    return iter_sort_add(d->sort, k, v);
+}
+
+static mm_err check_sorted(void *ctx, const char *key, const uint64_t v[3]) {
+    domain_pass *d = ctx;
+    if (d->sorted &&
+        (v[0] > d->last_pages || (v[0] == d->last_pages && strcmp(key + 17, d->last) <= 0)))
+        d->misordered = true;
+    d->sorted++, d->last_pages = v[0];
+    snprintf(d->last, sizeof d->last, "%s", key + 17);
+    return MM_OK;
+}
+
+/* The child: the reduce's merge of every shard's summary, as the driver does it (domains
+ * streamed through the external sort, the prefix rows of the math domains kept, the others
+ * streamed past). */
 static int reduce_main(const char *dir) {
     snprintf(tmpdir, sizeof tmpdir, "%s", dir);
     char **dom = calloc(shards, sizeof *dom), **pre = calloc(shards, sizeof *pre);
@@ -154,14 +193,18 @@ static int reduce_main(const char *dir) {
         for (int b = 0; b < 20; b++)
             sum.hist[b] += t.hist[b];
     }
-    iter_counts d, p;
-    iter_counts_init(&d);
+    domain_pass d = {.out = fopen(test_path(dir, "merged-domains"), "w")};
+    iter_counts p;
     iter_counts_init(&p);
-    mm_err e =
-        iter_merge_counts((const char *const *)dom, shards, test_path(dir, "m-dom"), add_row, &d);
+    mm_err e = iter_sort_open(test_path(dir, "m-sort"), &d.sort);
     if (e == MM_OK)
-        e = iter_merge_counts((const char *const *)pre, shards, test_path(dir, "m-pre"), add_row,
-                              &p);
+        e = iter_merge_counts((const char *const *)dom, shards, test_path(dir, "m-dom"),
+                              stream_domain, &d);
+    if (e == MM_OK) e = iter_sort_finish(d.sort, check_sorted, &d);
+    fclose(d.out);
+    if (e == MM_OK)
+        e = iter_merge_counts((const char *const *)pre, shards, test_path(dir, "m-pre"),
+                              add_math_prefix, &p);
     double secs = now_s() - t0;
     if (e != MM_OK) {
         printf("reduce: %s\n", mm_error_detail());
@@ -169,12 +212,12 @@ static int reduce_main(const char *dir) {
     }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("reduce: %zu summaries x 2 merged (fan-in %zu) in %.2f s, peak RSS %ld KB: %zu domains, "
-           "%zu prefix rows, %" PRIu64 " pages\n",
-           shards, iter_merge_fanin(), secs, ru.ru_maxrss, mm_strmap_size(d.keys),
+    printf("reduce: %zu summaries x 2 merged (fan-in %zu, sort chunk %zu) in %.2f s, peak RSS %ld "
+           "KB: %" PRIu64 " domains, %zu math-domain prefix rows, %" PRIu64 " pages\n",
+           shards, iter_merge_fanin(), iter_sort_chunk(), secs, ru.ru_maxrss, d.domains,
            mm_strmap_size(p.keys), sum.rows);
-    dump_all(&d, &p, &sum, "merged");
-    return 0;
+    dump_all(NULL, &p, &sum, "merged");
+    return d.misordered || d.sorted != d.domains ? 4 : 0;
 }
 
 static bool same_file(const char *a, const char *b) {
@@ -187,12 +230,13 @@ static bool same_file(const char *a, const char *b) {
 }
 
 /* Run the reduce in a child with at most 256 open files; its exit status. */
-static int run_reduce(const char *self, const char *fanin) {
+static int run_reduce(const char *self, const char *fanin, const char *chunk) {
     pid_t pid = fork();
     if (pid == 0) {
         struct rlimit rl = {256, 256};
         setrlimit(RLIMIT_NOFILE, &rl);
         if (fanin) setenv("MM_MERGE_FANIN", fanin, 1);
+        if (chunk) setenv("MM_ITER_SORT_ROWS", chunk, 1);
         execl(self, self, "--reduce", tmpdir, (char *)NULL);
         _exit(127);
     }
@@ -225,9 +269,9 @@ TEST(summaries_merge_like_direct_counting) {
            "summaries written in %.2f s\n",
            ref.rows, shards, hosts, direct, now_s() - t0);
     dump_all(&dom, &pre, &ref, "ref");
-    const char *fanins[2] = {NULL, "7"};
+    const char *fanins[2] = {NULL, "7"}, *chunks[2] = {NULL, "1000"};
     for (int k = 0; k < 2; k++) {
-        CHECK_EQ_INT(run_reduce(self_path, fanins[k]), 0);
+        CHECK_EQ_INT(run_reduce(self_path, fanins[k], chunks[k]), 0);
         CHECK(same_file(test_path(tmpdir, "ref-domains"), test_path(tmpdir, "merged-domains")));
         CHECK(same_file(test_path(tmpdir, "ref-prefixes"), test_path(tmpdir, "merged-prefixes")));
         CHECK(same_file(test_path(tmpdir, "ref-totals"), test_path(tmpdir, "merged-totals")));
