@@ -34,9 +34,10 @@
  * Deterministic for a given seed (fastText trains with one thread unless told otherwise).
  *
  * Memory: the reduce reads the score files shard by shard for the cut-off (score histograms)
- * and merges the shards' count summaries with a bounded number of files open; it holds the
- * merged per-domain counters, the prefixes of the math domains and the ids of the positives;
- * never the text of the pool nor a sort of every score row. */
+ * and merges the shards' count summaries with a bounded number of files open, the domains
+ * through an external sort into domains.tsv's order; it holds the math domains, their
+ * prefixes and the ids of the positives; never the text of the pool, every domain, nor a sort
+ * of every score row. */
 #ifndef MM_ITERATE_H
 #define MM_ITERATE_H
 

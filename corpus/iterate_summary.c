@@ -198,6 +198,18 @@ typedef struct cursor {
     bool live;
 } cursor;
 
+/* The decimal number l[at, end); false when it is not one. */
+static bool parse_u64(const char *l, size_t at, size_t end, uint64_t *v) {
+    uint64_t x = 0;
+    if (at == end || end - at > 20) return false;
+    for (size_t i = at; i < end; i++) {
+        if (l[i] < '0' || l[i] > '9') return false;
+        x = x * 10 + (uint64_t)(l[i] - '0');
+    }
+    *v = x;
+    return true;
+}
+
 /* Advance to the next row ("key \t a \t b \t c"; the key may hold tabs itself). */
 static mm_err cursor_next(cursor *c) {
     const char *l;
@@ -211,12 +223,9 @@ static mm_err cursor_next(cursor *c) {
             size_t at = end;
             while (at > 0 && l[at - 1] != '\t')
                 at--;
-            if (at == 0 || at == end)
+            if (at == 0 || !parse_u64(l, at, end, &c->v[i]))
                 return mm_fail(MM_ERR_FORMAT, "%s:%" PRIu64 ": not a count row (key, 3 counts)",
                                c->path, mm_lines_number(c->r));
-            char num[32];
-            snprintf(num, sizeof num, "%.*s", (int)(end - at), l + at);
-            c->v[i] = strtoull(num, NULL, 10);
             end = at - 1;
         }
         mm_buf_clear(&c->key);
@@ -291,7 +300,17 @@ static mm_err merge_once(const char *const *paths, size_t n, iter_merge_emit emi
 /* Write merged rows to an intermediate file: a plain stdio file, never synced (it lives only
  * for the merge, which removes it, and a killed merge starts over). */
 static mm_err emit_to_file(void *ctx, const char *key, const uint64_t v[3]) {
-    if (fprintf(ctx, "%s\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\n", key, v[0], v[1], v[2]) < 0)
+    char tail[3 * 21 + 2], *p = tail + sizeof tail; /* "\ta\tb\tc\n", written backwards */
+    *--p = '\n';
+    for (int i = 2; i >= 0; i--) {
+        uint64_t x = v[i];
+        do
+            *--p = (char)('0' + x % 10);
+        while (x /= 10);
+        *--p = '\t';
+    }
+    size_t n = (size_t)(tail + sizeof tail - p);
+    if (fputs(key, ctx) == EOF || fwrite(p, 1, n, ctx) != n)
         return mm_fail(MM_ERR_IO, "writing a merge file: %s", strerror(errno));
     return MM_OK;
 }

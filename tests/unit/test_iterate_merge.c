@@ -146,6 +146,18 @@ static mm_err add_math_prefix(void *ctx, const char *key, const uint64_t v[3]) {
     return tab && is_math(tab + 1) ? iter_counts_add(ctx, key, v[0], v[1], v[2]) : MM_OK;
 }
 
+/* This process's peak RSS (VmHWM: of this program alone; getrusage's ru_maxrss keeps the
+ * forked parent's across exec). */
+static long peak_rss_kb(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmHWM:", 6)) kb = atol(line + 6);
+    if (f) fclose(f);
+    return kb;
+}
+
 /* The child's domain pass, as the driver's: merged domains stream past (written out in key
  * order for the comparison) into the external sort by pages (descending), then domain; the
  * sort's output is checked to come out in that order, every domain once. */
@@ -210,11 +222,9 @@ static int reduce_main(const char *dir) {
         printf("reduce: %s\n", mm_error_detail());
         return 2;
     }
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
     printf("reduce: %zu summaries x 2 merged (fan-in %zu, sort chunk %zu) in %.2f s, peak RSS %ld "
            "KB: %" PRIu64 " domains, %zu math-domain prefix rows, %" PRIu64 " pages\n",
-           shards, iter_merge_fanin(), iter_sort_chunk(), secs, ru.ru_maxrss, d.domains,
+           shards, iter_merge_fanin(), iter_sort_chunk(), secs, peak_rss_kb(), d.domains,
            mm_strmap_size(p.keys), sum.rows);
     dump_all(NULL, &p, &sum, "merged");
     return d.misordered || d.sorted != d.domains ? 4 : 0;
