@@ -86,8 +86,7 @@ mm_err iter_write_prefixes(const char *path, const iter_counts *p, const bool *c
     U(positives)                                                                                   \
     U(new_positives)                                                                               \
     U(negatives)                                                                                   \
-    U(pool_pages)                                                                                  \
-    U(collected) U(collected_tokens) U(overlap_prev) D(new_share) U(pool_positives)                \
+    U(pool_pages) U(collected) U(collected_tokens) U(overlap_prev) D(new_share) U(pool_positives)  \
         U(collected_positives) U(math_domains) U(domains_gained) U(domains_lost) U(math_prefixes)  \
             D(domain_cut) D(cutoff) U(epochs) U(valid_pos) U(valid_neg) D(valid_auc)               \
                 D(valid_precision) D(valid_recall) D(score_mean) D(score_sd) D(seconds)
