@@ -227,6 +227,11 @@ static int reduce_main(const char *dir) {
            shards, iter_merge_fanin(), iter_sort_chunk(), secs, peak_rss_kb(), d.domains,
            mm_strmap_size(p.keys), sum.rows);
     dump_all(NULL, &p, &sum, "merged");
+    iter_counts_free(&p);
+    for (size_t f = 0; f < shards; f++)
+        free(dom[f]), free(pre[f]);
+    free(dom);
+    free(pre);
     return d.misordered || d.sorted != d.domains ? 4 : 0;
 }
 
