@@ -1321,6 +1321,11 @@ static int iteration_in_progress(const mm_iter_opts *o) {
     return 0;
 }
 
+static mm_err count_task(iter_state *s, size_t lo, size_t hi, mm_iter_map_result *r);
+
+/* The score tasks' work: score their shards.  With --threshold the cut is known already (the
+ * threshold), so they count their shards too, while the score files are fresh: the count
+ * tasks then find nothing left to do. */
 static mm_err map_score(iter_state *s, size_t lo, size_t hi, mm_iter_map_result *r) {
     char model[PATH_CAP], sdir[PATH_CAP];
     path_in(model, s->tmp, "model.bin");
@@ -1335,7 +1340,10 @@ static mm_err map_score(iter_state *s, size_t lo, size_t hi, mm_iter_map_result 
                                    NULL, NULL, &st);
     mm_clf_scorer_close(sc);
     r->scored = st.files;
-    return e;
+    if (e != MM_OK || s->o->collect_mode != MM_SELECT_THRESHOLD) return e;
+    /* the driver's cut (collect) for a threshold: it reads no score row */
+    MM_TRY(mm_select_find_cut(NULL, 0, MM_SELECT_THRESHOLD, s->o->collect_value, &s->cut, NULL));
+    return count_task(s, lo, hi, r);
 }
 
 /* The positives' ids, as the driver's training counted them. */
@@ -1351,13 +1359,9 @@ static mm_err load_positive_ids(iter_state *s) {
     return e;
 }
 
-/* The count tasks' work: summaries of their shards, with the cut the driver decided
- * (collect.tsv) and the previous iteration's (its report) for the overlap. */
-static mm_err map_count(iter_state *s, size_t lo, size_t hi, mm_iter_map_result *r) {
-    char cp[PATH_CAP];
-    path_in(cp, s->tmp, "collect.tsv");
-    mm_select_stats st;
-    MM_TRY(read_collect(cp, &s->cut, &st));
+/* Count shards [lo, hi) with the cut in s->cut, the positives' ids and the previous
+ * iteration's cut (from its report) for the overlap. */
+static mm_err count_task(iter_state *s, size_t lo, size_t hi, mm_iter_map_result *r) {
     MM_TRY(load_positive_ids(s));
     mm_iter_summary prev;
     mm_select_cut pc;
@@ -1368,6 +1372,16 @@ static mm_err map_count(iter_state *s, size_t lo, size_t hi, mm_iter_map_result 
         prev_cut(&prev, &pc);
     }
     return count_shards(s, s->k > 1 ? &pc : NULL, lo, hi, &r->counted);
+}
+
+/* The count tasks' work: summaries of their shards, with the cut the driver decided
+ * (collect.tsv). */
+static mm_err map_count(iter_state *s, size_t lo, size_t hi, mm_iter_map_result *r) {
+    char cp[PATH_CAP];
+    path_in(cp, s->tmp, "collect.tsv");
+    mm_select_stats st;
+    MM_TRY(read_collect(cp, &s->cut, &st));
+    return count_task(s, lo, hi, r);
 }
 
 static mm_err map_newpos(iter_state *s, size_t lo, size_t hi, mm_iter_map_result *r) {

@@ -170,15 +170,15 @@ MM_API mm_err mm_iter_run(const mm_iter_opts *o, mm_iter_event_fn on_iter, void 
  * when the iteration's model is there; writes their count summaries (iter-K.tmp/counts/: pages,
  * collected pages and tokens per domain and per URL prefix, the score histogram, the overlap
  * with the previous iteration) once the driver has decided the collection
- * (iter-K.tmp/collect.tsv); and writes their new positives (iter-K.tmp/newpos/) once the driver
- * has decided the prefixes (iter-K.tmp/cut.tsv).  Skips what is already done; does nothing (and
- * says so) when the driver has not got that far.  The driver (mm_iter_run with
- * wait_for_tasks) finds the cut from the score files in bounded memory, merges the count
- * summaries shard by shard (a few dozen files open at once) for the domains and prefixes, and
- * merges the per-shard new positives in pool order, so the outputs are the same as a single
- * process's.  Tasks must run with the driver's options (checked
- * against config.json) and decisions: a person's annotations changed after the tasks wrote
- * their new positives are not noticed (delete iter-K.tmp/newpos/ to redo them). */
+ * (iter-K.tmp/collect.tsv), or right after scoring them with a threshold cut; and writes their new
+ * positives (iter-K.tmp/newpos/) once the driver has decided the prefixes (iter-K.tmp/cut.tsv).
+ * Skips what is already done; does nothing (and says so) when the driver has not got that far.  The
+ * driver (mm_iter_run with wait_for_tasks) finds the cut from the score files in bounded memory,
+ * merges the count summaries shard by shard (a few dozen files open at once) for the domains and
+ * prefixes, and merges the per-shard new positives in pool order, so the outputs are the same as a
+ * single process's.  Tasks must run with the driver's options (checked against config.json) and
+ * decisions: a person's annotations changed after the tasks wrote their new positives are not
+ * noticed (delete iter-K.tmp/newpos/ to redo them). */
 typedef struct mm_iter_map_result {
     int iter;                       /* the iteration worked on; 0 = none in progress */
     size_t scored, counted, newpos; /* shards scored, counted (summaries written), and whose
