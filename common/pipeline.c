@@ -165,28 +165,31 @@ static mm_err parse_line(mm_pipe *p, const char *path, int lineno, char *line, i
 /* The stages of `iterate = ARGS` (`iterations = N`, the paper's 4 by default), in the order the
  * driver needs them (docs/iterate.md, "Scale"): per iteration K a reduce NAME-K-train (the
  * driver: commits iteration K-1, trains K's classifier), a map NAME-K-score (its tasks score
- * their pool shards), a reduce NAME-K-select (the cut, domains, URL prefixes), a map
- * NAME-K-newpos (the shards' new positives); and a last reduce NAME-end that commits the last
- * iteration.  Every one has the section's pool inputs, tasks and sbatch options.  After a stop
- * rule ends the run, the later stages find nothing to do and succeed at once. */
+ * their pool shards), a reduce NAME-K-cut (the collection's cut-off, collected.ids), a map
+ * NAME-K-count (per-shard domain and prefix count summaries), a reduce NAME-K-select (merges
+ * the summaries: domains, URL prefixes), a map NAME-K-newpos (the shards' new positives); and a
+ * last reduce NAME-end that commits the last iteration.  Every one has the section's pool inputs,
+ * tasks and sbatch options.  After a stop rule ends the run, the later stages find nothing to do
+ * and succeed at once. */
 static mm_err expand_loop(mm_pipe *p, size_t at) {
     stage loop = p->st[at];
     uint32_t n = loop.iterations ? loop.iterations : 4;
-    size_t add = 4 * (size_t)n + 1;
+    enum { STEPS = 6 };
+    size_t add = STEPS * (size_t)n + 1;
     stage *v = realloc(p->st, (p->n - 1 + add) * sizeof *v);
     if (!v) return mm_fail(MM_ERR_NOMEM, "pipeline: out of memory");
     p->st = v;
     memmove(&v[at + add], &v[at + 1], (p->n - at - 1) * sizeof *v);
     memset(&v[at], 0, add * sizeof *v);
     p->n += add - 1;
-    static const char *const step[4] = {"train", "score", "select", "newpos"};
+    static const char *const step[STEPS] = {"train", "score", "cut", "count", "select", "newpos"};
     mm_err e = MM_OK;
     for (size_t i = 0; i < add && e == MM_OK; i++) {
         stage *s = &v[at + i];
-        bool map = i < add - 1 && (i % 4 == 1 || i % 4 == 3);
+        bool map = i < add - 1 && i % 2 == 1; /* score, count, newpos */
         char name[512];
         if (i < add - 1)
-            snprintf(name, sizeof name, "%s-%zu-%s", loop.name, i / 4 + 1, step[i % 4]);
+            snprintf(name, sizeof name, "%s-%zu-%s", loop.name, i / STEPS + 1, step[i % STEPS]);
         else
             snprintf(name, sizeof name, "%s-end", loop.name);
         mm_buf cmd = {0};

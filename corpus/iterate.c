@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "common/progress.h"
 #include "corpus/iterate_report.h"
 #include "corpus/iterate_stats.h"
+#include "corpus/iterate_summary.h"
 
 #define PATH_CAP 4096
 
@@ -57,8 +59,10 @@ typedef struct iter_state {
     float *vpos, *vneg; /* held-out scores of the classifier */
     uint64_t nvpos, nvneg;
     double score_sum, score_sq;
-    iter_counts domains, prefixes;
-    bool *math_domain;          /* per domain index */
+    iter_counts domains;        /* the report's top domains (domains.tsv is streamed) */
+    iter_counts prefixes;       /* the prefixes of the math domains */
+    bool *math_domain;          /* per index of `domains`: the report's top domains */
+    mm_strmap *math_set;        /* this iteration's math domains */
     bool *prefix_chosen;        /* per prefix index */
     char **prefix_reason;       /* per prefix index, static strings */
     mm_strmap *prev_math;       /* math domains of the previous iteration */
@@ -484,16 +488,86 @@ static mm_err score_pool(iter_state *s, mm_iter_result *res) {
     return e;
 }
 
-/* The cut-off from score histograms (bounded memory), then collected.ids in pool order, and
- * the held-out precision and recall at the cut-off. */
+/* The cut, written once the prefixes are decided: a map task that finds it may write its
+ * shards' new positives.  One line: none, all_ties, score (exact), id. */
+static mm_err write_cut(const char *path, const mm_select_cut *c) {
+    mm_buf b = {0};
+    mm_buf_printf(&b, "%d\t%d\t%.17g\t%s\n", c->none, c->all_ties, c->score, c->id ? c->id : "");
+    mm_err e = iter_write_whole(path, &b);
+    mm_buf_free(&b);
+    return e;
+}
+
+static mm_err read_cut(const char *path, mm_select_cut *c) {
+    mm_buf b = {0};
+    memset(c, 0, sizeof *c);
+    MM_TRY(mm_read_file(path, &b));
+    if (!b.data) return mm_fail(MM_ERR_FORMAT, "%s: empty: not a cut line", path);
+    b.data[strcspn(b.data, "\n")] = 0; /* the cut line alone (sscanf's \t skips newlines too) */
+    int none = 0, ties = 0, at = 0;
+    mm_err e = MM_OK;
+    if (sscanf(b.data, "%d\t%d\t%lf\t%n", &none, &ties, &c->score, &at) < 3 || at <= 0) {
+        e = mm_fail(MM_ERR_FORMAT, "%s: not a cut line (none, all_ties, score, id)", path);
+    } else {
+        size_t n = strlen(b.data + at);
+        c->none = none, c->all_ties = ties;
+        c->id = n ? mm_strndup(b.data + at, n) : NULL;
+        if (n && !c->id) e = MM_ERR_NOMEM;
+    }
+    mm_buf_free(&b);
+    return e;
+}
+
+/* collect.tsv: the cut line (as cut.tsv), then the collection's numbers (rows, selected,
+ * tokens selected, the lowest selected score as an exact hex float).  Written after
+ * collected.ids: count tasks wait for it, and a rerun of the driver reads it instead of finding
+ * the cut again. */
+static mm_err write_collect(const char *path, const mm_select_cut *c, const mm_select_stats *st) {
+    mm_buf b = {0};
+    mm_buf_printf(&b, "%d\t%d\t%.17g\t%s\n", c->none, c->all_ties, c->score, c->id ? c->id : "");
+    mm_buf_printf(&b, "%llu\t%llu\t%llu\t%a\n", (unsigned long long)st->rows,
+                  (unsigned long long)st->selected, (unsigned long long)st->tokens_selected,
+                  st->cutoff);
+    mm_err e = iter_write_whole(path, &b);
+    mm_buf_free(&b);
+    return e;
+}
+
+static mm_err read_collect(const char *path, mm_select_cut *c, mm_select_stats *st) {
+    MM_TRY(read_cut(path, c));
+    mm_buf b = {0};
+    MM_TRY(mm_read_file(path, &b));
+    const char *l2 = strchr(b.data, '\n');
+    unsigned long long rows, sel, tok;
+    char cutoff[64];
+    mm_err e = MM_OK;
+    if (!l2 || sscanf(l2 + 1, "%llu\t%llu\t%llu\t%63s", &rows, &sel, &tok, cutoff) != 4)
+        e = mm_fail(MM_ERR_FORMAT,
+                    "%s: no collection line (rows, selected, tokens, cutoff): delete it and rerun",
+                    path);
+    else
+        st->rows = rows, st->selected = sel, st->tokens_selected = tok,
+        st->cutoff = strtod(cutoff, NULL);
+    mm_buf_free(&b);
+    return e;
+}
+
+/* The cut-off from score histograms (bounded memory), then collected.ids in pool order (both
+ * once: a rerun reads collect.tsv), and the held-out precision and recall at the cut-off. */
 static mm_err collect(iter_state *s) {
-    char ids[PATH_CAP];
+    char ids[PATH_CAP], cp[PATH_CAP];
     path_in(ids, s->tmp, "collected.ids");
+    path_in(cp, s->tmp, "collect.tsv");
     mm_select_stats st = {0};
     const char *const *paths = (const char *const *)s->score_paths;
-    MM_TRY(mm_select_find_cut(paths, s->o->npool, s->o->collect_mode, s->o->collect_value, &s->cut,
-                              &st.bad_lines));
-    MM_TRY(mm_select_write_ids(paths, s->o->npool, &s->cut, ids, &st));
+    if (mm_file_done(ids) && mm_file_done(cp)) {
+        MM_TRY(read_collect(cp, &s->cut, &st));
+    } else {
+        MM_TRY(mm_select_find_cut(paths, s->o->npool, s->o->collect_mode, s->o->collect_value,
+                                  &s->cut, &st.bad_lines));
+        MM_TRY(mm_select_write_ids(paths, s->o->npool, &s->cut, ids, &st));
+        MM_TRY(write_collect(cp, &s->cut, &st));
+    }
     s->sum.pool_pages = st.rows;
     s->sum.collected = st.selected;
     s->sum.collected_tokens = st.tokens_selected;
@@ -514,91 +588,134 @@ static void prev_cut(const mm_iter_summary *p, mm_select_cut *c) {
     c->id = (char *)p->cut_id; /* borrowed: never freed */
 }
 
-/* ---------------------------------------------------------------- counting (per shard, merged) */
+/* ---------------------------------------------------------------- counting (map) and merging */
 
-/* Each worker counts the shards it is handed into its own counters; the counters are merged
- * once at the end, so memory is (threads x keys), not (shards x keys).  Merged sums do not
- * depend on which worker counted what; reports order keys by count then name. */
+/* Where shard i's count summary goes (corpus/iterate_summary.h). */
+static void count_paths(const char *tmp, const char *stem, char *dom, char *pre) {
+    snprintf(dom, PATH_CAP, "%s/counts/%s.domains.tsv", tmp, stem);
+    snprintf(pre, PATH_CAP, "%s/counts/%s.prefixes.tsv", tmp, stem);
+}
+
+static bool count_done(const iter_state *s, size_t i) {
+    char dom[PATH_CAP], pre[PATH_CAP];
+    count_paths(s->tmp, s->stems[i], dom, pre);
+    return mm_file_done(dom) && mm_file_done(pre);
+}
+
 typedef struct count_job {
     iter_state *s;
-    iter_counts *parts; /* one per worker */
-    bool prefixes;      /* false: domains and the score histogram; true: prefixes */
-    uint64_t (*hist)[20];
-    uint64_t (*pos)[2]; /* pages that are positives, and of them collected */
-    double *sum, *sq;
+    const mm_select_cut *prev_cut; /* NULL in iteration 1 */
+    size_t lo;
+    size_t *done; /* per worker: shards counted */
 } count_job;
 
-static mm_err count_shard(void *ctx, size_t i, int worker) {
-    count_job *j = ctx;
-    iter_state *s = j->s;
-    iter_counts *c = &j->parts[worker];
-    mm_clf_scores *r;
-    MM_TRY(mm_clf_scores_open(s->score_paths[i], &r));
-    mm_clf_score_row row;
-    mm_err e = MM_OK;
-    int rc;
-    char key[512], p0[1024], p1[1024], p2[1024];
-    while (e == MM_OK && (rc = mm_clf_scores_next(r, &row, &e)) != 0) {
-        if (rc < 0) continue;
-        uint64_t got = mm_select_cut_has(&s->cut, row.score, row.id);
-        uint64_t tok = got ? row.tokens : 0;
-        mm_iter_page_key(row.url, row.domain, s->o->key, key, sizeof key);
-        if (!j->prefixes) {
-            int b = (int)(row.score * 20);
-            j->hist[worker][b < 0 ? 0 : b > 19 ? 19 : b]++;
-            j->sum[worker] += row.score, j->sq[worker] += row.score * row.score;
-            if (mm_idset_has(s->positive_ids, row.id, strlen(row.id)))
-                j->pos[worker][0]++, j->pos[worker][1] += got;
-            e = iter_counts_add(c, key, 1, got, tok);
-            continue;
-        }
-        int64_t d = mm_strmap_find(s->domains.keys, key, strlen(key));
-        if (d < 0 || !s->math_domain[d]) continue;
-        mm_iter_url_prefixes(row.url, p0, p1, p2, sizeof p1);
-        const char *levels[3] = {p0, p1, p2};
-        for (int l = 0; l < 3 && e == MM_OK; l++)
-            if (levels[l][0]) e = iter_counts_add(c, levels[l], 1, got, tok);
-    }
-    mm_clf_scores_close(r);
+static mm_err count_one(void *ctx, size_t j, int worker) {
+    count_job *c = ctx;
+    iter_state *s = c->s;
+    size_t i = c->lo + j;
+    if (count_done(s, i)) return MM_OK;
+    char scores[PATH_CAP], prev[PATH_CAP], dom[PATH_CAP], pre[PATH_CAP];
+    snprintf(scores, sizeof scores, "%s/scores/%s.scores.tsv", s->tmp, s->stems[i]);
+    snprintf(prev, sizeof prev, "%s/iter-%d/scores/%s.scores.tsv", s->o->work_dir, s->k - 1,
+             s->stems[i]);
+    count_paths(s->tmp, s->stems[i], dom, pre);
+    iter_count_in in = {scores,      c->prev_cut ? prev : NULL, &s->cut,
+                        c->prev_cut, s->positive_ids,           s->o->key};
+    MM_TRY(iter_count_shard(&in, dom, pre));
+    c->done[worker]++;
+    return MM_OK;
+}
+
+/* Count shards [lo, hi) that have no summary yet (threads); *counted = how many. */
+static mm_err count_shards(iter_state *s, const mm_select_cut *prev_cut, size_t lo, size_t hi,
+                           size_t *counted) {
+    char dir[PATH_CAP];
+    path_in(dir, s->tmp, "counts");
+    MM_TRY(mm_mkdirs(dir));
+    size_t nw = (size_t)mm_pool_threads(s->o->threads, hi - lo);
+    count_job c = {s, prev_cut, lo, mm_calloc(nw ? nw : 1, sizeof(size_t))};
+    if (!c.done) return MM_ERR_NOMEM;
+    mm_err e = mm_pool_run(hi - lo, s->o->threads, count_one, &c);
+    for (size_t w = 0; w < (nw ? nw : 1); w++)
+        *counted += c.done[w];
+    free(c.done);
     return e;
 }
 
-static mm_err count_all(iter_state *s, bool prefixes) {
-    size_t n = s->o->npool;
-    size_t nw = (size_t)mm_pool_threads(s->o->threads, n);
-    if (!nw) nw = 1;
-    count_job j = {s,
-                   mm_calloc(nw, sizeof(iter_counts)),
-                   prefixes,
-                   mm_calloc(nw, sizeof *j.hist),
-                   mm_calloc(nw, sizeof *j.pos),
-                   mm_calloc(nw, sizeof(double)),
-                   mm_calloc(nw, sizeof(double))};
-    mm_err e = j.parts && j.hist && j.pos && j.sum && j.sq ? MM_OK : MM_ERR_NOMEM;
-    for (size_t i = 0; i < nw && e == MM_OK; i++)
-        e = iter_counts_init(&j.parts[i]);
-    if (e == MM_OK) e = mm_pool_run(n, s->o->threads, count_shard, &j);
-    iter_counts *into = prefixes ? &s->prefixes : &s->domains;
-    for (size_t i = 0; i < nw && e == MM_OK; i++) {
-        e = iter_counts_merge(into, &j.parts[i]);
-        for (int b = 0; b < 20 && !prefixes; b++)
-            s->hist[b] += (double)j.hist[i][b];
-        if (!prefixes)
-            s->sum.pool_positives += j.pos[i][0], s->sum.collected_positives += j.pos[i][1];
-        s->score_sum += j.sum[i], s->score_sq += j.sq[i];
+/* The driver's count pass: every shard without a summary; with wait_for_tasks none, and a
+ * missing one stops the run for the count tasks. */
+static mm_err count_pool(iter_state *s, mm_iter_result *res) {
+    if (s->o->wait_for_tasks) {
+        size_t missing = 0;
+        for (size_t i = 0; i < s->o->npool; i++)
+            missing += !count_done(s, i);
+        if (missing) {
+            res->done = MM_ITER_DONE_TASKS;
+            res->tasks_missing = missing;
+            snprintf(res->tasks_what, sizeof res->tasks_what, "counts");
+        }
+        return MM_OK;
     }
-    for (size_t i = 0; j.parts && i < nw; i++)
-        iter_counts_free(&j.parts[i]);
-    free(j.parts);
-    free(j.hist);
-    free(j.pos);
-    free(j.sum);
-    free(j.sq);
-    if (e == MM_OK && !prefixes && s->sum.pool_pages) {
+    mm_select_cut pc;
+    if (s->prev) prev_cut(s->prev, &pc);
+    size_t counted = 0;
+    return count_shards(s, s->prev ? &pc : NULL, 0, s->o->npool, &counted);
+}
+
+/* The shards' totals, added in pool order (so the score sums do not depend on threads). */
+static mm_err merge_totals(iter_state *s) {
+    uint64_t hist[20] = {0};
+    for (size_t i = 0; i < s->o->npool; i++) {
+        char dom[PATH_CAP], pre[PATH_CAP];
+        count_paths(s->tmp, s->stems[i], dom, pre);
+        iter_totals t;
+        MM_TRY(iter_read_totals(dom, &t));
+        for (int b = 0; b < 20; b++)
+            hist[b] += t.hist[b];
+        s->sum.pool_positives += t.pool_positives;
+        s->sum.collected_positives += t.collected_positives;
+        s->sum.overlap_prev += t.overlap;
+        s->score_sum += t.sum, s->score_sq += t.sq;
+    }
+    for (int b = 0; b < 20; b++)
+        s->hist[b] = (double)hist[b];
+    if (s->sum.pool_pages) {
         double n1 = (double)s->sum.pool_pages, m = s->score_sum / n1;
         s->sum.score_mean = m;
         s->sum.score_sd = sqrt(fmax(0, s->score_sq / n1 - m * m));
     }
+    s->sum.new_share = 1;
+    if (s->prev)
+        s->sum.new_share =
+            s->sum.collected ? 1.0 - (double)s->sum.overlap_prev / (double)s->sum.collected : 0;
+    return MM_OK;
+}
+
+/* A merged prefix row ("prefix \t domain"): counted when its domain is math. */
+static mm_err add_prefix(void *ctx, const char *key, const uint64_t v[3]) {
+    iter_state *s = ctx;
+    const char *tab = strchr(key, '\t');
+    if (!tab) return mm_fail(MM_ERR_FORMAT, "count summary: prefix row without a domain: %s", key);
+    if (mm_strmap_find(s->math_set, tab + 1, strlen(tab + 1)) < 0) return MM_OK;
+    char p[1024];
+    snprintf(p, sizeof p, "%.*s", (int)(tab - key), key);
+    return iter_counts_add(&s->prefixes, p, v[0], v[1], v[2]);
+}
+
+/* Merge every shard's summary of one kind ("domains" or "prefixes") into emit. */
+static mm_err merge_kind(iter_state *s, bool prefixes, iter_merge_emit emit, void *ctx) {
+    char **paths = mm_calloc(s->o->npool ? s->o->npool : 1, sizeof *paths);
+    if (!paths) return MM_ERR_NOMEM;
+    mm_err e = MM_OK;
+    for (size_t i = 0; i < s->o->npool && e == MM_OK; i++) {
+        char dom[PATH_CAP], pre[PATH_CAP];
+        count_paths(s->tmp, s->stems[i], dom, pre);
+        if (!(paths[i] = strdup(prefixes ? pre : dom))) e = MM_ERR_NOMEM;
+    }
+    char tmp[PATH_CAP];
+    snprintf(tmp, sizeof tmp, "%s/counts/merge-%s", s->tmp, prefixes ? "prefixes" : "domains");
+    if (e == MM_OK) e = iter_merge_counts((const char *const *)paths, s->o->npool, tmp, emit, ctx);
+    free_strs(paths, s->o->npool);
     return e;
 }
 
@@ -606,31 +723,87 @@ static double share(uint64_t collected, uint64_t pages) {
     return pages ? (double)collected / (double)pages : 0;
 }
 
-static mm_err choose_domains(iter_state *s) {
-    size_t n = mm_strmap_size(s->domains.keys);
-    s->math_domain = mm_calloc(n ? n : 1, sizeof *s->math_domain);
-    if (!s->math_domain) return MM_ERR_NOMEM;
+/* The domain pass of the reduce, in bounded memory: each merged domain is decided as it
+ * streams past (math or not: the cut needs only the totals), the math ones kept in a set, and
+ * every one goes through an external sort into domains.tsv's order (pages, descending, then
+ * domain), written as it leaves the sort; the report's top domains are kept on the way. */
+typedef struct domain_pass {
+    iter_state *s;
+    iter_sorter *sort;
+    mm_out *out;
+} domain_pass;
+
+static mm_err decide_domain(void *ctx, const char *key, const uint64_t v[3]) {
+    domain_pass *d = ctx;
+    iter_state *s = d->s;
+    bool m = mm_iter_domain_is_math(v[0], v[1], s->sum.domain_cut, s->o->domain_min_pages);
+    if (m) {
+        s->sum.math_domains++;
+        if (mm_strmap_put(s->math_set, key, strlen(key), NULL) < 0) return MM_ERR_NOMEM;
+        if (!s->prev_math || mm_strmap_find(s->prev_math, key, strlen(key)) < 0)
+            s->sum.domains_gained++;
+    }
+    char k[640]; /* a key that sorts by pages (descending), then domain */
+    snprintf(k, sizeof k, "%016" PRIx64 "\t%s", UINT64_MAX - v[0], key);
+    uint64_t row[3] = {v[0], v[1], m};
+    return iter_sort_add(d->sort, k, row);
+}
+
+static mm_err write_domain(void *ctx, const char *key, const uint64_t v[3]) {
+    domain_pass *d = ctx;
+    iter_state *s = d->s;
+    const char *name = key + 17;
+    MM_TRY(iter_domains_row(d->out, name, v[0], v[1], v[2]));
+    size_t top = mm_strmap_size(s->domains.keys);
+    if (!v[1] || top >= 20) return MM_OK;
+    s->math_domain[top] = v[2];
+    return iter_counts_add(&s->domains, name, v[0], v[1], 0);
+}
+
+static mm_err domain_pass_run(iter_state *s) {
     /* The lift compares a host with the pool's pages that are not positives already. */
     s->sum.domain_cut = mm_iter_domain_cut(s->o->domain_threshold, s->o->domain_lift,
                                            s->sum.collected - s->sum.collected_positives,
                                            s->sum.pool_pages - s->sum.pool_positives);
-    for (size_t i = 0; i < n; i++) {
-        bool m = mm_iter_domain_is_math(s->domains.pages[i], s->domains.collected[i],
-                                        s->sum.domain_cut, s->o->domain_min_pages);
-        s->math_domain[i] = m;
-        if (!m) continue;
-        s->sum.math_domains++;
-        const char *k = mm_strmap_key(s->domains.keys, i);
-        if (!s->prev_math || mm_strmap_find(s->prev_math, k, strlen(k)) < 0)
-            s->sum.domains_gained++;
+    s->math_set = mm_strmap_create();
+    s->math_domain = mm_calloc(20, sizeof *s->math_domain);
+    if (!s->math_set || !s->math_domain) return MM_ERR_NOMEM;
+    MM_TRY(iter_counts_init(&s->domains));
+    char tmp[PATH_CAP];
+    snprintf(tmp, sizeof tmp, "%s/counts/sort-domains", s->tmp);
+    domain_pass d = {s, NULL, NULL};
+    MM_TRY(iter_sort_open(tmp, &d.sort));
+    mm_err e = merge_kind(s, false, decide_domain, &d);
+    if (e != MM_OK) {
+        iter_sort_free(d.sort);
+        return e;
     }
+    if ((e = iter_domains_open(s->tmp, &d.out)) != MM_OK) {
+        iter_sort_free(d.sort);
+        return e;
+    }
+    e = iter_sort_finish(d.sort, write_domain, &d);
+    if (e == MM_OK) return mm_out_commit(d.out);
+    mm_out_abort(d.out);
+    return e;
+}
+
+static void count_domains_lost(iter_state *s) {
     size_t np = s->prev_math ? mm_strmap_size(s->prev_math) : 0;
     for (size_t i = 0; i < np; i++) {
         const char *k = mm_strmap_key(s->prev_math, i);
-        int64_t d = mm_strmap_find(s->domains.keys, k, strlen(k));
-        if (d < 0 || !s->math_domain[d]) s->sum.domains_lost++;
+        if (mm_strmap_find(s->math_set, k, strlen(k)) < 0) s->sum.domains_lost++;
     }
-    return MM_OK;
+}
+
+/* The reduce: totals, domains (merged shard by shard, decided, sorted into domains.tsv), then
+ * the prefixes of the math domains. */
+static mm_err merge_counts(iter_state *s) {
+    MM_TRY(merge_totals(s));
+    MM_TRY(domain_pass_run(s));
+    count_domains_lost(s);
+    MM_TRY(iter_counts_init(&s->prefixes));
+    return merge_kind(s, true, add_prefix, s);
 }
 
 /* ---------------------------------------------------------------- prefixes */
@@ -894,34 +1067,6 @@ static mm_err merge_new_positives(iter_state *s, const newpos_ctx *c) {
     return commit_both(e, od, op);
 }
 
-/* The cut, written once the prefixes are decided: a map task that finds it may write its
- * shards' new positives.  One line: none, all_ties, score (exact), id. */
-static mm_err write_cut(const char *path, const mm_select_cut *c) {
-    mm_buf b = {0};
-    mm_buf_printf(&b, "%d\t%d\t%.17g\t%s\n", c->none, c->all_ties, c->score, c->id ? c->id : "");
-    mm_err e = iter_write_whole(path, &b);
-    mm_buf_free(&b);
-    return e;
-}
-
-static mm_err read_cut(const char *path, mm_select_cut *c) {
-    mm_buf b = {0};
-    memset(c, 0, sizeof *c);
-    MM_TRY(mm_read_file(path, &b));
-    int none = 0, ties = 0, at = 0;
-    mm_err e = MM_OK;
-    if (sscanf(b.data, "%d\t%d\t%lf\t%n", &none, &ties, &c->score, &at) < 3 || at <= 0) {
-        e = mm_fail(MM_ERR_FORMAT, "%s: not a cut line (none, all_ties, score, id)", path);
-    } else {
-        size_t n = strcspn(b.data + at, "\n");
-        c->none = none, c->all_ties = ties;
-        c->id = n ? mm_strndup(b.data + at, n) : NULL;
-        if (n && !c->id) e = MM_ERR_NOMEM;
-    }
-    mm_buf_free(&b);
-    return e;
-}
-
 /* The chosen prefixes as a set (for the driver: from this iteration's decisions). */
 static mm_err chosen_set(const iter_state *s, mm_strmap **out) {
     *out = mm_strmap_create();
@@ -966,50 +1111,6 @@ static mm_err add_new_positives(iter_state *s, mm_iter_result *res) {
 
 /* ---------------------------------------------------------------- one iteration */
 
-/* Pages collected by both this and the previous iteration: the two iterations' score files of
- * a shard list the same documents in the same order, so they are read side by side. */
-static mm_err overlap_shard(iter_state *s, size_t i, const mm_select_cut *pc, uint64_t *both) {
-    char prev[PATH_CAP];
-    snprintf(prev, sizeof prev, "%s/iter-%d/scores/%s.scores.tsv", s->o->work_dir, s->k - 1,
-             s->stems[i]);
-    mm_clf_scores *a, *b;
-    MM_TRY(mm_clf_scores_open(s->score_paths[i], &a));
-    mm_err e = mm_clf_scores_open(prev, &b);
-    mm_clf_score_row ra, rb;
-    while (e == MM_OK) {
-        int ka = mm_clf_scores_next(a, &ra, &e);
-        if (e != MM_OK) break;
-        int kb = mm_clf_scores_next(b, &rb, &e);
-        if (e != MM_OK || (ka == 0 && kb == 0)) break;
-        if ((ka == 0) != (kb == 0) || (ka > 0 && kb > 0 && strcmp(ra.id, rb.id))) {
-            e = mm_fail(MM_ERR_MISMATCH,
-                        "%s and %s do not list the same documents: was the pool "
-                        "changed between iterations?",
-                        s->score_paths[i], prev);
-            break;
-        }
-        if (ka > 0 && kb > 0 && mm_select_cut_has(&s->cut, ra.score, ra.id) &&
-            mm_select_cut_has(pc, rb.score, rb.id))
-            (*both)++;
-    }
-    mm_clf_scores_close(a);
-    mm_clf_scores_close(b);
-    return e;
-}
-
-static mm_err overlap_with_prev(iter_state *s) {
-    s->sum.overlap_prev = 0;
-    s->sum.new_share = 1;
-    if (!s->prev) return MM_OK;
-    mm_select_cut pc;
-    prev_cut(s->prev, &pc);
-    for (size_t i = 0; i < s->o->npool; i++)
-        MM_TRY(overlap_shard(s, i, &pc, &s->sum.overlap_prev));
-    s->sum.new_share =
-        s->sum.collected ? 1.0 - (double)s->sum.overlap_prev / (double)s->sum.collected : 0;
-    return MM_OK;
-}
-
 /* Train and validate; false when the run stops here (no negatives, or no signal). */
 static mm_err train_and_check(iter_state *s, mm_iter_result *res, bool *go_on) {
     *go_on = false;
@@ -1024,11 +1125,7 @@ static mm_err train_and_check(iter_state *s, mm_iter_result *res, bool *go_on) {
 }
 
 static mm_err domains_and_prefixes(iter_state *s, mm_iter_result *res) {
-    MM_TRY(iter_counts_init(&s->domains));
-    MM_TRY(count_all(s, false));
-    MM_TRY(choose_domains(s));
-    MM_TRY(iter_counts_init(&s->prefixes));
-    MM_TRY(count_all(s, true));
+    MM_TRY(merge_counts(s));
     mm_strmap *allow = mm_strmap_create(), *deny = mm_strmap_create();
     bool have = false;
     mm_err e = allow && deny ? MM_OK : mm_fail(MM_ERR_NOMEM, "annotations");
@@ -1037,7 +1134,6 @@ static mm_err domains_and_prefixes(iter_state *s, mm_iter_result *res) {
     mm_strmap_free(allow);
     mm_strmap_free(deny);
     MM_TRY(e);
-    MM_TRY(iter_write_domains(s->tmp, &s->domains, s->math_domain));
     char p[PATH_CAP], dec[PATH_CAP], cand[PATH_CAP];
     path_in(p, s->tmp, "prefixes.tsv");
     annotation_paths(s, dec, cand);
@@ -1085,7 +1181,8 @@ static mm_err run_iteration(iter_state *s, mm_iter_result *res) {
     ITER_STEP(s, score_pool(s, res));
     if (res->done == MM_ITER_DONE_TASKS) return MM_OK;
     ITER_STEP(s, collect(s));
-    ITER_STEP(s, overlap_with_prev(s));
+    ITER_STEP(s, count_pool(s, res));
+    if (res->done == MM_ITER_DONE_TASKS) return MM_OK;
     ITER_STEP(s, domains_and_prefixes(s, res));
     if (res->done == MM_ITER_DONE_ANNOTATE) return MM_OK;
     ITER_STEP(s, add_new_positives(s, res));
@@ -1105,6 +1202,7 @@ static void state_free(iter_state *s) {
     iter_counts_free(&s->domains);
     iter_counts_free(&s->prefixes);
     free(s->math_domain);
+    mm_strmap_free(s->math_set);
     free(s->prefix_chosen);
     free(s->prefix_reason);
     free(s->vpos);
@@ -1223,6 +1321,11 @@ static int iteration_in_progress(const mm_iter_opts *o) {
     return 0;
 }
 
+static mm_err count_task(iter_state *s, size_t lo, size_t hi, mm_iter_map_result *r);
+
+/* The score tasks' work: score their shards.  With --threshold the cut is known already (the
+ * threshold), so they count their shards too, while the score files are fresh: the count
+ * tasks then find nothing left to do. */
 static mm_err map_score(iter_state *s, size_t lo, size_t hi, mm_iter_map_result *r) {
     char model[PATH_CAP], sdir[PATH_CAP];
     path_in(model, s->tmp, "model.bin");
@@ -1237,7 +1340,10 @@ static mm_err map_score(iter_state *s, size_t lo, size_t hi, mm_iter_map_result 
                                    NULL, NULL, &st);
     mm_clf_scorer_close(sc);
     r->scored = st.files;
-    return e;
+    if (e != MM_OK || s->o->collect_mode != MM_SELECT_THRESHOLD) return e;
+    /* the driver's cut (collect) for a threshold: it reads no score row */
+    MM_TRY(mm_select_find_cut(NULL, 0, MM_SELECT_THRESHOLD, s->o->collect_value, &s->cut, NULL));
+    return count_task(s, lo, hi, r);
 }
 
 /* The positives' ids, as the driver's training counted them. */
@@ -1251,6 +1357,31 @@ static mm_err load_positive_ids(iter_state *s) {
         e = count_positives(s, pos[i], &count);
     free_strs(pos, npos);
     return e;
+}
+
+/* Count shards [lo, hi) with the cut in s->cut, the positives' ids and the previous
+ * iteration's cut (from its report) for the overlap. */
+static mm_err count_task(iter_state *s, size_t lo, size_t hi, mm_iter_map_result *r) {
+    MM_TRY(load_positive_ids(s));
+    mm_iter_summary prev;
+    mm_select_cut pc;
+    if (s->k > 1) {
+        char pd[PATH_CAP];
+        snprintf(pd, sizeof pd, "%s/iter-%d", s->o->work_dir, s->k - 1);
+        MM_TRY(iter_read_summary(pd, &prev));
+        prev_cut(&prev, &pc);
+    }
+    return count_shards(s, s->k > 1 ? &pc : NULL, lo, hi, &r->counted);
+}
+
+/* The count tasks' work: summaries of their shards, with the cut the driver decided
+ * (collect.tsv). */
+static mm_err map_count(iter_state *s, size_t lo, size_t hi, mm_iter_map_result *r) {
+    char cp[PATH_CAP];
+    path_in(cp, s->tmp, "collect.tsv");
+    mm_select_stats st;
+    MM_TRY(read_collect(cp, &s->cut, &st));
+    return count_task(s, lo, hi, r);
 }
 
 static mm_err map_newpos(iter_state *s, size_t lo, size_t hi, mm_iter_map_result *r) {
@@ -1286,15 +1417,17 @@ mm_err mm_iter_map(const mm_iter_opts *o, mm_task task, mm_iter_map_result *r) {
     iter_state s;
     mm_err e = k ? state_init(&s, o, k, stems, NULL, NULL) : MM_OK;
     if (e == MM_OK && k) {
-        char model[PATH_CAP], valid[PATH_CAP], cutp[PATH_CAP], sdir[PATH_CAP];
+        char model[PATH_CAP], valid[PATH_CAP], cutp[PATH_CAP], collp[PATH_CAP];
         path_in(model, s.tmp, "model.bin");
         path_in(valid, s.tmp, "valid.tsv");
         path_in(cutp, s.tmp, "cut.tsv");
-        path_in(sdir, s.tmp, "scores");
+        path_in(collp, s.tmp, "collect.tsv");
         if (!mm_file_done(model) || !mm_file_done(valid))
             r->waiting = true;
-        else if (!mm_file_done(cutp))
+        else if (!mm_file_done(collp))
             e = map_score(&s, r->lo, r->hi, r);
+        else if (!mm_file_done(cutp))
+            e = map_count(&s, r->lo, r->hi, r);
         else
             e = map_newpos(&s, r->lo, r->hi, r);
         state_free(&s);

@@ -12,10 +12,10 @@
  *   3. score every pool shard (one score file each, names unique within the pool);
  *   4. collect: the pages selected by threshold / top fraction / token budget (as `select`),
  *      the cut-off found from score histograms in bounded memory;
- *   5. domain statistics from the score files (pages, collected) per host (or registered
- *      domain); a domain is math when its collected share exceeds `domain_threshold` and
- *      `domain_lift` times the share of the whole pool that was collected, and it has at least
- *      `domain_min_pages`;
+ *   5. domain statistics (pages, collected) per host (or registered domain), counted per shard
+ *      into small key-sorted summaries and merged shard by shard; a domain is math when its
+ * collected share exceeds `domain_threshold` and `domain_lift` times the share of the whole pool
+ * that was collected, and it has at least `domain_min_pages`;
  *   6. URL prefix statistics inside math domains (host + first one and two directory segments);
  *      math prefixes chosen by rule (share and page thresholds) or by a person's annotations;
  *   7. pages under math prefixes that were not collected become new positives of iteration K+1.
@@ -33,9 +33,11 @@
  * stops at K+1's candidates.
  * Deterministic for a given seed (fastText trains with one thread unless told otherwise).
  *
- * Memory: the reduce reads the score files shard by shard: score histograms for the cut-off,
- * per-domain and per-prefix counters (per thread, merged), the ids of the positives; never the
- * text of the pool nor a sort of every score row. */
+ * Memory: the reduce reads the score files shard by shard for the cut-off (score histograms)
+ * and merges the shards' count summaries with a bounded number of files open, the domains
+ * through an external sort into domains.tsv's order; it holds the math domains, their
+ * prefixes and the ids of the positives; never the text of the pool, every domain, nor a sort
+ * of every score row. */
 #ifndef MM_ITERATE_H
 #define MM_ITERATE_H
 
@@ -165,19 +167,24 @@ MM_API mm_err mm_iter_run(const mm_iter_opts *o, mm_iter_event_fn on_iter, void 
 
 /* One map task of the iteration in progress (the first iteration not yet committed), over
  * block `task` of the pool shards (mm_task_range; count 0 = every shard): scores its shards
- * when the iteration's model is there, and writes its shards' new positives
- * (iter-K.tmp/newpos/) once the driver has decided the prefixes (iter-K.tmp/cut.tsv).  Skips
- * what is already done; does nothing (and says so) when the driver has not got that far.  The
- * driver (mm_iter_run with wait_for_tasks) reads the score files in bounded memory for the cut,
- * domains and prefixes, and merges the per-shard new positives in pool order, so the outputs
- * are the same as a single process's.  Tasks must run with the driver's options (checked
- * against config.json) and decisions: a person's annotations changed after the tasks wrote
- * their new positives are not noticed (delete iter-K.tmp/newpos/ to redo them). */
+ * when the iteration's model is there; writes their count summaries (iter-K.tmp/counts/: pages,
+ * collected pages and tokens per domain and per URL prefix, the score histogram, the overlap
+ * with the previous iteration) once the driver has decided the collection
+ * (iter-K.tmp/collect.tsv), or right after scoring them with a threshold cut; and writes their new
+ * positives (iter-K.tmp/newpos/) once the driver has decided the prefixes (iter-K.tmp/cut.tsv).
+ * Skips what is already done; does nothing (and says so) when the driver has not got that far.  The
+ * driver (mm_iter_run with wait_for_tasks) finds the cut from the score files in bounded memory,
+ * merges the count summaries shard by shard (a few dozen files open at once) for the domains and
+ * prefixes, and merges the per-shard new positives in pool order, so the outputs are the same as a
+ * single process's.  Tasks must run with the driver's options (checked against config.json) and
+ * decisions: a person's annotations changed after the tasks wrote their new positives are not
+ * noticed (delete iter-K.tmp/newpos/ to redo them). */
 typedef struct mm_iter_map_result {
-    int iter;              /* the iteration worked on; 0 = none in progress */
-    size_t scored, newpos; /* shards scored, shards whose new positives were written */
-    size_t lo, hi;         /* the task's block of shards */
-    bool waiting;          /* nothing to do yet: no model, or prefixes not decided */
+    int iter;                       /* the iteration worked on; 0 = none in progress */
+    size_t scored, counted, newpos; /* shards scored, counted (summaries written), and whose
+                                       new positives were written */
+    size_t lo, hi;                  /* the task's block of shards */
+    bool waiting;                   /* nothing to do yet: no model, or prefixes not decided */
 } mm_iter_map_result;
 MM_API mm_err mm_iter_map(const mm_iter_opts *o, mm_task task, mm_iter_map_result *r);
 

@@ -37,21 +37,23 @@ static double frac(uint64_t a, uint64_t b) {
     return b ? (double)a / (double)b : 0;
 }
 
-mm_err iter_write_domains(const char *dir, const iter_counts *d, const bool *math) {
-    size_t *ord = iter_counts_order(d);
-    if (!ord) return MM_ERR_NOMEM;
-    mm_buf b = {0};
-    mm_buf_puts(&b, "domain\tpages\tcollected\tshare\tmath\n");
-    for (size_t i = 0; i < mm_strmap_size(d->keys); i++) {
-        size_t k = ord[i];
-        mm_buf_printf(&b, "%s\t%llu\t%llu\t%.4f\t%d\n", mm_strmap_key(d->keys, k),
-                      (unsigned long long)d->pages[k], (unsigned long long)d->collected[k],
-                      frac(d->collected[k], d->pages[k]), math[k] ? 1 : 0);
-    }
-    mm_err e = write_in(dir, "domains.tsv", &b);
-    mm_buf_free(&b);
-    free(ord);
+mm_err iter_domains_open(const char *dir, mm_out **o) {
+    char p[PATH_CAP];
+    snprintf(p, sizeof p, "%s/domains.tsv", dir);
+    MM_TRY(mm_out_open(p, 0, o));
+    static const char head[] = "domain\tpages\tcollected\tshare\tmath\n";
+    mm_err e = mm_out_write(*o, head, sizeof head - 1);
+    if (e != MM_OK) mm_out_abort(*o);
     return e;
+}
+
+mm_err iter_domains_row(mm_out *o, const char *domain, uint64_t pages, uint64_t collected,
+                        bool math) {
+    char line[1024];
+    int n =
+        snprintf(line, sizeof line, "%s\t%llu\t%llu\t%.4f\t%d\n", domain, (unsigned long long)pages,
+                 (unsigned long long)collected, frac(collected, pages), math ? 1 : 0);
+    return mm_out_write(o, line, n < (int)sizeof line ? (size_t)n : sizeof line - 1);
 }
 
 mm_err iter_write_prefixes(const char *path, const iter_counts *p, const bool *chosen,

@@ -92,11 +92,14 @@ static void help(void) {
         "  --train-threads N      fastText training threads (default 1: reproducible;\n"
         "                         more is faster but not bit-for-bit deterministic)\n\n"
         "Map tasks (one iteration's per-shard work spread over a Slurm array):\n"
-        "  --wait-for-tasks       leave scoring and the new-positive pass to map tasks:\n"
-        "                         stop (exit 0) while a shard's output is missing, and go\n"
-        "                         on when rerun after the tasks (default: do it all here)\n"
+        "  --wait-for-tasks       leave scoring, counting and the new-positive pass to map\n"
+        "                         tasks: stop (exit 0) while a shard's output is missing,\n"
+        "                         and go on when rerun after the tasks (default: do it all\n"
+        "                         here)\n"
         "  --map                  be one map task of the iteration in progress: score this\n"
-        "                         task's shards once the model is trained, write their new\n"
+        "                         task's shards once the model is trained, count their\n"
+        "                         domains and URL prefixes once the cut is decided (with\n"
+        "                         --threshold right after scoring), write their new\n"
         "                         positives once the prefixes are decided; same options as\n"
         "                         the driver (config.json must match)\n"
         "  --task I/N             with --map: block I (0-based) of N of the pool shards\n"
@@ -107,7 +110,8 @@ static void help(void) {
         "      --stats FILE       write the per-iteration summaries as JSON\n"
         "  -h, --help             this help\n\n"
         "Writes DIR/config.json, DIR/iter-K/{model.bin, valid.tsv, scores/, collected.ids,\n"
-        "domains.tsv, prefixes.tsv, new_positives.jsonl.zst, new_positives.tsv, report.json,\n"
+        "collect.tsv, counts/ (per-shard domain and prefix counts), domains.tsv,\n"
+        "prefixes.tsv, new_positives.jsonl.zst, new_positives.tsv, report.json,\n"
         "score_hist.svg}, DIR/annotations/ with --annotate, and DIR/report.{json,md} and\n"
         "DIR/growth.svg at the end.  The per-iteration table (with the held-out ROC-AUC) goes\n"
         "to stdout; the rule that stopped the run is named on stderr.  The differences from\n"
@@ -546,9 +550,9 @@ static int run_map(mm_iter_opts *o, const map_args *m) {
                 r.iter);
     else
         fprintf(stderr,
-                "mathmine iterate --map: iteration %d, shards %zu-%zu: %zu scored, %zu with "
-                "new positives written\n",
-                r.iter, r.lo, r.hi, r.scored, r.newpos);
+                "mathmine iterate --map: iteration %d, shards %zu-%zu: %zu scored, %zu counted, "
+                "%zu with new positives written\n",
+                r.iter, r.lo, r.hi, r.scored, r.counted, r.newpos);
     return CLI_EXIT_OK;
 }
 

@@ -97,9 +97,9 @@ grep -q '"tokens":"'"$T/tok"'"' "$T/tk/config.json" && ok "config.json records t
 tk=$($PY -c "import json; s=json.load(open('$T/tk/iter-1/report.json'))['summary']; print(s['collected_tokens'])")
 [ "$tk" -gt 0 ] && ok "--top-tokens with the tokenizer collects ($tk tokens)" || fail "--top-tokens with the tokenizer collects ($tk tokens)"
 
-# Dump scale: the per-shard work of each iteration (scoring, new positives) as map tasks, the
-# driver stopping until they are done; task 1 of 3 takes its block from Slurm's variables.  The
-# iterations are the same files as the single process's (run "a" above).
+# Dump scale: the per-shard work of each iteration (scoring, counting, new positives) as map
+# tasks, the driver stopping until they are done; task 1 of 3 takes its block from Slurm's
+# variables.  The iterations are the same files as the single process's (run "a" above).
 S=(--positives "$seed" --pool "$T/pool" --seed 1 --max-iter 2 "${FT[@]}" -j 2 --work-dir "$T/s")
 rounds=0 waits=0
 while [ $rounds -lt 10 ]; do
@@ -111,13 +111,18 @@ while [ $rounds -lt 10 ]; do
   SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_COUNT=3 "$MM" iterate "${S[@]}" --map 2>>"$T/s.map"
   "$MM" iterate "${S[@]}" --map --task 2/3 2>>"$T/s.map"
 done
+# (with --threshold the score tasks count their shards too: no wait for the counts)
 [ -d "$T/s/iter-2" ] && [ "$waits" = 4 ] && ok "map tasks: the driver waited 4 times (scores, new positives x 2 iterations) and finished" \
   || { fail "map tasks: the driver waited 4 times and finished (waits $waits)"; cat "$T/s.err" "$T/s.map"; }
+# with --threshold the cut is known before scoring: the score tasks count their shards too
+grep -q "shards 0-2: 2 scored, 2 counted" "$T/s.map" && ok "--threshold: a score task counts its shards too" \
+  || { fail "--threshold: a score task counts its shards too"; cat "$T/s.map"; }
 grep -q "shards 2-4: 2 scored" "$T/s.map" && ok "a map task takes its block from SLURM_ARRAY_TASK_*" \
   || { fail "a map task takes its block from SLURM_ARRAY_TASK_*"; cat "$T/s.map"; }
 split_same=1
 for k in 1 2; do
-  for f in collected.ids domains.tsv prefixes.tsv new_positives.tsv scores/mpmath.readthedocs.io.scores.tsv; do
+  for f in collected.ids domains.tsv prefixes.tsv new_positives.tsv scores/mpmath.readthedocs.io.scores.tsv \
+           counts/mpmath.readthedocs.io.domains.tsv counts/mpmath.readthedocs.io.prefixes.tsv; do
     cmp -s "$T/a/iter-$k/$f" "$T/s/iter-$k/$f" || { split_same=0; echo "differs: iter-$k/$f"; }
   done
   cmp -s <(zstd -dcq "$T/a/iter-$k/new_positives.jsonl.zst") <(zstd -dcq "$T/s/iter-$k/new_positives.jsonl.zst") \
