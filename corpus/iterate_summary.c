@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/io.h"
+#include "common/merge.h"
 #include "corpus/iterate_stats.h"
 
 static const char DOMAINS_HEADER[] = "# mathmine iterate counts 1: domain pages collected tokens\n";
@@ -185,10 +186,6 @@ static size_t env_size(const char *name, long least, size_t dflt) {
     return v >= least ? (size_t)v : dflt;
 }
 
-size_t iter_merge_fanin(void) {
-    return env_size("MM_MERGE_FANIN", 2, 64);
-}
-
 /* One open count file and its current row. */
 typedef struct cursor {
     mm_lines *r;
@@ -236,20 +233,8 @@ static mm_err cursor_next(cursor *c) {
     return e;
 }
 
-static bool cursor_less(const cursor *a, const cursor *b) {
-    return strcmp(a->key.data, b->key.data) < 0;
-}
-
-static void sift_down(cursor **h, size_t n, size_t i) {
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < n && cursor_less(h[l], h[m])) m = l;
-        if (r < n && cursor_less(h[r], h[m])) m = r;
-        if (m == i) return;
-        cursor *t = h[i];
-        h[i] = h[m], h[m] = t;
-        i = m;
-    }
+static int cursor_less(const void *a, const void *b) {
+    return strcmp(((const cursor *)a)->key.data, ((const cursor *)b)->key.data) < 0;
 }
 
 /* Pop every cursor at the smallest key, summing its counts into v; key copied to *key. */
@@ -263,7 +248,7 @@ static mm_err pop_key(cursor **heap, size_t *nh, mm_buf *key, uint64_t v[3]) {
             v[i] += c->v[i];
         MM_TRY(cursor_next(c));
         if (!c->live) heap[0] = heap[--*nh];
-        sift_down(heap, *nh, 0);
+        mm_heap_sift_down((void **)heap, *nh, 0, cursor_less);
     }
     return MM_OK;
 }
@@ -280,7 +265,7 @@ static mm_err merge_once(const char *const *paths, size_t n, iter_merge_emit emi
         if (e == MM_OK && cs[i].live) heap[nh++] = &cs[i];
     }
     for (size_t i = nh / 2; e == MM_OK && i-- > 0;)
-        sift_down(heap, nh, i);
+        mm_heap_sift_down((void **)heap, nh, i, cursor_less);
     mm_buf key = {0};
     uint64_t v[3];
     while (e == MM_OK && nh) {
@@ -326,7 +311,7 @@ static mm_err merge_group(const char *const *paths, size_t n, const char *out) {
 
 static mm_err merge_level(const char *const *paths, size_t n, const char *tmp_prefix, int level,
                           iter_merge_emit emit, void *ctx) {
-    size_t fanin = iter_merge_fanin();
+    size_t fanin = mm_merge_fanin();
     if (n <= fanin) return merge_once(paths, n, emit, ctx);
     size_t ng = (n + fanin - 1) / fanin;
     char **next = mm_calloc(ng, sizeof *next);

@@ -12,9 +12,9 @@
  * Every page's prefixes are counted, whatever its domain: which domains are math is only known
  * once every shard's domain counts are merged, and the reduce keeps the prefixes of those.
  *
- * The merge reads key-sorted count files with at most iter_merge_fanin() open at once: with
- * more, it first merges groups into intermediate files (same format, removed when done), level
- * after level, so tens of thousands of shards merge in bounded memory and open files.  The
+ * The merge reads key-sorted count files with at most mm_merge_fanin() (common/merge.h) open at
+ * once: with more, it first merges groups into intermediate files (same format, removed when done),
+ * level after level, so tens of thousands of shards merge in bounded memory and open files.  The
  * merged domains leave in key order; an external sort (iter_sorter) puts them in the order of
  * domains.tsv without holding every domain in memory. */
 #ifndef MM_ITERATE_SUMMARY_H
@@ -56,8 +56,6 @@ typedef mm_err (*iter_merge_emit)(void *ctx, const char *key, const uint64_t v[3
  * files go next to tmp_prefix. */
 mm_err iter_merge_counts(const char *const *paths, size_t n, const char *tmp_prefix,
                          iter_merge_emit emit, void *ctx);
-/* Files open at once in a merge: 64, or MM_MERGE_FANIN (at least 2). */
-size_t iter_merge_fanin(void);
 
 /* An external sort of count rows by key (bytewise), in bounded memory: rows are held up to a
  * chunk (iter_sort_chunk(): 500,000 rows, or MM_ITER_SORT_ROWS), each full chunk sorted and

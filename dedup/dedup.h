@@ -19,7 +19,7 @@
  * mm_attrs_load); map and filter read the shard as if they were absent.  The map stage records
  * the shard's document count and an id checksum; filter refuses a shard whose documents differ
  * (another file of the same name), so positions are only applied where they were counted.
- * The merge holds at most dd_fanin() (64) key files open: with more shards it merges them in
+ * The merge holds at most mm_merge_fanin() (64) key files open: with more shards it merges them in
  * levels through intermediate runs (see runs.h), with the same result.
  *
  * Document positions count the shard's readable records (broken lines are skipped the same

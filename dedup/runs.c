@@ -8,6 +8,7 @@
 #include <xxhash.h>
 
 #include "common/buf.h"
+#include "common/merge.h"
 
 mm_err dd_grow(void **arr, size_t *cap, size_t need, size_t sz) {
     if (need <= *cap) return MM_OK;
@@ -173,28 +174,9 @@ void mm_dedup_list_free(char **paths, size_t n) {
     dd_free_list(paths, n);
 }
 
-void dd_heap_sift_down(void **h, size_t n, size_t i, dd_less_fn less) {
-    for (;;) {
-        size_t l = 2 * i + 1, m = i;
-        if (l < n && less(h[l], h[m])) m = l;
-        if (l + 1 < n && less(h[l + 1], h[m])) m = l + 1;
-        if (m == i) return;
-        void *t = h[i];
-        h[i] = h[m];
-        h[m] = t;
-        i = m;
-    }
-}
-
 /* ---- hierarchical k-way merge ---- */
 
 static const char RUN_MAGIC[8] = "MMDDRUN2";
-
-size_t dd_fanin(void) {
-    const char *s = getenv("MM_MERGE_FANIN");
-    long v = s ? strtol(s, NULL, 10) : 0;
-    return v >= 2 ? (size_t)v : 64;
-}
 
 typedef struct mcur {
     dd_reader r;
@@ -231,13 +213,13 @@ static mm_err merge_once(const dd_src *src, size_t n, const char magic[8], bool 
         if ((cs[i].cur = dd_next(&cs[i].r, &e))) heap[nh++] = &cs[i];
     }
     for (size_t i = nh / 2; !e && i-- > 0;)
-        dd_heap_sift_down((void **)heap, nh, i, mcur_less);
+        mm_heap_sift_down((void **)heap, nh, i, mcur_less);
     while (!e && nh) {
         mcur *c = heap[0];
         if ((e = emit(ctx, c->cur, mcur_file(c)))) break;
         c->cur = dd_next(&c->r, &e);
         if (!c->cur) heap[0] = heap[--nh];
-        dd_heap_sift_down((void **)heap, nh, 0, mcur_less);
+        mm_heap_sift_down((void **)heap, nh, 0, mcur_less);
     }
     for (size_t i = 0; cs && i < n; i++)
         dd_close_reader(&cs[i].r);
@@ -263,7 +245,7 @@ static mm_err emit_tagged(void *ctx, const void *rec, uint32_t file) {
 static mm_err merge_level(const dd_src *src, size_t n, const char magic[8], bool tagged,
                           uint32_t recsize, size_t file_off, const char *tmp_prefix, int level,
                           dd_rec_less less, dd_rec_emit emit, void *ctx) {
-    size_t fanin = dd_fanin();
+    size_t fanin = mm_merge_fanin();
     if (n <= fanin) return merge_once(src, n, magic, tagged, recsize, file_off, less, emit, ctx);
     if (recsize > sizeof((tag_ctx *)0)->rec)
         return mm_fail(MM_ERR_ARG, "record size %u too large", recsize);

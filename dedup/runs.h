@@ -58,18 +58,13 @@ void dd_close_reader(dd_reader *r);
 mm_err dd_list(const char *dir, const char *suffix, char ***paths, size_t *n);
 void dd_free_list(char **paths, size_t n);
 
-/* The k-way merge's binary min-heap of cursors: restore the heap property below node i of
- * h[0..n) with `less` ordering two cursors (the caller's own cursor type). */
-typedef int (*dd_less_fn)(const void *a, const void *b);
-void dd_heap_sift_down(void **h, size_t n, size_t i, dd_less_fn less);
-
 /* ---- hierarchical k-way merge ----
  *
  * A merge of thousands of sorted runs would hold thousands of files open.  dd_merge holds at
- * most `fan-in` (dd_fanin(): 64, or MM_MERGE_FANIN) open: with more runs it first merges
- * groups of fan-in runs into intermediate run files (next to `tmp_prefix`, removed when done),
- * level after level, then merges the last level into `emit`.  Records keep the index of the
- * run they came from: an intermediate file stores it in the record's spare u32 at `file_off`,
+ * most `fan-in` (mm_merge_fanin(), common/merge.h: 64, or MM_MERGE_FANIN) open: with more runs it
+ * first merges groups of fan-in runs into intermediate run files (next to `tmp_prefix`, removed
+ * when done), level after level, then merges the last level into `emit`.  Records keep the index of
+ * the run they came from: an intermediate file stores it in the record's spare u32 at `file_off`,
  * so the final order and every emitted (record, file) pair are those of a one-level merge. */
 typedef struct dd_src {
     const char *path;  /* a checked file of `magic` records */
@@ -81,7 +76,6 @@ typedef int (*dd_rec_less)(const void *a, uint32_t fa, const void *b, uint32_t f
 typedef mm_err (*dd_rec_emit)(void *ctx, const void *rec, uint32_t file);
 mm_err dd_merge(const dd_src *src, size_t n, const char magic[8], uint32_t recsize, size_t file_off,
                 const char *tmp_prefix, dd_rec_less less, dd_rec_emit emit, void *ctx);
-size_t dd_fanin(void);
 
 /* Checksum of a shard's document ids in order (the stages record it and check it later, so that
  * positions are only ever applied to the very documents they were counted on). */

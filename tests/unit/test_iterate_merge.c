@@ -20,6 +20,7 @@
 
 #include "classifier/classifier.h"
 #include "common/io.h"
+#include "common/merge.h"
 #include "common/strmap.h"
 #include "corpus/iterate.h"
 #include "corpus/iterate_stats.h"
@@ -224,7 +225,7 @@ static int reduce_main(const char *dir) {
     }
     printf("reduce: %zu summaries x 2 merged (fan-in %zu, sort chunk %zu) in %.2f s, peak RSS %ld "
            "KB: %" PRIu64 " domains, %zu math-domain prefix rows, %" PRIu64 " pages\n",
-           shards, iter_merge_fanin(), iter_sort_chunk(), secs, peak_rss_kb(), d.domains,
+           shards, mm_merge_fanin(), iter_sort_chunk(), secs, peak_rss_kb(), d.domains,
            mm_strmap_size(p.keys), sum.rows);
     dump_all(NULL, &p, &sum, "merged");
     iter_counts_free(&p);
