@@ -273,10 +273,9 @@ static inline int bit_get(const uint64_t *bits, int shift, uint64_t f) {
 
 /* The raw values of the first cap words of text[0..n) into out. */
 static void words_raw(const char *text, size_t n, uint64_t *out, size_t cap) {
-    const uint8_t *ws, *we;
     mm_dedup_iter it;
     mm_dedup_iter_init(&it, text, n);
-    for (size_t k = 0; k < cap && mm_dedup_iter_next_raw(&it, &out[k], &ws, &we); k++)
+    for (size_t k = 0; k < cap && mm_dedup_iter_next_raw(&it, &out[k], NULL, NULL); k++)
         ;
 }
 
@@ -323,13 +322,12 @@ static mm_err build_vocab(mm_decontam *d) {
     const int big_shift = 64 - 21;
     uint64_t *big = mm_calloc((1u << 21) / 64, sizeof *big);
     if (!big) return MM_ERR_NOMEM;
-    const uint8_t *ws, *we;
     uint64_t w, set = 0;
     for (size_t t = 0; t < d->ntexts; t++) {
         if (!d->texts[t].used) continue;
         mm_dedup_iter it;
         mm_dedup_iter_init(&it, d->arena.data + d->texts[t].off, d->texts[t].len);
-        while (mm_dedup_iter_next_raw(&it, &w, &ws, &we))
+        while (mm_dedup_iter_next_raw(&it, &w, NULL, NULL))
             big[word_pos(w) >> big_shift >> 6] |= 1ull << (word_pos(w) >> big_shift & 63);
     }
     for (size_t k = 0; k < (1u << 21) / 64; k++)
@@ -386,14 +384,13 @@ mm_err mm_decontam_build(mm_decontam *d) {
 static bool verify(const mm_decontam *d, uint32_t t, uint32_t start, uint32_t len,
                    const uint64_t *pref, uint64_t i) {
     const dc_text *tx = &d->texts[t];
-    const uint8_t *ws, *we;
     uint64_t w;
     mm_dedup_iter it;
     mm_dedup_iter_init(&it, d->arena.data + tx->off, tx->len);
     for (uint32_t j = 0; j < start; j++)
-        if (!mm_dedup_iter_next_raw(&it, &w, &ws, &we)) return false;
+        if (!mm_dedup_iter_next_raw(&it, &w, NULL, NULL)) return false;
     for (uint32_t j = 0; j < len; j++) {
-        if (!mm_dedup_iter_next_raw(&it, &w, &ws, &we)) return false;
+        if (!mm_dedup_iter_next_raw(&it, &w, NULL, NULL)) return false;
         uint64_t k = i - len + 2 + j;
         if (w != pref[k % RING] - pref[(k - 1) % RING] * HB) return false;
     }

@@ -172,12 +172,11 @@ int mm_dedup_word_next_ref(const uint8_t **pp, const uint8_t *end, uint64_t *has
 }
 
 size_t mm_dedup_words(const char *text, size_t n, uint64_t *out, size_t cap) {
-    const uint8_t *ws, *we;
     uint64_t h;
     size_t k = 0;
     mm_dedup_iter it;
     mm_dedup_iter_init(&it, text, n);
-    while (mm_dedup_iter_next(&it, &h, &ws, &we)) {
+    while (mm_dedup_iter_next(&it, &h, NULL, NULL)) {
         if (k < cap) out[k] = h;
         k++;
     }
