@@ -488,32 +488,41 @@ static mm_err score_pool(iter_state *s, mm_iter_result *res) {
     return e;
 }
 
+/* The cut line: none, all_ties, score (exact), id. */
+static mm_err put_cut_line(mm_buf *b, const mm_select_cut *c) {
+    return mm_buf_printf(b, "%d\t%d\t%.17g\t%s\n", c->none, c->all_ties, c->score,
+                         c->id ? c->id : "");
+}
+
+/* The cut from the first line of `text` (read from `path`, which only names it in messages);
+ * that line's newline becomes a NUL. */
+static mm_err parse_cut(const char *path, char *text, mm_select_cut *c) {
+    memset(c, 0, sizeof *c);
+    if (!text) return mm_fail(MM_ERR_FORMAT, "%s: empty: not a cut line", path);
+    text[strcspn(text, "\n")] = 0; /* the cut line alone (sscanf's \t skips newlines too) */
+    int none = 0, ties = 0, at = 0;
+    if (sscanf(text, "%d\t%d\t%lf\t%n", &none, &ties, &c->score, &at) < 3 || at <= 0)
+        return mm_fail(MM_ERR_FORMAT, "%s: not a cut line (none, all_ties, score, id)", path);
+    size_t n = strlen(text + at);
+    c->none = none, c->all_ties = ties;
+    c->id = n ? mm_strndup(text + at, n) : NULL;
+    return n && !c->id ? MM_ERR_NOMEM : MM_OK;
+}
+
 /* The cut, written once the prefixes are decided: a map task that finds it may write its
- * shards' new positives.  One line: none, all_ties, score (exact), id. */
+ * shards' new positives.  One line, put_cut_line's. */
 static mm_err write_cut(const char *path, const mm_select_cut *c) {
     mm_buf b = {0};
-    mm_buf_printf(&b, "%d\t%d\t%.17g\t%s\n", c->none, c->all_ties, c->score, c->id ? c->id : "");
-    mm_err e = iter_write_whole(path, &b);
+    mm_err e = put_cut_line(&b, c);
+    if (e == MM_OK) e = iter_write_whole(path, &b);
     mm_buf_free(&b);
     return e;
 }
 
 static mm_err read_cut(const char *path, mm_select_cut *c) {
     mm_buf b = {0};
-    memset(c, 0, sizeof *c);
     MM_TRY(mm_read_file(path, &b));
-    if (!b.data) return mm_fail(MM_ERR_FORMAT, "%s: empty: not a cut line", path);
-    b.data[strcspn(b.data, "\n")] = 0; /* the cut line alone (sscanf's \t skips newlines too) */
-    int none = 0, ties = 0, at = 0;
-    mm_err e = MM_OK;
-    if (sscanf(b.data, "%d\t%d\t%lf\t%n", &none, &ties, &c->score, &at) < 3 || at <= 0) {
-        e = mm_fail(MM_ERR_FORMAT, "%s: not a cut line (none, all_ties, score, id)", path);
-    } else {
-        size_t n = strlen(b.data + at);
-        c->none = none, c->all_ties = ties;
-        c->id = n ? mm_strndup(b.data + at, n) : NULL;
-        if (n && !c->id) e = MM_ERR_NOMEM;
-    }
+    mm_err e = parse_cut(path, b.data, c);
     mm_buf_free(&b);
     return e;
 }
@@ -524,28 +533,29 @@ static mm_err read_cut(const char *path, mm_select_cut *c) {
  * the cut again. */
 static mm_err write_collect(const char *path, const mm_select_cut *c, const mm_select_stats *st) {
     mm_buf b = {0};
-    mm_buf_printf(&b, "%d\t%d\t%.17g\t%s\n", c->none, c->all_ties, c->score, c->id ? c->id : "");
-    mm_buf_printf(&b, "%llu\t%llu\t%llu\t%a\n", (unsigned long long)st->rows,
-                  (unsigned long long)st->selected, (unsigned long long)st->tokens_selected,
-                  st->cutoff);
-    mm_err e = iter_write_whole(path, &b);
+    mm_err e = put_cut_line(&b, c);
+    if (e == MM_OK)
+        e = mm_buf_printf(&b, "%llu\t%llu\t%llu\t%a\n", (unsigned long long)st->rows,
+                          (unsigned long long)st->selected, (unsigned long long)st->tokens_selected,
+                          st->cutoff);
+    if (e == MM_OK) e = iter_write_whole(path, &b);
     mm_buf_free(&b);
     return e;
 }
 
 static mm_err read_collect(const char *path, mm_select_cut *c, mm_select_stats *st) {
-    MM_TRY(read_cut(path, c));
     mm_buf b = {0};
     MM_TRY(mm_read_file(path, &b));
-    const char *l2 = strchr(b.data, '\n');
+    const char *l2 = b.data ? strchr(b.data, '\n') : NULL; /* before parse_cut ends line 1 */
     unsigned long long rows, sel, tok;
     char cutoff[64];
-    mm_err e = MM_OK;
-    if (!l2 || sscanf(l2 + 1, "%llu\t%llu\t%llu\t%63s", &rows, &sel, &tok, cutoff) != 4)
+    mm_err e = parse_cut(path, b.data, c);
+    if (e == MM_OK &&
+        (!l2 || sscanf(l2 + 1, "%llu\t%llu\t%llu\t%63s", &rows, &sel, &tok, cutoff) != 4))
         e = mm_fail(MM_ERR_FORMAT,
                     "%s: no collection line (rows, selected, tokens, cutoff): delete it and rerun",
                     path);
-    else
+    else if (e == MM_OK)
         st->rows = rows, st->selected = sel, st->tokens_selected = tok,
         st->cutoff = strtod(cutoff, NULL);
     mm_buf_free(&b);
