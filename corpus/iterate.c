@@ -75,6 +75,11 @@ static void path_in(char *out, const char *dir, const char *name) {
     snprintf(out, PATH_CAP, "%s/%s", dir, name);
 }
 
+/* The score file of the shard `stem` in an iteration's folder (iter-K or iter-K.tmp). */
+static void score_path(char *out, const char *iter_dir, const char *stem) {
+    snprintf(out, PATH_CAP, "%s/scores/%s.scores.tsv", iter_dir, stem);
+}
+
 static bool dir_exists(const char *p) {
     struct stat st;
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
@@ -466,7 +471,7 @@ static mm_err score_pool(iter_state *s, mm_iter_result *res) {
     for (size_t i = 0; i < s->o->npool; i++) {
         s->score_paths[i] = mm_malloc(PATH_CAP);
         if (!s->score_paths[i]) return MM_ERR_NOMEM;
-        snprintf(s->score_paths[i], PATH_CAP, "%s/%s.scores.tsv", sdir, s->stems[i]);
+        score_path(s->score_paths[i], s->tmp, s->stems[i]);
     }
     if (s->o->wait_for_tasks) {
         size_t missing = 0;
@@ -625,9 +630,10 @@ static mm_err count_one(void *ctx, size_t j, int worker) {
     size_t i = c->lo + j;
     if (count_done(s, i)) return MM_OK;
     char scores[PATH_CAP], prev[PATH_CAP], dom[PATH_CAP], pre[PATH_CAP];
-    snprintf(scores, sizeof scores, "%s/scores/%s.scores.tsv", s->tmp, s->stems[i]);
-    snprintf(prev, sizeof prev, "%s/iter-%d/scores/%s.scores.tsv", s->o->work_dir, s->k - 1,
-             s->stems[i]);
+    score_path(scores, s->tmp, s->stems[i]);
+    char prev_dir[PATH_CAP];
+    snprintf(prev_dir, sizeof prev_dir, "%s/iter-%d", s->o->work_dir, s->k - 1);
+    score_path(prev, prev_dir, s->stems[i]);
     count_paths(s->tmp, s->stems[i], dom, pre);
     iter_count_in in = {scores,      c->prev_cut ? prev : NULL, &s->cut,
                         c->prev_cut, s->positive_ids,           s->o->key};
@@ -956,7 +962,7 @@ static const char NEWPOS_HEADER[] = "id\turl\tdomain\tprefix\titeration\n";
 
 static mm_err newpos_scan(const newpos_ctx *c, size_t i, mm_out *od, mm_out *op) {
     char sp[PATH_CAP];
-    snprintf(sp, sizeof sp, "%s/scores/%s.scores.tsv", c->tmp, c->stems[i]);
+    score_path(sp, c->tmp, c->stems[i]);
     mm_doc_reader *r;
     MM_TRY(mm_doc_reader_open(c->o->pool[i], &r));
     mm_clf_scores *sc;
